@@ -1,0 +1,224 @@
+// Package activities holds every side effect of the emergency plan: the war
+// room, scoping, assessment, drafting, notification and the announcement.
+// Each activity is idempotent: a retry or a restarted worker repeats nothing
+// that already happened.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/inventory"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/templates"
+)
+
+// ChatOps is the war room.
+type ChatOps interface {
+	Open(ctx context.Context, incidentID string, private bool, users []string) (string, error)
+	Post(ctx context.Context, channelID, text string) error
+}
+
+// Activities holds the dependencies every activity needs.
+type Activities struct {
+	Store       *store.Store
+	Senders     senders.Registry
+	Chat        ChatOps
+	Announcer   senders.Announcer
+	PlaybookDir string
+	// PublicURL is Tocsin's public base URL (announcement links).
+	PublicURL string
+	Log       *slog.Logger
+}
+
+func (a *Activities) playbook(name string) (*playbooks.Playbook, error) {
+	p, err := playbooks.Load(a.PlaybookDir, name)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
+	}
+	return p, nil
+}
+
+// OpenWarRoomInput opens the incident's Slack channel.
+type OpenWarRoomInput struct {
+	IncidentID string
+	Title      string
+	Playbook   string
+	Drill      bool
+}
+
+// OpenWarRoomResult names the channel.
+type OpenWarRoomResult struct {
+	ChannelID string
+	Paged     []string
+}
+
+// OpenWarRoom creates the war-room channel, invites the playbook's responders
+// and posts the opening line. Retrying finds the channel made before.
+func (a *Activities) OpenWarRoom(ctx context.Context, in OpenWarRoomInput) (OpenWarRoomResult, error) {
+	pb, err := a.playbook(in.Playbook)
+	if err != nil {
+		return OpenWarRoomResult{}, err
+	}
+	var users, roles []string
+	for _, r := range pb.Responders {
+		if r.SlackUser != "" {
+			users = append(users, r.SlackUser)
+		}
+		roles = append(roles, r.Role)
+	}
+	id, err := a.Chat.Open(ctx, in.IncidentID, true, users)
+	if err != nil {
+		return OpenWarRoomResult{}, chatError(err)
+	}
+	return OpenWarRoomResult{ChannelID: id, Paged: roles}, nil
+}
+
+// PostInput is one timeline line for the war room.
+type PostInput struct {
+	ChannelID string
+	Text      string
+}
+
+// Post writes a timeline line. A duplicate line after a retry is harmless.
+func (a *Activities) Post(ctx context.Context, in PostInput) error {
+	if in.ChannelID == "" {
+		return nil
+	}
+	return chatError(a.Chat.Post(ctx, in.ChannelID, in.Text))
+}
+
+func chatError(err error) error {
+	var rl *senders.RateLimitedError
+	if errors.As(err, &rl) {
+		return temporal.NewApplicationErrorWithOptions("slack rate limited", "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: rl.RetryAfter, Cause: err})
+	}
+	return err
+}
+
+// ScopeInput says what leaked.
+type ScopeInput struct {
+	IncidentID string
+	Systems    []string
+	Categories []string
+	Year       int
+}
+
+// ScopeResult carries aggregates only; the affected set stays in the database.
+type ScopeResult struct {
+	Summary store.ScopeSummary
+}
+
+// Scope writes the affected set against the current inventory snapshot.
+func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, error) {
+	inc, err := a.Store.GetIncident(ctx, in.IncidentID)
+	if err != nil {
+		return ScopeResult{}, err
+	}
+	snap := inc.Snapshot
+	if snap == 0 {
+		if snap, err = a.Store.CurrentSnapshot(ctx); err != nil {
+			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "NoInventory", err)
+		}
+	}
+	sum, err := a.Store.Scope(ctx, store.ScopeInput{IncidentID: in.IncidentID, Snapshot: snap, Systems: in.Systems, Categories: in.Categories, Year: in.Year})
+	if err != nil {
+		if strings.Contains(err.Error(), "not in inventory") {
+			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownSystem", err)
+		}
+		return ScopeResult{}, err
+	}
+	return ScopeResult{Summary: sum}, nil
+}
+
+// AssessInput is what the playbook needs.
+type AssessInput struct {
+	Playbook   string
+	Scope      store.ScopeSummary
+	DetectedAt time.Time
+	AssessedAt time.Time
+}
+
+// AssessResult is the plan for this incident.
+type AssessResult struct {
+	Obligations    []playbooks.Obligation
+	Ladder         [][]string
+	ReceiptTimeout time.Duration
+	DefaultLocale  string
+}
+
+// Assess evaluates the playbook's rules on the scoped facts.
+func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, error) {
+	pb, err := a.playbook(in.Playbook)
+	if err != nil {
+		return AssessResult{}, err
+	}
+	obs, err := pb.Assess(JurisdictionFacts(in.Scope), playbooks.Times{Awareness: in.DetectedAt, Assessed: in.AssessedAt})
+	if err != nil {
+		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
+	}
+	return AssessResult{Obligations: obs, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(), DefaultLocale: pb.DefaultLocale}, nil
+}
+
+// JurisdictionFacts groups the scope's regions of residence by the
+// jurisdictions the playbooks know.
+func JurisdictionFacts(s store.ScopeSummary) map[string]playbooks.Facts {
+	out := map[string]playbooks.Facts{}
+	add := func(j string, f store.RegionFacts) {
+		cur := out[j]
+		cur.Subjects += f.Subjects
+		cur.Sensitive += f.Sensitive
+		cur.Minors += f.Minors
+		cur.Credentials = s.Credentials
+		cur.Categories = s.Categories
+		cur.Total = s.Subjects
+		out[j] = cur
+	}
+	for region, f := range s.Regions {
+		country := inventory.Country(region)
+		switch {
+		case inventory.InEEA(region):
+			add("EU", f)
+		case country == "GB":
+			add("UK", f)
+		case country == "US":
+			add(region, f) // US law is per state
+		default:
+			add(country, f)
+		}
+	}
+	return out
+}
+
+func factsOf(spec incident.Spec, id string, categories []string) templates.Facts {
+	return templates.Facts{
+		IncidentID: id, Title: spec.Title, Kind: spec.Kind, Description: spec.Description, Impact: spec.Impact,
+		Measures: spec.Measures, Advice: spec.Advice, Remedies: spec.Remedies, Contact: spec.Contact,
+		DetectedAt: spec.DetectedAt, OccurredFrom: spec.OccurredFrom, OccurredTo: spec.OccurredTo, Categories: categories,
+	}
+}
+
+func heartbeat(ctx context.Context, details ...any) {
+	if activity.IsActivity(ctx) {
+		activity.RecordHeartbeat(ctx, details...)
+	}
+}
+
+func logger(a *Activities) *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.Default()
+}
+
+var errNoDraft = fmt.Errorf("draft missing")

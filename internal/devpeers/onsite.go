@@ -1,0 +1,119 @@
+package devpeers
+
+import (
+	"crypto/hmac"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/senders"
+)
+
+// OnsitePeer is the platform's notification service: it verifies the signed
+// webhook, keeps one notice per ID (the Idempotency-Key) and serves an inbox.
+type OnsitePeer struct {
+	Secret string
+	Outbox *Outbox
+}
+
+// ServeHTTP handles POST /notices and GET /inbox/{account}.
+func (p *OnsitePeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/notices"):
+		p.receive(w, r)
+	case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/inbox/"):
+		account := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+		all, err := p.Outbox.List(r.Context(), "")
+		if err != nil {
+			http.Error(w, "inbox unavailable", http.StatusInternalServerError)
+			return
+		}
+		inbox := []Entry{}
+		for _, e := range all {
+			if e.Channel == "onsite" && e.To == account {
+				inbox = append(inbox, e)
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(inbox)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (p *OnsitePeer) receive(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "unreadable body", http.StatusBadRequest)
+		return
+	}
+	ts := r.Header.Get("X-Tocsin-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		http.Error(w, "stale or missing timestamp", http.StatusUnauthorized)
+		return
+	}
+	if !hmac.Equal([]byte(r.Header.Get("X-Tocsin-Signature")), []byte(senders.SignOnsite(p.Secret, ts, body))) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var n senders.OnsiteNotice
+	if err := json.Unmarshal(body, &n); err != nil || n.AccountID == "" {
+		http.Error(w, "a notice needs an account_id", http.StatusBadRequest)
+		return
+	}
+	existing, err := p.Outbox.List(r.Context(), n.IncidentID)
+	if err == nil {
+		for _, e := range existing {
+			if e.Channel == "onsite" && e.Ref == n.ID {
+				w.WriteHeader(http.StatusOK) // the same notice again: already in the inbox
+				return
+			}
+		}
+	}
+	if err := p.Outbox.Add(r.Context(), Entry{IncidentID: n.IncidentID, SubjectID: n.SubjectID, Channel: "onsite", To: n.AccountID, Subject: n.Title, Body: n.Body, Status: "accepted", Ref: n.ID}); err != nil {
+		http.Error(w, "could not store", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// PressPeer receives announcements, verified like on-site notices.
+type PressPeer struct {
+	Secret string
+	Outbox *Outbox
+}
+
+// ServeHTTP handles POST of a signed announcement, once per incident.
+func (p *PressPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil || r.Method != http.MethodPost {
+		http.Error(w, "POST a signed announcement", http.StatusBadRequest)
+		return
+	}
+	ts := r.Header.Get("X-Tocsin-Timestamp")
+	if !hmac.Equal([]byte(r.Header.Get("X-Tocsin-Signature")), []byte(senders.SignOnsite(p.Secret, ts, body))) {
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var a senders.Announcement
+	if err := json.Unmarshal(body, &a); err != nil {
+		http.Error(w, "bad JSON", http.StatusBadRequest)
+		return
+	}
+	existing, _ := p.Outbox.List(r.Context(), a.IncidentID)
+	for _, e := range existing {
+		if e.Channel == "announcement" {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+	}
+	if err := p.Outbox.Add(r.Context(), Entry{IncidentID: a.IncidentID, Channel: "announcement", To: a.URL, Subject: a.Title, Body: a.Body, Status: "published", Ref: "announcement." + a.IncidentID}); err != nil {
+		http.Error(w, "could not store", http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(http.StatusAccepted)
+}

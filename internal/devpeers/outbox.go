@@ -1,0 +1,110 @@
+// Package devpeers runs local stand-ins for the outside services Tocsin talks
+// to (Twilio's REST API, an SMTP server, Slack's Web API, the platform's
+// on-site notice service). They speak the real protocols, so the real SDKs
+// are exercised, and they keep what they receive in an outbox that survives
+// restarts, like a mail catcher.
+package devpeers
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"time"
+
+	_ "modernc.org/sqlite"
+)
+
+// Entry is one thing a peer received.
+type Entry struct {
+	ID         int64     `json:"-"`
+	IncidentID string    `json:"incident_id"`
+	SubjectID  string    `json:"subject_id"`
+	Channel    string    `json:"channel"`
+	To         string    `json:"to"`
+	Subject    string    `json:"subject"`
+	Body       string    `json:"body"`
+	At         time.Time `json:"at"`
+	Status     string    `json:"status"`
+	Ref        string    `json:"ref,omitempty"`
+}
+
+// Outbox stores peer entries in SQLite.
+type Outbox struct{ db *sql.DB }
+
+// OpenOutbox opens the outbox file; ":memory:" is fine for tests.
+func OpenOutbox(path string) (*Outbox, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	_, err = db.Exec(`CREATE TABLE IF NOT EXISTS outbox (
+		id INTEGER PRIMARY KEY AUTOINCREMENT, incident_id TEXT NOT NULL, subject_id TEXT NOT NULL, channel TEXT NOT NULL,
+		recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, at TEXT NOT NULL, status TEXT NOT NULL, ref TEXT NOT NULL);
+		CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref);`)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	return &Outbox{db: db}, nil
+}
+
+// Close closes the outbox.
+func (o *Outbox) Close() error { return o.db.Close() }
+
+// Add records an entry.
+func (o *Outbox) Add(ctx context.Context, e Entry) error {
+	if e.At.IsZero() {
+		e.At = time.Now().UTC()
+	}
+	_, err := o.db.ExecContext(ctx, `INSERT INTO outbox (incident_id, subject_id, channel, recipient, subject, body, at, status, ref) VALUES (?,?,?,?,?,?,?,?,?)`,
+		e.IncidentID, e.SubjectID, e.Channel, e.To, e.Subject, e.Body, e.At.Format(time.RFC3339Nano), e.Status, e.Ref)
+	return err
+}
+
+// SetStatus updates the status of the entry with a provider reference.
+func (o *Outbox) SetStatus(ctx context.Context, ref, status string) error {
+	_, err := o.db.ExecContext(ctx, `UPDATE outbox SET status=? WHERE ref=?`, status, ref)
+	return err
+}
+
+// List returns every entry in arrival order, optionally for one incident.
+func (o *Outbox) List(ctx context.Context, incidentID string) ([]Entry, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT id, incident_id, subject_id, channel, recipient, subject, body, at, status, ref FROM outbox
+		WHERE ?='' OR incident_id=? ORDER BY id`, incidentID, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Entry{}
+	for rows.Next() {
+		var e Entry
+		var at string
+		if err := rows.Scan(&e.ID, &e.IncidentID, &e.SubjectID, &e.Channel, &e.To, &e.Subject, &e.Body, &at, &e.Status, &e.Ref); err != nil {
+			return nil, err
+		}
+		e.At, _ = time.Parse(time.RFC3339Nano, at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// pending lists entries still waiting for a status callback.
+func (o *Outbox) pending(ctx context.Context) ([]Entry, error) {
+	all, err := o.List(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, e := range all {
+		if (e.Channel == "sms" || e.Channel == "voice") && e.Status == "queued" {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

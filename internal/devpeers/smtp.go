@@ -1,0 +1,105 @@
+package devpeers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+	"github.com/jordan-wright/email"
+)
+
+// SMTPPeer is a real SMTP server on loopback. It refuses (550 5.1.1) every
+// recipient in a .invalid domain (RFC 2606) and keeps every accepted message.
+type SMTPPeer struct {
+	Outbox *Outbox
+	Log    *slog.Logger
+	server *smtp.Server
+	addr   string
+}
+
+// Start listens on addr ("127.0.0.1:0" picks a port).
+func (p *SMTPPeer) Start(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	p.addr = l.Addr().String()
+	s := smtp.NewServer(backend{p})
+	s.Domain = "localhost"
+	s.ReadTimeout = 30 * time.Second
+	s.WriteTimeout = 30 * time.Second
+	s.MaxMessageBytes = 10 << 20
+	s.MaxRecipients = 50
+	s.AllowInsecureAuth = true
+	p.server = s
+	go s.Serve(l)
+	return nil
+}
+
+// Addr is where the server listens.
+func (p *SMTPPeer) Addr() string { return p.addr }
+
+// Close stops the server.
+func (p *SMTPPeer) Close() error {
+	if p.server == nil {
+		return nil
+	}
+	return p.server.Close()
+}
+
+type backend struct{ p *SMTPPeer }
+
+func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{p: b.p}, nil }
+
+type session struct {
+	p    *SMTPPeer
+	from string
+	to   []string
+}
+
+func (s *session) Reset()        { s.from, s.to = "", nil }
+func (s *session) Logout() error { return nil }
+
+func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	s.from = from
+	return nil
+}
+
+func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	domain := to[strings.LastIndex(to, "@")+1:]
+	if strings.HasSuffix(strings.ToLower(strings.TrimRight(domain, ">")), ".invalid") {
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable: the domain does not exist"}
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+
+func (s *session) Data(r io.Reader) error {
+	if len(s.to) == 0 {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 5, 1}, Message: "no valid recipients"}
+	}
+	msg, err := email.NewEmailFromReader(r)
+	if err != nil {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "malformed message"}
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Subject)
+	if err != nil {
+		subject = msg.Subject
+	}
+	for _, to := range s.to {
+		e := Entry{
+			IncidentID: msg.Headers.Get("X-Tocsin-Incident"), SubjectID: msg.Headers.Get("X-Tocsin-Subject"),
+			Channel: "email", To: to, Subject: subject, Body: string(msg.Text), Status: "accepted", Ref: msg.Headers.Get("Message-Id"),
+		}
+		if err := s.p.Outbox.Add(context.Background(), e); err != nil {
+			return errors.New("451 could not store the message")
+		}
+	}
+	return nil
+}

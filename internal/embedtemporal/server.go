@@ -1,0 +1,192 @@
+// Package embedtemporal runs a single-process Temporal server backed by SQLite,
+// for dev mode (a file that survives restarts) and tests (in memory).
+package embedtemporal
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"go.temporal.io/server/common/authorization"
+	"go.temporal.io/server/common/cluster"
+	"go.temporal.io/server/common/config"
+	"go.temporal.io/server/common/log"
+	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
+	"go.temporal.io/server/schema/sqlite"
+	"go.temporal.io/server/temporal"
+)
+
+// Config says where the server keeps its state and listens.
+type Config struct {
+	// DatabaseFile persists state; empty means in memory (tests).
+	DatabaseFile string
+	// Host and FrontendPort for the gRPC frontend; port 0 picks a free one.
+	Host         string
+	FrontendPort int
+	Namespace    string
+	// Logger receives the server's logs; nil discards them (the server is chatty).
+	Logger log.Logger
+}
+
+// Server is a running embedded Temporal server.
+type Server struct {
+	srv      temporal.Server
+	hostPort string
+}
+
+// HostPort is the frontend address clients dial.
+func (s *Server) HostPort() string { return s.hostPort }
+
+// Stop shuts the server down.
+func (s *Server) Stop() error { return s.srv.Stop() }
+
+// Start creates the schema and namespace when needed and starts every service.
+func Start(cfg Config) (*Server, error) {
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Namespace == "" {
+		cfg.Namespace = "default"
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = log.NewNoopLogger()
+	}
+
+	ports, err := reservePorts(cfg.Host, cfg.FrontendPort)
+	if err != nil {
+		return nil, err
+	}
+
+	sqlCfg := config.SQL{
+		PluginName:        sqliteplugin.PluginName,
+		ConnectAttributes: map[string]string{},
+		DatabaseName:      cfg.DatabaseFile,
+	}
+	if cfg.DatabaseFile == "" {
+		sqlCfg.ConnectAttributes["mode"] = "memory"
+		sqlCfg.ConnectAttributes["cache"] = "shared"
+		sqlCfg.DatabaseName = fmt.Sprintf("tocsin-%d", rand.IntN(1<<30))
+	} else {
+		sqlCfg.ConnectAttributes["mode"] = "rwc"
+		// WAL with full sync: a workflow survives kill -9 of the process.
+		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["_synchronous"] = "2"
+		if _, err := os.Stat(cfg.DatabaseFile); errors.Is(err, os.ErrNotExist) {
+			if err := os.MkdirAll(filepath.Dir(cfg.DatabaseFile), 0o700); err != nil {
+				return nil, fmt.Errorf("temporal data dir: %w", err)
+			}
+			if err := sqlite.SetupSchema(&sqlCfg); err != nil {
+				return nil, fmt.Errorf("temporal schema: %w", err)
+			}
+		}
+	}
+	if cfg.DatabaseFile == "" {
+		if err := sqlite.SetupSchema(&sqlCfg); err != nil {
+			return nil, fmt.Errorf("temporal schema: %w", err)
+		}
+	}
+
+	hostPort := net.JoinHostPort(cfg.Host, strconv.Itoa(ports[0]))
+	conf := &config.Config{}
+	conf.Global.Membership = config.Membership{MaxJoinDuration: 30 * time.Second, BroadcastAddress: cfg.Host}
+	conf.Global.PProf = config.PProf{Port: 0}
+	conf.Persistence = config.Persistence{
+		DefaultStore:     sqliteplugin.PluginName,
+		VisibilityStore:  sqliteplugin.PluginName,
+		NumHistoryShards: 1,
+		DataStores:       map[string]config.DataStore{sqliteplugin.PluginName: {SQL: &sqlCfg}},
+	}
+	conf.ClusterMetadata = &cluster.Config{
+		EnableGlobalNamespace:    false,
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        "active",
+		CurrentClusterName:       "active",
+		ClusterInformation: map[string]cluster.ClusterInformation{
+			"active": {Enabled: true, InitialFailoverVersion: 1, RPCAddress: hostPort},
+		},
+	}
+	conf.DCRedirectionPolicy = config.DCRedirectionPolicy{Policy: "noop"}
+	service := func(grpc, membership int) config.Service {
+		return config.Service{RPC: config.RPC{GRPCPort: grpc, MembershipPort: membership, BindOnIP: cfg.Host}}
+	}
+	conf.Services = map[string]config.Service{
+		"frontend": service(ports[0], ports[1]),
+		"history":  service(ports[2], ports[3]),
+		"matching": service(ports[4], ports[5]),
+		"worker":   service(ports[6], ports[7]),
+	}
+	conf.Archival = config.Archival{
+		History:    config.HistoryArchival{State: "disabled"},
+		Visibility: config.VisibilityArchival{State: "disabled"},
+	}
+	conf.PublicClient = config.PublicClient{HostPort: hostPort}
+	conf.NamespaceDefaults = config.NamespaceDefaults{Archival: config.ArchivalNamespaceDefaults{
+		History:    config.HistoryArchivalNamespaceDefaults{State: "disabled"},
+		Visibility: config.VisibilityArchivalNamespaceDefaults{State: "disabled"},
+	}}
+
+	ns, err := sqlite.NewNamespaceConfig("active", cfg.Namespace, false, nil)
+	if err != nil {
+		return nil, fmt.Errorf("temporal namespace: %w", err)
+	}
+	if err := sqlite.CreateNamespaces(&sqlCfg, ns); err != nil {
+		return nil, fmt.Errorf("temporal namespace: %w", err)
+	}
+
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, fmt.Errorf("temporal authorizer: %w", err)
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, fmt.Errorf("temporal claim mapper: %w", err)
+	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("temporal server: %w", err)
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("temporal server start: %w", err)
+	}
+	return &Server{srv: srv, hostPort: hostPort}, nil
+}
+
+// reservePorts checks the frontend port is free (the server panics on a busy
+// port instead of saying so) and picks free ports for the internal services.
+func reservePorts(host string, frontend int) ([]int, error) {
+	ports := make([]int, 8)
+	var listeners []net.Listener
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}()
+	for i := range ports {
+		want := 0
+		if i == 0 {
+			want = frontend
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(want)))
+		if err != nil {
+			if i == 0 && want != 0 {
+				return nil, fmt.Errorf("temporal frontend port %d on %s is in use: stop the other process or pass another --temporal-port", want, host)
+			}
+			return nil, fmt.Errorf("reserve port: %w", err)
+		}
+		listeners = append(listeners, l)
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports, nil
+}

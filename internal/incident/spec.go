@@ -1,0 +1,120 @@
+// Package incident defines the incident file a responder writes (DESIGN section 4)
+// and checks it, naming the line of every bad field.
+package incident
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Spec is what a responder knows when opening an incident.
+type Spec struct {
+	Title        string    `yaml:"title" json:"title"`
+	Kind         string    `yaml:"kind" json:"kind"`
+	DetectedAt   time.Time `yaml:"detected_at" json:"detected_at"`
+	OccurredFrom time.Time `yaml:"occurred_from" json:"occurred_from,omitempty"`
+	OccurredTo   time.Time `yaml:"occurred_to" json:"occurred_to,omitempty"`
+	Systems      []string  `yaml:"systems" json:"systems"`
+	Categories   []string  `yaml:"categories" json:"categories,omitempty"`
+	Description  string    `yaml:"description" json:"description"`
+	Impact       string    `yaml:"impact" json:"impact,omitempty"`
+	Measures     string    `yaml:"measures" json:"measures"`
+	Advice       string    `yaml:"advice" json:"advice"`
+	Remedies     string    `yaml:"remedies" json:"remedies"`
+	Contact      string    `yaml:"contact" json:"contact"`
+	Playbook     string    `yaml:"playbook" json:"playbook"`
+	Drill        bool      `yaml:"drill" json:"drill"`
+}
+
+var kinds = map[string]bool{"unauthorized-access": true, "ransomware": true, "loss": true, "misdelivery": true, "insider": true, "other": true}
+
+var systemID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Parse reads an incident file. Unknown fields are errors, because a typo in
+// "detected_at" would silently move every legal deadline.
+func Parse(file string, data []byte) (Spec, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Spec{}, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return Spec{}, fmt.Errorf("%s:1: the incident must be a YAML mapping of fields", file)
+	}
+	lines := map[string]int{}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		lines[m.Content[i].Value] = m.Content[i].Line
+	}
+	var spec Spec
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&spec); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+		return Spec{}, fmt.Errorf("%s: %s", file, msg)
+	}
+	line := func(field string) int {
+		if l, ok := lines[field]; ok {
+			return l
+		}
+		return 1
+	}
+	var errs []string
+	bad := func(field, reason string) { errs = append(errs, fmt.Sprintf("%s:%d: %s: %s", file, line(field), field, reason)) }
+	if strings.TrimSpace(spec.Title) == "" {
+		bad("title", "required")
+	}
+	if spec.Kind == "" {
+		spec.Kind = "other"
+	} else if !kinds[spec.Kind] {
+		bad("kind", fmt.Sprintf("%q is not one of unauthorized-access, ransomware, loss, misdelivery, insider, other", spec.Kind))
+	}
+	if spec.DetectedAt.IsZero() {
+		bad("detected_at", "required: when the company became aware, as RFC 3339 (2026-11-20T08:00:00Z); every deadline runs from it")
+	}
+	if !spec.OccurredFrom.IsZero() && !spec.OccurredTo.IsZero() && spec.OccurredTo.Before(spec.OccurredFrom) {
+		bad("occurred_to", "is before occurred_from")
+	}
+	if len(spec.Systems) == 0 {
+		bad("systems", "at least one system ID is required")
+	}
+	for _, s := range spec.Systems {
+		if !systemID.MatchString(s) {
+			bad("systems", fmt.Sprintf("%q is not a system ID", s))
+		}
+	}
+	for field, v := range map[string]string{"description": spec.Description, "measures": spec.Measures, "advice": spec.Advice, "contact": spec.Contact} {
+		if strings.TrimSpace(v) == "" {
+			bad(field, "required: every notice must say it")
+		}
+	}
+	if spec.Playbook == "" {
+		spec.Playbook = "default"
+	}
+	if len(errs) > 0 {
+		sortByLine(errs)
+		return Spec{}, fmt.Errorf("%s", strings.Join(errs, "\n"))
+	}
+	return spec, nil
+}
+
+func sortByLine(errs []string) {
+	key := func(s string) int {
+		var n int
+		parts := strings.SplitN(s, ":", 3)
+		if len(parts) > 1 {
+			fmt.Sscanf(parts[1], "%d", &n)
+		}
+		return n
+	}
+	for i := 1; i < len(errs); i++ {
+		for j := i; j > 0 && key(errs[j]) < key(errs[j-1]); j-- {
+			errs[j], errs[j-1] = errs[j-1], errs[j]
+		}
+	}
+}

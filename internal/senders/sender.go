@@ -1,0 +1,76 @@
+// Package senders delivers notices through real providers, one small Sender
+// per channel: Twilio for SMS and voice (twilio-go), SMTP for email
+// (jordan-wright/email), a signed webhook for on-site notice, Slack for the war
+// room (slack-go). Each decides at its boundary whether a failure is permanent.
+package senders
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Channel names, as the ledger, the playbooks and the outbox spell them.
+const (
+	Onsite = "onsite"
+	Email  = "email"
+	SMS    = "sms"
+	Voice  = "voice"
+)
+
+// Message is one notice to one person over one channel.
+type Message struct {
+	IncidentID string
+	SubjectID  string
+	To         string // address, E.164 number or on-site account ID
+	Locale     string
+	Title      string
+	Body       string
+	HTML       string
+}
+
+// Result is what the provider said.
+type Result struct {
+	// Ref is the provider's ID (Twilio SID, Message-ID, on-site notice ID).
+	Ref string
+	// Final is true when acceptance is the outcome (email, on-site); false when a
+	// receipt will follow (SMS, voice).
+	Final bool
+}
+
+// Sender sends one message over one channel.
+type Sender interface {
+	Send(ctx context.Context, m Message) (Result, error)
+}
+
+// PermanentError is a failure that retrying cannot fix: an invalid number, an
+// address that does not exist. The subject moves to the next rung.
+type PermanentError struct {
+	Code   string
+	Reason string
+}
+
+func (e *PermanentError) Error() string { return fmt.Sprintf("permanent failure %s: %s", e.Code, e.Reason) }
+
+// IsPermanent reports whether err is a PermanentError.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}
+
+// Registry maps channels to their senders.
+type Registry map[string]Sender
+
+// Announcer publishes a public announcement beyond Tocsin's own page (a press
+// list, the platform's news feed).
+type Announcer interface {
+	Announce(ctx context.Context, a Announcement) error
+}
+
+// Announcement is a published public notice.
+type Announcement struct {
+	IncidentID string `json:"incident_id"`
+	Title      string `json:"title"`
+	Body       string `json:"body"`
+	URL        string `json:"url"`
+}

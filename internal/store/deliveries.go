@@ -1,0 +1,134 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Delivery statuses in the ledger. A row is written as "sending" before the
+// provider is called and moved on after, so a crash in between is visible.
+const (
+	StatusSending     = "sending"
+	StatusAccepted    = "accepted"  // on-site and email: the provider took it
+	StatusSent        = "sent"      // SMS and voice: waiting for the status callback
+	StatusDelivered   = "delivered" // SMS and voice: the callback confirmed it
+	StatusFailed      = "failed"
+	StatusUndelivered = "undelivered"
+	// StatusUnknown marks a send interrupted between the provider call and the
+	// ledger update: we do not know whether it went out, so it is never resent.
+	StatusUnknown = "unknown"
+)
+
+// Delivery is one ledger row: one notice to one subject over one channel.
+type Delivery struct {
+	IncidentID  string `json:"incident_id"`
+	SubjectID   string `json:"subject_id"`
+	Channel     string `json:"channel"`
+	Rung        int    `json:"rung"`
+	Status      string `json:"status"`
+	ProviderRef string `json:"provider_ref"`
+	Error       string `json:"error"`
+}
+
+// BeginDelivery claims (incident, subject, channel) before a send. It returns
+// false with the existing row when a send was already attempted: the caller
+// must not call the provider again.
+func (s *Store) BeginDelivery(ctx context.Context, d Delivery) (bool, Delivery, error) {
+	t := now()
+	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO deliveries (incident_id, subject_id, channel, rung, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)`,
+		d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, t, t)
+	if err != nil {
+		return false, Delivery{}, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		d.Status = StatusSending
+		return true, d, nil
+	}
+	existing, err := s.GetDelivery(ctx, d.IncidentID, d.SubjectID, d.Channel)
+	return false, existing, err
+}
+
+// FinishDelivery records the provider's answer.
+func (s *Store) FinishDelivery(ctx context.Context, d Delivery) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status=?, provider_ref=?, error=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=?`,
+		d.Status, d.ProviderRef, d.Error, now(), d.IncidentID, d.SubjectID, d.Channel)
+	return err
+}
+
+// GetDelivery reads one ledger row.
+func (s *Store) GetDelivery(ctx context.Context, incidentID, subjectID, channel string) (Delivery, error) {
+	var d Delivery
+	err := s.db.QueryRowContext(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`,
+		incidentID, subjectID, channel).Scan(&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	return d, err
+}
+
+// finalRank orders statuses so that a late or repeated callback can never move
+// a delivery backwards (Twilio may post "sent" after "delivered").
+var finalRank = map[string]int{StatusSending: 0, StatusSent: 1, StatusUnknown: 1, StatusAccepted: 2, StatusDelivered: 3, StatusUndelivered: 3, StatusFailed: 3}
+
+// UpdateDeliveryByRef applies a provider status callback to the row with that
+// provider reference. It reports false when no row has that reference.
+func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText string) (bool, error) {
+	var cur string
+	err := s.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if finalRank[status] <= finalRank[cur] && cur != StatusSending {
+		return true, nil
+	}
+	_, err = s.db.ExecContext(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=?`, status, errText, now(), ref)
+	return true, err
+}
+
+// RungDeliveries lists the ledger rows of one rung.
+func (s *Store) RungDeliveries(ctx context.Context, incidentID string, rung int) ([]Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND rung=? ORDER BY subject_id, channel`, incidentID, rung)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		if err := rows.Scan(&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// CountDeliveries counts an incident's ledger rows by status.
+func (s *Store) CountDeliveries(ctx context.Context, incidentID string) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM deliveries WHERE incident_id=? GROUP BY status`, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// ReleaseDelivery removes a claim whose send the provider refused for now, so
+// the retry may send.
+func (s *Store) ReleaseDelivery(ctx context.Context, d Delivery) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending)
+	return err
+}

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Draft is one revision of an outgoing text: a regulator report, a subject
+// notice for one locale (with its SMS and voice variants) or the public announcement.
+type Draft struct {
+	IncidentID string    `json:"incident_id"`
+	Name       string    `json:"name"`
+	Revision   int       `json:"revision"`
+	Kind       string    `json:"kind"`
+	Locale     string    `json:"locale"`
+	Audience   string    `json:"audience"`
+	Title      string    `json:"title"`
+	Body       string    `json:"body"`
+	SMS        string    `json:"sms,omitempty"`
+	Voice      string    `json:"voice,omitempty"`
+	CreatedBy  string    `json:"created_by"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// SaveDraft stores a revision; saving the same revision again keeps the first,
+// so a retried drafting activity changes nothing.
+func (s *Store) SaveDraft(ctx context.Context, d Draft) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO drafts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+		d.IncidentID, d.Name, d.Revision, d.Kind, d.Locale, d.Audience, d.Title, d.Body, d.SMS, d.Voice, d.CreatedBy, now())
+	return err
+}
+
+// GetDraft reads one revision of a draft; revision 0 means the latest.
+func (s *Store) GetDraft(ctx context.Context, incidentID, name string, revision int) (Draft, error) {
+	q := `SELECT incident_id, name, revision, kind, locale, audience, title, body, sms, voice, created_by, created_at FROM drafts
+		WHERE incident_id=? AND name=? AND (?=0 OR revision=?) ORDER BY revision DESC LIMIT 1`
+	var d Draft
+	var at string
+	err := s.db.QueryRowContext(ctx, q, incidentID, name, revision, revision).Scan(&d.IncidentID, &d.Name, &d.Revision, &d.Kind, &d.Locale, &d.Audience, &d.Title, &d.Body, &d.SMS, &d.Voice, &d.CreatedBy, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Draft{}, fmt.Errorf("draft %s of incident %s: %w", name, incidentID, ErrNotFound)
+	}
+	d.CreatedAt = parseTime(at)
+	return d, err
+}
+
+// Announcement is a published public notice.
+type Announcement struct {
+	IncidentID  string    `json:"incident_id"`
+	Revision    int       `json:"revision"`
+	Unreached   int       `json:"unreached"`
+	Reason      string    `json:"reason"`
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// PublishAnnouncement makes the approved announcement public, once.
+func (s *Store) PublishAnnouncement(ctx context.Context, a Announcement) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO announcements VALUES (?,?,?,?,?)`, a.IncidentID, a.Revision, a.Unreached, a.Reason, now())
+	return err
+}
+
+// GetAnnouncement reads a published announcement.
+func (s *Store) GetAnnouncement(ctx context.Context, incidentID string) (Announcement, error) {
+	var a Announcement
+	var at string
+	err := s.db.QueryRowContext(ctx, `SELECT incident_id, draft_revision, unreached, reason, published_at FROM announcements WHERE incident_id=?`, incidentID).
+		Scan(&a.IncidentID, &a.Revision, &a.Unreached, &a.Reason, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, fmt.Errorf("announcement of incident %s: %w", incidentID, ErrNotFound)
+	}
+	a.PublishedAt = parseTime(at)
+	return a, err
+}
+
+// Token is an API credential's owner.
+type Token struct {
+	Identity string
+	Role     string
+}
+
+// PutToken stores a token by its hash; the token itself is never stored.
+func (s *Store) PutToken(ctx context.Context, hash string, t Token) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens VALUES (?,?,?) ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role`, hash, t.Identity, t.Role)
+	return err
+}
+
+// LookupToken finds the owner of a token hash.
+func (s *Store) LookupToken(ctx context.Context, hash string) (Token, error) {
+	var t Token
+	err := s.db.QueryRowContext(ctx, `SELECT identity, role FROM tokens WHERE hash=?`, hash).Scan(&t.Identity, &t.Role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return t, ErrNotFound
+	}
+	return t, err
+}

@@ -1,0 +1,504 @@
+// Package workflows holds the emergency plan as code. Workflows decide; the
+// activities act. Histories carry IDs, counts and cursors, never subject lists.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+// Names of the workflow's query and updates, as the API calls them.
+const (
+	QueryProgress = "progress"
+	UpdateApprove = "approve"
+	UpdateReject  = "reject"
+	UpdateRevise  = "revise"
+	TaskQueue     = "tocsin"
+)
+
+// Stages an incident moves through.
+const (
+	StageOpen          = "open"
+	StageScoping       = "scoping"
+	StageAssessing     = "assessing"
+	StageDrafting      = "drafting"
+	StageAwaitApproval = "awaiting_approval"
+	StageNotifying     = "notifying"
+	StageAnnouncing    = "announcing"
+	StageClosed        = "closed"
+)
+
+// Draft statuses.
+const (
+	DraftPending  = "pending"
+	DraftApproved = "approved"
+	DraftRejected = "rejected"
+)
+
+// IncidentInput starts an incident.
+type IncidentInput struct {
+	IncidentID string
+	OpenedBy   string
+	Spec       incident.Spec
+	// BatchSize is the number of subjects per notification activity.
+	BatchSize int
+	// ReceiptPoll overrides how often receipts are checked (tests).
+	ReceiptPoll time.Duration
+}
+
+// IncidentResult is the closing summary.
+type IncidentResult struct {
+	Reached   int
+	Unreached int
+	ByChannel map[string]int
+	Announced bool
+}
+
+// DraftState is a draft as legal sees it.
+type DraftState struct {
+	Name       string    `json:"name"`
+	Kind       string    `json:"kind"`
+	Locale     string    `json:"locale"`
+	Audience   string    `json:"audience"`
+	Revision   int       `json:"revision"`
+	Status     string    `json:"status"`
+	Author     string    `json:"author"`
+	ApprovedBy string    `json:"approved_by,omitempty"`
+	DecidedAt  time.Time `json:"decided_at,omitempty"`
+	Comment    string    `json:"comment,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+}
+
+// Event is one line of the incident's timeline.
+type Event struct {
+	At    time.Time `json:"at"`
+	Stage string    `json:"stage"`
+	Text  string    `json:"text"`
+}
+
+// Progress is what the progress query returns.
+type Progress struct {
+	Status       string                 `json:"status"`
+	OpenedBy     string                 `json:"opened_by"`
+	WarRoom      string                 `json:"war_room,omitempty"`
+	Scope        *store.ScopeSummary    `json:"scope,omitempty"`
+	Unreachable  int                    `json:"unreachable"`
+	Obligations  []playbooks.Obligation `json:"obligations"`
+	Drafts       []DraftState           `json:"drafts"`
+	Rung         int                    `json:"rung"`
+	Reach        *store.Reach           `json:"reach,omitempty"`
+	Announcement *AnnouncementState     `json:"announcement,omitempty"`
+	Timeline     []Event                `json:"timeline"`
+	Error        string                 `json:"error,omitempty"`
+}
+
+// AnnouncementState says whether and where the public notice went out.
+type AnnouncementState struct {
+	Required  bool   `json:"required"`
+	Published bool   `json:"published"`
+	URL       string `json:"url,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Actor is who asks for an update, as the API authenticated them.
+type Actor struct {
+	Identity string
+	Role     string
+}
+
+// ApproveInput approves one draft revision.
+type ApproveInput struct {
+	Actor   Actor
+	Draft   string
+	Comment string
+}
+
+// RejectInput sends a draft back with a reason.
+type RejectInput struct {
+	Actor  Actor
+	Draft  string
+	Reason string
+}
+
+// ReviseInput changes the facts of a rejected draft and asks for a new revision.
+type ReviseInput struct {
+	Actor   Actor
+	Draft   string
+	Changes map[string]string // description, impact, measures, advice, remedies, contact
+}
+
+var revisable = []string{"description", "impact", "measures", "advice", "remedies", "contact"}
+
+type plan struct {
+	in       IncidentInput
+	p        Progress
+	spec     incident.Spec
+	pending  []string // drafts a revision was asked for
+	reviewer map[string]string
+}
+
+// IncidentWorkflow runs one incident from opening to closing.
+func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, error) {
+	s := &plan{in: in, spec: in.Spec, p: Progress{Status: StageOpen, OpenedBy: in.OpenedBy, Obligations: []playbooks.Obligation{}, Drafts: []DraftState{}}}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) { return s.p, nil }); err != nil {
+		return IncidentResult{}, err
+	}
+	if err := s.registerUpdates(ctx); err != nil {
+		return IncidentResult{}, err
+	}
+	res, err := s.run(ctx)
+	if err != nil {
+		s.p.Error = err.Error()
+	}
+	return res, err
+}
+
+func (s *plan) event(ctx workflow.Context, text string) {
+	s.p.Timeline = append(s.p.Timeline, Event{At: workflow.Now(ctx), Stage: s.p.Status, Text: text})
+}
+
+func (s *plan) stage(ctx workflow.Context, stage, text string) {
+	s.p.Status = stage
+	s.event(ctx, text)
+}
+
+var a *activities.Activities
+
+func activityOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 5 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+	})
+}
+
+func (s *plan) post(ctx workflow.Context, text string) {
+	if s.p.WarRoom == "" {
+		return
+	}
+	// The timeline is a courtesy to responders: a Slack outage must not stop the plan.
+	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5}})
+	if err := workflow.ExecuteActivity(pctx, a.Post, activities.PostInput{ChannelID: s.p.WarRoom, Text: text}).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("war room post failed", "error", err)
+	}
+}
+
+func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
+	ctx = activityOptions(ctx)
+	id := s.in.IncidentID
+	s.event(ctx, fmt.Sprintf("incident opened by %s", s.in.OpenedBy))
+
+	var open activities.OpenWarRoomResult
+	if err := workflow.ExecuteActivity(ctx, a.OpenWarRoom, activities.OpenWarRoomInput{IncidentID: id, Title: s.spec.Title, Playbook: s.spec.Playbook, Drill: s.spec.Drill}).Get(ctx, &open); err != nil {
+		return IncidentResult{}, fmt.Errorf("open war room: %w", err)
+	}
+	s.p.WarRoom = open.ChannelID
+	s.post(ctx, fmt.Sprintf(":rotating_light: %s %s opened by %s. Responders paged: %s.", id, s.spec.Title, s.in.OpenedBy, strings.Join(open.Paged, ", ")))
+
+	s.stage(ctx, StageScoping, "scoping the affected people from the data inventory")
+	var scope activities.ScopeResult
+	if err := workflow.ExecuteActivity(ctx, a.Scope, activities.ScopeInput{IncidentID: id, Systems: s.spec.Systems, Categories: s.spec.Categories, Year: s.spec.DetectedAt.Year()}).Get(ctx, &scope); err != nil {
+		return IncidentResult{}, fmt.Errorf("scope: %w", err)
+	}
+	s.p.Scope = &scope.Summary
+	s.p.Unreachable = scope.Summary.NoContact
+	severity := "sensitive data involved"
+	if scope.Summary.Sensitive == 0 {
+		severity = "no sensitive data"
+	}
+	s.event(ctx, fmt.Sprintf("%d people affected (%s), %d minors, %d without any contact", scope.Summary.Subjects, severity, scope.Summary.Minors, scope.Summary.NoContact))
+	s.post(ctx, fmt.Sprintf("Scope: %d people affected, %d with sensitive exposure, %d minors.", scope.Summary.Subjects, scope.Summary.Sensitive, scope.Summary.Minors))
+
+	s.stage(ctx, StageAssessing, "assessing legal duties")
+	var plan activities.AssessResult
+	if err := workflow.ExecuteActivity(ctx, a.Assess, activities.AssessInput{Playbook: s.spec.Playbook, Scope: scope.Summary, DetectedAt: s.spec.DetectedAt, AssessedAt: workflow.Now(ctx)}).Get(ctx, &plan); err != nil {
+		return IncidentResult{}, fmt.Errorf("assess: %w", err)
+	}
+	s.p.Obligations = plan.Obligations
+	s.event(ctx, fmt.Sprintf("%d obligations apply", len(plan.Obligations)))
+
+	s.stage(ctx, StageDrafting, "drafting regulator reports and notices")
+	draftIn := activities.DraftInput{IncidentID: id, Spec: s.spec, Scope: scope.Summary, Obligations: plan.Obligations, DefaultLocale: plan.DefaultLocale, Author: s.in.OpenedBy, Revision: 1}
+	var drafts activities.DraftResult
+	if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, draftIn).Get(ctx, &drafts); err != nil {
+		return IncidentResult{}, fmt.Errorf("draft: %w", err)
+	}
+	for _, d := range drafts.Drafts {
+		s.p.Drafts = append(s.p.Drafts, DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending})
+	}
+
+	s.stage(ctx, StageAwaitApproval, "waiting for legal to approve every draft")
+	s.post(ctx, fmt.Sprintf("%d drafts are ready for legal review.", len(drafts.Drafts)))
+	if err := s.awaitApproval(ctx, draftIn, func(d DraftState) bool { return d.Kind != activities.KindAnnouncement }); err != nil {
+		return IncidentResult{}, err
+	}
+	s.post(ctx, "Legal approved every draft. Notifying affected people.")
+
+	s.stage(ctx, StageNotifying, "notifying affected people")
+	notices := map[string]int{}
+	for _, d := range s.p.Drafts {
+		if d.Kind == activities.KindNotice {
+			notices[d.Name] = d.Revision
+		}
+	}
+	for i, channels := range plan.Ladder {
+		rung := i + 1
+		s.p.Rung = rung
+		if err := s.notifyRung(ctx, rung, channels, plan, notices); err != nil {
+			return IncidentResult{}, err
+		}
+	}
+	var reach activities.ReachResult
+	if err := workflow.ExecuteActivity(ctx, a.Reach, id).Get(ctx, &reach); err != nil {
+		return IncidentResult{}, fmt.Errorf("reach: %w", err)
+	}
+	s.p.Reach = &reach.Reach
+	s.p.Unreachable = reach.Reach.Unreached
+	s.event(ctx, fmt.Sprintf("%d people reached individually, %d not reachable", reach.Reach.Reached, reach.Reach.Unreached))
+	s.post(ctx, fmt.Sprintf("Individual notice done: %d reached, %d not reachable.", reach.Reach.Reached, reach.Reach.Unreached))
+
+	announced, err := s.announce(ctx, draftIn, reach.Reach)
+	if err != nil {
+		return IncidentResult{}, err
+	}
+
+	s.stage(ctx, StageClosed, fmt.Sprintf("closed: %d reached (%s), %d by public announcement", reach.Reach.Reached, channelSummary(reach.Reach.ByChannel), reach.Reach.Unreached))
+	s.post(ctx, fmt.Sprintf(":white_check_mark: %s closed. %d reached individually, %d covered by the public announcement.", id, reach.Reach.Reached, reach.Reach.Unreached))
+	return IncidentResult{Reached: reach.Reach.Reached, Unreached: reach.Reach.Unreached, ByChannel: reach.Reach.ByChannel, Announced: announced}, nil
+}
+
+func channelSummary(by map[string]int) string {
+	var parts []string
+	for _, ch := range []string{"onsite", "email", "sms", "voice"} {
+		if by[ch] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", ch, by[ch]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, plan activities.AssessResult, notices map[string]int) error {
+	id := s.in.IncidentID
+	cursor := ""
+	for {
+		var res activities.BatchResult
+		in := activities.BatchInput{IncidentID: id, Rung: rung, Channels: channels, After: cursor, Limit: s.in.BatchSize, DefaultLocale: plan.DefaultLocale, Notices: notices}
+		if err := workflow.ExecuteActivity(ctx, a.SendBatch, in).Get(ctx, &res); err != nil {
+			return fmt.Errorf("notify rung %d: %w", rung, err)
+		}
+		if res.Done {
+			break
+		}
+		cursor = res.Next
+	}
+	if slices.Contains(channels, "sms") || slices.Contains(channels, "voice") {
+		rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: plan.ReceiptTimeout + time.Minute, HeartbeatTimeout: time.Minute})
+		var rr activities.ReceiptsResult
+		if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, activities.ReceiptsInput{IncidentID: id, Rung: rung, Timeout: plan.ReceiptTimeout, Poll: s.in.ReceiptPoll}).Get(ctx, &rr); err != nil {
+			return fmt.Errorf("receipts rung %d: %w", rung, err)
+		}
+		if rr.Pending > 0 {
+			s.event(ctx, fmt.Sprintf("%d %s receipts never came; those people move down the ladder", rr.Pending, strings.Join(channels, "+")))
+		}
+	}
+	var resolved activities.ResolveResult
+	if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: id, Rung: rung, Channels: channels}).Get(ctx, &resolved); err != nil {
+		return fmt.Errorf("resolve rung %d: %w", rung, err)
+	}
+	s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", rung, strings.Join(channels, "+"), resolved.Reached))
+	return nil
+}
+
+func (s *plan) announce(ctx workflow.Context, draftIn activities.DraftInput, reach store.Reach) (bool, error) {
+	if reach.Unreached == 0 {
+		return false, nil
+	}
+	const reason = "some affected people could not be reached individually"
+	s.p.Announcement = &AnnouncementState{Required: true, Reason: reason}
+	s.stage(ctx, StageAnnouncing, fmt.Sprintf("%d people could not be reached: drafting a public announcement", reach.Unreached))
+	in := draftIn
+	in.Announcement = true
+	var res activities.DraftResult
+	if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, in).Get(ctx, &res); err != nil {
+		return false, fmt.Errorf("draft announcement: %w", err)
+	}
+	for _, d := range res.Drafts {
+		s.p.Drafts = append(s.p.Drafts, DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending})
+	}
+	s.post(ctx, "The public announcement is ready for legal review.")
+	if err := s.awaitApproval(ctx, in, func(d DraftState) bool { return d.Kind == activities.KindAnnouncement }); err != nil {
+		return false, err
+	}
+	var pub activities.PublishResult
+	rev := s.draft("announcement").Revision
+	if err := workflow.ExecuteActivity(ctx, a.PublishAnnouncement, activities.PublishInput{IncidentID: s.in.IncidentID, Revision: rev, Unreached: reach.Unreached, Reason: reason}).Get(ctx, &pub); err != nil {
+		return false, fmt.Errorf("publish announcement: %w", err)
+	}
+	s.p.Announcement.Published, s.p.Announcement.URL = true, pub.URL
+	s.event(ctx, "public announcement published at "+pub.URL)
+	s.post(ctx, "Public announcement published: "+pub.URL)
+	return true, nil
+}
+
+// awaitApproval blocks until every draft that matches is approved, rendering a
+// new revision whenever a responder revises a rejected one.
+func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, match func(DraftState) bool) error {
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(s.pending) > 0 || s.allApproved(match) }); err != nil {
+			return err
+		}
+		if len(s.pending) == 0 {
+			return nil
+		}
+		names := s.pending
+		s.pending = nil
+		for _, name := range names {
+			d := s.draft(name)
+			rin := in
+			rin.Spec = s.spec
+			rin.Only = []string{name}
+			rin.Revision = d.Revision + 1
+			rin.Author = s.reviewer[name]
+			rin.Announcement = d.Kind == activities.KindAnnouncement
+			var res activities.DraftResult
+			if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, rin).Get(ctx, &res); err != nil {
+				return fmt.Errorf("revise %s: %w", name, err)
+			}
+			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment = rin.Revision, DraftPending, rin.Author, "", ""
+			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
+		}
+	}
+}
+
+func (s *plan) allApproved(match func(DraftState) bool) bool {
+	for _, d := range s.p.Drafts {
+		if match(d) && d.Status != DraftApproved {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *plan) draft(name string) *DraftState {
+	for i := range s.p.Drafts {
+		if s.p.Drafts[i].Name == name {
+			return &s.p.Drafts[i]
+		}
+	}
+	return nil
+}
+
+// ErrForbidden marks an update refused for who asked.
+var ErrForbidden = errors.New("forbidden")
+
+func (s *plan) registerUpdates(ctx workflow.Context) error {
+	checkLegal := func(actor Actor, name string) (*DraftState, error) {
+		if actor.Role != "legal" {
+			return nil, fmt.Errorf("%w: only legal may approve or reject drafts (%s is %s)", ErrForbidden, actor.Identity, actor.Role)
+		}
+		d := s.draft(name)
+		if d == nil {
+			return nil, fmt.Errorf("no draft named %q", name)
+		}
+		if actor.Identity == s.in.OpenedBy {
+			return nil, fmt.Errorf("%w: %s opened this incident and cannot approve its drafts", ErrForbidden, actor.Identity)
+		}
+		if actor.Identity == d.Author {
+			return nil, fmt.Errorf("%w: %s wrote revision %d of %s and cannot approve it", ErrForbidden, actor.Identity, d.Revision, name)
+		}
+		if d.Status != DraftPending {
+			return nil, fmt.Errorf("draft %s revision %d is %s, not pending", name, d.Revision, d.Status)
+		}
+		return d, nil
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
+		d := s.draft(in.Draft)
+		d.Status, d.ApprovedBy, d.Comment, d.DecidedAt = DraftApproved, in.Actor.Identity, in.Comment, workflow.Now(ctx)
+		s.event(ctx, fmt.Sprintf("%s revision %d approved by %s", d.Name, d.Revision, in.Actor.Identity))
+		return *d, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
+		_, err := checkLegal(in.Actor, in.Draft)
+		return err
+	}})
+	if err != nil {
+		return err
+	}
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateReject, func(ctx workflow.Context, in RejectInput) (DraftState, error) {
+		d := s.draft(in.Draft)
+		d.Status, d.Reason, d.DecidedAt = DraftRejected, in.Reason, workflow.Now(ctx)
+		s.event(ctx, fmt.Sprintf("%s revision %d rejected by %s: %s", d.Name, d.Revision, in.Actor.Identity, in.Reason))
+		return *d, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in RejectInput) error {
+		if strings.TrimSpace(in.Reason) == "" {
+			return errors.New("a rejection needs a reason, so the draft can be revised")
+		}
+		_, err := checkLegal(in.Actor, in.Draft)
+		return err
+	}})
+	if err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevise, func(ctx workflow.Context, in ReviseInput) (DraftState, error) {
+		for _, k := range revisable {
+			if v, ok := in.Changes[k]; ok {
+				setField(&s.spec, k, v)
+			}
+		}
+		if s.reviewer == nil {
+			s.reviewer = map[string]string{}
+		}
+		s.reviewer[in.Draft] = in.Actor.Identity
+		s.pending = append(s.pending, in.Draft)
+		d := s.draft(in.Draft)
+		s.event(ctx, fmt.Sprintf("%s revision requested by %s", in.Draft, in.Actor.Identity))
+		return *d, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ReviseInput) error {
+		if in.Actor.Role != "responder" && in.Actor.Role != "admin" {
+			return fmt.Errorf("%w: only responders revise drafts (%s is %s)", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+		}
+		d := s.draft(in.Draft)
+		if d == nil {
+			return fmt.Errorf("no draft named %q", in.Draft)
+		}
+		if d.Status != DraftRejected {
+			return fmt.Errorf("draft %s is %s: only a rejected draft is revised", in.Draft, d.Status)
+		}
+		if slices.Contains(s.pending, in.Draft) {
+			return fmt.Errorf("draft %s is already being revised", in.Draft)
+		}
+		for k := range in.Changes {
+			if !slices.Contains(revisable, k) {
+				return fmt.Errorf("%q cannot be revised; use one of %s", k, strings.Join(revisable, ", "))
+			}
+		}
+		return nil
+	}})
+}
+
+func setField(spec *incident.Spec, k, v string) {
+	switch k {
+	case "description":
+		spec.Description = v
+	case "impact":
+		spec.Impact = v
+	case "measures":
+		spec.Measures = v
+	case "advice":
+		spec.Advice = v
+	case "remedies":
+		spec.Remedies = v
+	case "contact":
+		spec.Contact = v
+	}
+}
