@@ -65,7 +65,9 @@ func Parse(file string, data []byte) (Spec, error) {
 		return 1
 	}
 	var errs []string
-	bad := func(field, reason string) { errs = append(errs, fmt.Sprintf("%s:%d: %s: %s", file, line(field), field, reason)) }
+	bad := func(field, reason string) {
+		errs = append(errs, fmt.Sprintf("%s:%d: %s: %s", file, line(field), field, reason))
+	}
 	if strings.TrimSpace(spec.Title) == "" {
 		bad("title", "required")
 	}

@@ -50,7 +50,9 @@ type PermanentError struct {
 	Reason string
 }
 
-func (e *PermanentError) Error() string { return fmt.Sprintf("permanent failure %s: %s", e.Code, e.Reason) }
+func (e *PermanentError) Error() string {
+	return fmt.Sprintf("permanent failure %s: %s", e.Code, e.Reason)
+}
 
 // IsPermanent reports whether err is a PermanentError.
 func IsPermanent(err error) bool {
