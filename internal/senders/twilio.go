@@ -70,9 +70,9 @@ func twilioError(err error) error {
 		case 21211, 21212, 21214, 21217, 21401, 21407, 21408, 21610, 21612, 21614:
 			return &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Message}
 		}
-		if te.Status == http.StatusBadRequest {
-			return &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Message}
-		}
+		// Anything else (credentials, account, rate limits) is ours to fix, not
+		// the person's: retry, and let the operator see it, rather than move
+		// everyone down the ladder.
 		return fmt.Errorf("twilio %d: %s", te.Code, te.Message)
 	}
 	return fmt.Errorf("twilio: %w", err)

@@ -1,0 +1,312 @@
+// Package api is Tocsin's HTTP surface: the JSON API under /api/v1 (every call
+// authenticated, roles checked), provider webhooks (signatures verified), the
+// console and the public announcement pages.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// Server serves the API.
+type Server struct {
+	Store    *store.Store
+	Temporal client.Client
+	// Outbox is set in dev mode, where the local peers keep what they receive.
+	Outbox *devpeers.Outbox
+	// TwilioAuthToken verifies X-Twilio-Signature on status callbacks.
+	TwilioAuthToken string
+	// PublicURL is the base URL Twilio and browsers use to reach Tocsin.
+	PublicURL string
+	Log       *slog.Logger
+	// BatchSize is passed to new incidents (subjects per notification activity).
+	BatchSize   int
+	ReceiptPoll time.Duration
+}
+
+// Handler routes every request.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("POST /api/v1/inventory", s.require(responders, s.importInventory))
+	mux.HandleFunc("POST /api/v1/incidents", s.require(responders, s.openIncident))
+	mux.HandleFunc("GET /api/v1/incidents", s.require(anyone, s.listIncidents))
+	mux.HandleFunc("GET /api/v1/incidents/{id}", s.require(anyone, s.showIncident))
+	mux.HandleFunc("GET /api/v1/incidents/{id}/drafts/{name}", s.require(caseWorkers, s.showDraft))
+	mux.HandleFunc("GET /api/v1/incidents/{id}/subjects", s.require(caseWorkers, s.listSubjects))
+	mux.HandleFunc("POST /api/v1/incidents/{id}/approve", s.require(legalOnly, s.approve))
+	mux.HandleFunc("POST /api/v1/incidents/{id}/reject", s.require(legalOnly, s.reject))
+	mux.HandleFunc("POST /api/v1/incidents/{id}/revise", s.require(responders, s.revise))
+	mux.HandleFunc("GET /api/v1/outbox", s.require(caseWorkers, s.outbox))
+	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
+	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)
+	mux.HandleFunc("GET /{$}", s.console)
+	mux.HandleFunc("POST /login", s.login)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", " ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("request body: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "send systems and subjects as multipart form files")
+		return
+	}
+	// systems.yaml is small and comes first; subjects.csv is streamed straight into the import.
+	var systemsName string
+	var systems []byte
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "the form must hold a 'systems' file followed by a 'subjects' file")
+			return
+		}
+		switch part.FormName() {
+		case "systems":
+			systemsName = part.FileName()
+			systems, err = io.ReadAll(io.LimitReader(part, 16<<20))
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "reading systems: "+err.Error())
+				return
+			}
+		case "subjects":
+			if systems == nil {
+				writeError(w, http.StatusBadRequest, "send the 'systems' file before the 'subjects' file")
+				return
+			}
+			maxErrors := 0
+			fmt.Sscanf(r.URL.Query().Get("max_errors"), "%d", &maxErrors)
+			res, err := s.Store.ImportInventory(r.Context(), store.ImportInput{SystemsFile: systemsName, Systems: strings.NewReader(string(systems)),
+				SubjectsFile: part.FileName(), Subjects: part, ImportedBy: principal(r.Context()).Identity, MaxErrors: maxErrors})
+			if err != nil {
+				writeError(w, http.StatusUnprocessableEntity, err.Error())
+				return
+			}
+			writeJSON(w, http.StatusOK, res)
+			return
+		}
+	}
+}
+
+// OpenRequest carries the incident file as written.
+type OpenRequest struct {
+	File string `json:"file"`
+	YAML string `json:"yaml"`
+}
+
+func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
+	var req OpenRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.File == "" {
+		req.File = "incident.yaml"
+	}
+	spec, err := incident.Parse(req.File, []byte(req.YAML))
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
+	snap, err := s.Store.CurrentSnapshot(r.Context())
+	if err != nil {
+		writeError(w, http.StatusConflict, err.Error())
+		return
+	}
+	p := principal(r.Context())
+	id := "INC-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
+	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap}
+	if err := s.Store.CreateIncident(r.Context(), inc); err != nil {
+		writeError(w, http.StatusInternalServerError, "record incident: "+err.Error())
+		return
+	}
+	_, err = s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
+		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll})
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "start incident workflow: "+err.Error())
+		return
+	}
+	s.log().Info("incident opened", "incident", id, "by", p.Identity)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
+
+func (s *Server) progress(ctx context.Context, id string) (workflows.Progress, error) {
+	v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+	if err != nil {
+		return workflows.Progress{}, err
+	}
+	var p workflows.Progress
+	return p, v.Get(&p)
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
+	incs, err := s.Store.ListIncidents(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	out := []View{}
+	for _, inc := range incs {
+		out = append(out, s.view(r.Context(), inc))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) showIncident(w http.ResponseWriter, r *http.Request) {
+	inc, err := s.Store.GetIncident(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusNotFound, "no incident "+r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, s.view(r.Context(), inc))
+}
+
+func (s *Server) showDraft(w http.ResponseWriter, r *http.Request) {
+	rev := 0
+	fmt.Sscanf(r.URL.Query().Get("revision"), "%d", &rev)
+	d, err := s.Store.GetDraft(r.Context(), r.PathValue("id"), r.PathValue("name"), rev)
+	if err != nil {
+		writeError(w, http.StatusNotFound, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request) {
+	out, err := s.Store.Outcomes(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if out == nil {
+		out = []store.SubjectOutcome{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// DecisionRequest approves, rejects or revises a draft.
+type DecisionRequest struct {
+	Draft   string            `json:"draft"`
+	Comment string            `json:"comment,omitempty"`
+	Reason  string            `json:"reason,omitempty"`
+	Changes map[string]string `json:"changes,omitempty"`
+}
+
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
+	s.decide(w, r, workflows.UpdateApprove, func(a workflows.Actor, d DecisionRequest) any {
+		return workflows.ApproveInput{Actor: a, Draft: d.Draft, Comment: d.Comment}
+	})
+}
+
+func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
+	s.decide(w, r, workflows.UpdateReject, func(a workflows.Actor, d DecisionRequest) any {
+		return workflows.RejectInput{Actor: a, Draft: d.Draft, Reason: d.Reason}
+	})
+}
+
+func (s *Server) revise(w http.ResponseWriter, r *http.Request) {
+	s.decide(w, r, workflows.UpdateRevise, func(a workflows.Actor, d DecisionRequest) any {
+		return workflows.ReviseInput{Actor: a, Draft: d.Draft, Changes: d.Changes}
+	})
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string, arg func(workflows.Actor, DecisionRequest) any) {
+	var req DecisionRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.Draft == "" {
+		writeError(w, http.StatusBadRequest, "name the draft (--draft)")
+		return
+	}
+	p := principal(r.Context())
+	id := r.PathValue("id")
+	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: update,
+		Args: []any{arg(workflows.Actor{Identity: p.Identity, Role: p.Role}, req)}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	var out workflows.DraftState
+	if err == nil {
+		err = h.Get(r.Context(), &out)
+	}
+	if err != nil {
+		var nf *serviceerror.NotFound
+		switch {
+		case errors.As(err, &nf):
+			writeError(w, http.StatusNotFound, "no running incident "+id)
+		case strings.Contains(err.Error(), workflows.ErrForbidden.Error()):
+			writeError(w, http.StatusForbidden, cleanUpdateError(err))
+		default:
+			writeError(w, http.StatusConflict, cleanUpdateError(err))
+		}
+		return
+	}
+	s.log().Info("draft decision", "incident", id, "update", update, "draft", req.Draft, "by", p.Identity)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// cleanUpdateError keeps the validator's sentence and drops SDK wrapping.
+func cleanUpdateError(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, " (type: "); i > 0 {
+		msg = msg[:i]
+	}
+	return msg
+}
+
+func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
+	if s.Outbox == nil {
+		writeError(w, http.StatusNotFound, "the outbox exists only in dev mode")
+		return
+	}
+	entries, err := s.Outbox.List(r.Context(), r.URL.Query().Get("incident"))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, entries)
+}

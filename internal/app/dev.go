@@ -1,0 +1,267 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/embedtemporal"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+// DevConfig configures `tocsin dev`.
+type DevConfig struct {
+	DataDir      string
+	Listen       string // HTTP API, console, webhooks, dev peers
+	TemporalPort int    // 0 picks a free port
+	SMTPListen   string
+	PlaybookDir  string
+	Log          *slog.Logger
+	// Test knobs: faster receipts and smaller batches.
+	BatchSize   int
+	ReceiptPoll time.Duration
+}
+
+// Dev is a running all-in-one Tocsin.
+type Dev struct {
+	URL          string
+	TemporalAddr string
+	SMTPAddr     string
+	SlackURL     string
+	TwilioURL    string
+	Tokens       map[string]string // env name -> token
+	Store        *store.Store
+	Outbox       *devpeers.Outbox
+
+	closers []func()
+}
+
+// DevIdentities are the dev-mode users and their roles (DESIGN section 8).
+var DevIdentities = []struct{ Env, Identity, Role string }{
+	{"TOCSIN_TOKEN_RESPONDER", "responder@example.com", api.RoleResponder},
+	{"TOCSIN_TOKEN_LEGAL", "legal@example.com", api.RoleLegal},
+	{"TOCSIN_TOKEN_LEGAL2", "legal2@example.com", api.RoleLegal},
+	{"TOCSIN_TOKEN_ADMIN", "admin@example.com", api.RoleAdmin},
+	{"TOCSIN_TOKEN_VIEWER", "viewer@example.com", api.RoleViewer},
+}
+
+// StartDev starts the embedded Temporal server, the local peers, the worker
+// and the HTTP API, all keeping state under cfg.DataDir.
+func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:8080"
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	d := &Dev{}
+	defer func() {
+		if err != nil {
+			d.Stop()
+		}
+	}()
+	listener, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another tocsin running? pass --listen)", cfg.Listen, err)
+	}
+	d.URL = "http://" + listener.Addr().String()
+
+	ts, err := embedtemporal.Start(embedtemporal.Config{DatabaseFile: filepath.Join(cfg.DataDir, "temporal.db"), FrontendPort: cfg.TemporalPort})
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	d.TemporalAddr = ts.HostPort()
+	d.closers = append(d.closers, func() { ts.Stop() })
+
+	if d.Store, err = store.Open(filepath.Join(cfg.DataDir, "tocsin.db")); err != nil {
+		listener.Close()
+		return nil, err
+	}
+	d.closers = append(d.closers, func() { d.Store.Close() })
+	if d.Outbox, err = devpeers.OpenOutbox(filepath.Join(cfg.DataDir, "peers.db")); err != nil {
+		listener.Close()
+		return nil, err
+	}
+	d.closers = append(d.closers, func() { d.Outbox.Close() })
+
+	// Local peers.
+	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log}
+	smtpAddr := cfg.SMTPListen
+	if smtpAddr == "" {
+		smtpAddr = "127.0.0.1:0"
+	}
+	if err := smtpPeer.Start(smtpAddr); err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("smtp peer on %s: %w", smtpAddr, err)
+	}
+	d.SMTPAddr = smtpPeer.Addr()
+	d.closers = append(d.closers, func() { smtpPeer.Close() })
+	slackPeer := &devpeers.SlackPeer{Outbox: d.Outbox}
+	slackPeer.Start()
+	d.SlackURL = slackPeer.APIURL()
+	d.closers = append(d.closers, slackPeer.Close)
+
+	secrets, err := loadOrCreateEnv(filepath.Join(cfg.DataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET"})
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	// twilio-go accepts only alphanumeric credentials.
+	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
+	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
+	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: d.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log}
+	d.closers = append(d.closers, twilioPeer.Close)
+	d.TwilioURL = d.URL + "/dev/twilio"
+
+	// Senders through the real SDKs, aimed at the peers.
+	twCfg := senders.TwilioConfig{AccountSID: twilioPeer.AccountSID, AuthToken: twilioPeer.AuthToken, From: "+15005550006", BaseURL: d.TwilioURL, StatusCallback: d.URL + "/webhooks/twilio/status"}
+	tw := senders.NewTwilioClient(twCfg)
+	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: d.SMTPAddr, From: "Security Team <security@tocsin.local>"})
+	d.closers = append(d.closers, emailSender.Close)
+	acts := &activities.Activities{
+		Store: d.Store,
+		Senders: senders.Registry{
+			senders.SMS:    &senders.SMSSender{Client: tw, Config: twCfg},
+			senders.Voice:  &senders.VoiceSender{Client: tw, Config: twCfg},
+			senders.Email:  emailSender,
+			senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: d.URL + "/dev/onsite/notices", Secret: secrets["ONSITE_SECRET"]}},
+		},
+		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: d.SlackURL}),
+		Announcer:   &senders.WebhookAnnouncer{URL: d.URL + "/dev/press", Secret: secrets["ONSITE_SECRET"]},
+		PlaybookDir: cfg.PlaybookDir,
+		PublicURL:   d.URL,
+		Log:         log,
+	}
+
+	tc, err := client.DialContext(ctx, client.Options{HostPort: d.TemporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log))})
+	if err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
+	}
+	d.closers = append(d.closers, tc.Close)
+
+	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: d.Outbox, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll}
+	mux := http.NewServeMux()
+	mux.Handle("/", apiServer.Handler())
+	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
+	mux.Handle("/dev/onsite/", &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox})
+	mux.Handle("/dev/press", &devpeers.PressPeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox})
+	httpServer := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go httpServer.Serve(listener)
+	d.closers = append(d.closers, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		httpServer.Shutdown(sctx)
+	})
+
+	w := NewWorker(tc, acts)
+	if err := w.Start(); err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	d.closers = append(d.closers, w.Stop)
+	if err := twilioPeer.Resume(ctx, d.URL+"/webhooks/twilio/status"); err != nil {
+		log.Warn("twilio peer: could not resume pending callbacks", "error", err)
+	}
+
+	tokenEnv, err := loadOrCreateEnv(filepath.Join(cfg.DataDir, "dev-tokens.env"), envNames())
+	if err != nil {
+		return nil, err
+	}
+	d.Tokens = tokenEnv
+	seed := map[string]store.Token{}
+	for _, id := range DevIdentities {
+		seed[tokenEnv[id.Env]] = store.Token{Identity: id.Identity, Role: id.Role}
+	}
+	if err := api.Seed(ctx, d.Store, seed); err != nil {
+		return nil, err
+	}
+	peers := fmt.Sprintf("TOCSIN_DEV_SMTP=%s\nTOCSIN_DEV_TWILIO=%s\nTOCSIN_DEV_SLACK=%s\nTOCSIN_SERVER=%s\n", d.SMTPAddr, d.TwilioURL, d.SlackURL, d.URL)
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "dev-peers.env"), []byte(peers), 0o600); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func envNames() []string {
+	var out []string
+	for _, id := range DevIdentities {
+		out = append(out, id.Env)
+	}
+	return out
+}
+
+// Stop shuts everything down, newest part first.
+func (d *Dev) Stop() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+	d.closers = nil
+}
+
+// loadOrCreateEnv keeps secrets stable across restarts: it reads NAME=value
+// lines and adds a fresh random value for any name missing.
+func loadOrCreateEnv(path string, names []string) (map[string]string, error) {
+	vals := map[string]string{}
+	if f, err := os.Open(path); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+				vals[k] = v
+			}
+		}
+		f.Close()
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	changed := false
+	for _, n := range names {
+		if vals[n] == "" {
+			vals[n] = api.NewToken()
+			changed = true
+		}
+	}
+	if changed {
+		var b strings.Builder
+		for _, n := range names {
+			fmt.Fprintf(&b, "%s=%s\n", n, vals[n])
+		}
+		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return vals, nil
+}
+
+// quiet keeps the SDK's routine chatter out of the dev console.
+func quiet(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}

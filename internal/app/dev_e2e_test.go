@@ -1,0 +1,296 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+const scenario = "../../../shared/scenarios/basic"
+
+type expected struct {
+	Subjects     int                `json:"subjects"`
+	ByRegion     map[string]int     `json:"by_region"`
+	Unreachable  int                `json:"unreachable"`
+	Minors       int                `json:"minors"`
+	FirstChannel map[string]*string `json:"first_channel"`
+	Unaffected   []string           `json:"unaffected_ids"`
+	ZH           []string           `json:"zh_subjects"`
+}
+
+func startDev(t *testing.T, dir string) *Dev {
+	t.Helper()
+	d, err := StartDev(context.Background(), DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 16, ReceiptPoll: 50 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	require.NoError(t, err)
+	return d
+}
+
+func as(d *Dev, env string) *client.Client {
+	return &client.Client{Server: d.URL, Token: d.Tokens[env]}
+}
+
+func waitStatus(t *testing.T, c *client.Client, id, status string) api.View {
+	t.Helper()
+	var v api.View
+	require.Eventually(t, func() bool {
+		err := c.Do(context.Background(), "GET", "/api/v1/incidents/"+id, nil, &v)
+		return err == nil && v.Status == status
+	}, 90*time.Second, 100*time.Millisecond, "incident %s never reached %s (last: %s %s)", id, status, v.Status, v.Error)
+	return v
+}
+
+func approveAll(t *testing.T, legal *client.Client, v api.View) {
+	t.Helper()
+	for _, d := range v.Drafts {
+		if d.Status == workflows.DraftPending {
+			require.NoError(t, legal.Do(context.Background(), "POST", "/api/v1/incidents/"+v.ID+"/approve", api.DecisionRequest{Draft: d.Name, Comment: "ok"}, nil), d.Name)
+		}
+	}
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBasicScenarioEndToEnd runs the sample breach through the embedded
+// Temporal server, the real SDKs and the local peers, with a kill of the whole
+// process (Stop without cleanup of state) before approval.
+func TestBasicScenarioEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	var want expected
+	raw, err := os.ReadFile(filepath.Join(scenario, "expected.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &want))
+
+	dir := t.TempDir()
+	d := startDev(t, dir)
+	stopped := false
+	defer func() {
+		if !stopped {
+			d.Stop()
+		}
+	}()
+	responder := as(d, "TOCSIN_TOKEN_RESPONDER")
+
+	var imp map[string]any
+	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, &imp))
+	require.EqualValues(t, 60, imp["subjects"])
+
+	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
+	require.NoError(t, err)
+	var opened map[string]string
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
+	id := opened["id"]
+
+	v := waitStatus(t, responder, id, workflows.StageAwaitApproval)
+	require.Equal(t, want.Subjects, v.Scope.Subjects)
+	require.Equal(t, want.ByRegion, v.Scope.ByRegion)
+	require.Equal(t, want.Minors, v.Scope.Minors)
+	names := map[string]bool{}
+	for _, dr := range v.Drafts {
+		names[dr.Name] = true
+	}
+	for _, n := range []string{"notice-en", "notice-zh-CN", "notice-zh-HK", "report-cn-pipl-regulator", "report-sg-pdpc", "report-eu-gdpr-authority"} {
+		require.True(t, names[n], "draft %s missing from %v", n, names)
+	}
+	juris := map[string]bool{}
+	for _, o := range v.Obligations {
+		juris[o.Jurisdiction] = true
+	}
+	for _, j := range []string{"CN", "SG", "HK", "EU", "US-CA"} {
+		require.True(t, juris[j], "no %s obligation", j)
+	}
+
+	// A responder cannot approve, and neither can someone who opened the incident.
+	err = responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/approve", api.DecisionRequest{Draft: "notice-en"}, nil)
+	var apiErr *client.APIError
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	require.Equal(t, http.StatusForbidden, apiErr.Status)
+
+	// kill the whole process state-wise before approval; a restart on the same data loses nothing.
+	d.Stop()
+	d = startDev(t, dir)
+	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
+	v = waitStatus(t, responder, id, workflows.StageAwaitApproval)
+
+	// Legal rejects the English notice; a responder revises it; legal approves revision 2.
+	require.NoError(t, legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/reject", api.DecisionRequest{Draft: "notice-en", Reason: "say which hotline to call"}, nil))
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/revise", api.DecisionRequest{Draft: "notice-en", Changes: map[string]string{"contact": "privacy@example.com or +1 800 555 0100"}}, nil))
+	require.Eventually(t, func() bool {
+		var cur api.View
+		responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &cur)
+		for _, dr := range cur.Drafts {
+			if dr.Name == "notice-en" {
+				return dr.Revision == 2 && dr.Status == workflows.DraftPending
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond)
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
+	approveAll(t, legal, v)
+
+	v = waitStatus(t, responder, id, workflows.StageAnnouncing)
+	v = waitForPendingAnnouncement(t, responder, id)
+	approveAll(t, as(d, "TOCSIN_TOKEN_LEGAL2"), v)
+	v = waitStatus(t, responder, id, workflows.StageClosed)
+
+	if v.Scope.Unreachable != want.Unreachable {
+		var ob []devpeers.Entry
+		responder.Do(ctx, "GET", "/api/v1/outbox?incident="+id, nil, &ob)
+		for _, e := range ob {
+			if e.Channel == "sms" || e.Channel == "voice" {
+				t.Logf("%s %s %s %s", e.SubjectID, e.Channel, e.Status, e.Ref)
+			}
+		}
+		for _, ev := range v.Timeline {
+			t.Logf("%s %s", ev.Stage, ev.Text)
+		}
+	}
+	require.Equal(t, want.Unreachable, v.Scope.Unreachable)
+	require.Equal(t, want.Unreachable, v.Notifications.Failed)
+	require.True(t, v.Announcement.Published)
+	for _, dr := range v.Drafts {
+		require.Equal(t, workflows.DraftApproved, dr.Status, dr.Name)
+		require.NotEqual(t, "responder@example.com", dr.ApprovedBy)
+	}
+
+	// The announcement page is public.
+	resp, err := http.Get(v.Announcement.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	var outbox []devpeers.Entry
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/outbox?incident="+url.QueryEscape(id), nil, &outbox))
+	checkOutbox(t, want, outbox)
+
+	// The incident's own record of the first channel agrees with the peers.
+	var outcomes []struct {
+		SubjectID string `json:"subject_id"`
+		ReachedBy string `json:"reached_by"`
+	}
+	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/subjects", nil, &outcomes))
+	require.Len(t, outcomes, want.Subjects)
+	for _, o := range outcomes {
+		exp := want.FirstChannel[o.SubjectID]
+		if exp == nil {
+			require.Empty(t, o.ReachedBy, o.SubjectID)
+		} else {
+			require.Equal(t, *exp, o.ReachedBy, o.SubjectID)
+		}
+	}
+	d.Stop()
+	stopped = true
+}
+
+func waitForPendingAnnouncement(t *testing.T, c *client.Client, id string) api.View {
+	var v api.View
+	require.Eventually(t, func() bool {
+		if c.Do(context.Background(), "GET", "/api/v1/incidents/"+id, nil, &v) != nil {
+			return false
+		}
+		for _, d := range v.Drafts {
+			if d.Name == "announcement" {
+				return true
+			}
+		}
+		return false
+	}, 30*time.Second, 50*time.Millisecond)
+	return v
+}
+
+func checkOutbox(t *testing.T, want expected, outbox []devpeers.Entry) {
+	t.Helper()
+	type key struct{ subject, channel string }
+	seen := map[key]int{}
+	reached := map[string]map[string]bool{}
+	bodies := map[string][]string{}
+	announcements := 0
+	for _, e := range outbox {
+		if e.Channel == "announcement" {
+			announcements++
+			require.True(t, hasHan(e.Body) && strings.Contains(e.Body, "What happened"), "announcement is bilingual")
+			continue
+		}
+		if e.SubjectID == "" {
+			continue // war-room posts
+		}
+		seen[key{e.SubjectID, e.Channel}]++
+		bodies[e.SubjectID] = append(bodies[e.SubjectID], e.Body)
+		if e.Status == "accepted" || e.Status == "delivered" || e.Status == "completed" {
+			if reached[e.SubjectID] == nil {
+				reached[e.SubjectID] = map[string]bool{}
+			}
+			reached[e.SubjectID][e.Channel] = true
+		}
+	}
+	require.Equal(t, 1, announcements, "exactly one public announcement")
+	for k, n := range seen {
+		require.Equal(t, 1, n, "subject %s got %d notices over %s", k.subject, n, k.channel)
+	}
+	for _, id := range want.Unaffected {
+		require.Empty(t, bodies[id], "unaffected subject %s was contacted", id)
+	}
+	for subject, exp := range want.FirstChannel {
+		got := firstRung(reached[subject])
+		if exp == nil {
+			require.Empty(t, got, "subject %s should be unreachable", subject)
+			continue
+		}
+		require.Equal(t, *exp, got, "first channel of %s", subject)
+	}
+	zh := map[string]bool{}
+	for _, id := range want.ZH {
+		zh[id] = true
+		if want.FirstChannel[id] != nil { // the unreachable read the bilingual announcement
+			require.NotEmpty(t, bodies[id], "zh subject %s got nothing", id)
+		}
+	}
+	for subject, bs := range bodies {
+		for _, b := range bs {
+			if strings.HasPrefix(b, "<?xml") { // voice TwiML: the script sits inside
+				b = b[strings.Index(b, "<Say"):]
+			}
+			require.Equal(t, zh[subject], hasHan(b), "subject %s notice language: %.80s", subject, b)
+		}
+	}
+}
+
+// firstRung names what reached a subject the way expected.json does.
+func firstRung(ch map[string]bool) string {
+	switch {
+	case ch["onsite"] && ch["email"]:
+		return "onsite+email"
+	case ch["onsite"]:
+		return "onsite"
+	case ch["email"]:
+		return "email"
+	case ch["sms"]:
+		return "sms"
+	case ch["voice"]:
+		return "voice"
+	}
+	return ""
+}
