@@ -1,0 +1,312 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/app"
+	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+var (
+	server string
+	output string
+)
+
+func rootCmd() *cobra.Command {
+	root := &cobra.Command{Use: "tocsin", Short: "Security-incident notification and breach-response orchestrator", SilenceUsage: true, SilenceErrors: true}
+	root.PersistentFlags().StringVar(&server, "server", "", "Tocsin API URL (default $TOCSIN_SERVER or http://127.0.0.1:8080)")
+	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	root.AddCommand(devCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd())
+	return root
+}
+
+func newLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+func devCmd() *cobra.Command {
+	cfg := app.DevConfig{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run everything in one process: embedded Temporal, worker, API, console and local message peers",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Log = newLogger()
+			d, err := app.StartDev(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("Tocsin dev mode is running.\n  console and API  %s\n  Temporal         %s\n  SMTP peer        %s\n  Twilio peer      %s\n  Slack peer       %s\n  tokens           %s/dev-tokens.env\n  peers            %s/dev-peers.env\nPress Ctrl-C to stop; state stays in %s.\n",
+				d.URL, d.TemporalAddr, d.SMTPAddr, d.TwilioURL, d.SlackURL, cfg.DataDir, cfg.DataDir, cfg.DataDir)
+			<-cmd.Context().Done()
+			fmt.Println("stopping...")
+			d.Stop()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.DataDir, "data", "./data", "directory for all state (Temporal, inventory, ledger, outbox)")
+	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address of the API, console and webhooks")
+	cmd.Flags().IntVar(&cfg.TemporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (0 picks one)")
+	cmd.Flags().StringVar(&cfg.SMTPListen, "smtp-listen", "127.0.0.1:2525", "address of the local SMTP peer")
+	cmd.Flags().StringVar(&cfg.PlaybookDir, "playbooks", "", "directory of playbooks that override the built-in ones")
+	return cmd
+}
+
+func serveCmd() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{Use: "serve", Short: "Run the HTTP API against an external Temporal cluster", RunE: func(cmd *cobra.Command, _ []string) error {
+		c, err := app.LoadConfig(path)
+		if err != nil {
+			return err
+		}
+		return app.RunServe(cmd.Context(), c, newLogger())
+	}}
+	cmd.Flags().StringVar(&path, "config", "tocsin.yaml", "configuration file (secrets come from the environment)")
+	return cmd
+}
+
+func workerCmd() *cobra.Command {
+	var path string
+	cmd := &cobra.Command{Use: "worker", Short: "Run workflows and activities with the real providers", RunE: func(cmd *cobra.Command, _ []string) error {
+		c, err := app.LoadConfig(path)
+		if err != nil {
+			return err
+		}
+		return app.RunWorker(cmd.Context(), c, newLogger())
+	}}
+	cmd.Flags().StringVar(&path, "config", "tocsin.yaml", "configuration file (secrets come from the environment)")
+	return cmd
+}
+
+func tokenCmd() *cobra.Command {
+	var db, identity, role string
+	cmd := &cobra.Command{Use: "token", Short: "Create an API token for an identity and role (production)", RunE: func(cmd *cobra.Command, _ []string) error {
+		switch role {
+		case api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer, api.RoleDrill:
+		default:
+			return fmt.Errorf("--role %q: use responder, legal, admin, viewer or drill", role)
+		}
+		if identity == "" {
+			return fmt.Errorf("--identity is required")
+		}
+		st, err := store.Open(db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		tok := api.NewToken()
+		if err := st.PutToken(cmd.Context(), api.HashToken(tok), store.Token{Identity: identity, Role: role}); err != nil {
+			return err
+		}
+		fmt.Println(tok)
+		return nil
+	}}
+	cmd.Flags().StringVar(&db, "database", "tocsin.db", "Tocsin's database file")
+	cmd.Flags().StringVar(&identity, "identity", "", "who the token belongs to (email)")
+	cmd.Flags().StringVar(&role, "role", "", "responder, legal, admin, viewer or drill")
+	return cmd
+}
+
+func api0() *client.Client { return client.FromEnv(server) }
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func inventoryCmd() *cobra.Command {
+	inv := &cobra.Command{Use: "inventory", Short: "Manage the data inventory"}
+	var systems, subjects string
+	var maxErrors int
+	imp := &cobra.Command{Use: "import", Short: "Import systems.yaml and subjects.csv as a new snapshot (all or nothing)", RunE: func(cmd *cobra.Command, _ []string) error {
+		var res store.ImportResult
+		if err := api0().ImportInventory(cmd.Context(), systems, subjects, maxErrors, &res); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(res)
+		}
+		fmt.Printf("imported snapshot %d: %d systems, %d subjects\n", res.Snapshot, res.Systems, res.Subjects)
+		return nil
+	}}
+	imp.Flags().StringVar(&systems, "systems", "systems.yaml", "systems file")
+	imp.Flags().StringVar(&subjects, "subjects", "subjects.csv", "subjects file")
+	imp.Flags().IntVar(&maxErrors, "max-errors", 100, "stop checking after this many bad rows")
+	inv.AddCommand(imp)
+	return inv
+}
+
+func incidentCmd() *cobra.Command {
+	inc := &cobra.Command{Use: "incident", Short: "Open, follow and decide on incidents"}
+	var file string
+	open := &cobra.Command{Use: "open", Short: "Open an incident from a YAML file; prints its ID on the last line", RunE: func(cmd *cobra.Command, _ []string) error {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		var res map[string]string
+		if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents", api.OpenRequest{File: file, YAML: string(data)}, &res); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(res)
+		}
+		fmt.Println("opened incident; legal will be asked to approve the drafts")
+		fmt.Println(res["id"])
+		return nil
+	}}
+	open.Flags().StringVarP(&file, "file", "f", "incident.yaml", "incident file")
+
+	list := &cobra.Command{Use: "list", Short: "List incidents", RunE: func(cmd *cobra.Command, _ []string) error {
+		var vs []api.View
+		if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents", nil, &vs); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(vs)
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tSTATUS\tAFFECTED\tREACHED\tTITLE")
+		for _, v := range vs {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", v.ID, v.Status, v.Scope.Subjects, v.Notifications.Reached, v.Title)
+		}
+		return tw.Flush()
+	}}
+
+	show := &cobra.Command{Use: "show ID", Short: "Show an incident's stage, scope, duties, drafts and notifications", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		var v api.View
+		if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents/"+url.PathEscape(args[0]), nil, &v); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(v)
+		}
+		printView(os.Stdout, v)
+		return nil
+	}}
+
+	var draft, comment, reason string
+	var sets []string
+	decision := func(use, short, action string) *cobra.Command {
+		c := &cobra.Command{Use: use + " ID", Short: short, Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			req := api.DecisionRequest{Draft: draft, Comment: comment, Reason: reason}
+			if action == "revise" {
+				req.Changes = map[string]string{}
+				for _, s := range sets {
+					k, v, ok := strings.Cut(s, "=")
+					if !ok {
+						return fmt.Errorf("--set %q: want field=value", s)
+					}
+					req.Changes[k] = v
+				}
+			}
+			var out map[string]any
+			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/"+action, req, &out); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(out)
+			}
+			fmt.Printf("%s revision %v is now %v\n", draft, out["revision"], out["status"])
+			return nil
+		}}
+		c.Flags().StringVar(&draft, "draft", "", "draft name (see incident show)")
+		c.MarkFlagRequired("draft")
+		return c
+	}
+	approve := decision("approve", "Approve a draft (legal only; not your own incident or draft)", "approve")
+	approve.Flags().StringVar(&comment, "comment", "", "comment kept with the approval")
+	reject := decision("reject", "Reject a draft with a reason (legal only)", "reject")
+	reject.Flags().StringVar(&reason, "reason", "", "why, so it can be revised")
+	reject.MarkFlagRequired("reason")
+	revise := decision("revise", "Revise a rejected draft's facts (responders)", "revise")
+	revise.Flags().StringArrayVar(&sets, "set", nil, "field=value for description, impact, measures, advice, remedies or contact")
+
+	subjects := &cobra.Command{Use: "subjects ID", Short: "List the affected people and how each was reached", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+		var out []store.SubjectOutcome
+		if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents/"+url.PathEscape(args[0])+"/subjects", nil, &out); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(out)
+		}
+		fmt.Println("subject_id,region,locale,reached_by")
+		for _, o := range out {
+			fmt.Printf("%s,%s,%s,%s\n", o.SubjectID, o.Region, o.Locale, o.ReachedBy)
+		}
+		return nil
+	}}
+	inc.AddCommand(open, list, show, approve, reject, revise, subjects)
+	return inc
+}
+
+func printView(w io.Writer, v api.View) {
+	fmt.Fprintf(w, "%s  %s\nstatus: %s   opened by %s at %s\n", v.ID, v.Title, v.Status, v.OpenedBy, v.OpenedAt.Format(time.RFC3339))
+	if v.Error != "" {
+		fmt.Fprintf(w, "error: %s\n", v.Error)
+	}
+	var regions []string
+	for r, n := range v.Scope.ByRegion {
+		regions = append(regions, fmt.Sprintf("%s %d", r, n))
+	}
+	sort.Strings(regions)
+	fmt.Fprintf(w, "\nscope: %d people (%s); %d sensitive, %d minors, %d unreachable\n", v.Scope.Subjects, strings.Join(regions, ", "), v.Scope.Sensitive, v.Scope.Minors, v.Scope.Unreachable)
+	fmt.Fprintln(w, "\nobligations:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, o := range v.Obligations {
+		due := o.Due
+		if o.DueAt != nil {
+			due = o.DueAt.Format("2006-01-02 15:04 MST") + " (" + o.Due + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Jurisdiction, o.Audience, o.Name, due, o.Status)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "\ndrafts:")
+	for _, d := range v.Drafts {
+		by := ""
+		if d.ApprovedBy != "" {
+			by = " by " + d.ApprovedBy
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\trev %d\t%s%s\n", d.Name, d.Kind, d.Locale, d.Revision, d.Status, by)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nnotifications: %d reached %v, %d not reachable\n", v.Notifications.Reached, v.Notifications.ByChannel, v.Notifications.Failed)
+	if v.Announcement.Published {
+		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
+	}
+}
+
+func outboxCmd() *cobra.Command {
+	var incident string
+	cmd := &cobra.Command{Use: "outbox", Short: "List what the dev-mode peers received", RunE: func(cmd *cobra.Command, _ []string) error {
+		var entries []devpeers.Entry
+		if err := api0().Do(cmd.Context(), "GET", "/api/v1/outbox?incident="+url.QueryEscape(incident), nil, &entries); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(entries)
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "AT\tINCIDENT\tSUBJECT\tCHANNEL\tTO\tSTATUS")
+		for _, e := range entries {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.At.Format("15:04:05"), e.IncidentID, e.SubjectID, e.Channel, e.To, e.Status)
+		}
+		return tw.Flush()
+	}}
+	cmd.Flags().StringVar(&incident, "incident", "", "only this incident")
+	return cmd
+}

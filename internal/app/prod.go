@@ -1,0 +1,202 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"gopkg.in/yaml.v3"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+// Config is the production configuration file. Secrets never live in it:
+// they come from the environment (see Secrets) and are never logged.
+type Config struct {
+	Listen      string `yaml:"listen"`
+	PublicURL   string `yaml:"public_url"`
+	Database    string `yaml:"database"`
+	PlaybookDir string `yaml:"playbook_dir"`
+	Temporal    struct {
+		Address    string `yaml:"address"`
+		Namespace  string `yaml:"namespace"`
+		TLSCert    string `yaml:"tls_cert"`
+		TLSKey     string `yaml:"tls_key"`
+		TLSCA      string `yaml:"tls_ca"`
+		ServerName string `yaml:"tls_server_name"`
+	} `yaml:"temporal"`
+	Twilio struct {
+		AccountSID          string `yaml:"account_sid"`
+		From                string `yaml:"from"`
+		MessagingServiceSID string `yaml:"messaging_service_sid"`
+	} `yaml:"twilio"`
+	SMTP struct {
+		Addr        string `yaml:"addr"`
+		Username    string `yaml:"username"`
+		From        string `yaml:"from"`
+		Connections int    `yaml:"connections"`
+	} `yaml:"smtp"`
+	Onsite struct {
+		WebhookURL string `yaml:"webhook_url"`
+	} `yaml:"onsite"`
+	Announce struct {
+		WebhookURL string `yaml:"webhook_url"`
+	} `yaml:"announce"`
+	Secrets Secrets `yaml:"-"`
+}
+
+// Secrets come from the environment only.
+type Secrets struct {
+	TwilioAuthToken string
+	SMTPPassword    string
+	SlackBotToken   string
+	WebhookSecret   string
+}
+
+// String never shows a secret, whatever prints a Config.
+func (Secrets) String() string { return "[secrets redacted]" }
+
+// LoadConfig reads the file and the secret environment variables.
+func LoadConfig(path string) (Config, error) {
+	var c Config
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: %w", path, err)
+	}
+	c.Secrets = Secrets{TwilioAuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), SMTPPassword: os.Getenv("SMTP_PASSWORD"),
+		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), WebhookSecret: os.Getenv("TOCSIN_WEBHOOK_SECRET")}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.Temporal.Namespace == "" {
+		c.Temporal.Namespace = "default"
+	}
+	return c, c.Validate(path)
+}
+
+// Validate names every missing setting.
+func (c Config) Validate(path string) error {
+	var errs []error
+	need := func(ok bool, what string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("%s: %s is required", path, what))
+		}
+	}
+	need(c.Temporal.Address != "", "temporal.address")
+	need(c.Database != "", "database")
+	need(c.PublicURL != "", "public_url (Twilio callbacks and announcement links use it)")
+	need(c.Twilio.AccountSID != "", "twilio.account_sid")
+	need(c.Twilio.From != "" || c.Twilio.MessagingServiceSID != "", "twilio.from or twilio.messaging_service_sid")
+	need(c.Secrets.TwilioAuthToken != "", "the TWILIO_AUTH_TOKEN environment variable")
+	need(c.SMTP.Addr != "" && c.SMTP.From != "", "smtp.addr and smtp.from")
+	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
+	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
+	need(c.Secrets.WebhookSecret != "", "the TOCSIN_WEBHOOK_SECRET environment variable")
+	return errors.Join(errs...)
+}
+
+func (c Config) dial(ctx context.Context, log *slog.Logger) (client.Client, error) {
+	opts := client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: sdklog.NewStructuredLogger(quiet(log))}
+	if c.Temporal.TLSCert != "" || c.Temporal.TLSCA != "" {
+		tc := &tls.Config{ServerName: c.Temporal.ServerName, MinVersion: tls.VersionTLS12}
+		if c.Temporal.TLSCert != "" {
+			cert, err := tls.LoadX509KeyPair(c.Temporal.TLSCert, c.Temporal.TLSKey)
+			if err != nil {
+				return nil, fmt.Errorf("temporal tls: %w", err)
+			}
+			tc.Certificates = []tls.Certificate{cert}
+		}
+		if c.Temporal.TLSCA != "" {
+			pem, err := os.ReadFile(c.Temporal.TLSCA)
+			if err != nil {
+				return nil, fmt.Errorf("temporal tls ca: %w", err)
+			}
+			pool := x509.NewCertPool()
+			pool.AppendCertsFromPEM(pem)
+			tc.RootCAs = pool
+		}
+		opts.ConnectionOptions.TLS = tc
+	}
+	cl, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal at %s: %w", c.Temporal.Address, err)
+	}
+	return cl, nil
+}
+
+// RunServe runs the HTTP API against an external Temporal cluster.
+func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
+	st, err := store.Open(c.Database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := c.dial(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	srv := &http.Server{Addr: c.Listen, Handler: (&api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	log.Info("tocsin API listening", "addr", c.Listen, "temporal", c.Temporal.Address)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// RunWorker runs the workflows and activities with the real providers.
+func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
+	st, err := store.Open(c.Database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := c.dial(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID, StatusCallback: c.PublicURL + "/webhooks/twilio/status"}
+	tw := senders.NewTwilioClient(twCfg)
+	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections})
+	defer mail.Close()
+	acts := &activities.Activities{
+		Store: st,
+		Senders: senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
+			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.WebhookSecret}}},
+		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}),
+		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.WebhookSecret},
+		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, Log: log,
+	}
+	w := NewWorker(tc, acts)
+	if err := w.Start(); err != nil {
+		return err
+	}
+	log.Info("tocsin worker running", "temporal", c.Temporal.Address, "namespace", c.Temporal.Namespace)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
