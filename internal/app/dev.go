@@ -47,6 +47,7 @@ type Dev struct {
 	Tokens       map[string]string // env name -> token
 	Store        *store.Store
 	Outbox       *devpeers.Outbox
+	Temporal     client.Client
 
 	closers []func()
 }
@@ -159,6 +160,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
 	}
 	d.closers = append(d.closers, tc.Close)
+	d.Temporal = tc
 
 	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: d.Outbox, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll}
 	mux := http.NewServeMux()

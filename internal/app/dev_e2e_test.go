@@ -15,6 +15,9 @@ import (
 	"unicode"
 
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
@@ -201,8 +204,25 @@ func TestBasicScenarioEndToEnd(t *testing.T) {
 			require.Equal(t, *exp, o.ReachedBy, o.SubjectID)
 		}
 	}
+	if path := os.Getenv("TOCSIN_RECORD_HISTORY"); path != "" {
+		recordHistory(t, d, id, path)
+	}
 	d.Stop()
 	stopped = true
+}
+
+// recordHistory writes the incident's history for the workflows replay test.
+func recordHistory(t *testing.T, d *Dev, id, path string) {
+	it := d.Temporal.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &historypb.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	data, err := protojson.MarshalOptions{Indent: " "}.Marshal(h)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data, 0o644))
 }
 
 func waitForPendingAnnouncement(t *testing.T, c *client.Client, id string) api.View {

@@ -1,0 +1,130 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+type updateResult struct {
+	rejected error
+	done     bool
+}
+
+func setup(t *testing.T, unreached int) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.OnActivity(a.OpenWarRoom, mock.Anything, mock.Anything).Return(activities.OpenWarRoomResult{ChannelID: "C1"}, nil)
+	env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.Scope, mock.Anything, mock.Anything).Return(activities.ScopeResult{Summary: store.ScopeSummary{Subjects: 3, Regions: map[string]store.RegionFacts{"CN": {Subjects: 3}}}}, nil)
+	env.OnActivity(a.Assess, mock.Anything, mock.Anything).Return(activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute}, nil)
+	env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+			if in.Announcement {
+				return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "announcement", Kind: activities.KindAnnouncement, Revision: in.Revision, Author: in.Author}}}, nil
+			}
+			name := "notice-en"
+			if len(in.Only) > 0 {
+				name = in.Only[0]
+			}
+			return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: name, Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author}}}, nil
+		})
+	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{Done: true}, nil)
+	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
+	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)
+	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(activities.ReachResult{Reach: store.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}, nil)
+	env.OnActivity(a.PublishAnnouncement, mock.Anything, mock.Anything).Return(activities.PublishResult{URL: "http://x/announcements/INC-1"}, nil)
+	return env
+}
+
+func input() IncidentInput {
+	return IncidentInput{IncidentID: "INC-1", OpenedBy: "responder@example.com", Spec: incident.Spec{Title: "t", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), Systems: []string{"db"}}}
+}
+
+func update(env *testsuite.TestWorkflowEnvironment, name string, arg any) *updateResult {
+	u := &updateResult{}
+	env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+		OnReject:   func(err error) { u.rejected, u.done = err, true },
+		OnComplete: func(any, error) { u.done = true },
+	}, arg)
+	return u
+}
+
+func TestOnlyLegalApprovesAndNeverTheOpener(t *testing.T) {
+	env := setup(t, 0)
+	var refused []*updateResult
+	var ok *updateResult
+	env.RegisterDelayedCallback(func() {
+		refused = append(refused,
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{"responder@example.com", "responder"}, Draft: "notice-en"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{"admin@example.com", "admin"}, Draft: "notice-en"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{"responder@example.com", "legal"}, Draft: "notice-en"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "nope"}),
+		)
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		ok = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, refused, 4)
+	for i, u := range refused {
+		require.True(t, u.done, "attempt %d never answered", i)
+		require.Error(t, u.rejected, "attempt %d should be refused", i)
+	}
+	require.ErrorContains(t, refused[0].rejected, "only legal")
+	require.ErrorContains(t, refused[2].rejected, "opened this incident")
+	require.True(t, ok.done)
+	require.NoError(t, ok.rejected)
+	var res IncidentResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 3, res.Reached)
+	require.False(t, res.Announced)
+}
+
+func TestRejectionSendsDraftBackForRevision(t *testing.T) {
+	env := setup(t, 1)
+	var noReason, reject, approveRejected, revise *updateResult
+	env.RegisterDelayedCallback(func() {
+		noReason = update(env, UpdateReject, RejectInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		reject = update(env, UpdateReject, RejectInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en", Reason: "name the hotline"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		approveRejected = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		revise = update(env, UpdateRevise, ReviseInput{Actor: Actor{"responder2@example.com", "responder"}, Draft: "notice-en", Changes: map[string]string{"contact": "hotline"}})
+	}, 90*time.Second)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(QueryProgress)
+		require.NoError(t, err)
+		var p Progress
+		require.NoError(t, v.Get(&p))
+		require.Equal(t, StageAwaitApproval, p.Status)
+		require.Equal(t, 2, p.Drafts[0].Revision)
+		require.Equal(t, DraftPending, p.Drafts[0].Status)
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal2@example.com", "legal"}, Draft: "notice-en"})
+	}, 2*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "announcement"})
+	}, 3*time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res IncidentResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.True(t, res.Announced, "one person was unreachable, so the announcement went out")
+	require.ErrorContains(t, noReason.rejected, "needs a reason")
+	require.NoError(t, reject.rejected)
+	require.ErrorContains(t, approveRejected.rejected, "not pending")
+	require.NoError(t, revise.rejected)
+}
