@@ -1,0 +1,95 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+func newServer(t *testing.T) (*Server, *httptest.Server) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, Seed(context.Background(), st, map[string]store.Token{"resp": {Identity: "r@example.com", Role: RoleResponder}, "view": {Identity: "v@example.com", Role: RoleViewer}}))
+	s := &Server{Store: st, TwilioAuthToken: "token0", PublicURL: "http://tocsin.test"}
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(hs.Close)
+	return s, hs
+}
+
+func TestEveryAPICallNeedsAToken(t *testing.T) {
+	_, hs := newServer(t)
+	for _, route := range []struct{ method, path string }{
+		{"GET", "/api/v1/incidents"}, {"GET", "/api/v1/incidents/INC-1"}, {"POST", "/api/v1/incidents"},
+		{"POST", "/api/v1/incidents/INC-1/approve"}, {"POST", "/api/v1/incidents/INC-1/reject"}, {"POST", "/api/v1/incidents/INC-1/revise"},
+		{"POST", "/api/v1/inventory"}, {"GET", "/api/v1/outbox"}, {"GET", "/api/v1/incidents/INC-1/subjects"},
+	} {
+		req, _ := http.NewRequest(route.method, hs.URL+route.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%s %s", route.method, route.path)
+	}
+}
+
+func TestRolesAreChecked(t *testing.T) {
+	_, hs := newServer(t)
+	for _, c := range []struct{ token, method, path string }{
+		{"resp", "POST", "/api/v1/incidents/INC-1/approve"}, // responders never approve
+		{"resp", "POST", "/api/v1/incidents/INC-1/reject"},
+		{"view", "POST", "/api/v1/incidents"}, // viewers only read
+		{"view", "POST", "/api/v1/inventory"},
+		{"view", "GET", "/api/v1/incidents/INC-1/subjects"},
+	} {
+		req, _ := http.NewRequest(c.method, hs.URL+c.path, strings.NewReader(`{"draft":"notice-en"}`))
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, "%s %s as %s", c.method, c.path, c.token)
+	}
+}
+
+func TestForgedTwilioCallbackIsRefused(t *testing.T) {
+	s, hs := newServer(t)
+	ctx := context.Background()
+	_, _, err := s.Store.BeginDelivery(ctx, store.Delivery{IncidentID: "INC-1", SubjectID: "s1", Channel: "sms", Rung: 2})
+	require.NoError(t, err)
+	require.NoError(t, s.Store.FinishDelivery(ctx, store.Delivery{IncidentID: "INC-1", SubjectID: "s1", Channel: "sms", Status: store.StatusSent, ProviderRef: "SM1"}))
+
+	path := "/webhooks/twilio/status?channel=sms&incident=INC-1&subject=s1"
+	params := url.Values{"MessageSid": {"SM1"}, "MessageStatus": {"delivered"}}
+	post := func(sig string) int {
+		req, _ := http.NewRequest("POST", hs.URL+path, strings.NewReader(params.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", sig)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusForbidden, post("forged"))
+	require.Equal(t, http.StatusForbidden, post(devpeers.SignTwilio("another-token", s.PublicURL+path, params)))
+	d, err := s.Store.GetDelivery(ctx, "INC-1", "s1", "sms")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSent, d.Status, "a forged receipt changes nothing")
+
+	require.Equal(t, http.StatusNoContent, post(devpeers.SignTwilio("token0", s.PublicURL+path, params)))
+	d, _ = s.Store.GetDelivery(ctx, "INC-1", "s1", "sms")
+	require.Equal(t, store.StatusDelivered, d.Status)
+
+	// A late "sent" after "delivered" never moves the delivery backwards.
+	params.Set("MessageStatus", "failed")
+	require.Equal(t, http.StatusNoContent, post(devpeers.SignTwilio("token0", s.PublicURL+path, params)))
+	d, _ = s.Store.GetDelivery(ctx, "INC-1", "s1", "sms")
+	require.Equal(t, store.StatusDelivered, d.Status)
+}
