@@ -141,17 +141,27 @@ func (c Config) dial(ctx context.Context, log *slog.Logger) (client.Client, erro
 	return cl, nil
 }
 
+// open connects to the two things both processes need: the store and Temporal.
+func (c Config) open(ctx context.Context, log *slog.Logger) (*store.Store, client.Client, error) {
+	st, err := store.Open(c.Database)
+	if err != nil {
+		return nil, nil, err
+	}
+	tc, err := c.dial(ctx, log)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, tc, nil
+}
+
 // RunServe runs the HTTP API against an external Temporal cluster.
 func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
-	st, err := store.Open(c.Database)
+	st, tc, err := c.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tc, err := c.dial(ctx, log)
-	if err != nil {
-		return err
-	}
 	defer tc.Close()
 	srv := &http.Server{Addr: c.Listen, Handler: (&api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -169,15 +179,11 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 
 // RunWorker runs the workflows and activities with the real providers.
 func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
-	st, err := store.Open(c.Database)
+	st, tc, err := c.open(ctx, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	tc, err := c.dial(ctx, log)
-	if err != nil {
-		return err
-	}
 	defer tc.Close()
 	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID, StatusCallback: c.PublicURL + "/webhooks/twilio/status"}
 	tw := senders.NewTwilioClient(twCfg)
