@@ -50,14 +50,8 @@ func (p *OnsitePeer) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unreadable body", http.StatusBadRequest)
 		return
 	}
-	ts := r.Header.Get("X-Tocsin-Timestamp")
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
-		http.Error(w, "stale or missing timestamp", http.StatusUnauthorized)
-		return
-	}
-	if !hmac.Equal([]byte(r.Header.Get("X-Tocsin-Signature")), []byte(senders.SignOnsite(p.Secret, ts, body))) {
-		http.Error(w, "bad signature", http.StatusUnauthorized)
+	if msg := verifySigned(r, p.Secret, body); msg != "" {
+		http.Error(w, msg, http.StatusUnauthorized)
 		return
 	}
 	var n senders.OnsiteNotice
@@ -94,9 +88,8 @@ func (p *PressPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "POST a signed announcement", http.StatusBadRequest)
 		return
 	}
-	ts := r.Header.Get("X-Tocsin-Timestamp")
-	if !hmac.Equal([]byte(r.Header.Get("X-Tocsin-Signature")), []byte(senders.SignOnsite(p.Secret, ts, body))) {
-		http.Error(w, "bad signature", http.StatusUnauthorized)
+	if msg := verifySigned(r, p.Secret, body); msg != "" {
+		http.Error(w, msg, http.StatusUnauthorized)
 		return
 	}
 	var a senders.Announcement
@@ -116,4 +109,19 @@ func (p *PressPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// verifySigned checks a Tocsin-signed webhook: a fresh timestamp (replays older
+// than five minutes are refused) and the HMAC over timestamp and body. It
+// returns why the request is refused, or "" when it is genuine.
+func verifySigned(r *http.Request, secret string, body []byte) string {
+	ts := r.Header.Get("X-Tocsin-Timestamp")
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || time.Since(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		return "stale or missing timestamp"
+	}
+	if !hmac.Equal([]byte(r.Header.Get("X-Tocsin-Signature")), []byte(senders.SignOnsite(secret, ts, body))) {
+		return "bad signature"
+	}
+	return ""
 }
