@@ -111,6 +111,7 @@ type ScopeInput struct {
 	IncidentID string
 	Systems    []string
 	Categories []string
+	Regions    []string
 	Year       int
 }
 
@@ -119,7 +120,8 @@ type ScopeResult struct {
 	Summary store.ScopeSummary
 }
 
-// Scope writes the affected set against the current inventory snapshot.
+// Scope writes the affected set against the inventory snapshot the incident
+// was opened on, limited to the subject IDs it names when it names any.
 func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, error) {
 	inc, err := a.Store.GetIncident(ctx, in.IncidentID)
 	if err != nil {
@@ -131,9 +133,10 @@ func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, err
 			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "NoInventory", err)
 		}
 	}
-	sum, err := a.Store.Scope(ctx, store.ScopeInput{IncidentID: in.IncidentID, Snapshot: snap, Systems: in.Systems, Categories: in.Categories, Year: in.Year})
+	sum, err := a.Store.Scope(ctx, store.ScopeInput{IncidentID: in.IncidentID, Snapshot: snap, Systems: in.Systems, Categories: in.Categories,
+		Regions: in.Regions, NamedOnly: inc.NamedSubjects > 0, Year: in.Year})
 	if err != nil {
-		if strings.Contains(err.Error(), "not in inventory") {
+		if strings.Contains(err.Error(), "not in inventory") || strings.Contains(err.Error(), "region code") {
 			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownSystem", err)
 		}
 		return ScopeResult{}, err

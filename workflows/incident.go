@@ -208,7 +208,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 
 	s.stage(ctx, StageScoping, "scoping the affected people from the data inventory")
 	var scope activities.ScopeResult
-	if err := workflow.ExecuteActivity(ctx, a.Scope, activities.ScopeInput{IncidentID: id, Systems: s.spec.Systems, Categories: s.spec.Categories, Year: s.spec.DetectedAt.Year()}).Get(ctx, &scope); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.Scope, activities.ScopeInput{IncidentID: id, Systems: s.spec.Systems, Categories: s.spec.Categories, Regions: s.spec.Regions, Year: s.spec.DetectedAt.Year()}).Get(ctx, &scope); err != nil {
 		return IncidentResult{}, fmt.Errorf("scope: %w", err)
 	}
 	s.p.Scope = &scope.Summary

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,7 +35,7 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{Use: "tocsin", Short: "Security-incident notification and breach-response orchestrator", SilenceUsage: true, SilenceErrors: true}
 	root.PersistentFlags().StringVar(&server, "server", "", "Tocsin API URL (default $TOCSIN_SERVER or http://127.0.0.1:8080)")
 	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	root.AddCommand(devCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd())
+	root.AddCommand(devCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd())
 	return root
 }
 
@@ -58,6 +63,7 @@ func devCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "./data", "directory for all state (Temporal, inventory, ledger, outbox)")
+	cmd.Flags().StringVar(&cfg.Database, "database", "", "Tocsin's store: empty for DATA/tocsin.db (SQLite), or postgres://user:pass@host/db")
 	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address of the API, console and webhooks")
 	cmd.Flags().IntVar(&cfg.TemporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (0 picks one)")
 	cmd.Flags().StringVar(&cfg.SMTPListen, "smtp-listen", "127.0.0.1:2525", "address of the local SMTP peer")
@@ -134,13 +140,29 @@ func inventoryCmd() *cobra.Command {
 	var maxErrors int
 	imp := &cobra.Command{Use: "import", Short: "Import systems.yaml and subjects.csv as a new snapshot (all or nothing)", RunE: func(cmd *cobra.Command, _ []string) error {
 		var res store.ImportResult
-		if err := api0().ImportInventory(cmd.Context(), systems, subjects, maxErrors, &res); err != nil {
+		bar := newProgressBar("uploading " + filepath.Base(subjects))
+		uploaded := false
+		err := api0().ImportInventory(cmd.Context(), systems, subjects, maxErrors, func(sent, total, lines int64) {
+			bar.update(sent, total, lines)
+			if sent == total && !uploaded {
+				uploaded = true
+				bar.done("uploaded; the server is checking duplicates and indexing...")
+			}
+		}, &res)
+		if !uploaded {
+			bar.done("")
+		}
+		if err != nil {
 			return err
 		}
 		if output == "json" {
 			return printJSON(res)
 		}
-		fmt.Printf("imported snapshot %d: %d systems, %d subjects\n", res.Snapshot, res.Systems, res.Subjects)
+		prev := "first inventory"
+		if res.Previous > 0 {
+			prev = fmt.Sprintf("replaces snapshot %d; incidents opened before keep theirs", res.Previous)
+		}
+		fmt.Printf("imported snapshot %d: %d systems, %d subjects in %.1fs (%s)\n", res.Snapshot, res.Systems, res.Subjects, res.Seconds, prev)
 		return nil
 	}}
 	imp.Flags().StringVar(&systems, "systems", "systems.yaml", "systems file")
@@ -152,15 +174,21 @@ func inventoryCmd() *cobra.Command {
 
 func incidentCmd() *cobra.Command {
 	inc := &cobra.Command{Use: "incident", Short: "Open, follow and decide on incidents"}
-	var file string
+	var file, subjectsFile string
 	open := &cobra.Command{Use: "open", Short: "Open an incident from a YAML file; prints its ID on the last line", RunE: func(cmd *cobra.Command, _ []string) error {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return err
-		}
 		var res map[string]string
-		if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents", api.OpenRequest{File: file, YAML: string(data)}, &res); err != nil {
-			return err
+		if subjectsFile != "" {
+			if err := api0().UploadFiles(cmd.Context(), "/api/v1/incidents", []client.Upload{{Field: "incident", Path: file}, {Field: "subjects", Path: subjectsFile}}, nil, &res); err != nil {
+				return err
+			}
+		} else {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				return err
+			}
+			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents", api.OpenRequest{File: file, YAML: string(data)}, &res); err != nil {
+				return err
+			}
 		}
 		if output == "json" {
 			return printJSON(res)
@@ -170,6 +198,7 @@ func incidentCmd() *cobra.Command {
 		return nil
 	}}
 	open.Flags().StringVarP(&file, "file", "f", "incident.yaml", "incident file")
+	open.Flags().StringVar(&subjectsFile, "subjects-file", "", "limit the scope to these subject IDs (one per line, or a CSV with a subject_id column), as forensics named them")
 
 	list := &cobra.Command{Use: "list", Short: "List incidents", RunE: func(cmd *cobra.Command, _ []string) error {
 		var vs []api.View
@@ -236,20 +265,16 @@ func incidentCmd() *cobra.Command {
 	revise := decision("revise", "Revise a rejected draft's facts (responders)", "revise")
 	revise.Flags().StringArrayVar(&sets, "set", nil, "field=value for description, impact, measures, advice, remedies or contact")
 
-	subjects := &cobra.Command{Use: "subjects ID", Short: "List the affected people and how each was reached", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		var out []store.SubjectOutcome
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents/"+url.PathEscape(args[0])+"/subjects", nil, &out); err != nil {
-			return err
-		}
-		if output == "json" {
-			return printJSON(out)
-		}
-		fmt.Println("subject_id,region,locale,reached_by")
-		for _, o := range out {
-			fmt.Printf("%s,%s,%s,%s\n", o.SubjectID, o.Region, o.Locale, o.ReachedBy)
-		}
-		return nil
-	}}
+	var pageSize int
+	var after string
+	var onePage bool
+	subjects := &cobra.Command{Use: "subjects ID", Short: "Page through the affected people: what leaked, how they can be reached, how they were told (CSV, or -o json)",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			return pageSubjects(cmd.Context(), args[0], after, pageSize, onePage)
+		}}
+	subjects.Flags().IntVar(&pageSize, "page-size", 1000, "subjects per request")
+	subjects.Flags().StringVar(&after, "after", "", "start after this subject ID (the cursor a previous page ended on)")
+	subjects.Flags().BoolVar(&onePage, "one-page", false, "print one page only, then the cursor for the next on stderr")
 	inc.AddCommand(open, list, show, approve, reject, revise, subjects)
 	return inc
 }
@@ -309,4 +334,62 @@ func outboxCmd() *cobra.Command {
 	}}
 	cmd.Flags().StringVar(&incident, "incident", "", "only this incident")
 	return cmd
+}
+
+// pageSubjects streams the affected set page by page, so a list of millions
+// never sits in memory on either side.
+func pageSubjects(ctx context.Context, id, after string, size int, onePage bool) error {
+	c := api0()
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	var cw *csv.Writer
+	if output == "json" {
+		w.WriteString("[")
+	} else {
+		cw = csv.NewWriter(w)
+		cw.Write([]string{"subject_id", "name", "region", "locale", "categories", "sensitive", "minor", "channels", "reached_by"})
+	}
+	first := true
+	for {
+		var page api.SubjectsPage
+		path := fmt.Sprintf("/api/v1/incidents/%s/subjects?limit=%d&after=%s", url.PathEscape(id), size, url.QueryEscape(after))
+		if err := c.Do(ctx, "GET", path, nil, &page); err != nil {
+			return err
+		}
+		for _, sub := range page.Subjects {
+			if cw != nil {
+				cw.Write([]string{sub.SubjectID, sub.Name, sub.Region, sub.Locale, strings.Join(sub.Categories, ";"), strconv.FormatBool(sub.Sensitive),
+					strconv.FormatBool(sub.Minor), strings.Join(sub.Channels, ";"), sub.ReachedBy})
+				continue
+			}
+			b, err := json.Marshal(sub)
+			if err != nil {
+				return err
+			}
+			if !first {
+				w.WriteString(",")
+			}
+			w.WriteString("\n  ")
+			w.Write(b)
+			first = false
+		}
+		if cw != nil {
+			cw.Flush()
+			if err := cw.Error(); err != nil {
+				return err
+			}
+		}
+		if page.Next == "" {
+			break
+		}
+		if onePage {
+			fmt.Fprintf(os.Stderr, "more: --after %s\n", page.Next)
+			break
+		}
+		after = page.Next
+	}
+	if output == "json" {
+		w.WriteString("\n]\n")
+	}
+	return nil
 }

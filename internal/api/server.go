@@ -4,6 +4,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,12 +115,27 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 			}
 			maxErrors := 0
 			fmt.Sscanf(r.URL.Query().Get("max_errors"), "%d", &maxErrors)
-			res, err := s.Store.ImportInventory(r.Context(), store.ImportInput{SystemsFile: systemsName, Systems: strings.NewReader(string(systems)),
-				SubjectsFile: part.FileName(), Subjects: part, ImportedBy: principal(r.Context()).Identity, MaxErrors: maxErrors})
+			who := principal(r.Context()).Identity
+			started := time.Now()
+			res, err := s.Store.ImportInventory(r.Context(), store.ImportInput{SystemsFile: systemsName, Systems: bytes.NewReader(systems),
+				SubjectsFile: part.FileName(), Subjects: part, ImportedBy: who, MaxErrors: maxErrors,
+				Progress: func(rows int64) {
+					s.log().Info("inventory import", "file", part.FileName(), "rows", rows, "rows_per_s", int(float64(rows)/time.Since(started).Seconds()))
+				}})
+			var refused *store.ImportError
+			if errors.As(err, &refused) {
+				s.log().Warn("inventory import refused", "file", part.FileName(), "rejected", refused.Rejected, "by", who)
+				writeJSON(w, http.StatusUnprocessableEntity, struct {
+					Error string `json:"error"`
+					*store.ImportError
+				}{err.Error(), refused})
+				return
+			}
 			if err != nil {
 				writeError(w, http.StatusUnprocessableEntity, err.Error())
 				return
 			}
+			s.log().Info("inventory imported", "snapshot", res.Snapshot, "subjects", res.Subjects, "seconds", res.Seconds, "by", who)
 			writeJSON(w, http.StatusOK, res)
 			return
 		}
@@ -132,8 +149,33 @@ type OpenRequest struct {
 }
 
 func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
+	// JSON carries the incident file alone; multipart adds a list of subject
+	// IDs ("subjects" part after the "incident" part), streamed into the store.
 	var req OpenRequest
-	if err := decode(r, &req); err != nil {
+	var named *store.NamedSubjects
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		mr, err := r.MultipartReader()
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		part, err := mr.NextPart()
+		if err != nil || part.FormName() != "incident" {
+			writeError(w, http.StatusBadRequest, "the form must hold an 'incident' file, then optionally a 'subjects' file")
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(part, 1<<20))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "reading incident: "+err.Error())
+			return
+		}
+		req = OpenRequest{File: part.FileName(), YAML: string(data)}
+		if part, err = mr.NextPart(); err == nil && part.FormName() == "subjects" {
+			maxErrors := 0
+			fmt.Sscanf(r.URL.Query().Get("max_errors"), "%d", &maxErrors)
+			named = &store.NamedSubjects{File: part.FileName(), Reader: part, MaxErrors: maxErrors}
+		}
+	} else if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
@@ -153,7 +195,12 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
 	id := "INC-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
 	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap}
-	if err := s.Store.CreateIncident(r.Context(), inc); err != nil {
+	if err := s.Store.CreateIncident(r.Context(), inc, named); err != nil {
+		var refused *store.ImportError
+		if errors.As(err, &refused) || named != nil {
+			writeError(w, http.StatusUnprocessableEntity, err.Error())
+			return
+		}
 		writeError(w, http.StatusInternalServerError, "record incident: "+err.Error())
 		return
 	}
@@ -217,14 +264,38 @@ func (s *Server) showDraft(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
+// SubjectsPage is one page of an incident's affected set.
+type SubjectsPage struct {
+	Subjects []store.AffectedSubject `json:"subjects"`
+	// Next is the cursor for the following page ("after"); empty on the last.
+	Next string `json:"next,omitempty"`
+}
+
 func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request) {
-	out, err := s.Store.Outcomes(r.Context(), r.PathValue("id"))
+	limit := 1000
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 10000 {
+			writeError(w, http.StatusBadRequest, "limit: a number from 1 to 10000")
+			return
+		}
+		limit = n
+	}
+	page, err := s.Store.AffectedPage(r.Context(), r.PathValue("id"), r.URL.Query().Get("after"), limit)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no incident "+r.PathValue("id"))
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	if out == nil {
-		out = []store.SubjectOutcome{}
+	out := SubjectsPage{Subjects: page}
+	if out.Subjects == nil {
+		out.Subjects = []store.AffectedSubject{}
+	}
+	if len(page) == limit {
+		out.Next = page[len(page)-1].SubjectID
 	}
 	writeJSON(w, http.StatusOK, out)
 }

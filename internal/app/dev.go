@@ -26,7 +26,10 @@ import (
 
 // DevConfig configures `tocsin dev`.
 type DevConfig struct {
-	DataDir      string
+	DataDir string
+	// Database is the store's DSN: empty for DATA/tocsin.db (SQLite), or a
+	// postgres:// URL. Temporal's own state stays in DATA either way.
+	Database     string
 	Listen       string // HTTP API, console, webhooks, dev peers
 	TemporalPort int    // 0 picks a free port
 	SMTPListen   string
@@ -94,7 +97,10 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.TemporalAddr = ts.HostPort()
 	d.closers = append(d.closers, func() { ts.Stop() })
 
-	if d.Store, err = store.Open(filepath.Join(cfg.DataDir, "tocsin.db")); err != nil {
+	if cfg.Database == "" {
+		cfg.Database = filepath.Join(cfg.DataDir, "tocsin.db")
+	}
+	if d.Store, err = store.Open(cfg.Database); err != nil {
 		listener.Close()
 		return nil, err
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/store/storetest"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -37,9 +39,9 @@ type expected struct {
 	ZH           []string           `json:"zh_subjects"`
 }
 
-func startDev(t *testing.T, dir string) *Dev {
+func startDev(t *testing.T, dir, database string) *Dev {
 	t.Helper()
-	d, err := StartDev(context.Background(), DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 16, ReceiptPoll: 50 * time.Millisecond,
+	d, err := StartDev(context.Background(), DevConfig{DataDir: dir, Database: database, Listen: "127.0.0.1:0", BatchSize: 16, ReceiptPoll: 50 * time.Millisecond,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	require.NoError(t, err)
 	return d
@@ -80,7 +82,15 @@ func hasHan(s string) bool {
 // TestBasicScenarioEndToEnd runs the sample breach through the embedded
 // Temporal server, the real SDKs and the local peers, with a kill of the whole
 // process (Stop without cleanup of state) before approval.
+// The basic scenario runs once per store backend: the whole path, from import
+// to the closed incident, must not depend on which database holds the data.
 func TestBasicScenarioEndToEnd(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) { basicScenario(t, storetest.DSN(t, backend)) })
+	}
+}
+
+func basicScenario(t *testing.T, database string) {
 	ctx := context.Background()
 	var want expected
 	raw, err := os.ReadFile(filepath.Join(scenario, "expected.json"))
@@ -88,7 +98,7 @@ func TestBasicScenarioEndToEnd(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &want))
 
 	dir := t.TempDir()
-	d := startDev(t, dir)
+	d := startDev(t, dir, database)
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -98,7 +108,7 @@ func TestBasicScenarioEndToEnd(t *testing.T) {
 	responder := as(d, "TOCSIN_TOKEN_RESPONDER")
 
 	var imp map[string]any
-	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, &imp))
+	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, nil, &imp))
 	require.EqualValues(t, 60, imp["subjects"])
 
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
@@ -134,7 +144,7 @@ func TestBasicScenarioEndToEnd(t *testing.T) {
 
 	// kill the whole process state-wise before approval; a restart on the same data loses nothing.
 	d.Stop()
-	d = startDev(t, dir)
+	d = startDev(t, dir, database)
 	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
 	v = waitStatus(t, responder, id, workflows.StageAwaitApproval)
 
@@ -190,11 +200,16 @@ func TestBasicScenarioEndToEnd(t *testing.T) {
 	checkOutbox(t, want, outbox)
 
 	// The incident's own record of the first channel agrees with the peers.
-	var outcomes []struct {
-		SubjectID string `json:"subject_id"`
-		ReachedBy string `json:"reached_by"`
+	// Paged by a small page size, so the cursor is exercised too.
+	var outcomes []store.AffectedSubject
+	for after := ""; ; {
+		var page api.SubjectsPage
+		require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/subjects?limit=7&after="+url.QueryEscape(after), nil, &page))
+		outcomes = append(outcomes, page.Subjects...)
+		if after = page.Next; after == "" {
+			break
+		}
 	}
-	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/subjects", nil, &outcomes))
 	require.Len(t, outcomes, want.Subjects)
 	for _, o := range outcomes {
 		exp := want.FirstChannel[o.SubjectID]

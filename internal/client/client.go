@@ -60,15 +60,22 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 	return c.send(req, out)
 }
 
+func (c *Client) httpClient() *http.Client {
+	if c.HTTP != nil {
+		return c.HTTP
+	}
+	return &http.Client{Timeout: 2 * time.Minute}
+}
+
 func (c *Client) send(req *http.Request, out any) error {
+	return c.sendWith(c.httpClient(), req, out)
+}
+
+func (c *Client) sendWith(hc *http.Client, req *http.Request, out any) error {
 	if c.Token == "" {
 		return errors.New("no API token: set TOCSIN_TOKEN (dev mode writes them to DATA/dev-tokens.env)")
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
-	hc := c.HTTP
-	if hc == nil {
-		hc = &http.Client{Timeout: 2 * time.Minute}
-	}
 	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach Tocsin at %s: %w (is 'tocsin dev' running? set --server or TOCSIN_SERVER)", c.Server, err)
@@ -91,31 +98,48 @@ func (c *Client) send(req *http.Request, out any) error {
 	return json.Unmarshal(data, out)
 }
 
-// ImportInventory uploads systems.yaml and subjects.csv, streaming the CSV.
-func (c *Client) ImportInventory(ctx context.Context, systemsPath, subjectsPath string, maxErrors int, out any) error {
-	systems, err := os.Open(systemsPath)
-	if err != nil {
-		return err
+// Upload is one file of a multipart request.
+type Upload struct {
+	Field string
+	Path  string
+}
+
+// Progress reports how much of the uploads has been sent: bytes of total,
+// and lines (rows of a CSV, near enough).
+type Progress func(sent, total, lines int64)
+
+// UploadFiles streams files as a multipart form in the given order, so the
+// server can read a file of any size as it arrives. There is no overall
+// timeout: a ten-million-row import takes minutes; ctx cancels.
+func (c *Client) UploadFiles(ctx context.Context, path string, files []Upload, progress Progress, out any) error {
+	var opened []*os.File
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
+	var total int64
+	for _, u := range files {
+		f, err := os.Open(u.Path)
+		if err != nil {
+			return err
+		}
+		opened = append(opened, f)
+		if st, err := f.Stat(); err == nil {
+			total += st.Size()
+		}
 	}
-	defer systems.Close()
-	subjects, err := os.Open(subjectsPath)
-	if err != nil {
-		return err
-	}
-	defer subjects.Close()
+	counter := &countingWriter{total: total, progress: progress}
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	go func() {
 		err := func() error {
-			for _, f := range []struct {
-				field string
-				file  *os.File
-			}{{"systems", systems}, {"subjects", subjects}} {
-				part, err := mw.CreateFormFile(f.field, filepath.Base(f.file.Name()))
+			for i, u := range files {
+				part, err := mw.CreateFormFile(u.Field, filepath.Base(u.Path))
 				if err != nil {
 					return err
 				}
-				if _, err := io.Copy(part, f.file); err != nil {
+				if _, err := io.Copy(io.MultiWriter(part, counter), opened[i]); err != nil {
 					return err
 				}
 			}
@@ -123,10 +147,32 @@ func (c *Client) ImportInventory(ctx context.Context, systemsPath, subjectsPath 
 		}()
 		pw.CloseWithError(err)
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf("%s/api/v1/inventory?max_errors=%d", c.Server, maxErrors), pr)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Server+path, pr)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return c.send(req, out)
+	hc := *c.httpClient()
+	hc.Timeout = 0
+	return c.sendWith(&hc, req, out)
+}
+
+type countingWriter struct {
+	sent, lines, total int64
+	progress           Progress
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.sent += int64(len(p))
+	w.lines += int64(bytes.Count(p, []byte{'\n'}))
+	if w.progress != nil {
+		w.progress(w.sent, w.total, w.lines)
+	}
+	return len(p), nil
+}
+
+// ImportInventory uploads systems.yaml and subjects.csv, streaming the CSV.
+func (c *Client) ImportInventory(ctx context.Context, systemsPath, subjectsPath string, maxErrors int, progress Progress, out any) error {
+	return c.UploadFiles(ctx, fmt.Sprintf("/api/v1/inventory?max_errors=%d", maxErrors),
+		[]Upload{{"systems", systemsPath}, {"subjects", subjectsPath}}, progress, out)
 }

@@ -4,12 +4,17 @@ package incident
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tocsin/tocsin/internal/inventory"
 )
 
 // Spec is what a responder knows when opening an incident.
@@ -21,14 +26,17 @@ type Spec struct {
 	OccurredTo   time.Time `yaml:"occurred_to" json:"occurred_to,omitempty"`
 	Systems      []string  `yaml:"systems" json:"systems"`
 	Categories   []string  `yaml:"categories" json:"categories,omitempty"`
-	Description  string    `yaml:"description" json:"description"`
-	Impact       string    `yaml:"impact" json:"impact,omitempty"`
-	Measures     string    `yaml:"measures" json:"measures"`
-	Advice       string    `yaml:"advice" json:"advice"`
-	Remedies     string    `yaml:"remedies" json:"remedies"`
-	Contact      string    `yaml:"contact" json:"contact"`
-	Playbook     string    `yaml:"playbook" json:"playbook"`
-	Drill        bool      `yaml:"drill" json:"drill"`
+	// Regions narrows the scope to residents of these regions (ISO 3166-1 or
+	// 3166-2; a country also matches its subdivisions).
+	Regions     []string `yaml:"regions" json:"regions,omitempty"`
+	Description string   `yaml:"description" json:"description"`
+	Impact      string   `yaml:"impact" json:"impact,omitempty"`
+	Measures    string   `yaml:"measures" json:"measures"`
+	Advice      string   `yaml:"advice" json:"advice"`
+	Remedies    string   `yaml:"remedies" json:"remedies"`
+	Contact     string   `yaml:"contact" json:"contact"`
+	Playbook    string   `yaml:"playbook" json:"playbook"`
+	Drill       bool     `yaml:"drill" json:"drill"`
 }
 
 var kinds = map[string]bool{"unauthorized-access": true, "ransomware": true, "loss": true, "misdelivery": true, "insider": true, "other": true}
@@ -90,6 +98,12 @@ func Parse(file string, data []byte) (Spec, error) {
 			bad("systems", fmt.Sprintf("%q is not a system ID", s))
 		}
 	}
+	for i, r := range spec.Regions {
+		spec.Regions[i] = strings.ToUpper(strings.TrimSpace(r))
+		if !inventory.ValidRegion(spec.Regions[i]) {
+			bad("regions", fmt.Sprintf("%q is not an ISO 3166-1 or 3166-2 region code", r))
+		}
+	}
 	for field, v := range map[string]string{"description": spec.Description, "measures": spec.Measures, "advice": spec.Advice, "contact": spec.Contact} {
 		if strings.TrimSpace(v) == "" {
 			bad(field, "required: every notice must say it")
@@ -105,18 +119,14 @@ func Parse(file string, data []byte) (Spec, error) {
 	return spec, nil
 }
 
+// sortByLine orders "file:line: ..." messages by line, stable for equal lines.
 func sortByLine(errs []string) {
-	key := func(s string) int {
+	line := func(s string) int {
 		var n int
-		parts := strings.SplitN(s, ":", 3)
-		if len(parts) > 1 {
-			fmt.Sscanf(parts[1], "%d", &n)
+		if parts := strings.SplitN(s, ":", 3); len(parts) > 1 {
+			n, _ = strconv.Atoi(parts[1])
 		}
 		return n
 	}
-	for i := 1; i < len(errs); i++ {
-		for j := i; j > 0 && key(errs[j]) < key(errs[j-1]); j-- {
-			errs[j], errs[j-1] = errs[j-1], errs[j]
-		}
-	}
+	slices.SortStableFunc(errs, func(a, b string) int { return cmp.Compare(line(a), line(b)) })
 }

@@ -36,7 +36,7 @@ type Delivery struct {
 // must not call the provider again.
 func (s *Store) BeginDelivery(ctx context.Context, d Delivery) (bool, Delivery, error) {
 	t := now()
-	res, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO deliveries (incident_id, subject_id, channel, rung, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?)`,
+	res, err := s.exec(ctx, `INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, created_at, updated_at) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
 		d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, t, t)
 	if err != nil {
 		return false, Delivery{}, err
@@ -51,7 +51,7 @@ func (s *Store) BeginDelivery(ctx context.Context, d Delivery) (bool, Delivery, 
 
 // FinishDelivery records the provider's answer.
 func (s *Store) FinishDelivery(ctx context.Context, d Delivery) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE deliveries SET status=?, provider_ref=?, error=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=?`,
+	_, err := s.exec(ctx, `UPDATE deliveries SET status=?, provider_ref=?, error=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=?`,
 		d.Status, d.ProviderRef, d.Error, now(), d.IncidentID, d.SubjectID, d.Channel)
 	return err
 }
@@ -59,7 +59,7 @@ func (s *Store) FinishDelivery(ctx context.Context, d Delivery) error {
 // GetDelivery reads one ledger row.
 func (s *Store) GetDelivery(ctx context.Context, incidentID, subjectID, channel string) (Delivery, error) {
 	var d Delivery
-	err := s.db.QueryRowContext(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`,
+	err := s.queryRow(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`,
 		incidentID, subjectID, channel).Scan(&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, ErrNotFound
@@ -75,7 +75,7 @@ var finalRank = map[string]int{StatusSending: 0, StatusSent: 1, StatusUnknown: 1
 // provider reference. It reports false when no row has that reference.
 func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText string) (bool, error) {
 	var cur string
-	err := s.db.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
+	err := s.queryRow(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -85,13 +85,13 @@ func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText st
 	if finalRank[status] <= finalRank[cur] && cur != StatusSending {
 		return true, nil
 	}
-	_, err = s.db.ExecContext(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=?`, status, errText, now(), ref)
+	_, err = s.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=?`, status, errText, now(), ref)
 	return true, err
 }
 
 // RungDeliveries lists the ledger rows of one rung.
 func (s *Store) RungDeliveries(ctx context.Context, incidentID string, rung int) ([]Delivery, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND rung=? ORDER BY subject_id, channel`, incidentID, rung)
+	rows, err := s.query(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND rung=? ORDER BY subject_id, channel`, incidentID, rung)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func (s *Store) RungDeliveries(ctx context.Context, incidentID string, rung int)
 
 // CountDeliveries counts an incident's ledger rows by status.
 func (s *Store) CountDeliveries(ctx context.Context, incidentID string) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT status, count(*) FROM deliveries WHERE incident_id=? GROUP BY status`, incidentID)
+	rows, err := s.query(ctx, `SELECT status, count(*) FROM deliveries WHERE incident_id=? GROUP BY status`, incidentID)
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +129,6 @@ func (s *Store) CountDeliveries(ctx context.Context, incidentID string) (map[str
 // ReleaseDelivery removes a claim whose send the provider refused for now, so
 // the retry may send.
 func (s *Store) ReleaseDelivery(ctx context.Context, d Delivery) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending)
+	_, err := s.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending)
 	return err
 }

@@ -28,7 +28,7 @@ type Draft struct {
 // SaveDraft stores a revision; saving the same revision again keeps the first,
 // so a retried drafting activity changes nothing.
 func (s *Store) SaveDraft(ctx context.Context, d Draft) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO drafts VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+	_, err := s.exec(ctx, `INSERT INTO drafts VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
 		d.IncidentID, d.Name, d.Revision, d.Kind, d.Locale, d.Audience, d.Title, d.Body, d.SMS, d.Voice, d.CreatedBy, now())
 	return err
 }
@@ -39,7 +39,7 @@ func (s *Store) GetDraft(ctx context.Context, incidentID, name string, revision 
 		WHERE incident_id=? AND name=? AND (?=0 OR revision=?) ORDER BY revision DESC LIMIT 1`
 	var d Draft
 	var at string
-	err := s.db.QueryRowContext(ctx, q, incidentID, name, revision, revision).Scan(&d.IncidentID, &d.Name, &d.Revision, &d.Kind, &d.Locale, &d.Audience, &d.Title, &d.Body, &d.SMS, &d.Voice, &d.CreatedBy, &at)
+	err := s.queryRow(ctx, q, incidentID, name, revision, revision).Scan(&d.IncidentID, &d.Name, &d.Revision, &d.Kind, &d.Locale, &d.Audience, &d.Title, &d.Body, &d.SMS, &d.Voice, &d.CreatedBy, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Draft{}, fmt.Errorf("draft %s of incident %s: %w", name, incidentID, ErrNotFound)
 	}
@@ -58,7 +58,7 @@ type Announcement struct {
 
 // PublishAnnouncement makes the approved announcement public, once.
 func (s *Store) PublishAnnouncement(ctx context.Context, a Announcement) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR IGNORE INTO announcements VALUES (?,?,?,?,?)`, a.IncidentID, a.Revision, a.Unreached, a.Reason, now())
+	_, err := s.exec(ctx, `INSERT INTO announcements VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING`, a.IncidentID, a.Revision, a.Unreached, a.Reason, now())
 	return err
 }
 
@@ -66,7 +66,7 @@ func (s *Store) PublishAnnouncement(ctx context.Context, a Announcement) error {
 func (s *Store) GetAnnouncement(ctx context.Context, incidentID string) (Announcement, error) {
 	var a Announcement
 	var at string
-	err := s.db.QueryRowContext(ctx, `SELECT incident_id, draft_revision, unreached, reason, published_at FROM announcements WHERE incident_id=?`, incidentID).
+	err := s.queryRow(ctx, `SELECT incident_id, draft_revision, unreached, reason, published_at FROM announcements WHERE incident_id=?`, incidentID).
 		Scan(&a.IncidentID, &a.Revision, &a.Unreached, &a.Reason, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, fmt.Errorf("announcement of incident %s: %w", incidentID, ErrNotFound)
@@ -83,14 +83,14 @@ type Token struct {
 
 // PutToken stores a token by its hash; the token itself is never stored.
 func (s *Store) PutToken(ctx context.Context, hash string, t Token) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO tokens VALUES (?,?,?) ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role`, hash, t.Identity, t.Role)
+	_, err := s.exec(ctx, `INSERT INTO tokens VALUES (?,?,?) ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role`, hash, t.Identity, t.Role)
 	return err
 }
 
 // LookupToken finds the owner of a token hash.
 func (s *Store) LookupToken(ctx context.Context, hash string) (Token, error) {
 	var t Token
-	err := s.db.QueryRowContext(ctx, `SELECT identity, role FROM tokens WHERE hash=?`, hash).Scan(&t.Identity, &t.Role)
+	err := s.queryRow(ctx, `SELECT identity, role FROM tokens WHERE hash=?`, hash).Scan(&t.Identity, &t.Role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}

@@ -1,14 +1,16 @@
 package store
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
+	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
@@ -22,23 +24,208 @@ type Incident struct {
 	OpenedBy string        `json:"opened_by"`
 	OpenedAt time.Time     `json:"opened_at"`
 	Drill    bool          `json:"drill"`
-	Snapshot int64         `json:"snapshot"`
+	// Snapshot is the inventory snapshot the incident scopes against, fixed
+	// when it opens so that its evidence stays reproducible after re-imports.
+	Snapshot int64 `json:"snapshot"`
+	// SubjectsFile and NamedSubjects describe the explicit list of subject
+	// IDs forensics named, when the incident was opened with one.
+	SubjectsFile  string `json:"subjects_file,omitempty"`
+	NamedSubjects int64  `json:"named_subjects,omitempty"`
 }
 
-// CreateIncident records a new incident against the current inventory snapshot.
-func (s *Store) CreateIncident(ctx context.Context, inc Incident) error {
+// NamedSubjects is a list of subject IDs, one per line (or a CSV whose header
+// has a subject_id column), that limits scoping to exactly those people.
+type NamedSubjects struct {
+	File      string
+	Reader    io.Reader
+	MaxErrors int
+}
+
+// CreateIncident records a new incident, and the subject IDs it names, in one
+// transaction: an ID that is not in the snapshot refuses the whole incident.
+func (s *Store) CreateIncident(ctx context.Context, inc Incident, named *NamedSubjects) error {
 	spec, err := json.Marshal(inc.Spec)
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO incidents VALUES (?,?,?,?,?,?,?)`,
-		inc.ID, inc.Title, string(spec), inc.OpenedBy, inc.OpenedAt.UTC().Format(time.RFC3339Nano), boolInt(inc.Drill), inc.Snapshot)
+	t, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if named != nil {
+		inc.SubjectsFile = named.File
+	}
+	if _, err = t.exec(ctx, `INSERT INTO incidents (id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file) VALUES (?,?,?,?,?,?,?,?)`,
+		inc.ID, inc.Title, string(spec), inc.OpenedBy, formatTime(inc.OpenedAt), boolInt(inc.Drill), inc.Snapshot, inc.SubjectsFile); err != nil {
+		return err
+	}
+	if named != nil {
+		if err := t.addNamedSubjects(ctx, inc, named); err != nil {
+			return err
+		}
+	}
+	return t.Commit()
+}
+
+func (t *tx) addNamedSubjects(ctx context.Context, inc Incident, named *NamedSubjects) error {
+	if named.MaxErrors <= 0 {
+		named.MaxErrors = 100
+	}
+	bad := &ImportError{File: named.File, Current: inc.Snapshot}
+	fail := func(line int, reason string) bool {
+		bad.Rejected++
+		if len(bad.Errors) == named.MaxErrors {
+			bad.Stopped = true
+			return false
+		}
+		bad.Errors = append(bad.Errors, inventory.RowError{File: named.File, Line: line, Field: "subject_id", Reason: reason})
+		return true
+	}
+	src := &namedSource{sc: bufio.NewScanner(named.Reader), incident: inc.ID, fail: fail}
+	src.sc.Buffer(make([]byte, 64<<10), 1<<20)
+	if err := t.insertRows(ctx, "incident_subjects", []string{"incident_id", "subject_id", "line"}, src, " ON CONFLICT DO NOTHING"); err != nil {
+		return fmt.Errorf("%s: %w", named.File, err)
+	}
+	bad.Rows = src.rows
+	if src.rows-bad.Rejected == 0 && len(bad.Errors) == 0 {
+		return fmt.Errorf("%s: no subject IDs in the file", named.File)
+	}
+	if len(bad.Errors) == 0 {
+		// Every named ID must be a person of the snapshot: a typo would
+		// otherwise silently leave someone out of the notice.
+		rows, err := t.query(ctx, `SELECT n.subject_id, n.line FROM incident_subjects n
+			LEFT JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id = n.subject_id
+			WHERE n.incident_id=? AND s.subject_id IS NULL ORDER BY n.line`, inc.ID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var line int
+			if err := rows.Scan(&id, &line); err != nil {
+				return err
+			}
+			if !fail(line, fmt.Sprintf("%q is not in inventory snapshot %d", id, inc.Snapshot)) {
+				break
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	if len(bad.Errors) > 0 {
+		bad.Accepted = bad.Rows - bad.Rejected
+		return bad
+	}
+	var n int64
+	if err := t.queryRow(ctx, `SELECT count(*) FROM incident_subjects WHERE incident_id=?`, inc.ID).Scan(&n); err != nil {
+		return err
+	}
+	_, err := t.exec(ctx, `UPDATE incidents SET named_subjects=? WHERE id=?`, n, inc.ID)
 	return err
+}
+
+// namedSource reads a subject-ID list: blank lines and # comments are skipped,
+// and a CSV with a subject_id column in its header is read by that column.
+type namedSource struct {
+	sc       *bufio.Scanner
+	incident string
+	fail     func(line int, reason string) bool
+	line     int
+	rows     int64
+	column   int
+	vals     [3]any
+	err      error
+}
+
+func (n *namedSource) Next() bool {
+	for n.sc.Scan() {
+		n.line++
+		text := strings.TrimSpace(strings.TrimPrefix(n.sc.Text(), "\ufeff"))
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		if n.line == 1 && strings.Contains(strings.ToLower(text), "subject_id") {
+			for i, h := range strings.Split(text, ",") {
+				if strings.TrimSpace(strings.ToLower(h)) == "subject_id" {
+					n.column = i
+				}
+			}
+			continue
+		}
+		n.rows++
+		fields := strings.Split(text, ",")
+		if n.column >= len(fields) {
+			if !n.fail(n.line, "no subject_id column on this line") {
+				return false
+			}
+			continue
+		}
+		id := strings.Trim(strings.TrimSpace(fields[n.column]), `"`)
+		if !utf8.ValidString(id) {
+			if !n.fail(n.line, "invalid UTF-8: save the file as UTF-8") {
+				return false
+			}
+			continue
+		}
+		n.vals = [3]any{n.incident, id, int64(n.line)}
+		return true
+	}
+	n.err = n.sc.Err()
+	return false
+}
+
+func (n *namedSource) Values() ([]any, error) { return n.vals[:], nil }
+func (n *namedSource) Err() error             { return n.err }
+
+// insertRows writes rows through one prepared multi-row INSERT, the fastest
+// path database/sql offers on both backends.
+func (t *tx) insertRows(ctx context.Context, table string, columns []string, src rowSource, suffix string) error {
+	const perInsert = 200
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(columns)), ",") + ")"
+	insert := func(n int) string {
+		return t.d.rebind("INSERT INTO " + table + " (" + strings.Join(columns, ",") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", n), ",") + suffix)
+	}
+	var bulk *sql.Stmt
+	args := make([]any, 0, perInsert*len(columns))
+	rows := 0
+	for src.Next() {
+		vals, err := src.Values()
+		if err != nil {
+			return err
+		}
+		args = append(args, vals...)
+		rows++
+		if rows < perInsert {
+			continue
+		}
+		if bulk == nil {
+			if bulk, err = t.PrepareContext(ctx, insert(perInsert)); err != nil {
+				return err
+			}
+			defer bulk.Close()
+		}
+		if _, err := bulk.ExecContext(ctx, args...); err != nil {
+			return err
+		}
+		args, rows = args[:0], 0
+	}
+	if err := src.Err(); err != nil {
+		return err
+	}
+	if rows > 0 {
+		if _, err := t.ExecContext(ctx, insert(rows), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetIncident reads one incident.
 func (s *Store) GetIncident(ctx context.Context, id string) (Incident, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT id, title, spec, opened_by, opened_at, drill, snapshot_id FROM incidents WHERE id=?`, id)
+	row := s.queryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id=?`, id)
 	inc, err := scanIncident(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Incident{}, fmt.Errorf("incident %s: %w", id, ErrNotFound)
@@ -46,9 +233,11 @@ func (s *Store) GetIncident(ctx context.Context, id string) (Incident, error) {
 	return inc, err
 }
 
+const incidentColumns = `id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file, named_subjects`
+
 // ListIncidents lists incidents, newest first.
 func (s *Store) ListIncidents(ctx context.Context) ([]Incident, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, title, spec, opened_by, opened_at, drill, snapshot_id FROM incidents ORDER BY opened_at DESC`)
+	rows, err := s.query(ctx, `SELECT `+incidentColumns+` FROM incidents ORDER BY opened_at DESC`)
 	if err != nil {
 		return nil, err
 	}
@@ -68,185 +257,14 @@ func scanIncident(scan func(...any) error) (Incident, error) {
 	var inc Incident
 	var spec, at string
 	var drill int
-	if err := scan(&inc.ID, &inc.Title, &spec, &inc.OpenedBy, &at, &drill, &inc.Snapshot); err != nil {
+	var snap sql.NullInt64
+	if err := scan(&inc.ID, &inc.Title, &spec, &inc.OpenedBy, &at, &drill, &snap, &inc.SubjectsFile, &inc.NamedSubjects); err != nil {
 		return Incident{}, err
 	}
 	inc.OpenedAt = parseTime(at)
 	inc.Drill = drill == 1
+	inc.Snapshot = snap.Int64
 	return inc, json.Unmarshal([]byte(spec), &inc.Spec)
-}
-
-// RegionFacts are the counts a jurisdiction's rules look at.
-type RegionFacts struct {
-	Subjects  int `json:"subjects"`
-	Sensitive int `json:"sensitive"`
-	Minors    int `json:"minors"`
-}
-
-// ScopeSummary is what scoping returns to the workflow: aggregates only.
-type ScopeSummary struct {
-	Snapshot    int64                  `json:"snapshot"`
-	Subjects    int                    `json:"subjects"`
-	Regions     map[string]RegionFacts `json:"regions"`
-	Sensitive   int                    `json:"sensitive"`
-	Minors      int                    `json:"minors"`
-	NoContact   int                    `json:"no_contact"`
-	Locales     map[string]int         `json:"locales"`
-	Categories  []string               `json:"categories"`
-	WithEmail   int                    `json:"with_email"`
-	WithPhone   int                    `json:"with_phone"`
-	WithOnsite  int                    `json:"with_onsite"`
-	Credentials bool                   `json:"credentials"`
-}
-
-// ByRegion is the number of affected subjects per region of residence.
-func (s ScopeSummary) ByRegion() map[string]int {
-	out := map[string]int{}
-	for r, f := range s.Regions {
-		out[r] = f.Subjects
-	}
-	return out
-}
-
-// ScopeInput says which data leaked.
-type ScopeInput struct {
-	IncidentID string
-	Snapshot   int64
-	Systems    []string
-	Categories []string // empty: every category the systems hold
-	Year       int      // for the minors rule
-}
-
-// Scope writes the incident's affected set and returns its aggregates. It
-// replaces any earlier affected set of the incident, so a retry is harmless.
-func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) {
-	systems, err := s.SystemIDs(ctx, in.Snapshot)
-	if err != nil {
-		return ScopeSummary{}, err
-	}
-	for _, id := range in.Systems {
-		if _, ok := systems[id]; !ok {
-			return ScopeSummary{}, fmt.Errorf("incident names system %q, which is not in inventory snapshot %d", id, in.Snapshot)
-		}
-	}
-	// exposed[system] is what leaked from that system.
-	exposed := map[string][]string{}
-	for _, id := range in.Systems {
-		for _, c := range systems[id] {
-			if len(in.Categories) == 0 || slices.Contains(in.Categories, c) {
-				exposed[id] = append(exposed[id], c)
-			}
-		}
-	}
-
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return ScopeSummary{}, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM affected WHERE incident_id=? AND reached_rung=0`, in.IncidentID); err != nil {
-		return ScopeSummary{}, err
-	}
-	placeholders := strings.TrimSuffix(strings.Repeat("?,", len(in.Systems)), ",")
-	args := []any{in.Snapshot, in.Snapshot}
-	for _, id := range in.Systems {
-		args = append(args, id)
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT s.subject_id, s.email, s.phone, s.onsite_id, s.locale, s.region, s.birth_year, s.systems
-		FROM subjects s WHERE s.snapshot_id=? AND s.subject_id IN
-		(SELECT subject_id FROM subject_systems WHERE snapshot_id=? AND system_id IN (`+placeholders+`))
-		ORDER BY s.subject_id`, args...)
-	if err != nil {
-		return ScopeSummary{}, err
-	}
-	type row struct {
-		id, region, locale, cats string
-		sensitive, minor, reach  bool
-	}
-	sum := ScopeSummary{Snapshot: in.Snapshot, Regions: map[string]RegionFacts{}, Locales: map[string]int{}}
-	allCats := map[string]bool{}
-	var batch []row
-	for rows.Next() {
-		var id, email, phone, onsite, locale, region, subSystems string
-		var birth int
-		if err := rows.Scan(&id, &email, &phone, &onsite, &locale, &region, &birth, &subSystems); err != nil {
-			rows.Close()
-			return ScopeSummary{}, err
-		}
-		cats := map[string]bool{}
-		for _, sys := range strings.Split(subSystems, ";") {
-			for _, c := range exposed[sys] {
-				cats[c] = true
-			}
-		}
-		if len(cats) == 0 {
-			continue // the categories filter excluded everything this person has there
-		}
-		r := row{id: id, region: region, locale: locale, minor: inventory.IsMinor(birth, in.Year)}
-		list := make([]string, 0, len(cats))
-		for c := range cats {
-			list = append(list, c)
-			allCats[c] = true
-			if inventory.SensitiveCategory(c) {
-				r.sensitive = true
-			}
-		}
-		slices.Sort(list)
-		r.cats = strings.Join(list, ";")
-		r.sensitive = r.sensitive || r.minor
-		r.reach = email != "" || phone != "" || onsite != ""
-		batch = append(batch, r)
-
-		sum.Subjects++
-		f := sum.Regions[region]
-		f.Subjects++
-		if r.sensitive {
-			f.Sensitive++
-			sum.Sensitive++
-		}
-		if r.minor {
-			f.Minors++
-			sum.Minors++
-		}
-		sum.Regions[region] = f
-		sum.Locales[locale]++
-		if !r.reach {
-			sum.NoContact++
-		}
-		if email != "" {
-			sum.WithEmail++
-		}
-		if phone != "" {
-			sum.WithPhone++
-		}
-		if onsite != "" {
-			sum.WithOnsite++
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return ScopeSummary{}, err
-	}
-	ins, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO affected (incident_id, subject_id, region, locale, categories, sensitive, minor, reachable) VALUES (?,?,?,?,?,?,?,?)`)
-	if err != nil {
-		return ScopeSummary{}, err
-	}
-	for _, r := range batch {
-		if _, err := ins.ExecContext(ctx, in.IncidentID, r.id, r.region, r.locale, r.cats, boolInt(r.sensitive), boolInt(r.minor), boolInt(r.reach)); err != nil {
-			return ScopeSummary{}, err
-		}
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE incidents SET snapshot_id=? WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
-		return ScopeSummary{}, err
-	}
-	for c := range allCats {
-		sum.Categories = append(sum.Categories, c)
-		if inventory.Family(c) == "credential" {
-			sum.Credentials = true
-		}
-	}
-	slices.Sort(sum.Categories)
-	return sum, tx.Commit()
 }
 
 // Recipient is an affected subject with the contacts a notice can use.
@@ -263,9 +281,12 @@ type Recipient struct {
 // UnreachedRecipients pages through affected subjects not yet reached, in
 // subject order after the cursor.
 func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, after string, limit int) ([]Recipient, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT a.subject_id, s.name, s.email, s.phone, s.onsite_id, a.locale, a.region
-		FROM affected a JOIN incidents i ON i.id=a.incident_id
-		JOIN subjects s ON s.snapshot_id=i.snapshot_id AND s.subject_id=a.subject_id
+	inc, err := s.GetIncident(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, s.email, s.phone, s.onsite_id, a.locale, a.region
+		FROM affected a JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id=a.subject_id
 		WHERE a.incident_id=? AND a.reached_rung=0 AND a.subject_id>? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
 	if err != nil {
 		return nil, err
@@ -284,7 +305,7 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, afte
 
 // MarkReached records, once, the first rung and channels that reached a subject.
 func (s *Store) MarkReached(ctx context.Context, incidentID, subjectID string, rung int, via string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE affected SET reached_rung=?, reached_via=? WHERE incident_id=? AND subject_id=? AND reached_rung=0`, rung, via, incidentID, subjectID)
+	_, err := s.exec(ctx, `UPDATE affected SET reached_rung=?, reached_via=? WHERE incident_id=? AND subject_id=? AND reached_rung=0`, rung, via, incidentID, subjectID)
 	return err
 }
 
@@ -298,7 +319,7 @@ type Reach struct {
 // ReachSummary counts reached subjects by the rung channels that reached them.
 func (s *Store) ReachSummary(ctx context.Context, incidentID string) (Reach, error) {
 	r := Reach{ByChannel: map[string]int{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT reached_via, count(*) FROM affected WHERE incident_id=? GROUP BY reached_via`, incidentID)
+	rows, err := s.query(ctx, `SELECT reached_via, count(*) FROM affected WHERE incident_id=? GROUP BY reached_via`, incidentID)
 	if err != nil {
 		return r, err
 	}
@@ -331,7 +352,7 @@ type SubjectOutcome struct {
 
 // Outcomes lists every affected subject and how they were reached.
 func (s *Store) Outcomes(ctx context.Context, incidentID string) ([]SubjectOutcome, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT subject_id, region, locale, reached_via FROM affected WHERE incident_id=? ORDER BY subject_id`, incidentID)
+	rows, err := s.query(ctx, `SELECT subject_id, region, locale, reached_via FROM affected WHERE incident_id=? ORDER BY subject_id`, incidentID)
 	if err != nil {
 		return nil, err
 	}

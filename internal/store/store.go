@@ -1,6 +1,11 @@
 // Package store keeps Tocsin's bulk data: the inventory snapshots, incidents and
 // their affected sets, drafts, the delivery ledger and API tokens. Workflows
 // hold only IDs and counts; everything per subject lives here.
+//
+// Two backends sit behind the one Store type: SQLite (modernc.org/sqlite, the
+// embedded default) and PostgreSQL (pgx). The SQL is written once with '?'
+// placeholders; a dialect supplies the few things that differ: the schema's
+// key columns, placeholder syntax and the bulk-load path of an import.
 package store
 
 import (
@@ -8,10 +13,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
+	"strings"
 	"time"
-
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // ErrNotFound is returned when a row asked for does not exist.
@@ -19,70 +22,132 @@ var ErrNotFound = errors.New("not found")
 
 // Store is Tocsin's database.
 type Store struct {
-	db *sql.DB
+	db      *sql.DB
+	dialect dialect
 }
 
-// Open opens (and migrates) the SQLite database at path.
-func Open(path string) (*Store, error) {
-	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)"} {
-		q.Add("_pragma", p)
+// dialect is what differs between the backends.
+type dialect interface {
+	// Name is "sqlite" or "postgres".
+	Name() string
+	// idColumn is the auto-increment primary key column definition.
+	idColumn() string
+	// rebind turns '?' placeholders into the backend's own.
+	rebind(q string) string
+	// beginLoad starts the transaction an import runs in; PostgreSQL's
+	// needs the native connection for COPY.
+	beginLoad(ctx context.Context, db *sql.DB) (loadTx, error)
+}
+
+// Open opens (and migrates) the database named by dsn: a postgres:// or
+// postgresql:// URL for PostgreSQL, anything else is a SQLite file path
+// (optionally prefixed with sqlite://).
+func Open(dsn string) (*Store, error) {
+	var (
+		s   *Store
+		err error
+	)
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		s, err = openPostgres(dsn)
+	default:
+		s, err = openSQLite(strings.TrimPrefix(dsn, "sqlite://"))
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", path, err)
+		return nil, err
 	}
-	// One writer at a time is how SQLite works; a single connection avoids
-	// SQLITE_BUSY between our own goroutines.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db}
 	if err := s.migrate(context.Background()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate store %s: %w", path, err)
+		s.db.Close()
+		return nil, fmt.Errorf("migrate store %s: %w", redactDSN(dsn), err)
 	}
 	return s, nil
 }
 
+// Backend names the database behind the store.
+func (s *Store) Backend() string { return s.dialect.Name() }
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
+// redactDSN hides a password in a connection URL before it reaches an error or a log.
+func redactDSN(dsn string) string {
+	at := strings.LastIndex(dsn, "@")
+	scheme := strings.Index(dsn, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return dsn
+	}
+	userinfo := dsn[scheme+3 : at]
+	if i := strings.Index(userinfo, ":"); i >= 0 {
+		return dsn[:scheme+3] + userinfo[:i] + ":xxxxx" + dsn[at:]
+	}
+	return dsn
+}
+
+func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return s.db.ExecContext(ctx, s.dialect.rebind(q), args...)
+}
+
+func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.db.QueryContext(ctx, s.dialect.rebind(q), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.db.QueryRowContext(ctx, s.dialect.rebind(q), args...)
+}
+
+// tx is a database/sql transaction that rebinds placeholders.
+type tx struct {
+	*sql.Tx
+	d dialect
+}
+
+func (s *Store) begin(ctx context.Context) (*tx, error) {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &tx{t, s.dialect}, nil
+}
+
+func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.ExecContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.QueryContext(ctx, t.d.rebind(q), args...)
+}
+
+func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.QueryRowContext(ctx, t.d.rebind(q), args...)
+}
+
+// schema is shared by both backends; {{id}} is the dialect's auto-increment key.
+// Subjects live in one table per snapshot (subjects_<n>, made by the import),
+// so a bulk load writes an unindexed table and builds its index once.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id {{id}},
   imported_at TEXT NOT NULL,
   imported_by TEXT NOT NULL,
   systems_file TEXT NOT NULL,
   subjects_file TEXT NOT NULL,
   systems INTEGER NOT NULL,
-  subjects INTEGER NOT NULL
+  subjects BIGINT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS systems (
-  snapshot_id INTEGER NOT NULL,
+  snapshot_id BIGINT NOT NULL,
   id TEXT NOT NULL,
   name TEXT NOT NULL,
   location TEXT NOT NULL,
   categories TEXT NOT NULL,
   PRIMARY KEY (snapshot_id, id)
 );
-CREATE TABLE IF NOT EXISTS subjects (
-  snapshot_id INTEGER NOT NULL,
-  subject_id TEXT NOT NULL,
-  name TEXT NOT NULL,
-  email TEXT NOT NULL,
-  phone TEXT NOT NULL,
-  onsite_id TEXT NOT NULL,
-  locale TEXT NOT NULL,
-  region TEXT NOT NULL,
-  birth_year INTEGER NOT NULL,
+CREATE TABLE IF NOT EXISTS system_sets (
+  snapshot_id BIGINT NOT NULL,
+  set_id INTEGER NOT NULL,
   systems TEXT NOT NULL,
-  PRIMARY KEY (snapshot_id, subject_id)
-);
-CREATE TABLE IF NOT EXISTS subject_systems (
-  snapshot_id INTEGER NOT NULL,
-  system_id TEXT NOT NULL,
-  subject_id TEXT NOT NULL,
-  PRIMARY KEY (snapshot_id, system_id, subject_id)
+  PRIMARY KEY (snapshot_id, set_id)
 );
 CREATE TABLE IF NOT EXISTS incidents (
   id TEXT PRIMARY KEY,
@@ -91,17 +156,34 @@ CREATE TABLE IF NOT EXISTS incidents (
   opened_by TEXT NOT NULL,
   opened_at TEXT NOT NULL,
   drill INTEGER NOT NULL,
-  snapshot_id INTEGER
+  snapshot_id BIGINT,
+  subjects_file TEXT NOT NULL DEFAULT '',
+  named_subjects BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS incident_subjects (
+  incident_id TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  line BIGINT NOT NULL,
+  PRIMARY KEY (incident_id, subject_id)
+);
+CREATE TABLE IF NOT EXISTS scope_sets (
+  incident_id TEXT NOT NULL,
+  set_id INTEGER NOT NULL,
+  categories TEXT NOT NULL,
+  sensitive INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, set_id)
 );
 CREATE TABLE IF NOT EXISTS affected (
   incident_id TEXT NOT NULL,
   subject_id TEXT NOT NULL,
   region TEXT NOT NULL,
   locale TEXT NOT NULL,
-  categories TEXT NOT NULL,
+  set_id INTEGER NOT NULL,
   sensitive INTEGER NOT NULL,
   minor INTEGER NOT NULL,
-  reachable INTEGER NOT NULL,
+  can_onsite INTEGER NOT NULL,
+  can_email INTEGER NOT NULL,
+  can_phone INTEGER NOT NULL,
   reached_rung INTEGER NOT NULL DEFAULT 0,
   reached_via TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (incident_id, subject_id)
@@ -137,7 +219,7 @@ CREATE INDEX IF NOT EXISTS deliveries_ref ON deliveries (provider_ref);
 CREATE TABLE IF NOT EXISTS announcements (
   incident_id TEXT PRIMARY KEY,
   draft_revision INTEGER NOT NULL,
-  unreached INTEGER NOT NULL,
+  unreached BIGINT NOT NULL,
   reason TEXT NOT NULL,
   published_at TEXT NOT NULL
 );
@@ -149,14 +231,29 @@ CREATE TABLE IF NOT EXISTS tokens (
 `
 
 func (s *Store) migrate(ctx context.Context) error {
-	_, err := s.db.ExecContext(ctx, schema)
-	return err
+	for _, stmt := range strings.Split(strings.ReplaceAll(schema, "{{id}}", s.dialect.idColumn()), ";") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := s.exec(ctx, stmt); err != nil {
+			return fmt.Errorf("%w in %s", err, strings.TrimSpace(stmt))
+		}
+	}
+	return nil
 }
 
-func now() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+// timeLayout has a fixed width so that stored times sort as text.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func now() string { return formatTime(time.Now()) }
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 func parseTime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
+	t, err := time.Parse(timeLayout, s)
+	if err != nil {
+		t, _ = time.Parse(time.RFC3339Nano, s)
+	}
 	return t
 }
 
@@ -166,3 +263,7 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// subjectsTable is the per-snapshot subjects table. The name is built from
+// an integer, never from input.
+func subjectsTable(snapshot int64) string { return fmt.Sprintf("subjects_%d", snapshot) }

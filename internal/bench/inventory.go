@@ -1,0 +1,305 @@
+// Package bench measures Tocsin's inventory import and scoping on each store
+// backend beside the database's own bulk tools, in the same run on the same
+// files: sqlite3's .import and CREATE TABLE ... AS SELECT, psql's \copy.
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/inventory/synth"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+// Config says what to measure.
+type Config struct {
+	Dir         string   // where the generated files and SQLite databases go
+	Subjects    int      // rows of subjects.csv
+	Backends    []string // "sqlite", "postgres"
+	PostgresDSN string   // needed for "postgres"
+	Baselines   bool     // also run the database tools
+	Log         io.Writer
+}
+
+// Result is one backend's figures.
+type Result struct {
+	Backend        string  `json:"backend"`
+	Subjects       int     `json:"subjects"`
+	ImportSeconds  float64 `json:"import_seconds"`
+	ImportRowsPerS float64 `json:"import_rows_per_s"`
+	ImportPeakMB   float64 `json:"import_peak_rss_mb"`
+	Scoped         int     `json:"scoped"`
+	ScopeSeconds   float64 `json:"scope_seconds"`
+	ScopePeakMB    float64 `json:"scope_peak_rss_mb"`
+	// The database's own tools on the same file.
+	ToolImportSeconds  float64 `json:"tool_import_seconds,omitempty"`
+	ToolImportRowsPerS float64 `json:"tool_import_rows_per_s,omitempty"`
+	ToolScopeSeconds   float64 `json:"tool_scope_seconds,omitempty"`
+	ToolScoped         int     `json:"tool_scoped,omitempty"`
+}
+
+// Inventory generates (or reuses) a synthetic inventory and measures each backend.
+func Inventory(ctx context.Context, c Config) ([]Result, error) {
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	systems := filepath.Join(c.Dir, "systems.yaml")
+	subjects := filepath.Join(c.Dir, fmt.Sprintf("subjects-%d.csv", c.Subjects))
+	if err := os.WriteFile(systems, []byte(synth.Systems), 0o644); err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(subjects); err != nil {
+		c.logf("generating %d subjects into %s", c.Subjects, subjects)
+		if err := writeFile(subjects, func(w io.Writer) error {
+			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 0.3, Seed: 1})
+		}); err != nil {
+			return nil, err
+		}
+	}
+	var out []Result
+	for _, b := range c.Backends {
+		r, err := c.measure(ctx, b, systems, subjects)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", b, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func (c Config) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+func (c Config) measure(ctx context.Context, backend, systems, subjects string) (Result, error) {
+	r := Result{Backend: backend, Subjects: c.Subjects}
+	var dsn string
+	var cleanup func()
+	switch backend {
+	case "sqlite":
+		dsn = filepath.Join(c.Dir, "tocsin-bench.db")
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(dsn + suffix)
+		}
+		cleanup = func() {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(dsn + suffix)
+			}
+		}
+	case "postgres":
+		if c.PostgresDSN == "" {
+			return r, fmt.Errorf("--postgres postgres://... is required")
+		}
+		schema := fmt.Sprintf("bench_%d", time.Now().UnixNano())
+		if err := psql(c.PostgresDSN, "CREATE SCHEMA "+schema); err != nil {
+			return r, err
+		}
+		cleanup = func() { psql(c.PostgresDSN, "DROP SCHEMA "+schema+" CASCADE") }
+		u, err := url.Parse(c.PostgresDSN)
+		if err != nil {
+			return r, err
+		}
+		q := u.Query()
+		q.Set("search_path", schema)
+		u.RawQuery = q.Encode()
+		dsn = u.String()
+	default:
+		return r, fmt.Errorf("unknown backend %q (sqlite, postgres)", backend)
+	}
+	defer cleanup()
+	st, err := store.Open(dsn)
+	if err != nil {
+		return r, err
+	}
+	defer st.Close()
+
+	sys, err := os.Open(systems)
+	if err != nil {
+		return r, err
+	}
+	defer sys.Close()
+	sub, err := os.Open(subjects)
+	if err != nil {
+		return r, err
+	}
+	defer sub.Close()
+	c.logf("%s: importing %d subjects", backend, c.Subjects)
+	resetPeakRSS()
+	started := time.Now()
+	res, err := st.ImportInventory(ctx, store.ImportInput{SystemsFile: "systems.yaml", Systems: sys, SubjectsFile: filepath.Base(subjects), Subjects: sub,
+		ImportedBy: "bench", Progress: func(rows int64) {
+			if rows%1_000_000 == 0 {
+				c.logf("%s: %d rows, %.0f rows/s", backend, rows, float64(rows)/time.Since(started).Seconds())
+			}
+		}})
+	if err != nil {
+		return r, err
+	}
+	r.ImportSeconds = time.Since(started).Seconds()
+	r.ImportRowsPerS = float64(res.Subjects) / r.ImportSeconds
+	r.ImportPeakMB = peakRSSMB()
+
+	inc := store.Incident{ID: "INC-BENCH", Title: "bench", Spec: incident.Spec{Title: "bench"}, OpenedBy: "bench", OpenedAt: time.Now(), Snapshot: res.Snapshot}
+	if err := st.CreateIncident(ctx, inc, nil); err != nil {
+		return r, err
+	}
+	c.logf("%s: scoping incident on %s", backend, synth.LeakedSystem)
+	resetPeakRSS()
+	started = time.Now()
+	sum, err := st.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: res.Snapshot, Systems: []string{synth.LeakedSystem}, Year: 2026})
+	if err != nil {
+		return r, err
+	}
+	r.ScopeSeconds = time.Since(started).Seconds()
+	r.Scoped = sum.Subjects
+	r.ScopePeakMB = peakRSSMB()
+
+	if c.Baselines {
+		c.logf("%s: the database's own tools on the same file", backend)
+		if err := c.baseline(backend, subjects, &r); err != nil {
+			return r, fmt.Errorf("baseline: %w", err)
+		}
+	}
+	return r, nil
+}
+
+// scopeSQL is the raw SQL equivalent of Tocsin's scope: the affected rows with
+// their region, locale, minor flag and reachable channels, into a new table.
+const scopeSQL = `CREATE TABLE affected_raw AS SELECT subject_id, region, locale,
+  CASE WHEN birth_year <> '' AND CAST(birth_year AS INTEGER) >= 2008 THEN 1 ELSE 0 END AS minor,
+  CASE WHEN onsite_id <> '' THEN 1 ELSE 0 END AS can_onsite,
+  CASE WHEN email <> '' THEN 1 ELSE 0 END AS can_email,
+  CASE WHEN phone <> '' THEN 1 ELSE 0 END AS can_phone
+  FROM raw WHERE systems LIKE '%` + synth.LeakedSystem + `%'`
+
+func (c Config) baseline(backend, subjects string, r *Result) error {
+	rawTable := "CREATE TABLE raw (subject_id TEXT, name TEXT, email TEXT, phone TEXT, onsite_id TEXT, locale TEXT, region TEXT, birth_year TEXT, systems TEXT)"
+	switch backend {
+	case "sqlite":
+		db := filepath.Join(c.Dir, "tool-bench.db")
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(db + suffix)
+		}
+		defer os.Remove(db)
+		defer os.Remove(db + "-wal")
+		// Same durability settings as Tocsin's store.
+		pre := "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n"
+		if err := run("sqlite3", []string{db}, pre+rawTable+";\n"); err != nil {
+			return err
+		}
+		t, err := timed("sqlite3", []string{db}, pre+".mode csv\n.import --skip 1 "+subjects+" raw\n")
+		if err != nil {
+			return err
+		}
+		r.ToolImportSeconds = t
+		if r.ToolScopeSeconds, err = timed("sqlite3", []string{db}, pre+scopeSQL+";\n"); err != nil {
+			return err
+		}
+		n, err := output("sqlite3", []string{db}, "SELECT count(*) FROM affected_raw;\n")
+		if err != nil {
+			return err
+		}
+		r.ToolScoped, _ = strconv.Atoi(strings.TrimSpace(n))
+	case "postgres":
+		schema := fmt.Sprintf("bench_tool_%d", time.Now().UnixNano())
+		dsn := c.PostgresDSN
+		setPath := "SET search_path=" + schema + ";\n"
+		if err := psql(dsn, "CREATE SCHEMA "+schema); err != nil {
+			return err
+		}
+		defer psql(dsn, "DROP SCHEMA "+schema+" CASCADE")
+		if err := psql(dsn, setPath+rawTable); err != nil {
+			return err
+		}
+		t, err := timed("psql", []string{dsn, "-q", "-v", "ON_ERROR_STOP=1"}, setPath+`\copy raw FROM '`+subjects+`' WITH (FORMAT csv, HEADER true)`+"\n")
+		if err != nil {
+			return err
+		}
+		r.ToolImportSeconds = t
+		if r.ToolScopeSeconds, err = timed("psql", []string{dsn, "-q", "-v", "ON_ERROR_STOP=1"}, setPath+scopeSQL+";\n"); err != nil {
+			return err
+		}
+		n, err := output("psql", []string{dsn, "-tA"}, setPath+"SELECT count(*) FROM affected_raw;\n")
+		if err != nil {
+			return err
+		}
+		r.ToolScoped, _ = strconv.Atoi(strings.TrimSpace(n))
+	}
+	r.ToolImportRowsPerS = float64(r.Subjects) / r.ToolImportSeconds
+	return nil
+}
+
+func psql(dsn, sql string) error { return run("psql", []string{dsn, "-q", "-v", "ON_ERROR_STOP=1"}, sql+";\n") }
+
+func run(name string, args []string, stdin string) error {
+	_, err := output(name, args, stdin)
+	return err
+}
+
+func timed(name string, args []string, stdin string) (float64, error) {
+	started := time.Now()
+	err := run(name, args, stdin)
+	return time.Since(started).Seconds(), err
+}
+
+func output(name string, args []string, stdin string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(errOut.String()))
+	}
+	return out.String(), nil
+}
+
+func writeFile(path string, f func(io.Writer) error) error {
+	tmp := path + ".tmp"
+	file, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	if err := f(file); err != nil {
+		file.Close()
+		return err
+	}
+	if err := file.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// resetPeakRSS returns freed memory to the OS and restarts the kernel's
+// high-water mark, so each phase's peak is its own.
+func resetPeakRSS() {
+	debug.FreeOSMemory()
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakRSSMB reads the resident-set high-water mark (VmHWM) in megabytes.
+func peakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}

@@ -1,0 +1,122 @@
+// Package synth writes synthetic inventories for benchmarks and drills: a
+// systems.yaml and a subjects.csv of any size, deterministic for a seed, with
+// the mix of regions, locales, contacts and ages a consumer platform has.
+package synth
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+)
+
+// LeakedSystem is held by exactly ScopeShare of the subjects, so scoping an
+// incident on it selects a known fraction of the inventory.
+const LeakedSystem = "media-bucket"
+
+// Systems is the systems.yaml every synthetic inventory uses.
+const Systems = `systems:
+  - id: account-db
+    name: Account database
+    location: SG
+    categories: [account.profile, contact.email, contact.phone, credential.password_hash]
+  - id: ` + LeakedSystem + `
+    name: Persona media bucket
+    location: CN
+    categories: [biometric.face, content.generated]
+  - id: orders
+    name: Orders
+    location: SG
+    categories: [financial.card_last4, location.address]
+  - id: analytics
+    name: Analytics events
+    location: US
+    categories: [device.id, log.access]
+`
+
+var regions = []struct {
+	code, locale, phone string
+	weight              int
+}{
+	{"CN", "zh-CN", "+86138", 40}, {"SG", "en", "+659", 10}, {"HK", "zh-HK", "+8529", 8}, {"US-CA", "en", "+1415", 8},
+	{"US-NY", "en", "+1212", 5}, {"US-TX", "en", "+1512", 4}, {"DE", "de", "+4915", 5}, {"FR", "fr", "+336", 4},
+	{"GB", "en", "+447", 4}, {"JP", "ja", "+8190", 4}, {"KR", "ko", "+8210", 3}, {"AU", "en", "+614", 3}, {"BR", "pt-BR", "+55119", 2},
+}
+
+// Options shape the generated subjects.
+type Options struct {
+	Subjects int
+	// ScopeShare is the fraction of subjects whose data sits in LeakedSystem.
+	ScopeShare float64
+	Seed       uint64
+}
+
+// WriteSubjects writes subjects.csv in subject_id order, streaming.
+func WriteSubjects(w io.Writer, o Options) error {
+	if o.ScopeShare == 0 {
+		o.ScopeShare = 0.3
+	}
+	total := 0
+	for _, r := range regions {
+		total += r.weight
+	}
+	rng := rand.New(rand.NewPCG(o.Seed, 0x70c5))
+	bw := bufio.NewWriterSize(w, 1<<20)
+	bw.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n")
+	buf := make([]byte, 0, 256)
+	for i := range o.Subjects {
+		pick := rng.IntN(total)
+		r := regions[0]
+		for _, c := range regions {
+			if pick < c.weight {
+				r = c
+				break
+			}
+			pick -= c.weight
+		}
+		id := fmt.Sprintf("s%010d", i)
+		buf = append(buf[:0], id...)
+		buf = append(buf, ",Person "...)
+		buf = strconv.AppendInt(buf, int64(i), 10)
+		buf = append(buf, ',')
+		if rng.IntN(100) < 85 {
+			buf = append(buf, "p"...)
+			buf = strconv.AppendInt(buf, int64(i), 10)
+			buf = append(buf, "@example.com"...)
+		}
+		buf = append(buf, ',')
+		if rng.IntN(100) < 75 {
+			buf = append(buf, r.phone...)
+			buf = fmt.Appendf(buf, "%07d", i%10_000_000)
+		}
+		buf = append(buf, ',')
+		if rng.IntN(100) < 60 {
+			buf = append(buf, "acct-"...)
+			buf = strconv.AppendInt(buf, int64(i), 10)
+		}
+		buf = append(buf, ',')
+		buf = append(buf, r.locale...)
+		buf = append(buf, ',')
+		buf = append(buf, r.code...)
+		buf = append(buf, ',')
+		if rng.IntN(100) < 90 {
+			buf = strconv.AppendInt(buf, int64(1940+rng.IntN(72)), 10)
+		}
+		buf = append(buf, ",account-db"...)
+		if rng.Float64() < o.ScopeShare {
+			buf = append(buf, ";"+LeakedSystem...)
+		}
+		if rng.IntN(100) < 50 {
+			buf = append(buf, ";orders"...)
+		}
+		if rng.IntN(100) < 30 {
+			buf = append(buf, ";analytics"...)
+		}
+		buf = append(buf, '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}

@@ -1,0 +1,372 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/inventory"
+)
+
+// ImportInput names the two files and who imports them.
+type ImportInput struct {
+	SystemsFile  string
+	Systems      io.Reader
+	SubjectsFile string
+	Subjects     io.Reader
+	ImportedBy   string
+	// MaxErrors stops the check after this many bad rows; 0 means 100.
+	MaxErrors int
+	// Progress, when set, is called about every ProgressEvery rows.
+	Progress func(rows int64)
+}
+
+// ProgressEvery is how many rows pass between two Progress calls.
+const ProgressEvery = 100_000
+
+// ImportResult summarises an accepted import.
+type ImportResult struct {
+	Snapshot int64   `json:"snapshot"`
+	Previous int64   `json:"previous_snapshot"`
+	Systems  int     `json:"systems"`
+	Subjects int64   `json:"subjects"`
+	Rejected int64   `json:"rejected"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// ImportError is a refused import: every bad row found, and what was checked.
+// Nothing of the import was kept.
+type ImportError struct {
+	File     string               `json:"file"`
+	Rows     int64                `json:"rows_checked"`
+	Accepted int64                `json:"rows_accepted"`
+	Rejected int64                `json:"rows_rejected"`
+	Stopped  bool                 `json:"stopped_early"`
+	Errors   []inventory.RowError `json:"errors"`
+	Current  int64                `json:"current_snapshot"`
+}
+
+func (e *ImportError) Error() string {
+	var b strings.Builder
+	for _, r := range e.Errors {
+		b.WriteString(r.Error())
+		b.WriteByte('\n')
+	}
+	b.WriteString(e.Summary())
+	return b.String()
+}
+
+// Summary is the one line a person reads first.
+func (e *ImportError) Summary() string {
+	checked := fmt.Sprintf("%d rows checked", e.Rows)
+	if e.Stopped {
+		checked = fmt.Sprintf("stopped after %d errors at row %d", len(e.Errors), e.Rows)
+	}
+	keep := "no inventory was imported before"
+	if e.Current > 0 {
+		keep = fmt.Sprintf("snapshot %d stays current", e.Current)
+	}
+	return fmt.Sprintf("%s: import refused, nothing kept: %d rows rejected, %d accepted (%s); %s",
+		e.File, e.Rejected, e.Accepted, checked, keep)
+}
+
+var subjectColumns = []string{"subject_id", "name", "email", "phone", "onsite_id", "locale", "region", "birth_year", "set_id", "line"}
+
+// ImportInventory loads a new inventory snapshot in one transaction, streaming
+// the subjects into a fresh table by the backend's bulk path (multi-row
+// inserts on SQLite, COPY on PostgreSQL) in constant memory. Every bad row is
+// reported and, if there is any, nothing is kept and the current snapshot
+// stays in force.
+func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResult, error) {
+	started := time.Now()
+	if in.MaxErrors <= 0 {
+		in.MaxErrors = 100
+	}
+	previous, err := s.CurrentSnapshot(ctx)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return ImportResult{}, err
+	}
+	systems, err := inventory.ParseSystems(in.SystemsFile, in.Systems)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	known := map[string]bool{}
+	for _, sys := range systems {
+		known[sys.ID] = true
+	}
+	reader, err := inventory.NewSubjectReader(in.SubjectsFile, in.Subjects, known)
+	if err != nil {
+		return ImportResult{}, err
+	}
+
+	lt, err := s.dialect.beginLoad(ctx, s.db)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	defer lt.rollback(ctx)
+	var snap int64
+	if err := lt.queryRow(ctx, `INSERT INTO snapshots (imported_at, imported_by, systems_file, subjects_file, systems, subjects) VALUES (?,?,?,?,0,0) RETURNING id`,
+		now(), in.ImportedBy, in.SystemsFile, in.SubjectsFile).Scan(&snap); err != nil {
+		return ImportResult{}, err
+	}
+	for _, sys := range systems {
+		if err := lt.exec(ctx, `INSERT INTO systems VALUES (?,?,?,?,?)`, snap, sys.ID, sys.Name, sys.Location, strings.Join(sys.Categories, ";")); err != nil {
+			return ImportResult{}, err
+		}
+	}
+	table := subjectsTable(snap)
+	if err := lt.exec(ctx, `CREATE TABLE `+table+` (subject_id TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL, phone TEXT NOT NULL,
+		onsite_id TEXT NOT NULL, locale TEXT NOT NULL, region TEXT NOT NULL, birth_year INTEGER NOT NULL, set_id INTEGER NOT NULL, line BIGINT NOT NULL)`); err != nil {
+		return ImportResult{}, err
+	}
+	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}}
+	if err := lt.copyRows(ctx, table, subjectColumns, src); err != nil {
+		return ImportResult{}, fmt.Errorf("%s: bulk load: %w", in.SubjectsFile, err)
+	}
+	refused := func() (ImportResult, error) {
+		return ImportResult{}, &ImportError{File: in.SubjectsFile, Rows: src.rows, Accepted: src.rows - src.rejected, Rejected: src.rejected,
+			Stopped: src.stopped, Errors: src.errs, Current: previous}
+	}
+	if len(src.errs) > 0 {
+		return refused()
+	}
+	if src.rows == 0 {
+		return ImportResult{}, fmt.Errorf("%s:2: no subjects: the file has a header but no rows", in.SubjectsFile)
+	}
+	// Duplicates are found by the database, not by a map in memory, so an
+	// import of any size stays within a fixed footprint.
+	// Duplicates are found by the database, not by a map in memory, so an
+	// import of any size stays within a fixed footprint. A failed index aborts
+	// PostgreSQL's transaction, hence the savepoint.
+	if err := lt.exec(ctx, `SAVEPOINT unique_ids`); err != nil {
+		return ImportResult{}, err
+	}
+	if err := lt.exec(ctx, `CREATE UNIQUE INDEX `+table+`_id ON `+table+` (subject_id)`); err != nil {
+		if err := lt.exec(ctx, `ROLLBACK TO SAVEPOINT unique_ids`); err != nil {
+			return ImportResult{}, err
+		}
+		if err := collectDuplicates(ctx, lt, table, in, src); err != nil {
+			return ImportResult{}, err
+		}
+		if len(src.errs) == 0 {
+			return ImportResult{}, fmt.Errorf("%s: index subject IDs: %w", in.SubjectsFile, err)
+		}
+		return refused()
+	}
+	sets := make([]string, len(src.sets))
+	for key, id := range src.sets {
+		sets[id] = key
+	}
+	for id, key := range sets {
+		if err := lt.exec(ctx, `INSERT INTO system_sets VALUES (?,?,?)`, snap, id, key); err != nil {
+			return ImportResult{}, err
+		}
+	}
+	if err := lt.exec(ctx, `UPDATE snapshots SET systems=?, subjects=? WHERE id=?`, len(systems), src.rows, snap); err != nil {
+		return ImportResult{}, err
+	}
+	if err := lt.exec(ctx, `INSERT INTO meta VALUES ('current_snapshot', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, strconv.FormatInt(snap, 10)); err != nil {
+		return ImportResult{}, err
+	}
+	if err := lt.commit(ctx); err != nil {
+		return ImportResult{}, err
+	}
+	return ImportResult{Snapshot: snap, Previous: previous, Systems: len(systems), Subjects: src.rows, Seconds: time.Since(started).Seconds()}, nil
+}
+
+// collectDuplicates turns a failed unique index into one error per repeated
+// row, each naming the line of the first occurrence.
+func collectDuplicates(ctx context.Context, q loadTx, table string, in ImportInput, src *subjectSource) error {
+	rows, err := q.query(ctx, `SELECT t.subject_id, t.line, d.first FROM `+table+` t
+		JOIN (SELECT subject_id, min(line) AS first FROM `+table+` GROUP BY subject_id HAVING count(*) > 1) d ON d.subject_id = t.subject_id
+		WHERE t.line <> d.first ORDER BY t.line LIMIT ?`, in.MaxErrors+1)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var line, first int64
+		if err := rows.Scan(&id, &line, &first); err != nil {
+			return err
+		}
+		if len(src.errs) == in.MaxErrors {
+			src.stopped = true
+			break
+		}
+		src.errs = append(src.errs, inventory.RowError{File: in.SubjectsFile, Line: int(line), Field: "subject_id",
+			Reason: fmt.Sprintf("duplicate subject %q (first on line %d)", id, first)})
+		src.rejected++
+	}
+	return rows.Err()
+}
+
+// subjectSource streams validated rows to the bulk loader. After the first bad
+// row it keeps reading, to report every error up to the limit, but yields no
+// more rows: the import will be refused anyway.
+type subjectSource struct {
+	reader    *inventory.SubjectReader
+	maxErrors int
+	progress  func(int64)
+
+	sets     map[string]int32
+	rows     int64
+	rejected int64
+	errs     []inventory.RowError
+	stopped  bool
+	err      error
+	vals     [10]any
+}
+
+func (s *subjectSource) Next() bool {
+	for {
+		sub, err := s.reader.Next()
+		if errors.Is(err, io.EOF) {
+			return false
+		}
+		var rowErrs *inventory.Errors
+		if err != nil && !errors.As(err, &rowErrs) {
+			s.err = err
+			return false
+		}
+		s.rows++
+		if s.progress != nil && s.rows%ProgressEvery == 0 {
+			s.progress(s.rows)
+		}
+		if rowErrs != nil {
+			s.rejected++
+			for _, e := range rowErrs.List {
+				if len(s.errs) == s.maxErrors {
+					s.stopped = true
+					return false
+				}
+				s.errs = append(s.errs, e)
+			}
+			continue
+		}
+		if len(s.errs) > 0 {
+			continue
+		}
+		s.vals = [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, s.setID(sub.Systems), int64(sub.Line)}
+		return true
+	}
+}
+
+func (s *subjectSource) Values() ([]any, error) { return s.vals[:], nil }
+func (s *subjectSource) Err() error             { return s.err }
+
+// setID numbers each distinct combination of systems; scoping then decides per
+// combination, not per person, what leaked.
+func (s *subjectSource) setID(systems []string) int32 {
+	if len(systems) > 1 {
+		slices.Sort(systems)
+		systems = slices.Compact(systems)
+	}
+	key := strings.Join(systems, ";")
+	id, ok := s.sets[key]
+	if !ok {
+		id = int32(len(s.sets))
+		s.sets[key] = id
+	}
+	return id
+}
+
+// CurrentSnapshot is the inventory snapshot new incidents scope against.
+func (s *Store) CurrentSnapshot(ctx context.Context) (int64, error) {
+	var v string
+	err := s.queryRow(ctx, `SELECT value FROM meta WHERE key='current_snapshot'`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("no inventory imported yet: run 'tocsin inventory import' first: %w", ErrNotFound)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+// Snapshot is one imported inventory.
+type Snapshot struct {
+	ID           int64     `json:"id"`
+	ImportedAt   time.Time `json:"imported_at"`
+	ImportedBy   string    `json:"imported_by"`
+	SystemsFile  string    `json:"systems_file"`
+	SubjectsFile string    `json:"subjects_file"`
+	Systems      int       `json:"systems"`
+	Subjects     int64     `json:"subjects"`
+	Current      bool      `json:"current"`
+}
+
+// Snapshots lists the imported inventories, newest first.
+func (s *Store) Snapshots(ctx context.Context) ([]Snapshot, error) {
+	cur, err := s.CurrentSnapshot(ctx)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT id, imported_at, imported_by, systems_file, subjects_file, systems, subjects FROM snapshots WHERE subjects > 0 ORDER BY id DESC`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Snapshot
+	for rows.Next() {
+		var sn Snapshot
+		var at string
+		if err := rows.Scan(&sn.ID, &at, &sn.ImportedBy, &sn.SystemsFile, &sn.SubjectsFile, &sn.Systems, &sn.Subjects); err != nil {
+			return nil, err
+		}
+		sn.ImportedAt, sn.Current = parseTime(at), sn.ID == cur
+		out = append(out, sn)
+	}
+	return out, rows.Err()
+}
+
+// systemCategories maps a snapshot's systems to the categories each holds.
+func (s *Store) systemCategories(ctx context.Context, snapshot int64) (map[string][]string, error) {
+	rows, err := s.query(ctx, `SELECT id, categories FROM systems WHERE snapshot_id=?`, snapshot)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id, cats string
+		if err := rows.Scan(&id, &cats); err != nil {
+			return nil, err
+		}
+		out[id] = strings.Split(cats, ";")
+	}
+	return out, rows.Err()
+}
+
+// scanner and rowIter are what both database/sql and pgx rows offer.
+type scanner interface{ Scan(dest ...any) error }
+
+type rowIter interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// rowSource is pgx's CopyFromSource; the SQLite loader reads it the same way.
+type rowSource interface {
+	Next() bool
+	Values() ([]any, error)
+	Err() error
+}
+
+// loadTx is the transaction an import runs in.
+type loadTx interface {
+	exec(ctx context.Context, q string, args ...any) error
+	queryRow(ctx context.Context, q string, args ...any) scanner
+	query(ctx context.Context, q string, args ...any) (rowIter, error)
+	copyRows(ctx context.Context, table string, columns []string, src rowSource) error
+	commit(ctx context.Context) error
+	rollback(ctx context.Context) error
+}

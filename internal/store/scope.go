@@ -1,0 +1,309 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/tocsin/tocsin/internal/inventory"
+)
+
+// RegionFacts are the counts a jurisdiction's rules look at.
+type RegionFacts struct {
+	Subjects  int `json:"subjects"`
+	Sensitive int `json:"sensitive"`
+	Minors    int `json:"minors"`
+}
+
+// ScopeSummary is what scoping returns to the workflow: aggregates only.
+type ScopeSummary struct {
+	Snapshot    int64                  `json:"snapshot"`
+	Subjects    int                    `json:"subjects"`
+	Regions     map[string]RegionFacts `json:"regions"`
+	Sensitive   int                    `json:"sensitive"`
+	Minors      int                    `json:"minors"`
+	NoContact   int                    `json:"no_contact"`
+	Locales     map[string]int         `json:"locales"`
+	Categories  []string               `json:"categories"`
+	WithEmail   int                    `json:"with_email"`
+	WithPhone   int                    `json:"with_phone"`
+	WithOnsite  int                    `json:"with_onsite"`
+	Credentials bool                   `json:"credentials"`
+}
+
+// ByRegion is the number of affected subjects per region of residence.
+func (s ScopeSummary) ByRegion() map[string]int {
+	out := map[string]int{}
+	for r, f := range s.Regions {
+		out[r] = f.Subjects
+	}
+	return out
+}
+
+// ScopeInput says which data leaked, and whose.
+type ScopeInput struct {
+	IncidentID string
+	Snapshot   int64
+	Systems    []string
+	Categories []string // empty: every category the systems hold
+	// Regions limits the scope to residents of these regions; a country code
+	// also matches its subdivisions (US matches US-CA).
+	Regions []string
+	// NamedOnly limits the scope to the subject IDs stored with the incident.
+	NamedOnly bool
+	Year      int // for the minors rule
+}
+
+// scopeSet is what one combination of systems exposes.
+type scopeSet struct {
+	id         int32
+	categories string
+	sensitive  bool
+}
+
+// Scope writes the incident's affected set with one INSERT ... SELECT and
+// returns its aggregates, so no per-person data passes through Go or the
+// workflow. It replaces any earlier unreached affected set of the incident,
+// so a retry is harmless.
+func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) {
+	systems, err := s.systemCategories(ctx, in.Snapshot)
+	if err != nil {
+		return ScopeSummary{}, err
+	}
+	for _, id := range in.Systems {
+		if _, ok := systems[id]; !ok {
+			return ScopeSummary{}, fmt.Errorf("incident names system %q, which is not in inventory snapshot %d", id, in.Snapshot)
+		}
+	}
+	for _, r := range in.Regions {
+		if !inventory.ValidRegion(strings.ToUpper(r)) {
+			return ScopeSummary{}, fmt.Errorf("incident regions: %q is not an ISO 3166-1 or 3166-2 region code", r)
+		}
+	}
+	sets, err := s.exposedSets(ctx, in, systems)
+	if err != nil {
+		return ScopeSummary{}, err
+	}
+
+	t, err := s.begin(ctx)
+	if err != nil {
+		return ScopeSummary{}, err
+	}
+	defer t.Rollback()
+	if _, err := t.exec(ctx, `DELETE FROM scope_sets WHERE incident_id=?`, in.IncidentID); err != nil {
+		return ScopeSummary{}, err
+	}
+	for _, set := range sets {
+		if _, err := t.exec(ctx, `INSERT INTO scope_sets VALUES (?,?,?,?)`, in.IncidentID, set.id, set.categories, boolInt(set.sensitive)); err != nil {
+			return ScopeSummary{}, err
+		}
+	}
+	if _, err := t.exec(ctx, `DELETE FROM affected WHERE incident_id=? AND reached_rung=0`, in.IncidentID); err != nil {
+		return ScopeSummary{}, err
+	}
+	minorFrom := in.Year - inventory.MinorAgeLimit
+	where, args := "s.birth_year >= 0", []any{minorFrom, minorFrom, in.IncidentID}
+	if len(in.Regions) > 0 {
+		var exact, country []string
+		for _, r := range in.Regions {
+			r = strings.ToUpper(r)
+			exact = append(exact, r)
+			if !strings.Contains(r, "-") {
+				country = append(country, r+"-")
+			}
+		}
+		cond := "s.region IN (" + placeholders(len(exact)) + ")"
+		for _, r := range exact {
+			args = append(args, r)
+		}
+		if len(country) > 0 {
+			cond += " OR substr(s.region, 1, 3) IN (" + placeholders(len(country)) + ")"
+			for _, c := range country {
+				args = append(args, c)
+			}
+		}
+		where += " AND (" + cond + ")"
+	}
+	if in.NamedOnly {
+		where += " AND s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)"
+		args = append(args, in.IncidentID)
+	}
+	// "WHERE" before ON CONFLICT keeps SQLite's parser from reading the
+	// upsert's ON as the join's.
+	if _, err := t.exec(ctx, `INSERT INTO affected (incident_id, subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone)
+		SELECT x.incident_id, s.subject_id, s.region, s.locale, s.set_id,
+		  CASE WHEN x.sensitive = 1 OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END,
+		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END,
+		  CASE WHEN s.onsite_id <> '' THEN 1 ELSE 0 END,
+		  CASE WHEN s.email <> '' THEN 1 ELSE 0 END,
+		  CASE WHEN s.phone <> '' THEN 1 ELSE 0 END
+		FROM `+subjectsTable(in.Snapshot)+` s JOIN scope_sets x ON x.incident_id = ? AND x.set_id = s.set_id
+		WHERE `+where+` ON CONFLICT DO NOTHING`, args...); err != nil {
+		return ScopeSummary{}, err
+	}
+	if _, err := t.exec(ctx, `UPDATE incidents SET snapshot_id=? WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
+		return ScopeSummary{}, err
+	}
+	sum, err := t.summarise(ctx, in.IncidentID, sets)
+	if err != nil {
+		return ScopeSummary{}, err
+	}
+	sum.Snapshot = in.Snapshot
+	return sum, t.Commit()
+}
+
+// exposedSets decides, per combination of systems a person's data sits in,
+// which categories leaked (the incident's systems, narrowed by its
+// categories) and whether any of them is sensitive.
+func (s *Store) exposedSets(ctx context.Context, in ScopeInput, systems map[string][]string) ([]scopeSet, error) {
+	exposed := map[string][]string{}
+	for _, id := range in.Systems {
+		for _, c := range systems[id] {
+			if len(in.Categories) == 0 || slices.Contains(in.Categories, c) {
+				exposed[id] = append(exposed[id], c)
+			}
+		}
+	}
+	rows, err := s.query(ctx, `SELECT set_id, systems FROM system_sets WHERE snapshot_id=?`, in.Snapshot)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []scopeSet
+	for rows.Next() {
+		var set scopeSet
+		var list string
+		if err := rows.Scan(&set.id, &list); err != nil {
+			return nil, err
+		}
+		var cats []string
+		for _, sys := range strings.Split(list, ";") {
+			cats = append(cats, exposed[sys]...)
+		}
+		if len(cats) == 0 {
+			continue
+		}
+		slices.Sort(cats)
+		cats = slices.Compact(cats)
+		set.categories = strings.Join(cats, ";")
+		set.sensitive = slices.ContainsFunc(cats, inventory.SensitiveCategory)
+		out = append(out, set)
+	}
+	return out, rows.Err()
+}
+
+// summarise counts the affected set in one grouped scan.
+func (t *tx) summarise(ctx context.Context, incidentID string, sets []scopeSet) (ScopeSummary, error) {
+	sum := ScopeSummary{Regions: map[string]RegionFacts{}, Locales: map[string]int{}}
+	rows, err := t.query(ctx, `SELECT region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone, count(*)
+		FROM affected WHERE incident_id=? GROUP BY region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone`, incidentID)
+	if err != nil {
+		return sum, err
+	}
+	defer rows.Close()
+	usedSets := map[int32]bool{}
+	for rows.Next() {
+		var region, locale string
+		var set int32
+		var sensitive, minor, onsite, email, phone, n int
+		if err := rows.Scan(&region, &locale, &set, &sensitive, &minor, &onsite, &email, &phone, &n); err != nil {
+			return sum, err
+		}
+		usedSets[set] = true
+		sum.Subjects += n
+		f := sum.Regions[region]
+		f.Subjects += n
+		f.Sensitive += sensitive * n
+		f.Minors += minor * n
+		sum.Regions[region] = f
+		sum.Sensitive += sensitive * n
+		sum.Minors += minor * n
+		sum.Locales[locale] += n
+		sum.WithOnsite += onsite * n
+		sum.WithEmail += email * n
+		sum.WithPhone += phone * n
+		if onsite+email+phone == 0 {
+			sum.NoContact += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return sum, err
+	}
+	cats := map[string]bool{}
+	for _, set := range sets {
+		if usedSets[set.id] {
+			for _, c := range strings.Split(set.categories, ";") {
+				cats[c] = true
+			}
+		}
+	}
+	for c := range cats {
+		sum.Categories = append(sum.Categories, c)
+		if inventory.Family(c) == "credential" {
+			sum.Credentials = true
+		}
+	}
+	slices.Sort(sum.Categories)
+	return sum, nil
+}
+
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+// AffectedSubject is one person in an incident's affected set, as legal and
+// support page through it: what leaked and how they can be reached, without
+// the contact details themselves.
+type AffectedSubject struct {
+	SubjectID  string   `json:"subject_id"`
+	Name       string   `json:"name"`
+	Region     string   `json:"region"`
+	Locale     string   `json:"locale"`
+	Categories []string `json:"categories"`
+	Sensitive  bool     `json:"sensitive"`
+	Minor      bool     `json:"minor"`
+	Channels   []string `json:"channels"`
+	ReachedBy  string   `json:"reached_by"`
+}
+
+// AffectedPage returns up to limit affected subjects after the cursor, in
+// subject order; pass the last subject_id of a page to get the next.
+func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limit int) ([]AffectedSubject, error) {
+	inc, err := s.GetIncident(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	if inc.Snapshot == 0 {
+		return nil, nil
+	}
+	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.can_onsite, a.can_email, a.can_phone, a.reached_via
+		FROM affected a JOIN scope_sets x ON x.incident_id = a.incident_id AND x.set_id = a.set_id
+		JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id = a.subject_id
+		WHERE a.incident_id=? AND a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AffectedSubject
+	for rows.Next() {
+		var a AffectedSubject
+		var cats string
+		var sensitive, minor, onsite, email, phone int
+		if err := rows.Scan(&a.SubjectID, &a.Name, &a.Region, &a.Locale, &cats, &sensitive, &minor, &onsite, &email, &phone, &a.ReachedBy); err != nil {
+			return nil, err
+		}
+		a.Categories = strings.Split(cats, ";")
+		a.Sensitive, a.Minor = sensitive == 1, minor == 1
+		a.Channels = []string{}
+		if onsite == 1 {
+			a.Channels = append(a.Channels, "onsite")
+		}
+		if email == 1 {
+			a.Channels = append(a.Channels, "email")
+		}
+		if phone == 1 {
+			a.Channels = append(a.Channels, "sms", "voice")
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

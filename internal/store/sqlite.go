@@ -1,0 +1,72 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+type sqliteDialect struct{}
+
+func openSQLite(path string) (*Store, error) {
+	q := url.Values{}
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-32000)", "temp_store(FILE)"} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	// One writer at a time is how SQLite works; a single connection avoids
+	// SQLITE_BUSY between our own goroutines.
+	db.SetMaxOpenConns(1)
+	return &Store{db: db, dialect: sqliteDialect{}}, nil
+}
+
+func (sqliteDialect) Name() string           { return "sqlite" }
+func (sqliteDialect) idColumn() string       { return "INTEGER PRIMARY KEY AUTOINCREMENT" }
+func (sqliteDialect) rebind(q string) string { return q }
+
+func (d sqliteDialect) beginLoad(ctx context.Context, db *sql.DB) (loadTx, error) {
+	t, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &sqliteLoad{tx: &tx{t, d}}, nil
+}
+
+// sqliteLoad bulk-loads through prepared multi-row INSERTs in one
+// transaction: the per-statement cost of database/sql, not SQLite, is what
+// limits row-at-a-time inserts.
+type sqliteLoad struct{ tx *tx }
+
+func (l *sqliteLoad) exec(ctx context.Context, q string, args ...any) error {
+	_, err := l.tx.exec(ctx, q, args...)
+	return err
+}
+
+func (l *sqliteLoad) queryRow(ctx context.Context, q string, args ...any) scanner {
+	return l.tx.queryRow(ctx, q, args...)
+}
+
+func (l *sqliteLoad) query(ctx context.Context, q string, args ...any) (rowIter, error) {
+	rows, err := l.tx.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+func (l *sqliteLoad) copyRows(ctx context.Context, table string, columns []string, src rowSource) error {
+	return l.tx.insertRows(ctx, table, columns, src, "")
+}
+
+func (l *sqliteLoad) commit(context.Context) error   { return l.tx.Commit() }
+func (l *sqliteLoad) rollback(context.Context) error { return l.tx.Rollback() }
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { r.Rows.Close() }
