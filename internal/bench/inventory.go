@@ -242,7 +242,9 @@ func (c Config) baseline(backend, subjects string, r *Result) error {
 	return nil
 }
 
-func psql(dsn, sql string) error { return run("psql", []string{dsn, "-q", "-v", "ON_ERROR_STOP=1"}, sql+";\n") }
+func psql(dsn, sql string) error {
+	return run("psql", []string{dsn, "-q", "-v", "ON_ERROR_STOP=1"}, sql+";\n")
+}
 
 func run(name string, args []string, stdin string) error {
 	_, err := output(name, args, stdin)
