@@ -177,13 +177,15 @@ func (c Config) measure(ctx context.Context, backend, systems, subjects string) 
 }
 
 // scopeSQL is the raw SQL equivalent of Tocsin's scope: the affected rows with
-// their region, locale, minor flag and reachable channels, into a new table.
+// their region, locale, minor flag and reachable channels, into a new table,
+// then the counts per region that scoping reports.
 const scopeSQL = `CREATE TABLE affected_raw AS SELECT subject_id, region, locale,
   CASE WHEN birth_year <> '' AND CAST(birth_year AS INTEGER) >= 2008 THEN 1 ELSE 0 END AS minor,
   CASE WHEN onsite_id <> '' THEN 1 ELSE 0 END AS can_onsite,
   CASE WHEN email <> '' THEN 1 ELSE 0 END AS can_email,
   CASE WHEN phone <> '' THEN 1 ELSE 0 END AS can_phone
-  FROM raw WHERE systems LIKE '%` + synth.LeakedSystem + `%'`
+  FROM raw WHERE systems LIKE '%` + synth.LeakedSystem + `%';
+SELECT region, count(*), sum(minor), sum(CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END) FROM affected_raw GROUP BY region`
 
 func (c Config) baseline(backend, subjects string, r *Result) error {
 	rawTable := "CREATE TABLE raw (subject_id TEXT, name TEXT, email TEXT, phone TEXT, onsite_id TEXT, locale TEXT, region TEXT, birth_year TEXT, systems TEXT)"

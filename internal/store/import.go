@@ -121,11 +121,12 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 		}
 	}
 	table := subjectsTable(snap)
-	if err := lt.exec(ctx, `CREATE TABLE `+table+` (subject_id TEXT NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL, phone TEXT NOT NULL,
+	if err := lt.exec(ctx, `CREATE TABLE `+table+` (subject_id `+s.dialect.keyText()+` NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL, phone TEXT NOT NULL,
 		onsite_id TEXT NOT NULL, locale TEXT NOT NULL, region TEXT NOT NULL, birth_year INTEGER NOT NULL, set_id INTEGER NOT NULL, line BIGINT NOT NULL)`); err != nil {
 		return ImportResult{}, err
 	}
 	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}}
+	defer src.stop()
 	if err := lt.copyRows(ctx, table, subjectColumns, src); err != nil {
 		return ImportResult{}, fmt.Errorf("%s: bulk load: %w", in.SubjectsFile, err)
 	}
@@ -207,9 +208,12 @@ func collectDuplicates(ctx context.Context, q loadTx, table string, in ImportInp
 	return rows.Err()
 }
 
-// subjectSource streams validated rows to the bulk loader. After the first bad
-// row it keeps reading, to report every error up to the limit, but yields no
-// more rows: the import will be refused anyway.
+// subjectSource streams validated rows to the bulk loader. Reading and
+// checking the CSV runs in its own goroutine, a few batches ahead of the
+// database writes, so the two overlap on two cores; memory stays at those few
+// batches whatever the file size. After the first bad row it keeps checking,
+// to report every error up to the limit, but sends no more rows: the import
+// will be refused anyway.
 type subjectSource struct {
 	reader    *inventory.SubjectReader
 	maxErrors int
@@ -221,19 +225,83 @@ type subjectSource struct {
 	errs     []inventory.RowError
 	stopped  bool
 	err      error
-	vals     [10]any
+
+	started bool
+	batches chan [][10]any
+	done    chan struct{} // closed with the producer's last write to the fields above
+	cancel  chan struct{}
+	batch   [][10]any
+	pos     int
 }
 
+const batchRows = 1024
+
 func (s *subjectSource) Next() bool {
+	if !s.started {
+		s.started = true
+		s.batches = make(chan [][10]any, 4)
+		s.done = make(chan struct{})
+		s.cancel = make(chan struct{})
+		go s.produce()
+	}
+	s.pos++
+	if s.pos < len(s.batch) {
+		return true
+	}
+	b, ok := <-s.batches
+	if !ok {
+		<-s.done
+		return false
+	}
+	s.batch, s.pos = b, 0
+	return true
+}
+
+func (s *subjectSource) Values() ([]any, error) { return s.batch[s.pos][:], nil }
+
+// Err is the read error, if any; valid once Next has returned false.
+func (s *subjectSource) Err() error { return s.err }
+
+// stop ends the producer early (the loader failed); safe to call more than once.
+func (s *subjectSource) stop() {
+	if s.started {
+		select {
+		case <-s.cancel:
+		default:
+			close(s.cancel)
+		}
+		for range s.batches {
+		}
+		<-s.done
+	}
+}
+
+func (s *subjectSource) produce() {
+	defer close(s.done)
+	defer close(s.batches)
+	batch := make([][10]any, 0, batchRows)
+	send := func() bool {
+		if len(batch) == 0 {
+			return true
+		}
+		select {
+		case s.batches <- batch:
+			batch = make([][10]any, 0, batchRows)
+			return true
+		case <-s.cancel:
+			return false
+		}
+	}
 	for {
 		sub, err := s.reader.Next()
 		if errors.Is(err, io.EOF) {
-			return false
+			send()
+			return
 		}
 		var rowErrs *inventory.Errors
 		if err != nil && !errors.As(err, &rowErrs) {
 			s.err = err
-			return false
+			return
 		}
 		s.rows++
 		if s.progress != nil && s.rows%ProgressEvery == 0 {
@@ -244,7 +312,7 @@ func (s *subjectSource) Next() bool {
 			for _, e := range rowErrs.List {
 				if len(s.errs) == s.maxErrors {
 					s.stopped = true
-					return false
+					return
 				}
 				s.errs = append(s.errs, e)
 			}
@@ -253,13 +321,12 @@ func (s *subjectSource) Next() bool {
 		if len(s.errs) > 0 {
 			continue
 		}
-		s.vals = [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, s.setID(sub.Systems), int64(sub.Line)}
-		return true
+		batch = append(batch, [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, s.setID(sub.Systems), int64(sub.Line)})
+		if len(batch) == batchRows && !send() {
+			return
+		}
 	}
 }
-
-func (s *subjectSource) Values() ([]any, error) { return s.vals[:], nil }
-func (s *subjectSource) Err() error             { return s.err }
 
 // setID numbers each distinct combination of systems; scoping then decides per
 // combination, not per person, what leaked.

@@ -99,7 +99,16 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 			return ScopeSummary{}, err
 		}
 	}
-	if _, err := t.exec(ctx, `DELETE FROM affected WHERE incident_id=? AND reached_rung=0`, in.IncidentID); err != nil {
+	// Scoping runs before anyone is told; once notices went out, the
+	// affected set is evidence and a new scope must not rewrite it.
+	var reached int
+	if err := t.queryRow(ctx, `SELECT count(*) FROM affected WHERE incident_id=? AND reached_rung > 0`, in.IncidentID).Scan(&reached); err != nil {
+		return ScopeSummary{}, err
+	}
+	if reached > 0 {
+		return ScopeSummary{}, fmt.Errorf("incident %s has already notified %d people: its affected set is kept as evidence and is not scoped again", in.IncidentID, reached)
+	}
+	if _, err := t.exec(ctx, `DELETE FROM affected WHERE incident_id=?`, in.IncidentID); err != nil {
 		return ScopeSummary{}, err
 	}
 	minorFrom := in.Year - inventory.MinorAgeLimit
@@ -129,8 +138,6 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		where += " AND s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)"
 		args = append(args, in.IncidentID)
 	}
-	// "WHERE" before ON CONFLICT keeps SQLite's parser from reading the
-	// upsert's ON as the join's.
 	if _, err := t.exec(ctx, `INSERT INTO affected (incident_id, subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone)
 		SELECT x.incident_id, s.subject_id, s.region, s.locale, s.set_id,
 		  CASE WHEN x.sensitive = 1 OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END,
@@ -139,7 +146,7 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		  CASE WHEN s.email <> '' THEN 1 ELSE 0 END,
 		  CASE WHEN s.phone <> '' THEN 1 ELSE 0 END
 		FROM `+subjectsTable(in.Snapshot)+` s JOIN scope_sets x ON x.incident_id = ? AND x.set_id = s.set_id
-		WHERE `+where+` ON CONFLICT DO NOTHING`, args...); err != nil {
+		WHERE `+where, args...); err != nil {
 		return ScopeSummary{}, err
 	}
 	if _, err := t.exec(ctx, `UPDATE incidents SET snapshot_id=? WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
@@ -196,36 +203,43 @@ func (s *Store) exposedSets(ctx context.Context, in ScopeInput, systems map[stri
 // summarise counts the affected set in one grouped scan.
 func (t *tx) summarise(ctx context.Context, incidentID string, sets []scopeSet) (ScopeSummary, error) {
 	sum := ScopeSummary{Regions: map[string]RegionFacts{}, Locales: map[string]int{}}
-	rows, err := t.query(ctx, `SELECT region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone, count(*)
-		FROM affected WHERE incident_id=? GROUP BY region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone`, incidentID)
+	// PostgreSQL hash-aggregates; SQLite would sort for a GROUP BY, so it
+	// hands over the rows in one ordered pass and they are counted here.
+	q := `SELECT region, locale, set_id, sum(sensitive), sum(minor), sum(can_onsite), sum(can_email), sum(can_phone),
+		sum(CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END), count(*)
+		FROM affected WHERE incident_id=? GROUP BY region, locale, set_id`
+	if t.d.Name() == "sqlite" {
+		q = `SELECT region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone,
+			CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END, 1
+			FROM affected WHERE incident_id=?`
+	}
+	rows, err := t.query(ctx, q, incidentID)
 	if err != nil {
 		return sum, err
 	}
 	defer rows.Close()
 	usedSets := map[int32]bool{}
+	var region, locale string
+	var set int32
+	var sensitive, minor, onsite, email, phone, none, n int
 	for rows.Next() {
-		var region, locale string
-		var set int32
-		var sensitive, minor, onsite, email, phone, n int
-		if err := rows.Scan(&region, &locale, &set, &sensitive, &minor, &onsite, &email, &phone, &n); err != nil {
+		if err := rows.Scan(&region, &locale, &set, &sensitive, &minor, &onsite, &email, &phone, &none, &n); err != nil {
 			return sum, err
 		}
 		usedSets[set] = true
 		sum.Subjects += n
 		f := sum.Regions[region]
 		f.Subjects += n
-		f.Sensitive += sensitive * n
-		f.Minors += minor * n
+		f.Sensitive += sensitive
+		f.Minors += minor
 		sum.Regions[region] = f
-		sum.Sensitive += sensitive * n
-		sum.Minors += minor * n
+		sum.Sensitive += sensitive
+		sum.Minors += minor
 		sum.Locales[locale] += n
-		sum.WithOnsite += onsite * n
-		sum.WithEmail += email * n
-		sum.WithPhone += phone * n
-		if onsite+email+phone == 0 {
-			sum.NoContact += n
-		}
+		sum.WithOnsite += onsite
+		sum.WithEmail += email
+		sum.WithPhone += phone
+		sum.NoContact += none
 	}
 	if err := rows.Err(); err != nil {
 		return sum, err

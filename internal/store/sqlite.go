@@ -29,6 +29,8 @@ func openSQLite(path string) (*Store, error) {
 func (sqliteDialect) Name() string           { return "sqlite" }
 func (sqliteDialect) idColumn() string       { return "INTEGER PRIMARY KEY AUTOINCREMENT" }
 func (sqliteDialect) rebind(q string) string { return q }
+func (sqliteDialect) keyText() string        { return "TEXT" }
+func (sqliteDialect) clustered() string      { return " WITHOUT ROWID" }
 
 func (d sqliteDialect) beginLoad(ctx context.Context, db *sql.DB) (loadTx, error) {
 	t, err := db.BeginTx(ctx, nil)
