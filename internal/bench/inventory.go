@@ -39,6 +39,9 @@ type Result struct {
 	ImportSeconds  float64 `json:"import_seconds"`
 	ImportRowsPerS float64 `json:"import_rows_per_s"`
 	ImportPeakMB   float64 `json:"import_peak_rss_mb"`
+	// RestMB is the process's resident set before the import: the binary
+	// (with the Temporal server linked in) and its start-up heap.
+	RestMB float64 `json:"rss_at_rest_mb"`
 	Scoped         int     `json:"scoped"`
 	ScopeSeconds   float64 `json:"scope_seconds"`
 	ScopePeakMB    float64 `json:"scope_peak_rss_mb"`
@@ -138,6 +141,7 @@ func (c Config) measure(ctx context.Context, backend, systems, subjects string) 
 	defer sub.Close()
 	c.logf("%s: importing %d subjects", backend, c.Subjects)
 	resetPeakRSS()
+	r.RestMB = peakRSSMB()
 	started := time.Now()
 	res, err := st.ImportInventory(ctx, store.ImportInput{SystemsFile: "systems.yaml", Systems: sys, SubjectsFile: filepath.Base(subjects), Subjects: sub,
 		ImportedBy: "bench", Progress: func(rows int64) {

@@ -77,3 +77,39 @@ func TestMinorsAndSensitivity(t *testing.T) {
 	require.True(t, SensitiveCategory("biometric.face"))
 	require.False(t, SensitiveCategory("account.name"))
 }
+
+func TestContactAndLocaleChecks(t *testing.T) {
+	for _, c := range []struct {
+		email string
+		ok    bool
+	}{
+		{"ann@example.com", true}, {"a.b+tag@mail.example.co.uk", true},
+		{"ann@example", false}, {"ann.@example.com", false}, {"a..b@example.com", false}, {"@example.com", false},
+		{"Ann <ann@example.com>", false}, {"ann@exa mple.com", false},
+	} {
+		require.Equal(t, c.ok, ValidEmail(c.email), c.email)
+	}
+	for _, c := range []struct {
+		phone string
+		ok    bool
+	}{
+		{"+8613800000000", true}, {"+12", true}, {"+123456789012345", true},
+		{"+1234567890123456", false}, {"+0123", false}, {"8613800000000", false}, {"8.61381E+12", false}, {"+86 138", false},
+	} {
+		require.Equal(t, c.ok, ValidE164(c.phone), c.phone)
+	}
+	for _, c := range []struct {
+		locale string
+		ok     bool
+	}{
+		{"en", true}, {"zh-CN", true}, {"zh-Hant-HK", true}, {"pt-BR", true}, {"es-419", true},
+		{"e", false}, {"english", false}, {"zh_CN", false}, {"zh-", false}, {"1n", false},
+	} {
+		require.Equal(t, c.ok, ValidLocale(c.locale), c.locale)
+	}
+}
+
+func TestSemicolonSeparatedExportIsExplained(t *testing.T) {
+	_, err := NewSubjectReader("excel.csv", strings.NewReader("subject_id;name;email;phone;onsite_id;locale;region;birth_year;systems\r\n"), nil)
+	require.ErrorContains(t, err, `excel.csv:1: header: the columns are separated by ';'`)
+}
