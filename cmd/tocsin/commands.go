@@ -168,7 +168,26 @@ func inventoryCmd() *cobra.Command {
 	imp.Flags().StringVar(&systems, "systems", "systems.yaml", "systems file")
 	imp.Flags().StringVar(&subjects, "subjects", "subjects.csv", "subjects file")
 	imp.Flags().IntVar(&maxErrors, "max-errors", 100, "stop checking after this many bad rows")
-	inv.AddCommand(imp)
+	list := &cobra.Command{Use: "list", Short: "List the imported inventory snapshots, newest first", RunE: func(cmd *cobra.Command, _ []string) error {
+		var snaps []store.Snapshot
+		if err := api0().Do(cmd.Context(), "GET", "/api/v1/inventory", nil, &snaps); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(snaps)
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SNAPSHOT\tSUBJECTS\tSYSTEMS\tIMPORTED\tBY\tFILE\t")
+		for _, s := range snaps {
+			cur := ""
+			if s.Current {
+				cur = " (current)"
+			}
+			fmt.Fprintf(tw, "%d%s\t%d\t%d\t%s\t%s\t%s\t\n", s.ID, cur, s.Subjects, s.Systems, s.ImportedAt.Format(time.RFC3339), s.ImportedBy, s.SubjectsFile)
+		}
+		return tw.Flush()
+	}}
+	inv.AddCommand(imp, list)
 	return inv
 }
 

@@ -31,7 +31,7 @@ func TestEveryAPICallNeedsAToken(t *testing.T) {
 	for _, route := range []struct{ method, path string }{
 		{"GET", "/api/v1/incidents"}, {"GET", "/api/v1/incidents/INC-1"}, {"POST", "/api/v1/incidents"},
 		{"POST", "/api/v1/incidents/INC-1/approve"}, {"POST", "/api/v1/incidents/INC-1/reject"}, {"POST", "/api/v1/incidents/INC-1/revise"},
-		{"POST", "/api/v1/inventory"}, {"GET", "/api/v1/outbox"}, {"GET", "/api/v1/incidents/INC-1/subjects"},
+		{"POST", "/api/v1/inventory"}, {"GET", "/api/v1/inventory"}, {"GET", "/api/v1/outbox"}, {"GET", "/api/v1/incidents/INC-1/subjects"},
 	} {
 		req, _ := http.NewRequest(route.method, hs.URL+route.path, nil)
 		resp, err := http.DefaultClient.Do(req)

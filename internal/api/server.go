@@ -48,6 +48,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("POST /api/v1/inventory", s.require(responders, s.importInventory))
+	mux.HandleFunc("GET /api/v1/inventory", s.require(caseWorkers, s.listSnapshots))
 	mux.HandleFunc("POST /api/v1/incidents", s.require(responders, s.openIncident))
 	mux.HandleFunc("GET /api/v1/incidents", s.require(anyone, s.listIncidents))
 	mux.HandleFunc("GET /api/v1/incidents/{id}", s.require(anyone, s.showIncident))
@@ -140,6 +141,18 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) {
+	snaps, err := s.Store.Snapshots(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if snaps == nil {
+		snaps = []store.Snapshot{}
+	}
+	writeJSON(w, http.StatusOK, snaps)
 }
 
 // OpenRequest carries the incident file as written.

@@ -85,6 +85,11 @@ func LoadConfig(path string) (Config, error) {
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
 	}
+	// A PostgreSQL URL carries a password, so it may come from the
+	// environment instead of the file.
+	if v := os.Getenv("TOCSIN_DATABASE_URL"); v != "" {
+		c.Database = v
+	}
 	if c.Temporal.Namespace == "" {
 		c.Temporal.Namespace = "default"
 	}
@@ -100,7 +105,7 @@ func (c Config) Validate(path string) error {
 		}
 	}
 	need(c.Temporal.Address != "", "temporal.address")
-	need(c.Database != "", "database")
+	need(c.Database != "", "database (a SQLite path, or postgres://... here or in TOCSIN_DATABASE_URL)")
 	need(c.PublicURL != "", "public_url (Twilio callbacks and announcement links use it)")
 	need(c.Twilio.AccountSID != "", "twilio.account_sid")
 	need(c.Twilio.From != "" || c.Twilio.MessagingServiceSID != "", "twilio.from or twilio.messaging_service_sid")

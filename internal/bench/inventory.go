@@ -41,10 +41,10 @@ type Result struct {
 	ImportPeakMB   float64 `json:"import_peak_rss_mb"`
 	// RestMB is the process's resident set before the import: the binary
 	// (with the Temporal server linked in) and its start-up heap.
-	RestMB float64 `json:"rss_at_rest_mb"`
-	Scoped         int     `json:"scoped"`
-	ScopeSeconds   float64 `json:"scope_seconds"`
-	ScopePeakMB    float64 `json:"scope_peak_rss_mb"`
+	RestMB       float64 `json:"rss_at_rest_mb"`
+	Scoped       int     `json:"scoped"`
+	ScopeSeconds float64 `json:"scope_seconds"`
+	ScopePeakMB  float64 `json:"scope_peak_rss_mb"`
 	// The database's own tools on the same file.
 	ToolImportSeconds  float64 `json:"tool_import_seconds,omitempty"`
 	ToolImportRowsPerS float64 `json:"tool_import_rows_per_s,omitempty"`

@@ -31,6 +31,8 @@ type Incident struct {
 	// IDs forensics named, when the incident was opened with one.
 	SubjectsFile  string `json:"subjects_file,omitempty"`
 	NamedSubjects int64  `json:"named_subjects,omitempty"`
+	// Scoped is set once the affected set has been written.
+	Scoped bool `json:"scoped"`
 }
 
 // NamedSubjects is a list of subject IDs, one per line (or a CSV whose header
@@ -44,6 +46,9 @@ type NamedSubjects struct {
 // CreateIncident records a new incident, and the subject IDs it names, in one
 // transaction: an ID that is not in the snapshot refuses the whole incident.
 func (s *Store) CreateIncident(ctx context.Context, inc Incident, named *NamedSubjects) error {
+	if !validIncidentID(inc.ID) || strings.Contains(inc.ID, "_") {
+		return fmt.Errorf("incident ID %q: letters, digits and dashes only", inc.ID)
+	}
 	spec, err := json.Marshal(inc.Spec)
 	if err != nil {
 		return err
@@ -233,7 +238,7 @@ func (s *Store) GetIncident(ctx context.Context, id string) (Incident, error) {
 	return inc, err
 }
 
-const incidentColumns = `id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file, named_subjects`
+const incidentColumns = `id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file, named_subjects, scoped`
 
 // ListIncidents lists incidents, newest first.
 func (s *Store) ListIncidents(ctx context.Context) ([]Incident, error) {
@@ -258,12 +263,14 @@ func scanIncident(scan func(...any) error) (Incident, error) {
 	var spec, at string
 	var drill int
 	var snap sql.NullInt64
-	if err := scan(&inc.ID, &inc.Title, &spec, &inc.OpenedBy, &at, &drill, &snap, &inc.SubjectsFile, &inc.NamedSubjects); err != nil {
+	var scoped int
+	if err := scan(&inc.ID, &inc.Title, &spec, &inc.OpenedBy, &at, &drill, &snap, &inc.SubjectsFile, &inc.NamedSubjects, &scoped); err != nil {
 		return Incident{}, err
 	}
 	inc.OpenedAt = parseTime(at)
 	inc.Drill = drill == 1
 	inc.Snapshot = snap.Int64
+	inc.Scoped = scoped == 1
 	return inc, json.Unmarshal([]byte(spec), &inc.Spec)
 }
 
@@ -282,12 +289,12 @@ type Recipient struct {
 // subject order after the cursor.
 func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, after string, limit int) ([]Recipient, error) {
 	inc, err := s.GetIncident(ctx, incidentID)
-	if err != nil {
+	if err != nil || !inc.Scoped {
 		return nil, err
 	}
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, s.email, s.phone, s.onsite_id, a.locale, a.region
-		FROM affected a JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id=a.subject_id
-		WHERE a.incident_id=? AND a.reached_rung=0 AND a.subject_id>? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
+		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id=a.subject_id
+		WHERE a.reached_rung=0 AND a.subject_id>? ORDER BY a.subject_id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +312,7 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, afte
 
 // MarkReached records, once, the first rung and channels that reached a subject.
 func (s *Store) MarkReached(ctx context.Context, incidentID, subjectID string, rung int, via string) error {
-	_, err := s.exec(ctx, `UPDATE affected SET reached_rung=?, reached_via=? WHERE incident_id=? AND subject_id=? AND reached_rung=0`, rung, via, incidentID, subjectID)
+	_, err := s.exec(ctx, `UPDATE `+affectedTable(incidentID)+` SET reached_rung=?, reached_via=? WHERE subject_id=? AND reached_rung=0`, rung, via, subjectID)
 	return err
 }
 
@@ -319,7 +326,10 @@ type Reach struct {
 // ReachSummary counts reached subjects by the rung channels that reached them.
 func (s *Store) ReachSummary(ctx context.Context, incidentID string) (Reach, error) {
 	r := Reach{ByChannel: map[string]int{}}
-	rows, err := s.query(ctx, `SELECT reached_via, count(*) FROM affected WHERE incident_id=? GROUP BY reached_via`, incidentID)
+	if inc, err := s.GetIncident(ctx, incidentID); err != nil || !inc.Scoped {
+		return r, err
+	}
+	rows, err := s.query(ctx, `SELECT reached_via, count(*) FROM `+affectedTable(incidentID)+` GROUP BY reached_via`)
 	if err != nil {
 		return r, err
 	}
@@ -352,7 +362,10 @@ type SubjectOutcome struct {
 
 // Outcomes lists every affected subject and how they were reached.
 func (s *Store) Outcomes(ctx context.Context, incidentID string) ([]SubjectOutcome, error) {
-	rows, err := s.query(ctx, `SELECT subject_id, region, locale, reached_via FROM affected WHERE incident_id=? ORDER BY subject_id`, incidentID)
+	if inc, err := s.GetIncident(ctx, incidentID); err != nil || !inc.Scoped {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT subject_id, region, locale, reached_via FROM `+affectedTable(incidentID)+` ORDER BY subject_id`)
 	if err != nil {
 		return nil, err
 	}

@@ -101,14 +101,27 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	}
 	// Scoping runs before anyone is told; once notices went out, the
 	// affected set is evidence and a new scope must not rewrite it.
-	var reached int
-	if err := t.queryRow(ctx, `SELECT count(*) FROM affected WHERE incident_id=? AND reached_rung > 0`, in.IncidentID).Scan(&reached); err != nil {
+	table := affectedTable(in.IncidentID)
+	var scoped int
+	if err := t.queryRow(ctx, `SELECT scoped FROM incidents WHERE id=?`, in.IncidentID).Scan(&scoped); err != nil {
+		return ScopeSummary{}, fmt.Errorf("incident %s: %w", in.IncidentID, err)
+	}
+	if scoped == 1 {
+		var reached int
+		if err := t.queryRow(ctx, `SELECT count(*) FROM `+table+` WHERE reached_rung > 0`).Scan(&reached); err != nil {
+			return ScopeSummary{}, err
+		}
+		if reached > 0 {
+			return ScopeSummary{}, fmt.Errorf("incident %s has already notified %d people: its affected set is kept as evidence and is not scoped again", in.IncidentID, reached)
+		}
+	}
+	if _, err := t.exec(ctx, `DROP TABLE IF EXISTS `+table); err != nil {
 		return ScopeSummary{}, err
 	}
-	if reached > 0 {
-		return ScopeSummary{}, fmt.Errorf("incident %s has already notified %d people: its affected set is kept as evidence and is not scoped again", in.IncidentID, reached)
-	}
-	if _, err := t.exec(ctx, `DELETE FROM affected WHERE incident_id=?`, in.IncidentID); err != nil {
+	if _, err := t.exec(ctx, `CREATE TABLE `+table+` (subject_id `+t.d.keyText()+` NOT NULL, region TEXT NOT NULL, locale TEXT NOT NULL,
+		set_id INTEGER NOT NULL, sensitive INTEGER NOT NULL, minor INTEGER NOT NULL,
+		can_onsite INTEGER NOT NULL, can_email INTEGER NOT NULL, can_phone INTEGER NOT NULL,
+		reached_rung INTEGER NOT NULL DEFAULT 0, reached_via TEXT NOT NULL DEFAULT '')`); err != nil {
 		return ScopeSummary{}, err
 	}
 	minorFrom := in.Year - inventory.MinorAgeLimit
@@ -138,8 +151,8 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		where += " AND s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)"
 		args = append(args, in.IncidentID)
 	}
-	if _, err := t.exec(ctx, `INSERT INTO affected (incident_id, subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone)
-		SELECT x.incident_id, s.subject_id, s.region, s.locale, s.set_id,
+	if _, err := t.exec(ctx, `INSERT INTO `+table+` (subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone)
+		SELECT s.subject_id, s.region, s.locale, s.set_id,
 		  CASE WHEN x.sensitive = 1 OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END,
 		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END,
 		  CASE WHEN s.onsite_id <> '' THEN 1 ELSE 0 END,
@@ -149,7 +162,10 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		WHERE `+where, args...); err != nil {
 		return ScopeSummary{}, err
 	}
-	if _, err := t.exec(ctx, `UPDATE incidents SET snapshot_id=? WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
+	if _, err := t.exec(ctx, `CREATE UNIQUE INDEX `+table+`_id ON `+table+` (subject_id)`); err != nil {
+		return ScopeSummary{}, err
+	}
+	if _, err := t.exec(ctx, `UPDATE incidents SET snapshot_id=?, scoped=1 WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
 		return ScopeSummary{}, err
 	}
 	sum, err := t.summarise(ctx, in.IncidentID, sets)
@@ -207,13 +223,13 @@ func (t *tx) summarise(ctx context.Context, incidentID string, sets []scopeSet) 
 	// hands over the rows in one ordered pass and they are counted here.
 	q := `SELECT region, locale, set_id, sum(sensitive), sum(minor), sum(can_onsite), sum(can_email), sum(can_phone),
 		sum(CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END), count(*)
-		FROM affected WHERE incident_id=? GROUP BY region, locale, set_id`
+		FROM ` + affectedTable(incidentID) + ` GROUP BY region, locale, set_id`
 	if t.d.Name() == "sqlite" {
 		q = `SELECT region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone,
 			CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END, 1
-			FROM affected WHERE incident_id=?`
+			FROM ` + affectedTable(incidentID)
 	}
-	rows, err := t.query(ctx, q, incidentID)
+	rows, err := t.query(ctx, q)
 	if err != nil {
 		return sum, err
 	}
@@ -286,13 +302,13 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 	if err != nil {
 		return nil, err
 	}
-	if inc.Snapshot == 0 {
+	if !inc.Scoped {
 		return nil, nil
 	}
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.can_onsite, a.can_email, a.can_phone, a.reached_via
-		FROM affected a JOIN scope_sets x ON x.incident_id = a.incident_id AND x.set_id = a.set_id
+		FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
 		JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id = a.subject_id
-		WHERE a.incident_id=? AND a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
+		WHERE a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
 	if err != nil {
 		return nil, err
 	}

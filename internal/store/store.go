@@ -131,8 +131,10 @@ func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 
 // schema is shared by both backends; {{id}} is the dialect's auto-increment
 // key, {{key}} its text type for keys and {{clustered}} its clustered-table option.
-// Subjects live in one table per snapshot (subjects_<n>, made by the import),
-// so a bulk load writes an unindexed table and builds its index once.
+// Subjects live in one table per snapshot (subjects_<n>, made by the import)
+// and an incident's affected set in one table per incident (affected_<id>,
+// made by scoping), so a bulk write goes to an unindexed table and its index
+// is built once, in order, afterwards.
 const schema = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS snapshots (
@@ -167,7 +169,8 @@ CREATE TABLE IF NOT EXISTS incidents (
   drill INTEGER NOT NULL,
   snapshot_id BIGINT,
   subjects_file TEXT NOT NULL DEFAULT '',
-  named_subjects BIGINT NOT NULL DEFAULT 0
+  named_subjects BIGINT NOT NULL DEFAULT 0,
+  scoped INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS incident_subjects (
   incident_id {{key}} NOT NULL,
@@ -182,21 +185,6 @@ CREATE TABLE IF NOT EXISTS scope_sets (
   sensitive INTEGER NOT NULL,
   PRIMARY KEY (incident_id, set_id)
 );
-CREATE TABLE IF NOT EXISTS affected (
-  incident_id {{key}} NOT NULL,
-  subject_id {{key}} NOT NULL,
-  region TEXT NOT NULL,
-  locale TEXT NOT NULL,
-  set_id INTEGER NOT NULL,
-  sensitive INTEGER NOT NULL,
-  minor INTEGER NOT NULL,
-  can_onsite INTEGER NOT NULL,
-  can_email INTEGER NOT NULL,
-  can_phone INTEGER NOT NULL,
-  reached_rung INTEGER NOT NULL DEFAULT 0,
-  reached_via TEXT NOT NULL DEFAULT '',
-  PRIMARY KEY (incident_id, subject_id)
-){{clustered}};
 CREATE TABLE IF NOT EXISTS drafts (
   incident_id TEXT NOT NULL,
   name TEXT NOT NULL,
@@ -277,3 +265,21 @@ func boolInt(b bool) int {
 // subjectsTable is the per-snapshot subjects table. The name is built from
 // an integer, never from input.
 func subjectsTable(snapshot int64) string { return fmt.Sprintf("subjects_%d", snapshot) }
+
+// affectedTable is the incident's affected-set table. Incident IDs are made of
+// letters, digits and dashes (checked when the incident is created).
+func affectedTable(incidentID string) string {
+	return "affected_" + strings.ReplaceAll(strings.ToLower(incidentID), "-", "_")
+}
+
+func validIncidentID(id string) bool {
+	if id == "" || len(id) > 40 {
+		return false
+	}
+	for _, c := range id {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
