@@ -309,6 +309,11 @@ func printView(w io.Writer, v api.View) {
 	}
 	sort.Strings(regions)
 	fmt.Fprintf(w, "\nscope: %d people (%s); %d sensitive, %d minors, %d unreachable\n", v.Scope.Subjects, strings.Join(regions, ", "), v.Scope.Sensitive, v.Scope.Minors, v.Scope.Unreachable)
+	fmt.Fprintf(w, "  inventory snapshot %d; leaked: %s; reachable by on-site %d, email %d, phone %d\n", v.Scope.Snapshot, strings.Join(v.Scope.Categories, ", "),
+		v.Scope.Reachable["onsite"], v.Scope.Reachable["email"], v.Scope.Reachable["phone"])
+	if v.Scope.NamedSubjects > 0 {
+		fmt.Fprintf(w, "  limited to the %d subject IDs in %s\n", v.Scope.NamedSubjects, v.Scope.SubjectsFile)
+	}
 	fmt.Fprintln(w, "\nobligations:")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, o := range v.Obligations {

@@ -33,6 +33,12 @@ type ScopeView struct {
 	Minors      int            `json:"minors"`
 	Unreachable int            `json:"unreachable"`
 	Snapshot    int64          `json:"snapshot"`
+	Categories  []string       `json:"categories"`
+	// Reachable counts people with an address for each kind of channel.
+	Reachable map[string]int `json:"reachable"`
+	// NamedSubjects is the size of the ID list forensics gave, if any.
+	NamedSubjects int64  `json:"named_subjects,omitempty"`
+	SubjectsFile  string `json:"subjects_file,omitempty"`
 }
 
 // ObligationView is one duty with its clock.
@@ -66,7 +72,7 @@ type AnnouncementView struct {
 func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	v := View{ID: inc.ID, Title: inc.Title, Drill: inc.Drill, OpenedBy: inc.OpenedBy, OpenedAt: inc.OpenedAt,
 		Obligations: []ObligationView{}, Drafts: []workflows.DraftState{}, Timeline: []workflows.Event{},
-		Scope: ScopeView{ByRegion: map[string]int{}}, Notifications: NotificationsView{ByChannel: map[string]int{}}}
+		Scope: ScopeView{ByRegion: map[string]int{}, Categories: []string{}, Reachable: map[string]int{}, Snapshot: inc.Snapshot, NamedSubjects: inc.NamedSubjects, SubjectsFile: inc.SubjectsFile}, Notifications: NotificationsView{ByChannel: map[string]int{}}}
 	p, err := s.progress(ctx, inc.ID)
 	if err != nil {
 		v.Status = "unknown"
@@ -75,7 +81,12 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	v.Status, v.Drafts, v.Timeline, v.Error = p.Status, p.Drafts, p.Timeline, p.Error
 	if p.Scope != nil {
-		v.Scope = ScopeView{Subjects: p.Scope.Subjects, ByRegion: p.Scope.ByRegion(), Sensitive: p.Scope.Sensitive, Minors: p.Scope.Minors, Unreachable: p.Unreachable, Snapshot: p.Scope.Snapshot}
+		v.Scope.Subjects, v.Scope.ByRegion, v.Scope.Sensitive, v.Scope.Minors = p.Scope.Subjects, p.Scope.ByRegion(), p.Scope.Sensitive, p.Scope.Minors
+		v.Scope.Unreachable, v.Scope.Snapshot = p.Unreachable, p.Scope.Snapshot
+		if p.Scope.Categories != nil {
+			v.Scope.Categories = p.Scope.Categories
+		}
+		v.Scope.Reachable = map[string]int{"onsite": p.Scope.WithOnsite, "email": p.Scope.WithEmail, "phone": p.Scope.WithPhone}
 	}
 	now := time.Now()
 	for _, o := range p.Obligations {

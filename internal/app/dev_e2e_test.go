@@ -219,6 +219,19 @@ func basicScenario(t *testing.T, database string) {
 			require.Equal(t, *exp, o.ReachedBy, o.SubjectID)
 		}
 	}
+	// Forensics names the exact rows read: the second incident scopes only
+	// them, narrowed further to residents of Hong Kong.
+	named := filepath.Join(t.TempDir(), "read-rows.txt")
+	require.NoError(t, os.WriteFile(named, []byte("# from the bucket's access log\ns00002\ns00006\ns00008\n"), 0o644))
+	narrowed := filepath.Join(t.TempDir(), "incident.yaml")
+	require.NoError(t, os.WriteFile(narrowed, append(incYAML, []byte("\nregions: [HK]\n")...), 0o644))
+	var second map[string]string
+	require.NoError(t, responder.UploadFiles(ctx, "/api/v1/incidents", []client.Upload{{Field: "incident", Path: narrowed}, {Field: "subjects", Path: named}}, nil, &second))
+	v2 := waitStatus(t, legal, second["id"], workflows.StageAwaitApproval)
+	require.Equal(t, 2, v2.Scope.Subjects)
+	require.Equal(t, map[string]int{"HK": 2}, v2.Scope.ByRegion)
+	require.EqualValues(t, 3, v2.Scope.NamedSubjects)
+
 	if path := os.Getenv("TOCSIN_RECORD_HISTORY"); path != "" {
 		recordHistory(t, d, id, path)
 	}
