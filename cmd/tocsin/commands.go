@@ -365,7 +365,7 @@ func outboxCmd() *cobra.Command {
 func pageSubjects(ctx context.Context, id, after string, size int, onePage bool) error {
 	c := api0()
 	w := bufio.NewWriter(os.Stdout)
-	defer w.Flush()
+	var more string
 	var cw *csv.Writer
 	if output == "json" {
 		w.WriteString("[")
@@ -407,13 +407,19 @@ func pageSubjects(ctx context.Context, id, after string, size int, onePage bool)
 			break
 		}
 		if onePage {
-			fmt.Fprintf(os.Stderr, "more: --after %s\n", page.Next)
+			more = page.Next
 			break
 		}
 		after = page.Next
 	}
 	if output == "json" {
 		w.WriteString("\n]\n")
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if more != "" {
+		fmt.Fprintf(os.Stderr, "more: --after %s\n", more)
 	}
 	return nil
 }

@@ -28,7 +28,8 @@ func newProgressBar(label string) *progressBar {
 	if tty {
 		interval = 200 * time.Millisecond
 	}
-	return &progressBar{w: os.Stderr, tty: tty, label: label, started: time.Now(), interval: interval}
+	now := time.Now()
+	return &progressBar{w: os.Stderr, tty: tty, label: label, started: now, last: now, interval: interval}
 }
 
 // update is called from the upload for every chunk; it draws at most every interval.
@@ -45,7 +46,7 @@ func (p *progressBar) update(sent, total, lines int64) {
 	if total > 0 {
 		pct = 100 * float64(sent) / float64(total)
 		if sent > 0 && sent < total {
-			eta = (time.Duration(elapsed*float64(total-sent)/float64(sent)) * time.Second / time.Second).Round(time.Second).String()
+			eta = time.Duration(elapsed * float64(total-sent) / float64(sent) * float64(time.Second)).Round(time.Second).String()
 		}
 	}
 	line := fmt.Sprintf("%s %5.1f%%  %d rows  %.0f rows/s  %s of %s  ETA %s", p.label, pct, lines, rate, mb(sent), mb(total), eta)

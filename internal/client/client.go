@@ -109,8 +109,9 @@ type Upload struct {
 type Progress func(sent, total, lines int64)
 
 // UploadFiles streams files as a multipart form in the given order, so the
-// server can read a file of any size as it arrives. There is no overall
-// timeout: a ten-million-row import takes minutes; ctx cancels.
+// server can read a file of any size as it arrives; progress follows the last
+// (the bulk) file. There is no overall timeout: a ten-million-row import takes
+// minutes; ctx cancels.
 func (c *Client) UploadFiles(ctx context.Context, path string, files []Upload, progress Progress, out any) error {
 	var opened []*os.File
 	defer func() {
@@ -126,7 +127,7 @@ func (c *Client) UploadFiles(ctx context.Context, path string, files []Upload, p
 		}
 		opened = append(opened, f)
 		if st, err := f.Stat(); err == nil {
-			total += st.Size()
+			total = st.Size()
 		}
 	}
 	counter := &countingWriter{total: total, progress: progress}
@@ -139,7 +140,11 @@ func (c *Client) UploadFiles(ctx context.Context, path string, files []Upload, p
 				if err != nil {
 					return err
 				}
-				if _, err := io.Copy(io.MultiWriter(part, counter), opened[i]); err != nil {
+				var w io.Writer = part
+				if i == len(files)-1 {
+					w = io.MultiWriter(part, counter)
+				}
+				if _, err := io.Copy(w, opened[i]); err != nil {
 					return err
 				}
 			}
