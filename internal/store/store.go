@@ -227,7 +227,22 @@ CREATE TABLE IF NOT EXISTS tokens (
 );
 `
 
+// legacyTables are the tables of the first schema (one subjects and one
+// affected table for everything), which this version does not migrate.
+var legacyTables = []string{"subject_systems", "affected"}
+
 func (s *Store) migrate(ctx context.Context) error {
+	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)`
+	if s.dialect.Name() == "postgres" {
+		q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN (?, ?)`
+	}
+	var legacy int
+	if err := s.queryRow(ctx, q, legacyTables[0], legacyTables[1]).Scan(&legacy); err != nil {
+		return err
+	}
+	if legacy > 0 {
+		return errors.New("this database was made by an earlier Tocsin (one table for all subjects) and is not migrated: start with a fresh data directory or database, and import the inventory again")
+	}
 	ddl := strings.NewReplacer("{{id}}", s.dialect.idColumn(), "{{key}}", s.dialect.keyText(), "{{clustered}}", s.dialect.clustered()).Replace(schema)
 	for _, stmt := range strings.Split(ddl, ";") {
 		if strings.TrimSpace(stmt) == "" {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -300,4 +301,20 @@ func TestDraftsKeepTheFirstSaveOfARevision(t *testing.T) {
 		_, err = s.GetDraft(ctx, "INC-1", "nosuch", 0)
 		require.True(t, errors.Is(err, store.ErrNotFound))
 	})
+}
+
+func TestAnEarlierSchemaIsRefusedWithAClearError(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			dsn := storetest.DSN(t, backend)
+			driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend]
+			db, err := sql.Open(driver, dsn)
+			require.NoError(t, err)
+			_, err = db.Exec(`CREATE TABLE affected (incident_id TEXT)`)
+			require.NoError(t, err)
+			db.Close()
+			_, err = store.Open(dsn)
+			require.ErrorContains(t, err, "made by an earlier Tocsin")
+		})
+	}
 }
