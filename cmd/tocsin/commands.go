@@ -187,7 +187,18 @@ func inventoryCmd() *cobra.Command {
 		}
 		return tw.Flush()
 	}}
-	inv.AddCommand(imp, list)
+	prune := &cobra.Command{Use: "prune", Short: "Drop old snapshots that no incident scoped against (the current one is kept)", RunE: func(cmd *cobra.Command, _ []string) error {
+		var res map[string][]int64
+		if err := api0().Do(cmd.Context(), "POST", "/api/v1/inventory/prune", nil, &res); err != nil {
+			return err
+		}
+		if output == "json" {
+			return printJSON(res)
+		}
+		fmt.Printf("dropped %d snapshot(s) %v\n", len(res["dropped"]), res["dropped"])
+		return nil
+	}}
+	inv.AddCommand(imp, list, prune)
 	return inv
 }
 

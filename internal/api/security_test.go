@@ -31,7 +31,7 @@ func TestEveryAPICallNeedsAToken(t *testing.T) {
 	for _, route := range []struct{ method, path string }{
 		{"GET", "/api/v1/incidents"}, {"GET", "/api/v1/incidents/INC-1"}, {"POST", "/api/v1/incidents"},
 		{"POST", "/api/v1/incidents/INC-1/approve"}, {"POST", "/api/v1/incidents/INC-1/reject"}, {"POST", "/api/v1/incidents/INC-1/revise"},
-		{"POST", "/api/v1/inventory"}, {"GET", "/api/v1/inventory"}, {"GET", "/api/v1/outbox"}, {"GET", "/api/v1/incidents/INC-1/subjects"},
+		{"POST", "/api/v1/inventory"}, {"GET", "/api/v1/inventory"}, {"POST", "/api/v1/inventory/prune"}, {"GET", "/api/v1/outbox"}, {"GET", "/api/v1/incidents/INC-1/subjects"},
 	} {
 		req, _ := http.NewRequest(route.method, hs.URL+route.path, nil)
 		resp, err := http.DefaultClient.Do(req)
@@ -48,6 +48,7 @@ func TestRolesAreChecked(t *testing.T) {
 		{"resp", "POST", "/api/v1/incidents/INC-1/reject"},
 		{"view", "POST", "/api/v1/incidents"}, // viewers only read
 		{"view", "POST", "/api/v1/inventory"},
+		{"view", "POST", "/api/v1/inventory/prune"},
 		{"view", "GET", "/api/v1/incidents/INC-1/subjects"},
 	} {
 		req, _ := http.NewRequest(c.method, hs.URL+c.path, strings.NewReader(`{"draft":"notice-en"}`))

@@ -49,6 +49,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("POST /api/v1/inventory", s.require(responders, s.importInventory))
 	mux.HandleFunc("GET /api/v1/inventory", s.require(caseWorkers, s.listSnapshots))
+	mux.HandleFunc("POST /api/v1/inventory/prune", s.require(responders, s.pruneSnapshots))
 	mux.HandleFunc("POST /api/v1/incidents", s.require(responders, s.openIncident))
 	mux.HandleFunc("GET /api/v1/incidents", s.require(anyone, s.listIncidents))
 	mux.HandleFunc("GET /api/v1/incidents/{id}", s.require(anyone, s.showIncident))
@@ -153,6 +154,19 @@ func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) {
 		snaps = []store.Snapshot{}
 	}
 	writeJSON(w, http.StatusOK, snaps)
+}
+
+func (s *Server) pruneSnapshots(w http.ResponseWriter, r *http.Request) {
+	dropped, err := s.Store.PruneSnapshots(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	s.log().Info("inventory snapshots pruned", "dropped", dropped, "by", principal(r.Context()).Identity)
+	if dropped == nil {
+		dropped = []int64{}
+	}
+	writeJSON(w, http.StatusOK, map[string][]int64{"dropped": dropped})
 }
 
 // OpenRequest carries the incident file as written.

@@ -393,6 +393,53 @@ func (s *Store) Snapshots(ctx context.Context) ([]Snapshot, error) {
 	return out, rows.Err()
 }
 
+// PruneSnapshots drops the subject tables of snapshots that are neither
+// current nor the snapshot of any incident, and returns their IDs. Incidents
+// keep theirs for as long as they exist, as evidence.
+func (s *Store) PruneSnapshots(ctx context.Context) ([]int64, error) {
+	cur, err := s.CurrentSnapshot(ctx)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	rows, err := s.query(ctx, `SELECT id FROM snapshots WHERE subjects > 0 AND id <> ? AND id NOT IN (SELECT snapshot_id FROM incidents WHERE snapshot_id IS NOT NULL) ORDER BY id`, cur)
+	if err != nil {
+		return nil, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		t, err := s.begin(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, q := range []string{`DROP TABLE IF EXISTS ` + subjectsTable(id), `DELETE FROM system_sets WHERE snapshot_id=?`, `DELETE FROM systems WHERE snapshot_id=?`, `UPDATE snapshots SET subjects=0 WHERE id=?`} {
+			var args []any
+			if strings.Contains(q, "?") {
+				args = []any{id}
+			}
+			if _, err := t.exec(ctx, q, args...); err != nil {
+				t.Rollback()
+				return nil, err
+			}
+		}
+		if err := t.Commit(); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
 // systemCategories maps a snapshot's systems to the categories each holds.
 func (s *Store) systemCategories(ctx context.Context, snapshot int64) (map[string][]string, error) {
 	rows, err := s.query(ctx, `SELECT id, categories FROM systems WHERE snapshot_id=?`, snapshot)

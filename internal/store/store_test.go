@@ -318,3 +318,27 @@ func TestAnEarlierSchemaIsRefusedWithAClearError(t *testing.T) {
 		})
 	}
 }
+
+func TestPruneKeepsTheCurrentSnapshotAndEveryIncidentsOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		first := importPeople(t, s, people)
+		openIncident(t, s, "INC-KEEP", "")
+		second := importPeople(t, s, people)
+		third := importPeople(t, s, people)
+		dropped, err := s.PruneSnapshots(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []int64{second.Snapshot}, dropped)
+		snaps, err := s.Snapshots(ctx)
+		require.NoError(t, err)
+		require.Len(t, snaps, 2)
+		require.Equal(t, third.Snapshot, snaps[0].ID)
+		require.Equal(t, first.Snapshot, snaps[1].ID)
+		sum, err := s.Scope(ctx, store.ScopeInput{IncidentID: "INC-KEEP", Snapshot: first.Snapshot, Systems: []string{"media"}, Year: 2026})
+		require.NoError(t, err)
+		require.Equal(t, 4, sum.Subjects, "the incident's own snapshot survives")
+		dropped, err = s.PruneSnapshots(ctx)
+		require.NoError(t, err)
+		require.Empty(t, dropped)
+	})
+}
