@@ -125,7 +125,7 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 		onsite_id TEXT NOT NULL, locale TEXT NOT NULL, region TEXT NOT NULL, birth_year INTEGER NOT NULL, set_id INTEGER NOT NULL, line BIGINT NOT NULL)`); err != nil {
 		return ImportResult{}, err
 	}
-	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}}
+	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}, counts: map[countKey]int64{}}
 	defer src.stop()
 	if err := lt.copyRows(ctx, table, subjectColumns, src); err != nil {
 		return ImportResult{}, fmt.Errorf("%s: bulk load: %w", in.SubjectsFile, err)
@@ -168,6 +168,9 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 		if err := lt.exec(ctx, `INSERT INTO system_sets VALUES (?,?,?)`, snap, id, key); err != nil {
 			return ImportResult{}, err
 		}
+	}
+	if err := lt.copyRows(ctx, "snapshot_counts", countColumns, &countSource{snapshot: snap, counts: src.counts}); err != nil {
+		return ImportResult{}, err
 	}
 	if err := lt.exec(ctx, `UPDATE snapshots SET systems=?, subjects=? WHERE id=?`, len(systems), src.rows, snap); err != nil {
 		return ImportResult{}, err
@@ -220,6 +223,7 @@ type subjectSource struct {
 	progress  func(int64)
 
 	sets     map[string]int32
+	counts   map[countKey]int64
 	rows     int64
 	rejected int64
 	errs     []inventory.RowError
@@ -321,12 +325,54 @@ func (s *subjectSource) produce() {
 		if len(s.errs) > 0 {
 			continue
 		}
-		batch = append(batch, [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, s.setID(sub.Systems), int64(sub.Line)})
+		set := s.setID(sub.Systems)
+		s.counts[countKey{sub.Region, sub.Locale, set, int32(sub.BirthYear), sub.OnsiteID != "", sub.Email != "", sub.Phone != ""}]++
+		batch = append(batch, [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, set, int64(sub.Line)})
 		if len(batch) == batchRows && !send() {
 			return
 		}
 	}
 }
+
+// countKey is one cell of a snapshot's counts: how many people share a
+// region, locale, system set, birth year and set of contact channels. Scoping
+// reads its aggregates from these few cells instead of a second pass over the
+// people; the cells are bounded by the distinct combinations, not the rows.
+type countKey struct {
+	region, locale       string
+	set                  int32
+	birthYear            int32
+	onsite, email, phone bool
+}
+
+var countColumns = []string{"snapshot_id", "region", "locale", "set_id", "birth_year", "can_onsite", "can_email", "can_phone", "n"}
+
+type countSource struct {
+	snapshot int64
+	counts   map[countKey]int64
+	keys     []countKey
+	started  bool
+	vals     [9]any
+}
+
+func (c *countSource) Next() bool {
+	if !c.started {
+		c.started = true
+		for k := range c.counts {
+			c.keys = append(c.keys, k)
+		}
+	}
+	if len(c.keys) == 0 {
+		return false
+	}
+	k := c.keys[len(c.keys)-1]
+	c.keys = c.keys[:len(c.keys)-1]
+	c.vals = [9]any{c.snapshot, k.region, k.locale, k.set, k.birthYear, boolInt(k.onsite), boolInt(k.email), boolInt(k.phone), c.counts[k]}
+	return true
+}
+
+func (c *countSource) Values() ([]any, error) { return c.vals[:], nil }
+func (c *countSource) Err() error             { return nil }
 
 // setID numbers each distinct combination of systems; scoping then decides per
 // combination, not per person, what leaked.
@@ -423,7 +469,7 @@ func (s *Store) PruneSnapshots(ctx context.Context) ([]int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, q := range []string{`DROP TABLE IF EXISTS ` + subjectsTable(id), `DELETE FROM system_sets WHERE snapshot_id=?`, `DELETE FROM systems WHERE snapshot_id=?`, `UPDATE snapshots SET subjects=0 WHERE id=?`} {
+		for _, q := range []string{`DROP TABLE IF EXISTS ` + subjectsTable(id), `DELETE FROM system_sets WHERE snapshot_id=?`, `DELETE FROM snapshot_counts WHERE snapshot_id=?`, `DELETE FROM systems WHERE snapshot_id=?`, `UPDATE snapshots SET subjects=0 WHERE id=?`} {
 			var args []any
 			if strings.Contains(q, "?") {
 				args = []any{id}

@@ -168,7 +168,7 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	if _, err := t.exec(ctx, `UPDATE incidents SET snapshot_id=?, scoped=1 WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
 		return ScopeSummary{}, err
 	}
-	sum, err := t.summarise(ctx, in.IncidentID, sets)
+	sum, err := t.summarise(ctx, in, sets)
 	if err != nil {
 		return ScopeSummary{}, err
 	}
@@ -216,32 +216,14 @@ func (s *Store) exposedSets(ctx context.Context, in ScopeInput, systems map[stri
 	return out, rows.Err()
 }
 
-// summarise counts the affected set in one grouped scan.
-func (t *tx) summarise(ctx context.Context, incidentID string, sets []scopeSet) (ScopeSummary, error) {
+// summarise computes the scope's aggregates. Without a list of named
+// subjects they come from the snapshot's counts, filtered exactly as the
+// INSERT above filtered people (system set, region), so no second pass over
+// millions of rows is needed; with a list, from one pass over the affected set.
+func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (ScopeSummary, error) {
 	sum := ScopeSummary{Regions: map[string]RegionFacts{}, Locales: map[string]int{}}
-	// PostgreSQL hash-aggregates; SQLite would sort for a GROUP BY, so it
-	// hands over the rows in one ordered pass and they are counted here.
-	q := `SELECT region, locale, set_id, sum(sensitive), sum(minor), sum(can_onsite), sum(can_email), sum(can_phone),
-		sum(CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END), count(*)
-		FROM ` + affectedTable(incidentID) + ` GROUP BY region, locale, set_id`
-	if t.d.Name() == "sqlite" {
-		q = `SELECT region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone,
-			CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END, 1
-			FROM ` + affectedTable(incidentID)
-	}
-	rows, err := t.query(ctx, q)
-	if err != nil {
-		return sum, err
-	}
-	defer rows.Close()
 	usedSets := map[int32]bool{}
-	var region, locale string
-	var set int32
-	var sensitive, minor, onsite, email, phone, none, n int
-	for rows.Next() {
-		if err := rows.Scan(&region, &locale, &set, &sensitive, &minor, &onsite, &email, &phone, &none, &n); err != nil {
-			return sum, err
-		}
+	fold := func(region, locale string, set int32, n, sensitive, minor, onsite, email, phone, none int) {
 		usedSets[set] = true
 		sum.Subjects += n
 		f := sum.Regions[region]
@@ -257,7 +239,13 @@ func (t *tx) summarise(ctx context.Context, incidentID string, sets []scopeSet) 
 		sum.WithPhone += phone
 		sum.NoContact += none
 	}
-	if err := rows.Err(); err != nil {
+	var err error
+	if in.NamedOnly {
+		err = t.groupAffected(ctx, affectedTable(in.IncidentID), fold)
+	} else {
+		err = t.groupCounts(ctx, in, sets, fold)
+	}
+	if err != nil {
 		return sum, err
 	}
 	cats := map[string]bool{}
@@ -276,6 +264,75 @@ func (t *tx) summarise(ctx context.Context, incidentID string, sets []scopeSet) 
 	}
 	slices.Sort(sum.Categories)
 	return sum, nil
+}
+
+type foldFunc func(region, locale string, set int32, n, sensitive, minor, onsite, email, phone, none int)
+
+// groupAffected passes the affected set to fold, grouped. PostgreSQL
+// hash-aggregates; SQLite would sort for a GROUP BY, so it hands over the rows
+// in one pass and they are counted one by one.
+func (t *tx) groupAffected(ctx context.Context, table string, fold foldFunc) error {
+	q := `SELECT region, locale, set_id, count(*), sum(sensitive), sum(minor), sum(can_onsite), sum(can_email), sum(can_phone),
+		sum(CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END)
+		FROM ` + table + ` GROUP BY region, locale, set_id`
+	if t.d.Name() == "sqlite" {
+		q = `SELECT region, locale, set_id, 1, sensitive, minor, can_onsite, can_email, can_phone,
+			CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END FROM ` + table
+	}
+	rows, err := t.query(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var region, locale string
+	var set int32
+	var n, sensitive, minor, onsite, email, phone, none int
+	for rows.Next() {
+		if err := rows.Scan(&region, &locale, &set, &n, &sensitive, &minor, &onsite, &email, &phone, &none); err != nil {
+			return err
+		}
+		fold(region, locale, set, n, sensitive, minor, onsite, email, phone, none)
+	}
+	return rows.Err()
+}
+
+// groupCounts passes the snapshot's counts that the scope selects to fold.
+func (t *tx) groupCounts(ctx context.Context, in ScopeInput, sets []scopeSet, fold foldFunc) error {
+	exposed := map[int32]bool{}
+	for _, set := range sets {
+		exposed[set.id] = set.sensitive
+	}
+	regions := map[string]bool{}
+	for _, r := range in.Regions {
+		regions[strings.ToUpper(r)] = true
+	}
+	minorFrom := in.Year - inventory.MinorAgeLimit
+	rows, err := t.query(ctx, `SELECT region, locale, set_id, birth_year, can_onsite, can_email, can_phone, n FROM snapshot_counts WHERE snapshot_id=?`, in.Snapshot)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var region, locale string
+	var set int32
+	var birth, onsite, email, phone, n int
+	for rows.Next() {
+		if err := rows.Scan(&region, &locale, &set, &birth, &onsite, &email, &phone, &n); err != nil {
+			return err
+		}
+		setSensitive, ok := exposed[set]
+		if !ok {
+			continue
+		}
+		// The same region rule as the INSERT: exact, or the country of a subdivision.
+		if len(regions) > 0 && !regions[region] && !(len(region) > 3 && region[2] == '-' && regions[region[:2]]) {
+			continue
+		}
+		minor := boolInt(birth > 0 && birth >= minorFrom)
+		sensitive := boolInt(setSensitive || minor == 1)
+		none := boolInt(onsite+email+phone == 0)
+		fold(region, locale, set, n, sensitive*n, minor*n, onsite*n, email*n, phone*n, none*n)
+	}
+	return rows.Err()
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }

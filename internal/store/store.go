@@ -160,6 +160,18 @@ CREATE TABLE IF NOT EXISTS system_sets (
   systems TEXT NOT NULL,
   PRIMARY KEY (snapshot_id, set_id)
 );
+CREATE TABLE IF NOT EXISTS snapshot_counts (
+  snapshot_id BIGINT NOT NULL,
+  region TEXT NOT NULL,
+  locale TEXT NOT NULL,
+  set_id INTEGER NOT NULL,
+  birth_year INTEGER NOT NULL,
+  can_onsite INTEGER NOT NULL,
+  can_email INTEGER NOT NULL,
+  can_phone INTEGER NOT NULL,
+  n BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshot_counts_snapshot ON snapshot_counts (snapshot_id);
 CREATE TABLE IF NOT EXISTS incidents (
   id TEXT PRIMARY KEY,
   title TEXT NOT NULL,

@@ -342,3 +342,32 @@ func TestPruneKeepsTheCurrentSnapshotAndEveryIncidentsOwn(t *testing.T) {
 		require.Empty(t, dropped)
 	})
 }
+
+// Scoping reads its aggregates from the import's counts unless the incident
+// names people; both ways must give the same figures for the same people.
+func TestCountsAndAffectedSetAgree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		importPeople(t, s, people)
+		for i, c := range []struct {
+			systems, regions, categories []string
+		}{
+			{[]string{"media"}, nil, nil},
+			{[]string{"crm", "media"}, []string{"US", "HK"}, nil},
+			{[]string{"crm", "media"}, nil, []string{"contact.email"}},
+			{[]string{"crm"}, []string{"DE", "SG"}, nil},
+		} {
+			a := openIncident(t, s, fmt.Sprint("INC-COUNTS-", i), "")
+			b := openIncident(t, s, fmt.Sprint("INC-NAMED-", i), "u1\nu2\nu3\nu4\nu5\nu6\n")
+			fromCounts, err := s.Scope(ctx, store.ScopeInput{IncidentID: a.ID, Snapshot: a.Snapshot, Systems: c.systems, Regions: c.regions, Categories: c.categories, Year: 2026})
+			require.NoError(t, err)
+			fromRows, err := s.Scope(ctx, store.ScopeInput{IncidentID: b.ID, Snapshot: b.Snapshot, Systems: c.systems, Regions: c.regions, Categories: c.categories, NamedOnly: true, Year: 2026})
+			require.NoError(t, err)
+			require.Equal(t, fromRows, fromCounts, "%+v", c)
+			require.NotZero(t, fromCounts.Subjects)
+			page, err := s.AffectedPage(ctx, a.ID, "", 100)
+			require.NoError(t, err)
+			require.Len(t, page, fromCounts.Subjects, "the counts describe the rows written")
+		}
+	})
+}
