@@ -118,10 +118,17 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	if _, err := t.exec(ctx, `DROP TABLE IF EXISTS `+table); err != nil {
 		return ScopeSummary{}, err
 	}
-	if _, err := t.exec(ctx, `CREATE TABLE `+table+` (subject_id `+t.d.keyText()+` NOT NULL, region TEXT NOT NULL, locale TEXT NOT NULL,
+	// On SQLite the table is clustered on the subject ID (rows arrive in the
+	// inventory's order, usually sorted, so the B-tree grows at its end); on
+	// PostgreSQL a heap is filled first and its index built once after.
+	key, clustered := "", t.d.clustered()
+	if clustered != "" {
+		key = " PRIMARY KEY"
+	}
+	if _, err := t.exec(ctx, `CREATE TABLE `+table+` (subject_id `+t.d.keyText()+` NOT NULL`+key+`, region TEXT NOT NULL, locale TEXT NOT NULL,
 		set_id INTEGER NOT NULL, sensitive INTEGER NOT NULL, minor INTEGER NOT NULL,
 		can_onsite INTEGER NOT NULL, can_email INTEGER NOT NULL, can_phone INTEGER NOT NULL,
-		reached_rung INTEGER NOT NULL DEFAULT 0, reached_via TEXT NOT NULL DEFAULT '')`); err != nil {
+		reached_rung INTEGER NOT NULL DEFAULT 0, reached_via TEXT NOT NULL DEFAULT '')`+clustered); err != nil {
 		return ScopeSummary{}, err
 	}
 	minorFrom := in.Year - inventory.MinorAgeLimit
@@ -162,8 +169,10 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		WHERE `+where, args...); err != nil {
 		return ScopeSummary{}, err
 	}
-	if _, err := t.exec(ctx, `CREATE UNIQUE INDEX `+table+`_id ON `+table+` (subject_id)`); err != nil {
-		return ScopeSummary{}, err
+	if clustered == "" {
+		if _, err := t.exec(ctx, `CREATE UNIQUE INDEX `+table+`_id ON `+table+` (subject_id)`); err != nil {
+			return ScopeSummary{}, err
+		}
 	}
 	if _, err := t.exec(ctx, `UPDATE incidents SET snapshot_id=?, scoped=1 WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
 		return ScopeSummary{}, err
