@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -52,8 +53,8 @@ func (p *progressBar) update(sent, total, lines int64) {
 	line := fmt.Sprintf("%s %5.1f%%  %d rows  %.0f rows/s  %s of %s  ETA %s", p.label, pct, lines, rate, mb(sent), mb(total), eta)
 	if p.tty {
 		const width = 20
-		filled := int(pct / 100 * width)
-		bar := "[" + repeat('#', filled) + repeat('.', width-filled) + "]"
+		filled := min(max(int(pct/100*width), 0), width) // a file growing during the upload must not break the bar
+		bar := "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "]"
 		fmt.Fprintf(p.w, "\r%s %s\x1b[K", bar, line)
 		p.drawn = true
 		return
@@ -69,17 +70,6 @@ func (p *progressBar) done(after string) {
 	if after != "" {
 		fmt.Fprintln(p.w, after)
 	}
-}
-
-func repeat(c byte, n int) string {
-	if n <= 0 {
-		return ""
-	}
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = c
-	}
-	return string(b)
 }
 
 func mb(n int64) string { return fmt.Sprintf("%.1f MB", float64(n)/1e6) }

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,14 +110,10 @@ func (c Config) measure(ctx context.Context, backend, systems, subjects string) 
 			return r, err
 		}
 		cleanup = func() { psql(c.PostgresDSN, "DROP SCHEMA "+schema+" CASCADE") }
-		u, err := url.Parse(c.PostgresDSN)
-		if err != nil {
+		var err error
+		if dsn, err = store.InSchema(c.PostgresDSN, schema); err != nil {
 			return r, err
 		}
-		q := u.Query()
-		q.Set("search_path", schema)
-		u.RawQuery = q.Encode()
-		dsn = u.String()
 	default:
 		return r, fmt.Errorf("unknown backend %q (sqlite, postgres)", backend)
 	}

@@ -21,11 +21,15 @@ type ImportInput struct {
 	SubjectsFile string
 	Subjects     io.Reader
 	ImportedBy   string
-	// MaxErrors stops the check after this many bad rows; 0 means 100.
+	// MaxErrors stops the check after this many bad rows; 0 means defaultMaxErrors.
 	MaxErrors int
 	// Progress, when set, is called about every ProgressEvery rows.
 	Progress func(rows int64)
 }
+
+// defaultMaxErrors is how many bad rows a check reports before it stops,
+// unless the caller says otherwise.
+const defaultMaxErrors = 100
 
 // ProgressEvery is how many rows pass between two Progress calls.
 const ProgressEvery = 100_000
@@ -36,7 +40,6 @@ type ImportResult struct {
 	Previous int64   `json:"previous_snapshot"`
 	Systems  int     `json:"systems"`
 	Subjects int64   `json:"subjects"`
-	Rejected int64   `json:"rejected"`
 	Seconds  float64 `json:"seconds"`
 }
 
@@ -86,7 +89,7 @@ var subjectColumns = []string{"subject_id", "name", "email", "phone", "onsite_id
 func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResult, error) {
 	started := time.Now()
 	if in.MaxErrors <= 0 {
-		in.MaxErrors = 100
+		in.MaxErrors = defaultMaxErrors
 	}
 	previous, err := s.CurrentSnapshot(ctx)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -140,8 +143,6 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	if src.rows == 0 {
 		return ImportResult{}, fmt.Errorf("%s:2: no subjects: the file has a header but no rows", in.SubjectsFile)
 	}
-	// Duplicates are found by the database, not by a map in memory, so an
-	// import of any size stays within a fixed footprint.
 	// Duplicates are found by the database, not by a map in memory, so an
 	// import of any size stays within a fixed footprint. A failed index aborts
 	// PostgreSQL's transaction, hence the savepoint.
@@ -469,12 +470,12 @@ func (s *Store) PruneSnapshots(ctx context.Context) ([]int64, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, q := range []string{`DROP TABLE IF EXISTS ` + subjectsTable(id), `DELETE FROM system_sets WHERE snapshot_id=?`, `DELETE FROM snapshot_counts WHERE snapshot_id=?`, `DELETE FROM systems WHERE snapshot_id=?`, `UPDATE snapshots SET subjects=0 WHERE id=?`} {
-			var args []any
-			if strings.Contains(q, "?") {
-				args = []any{id}
-			}
-			if _, err := t.exec(ctx, q, args...); err != nil {
+		if _, err := t.exec(ctx, `DROP TABLE IF EXISTS `+subjectsTable(id)); err != nil {
+			t.Rollback()
+			return nil, err
+		}
+		for _, q := range []string{`DELETE FROM system_sets WHERE snapshot_id=?`, `DELETE FROM snapshot_counts WHERE snapshot_id=?`, `DELETE FROM systems WHERE snapshot_id=?`, `UPDATE snapshots SET subjects=0 WHERE id=?`} {
+			if _, err := t.exec(ctx, q, id); err != nil {
 				t.Rollback()
 				return nil, err
 			}

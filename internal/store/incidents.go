@@ -75,7 +75,7 @@ func (s *Store) CreateIncident(ctx context.Context, inc Incident, named *NamedSu
 
 func (t *tx) addNamedSubjects(ctx context.Context, inc Incident, named *NamedSubjects) error {
 	if named.MaxErrors <= 0 {
-		named.MaxErrors = 100
+		named.MaxErrors = defaultMaxErrors
 	}
 	bad := &ImportError{File: named.File, Current: inc.Snapshot}
 	fail := func(line int, reason string) bool {
@@ -228,6 +228,18 @@ func (t *tx) insertRows(ctx context.Context, table string, columns []string, src
 	return nil
 }
 
+// scopeState is the incident's snapshot and whether its affected set exists:
+// what the per-batch and per-page reads need, without decoding the spec.
+func (s *Store) scopeState(ctx context.Context, id string) (snapshot int64, scoped bool, err error) {
+	var snap sql.NullInt64
+	var sc int
+	err = s.queryRow(ctx, `SELECT snapshot_id, scoped FROM incidents WHERE id=?`, id).Scan(&snap, &sc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	return snap.Int64, sc == 1, err
+}
+
 // GetIncident reads one incident.
 func (s *Store) GetIncident(ctx context.Context, id string) (Incident, error) {
 	row := s.queryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id=?`, id)
@@ -288,12 +300,12 @@ type Recipient struct {
 // UnreachedRecipients pages through affected subjects not yet reached, in
 // subject order after the cursor.
 func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, after string, limit int) ([]Recipient, error) {
-	inc, err := s.GetIncident(ctx, incidentID)
-	if err != nil || !inc.Scoped {
+	snapshot, scoped, err := s.scopeState(ctx, incidentID)
+	if err != nil || !scoped {
 		return nil, err
 	}
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, s.email, s.phone, s.onsite_id, a.locale, a.region
-		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id=a.subject_id
+		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
 		WHERE a.reached_rung=0 AND a.subject_id>? ORDER BY a.subject_id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, err
@@ -326,7 +338,7 @@ type Reach struct {
 // ReachSummary counts reached subjects by the rung channels that reached them.
 func (s *Store) ReachSummary(ctx context.Context, incidentID string) (Reach, error) {
 	r := Reach{ByChannel: map[string]int{}}
-	if inc, err := s.GetIncident(ctx, incidentID); err != nil || !inc.Scoped {
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
 		return r, err
 	}
 	rows, err := s.query(ctx, `SELECT reached_via, count(*) FROM `+affectedTable(incidentID)+` GROUP BY reached_via`)
@@ -350,33 +362,4 @@ func (s *Store) ReachSummary(ctx context.Context, incidentID string) (Reach, err
 		}
 	}
 	return r, rows.Err()
-}
-
-// SubjectOutcome is one affected subject's result, for evidence and tests.
-type SubjectOutcome struct {
-	SubjectID string `json:"subject_id"`
-	Region    string `json:"region"`
-	Locale    string `json:"locale"`
-	ReachedBy string `json:"reached_by"`
-}
-
-// Outcomes lists every affected subject and how they were reached.
-func (s *Store) Outcomes(ctx context.Context, incidentID string) ([]SubjectOutcome, error) {
-	if inc, err := s.GetIncident(ctx, incidentID); err != nil || !inc.Scoped {
-		return nil, err
-	}
-	rows, err := s.query(ctx, `SELECT subject_id, region, locale, reached_via FROM `+affectedTable(incidentID)+` ORDER BY subject_id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SubjectOutcome
-	for rows.Next() {
-		var o SubjectOutcome
-		if err := rows.Scan(&o.SubjectID, &o.Region, &o.Locale, &o.ReachedBy); err != nil {
-			return nil, err
-		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,19 @@ func openPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("connect to %s: %w", redactDSN(dsn), err)
 	}
 	return &Store{db: db, dialect: postgresDialect{}}, nil
+}
+
+// InSchema returns a PostgreSQL URL whose sessions use the given schema, so a
+// test or a benchmark gets a database of its own on a shared server.
+func InSchema(dsn, schema string) (string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", fmt.Errorf("database URL: %w", err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
 }
 
 func (postgresDialect) Name() string      { return "postgres" }

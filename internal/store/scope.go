@@ -64,8 +64,8 @@ type scopeSet struct {
 
 // Scope writes the incident's affected set with one INSERT ... SELECT and
 // returns its aggregates, so no per-person data passes through Go or the
-// workflow. It replaces any earlier unreached affected set of the incident,
-// so a retry is harmless.
+// workflow. A retry before anyone was notified rebuilds the set; after, it is
+// refused, because the set is evidence.
 func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) {
 	systems, err := s.systemCategories(ctx, in.Snapshot)
 	if err != nil {
@@ -131,32 +131,31 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		reached_rung INTEGER NOT NULL DEFAULT 0, reached_via TEXT NOT NULL DEFAULT '')`+clustered); err != nil {
 		return ScopeSummary{}, err
 	}
+	// The minors rule of inventory.IsMinor, in SQL.
 	minorFrom := in.Year - inventory.MinorAgeLimit
-	where, args := "s.birth_year >= 0", []any{minorFrom, minorFrom, in.IncidentID}
+	args := []any{minorFrom, minorFrom, in.IncidentID}
+	conds := []string{}
 	if len(in.Regions) > 0 {
-		var exact, country []string
-		for _, r := range in.Regions {
-			r = strings.ToUpper(r)
-			exact = append(exact, r)
-			if !strings.Contains(r, "-") {
-				country = append(country, r+"-")
-			}
-		}
-		cond := "s.region IN (" + placeholders(len(exact)) + ")"
-		for _, r := range exact {
+		rf := newRegionFilter(in.Regions)
+		cond := "s.region IN (" + placeholders(len(rf.exact)) + ")"
+		for _, r := range rf.exact {
 			args = append(args, r)
 		}
-		if len(country) > 0 {
-			cond += " OR substr(s.region, 1, 3) IN (" + placeholders(len(country)) + ")"
-			for _, c := range country {
-				args = append(args, c)
+		if len(rf.countries) > 0 {
+			cond += " OR substr(s.region, 1, 3) IN (" + placeholders(len(rf.countries)) + ")"
+			for _, c := range rf.countries {
+				args = append(args, c+"-")
 			}
 		}
-		where += " AND (" + cond + ")"
+		conds = append(conds, "("+cond+")")
 	}
 	if in.NamedOnly {
-		where += " AND s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)"
+		conds = append(conds, "s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)")
 		args = append(args, in.IncidentID)
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = " WHERE " + strings.Join(conds, " AND ")
 	}
 	if _, err := t.exec(ctx, `INSERT INTO `+table+` (subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone)
 		SELECT s.subject_id, s.region, s.locale, s.set_id,
@@ -165,8 +164,7 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		  CASE WHEN s.onsite_id <> '' THEN 1 ELSE 0 END,
 		  CASE WHEN s.email <> '' THEN 1 ELSE 0 END,
 		  CASE WHEN s.phone <> '' THEN 1 ELSE 0 END
-		FROM `+subjectsTable(in.Snapshot)+` s JOIN scope_sets x ON x.incident_id = ? AND x.set_id = s.set_id
-		WHERE `+where, args...); err != nil {
+		FROM `+subjectsTable(in.Snapshot)+` s JOIN scope_sets x ON x.incident_id = ? AND x.set_id = s.set_id`+where, args...); err != nil {
 		return ScopeSummary{}, err
 	}
 	if clustered == "" {
@@ -311,11 +309,7 @@ func (t *tx) groupCounts(ctx context.Context, in ScopeInput, sets []scopeSet, fo
 	for _, set := range sets {
 		exposed[set.id] = set.sensitive
 	}
-	regions := map[string]bool{}
-	for _, r := range in.Regions {
-		regions[strings.ToUpper(r)] = true
-	}
-	minorFrom := in.Year - inventory.MinorAgeLimit
+	rf := newRegionFilter(in.Regions)
 	rows, err := t.query(ctx, `SELECT region, locale, set_id, birth_year, can_onsite, can_email, can_phone, n FROM snapshot_counts WHERE snapshot_id=?`, in.Snapshot)
 	if err != nil {
 		return err
@@ -332,16 +326,43 @@ func (t *tx) groupCounts(ctx context.Context, in ScopeInput, sets []scopeSet, fo
 		if !ok {
 			continue
 		}
-		// The same region rule as the INSERT: exact, or the country of a subdivision.
-		if len(regions) > 0 && !regions[region] && !(len(region) > 3 && region[2] == '-' && regions[region[:2]]) {
+		if !rf.matches(region) {
 			continue
 		}
-		minor := boolInt(birth > 0 && birth >= minorFrom)
+		minor := boolInt(inventory.IsMinor(birth, in.Year))
 		sensitive := boolInt(setSensitive || minor == 1)
 		none := boolInt(onsite+email+phone == 0)
 		fold(region, locale, set, n, sensitive*n, minor*n, onsite*n, email*n, phone*n, none*n)
 	}
 	return rows.Err()
+}
+
+// regionFilter is the incident's regions: a region matches one of them
+// exactly, or its country is one of them (US matches US-CA). The scope's SQL
+// and its counts both read it, so they select the same people.
+type regionFilter struct {
+	exact     []string
+	countries []string // the entries without a subdivision
+}
+
+func newRegionFilter(regions []string) regionFilter {
+	var rf regionFilter
+	for _, r := range regions {
+		r = strings.ToUpper(r)
+		rf.exact = append(rf.exact, r)
+		if !strings.Contains(r, "-") {
+			rf.countries = append(rf.countries, r)
+		}
+	}
+	return rf
+}
+
+func (rf regionFilter) matches(region string) bool {
+	if len(rf.exact) == 0 {
+		return true
+	}
+	country, _, sub := strings.Cut(region, "-")
+	return slices.Contains(rf.exact, region) || sub && slices.Contains(rf.countries, country)
 }
 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
@@ -364,16 +385,13 @@ type AffectedSubject struct {
 // AffectedPage returns up to limit affected subjects after the cursor, in
 // subject order; pass the last subject_id of a page to get the next.
 func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limit int) ([]AffectedSubject, error) {
-	inc, err := s.GetIncident(ctx, incidentID)
-	if err != nil {
+	snapshot, scoped, err := s.scopeState(ctx, incidentID)
+	if err != nil || !scoped {
 		return nil, err
-	}
-	if !inc.Scoped {
-		return nil, nil
 	}
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.can_onsite, a.can_email, a.can_phone, a.reached_via
 		FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
-		JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id = a.subject_id
+		JOIN `+subjectsTable(snapshot)+` s ON s.subject_id = a.subject_id
 		WHERE a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
 	if err != nil {
 		return nil, err
