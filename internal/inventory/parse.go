@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -36,8 +37,12 @@ type Subject struct {
 	Locale    string
 	Region    string
 	BirthYear int
-	Systems   []string
-	Line      int
+	// Systems is sorted and without repeats; the reader shares one slice
+	// among rows with the same systems, so it must not be modified.
+	Systems []string
+	// SystemsKey is Systems joined by ';', one name for the combination.
+	SystemsKey string
+	Line       int
 }
 
 // RowError is one bad value, located precisely enough to fix it.
@@ -160,7 +165,18 @@ type SubjectReader struct {
 	csv     *csv.Reader
 	col     [9]int // position of each of subjectColumns in the file
 	systems map[string]bool
+	// sets caches each distinct systems cell already checked: an inventory
+	// has few combinations, and splitting every row's cell again costs more
+	// than the rest of the checks together.
+	sets map[string]systemSet
 }
+
+type systemSet struct {
+	list []string
+	key  string
+}
+
+const maxCachedSets = 4096
 
 // NewSubjectReader checks the header and prepares to read rows. systems holds
 // the IDs a row may name.
@@ -185,7 +201,7 @@ func NewSubjectReader(file string, r io.Reader, systems map[string]bool) (*Subje
 	if len(header) == 1 && strings.Count(header[0], ";") >= len(subjectColumns)-1 {
 		return nil, fmt.Errorf("%s:1: header: the columns are separated by ';' (as Excel does in some locales); save the file as \"CSV UTF-8 (comma delimited)\"", file)
 	}
-	sr := &SubjectReader{file: file, csv: cr, systems: systems}
+	sr := &SubjectReader{file: file, csv: cr, systems: systems, sets: map[string]systemSet{}}
 	var missing []string
 	for i, c := range subjectColumns {
 		pos, ok := col[c]
@@ -255,18 +271,34 @@ func (sr *SubjectReader) Next() (Subject, error) {
 		}
 		s.BirthYear = y
 	}
-	for _, id := range strings.Split(get(colSystems), ";") {
-		id = strings.TrimSpace(id)
-		if id == "" {
-			continue
+	cell := get(colSystems)
+	if set, ok := sr.sets[cell]; ok {
+		s.Systems, s.SystemsKey = set.list, set.key
+	} else {
+		var list []string
+		known := true
+		for _, id := range strings.Split(cell, ";") {
+			id = strings.TrimSpace(id)
+			if id == "" {
+				continue
+			}
+			if !sr.systems[id] {
+				bad("systems", fmt.Sprintf("unknown system %q (not in systems.yaml)", id))
+				known = false
+			}
+			list = append(list, id)
 		}
-		if !sr.systems[id] {
-			bad("systems", fmt.Sprintf("unknown system %q (not in systems.yaml)", id))
+		if len(list) == 0 {
+			bad("systems", "at least one system ID is required")
+		} else if known {
+			slices.Sort(list)
+			list = slices.Compact(list)
+			set := systemSet{list: list, key: strings.Join(list, ";")}
+			if len(sr.sets) < maxCachedSets {
+				sr.sets[cell] = set
+			}
+			s.Systems, s.SystemsKey = set.list, set.key
 		}
-		s.Systems = append(s.Systems, id)
-	}
-	if len(s.Systems) == 0 {
-		bad("systems", "at least one system ID is required")
 	}
 	if len(errs) > 0 {
 		return Subject{}, &Errors{List: errs}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -131,6 +130,10 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}, counts: map[countKey]int64{}}
 	defer src.stop()
 	if err := lt.copyRows(ctx, table, subjectColumns, src); err != nil {
+		src.stop()
+		if src.err != nil {
+			err = src.err // the reader's own error, not the server's echo of it
+		}
 		return ImportResult{}, fmt.Errorf("%s: bulk load: %w", in.SubjectsFile, err)
 	}
 	refused := func() (ImportResult, error) {
@@ -231,24 +234,42 @@ type subjectSource struct {
 	stopped  bool
 	err      error
 
+	// copyText makes the producer write PostgreSQL's COPY text format
+	// instead of rows of values: the parser goroutine then does the encoding
+	// pgx would otherwise do value by value on the loader's side.
+	copyText bool
+	text     []byte // the unread part of the current text batch
+	textBuf  []byte // the whole current text batch
+	free     chan []byte
+
 	started bool
-	batches chan [][10]any
+	batches chan loadBatch
 	done    chan struct{} // closed with the producer's last write to the fields above
 	cancel  chan struct{}
 	batch   [][10]any
 	pos     int
 }
 
+type loadBatch struct {
+	rows [][10]any
+	text []byte
+}
+
 const batchRows = 1024
 
-func (s *subjectSource) Next() bool {
+func (s *subjectSource) start() {
 	if !s.started {
 		s.started = true
-		s.batches = make(chan [][10]any, 4)
+		s.batches = make(chan loadBatch, 4)
 		s.done = make(chan struct{})
 		s.cancel = make(chan struct{})
+		s.free = make(chan []byte, 8)
 		go s.produce()
 	}
+}
+
+func (s *subjectSource) Next() bool {
+	s.start()
 	s.pos++
 	if s.pos < len(s.batch) {
 		return true
@@ -258,8 +279,35 @@ func (s *subjectSource) Next() bool {
 		<-s.done
 		return false
 	}
-	s.batch, s.pos = b, 0
+	s.batch, s.pos = b.rows, 0
 	return true
+}
+
+func (s *subjectSource) useCopyText() { s.copyText = true }
+
+// Read serves the rows as COPY text (copyText mode), for pgconn.CopyFrom.
+func (s *subjectSource) Read(p []byte) (int, error) {
+	s.start()
+	for len(s.text) == 0 {
+		b, ok := <-s.batches
+		if !ok {
+			<-s.done
+			if s.err != nil {
+				return 0, s.err
+			}
+			return 0, io.EOF
+		}
+		s.text, s.textBuf = b.text, b.text
+	}
+	n := copy(p, s.text)
+	s.text = s.text[n:]
+	if len(s.text) == 0 {
+		select { // hand the buffer back to the producer
+		case s.free <- s.textBuf[:0]:
+		default:
+		}
+	}
+	return n, nil
 }
 
 func (s *subjectSource) Values() ([]any, error) { return s.batch[s.pos][:], nil }
@@ -284,14 +332,30 @@ func (s *subjectSource) stop() {
 func (s *subjectSource) produce() {
 	defer close(s.done)
 	defer close(s.batches)
-	batch := make([][10]any, 0, batchRows)
+	var batch [][10]any
+	var text []byte
+	if s.copyText {
+		text = make([]byte, 0, batchRows*128)
+	} else {
+		batch = make([][10]any, 0, batchRows)
+	}
+	n := 0
 	send := func() bool {
-		if len(batch) == 0 {
+		if n == 0 {
 			return true
 		}
 		select {
-		case s.batches <- batch:
-			batch = make([][10]any, 0, batchRows)
+		case s.batches <- loadBatch{rows: batch, text: text}:
+			if s.copyText {
+				select {
+				case text = <-s.free:
+				default:
+					text = make([]byte, 0, batchRows*128)
+				}
+			} else {
+				batch = make([][10]any, 0, batchRows)
+			}
+			n = 0
 			return true
 		case <-s.cancel:
 			return false
@@ -326,13 +390,54 @@ func (s *subjectSource) produce() {
 		if len(s.errs) > 0 {
 			continue
 		}
-		set := s.setID(sub.Systems)
+		set := s.setID(sub.SystemsKey)
 		s.counts[countKey{sub.Region, sub.Locale, set, int32(sub.BirthYear), sub.OnsiteID != "", sub.Email != "", sub.Phone != ""}]++
-		batch = append(batch, [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, set, int64(sub.Line)})
-		if len(batch) == batchRows && !send() {
+		if s.copyText {
+			text = appendCopyRow(text, sub, set)
+		} else {
+			batch = append(batch, [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, set, int64(sub.Line)})
+		}
+		n++
+		if n == batchRows && !send() {
 			return
 		}
 	}
+}
+
+// appendCopyRow writes one row of subjectColumns in COPY's text format: tab
+// separated, with backslash, tab, newline and carriage return escaped.
+func appendCopyRow(b []byte, sub inventory.Subject, set int32) []byte {
+	for _, f := range [...]string{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region} {
+		b = appendCopyField(b, f)
+		b = append(b, '\t')
+	}
+	b = strconv.AppendInt(b, int64(sub.BirthYear), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(set), 10)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, int64(sub.Line), 10)
+	return append(b, '\n')
+}
+
+func appendCopyField(b []byte, f string) []byte {
+	if !strings.ContainsAny(f, "\\\t\n\r") {
+		return append(b, f...)
+	}
+	for i := 0; i < len(f); i++ {
+		switch c := f[i]; c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // countKey is one cell of a snapshot's counts: how many people share a
@@ -377,12 +482,7 @@ func (c *countSource) Err() error             { return nil }
 
 // setID numbers each distinct combination of systems; scoping then decides per
 // combination, not per person, what leaked.
-func (s *subjectSource) setID(systems []string) int32 {
-	if len(systems) > 1 {
-		slices.Sort(systems)
-		systems = slices.Compact(systems)
-	}
-	key := strings.Join(systems, ";")
+func (s *subjectSource) setID(key string) int32 {
 	id, ok := s.sets[key]
 	if !ok {
 		id = int32(len(s.sets))
@@ -520,6 +620,14 @@ type rowSource interface {
 	Next() bool
 	Values() ([]any, error)
 	Err() error
+}
+
+// textSource is a rowSource that can also stream itself as COPY text, the
+// format PostgreSQL parses fastest.
+type textSource interface {
+	rowSource
+	io.Reader
+	useCopyText()
 }
 
 // loadTx is the transaction an import runs in.

@@ -111,6 +111,15 @@ func (l *postgresLoad) query(ctx context.Context, q string, args ...any) (rowIte
 }
 
 func (l *postgresLoad) copyRows(ctx context.Context, table string, columns []string, src rowSource) error {
+	if ts, ok := src.(textSource); ok {
+		ts.useCopyText()
+		cols := make([]string, len(columns))
+		for i, c := range columns {
+			cols[i] = pgx.Identifier{c}.Sanitize()
+		}
+		_, err := l.tx.Conn().PgConn().CopyFrom(ctx, ts, "COPY "+pgx.Identifier{table}.Sanitize()+" ("+strings.Join(cols, ",")+") FROM STDIN")
+		return err
+	}
 	_, err := l.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, src)
 	return err
 }

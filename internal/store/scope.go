@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/tocsin/tocsin/internal/inventory"
@@ -133,8 +134,24 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	}
 	// The minors rule of inventory.IsMinor, in SQL.
 	minorFrom := in.Year - inventory.MinorAgeLimit
-	args := []any{minorFrom, minorFrom, in.IncidentID}
-	conds := []string{}
+	args := []any{minorFrom, minorFrom}
+	// The exposed system sets go in as literal lists (they are our own
+	// integers): probing scope_sets once per person costs more than the
+	// rest of the INSERT.
+	var all, sensitive []string
+	for _, set := range sets {
+		all = append(all, strconv.Itoa(int(set.id)))
+		if set.sensitive {
+			sensitive = append(sensitive, strconv.Itoa(int(set.id)))
+		}
+	}
+	if len(all) == 0 {
+		all = []string{"-1"}
+	}
+	if len(sensitive) == 0 {
+		sensitive = []string{"-1"}
+	}
+	conds := []string{"s.set_id IN (" + strings.Join(all, ",") + ")"}
 	if len(in.Regions) > 0 {
 		rf := newRegionFilter(in.Regions)
 		cond := "s.region IN (" + placeholders(len(rf.exact)) + ")"
@@ -153,18 +170,15 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		conds = append(conds, "s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)")
 		args = append(args, in.IncidentID)
 	}
-	where := ""
-	if len(conds) > 0 {
-		where = " WHERE " + strings.Join(conds, " AND ")
-	}
+	where := " WHERE " + strings.Join(conds, " AND ")
 	if _, err := t.exec(ctx, `INSERT INTO `+table+` (subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone)
 		SELECT s.subject_id, s.region, s.locale, s.set_id,
-		  CASE WHEN x.sensitive = 1 OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END,
+		  CASE WHEN s.set_id IN (`+strings.Join(sensitive, ",")+`) OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END,
 		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END,
 		  CASE WHEN s.onsite_id <> '' THEN 1 ELSE 0 END,
 		  CASE WHEN s.email <> '' THEN 1 ELSE 0 END,
 		  CASE WHEN s.phone <> '' THEN 1 ELSE 0 END
-		FROM `+subjectsTable(in.Snapshot)+` s JOIN scope_sets x ON x.incident_id = ? AND x.set_id = s.set_id`+where, args...); err != nil {
+		FROM `+subjectsTable(in.Snapshot)+` s`+where, args...); err != nil {
 		return ScopeSummary{}, err
 	}
 	if clustered == "" {

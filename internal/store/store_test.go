@@ -371,3 +371,23 @@ func TestCountsAndAffectedSetAgree(t *testing.T) {
 		}
 	})
 }
+
+// PostgreSQL loads subjects as COPY text, where backslash, tab and line
+// breaks are syntax; a name holding them must come back unchanged.
+func TestNamesWithCopySyntaxRoundTrip(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		odd := "O\\Brien\tof \"Line\"\nTwo\r\\N end"
+		importPeople(t, s, header+
+			"u1,\""+strings.ReplaceAll(odd, `"`, `""`)+"\",a@example.com,,,en,SG,1980,crm\n"+
+			"u2,\\N,,,,en,SG,1981,crm\n")
+		inc := openIncident(t, s, "INC-ODD", "")
+		_, err := s.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: inc.Snapshot, Systems: []string{"crm"}, Year: 2026})
+		require.NoError(t, err)
+		page, err := s.AffectedPage(ctx, inc.ID, "", 10)
+		require.NoError(t, err)
+		require.Len(t, page, 2)
+		require.Equal(t, odd, page[0].Name)
+		require.Equal(t, `\N`, page[1].Name)
+	})
+}
