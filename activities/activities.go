@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,14 +151,22 @@ type AssessInput struct {
 	Scope      store.ScopeSummary
 	DetectedAt time.Time
 	AssessedAt time.Time
+	// Spec gives the other anchors and the incident's flags; histories
+	// recorded before it existed leave it empty.
+	Spec incident.Spec
 }
 
 // AssessResult is the plan for this incident.
 type AssessResult struct {
 	Obligations    []playbooks.Obligation
+	Severity       map[string]string
 	Ladder         [][]string
 	ReceiptTimeout time.Duration
 	DefaultLocale  string
+	// Reminders are when to remind each obligation's owner, by obligation name.
+	Reminders map[string][]time.Time
+	// Targets are the playbook's stage targets, by milestone.
+	Targets map[string]time.Duration
 }
 
 // Assess evaluates the playbook's rules on the scoped facts.
@@ -166,25 +175,60 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 	if err != nil {
 		return AssessResult{}, err
 	}
-	obs, err := pb.Assess(JurisdictionFacts(in.Scope), playbooks.Times{Awareness: in.DetectedAt, Assessed: in.AssessedAt})
+	spec := in.Spec
+	if spec.DetectedAt.IsZero() {
+		spec.DetectedAt = in.DetectedAt
+	}
+	ev, err := pb.Evaluate(JurisdictionFacts(in.Scope, spec), TimesOf(spec, in.AssessedAt))
 	if err != nil {
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
 	}
-	return AssessResult{Obligations: obs, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(), DefaultLocale: pb.DefaultLocale}, nil
+	res := AssessResult{Obligations: ev.Obligations, Severity: ev.Severity, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
+		DefaultLocale: pb.DefaultLocale, Reminders: map[string][]time.Time{}, Targets: map[string]time.Duration{}}
+	for _, o := range ev.Obligations {
+		if r := pb.ReminderTimes(o); len(r) > 0 {
+			res.Reminders[o.Name] = r
+		}
+	}
+	for _, m := range playbooks.Milestones {
+		if d := pb.Target(m); d > 0 {
+			res.Targets[m] = d
+		}
+	}
+	return res, nil
+}
+
+// TimesOf are the clock anchors of an incident.
+func TimesOf(spec incident.Spec, assessed time.Time) playbooks.Times {
+	return playbooks.Times{Awareness: spec.DetectedAt, Discovery: spec.DiscoveredAt, Determination: spec.DeterminedAt, Assessed: assessed}
 }
 
 // JurisdictionFacts groups the scope's regions of residence by the
-// jurisdictions the playbooks know.
-func JurisdictionFacts(s store.ScopeSummary) map[string]playbooks.Facts {
+// jurisdictions the playbooks know: EEA states as EU, US states each on its
+// own (US law is per state), and every US resident under US-HIPAA too, whose
+// rules apply only when the incident is flagged as involving health data.
+func JurisdictionFacts(s store.ScopeSummary, spec incident.Spec) map[string]playbooks.Facts {
+	var families []string
+	for _, c := range s.Categories {
+		if f := inventory.Family(c); !slices.Contains(families, f) {
+			families = append(families, f)
+		}
+	}
 	out := map[string]playbooks.Facts{}
 	add := func(j string, f store.RegionFacts) {
 		cur := out[j]
 		cur.Subjects += f.Subjects
 		cur.Sensitive += f.Sensitive
 		cur.Minors += f.Minors
+		cur.NoContact += f.NoContact
+		cur.LargestRegion = max(cur.LargestRegion, f.Subjects)
 		cur.Credentials = s.Credentials
 		cur.Categories = s.Categories
+		cur.Families = families
 		cur.Total = s.Subjects
+		cur.Kind = spec.Kind
+		cur.HealthData = spec.HealthData
+		cur.CriticalInfrastructure = spec.CriticalInfrastructure
 		out[j] = cur
 	}
 	for region, f := range s.Regions {
@@ -195,7 +239,8 @@ func JurisdictionFacts(s store.ScopeSummary) map[string]playbooks.Facts {
 		case country == "GB":
 			add("UK", f)
 		case country == "US":
-			add(region, f) // US law is per state
+			add(region, f)
+			add("US-HIPAA", f)
 		default:
 			add(country, f)
 		}

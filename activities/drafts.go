@@ -98,7 +98,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if !want(name) {
 			continue
 		}
-		f := JurisdictionFacts(in.Scope)[ob.Jurisdiction]
+		f := JurisdictionFacts(in.Scope, in.Spec)[ob.Jurisdiction]
 		due := ob.Due
 		if !ob.DueAt.IsZero() {
 			due = fmt.Sprintf("%s (%s from %s)", ob.DueAt.UTC().Format("2006-01-02 15:04 UTC"), ob.Due, ob.Anchor)

@@ -1,6 +1,8 @@
 package playbooks
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -8,66 +10,281 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestDefaultPlaybookOnBasicScenarioFacts(t *testing.T) {
+var (
+	// Friday 2026-11-20 08:00 UTC, the basic scenario's detected_at.
+	aware      = time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	discovered = time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	determined = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	assessed   = time.Date(2026, 11, 24, 15, 30, 0, 0, time.UTC)
+	times      = Times{Awareness: aware, Discovery: discovered, Determination: determined, Assessed: assessed}
+	practical  = time.Time{} // "as soon as practicable": no fixed due time
+)
+
+func defaults(t *testing.T) *Playbook {
+	t.Helper()
 	p, err := Load("", "default")
 	require.NoError(t, err)
-	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
-	assessed := time.Date(2026, 11, 20, 10, 30, 0, 0, time.UTC)
-	facts := map[string]Facts{
-		"CN":    {Subjects: 26, Sensitive: 20, Minors: 6, Credentials: true},
-		"SG":    {Subjects: 9, Sensitive: 5, Minors: 2, Credentials: true},
-		"EU":    {Subjects: 6, Sensitive: 5, Credentials: true},
-		"US-CA": {Subjects: 3, Sensitive: 3, Minors: 1},
-		"HK":    {Subjects: 10, Sensitive: 8},
-	}
-	obs, err := p.Assess(facts, Times{Awareness: detected, Assessed: assessed})
-	require.NoError(t, err)
-	due := map[string]time.Time{}
-	for _, o := range obs {
-		due[o.Name] = o.DueAt
-	}
-	require.Equal(t, detected, due["cn-pipl-regulator"], "PIPL: immediately")
-	require.NotContains(t, due, "cn-cac-large", "26 people is far below the CAC 'large' grade")
-	require.Equal(t, time.Date(2026, 11, 23, 23, 59, 59, 0, time.UTC), due["sg-pdpc"], "3 calendar days after the day it was assessed notifiable")
-	require.Equal(t, detected.Add(72*time.Hour), due["eu-gdpr-authority"])
-	require.Equal(t, detected.AddDate(0, 0, 30), due["us-ca-individuals"])
-	require.NotContains(t, due, "us-ca-attorney-general", "only over 500 Californians")
-	require.Contains(t, due, "hk-pcpd")
+	return p
 }
 
-func TestCACLargeGradeAtOneMillion(t *testing.T) {
-	p, err := Load("", "default")
-	require.NoError(t, err)
-	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		n    int
-		want bool
-	}{{999_999, false}, {1_000_000, true}} {
-		obs, err := p.Assess(map[string]Facts{"CN": {Subjects: tc.n}}, Times{Awareness: detected})
-		require.NoError(t, err)
-		found := false
-		for _, o := range obs {
-			if o.Name == "cn-cac-large" {
-				found = true
-				require.Equal(t, detected.Add(4*time.Hour), o.DueAt)
+// TestDefaultJurisdictions checks each default jurisdiction below and above
+// its thresholds, with and without sensitive data, on each anchor, with the
+// exact due time of every duty that applies and the absence of every other.
+func TestDefaultJurisdictions(t *testing.T) {
+	plain := []string{"contact.email", "account.name"}
+	plainFam := []string{"contact", "account"}
+	health := []string{"health.record"}
+	sens := func(f Facts) Facts {
+		f.Sensitive = f.Subjects
+		f.Categories, f.Families = []string{"biometric.face"}, []string{"biometric"}
+		return f
+	}
+	n := func(subjects int) Facts {
+		return Facts{Subjects: subjects, LargestRegion: subjects, Total: subjects, Categories: plain, Families: plainFam, Kind: "loss"}
+	}
+	cases := []struct {
+		name  string
+		j     string
+		facts Facts
+		due   map[string]time.Time // obligation name → due time; every other duty of j must not apply
+	}{
+		// CN: PIPL duties always; CAC "large" at one million, 1 h for CII operators.
+		{"CN small", "CN", n(26), map[string]time.Time{"cn-pipl-regulator": aware, "cn-pipl-individuals": aware}},
+		{"CN just below large", "CN", n(999_999), map[string]time.Time{"cn-pipl-regulator": aware, "cn-pipl-individuals": aware}},
+		{"CN large", "CN", n(1_000_000), map[string]time.Time{"cn-pipl-regulator": aware, "cn-pipl-individuals": aware,
+			"cn-cac-large/initial": aware.Add(4 * time.Hour), "cn-cac-large/closure": aware.AddDate(0, 0, 30)}},
+		{"CN large CII", "CN", func() Facts { f := n(1_000_000); f.CriticalInfrastructure = true; return f }(),
+			map[string]time.Time{"cn-pipl-regulator": aware, "cn-pipl-individuals": aware, "cn-cac-large-cii": aware.Add(time.Hour)}},
+		// SG: 500 people or significant harm; 3 days after the day it was assessed notifiable.
+		{"SG below 500 plain", "SG", n(499), nil},
+		{"SG 500", "SG", n(500), map[string]time.Time{"sg-pdpc": time.Date(2026, 11, 27, 23, 59, 59, 0, time.UTC)}},
+		{"SG harm", "SG", func() Facts { f := n(3); f.Credentials = true; return f }(),
+			map[string]time.Time{"sg-pdpc": time.Date(2026, 11, 27, 23, 59, 59, 0, time.UTC), "sg-individuals": practical}},
+		{"SG biometric alone is not a prescribed class", "SG", sens(n(3)), nil},
+		// HK: voluntary; individuals where there is real risk.
+		{"HK plain", "HK", n(10), map[string]time.Time{"hk-pcpd": practical}},
+		{"HK sensitive", "HK", sens(n(10)), map[string]time.Time{"hk-pcpd": practical, "hk-individuals": practical}},
+		// EU: authority within 72 h of awareness, phased; individuals on high risk.
+		{"EU plain", "EU", n(6), map[string]time.Time{"eu-gdpr-authority/initial": aware.Add(72 * time.Hour), "eu-gdpr-authority/supplementary": practical}},
+		{"EU sensitive", "EU", sens(n(6)), map[string]time.Time{"eu-gdpr-authority/initial": aware.Add(72 * time.Hour),
+			"eu-gdpr-authority/supplementary": practical, "eu-gdpr-individuals": practical}},
+		{"UK plain", "UK", n(2), map[string]time.Time{"uk-ico": aware.Add(72 * time.Hour)}},
+		{"UK minors", "UK", func() Facts { f := n(2); f.Minors = 1; return f }(), map[string]time.Time{"uk-ico": aware.Add(72 * time.Hour), "uk-individuals": practical}},
+		// US-CA: 30 days from discovery; AG only over 500 Californians.
+		{"US-CA not personal information", "US-CA", n(3), nil},
+		{"US-CA sensitive 500", "US-CA", sens(n(500)), map[string]time.Time{"us-ca-individuals": discovered.AddDate(0, 0, 30)}},
+		{"US-CA sensitive 501", "US-CA", sens(n(501)), map[string]time.Time{"us-ca-individuals": discovered.AddDate(0, 0, 30), "us-ca-attorney-general": discovered.AddDate(0, 0, 45)}},
+		// US-NY: 30 days from discovery, three regulators with the notice, bureaus over 5,000.
+		{"US-NY 5000", "US-NY", sens(n(5000)), map[string]time.Time{"us-ny-individuals": discovered.AddDate(0, 0, 30),
+			"us-ny-attorney-general": discovered.AddDate(0, 0, 30), "us-ny-department-of-state": discovered.AddDate(0, 0, 30), "us-ny-state-police": discovered.AddDate(0, 0, 30)}},
+		{"US-NY 5001", "US-NY", sens(n(5001)), map[string]time.Time{"us-ny-individuals": discovered.AddDate(0, 0, 30),
+			"us-ny-attorney-general": discovered.AddDate(0, 0, 30), "us-ny-department-of-state": discovered.AddDate(0, 0, 30), "us-ny-state-police": discovered.AddDate(0, 0, 30),
+			"us-ny-credit-bureaus": discovered.AddDate(0, 0, 30)}},
+		{"US-NY plain", "US-NY", n(9000), nil},
+		// US-TX: from determination; AG at 250.
+		{"US-TX 249", "US-TX", sens(n(249)), map[string]time.Time{"us-tx-individuals": determined.AddDate(0, 0, 60)}},
+		{"US-TX 250", "US-TX", sens(n(250)), map[string]time.Time{"us-tx-individuals": determined.AddDate(0, 0, 60), "us-tx-attorney-general": determined.AddDate(0, 0, 30)}},
+		// US-HIPAA: only when flagged; HHS at 500 or in the yearly log; media over 500 in one state.
+		{"HIPAA not flagged", "US-HIPAA", func() Facts { f := n(900); f.Categories, f.Families = health, []string{"health"}; return f }(), nil},
+		{"HIPAA 499", "US-HIPAA", func() Facts { f := n(499); f.HealthData = true; return f }(), map[string]time.Time{
+			"us-hipaa-individuals": discovered.AddDate(0, 0, 60), "us-hipaa-hhs-annual": time.Date(2027, 3, 1, 23, 59, 59, 0, time.UTC)}},
+		{"HIPAA 600 over two states", "US-HIPAA", func() Facts { f := n(600); f.LargestRegion = 400; f.HealthData = true; return f }(), map[string]time.Time{
+			"us-hipaa-individuals": discovered.AddDate(0, 0, 60), "us-hipaa-hhs": discovered.AddDate(0, 0, 60)}},
+		{"HIPAA 501 in one state", "US-HIPAA", func() Facts { f := n(501); f.HealthData = true; return f }(), map[string]time.Time{
+			"us-hipaa-individuals": discovered.AddDate(0, 0, 60), "us-hipaa-hhs": discovered.AddDate(0, 0, 60), "us-hipaa-media": discovered.AddDate(0, 0, 60)}},
+		// AU: serious harm, counted from the assessment.
+		{"AU plain", "AU", n(40), nil},
+		{"AU sensitive", "AU", sens(n(40)), map[string]time.Time{"au-oaic": practical, "au-individuals": practical}},
+		// JP: sensitive, financial or over 1,000; attacks at any number with 60 days for the final report.
+		{"JP 1000 plain", "JP", n(1000), nil},
+		{"JP 1001 plain", "JP", n(1001), map[string]time.Time{"jp-ppc/preliminary": aware.AddDate(0, 0, 5), "jp-ppc/final": aware.AddDate(0, 0, 30), "jp-individuals": practical}},
+		{"JP attack", "JP", func() Facts { f := n(5); f.Kind = "unauthorized-access"; return f }(), map[string]time.Time{
+			"jp-ppc-improper-purpose/preliminary": aware.AddDate(0, 0, 5), "jp-ppc-improper-purpose/final": aware.AddDate(0, 0, 60), "jp-individuals": practical}},
+		// KR: individuals always within 72 h; PIPC at 1,000, sensitive or hacking.
+		{"KR 999", "KR", n(999), map[string]time.Time{"kr-individuals": aware.Add(72 * time.Hour)}},
+		{"KR 1000", "KR", n(1000), map[string]time.Time{"kr-individuals": aware.Add(72 * time.Hour), "kr-pipc": aware.Add(72 * time.Hour)}},
+		{"KR sensitive", "KR", sens(n(3)), map[string]time.Time{"kr-individuals": aware.Add(72 * time.Hour), "kr-pipc": aware.Add(72 * time.Hour)}},
+		// BR: 3 business days; Friday 08:00 is due Wednesday 08:00.
+		{"BR plain", "BR", n(100), nil},
+		{"BR sensitive", "BR", sens(n(100)), map[string]time.Time{"br-anpd": time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC), "br-individuals": time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}},
+	}
+	p := defaults(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			obs, err := p.Assess(map[string]Facts{tc.j: tc.facts}, times)
+			require.NoError(t, err)
+			got := map[string]time.Time{}
+			for _, o := range obs {
+				require.Equal(t, tc.j, o.Jurisdiction)
+				require.NotEmpty(t, o.Sources, o.Name)
+				got[o.Name] = o.DueAt
 			}
+			want := tc.due
+			if want == nil {
+				want = map[string]time.Time{}
+			}
+			require.Equal(t, want, got)
+		})
+	}
+}
+
+func TestEveryJurisdictionOfTheDesignHasADefaultLaw(t *testing.T) {
+	p := defaults(t)
+	var got []string
+	for _, l := range p.Laws {
+		got = append(got, l.Jurisdiction)
+		for _, r := range l.Obligations {
+			require.NotEmpty(t, r.Sources, r.Name)
 		}
-		require.Equal(t, tc.want, found, "subjects=%d", tc.n)
+	}
+	require.ElementsMatch(t, Jurisdictions(), got)
+}
+
+func TestMissingAnchorsFallBackToAwarenessAndSaySo(t *testing.T) {
+	p := defaults(t)
+	obs, err := p.Assess(map[string]Facts{"US-TX": {Subjects: 300, Sensitive: 300}}, Times{Awareness: aware})
+	require.NoError(t, err)
+	require.Len(t, obs, 2)
+	for _, o := range obs {
+		require.Equal(t, aware, o.AnchorAt)
+		require.Contains(t, o.AnchorNote, "determination time not recorded")
 	}
 }
 
-func TestSGNotNotifiableWithoutHarmOrScale(t *testing.T) {
-	p, err := Load("", "default")
-	require.NoError(t, err)
-	obs, err := p.Assess(map[string]Facts{"SG": {Subjects: 499}}, Times{})
-	require.NoError(t, err)
-	require.Empty(t, obs)
+func TestCNSeverityByCountRaisedBySensitiveData(t *testing.T) {
+	p := defaults(t)
+	for _, tc := range []struct {
+		f    Facts
+		want string
+	}{
+		{Facts{Subjects: 10}, "general"},
+		{Facts{Subjects: 10, Minors: 1}, "large (raised from general)"},
+		{Facts{Subjects: 1_000_000}, "large"},
+		{Facts{Subjects: 10_000_000}, "major"},
+		{Facts{Subjects: 100_000_000, Sensitive: 5}, "extra-major"},
+	} {
+		a, err := p.Evaluate(map[string]Facts{"CN": tc.f}, times)
+		require.NoError(t, err)
+		require.Equal(t, tc.want, a.Severity["CN"], "%+v", tc.f)
+	}
 }
 
-func TestLintNamesFileAndLine(t *testing.T) {
-	_, err := Parse("bad.yaml", []byte("name: x\nladder: [[email]]\nobligations:\n  - name: a\n    jurisdiction: XX\n    audience: regulator\n    applies_when: \"subjects >\"\n    anchor: awareness\n    due: soon\n"))
+func TestPhasesFollowEachOtherAndOrderingIsKept(t *testing.T) {
+	p := defaults(t)
+	a, err := p.Evaluate(map[string]Facts{"SG": {Subjects: 600, Credentials: true}, "JP": {Subjects: 2000}}, times)
+	require.NoError(t, err)
+	byName := map[string]Obligation{}
+	for _, o := range a.Obligations {
+		byName[o.Name] = o
+	}
+	require.Equal(t, "sg-pdpc", byName["sg-individuals"].After)
+	require.Equal(t, "jp-ppc/preliminary", byName["jp-ppc/final"].After)
+	require.Equal(t, "preliminary", byName["jp-ppc/preliminary"].Phase)
+	require.Contains(t, byName["jp-ppc/final"].Content, "cause")
+}
+
+func TestSubstituteNoticeWhenPeopleCannotBeReached(t *testing.T) {
+	p := defaults(t)
+	obs, err := p.Assess(map[string]Facts{"CN": {Subjects: 10, NoContact: 2}}, times)
+	require.NoError(t, err)
+	var ind Obligation
+	for _, o := range obs {
+		if o.Name == "cn-pipl-individuals" {
+			ind = o
+		}
+	}
+	require.NotNil(t, ind.Substitute)
+	require.Equal(t, []string{"announcement"}, ind.Substitute.Methods)
+
+	obs, err = p.Assess(map[string]Facts{"CN": {Subjects: 10}}, times)
+	require.NoError(t, err)
+	for _, o := range obs {
+		require.Nil(t, o.Substitute, o.Name)
+	}
+}
+
+func TestRemindersAtHalfTimeAndAnHourBefore(t *testing.T) {
+	p := defaults(t)
+	o := Obligation{AnchorAt: aware, DueAt: aware.Add(72 * time.Hour)}
+	require.Equal(t, []time.Time{aware.Add(36 * time.Hour), aware.Add(71 * time.Hour)}, p.ReminderTimes(o))
+	require.Empty(t, p.ReminderTimes(Obligation{AnchorAt: aware, DueAt: aware}), "immediately: nothing to remind before")
+	require.Equal(t, []time.Time{aware.Add(time.Hour)}, p.ReminderTimes(Obligation{AnchorAt: aware, DueAt: aware.Add(2 * time.Hour)}), "half-time and 1 h before coincide")
+}
+
+func TestBusinessDaysSkipWeekends(t *testing.T) {
+	sat := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
+	due, _, err := dueAfter("3bd", sat)
+	require.NoError(t, err)
+	require.Equal(t, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), due, "from Monday's start: Tue, Wed, Thu")
+}
+
+func TestLintNamesFileLineAndField(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("name: mine\nladder: [[email, fax]]\nlaw: [xx, cn]\ntargets: {scoped: soon}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "xx.yaml"), []byte(`jurisdiction: XX
+obligations:
+  - name: a
+    audience: regulator
+    applies_when: "subjects >"
+    anchor: whenever
+    due: soon
+    methods: [pigeon]
+    after: nobody
+  - name: cn-pipl-regulator
+    audience: press
+    applies_when: "subjects"
+    anchor: awareness
+    due: 72h
+    methods: [portal]
+    content: [mood]
+    sources: [x]
+`), 0o644))
+	err := Lint(dir, "mine")
 	require.Error(t, err)
-	for _, want := range []string{"bad.yaml:4: jurisdiction:", "bad.yaml:4: applies_when:", "bad.yaml:4: due:", "bad.yaml:4: sources:"} {
-		require.True(t, strings.Contains(err.Error(), want), "want %q in %s", want, err)
+	for _, want := range []string{
+		"mine.yaml:2: ladder: unknown channel \"fax\"",
+		"mine.yaml:4: targets: scoped: \"soon\"",
+		"xx.yaml:1: jurisdiction: \"XX\"",
+		"xx.yaml:5: applies_when:",
+		"xx.yaml:6: anchor: \"whenever\"",
+		"xx.yaml:7: due: \"soon\"",
+		"xx.yaml:8: methods: \"pigeon\"",
+		"xx.yaml:3: sources: every duty must cite its source",
+		"xx.yaml:3: after: no obligation named \"nobody\"",
+		"xx.yaml:11: audience: \"press\"",
+		"xx.yaml:12: applies_when: \"subjects\" must be true or false",
+		"xx.yaml:16: content: \"mood\"",
+		"cn.yaml:", // the built-in CN file reuses the name cn-pipl-regulator
+	} {
+		require.True(t, strings.Contains(err.Error(), want), "want %q in:\n%s", want, err)
 	}
+}
+
+func TestUnknownFieldIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "typo.yaml"), []byte("name: typo\nladder: [[email]]\ndue_in: 3d\n"), 0o644))
+	err := Lint(dir, "typo")
+	require.ErrorContains(t, err, "typo.yaml:3: field due_in not found")
+}
+
+func TestUserDirectoryOverridesOneLawFile(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "hk.yaml"), []byte(`jurisdiction: HK
+obligations:
+  - name: hk-pcpd-house-rule
+    audience: regulator
+    applies_when: "subjects > 0"
+    anchor: awareness
+    due: 48h
+    methods: [portal]
+    sources: ["internal policy: report to the PCPD within 48 hours"]
+`), 0o644))
+	p, err := Load(dir, "default")
+	require.NoError(t, err)
+	obs, err := p.Assess(map[string]Facts{"HK": {Subjects: 1}}, times)
+	require.NoError(t, err)
+	require.Len(t, obs, 1)
+	require.Equal(t, aware.Add(48*time.Hour), obs[0].DueAt)
 }

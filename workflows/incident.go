@@ -222,7 +222,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 
 	s.stage(ctx, StageAssessing, "assessing legal duties")
 	var plan activities.AssessResult
-	if err := workflow.ExecuteActivity(ctx, a.Assess, activities.AssessInput{Playbook: s.spec.Playbook, Scope: scope.Summary, DetectedAt: s.spec.DetectedAt, AssessedAt: workflow.Now(ctx)}).Get(ctx, &plan); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.Assess, activities.AssessInput{Playbook: s.spec.Playbook, Scope: scope.Summary, DetectedAt: s.spec.DetectedAt, AssessedAt: workflow.Now(ctx), Spec: s.spec}).Get(ctx, &plan); err != nil {
 		return IncidentResult{}, fmt.Errorf("assess: %w", err)
 	}
 	s.p.Obligations = plan.Obligations

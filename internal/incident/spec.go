@@ -19,9 +19,14 @@ import (
 
 // Spec is what a responder knows when opening an incident.
 type Spec struct {
-	Title        string    `yaml:"title" json:"title"`
-	Kind         string    `yaml:"kind" json:"kind"`
-	DetectedAt   time.Time `yaml:"detected_at" json:"detected_at"`
+	Title      string    `yaml:"title" json:"title"`
+	Kind       string    `yaml:"kind" json:"kind"`
+	DetectedAt time.Time `yaml:"detected_at" json:"detected_at"`
+	// DiscoveredAt and DeterminedAt are the anchors some laws count from
+	// (US states, HIPAA: discovery; Texas: determination); unset, they are
+	// detected_at.
+	DiscoveredAt time.Time `yaml:"discovered_at" json:"discovered_at,omitempty"`
+	DeterminedAt time.Time `yaml:"determined_at" json:"determined_at,omitempty"`
 	OccurredFrom time.Time `yaml:"occurred_from" json:"occurred_from,omitempty"`
 	OccurredTo   time.Time `yaml:"occurred_to" json:"occurred_to,omitempty"`
 	Systems      []string  `yaml:"systems" json:"systems"`
@@ -37,7 +42,18 @@ type Spec struct {
 	Contact     string   `yaml:"contact" json:"contact"`
 	Playbook    string   `yaml:"playbook" json:"playbook"`
 	Drill       bool     `yaml:"drill" json:"drill"`
+	// HealthData flags protected health information (HIPAA applies);
+	// CriticalInfrastructure flags a critical-information-infrastructure
+	// operator (shorter CAC deadlines).
+	HealthData             bool `yaml:"health_data" json:"health_data,omitempty"`
+	CriticalInfrastructure bool `yaml:"critical_infrastructure" json:"critical_infrastructure,omitempty"`
+	// Facts are what reports must state beyond the fields above: cause,
+	// organisation, reporter, dpo_contact. Responders add them as they learn.
+	Facts map[string]string `yaml:"facts" json:"facts,omitempty"`
 }
+
+// FactKeys are the free facts an incident can carry for its reports.
+var FactKeys = []string{"cause", "organisation", "reporter", "dpo_contact"}
 
 var kinds = map[string]bool{"unauthorized-access": true, "ransomware": true, "loss": true, "misdelivery": true, "insider": true, "other": true}
 
@@ -89,6 +105,16 @@ func Parse(file string, data []byte) (Spec, error) {
 	}
 	if !spec.OccurredFrom.IsZero() && !spec.OccurredTo.IsZero() && spec.OccurredTo.Before(spec.OccurredFrom) {
 		bad("occurred_to", "is before occurred_from")
+	}
+	for field, at := range map[string]time.Time{"discovered_at": spec.DiscoveredAt, "determined_at": spec.DeterminedAt} {
+		if !at.IsZero() && !spec.DetectedAt.IsZero() && at.Before(spec.DetectedAt.Add(-365*24*time.Hour)) {
+			bad(field, "is more than a year before detected_at; check the date")
+		}
+	}
+	for k := range spec.Facts {
+		if !slices.Contains(FactKeys, k) {
+			bad("facts", fmt.Sprintf("%q is not a fact reports use (%s)", k, strings.Join(FactKeys, ", ")))
+		}
 	}
 	if len(spec.Systems) == 0 {
 		bad("systems", "at least one system ID is required")

@@ -149,6 +149,12 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	// Duplicates are found by the database, not by a map in memory, so an
 	// import of any size stays within a fixed footprint. A failed index aborts
 	// PostgreSQL's transaction, hence the savepoint.
+	if s.dialect.Name() == "postgres" {
+		// The default 64 MB makes PostgreSQL sort millions of keys on disk.
+		if err := lt.exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+			return ImportResult{}, err
+		}
+	}
 	if err := lt.exec(ctx, `SAVEPOINT unique_ids`); err != nil {
 		return ImportResult{}, err
 	}

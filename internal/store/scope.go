@@ -15,6 +15,7 @@ type RegionFacts struct {
 	Subjects  int `json:"subjects"`
 	Sensitive int `json:"sensitive"`
 	Minors    int `json:"minors"`
+	NoContact int `json:"no_contact,omitempty"`
 }
 
 // ScopeSummary is what scoping returns to the workflow: aggregates only.
@@ -119,19 +120,6 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	if _, err := t.exec(ctx, `DROP TABLE IF EXISTS `+table); err != nil {
 		return ScopeSummary{}, err
 	}
-	// On SQLite the table is clustered on the subject ID (rows arrive in the
-	// inventory's order, usually sorted, so the B-tree grows at its end); on
-	// PostgreSQL a heap is filled first and its index built once after.
-	key, clustered := "", t.d.clustered()
-	if clustered != "" {
-		key = " PRIMARY KEY"
-	}
-	if _, err := t.exec(ctx, `CREATE TABLE `+table+` (subject_id `+t.d.keyText()+` NOT NULL`+key+`, region TEXT NOT NULL, locale TEXT NOT NULL,
-		set_id INTEGER NOT NULL, sensitive INTEGER NOT NULL, minor INTEGER NOT NULL,
-		can_onsite INTEGER NOT NULL, can_email INTEGER NOT NULL, can_phone INTEGER NOT NULL,
-		reached_rung INTEGER NOT NULL DEFAULT 0, reached_via TEXT NOT NULL DEFAULT '')`+clustered); err != nil {
-		return ScopeSummary{}, err
-	}
 	// The minors rule of inventory.IsMinor, in SQL.
 	minorFrom := in.Year - inventory.MinorAgeLimit
 	args := []any{minorFrom, minorFrom}
@@ -171,17 +159,38 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		args = append(args, in.IncidentID)
 	}
 	where := " WHERE " + strings.Join(conds, " AND ")
-	if _, err := t.exec(ctx, `INSERT INTO `+table+` (subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone)
-		SELECT s.subject_id, s.region, s.locale, s.set_id,
-		  CASE WHEN s.set_id IN (`+strings.Join(sensitive, ",")+`) OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END,
-		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END,
-		  CASE WHEN s.onsite_id <> '' THEN 1 ELSE 0 END,
-		  CASE WHEN s.email <> '' THEN 1 ELSE 0 END,
-		  CASE WHEN s.phone <> '' THEN 1 ELSE 0 END
-		FROM `+subjectsTable(in.Snapshot)+` s`+where, args...); err != nil {
-		return ScopeSummary{}, err
-	}
-	if clustered == "" {
+	selectAffected := `SELECT s.subject_id, s.region, s.locale, s.set_id,
+		  CASE WHEN s.set_id IN (` + strings.Join(sensitive, ",") + `) OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END AS sensitive,
+		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END AS minor,
+		  CASE WHEN s.onsite_id <> '' THEN 1 ELSE 0 END AS can_onsite,
+		  CASE WHEN s.email <> '' THEN 1 ELSE 0 END AS can_email,
+		  CASE WHEN s.phone <> '' THEN 1 ELSE 0 END AS can_phone`
+	from := ` FROM ` + subjectsTable(in.Snapshot) + ` s` + where
+	if clustered := t.d.clustered(); clustered != "" {
+		// SQLite: a table clustered on the subject ID, filled in the
+		// inventory's order (usually sorted, so the B-tree grows at its end).
+		if _, err := t.exec(ctx, `CREATE TABLE `+table+` (subject_id `+t.d.keyText()+` NOT NULL PRIMARY KEY, region TEXT NOT NULL, locale TEXT NOT NULL,
+			set_id INTEGER NOT NULL, sensitive INTEGER NOT NULL, minor INTEGER NOT NULL,
+			can_onsite INTEGER NOT NULL, can_email INTEGER NOT NULL, can_phone INTEGER NOT NULL,
+			reached_rung INTEGER NOT NULL DEFAULT 0, reached_via TEXT NOT NULL DEFAULT '')`+clustered); err != nil {
+			return ScopeSummary{}, err
+		}
+		if _, err := t.exec(ctx, `INSERT INTO `+table+` (subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone) `+selectAffected+from, args...); err != nil {
+			return ScopeSummary{}, err
+		}
+	} else {
+		// PostgreSQL: CREATE TABLE AS scans in parallel where INSERT ... SELECT
+		// cannot; the index is built once, after.
+		if _, err := t.exec(ctx, `CREATE TABLE `+table+` AS `+selectAffected+`, 0 AS reached_rung, ''::text AS reached_via`+from, args...); err != nil {
+			return ScopeSummary{}, err
+		}
+		if _, err := t.exec(ctx, `ALTER TABLE `+table+` ALTER COLUMN reached_rung SET DEFAULT 0, ALTER COLUMN reached_via SET DEFAULT ''`); err != nil {
+			return ScopeSummary{}, err
+		}
+		// The default 64 MB makes PostgreSQL sort a few million keys on disk.
+		if _, err := t.exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+			return ScopeSummary{}, err
+		}
 		if _, err := t.exec(ctx, `CREATE UNIQUE INDEX `+table+`_id ON `+table+` (subject_id)`); err != nil {
 			return ScopeSummary{}, err
 		}
@@ -251,6 +260,7 @@ func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (Sco
 		f.Subjects += n
 		f.Sensitive += sensitive
 		f.Minors += minor
+		f.NoContact += none
 		sum.Regions[region] = f
 		sum.Sensitive += sensitive
 		sum.Minors += minor

@@ -1,0 +1,395 @@
+package playbooks
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// lintErrors collects every problem of a playbook and its law files, each as
+// file:line: field: reason, so one lint run shows them all.
+type lintErrors struct{ list []lintError }
+
+type lintError struct {
+	file  string
+	line  int
+	field string
+	msg   string
+}
+
+func (e *lintErrors) add(file string, line int, field, msg string) {
+	e.list = append(e.list, lintError{file, line, field, msg})
+}
+
+func (e *lintErrors) err() error {
+	if len(e.list) == 0 {
+		return nil
+	}
+	sort.SliceStable(e.list, func(i, j int) bool {
+		if e.list[i].file != e.list[j].file {
+			return e.list[i].file < e.list[j].file
+		}
+		return e.list[i].line < e.list[j].line
+	})
+	var b strings.Builder
+	for i, l := range e.list {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if l.field == "" {
+			fmt.Fprintf(&b, "%s:%d: %s", l.file, l.line, l.msg)
+		} else {
+			fmt.Fprintf(&b, "%s:%d: %s: %s", l.file, l.line, l.field, l.msg)
+		}
+	}
+	return errors.New(b.String())
+}
+
+type parsedPlaybook struct {
+	Playbook
+	lawLines []int
+}
+
+var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+
+// decode reads YAML strictly (an unknown field is an error: a typo in "due"
+// would silently drop a deadline) and reports decoding errors by line.
+func decode(file string, data []byte, out any, errs *lintErrors) (*yaml.Node, bool) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "yaml: ")
+		line := 1
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			fmt.Sscan(m[1], &line)
+			msg = m[2]
+		}
+		errs.add(file, line, "", msg)
+		return nil, false
+	}
+	if len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		errs.add(file, 1, "", "must be a YAML mapping of fields")
+		return nil, false
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			for _, e := range te.Errors {
+				line := 1
+				if m := yamlLine.FindStringSubmatch(e); m != nil {
+					fmt.Sscan(m[1], &line)
+					e = m[2]
+				}
+				errs.add(file, line, "", e)
+			}
+		} else {
+			errs.add(file, 1, "", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		return nil, false
+	}
+	return root.Content[0], true
+}
+
+// fieldLines maps each key of a YAML mapping to its line.
+func fieldLines(m *yaml.Node) map[string]int {
+	out := map[string]int{}
+	if m == nil || m.Kind != yaml.MappingNode {
+		return out
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		out[m.Content[i].Value] = m.Content[i].Line
+	}
+	out[""] = m.Line
+	return out
+}
+
+func child(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func items(n *yaml.Node) []*yaml.Node {
+	if n == nil || n.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return n.Content
+}
+
+func lineOf(lines map[string]int, field string) int {
+	if l, ok := lines[field]; ok {
+		return l
+	}
+	return lines[""]
+}
+
+func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
+	var p parsedPlaybook
+	root, ok := decode(file, data, &p.Playbook, errs)
+	if !ok {
+		return nil
+	}
+	p.File = file
+	lines := fieldLines(root)
+	bad := func(field, msg string) { errs.add(file, lineOf(lines, field), field, msg) }
+	if p.Name == "" {
+		bad("name", "required")
+	}
+	if p.DefaultLocale == "" {
+		p.DefaultLocale = "en"
+	}
+	roles := map[string]bool{}
+	for _, r := range p.Responders {
+		if r.Role == "" {
+			bad("responders", "every responder needs a role")
+		}
+		roles[r.Role] = true
+	}
+	for m, v := range p.Targets {
+		if !slices.Contains(Milestones, m) {
+			bad("targets", fmt.Sprintf("%q is not a milestone (%s)", m, strings.Join(Milestones, ", ")))
+		}
+		if d, err := parseTarget(v); err != nil || d <= 0 {
+			bad("targets", fmt.Sprintf("%s: %q is not a duration like 2h or 3d", m, v))
+		}
+	}
+	for _, r := range p.Reminders {
+		if d, err := parseTarget(r); r != "half" && (err != nil || d <= 0) {
+			bad("reminders", fmt.Sprintf("%q: want half or a duration before the due time, like 1h", r))
+		}
+	}
+	if len(p.Ladder) == 0 {
+		bad("ladder", "at least one rung is required")
+	}
+	for _, rung := range p.Ladder {
+		for _, ch := range rung {
+			if !slices.Contains(channels, ch) {
+				bad("ladder", fmt.Sprintf("unknown channel %q (%s)", ch, strings.Join(channels, ", ")))
+			}
+		}
+	}
+	if _, err := p.receiptTimeout(); err != nil {
+		bad("receipt_timeout", err.Error())
+	}
+	if p.Announcement.AppliesWhen != "" {
+		if _, err := compile(p.Announcement.AppliesWhen); err != nil {
+			errs.add(file, lineOf(fieldLines(child(root, "announcement")), "applies_when"), "announcement.applies_when", err.Error())
+		}
+	}
+	lawNode := items(child(root, "law"))
+	for i, code := range p.Law {
+		line := lineOf(lines, "law")
+		if i < len(lawNode) {
+			line = lawNode[i].Line
+		}
+		p.lawLines = append(p.lawLines, line)
+		if !regexp.MustCompile(`^[a-z][a-z0-9-]*$`).MatchString(code) {
+			errs.add(file, line, "law", fmt.Sprintf("%q is not a law file name (like cn or us-ca)", code))
+		}
+	}
+	return &p
+}
+
+func parseLaw(file string, data []byte, errs *lintErrors) *Law {
+	var l Law
+	root, ok := decode(file, data, &l, errs)
+	if !ok {
+		return nil
+	}
+	l.File = file
+	lines := fieldLines(root)
+	if !slices.Contains(jurisdictions, l.Jurisdiction) {
+		errs.add(file, lineOf(lines, "jurisdiction"), "jurisdiction", fmt.Sprintf("%q is not one of %s", l.Jurisdiction, strings.Join(jurisdictions, ", ")))
+	}
+	if l.Severity != nil {
+		sn := child(root, "severity")
+		levels := items(child(sn, "levels"))
+		for i, lv := range l.Severity.Levels {
+			ll := fieldLines(nil)
+			if i < len(levels) {
+				ll = fieldLines(levels[i])
+			}
+			if lv.Level == "" {
+				errs.add(file, lineOf(ll, "level"), "severity.level", "required")
+			}
+			if _, err := compile(lv.When); err != nil {
+				errs.add(file, lineOf(ll, "when"), "severity.when", err.Error())
+			}
+		}
+		if l.Severity.RaisedWhen != "" {
+			if _, err := compile(l.Severity.RaisedWhen); err != nil {
+				errs.add(file, lineOf(fieldLines(sn), "raised_when"), "severity.raised_when", err.Error())
+			}
+		}
+	}
+	nodes := items(child(root, "obligations"))
+	if len(l.Obligations) == 0 {
+		errs.add(file, lineOf(lines, "obligations"), "obligations", "a law file lists at least one obligation")
+	}
+	for i := range l.Obligations {
+		r := &l.Obligations[i]
+		r.jurisdiction, r.file = l.Jurisdiction, file
+		rl := map[string]int{"": lineOf(lines, "obligations")}
+		if i < len(nodes) {
+			rl = fieldLines(nodes[i])
+		}
+		r.line = rl[""]
+		checkRule(r, rl, child(nodesAt(nodes, i), "phases"), errs)
+	}
+	return &l
+}
+
+func nodesAt(nodes []*yaml.Node, i int) *yaml.Node {
+	if i < len(nodes) {
+		return nodes[i]
+	}
+	return nil
+}
+
+func checkRule(r *Rule, lines map[string]int, phases *yaml.Node, errs *lintErrors) {
+	bad := func(field, msg string) { errs.add(r.file, lineOf(lines, field), field, msg) }
+	if r.Name == "" {
+		bad("name", "required")
+	}
+	if !slices.Contains(audiences, r.Audience) {
+		bad("audience", fmt.Sprintf("%q is not one of %s", r.Audience, strings.Join(audiences, ", ")))
+	}
+	if !slices.Contains(anchors, r.Anchor) {
+		bad("anchor", fmt.Sprintf("%q is not one of %s", r.Anchor, strings.Join(anchors, ", ")))
+	}
+	switch {
+	case len(r.Phases) == 0 && r.Due == "":
+		bad("due", "required (or phases, each with its own due)")
+	case len(r.Phases) > 0 && r.Due != "":
+		bad("due", "a phased duty sets due per phase, not here")
+	case r.Due != "":
+		if _, _, err := dueAfter(r.Due, time.Time{}); err != nil {
+			bad("due", err.Error())
+		}
+	}
+	pn := items(phases)
+	seen := map[string]bool{}
+	for i, ph := range r.Phases {
+		pl := map[string]int{"": lineOf(lines, "phases")}
+		if i < len(pn) {
+			pl = fieldLines(pn[i])
+		}
+		if ph.Name == "" || seen[ph.Name] {
+			errs.add(r.file, lineOf(pl, "name"), "phases.name", fmt.Sprintf("%q must be present and unique", ph.Name))
+		}
+		seen[ph.Name] = true
+		if _, _, err := dueAfter(ph.Due, time.Time{}); err != nil {
+			errs.add(r.file, lineOf(pl, "due"), "phases.due", err.Error())
+		}
+		for _, c := range ph.Content {
+			if !slices.Contains(ContentFields, c) {
+				errs.add(r.file, lineOf(pl, "content"), "phases.content", fmt.Sprintf("%q is not a content field (%s)", c, strings.Join(ContentFields, ", ")))
+			}
+		}
+	}
+	if _, err := compile(r.AppliesWhen); err != nil {
+		bad("applies_when", err.Error())
+	}
+	for _, c := range r.Content {
+		if !slices.Contains(ContentFields, c) {
+			bad("content", fmt.Sprintf("%q is not a content field (%s)", c, strings.Join(ContentFields, ", ")))
+		}
+	}
+	if len(r.Methods) == 0 {
+		bad("methods", "say how the duty is met (portal, email, phone, mail, onsite, sms, voice...)")
+	}
+	for _, m := range r.Methods {
+		if !slices.Contains(methods, m) {
+			bad("methods", fmt.Sprintf("%q is not one of %s", m, strings.Join(methods, ", ")))
+		}
+	}
+	if s := r.Substitute; s != nil {
+		if _, err := compile(s.When); err != nil {
+			bad("substitute_notice", "when: "+err.Error())
+		}
+		if len(s.Methods) == 0 {
+			bad("substitute_notice", "methods: at least one")
+		}
+		for _, m := range s.Methods {
+			if !slices.Contains(methods, m) {
+				bad("substitute_notice", fmt.Sprintf("methods: %q is not one of %s", m, strings.Join(methods, ", ")))
+			}
+		}
+	}
+	if r.After != "" && r.With != "" {
+		bad("with", "a duty is either after another or with it, not both")
+	}
+	if len(r.Sources) == 0 {
+		bad("sources", "every duty must cite its source")
+	}
+}
+
+// checkAcrossFiles checks what one file cannot: unique names, references
+// between duties, owners among the paged roles, one file per jurisdiction.
+func (p *parsedPlaybook) checkAcrossFiles(errs *lintErrors) {
+	rules := map[string]*Rule{}
+	roles := map[string]bool{}
+	for _, r := range p.Responders {
+		roles[r.Role] = true
+	}
+	seenJ := map[string]string{}
+	for _, l := range p.Laws {
+		if prev, ok := seenJ[l.Jurisdiction]; ok && l.Jurisdiction != "" {
+			errs.add(l.File, 1, "jurisdiction", fmt.Sprintf("%s is also covered by %s; one file per jurisdiction", l.Jurisdiction, prev))
+		}
+		seenJ[l.Jurisdiction] = l.File
+		for i := range l.Obligations {
+			r := &l.Obligations[i]
+			if r.Name == "" {
+				continue
+			}
+			if prev, ok := rules[r.Name]; ok {
+				errs.add(r.file, r.line, "name", fmt.Sprintf("%q is already used at %s:%d", r.Name, prev.file, prev.line))
+				continue
+			}
+			rules[r.Name] = r
+		}
+	}
+	for _, l := range p.Laws {
+		for i := range l.Obligations {
+			r := &l.Obligations[i]
+			for field, ref := range map[string]string{"after": r.After, "with": r.With} {
+				if ref != "" && rules[ref] == nil {
+					errs.add(r.file, r.line, field, fmt.Sprintf("no obligation named %q", ref))
+				}
+			}
+			if r.Owner != "" && len(roles) > 0 && !roles[r.Owner] {
+				errs.add(r.file, r.line, "owner", fmt.Sprintf("%q is not a role the playbook pages (%s)", r.Owner, strings.Join(sortedKeys(roles), ", ")))
+			}
+		}
+	}
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Lint loads a playbook and every law file it names, returning all problems.
+func Lint(dir, name string) error {
+	_, err := Load(dir, name)
+	return err
+}
