@@ -167,6 +167,8 @@ type AssessResult struct {
 	Reminders map[string][]time.Time
 	// Targets are the playbook's stage targets, by milestone.
 	Targets map[string]time.Duration
+	// Owners are the Slack users paged for each role.
+	Owners map[string]string
 }
 
 // Assess evaluates the playbook's rules on the scoped facts.
@@ -184,7 +186,10 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
 	}
 	res := AssessResult{Obligations: ev.Obligations, Severity: ev.Severity, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
-		DefaultLocale: pb.DefaultLocale, Reminders: map[string][]time.Time{}, Targets: map[string]time.Duration{}}
+		DefaultLocale: pb.DefaultLocale, Reminders: map[string][]time.Time{}, Targets: map[string]time.Duration{}, Owners: map[string]string{}}
+	for _, r := range pb.Responders {
+		res.Owners[r.Role] = r.SlackUser
+	}
 	for _, o := range ev.Obligations {
 		if r := pb.ReminderTimes(o); len(r) > 0 {
 			res.Reminders[o.Name] = r

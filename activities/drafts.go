@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -66,6 +67,11 @@ func NoticeLocalesFor(s store.ScopeSummary, fallback string) []string {
 	return out
 }
 
+// ReportDraftName is the draft that carries an obligation's report.
+func ReportDraftName(obligation string) string {
+	return "report-" + strings.ReplaceAll(obligation, "/", "-")
+}
+
 // RenderDrafts renders regulator reports (one per obligation to a regulator),
 // subject notices (one per locale) or the announcement, and stores them.
 // Saving is keyed by (incident, name, revision), so a retry stores nothing new.
@@ -91,10 +97,10 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: "en+zh-CN", Audience: "public"}, r)
 	}
 	for _, ob := range in.Obligations {
-		if ob.Audience != "regulator" {
+		if ob.Audience == "individuals" {
 			continue
 		}
-		name := "report-" + ob.Name
+		name := ReportDraftName(ob.Name)
 		if !want(name) {
 			continue
 		}

@@ -24,6 +24,7 @@ const (
 	UpdateApprove = "approve"
 	UpdateReject  = "reject"
 	UpdateRevise  = "revise"
+	UpdateSubmit  = "submit"
 	TaskQueue     = "tocsin"
 )
 
@@ -34,8 +35,10 @@ const (
 	StageAssessing     = "assessing"
 	StageDrafting      = "drafting"
 	StageAwaitApproval = "awaiting_approval"
+	StageAwaitFiling   = "awaiting_filing"
 	StageNotifying     = "notifying"
 	StageAnnouncing    = "announcing"
+	StageFiling        = "filing"
 	StageClosed        = "closed"
 )
 
@@ -99,7 +102,9 @@ type Progress struct {
 	Rung         int                    `json:"rung"`
 	Reach        *store.Reach           `json:"reach,omitempty"`
 	Announcement *AnnouncementState     `json:"announcement,omitempty"`
-	Timeline     []Event                `json:"timeline"`
+	// Filings are the obligations' states, by obligation name.
+	Filings  map[string]*Filing `json:"filings,omitempty"`
+	Timeline []Event            `json:"timeline"`
 	Error        string                 `json:"error,omitempty"`
 }
 
@@ -109,6 +114,31 @@ type AnnouncementState struct {
 	Published bool   `json:"published"`
 	URL       string `json:"url,omitempty"`
 	Reason    string `json:"reason,omitempty"`
+}
+
+// Filing statuses.
+const (
+	FilingPending   = "pending"
+	FilingSubmitted = "submitted"
+	FilingOverdue   = "overdue"
+)
+
+// Filing is what was done about one obligation.
+type Filing struct {
+	Status     string    `json:"status"`
+	By         string    `json:"by,omitempty"`
+	At         time.Time `json:"at,omitempty"`
+	Reference  string    `json:"reference,omitempty"`
+	LateReason string    `json:"late_reason,omitempty"`
+	Reminders  int       `json:"reminders,omitempty"`
+}
+
+// SubmitInput records that an obligation was met: a report filed, a notice sent.
+type SubmitInput struct {
+	Actor      Actor
+	Obligation string
+	Reference  string
+	LateReason string
 }
 
 // Actor is who asks for an update, as the API authenticated them.
@@ -227,6 +257,11 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 	s.p.Obligations = plan.Obligations
 	s.event(ctx, fmt.Sprintf("%d obligations apply", len(plan.Obligations)))
+	// Histories from before deadline tracking replay without its timers.
+	tracking := workflow.GetVersion(ctx, "deadlines", workflow.DefaultVersion, 1) >= 1
+	if tracking {
+		s.trackDeadlines(ctx, plan)
+	}
 
 	s.stage(ctx, StageDrafting, "drafting regulator reports and notices")
 	draftIn := activities.DraftInput{IncidentID: id, Spec: s.spec, Scope: scope.Summary, Obligations: plan.Obligations, DefaultLocale: plan.DefaultLocale, Author: s.in.OpenedBy, Revision: 1}
@@ -244,6 +279,11 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		return IncidentResult{}, err
 	}
 	s.post(ctx, "Legal approved every draft. Notifying affected people.")
+	if tracking {
+		if err := s.awaitFilingsBeforeNotice(ctx); err != nil {
+			return IncidentResult{}, err
+		}
+	}
 
 	s.stage(ctx, StageNotifying, "notifying affected people")
 	notices := map[string]int{}
@@ -271,6 +311,12 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	announced, err := s.announce(ctx, draftIn, reach.Reach)
 	if err != nil {
 		return IncidentResult{}, err
+	}
+
+	if tracking {
+		if err := s.awaitFilings(ctx, reach.Reach, announced); err != nil {
+			return IncidentResult{}, err
+		}
 	}
 
 	s.stage(ctx, StageClosed, fmt.Sprintf("closed: %d reached (%s), %d by public announcement", reach.Reach.Reached, channelSummary(reach.Reach.ByChannel), reach.Reach.Unreached))
@@ -447,6 +493,9 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		return err
 	}})
 	if err != nil {
+		return err
+	}
+	if err := s.registerSubmit(ctx); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevise, func(ctx workflow.Context, in ReviseInput) (DraftState, error) {

@@ -19,16 +19,38 @@ type updateResult struct {
 	done     bool
 }
 
-func setup(t *testing.T, unreached int) *testsuite.TestWorkflowEnvironment {
+// overrides replace setup's default activity results.
+type overrides struct {
+	assess *activities.AssessResult
+	drafts func(context.Context, activities.DraftInput) (activities.DraftResult, error)
+	post   func(context.Context, activities.PostInput) error
+}
+
+func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowEnvironment {
+	var ov overrides
+	if len(o) > 0 {
+		ov = o[0]
+	}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.OnActivity(a.OpenWarRoom, mock.Anything, mock.Anything).Return(activities.OpenWarRoomResult{ChannelID: "C1"}, nil)
-	env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(nil)
+	if ov.post != nil {
+		env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(ov.post)
+	} else {
+		env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(nil)
+	}
 	env.OnActivity(a.Scope, mock.Anything, mock.Anything).Return(activities.ScopeResult{Summary: store.ScopeSummary{Subjects: 3, Regions: map[string]store.RegionFacts{"CN": {Subjects: 3}}}}, nil)
-	env.OnActivity(a.Assess, mock.Anything, mock.Anything).Return(activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute}, nil)
-	env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(
+	assess := activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute}
+	if ov.assess != nil {
+		assess = *ov.assess
+	}
+	env.OnActivity(a.Assess, mock.Anything, mock.Anything).Return(assess, nil)
+	if ov.drafts != nil {
+		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(ov.drafts)
+	} else {
+		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
 			if in.Announcement {
 				return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "announcement", Kind: activities.KindAnnouncement, Revision: in.Revision, Author: in.Author}}}, nil
@@ -39,6 +61,7 @@ func setup(t *testing.T, unreached int) *testsuite.TestWorkflowEnvironment {
 			}
 			return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: name, Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author}}}, nil
 		})
+	}
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{Done: true}, nil)
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)

@@ -305,7 +305,25 @@ func incidentCmd() *cobra.Command {
 	subjects.Flags().IntVar(&pageSize, "page-size", 1000, "subjects per request")
 	subjects.Flags().StringVar(&after, "after", "", "start after this subject ID (the cursor a previous page ended on)")
 	subjects.Flags().BoolVar(&onePage, "one-page", false, "print one page only, then the cursor for the next on stderr")
-	inc.AddCommand(open, list, show, approve, reject, revise, subjects)
+	var sub api.SubmitRequest
+	submit := &cobra.Command{Use: "submit ID", Short: "Record that an obligation was filed: who, when, the regulator's reference (a late filing needs the reasons)",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			var out map[string]any
+			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/submit", sub, &out); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(out)
+			}
+			fmt.Printf("%s filed by %v at %v, reference %v\n", sub.Obligation, out["by"], out["at"], out["reference"])
+			return nil
+		}}
+	submit.Flags().StringVar(&sub.Obligation, "obligation", "", "obligation name (see incident show)")
+	submit.Flags().StringVar(&sub.Reference, "reference", "", "the regulator's reference or receipt")
+	submit.Flags().StringVar(&sub.LateReason, "late-reason", "", "why the filing is late (required after the due time)")
+	submit.MarkFlagRequired("obligation")
+	submit.MarkFlagRequired("reference")
+	inc.AddCommand(open, list, show, approve, reject, revise, subjects, submit)
 	return inc
 }
 
@@ -332,7 +350,14 @@ func printView(w io.Writer, v api.View) {
 		if o.DueAt != nil {
 			due = o.DueAt.Format("2006-01-02 15:04 MST") + " (" + o.Due + ")"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Jurisdiction, o.Audience, o.Name, due, o.Status)
+		status := o.Status
+		if o.Filing != nil && o.Filing.Status == "submitted" {
+			status += " by " + o.Filing.By + " (" + o.Filing.Reference + ")"
+		}
+		if o.Voluntary {
+			status += ", voluntary"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Jurisdiction, o.Audience, o.Name, due, status)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\ndrafts:")

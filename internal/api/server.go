@@ -58,6 +58,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/incidents/{id}/approve", s.require(legalOnly, s.approve))
 	mux.HandleFunc("POST /api/v1/incidents/{id}/reject", s.require(legalOnly, s.reject))
 	mux.HandleFunc("POST /api/v1/incidents/{id}/revise", s.require(responders, s.revise))
+	mux.HandleFunc("POST /api/v1/incidents/{id}/submit", s.require(caseWorkers, s.submit))
 	mux.HandleFunc("GET /api/v1/outbox", s.require(caseWorkers, s.outbox))
 	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)
@@ -353,6 +354,57 @@ func (s *Server) revise(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// SubmitRequest records a filing of one obligation.
+type SubmitRequest struct {
+	Obligation string `json:"obligation"`
+	Reference  string `json:"reference"`
+	LateReason string `json:"late_reason,omitempty"`
+}
+
+func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
+	var req SubmitRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.Obligation == "" {
+		writeError(w, http.StatusBadRequest, "name the obligation (--obligation; see incident show)")
+		return
+	}
+	p := principal(r.Context())
+	id := r.PathValue("id")
+	var out workflows.Filing
+	if !s.update(w, r, id, workflows.UpdateSubmit, workflows.SubmitInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role},
+		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out) {
+		return
+	}
+	s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// update runs a workflow update and writes the refusal, if any: 404 for no
+// such incident, 403 for who asked, 409 for anything else the plan refused.
+func (s *Server) update(w http.ResponseWriter, r *http.Request, id, name string, arg, out any) bool {
+	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
+		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(r.Context(), out)
+	}
+	if err != nil {
+		var nf *serviceerror.NotFound
+		switch {
+		case errors.As(err, &nf):
+			writeError(w, http.StatusNotFound, "no running incident "+id)
+		case strings.Contains(err.Error(), workflows.ErrForbidden.Error()):
+			writeError(w, http.StatusForbidden, cleanUpdateError(err))
+		default:
+			writeError(w, http.StatusConflict, cleanUpdateError(err))
+		}
+		return false
+	}
+	return true
+}
+
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string, arg func(workflows.Actor, DecisionRequest) any) {
 	var req DecisionRequest
 	if err := decode(r, &req); err != nil {
@@ -365,22 +417,8 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string, a
 	}
 	p := principal(r.Context())
 	id := r.PathValue("id")
-	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: update,
-		Args: []any{arg(workflows.Actor{Identity: p.Identity, Role: p.Role}, req)}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	var out workflows.DraftState
-	if err == nil {
-		err = h.Get(r.Context(), &out)
-	}
-	if err != nil {
-		var nf *serviceerror.NotFound
-		switch {
-		case errors.As(err, &nf):
-			writeError(w, http.StatusNotFound, "no running incident "+id)
-		case strings.Contains(err.Error(), workflows.ErrForbidden.Error()):
-			writeError(w, http.StatusForbidden, cleanUpdateError(err))
-		default:
-			writeError(w, http.StatusConflict, cleanUpdateError(err))
-		}
+	if !s.update(w, r, id, update, arg(workflows.Actor{Identity: p.Identity, Role: p.Role}, req), &out) {
 		return
 	}
 	s.log().Info("draft decision", "incident", id, "update", update, "draft", req.Draft, "by", p.Identity)

@@ -43,16 +43,23 @@ type ScopeView struct {
 
 // ObligationView is one duty with its clock.
 type ObligationView struct {
-	Name         string     `json:"name"`
-	Jurisdiction string     `json:"jurisdiction"`
-	Audience     string     `json:"audience"`
-	Regulator    string     `json:"regulator,omitempty"`
-	Anchor       string     `json:"anchor"`
-	AnchorAt     time.Time  `json:"anchor_at"`
-	DueAt        *time.Time `json:"due_at"`
-	Due          string     `json:"due"`
-	Status       string     `json:"status"`
-	Sources      []string   `json:"sources"`
+	Name         string            `json:"name"`
+	Jurisdiction string            `json:"jurisdiction"`
+	Audience     string            `json:"audience"`
+	Regulator    string            `json:"regulator,omitempty"`
+	Anchor       string            `json:"anchor"`
+	AnchorAt     time.Time         `json:"anchor_at"`
+	DueAt        *time.Time        `json:"due_at"`
+	Due          string            `json:"due"`
+	Status       string            `json:"status"`
+	Owner        string            `json:"owner,omitempty"`
+	Voluntary    bool              `json:"voluntary,omitempty"`
+	After        string            `json:"after,omitempty"`
+	Content      []string          `json:"content,omitempty"`
+	Methods      []string          `json:"methods,omitempty"`
+	Unverified   string            `json:"unverified,omitempty"`
+	Filing       *workflows.Filing `json:"filing,omitempty"`
+	Sources      []string          `json:"sources"`
 }
 
 // NotificationsView counts who was told.
@@ -90,12 +97,20 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	now := time.Now()
 	for _, o := range p.Obligations {
-		ov := ObligationView{Name: o.Name, Jurisdiction: o.Jurisdiction, Audience: o.Audience, Regulator: o.Regulator, Anchor: o.Anchor, AnchorAt: o.AnchorAt, Due: o.Due, Status: "pending", Sources: o.Sources}
+		ov := ObligationView{Name: o.Name, Jurisdiction: o.Jurisdiction, Audience: o.Audience, Regulator: o.Regulator, Anchor: o.Anchor, AnchorAt: o.AnchorAt,
+			Due: o.Due, Status: workflows.FilingPending, Owner: o.Owner, Voluntary: o.Voluntary, After: o.After, Content: o.Content, Methods: o.Methods,
+			Unverified: o.Unverified, Sources: o.Sources}
 		if !o.DueAt.IsZero() {
 			due := o.DueAt
 			ov.DueAt = &due
 			if now.After(due) {
-				ov.Status = "overdue"
+				ov.Status = workflows.FilingOverdue
+			}
+		}
+		if f := p.Filings[o.Name]; f != nil {
+			ov.Filing = f
+			if f.Status == workflows.FilingSubmitted {
+				ov.Status = workflows.FilingSubmitted
 			}
 		}
 		v.Obligations = append(v.Obligations, ov)

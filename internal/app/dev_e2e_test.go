@@ -61,6 +61,24 @@ func waitStatus(t *testing.T, c *client.Client, id, status string) api.View {
 	return v
 }
 
+// fileDuties records a filing for each pending duty that match selects; one
+// past its due time is first refused without reasons, then filed with them.
+func fileDuties(t *testing.T, c *client.Client, v api.View, match func(api.ObligationView) bool) {
+	t.Helper()
+	for _, o := range v.Obligations {
+		if !match(o) || o.Status == workflows.FilingSubmitted {
+			continue
+		}
+		req := api.SubmitRequest{Obligation: o.Name, Reference: "REF-" + o.Name}
+		if o.DueAt != nil && time.Now().After(*o.DueAt) {
+			err := c.Do(context.Background(), "POST", "/api/v1/incidents/"+v.ID+"/submit", req, nil)
+			require.ErrorContains(t, err, "was due at", o.Name)
+			req.LateReason = "filed during the end-to-end test, after the scenario's dates"
+		}
+		require.NoError(t, c.Do(context.Background(), "POST", "/api/v1/incidents/"+v.ID+"/submit", req, nil), o.Name)
+	}
+}
+
 func approveAll(t *testing.T, legal *client.Client, v api.View) {
 	t.Helper()
 	for _, d := range v.Drafts {
@@ -125,7 +143,7 @@ func basicScenario(t *testing.T, database string) {
 	for _, dr := range v.Drafts {
 		names[dr.Name] = true
 	}
-	for _, n := range []string{"notice-en", "notice-zh-CN", "notice-zh-HK", "report-cn-pipl-regulator", "report-sg-pdpc", "report-eu-gdpr-authority"} {
+	for _, n := range []string{"notice-en", "notice-zh-CN", "notice-zh-HK", "report-cn-pipl-regulator", "report-sg-pdpc", "report-eu-gdpr-authority-initial", "report-eu-gdpr-authority-supplementary"} {
 		require.True(t, names[n], "draft %s missing from %v", n, names)
 	}
 	juris := map[string]bool{}
@@ -164,10 +182,26 @@ func basicScenario(t *testing.T, database string) {
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
 	approveAll(t, legal, v)
 
+	// Singapore's individuals are told only after the PDPC: notice waits for that filing.
+	v = waitStatus(t, responder, id, workflows.StageAwaitFiling)
+	err = responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/submit", api.SubmitRequest{Obligation: "no-such-duty", Reference: "x"}, nil)
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	require.Equal(t, http.StatusConflict, apiErr.Status)
+	fileDuties(t, responder, v, func(o api.ObligationView) bool { return o.Name == "sg-pdpc" })
+
 	v = waitStatus(t, responder, id, workflows.StageAnnouncing)
 	v = waitForPendingAnnouncement(t, responder, id)
 	approveAll(t, as(d, "TOCSIN_TOKEN_LEGAL2"), v)
+
+	// The incident stays open until every mandatory duty is filed.
+	v = waitStatus(t, responder, id, workflows.StageFiling)
+	fileDuties(t, responder, v, func(o api.ObligationView) bool { return !o.Voluntary && o.Audience != "individuals" })
 	v = waitStatus(t, responder, id, workflows.StageClosed)
+	for _, o := range v.Obligations {
+		if !o.Voluntary {
+			require.Equal(t, workflows.FilingSubmitted, o.Status, o.Name)
+		}
+	}
 
 	if v.Scope.Unreachable != want.Unreachable {
 		var ob []devpeers.Entry

@@ -1,0 +1,183 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+// trackDeadlines starts one durable timer loop per obligation with a due
+// time: reminders to the war room and the owner before it falls due, and an
+// escalation when it passes unmet. A worker restart resumes the timers.
+func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult) {
+	s.p.Filings = map[string]*Filing{}
+	for _, o := range plan.Obligations {
+		s.p.Filings[o.Name] = &Filing{Status: FilingPending}
+	}
+	for _, o := range plan.Obligations {
+		if o.DueAt.IsZero() {
+			continue
+		}
+		o := o
+		owner := plan.Owners[o.Owner]
+		met := func() bool { return s.p.Filings[o.Name].Status == FilingSubmitted }
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for _, at := range plan.Reminders[o.Name] {
+				if s.waitUntil(ctx, at, met) {
+					return
+				}
+				s.p.Filings[o.Name].Reminders++
+				left := o.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
+				s.event(ctx, fmt.Sprintf("reminder: %s (%s, %s) is due in %s, at %s", o.Name, o.Jurisdiction, o.Audience, left, o.DueAt.UTC().Format(time.RFC3339)))
+				s.post(ctx, fmt.Sprintf(":alarm_clock: %s%s: %s to %s is due in %s (%s).", mention(owner), o.Name, o.Audience, o.Jurisdiction, left, o.DueAt.UTC().Format("2006-01-02 15:04 UTC")))
+			}
+			if s.waitUntil(ctx, o.DueAt, met) {
+				return
+			}
+			s.p.Filings[o.Name].Status = FilingOverdue
+			s.event(ctx, fmt.Sprintf("OVERDUE: %s (%s, %s) was due at %s", o.Name, o.Jurisdiction, o.Audience, o.DueAt.UTC().Format(time.RFC3339)))
+			s.post(ctx, fmt.Sprintf(":rotating_light: <!here> OVERDUE: %s to %s was due at %s. %sfile it now and record the reasons for the delay.",
+				o.Audience, o.Jurisdiction, o.DueAt.UTC().Format("2006-01-02 15:04 UTC"), mention(owner)))
+		})
+	}
+}
+
+func mention(slackUser string) string {
+	if slackUser == "" {
+		return ""
+	}
+	return "<@" + slackUser + "> "
+}
+
+// waitUntil sleeps until at, or until done holds; it reports whether done held.
+func (s *plan) waitUntil(ctx workflow.Context, at time.Time, done func() bool) bool {
+	if d := at.Sub(workflow.Now(ctx)); d > 0 {
+		ok, err := workflow.AwaitWithTimeout(ctx, d, done)
+		return err == nil && ok
+	}
+	return done()
+}
+
+// awaitFilingsBeforeNotice holds individual notice until every report the
+// law says must come first has been filed (Singapore: the PDPC before the
+// people).
+func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
+	var first []string
+	for _, o := range s.p.Obligations {
+		if o.Audience == "individuals" && o.After != "" && !slices.Contains(first, o.After) {
+			first = append(first, o.After)
+		}
+	}
+	unmet := func() []string {
+		var out []string
+		for _, n := range first {
+			if f := s.p.Filings[n]; f != nil && f.Status != FilingSubmitted {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	if len(unmet()) == 0 {
+		return nil
+	}
+	s.stage(ctx, StageAwaitFiling, "individual notice waits for these filings: "+strings.Join(unmet(), ", "))
+	s.post(ctx, "Individual notice waits until these are filed: "+strings.Join(unmet(), ", ")+" (tocsin incident submit).")
+	return workflow.Await(ctx, func() bool { return len(unmet()) == 0 })
+}
+
+// awaitFilings marks the duties to individuals met by the campaign, then
+// keeps the incident open until every mandatory duty is filed.
+func (s *plan) awaitFilings(ctx workflow.Context, reach store.Reach, announced bool) error {
+	ref := fmt.Sprintf("individual notice: %d reached", reach.Reached)
+	if announced {
+		ref += fmt.Sprintf(", %d by public announcement", reach.Unreached)
+	}
+	for _, o := range s.p.Obligations {
+		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && f.Status != FilingSubmitted {
+			f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), ref
+			if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) {
+				f.LateReason = "individual notice finished after the due time"
+			}
+		}
+	}
+	open := func() []string {
+		var out []string
+		for _, o := range s.p.Obligations {
+			if !o.Voluntary && s.p.Filings[o.Name].Status != FilingSubmitted {
+				out = append(out, o.Name)
+			}
+		}
+		return out
+	}
+	if len(open()) == 0 {
+		return nil
+	}
+	s.stage(ctx, StageFiling, "waiting for filings: "+strings.Join(open(), ", "))
+	s.post(ctx, "Notice is done; the incident closes once these are filed: "+strings.Join(open(), ", ")+".")
+	return workflow.Await(ctx, func() bool { return len(open()) == 0 })
+}
+
+func (s *plan) obligation(name string) *playbooks.Obligation {
+	for i := range s.p.Obligations {
+		if s.p.Obligations[i].Name == name {
+			return &s.p.Obligations[i]
+		}
+	}
+	return nil
+}
+
+func (s *plan) registerSubmit(ctx workflow.Context) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, func(ctx workflow.Context, in SubmitInput) (Filing, error) {
+		o := s.obligation(in.Obligation)
+		f := s.p.Filings[o.Name]
+		f.Status, f.By, f.At, f.Reference, f.LateReason = FilingSubmitted, in.Actor.Identity, workflow.Now(ctx), in.Reference, in.LateReason
+		late := ""
+		if in.LateReason != "" {
+			late = " (late: " + in.LateReason + ")"
+		}
+		s.event(ctx, fmt.Sprintf("%s filed by %s, reference %s%s", o.Name, in.Actor.Identity, in.Reference, late))
+		s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, in.Actor.Identity, in.Reference, late))
+		return *f, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in SubmitInput) error {
+		if !slices.Contains([]string{"responder", "legal", "admin", "drill"}, in.Actor.Role) {
+			return fmt.Errorf("%w: %s is %s; responders, legal and admins record filings", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+		}
+		o := s.obligation(in.Obligation)
+		if o == nil || s.p.Filings == nil {
+			var names []string
+			for _, o := range s.p.Obligations {
+				names = append(names, o.Name)
+			}
+			return fmt.Errorf("no obligation named %q (this incident has: %s)", in.Obligation, strings.Join(names, ", "))
+		}
+		if f := s.p.Filings[o.Name]; f.Status == FilingSubmitted {
+			return fmt.Errorf("%s was already filed by %s at %s, reference %s", o.Name, f.By, f.At.UTC().Format(time.RFC3339), f.Reference)
+		}
+		if strings.TrimSpace(in.Reference) == "" {
+			return fmt.Errorf("a filing needs the regulator's reference or receipt (--reference)")
+		}
+		if o.After != "" {
+			if f := s.p.Filings[o.After]; f != nil && f.Status != FilingSubmitted {
+				return fmt.Errorf("%s comes after %s, which is not filed yet", o.Name, o.After)
+			}
+		}
+		if d := s.draft(activities.ReportDraftName(o.Name)); d != nil && d.Status != DraftApproved {
+			return fmt.Errorf("%w: the report %s (revision %d) is %s; legal must approve it before it is filed", ErrForbidden, d.Name, d.Revision, d.Status)
+		}
+		if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) && strings.TrimSpace(in.LateReason) == "" {
+			why := "say why it is late (--late-reason)"
+			if o.LateReasons {
+				why = "the law asks for the reasons for the delay (--late-reason): " + strings.Join(o.Sources, "; ")
+			}
+			return fmt.Errorf("%s was due at %s: %s", o.Name, o.DueAt.UTC().Format(time.RFC3339), why)
+		}
+		return nil
+	}})
+}

@@ -1,0 +1,104 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+
+// Deadlines are durable timers: a reminder before each due time, overdue
+// when it passes unfiled, a late filing only with reasons, Singapore's
+// individual notice held until the PDPC is told, and the incident open until
+// every mandatory duty is filed.
+func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
+	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	obligations := []playbooks.Obligation{
+		{Name: "eu-authority", Jurisdiction: "EU", Audience: "regulator", Owner: "legal", AnchorAt: detected, DueAt: detected.Add(2 * time.Hour), LateReasons: true, Sources: []string{"GDPR art. 33(1)"}},
+		{Name: "sg-pdpc", Jurisdiction: "SG", Audience: "regulator", Owner: "government-relations", AnchorAt: detected, DueAt: detected.Add(72 * time.Hour)},
+		{Name: "sg-individuals", Jurisdiction: "SG", Audience: "individuals", After: "sg-pdpc", AnchorAt: detected},
+		{Name: "hk-pcpd", Jurisdiction: "HK", Audience: "regulator", Voluntary: true, AnchorAt: detected},
+	}
+	var posts []string
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Obligations: obligations, Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute,
+			Owners:    map[string]string{"legal": "U-LEGAL"},
+			Reminders: map[string][]time.Time{"eu-authority": {detected.Add(time.Hour)}, "sg-pdpc": {detected.Add(36 * time.Hour), detected.Add(71 * time.Hour)}}},
+		drafts: func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+			return activities.DraftResult{Drafts: []activities.DraftInfo{
+				{Name: "report-sg-pdpc", Kind: activities.KindReport, Revision: 1, Author: in.Author},
+				{Name: "notice-en", Kind: activities.KindNotice, Revision: 1, Author: in.Author}}}, nil
+		},
+		post: func(_ context.Context, in activities.PostInput) error {
+			posts = append(posts, in.Text)
+			return nil
+		},
+	})
+	env.SetStartTime(detected)
+	legal := Actor{"legal@example.com", "legal"}
+	responder := Actor{"responder@example.com", "responder"}
+	query := func() Progress {
+		v, err := env.QueryWorkflow(QueryProgress)
+		require.NoError(t, err)
+		var p Progress
+		require.NoError(t, v.Get(&p))
+		return p
+	}
+	var early, lateNoReason, late, viewer, unapproved, filed *updateResult
+	env.RegisterDelayedCallback(func() {
+		unapproved = update(env, UpdateSubmit, SubmitInput{Actor: responder, Obligation: "sg-pdpc", Reference: "PDPC-1"})
+		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
+		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "report-sg-pdpc"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		p := query()
+		require.Equal(t, StageAwaitFiling, p.Status, "notice waits for the PDPC")
+		require.Equal(t, FilingPending, p.Filings["eu-authority"].Status)
+		require.Equal(t, 1, p.Filings["eu-authority"].Reminders, "half-time reminder at +1h")
+		early = update(env, UpdateSubmit, SubmitInput{Actor: responder, Obligation: "sg-individuals", Reference: "x"})
+	}, 90*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		p := query()
+		require.Equal(t, FilingOverdue, p.Filings["eu-authority"].Status)
+		lateNoReason = update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "eu-authority", Reference: "DPC-77"})
+		late = update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "eu-authority", Reference: "DPC-77", LateReason: "scope confirmed only at 09:30"})
+	}, 3*time.Hour)
+	env.RegisterDelayedCallback(func() {
+		p := query()
+		require.Equal(t, 1, p.Filings["sg-pdpc"].Reminders)
+		require.Equal(t, StageAwaitFiling, p.Status)
+		viewer = update(env, UpdateSubmit, SubmitInput{Actor: Actor{"v@example.com", "viewer"}, Obligation: "sg-pdpc", Reference: "PDPC-1"})
+		filed = update(env, UpdateSubmit, SubmitInput{Actor: responder, Obligation: "sg-pdpc", Reference: "PDPC-1"})
+	}, 40*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+
+	require.ErrorContains(t, unapproved.rejected, "legal must approve it before it is filed")
+	require.ErrorContains(t, early.rejected, "comes after sg-pdpc")
+	require.ErrorContains(t, lateNoReason.rejected, "the law asks for the reasons for the delay")
+	require.NoError(t, late.rejected)
+	require.ErrorContains(t, viewer.rejected, "forbidden")
+	require.NoError(t, filed.rejected)
+
+	p := query()
+	require.Equal(t, StageClosed, p.Status)
+	require.Equal(t, "scope confirmed only at 09:30", p.Filings["eu-authority"].LateReason)
+	require.Equal(t, "responder@example.com", p.Filings["sg-pdpc"].By)
+	require.Equal(t, FilingSubmitted, p.Filings["sg-individuals"].Status, "met by the campaign")
+	require.Equal(t, "tocsin", p.Filings["sg-individuals"].By)
+	require.Equal(t, FilingPending, p.Filings["hk-pcpd"].Status, "voluntary: does not hold the incident open")
+	require.Contains(t, posts, ":alarm_clock: <@U-LEGAL> eu-authority: regulator to EU is due in 1h0m0s (2026-11-20 10:00 UTC).")
+	found := false
+	for _, s := range posts {
+		if s == ":rotating_light: <!here> OVERDUE: regulator to EU was due at 2026-11-20 10:00 UTC. <@U-LEGAL> file it now and record the reasons for the delay." {
+			found = true
+		}
+	}
+	require.True(t, found, "overdue escalation posted: %q", posts)
+}
