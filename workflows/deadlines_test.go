@@ -11,7 +11,6 @@ import (
 	"github.com/tocsin/tocsin/playbooks"
 )
 
-
 // Deadlines are durable timers: a reminder before each due time, overdue
 // when it passes unfiled, a late filing only with reasons, Singapore's
 // individual notice held until the PDPC is told, and the incident open until

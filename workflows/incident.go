@@ -105,7 +105,7 @@ type Progress struct {
 	// Filings are the obligations' states, by obligation name.
 	Filings  map[string]*Filing `json:"filings,omitempty"`
 	Timeline []Event            `json:"timeline"`
-	Error        string                 `json:"error,omitempty"`
+	Error    string             `json:"error,omitempty"`
 }
 
 // AnnouncementState says whether and where the public notice went out.

@@ -51,16 +51,16 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(ov.drafts)
 	} else {
 		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
-			if in.Announcement {
-				return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "announcement", Kind: activities.KindAnnouncement, Revision: in.Revision, Author: in.Author}}}, nil
-			}
-			name := "notice-en"
-			if len(in.Only) > 0 {
-				name = in.Only[0]
-			}
-			return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: name, Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author}}}, nil
-		})
+			func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+				if in.Announcement {
+					return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "announcement", Kind: activities.KindAnnouncement, Revision: in.Revision, Author: in.Author}}}, nil
+				}
+				name := "notice-en"
+				if len(in.Only) > 0 {
+					name = in.Only[0]
+				}
+				return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: name, Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author}}}, nil
+			})
 	}
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{Done: true}, nil)
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
