@@ -159,14 +159,11 @@ type AssessInput struct {
 // AssessResult is the plan for this incident.
 type AssessResult struct {
 	Obligations    []playbooks.Obligation
-	Severity       map[string]string
 	Ladder         [][]string
 	ReceiptTimeout time.Duration
 	DefaultLocale  string
 	// Reminders are when to remind each obligation's owner, by obligation name.
 	Reminders map[string][]time.Time
-	// Targets are the playbook's stage targets, by milestone.
-	Targets map[string]time.Duration
 	// Owners are the Slack users paged for each role.
 	Owners map[string]string
 }
@@ -185,19 +182,14 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 	if err != nil {
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
 	}
-	res := AssessResult{Obligations: ev.Obligations, Severity: ev.Severity, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
-		DefaultLocale: pb.DefaultLocale, Reminders: map[string][]time.Time{}, Targets: map[string]time.Duration{}, Owners: map[string]string{}}
+	res := AssessResult{Obligations: ev.Obligations, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
+		DefaultLocale: pb.DefaultLocale, Reminders: map[string][]time.Time{}, Owners: map[string]string{}}
 	for _, r := range pb.Responders {
 		res.Owners[r.Role] = r.SlackUser
 	}
 	for _, o := range ev.Obligations {
 		if r := pb.ReminderTimes(o); len(r) > 0 {
 			res.Reminders[o.Name] = r
-		}
-	}
-	for _, m := range playbooks.Milestones {
-		if d := pb.Target(m); d > 0 {
-			res.Targets[m] = d
 		}
 	}
 	return res, nil

@@ -96,6 +96,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: "en+zh-CN", Audience: "public"}, r)
 	}
+	byJurisdiction := JurisdictionFacts(in.Scope, in.Spec)
 	for _, ob := range in.Obligations {
 		if ob.Audience == "individuals" {
 			continue
@@ -104,7 +105,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if !want(name) {
 			continue
 		}
-		f := JurisdictionFacts(in.Scope, in.Spec)[ob.Jurisdiction]
+		f := byJurisdiction[ob.Jurisdiction]
 		due := ob.Due
 		if !ob.DueAt.IsZero() {
 			due = fmt.Sprintf("%s (%s from %s)", ob.DueAt.UTC().Format("2006-01-02 15:04 UTC"), ob.Due, ob.Anchor)

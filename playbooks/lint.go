@@ -57,7 +57,10 @@ type parsedPlaybook struct {
 	lawLines []int
 }
 
-var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
+var (
+	yamlLine    = regexp.MustCompile(`^line (\d+): (.*)$`)
+	lawFileName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+)
 
 // decode reads YAML strictly (an unknown field is an error: a typo in "due"
 // would silently drop a deadline) and reports decoding errors by line.
@@ -152,12 +155,10 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 	if p.DefaultLocale == "" {
 		p.DefaultLocale = "en"
 	}
-	roles := map[string]bool{}
 	for _, r := range p.Responders {
 		if r.Role == "" {
 			bad("responders", "every responder needs a role")
 		}
-		roles[r.Role] = true
 	}
 	for m, v := range p.Targets {
 		if !slices.Contains(Milestones, m) {
@@ -197,7 +198,7 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 			line = lawNode[i].Line
 		}
 		p.lawLines = append(p.lawLines, line)
-		if !regexp.MustCompile(`^[a-z][a-z0-9-]*$`).MatchString(code) {
+		if !lawFileName.MatchString(code) {
 			errs.add(file, line, "law", fmt.Sprintf("%q is not a law file name (like cn or us-ca)", code))
 		}
 	}
@@ -242,7 +243,7 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 	}
 	for i := range l.Obligations {
 		r := &l.Obligations[i]
-		r.jurisdiction, r.file = l.Jurisdiction, file
+		r.file = file
 		rl := map[string]int{"": lineOf(lines, "obligations")}
 		if i < len(nodes) {
 			rl = fieldLines(nodes[i])

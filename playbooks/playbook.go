@@ -93,9 +93,8 @@ type Rule struct {
 	Unverified  string   `yaml:"unverified"`
 	Sources     []string `yaml:"sources"`
 
-	jurisdiction string
-	file         string
-	line         int
+	file string
+	line int
 }
 
 // Phase is one report of a phased duty (initial, final...), with its own due time.
@@ -227,13 +226,6 @@ func (p *Playbook) receiptTimeout() (time.Duration, error) {
 		return 10 * time.Minute, nil
 	}
 	return time.ParseDuration(p.ReceiptTimeout)
-}
-
-// Target is how long after awareness a milestone should be reached; zero when
-// the playbook sets none.
-func (p *Playbook) Target(milestone string) time.Duration {
-	d, _ := parseTarget(p.Targets[milestone])
-	return d
 }
 
 func parseTarget(s string) (time.Duration, error) {

@@ -25,7 +25,6 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 		if o.DueAt.IsZero() {
 			continue
 		}
-		o := o
 		owner := plan.Owners[o.Owner]
 		met := func() bool { return s.p.Filings[o.Name].Status == FilingSubmitted }
 		workflow.Go(ctx, func(ctx workflow.Context) {

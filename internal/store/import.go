@@ -149,12 +149,6 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	// Duplicates are found by the database, not by a map in memory, so an
 	// import of any size stays within a fixed footprint. A failed index aborts
 	// PostgreSQL's transaction, hence the savepoint.
-	if s.dialect.Name() == "postgres" {
-		// The default 64 MB makes PostgreSQL sort millions of keys on disk.
-		if err := lt.exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
-			return ImportResult{}, err
-		}
-	}
 	if err := lt.exec(ctx, `SAVEPOINT unique_ids`); err != nil {
 		return ImportResult{}, err
 	}
@@ -338,10 +332,19 @@ func (s *subjectSource) stop() {
 func (s *subjectSource) produce() {
 	defer close(s.done)
 	defer close(s.batches)
+	// A text buffer the loader has finished with is written again.
+	textBuffer := func() []byte {
+		select {
+		case b := <-s.free:
+			return b
+		default:
+			return make([]byte, 0, batchRows*128)
+		}
+	}
 	var batch [][10]any
 	var text []byte
 	if s.copyText {
-		text = make([]byte, 0, batchRows*128)
+		text = textBuffer()
 	} else {
 		batch = make([][10]any, 0, batchRows)
 	}
@@ -353,11 +356,7 @@ func (s *subjectSource) produce() {
 		select {
 		case s.batches <- loadBatch{rows: batch, text: text}:
 			if s.copyText {
-				select {
-				case text = <-s.free:
-				default:
-					text = make([]byte, 0, batchRows*128)
-				}
+				text = textBuffer()
 			} else {
 				batch = make([][10]any, 0, batchRows)
 			}

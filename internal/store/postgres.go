@@ -88,6 +88,13 @@ func (d postgresDialect) beginLoad(ctx context.Context, db *sql.DB) (loadTx, err
 		conn.Close()
 		return nil, err
 	}
+	// A load ends with an index over millions of keys; the default 64 MB
+	// makes PostgreSQL sort them on disk.
+	if _, err := t.Exec(ctx, `SET LOCAL maintenance_work_mem = '256MB'`); err != nil {
+		t.Rollback(ctx)
+		conn.Close()
+		return nil, err
+	}
 	return &postgresLoad{conn: conn, tx: t, d: d}, nil
 }
 
