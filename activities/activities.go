@@ -229,20 +229,26 @@ func JurisdictionFacts(s store.ScopeSummary, spec incident.Spec) map[string]play
 		out[j] = cur
 	}
 	for region, f := range s.Regions {
-		country := inventory.Country(region)
-		switch {
-		case inventory.InEEA(region):
-			add("EU", f)
-		case country == "GB":
-			add("UK", f)
-		case country == "US":
-			add(region, f)
-			add("US-HIPAA", f)
-		default:
-			add(country, f)
+		for _, j := range JurisdictionsOf(region) {
+			add(j, f)
 		}
 	}
 	return out
+}
+
+// JurisdictionsOf names the jurisdictions whose law protects a resident of
+// region: EEA states are EU, GB is UK, a US state is itself and HIPAA.
+func JurisdictionsOf(region string) []string {
+	country := inventory.Country(region)
+	switch {
+	case inventory.InEEA(region):
+		return []string{"EU"}
+	case country == "GB":
+		return []string{"UK"}
+	case country == "US":
+		return []string{region, "US-HIPAA"}
+	}
+	return []string{country}
 }
 
 func factsOf(spec incident.Spec, id string, categories []string) templates.Facts {
@@ -250,6 +256,7 @@ func factsOf(spec incident.Spec, id string, categories []string) templates.Facts
 		IncidentID: id, Title: spec.Title, Kind: spec.Kind, Description: spec.Description, Impact: spec.Impact,
 		Measures: spec.Measures, Advice: spec.Advice, Remedies: spec.Remedies, Contact: spec.Contact,
 		DetectedAt: spec.DetectedAt, OccurredFrom: spec.OccurredFrom, OccurredTo: spec.OccurredTo, Categories: categories,
+		Cause: spec.Facts["cause"], Organisation: spec.Facts["organisation"], Reporter: spec.Facts["reporter"], DPOContact: spec.Facts["dpo_contact"],
 	}
 }
 

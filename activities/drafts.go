@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,6 +30,9 @@ type DraftInfo struct {
 	Audience string
 	Revision int
 	Author   string
+	// Missing are the content fields the law requires that the facts do not
+	// yet supply; a draft with any is incomplete and cannot be approved.
+	Missing []string `json:",omitempty"`
 }
 
 // DraftInput asks for drafts to be rendered.
@@ -46,6 +50,9 @@ type DraftInput struct {
 	Revision int
 	// Announcement renders the public announcement instead.
 	Announcement bool
+	// IfChanged keeps the current revision (Revision-1) when the new text
+	// would be the same: new facts need not make legal read a draft again.
+	IfChanged bool
 }
 
 // DraftResult lists what was rendered.
@@ -72,9 +79,46 @@ func ReportDraftName(obligation string) string {
 	return "report-" + strings.ReplaceAll(obligation, "/", "-")
 }
 
+// RegionalNoticeName is the draft of a notice whose form a jurisdiction
+// prescribes (California's); its residents get it instead of the locale notice.
+func RegionalNoticeName(jurisdiction string) string {
+	return "notice-" + strings.ToLower(jurisdiction)
+}
+
+// noticeContent is what the locale notices must say: the union of every
+// duty to individuals that has no form of its own, so the notice satisfies
+// the strictest.
+func noticeContent(obligations []playbooks.Obligation) []string {
+	var out []string
+	for _, ob := range obligations {
+		if ob.Audience != "individuals" || templates.IsNotice(ob.Template) {
+			continue
+		}
+		for _, c := range ob.Content {
+			if !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func regionsOf(s store.ScopeSummary, jurisdiction string) []string {
+	var out []string
+	for region, f := range s.Regions {
+		if slices.Contains(JurisdictionsOf(region), jurisdiction) {
+			out = append(out, fmt.Sprintf("%s %d", region, f.Subjects))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // RenderDrafts renders regulator reports (one per obligation to a regulator),
-// subject notices (one per locale) or the announcement, and stores them.
-// Saving is keyed by (incident, name, revision), so a retry stores nothing new.
+// subject notices (one per locale, plus one per prescribed regional form) or
+// the announcement, and stores them, each with the list of required facts it
+// still lacks. Saving is keyed by (incident, name, revision), so a retry
+// stores nothing new.
 func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResult, error) {
 	if in.Revision == 0 {
 		in.Revision = 1
@@ -84,15 +128,29 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 	var out []DraftInfo
 	save := func(info DraftInfo, r templates.Rendered) error {
 		info.Revision, info.Author = in.Revision, in.Author
-		err := a.Store.SaveDraft(ctx, store.Draft{IncidentID: in.IncidentID, Name: info.Name, Revision: in.Revision, Kind: info.Kind, Locale: info.Locale,
-			Audience: info.Audience, Title: r.Title, Body: r.Body, SMS: r.SMS, Voice: r.Voice, CreatedBy: in.Author})
+		d := store.Draft{IncidentID: in.IncidentID, Name: info.Name, Revision: in.Revision, Kind: info.Kind, Locale: info.Locale,
+			Audience: info.Audience, Title: r.Title, Body: r.Body, HTML: r.HTML, SMS: r.SMS, Voice: r.Voice, CreatedBy: in.Author}
+		if in.IfChanged && in.Revision > 1 {
+			cur, err := a.Store.GetDraft(ctx, in.IncidentID, info.Name, in.Revision-1)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err == nil && cur.Title == d.Title && cur.Body == d.Body && cur.SMS == d.SMS && cur.Voice == d.Voice {
+				info.Revision, info.Author = cur.Revision, cur.CreatedBy
+				out = append(out, info)
+				return nil
+			}
+		}
 		out = append(out, info)
-		return err
+		return a.Store.SaveDraft(ctx, d)
+	}
+	fail := func(err error) (DraftResult, error) {
+		return DraftResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "template", err)
 	}
 	if in.Announcement {
 		r, err := templates.Announcement(facts)
 		if err != nil {
-			return DraftResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "template", err)
+			return fail(err)
 		}
 		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: "en+zh-CN", Audience: "public"}, r)
 	}
@@ -111,24 +169,45 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 			due = fmt.Sprintf("%s (%s from %s)", ob.DueAt.UTC().Format("2006-01-02 15:04 UTC"), ob.Due, ob.Anchor)
 		}
 		r, locale, err := templates.RegulatorReport(facts, templates.Report{Template: ob.Template, Regulator: ob.Regulator, Jurisdiction: ob.Jurisdiction,
-			Duty: ob.Name, Due: due, Sources: ob.Sources, Subjects: f.Subjects, Total: in.Scope.Subjects, Sensitive: f.Sensitive, Minors: f.Minors})
+			Duty: ob.Name, Due: due, Sources: ob.Sources, Regions: regionsOf(in.Scope, ob.Jurisdiction), Subjects: f.Subjects, Total: in.Scope.Subjects,
+			Sensitive: f.Sensitive, Minors: f.Minors, Required: ob.Content})
 		if err != nil {
-			return DraftResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "template", err)
+			return fail(err)
 		}
-		if err := save(DraftInfo{Name: name, Kind: KindReport, Locale: locale, Audience: ob.Regulator}, r); err != nil {
+		info := DraftInfo{Name: name, Kind: KindReport, Locale: locale, Audience: ob.Regulator, Missing: templates.Missing(ob.Content, facts)}
+		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}
 	}
+	content := noticeContent(in.Obligations)
 	for _, locale := range NoticeLocalesFor(in.Scope, in.DefaultLocale) {
 		name := "notice-" + locale
 		if !want(name) {
 			continue
 		}
-		r, err := templates.Notice(facts, locale)
+		r, err := templates.Notice(facts, locale, "", content)
 		if err != nil {
-			return DraftResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "template", err)
+			return fail(err)
 		}
-		if err := save(DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals"}, r); err != nil {
+		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts)}
+		if err := save(info, r); err != nil {
+			return DraftResult{}, err
+		}
+	}
+	for _, ob := range in.Obligations {
+		if ob.Audience != "individuals" || !templates.IsNotice(ob.Template) {
+			continue
+		}
+		name := RegionalNoticeName(ob.Jurisdiction)
+		if !want(name) {
+			continue
+		}
+		r, err := templates.Notice(facts, "", ob.Template, ob.Content)
+		if err != nil {
+			return fail(err)
+		}
+		info := DraftInfo{Name: name, Kind: KindNotice, Locale: "en", Audience: "individuals in " + ob.Jurisdiction, Missing: templates.Missing(ob.Content, facts)}
+		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}
 	}

@@ -24,7 +24,8 @@ type BatchInput struct {
 	After         string
 	Limit         int
 	DefaultLocale string
-	// Notices maps "notice-<locale>" to the approved revision.
+	// Notices maps "notice-<locale>" and regional notices ("notice-us-ca")
+	// to the approved revision.
 	Notices map[string]int
 }
 
@@ -54,6 +55,12 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 		heartbeat(ctx, i)
 		locale := templates.NoticeLocale(r.Locale, in.DefaultLocale)
 		name := "notice-" + locale
+		for _, j := range JurisdictionsOf(r.Region) {
+			if _, ok := in.Notices[RegionalNoticeName(j)]; ok {
+				name, locale = RegionalNoticeName(j), "en"
+				break
+			}
+		}
 		d, ok := drafts[name]
 		if !ok {
 			rev, approved := in.Notices[name]
@@ -112,7 +119,10 @@ func (a *Activities) sendOne(ctx context.Context, in BatchInput, r store.Recipie
 	msg := senders.Message{IncidentID: in.IncidentID, SubjectID: r.SubjectID, To: to, Locale: locale, Title: d.Title, Body: d.Body}
 	switch ch {
 	case senders.Email:
-		msg.HTML = templates.HTML(d.Body)
+		msg.HTML = d.HTML
+		if msg.HTML == "" {
+			msg.HTML = templates.HTML(d.Body)
+		}
 	case senders.SMS:
 		msg.Body = d.SMS
 	case senders.Voice:

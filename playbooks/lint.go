@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tocsin/tocsin/templates"
 )
 
 // lintErrors collects every problem of a playbook and its law files, each as
@@ -304,6 +306,14 @@ func checkRule(r *Rule, lines map[string]int, phases *yaml.Node, errs *lintError
 	}
 	if _, err := compile(r.AppliesWhen); err != nil {
 		bad("applies_when", err.Error())
+	}
+	if r.Template != "" {
+		switch {
+		case !slices.Contains(templates.Names(), r.Template):
+			bad("template", fmt.Sprintf("%q is not a template (%s)", r.Template, strings.Join(templates.Names(), ", ")))
+		case templates.IsNotice(r.Template) != (r.Audience == "individuals"):
+			bad("template", fmt.Sprintf("%q is a %s; this duty's audience is %s", r.Template, map[bool]string{true: "notice to individuals", false: "report form"}[templates.IsNotice(r.Template)], r.Audience))
+		}
 	}
 	for _, c := range r.Content {
 		if !slices.Contains(ContentFields, c) {

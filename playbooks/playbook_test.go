@@ -239,6 +239,15 @@ obligations:
     methods: [portal]
     content: [mood]
     sources: [x]
+    template: report-zz
+  - name: b
+    audience: individuals
+    applies_when: "subjects > 0"
+    anchor: awareness
+    due: 72h
+    methods: [email]
+    template: report-cn
+    sources: [x]
 `), 0o644))
 	err := Lint(dir, "mine")
 	require.Error(t, err)
@@ -255,6 +264,8 @@ obligations:
 		"xx.yaml:11: audience: \"press\"",
 		"xx.yaml:12: applies_when: \"subjects\" must be true or false",
 		"xx.yaml:16: content: \"mood\"",
+		"xx.yaml:18: template: \"report-zz\" is not a template",
+		"xx.yaml:25: template: \"report-cn\" is a report form; this duty's audience is individuals",
 		"cn.yaml:", // the built-in CN file reuses the name cn-pipl-regulator
 	} {
 		require.True(t, strings.Contains(err.Error(), want), "want %q in:\n%s", want, err)

@@ -1,37 +1,89 @@
 // Package templates renders what Tocsin sends: subject notices per locale (full
-// text, SMS and voice variants), regulator reports, and the public announcement.
+// text, SMS and voice variants), one report per regulator in the form that
+// regulator asks for, and the public announcement. Every text renders as plain
+// text (for filing and SMS) and as HTML (for email and the console) from the
+// same template source, so the two can never say different things.
 package templates
 
 import (
 	"embed"
 	"fmt"
-	"html"
+	htemplate "html/template"
+	"regexp"
+	"slices"
 	"strings"
-	"text/template"
+	ttemplate "text/template"
 	"time"
 )
 
 //go:embed *.tmpl
 var files embed.FS
 
-var funcs = template.FuncMap{"join": strings.Join}
+// missingMark stands where a required fact is not yet known. A draft that
+// shows it is incomplete and cannot be approved.
+func missingMark(field string) string { return "[MISSING: " + field + "]" }
 
-func set(name string) *template.Template {
-	t, err := template.New(name).Funcs(funcs).ParseFS(files, name)
+var missingHTML = regexp.MustCompile(`\[MISSING: [a-z_]+\]`)
+
+var textFuncs = ttemplate.FuncMap{
+	"join": strings.Join,
+	"h":    func(s string) string { return s },
+}
+
+var htmlFuncs = htemplate.FuncMap{
+	"join": strings.Join,
+	"h": func(s string) htemplate.HTML {
+		return htemplate.HTML("<h2>" + htemplate.HTMLEscapeString(s) + "</h2>")
+	},
+}
+
+// set is one template in both renderings.
+type set struct {
+	text *ttemplate.Template
+	html *htemplate.Template
+}
+
+// load parses a template with the blocks the report forms share.
+func load(name string) set {
+	t, err := ttemplate.New(name).Funcs(textFuncs).ParseFS(files, "common.tmpl", name+".tmpl")
 	if err != nil {
 		panic(err)
 	}
-	return t
+	h, err := htemplate.New(name).Funcs(htmlFuncs).ParseFS(files, "common.tmpl", name+".tmpl")
+	if err != nil {
+		panic(err)
+	}
+	return set{t, h}
 }
 
-var sets = map[string]*template.Template{
-	"notice.en":     set("notice.en.tmpl"),
-	"notice.zh-CN":  set("notice.zh-CN.tmpl"),
-	"notice.zh-HK":  set("notice.zh-HK.tmpl"),
-	"report.en":     set("report.en.tmpl"),
-	"report.zh-CN":  set("report.zh-CN.tmpl"),
-	"announcement.": set("announcement.tmpl"),
-}
+// reportTemplates are the regulator report forms by name; a law file's
+// `template:` picks one, and "report" is the general form for any other
+// recipient. The CN form is in Chinese, the others in English.
+var reportTemplates = []string{"report", "report-cn", "report-sg", "report-hk", "report-eu", "report-uk", "report-us-ca",
+	"report-us-ny", "report-us-tx", "report-us-hipaa", "report-au", "report-jp", "report-kr", "report-br"}
+
+// noticeTemplates are notices a jurisdiction prescribes the form of; they
+// replace the locale notice for its residents.
+var noticeTemplates = []string{"notice-ca"}
+
+var reportLocales = map[string]string{"report-cn": "zh-CN"}
+
+var sets = func() map[string]set {
+	m := map[string]set{"announcement": load("announcement")}
+	for _, l := range NoticeLocales {
+		m["notice."+l] = load("notice." + l)
+	}
+	for _, n := range slices.Concat(reportTemplates, noticeTemplates) {
+		m[n] = load(n)
+	}
+	return m
+}()
+
+// Names lists the templates a law file may name.
+func Names() []string { return slices.Concat(reportTemplates, noticeTemplates) }
+
+// IsNotice says whether a template is a prescribed notice to individuals.
+func IsNotice(name string) bool { return slices.Contains(noticeTemplates, name) }
 
 // NoticeLocales are the locales subject notices are written in.
 var NoticeLocales = []string{"en", "zh-CN", "zh-HK"}
@@ -71,6 +123,10 @@ type Facts struct {
 	Advice       string
 	Remedies     string
 	Contact      string
+	Cause        string
+	Organisation string
+	Reporter     string
+	DPOContact   string
 	DetectedAt   time.Time
 	OccurredFrom time.Time
 	OccurredTo   time.Time
@@ -81,6 +137,8 @@ type Facts struct {
 type Rendered struct {
 	Title string
 	Body  string
+	// HTML is the body as an HTML fragment (headings, escaped text).
+	HTML  string
 	SMS   string
 	Voice string
 }
@@ -93,95 +151,213 @@ type view struct {
 	ImpactZH     string
 	Detected     string
 	Occurred     string
+	// CreditBureaus: identity or financial data leaked, so US notices give
+	// the credit bureaus' numbers.
+	CreditBureaus bool
+	// Required are the content fields the law asks of this text: Field
+	// marks them when they are missing.
+	Required []string
 	// report fields
 	Regulator, Jurisdiction, Duty, Due string
 	Sources                            []string
+	Regions                            []string
 	Subjects, Total, Sensitive, Minors int
 }
 
 func newView(f Facts, locale string) view {
 	v := view{Facts: f, Categories: Labels(f.Categories, locale), CategoriesZH: Labels(f.Categories, "zh-CN")}
 	v.Detected = f.DetectedAt.UTC().Format("2006-01-02 15:04 UTC")
-	if !f.OccurredFrom.IsZero() && !f.OccurredTo.IsZero() {
-		v.Occurred = fmt.Sprintf("%s – %s", f.OccurredFrom.UTC().Format("2006-01-02 15:04"), f.OccurredTo.UTC().Format("2006-01-02 15:04 UTC"))
+	if !f.OccurredFrom.IsZero() {
+		v.Occurred = f.OccurredFrom.UTC().Format("2006-01-02 15:04 UTC")
+		if !f.OccurredTo.IsZero() && !f.OccurredTo.Equal(f.OccurredFrom) {
+			v.Occurred = fmt.Sprintf("%s – %s", f.OccurredFrom.UTC().Format("2006-01-02 15:04"), f.OccurredTo.UTC().Format("2006-01-02 15:04 UTC"))
+		}
 	}
 	if f.Impact == "" {
 		v.Impact = Impact(f.Categories, locale)
 	}
 	v.ImpactZH = Impact(f.Categories, "zh-CN")
+	for _, c := range f.Categories {
+		fam, _, _ := strings.Cut(c, ".")
+		if fam == "government_id" || fam == "financial" {
+			v.CreditBureaus = true
+		}
+	}
 	return v
 }
 
-func render(t *template.Template, v any, parts ...string) (map[string]string, error) {
+// Field is a content field's text: its value, the missing mark when the law
+// requires it and nobody supplied it yet, else empty.
+func (v view) Field(name string) string {
+	var val string
+	switch name {
+	case "description":
+		val = v.Description
+	case "cause":
+		val = v.Cause
+	case "occurred_at":
+		val = v.Occurred
+	case "detected_at":
+		val = v.Detected
+	case "impact":
+		val = v.Impact
+	case "measures":
+		val = v.Measures
+	case "advice":
+		val = v.Advice
+	case "remedies":
+		val = v.Remedies
+	case "contact":
+		val = v.Contact
+	case "dpo_contact":
+		val = v.DPOContact
+	case "organisation":
+		val = v.Organisation
+	case "reporter":
+		val = v.Reporter
+	case "categories":
+		val = strings.Join(v.Categories, ", ")
+	default:
+		panic("templates: no content field " + name)
+	}
+	if strings.TrimSpace(val) == "" && slices.Contains(v.Required, name) {
+		return missingMark(name)
+	}
+	return val
+}
+
+func render(s set, v any, parts ...string) (Rendered, error) {
 	out := map[string]string{}
 	for _, p := range parts {
 		var b strings.Builder
-		if err := t.ExecuteTemplate(&b, p, v); err != nil {
-			return nil, fmt.Errorf("render %s: %w", p, err)
+		if err := s.text.ExecuteTemplate(&b, p, v); err != nil {
+			return Rendered{}, fmt.Errorf("render %s: %w", p, err)
 		}
 		out[p] = strings.TrimSpace(b.String())
 	}
-	return out, nil
+	var h strings.Builder
+	if err := s.html.ExecuteTemplate(&h, "body", v); err != nil {
+		return Rendered{}, fmt.Errorf("render body as HTML: %w", err)
+	}
+	body := missingHTML.ReplaceAllString(strings.TrimSpace(h.String()), `<mark class="missing">$0</mark>`)
+	return Rendered{Title: out["title"], Body: out["body"], SMS: out["sms"], Voice: out["voice"],
+		HTML: `<article class="draft">` + body + "</article>\n"}, nil
 }
 
-// Notice renders the subject notice for a locale.
-func Notice(f Facts, locale string) (Rendered, error) {
-	t, ok := sets["notice."+locale]
+// Notice renders the subject notice for a locale, or the form a
+// jurisdiction prescribes when form names one (notice-ca).
+func Notice(f Facts, locale, form string, required []string) (Rendered, error) {
+	name := "notice." + locale
+	if form != "" {
+		name, locale = form, "en"
+	}
+	t, ok := sets[name]
 	if !ok {
-		return Rendered{}, fmt.Errorf("no notice template for locale %q", locale)
+		return Rendered{}, fmt.Errorf("no notice template %q", name)
 	}
-	p, err := render(t, newView(f, locale), "title", "body", "sms", "voice")
-	if err != nil {
-		return Rendered{}, err
-	}
-	return Rendered{Title: p["title"], Body: p["body"], SMS: p["sms"], Voice: p["voice"]}, nil
+	v := newView(f, locale)
+	v.Required = required
+	return render(t, v, "title", "body", "sms", "voice")
 }
 
 // Report is what a regulator report needs beyond the incident facts.
 type Report struct {
-	Template     string // "report" (English) or "report-cn" (Chinese)
+	Template     string // one of the report templates; empty is "report"
 	Regulator    string
 	Jurisdiction string
 	Duty         string
 	Due          string
 	Sources      []string
+	Regions      []string // "CN 26", residents per region in this jurisdiction
+	Required     []string // the content fields the law asks for
 	Subjects     int
 	Total        int
 	Sensitive    int
 	Minors       int
 }
 
+// ReportLocale is the language a report template is written in.
+func ReportLocale(template string) string {
+	if l, ok := reportLocales[template]; ok {
+		return l
+	}
+	return "en"
+}
+
 // RegulatorReport renders a report for one obligation.
 func RegulatorReport(f Facts, r Report) (Rendered, string, error) {
-	locale := "en"
-	if r.Template == "report-cn" {
-		locale = "zh-CN"
+	if r.Template == "" {
+		r.Template = "report"
 	}
+	t, ok := sets[r.Template]
+	if !ok || IsNotice(r.Template) {
+		return Rendered{}, "", fmt.Errorf("no report template %q (have %s)", r.Template, strings.Join(reportTemplates, ", "))
+	}
+	locale := ReportLocale(r.Template)
 	v := newView(f, locale)
-	v.Regulator, v.Jurisdiction, v.Duty, v.Due, v.Sources = r.Regulator, r.Jurisdiction, r.Duty, r.Due, r.Sources
+	v.Regulator, v.Jurisdiction, v.Duty, v.Due, v.Sources, v.Regions = r.Regulator, r.Jurisdiction, r.Duty, r.Due, r.Sources, r.Regions
 	v.Subjects, v.Total, v.Sensitive, v.Minors = r.Subjects, r.Total, r.Sensitive, r.Minors
-	p, err := render(sets["report."+locale], v, "title", "body")
-	if err != nil {
-		return Rendered{}, "", err
-	}
-	return Rendered{Title: p["title"], Body: p["body"]}, locale, nil
+	v.Required = r.Required
+	out, err := render(t, v, "title", "body")
+	return out, locale, err
 }
 
 // Announcement renders the public announcement, in English and Chinese.
 func Announcement(f Facts) (Rendered, error) {
-	p, err := render(sets["announcement."], newView(f, "en"), "title", "body")
-	if err != nil {
-		return Rendered{}, err
-	}
-	return Rendered{Title: p["title"], Body: p["body"]}, nil
+	return render(sets["announcement"], newView(f, "en"), "title", "body")
 }
 
-// HTML turns a plain-text body into simple, escaped HTML paragraphs.
+// Missing lists the content fields a law requires that the facts cannot yet
+// supply. Counts and times Tocsin computes itself are never missing; impact
+// is derived from the categories when nobody wrote one.
+func Missing(content []string, f Facts) []string {
+	var out []string
+	for _, field := range content {
+		var have bool
+		switch field {
+		case "description":
+			have = strings.TrimSpace(f.Description) != ""
+		case "cause":
+			have = strings.TrimSpace(f.Cause) != ""
+		case "occurred_at":
+			have = !f.OccurredFrom.IsZero()
+		case "detected_at":
+			have = !f.DetectedAt.IsZero()
+		case "categories":
+			have = len(f.Categories) > 0
+		case "impact":
+			have = strings.TrimSpace(f.Impact) != "" || Impact(f.Categories, "en") != ""
+		case "measures":
+			have = strings.TrimSpace(f.Measures) != ""
+		case "advice":
+			have = strings.TrimSpace(f.Advice) != ""
+		case "remedies":
+			have = strings.TrimSpace(f.Remedies) != ""
+		case "contact":
+			have = strings.TrimSpace(f.Contact) != ""
+		case "dpo_contact":
+			have = strings.TrimSpace(f.DPOContact) != ""
+		case "organisation":
+			have = strings.TrimSpace(f.Organisation) != ""
+		case "reporter":
+			have = strings.TrimSpace(f.Reporter) != ""
+		default: // subjects, regions: counted by the scope
+			have = true
+		}
+		if !have && !slices.Contains(out, field) {
+			out = append(out, field)
+		}
+	}
+	return out
+}
+
+// HTML turns a plain-text body into escaped HTML paragraphs: the HTML of a
+// draft stored before drafts carried their own.
 func HTML(body string) string {
 	var b strings.Builder
 	for _, para := range strings.Split(body, "\n\n") {
 		b.WriteString("<p>")
-		b.WriteString(strings.ReplaceAll(html.EscapeString(strings.TrimSpace(para)), "\n", "<br>\n"))
+		b.WriteString(strings.ReplaceAll(htemplate.HTMLEscapeString(strings.TrimSpace(para)), "\n", "<br>\n"))
 		b.WriteString("</p>\n")
 	}
 	return b.String()

@@ -11,35 +11,38 @@ import (
 // Draft is one revision of an outgoing text: a regulator report, a subject
 // notice for one locale (with its SMS and voice variants) or the public announcement.
 type Draft struct {
-	IncidentID string    `json:"incident_id"`
-	Name       string    `json:"name"`
-	Revision   int       `json:"revision"`
-	Kind       string    `json:"kind"`
-	Locale     string    `json:"locale"`
-	Audience   string    `json:"audience"`
-	Title      string    `json:"title"`
-	Body       string    `json:"body"`
-	SMS        string    `json:"sms,omitempty"`
-	Voice      string    `json:"voice,omitempty"`
-	CreatedBy  string    `json:"created_by"`
-	CreatedAt  time.Time `json:"created_at"`
+	IncidentID string `json:"incident_id"`
+	Name       string `json:"name"`
+	Revision   int    `json:"revision"`
+	Kind       string `json:"kind"`
+	Locale     string `json:"locale"`
+	Audience   string `json:"audience"`
+	Title      string `json:"title"`
+	Body       string `json:"body"`
+	// HTML is the body rendered as HTML from the same template.
+	HTML      string    `json:"html,omitempty"`
+	SMS       string    `json:"sms,omitempty"`
+	Voice     string    `json:"voice,omitempty"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // SaveDraft stores a revision; saving the same revision again keeps the first,
 // so a retried drafting activity changes nothing.
 func (s *Store) SaveDraft(ctx context.Context, d Draft) error {
-	_, err := s.exec(ctx, `INSERT INTO drafts VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
-		d.IncidentID, d.Name, d.Revision, d.Kind, d.Locale, d.Audience, d.Title, d.Body, d.SMS, d.Voice, d.CreatedBy, now())
+	_, err := s.exec(ctx, `INSERT INTO drafts (incident_id, name, revision, kind, locale, audience, title, body, sms, voice, created_by, created_at, html)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+		d.IncidentID, d.Name, d.Revision, d.Kind, d.Locale, d.Audience, d.Title, d.Body, d.SMS, d.Voice, d.CreatedBy, now(), d.HTML)
 	return err
 }
 
 // GetDraft reads one revision of a draft; revision 0 means the latest.
 func (s *Store) GetDraft(ctx context.Context, incidentID, name string, revision int) (Draft, error) {
-	q := `SELECT incident_id, name, revision, kind, locale, audience, title, body, sms, voice, created_by, created_at FROM drafts
+	q := `SELECT incident_id, name, revision, kind, locale, audience, title, body, sms, voice, created_by, created_at, html FROM drafts
 		WHERE incident_id=? AND name=? AND (?=0 OR revision=?) ORDER BY revision DESC LIMIT 1`
 	var d Draft
 	var at string
-	err := s.queryRow(ctx, q, incidentID, name, revision, revision).Scan(&d.IncidentID, &d.Name, &d.Revision, &d.Kind, &d.Locale, &d.Audience, &d.Title, &d.Body, &d.SMS, &d.Voice, &d.CreatedBy, &at)
+	err := s.queryRow(ctx, q, incidentID, name, revision, revision).Scan(&d.IncidentID, &d.Name, &d.Revision, &d.Kind, &d.Locale, &d.Audience, &d.Title, &d.Body, &d.SMS, &d.Voice, &d.CreatedBy, &at, &d.HTML)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Draft{}, fmt.Errorf("draft %s of incident %s: %w", name, incidentID, ErrNotFound)
 	}

@@ -210,6 +210,7 @@ CREATE TABLE IF NOT EXISTS drafts (
   voice TEXT NOT NULL,
   created_by TEXT NOT NULL,
   created_at TEXT NOT NULL,
+  html TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (incident_id, name, revision)
 );
 CREATE TABLE IF NOT EXISTS deliveries (
@@ -262,6 +263,31 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		if _, err := s.exec(ctx, stmt); err != nil {
 			return fmt.Errorf("%w in %s", err, strings.TrimSpace(stmt))
+		}
+	}
+	return s.addColumns(ctx)
+}
+
+// addedColumns are columns later versions added to tables that existed
+// before them; CREATE TABLE IF NOT EXISTS leaves such tables as they were.
+var addedColumns = []struct{ table, column, ddl string }{
+	{"drafts", "html", "TEXT NOT NULL DEFAULT ''"},
+}
+
+func (s *Store) addColumns(ctx context.Context) error {
+	for _, c := range addedColumns {
+		q := `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`
+		if s.dialect.Name() == "postgres" {
+			q = `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`
+		}
+		var n int
+		if err := s.queryRow(ctx, q, c.table, c.column).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			if _, err := s.exec(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.ddl); err != nil {
+				return fmt.Errorf("add %s.%s: %w", c.table, c.column, err)
+			}
 		}
 	}
 	return nil
