@@ -362,3 +362,15 @@ func HTML(body string) string {
 	}
 	return b.String()
 }
+
+// Document wraps a draft's HTML in a page of its own, for filing or review.
+func Document(title, body, locale string) string {
+	lang := locale
+	if strings.Contains(lang, "+") {
+		lang, _, _ = strings.Cut(lang, "+")
+	}
+	return `<!doctype html>
+<html lang="` + htemplate.HTMLEscapeString(lang) + `"><head><meta charset="utf-8"><title>` + htemplate.HTMLEscapeString(title) + `</title>
+<style>body{font:11pt/1.5 system-ui,sans-serif;max-width:48em;margin:2em auto;padding:0 1em}.draft{white-space:pre-wrap}h1{font-size:1.4em}h2{font-size:1.1em;margin:1em 0 0}mark.missing{background:#fd0}</style>
+</head><body><h1>` + htemplate.HTMLEscapeString(title) + "</h1>\n" + body + "</body></html>\n"
+}

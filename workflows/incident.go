@@ -5,6 +5,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ const (
 	UpdateReject  = "reject"
 	UpdateRevise  = "revise"
 	UpdateSubmit  = "submit"
+	UpdateFacts   = "facts"
 	TaskQueue     = "tocsin"
 )
 
@@ -81,6 +83,13 @@ type DraftState struct {
 	DecidedAt  time.Time `json:"decided_at,omitempty"`
 	Comment    string    `json:"comment,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
+	// Missing are required facts the text lacks: until a responder supplies
+	// them the draft is incomplete and legal cannot approve it.
+	Missing []string `json:"missing,omitempty"`
+}
+
+func draftState(d activities.DraftInfo) DraftState {
+	return DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending, Missing: d.Missing}
 }
 
 // Event is one line of the incident's timeline.
@@ -165,10 +174,19 @@ type RejectInput struct {
 type ReviseInput struct {
 	Actor   Actor
 	Draft   string
-	Changes map[string]string // description, impact, measures, advice, remedies, contact
+	Changes map[string]string // any of Settable
 }
 
-var revisable = []string{"description", "impact", "measures", "advice", "remedies", "contact"}
+// FactsInput supplies or corrects facts the drafts state; every draft still
+// waiting for legal is drafted again when its text changes.
+type FactsInput struct {
+	Actor Actor
+	Set   map[string]string // any of Settable
+}
+
+// Settable are the facts a responder may set or correct while drafts are
+// reviewed: the incident's texts, the report facts, and when it happened.
+var Settable = slices.Concat([]string{"description", "impact", "measures", "advice", "remedies", "contact", "occurred_from", "occurred_to"}, incident.FactKeys)
 
 type plan struct {
 	in       IncidentInput
@@ -176,6 +194,16 @@ type plan struct {
 	spec     incident.Spec
 	pending  []string // drafts a revision was asked for
 	reviewer map[string]string
+	// refresh are pending drafts to draft again with new facts, each by
+	// whom set them; a draft whose text does not change keeps its revision.
+	refresh []string
+	// redrafting are the drafts being rendered again right now.
+	redrafting []string
+}
+
+// redrafted says whether a draft has a new revision on its way.
+func (s *plan) redrafted(name string) bool {
+	return slices.Contains(s.pending, name) || slices.Contains(s.refresh, name) || slices.Contains(s.redrafting, name)
 }
 
 // IncidentWorkflow runs one incident from opening to closing.
@@ -270,7 +298,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		return IncidentResult{}, fmt.Errorf("draft: %w", err)
 	}
 	for _, d := range drafts.Drafts {
-		s.p.Drafts = append(s.p.Drafts, DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending})
+		s.p.Drafts = append(s.p.Drafts, draftState(d))
 	}
 
 	s.stage(ctx, StageAwaitApproval, "waiting for legal to approve every draft")
@@ -374,13 +402,14 @@ func (s *plan) announce(ctx workflow.Context, draftIn activities.DraftInput, rea
 	s.p.Announcement = &AnnouncementState{Required: true, Reason: reason}
 	s.stage(ctx, StageAnnouncing, fmt.Sprintf("%d people could not be reached: drafting a public announcement", reach.Unreached))
 	in := draftIn
+	in.Spec = s.spec
 	in.Announcement = true
 	var res activities.DraftResult
 	if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, in).Get(ctx, &res); err != nil {
 		return false, fmt.Errorf("draft announcement: %w", err)
 	}
 	for _, d := range res.Drafts {
-		s.p.Drafts = append(s.p.Drafts, DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending})
+		s.p.Drafts = append(s.p.Drafts, draftState(d))
 	}
 	s.post(ctx, "The public announcement is ready for legal review.")
 	if err := s.awaitApproval(ctx, in, func(d DraftState) bool { return d.Kind == activities.KindAnnouncement }); err != nil {
@@ -398,32 +427,47 @@ func (s *plan) announce(ctx workflow.Context, draftIn activities.DraftInput, rea
 }
 
 // awaitApproval blocks until every draft that matches is approved, rendering a
-// new revision whenever a responder revises a rejected one.
+// new revision whenever a responder revises a rejected one or sets facts a
+// pending one states.
 func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, match func(DraftState) bool) error {
 	for {
-		if err := workflow.Await(ctx, func() bool { return len(s.pending) > 0 || s.allApproved(match) }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return len(s.pending) > 0 || len(s.refresh) > 0 || s.allApproved(match) }); err != nil {
 			return err
 		}
-		if len(s.pending) == 0 {
+		if len(s.pending) == 0 && len(s.refresh) == 0 {
 			return nil
 		}
-		names := s.pending
-		s.pending = nil
-		for _, name := range names {
+		revise, refresh := s.pending, s.refresh
+		s.pending, s.refresh = nil, nil
+		s.redrafting = slices.Concat(revise, refresh)
+		for _, name := range s.redrafting {
 			d := s.draft(name)
+			if d.Status == DraftApproved {
+				continue
+			}
 			rin := in
 			rin.Spec = s.spec
 			rin.Only = []string{name}
 			rin.Revision = d.Revision + 1
 			rin.Author = s.reviewer[name]
 			rin.Announcement = d.Kind == activities.KindAnnouncement
+			rin.IfChanged = !slices.Contains(revise, name)
 			var res activities.DraftResult
 			if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, rin).Get(ctx, &res); err != nil {
 				return fmt.Errorf("revise %s: %w", name, err)
 			}
-			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment = rin.Revision, DraftPending, rin.Author, "", ""
+			if len(res.Drafts) != 1 {
+				return fmt.Errorf("revise %s: %d drafts rendered", name, len(res.Drafts))
+			}
+			got := res.Drafts[0]
+			if got.Revision == d.Revision {
+				d.Missing = got.Missing
+				continue
+			}
+			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Missing = got.Revision, DraftPending, got.Author, "", "", got.Missing
 			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
 		}
+		s.redrafting = nil
 	}
 }
 
@@ -466,6 +510,9 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		if d.Status != DraftPending {
 			return nil, fmt.Errorf("draft %s revision %d is %s, not pending", name, d.Revision, d.Status)
 		}
+		if s.redrafted(name) {
+			return nil, fmt.Errorf("draft %s is being drafted again with new facts; review the new revision", name)
+		}
 		return d, nil
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
@@ -474,7 +521,11 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		s.event(ctx, fmt.Sprintf("%s revision %d approved by %s", d.Name, d.Revision, in.Actor.Identity))
 		return *d, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
-		_, err := checkLegal(in.Actor, in.Draft)
+		d, err := checkLegal(in.Actor, in.Draft)
+		if err == nil && len(d.Missing) > 0 {
+			return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with `tocsin incident facts %s --set %s=...`",
+				d.Name, d.Revision, strings.Join(d.Missing, ", "), s.in.IncidentID, d.Missing[0])
+		}
 		return err
 	}})
 	if err != nil {
@@ -498,8 +549,11 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 	if err := s.registerSubmit(ctx); err != nil {
 		return err
 	}
+	if err := s.registerFacts(ctx); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevise, func(ctx workflow.Context, in ReviseInput) (DraftState, error) {
-		for _, k := range revisable {
+		for _, k := range Settable {
 			if v, ok := in.Changes[k]; ok {
 				setField(&s.spec, k, v)
 			}
@@ -523,15 +577,73 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		if d.Status != DraftRejected {
 			return fmt.Errorf("draft %s is %s: only a rejected draft is revised", in.Draft, d.Status)
 		}
-		if slices.Contains(s.pending, in.Draft) {
+		if s.redrafted(in.Draft) {
 			return fmt.Errorf("draft %s is already being revised", in.Draft)
 		}
-		for k := range in.Changes {
-			if !slices.Contains(revisable, k) {
-				return fmt.Errorf("%q cannot be revised; use one of %s", k, strings.Join(revisable, ", "))
+		return checkSettable(in.Changes)
+	}})
+}
+
+func checkSettable(set map[string]string) error {
+	for k, v := range set {
+		if !slices.Contains(Settable, k) {
+			return fmt.Errorf("%q is not a fact a draft states; use one of %s", k, strings.Join(Settable, ", "))
+		}
+		if k == "occurred_from" || k == "occurred_to" {
+			if _, err := time.Parse(time.RFC3339, v); err != nil {
+				return fmt.Errorf("%s: %q is not an RFC 3339 time (2026-11-18T00:00:00Z)", k, v)
 			}
 		}
-		return nil
+	}
+	return nil
+}
+
+// registerFacts lets responders supply facts the law requires while drafts
+// wait for legal: each pending draft is drafted again if its text changes.
+func (s *plan) registerFacts(ctx workflow.Context) error {
+	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateFacts, func(ctx workflow.Context, in FactsInput) ([]DraftState, error) {
+		var keys []string
+		for _, k := range Settable {
+			if v, ok := in.Set[k]; ok {
+				setField(&s.spec, k, v)
+				keys = append(keys, k)
+			}
+		}
+		if s.reviewer == nil {
+			s.reviewer = map[string]string{}
+		}
+		var touched []string
+		for _, d := range s.p.Drafts {
+			if d.Status == DraftPending && !s.redrafted(d.Name) {
+				s.refresh = append(s.refresh, d.Name)
+				s.reviewer[d.Name] = in.Actor.Identity
+				touched = append(touched, d.Name)
+			}
+		}
+		s.event(ctx, fmt.Sprintf("%s set by %s", strings.Join(keys, ", "), in.Actor.Identity))
+		// Pending drafts exist only while the plan awaits approval, which
+		// drafts them again: answer with the drafts as legal will now see them.
+		if err := workflow.Await(ctx, func() bool {
+			return !slices.ContainsFunc(touched, s.redrafted)
+		}); err != nil {
+			return nil, err
+		}
+		out := []DraftState{}
+		for _, n := range touched {
+			out = append(out, *s.draft(n))
+		}
+		return out, nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in FactsInput) error {
+		if in.Actor.Role != "responder" && in.Actor.Role != "admin" && in.Actor.Role != "drill" {
+			return fmt.Errorf("%w: only responders set an incident's facts (%s is %s)", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+		}
+		if len(in.Set) == 0 {
+			return errors.New("set at least one fact (key=value)")
+		}
+		if s.p.Status == StageClosed {
+			return errors.New("the incident is closed")
+		}
+		return checkSettable(in.Set)
 	}})
 }
 
@@ -549,5 +661,14 @@ func setField(spec *incident.Spec, k, v string) {
 		spec.Remedies = v
 	case "contact":
 		spec.Contact = v
+	case "occurred_from":
+		spec.OccurredFrom, _ = time.Parse(time.RFC3339, v)
+	case "occurred_to":
+		spec.OccurredTo, _ = time.Parse(time.RFC3339, v)
+	default:
+		facts := make(map[string]string, len(spec.Facts)+1)
+		maps.Copy(facts, spec.Facts)
+		facts[k] = v
+		spec.Facts = facts
 	}
 }

@@ -133,7 +133,7 @@ func TestRejectionSendsDraftBackForRevision(t *testing.T) {
 		var p Progress
 		require.NoError(t, v.Get(&p))
 		require.Equal(t, StageAwaitApproval, p.Status)
-		require.Equal(t, 2, p.Drafts[0].Revision)
+		require.Equal(t, 2, p.Drafts[0].Revision, "%+v", p.Drafts)
 		require.Equal(t, DraftPending, p.Drafts[0].Status)
 		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal2@example.com", "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
@@ -150,4 +150,72 @@ func TestRejectionSendsDraftBackForRevision(t *testing.T) {
 	require.NoError(t, reject.rejected)
 	require.ErrorContains(t, approveRejected.rejected, "not pending")
 	require.NoError(t, revise.rejected)
+}
+
+// A draft that lacks a fact the law requires cannot be approved; a responder
+// supplies it, the draft is drafted again, and only then can legal approve.
+// A draft whose text the fact does not change keeps its revision.
+func TestIncompleteDraftWaitsForTheFact(t *testing.T) {
+	var causes []string
+	env := setup(t, 0, overrides{drafts: func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+		causes = append(causes, in.Spec.Facts["cause"])
+		var missing []string
+		if in.Spec.Facts["cause"] == "" {
+			missing = []string{"cause"}
+		}
+		notice := activities.DraftInfo{Name: "notice-en", Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author, Missing: missing}
+		report := activities.DraftInfo{Name: "report-cn-pipl-regulator", Kind: activities.KindReport, Revision: in.Revision, Author: in.Author}
+		if in.IfChanged && in.Only[0] == report.Name {
+			report.Revision, report.Author = in.Revision-1, "responder@example.com" // the text did not change
+		}
+		var out []activities.DraftInfo
+		for _, d := range []activities.DraftInfo{notice, report} {
+			if len(in.Only) == 0 || in.Only[0] == d.Name {
+				out = append(out, d)
+			}
+		}
+		return activities.DraftResult{Drafts: out}, nil
+	}})
+	var early, byLegal, badKey, set, late *updateResult
+	var afterSet []DraftState
+	env.RegisterDelayedCallback(func() {
+		early = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		byLegal = update(env, UpdateFacts, FactsInput{Actor: Actor{"legal@example.com", "legal"}, Set: map[string]string{"cause": "x"}})
+		badKey = update(env, UpdateFacts, FactsInput{Actor: Actor{"r2@example.com", "responder"}, Set: map[string]string{"mood": "calm"}})
+		set = &updateResult{}
+		env.UpdateWorkflow(UpdateFacts, "", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { set.rejected, set.done = err, true },
+			OnComplete: func(v any, err error) {
+				set.done, set.rejected = true, err
+				afterSet, _ = v.([]DraftState)
+			},
+		}, FactsInput{Actor: Actor{"r2@example.com", "responder"}, Set: map[string]string{"cause": "a leaked access key", "occurred_from": "2026-11-18T00:00:00Z"}})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		late = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "report-cn-pipl-regulator"})
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.ErrorContains(t, early.rejected, "incomplete: the law requires cause")
+	require.ErrorContains(t, early.rejected, "tocsin incident facts INC-1 --set cause=")
+	require.ErrorContains(t, byLegal.rejected, "only responders")
+	require.ErrorContains(t, badKey.rejected, `"mood" is not a fact`)
+	require.True(t, set.done)
+	require.NoError(t, set.rejected)
+	require.Len(t, afterSet, 2, "the answer lists the pending drafts as legal now sees them")
+	require.Equal(t, 2, afterSet[0].Revision)
+	require.Empty(t, afterSet[0].Missing)
+	require.Equal(t, []string{"", "a leaked access key", "a leaked access key"}, causes, "first draft, then both pending drafts drafted again with the cause")
+	require.NoError(t, late.rejected)
+	v, err := env.QueryWorkflow(QueryProgress)
+	require.NoError(t, err)
+	var p Progress
+	require.NoError(t, v.Get(&p))
+	require.Equal(t, 2, p.Drafts[0].Revision, "%+v", p.Drafts)
+	require.Equal(t, "r2@example.com", p.Drafts[0].Author)
+	require.Empty(t, p.Drafts[0].Missing)
+	require.Equal(t, 1, p.Drafts[1].Revision, "the report's text did not change: no new revision for legal to read")
+	require.Equal(t, DraftApproved, p.Drafts[1].Status)
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +25,8 @@ import (
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/templates"
+	"github.com/tocsin/tocsin/workflows"
 )
 
 var (
@@ -293,7 +296,7 @@ func incidentCmd() *cobra.Command {
 	reject.Flags().StringVar(&reason, "reason", "", "why, so it can be revised")
 	reject.MarkFlagRequired("reason")
 	revise := decision("revise", "Revise a rejected draft's facts (responders)", "revise")
-	revise.Flags().StringArrayVar(&sets, "set", nil, "field=value for description, impact, measures, advice, remedies or contact")
+	revise.Flags().StringArrayVar(&sets, "set", nil, "key=value; keys: "+strings.Join(workflows.Settable, ", "))
 
 	var pageSize int
 	var after string
@@ -323,7 +326,56 @@ func incidentCmd() *cobra.Command {
 	submit.Flags().StringVar(&sub.LateReason, "late-reason", "", "why the filing is late (required after the due time)")
 	submit.MarkFlagRequired("obligation")
 	submit.MarkFlagRequired("reference")
-	inc.AddCommand(open, list, show, approve, reject, revise, subjects, submit)
+	var factSets []string
+	facts := &cobra.Command{Use: "facts ID", Short: "Supply or correct facts the drafts state (cause, organisation, reporter, dpo_contact, ...); drafts waiting for legal are drafted again",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			req := api.FactsRequest{Set: map[string]string{}}
+			for _, s := range factSets {
+				k, v, ok := strings.Cut(s, "=")
+				if !ok || strings.TrimSpace(k) == "" {
+					return fmt.Errorf("--set %q: want key=value", s)
+				}
+				req.Set[strings.TrimSpace(k)] = v
+			}
+			var out api.FactsResponse
+			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/facts", req, &out); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(out)
+			}
+			for _, d := range out.Drafts {
+				fmt.Printf("%s revision %d: %s\n", d.Name, d.Revision, draftStatus(d))
+			}
+			return nil
+		}}
+	facts.Flags().StringArrayVar(&factSets, "set", nil, "key=value; keys: "+strings.Join(workflows.Settable, ", "))
+	facts.MarkFlagRequired("set")
+
+	var revision int
+	var format string
+	draftCmd := &cobra.Command{Use: "draft ID NAME", Short: "Print a draft as plain text for filing, or as HTML (--format html)",
+		Args: cobra.ExactArgs(2), RunE: func(cmd *cobra.Command, args []string) error {
+			var d store.Draft
+			path := fmt.Sprintf("/api/v1/incidents/%s/drafts/%s?revision=%d", url.PathEscape(args[0]), url.PathEscape(args[1]), revision)
+			if err := api0().Do(cmd.Context(), "GET", path, nil, &d); err != nil {
+				return err
+			}
+			switch {
+			case output == "json":
+				return printJSON(d)
+			case format == "html":
+				fmt.Print(templates.Document(d.Title, d.HTML, d.Locale))
+			case format == "text" || format == "":
+				fmt.Printf("%s\n\n%s\n", d.Title, d.Body)
+			default:
+				return fmt.Errorf("--format %q: want text or html", format)
+			}
+			return nil
+		}}
+	draftCmd.Flags().IntVar(&revision, "revision", 0, "revision (default: the latest)")
+	draftCmd.Flags().StringVar(&format, "format", "text", "text or html")
+	inc.AddCommand(open, list, show, approve, reject, revise, subjects, submit, facts, draftCmd)
 	return inc
 }
 
@@ -361,18 +413,34 @@ func printView(w io.Writer, v api.View) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\ndrafts:")
+	var incomplete []string
 	for _, d := range v.Drafts {
 		by := ""
 		if d.ApprovedBy != "" {
 			by = " by " + d.ApprovedBy
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\trev %d\t%s%s\n", d.Name, d.Kind, d.Locale, d.Revision, d.Status, by)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\trev %d\t%s%s\n", d.Name, d.Kind, d.Locale, d.Revision, draftStatus(d), by)
+		if len(d.Missing) > 0 {
+			incomplete = append(incomplete, d.Missing...)
+		}
 	}
 	tw.Flush()
+	if len(incomplete) > 0 {
+		slices.Sort(incomplete)
+		fmt.Fprintf(w, "  the law requires facts nobody has supplied yet: tocsin incident facts %s --set %s=...\n", v.ID, strings.Join(slices.Compact(incomplete), "=... --set "))
+	}
 	fmt.Fprintf(w, "\nnotifications: %d reached %v, %d not reachable\n", v.Notifications.Reached, v.Notifications.ByChannel, v.Notifications.Failed)
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
 	}
+}
+
+// draftStatus is a draft's status as a reviewer reads it.
+func draftStatus(d workflows.DraftState) string {
+	if d.Status == workflows.DraftPending && len(d.Missing) > 0 {
+		return "incomplete: lacks " + strings.Join(d.Missing, ", ")
+	}
+	return d.Status
 }
 
 func outboxCmd() *cobra.Command {

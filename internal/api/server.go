@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +26,7 @@ import (
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -59,6 +62,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/incidents/{id}/reject", s.require(legalOnly, s.reject))
 	mux.HandleFunc("POST /api/v1/incidents/{id}/revise", s.require(responders, s.revise))
 	mux.HandleFunc("POST /api/v1/incidents/{id}/submit", s.require(caseWorkers, s.submit))
+	mux.HandleFunc("POST /api/v1/incidents/{id}/facts", s.require(responders, s.setFacts))
 	mux.HandleFunc("GET /api/v1/outbox", s.require(caseWorkers, s.outbox))
 	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)
@@ -289,7 +293,22 @@ func (s *Server) showDraft(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, d)
+	switch r.URL.Query().Get("format") {
+	case "html":
+		body := d.HTML
+		if body == "" {
+			body = templates.HTML(d.Body)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(templates.Document(d.Title, body, d.Locale)))
+	case "text":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "%s\n\n%s\n", d.Title, d.Body)
+	case "", "json":
+		writeJSON(w, http.StatusOK, d)
+	default:
+		writeError(w, http.StatusBadRequest, "format: json, text or html")
+	}
 }
 
 // SubjectsPage is one page of an incident's affected set.
@@ -379,6 +398,34 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity)
+	writeJSON(w, http.StatusOK, out)
+}
+
+// FactsRequest supplies or corrects facts the drafts state.
+type FactsRequest struct {
+	Set map[string]string `json:"set"`
+}
+
+// FactsResponse lists the drafts that were waiting for legal, as they now
+// stand: a new revision where the text changed, and what each still lacks.
+type FactsResponse struct {
+	Drafts []workflows.DraftState `json:"drafts"`
+}
+
+func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
+	var req FactsRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	p := principal(r.Context())
+	id := r.PathValue("id")
+	var out FactsResponse
+	if !s.update(w, r, id, workflows.UpdateFacts, workflows.FactsInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role}, Set: req.Set}, &out.Drafts) {
+		return
+	}
+	keys := slices.Sorted(maps.Keys(req.Set))
+	s.log().Info("facts set", "incident", id, "keys", strings.Join(keys, ","), "by", p.Identity)
 	writeJSON(w, http.StatusOK, out)
 }
 

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -143,7 +144,7 @@ func basicScenario(t *testing.T, database string) {
 	for _, dr := range v.Drafts {
 		names[dr.Name] = true
 	}
-	for _, n := range []string{"notice-en", "notice-zh-CN", "notice-zh-HK", "report-cn-pipl-regulator", "report-sg-pdpc", "report-eu-gdpr-authority-initial", "report-eu-gdpr-authority-supplementary"} {
+	for _, n := range []string{"notice-en", "notice-zh-CN", "notice-zh-HK", "notice-us-ca", "report-cn-pipl-regulator", "report-sg-pdpc", "report-eu-gdpr-authority-initial", "report-eu-gdpr-authority-supplementary"} {
 		require.True(t, names[n], "draft %s missing from %v", n, names)
 	}
 	juris := map[string]bool{}
@@ -166,7 +167,49 @@ func basicScenario(t *testing.T, database string) {
 	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
 	v = waitStatus(t, responder, id, workflows.StageAwaitApproval)
 
-	// Legal rejects the English notice; a responder revises it; legal approves revision 2.
+	// The scenario names no cause, organisation, reporter or DPO: the drafts
+	// whose law requires them are incomplete, and legal cannot approve them.
+	missing := map[string][]string{}
+	for _, dr := range v.Drafts {
+		missing[dr.Name] = dr.Missing
+	}
+	require.Equal(t, []string{"cause", "organisation"}, missing["report-cn-pipl-regulator"])
+	require.Equal(t, []string{"cause", "dpo_contact"}, missing["notice-en"], "the notices carry the union of every duty to individuals")
+	require.Empty(t, missing["notice-us-ca"], "California's form asks nothing the incident file lacks")
+	err = legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/approve", api.DecisionRequest{Draft: "report-cn-pipl-regulator"}, nil)
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	require.Equal(t, http.StatusConflict, apiErr.Status)
+	require.Contains(t, apiErr.Message, "incomplete: the law requires cause, organisation")
+	var text string
+	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/drafts/report-cn-pipl-regulator?format=text", nil, &text))
+	require.Contains(t, text, "[MISSING: cause]")
+
+	// A responder supplies them; every pending draft whose text changes gets a new revision.
+	var factsOut api.FactsResponse
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/facts", api.FactsRequest{Set: map[string]string{
+		"cause": "An access key was committed to a public repository.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe, +86 10 5555 0100",
+		"dpo_contact": "dpo@example.com"}}, &factsOut))
+	require.NotEmpty(t, factsOut.Drafts)
+	for _, dr := range factsOut.Drafts {
+		require.Empty(t, dr.Missing, dr.Name)
+	}
+	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/drafts/report-cn-pipl-regulator?format=text", nil, &text))
+	require.Contains(t, text, "报告单位：Example Platform Ltd")
+	require.Contains(t, text, "事件原因：An access key was committed")
+	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/drafts/notice-us-ca?format=html", nil, &text))
+	require.True(t, strings.Contains(text, "<title>Notice of Data Breach</title>") && strings.Contains(text, "<h2>What Happened</h2>"), text)
+
+	// Legal rejects the English notice; a responder revises it; legal approves the new revision.
+	v = api.View{} // decoding into the old view would keep its drafts' missing lists
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
+	rev := 0
+	for _, dr := range v.Drafts {
+		require.Empty(t, dr.Missing, dr.Name)
+		if dr.Name == "notice-en" {
+			rev = dr.Revision
+		}
+	}
+	require.Equal(t, 2, rev, "the facts changed the English notice")
 	require.NoError(t, legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/reject", api.DecisionRequest{Draft: "notice-en", Reason: "say which hotline to call"}, nil))
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/revise", api.DecisionRequest{Draft: "notice-en", Changes: map[string]string{"contact": "privacy@example.com or +1 800 555 0100"}}, nil))
 	require.Eventually(t, func() bool {
@@ -174,7 +217,7 @@ func basicScenario(t *testing.T, database string) {
 		responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &cur)
 		for _, dr := range cur.Drafts {
 			if dr.Name == "notice-en" {
-				return dr.Revision == 2 && dr.Status == workflows.DraftPending
+				return dr.Revision == rev+1 && dr.Status == workflows.DraftPending
 			}
 		}
 		return false
@@ -232,6 +275,7 @@ func basicScenario(t *testing.T, database string) {
 	var outbox []devpeers.Entry
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/outbox?incident="+url.QueryEscape(id), nil, &outbox))
 	checkOutbox(t, want, outbox)
+	checkCaliforniaForm(t, outbox)
 
 	// The incident's own record of the first channel agrees with the peers.
 	// Paged by a small page size, so the cursor is exercised too.
@@ -358,6 +402,34 @@ func checkOutbox(t *testing.T, want expected, outbox []devpeers.Entry) {
 			require.Equal(t, zh[subject], hasHan(b), "subject %s notice language: %.80s", subject, b)
 		}
 	}
+}
+
+// checkCaliforniaForm: residents of California get the Notice of Data Breach
+// with the statute's headings; everyone else gets their locale's notice.
+func checkCaliforniaForm(t *testing.T, outbox []devpeers.Entry) {
+	t.Helper()
+	f, err := os.Open(filepath.Join(scenario, "subjects.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	region := map[string]string{}
+	for _, r := range rows[1:] {
+		region[r[0]] = r[6]
+	}
+	californians := 0
+	for _, e := range outbox {
+		if e.Channel != "email" || e.SubjectID == "" {
+			continue
+		}
+		ca := strings.Contains(e.Body, "What Information Was Involved")
+		require.Equal(t, region[e.SubjectID] == "US-CA", ca, "subject %s in %s: %.80s", e.SubjectID, region[e.SubjectID], e.Body)
+		if ca {
+			californians++
+			require.Equal(t, "Notice of Data Breach", e.Subject)
+		}
+	}
+	require.Positive(t, californians)
 }
 
 // firstRung names what reached a subject the way expected.json does.

@@ -92,7 +92,11 @@ func (c *Client) sendWith(hc *http.Client, req *http.Request, out any) error {
 		}
 		return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))}
 	}
-	if out == nil {
+	switch o := out.(type) {
+	case nil:
+		return nil
+	case *string: // a text or HTML rendering, as served
+		*o = string(data)
 		return nil
 	}
 	return json.Unmarshal(data, out)
