@@ -78,6 +78,13 @@ func (a *Activities) OpenWarRoom(ctx context.Context, in OpenWarRoomInput) (Open
 		}
 		roles = append(roles, r.Role)
 	}
+	drill, err := a.isDrill(ctx, in.IncidentID)
+	if err != nil {
+		return OpenWarRoomResult{}, err
+	}
+	if drill {
+		return OpenWarRoomResult{ChannelID: drillChannelPrefix + in.IncidentID, Paged: roles}, nil
+	}
 	id, err := a.Chat.Open(ctx, in.IncidentID, true, users)
 	if err != nil {
 		return OpenWarRoomResult{}, chatError(err)
@@ -95,6 +102,9 @@ type PostInput struct {
 func (a *Activities) Post(ctx context.Context, in PostInput) error {
 	if in.ChannelID == "" {
 		return nil
+	}
+	if strings.HasPrefix(in.ChannelID, drillChannelPrefix) {
+		return a.drillPost(ctx, in.ChannelID, in.Text)
 	}
 	return chatError(a.Chat.Post(ctx, in.ChannelID, in.Text))
 }

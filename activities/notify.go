@@ -49,6 +49,10 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if err != nil {
 		return BatchResult{}, err
 	}
+	drill, err := a.isDrill(ctx, in.IncidentID)
+	if err != nil {
+		return BatchResult{}, err
+	}
 	res := BatchResult{Done: len(recipients) < in.Limit}
 	drafts := map[string]store.Draft{}
 	for i, r := range recipients {
@@ -79,7 +83,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 				continue
 			}
 			sentAny = true
-			failed, err := a.sendOne(ctx, in, r, ch, to, locale, d)
+			failed, err := a.sendOne(ctx, in, drill, r, ch, to, locale, d)
 			if err != nil {
 				return res, err
 			}
@@ -96,7 +100,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	return res, nil
 }
 
-func (a *Activities) sendOne(ctx context.Context, in BatchInput, r store.Recipient, ch, to, locale string, d store.Draft) (bool, error) {
+func (a *Activities) sendOne(ctx context.Context, in BatchInput, drill bool, r store.Recipient, ch, to, locale string, d store.Draft) (bool, error) {
 	key := store.Delivery{IncidentID: in.IncidentID, SubjectID: r.SubjectID, Channel: ch, Rung: in.Rung}
 	claimed, existing, err := a.Store.BeginDelivery(ctx, key)
 	if err != nil {
@@ -111,7 +115,7 @@ func (a *Activities) sendOne(ctx context.Context, in BatchInput, r store.Recipie
 		}
 		return existing.Status == store.StatusFailed, nil
 	}
-	sender, ok := a.Senders[ch]
+	sender, ok := a.senderFor(drill, ch)
 	if !ok {
 		key.Status, key.Error = store.StatusFailed, "no sender configured for "+ch
 		return true, a.Store.FinishDelivery(ctx, key)
@@ -145,6 +149,9 @@ func (a *Activities) sendOne(ctx context.Context, in BatchInput, r store.Recipie
 	key.Status = store.StatusSent
 	if result.Final {
 		key.Status = store.StatusAccepted
+	}
+	if result.Delivered {
+		key.Status = store.StatusDelivered
 	}
 	return false, a.Store.FinishDelivery(ctx, key)
 }
@@ -290,6 +297,14 @@ func (a *Activities) PublishAnnouncement(ctx context.Context, in PublishInput) (
 		return PublishResult{}, err
 	}
 	url := strings.TrimSuffix(a.PublicURL, "/") + "/announcements/" + in.IncidentID
+	drill, err := a.isDrill(ctx, in.IncidentID)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	if drill { // the public never sees a drill: the sink does
+		return PublishResult{URL: url}, a.Store.RecordDrillMessage(ctx, "announcement", store.DrillMessage{IncidentID: in.IncidentID,
+			Channel: "announcement", To: "public", Title: d.Title, Body: d.Body})
+	}
 	if a.Announcer != nil {
 		if err := a.Announcer.Announce(ctx, senders.Announcement{IncidentID: in.IncidentID, Title: d.Title, Body: d.Body, URL: url}); err != nil {
 			return PublishResult{}, err

@@ -166,12 +166,12 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 		if !slices.Contains(Milestones, m) {
 			bad("targets", fmt.Sprintf("%q is not a milestone (%s)", m, strings.Join(Milestones, ", ")))
 		}
-		if d, err := parseTarget(v); err != nil || d <= 0 {
+		if d, err := ParseTarget(v); err != nil || d <= 0 {
 			bad("targets", fmt.Sprintf("%s: %q is not a duration like 2h or 3d", m, v))
 		}
 	}
 	for _, r := range p.Reminders {
-		if d, err := parseTarget(r); r != "half" && (err != nil || d <= 0) {
+		if d, err := ParseTarget(r); r != "half" && (err != nil || d <= 0) {
 			bad("reminders", fmt.Sprintf("%q: want half or a duration before the due time, like 1h", r))
 		}
 	}

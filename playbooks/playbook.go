@@ -228,7 +228,8 @@ func (p *Playbook) receiptTimeout() (time.Duration, error) {
 	return time.ParseDuration(p.ReceiptTimeout)
 }
 
-func parseTarget(s string) (time.Duration, error) {
+// ParseTarget reads a stage target: a Go duration or a number of days ("2d").
+func ParseTarget(s string) (time.Duration, error) {
 	if s == "" {
 		return 0, nil
 	}
@@ -255,7 +256,7 @@ func (p *Playbook) ReminderTimes(o Obligation) []time.Time {
 		if r == "half" {
 			at = o.AnchorAt.Add(o.DueAt.Sub(o.AnchorAt) / 2)
 		} else {
-			d, err := parseTarget(r)
+			d, err := ParseTarget(r)
 			if err != nil {
 				continue
 			}

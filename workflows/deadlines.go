@@ -134,49 +134,55 @@ func (s *plan) obligation(name string) *playbooks.Obligation {
 
 func (s *plan) registerSubmit(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, func(ctx workflow.Context, in SubmitInput) (Filing, error) {
-		o := s.obligation(in.Obligation)
-		f := s.p.Filings[o.Name]
-		f.Status, f.By, f.At, f.Reference, f.LateReason = FilingSubmitted, in.Actor.Identity, workflow.Now(ctx), in.Reference, in.LateReason
-		late := ""
-		if in.LateReason != "" {
-			late = " (late: " + in.LateReason + ")"
+		return s.submit(ctx, in), nil
+	}, workflow.UpdateHandlerOptions{Validator: s.checkSubmit})
+}
+
+func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {
+	o := s.obligation(in.Obligation)
+	f := s.p.Filings[o.Name]
+	f.Status, f.By, f.At, f.Reference, f.LateReason = FilingSubmitted, in.Actor.Identity, workflow.Now(ctx), in.Reference, in.LateReason
+	late := ""
+	if in.LateReason != "" {
+		late = " (late: " + in.LateReason + ")"
+	}
+	s.event(ctx, fmt.Sprintf("%s filed by %s, reference %s%s", o.Name, in.Actor.Identity, in.Reference, late))
+	s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, in.Actor.Identity, in.Reference, late))
+	return *f
+}
+
+func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
+	if !slices.Contains([]string{"responder", "legal", "admin", "drill"}, in.Actor.Role) {
+		return fmt.Errorf("%w: %s is %s; responders, legal and admins record filings", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+	}
+	o := s.obligation(in.Obligation)
+	if o == nil || s.p.Filings == nil {
+		var names []string
+		for _, o := range s.p.Obligations {
+			names = append(names, o.Name)
 		}
-		s.event(ctx, fmt.Sprintf("%s filed by %s, reference %s%s", o.Name, in.Actor.Identity, in.Reference, late))
-		s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, in.Actor.Identity, in.Reference, late))
-		return *f, nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in SubmitInput) error {
-		if !slices.Contains([]string{"responder", "legal", "admin", "drill"}, in.Actor.Role) {
-			return fmt.Errorf("%w: %s is %s; responders, legal and admins record filings", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+		return fmt.Errorf("no obligation named %q (this incident has: %s)", in.Obligation, strings.Join(names, ", "))
+	}
+	if f := s.p.Filings[o.Name]; f.Status == FilingSubmitted {
+		return fmt.Errorf("%s was already filed by %s at %s, reference %s", o.Name, f.By, f.At.UTC().Format(time.RFC3339), f.Reference)
+	}
+	if strings.TrimSpace(in.Reference) == "" {
+		return fmt.Errorf("a filing needs the regulator's reference or receipt (--reference)")
+	}
+	if o.After != "" {
+		if f := s.p.Filings[o.After]; f != nil && f.Status != FilingSubmitted {
+			return fmt.Errorf("%s comes after %s, which is not filed yet", o.Name, o.After)
 		}
-		o := s.obligation(in.Obligation)
-		if o == nil || s.p.Filings == nil {
-			var names []string
-			for _, o := range s.p.Obligations {
-				names = append(names, o.Name)
-			}
-			return fmt.Errorf("no obligation named %q (this incident has: %s)", in.Obligation, strings.Join(names, ", "))
+	}
+	if d := s.draft(activities.ReportDraftName(o.Name)); d != nil && d.Status != DraftApproved {
+		return fmt.Errorf("%w: the report %s (revision %d) is %s; legal must approve it before it is filed", ErrForbidden, d.Name, d.Revision, d.Status)
+	}
+	if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) && strings.TrimSpace(in.LateReason) == "" {
+		why := "say why it is late (--late-reason)"
+		if o.LateReasons {
+			why = "the law asks for the reasons for the delay (--late-reason): " + strings.Join(o.Sources, "; ")
 		}
-		if f := s.p.Filings[o.Name]; f.Status == FilingSubmitted {
-			return fmt.Errorf("%s was already filed by %s at %s, reference %s", o.Name, f.By, f.At.UTC().Format(time.RFC3339), f.Reference)
-		}
-		if strings.TrimSpace(in.Reference) == "" {
-			return fmt.Errorf("a filing needs the regulator's reference or receipt (--reference)")
-		}
-		if o.After != "" {
-			if f := s.p.Filings[o.After]; f != nil && f.Status != FilingSubmitted {
-				return fmt.Errorf("%s comes after %s, which is not filed yet", o.Name, o.After)
-			}
-		}
-		if d := s.draft(activities.ReportDraftName(o.Name)); d != nil && d.Status != DraftApproved {
-			return fmt.Errorf("%w: the report %s (revision %d) is %s; legal must approve it before it is filed", ErrForbidden, d.Name, d.Revision, d.Status)
-		}
-		if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) && strings.TrimSpace(in.LateReason) == "" {
-			why := "say why it is late (--late-reason)"
-			if o.LateReasons {
-				why = "the law asks for the reasons for the delay (--late-reason): " + strings.Join(o.Sources, "; ")
-			}
-			return fmt.Errorf("%s was due at %s: %s", o.Name, o.DueAt.UTC().Format(time.RFC3339), why)
-		}
-		return nil
-	}})
+		return fmt.Errorf("%s was due at %s: %s", o.Name, o.DueAt.UTC().Format(time.RFC3339), why)
+	}
+	return nil
 }

@@ -60,6 +60,17 @@ type IncidentInput struct {
 	BatchSize int
 	// ReceiptPoll overrides how often receipts are checked (tests).
 	ReceiptPoll time.Duration
+	// Drill runs the incident as a drill; nil for a real incident.
+	Drill *DrillMode `json:",omitempty"`
+}
+
+// DrillMode says how a drill incident is driven.
+type DrillMode struct {
+	// Attended leaves approvals and filings to people; otherwise the drill
+	// identity makes them after ApprovalDelay.
+	Attended      bool
+	ApprovalDelay time.Duration
+	Identity      string
 }
 
 // IncidentResult is the closing summary.
@@ -68,6 +79,8 @@ type IncidentResult struct {
 	Unreached int
 	ByChannel map[string]int
 	Announced bool
+	// Milestones are when each stage of the plan was reached.
+	Milestones map[string]time.Time `json:",omitempty"`
 }
 
 // DraftState is a draft as legal sees it.
@@ -112,9 +125,12 @@ type Progress struct {
 	Reach        *store.Reach           `json:"reach,omitempty"`
 	Announcement *AnnouncementState     `json:"announcement,omitempty"`
 	// Filings are the obligations' states, by obligation name.
-	Filings  map[string]*Filing `json:"filings,omitempty"`
-	Timeline []Event            `json:"timeline"`
-	Error    string             `json:"error,omitempty"`
+	Filings map[string]*Filing `json:"filings,omitempty"`
+	// Milestones are when the plan reached each stage a playbook sets a
+	// target for (scoped, assessed, drafted, approved, notified, closed).
+	Milestones map[string]time.Time `json:"milestones,omitempty"`
+	Timeline   []Event              `json:"timeline"`
+	Error      string               `json:"error,omitempty"`
 }
 
 // AnnouncementState says whether and where the public notice went out.
@@ -199,6 +215,15 @@ type plan struct {
 	refresh []string
 	// redrafting are the drafts being rendered again right now.
 	redrafting []string
+	// checkApprove is approve's validator, for the drill identity too.
+	checkApprove func(ApproveInput) error
+}
+
+func (s *plan) approve(ctx workflow.Context, in ApproveInput) DraftState {
+	d := s.draft(in.Draft)
+	d.Status, d.ApprovedBy, d.Comment, d.DecidedAt = DraftApproved, in.Actor.Identity, in.Comment, workflow.Now(ctx)
+	s.event(ctx, fmt.Sprintf("%s revision %d approved by %s", d.Name, d.Revision, in.Actor.Identity))
+	return *d
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -215,11 +240,24 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, e
 	if err := s.registerUpdates(ctx); err != nil {
 		return IncidentResult{}, err
 	}
+	if in.Drill != nil && !in.Drill.Attended {
+		workflow.Go(ctx, s.autopilot)
+	}
 	res, err := s.run(ctx)
 	if err != nil {
 		s.p.Error = err.Error()
 	}
+	res.Milestones = s.p.Milestones
 	return res, err
+}
+
+func (s *plan) milestone(ctx workflow.Context, name string) {
+	if s.p.Milestones == nil {
+		s.p.Milestones = map[string]time.Time{}
+	}
+	if _, ok := s.p.Milestones[name]; !ok {
+		s.p.Milestones[name] = workflow.Now(ctx)
+	}
 }
 
 func (s *plan) event(ctx workflow.Context, text string) {
@@ -271,6 +309,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 	s.p.Scope = &scope.Summary
 	s.p.Unreachable = scope.Summary.NoContact
+	s.milestone(ctx, "scoped")
 	severity := "sensitive data involved"
 	if scope.Summary.Sensitive == 0 {
 		severity = "no sensitive data"
@@ -284,6 +323,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		return IncidentResult{}, fmt.Errorf("assess: %w", err)
 	}
 	s.p.Obligations = plan.Obligations
+	s.milestone(ctx, "assessed")
 	s.event(ctx, fmt.Sprintf("%d obligations apply", len(plan.Obligations)))
 	// Histories from before deadline tracking replay without its timers.
 	tracking := workflow.GetVersion(ctx, "deadlines", workflow.DefaultVersion, 1) >= 1
@@ -300,12 +340,14 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	for _, d := range drafts.Drafts {
 		s.p.Drafts = append(s.p.Drafts, draftState(d))
 	}
+	s.milestone(ctx, "drafted")
 
 	s.stage(ctx, StageAwaitApproval, "waiting for legal to approve every draft")
 	s.post(ctx, fmt.Sprintf("%d drafts are ready for legal review.", len(drafts.Drafts)))
 	if err := s.awaitApproval(ctx, draftIn, func(d DraftState) bool { return d.Kind != activities.KindAnnouncement }); err != nil {
 		return IncidentResult{}, err
 	}
+	s.milestone(ctx, "approved")
 	s.post(ctx, "Legal approved every draft. Notifying affected people.")
 	if tracking {
 		if err := s.awaitFilingsBeforeNotice(ctx); err != nil {
@@ -333,6 +375,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 	s.p.Reach = &reach.Reach
 	s.p.Unreachable = reach.Reach.Unreached
+	s.milestone(ctx, "notified")
 	s.event(ctx, fmt.Sprintf("%d people reached individually, %d not reachable", reach.Reach.Reached, reach.Reach.Unreached))
 	s.post(ctx, fmt.Sprintf("Individual notice done: %d reached, %d not reachable.", reach.Reach.Reached, reach.Reach.Unreached))
 
@@ -347,6 +390,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		}
 	}
 
+	s.milestone(ctx, "closed")
 	s.stage(ctx, StageClosed, fmt.Sprintf("closed: %d reached (%s), %d by public announcement", reach.Reach.Reached, channelSummary(reach.Reach.ByChannel), reach.Reach.Unreached))
 	s.post(ctx, fmt.Sprintf(":white_check_mark: %s closed. %d reached individually, %d covered by the public announcement.", id, reach.Reach.Reached, reach.Reach.Unreached))
 	return IncidentResult{Reached: reach.Reach.Reached, Unreached: reach.Reach.Unreached, ByChannel: reach.Reach.ByChannel, Announced: announced}, nil
@@ -494,7 +538,7 @@ var ErrForbidden = errors.New("forbidden")
 
 func (s *plan) registerUpdates(ctx workflow.Context) error {
 	checkLegal := func(actor Actor, name string) (*DraftState, error) {
-		if actor.Role != "legal" {
+		if actor.Role != "legal" && (actor.Role != "drill" || !s.spec.Drill) {
 			return nil, fmt.Errorf("%w: only legal may approve or reject drafts (%s is %s)", ErrForbidden, actor.Identity, actor.Role)
 		}
 		d := s.draft(name)
@@ -515,18 +559,18 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		}
 		return d, nil
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
-		d := s.draft(in.Draft)
-		d.Status, d.ApprovedBy, d.Comment, d.DecidedAt = DraftApproved, in.Actor.Identity, in.Comment, workflow.Now(ctx)
-		s.event(ctx, fmt.Sprintf("%s revision %d approved by %s", d.Name, d.Revision, in.Actor.Identity))
-		return *d, nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
+	s.checkApprove = func(in ApproveInput) error {
 		d, err := checkLegal(in.Actor, in.Draft)
 		if err == nil && len(d.Missing) > 0 {
 			return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with `tocsin incident facts %s --set %s=...`",
 				d.Name, d.Revision, strings.Join(d.Missing, ", "), s.in.IncidentID, d.Missing[0])
 		}
 		return err
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
+		return s.approve(ctx, in), nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
+		return s.checkApprove(in)
 	}})
 	if err != nil {
 		return err

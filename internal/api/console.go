@@ -63,6 +63,10 @@ var announcementPage = template.Must(template.New("a").Parse(`<!doctype html>
 // announcementPage serves a published announcement to anyone.
 func (s *Server) announcementPage(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
+	if inc, err := s.Store.GetIncident(r.Context(), id); err != nil || inc.Drill {
+		http.NotFound(w, r) // a drill's announcement stays in its sink
+		return
+	}
 	a, err := s.Store.GetAnnouncement(r.Context(), id)
 	if errors.Is(err, store.ErrNotFound) {
 		http.NotFound(w, r)

@@ -44,6 +44,8 @@ type Server struct {
 	// BatchSize is passed to new incidents (subjects per notification activity).
 	BatchSize   int
 	ReceiptPoll time.Duration
+	// PlaybookDir overrides the built-in playbooks (drills check the name).
+	PlaybookDir string
 }
 
 // Handler routes every request.
@@ -63,6 +65,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/incidents/{id}/revise", s.require(responders, s.revise))
 	mux.HandleFunc("POST /api/v1/incidents/{id}/submit", s.require(caseWorkers, s.submit))
 	mux.HandleFunc("POST /api/v1/incidents/{id}/facts", s.require(responders, s.setFacts))
+	mux.HandleFunc("POST /api/v1/drills", s.require(responders, s.runDrill))
+	mux.HandleFunc("GET /api/v1/drills", s.require(anyone, s.listDrills))
+	mux.HandleFunc("GET /api/v1/drills/{id}", s.require(anyone, s.showDrill))
+	mux.HandleFunc("POST /api/v1/drill-schedules", s.require(responders, s.scheduleDrill))
+	mux.HandleFunc("GET /api/v1/drill-schedules", s.require(anyone, s.listDrillSchedules))
 	mux.HandleFunc("GET /api/v1/outbox", s.require(caseWorkers, s.outbox))
 	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)

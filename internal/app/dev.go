@@ -168,7 +168,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, tc.Close)
 	d.Temporal = tc
 
-	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: d.Outbox, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll}
+	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: d.Outbox, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir}
 	mux := http.NewServeMux()
 	mux.Handle("/", apiServer.Handler())
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))

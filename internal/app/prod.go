@@ -168,7 +168,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	defer st.Close()
 	defer tc.Close()
-	srv := &http.Server{Addr: c.Listen, Handler: (&api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: c.Listen, Handler: (&api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

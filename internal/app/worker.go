@@ -14,6 +14,7 @@ import (
 func NewWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.IncidentWorkflow)
+	w.RegisterWorkflow(workflows.DrillWorkflow)
 	w.RegisterActivity(acts)
 	return w
 }

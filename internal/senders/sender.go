@@ -36,6 +36,9 @@ type Result struct {
 	// Final is true when acceptance is the outcome (email, on-site); false when a
 	// receipt will follow (SMS, voice).
 	Final bool
+	// Delivered: the sender knows the message arrived (a drill sink), so
+	// no receipt is awaited.
+	Delivered bool
 }
 
 // Sender sends one message over one channel.

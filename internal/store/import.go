@@ -24,6 +24,9 @@ type ImportInput struct {
 	MaxErrors int
 	// Progress, when set, is called about every ProgressEvery rows.
 	Progress func(rows int64)
+	// Aside loads the snapshot without making it current: a drill's
+	// synthetic inventory must never become the one real incidents scope.
+	Aside bool
 }
 
 // defaultMaxErrors is how many bad rows a check reports before it stops,
@@ -179,8 +182,10 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	if err := lt.exec(ctx, `UPDATE snapshots SET systems=?, subjects=? WHERE id=?`, len(systems), src.rows, snap); err != nil {
 		return ImportResult{}, err
 	}
-	if err := lt.exec(ctx, `INSERT INTO meta VALUES ('current_snapshot', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, strconv.FormatInt(snap, 10)); err != nil {
-		return ImportResult{}, err
+	if !in.Aside {
+		if err := lt.exec(ctx, `INSERT INTO meta VALUES ('current_snapshot', ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`, strconv.FormatInt(snap, 10)); err != nil {
+			return ImportResult{}, err
+		}
 	}
 	if err := lt.commit(ctx); err != nil {
 		return ImportResult{}, err

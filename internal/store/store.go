@@ -226,6 +226,28 @@ CREATE TABLE IF NOT EXISTS deliveries (
   PRIMARY KEY (incident_id, subject_id, channel)
 ){{clustered}};
 CREATE INDEX IF NOT EXISTS deliveries_ref ON deliveries (provider_ref);
+CREATE TABLE IF NOT EXISTS drill_messages (
+  incident_id TEXT NOT NULL,
+  msg_key TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  recipient TEXT NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (incident_id, msg_key)
+);
+CREATE TABLE IF NOT EXISTS drills (
+  id TEXT PRIMARY KEY,
+  playbook TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  attended INTEGER NOT NULL,
+  incident_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  started_at TEXT NOT NULL,
+  finished_at TEXT NOT NULL,
+  report TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS announcements (
   incident_id TEXT PRIMARY KEY,
   draft_revision INTEGER NOT NULL,

@@ -1,0 +1,197 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// DrillRequest starts a drill, or a schedule of them.
+type DrillRequest struct {
+	Playbook string `json:"playbook,omitempty"`
+	Attended bool   `json:"attended,omitempty"`
+	// ApprovalDelay is how long the drill identity waits before approving
+	// and filing ("30s"); ignored when attended.
+	ApprovalDelay string `json:"approval_delay,omitempty"`
+	Subjects      int    `json:"subjects,omitempty"`
+	// Name and Cron are for schedules.
+	Name string `json:"name,omitempty"`
+	Cron string `json:"cron,omitempty"`
+}
+
+// DrillView is a drill with what its sinks received.
+type DrillView struct {
+	store.Drill
+	// Messages counts, per channel, what the drill sinks received.
+	Messages map[string]int `json:"messages"`
+}
+
+func (s *Server) drillRequest(w http.ResponseWriter, r *http.Request) (workflows.DrillRequest, DrillRequest, bool) {
+	var req DrillRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return workflows.DrillRequest{}, req, false
+	}
+	if req.Playbook == "" {
+		req.Playbook = "default"
+	}
+	if _, err := playbooks.Load(s.PlaybookDir, req.Playbook); err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "playbook: "+err.Error())
+		return workflows.DrillRequest{}, req, false
+	}
+	delay := 30 * time.Second
+	if req.ApprovalDelay != "" {
+		d, err := time.ParseDuration(req.ApprovalDelay)
+		if err != nil || d <= 0 {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("approval_delay: %q is not a positive duration (30s, 5m)", req.ApprovalDelay))
+			return workflows.DrillRequest{}, req, false
+		}
+		delay = d
+	}
+	if req.Subjects < 0 || req.Subjects > 1_000_000 {
+		writeError(w, http.StatusBadRequest, "subjects: from 1 to 1000000 synthetic people")
+		return workflows.DrillRequest{}, req, false
+	}
+	return workflows.DrillRequest{Playbook: req.Playbook, RequestedBy: principal(r.Context()).Identity, Attended: req.Attended, ApprovalDelay: delay,
+		Subjects: req.Subjects, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll}, req, true
+}
+
+func (s *Server) runDrill(w http.ResponseWriter, r *http.Request) {
+	in, _, ok := s.drillRequest(w, r)
+	if !ok {
+		return
+	}
+	in.DrillID = "DR-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
+	_, err := s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: in.DrillID, TaskQueue: workflows.TaskQueue,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, workflows.DrillWorkflow, in)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "start drill: "+err.Error())
+		return
+	}
+	s.log().Info("drill started", "drill", in.DrillID, "playbook", in.Playbook, "by", in.RequestedBy, "attended", in.Attended)
+	writeJSON(w, http.StatusCreated, map[string]string{"id": in.DrillID})
+}
+
+func (s *Server) listDrills(w http.ResponseWriter, r *http.Request) {
+	ds, err := s.Store.ListDrills(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, ds)
+}
+
+func (s *Server) showDrill(w http.ResponseWriter, r *http.Request) {
+	d, err := s.Store.GetDrill(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no drill "+r.PathValue("id")+" (it may still be preparing its inventory)")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	v := DrillView{Drill: d, Messages: map[string]int{}}
+	msgs, err := s.Store.DrillMessages(r.Context(), d.IncidentID)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	for _, m := range msgs {
+		v.Messages[m.Channel]++
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+var scheduleName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,40}$`)
+
+// drillSchedulePrefix marks Temporal Schedules that start drills.
+const drillSchedulePrefix = "tocsin-drill-"
+
+// DrillSchedule is a Temporal Schedule of drills.
+type DrillSchedule struct {
+	ID       string    `json:"id"`
+	Cron     string    `json:"cron"`
+	Playbook string    `json:"playbook,omitempty"`
+	Next     time.Time `json:"next,omitzero"`
+}
+
+func (s *Server) scheduleDrill(w http.ResponseWriter, r *http.Request) {
+	in, req, ok := s.drillRequest(w, r)
+	if !ok {
+		return
+	}
+	if strings.TrimSpace(req.Cron) == "" {
+		writeError(w, http.StatusBadRequest, "cron: a cron expression is required (\"0 3 * * 1\": Mondays at 03:00 UTC)")
+		return
+	}
+	if req.Name == "" {
+		req.Name = "weekly"
+	}
+	if !scheduleName.MatchString(req.Name) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("name: %q must be lower-case letters, digits and dashes", req.Name))
+		return
+	}
+	id := drillSchedulePrefix + req.Name
+	_, err := s.Temporal.ScheduleClient().Create(r.Context(), client.ScheduleOptions{
+		ID:   id,
+		Spec: client.ScheduleSpec{CronExpressions: []string{req.Cron}},
+		Action: &client.ScheduleWorkflowAction{ID: "drill-" + req.Name, Workflow: workflows.DrillWorkflow, TaskQueue: workflows.TaskQueue,
+			Args: []any{in}},
+		Memo: map[string]any{"cron": req.Cron, "playbook": in.Playbook},
+	})
+	if err != nil {
+		status := http.StatusBadGateway
+		if strings.Contains(err.Error(), "already") {
+			status = http.StatusConflict
+		} else if strings.Contains(strings.ToLower(err.Error()), "invalid") {
+			status = http.StatusBadRequest
+		}
+		writeError(w, status, "schedule drill: "+err.Error())
+		return
+	}
+	s.log().Info("drill scheduled", "schedule", id, "cron", req.Cron, "by", in.RequestedBy)
+	writeJSON(w, http.StatusCreated, DrillSchedule{ID: id, Cron: req.Cron, Playbook: in.Playbook})
+}
+
+func (s *Server) listDrillSchedules(w http.ResponseWriter, r *http.Request) {
+	it, err := s.Temporal.ScheduleClient().List(r.Context(), client.ScheduleListOptions{})
+	if err != nil {
+		writeError(w, http.StatusBadGateway, err.Error())
+		return
+	}
+	out := []DrillSchedule{}
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			writeError(w, http.StatusBadGateway, err.Error())
+			return
+		}
+		if !strings.HasPrefix(e.ID, drillSchedulePrefix) {
+			continue
+		}
+		ds := DrillSchedule{ID: e.ID}
+		if e.Memo != nil {
+			dc := converter.GetDefaultDataConverter()
+			dc.FromPayload(e.Memo.Fields["cron"], &ds.Cron)
+			dc.FromPayload(e.Memo.Fields["playbook"], &ds.Playbook)
+		}
+		if len(e.NextActionTimes) > 0 {
+			ds.Next = e.NextActionTimes[0]
+		}
+		out = append(out, ds)
+	}
+	writeJSON(w, http.StatusOK, out)
+}

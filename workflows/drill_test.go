@@ -1,0 +1,57 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+func TestDrillRoleCannotApproveARealIncident(t *testing.T) {
+	env := setup(t, 0)
+	var byDrill *updateResult
+	env.RegisterDelayedCallback(func() {
+		byDrill = update(env, UpdateApprove, ApproveInput{Actor: Actor{DrillIdentity, "drill"}, Draft: "notice-en"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.NoError(t, env.GetWorkflowError())
+	require.ErrorContains(t, byDrill.rejected, "only legal")
+}
+
+// The drill workflow prepares its synthetic breach, runs the plan as a child
+// with the drill identity approving after the delay, and hands every
+// milestone to the report.
+func TestUnattendedDrillRunsThePlanAndReportsEveryMilestone(t *testing.T) {
+	env := setup(t, 1)
+	env.RegisterWorkflow(IncidentWorkflow)
+	var a *activities.Activities
+	spec := input().Spec
+	spec.Drill = true
+	env.OnActivity(a.PrepareDrill, mock.Anything, mock.Anything).Return(activities.DrillSetup{IncidentID: "DRILL-1", Spec: spec}, nil)
+	var finished activities.FinishInput
+	env.OnActivity(a.FinishDrill, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) (store.DrillReport, error) {
+		finished = in
+		return store.DrillReport{Passed: true}, nil
+	})
+	env.ExecuteWorkflow(DrillWorkflow, DrillRequest{DrillID: "DR-1", RequestedBy: "responder@example.com", ApprovalDelay: 10 * time.Minute})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, "DR-1", finished.DrillID)
+	require.Empty(t, finished.Error)
+	for _, m := range playbooks.Milestones {
+		require.Contains(t, finished.Milestones, m)
+	}
+	// Notices, then the announcement: each approved only after the delay.
+	took := finished.Milestones["approved"].Sub(finished.Milestones["drafted"])
+	require.GreaterOrEqual(t, took, 10*time.Minute)
+	require.GreaterOrEqual(t, finished.Milestones["closed"].Sub(finished.Milestones["notified"]), 10*time.Minute, "the announcement waited for the drill identity too")
+}
