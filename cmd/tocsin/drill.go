@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -170,6 +171,7 @@ func printDrill(w io.Writer, v api.DrillView) {
 	for ch, n := range v.Messages {
 		sent = append(sent, fmt.Sprintf("%s %d", ch, n))
 	}
+	slices.Sort(sent)
 	fmt.Fprintf(w, "\ndrill sinks received: %s (nobody real was contacted)\n", strings.Join(sent, ", "))
 	for _, n := range v.Report.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)
