@@ -186,38 +186,48 @@ func newView(f Facts, locale string) view {
 	return v
 }
 
+// value is a content field's text; ok is false for fields Tocsin counts
+// itself (subjects, regions), which no text can lack.
+func (v view) value(name string) (val string, ok bool) {
+	switch name {
+	case "description":
+		return v.Description, true
+	case "cause":
+		return v.Cause, true
+	case "occurred_at":
+		return v.Occurred, true
+	case "detected_at":
+		if v.DetectedAt.IsZero() {
+			return "", true
+		}
+		return v.Detected, true
+	case "impact":
+		return v.Impact, true
+	case "measures":
+		return v.Measures, true
+	case "advice":
+		return v.Advice, true
+	case "remedies":
+		return v.Remedies, true
+	case "contact":
+		return v.Contact, true
+	case "dpo_contact":
+		return v.DPOContact, true
+	case "organisation":
+		return v.Organisation, true
+	case "reporter":
+		return v.Reporter, true
+	case "categories":
+		return strings.Join(v.Categories, ", "), true
+	}
+	return "", false
+}
+
 // Field is a content field's text: its value, the missing mark when the law
 // requires it and nobody supplied it yet, else empty.
 func (v view) Field(name string) string {
-	var val string
-	switch name {
-	case "description":
-		val = v.Description
-	case "cause":
-		val = v.Cause
-	case "occurred_at":
-		val = v.Occurred
-	case "detected_at":
-		val = v.Detected
-	case "impact":
-		val = v.Impact
-	case "measures":
-		val = v.Measures
-	case "advice":
-		val = v.Advice
-	case "remedies":
-		val = v.Remedies
-	case "contact":
-		val = v.Contact
-	case "dpo_contact":
-		val = v.DPOContact
-	case "organisation":
-		val = v.Organisation
-	case "reporter":
-		val = v.Reporter
-	case "categories":
-		val = strings.Join(v.Categories, ", ")
-	default:
+	val, ok := v.value(name)
+	if !ok {
 		panic("templates: no content field " + name)
 	}
 	if strings.TrimSpace(val) == "" && slices.Contains(v.Required, name) {
@@ -308,43 +318,14 @@ func Announcement(f Facts) (Rendered, error) {
 }
 
 // Missing lists the content fields a law requires that the facts cannot yet
-// supply. Counts and times Tocsin computes itself are never missing; impact
-// is derived from the categories when nobody wrote one.
+// supply, exactly where a text would show the missing mark. Counts Tocsin
+// computes itself are never missing; impact is derived from the categories
+// when nobody wrote one.
 func Missing(content []string, f Facts) []string {
+	v := newView(f, "en")
 	var out []string
 	for _, field := range content {
-		var have bool
-		switch field {
-		case "description":
-			have = strings.TrimSpace(f.Description) != ""
-		case "cause":
-			have = strings.TrimSpace(f.Cause) != ""
-		case "occurred_at":
-			have = !f.OccurredFrom.IsZero()
-		case "detected_at":
-			have = !f.DetectedAt.IsZero()
-		case "categories":
-			have = len(f.Categories) > 0
-		case "impact":
-			have = strings.TrimSpace(f.Impact) != "" || Impact(f.Categories, "en") != ""
-		case "measures":
-			have = strings.TrimSpace(f.Measures) != ""
-		case "advice":
-			have = strings.TrimSpace(f.Advice) != ""
-		case "remedies":
-			have = strings.TrimSpace(f.Remedies) != ""
-		case "contact":
-			have = strings.TrimSpace(f.Contact) != ""
-		case "dpo_contact":
-			have = strings.TrimSpace(f.DPOContact) != ""
-		case "organisation":
-			have = strings.TrimSpace(f.Organisation) != ""
-		case "reporter":
-			have = strings.TrimSpace(f.Reporter) != ""
-		default: // subjects, regions: counted by the scope
-			have = true
-		}
-		if !have && !slices.Contains(out, field) {
+		if val, ok := v.value(field); ok && strings.TrimSpace(val) == "" && !slices.Contains(out, field) {
 			out = append(out, field)
 		}
 	}
