@@ -152,7 +152,7 @@ func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {
 }
 
 func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
-	if !slices.Contains([]string{"responder", "legal", "admin", "drill"}, in.Actor.Role) {
+	if !slices.Contains([]string{"responder", "legal", "admin"}, in.Actor.Role) && (in.Actor.Role != "drill" || !s.spec.Drill) {
 		return fmt.Errorf("%w: %s is %s; responders, legal and admins record filings", ErrForbidden, in.Actor.Identity, in.Actor.Role)
 	}
 	o := s.obligation(in.Obligation)

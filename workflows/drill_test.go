@@ -15,9 +15,10 @@ import (
 
 func TestDrillRoleCannotApproveARealIncident(t *testing.T) {
 	env := setup(t, 0)
-	var byDrill *updateResult
+	var byDrill, factsByDrill *updateResult
 	env.RegisterDelayedCallback(func() {
 		byDrill = update(env, UpdateApprove, ApproveInput{Actor: Actor{DrillIdentity, "drill"}, Draft: "notice-en"})
+		factsByDrill = update(env, UpdateFacts, FactsInput{Actor: Actor{DrillIdentity, "drill"}, Set: map[string]string{"cause": "x"}})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
@@ -25,6 +26,7 @@ func TestDrillRoleCannotApproveARealIncident(t *testing.T) {
 	env.ExecuteWorkflow(IncidentWorkflow, input())
 	require.NoError(t, env.GetWorkflowError())
 	require.ErrorContains(t, byDrill.rejected, "only legal")
+	require.ErrorContains(t, factsByDrill.rejected, "only responders")
 }
 
 // The drill workflow prepares its synthetic breach, runs the plan as a child

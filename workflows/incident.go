@@ -678,7 +678,7 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 		}
 		return out, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in FactsInput) error {
-		if in.Actor.Role != "responder" && in.Actor.Role != "admin" && in.Actor.Role != "drill" {
+		if in.Actor.Role != "responder" && in.Actor.Role != "admin" && (in.Actor.Role != "drill" || !s.spec.Drill) {
 			return fmt.Errorf("%w: only responders set an incident's facts (%s is %s)", ErrForbidden, in.Actor.Identity, in.Actor.Role)
 		}
 		if len(in.Set) == 0 {
