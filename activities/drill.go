@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
@@ -238,12 +237,6 @@ func (a *Activities) FinishDrill(ctx context.Context, in FinishInput) (store.Dri
 	if rep.Passed {
 		d.Status = store.DrillPassed
 	}
-	if d.IncidentID == "" {
-		d.IncidentID = in.IncidentID
-	}
-	slices.SortFunc(rep.Milestones, func(x, y store.MilestoneResult) int {
-		return slices.Index(playbooks.Milestones, x.Name) - slices.Index(playbooks.Milestones, y.Name)
-	})
 	return rep, a.Store.SaveDrill(ctx, d)
 }
 

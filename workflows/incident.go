@@ -215,8 +215,6 @@ type plan struct {
 	refresh []string
 	// redrafting are the drafts being rendered again right now.
 	redrafting []string
-	// checkApprove is approve's validator, for the drill identity too.
-	checkApprove func(ApproveInput) error
 }
 
 func (s *plan) approve(ctx workflow.Context, in ApproveInput) DraftState {
@@ -536,37 +534,41 @@ func (s *plan) draft(name string) *DraftState {
 // ErrForbidden marks an update refused for who asked.
 var ErrForbidden = errors.New("forbidden")
 
+// checkLegal is the legal gate every decision on a draft passes.
+func (s *plan) checkLegal(actor Actor, name string) (*DraftState, error) {
+	if actor.Role != "legal" && (actor.Role != "drill" || !s.spec.Drill) {
+		return nil, fmt.Errorf("%w: only legal may approve or reject drafts (%s is %s)", ErrForbidden, actor.Identity, actor.Role)
+	}
+	d := s.draft(name)
+	if d == nil {
+		return nil, fmt.Errorf("no draft named %q", name)
+	}
+	if actor.Identity == s.in.OpenedBy {
+		return nil, fmt.Errorf("%w: %s opened this incident and cannot approve its drafts", ErrForbidden, actor.Identity)
+	}
+	if actor.Identity == d.Author {
+		return nil, fmt.Errorf("%w: %s wrote revision %d of %s and cannot approve it", ErrForbidden, actor.Identity, d.Revision, name)
+	}
+	if d.Status != DraftPending {
+		return nil, fmt.Errorf("draft %s revision %d is %s, not pending", name, d.Revision, d.Status)
+	}
+	if s.redrafted(name) {
+		return nil, fmt.Errorf("draft %s is being drafted again with new facts; review the new revision", name)
+	}
+	return d, nil
+}
+
+// checkApprove is approve's validator, for the drill identity too.
+func (s *plan) checkApprove(in ApproveInput) error {
+	d, err := s.checkLegal(in.Actor, in.Draft)
+	if err == nil && len(d.Missing) > 0 {
+		return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with `tocsin incident facts %s --set %s=...`",
+			d.Name, d.Revision, strings.Join(d.Missing, ", "), s.in.IncidentID, d.Missing[0])
+	}
+	return err
+}
+
 func (s *plan) registerUpdates(ctx workflow.Context) error {
-	checkLegal := func(actor Actor, name string) (*DraftState, error) {
-		if actor.Role != "legal" && (actor.Role != "drill" || !s.spec.Drill) {
-			return nil, fmt.Errorf("%w: only legal may approve or reject drafts (%s is %s)", ErrForbidden, actor.Identity, actor.Role)
-		}
-		d := s.draft(name)
-		if d == nil {
-			return nil, fmt.Errorf("no draft named %q", name)
-		}
-		if actor.Identity == s.in.OpenedBy {
-			return nil, fmt.Errorf("%w: %s opened this incident and cannot approve its drafts", ErrForbidden, actor.Identity)
-		}
-		if actor.Identity == d.Author {
-			return nil, fmt.Errorf("%w: %s wrote revision %d of %s and cannot approve it", ErrForbidden, actor.Identity, d.Revision, name)
-		}
-		if d.Status != DraftPending {
-			return nil, fmt.Errorf("draft %s revision %d is %s, not pending", name, d.Revision, d.Status)
-		}
-		if s.redrafted(name) {
-			return nil, fmt.Errorf("draft %s is being drafted again with new facts; review the new revision", name)
-		}
-		return d, nil
-	}
-	s.checkApprove = func(in ApproveInput) error {
-		d, err := checkLegal(in.Actor, in.Draft)
-		if err == nil && len(d.Missing) > 0 {
-			return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with `tocsin incident facts %s --set %s=...`",
-				d.Name, d.Revision, strings.Join(d.Missing, ", "), s.in.IncidentID, d.Missing[0])
-		}
-		return err
-	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
 		return s.approve(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
@@ -584,7 +586,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		if strings.TrimSpace(in.Reason) == "" {
 			return errors.New("a rejection needs a reason, so the draft can be revised")
 		}
-		_, err := checkLegal(in.Actor, in.Draft)
+		_, err := s.checkLegal(in.Actor, in.Draft)
 		return err
 	}})
 	if err != nil {
@@ -597,11 +599,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevise, func(ctx workflow.Context, in ReviseInput) (DraftState, error) {
-		for _, k := range Settable {
-			if v, ok := in.Changes[k]; ok {
-				setField(&s.spec, k, v)
-			}
-		}
+		s.setFacts(in.Changes)
 		if s.reviewer == nil {
 			s.reviewer = map[string]string{}
 		}
@@ -646,13 +644,7 @@ func checkSettable(set map[string]string) error {
 // wait for legal: each pending draft is drafted again if its text changes.
 func (s *plan) registerFacts(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateFacts, func(ctx workflow.Context, in FactsInput) ([]DraftState, error) {
-		var keys []string
-		for _, k := range Settable {
-			if v, ok := in.Set[k]; ok {
-				setField(&s.spec, k, v)
-				keys = append(keys, k)
-			}
-		}
+		keys := s.setFacts(in.Set)
 		if s.reviewer == nil {
 			s.reviewer = map[string]string{}
 		}
@@ -689,6 +681,19 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 		}
 		return checkSettable(in.Set)
 	}})
+}
+
+// setFacts applies the settable facts of set to the incident, in Settable's
+// order, and returns the keys it set.
+func (s *plan) setFacts(set map[string]string) []string {
+	var keys []string
+	for _, k := range Settable {
+		if v, ok := set[k]; ok {
+			setField(&s.spec, k, v)
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 func setField(spec *incident.Spec, k, v string) {

@@ -50,13 +50,13 @@ func drillCmd() *cobra.Command {
 			}
 			return nil
 		}}
-	flags := func(c *cobra.Command) {
+	flags := func(c *cobra.Command, req *api.DrillRequest) {
 		c.Flags().StringVar(&req.Playbook, "playbook", "default", "playbook to drill")
 		c.Flags().BoolVar(&req.Attended, "attended", false, "people approve and file; otherwise the drill identity does after --approval-delay")
 		c.Flags().StringVar(&req.ApprovalDelay, "approval-delay", "30s", "how long the drill identity waits before approving or filing")
 		c.Flags().IntVar(&req.Subjects, "subjects", 200, "synthetic people in the drill's inventory")
 	}
-	flags(run)
+	flags(run, &req)
 	run.Flags().BoolVar(&noWait, "no-wait", false, "print the drill ID and return")
 	run.Flags().DurationVar(&timeout, "timeout", time.Hour, "give up waiting after this long")
 
@@ -106,7 +106,6 @@ func drillCmd() *cobra.Command {
 				}
 				return nil
 			}
-			sreq.Playbook, sreq.Attended, sreq.ApprovalDelay, sreq.Subjects = req.Playbook, req.Attended, req.ApprovalDelay, req.Subjects
 			var out api.DrillSchedule
 			if err := api0().Do(cmd.Context(), "POST", "/api/v1/drill-schedules", sreq, &out); err != nil {
 				return err
@@ -117,7 +116,7 @@ func drillCmd() *cobra.Command {
 			fmt.Printf("schedule %s: drills of playbook %s at %q (UTC)\n", out.ID, out.Playbook, out.Cron)
 			return nil
 		}}
-	flags(schedule)
+	flags(schedule, &sreq)
 	schedule.Flags().StringVar(&sreq.Cron, "cron", "", `cron expression in UTC, e.g. "0 3 * * 1" (Mondays 03:00)`)
 	schedule.Flags().StringVar(&sreq.Name, "name", "weekly", "schedule name")
 	d.AddCommand(run, list, show, schedule)

@@ -1,4 +1,4 @@
-// Package synth writes synthetic inventories for benchmarks and drills: a
+// Package synth writes synthetic inventories for benchmarks: a
 // systems.yaml and a subjects.csv of any size, deterministic for a seed, with
 // the mix of regions, locales, contacts and ages a consumer platform has.
 package synth
