@@ -10,8 +10,10 @@ import (
 
 	"github.com/google/uuid"
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
@@ -154,9 +156,11 @@ func (s *Server) scheduleDrill(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		status := http.StatusBadGateway
-		if strings.Contains(err.Error(), "already") {
+		var invalid *serviceerror.InvalidArgument
+		switch {
+		case errors.Is(err, temporal.ErrScheduleAlreadyRunning):
 			status = http.StatusConflict
-		} else if strings.Contains(strings.ToLower(err.Error()), "invalid") {
+		case errors.As(err, &invalid):
 			status = http.StatusBadRequest
 		}
 		writeError(w, status, "schedule drill: "+err.Error())

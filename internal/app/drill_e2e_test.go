@@ -97,6 +97,10 @@ func TestDrillEndToEnd(t *testing.T) {
 	require.True(t, errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest, "no cron: %v", err)
 	var sched api.DrillSchedule
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/drill-schedules", api.DrillRequest{Name: "nightly", Cron: "0 3 * * *", ApprovalDelay: "1s", Subjects: 40}, &sched))
+	err = responder.Do(ctx, "POST", "/api/v1/drill-schedules", api.DrillRequest{Name: "nightly", Cron: "0 4 * * *"}, nil)
+	require.True(t, errors.As(err, &apiErr) && apiErr.Status == http.StatusConflict, "same name twice: %v", err)
+	err = responder.Do(ctx, "POST", "/api/v1/drill-schedules", api.DrillRequest{Name: "broken", Cron: "every tuesday"}, nil)
+	require.True(t, errors.As(err, &apiErr) && apiErr.Status == http.StatusBadRequest, "bad cron: %v", err)
 	h := d.Temporal.ScheduleClient().GetHandle(ctx, sched.ID)
 	desc, err := h.Describe(ctx)
 	require.NoError(t, err)
