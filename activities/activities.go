@@ -36,6 +36,8 @@ type Activities struct {
 	Senders     senders.Registry
 	Chat        ChatOps
 	Announcer   senders.Announcer
+	// Receipts answers the sweep for receipts that never came (Twilio).
+	Receipts    StatusChecker
 	PlaybookDir string
 	// PublicURL is Tocsin's public base URL (announcement links).
 	PublicURL string
@@ -172,6 +174,8 @@ type AssessResult struct {
 	Ladder         [][]string
 	ReceiptTimeout time.Duration
 	DefaultLocale  string
+	// Quiet is when nobody is phoned, in their local time.
+	Quiet playbooks.Quiet
 	// Reminders are when to remind each obligation's owner, by obligation name.
 	Reminders map[string][]time.Time
 	// Owners are the Slack users paged for each role.
@@ -192,8 +196,12 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 	if err != nil {
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
 	}
+	quiet, err := pb.QuietSpan()
+	if err != nil {
+		return AssessResult{}, temporal.NewNonRetryableApplicationError(pb.File+": quiet_hours: "+err.Error(), "playbook", err)
+	}
 	res := AssessResult{Obligations: ev.Obligations, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
-		DefaultLocale: pb.DefaultLocale, Reminders: map[string][]time.Time{}, Owners: map[string]string{}}
+		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}}
 	for _, r := range pb.Responders {
 		res.Owners[r.Role] = r.SlackUser
 	}

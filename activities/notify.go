@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,40 +11,80 @@ import (
 
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/templates"
 )
 
-// BatchInput is one page of one rung of the ladder.
+// SplitInput asks for the ranges a campaign (or a partition of it) is cut into.
+type SplitInput struct {
+	IncidentID string
+	Range      store.Range
+	Size       int
+	// Unreached counts only subjects no rung has reached yet.
+	Unreached bool
+}
+
+// SplitResult holds the ranges: IDs only, a few per thousand subjects.
+type SplitResult struct {
+	Ranges   []store.Range
+	Subjects int
+}
+
+// SplitRange cuts the affected set into ranges of at most Size subjects.
+func (a *Activities) SplitRange(ctx context.Context, in SplitInput) (SplitResult, error) {
+	ranges, n, err := a.Store.SplitRange(ctx, in.IncidentID, in.Range, max(in.Size, 1), in.Unreached)
+	return SplitResult{Ranges: ranges, Subjects: n}, err
+}
+
+// BatchInput is one batch of one rung of the ladder.
 type BatchInput struct {
 	IncidentID string
 	Rung       int // 1-based
 	Channels   []string
-	// After is the cursor: the last subject ID of the previous page.
-	After         string
-	Limit         int
+	// Range is the batch's subjects (SplitRange sized it).
+	Range store.Range
+	// After and Limit page instead of Range: the form of incidents started
+	// before campaigns were split, kept so they finish.
+	After         string `json:",omitempty"`
+	Limit         int    `json:",omitempty"`
 	DefaultLocale string
 	// Notices maps "notice-<locale>" and regional notices ("notice-us-ca")
 	// to the approved revision.
 	Notices map[string]int
+	// Quiet is when nobody is phoned, in their local time.
+	Quiet playbooks.Quiet
 }
 
-// BatchResult moves the cursor and counts what happened.
+// BatchResult counts what happened.
 type BatchResult struct {
-	Next     string
-	Done     bool
+	Next     string `json:",omitempty"`
+	Done     bool   `json:",omitempty"`
 	Attempts int
 	Skipped  int // no contact on this rung's channels
 	Failed   int
+	// Recovered are sends an earlier attempt was interrupted in: found at
+	// the provider, or sent again under the same idempotency key.
+	Recovered int
+	// Deferred are calls held back for the person's quiet hours, until ResumeAt.
+	Deferred int
+	ResumeAt time.Time
 }
 
-// SendBatch sends the rung's channels to one page of subjects not yet reached.
-// The ledger row is claimed before each provider call and completed after, so
-// a retried batch skips every send that was already attempted.
+// flushEvery bounds how many sends may be in the ledger as "sending" after a
+// crash, against one commit per send.
+const flushEvery = 50
+
+// SendBatch sends the rung's channels to the batch's subjects not yet
+// reached. Each delivery is claimed in the ledger ("sending") before its
+// provider call and finished after, in groups; a claim found still
+// "sending" was interrupted, and is recovered by asking the provider (SMS,
+// voice) or sending again under the same idempotency key (on-site, email).
 func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult, error) {
-	if in.Limit <= 0 {
-		in.Limit = 200
+	r, limit := in.Range, 100000
+	if in.Limit > 0 {
+		r, limit = store.Range{After: in.After}, in.Limit
 	}
-	recipients, err := a.Store.UnreachedRecipients(ctx, in.IncidentID, in.After, in.Limit)
+	recipients, err := a.Store.UnreachedRecipients(ctx, in.IncidentID, r, limit)
 	if err != nil {
 		return BatchResult{}, err
 	}
@@ -53,99 +92,182 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if err != nil {
 		return BatchResult{}, err
 	}
-	res := BatchResult{Done: len(recipients) < in.Limit}
+	res := BatchResult{Done: in.Limit > 0 && len(recipients) < in.Limit}
+	if in.Limit > 0 && len(recipients) > 0 {
+		res.Next = recipients[len(recipients)-1].SubjectID
+	}
+	now := time.Now()
+	var plan []planned
 	drafts := map[string]store.Draft{}
-	for i, r := range recipients {
-		heartbeat(ctx, i)
-		locale := templates.NoticeLocale(r.Locale, in.DefaultLocale)
-		name := "notice-" + locale
-		for _, j := range JurisdictionsOf(r.Region) {
-			if _, ok := in.Notices[RegionalNoticeName(j)]; ok {
-				name, locale = RegionalNoticeName(j), "en"
-				break
-			}
+	for _, rcp := range recipients {
+		d, locale, err := a.noticeFor(ctx, in, rcp, drafts)
+		if err != nil {
+			return res, err
 		}
-		d, ok := drafts[name]
-		if !ok {
-			rev, approved := in.Notices[name]
-			if !approved {
-				return res, temporal.NewNonRetryableApplicationError(fmt.Sprintf("no approved %s for subject %s", name, r.SubjectID), "NoApprovedNotice", errNoDraft)
-			}
-			if d, err = a.Store.GetDraft(ctx, in.IncidentID, name, rev); err != nil {
-				return res, err
-			}
-			drafts[name] = d
-		}
-		sentAny := false
+		any := false
 		for _, ch := range in.Channels {
-			to := contactFor(r, ch)
+			to := contactFor(rcp, ch)
 			if to == "" {
 				continue
 			}
-			sentAny = true
-			failed, err := a.sendOne(ctx, in, drill, r, ch, to, locale, d)
-			if err != nil {
-				return res, err
+			any = true
+			if ch == senders.Voice && !drill { // a drill rings nobody's phone
+				if until, quiet := in.Quiet.Until(now.In(ZoneOf(rcp.Region))); quiet {
+					res.Deferred++
+					if res.ResumeAt.IsZero() || until.Before(res.ResumeAt) {
+						res.ResumeAt = until.UTC()
+					}
+					continue
+				}
 			}
-			res.Attempts++
-			if failed {
-				res.Failed++
-			}
+			plan = append(plan, planned{
+				key: store.Delivery{IncidentID: in.IncidentID, SubjectID: rcp.SubjectID, Channel: ch, Rung: in.Rung, Draft: fmt.Sprintf("%s@%d", d.Name, d.Revision)},
+				msg: message(in.IncidentID, rcp.SubjectID, ch, to, locale, d),
+			})
 		}
-		if !sentAny {
+		if !any {
 			res.Skipped++
 		}
-		res.Next = r.SubjectID
 	}
-	return res, nil
+	keys := make([]store.Delivery, len(plan))
+	for i, p := range plan {
+		keys[i] = p.key
+	}
+	existing, err := a.Store.ClaimDeliveries(ctx, keys)
+	if err != nil {
+		return res, err
+	}
+	var done []store.Delivery
+	flush := func() error {
+		err := a.Store.FinishDeliveries(ctx, done)
+		done = done[:0]
+		return err
+	}
+	for i, p := range plan {
+		heartbeat(ctx, i)
+		prior, claimedBefore := existing[[2]string{p.key.SubjectID, p.key.Channel}]
+		if claimedBefore && prior.Status != store.StatusSending {
+			if isFailure(prior.Status) {
+				res.Failed++
+			}
+			continue
+		}
+		d, err := a.deliver(ctx, drill, p, prior, claimedBefore)
+		if err != nil {
+			// Record what went out, and give back the claims not yet tried.
+			var unsent []store.Delivery
+			for _, q := range plan[i:] {
+				if _, was := existing[[2]string{q.key.SubjectID, q.key.Channel}]; !was {
+					unsent = append(unsent, q.key)
+				}
+			}
+			return res, errors.Join(err, flush(), a.Store.ReleaseDeliveries(ctx, unsent))
+		}
+		res.Attempts++
+		if claimedBefore {
+			res.Recovered++
+		}
+		if isFailure(d.Status) {
+			res.Failed++
+		}
+		done = append(done, d)
+		if len(done) >= flushEvery {
+			if err := flush(); err != nil {
+				return res, err
+			}
+		}
+	}
+	return res, flush()
 }
 
-func (a *Activities) sendOne(ctx context.Context, in BatchInput, drill bool, r store.Recipient, ch, to, locale string, d store.Draft) (bool, error) {
-	key := store.Delivery{IncidentID: in.IncidentID, SubjectID: r.SubjectID, Channel: ch, Rung: in.Rung}
-	claimed, existing, err := a.Store.BeginDelivery(ctx, key)
-	if err != nil {
-		return false, err
-	}
-	if !claimed {
-		if existing.Status == store.StatusSending {
-			// An earlier attempt died between the provider call and the ledger
-			// update. It may have gone out: never send it twice.
-			existing.Status, existing.Error = store.StatusUnknown, "interrupted during send; not resent"
-			return true, a.Store.FinishDelivery(ctx, existing)
+type planned struct {
+	key store.Delivery
+	msg senders.Message
+}
+
+func isFailure(status string) bool {
+	return status == store.StatusFailed || status == store.StatusUndelivered
+}
+
+// noticeFor picks the approved notice a recipient reads: the form their
+// jurisdiction prescribes, else their language's.
+func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recipient, cache map[string]store.Draft) (store.Draft, string, error) {
+	locale := templates.NoticeLocale(r.Locale, in.DefaultLocale)
+	name := "notice-" + locale
+	for _, j := range JurisdictionsOf(r.Region) {
+		if _, ok := in.Notices[RegionalNoticeName(j)]; ok {
+			name, locale = RegionalNoticeName(j), "en"
+			break
 		}
-		return existing.Status == store.StatusFailed, nil
 	}
-	sender, ok := a.senderFor(drill, ch)
-	if !ok {
-		key.Status, key.Error = store.StatusFailed, "no sender configured for "+ch
-		return true, a.Store.FinishDelivery(ctx, key)
+	if d, ok := cache[name]; ok {
+		return d, locale, nil
 	}
-	msg := senders.Message{IncidentID: in.IncidentID, SubjectID: r.SubjectID, To: to, Locale: locale, Title: d.Title, Body: d.Body}
+	rev, approved := in.Notices[name]
+	if !approved {
+		return store.Draft{}, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("no approved %s for subject %s", name, r.SubjectID), "NoApprovedNotice", errNoDraft)
+	}
+	d, err := a.Store.GetDraft(ctx, in.IncidentID, name, rev)
+	if err != nil {
+		return d, "", err
+	}
+	cache[name] = d
+	return d, locale, nil
+}
+
+func message(incidentID, subjectID, ch, to, locale string, d store.Draft) senders.Message {
+	m := senders.Message{IncidentID: incidentID, SubjectID: subjectID, To: to, Locale: locale, Title: d.Title, Body: d.Body}
 	switch ch {
 	case senders.Email:
-		msg.HTML = d.HTML
-		if msg.HTML == "" {
-			msg.HTML = templates.HTML(d.Body)
+		m.HTML = d.HTML
+		if m.HTML == "" {
+			m.HTML = templates.HTML(d.Body)
 		}
 	case senders.SMS:
-		msg.Body = d.SMS
+		m.Body = d.SMS
 	case senders.Voice:
-		msg.Body = d.Voice
+		m.Body = d.Voice
 	}
-	result, err := sender.Send(ctx, msg)
+	return m
+}
+
+// deliver makes one provider call (or recovers an interrupted one) and
+// returns the ledger row to finish. A retryable failure is returned as an
+// error, with Temporal told when to retry if the provider said.
+func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior store.Delivery, interrupted bool) (store.Delivery, error) {
+	key := p.key
+	sender, ok := a.senderFor(drill, key.Channel)
+	if !ok {
+		key.Status, key.Error = store.StatusFailed, "no sender configured for "+key.Channel
+		return key, nil
+	}
+	var result senders.Result
+	var err error
+	found := false
+	if interrupted {
+		if f, isFinder := sender.(senders.Finder); isFinder {
+			since, _ := time.Parse(time.RFC3339Nano, prior.ClaimedAt)
+			result, found, err = f.Find(ctx, p.msg, since)
+			if err != nil && !errors.Is(err, senders.ErrNoFinder) {
+				return key, retryable(key, err)
+			}
+			if found {
+				key.Detail = "recovered: found at the provider after an interrupted send"
+			}
+		}
+	}
+	if !found {
+		result, err = sender.Send(ctx, p.msg)
+	}
 	switch {
 	case senders.IsPermanent(err):
 		key.Status, key.Error = store.StatusFailed, err.Error()
-		logger(a).Info("notice refused", "incident", in.IncidentID, "subject", r.SubjectID, "channel", ch, "to", Mask(to), "reason", err.Error())
-		return true, a.Store.FinishDelivery(ctx, key)
+		logger(a).Info("notice refused", "incident", key.IncidentID, "subject", key.SubjectID, "channel", key.Channel, "to", Mask(p.msg.To), "reason", err.Error())
+		return key, nil
 	case err != nil:
-		// The provider said no for now: release the claim so the retry sends.
-		if rerr := a.Store.ReleaseDelivery(ctx, key); rerr != nil {
-			return false, errors.Join(err, rerr)
-		}
-		return false, fmt.Errorf("send %s to subject %s: %w", ch, r.SubjectID, err)
+		return key, retryable(key, err)
 	}
-	key.ProviderRef = result.Ref
+	key.ProviderRef, key.Segments = result.Ref, result.Segments
 	key.Status = store.StatusSent
 	if result.Final {
 		key.Status = store.StatusAccepted
@@ -153,7 +275,16 @@ func (a *Activities) sendOne(ctx context.Context, in BatchInput, drill bool, r s
 	if result.Delivered {
 		key.Status = store.StatusDelivered
 	}
-	return false, a.Store.FinishDelivery(ctx, key)
+	return key, nil
+}
+
+func retryable(key store.Delivery, err error) error {
+	err = fmt.Errorf("send %s to subject %s: %w", key.Channel, key.SubjectID, err)
+	var ra *senders.RetryAfterError
+	if errors.As(err, &ra) {
+		return temporal.NewApplicationErrorWithOptions(err.Error(), "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: ra.After, Cause: err})
+	}
+	return err
 }
 
 func contactFor(r store.Recipient, ch string) string {
@@ -179,10 +310,11 @@ func Mask(s string) string {
 	return "****"
 }
 
-// ReceiptsInput waits for SMS and voice receipts of one rung.
+// ReceiptsInput waits for SMS and voice receipts of one rung in a range.
 type ReceiptsInput struct {
 	IncidentID string
 	Rung       int
+	Range      store.Range
 	Timeout    time.Duration
 	Poll       time.Duration
 }
@@ -190,29 +322,31 @@ type ReceiptsInput struct {
 // ReceiptsResult says how many never reported back.
 type ReceiptsResult struct {
 	Pending int
+	// Swept are receipts learnt by asking the provider when the callback
+	// never came.
+	Swept int
 }
 
-// AwaitReceipts polls the ledger until no delivery of the rung is still
-// waiting for its status callback, or until the timeout.
+// AwaitReceipts polls the ledger until no delivery of the rung in the range
+// still waits for its status callback, or until the timeout; then it asks
+// the provider about each one still waiting (a callback can be lost), and
+// what the provider cannot confirm stays undelivered, moving that person on.
 func (a *Activities) AwaitReceipts(ctx context.Context, in ReceiptsInput) (ReceiptsResult, error) {
 	if in.Poll <= 0 {
 		in.Poll = 500 * time.Millisecond
 	}
 	deadline := time.Now().Add(in.Timeout)
 	for {
-		rows, err := a.Store.RungDeliveries(ctx, in.IncidentID, in.Rung)
+		rows, err := a.Store.RangeDeliveries(ctx, in.IncidentID, in.Rung, in.Range, store.StatusSent)
 		if err != nil {
 			return ReceiptsResult{}, err
 		}
-		pending := 0
-		for _, d := range rows {
-			if d.Status == store.StatusSent {
-				pending++
-			}
+		heartbeat(ctx, len(rows))
+		if len(rows) == 0 {
+			return ReceiptsResult{}, nil
 		}
-		heartbeat(ctx, pending)
-		if pending == 0 || time.Now().After(deadline) {
-			return ReceiptsResult{Pending: pending}, nil
+		if time.Now().After(deadline) {
+			return a.sweep(ctx, rows)
 		}
 		select {
 		case <-ctx.Done():
@@ -222,10 +356,41 @@ func (a *Activities) AwaitReceipts(ctx context.Context, in ReceiptsInput) (Recei
 	}
 }
 
-// ResolveInput closes one rung.
+// StatusChecker asks a provider for a message's current status, mapped onto
+// the ledger's ("" while it is still on its way).
+type StatusChecker interface {
+	Status(ctx context.Context, channel, ref string) (status, detail string, err error)
+}
+
+func (a *Activities) sweep(ctx context.Context, rows []store.Delivery) (ReceiptsResult, error) {
+	res := ReceiptsResult{}
+	for i, d := range rows {
+		heartbeat(ctx, i)
+		status := ""
+		if a.Receipts != nil && d.ProviderRef != "" {
+			st, _, err := a.Receipts.Status(ctx, d.Channel, d.ProviderRef)
+			if err != nil {
+				return res, err
+			}
+			status = st
+		}
+		if status != "" {
+			if _, err := a.Store.UpdateDeliveryByRef(ctx, d.ProviderRef, status, "status asked of the provider: the callback never came"); err != nil {
+				return res, err
+			}
+			res.Swept++
+			continue
+		}
+		res.Pending++
+	}
+	return res, nil
+}
+
+// ResolveInput closes one rung for a range.
 type ResolveInput struct {
 	IncidentID string
 	Rung       int
+	Range      store.Range
 	Channels   []string
 }
 
@@ -234,32 +399,11 @@ type ResolveResult struct {
 	Reached int
 }
 
-// ResolveRung marks every subject that a channel of the rung reached, with the
-// channels that did, in ladder order ("onsite+email").
+// ResolveRung marks every subject of the range that a channel of the rung
+// reached, with the channels that did, in ladder order ("onsite+email").
 func (a *Activities) ResolveRung(ctx context.Context, in ResolveInput) (ResolveResult, error) {
-	rows, err := a.Store.RungDeliveries(ctx, in.IncidentID, in.Rung)
-	if err != nil {
-		return ResolveResult{}, err
-	}
-	via := map[string][]string{}
-	var order []string
-	for _, d := range rows {
-		if d.Status != store.StatusAccepted && d.Status != store.StatusDelivered {
-			continue
-		}
-		if _, seen := via[d.SubjectID]; !seen {
-			order = append(order, d.SubjectID)
-		}
-		via[d.SubjectID] = append(via[d.SubjectID], d.Channel)
-	}
-	for _, subject := range order {
-		chans := via[subject]
-		slices.SortFunc(chans, func(x, y string) int { return slices.Index(in.Channels, x) - slices.Index(in.Channels, y) })
-		if err := a.Store.MarkReached(ctx, in.IncidentID, subject, in.Rung, strings.Join(chans, "+")); err != nil {
-			return ResolveResult{}, err
-		}
-	}
-	return ResolveResult{Reached: len(order)}, nil
+	n, err := a.Store.ResolveRange(ctx, in.IncidentID, in.Rung, in.Range, in.Channels)
+	return ResolveResult{Reached: n}, err
 }
 
 // ReachResult summarises the campaign.

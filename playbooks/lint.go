@@ -188,6 +188,9 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 	if _, err := p.receiptTimeout(); err != nil {
 		bad("receipt_timeout", err.Error())
 	}
+	if _, err := p.QuietSpan(); err != nil {
+		bad("quiet_hours", err.Error())
+	}
 	if p.Announcement.AppliesWhen != "" {
 		if _, err := compile(p.Announcement.AppliesWhen); err != nil {
 			errs.add(file, lineOf(fieldLines(child(root, "announcement")), "applies_when"), "announcement.applies_when", err.Error())

@@ -30,6 +30,9 @@ type Playbook struct {
 	Reminders      []string          `yaml:"reminders"`
 	Ladder         [][]string        `yaml:"ladder"`
 	ReceiptTimeout string            `yaml:"receipt_timeout"`
+	// QuietHours is when nobody is phoned, in each person's local time
+	// ("21:00-08:00", the default; "00:00-00:00" phones at any hour).
+	QuietHours   string       `yaml:"quiet_hours"`
 	Announcement   Announcement      `yaml:"announcement"`
 	Law            []string          `yaml:"law"`
 	// Laws are the jurisdiction files named by Law, loaded.
@@ -226,6 +229,45 @@ func (p *Playbook) receiptTimeout() (time.Duration, error) {
 		return 10 * time.Minute, nil
 	}
 	return time.ParseDuration(p.ReceiptTimeout)
+}
+
+// Quiet is a daily span of local time, which may wrap past midnight.
+type Quiet struct {
+	From, To time.Duration // since local midnight
+}
+
+// QuietSpan parses quiet_hours.
+func (p *Playbook) QuietSpan() (Quiet, error) {
+	s := p.QuietHours
+	if s == "" {
+		s = "21:00-08:00"
+	}
+	from, to, ok := strings.Cut(s, "-")
+	f, err1 := time.Parse("15:04", strings.TrimSpace(from))
+	t, err2 := time.Parse("15:04", strings.TrimSpace(to))
+	if !ok || err1 != nil || err2 != nil {
+		return Quiet{}, fmt.Errorf("%q is not a span of local time like 21:00-08:00", s)
+	}
+	midnight := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)
+	return Quiet{From: f.Sub(midnight), To: t.Sub(midnight)}, nil
+}
+
+// Until says whether t falls in the quiet span and, if so, when it ends (in t's zone).
+func (q Quiet) Until(t time.Time) (time.Time, bool) {
+	if q.From == q.To {
+		return t, false
+	}
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+	since := t.Sub(day)
+	switch {
+	case q.From < q.To && since >= q.From && since < q.To:
+		return day.Add(q.To), true
+	case q.From > q.To && since >= q.From:
+		return day.AddDate(0, 0, 1).Add(q.To), true
+	case q.From > q.To && since < q.To:
+		return day.Add(q.To), true
+	}
+	return t, false
 }
 
 // ParseTarget reads a stage target: a Go duration or a number of days ("2d").

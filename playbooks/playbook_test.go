@@ -299,3 +299,24 @@ obligations:
 	require.Len(t, obs, 1)
 	require.Equal(t, aware.Add(48*time.Hour), obs[0].DueAt)
 }
+
+func TestQuietHoursWrapPastMidnight(t *testing.T) {
+	p := &Playbook{}
+	q, err := p.QuietSpan()
+	require.NoError(t, err)
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	at := func(h, m int) time.Time { return time.Date(2026, 11, 23, h, m, 0, 0, shanghai) }
+	until, quiet := q.Until(at(22, 30))
+	require.True(t, quiet)
+	require.Equal(t, time.Date(2026, 11, 24, 8, 0, 0, 0, shanghai), until)
+	until, quiet = q.Until(at(3, 0))
+	require.True(t, quiet)
+	require.Equal(t, at(8, 0), until)
+	_, quiet = q.Until(at(8, 0))
+	require.False(t, quiet)
+	_, quiet = q.Until(at(20, 59))
+	require.False(t, quiet)
+	p.QuietHours = "25:00-x"
+	_, err = p.QuietSpan()
+	require.ErrorContains(t, err, "21:00-08:00")
+}

@@ -58,6 +58,11 @@ type IncidentInput struct {
 	Spec       incident.Spec
 	// BatchSize is the number of subjects per notification activity.
 	BatchSize int
+	// PartitionSize is the number of subjects per NotifyWorkflow child;
+	// BatchWindow and PartitionWindow bound how many run at once.
+	PartitionSize   int `json:",omitempty"`
+	BatchWindow     int `json:",omitempty"`
+	PartitionWindow int `json:",omitempty"`
 	// ReceiptPoll overrides how often receipts are checked (tests).
 	ReceiptPoll time.Duration
 	// Drill runs the incident as a drill; nil for a real incident.
@@ -123,6 +128,7 @@ type Progress struct {
 	Drafts       []DraftState           `json:"drafts"`
 	Rung         int                    `json:"rung"`
 	Reach        *store.Reach           `json:"reach,omitempty"`
+	Campaign     *CampaignState         `json:"campaign,omitempty"`
 	Announcement *AnnouncementState     `json:"announcement,omitempty"`
 	// Filings are the obligations' states, by obligation name.
 	Filings map[string]*Filing `json:"filings,omitempty"`
@@ -131,6 +137,20 @@ type Progress struct {
 	Milestones map[string]time.Time `json:"milestones,omitempty"`
 	Timeline   []Event              `json:"timeline"`
 	Error      string               `json:"error,omitempty"`
+}
+
+// CampaignState is the individual-notice campaign as the workflow sees it:
+// partitions finished and their totals. Live per-channel counts come from
+// the delivery ledger (the API adds them).
+type CampaignState struct {
+	StartedAt      time.Time `json:"started_at"`
+	Subjects       int       `json:"subjects"`
+	Partitions     int       `json:"partitions"`
+	PartitionsDone int       `json:"partitions_done"`
+	Attempts       int       `json:"attempts"`
+	Failed         int       `json:"failed"`
+	Recovered      int       `json:"recovered,omitempty"`
+	Deferred       int       `json:"deferred,omitempty"`
 }
 
 // AnnouncementState says whether and where the public notice went out.
@@ -360,11 +380,18 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 			notices[d.Name] = d.Revision
 		}
 	}
-	for i, channels := range plan.Ladder {
-		rung := i + 1
-		s.p.Rung = rung
-		if err := s.notifyRung(ctx, rung, channels, plan, notices); err != nil {
+	// Incidents started before campaigns were partitioned keep their loop.
+	if workflow.GetVersion(ctx, "fanout", workflow.DefaultVersion, 1) >= 1 {
+		if err := s.campaign(ctx, plan, notices); err != nil {
 			return IncidentResult{}, err
+		}
+	} else {
+		for i, channels := range plan.Ladder {
+			rung := i + 1
+			s.p.Rung = rung
+			if err := s.notifyRung(ctx, rung, channels, plan, notices); err != nil {
+				return IncidentResult{}, err
+			}
 		}
 	}
 	var reach activities.ReachResult
@@ -402,6 +429,83 @@ func channelSummary(by map[string]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// campaign splits the affected set into partitions and runs a NotifyWorkflow
+// for each, PartitionWindow at a time.
+func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, notices map[string]int) error {
+	id := s.in.IncidentID
+	size := s.in.PartitionSize
+	if size <= 0 {
+		size = DefaultPartitionSize
+	}
+	var split activities.SplitResult
+	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: id, Size: size}).Get(ctx, &split); err != nil {
+		return fmt.Errorf("split campaign: %w", err)
+	}
+	c := &CampaignState{StartedAt: workflow.Now(ctx), Subjects: split.Subjects, Partitions: len(split.Ranges)}
+	s.p.Campaign = c
+	batch := s.in.BatchSize
+	if batch <= 0 {
+		batch = DefaultBatchSize
+	}
+	window, bwindow := s.in.PartitionWindow, s.in.BatchWindow
+	if window <= 0 {
+		window = DefaultPartitionWindow
+	}
+	if bwindow <= 0 {
+		bwindow = DefaultBatchWindow
+	}
+	s.event(ctx, fmt.Sprintf("campaign: %d people in %d partitions of up to %d, batches of %d", split.Subjects, len(split.Ranges), size, batch))
+	reached := make([]int, len(plan.Ladder))
+	var firstErr error
+	inflight := 0
+	sel := workflow.NewSelector(ctx)
+	for i, r := range split.Ranges {
+		for inflight >= window {
+			sel.Select(ctx)
+		}
+		if firstErr != nil {
+			break
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-notify-%d", id, i+1)})
+		in := NotifyInput{IncidentID: id, Partition: i + 1, Range: r, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
+			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll}
+		inflight++
+		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, in), func(f workflow.Future) {
+			inflight--
+			var res NotifyResult
+			if err := f.Get(ctx, &res); err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("notify partition %d: %w", in.Partition, err)
+				}
+				return
+			}
+			c.PartitionsDone++
+			c.Attempts += res.Attempts
+			c.Failed += res.Failed
+			c.Recovered += res.Recovered
+			c.Deferred += res.Deferred
+			for k, n := range res.Reached {
+				if k < len(reached) {
+					reached[k] += n
+				}
+			}
+		})
+	}
+	for inflight > 0 {
+		sel.Select(ctx)
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	for i, channels := range plan.Ladder {
+		s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", i+1, strings.Join(channels, "+"), reached[i]))
+	}
+	if c.Recovered > 0 {
+		s.event(ctx, fmt.Sprintf("%d sends interrupted by a crash were recovered without sending twice", c.Recovered))
+	}
+	return nil
 }
 
 func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, plan activities.AssessResult, notices map[string]int) error {

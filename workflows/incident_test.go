@@ -35,6 +35,8 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	env := s.NewTestWorkflowEnvironment()
 	var a *activities.Activities
 	env.RegisterActivity(a)
+	env.RegisterWorkflow(NotifyWorkflow)
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []store.Range{{}}, Subjects: 3}, nil)
 	env.OnActivity(a.OpenWarRoom, mock.Anything, mock.Anything).Return(activities.OpenWarRoomResult{ChannelID: "C1"}, nil)
 	if ov.post != nil {
 		env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(ov.post)
@@ -62,7 +64,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 				return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: name, Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author}}}, nil
 			})
 	}
-	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{Done: true}, nil)
+	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)
 	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(activities.ReachResult{Reach: store.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}, nil)

@@ -71,6 +71,7 @@ func devCmd() *cobra.Command {
 	cmd.Flags().IntVar(&cfg.TemporalPort, "temporal-port", 7233, "port of the embedded Temporal frontend (0 picks one)")
 	cmd.Flags().StringVar(&cfg.SMTPListen, "smtp-listen", "127.0.0.1:2525", "address of the local SMTP peer")
 	cmd.Flags().StringVar(&cfg.PlaybookDir, "playbooks", "", "directory of playbooks that override the built-in ones")
+	cmd.Flags().BoolVar(&cfg.ExternalWorker, "no-worker", false, "run no worker here: start them with `tocsin worker --dev DATA` (a crash test kills them)")
 	return cmd
 }
 
@@ -88,8 +89,11 @@ func serveCmd() *cobra.Command {
 }
 
 func workerCmd() *cobra.Command {
-	var path string
-	cmd := &cobra.Command{Use: "worker", Short: "Run workflows and activities with the real providers", RunE: func(cmd *cobra.Command, _ []string) error {
+	var path, devDir, devDB string
+	cmd := &cobra.Command{Use: "worker", Short: "Run workflows and activities with the real providers (or, with --dev DIR, for a running `tocsin dev`)", RunE: func(cmd *cobra.Command, _ []string) error {
+		if devDir != "" {
+			return app.RunDevWorker(cmd.Context(), app.DevWorkerConfig{DataDir: devDir, Database: devDB, Log: newLogger()})
+		}
 		c, err := app.LoadConfig(path)
 		if err != nil {
 			return err
@@ -97,6 +101,8 @@ func workerCmd() *cobra.Command {
 		return app.RunWorker(cmd.Context(), c, newLogger())
 	}}
 	cmd.Flags().StringVar(&path, "config", "tocsin.yaml", "configuration file (secrets come from the environment)")
+	cmd.Flags().StringVar(&devDir, "dev", "", "the --data directory of a running `tocsin dev`: add a worker to it")
+	cmd.Flags().StringVar(&devDB, "database", "", "with --dev: the dev server's store, if not DIR/tocsin.db")
 	return cmd
 }
 
@@ -375,7 +381,7 @@ func incidentCmd() *cobra.Command {
 		}}
 	draftCmd.Flags().IntVar(&revision, "revision", 0, "revision (default: the latest)")
 	draftCmd.Flags().StringVar(&format, "format", "text", "text or html")
-	inc.AddCommand(open, list, show, approve, reject, revise, subjects, submit, facts, draftCmd)
+	inc.AddCommand(open, list, show, watchCmd(), approve, reject, revise, subjects, submit, facts, draftCmd)
 	return inc
 }
 
@@ -428,6 +434,13 @@ func printView(w io.Writer, v api.View) {
 	if len(incomplete) > 0 {
 		slices.Sort(incomplete)
 		fmt.Fprintf(w, "  the law requires facts nobody has supplied yet: tocsin incident facts %s --set %s=...\n", v.ID, strings.Join(slices.Compact(incomplete), "=... --set "))
+	}
+	if v.Campaign != nil {
+		fmt.Fprintln(w, "\ncampaign:")
+		for _, l := range campaignLines(v.Campaign, false)[1:] {
+			fmt.Fprintln(w, l)
+		}
+		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
 	}
 	fmt.Fprintf(w, "\nnotifications: %d reached %v, %d not reachable\n", v.Notifications.Reached, v.Notifications.ByChannel, v.Notifications.Failed)
 	if v.Announcement.Published {

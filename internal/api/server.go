@@ -72,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/drill-schedules", s.require(anyone, s.listDrillSchedules))
 	mux.HandleFunc("GET /api/v1/outbox", s.require(caseWorkers, s.outbox))
 	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
+	mux.HandleFunc("POST /webhooks/twilio/ack", s.twilioAck)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)
 	mux.HandleFunc("GET /{$}", s.console)
 	mux.HandleFunc("POST /login", s.login)

@@ -20,6 +20,7 @@ type View struct {
 	Obligations   []ObligationView       `json:"obligations"`
 	Drafts        []workflows.DraftState `json:"drafts"`
 	Notifications NotificationsView      `json:"notifications"`
+	Campaign      *CampaignView          `json:"campaign,omitempty"`
 	Announcement  AnnouncementView       `json:"announcement"`
 	Timeline      []workflows.Event      `json:"timeline"`
 	Error         string                 `json:"error,omitempty"`
@@ -69,6 +70,25 @@ type NotificationsView struct {
 	Failed    int            `json:"failed"`
 }
 
+// CampaignView is the individual-notice campaign, live from the delivery
+// ledger: per channel how many are queued (claimed, provider not yet
+// answered), sent (awaiting a receipt), delivered and failed.
+type CampaignView struct {
+	Subjects       int                            `json:"subjects"`
+	Partitions     int                            `json:"partitions"`
+	PartitionsDone int                            `json:"partitions_done"`
+	Channels       map[string]store.ChannelCounts `json:"channels"`
+	// Contacted is how many people have had at least one notice attempted.
+	Contacted int `json:"contacted"`
+	// PerSecond is the ledger's pace since the first send; ETA assumes it holds.
+	PerSecond float64   `json:"per_second"`
+	StartedAt time.Time `json:"started_at"`
+	ETA       string    `json:"eta,omitempty"`
+	Done      bool      `json:"done"`
+	Recovered int       `json:"recovered,omitempty"`
+	Deferred  int       `json:"deferred,omitempty"`
+}
+
 // AnnouncementView is the public notice's state.
 type AnnouncementView struct {
 	Published bool   `json:"published"`
@@ -115,6 +135,9 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		}
 		v.Obligations = append(v.Obligations, ov)
 	}
+	if p.Campaign != nil {
+		v.Campaign = s.campaignView(ctx, inc.ID, *p.Campaign, p.Reach != nil)
+	}
 	if p.Reach != nil {
 		v.Notifications = NotificationsView{Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached}
 	}
@@ -122,4 +145,32 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		v.Announcement = AnnouncementView{Published: p.Announcement.Published, URL: p.Announcement.URL, Reason: p.Announcement.Reason}
 	}
 	return v
+}
+
+func (s *Server) campaignView(ctx context.Context, id string, c workflows.CampaignState, done bool) *CampaignView {
+	cv := &CampaignView{Subjects: c.Subjects, Partitions: c.Partitions, PartitionsDone: c.PartitionsDone, StartedAt: c.StartedAt, Done: done,
+		Recovered: c.Recovered, Deferred: c.Deferred, Channels: map[string]store.ChannelCounts{}}
+	counts, first, last, err := s.Store.CampaignCounts(ctx, id)
+	if err != nil {
+		return cv
+	}
+	cv.Channels = counts
+	cv.Contacted, _ = s.Store.ContactedSubjects(ctx, id)
+	start, _ := time.Parse(time.RFC3339Nano, first)
+	end := time.Now()
+	if done {
+		end, _ = time.Parse(time.RFC3339Nano, last)
+	}
+	total := 0
+	for _, n := range counts {
+		total += n.Queued + n.Sent + n.Delivered + n.Failed
+	}
+	if secs := end.Sub(start).Seconds(); !start.IsZero() && secs > 0 {
+		cv.PerSecond = float64(total) / secs
+		if !done && cv.Contacted > 0 && cv.Contacted < c.Subjects {
+			eta := time.Duration(secs * float64(c.Subjects-cv.Contacted) / float64(cv.Contacted) * float64(time.Second))
+			cv.ETA = eta.Round(time.Second).String()
+		}
+	}
+	return cv
 }

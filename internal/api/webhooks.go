@@ -1,20 +1,22 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 
 	twclient "github.com/twilio/twilio-go/client"
 
+	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 )
 
-// twilioStatus applies a signed Twilio status callback to the delivery ledger.
-// A forged or altered callback is refused before anything is read from it.
-func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
+// verifyTwilio checks X-Twilio-Signature over the public URL and the form.
+// A forged or altered request is refused before anything is read from it.
+func (s *Server) verifyTwilio(w http.ResponseWriter, r *http.Request) bool {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
-		return
+		return false
 	}
 	fullURL := strings.TrimSuffix(s.PublicURL, "/") + r.URL.RequestURI()
 	params := map[string]string{}
@@ -25,11 +27,23 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	if s.TwilioAuthToken == "" || !validator.Validate(fullURL, params, r.Header.Get("X-Twilio-Signature")) {
 		s.log().Warn("twilio callback refused: bad signature", "path", r.URL.Path)
 		http.Error(w, "invalid signature", http.StatusForbidden)
+		return false
+	}
+	return true
+}
+
+// twilioStatus applies a signed Twilio status callback to the delivery ledger.
+func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
+	if !s.verifyTwilio(w, r) {
 		return
 	}
-	sid, status := r.PostForm.Get("MessageSid"), ledgerStatus(r.PostForm.Get("MessageStatus"))
+	sid, status := r.PostForm.Get("MessageSid"), senders.TwilioOutcome(r.PostForm.Get("MessageStatus"))
+	detail := ""
 	if sid == "" {
-		sid, status = r.PostForm.Get("CallSid"), ledgerStatus(r.PostForm.Get("CallStatus"))
+		sid, status = r.PostForm.Get("CallSid"), senders.TwilioOutcome(r.PostForm.Get("CallStatus"))
+		if by := r.PostForm.Get("AnsweredBy"); by != "" {
+			detail = "answered by " + by
+		}
 	}
 	if status == "" {
 		w.WriteHeader(http.StatusNoContent) // an intermediate state (queued, ringing, ...)
@@ -47,6 +61,9 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	found, err := s.Store.UpdateDeliveryByRef(r.Context(), sid, status, r.PostForm.Get("ErrorCode"))
+	if err == nil && found && detail != "" {
+		err = s.Store.AnnotateDelivery(r.Context(), sid, detail)
+	}
 	if err != nil {
 		http.Error(w, "ledger unavailable", http.StatusServiceUnavailable)
 		return
@@ -57,15 +74,20 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// ledgerStatus maps Twilio's message and call statuses onto the ledger's.
-func ledgerStatus(twilio string) string {
-	switch twilio {
-	case "delivered", "completed":
-		return store.StatusDelivered
-	case "undelivered":
-		return store.StatusUndelivered
-	case "failed", "busy", "no-answer", "canceled":
-		return store.StatusFailed
+// twilioAck records a called person's "press 1": they heard the notice.
+// Twilio follows the answer, so it is TwiML.
+func (s *Server) twilioAck(w http.ResponseWriter, r *http.Request) {
+	if !s.verifyTwilio(w, r) {
+		return
 	}
-	return ""
+	w.Header().Set("Content-Type", "text/xml")
+	if r.PostForm.Get("Digits") != "1" {
+		fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response/>`)
+		return
+	}
+	if err := s.Store.AnnotateDelivery(r.Context(), r.PostForm.Get("CallSid"), "acknowledged: pressed 1"); err != nil {
+		http.Error(w, "ledger unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thank you.</Say><Hangup/></Response>`)
 }

@@ -38,6 +38,11 @@ type DevConfig struct {
 	// Test knobs: faster receipts and smaller batches.
 	BatchSize   int
 	ReceiptPoll time.Duration
+	// ExternalWorker leaves the workflows and activities to other processes
+	// (`tocsin worker --dev DATA`), which can then be killed and restarted.
+	ExternalWorker bool
+	// Rates paces each channel (messages per second, per worker).
+	Rates senders.Rates
 }
 
 // Dev is a running all-in-one Tocsin.
@@ -140,26 +145,6 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, twilioPeer.Close)
 	d.TwilioURL = d.URL + "/dev/twilio"
 
-	// Senders through the real SDKs, aimed at the peers.
-	twCfg := senders.TwilioConfig{AccountSID: twilioPeer.AccountSID, AuthToken: twilioPeer.AuthToken, From: "+15005550006", BaseURL: d.TwilioURL, StatusCallback: d.URL + "/webhooks/twilio/status"}
-	tw := senders.NewTwilioClient(twCfg)
-	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: d.SMTPAddr, From: "Security Team <security@tocsin.local>"})
-	d.closers = append(d.closers, emailSender.Close)
-	acts := &activities.Activities{
-		Store: d.Store,
-		Senders: senders.Registry{
-			senders.SMS:    &senders.SMSSender{Client: tw, Config: twCfg},
-			senders.Voice:  &senders.VoiceSender{Client: tw, Config: twCfg},
-			senders.Email:  emailSender,
-			senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: d.URL + "/dev/onsite/notices", Secret: secrets["ONSITE_SECRET"]}},
-		},
-		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: d.SlackURL}),
-		Announcer:   &senders.WebhookAnnouncer{URL: d.URL + "/dev/press", Secret: secrets["ONSITE_SECRET"]},
-		PlaybookDir: cfg.PlaybookDir,
-		PublicURL:   d.URL,
-		Log:         log,
-	}
-
 	tc, err := client.DialContext(ctx, client.Options{HostPort: d.TemporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log))})
 	if err != nil {
 		listener.Close()
@@ -182,11 +167,16 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		httpServer.Shutdown(sctx)
 	})
 
-	w := NewWorker(tc, acts)
-	if err := w.Start(); err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
+	peers := devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets}
+	if !cfg.ExternalWorker {
+		acts, closeActs := peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
+		d.closers = append(d.closers, closeActs)
+		w := NewWorker(tc, acts)
+		if err := w.Start(); err != nil {
+			return nil, fmt.Errorf("start worker: %w", err)
+		}
+		d.closers = append(d.closers, w.Stop)
 	}
-	d.closers = append(d.closers, w.Stop)
 	if err := twilioPeer.Resume(ctx, d.URL+"/webhooks/twilio/status"); err != nil {
 		log.Warn("twilio peer: could not resume pending callbacks", "error", err)
 	}
@@ -203,11 +193,98 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	if err := api.Seed(ctx, d.Store, seed); err != nil {
 		return nil, err
 	}
-	peers := fmt.Sprintf("TOCSIN_DEV_SMTP=%s\nTOCSIN_DEV_TWILIO=%s\nTOCSIN_DEV_SLACK=%s\nTOCSIN_SERVER=%s\n", d.SMTPAddr, d.TwilioURL, d.SlackURL, d.URL)
-	if err := os.WriteFile(filepath.Join(cfg.DataDir, "dev-peers.env"), []byte(peers), 0o600); err != nil {
+	env := fmt.Sprintf("TOCSIN_DEV_SMTP=%s\nTOCSIN_DEV_TWILIO=%s\nTOCSIN_DEV_SLACK=%s\nTOCSIN_SERVER=%s\nTOCSIN_DEV_TEMPORAL=%s\n", d.SMTPAddr, d.TwilioURL, d.SlackURL, d.URL, d.TemporalAddr)
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, "dev-peers.env"), []byte(env), 0o600); err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// devPeers is where a dev worker finds everything: the embedded Temporal
+// server, Tocsin's public URL and the local peers, with their secrets.
+type devPeers struct {
+	Temporal, URL, SMTP, Slack, Twilio string
+	Secrets                            map[string]string
+}
+
+// activities wires the senders through the real SDKs, aimed at the peers.
+func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.Rates, log *slog.Logger) (*activities.Activities, func()) {
+	twCfg := senders.TwilioConfig{AccountSID: p.Secrets["TWILIO_ACCOUNT_SID"], AuthToken: p.Secrets["TWILIO_AUTH_TOKEN"], From: "+15005550006", BaseURL: p.Twilio,
+		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack"}
+	tw := senders.NewTwilioClient(twCfg)
+	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8})
+	reg := senders.Registry{
+		senders.SMS:    &senders.SMSSender{Client: tw, Config: twCfg},
+		senders.Voice:  &senders.VoiceSender{Client: tw, Config: twCfg},
+		senders.Email:  emailSender,
+		senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, HTTP: senders.PooledHTTP()},
+	}
+	return &activities.Activities{
+		Store:       st,
+		Senders:     senders.Pace(reg, rates),
+		Receipts:    senders.TwilioStatus{Client: tw},
+		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: p.Slack}),
+		Announcer:   &senders.WebhookAnnouncer{URL: p.URL + "/dev/press", Secret: p.Secrets["ONSITE_SECRET"]},
+		PlaybookDir: playbookDir,
+		PublicURL:   p.URL,
+		Log:         log,
+	}, emailSender.Close
+}
+
+// DevWorkerConfig runs a worker against a running `tocsin dev`.
+type DevWorkerConfig struct {
+	DataDir     string
+	Database    string // as the dev server's; empty for DATA/tocsin.db
+	PlaybookDir string
+	Rates       senders.Rates
+	Log         *slog.Logger
+}
+
+// RunDevWorker runs the workflows and activities in this process for the
+// `tocsin dev` whose data directory is cfg.DataDir, until ctx ends: extra
+// workers for a big campaign, or one to kill in a crash test.
+func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	env, err := loadOrCreateEnv(filepath.Join(cfg.DataDir, "dev-peers.env"), nil)
+	if err != nil {
+		return err
+	}
+	secrets, err := loadOrCreateEnv(filepath.Join(cfg.DataDir, "dev-secrets.env"), nil)
+	if err != nil {
+		return err
+	}
+	if env["TOCSIN_DEV_TEMPORAL"] == "" {
+		return fmt.Errorf("%s: no TOCSIN_DEV_TEMPORAL: is `tocsin dev --data %s` running?", filepath.Join(cfg.DataDir, "dev-peers.env"), cfg.DataDir)
+	}
+	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
+	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
+	if cfg.Database == "" {
+		cfg.Database = filepath.Join(cfg.DataDir, "tocsin.db")
+	}
+	st, err := store.Open(cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	tc, err := client.DialContext(ctx, client.Options{HostPort: env["TOCSIN_DEV_TEMPORAL"], Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log))})
+	if err != nil {
+		return fmt.Errorf("connect to the dev server's temporal at %s: %w", env["TOCSIN_DEV_TEMPORAL"], err)
+	}
+	defer tc.Close()
+	peers := devPeers{Temporal: env["TOCSIN_DEV_TEMPORAL"], URL: env["TOCSIN_SERVER"], SMTP: env["TOCSIN_DEV_SMTP"], Slack: env["TOCSIN_DEV_SLACK"], Twilio: env["TOCSIN_DEV_TWILIO"], Secrets: secrets}
+	acts, closeActs := peers.activities(st, cfg.PlaybookDir, cfg.Rates, log)
+	defer closeActs()
+	w := NewWorker(tc, acts)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("tocsin dev worker running", "temporal", env["TOCSIN_DEV_TEMPORAL"])
+	<-ctx.Done()
+	w.Stop()
+	return nil
 }
 
 func envNames() []string {

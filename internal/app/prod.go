@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -41,7 +42,13 @@ type Config struct {
 		AccountSID          string `yaml:"account_sid"`
 		From                string `yaml:"from"`
 		MessagingServiceSID string `yaml:"messaging_service_sid"`
+		// ValidityPeriod is how long Twilio may keep trying an SMS, in seconds.
+		ValidityPeriod int `yaml:"validity_period"`
 	} `yaml:"twilio"`
+	// Rates are each channel's messages (calls) per second for this worker:
+	// sms, voice, email, onsite. Divide the provider's limit by the number
+	// of workers. A 429 from a provider is honoured on top (Retry-After).
+	Rates senders.Rates `yaml:"rates"`
 	SMTP struct {
 		Addr        string `yaml:"addr"`
 		Username    string `yaml:"username"`
@@ -113,6 +120,10 @@ func (c Config) Validate(path string) error {
 	need(c.SMTP.Addr != "" && c.SMTP.From != "", "smtp.addr and smtp.from")
 	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
+	need(c.Twilio.ValidityPeriod >= 0 && c.Twilio.ValidityPeriod <= 36000, "twilio.validity_period between 1 and 36000 seconds (or unset for 4 hours)")
+	for ch, r := range c.Rates {
+		need(slices.Contains([]string{senders.SMS, senders.Voice, senders.Email, senders.Onsite}, ch) && r > 0, fmt.Sprintf("rates.%s to name a channel (sms, voice, email, onsite) with a positive rate", ch))
+	}
 	need(c.Secrets.WebhookSecret != "", "the TOCSIN_WEBHOOK_SECRET environment variable")
 	return errors.Join(errs...)
 }
@@ -190,14 +201,16 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	defer st.Close()
 	defer tc.Close()
-	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID, StatusCallback: c.PublicURL + "/webhooks/twilio/status"}
+	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
+		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod}
 	tw := senders.NewTwilioClient(twCfg)
 	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections})
 	defer mail.Close()
 	acts := &activities.Activities{
 		Store: st,
-		Senders: senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
-			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.WebhookSecret}}},
+		Senders: senders.Pace(senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
+			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.WebhookSecret}}}, c.Rates),
+		Receipts: senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.WebhookSecret},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, Log: log,

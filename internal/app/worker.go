@@ -15,6 +15,7 @@ func NewWorker(c client.Client, acts *activities.Activities) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflow(workflows.IncidentWorkflow)
 	w.RegisterWorkflow(workflows.DrillWorkflow)
+	w.RegisterWorkflow(workflows.NotifyWorkflow)
 	w.RegisterActivity(acts)
 	return w
 }

@@ -26,16 +26,10 @@ func (p *OnsitePeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.receive(w, r)
 	case r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/inbox/"):
 		account := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
-		all, err := p.Outbox.List(r.Context(), "")
+		inbox, err := p.Outbox.ForRecipient(r.Context(), "onsite", account)
 		if err != nil {
 			http.Error(w, "inbox unavailable", http.StatusInternalServerError)
 			return
-		}
-		inbox := []Entry{}
-		for _, e := range all {
-			if e.Channel == "onsite" && e.To == account {
-				inbox = append(inbox, e)
-			}
 		}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(inbox)
@@ -59,20 +53,15 @@ func (p *OnsitePeer) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "a notice needs an account_id", http.StatusBadRequest)
 		return
 	}
-	existing, err := p.Outbox.List(r.Context(), n.IncidentID)
-	if err == nil {
-		for _, e := range existing {
-			if e.Channel == "onsite" && e.Ref == n.ID {
-				w.WriteHeader(http.StatusOK) // the same notice again: already in the inbox
-				return
-			}
-		}
-	}
-	if err := p.Outbox.Add(r.Context(), Entry{IncidentID: n.IncidentID, SubjectID: n.SubjectID, Channel: "onsite", To: n.AccountID, Subject: n.Title, Body: n.Body, Status: "accepted", Ref: n.ID}); err != nil {
+	added, err := p.Outbox.AddOnce(r.Context(), Entry{IncidentID: n.IncidentID, SubjectID: n.SubjectID, Channel: "onsite", To: n.AccountID, Subject: n.Title, Body: n.Body, Status: "accepted", Ref: n.ID})
+	switch {
+	case err != nil:
 		http.Error(w, "could not store", http.StatusInternalServerError)
-		return
+	case !added:
+		w.WriteHeader(http.StatusOK) // the same notice again: already in the inbox
+	default:
+		w.WriteHeader(http.StatusAccepted)
 	}
-	w.WriteHeader(http.StatusAccepted)
 }
 
 // PressPeer receives announcements, verified like on-site notices.

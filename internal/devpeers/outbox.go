@@ -46,7 +46,9 @@ func OpenOutbox(path string) (*Outbox, error) {
 	_, err = db.Exec(`CREATE TABLE IF NOT EXISTS outbox (
 		id INTEGER PRIMARY KEY AUTOINCREMENT, incident_id TEXT NOT NULL, subject_id TEXT NOT NULL, channel TEXT NOT NULL,
 		recipient TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, at TEXT NOT NULL, status TEXT NOT NULL, ref TEXT NOT NULL);
-		CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref);`)
+		CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref);
+		CREATE INDEX IF NOT EXISTS outbox_channel_ref ON outbox(channel, ref);
+		CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox(recipient, at);`)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
@@ -67,16 +69,45 @@ func (o *Outbox) Add(ctx context.Context, e Entry) error {
 	return err
 }
 
-// SetStatus updates the status of the entry with a provider reference.
-func (o *Outbox) SetStatus(ctx context.Context, ref, status string) error {
-	_, err := o.db.ExecContext(ctx, `UPDATE outbox SET status=? WHERE ref=?`, status, ref)
-	return err
+// AddOnce records an entry unless one with the same channel and reference is
+// already there (a webhook redelivered under its Idempotency-Key, a mail
+// resent with its Message-ID): mail stores and notification services keep
+// one copy. It reports whether the entry is new.
+func (o *Outbox) AddOnce(ctx context.Context, e Entry) (bool, error) {
+	if e.Ref == "" {
+		return true, o.Add(ctx, e)
+	}
+	var n int
+	if err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE channel=? AND ref=?`, e.Channel, e.Ref).Scan(&n); err != nil {
+		return false, err
+	}
+	if n > 0 {
+		return false, nil
+	}
+	return true, o.Add(ctx, e)
 }
 
-// List returns every entry in arrival order, optionally for one incident.
-func (o *Outbox) List(ctx context.Context, incidentID string) ([]Entry, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT id, incident_id, subject_id, channel, recipient, subject, body, at, status, ref FROM outbox
-		WHERE ?='' OR incident_id=? ORDER BY id`, incidentID, incidentID)
+// ByRef finds the entry with a provider reference.
+func (o *Outbox) ByRef(ctx context.Context, ref string) (Entry, bool, error) {
+	list, err := o.where(ctx, `ref=? ORDER BY id LIMIT 1`, ref)
+	if err != nil || len(list) == 0 {
+		return Entry{}, false, err
+	}
+	return list[0], true, nil
+}
+
+// Sent lists what a channel took for one recipient since a time.
+func (o *Outbox) Sent(ctx context.Context, channel, to string, since time.Time) ([]Entry, error) {
+	return o.where(ctx, `recipient=? AND at>=? AND channel=? ORDER BY id`, to, since.UTC().Format(time.RFC3339Nano), channel)
+}
+
+// ForRecipient lists what one recipient got on a channel.
+func (o *Outbox) ForRecipient(ctx context.Context, channel, to string) ([]Entry, error) {
+	return o.where(ctx, `recipient=? AND channel=? ORDER BY id`, to, channel)
+}
+
+func (o *Outbox) where(ctx context.Context, cond string, args ...any) ([]Entry, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT id, incident_id, subject_id, channel, recipient, subject, body, at, status, ref FROM outbox WHERE `+cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -94,17 +125,18 @@ func (o *Outbox) List(ctx context.Context, incidentID string) ([]Entry, error) {
 	return out, rows.Err()
 }
 
+// SetStatus updates the status of the entry with a provider reference.
+func (o *Outbox) SetStatus(ctx context.Context, ref, status string) error {
+	_, err := o.db.ExecContext(ctx, `UPDATE outbox SET status=? WHERE ref=?`, status, ref)
+	return err
+}
+
+// List returns every entry in arrival order, optionally for one incident.
+func (o *Outbox) List(ctx context.Context, incidentID string) ([]Entry, error) {
+	return o.where(ctx, `?='' OR incident_id=? ORDER BY id`, incidentID, incidentID)
+}
+
 // pending lists entries still waiting for a status callback.
 func (o *Outbox) pending(ctx context.Context) ([]Entry, error) {
-	all, err := o.List(ctx, "")
-	if err != nil {
-		return nil, err
-	}
-	var out []Entry
-	for _, e := range all {
-		if (e.Channel == "sms" || e.Channel == "voice") && e.Status == "queued" {
-			out = append(out, e)
-		}
-	}
-	return out, nil
+	return o.where(ctx, `channel IN ('sms','voice') AND status='queued' ORDER BY id`)
 }

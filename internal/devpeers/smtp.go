@@ -97,7 +97,8 @@ func (s *session) Data(r io.Reader) error {
 			IncidentID: msg.Headers.Get("X-Tocsin-Incident"), SubjectID: msg.Headers.Get("X-Tocsin-Subject"),
 			Channel: "email", To: to, Subject: subject, Body: string(msg.Text), Status: "accepted", Ref: msg.Headers.Get("Message-Id"),
 		}
-		if err := s.p.Outbox.Add(context.Background(), e); err != nil {
+		// A mail resent with the same Message-ID is the same mail: keep one.
+		if _, err := s.p.Outbox.AddOnce(context.Background(), e); err != nil {
 			return errors.New("451 could not store the message")
 		}
 	}

@@ -2,6 +2,7 @@ package devpeers
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -18,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // TwilioPeer answers Twilio's Messages and Calls API and posts signed status
@@ -30,6 +33,14 @@ type TwilioPeer struct {
 	CallbackDelay time.Duration
 	HTTP          *http.Client
 	Log           *slog.Logger
+	// Outcome decides a message's or call's final status ("delivered",
+	// "undelivered", "completed", "no-answer", ...); nil delivers everything.
+	Outcome func(channel, to string) string
+	// LoseCallback drops the status callback for a number (the status is
+	// still kept, for the sweep to find), as the internet sometimes does.
+	LoseCallback func(to string) bool
+	// Limiter, when set, answers 429 with Retry-After once it is exceeded.
+	Limiter *rate.Limiter
 
 	mu        sync.Mutex
 	callbacks map[string]pendingCallback // by SID
@@ -53,12 +64,13 @@ var testNumbers = map[string]struct {
 	"+15005550009": {21614, "The 'To' number is not a mobile number and cannot receive SMS.", true},
 }
 
-var accountPath = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/(Messages|Calls)\.json$`)
+var accountPath = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/(Messages|Calls)(/[A-Za-z0-9]+)?\.json$`)
 
-// ServeHTTP implements the two endpoints Tocsin uses.
+// ServeHTTP implements the endpoints Tocsin uses: create, fetch and list
+// Messages and Calls.
 func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m := accountPath.FindStringSubmatch(r.URL.Path)
-	if m == nil || r.Method != http.MethodPost {
+	if m == nil || (r.Method != http.MethodPost && r.Method != http.MethodGet) || (r.Method == http.MethodPost && m[3] != "") {
 		twilioErr(w, http.StatusNotFound, 20404, "The requested resource was not found")
 		return
 	}
@@ -67,15 +79,28 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		twilioErr(w, http.StatusUnauthorized, 20003, "Authentication Error - invalid username")
 		return
 	}
+	if p.Limiter != nil && !p.Limiter.Allow() {
+		w.Header().Set("Retry-After", "1")
+		twilioErr(w, http.StatusTooManyRequests, 20429, "Too Many Requests")
+		return
+	}
+	channel := "sms"
+	if m[2] == "Calls" {
+		channel = "voice"
+	}
+	switch {
+	case r.Method == http.MethodGet && m[3] != "":
+		p.fetch(w, r, channel, strings.TrimPrefix(m[3], "/"))
+		return
+	case r.Method == http.MethodGet:
+		p.list(w, r, channel)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		twilioErr(w, http.StatusBadRequest, 21100, "Invalid form")
 		return
 	}
 	to := r.PostForm.Get("To")
-	channel := "sms"
-	if m[2] == "Calls" {
-		channel = "voice"
-	}
 	if bad, ok := testNumbers[to]; ok && (!bad.sms || channel == "sms") {
 		twilioErr(w, http.StatusBadRequest, bad.code, bad.msg)
 		return
@@ -100,14 +125,60 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if cb != "" {
 		p.schedule(sid, channel, to, cb)
 	}
-	resource := map[string]any{"sid": sid, "account_sid": p.AccountSID, "to": to, "from": r.PostForm.Get("From"), "status": "queued", "date_created": time.Now().UTC().Format(time.RFC1123Z)}
-	if channel == "sms" {
-		resource["body"] = body
-		resource["num_segments"] = "1"
-	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
-	json.NewEncoder(w).Encode(resource)
+	json.NewEncoder(w).Encode(p.resource(Entry{Channel: channel, To: to, Body: body, Status: "queued", Ref: sid, At: time.Now()}))
+}
+
+// resource is a Message or Call as Twilio's API shows it.
+func (p *TwilioPeer) resource(e Entry) map[string]any {
+	res := map[string]any{"sid": e.Ref, "account_sid": p.AccountSID, "to": e.To, "status": e.Status, "date_created": e.At.UTC().Format(time.RFC1123Z)}
+	if e.Channel == "sms" {
+		res["body"] = e.Body
+		res["num_segments"] = "1"
+	}
+	return res
+}
+
+func (p *TwilioPeer) fetch(w http.ResponseWriter, r *http.Request, channel, sid string) {
+	e, ok, err := p.Outbox.ByRef(r.Context(), sid)
+	if err != nil {
+		twilioErr(w, http.StatusInternalServerError, 20500, "Internal Server Error")
+		return
+	}
+	if !ok || e.Channel != channel {
+		twilioErr(w, http.StatusNotFound, 20404, "The requested resource was not found")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(p.resource(e))
+}
+
+// list answers one page of a To filter with a date floor (DateSent> for
+// messages, StartTime> for calls), which is how a sender finds a message an
+// interrupted attempt may have created.
+func (p *TwilioPeer) list(w http.ResponseWriter, r *http.Request, channel string) {
+	q := r.URL.Query()
+	floor := q.Get("DateSent>")
+	key := "messages"
+	if channel == "voice" {
+		floor, key = q.Get("StartTime>"), "calls"
+	}
+	since, err := time.Parse(time.RFC3339, floor)
+	if err != nil {
+		since = time.Time{}
+	}
+	entries, err := p.Outbox.Sent(r.Context(), channel, q.Get("To"), since)
+	if err != nil {
+		twilioErr(w, http.StatusInternalServerError, 20500, "Internal Server Error")
+		return
+	}
+	items := []map[string]any{}
+	for _, e := range entries {
+		items = append(items, p.resource(e))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{key: items, "page": 0, "page_size": len(items), "uri": r.URL.RequestURI()})
 }
 
 func callbackQuery(cb string) url.Values {
@@ -120,15 +191,27 @@ func callbackQuery(cb string) url.Values {
 
 func (p *TwilioPeer) schedule(sid, channel, to, cb string) {
 	params := url.Values{"AccountSid": {p.AccountSID}, "To": {to}}
+	outcome := ""
+	if p.Outcome != nil {
+		outcome = p.Outcome(channel, to)
+	}
 	if channel == "sms" {
 		params.Set("MessageSid", sid)
 		params.Set("SmsSid", sid)
-		params.Set("MessageStatus", "delivered")
+		params.Set("MessageStatus", cmp.Or(outcome, "delivered"))
 	} else {
+		outcome = cmp.Or(outcome, "completed")
 		params.Set("CallSid", sid)
-		params.Set("CallStatus", "completed")
-		params.Set("AnsweredBy", "human")
-		params.Set("CallDuration", "42")
+		params.Set("CallStatus", outcome)
+		if outcome == "completed" {
+			params.Set("AnsweredBy", "human")
+			params.Set("CallDuration", "42")
+		}
+	}
+	if p.LoseCallback != nil && p.LoseCallback(to) {
+		// The carrier knows; Tocsin is never told.
+		p.Outbox.SetStatus(context.Background(), sid, cmp.Or(params.Get("MessageStatus"), params.Get("CallStatus")))
+		return
 	}
 	p.mu.Lock()
 	if p.callbacks == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	twclient "github.com/twilio/twilio-go/client"
+	"golang.org/x/time/rate"
 
 	"github.com/tocsin/tocsin/internal/senders"
 )
@@ -69,4 +70,73 @@ func TestTwilioSDKAgainstPeer(t *testing.T) {
 	bad.AuthToken = "wrong"
 	_, err = (&senders.SMSSender{Client: senders.NewTwilioClient(bad), Config: bad}).Send(context.Background(), senders.Message{To: "+14155550100", Body: "x"})
 	require.Error(t, err, "the peer checks credentials")
+}
+
+// TestTwilioPeerAnswersLookupsAndRateLimits covers what recovery and the
+// receipts sweep ask Twilio, and a 429 reaching the sender as Retry-After.
+func TestTwilioPeerAnswersLookupsAndRateLimits(t *testing.T) {
+	ob, err := OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
+	require.NoError(t, err)
+	defer ob.Close()
+	peer := &TwilioPeer{AccountSID: "AC00000000000000000000000000000001", AuthToken: "secrettoken0", Outbox: ob, CallbackDelay: time.Millisecond,
+		LoseCallback: func(string) bool { return true },
+		Outcome: func(channel, to string) string {
+			if to == "+14155550199" {
+				return map[string]string{"sms": "undelivered", "voice": "no-answer"}[channel]
+			}
+			return ""
+		}}
+	defer peer.Close()
+	srv := httptest.NewServer(peer)
+	defer srv.Close()
+	cfg := senders.TwilioConfig{AccountSID: peer.AccountSID, AuthToken: peer.AuthToken, From: "+15005550006", BaseURL: srv.URL, StatusCallback: "http://127.0.0.1:1/webhooks/twilio/status"}
+	client := senders.NewTwilioClient(cfg)
+	sms := &senders.SMSSender{Client: client, Config: cfg}
+	ctx := context.Background()
+	before := time.Now()
+	msg := senders.Message{IncidentID: "INC-1", SubjectID: "s1", To: "+14155550100", Body: "您好，您的数据已泄露"}
+
+	_, found, err := sms.Find(ctx, msg, before)
+	require.NoError(t, err)
+	require.False(t, found, "nothing was sent yet")
+	sent, err := sms.Send(ctx, msg)
+	require.NoError(t, err)
+	require.Equal(t, 1, sent.Segments)
+	got, found, err := sms.Find(ctx, msg, before)
+	require.NoError(t, err)
+	require.True(t, found, "an interrupted send is found at the provider")
+	require.Equal(t, sent.Ref, got.Ref)
+	other := msg
+	other.Body = "another text"
+	_, found, err = sms.Find(ctx, other, before)
+	require.NoError(t, err)
+	require.False(t, found, "a different text to the same number is not ours")
+
+	// The callback was lost; the sweep asks.
+	status := senders.TwilioStatus{Client: client}
+	require.Eventually(t, func() bool {
+		st, _, err := status.Status(ctx, senders.SMS, sent.Ref)
+		return err == nil && st == "delivered"
+	}, 5*time.Second, 10*time.Millisecond)
+
+	failing, err := sms.Send(ctx, senders.Message{To: "+14155550199", Body: "x"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { st, _, _ := status.Status(ctx, senders.SMS, failing.Ref); return st == "undelivered" }, 5*time.Second, 10*time.Millisecond)
+	voice := &senders.VoiceSender{Client: client, Config: cfg}
+	call, err := voice.Send(ctx, senders.Message{To: "+14155550199", Body: "x"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { st, _, _ := status.Status(ctx, senders.Voice, call.Ref); return st == "failed" }, 5*time.Second, 10*time.Millisecond,
+		"no answer moves the person down the ladder")
+	found2, ok, err := voice.Find(ctx, senders.Message{To: "+14155550199"}, before)
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, call.Ref, found2.Ref)
+
+	peer.Limiter = rate.NewLimiter(rate.Every(time.Hour), 1)
+	_, err = sms.Send(ctx, msg)
+	require.NoError(t, err, "the first fits the burst")
+	_, err = sms.Send(ctx, msg)
+	var ra *senders.RetryAfterError
+	require.ErrorAs(t, err, &ra, "a 429 reaches the caller with its Retry-After")
+	require.Equal(t, time.Second, ra.After)
 }

@@ -63,7 +63,7 @@ func (s *OnsiteSender) Send(ctx context.Context, m Message) (Result, error) {
 	req.Header.Set("X-Tocsin-Signature", SignOnsite(s.Config.Secret, ts, body))
 	client := s.HTTP
 	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
+		client = defaultOnsiteHTTP
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -78,4 +78,12 @@ func (s *OnsiteSender) Send(ctx context.Context, m Message) (Result, error) {
 		return Result{}, &PermanentError{Code: strconv.Itoa(resp.StatusCode), Reason: string(bytes.TrimSpace(msg))}
 	}
 	return Result{}, fmt.Errorf("onsite webhook: %s", resp.Status)
+}
+
+var defaultOnsiteHTTP = PooledHTTP()
+
+// PooledHTTP is a client that keeps connections to one webhook host open
+// across a campaign, rather than a TCP handshake per notice.
+func PooledHTTP() *http.Client {
+	return &http.Client{Timeout: 15 * time.Second, Transport: retryAfterTransport{provider: "onsite", next: &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}}}
 }

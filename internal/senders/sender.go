@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Channel names, as the ledger, the playbooks and the outbox spell them.
@@ -39,12 +40,26 @@ type Result struct {
 	// Delivered: the sender knows the message arrived (a drill sink), so
 	// no receipt is awaited.
 	Delivered bool
+	// Segments is an SMS's billed parts.
+	Segments int
 }
 
 // Sender sends one message over one channel.
 type Sender interface {
 	Send(ctx context.Context, m Message) (Result, error)
 }
+
+// Finder looks up at the provider a message that an attempt interrupted
+// between the provider call and the ledger update may have sent, so that
+// recovery neither sends it twice nor forgets it. Senders without a Finder
+// must be safe to call again with the same message: their provider drops a
+// repeat by our key (the on-site Idempotency-Key, the email Message-ID).
+type Finder interface {
+	Find(ctx context.Context, m Message, since time.Time) (Result, bool, error)
+}
+
+// ErrNoFinder says a sender cannot look messages up.
+var ErrNoFinder = errors.New("this sender cannot look messages up")
 
 // PermanentError is a failure that retrying cannot fix: an invalid number, an
 // address that does not exist. The subject moves to the next rung.

@@ -25,15 +25,22 @@ type TwilioConfig struct {
 	BaseURL string
 	// StatusCallback is the public URL of Tocsin's /webhooks/twilio/status.
 	StatusCallback string
+	// AckCallback is the public URL of /webhooks/twilio/ack, where a call's
+	// "press 1" lands; empty, calls ask for no acknowledgement.
+	AckCallback string
+	// ValidityPeriod is how long Twilio may keep trying an SMS (seconds,
+	// 1 to 36000; default 4 hours): a breach notice a day late is noise.
+	ValidityPeriod int
 }
 
 // NewTwilioClient builds a twilio-go client, optionally aimed at another base URL.
 func NewTwilioClient(cfg TwilioConfig) *twilio.RestClient {
-	httpClient := &http.Client{Timeout: 15 * time.Second}
+	var transport http.RoundTripper = &http.Transport{MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true}
 	if cfg.BaseURL != "" {
 		target, _ := url.Parse(cfg.BaseURL)
-		httpClient.Transport = rewriteHost{target: target, next: http.DefaultTransport}
+		transport = rewriteHost{target: target, next: transport}
 	}
+	httpClient := &http.Client{Timeout: 15 * time.Second, Transport: retryAfterTransport{provider: "twilio", next: transport}}
 	base := &twclient.Client{Credentials: twclient.NewCredentials(cfg.AccountSID, cfg.AuthToken), HTTPClient: httpClient}
 	base.SetAccountSid(cfg.AccountSID)
 	return twilio.NewRestClientWithParams(twilio.ClientParams{Username: cfg.AccountSID, Password: cfg.AuthToken, AccountSid: cfg.AccountSID, Client: base})
@@ -64,6 +71,10 @@ func callbackURL(base string, m Message, channel string) string {
 
 // twilioError turns Twilio's documented number errors into permanent failures.
 func twilioError(err error) error {
+	var ra *RetryAfterError
+	if errors.As(err, &ra) {
+		return ra
+	}
 	var te *twclient.TwilioRestError
 	if errors.As(err, &te) {
 		switch te.Code {
@@ -96,7 +107,11 @@ func (s *SMSSender) Send(ctx context.Context, m Message) (Result, error) {
 		p.SetFrom(s.Config.From)
 	}
 	p.SetBody(m.Body)
-	p.SetValidityPeriod(14400)
+	validity := s.Config.ValidityPeriod
+	if validity <= 0 {
+		validity = 14400
+	}
+	p.SetValidityPeriod(validity)
 	if s.Config.StatusCallback != "" {
 		p.SetStatusCallback(callbackURL(s.Config.StatusCallback, m, SMS))
 	}
@@ -104,7 +119,42 @@ func (s *SMSSender) Send(ctx context.Context, m Message) (Result, error) {
 	if err != nil {
 		return Result{}, twilioError(err)
 	}
-	return Result{Ref: deref(resp.Sid)}, nil
+	_, parts := Segments(m.Body)
+	return Result{Ref: deref(resp.Sid), Segments: parts}, nil
+}
+
+// lookback covers clock skew between us and the provider.
+const lookback = time.Minute
+
+// Find asks Twilio for a message to the same number with the same text
+// created since the interrupted claim.
+func (s *SMSSender) Find(ctx context.Context, m Message, since time.Time) (Result, bool, error) {
+	p := &api.ListMessageParams{}
+	p.SetTo(m.To)
+	p.SetDateSentAfter(since.Add(-lookback))
+	p.SetPageSize(50)
+	p.SetLimit(200)
+	list, err := s.Client.Api.ListMessage(p)
+	if err != nil {
+		return Result{}, false, twilioError(err)
+	}
+	for _, msg := range list {
+		if deref(msg.Body) == m.Body && createdSince(msg.DateCreated, since) {
+			_, parts := Segments(m.Body)
+			return Result{Ref: deref(msg.Sid), Segments: parts}, true, nil
+		}
+	}
+	return Result{}, false, nil
+}
+
+// createdSince reads Twilio's RFC 1123 dates; an unreadable one counts, as
+// a duplicate is worse than a lookup that errs on "already sent".
+func createdSince(date *string, since time.Time) bool {
+	if date == nil {
+		return true
+	}
+	t, err := time.Parse(time.RFC1123Z, *date)
+	return err != nil || !t.Before(since.Add(-lookback))
 }
 
 // VoiceSender places calls that read the notice aloud in the person's language.
@@ -120,8 +170,14 @@ func (s *VoiceSender) Send(ctx context.Context, m Message) (Result, error) {
 	p := &api.CreateCallParams{}
 	p.SetTo(m.To)
 	p.SetFrom(s.Config.From)
-	p.SetTwiml(TwiML(m.Body, m.Locale))
-	p.SetMachineDetection("Enable")
+	ack := ""
+	if s.Config.AckCallback != "" {
+		ack = callbackURL(s.Config.AckCallback, m, Voice)
+	}
+	p.SetTwiml(TwiML(m.Body, m.Locale, ack))
+	// DetectMessageEnd starts the script after a voicemail greeting's beep,
+	// so an answering machine records the whole notice.
+	p.SetMachineDetection("DetectMessageEnd")
 	if s.Config.StatusCallback != "" {
 		p.SetStatusCallback(callbackURL(s.Config.StatusCallback, m, Voice))
 		p.SetStatusCallbackEvent([]string{"completed"})
@@ -133,17 +189,63 @@ func (s *VoiceSender) Send(ctx context.Context, m Message) (Result, error) {
 	return Result{Ref: deref(resp.Sid)}, nil
 }
 
-// TwiML reads a script twice in the person's language.
-func TwiML(script, locale string) string {
+// Find asks Twilio for a call to the same number placed since the claim.
+func (s *VoiceSender) Find(ctx context.Context, m Message, since time.Time) (Result, bool, error) {
+	p := &api.ListCallParams{}
+	p.SetTo(m.To)
+	p.SetStartTimeAfter(since.Add(-lookback))
+	p.SetPageSize(50)
+	p.SetLimit(200)
+	list, err := s.Client.Api.ListCall(p)
+	if err != nil {
+		return Result{}, false, twilioError(err)
+	}
+	for _, c := range list {
+		if createdSince(c.DateCreated, since) {
+			return Result{Ref: deref(c.Sid)}, true, nil
+		}
+	}
+	return Result{}, false, nil
+}
+
+// TwiML reads a script in the person's language, asks them to press 1 to
+// confirm they heard it (when ack is set), and reads it again for those who
+// did not: the repeat catches the first words a surprised person missed.
+func TwiML(script, locale, ack string) string {
+	lang := sayLanguage(locale)
+	say := func(b *strings.Builder, text string) {
+		b.WriteString(`<Say language="` + lang + `">`)
+		xml.EscapeText(b, []byte(text))
+		b.WriteString(`</Say>`)
+	}
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><Response>`)
 	for i := 0; i < 2; i++ {
-		b.WriteString(`<Say language="` + sayLanguage(locale) + `">`)
-		xml.EscapeText(&b, []byte(script))
-		b.WriteString(`</Say><Pause length="1"/>`)
+		if ack == "" {
+			say(&b, script)
+			b.WriteString(`<Pause length="1"/>`)
+			continue
+		}
+		b.WriteString(`<Gather numDigits="1" timeout="5" method="POST" action="`)
+		xml.EscapeText(&b, []byte(ack))
+		b.WriteString(`">`)
+		say(&b, script)
+		say(&b, pressOne(locale))
+		b.WriteString(`</Gather>`)
 	}
 	b.WriteString(`</Response>`)
 	return b.String()
+}
+
+// pressOne is the acknowledgement prompt in the languages the notices use.
+func pressOne(locale string) string {
+	switch sayLanguage(locale) {
+	case "cmn-CN":
+		return "如您已听清本通知，请按 1。"
+	case "zh-HK":
+		return "如你已聽清楚本通知，請按 1。"
+	}
+	return "To confirm you heard this notice, press 1."
 }
 
 func sayLanguage(locale string) string {
@@ -161,4 +263,40 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// TwilioOutcome maps Twilio's message and call statuses onto the ledger's
+// ("" for the states on the way: queued, sending, ringing, in-progress).
+func TwilioOutcome(status string) string {
+	switch status {
+	case "delivered", "completed":
+		return "delivered"
+	case "undelivered":
+		return "undelivered"
+	case "failed", "busy", "no-answer", "canceled":
+		return "failed"
+	}
+	return ""
+}
+
+// TwilioStatus asks Twilio for a message's or call's status: the sweep for
+// receipts whose callback never came.
+type TwilioStatus struct {
+	Client *twilio.RestClient
+}
+
+// Status fetches the message (SMS) or call (voice) and maps its status.
+func (t TwilioStatus) Status(ctx context.Context, channel, ref string) (string, string, error) {
+	if channel == Voice {
+		c, err := t.Client.Api.FetchCall(ref, nil)
+		if err != nil {
+			return "", "", twilioError(err)
+		}
+		return TwilioOutcome(deref(c.Status)), "", nil
+	}
+	m, err := t.Client.Api.FetchMessage(ref, nil)
+	if err != nil {
+		return "", "", twilioError(err)
+	}
+	return TwilioOutcome(deref(m.Status)), "", nil
 }

@@ -29,6 +29,20 @@ type Delivery struct {
 	Status      string `json:"status"`
 	ProviderRef string `json:"provider_ref"`
 	Error       string `json:"error"`
+	// Draft is the notice revision sent ("notice-en@2"): what the person read.
+	Draft string `json:"draft,omitempty"`
+	// Segments is what an SMS cost (GSM-7 or UCS-2 parts).
+	Segments int `json:"segments,omitempty"`
+	// Detail is what the provider added: who answered a call, a key pressed.
+	Detail string `json:"detail,omitempty"`
+	// ClaimedAt is when the row was claimed, before the provider was called.
+	ClaimedAt string `json:"claimed_at,omitempty"`
+}
+
+const deliveryCols = `incident_id, subject_id, channel, rung, status, provider_ref, error, draft, segments, detail, created_at`
+
+func (d *Delivery) scan() []any {
+	return []any{&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error, &d.Draft, &d.Segments, &d.Detail, &d.ClaimedAt}
 }
 
 // BeginDelivery claims (incident, subject, channel) before a send. It returns
@@ -59,8 +73,8 @@ func (s *Store) FinishDelivery(ctx context.Context, d Delivery) error {
 // GetDelivery reads one ledger row.
 func (s *Store) GetDelivery(ctx context.Context, incidentID, subjectID, channel string) (Delivery, error) {
 	var d Delivery
-	err := s.queryRow(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`,
-		incidentID, subjectID, channel).Scan(&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error)
+	err := s.queryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`,
+		incidentID, subjectID, channel).Scan(d.scan()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, ErrNotFound
 	}
@@ -91,7 +105,7 @@ func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText st
 
 // RungDeliveries lists the ledger rows of one rung.
 func (s *Store) RungDeliveries(ctx context.Context, incidentID string, rung int) ([]Delivery, error) {
-	rows, err := s.query(ctx, `SELECT incident_id, subject_id, channel, rung, status, provider_ref, error FROM deliveries WHERE incident_id=? AND rung=? ORDER BY subject_id, channel`, incidentID, rung)
+	rows, err := s.query(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE incident_id=? AND rung=? ORDER BY subject_id, channel`, incidentID, rung)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +113,7 @@ func (s *Store) RungDeliveries(ctx context.Context, incidentID string, rung int)
 	var out []Delivery
 	for rows.Next() {
 		var d Delivery
-		if err := rows.Scan(&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error); err != nil {
+		if err := rows.Scan(d.scan()...); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
@@ -130,5 +144,15 @@ func (s *Store) CountDeliveries(ctx context.Context, incidentID string) (map[str
 // the retry may send.
 func (s *Store) ReleaseDelivery(ctx context.Context, d Delivery) error {
 	_, err := s.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending)
+	return err
+}
+
+// AnnotateDelivery adds what the provider told us about a delivery (who
+// answered a call, a key pressed) to the row with that reference.
+func (s *Store) AnnotateDelivery(ctx context.Context, ref, detail string) error {
+	if ref == "" {
+		return nil
+	}
+	_, err := s.exec(ctx, `UPDATE deliveries SET detail = CASE WHEN detail = '' THEN ? ELSE detail || '; ' || ? END, updated_at=? WHERE provider_ref=?`, detail, detail, now(), ref)
 	return err
 }

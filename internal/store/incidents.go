@@ -298,15 +298,16 @@ type Recipient struct {
 }
 
 // UnreachedRecipients pages through affected subjects not yet reached, in
-// subject order after the cursor.
-func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, after string, limit int) ([]Recipient, error) {
+// subject order, within the range r (after the cursor r.After).
+func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Range, limit int) ([]Recipient, error) {
 	snapshot, scoped, err := s.scopeState(ctx, incidentID)
 	if err != nil || !scoped {
 		return nil, err
 	}
+	cond, args := r.where("a.subject_id")
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, s.email, s.phone, s.onsite_id, a.locale, a.region
 		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
-		WHERE a.reached_rung=0 AND a.subject_id>? ORDER BY a.subject_id LIMIT ?`, after, limit)
+		WHERE a.reached_rung=0 AND `+cond+` ORDER BY a.subject_id LIMIT ?`, append(args, limit)...)
 	if err != nil {
 		return nil, err
 	}

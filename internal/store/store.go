@@ -294,6 +294,9 @@ func (s *Store) migrate(ctx context.Context) error {
 // before them; CREATE TABLE IF NOT EXISTS leaves such tables as they were.
 var addedColumns = []struct{ table, column, ddl string }{
 	{"drafts", "html", "TEXT NOT NULL DEFAULT ''"},
+	{"deliveries", "draft", "TEXT NOT NULL DEFAULT ''"},
+	{"deliveries", "segments", "INTEGER NOT NULL DEFAULT 0"},
+	{"deliveries", "detail", "TEXT NOT NULL DEFAULT ''"},
 }
 
 func (s *Store) addColumns(ctx context.Context) error {

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+func watchCmd() *cobra.Command {
+	var every time.Duration
+	cmd := &cobra.Command{Use: "watch ID", Short: "Follow an incident live: new timeline lines, and the campaign's progress bar with per-channel counts and ETA",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			tty := false
+			if st, err := os.Stdout.Stat(); err == nil {
+				tty = st.Mode()&os.ModeCharDevice != 0
+			}
+			if every <= 0 {
+				every = 5 * time.Second
+				if tty {
+					every = time.Second
+				}
+			}
+			w := &watcher{out: os.Stdout, tty: tty}
+			for {
+				var v api.View
+				if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents/"+url.PathEscape(args[0]), nil, &v); err != nil {
+					return err
+				}
+				w.draw(v)
+				if v.Status == workflows.StageClosed || v.Error != "" {
+					if v.Error != "" {
+						return fmt.Errorf("incident %s stopped: %s", v.ID, v.Error)
+					}
+					return nil
+				}
+				select {
+				case <-cmd.Context().Done():
+					return nil
+				case <-time.After(every):
+				}
+			}
+		}}
+	cmd.Flags().DurationVar(&every, "every", 0, "how often to refresh (default 1s on a terminal, 5s otherwise)")
+	return cmd
+}
+
+// watcher prints timeline lines once each, and redraws the campaign block in
+// place on a terminal (a plain line per refresh otherwise).
+type watcher struct {
+	out   io.Writer
+	tty   bool
+	seen  int
+	drawn int // lines of the last campaign block on screen
+}
+
+func (w *watcher) draw(v api.View) {
+	if w.tty && w.drawn > 0 {
+		fmt.Fprintf(w.out, "\x1b[%dA\x1b[J", w.drawn) // up over the old block, clear to the end
+	}
+	w.drawn = 0
+	for _, e := range v.Timeline[min(w.seen, len(v.Timeline)):] {
+		fmt.Fprintf(w.out, "%s  %-18s %s\n", e.At.Local().Format("15:04:05"), e.Stage, e.Text)
+	}
+	w.seen = len(v.Timeline)
+	if v.Campaign == nil {
+		return
+	}
+	lines := campaignLines(v.Campaign, w.tty)
+	if !w.tty {
+		lines = lines[:1]
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w.out, l)
+	}
+	if w.tty {
+		w.drawn = len(lines)
+	}
+}
+
+// campaignLines are the progress bar and one line per channel.
+func campaignLines(c *api.CampaignView, bar bool) []string {
+	pct := 100.0
+	if c.Subjects > 0 && !c.Done {
+		pct = 100 * float64(min(c.Contacted, c.Subjects)) / float64(c.Subjects)
+	}
+	head := fmt.Sprintf("%5.1f%%  %d/%d people contacted  %.0f msg/s  partitions %d/%d", pct, c.Contacted, c.Subjects, c.PerSecond, c.PartitionsDone, c.Partitions)
+	if c.ETA != "" {
+		head += "  ETA " + c.ETA
+	}
+	if c.Done {
+		head += "  done"
+	}
+	if bar {
+		const width = 30
+		filled := min(max(int(pct/100*width), 0), width)
+		head = "[" + strings.Repeat("#", filled) + strings.Repeat(".", width-filled) + "] " + head
+	} else {
+		var parts []string
+		for _, ch := range channelOrder(c) {
+			n := c.Channels[ch]
+			parts = append(parts, fmt.Sprintf("%s %d/%d/%d/%d", ch, n.Queued, n.Sent, n.Delivered, n.Failed))
+		}
+		head = "campaign " + head + "  (queued/sent/delivered/failed: " + strings.Join(parts, ", ") + ")"
+	}
+	out := []string{head}
+	for _, ch := range channelOrder(c) {
+		n := c.Channels[ch]
+		line := fmt.Sprintf("  %-7s queued %-7d sent %-7d delivered %-8d failed %d", ch, n.Queued, n.Sent, n.Delivered, n.Failed)
+		if n.Segments > 0 {
+			line += fmt.Sprintf("  (%d SMS segments)", n.Segments)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func channelOrder(c *api.CampaignView) []string {
+	order := []string{"onsite", "email", "sms", "voice"}
+	var out []string
+	for _, ch := range order {
+		if _, ok := c.Channels[ch]; ok {
+			out = append(out, ch)
+		}
+	}
+	var extra []string
+	for ch := range c.Channels {
+		if !slices.Contains(out, ch) {
+			extra = append(extra, ch)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
+}

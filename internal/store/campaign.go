@@ -1,0 +1,264 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// Range is a slice of an incident's affected set in subject-ID order: the
+// subjects after After up to and including Upto ("" is open-ended). A
+// notification campaign is split into ranges, so workflows carry two IDs,
+// never the subjects.
+type Range struct {
+	After string `json:"after,omitempty"`
+	Upto  string `json:"upto,omitempty"`
+}
+
+func (r Range) where(col string) (string, []any) {
+	if r.Upto == "" {
+		return col + " > ?", []any{r.After}
+	}
+	return col + " > ? AND " + col + " <= ?", []any{r.After, r.Upto}
+}
+
+// Contains reports whether a subject ID falls in the range.
+func (r Range) Contains(id string) bool {
+	return id > r.After && (r.Upto == "" || id <= r.Upto)
+}
+
+// SplitRange cuts r into consecutive ranges of at most size subjects, counting
+// only subjects not yet reached when unreached is set. It returns the ranges
+// and how many subjects they hold; an empty r gives no ranges.
+func (s *Store) SplitRange(ctx context.Context, incidentID string, r Range, size int, unreached bool) ([]Range, int, error) {
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
+		return nil, 0, err
+	}
+	cond, args := r.where("subject_id")
+	if unreached {
+		cond += " AND reached_rung = 0"
+	}
+	// Numbering the rows in the database sends back one ID per range, not
+	// every ID of a million-person incident.
+	rows, err := s.query(ctx, `SELECT subject_id, rn, total FROM (
+		SELECT subject_id, row_number() OVER (ORDER BY subject_id) AS rn, count(*) OVER () AS total
+		FROM `+affectedTable(incidentID)+` WHERE `+cond+`) t
+		WHERE rn % ? = 0 OR rn = total ORDER BY rn`, append(args, size)...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []Range
+	total, after := 0, r.After
+	for rows.Next() {
+		var id string
+		var rn int
+		if err := rows.Scan(&id, &rn, &total); err != nil {
+			return nil, 0, err
+		}
+		out = append(out, Range{After: after, Upto: id})
+		after = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	if len(out) > 0 {
+		// Subjects added past the last one counted (none are, once scoped)
+		// still belong to the caller's range.
+		out[len(out)-1].Upto = r.Upto
+	}
+	return out, total, nil
+}
+
+// ClaimDeliveries writes a "sending" row for each delivery in one
+// transaction, before any provider is called. It returns the rows that
+// already existed (a send was attempted before), by subject and channel;
+// every other delivery is now claimed by the caller.
+func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery) (map[[2]string]Delivery, error) {
+	existing := map[[2]string]Delivery{}
+	if len(ds) == 0 {
+		return existing, nil
+	}
+	t, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Rollback()
+	ts := now()
+	for _, d := range ds {
+		res, err := t.exec(ctx, `INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, draft, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+			d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts)
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			continue
+		}
+		var e Delivery
+		if err := t.queryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`, d.IncidentID, d.SubjectID, d.Channel).Scan(e.scan()...); err != nil {
+			return nil, err
+		}
+		existing[[2]string{d.SubjectID, d.Channel}] = e
+	}
+	return existing, t.Commit()
+}
+
+// FinishDeliveries records the providers' answers in one transaction. Only a
+// row still "sending" changes status: a status callback that arrived first wins.
+func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	t, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	ts := now()
+	for _, d := range ds {
+		// Every CASE reads the row as it was: a receipt that came first keeps
+		// its status, and the send's own facts (segments) are still added.
+		if _, err := t.exec(ctx, `UPDATE deliveries SET
+			status = CASE WHEN status=? THEN ? ELSE status END,
+			error = CASE WHEN status=? THEN ? ELSE error END,
+			provider_ref = CASE WHEN provider_ref='' THEN ? ELSE provider_ref END,
+			segments = ?, detail = CASE WHEN detail='' THEN ? ELSE detail END, updated_at=?
+			WHERE incident_id=? AND subject_id=? AND channel=? AND (status=? OR provider_ref=?)`,
+			StatusSending, d.Status, StatusSending, d.Error, d.ProviderRef, d.Segments, d.Detail, ts,
+			d.IncidentID, d.SubjectID, d.Channel, StatusSending, d.ProviderRef); err != nil {
+			return err
+		}
+	}
+	return t.Commit()
+}
+
+// ReleaseDeliveries drops claims whose send never reached the provider, so a
+// retry sends them.
+func (s *Store) ReleaseDeliveries(ctx context.Context, ds []Delivery) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	t, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	for _, d := range ds {
+		if _, err := t.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending); err != nil {
+			return err
+		}
+	}
+	return t.Commit()
+}
+
+// RangeDeliveries lists the ledger rows of one rung within a range, with the
+// given statuses (all when none are given).
+func (s *Store) RangeDeliveries(ctx context.Context, incidentID string, rung int, r Range, statuses ...string) ([]Delivery, error) {
+	cond, args := r.where("subject_id")
+	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE incident_id=? AND rung=? AND ` + cond
+	args = append([]any{incidentID, rung}, args...)
+	if len(statuses) > 0 {
+		q += ` AND status IN (?` + strings.Repeat(",?", len(statuses)-1) + `)`
+		for _, st := range statuses {
+			args = append(args, st)
+		}
+	}
+	rows, err := s.query(ctx, q+` ORDER BY subject_id, channel`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Delivery
+	for rows.Next() {
+		var d Delivery
+		if err := rows.Scan(d.scan()...); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// ResolveRange marks every subject of the range that a channel of the rung
+// reached (accepted or delivered), with those channels in ladder order
+// ("onsite+email"), in one transaction. It returns how many it marked.
+func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r Range, ladder []string) (int, error) {
+	rows, err := s.RangeDeliveries(ctx, incidentID, rung, r, StatusAccepted, StatusDelivered)
+	if err != nil {
+		return 0, err
+	}
+	via := map[string][]string{}
+	var order []string
+	for _, d := range rows {
+		if _, seen := via[d.SubjectID]; !seen {
+			order = append(order, d.SubjectID)
+		}
+		via[d.SubjectID] = append(via[d.SubjectID], d.Channel)
+	}
+	t, err := s.begin(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer t.Rollback()
+	for _, subject := range order {
+		chans := via[subject]
+		slices.SortFunc(chans, func(x, y string) int { return slices.Index(ladder, x) - slices.Index(ladder, y) })
+		if _, err := t.exec(ctx, `UPDATE `+affectedTable(incidentID)+` SET reached_rung=?, reached_via=? WHERE subject_id=? AND reached_rung=0`, rung, strings.Join(chans, "+"), subject); err != nil {
+			return 0, err
+		}
+	}
+	return len(order), t.Commit()
+}
+
+// ChannelCounts is one channel's ledger rows by outcome.
+type ChannelCounts struct {
+	Queued    int `json:"queued"`    // claimed, the provider not yet answered
+	Sent      int `json:"sent"`      // the provider took it; a receipt is awaited
+	Delivered int `json:"delivered"` // accepted (on-site, email) or delivered (SMS, voice)
+	Failed    int `json:"failed"`    // refused, undelivered, failed or no answer
+	Segments  int `json:"segments,omitempty"`
+}
+
+// CampaignCounts counts an incident's ledger by channel and outcome, with the
+// time of the first claim and the last change (for rates and an ETA).
+func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[string]ChannelCounts, string, string, error) {
+	rows, err := s.query(ctx, `SELECT channel, status, count(*), coalesce(sum(segments),0), min(created_at), max(updated_at) FROM deliveries WHERE incident_id=? GROUP BY channel, status`, incidentID)
+	if err != nil {
+		return nil, "", "", err
+	}
+	defer rows.Close()
+	out := map[string]ChannelCounts{}
+	first, last := "", ""
+	for rows.Next() {
+		var ch, st, lo, hi string
+		var n, seg int
+		if err := rows.Scan(&ch, &st, &n, &seg, &lo, &hi); err != nil {
+			return nil, "", "", err
+		}
+		c := out[ch]
+		switch st {
+		case StatusSending:
+			c.Queued += n
+		case StatusSent, StatusUnknown:
+			c.Sent += n
+		case StatusAccepted, StatusDelivered:
+			c.Delivered += n
+		default:
+			c.Failed += n
+		}
+		c.Segments += seg
+		out[ch] = c
+		if first == "" || lo < first {
+			first = lo
+		}
+		last = max(last, hi)
+	}
+	return out, first, last, rows.Err()
+}
+
+// ContactedSubjects counts the people with at least one ledger row.
+func (s *Store) ContactedSubjects(ctx context.Context, incidentID string) (int, error) {
+	var n int
+	err := s.queryRow(ctx, `SELECT count(DISTINCT subject_id) FROM deliveries WHERE incident_id=?`, incidentID).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,106 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/store/storetest"
+)
+
+func scopedAll(t *testing.T, s *store.Store, id string) {
+	t.Helper()
+	importPeople(t, s, people)
+	inc := openIncident(t, s, id, "")
+	_, err := s.Scope(context.Background(), store.ScopeInput{IncidentID: id, Snapshot: inc.Snapshot, Systems: []string{"crm", "media"}, Year: 2026})
+	require.NoError(t, err)
+}
+
+func TestSplitRangeCutsTheAffectedSetIntoRangesOfAtMostSize(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scopedAll(t, s, "INC-S")
+		ranges, n, err := s.SplitRange(ctx, "INC-S", store.Range{}, 4, false)
+		require.NoError(t, err)
+		require.Equal(t, 6, n)
+		require.Equal(t, []store.Range{{After: "", Upto: "u4"}, {After: "u4", Upto: ""}}, ranges, "the last range stays open-ended")
+
+		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{After: "u1", Upto: "u5"}, 2, false)
+		require.NoError(t, err)
+		require.Equal(t, 4, n)
+		require.Equal(t, []store.Range{{After: "u1", Upto: "u3"}, {After: "u3", Upto: "u5"}}, ranges)
+
+		// Reached subjects drop out of a split that asks for the unreached.
+		ok, _ := s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-S", SubjectID: "u1", Channel: "email", Rung: 1}, {IncidentID: "INC-S", SubjectID: "u2", Channel: "sms", Rung: 1}})
+		require.Empty(t, ok)
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{{IncidentID: "INC-S", SubjectID: "u1", Channel: "email", Status: store.StatusAccepted, ProviderRef: "<m1>"},
+			{IncidentID: "INC-S", SubjectID: "u2", Channel: "sms", Status: store.StatusFailed}}))
+		marked, err := s.ResolveRange(ctx, "INC-S", 1, store.Range{}, []string{"onsite", "email"})
+		require.NoError(t, err)
+		require.Equal(t, 1, marked, "only the accepted email reached someone")
+		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{}, 10, true)
+		require.NoError(t, err)
+		require.Equal(t, 5, n)
+		require.Equal(t, []store.Range{{}}, ranges)
+
+		rcps, err := s.UnreachedRecipients(ctx, "INC-S", store.Range{After: "u1", Upto: "u3"}, 100)
+		require.NoError(t, err)
+		require.Len(t, rcps, 2)
+		require.Equal(t, "u2", rcps[0].SubjectID)
+		require.Equal(t, "u3", rcps[1].SubjectID)
+	})
+}
+
+func TestClaimsAreWrittenBeforeSendsAndACallbackThatCameFirstWins(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scopedAll(t, s, "INC-C")
+		sms := store.Delivery{IncidentID: "INC-C", SubjectID: "u2", Channel: "sms", Rung: 2, Draft: "notice-zh-CN@1"}
+		mail := store.Delivery{IncidentID: "INC-C", SubjectID: "u3", Channel: "email", Rung: 1, Draft: "notice-en@1"}
+		existing, err := s.ClaimDeliveries(ctx, []store.Delivery{sms, mail})
+		require.NoError(t, err)
+		require.Empty(t, existing)
+		existing, err = s.ClaimDeliveries(ctx, []store.Delivery{sms, mail})
+		require.NoError(t, err)
+		require.Len(t, existing, 2, "a second claim sees the first")
+		require.Equal(t, store.StatusSending, existing[[2]string{"u2", "sms"}].Status)
+		require.NotEmpty(t, existing[[2]string{"u2", "sms"}].ClaimedAt)
+
+		// The receipt lands (by ledger key) before the batch records the send.
+		got, err := s.GetDelivery(ctx, "INC-C", "u2", "sms")
+		require.NoError(t, err)
+		got.ProviderRef, got.Status = "SM1", store.StatusSent
+		require.NoError(t, s.FinishDelivery(ctx, got))
+		_, err = s.UpdateDeliveryByRef(ctx, "SM1", store.StatusDelivered, "")
+		require.NoError(t, err)
+		sms.Status, sms.ProviderRef, sms.Segments = store.StatusSent, "SM1", 2
+		mail.Status, mail.ProviderRef = store.StatusAccepted, "<m>"
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{sms, mail}))
+		got, err = s.GetDelivery(ctx, "INC-C", "u2", "sms")
+		require.NoError(t, err)
+		require.Equal(t, store.StatusDelivered, got.Status, "the batch's late record must not undo the receipt")
+		require.Equal(t, "notice-zh-CN@1", got.Draft, "the ledger names the revision the person read")
+		require.Equal(t, 2, got.Segments)
+
+		// A claim given back (the provider said "later") can be claimed again.
+		retry := store.Delivery{IncidentID: "INC-C", SubjectID: "u5", Channel: "email", Rung: 1}
+		_, err = s.ClaimDeliveries(ctx, []store.Delivery{retry})
+		require.NoError(t, err)
+		require.NoError(t, s.ReleaseDeliveries(ctx, []store.Delivery{retry}))
+		existing, err = s.ClaimDeliveries(ctx, []store.Delivery{retry})
+		require.NoError(t, err)
+		require.Empty(t, existing)
+
+		counts, first, last, err := s.CampaignCounts(ctx, "INC-C")
+		require.NoError(t, err)
+		require.Equal(t, store.ChannelCounts{Delivered: 1, Segments: 2}, counts["sms"])
+		require.Equal(t, store.ChannelCounts{Queued: 1, Delivered: 1}, counts["email"])
+		require.NotEmpty(t, first)
+		require.GreaterOrEqual(t, last, first)
+		n, err := s.ContactedSubjects(ctx, "INC-C")
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+	})
+}

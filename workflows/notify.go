@@ -1,0 +1,202 @@
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+// Campaign sizing defaults. A partition is one NotifyWorkflow; a batch is one
+// SendBatch activity. Histories stay small: the incident's carries one child
+// per partition, a partition's a few events per batch and continues as new
+// long before Temporal's limits.
+const (
+	DefaultBatchSize       = 250
+	DefaultPartitionSize   = 20000
+	DefaultBatchWindow     = 4
+	DefaultPartitionWindow = 4
+)
+
+// NotifyInput is one partition of a campaign: the whole ladder for the
+// subjects in Range.
+type NotifyInput struct {
+	IncidentID     string
+	Partition      int
+	Range          store.Range
+	Ladder         [][]string
+	BatchSize      int
+	Window         int
+	DefaultLocale  string
+	Notices        map[string]int
+	Quiet          playbooks.Quiet
+	ReceiptTimeout time.Duration
+	ReceiptPoll    time.Duration
+	// MaxBatchesPerRun continues as new after this many batches even when
+	// Temporal does not suggest it yet (0: only when suggested).
+	MaxBatchesPerRun int
+	// Where a continued run picks up: the rung (0-based) and the last subject
+	// already batched in it; Totals so far.
+	Rung   int
+	Cursor string
+	Totals NotifyResult
+	// HeldUntil carries calls held for quiet hours in batches the previous
+	// run sent: the earliest time they may be placed.
+	HeldUntil time.Time
+}
+
+// NotifyResult counts a partition's sends.
+type NotifyResult struct {
+	Attempts  int
+	Failed    int
+	Skipped   int
+	Recovered int
+	Deferred  int
+	Reached   []int // by rung
+	Runs      int   // 1 + how many times it continued as new
+}
+
+// NotifyWorkflow runs the ladder over one partition: per rung, batches of
+// unreached subjects with a bounded window in flight, calls held for quiet
+// hours, receipts awaited (and swept), and the rung resolved before the next.
+func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) {
+	ctx = activityOptions(ctx)
+	in.BatchSize = max(in.BatchSize, 1)
+	in.Window = max(in.Window, 1)
+	tot := in.Totals
+	tot.Runs++
+	if len(tot.Reached) < len(in.Ladder) {
+		tot.Reached = append(tot.Reached, make([]int, len(in.Ladder)-len(tot.Reached))...)
+	}
+	batches := 0
+	for rung := in.Rung; rung < len(in.Ladder); rung++ {
+		channels := in.Ladder[rung]
+		from := in.Range.After
+		if rung == in.Rung && in.Cursor != "" {
+			from = in.Cursor
+		}
+		pass := passInput{rung: rung, channels: channels, r: store.Range{After: from, Upto: in.Range.Upto}}
+		held := time.Time{}
+		if rung == in.Rung {
+			held = in.HeldUntil
+		}
+		for {
+			res, err := sendPass(ctx, in, pass, &tot, &batches)
+			if err != nil {
+				return tot, err
+			}
+			if !held.IsZero() {
+				res.deferred++
+				if res.resumeAt.IsZero() || held.Before(res.resumeAt) {
+					res.resumeAt = held
+				}
+				held = time.Time{}
+			}
+			if res.cut != "" {
+				next := in
+				next.Rung, next.Cursor, next.Totals, next.HeldUntil = rung, res.cut, tot, time.Time{}
+				if res.deferred > 0 {
+					next.HeldUntil = res.resumeAt
+				}
+				return tot, workflow.NewContinueAsNewError(ctx, NotifyWorkflow, next)
+			}
+			if res.deferred == 0 {
+				break
+			}
+			// Calls held for the night: wait for the earliest morning, then
+			// place the calls that are now due (the ledger skips the rest).
+			if wait := res.resumeAt.Sub(workflow.Now(ctx)); wait > 0 {
+				if err := workflow.Sleep(ctx, wait); err != nil {
+					return tot, err
+				}
+			}
+			pass = passInput{rung: rung, channels: []string{senders.Voice}, r: store.Range{After: in.Range.After, Upto: in.Range.Upto}}
+		}
+		if slices.Contains(channels, senders.SMS) || slices.Contains(channels, senders.Voice) {
+			rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: in.ReceiptTimeout + 10*time.Minute, HeartbeatTimeout: time.Minute})
+			var rr activities.ReceiptsResult
+			if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, activities.ReceiptsInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Timeout: in.ReceiptTimeout, Poll: in.ReceiptPoll}).Get(ctx, &rr); err != nil {
+				return tot, fmt.Errorf("receipts rung %d: %w", rung+1, err)
+			}
+		}
+		var resolved activities.ResolveResult
+		if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Channels: channels}).Get(ctx, &resolved); err != nil {
+			return tot, fmt.Errorf("resolve rung %d: %w", rung+1, err)
+		}
+		tot.Reached[rung] += resolved.Reached
+	}
+	return tot, nil
+}
+
+type passInput struct {
+	rung     int
+	channels []string
+	r        store.Range
+}
+
+type passResult struct {
+	deferred int
+	resumeAt time.Time
+	// cut is set when the run must continue as new: every subject up to it
+	// has been batched.
+	cut string
+}
+
+// sendPass sends one rung's channels to the unreached subjects of a range,
+// Window batches at a time.
+func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResult, batches *int) (passResult, error) {
+	var split activities.SplitResult
+	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: in.IncidentID, Range: p.r, Size: in.BatchSize, Unreached: true}).Get(ctx, &split); err != nil {
+		return passResult{}, fmt.Errorf("split rung %d: %w", p.rung+1, err)
+	}
+	var out passResult
+	var firstErr error
+	inflight := 0
+	sel := workflow.NewSelector(ctx)
+	for i, r := range split.Ranges {
+		for inflight >= in.Window {
+			sel.Select(ctx)
+		}
+		if firstErr != nil {
+			break
+		}
+		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet}
+		inflight++
+		sel.AddFuture(workflow.ExecuteActivity(ctx, a.SendBatch, bin), func(f workflow.Future) {
+			inflight--
+			var br activities.BatchResult
+			if err := f.Get(ctx, &br); err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("notify rung %d: %w", p.rung+1, err)
+				}
+				return
+			}
+			tot.Attempts += br.Attempts
+			tot.Failed += br.Failed
+			tot.Skipped += br.Skipped
+			tot.Recovered += br.Recovered
+			tot.Deferred += br.Deferred
+			if br.Deferred > 0 {
+				out.deferred += br.Deferred
+				if out.resumeAt.IsZero() || br.ResumeAt.Before(out.resumeAt) {
+					out.resumeAt = br.ResumeAt
+				}
+			}
+		})
+		*batches++
+		if i < len(split.Ranges)-1 && (in.MaxBatchesPerRun > 0 && *batches >= in.MaxBatchesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()) {
+			out.cut = r.Upto
+			break
+		}
+	}
+	for inflight > 0 {
+		sel.Select(ctx)
+	}
+	return out, firstErr
+}

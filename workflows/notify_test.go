@@ -1,0 +1,156 @@
+package workflows
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+// batchRanges are n consecutive ranges with upper bounds "aa", "ab", ...
+func batchRanges(n int) []store.Range {
+	out := make([]store.Range, n)
+	after := ""
+	for i := range out {
+		upto := string(rune('a'+i/26)) + string(rune('a'+i%26))
+		out[i] = store.Range{After: after, Upto: upto}
+		after = upto
+	}
+	out[n-1].Upto = ""
+	return out
+}
+
+// batchRecorder is what a partition's mocked activities saw.
+type batchRecorder struct {
+	mu             sync.Mutex
+	sent           map[string]int // "rung/upto"
+	inflight, peak int
+	order          []string
+}
+
+func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []store.Range) *testsuite.TestWorkflowEnvironment {
+	env := s.NewTestWorkflowEnvironment()
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.RegisterWorkflow(NotifyWorkflow)
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
+		var out []store.Range
+		for _, r := range all {
+			if r.Upto == "" || r.Upto > in.Range.After {
+				out = append(out, r)
+			}
+		}
+		if len(out) > 0 {
+			out[0].After = in.Range.After
+		}
+		return activities.SplitResult{Ranges: out}, nil
+	})
+	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		r.mu.Lock()
+		r.inflight++
+		r.peak = max(r.peak, r.inflight)
+		r.sent[string(rune('0'+in.Rung))+"/"+in.Range.Upto]++
+		r.order = append(r.order, "send")
+		r.mu.Unlock()
+		time.Sleep(time.Millisecond)
+		r.mu.Lock()
+		r.inflight--
+		r.mu.Unlock()
+		return activities.BatchResult{Attempts: 2}, nil
+	})
+	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
+	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ResolveInput) (activities.ResolveResult, error) {
+		r.mu.Lock()
+		r.order = append(r.order, "resolve")
+		r.mu.Unlock()
+		return activities.ResolveResult{Reached: 7 * in.Rung}, nil
+	})
+	return env
+}
+
+// TestNotifyWorkflowKeepsAWindowAndContinuesAsNew runs a partition of 10
+// batches with a window of 3 and a run limit of 4 batches: every batch is sent
+// exactly once across the runs, never more than 3 at a time, and the ladder
+// moves on only after the rung is resolved.
+func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	all := batchRanges(10)
+	rec := &batchRecorder{sent: map[string]int{}}
+	in := NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"email"}, {"sms"}}, BatchSize: 25, Window: 3, MaxBatchesPerRun: 4, ReceiptTimeout: time.Minute}
+	env := rec.env(&s, all)
+	env.ExecuteWorkflow(NotifyWorkflow, in)
+	// The test environment ends a run that continues as new with that error;
+	// the next run starts from its input, as the server would.
+	for runs := 1; env.GetWorkflowError() != nil; runs++ {
+		var can *workflow.ContinueAsNewError
+		require.ErrorAs(t, env.GetWorkflowError(), &can, "run %d", runs)
+		var next NotifyInput
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+		require.Less(t, runs, 10, "a partition must finish")
+		env = rec.env(&s, all)
+		env.ExecuteWorkflow(NotifyWorkflow, next)
+	}
+	var res NotifyResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Len(t, rec.sent, 20, "10 batches on each of 2 rungs")
+	for k, n := range rec.sent {
+		require.Equal(t, 1, n, "batch %s sent %d times", k, n)
+	}
+	require.LessOrEqual(t, rec.peak, 3, "the window bounds batches in flight")
+	require.Greater(t, rec.peak, 1, "batches run side by side")
+	require.Equal(t, 40, res.Attempts, "totals survive continue-as-new")
+	require.Equal(t, []int{7, 14}, res.Reached)
+	require.Equal(t, 5, res.Runs, "20 batches at 4 a run")
+	require.Equal(t, "resolve", rec.order[10], "rung 1 is resolved after its 10 batches and before rung 2 starts")
+}
+
+// TestNotifyWorkflowHoldsCallsUntilMorning: a batch that defers calls for
+// quiet hours makes the partition sleep until ResumeAt, then place them, and
+// only then wait for receipts.
+func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.RegisterWorkflow(NotifyWorkflow)
+	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	morning := start.Add(10 * time.Hour)
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []store.Range{{}}}, nil)
+	var calls []time.Time
+	var channels [][]string
+	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		now := env.Now()
+		calls = append(calls, now)
+		channels = append(channels, in.Channels)
+		if now.Before(morning) {
+			return activities.BatchResult{Attempts: 1, Deferred: 3, ResumeAt: morning}, nil
+		}
+		return activities.BatchResult{Attempts: 3}, nil
+	})
+	var receiptsAt time.Time
+	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(func(context.Context, activities.ReceiptsInput) (activities.ReceiptsResult, error) {
+		receiptsAt = env.Now()
+		return activities.ReceiptsResult{}, nil
+	})
+	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
+	env.ExecuteWorkflow(NotifyWorkflow, NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"sms", "voice"}}, BatchSize: 10, Window: 2, ReceiptTimeout: time.Minute})
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, calls, 2)
+	require.Equal(t, []string{"voice"}, channels[1], "the morning pass places only the held calls")
+	require.False(t, calls[1].Before(morning), "no call before the quiet hours end")
+	require.False(t, receiptsAt.Before(morning), "receipts are awaited after the held calls")
+	var res NotifyResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 3, res.Deferred)
+	require.Equal(t, 4, res.Attempts)
+}
