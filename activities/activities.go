@@ -32,10 +32,10 @@ type ChatOps interface {
 
 // Activities holds the dependencies every activity needs.
 type Activities struct {
-	Store       *store.Store
-	Senders     senders.Registry
-	Chat        ChatOps
-	Announcer   senders.Announcer
+	Store     *store.Store
+	Senders   senders.Registry
+	Chat      ChatOps
+	Announcer senders.Announcer
 	// Receipts answers the sweep for receipts that never came (Twilio).
 	Receipts    StatusChecker
 	PlaybookDir string

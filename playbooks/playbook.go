@@ -33,8 +33,8 @@ type Playbook struct {
 	// QuietHours is when nobody is phoned, in each person's local time
 	// ("21:00-08:00", the default; "00:00-00:00" phones at any hour).
 	QuietHours   string       `yaml:"quiet_hours"`
-	Announcement   Announcement      `yaml:"announcement"`
-	Law            []string          `yaml:"law"`
+	Announcement Announcement `yaml:"announcement"`
+	Law          []string     `yaml:"law"`
 	// Laws are the jurisdiction files named by Law, loaded.
 	Laws []*Law `yaml:"-"`
 	File string `yaml:"-"`

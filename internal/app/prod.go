@@ -49,7 +49,7 @@ type Config struct {
 	// sms, voice, email, onsite. Divide the provider's limit by the number
 	// of workers. A 429 from a provider is honoured on top (Retry-After).
 	Rates senders.Rates `yaml:"rates"`
-	SMTP struct {
+	SMTP  struct {
 		Addr        string `yaml:"addr"`
 		Username    string `yaml:"username"`
 		From        string `yaml:"from"`
@@ -210,7 +210,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Store: st,
 		Senders: senders.Pace(senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
 			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.WebhookSecret}}}, c.Rates),
-		Receipts: senders.TwilioStatus{Client: tw},
+		Receipts:    senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.WebhookSecret},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, Log: log,
