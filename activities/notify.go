@@ -70,8 +70,8 @@ type BatchResult struct {
 	ResumeAt time.Time
 }
 
-// flushEvery bounds how many sends may be in the ledger as "sending" after a
-// crash, against one commit per send.
+// flushEvery is how many sends are claimed and recorded together: it bounds
+// how many may be in doubt after a crash, against two commits per send.
 const flushEvery = 50
 
 // SendBatch sends the rung's channels to the batch's subjects not yet
@@ -129,22 +129,28 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 			res.Skipped++
 		}
 	}
-	keys := make([]store.Delivery, len(plan))
-	for i, p := range plan {
+	// Claim, send and record a chunk at a time: a crash leaves at most one
+	// chunk per batch in doubt.
+	for lo := 0; lo < len(plan); lo += flushEvery {
+		if err := a.sendChunk(ctx, drill, plan[lo:min(lo+flushEvery, len(plan))], &res); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+func (a *Activities) sendChunk(ctx context.Context, drill bool, chunk []planned, res *BatchResult) error {
+	keys := make([]store.Delivery, len(chunk))
+	for i, p := range chunk {
 		keys[i] = p.key
 	}
 	existing, err := a.Store.ClaimDeliveries(ctx, keys)
 	if err != nil {
-		return res, err
-	}
-	var done []store.Delivery
-	flush := func() error {
-		err := a.Store.FinishDeliveries(ctx, done)
-		done = done[:0]
 		return err
 	}
-	for i, p := range plan {
-		heartbeat(ctx, i)
+	var done []store.Delivery
+	for i, p := range chunk {
+		heartbeat(ctx, p.key.SubjectID)
 		prior, claimedBefore := existing[[2]string{p.key.SubjectID, p.key.Channel}]
 		if claimedBefore && prior.Status != store.StatusSending {
 			if isFailure(prior.Status) {
@@ -156,12 +162,12 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 		if err != nil {
 			// Record what went out, and give back the claims not yet tried.
 			var unsent []store.Delivery
-			for _, q := range plan[i:] {
+			for _, q := range chunk[i:] {
 				if _, was := existing[[2]string{q.key.SubjectID, q.key.Channel}]; !was {
 					unsent = append(unsent, q.key)
 				}
 			}
-			return res, errors.Join(err, flush(), a.Store.ReleaseDeliveries(ctx, unsent))
+			return errors.Join(err, a.Store.FinishDeliveries(ctx, done), a.Store.ReleaseDeliveries(ctx, unsent))
 		}
 		res.Attempts++
 		if claimedBefore {
@@ -171,13 +177,8 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 			res.Failed++
 		}
 		done = append(done, d)
-		if len(done) >= flushEvery {
-			if err := flush(); err != nil {
-				return res, err
-			}
-		}
 	}
-	return res, flush()
+	return a.Store.FinishDeliveries(ctx, done)
 }
 
 type planned struct {

@@ -22,6 +22,7 @@ const (
 	DefaultPartitionSize   = 20000
 	DefaultBatchWindow     = 4
 	DefaultPartitionWindow = 4
+	notifyHeartbeat        = 10 * time.Second
 )
 
 // NotifyInput is one partition of a campaign: the whole ladder for the
@@ -66,7 +67,9 @@ type NotifyResult struct {
 // unreached subjects with a bounded window in flight, calls held for quiet
 // hours, receipts awaited (and swept), and the rung resolved before the next.
 func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) {
-	ctx = activityOptions(ctx)
+	// Batches heartbeat per person and the other steps take seconds: a worker
+	// that died is noticed in seconds and its work retried elsewhere.
+	ctx = workflow.WithHeartbeatTimeout(activityOptions(ctx), notifyHeartbeat)
 	in.BatchSize = max(in.BatchSize, 1)
 	in.Window = max(in.Window, 1)
 	tot := in.Totals
@@ -119,7 +122,7 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 			pass = passInput{rung: rung, channels: []string{senders.Voice}, r: store.Range{After: in.Range.After, Upto: in.Range.Upto}}
 		}
 		if slices.Contains(channels, senders.SMS) || slices.Contains(channels, senders.Voice) {
-			rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: in.ReceiptTimeout + 10*time.Minute, HeartbeatTimeout: time.Minute})
+			rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: in.ReceiptTimeout + 10*time.Minute, HeartbeatTimeout: notifyHeartbeat})
 			var rr activities.ReceiptsResult
 			if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, activities.ReceiptsInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Timeout: in.ReceiptTimeout, Poll: in.ReceiptPoll}).Get(ctx, &rr); err != nil {
 				return tot, fmt.Errorf("receipts rung %d: %w", rung+1, err)
@@ -151,6 +154,7 @@ type passResult struct {
 // sendPass sends one rung's channels to the unreached subjects of a range,
 // Window batches at a time.
 func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResult, batches *int) (passResult, error) {
+
 	var split activities.SplitResult
 	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: in.IncidentID, Range: p.r, Size: in.BatchSize, Unreached: true}).Get(ctx, &split); err != nil {
 		return passResult{}, fmt.Errorf("split rung %d: %w", p.rung+1, err)

@@ -49,6 +49,14 @@ func OpenOutbox(path string) (*Outbox, error) {
 		CREATE INDEX IF NOT EXISTS outbox_ref ON outbox(ref);
 		CREATE INDEX IF NOT EXISTS outbox_channel_ref ON outbox(channel, ref);
 		CREATE INDEX IF NOT EXISTS outbox_recipient ON outbox(recipient, at);`)
+	if err == nil {
+		// repeats came later: how often a sender delivered an entry again
+		// under the same key (the store kept one copy).
+		var n int
+		if err = db.QueryRow(`SELECT count(*) FROM pragma_table_info('outbox') WHERE name='repeats'`).Scan(&n); err == nil && n == 0 {
+			_, err = db.Exec(`ALTER TABLE outbox ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0`)
+		}
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
@@ -77,11 +85,11 @@ func (o *Outbox) AddOnce(ctx context.Context, e Entry) (bool, error) {
 	if e.Ref == "" {
 		return true, o.Add(ctx, e)
 	}
-	var n int
-	if err := o.db.QueryRowContext(ctx, `SELECT count(*) FROM outbox WHERE channel=? AND ref=?`, e.Channel, e.Ref).Scan(&n); err != nil {
+	res, err := o.db.ExecContext(ctx, `UPDATE outbox SET repeats = repeats + 1 WHERE channel=? AND ref=?`, e.Channel, e.Ref)
+	if err != nil {
 		return false, err
 	}
-	if n > 0 {
+	if n, _ := res.RowsAffected(); n > 0 {
 		return false, nil
 	}
 	return true, o.Add(ctx, e)
@@ -123,6 +131,29 @@ func (o *Outbox) where(ctx context.Context, cond string, args ...any) ([]Entry, 
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Tally counts, for one incident, the entries per subject and channel: a
+// value above one is a person who got the same kind of notice twice. Repeats
+// are redeliveries the store recognised by key and kept once.
+func (o *Outbox) Tally(ctx context.Context, incidentID string) (map[[2]string]int, int, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT subject_id, channel, count(*), sum(repeats) FROM outbox WHERE incident_id=? AND subject_id != '' GROUP BY subject_id, channel`, incidentID)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	out := map[[2]string]int{}
+	repeats := 0
+	for rows.Next() {
+		var subject, channel string
+		var n, r int
+		if err := rows.Scan(&subject, &channel, &n, &r); err != nil {
+			return nil, 0, err
+		}
+		out[[2]string{subject, channel}] = n
+		repeats += r
+	}
+	return out, repeats, rows.Err()
 }
 
 // SetStatus updates the status of the entry with a provider reference.

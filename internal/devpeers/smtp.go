@@ -3,6 +3,7 @@ package devpeers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -37,6 +38,9 @@ func (p *SMTPPeer) Start(addr string) error {
 	s.MaxMessageBytes = 10 << 20
 	s.MaxRecipients = 50
 	s.AllowInsecureAuth = true
+	// A client that drops its connection (a killed worker) is no error of
+	// ours: say so at debug level, not on stderr.
+	s.ErrorLog = smtpLog{p.Log}
 	p.server = s
 	go s.Serve(l)
 	return nil
@@ -103,4 +107,18 @@ func (s *session) Data(r io.Reader) error {
 		}
 	}
 	return nil
+}
+
+type smtpLog struct{ log *slog.Logger }
+
+func (l smtpLog) Printf(format string, v ...any) {
+	if l.log != nil {
+		l.log.Debug("smtp peer: " + fmt.Sprintf(format, v...))
+	}
+}
+
+func (l smtpLog) Println(v ...any) {
+	if l.log != nil {
+		l.log.Debug("smtp peer: " + fmt.Sprint(v...))
+	}
 }
