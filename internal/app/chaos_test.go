@@ -1,0 +1,194 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/inventory/synth"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// TestWorkerProcess is the worker that TestCampaignSurvivesKilledWorkers
+// starts, kills with SIGKILL and starts again: this test binary, re-run.
+func TestWorkerProcess(t *testing.T) {
+	dir := os.Getenv("TOCSIN_TEST_WORKER_DIR")
+	if dir == "" {
+		t.Skip("the worker process of TestCampaignSurvivesKilledWorkers")
+	}
+	level := slog.LevelError
+	if testing.Verbose() {
+		level = slog.LevelWarn
+	}
+	err := RunDevWorker(context.Background(), DevWorkerConfig{DataDir: dir, PlaybookDir: os.Getenv("TOCSIN_TEST_WORKER_PLAYBOOKS"),
+		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))})
+	t.Fatal(err)
+}
+
+type workerProc struct {
+	t       *testing.T
+	dir, pb string
+	cmd     *exec.Cmd
+}
+
+func (w *workerProc) start() {
+	w.cmd = exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$", "-test.timeout=0", "-test.v="+strconv.FormatBool(testing.Verbose()))
+	w.cmd.Env = append(os.Environ(), "TOCSIN_TEST_WORKER_DIR="+w.dir, "TOCSIN_TEST_WORKER_PLAYBOOKS="+w.pb)
+	w.cmd.Stderr = os.Stderr
+	require.NoError(w.t, w.cmd.Start())
+}
+
+func (w *workerProc) kill() {
+	require.NoError(w.t, w.cmd.Process.Kill()) // SIGKILL: no deferred cleanup, no graceful stop
+	w.cmd.Wait()
+}
+
+// TestCampaignSurvivesKilledWorkers runs a campaign in a worker process and
+// kills it with SIGKILL three times at random points of the campaign. Every
+// person must get exactly one notice per channel and nobody may be missed.
+// TOCSIN_CHAOS_SUBJECTS sets the size (default 3000; the README's figure is
+// for 100000).
+func TestCampaignSurvivesKilledWorkers(t *testing.T) {
+	n := 3000
+	if v := os.Getenv("TOCSIN_CHAOS_SUBJECTS"); v != "" {
+		var err error
+		n, err = strconv.Atoi(v)
+		require.NoError(t, err)
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("%d subjects, seed %d", n, seed)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	ctx := context.Background()
+	dir := t.TempDir()
+	pb := anyHourPlaybooks(t)
+	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", TemporalPort: 0, SMTPListen: "127.0.0.1:0", BatchSize: 100, ReceiptPoll: 100 * time.Millisecond,
+		PlaybookDir: pb, ExternalWorker: true, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	require.NoError(t, err)
+	defer d.Stop()
+
+	systems, subjects := filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "subjects.csv")
+	require.NoError(t, os.WriteFile(systems, []byte(synth.Systems), 0o600))
+	f, err := os.Create(subjects)
+	require.NoError(t, err)
+	require.NoError(t, synth.WriteSubjects(f, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed}))
+	require.NoError(t, f.Close())
+	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
+	require.NoError(t, responder.ImportInventory(ctx, systems, subjects, 0, nil, nil))
+
+	worker := &workerProc{t: t, dir: dir, pb: pb}
+	worker.start()
+	defer func() { worker.kill() }()
+
+	now := time.Now().UTC()
+	incYAML := fmt.Sprintf("title: Media bucket exposed\nkind: unauthorized-access\ndetected_at: %s\noccurred_from: %s\noccurred_to: %s\nsystems: [%s]\n"+
+		"description: A storage bucket was public.\nimpact: Faces could be misused.\nmeasures: Closed.\nadvice: Be careful.\nremedies: Help line.\ncontact: privacy@example.com\nplaybook: default\n",
+		now.Format(time.RFC3339), now.Add(-48*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339), synth.LeakedSystem)
+	var opened map[string]string
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: incYAML}, &opened))
+	id := opened["id"]
+
+	// Kill when the ledger passes three random points of the campaign.
+	marks := []float64{0.1 + 0.2*rng.Float64(), 0.4 + 0.2*rng.Float64(), 0.7 + 0.2*rng.Float64()}
+	kills, factsSet := 0, false
+	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*5*time.Millisecond)
+	var v api.View
+	for {
+		require.True(t, time.Now().Before(deadline), "incident %s did not close: %s %s", id, v.Status, v.Error)
+		v = api.View{}
+		require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
+		require.Empty(t, v.Error)
+		if v.Status == workflows.StageClosed {
+			break
+		}
+		if err := steer(t, responder, legal, v, &factsSet); err != nil {
+			responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v)
+			t.Fatalf("steering %s: %v (now %s %s; last events %+v)", id, err, v.Status, v.Error, v.Timeline[max(0, len(v.Timeline)-4):])
+		}
+		if kills < len(marks) && v.Status == workflows.StageNotifying {
+			contacted, err := d.Store.ContactedSubjects(ctx, id)
+			require.NoError(t, err)
+			if float64(contacted) >= marks[kills]*float64(n) {
+				worker.kill()
+				kills++
+				t.Logf("kill -9 #%d at %d/%d people contacted", kills, contacted, n)
+				time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
+				worker.start()
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Equal(t, 3, kills, "every kill must land inside the campaign")
+
+	// Exactly one notice per person and channel, at the peers themselves.
+	tally, repeats, err := d.Outbox.Tally(ctx, id)
+	require.NoError(t, err)
+	got := map[string]bool{}
+	for k, c := range tally {
+		require.Equal(t, 1, c, "%s got %d %s notices", k[0], c, k[1])
+		got[k[0]] = true
+	}
+	// Nobody missed: everyone with a contact got a notice, and the ledger
+	// holds no send left in doubt.
+	counts, _, _, err := d.Store.CampaignCounts(ctx, id)
+	require.NoError(t, err)
+	for ch, c := range counts {
+		require.Zero(t, c.Queued, "%s sends left in doubt", ch)
+	}
+	missed := 0
+	after := ""
+	for {
+		page, err := d.Store.AffectedPage(ctx, id, after, 1000)
+		require.NoError(t, err)
+		if len(page) == 0 {
+			break
+		}
+		for _, s := range page {
+			after = s.SubjectID
+			if len(s.Channels) > 0 && !got[s.SubjectID] {
+				missed++
+			}
+		}
+	}
+	require.Zero(t, missed, "people with a contact who got nothing")
+	require.Equal(t, n-v.Scope.Unreachable, len(got))
+	require.Equal(t, n-v.Scope.Unreachable, v.Notifications.Reached)
+	require.NotNil(t, v.Campaign)
+	require.LessOrEqual(t, repeats, v.Campaign.Recovered, "only a send recovered after a kill may reach a peer again (and the peer keeps one)")
+	t.Logf("%d people reached %v, %d without contact; %d sends recovered after kills, %d redeliveries kept once by key", v.Notifications.Reached, v.Notifications.ByChannel,
+		v.Scope.Unreachable, v.Campaign.Recovered, repeats)
+}
+
+// steer plays the responders and legal: supply the facts the law asks for,
+// approve every pending draft, file every duty the plan waits on.
+func steer(t *testing.T, responder, legal *client.Client, v api.View, factsSet *bool) error {
+	t.Helper()
+	ctx := context.Background()
+	for _, dr := range v.Drafts {
+		if dr.Status == workflows.DraftPending && len(dr.Missing) > 0 {
+			if *factsSet {
+				return fmt.Errorf("draft %s still lacks %v", dr.Name, dr.Missing)
+			}
+			*factsSet = true
+			return responder.Do(ctx, "POST", "/api/v1/incidents/"+v.ID+"/facts", api.FactsRequest{Set: map[string]string{
+				"cause": "A bucket policy was changed.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe", "dpo_contact": "dpo@example.com"}}, nil)
+		}
+	}
+	if v.Status == workflows.StageAwaitApproval || v.Status == workflows.StageAnnouncing {
+		approveAll(t, legal, v)
+	}
+	if v.Status == workflows.StageAwaitFiling || v.Status == workflows.StageFiling {
+		fileDuties(t, responder, v, func(o api.ObligationView) bool { return !o.Voluntary && o.Audience != "individuals" })
+	}
+	return nil
+}
