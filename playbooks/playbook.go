@@ -311,3 +311,7 @@ func (p *Playbook) ReminderTimes(o Obligation) []time.Time {
 	slices.SortFunc(out, time.Time.Compare)
 	return out
 }
+
+// Embedded returns a built-in playbook file ("default.yaml", "law/cn.yaml"),
+// for tools that write a variant of it into an override directory.
+func Embedded(name string) ([]byte, error) { return embedded.ReadFile(name) }

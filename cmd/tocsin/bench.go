@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/bench"
+	"github.com/tocsin/tocsin/workflows"
 )
 
 func benchCmd() *cobra.Command {
@@ -39,6 +40,38 @@ func benchCmd() *cobra.Command {
 	inv.Flags().StringVar(&backends, "backends", "sqlite", "comma-separated: sqlite,postgres")
 	inv.Flags().StringVar(&c.PostgresDSN, "postgres", os.Getenv("TOCSIN_BENCH_POSTGRES"), "PostgreSQL URL for the postgres backend")
 	inv.Flags().BoolVar(&c.Baselines, "baselines", true, "also time sqlite3 .import / psql \\copy and CREATE TABLE AS SELECT")
-	b.AddCommand(inv)
+	var nc bench.NotifyConfig
+	var nBackends string
+	notify := &cobra.Command{Use: "notify", Short: "Run a whole campaign (everyone affected) through the embedded server and the local peers on each backend, beside the same SDK calls in a plain loop",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			nc.Backends = strings.Split(nBackends, ",")
+			nc.Log = os.Stderr
+			res, err := bench.Notify(cmd.Context(), nc)
+			if err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(res)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "backend	subjects	messages	seconds	msg/s	onsite/s	email/s	sms/s	voice/s	peak RSS MB	RSS MB at 25/50/75/100%	loop msg/s	loop onsite/s	loop email/s	loop sms/s	ratio	")
+			for _, r := range res {
+				var at []string
+				for _, m := range r.RSSMBAt {
+					at = append(at, fmt.Sprintf("%.0f", m))
+				}
+				fmt.Fprintf(tw, "%s	%d	%d	%.1f	%.0f	%.0f	%.0f	%.0f	%.0f	%.0f	%s	%.0f	%.0f	%.0f	%.0f	%.2f	\n", r.Backend, r.Subjects, r.Messages, r.Seconds, r.PerS,
+					r.Channels["onsite"], r.Channels["email"], r.Channels["sms"], r.Channels["voice"], r.PeakMB, strings.Join(at, "/"),
+					r.BaselinePerS, r.BaselineChannels["onsite"], r.BaselineChannels["email"], r.BaselineChannels["sms"], r.Ratio)
+			}
+			return tw.Flush()
+		}}
+	notify.Flags().StringVar(&nc.Dir, "dir", "./bench-data", "where the generated files and databases go")
+	notify.Flags().IntVar(&nc.Subjects, "subjects", 1_000_000, "people affected (all of a synthetic inventory)")
+	notify.Flags().IntVar(&nc.BaselineSubjects, "baseline-subjects", 50_000, "people the plain loop notifies (its rate is compared)")
+	notify.Flags().IntVar(&nc.BatchSize, "batch", workflows.DefaultBatchSize, "subjects per SendBatch activity")
+	notify.Flags().StringVar(&nBackends, "backends", "sqlite", "comma-separated: sqlite,postgres")
+	notify.Flags().StringVar(&nc.PostgresDSN, "postgres", os.Getenv("TOCSIN_BENCH_POSTGRES"), "PostgreSQL URL for the postgres backend")
+	b.AddCommand(inv, notify)
 	return b
 }

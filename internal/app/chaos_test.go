@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
-	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/autopilot"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -100,7 +100,8 @@ func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 
 	// Kill when the ledger passes three random points of the campaign.
 	marks := []float64{0.1 + 0.2*rng.Float64(), 0.4 + 0.2*rng.Float64(), 0.7 + 0.2*rng.Float64()}
-	kills, factsSet := 0, false
+	kills := 0
+	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
 	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*5*time.Millisecond)
 	var v api.View
 	for {
@@ -111,7 +112,7 @@ func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 		if v.Status == workflows.StageClosed {
 			break
 		}
-		if err := steer(t, responder, legal, v, &factsSet); err != nil {
+		if err := pilot.Step(ctx, v); err != nil {
 			responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v)
 			t.Fatalf("steering %s: %v (now %s %s; last events %+v)", id, err, v.Status, v.Error, v.Timeline[max(0, len(v.Timeline)-4):])
 		}
@@ -169,26 +170,3 @@ func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 		v.Scope.Unreachable, v.Campaign.Recovered, repeats)
 }
 
-// steer plays the responders and legal: supply the facts the law asks for,
-// approve every pending draft, file every duty the plan waits on.
-func steer(t *testing.T, responder, legal *client.Client, v api.View, factsSet *bool) error {
-	t.Helper()
-	ctx := context.Background()
-	for _, dr := range v.Drafts {
-		if dr.Status == workflows.DraftPending && len(dr.Missing) > 0 {
-			if *factsSet {
-				return fmt.Errorf("draft %s still lacks %v", dr.Name, dr.Missing)
-			}
-			*factsSet = true
-			return responder.Do(ctx, "POST", "/api/v1/incidents/"+v.ID+"/facts", api.FactsRequest{Set: map[string]string{
-				"cause": "A bucket policy was changed.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe", "dpo_contact": "dpo@example.com"}}, nil)
-		}
-	}
-	if v.Status == workflows.StageAwaitApproval || v.Status == workflows.StageAnnouncing {
-		approveAll(t, legal, v)
-	}
-	if v.Status == workflows.StageAwaitFiling || v.Status == workflows.StageFiling {
-		fileDuties(t, responder, v, func(o api.ObligationView) bool { return !o.Voluntary && o.Audience != "individuals" })
-	}
-	return nil
-}

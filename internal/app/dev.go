@@ -57,7 +57,15 @@ type Dev struct {
 	Outbox       *devpeers.Outbox
 	Temporal     client.Client
 
+	peers   devPeers
 	closers []func()
+}
+
+// Senders are the channel senders a dev worker uses (the real SDKs, aimed at
+// the peers), for a benchmark's baseline loop; close them after.
+func (d *Dev) Senders() (senders.Registry, func()) {
+	acts, closeActs := d.peers.activities(d.Store, "", nil, nil)
+	return acts.Senders, closeActs
 }
 
 // DevIdentities are the dev-mode users and their roles (DESIGN section 8).
@@ -167,9 +175,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		httpServer.Shutdown(sctx)
 	})
 
-	peers := devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets}
+	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets}
 	if !cfg.ExternalWorker {
-		acts, closeActs := peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
+		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
 		d.closers = append(d.closers, closeActs)
 		w := NewWorker(tc, acts)
 		if err := w.Start(); err != nil {

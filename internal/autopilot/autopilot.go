@@ -1,0 +1,74 @@
+// Package autopilot plays the people around an incident through the HTTP
+// API, for the crash test and the campaign benchmark: a responder supplies
+// the facts the law asks for, legal approves each pending draft, and every
+// duty the plan waits on is filed. Drills have their own, inside the
+// workflow; this one drives a real incident from outside, as people would.
+package autopilot
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// Facts are the report facts a synthetic incident file leaves out.
+var Facts = map[string]string{"cause": "A bucket policy was changed.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe", "dpo_contact": "dpo@example.com"}
+
+// Pilot steers one incident.
+type Pilot struct {
+	Responder, Legal *client.Client
+	factsSet         bool
+}
+
+// Step looks at the incident once and does what it waits for.
+func (p *Pilot) Step(ctx context.Context, v api.View) error {
+	path := "/api/v1/incidents/" + v.ID
+	for _, d := range v.Drafts {
+		if d.Status == workflows.DraftPending && len(d.Missing) > 0 {
+			if p.factsSet {
+				return fmt.Errorf("draft %s still lacks %v", d.Name, d.Missing)
+			}
+			p.factsSet = true
+			return p.Responder.Do(ctx, "POST", path+"/facts", api.FactsRequest{Set: Facts}, nil)
+		}
+	}
+	if v.Status == workflows.StageAwaitApproval || v.Status == workflows.StageAnnouncing {
+		for _, d := range v.Drafts {
+			if d.Status == workflows.DraftPending {
+				if err := p.Legal.Do(ctx, "POST", path+"/approve", api.DecisionRequest{Draft: d.Name, Comment: "autopilot"}, nil); err != nil {
+					return fmt.Errorf("approve %s: %w", d.Name, err)
+				}
+			}
+		}
+	}
+	if v.Status == workflows.StageAwaitFiling || v.Status == workflows.StageFiling {
+		filed := map[string]bool{}
+		for _, o := range v.Obligations {
+			filed[o.Name] = o.Status == workflows.FilingSubmitted
+		}
+		for _, o := range v.Obligations {
+			if o.Voluntary || o.Audience == "individuals" || filed[o.Name] || (o.After != "" && !filed[o.After]) {
+				continue // not ours, done, or its turn has not come
+			}
+			req := api.SubmitRequest{Obligation: o.Name, Reference: "REF-" + o.Name}
+			if o.DueAt != nil && time.Now().After(*o.DueAt) {
+				req.LateReason = "filed by the autopilot of a test or benchmark"
+			}
+			if err := p.Responder.Do(ctx, "POST", path+"/submit", req, nil); err != nil {
+				return fmt.Errorf("file %s: %w", o.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// View reads the incident.
+func (p *Pilot) View(ctx context.Context, id string) (api.View, error) {
+	var v api.View
+	err := p.Responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v)
+	return v, err
+}

@@ -1,0 +1,281 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/app"
+	"github.com/tocsin/tocsin/internal/autopilot"
+	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/inventory/synth"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// NotifyConfig says what campaign to measure.
+type NotifyConfig struct {
+	Dir         string
+	Subjects    int // all of them affected
+	Backends    []string
+	PostgresDSN string
+	// BaselineSubjects is how many people the plain loop notifies (its rate
+	// is what is compared; a million sequential sends would only take longer).
+	BaselineSubjects int
+	BatchSize        int
+	Log              *os.File
+}
+
+// NotifyResult is one backend's campaign beside the plain loop.
+type NotifyResult struct {
+	Backend  string             `json:"backend"`
+	Subjects int                `json:"subjects"`
+	Seconds  float64            `json:"campaign_seconds"`
+	Messages int                `json:"messages"`
+	PerS     float64            `json:"messages_per_s"`
+	Channels map[string]float64 `json:"channel_messages_per_s"`
+	// RSS: the whole dev process (embedded Temporal, peers, API, worker).
+	PeakMB    float64   `json:"peak_rss_mb"`
+	RSSMBAt   []float64 `json:"rss_mb_at_quarters"`
+	Partitions int      `json:"partitions"`
+	// The same SDK calls in a plain loop to the same peers.
+	BaselineSubjects int                `json:"baseline_subjects"`
+	BaselineMessages int                `json:"baseline_messages"`
+	BaselinePerS     float64            `json:"baseline_messages_per_s"`
+	BaselineChannels map[string]float64 `json:"baseline_channel_messages_per_s"`
+	Ratio            float64            `json:"ratio"`
+}
+
+func (c NotifyConfig) logf(format string, args ...any) {
+	if c.Log != nil {
+		fmt.Fprintf(c.Log, format+"\n", args...)
+	}
+}
+
+// Notify measures an incident's whole campaign through the embedded server.
+func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
+	if c.BaselineSubjects <= 0 {
+		c.BaselineSubjects = min(c.Subjects, 50_000)
+	}
+	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	subjects := filepath.Join(c.Dir, fmt.Sprintf("notify-subjects-%d.csv", c.Subjects))
+	if _, err := os.Stat(subjects); err != nil {
+		c.logf("writing %d synthetic subjects to %s", c.Subjects, subjects)
+		if err := writeFile(subjects, func(w io.Writer) error { return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 1, Seed: 7}) }); err != nil {
+			return nil, err
+		}
+	}
+	var out []NotifyResult
+	for _, b := range c.Backends {
+		r, err := c.campaign(ctx, b, subjects)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", b, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// anyHour is the default playbook phoning at any hour, so the figures do not
+// depend on the time of day the benchmark runs.
+func anyHour(dir string) (string, error) {
+	data, err := playbooks.Embedded("default.yaml")
+	if err != nil {
+		return "", err
+	}
+	out := regexp.MustCompile(`(?m)^quiet_hours: .*$`).ReplaceAll(data, []byte(`quiet_hours: "00:00-00:00"`))
+	pdir := filepath.Join(dir, "playbooks")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		return "", err
+	}
+	return pdir, os.WriteFile(filepath.Join(pdir, "default.yaml"), out, 0o644)
+}
+
+func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (NotifyResult, error) {
+	r := NotifyResult{Backend: backend, Subjects: c.Subjects, Channels: map[string]float64{}, BaselineChannels: map[string]float64{}}
+	dir := filepath.Join(c.Dir, "notify-"+backend+"-"+strconv.FormatInt(time.Now().Unix(), 10))
+	dsn := ""
+	if backend == "postgres" {
+		if c.PostgresDSN == "" {
+			return r, fmt.Errorf("the postgres backend needs --postgres or TOCSIN_BENCH_POSTGRES")
+		}
+		dsn = c.PostgresDSN
+	}
+	pb, err := anyHour(dir)
+	if err != nil {
+		return r, err
+	}
+	d, err := app.StartDev(ctx, app.DevConfig{DataDir: dir, Database: dsn, Listen: "127.0.0.1:0", TemporalPort: 0, SMTPListen: "127.0.0.1:0", BatchSize: c.BatchSize,
+		ReceiptPoll: 200 * time.Millisecond, PlaybookDir: pb, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	if err != nil {
+		return r, err
+	}
+	defer func() { d.Stop(); os.RemoveAll(dir) }()
+	responder := &client.Client{Server: d.URL, Token: d.Tokens["TOCSIN_TOKEN_RESPONDER"]}
+	pilot := &autopilot.Pilot{Responder: responder, Legal: &client.Client{Server: d.URL, Token: d.Tokens["TOCSIN_TOKEN_LEGAL"]}}
+	c.logf("%s: importing %d subjects", backend, c.Subjects)
+	if err := responder.ImportInventory(ctx, filepath.Join(c.Dir, "systems.yaml"), subjects, 0, nil, nil); err != nil {
+		if err := os.WriteFile(filepath.Join(c.Dir, "systems.yaml"), []byte(synth.Systems), 0o644); err != nil {
+			return r, err
+		}
+		if err := responder.ImportInventory(ctx, filepath.Join(c.Dir, "systems.yaml"), subjects, 0, nil, nil); err != nil {
+			return r, err
+		}
+	}
+	now := time.Now().UTC()
+	incYAML := fmt.Sprintf("title: Media bucket exposed\nkind: unauthorized-access\ndetected_at: %s\noccurred_from: %s\noccurred_to: %s\nsystems: [%s]\n"+
+		"description: A storage bucket was public.\nimpact: Faces could be misused.\nmeasures: Closed.\nadvice: Be careful.\nremedies: Help line.\ncontact: privacy@example.com\nplaybook: default\n",
+		now.Format(time.RFC3339), now.Add(-48*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339), synth.LeakedSystem)
+	var opened map[string]string
+	if err := responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: incYAML}, &opened); err != nil {
+		return r, err
+	}
+	id := opened["id"]
+	var v api.View
+	var started time.Time
+	quarter := 1
+	for {
+		if v, err = pilot.View(ctx, id); err != nil {
+			return r, err
+		}
+		if v.Error != "" {
+			return r, fmt.Errorf("incident %s: %s", id, v.Error)
+		}
+		if v.Status == workflows.StageAwaitApproval && r.BaselineSubjects == 0 {
+			// While legal reads, the plain loop sends the same notices.
+			c.logf("%s: baseline loop over %d people", backend, c.BaselineSubjects)
+			if err := c.baseline(ctx, d, id, &r); err != nil {
+				return r, err
+			}
+			c.logf("%s: baseline %d messages at %.0f/s", backend, r.BaselineMessages, r.BaselinePerS)
+		}
+		if v.Status == workflows.StageNotifying && started.IsZero() {
+			resetPeakRSS()
+			started = time.Now()
+			c.logf("%s: campaign started", backend)
+		}
+		if !started.IsZero() && v.Status != workflows.StageNotifying {
+			break
+		}
+		if v.Campaign != nil && quarter <= 3 && v.Campaign.Contacted >= quarter*c.Subjects/4 {
+			r.RSSMBAt = append(r.RSSMBAt, rssMB())
+			c.logf("%s: %d%% contacted, %.0f msg/s, RSS %.0f MB", backend, quarter*25, v.Campaign.PerSecond, rssMB())
+			quarter++
+		}
+		if err := pilot.Step(ctx, v); err != nil {
+			return r, err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	r.Seconds = time.Since(started).Seconds()
+	r.PeakMB = peakRSSMB()
+	r.RSSMBAt = append(r.RSSMBAt, rssMB())
+	counts, _, _, err := d.Store.CampaignCounts(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	for ch, n := range counts {
+		m := n.Sent + n.Delivered + n.Failed
+		r.Messages += m
+		r.Channels[ch] = float64(m) / r.Seconds
+	}
+	r.PerS = float64(r.Messages) / r.Seconds
+	if v.Campaign != nil {
+		r.Partitions = v.Campaign.Partitions
+	}
+	c.logf("%s: campaign %d messages in %.1f s (%.0f/s)", backend, r.Messages, r.Seconds, r.PerS)
+	if r.BaselinePerS > 0 {
+		r.Ratio = r.PerS / r.BaselinePerS
+	}
+	return r, nil
+}
+
+// baseline sends the same notices with the same senders (the real SDKs, the
+// same peers) in one plain loop: no Temporal, no ledger, no recovery. Like
+// the campaign's first rung, on-site and email go to whoever has them, SMS
+// to whoever has neither.
+func (c NotifyConfig) baseline(ctx context.Context, d *app.Dev, incidentID string, r *NotifyResult) error {
+	reg, closeSenders := d.Senders()
+	defer closeSenders()
+	draft, err := d.Store.GetDraft(ctx, incidentID, "notice-en", 0)
+	if err != nil {
+		return err
+	}
+	perChannel := map[string]int{}
+	start := time.Now()
+	after := ""
+	done := 0
+	baseID := "BASELINE-" + strconv.FormatInt(time.Now().Unix(), 10)
+	for done < c.BaselineSubjects {
+		page, err := d.Store.UnreachedRecipients(ctx, incidentID, store.Range{After: after}, 1000)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, p := range page {
+			after = p.SubjectID
+			if done >= c.BaselineSubjects {
+				break
+			}
+			done++
+			m := senders.Message{IncidentID: baseID, SubjectID: p.SubjectID, Locale: "en", Title: draft.Title, Body: draft.Body, HTML: draft.HTML}
+			sent := false
+			for _, ch := range []string{senders.Onsite, senders.Email} {
+				to := map[string]string{senders.Onsite: p.OnsiteID, senders.Email: p.Email}[ch]
+				if to == "" {
+					continue
+				}
+				m.To = to
+				if _, err := reg[ch].Send(ctx, m); err != nil && !senders.IsPermanent(err) {
+					return fmt.Errorf("baseline %s: %w", ch, err)
+				}
+				perChannel[ch]++
+				sent = true
+			}
+			if !sent && p.Phone != "" {
+				m.To, m.Body = p.Phone, draft.SMS
+				if _, err := reg[senders.SMS].Send(ctx, m); err != nil && !senders.IsPermanent(err) {
+					return fmt.Errorf("baseline sms: %w", err)
+				}
+				perChannel[senders.SMS]++
+			}
+		}
+	}
+	secs := time.Since(start).Seconds()
+	r.BaselineSubjects = done
+	for ch, n := range perChannel {
+		r.BaselineMessages += n
+		r.BaselineChannels[ch] = float64(n) / secs
+	}
+	r.BaselinePerS = float64(r.BaselineMessages) / secs
+	return nil
+}
+
+// rssMB reads the current resident set (VmRSS) in megabytes.
+func rssMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
