@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -93,4 +94,38 @@ func TestForgedTwilioCallbackIsRefused(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, post(devpeers.SignTwilio("token0", s.PublicURL+path, params)))
 	d, _ = s.Store.GetDelivery(ctx, "INC-1", "s1", "sms")
 	require.Equal(t, store.StatusDelivered, d.Status)
+}
+
+func TestCallAcknowledgementIsSignedAndRecorded(t *testing.T) {
+	s, hs := newServer(t)
+	ctx := context.Background()
+	_, _, err := s.Store.BeginDelivery(ctx, store.Delivery{IncidentID: "INC-1", SubjectID: "s1", Channel: "voice", Rung: 3})
+	require.NoError(t, err)
+	require.NoError(t, s.Store.FinishDelivery(ctx, store.Delivery{IncidentID: "INC-1", SubjectID: "s1", Channel: "voice", Status: store.StatusSent, ProviderRef: "CA1"}))
+	post := func(path string, params url.Values, sig string) (int, string) {
+		req, _ := http.NewRequest("POST", hs.URL+path, strings.NewReader(params.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", sig)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	ack := "/webhooks/twilio/ack?channel=voice&incident=INC-1&subject=s1"
+	pressed := url.Values{"CallSid": {"CA1"}, "Digits": {"1"}}
+	code, _ := post(ack, pressed, devpeers.SignTwilio("another-token", s.PublicURL+ack, pressed))
+	require.Equal(t, http.StatusForbidden, code, "a forged key press is refused")
+	code, body := post(ack, pressed, devpeers.SignTwilio("token0", s.PublicURL+ack, pressed))
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "<Hangup/>")
+
+	status := "/webhooks/twilio/status?channel=voice&incident=INC-1&subject=s1"
+	done := url.Values{"CallSid": {"CA1"}, "CallStatus": {"completed"}, "AnsweredBy": {"human"}}
+	code, _ = post(status, done, devpeers.SignTwilio("token0", s.PublicURL+status, done))
+	require.Equal(t, http.StatusNoContent, code)
+	d, err := s.Store.GetDelivery(ctx, "INC-1", "s1", "voice")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusDelivered, d.Status)
+	require.Equal(t, "acknowledged: pressed 1; answered by human", d.Detail)
 }

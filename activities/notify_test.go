@@ -1,0 +1,172 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"golang.org/x/time/rate"
+
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/store/storetest"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+// campaign is a scoped incident of three people with approved notices,
+// senders through the real SDKs and the peers that receive them.
+type campaign struct {
+	acts   *Activities
+	twilio *devpeers.TwilioPeer
+	outbox *devpeers.Outbox
+	sms    *senders.SMSSender
+	mail   *senders.EmailSender
+}
+
+const notifySubjects = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n" +
+	"u1,Ann,ann@example.com,,acct-1,en,SG,1980,crm\n" +
+	"u2,Bo,,+8613800000002,,en,CN,1990,crm\n" +
+	"u3,Cy,,+14155550103,,en,US-CA,1990,crm\n"
+
+func newCampaign(t *testing.T, s *store.Store) *campaign {
+	ctx := context.Background()
+	_, err := s.ImportInventory(ctx, store.ImportInput{SystemsFile: "systems.yaml", Systems: strings.NewReader("systems:\n  - id: crm\n    name: CRM\n    location: SG\n    categories: [contact.email]\n"),
+		SubjectsFile: "subjects.csv", Subjects: strings.NewReader(notifySubjects), ImportedBy: "t"})
+	require.NoError(t, err)
+	snap, err := s.CurrentSnapshot(ctx)
+	require.NoError(t, err)
+	require.NoError(t, s.CreateIncident(ctx, store.Incident{ID: "INC-N", Title: "t", Spec: incident.Spec{Title: "t"}, OpenedBy: "r", OpenedAt: time.Now(), Snapshot: snap}, nil))
+	_, err = s.Scope(ctx, store.ScopeInput{IncidentID: "INC-N", Snapshot: snap, Systems: []string{"crm"}, Year: 2026})
+	require.NoError(t, err)
+	require.NoError(t, s.SaveDraft(ctx, store.Draft{IncidentID: "INC-N", Name: "notice-en", Revision: 1, Kind: KindNotice, Locale: "en", Title: "Notice", Body: "Your data leaked.", SMS: "Your data leaked. See example.com", Voice: "Your data leaked."}))
+
+	ob, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { ob.Close() })
+	peer := &devpeers.TwilioPeer{AccountSID: "AC00000000000000000000000000000001", AuthToken: "secrettoken0", Outbox: ob, CallbackDelay: time.Hour}
+	t.Cleanup(peer.Close)
+	tsrv := httptest.NewServer(peer)
+	t.Cleanup(tsrv.Close)
+	smtpPeer := &devpeers.SMTPPeer{Outbox: ob}
+	require.NoError(t, smtpPeer.Start("127.0.0.1:0"))
+	t.Cleanup(func() { smtpPeer.Close() })
+	cfg := senders.TwilioConfig{AccountSID: peer.AccountSID, AuthToken: peer.AuthToken, From: "+15005550006", BaseURL: tsrv.URL, StatusCallback: "http://127.0.0.1:1/webhooks/twilio/status"}
+	tw := senders.NewTwilioClient(cfg)
+	c := &campaign{twilio: peer, outbox: ob, sms: &senders.SMSSender{Client: tw, Config: cfg}, mail: senders.NewEmailSender(senders.SMTPConfig{Addr: smtpPeer.Addr(), From: "sec@tocsin.local"})}
+	t.Cleanup(c.mail.Close)
+	c.acts = &Activities{Store: s, Receipts: senders.TwilioStatus{Client: tw},
+		Senders: senders.Registry{senders.SMS: c.sms, senders.Voice: &senders.VoiceSender{Client: tw, Config: cfg}, senders.Email: c.mail}}
+	return c
+}
+
+func batch(channels ...string) BatchInput {
+	return BatchInput{IncidentID: "INC-N", Rung: 1, Channels: channels, DefaultLocale: "en", Notices: map[string]int{"notice-en": 1}}
+}
+
+// TestInterruptedSendsAreRecoveredWithoutSendingTwice: a worker died after
+// calling the providers and before recording it. The retry finds the SMS at
+// Twilio and resends the email under the same Message-ID (the mail store
+// keeps one); the person who was never tried gets their text.
+func TestInterruptedSendsAreRecoveredWithoutSendingTwice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
+		require.NoError(t, err)
+		_, err = s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u1", Channel: "email", Rung: 1}, {IncidentID: "INC-N", SubjectID: "u2", Channel: "sms", Rung: 1}})
+		require.NoError(t, err)
+		_, err = c.mail.Send(ctx, message("INC-N", "u1", "email", "ann@example.com", "en", d))
+		require.NoError(t, err)
+		first, err := c.sms.Send(ctx, message("INC-N", "u2", "sms", "+8613800000002", "en", d))
+		require.NoError(t, err)
+
+		res, err := c.acts.SendBatch(ctx, batch("email", "sms"))
+		require.NoError(t, err)
+		require.Equal(t, 2, res.Recovered)
+		require.Equal(t, 3, res.Attempts)
+		tally, repeats, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Equal(t, map[[2]string]int{{"u1", "email"}: 1, {"u2", "sms"}: 1, {"u3", "sms"}: 1}, tally, "one notice each")
+		require.Equal(t, 1, repeats, "the email came again and the mail store kept one")
+		got, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
+		require.NoError(t, err)
+		require.Equal(t, first.Ref, got.ProviderRef, "the ledger adopts the SMS found at Twilio")
+		require.Equal(t, store.StatusSent, got.Status)
+		require.Contains(t, got.Detail, "recovered")
+
+		again, err := c.acts.SendBatch(ctx, batch("email", "sms"))
+		require.NoError(t, err)
+		require.Zero(t, again.Attempts, "a finished batch sends nothing when retried")
+	})
+}
+
+// TestRateLimitedBatchGivesBackItsClaimsAndWaitsAsTold: Twilio answers 429;
+// the activity fails with Temporal's next-retry delay set from Retry-After,
+// and no claim is left behind to block the retry.
+func TestRateLimitedBatchGivesBackItsClaimsAndWaitsAsTold(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		c.twilio.Limiter = rate.NewLimiter(rate.Every(time.Hour), 1)
+		_, err := c.acts.SendBatch(ctx, batch("sms"))
+		var appErr *temporal.ApplicationError
+		require.True(t, errors.As(err, &appErr), "%v", err)
+		require.Equal(t, "RateLimited", appErr.Type())
+		require.Equal(t, time.Second, appErr.NextRetryDelay())
+		counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Equal(t, store.ChannelCounts{Sent: 1, Segments: 1}, counts["sms"], "the first text went out; the refused one holds no claim")
+
+		c.twilio.Limiter = nil
+		res, err := c.acts.SendBatch(ctx, batch("sms"))
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Attempts, "the retry sends only what was refused")
+	})
+}
+
+// TestCallsWaitForMorningAndLostReceiptsAreSwept: nobody is phoned in their
+// quiet hours; a text whose callback was lost is settled by asking Twilio.
+func TestCallsWaitForMorningAndLostReceiptsAreSwept(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		in := batch("voice")
+		in.Quiet = playbooks.Quiet{From: 0, To: 24*time.Hour - time.Minute} // quiet all day but one minute
+		res, err := c.acts.SendBatch(ctx, in)
+		require.NoError(t, err)
+		if res.Deferred == 0 {
+			t.Skip("ran in the one minute of the day that is not quiet")
+		}
+		require.Equal(t, 2, res.Deferred)
+		require.Zero(t, res.Attempts)
+		require.True(t, res.ResumeAt.After(time.Now()))
+		calls, _, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Empty(t, calls, "nobody was called")
+
+		c.twilio.LoseCallback = func(string) bool { return true }
+		c.twilio.Outcome = func(channel, to string) string {
+			if to == "+14155550103" {
+				return "undelivered"
+			}
+			return ""
+		}
+		_, err = c.acts.SendBatch(ctx, batch("sms"))
+		require.NoError(t, err)
+		rr, err := c.acts.AwaitReceipts(ctx, ReceiptsInput{IncidentID: "INC-N", Rung: 1, Timeout: 0})
+		require.NoError(t, err)
+		require.Equal(t, 2, rr.Swept)
+		u2, _ := s.GetDelivery(ctx, "INC-N", "u2", "sms")
+		u3, _ := s.GetDelivery(ctx, "INC-N", "u3", "sms")
+		require.Equal(t, store.StatusDelivered, u2.Status)
+		require.Equal(t, store.StatusUndelivered, u3.Status, "undelivered moves u3 down the ladder")
+	})
+}
