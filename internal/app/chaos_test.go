@@ -169,4 +169,3 @@ func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 	t.Logf("%d people reached %v, %d without contact; %d sends recovered after kills, %d redeliveries kept once by key", v.Notifications.Reached, v.Notifications.ByChannel,
 		v.Scope.Unreachable, v.Campaign.Recovered, repeats)
 }
-

@@ -45,9 +45,9 @@ type NotifyResult struct {
 	PerS     float64            `json:"messages_per_s"`
 	Channels map[string]float64 `json:"channel_messages_per_s"`
 	// RSS: the whole dev process (embedded Temporal, peers, API, worker).
-	PeakMB    float64   `json:"peak_rss_mb"`
-	RSSMBAt   []float64 `json:"rss_mb_at_quarters"`
-	Partitions int      `json:"partitions"`
+	PeakMB     float64   `json:"peak_rss_mb"`
+	RSSMBAt    []float64 `json:"rss_mb_at_quarters"`
+	Partitions int       `json:"partitions"`
 	// The same SDK calls in a plain loop to the same peers.
 	BaselineSubjects int                `json:"baseline_subjects"`
 	BaselineMessages int                `json:"baseline_messages"`
@@ -73,7 +73,9 @@ func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
 	subjects := filepath.Join(c.Dir, fmt.Sprintf("notify-subjects-%d.csv", c.Subjects))
 	if _, err := os.Stat(subjects); err != nil {
 		c.logf("writing %d synthetic subjects to %s", c.Subjects, subjects)
-		if err := writeFile(subjects, func(w io.Writer) error { return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 1, Seed: 7}) }); err != nil {
+		if err := writeFile(subjects, func(w io.Writer) error {
+			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 1, Seed: 7})
+		}); err != nil {
 			return nil, err
 		}
 	}
