@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -46,6 +47,10 @@ type Server struct {
 	ReceiptPoll time.Duration
 	// PlaybookDir overrides the built-in playbooks (drills check the name).
 	PlaybookDir string
+
+	// campaigns caches each incident's ledger counts for a second: a room
+	// of people running `incident watch` must not slow the campaign.
+	campaigns sync.Map // incident ID -> cachedCampaign
 }
 
 // Handler routes every request.

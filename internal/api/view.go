@@ -147,7 +147,25 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	return v
 }
 
+type cachedCampaign struct {
+	at   time.Time
+	view *CampaignView
+}
+
 func (s *Server) campaignView(ctx context.Context, id string, c workflows.CampaignState, done bool) *CampaignView {
+	if v, ok := s.campaigns.Load(id); ok {
+		if cached := v.(cachedCampaign); time.Since(cached.at) < time.Second && cached.view.Done == done {
+			cv := *cached.view
+			cv.PartitionsDone, cv.Recovered, cv.Deferred = c.PartitionsDone, c.Recovered, c.Deferred
+			return &cv
+		}
+	}
+	cv := s.countCampaign(ctx, id, c, done)
+	s.campaigns.Store(id, cachedCampaign{at: time.Now(), view: cv})
+	return cv
+}
+
+func (s *Server) countCampaign(ctx context.Context, id string, c workflows.CampaignState, done bool) *CampaignView {
 	cv := &CampaignView{Subjects: c.Subjects, Partitions: c.Partitions, PartitionsDone: c.PartitionsDone, StartedAt: c.StartedAt, Done: done,
 		Recovered: c.Recovered, Deferred: c.Deferred, Channels: map[string]store.ChannelCounts{}}
 	counts, first, last, err := s.Store.CampaignCounts(ctx, id)
