@@ -10,8 +10,17 @@ import (
 // TestReplayBasicScenarioHistory replays a recorded run of the basic scenario
 // (written by the end-to-end test with TOCSIN_RECORD_HISTORY set), so a change
 // that breaks running incidents' determinism fails here.
+// incident_basic.json predates the partitioned campaign (it replays the
+// loop kept for such incidents); incident_fanout.json and its partition's
+// incident_fanout_notify.json were recorded after.
 func TestReplayBasicScenarioHistory(t *testing.T) {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json"} {
+		r := worker.NewWorkflowReplayer()
+		r.RegisterWorkflow(IncidentWorkflow)
+		r.RegisterWorkflow(NotifyWorkflow)
+		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
+	}
 	r := worker.NewWorkflowReplayer()
-	r.RegisterWorkflow(IncidentWorkflow)
-	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/incident_basic.json"))
+	r.RegisterWorkflow(NotifyWorkflow)
+	require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/incident_fanout_notify.json"))
 }

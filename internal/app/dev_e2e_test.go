@@ -334,6 +334,8 @@ func basicScenario(t *testing.T, database string) {
 
 	if path := os.Getenv("TOCSIN_RECORD_HISTORY"); path != "" {
 		recordHistory(t, d, id, path)
+		// and its first campaign partition, for NotifyWorkflow's replay test
+		recordHistory(t, d, id+"-notify-1", strings.TrimSuffix(path, ".json")+"_notify.json")
 	}
 	d.Stop()
 	stopped = true

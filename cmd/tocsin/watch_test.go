@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+func view(contacted, delivered int, events ...string) api.View {
+	v := api.View{ID: "INC-1", Status: workflows.StageNotifying, Campaign: &api.CampaignView{Subjects: 1000, Partitions: 2, Contacted: contacted, PerSecond: 250, ETA: "3s",
+		Channels: map[string]store.ChannelCounts{"email": {Queued: 50, Delivered: delivered}, "sms": {Sent: 7, Delivered: 3, Failed: 1, Segments: 8}}}}
+	for _, e := range events {
+		v.Timeline = append(v.Timeline, workflows.Event{At: time.Now(), Stage: workflows.StageNotifying, Text: e})
+	}
+	return v
+}
+
+func TestWatchRedrawsTheBarInPlaceWithLiveCounts(t *testing.T) {
+	var out bytes.Buffer
+	w := &watcher{out: &out, tty: true}
+	w.draw(view(250, 200, "campaign: 1000 people"))
+	first := out.String()
+	for _, want := range []string{"campaign: 1000 people", "[#######.......................]  25.0%  250/1000 people contacted  250 msg/s  partitions 0/2  ETA 3s",
+		"email   queued 50      sent 0       delivered 200", "sms     queued 0       sent 7       delivered 3        failed 1  (8 SMS segments)"} {
+		if !strings.Contains(first, want) {
+			t.Fatalf("first draw lacks %q:\n%s", want, first)
+		}
+	}
+	out.Reset()
+	w.draw(view(500, 450, "campaign: 1000 people"))
+	second := out.String()
+	if !strings.HasPrefix(second, "\x1b[3A\x1b[J") {
+		t.Fatalf("the bar must be redrawn over the old one, got %q", second)
+	}
+	if strings.Contains(second, "campaign: 1000 people") {
+		t.Fatal("a timeline line is printed once")
+	}
+	if !strings.Contains(second, "50.0%  500/1000") || !strings.Contains(second, "delivered 450") {
+		t.Fatalf("the counts moved: %s", second)
+	}
+}
+
+func TestWatchWritesOneLinePerRefreshWhenNotATerminal(t *testing.T) {
+	var out bytes.Buffer
+	w := &watcher{out: &out}
+	w.draw(view(250, 200))
+	w.draw(view(600, 550))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[1], "60.0%  600/1000") || !strings.Contains(lines[1], "email 50/0/550/0") || strings.Contains(out.String(), "\x1b") {
+		t.Fatalf("want two plain progress lines, got:\n%s", out.String())
+	}
+}
