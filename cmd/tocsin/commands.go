@@ -110,9 +110,9 @@ func tokenCmd() *cobra.Command {
 	var db, identity, role string
 	cmd := &cobra.Command{Use: "token", Short: "Create an API token for an identity and role (production)", RunE: func(cmd *cobra.Command, _ []string) error {
 		switch role {
-		case api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer, api.RoleDrill:
+		case api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer, api.RoleDrill, api.RolePlatform:
 		default:
-			return fmt.Errorf("--role %q: use responder, legal, admin, viewer or drill", role)
+			return fmt.Errorf("--role %q: use responder, legal, admin, viewer, drill or platform (reads on-site inboxes only)", role)
 		}
 		if identity == "" {
 			return fmt.Errorf("--identity is required")

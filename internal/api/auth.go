@@ -19,6 +19,9 @@ const (
 	RoleAdmin     = "admin"
 	RoleViewer    = "viewer"
 	RoleDrill     = "drill"
+	// RolePlatform is the platform's notification service: it reads on-site
+	// inboxes and nothing else.
+	RolePlatform = "platform"
 )
 
 // HashToken is how tokens are kept at rest: only their SHA-256.
@@ -85,6 +88,7 @@ var (
 	responders  = []string{RoleResponder, RoleAdmin, RoleDrill}
 	legalOnly   = []string{RoleLegal}
 	caseWorkers = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
+	platform    = []string{RolePlatform}
 )
 
 // Seed stores the tokens for identities, by hash.

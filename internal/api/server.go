@@ -76,6 +76,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/drill-schedules", s.require(responders, s.scheduleDrill))
 	mux.HandleFunc("GET /api/v1/drill-schedules", s.require(anyone, s.listDrillSchedules))
 	mux.HandleFunc("GET /api/v1/outbox", s.require(caseWorkers, s.outbox))
+	mux.HandleFunc("GET /api/v1/onsite/inbox/{account}", s.require(platform, s.onsiteInbox))
 	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
 	mux.HandleFunc("POST /webhooks/twilio/ack", s.twilioAck)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)

@@ -91,3 +91,15 @@ func (s *Server) twilioAck(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Say>Thank you.</Say><Hangup/></Response>`)
 }
+
+// onsiteInbox is what the platform's notification service reads to show a
+// person their breach notices in the app: every on-site notice the platform
+// accepted for the account, in the revision that person was sent.
+func (s *Server) onsiteInbox(w http.ResponseWriter, r *http.Request) {
+	notices, err := s.Store.OnsiteInbox(r.Context(), r.PathValue("account"))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, notices)
+}

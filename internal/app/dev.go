@@ -75,6 +75,7 @@ var DevIdentities = []struct{ Env, Identity, Role string }{
 	{"TOCSIN_TOKEN_LEGAL2", "legal2@example.com", api.RoleLegal},
 	{"TOCSIN_TOKEN_ADMIN", "admin@example.com", api.RoleAdmin},
 	{"TOCSIN_TOKEN_VIEWER", "viewer@example.com", api.RoleViewer},
+	{"TOCSIN_TOKEN_PLATFORM", "notifications@platform.example.com", api.RolePlatform},
 }
 
 // StartDev starts the embedded Temporal server, the local peers, the worker

@@ -299,6 +299,20 @@ func basicScenario(t *testing.T, database string) {
 	checkOutbox(t, want, outbox)
 	checkCaliforniaForm(t, outbox)
 
+	// The platform reads a person's in-app inbox from Tocsin: the notice in
+	// the revision they were sent. Its token reads nothing else.
+	platform := as(d, "TOCSIN_TOKEN_PLATFORM")
+	var inbox []store.InboxNotice
+	require.NoError(t, platform.Do(ctx, "GET", "/api/v1/onsite/inbox/acct-4", nil, &inbox))
+	require.Len(t, inbox, 1)
+	require.Equal(t, id+".s00004", inbox[0].ID, "the same ID as the webhook's Idempotency-Key")
+	require.Equal(t, "zh-CN", inbox[0].Locale)
+	require.True(t, hasHan(inbox[0].Body), inbox[0].Body)
+	err = platform.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, nil)
+	require.True(t, errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden, "%v", err)
+	err = responder.Do(ctx, "GET", "/api/v1/onsite/inbox/acct-4", nil, nil)
+	require.True(t, errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden, "%v", err)
+
 	// The incident's own record of the first channel agrees with the peers.
 	// Paged by a small page size, so the cursor is exercised too.
 	var outcomes []store.AffectedSubject

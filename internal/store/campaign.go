@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -261,4 +262,57 @@ func (s *Store) ContactedSubjects(ctx context.Context, incidentID string) (int, 
 	var n int
 	err := s.queryRow(ctx, `SELECT count(DISTINCT subject_id) FROM deliveries WHERE incident_id=?`, incidentID).Scan(&n)
 	return n, err
+}
+
+// InboxNotice is an on-site notice as the platform shows it in a person's
+// inbox.
+type InboxNotice struct {
+	ID         string `json:"id"` // the webhook's Idempotency-Key: incident.subject
+	IncidentID string `json:"incident_id"`
+	Locale     string `json:"locale"`
+	Title      string `json:"title"`
+	Body       string `json:"body"`
+	SentAt     string `json:"sent_at"`
+}
+
+// OnsiteInbox lists the on-site notices the platform accepted for one
+// account, across real incidents (never drills), oldest first: the text of
+// the revision each person was sent, from the ledger.
+func (s *Store) OnsiteInbox(ctx context.Context, account string) ([]InboxNotice, error) {
+	incs, err := s.ListIncidents(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []InboxNotice{}
+	for _, inc := range incs {
+		if inc.Drill || !inc.Scoped {
+			continue
+		}
+		rows, err := s.query(ctx, `SELECT d.subject_id, d.draft, d.updated_at FROM deliveries d JOIN `+subjectsTable(inc.Snapshot)+` p ON p.subject_id = d.subject_id
+			WHERE d.incident_id=? AND d.channel='onsite' AND d.status IN (?,?) AND p.onsite_id=? ORDER BY d.updated_at`, inc.ID, StatusAccepted, StatusDelivered, account)
+		if err != nil {
+			return nil, err
+		}
+		type hit struct{ subject, draft, at string }
+		var hits []hit
+		for rows.Next() {
+			var h hit
+			if err := rows.Scan(&h.subject, &h.draft, &h.at); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			hits = append(hits, h)
+		}
+		rows.Close()
+		for _, h := range hits {
+			name, rev, _ := strings.Cut(h.draft, "@")
+			n, _ := strconv.Atoi(rev)
+			d, err := s.GetDraft(ctx, inc.ID, name, n)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, InboxNotice{ID: inc.ID + "." + h.subject, IncidentID: inc.ID, Locale: d.Locale, Title: d.Title, Body: d.Body, SentAt: h.at})
+		}
+	}
+	return out, nil
 }
