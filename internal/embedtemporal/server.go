@@ -165,6 +165,10 @@ func Start(cfg Config) (*Server, error) {
 
 // reservePorts checks the frontend port is free (the server panics on a busy
 // port instead of saying so) and picks free ports for the internal services.
+// Picked ports come from below the kernel's ephemeral range: the server binds
+// them only after they are released here, and a port from the ephemeral range
+// can be taken in between by any outgoing connection (a busy test makes
+// thousands), which makes ringpop panic on a nil listener.
 func reservePorts(host string, frontend int) ([]int, error) {
 	ports := make([]int, 8)
 	var listeners []net.Listener
@@ -174,15 +178,24 @@ func reservePorts(host string, frontend int) ([]int, error) {
 		}
 	}()
 	for i := range ports {
-		want := 0
-		if i == 0 {
-			want = frontend
-		}
-		l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(want)))
-		if err != nil {
-			if i == 0 && want != 0 {
-				return nil, fmt.Errorf("temporal frontend port %d on %s is in use: stop the other process or pass another --temporal-port", want, host)
+		if i == 0 && frontend != 0 {
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(frontend)))
+			if err != nil {
+				return nil, fmt.Errorf("temporal frontend port %d on %s is in use: stop the other process or pass another --temporal-port", frontend, host)
 			}
+			listeners = append(listeners, l)
+			ports[i] = frontend
+			continue
+		}
+		var l net.Listener
+		var err error
+		for try := 0; try < 200; try++ {
+			port := privatePortLow + rand.IntN(privatePortHigh-privatePortLow)
+			if l, err = net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port))); err == nil {
+				break
+			}
+		}
+		if err != nil {
 			return nil, fmt.Errorf("reserve port: %w", err)
 		}
 		listeners = append(listeners, l)
@@ -190,3 +203,9 @@ func reservePorts(host string, frontend int) ([]int, error) {
 	}
 	return ports, nil
 }
+
+// Linux hands out ephemeral ports from 32768 up; these sit below.
+const (
+	privatePortLow  = 20000
+	privatePortHigh = 32000
+)
