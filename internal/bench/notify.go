@@ -197,7 +197,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 	if v.Campaign != nil {
 		r.Partitions = v.Campaign.Partitions
 	}
-	c.logf("%s: campaign %d messages in %.1f s (%.0f/s)", backend, r.Messages, r.Seconds, r.PerS)
+	c.logf("%s: campaign %d messages in %.1f s (%.0f/s); per channel %v msg/s; peak RSS %.0f MB", backend, r.Messages, r.Seconds, r.PerS, r.Channels, r.PeakMB)
 	if r.BaselinePerS > 0 {
 		r.Ratio = r.PerS / r.BaselinePerS
 	}
