@@ -80,76 +80,73 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery) (map[[2]stri
 	if len(ds) == 0 {
 		return existing, nil
 	}
-	t, err := s.begin(ctx)
+	ts := now()
+	err := s.inTx(ctx, func(t *tx) error {
+		for _, d := range ds {
+			res, err := t.exec(ctx, `INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, draft, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+				d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				continue
+			}
+			var e Delivery
+			if err := t.queryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`, d.IncidentID, d.SubjectID, d.Channel).Scan(e.scan()...); err != nil {
+				return err
+			}
+			existing[[2]string{d.SubjectID, d.Channel}] = e
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer t.Rollback()
-	ts := now()
-	for _, d := range ds {
-		res, err := t.exec(ctx, `INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, draft, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
-			d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts)
-		if err != nil {
-			return nil, err
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			continue
-		}
-		var e Delivery
-		if err := t.queryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`, d.IncidentID, d.SubjectID, d.Channel).Scan(e.scan()...); err != nil {
-			return nil, err
-		}
-		existing[[2]string{d.SubjectID, d.Channel}] = e
-	}
-	return existing, t.Commit()
+	return existing, nil
 }
 
 // FinishDeliveries records the providers' answers in one transaction. Only a
 // row still "sending" changes status: a status callback that arrived first wins.
 func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	t, err := s.begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer t.Rollback()
-	ts := now()
-	for _, d := range ds {
+	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, ts string) error {
 		// Every CASE reads the row as it was: a receipt that came first keeps
 		// its status, and the send's own facts (segments) are still added.
-		if _, err := t.exec(ctx, `UPDATE deliveries SET
+		_, err := t.exec(ctx, `UPDATE deliveries SET
 			status = CASE WHEN status=? THEN ? ELSE status END,
 			error = CASE WHEN status=? THEN ? ELSE error END,
 			provider_ref = CASE WHEN provider_ref='' THEN ? ELSE provider_ref END,
 			segments = ?, detail = CASE WHEN detail='' THEN ? ELSE detail END, updated_at=?
 			WHERE incident_id=? AND subject_id=? AND channel=? AND (status=? OR provider_ref=?)`,
 			StatusSending, d.Status, StatusSending, d.Error, d.ProviderRef, d.Segments, d.Detail, ts,
-			d.IncidentID, d.SubjectID, d.Channel, StatusSending, d.ProviderRef); err != nil {
-			return err
-		}
+			d.IncidentID, d.SubjectID, d.Channel, StatusSending, d.ProviderRef)
+		return err
+	})
+}
+
+// eachInTx applies f to every delivery in one transaction (none: no
+// transaction), with one timestamp for all.
+func (s *Store) eachInTx(ctx context.Context, ds []Delivery, f func(t *tx, d Delivery, ts string) error) error {
+	if len(ds) == 0 {
+		return nil
 	}
-	return t.Commit()
+	ts := now()
+	return s.inTx(ctx, func(t *tx) error {
+		for _, d := range ds {
+			if err := f(t, d, ts); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // ReleaseDeliveries drops claims whose send never reached the provider, so a
 // retry sends them.
 func (s *Store) ReleaseDeliveries(ctx context.Context, ds []Delivery) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	t, err := s.begin(ctx)
-	if err != nil {
+	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
+		_, err := t.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending)
 		return err
-	}
-	defer t.Rollback()
-	for _, d := range ds {
-		if _, err := t.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending); err != nil {
-			return err
-		}
-	}
-	return t.Commit()
+	})
 }
 
 // RangeDeliveries lists the ledger rows of one rung within a range, with the
@@ -196,19 +193,17 @@ func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r
 		}
 		via[d.SubjectID] = append(via[d.SubjectID], d.Channel)
 	}
-	t, err := s.begin(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer t.Rollback()
-	for _, subject := range order {
-		chans := via[subject]
-		slices.SortFunc(chans, func(x, y string) int { return slices.Index(ladder, x) - slices.Index(ladder, y) })
-		if _, err := t.exec(ctx, `UPDATE `+affectedTable(incidentID)+` SET reached_rung=?, reached_via=? WHERE subject_id=? AND reached_rung=0`, rung, strings.Join(chans, "+"), subject); err != nil {
-			return 0, err
+	err = s.inTx(ctx, func(t *tx) error {
+		for _, subject := range order {
+			chans := via[subject]
+			slices.SortFunc(chans, func(x, y string) int { return slices.Index(ladder, x) - slices.Index(ladder, y) })
+			if _, err := t.exec(ctx, `UPDATE `+affectedTable(incidentID)+` SET reached_rung=?, reached_via=? WHERE subject_id=? AND reached_rung=0`, rung, strings.Join(chans, "+"), subject); err != nil {
+				return err
+			}
 		}
-	}
-	return len(order), t.Commit()
+		return nil
+	})
+	return len(order), err
 }
 
 // ChannelCounts is one channel's ledger rows by outcome.

@@ -103,24 +103,6 @@ func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText st
 	return true, err
 }
 
-// RungDeliveries lists the ledger rows of one rung.
-func (s *Store) RungDeliveries(ctx context.Context, incidentID string, rung int) ([]Delivery, error) {
-	rows, err := s.query(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE incident_id=? AND rung=? ORDER BY subject_id, channel`, incidentID, rung)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		var d Delivery
-		if err := rows.Scan(d.scan()...); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
 // CountDeliveries counts an incident's ledger rows by status.
 func (s *Store) CountDeliveries(ctx context.Context, incidentID string) (map[string]int, error) {
 	rows, err := s.query(ctx, `SELECT status, count(*) FROM deliveries WHERE incident_id=? GROUP BY status`, incidentID)
@@ -138,13 +120,6 @@ func (s *Store) CountDeliveries(ctx context.Context, incidentID string) (map[str
 		out[st] = n
 	}
 	return out, rows.Err()
-}
-
-// ReleaseDelivery removes a claim whose send the provider refused for now, so
-// the retry may send.
-func (s *Store) ReleaseDelivery(ctx context.Context, d Delivery) error {
-	_, err := s.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending)
-	return err
 }
 
 // AnnotateDelivery adds what the provider told us about a delivery (who

@@ -323,12 +323,6 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 	return out, rows.Err()
 }
 
-// MarkReached records, once, the first rung and channels that reached a subject.
-func (s *Store) MarkReached(ctx context.Context, incidentID, subjectID string, rung int, via string) error {
-	_, err := s.exec(ctx, `UPDATE `+affectedTable(incidentID)+` SET reached_rung=?, reached_via=? WHERE subject_id=? AND reached_rung=0`, rung, via, subjectID)
-	return err
-}
-
 // Reach summarises who was told and how.
 type Reach struct {
 	Reached   int            `json:"reached"`

@@ -117,6 +117,19 @@ func (s *Store) begin(ctx context.Context) (*tx, error) {
 	return &tx{t, s.dialect}, nil
 }
 
+// inTx runs f in one transaction and commits when f succeeds.
+func (s *Store) inTx(ctx context.Context, f func(t *tx) error) error {
+	t, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if err := f(t); err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return t.ExecContext(ctx, t.d.rebind(q), args...)
 }
