@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -315,3 +316,18 @@ func (p *Playbook) ReminderTimes(o Obligation) []time.Time {
 // Embedded returns a built-in playbook file ("default.yaml", "law/cn.yaml"),
 // for tools that write a variant of it into an override directory.
 func Embedded(name string) ([]byte, error) { return embedded.ReadFile(name) }
+
+// WriteAnyHourDefault writes the default playbook into dir with quiet hours
+// off, for tests and benchmarks whose outcome includes calls at whatever hour
+// they run (quiet hours have their own tests).
+func WriteAnyHourDefault(dir string) error {
+	data, err := Embedded("default.yaml")
+	if err != nil {
+		return err
+	}
+	re := regexp.MustCompile(`(?m)^quiet_hours: .*$`)
+	if !re.Match(data) {
+		return errors.New("the default playbook sets no quiet_hours")
+	}
+	return os.WriteFile(filepath.Join(dir, "default.yaml"), re.ReplaceAll(data, []byte(`quiet_hours: "00:00-00:00"`)), 0o644)
+}

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -90,10 +89,7 @@ func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 	worker.start()
 	defer func() { worker.kill() }()
 
-	now := time.Now().UTC()
-	incYAML := fmt.Sprintf("title: Media bucket exposed\nkind: unauthorized-access\ndetected_at: %s\noccurred_from: %s\noccurred_to: %s\nsystems: [%s]\n"+
-		"description: A storage bucket was public.\nimpact: Faces could be misused.\nmeasures: Closed.\nadvice: Be careful.\nremedies: Help line.\ncontact: privacy@example.com\nplaybook: default\n",
-		now.Format(time.RFC3339), now.Add(-48*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339), synth.LeakedSystem)
+	incYAML := autopilot.Incident(synth.LeakedSystem, time.Now())
 	var opened map[string]string
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: incYAML}, &opened))
 	id := opened["id"]

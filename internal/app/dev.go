@@ -142,14 +142,11 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.SlackURL = slackPeer.APIURL()
 	d.closers = append(d.closers, slackPeer.Close)
 
-	secrets, err := loadOrCreateEnv(filepath.Join(cfg.DataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET"})
+	secrets, err := devSecrets(cfg.DataDir)
 	if err != nil {
 		listener.Close()
 		return nil, err
 	}
-	// twilio-go accepts only alphanumeric credentials.
-	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
-	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
 	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: d.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log}
 	d.closers = append(d.closers, twilioPeer.Close)
 	d.TwilioURL = d.URL + "/dev/twilio"
@@ -240,6 +237,19 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 	}, emailSender.Close
 }
 
+// devSecrets are the dev peers' credentials, kept in DATA/dev-secrets.env so
+// a restarted server and its extra workers agree on them.
+func devSecrets(dataDir string) (map[string]string, error) {
+	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET"})
+	if err != nil {
+		return nil, err
+	}
+	// twilio-go accepts only alphanumeric credentials.
+	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
+	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
+	return secrets, nil
+}
+
 // DevWorkerConfig runs a worker against a running `tocsin dev`.
 type DevWorkerConfig struct {
 	DataDir     string
@@ -261,15 +271,13 @@ func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
 	if err != nil {
 		return err
 	}
-	secrets, err := loadOrCreateEnv(filepath.Join(cfg.DataDir, "dev-secrets.env"), nil)
-	if err != nil {
-		return err
-	}
 	if env["TOCSIN_DEV_TEMPORAL"] == "" {
 		return fmt.Errorf("%s: no TOCSIN_DEV_TEMPORAL: is `tocsin dev --data %s` running?", filepath.Join(cfg.DataDir, "dev-peers.env"), cfg.DataDir)
 	}
-	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
-	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
+	secrets, err := devSecrets(cfg.DataDir)
+	if err != nil {
+		return err
+	}
 	if cfg.Database == "" {
 		cfg.Database = filepath.Join(cfg.DataDir, "tocsin.db")
 	}

@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
+	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -54,12 +54,8 @@ func startDev(t *testing.T, dir, database string) *Dev {
 // (Quiet hours have their own tests.)
 func anyHourPlaybooks(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("../../playbooks/default.yaml")
-	require.NoError(t, err)
-	re := regexp.MustCompile(`(?m)^quiet_hours: .*$`)
-	require.True(t, re.Match(data), "the default playbook sets quiet_hours")
 	dir := t.TempDir()
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "default.yaml"), re.ReplaceAll(data, []byte(`quiet_hours: "00:00-00:00"`)), 0o644))
+	require.NoError(t, playbooks.WriteAnyHourDefault(dir))
 	return dir
 }
 

@@ -18,6 +18,15 @@ import (
 // Facts are the report facts a synthetic incident file leaves out.
 var Facts = map[string]string{"cause": "A bucket policy was changed.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe", "dpo_contact": "dpo@example.com"}
 
+// Incident is the incident file of a synthetic breach of synth.LeakedSystem,
+// detected now, with every fact a notice states except those in Facts.
+func Incident(system string, now time.Time) string {
+	now = now.UTC()
+	return fmt.Sprintf("title: Media bucket exposed\nkind: unauthorized-access\ndetected_at: %s\noccurred_from: %s\noccurred_to: %s\nsystems: [%s]\n"+
+		"description: A storage bucket was public.\nimpact: Faces could be misused.\nmeasures: Closed.\nadvice: Be careful.\nremedies: Help line.\ncontact: privacy@example.com\nplaybook: default\n",
+		now.Format(time.RFC3339), now.Add(-48*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339), system)
+}
+
 // Pilot steers one incident.
 type Pilot struct {
 	Responder, Legal *client.Client

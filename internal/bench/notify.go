@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -90,21 +89,6 @@ func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
 	return out, nil
 }
 
-// anyHour is the default playbook phoning at any hour, so the figures do not
-// depend on the time of day the benchmark runs.
-func anyHour(dir string) (string, error) {
-	data, err := playbooks.Embedded("default.yaml")
-	if err != nil {
-		return "", err
-	}
-	out := regexp.MustCompile(`(?m)^quiet_hours: .*$`).ReplaceAll(data, []byte(`quiet_hours: "00:00-00:00"`))
-	pdir := filepath.Join(dir, "playbooks")
-	if err := os.MkdirAll(pdir, 0o755); err != nil {
-		return "", err
-	}
-	return pdir, os.WriteFile(filepath.Join(pdir, "default.yaml"), out, 0o644)
-}
-
 func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (NotifyResult, error) {
 	r := NotifyResult{Backend: backend, Subjects: c.Subjects, Channels: map[string]float64{}, BaselineChannels: map[string]float64{}}
 	dir := filepath.Join(c.Dir, "notify-"+backend+"-"+strconv.FormatInt(time.Now().Unix(), 10))
@@ -115,8 +99,12 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 		}
 		dsn = c.PostgresDSN
 	}
-	pb, err := anyHour(dir)
-	if err != nil {
+	// Calls at whatever hour the benchmark runs, so figures do not depend on it.
+	pb := filepath.Join(dir, "playbooks")
+	if err := os.MkdirAll(pb, 0o755); err != nil {
+		return r, err
+	}
+	if err := playbooks.WriteAnyHourDefault(pb); err != nil {
 		return r, err
 	}
 	d, err := app.StartDev(ctx, app.DevConfig{DataDir: dir, Database: dsn, Listen: "127.0.0.1:0", TemporalPort: 0, SMTPListen: "127.0.0.1:0", BatchSize: c.BatchSize,
@@ -136,10 +124,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 			return r, err
 		}
 	}
-	now := time.Now().UTC()
-	incYAML := fmt.Sprintf("title: Media bucket exposed\nkind: unauthorized-access\ndetected_at: %s\noccurred_from: %s\noccurred_to: %s\nsystems: [%s]\n"+
-		"description: A storage bucket was public.\nimpact: Faces could be misused.\nmeasures: Closed.\nadvice: Be careful.\nremedies: Help line.\ncontact: privacy@example.com\nplaybook: default\n",
-		now.Format(time.RFC3339), now.Add(-48*time.Hour).Format(time.RFC3339), now.Add(-time.Hour).Format(time.RFC3339), synth.LeakedSystem)
+	incYAML := autopilot.Incident(synth.LeakedSystem, time.Now())
 	var opened map[string]string
 	if err := responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: incYAML}, &opened); err != nil {
 		return r, err
