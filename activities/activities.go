@@ -28,6 +28,7 @@ import (
 type ChatOps interface {
 	Open(ctx context.Context, incidentID string, private bool, users []string) (string, error)
 	Post(ctx context.Context, channelID, text string) error
+	PostReview(ctx context.Context, channelID string, r senders.Review) (string, error)
 }
 
 // Activities holds the dependencies every activity needs.
@@ -87,7 +88,7 @@ func (a *Activities) OpenWarRoom(ctx context.Context, in OpenWarRoomInput) (Open
 	if drill {
 		return OpenWarRoomResult{ChannelID: drillChannelPrefix + in.IncidentID, Paged: roles}, nil
 	}
-	id, err := a.Chat.Open(ctx, in.IncidentID, true, users)
+	id, err := a.Chat.Open(ctx, in.IncidentID, pb.WarRoom.Private, users)
 	if err != nil {
 		return OpenWarRoomResult{}, chatError(err)
 	}
@@ -292,3 +293,53 @@ func logger(a *Activities) *slog.Logger {
 }
 
 var errNoDraft = fmt.Errorf("draft missing")
+
+// ReviewInput asks legal, in the war room, to decide on draft revisions.
+type ReviewInput struct {
+	ChannelID  string
+	IncidentID string
+	Drafts     []DraftRef
+}
+
+// DraftRef names one revision of a draft.
+type DraftRef struct {
+	Name     string
+	Revision int
+	Missing  []string
+}
+
+// PostReview posts each revision with Approve / Reject buttons and keeps
+// where it went. A revision already posted is not posted again on a retry.
+func (a *Activities) PostReview(ctx context.Context, in ReviewInput) error {
+	if in.ChannelID == "" {
+		return nil
+	}
+	for _, ref := range in.Drafts {
+		if _, err := a.Store.GetReviewMessage(ctx, in.IncidentID, ref.Name, ref.Revision); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		d, err := a.Store.GetDraft(ctx, in.IncidentID, ref.Name, ref.Revision)
+		if err != nil {
+			return err
+		}
+		r := senders.Review{IncidentID: in.IncidentID, Draft: d.Name, Revision: d.Revision, Kind: d.Kind, Locale: d.Locale, Title: d.Title, Missing: ref.Missing,
+			URL: fmt.Sprintf("%s/incidents/%s#draft-%s", strings.TrimSuffix(a.PublicURL, "/"), in.IncidentID, d.Name)}
+		if strings.HasPrefix(in.ChannelID, drillChannelPrefix) {
+			// A drill's legal reviewers are the autopilot; the line goes to the sink.
+			if err := a.drillPost(ctx, in.ChannelID, fmt.Sprintf("%s revision %d is ready for legal review (Approve / Reject).", d.Name, d.Revision)); err != nil {
+				return err
+			}
+			continue
+		}
+		ts, err := a.Chat.PostReview(ctx, in.ChannelID, r)
+		if err != nil {
+			return chatError(err)
+		}
+		if err := a.Store.SaveReviewMessage(ctx, store.ReviewMessage{IncidentID: in.IncidentID, Draft: d.Name, Revision: d.Revision, Channel: in.ChannelID, TS: ts}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

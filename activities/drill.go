@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tocsin/tocsin/internal/redact"
+
 	"github.com/google/uuid"
 
 	"github.com/tocsin/tocsin/internal/incident"
@@ -29,7 +31,7 @@ type drillSink struct {
 
 func (d drillSink) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
 	err := d.store.RecordDrillMessage(ctx, m.SubjectID+"/"+d.channel, store.DrillMessage{IncidentID: m.IncidentID, SubjectID: m.SubjectID,
-		Channel: d.channel, To: Mask(m.To), Title: m.Title, Body: m.Body})
+		Channel: d.channel, To: redact.Contact(m.To), Title: m.Title, Body: m.Body})
 	return senders.Result{Ref: "drill-" + m.IncidentID + "-" + m.SubjectID + "-" + d.channel, Final: true, Delivered: true}, err
 }
 

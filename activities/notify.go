@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tocsin/tocsin/internal/redact"
+
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/senders"
@@ -263,7 +265,7 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 	switch {
 	case senders.IsPermanent(err):
 		key.Status, key.Error = store.StatusFailed, err.Error()
-		logger(a).Info("notice refused", "incident", key.IncidentID, "subject", key.SubjectID, "channel", key.Channel, "to", Mask(p.msg.To), "reason", err.Error())
+		logger(a).Info("notice refused", "incident", key.IncidentID, "subject", key.SubjectID, "channel", key.Channel, "to", redact.Contact(p.msg.To), "reason", redact.Text(err.Error()))
 		return key, nil
 	case err != nil:
 		return key, retryable(key, err)
@@ -298,17 +300,6 @@ func contactFor(r store.Recipient, ch string) string {
 		return r.Phone
 	}
 	return ""
-}
-
-// Mask hides most of a contact detail for logs.
-func Mask(s string) string {
-	if at := strings.LastIndex(s, "@"); at > 0 {
-		return s[:1] + "***" + s[at:]
-	}
-	if len(s) > 4 {
-		return strings.Repeat("*", len(s)-4) + s[len(s)-4:]
-	}
-	return "****"
 }
 
 // ReceiptsInput waits for SMS and voice receipts of one rung in a range.

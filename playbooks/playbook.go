@@ -27,6 +27,8 @@ type Playbook struct {
 	Name           string            `yaml:"name"`
 	DefaultLocale  string            `yaml:"default_locale"`
 	Responders     []Responder       `yaml:"responders"`
+	// WarRoom is the incident's Slack channel.
+	WarRoom WarRoom `yaml:"war_room"`
 	Targets        map[string]string `yaml:"targets"`
 	Reminders      []string          `yaml:"reminders"`
 	Ladder         [][]string        `yaml:"ladder"`
@@ -62,6 +64,13 @@ type Severity struct {
 type Level struct {
 	Level string `yaml:"level"`
 	When  string `yaml:"when"`
+}
+
+// WarRoom says how the incident's channel is made.
+type WarRoom struct {
+	// Private channels are seen only by those invited: the usual choice,
+	// since the channel names the breach before anything is public.
+	Private bool `yaml:"private"`
 }
 
 // Responder is a role paged into the war room.

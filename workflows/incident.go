@@ -235,6 +235,11 @@ type plan struct {
 	refresh []string
 	// redrafting are the drafts being rendered again right now.
 	redrafting []string
+	// buttons is whether this run posts review buttons and campaign
+	// progress to the war room (histories from before them replay without).
+	buttons bool
+	// postedQuarter is the last quarter of the campaign told to the war room.
+	postedQuarter int
 }
 
 func (s *plan) approve(ctx workflow.Context, in ApproveInput) DraftState {
@@ -308,6 +313,22 @@ func (s *plan) post(ctx workflow.Context, text string) {
 	}
 }
 
+// review puts draft revisions in front of legal in the war room, with
+// Approve and Reject buttons. Like every war-room post it must not stop the plan.
+func (s *plan) review(ctx workflow.Context, drafts []activities.DraftInfo) {
+	if !s.buttons || s.p.WarRoom == "" || len(drafts) == 0 {
+		return
+	}
+	in := activities.ReviewInput{ChannelID: s.p.WarRoom, IncidentID: s.in.IncidentID}
+	for _, d := range drafts {
+		in.Drafts = append(in.Drafts, activities.DraftRef{Name: d.Name, Revision: d.Revision, Missing: d.Missing})
+	}
+	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 5}})
+	if err := workflow.ExecuteActivity(pctx, a.PostReview, in).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("war room review post failed", "error", err)
+	}
+}
+
 func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	ctx = activityOptions(ctx)
 	id := s.in.IncidentID
@@ -318,6 +339,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		return IncidentResult{}, fmt.Errorf("open war room: %w", err)
 	}
 	s.p.WarRoom = open.ChannelID
+	s.buttons = workflow.GetVersion(ctx, "warroom-review", workflow.DefaultVersion, 1) >= 1
 	s.post(ctx, fmt.Sprintf(":rotating_light: %s %s opened by %s. Responders paged: %s.", id, s.spec.Title, s.in.OpenedBy, strings.Join(open.Paged, ", ")))
 
 	s.stage(ctx, StageScoping, "scoping the affected people from the data inventory")
@@ -362,6 +384,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 
 	s.stage(ctx, StageAwaitApproval, "waiting for legal to approve every draft")
 	s.post(ctx, fmt.Sprintf("%d drafts are ready for legal review.", len(drafts.Drafts)))
+	s.review(ctx, drafts.Drafts)
 	if err := s.awaitApproval(ctx, draftIn, func(d DraftState) bool { return d.Kind != activities.KindAnnouncement }); err != nil {
 		return IncidentResult{}, err
 	}
@@ -464,6 +487,7 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 	for i, r := range split.Ranges {
 		for inflight >= window {
 			sel.Select(ctx)
+			s.campaignProgress(ctx)
 		}
 		if firstErr != nil {
 			break
@@ -495,6 +519,7 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 	}
 	for inflight > 0 {
 		sel.Select(ctx)
+		s.campaignProgress(ctx)
 	}
 	if firstErr != nil {
 		return firstErr
@@ -506,6 +531,22 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		s.event(ctx, fmt.Sprintf("%d sends interrupted by a crash were recovered without sending twice", c.Recovered))
 	}
 	return nil
+}
+
+// campaignProgress tells the war room each time another quarter of the
+// campaign's partitions is done.
+func (s *plan) campaignProgress(ctx workflow.Context) {
+	c := s.p.Campaign
+	if !s.buttons || c == nil || c.Partitions == 0 {
+		return
+	}
+	quarter := c.PartitionsDone * 4 / c.Partitions
+	if quarter <= s.postedQuarter {
+		return
+	}
+	s.postedQuarter = quarter
+	s.post(ctx, fmt.Sprintf(":mega: Individual notice: %d of %d partitions done (%d%% of %d people), %d sends so far, %d failed.",
+		c.PartitionsDone, c.Partitions, c.PartitionsDone*100/c.Partitions, c.Subjects, c.Attempts, c.Failed))
 }
 
 func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, plan activities.AssessResult, notices map[string]int) error {
@@ -558,6 +599,7 @@ func (s *plan) announce(ctx workflow.Context, draftIn activities.DraftInput, rea
 		s.p.Drafts = append(s.p.Drafts, draftState(d))
 	}
 	s.post(ctx, "The public announcement is ready for legal review.")
+	s.review(ctx, res.Drafts)
 	if err := s.awaitApproval(ctx, in, func(d DraftState) bool { return d.Kind == activities.KindAnnouncement }); err != nil {
 		return false, err
 	}
@@ -612,6 +654,7 @@ func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, mat
 			}
 			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Missing = got.Revision, DraftPending, got.Author, "", "", got.Missing
 			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
+			s.review(ctx, res.Drafts)
 		}
 		s.redrafting = nil
 	}

@@ -38,7 +38,7 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{Use: "tocsin", Short: "Security-incident notification and breach-response orchestrator", SilenceUsage: true, SilenceErrors: true}
 	root.PersistentFlags().StringVar(&server, "server", "", "Tocsin API URL (default $TOCSIN_SERVER or http://127.0.0.1:8080)")
 	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	root.AddCommand(devCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd())
+	root.AddCommand(devCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
 	return root
 }
 
@@ -381,7 +381,7 @@ func incidentCmd() *cobra.Command {
 		}}
 	draftCmd.Flags().IntVar(&revision, "revision", 0, "revision (default: the latest)")
 	draftCmd.Flags().StringVar(&format, "format", "text", "text or html")
-	inc.AddCommand(open, list, show, watchCmd(), approve, reject, revise, subjects, submit, facts, draftCmd)
+	inc.AddCommand(open, list, show, watchCmd(), exportCmd(), approve, reject, revise, subjects, submit, facts, draftCmd)
 	return inc
 }
 

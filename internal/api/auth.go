@@ -43,6 +43,8 @@ type ctxKey struct{}
 type Principal struct {
 	Identity string
 	Role     string
+	// Via is where the call came from: api, console or slack (for the audit log).
+	Via string
 }
 
 func principal(ctx context.Context) Principal {
@@ -64,7 +66,11 @@ func (s *Server) authenticate(r *http.Request) (Principal, bool) {
 	if err != nil {
 		return Principal{}, false
 	}
-	return Principal{Identity: t.Identity, Role: t.Role}, true
+	via := "api"
+	if r.Header.Get("Authorization") == "" {
+		via = "console"
+	}
+	return Principal{Identity: t.Identity, Role: t.Role, Via: via}, true
 }
 
 // require wraps a handler with authentication and a role check.
@@ -75,12 +81,43 @@ func (s *Server) require(roles []string, h http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "missing or unknown API token: set TOCSIN_TOKEN")
 			return
 		}
+		id := r.PathValue("id")
+		onIncident := strings.Contains(r.Pattern, "/incidents/{id}")
 		if len(roles) > 0 && !slices.Contains(roles, p.Role) {
+			chain := ""
+			if onIncident {
+				chain = id
+			}
+			s.audit(r.Context(), p, chain, r.Pattern, store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
 			writeError(w, http.StatusForbidden, p.Identity+" ("+p.Role+") may not do this; it needs one of: "+strings.Join(roles, ", "))
 			return
 		}
+		if onIncident {
+			// A restricted incident does not exist for anyone it is not shared with.
+			if _, ok := s.visible(r.Context(), p, id); !ok {
+				writeError(w, http.StatusNotFound, "no incident "+id)
+				return
+			}
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, p)))
 	}
+}
+
+// visible loads an incident if p may see it: everyone with a role may see an
+// ordinary incident; a restricted one only the people it names and its opener.
+func (s *Server) visible(ctx context.Context, p Principal, id string) (store.Incident, bool) {
+	inc, err := s.Store.GetIncident(ctx, id)
+	if err != nil {
+		return inc, false
+	}
+	return inc, mayView(p, inc)
+}
+
+func mayView(p Principal, inc store.Incident) bool {
+	if len(inc.Spec.RestrictedTo) == 0 {
+		return true
+	}
+	return p.Identity == inc.OpenedBy || slices.Contains(inc.Spec.RestrictedTo, p.Identity)
 }
 
 var (
@@ -88,6 +125,7 @@ var (
 	responders  = []string{RoleResponder, RoleAdmin, RoleDrill}
 	legalOnly   = []string{RoleLegal}
 	caseWorkers = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
+	auditors    = []string{RoleResponder, RoleLegal, RoleAdmin}
 	platform    = []string{RolePlatform}
 )
 

@@ -47,41 +47,62 @@ type Server struct {
 	ReceiptPoll time.Duration
 	// PlaybookDir overrides the built-in playbooks (drills check the name).
 	PlaybookDir string
+	// Slack is the war room's buttons and slash command; nil turns them off.
+	Slack *SlackApp
+	// OIDC signs people in to the console; nil leaves API-token sign-in only.
+	OIDC *OIDCConfig
 
 	// campaigns caches each incident's ledger counts for a second: a room
 	// of people running `incident watch` must not slow the campaign.
 	campaigns sync.Map // incident ID -> cachedCampaign
 }
 
+// route is one authenticated API route and the roles allowed on it. The
+// table is the one place access is decided; the authorisation test walks it.
+type route struct {
+	pattern string
+	roles   []string
+	handler func(*Server) http.HandlerFunc
+}
+
+var apiRoutes = []route{
+	{"POST /api/v1/inventory", responders, func(s *Server) http.HandlerFunc { return s.importInventory }},
+	{"GET /api/v1/inventory", caseWorkers, func(s *Server) http.HandlerFunc { return s.listSnapshots }},
+	{"POST /api/v1/inventory/prune", responders, func(s *Server) http.HandlerFunc { return s.pruneSnapshots }},
+	{"POST /api/v1/incidents", responders, func(s *Server) http.HandlerFunc { return s.openIncident }},
+	{"GET /api/v1/incidents", anyone, func(s *Server) http.HandlerFunc { return s.listIncidents }},
+	{"GET /api/v1/incidents/{id}", anyone, func(s *Server) http.HandlerFunc { return s.showIncident }},
+	{"GET /api/v1/incidents/{id}/drafts/{name}", caseWorkers, func(s *Server) http.HandlerFunc { return s.showDraft }},
+	{"GET /api/v1/incidents/{id}/subjects", caseWorkers, func(s *Server) http.HandlerFunc { return s.listSubjects }},
+	{"GET /api/v1/incidents/{id}/audit", auditors, func(s *Server) http.HandlerFunc { return s.auditLog }},
+	{"GET /api/v1/incidents/{id}/deliveries", auditors, func(s *Server) http.HandlerFunc { return s.deliveryLedger }},
+	{"POST /api/v1/incidents/{id}/approve", legalOnly, func(s *Server) http.HandlerFunc { return s.approve }},
+	{"POST /api/v1/incidents/{id}/reject", legalOnly, func(s *Server) http.HandlerFunc { return s.reject }},
+	{"POST /api/v1/incidents/{id}/revise", responders, func(s *Server) http.HandlerFunc { return s.revise }},
+	{"POST /api/v1/incidents/{id}/submit", caseWorkers, func(s *Server) http.HandlerFunc { return s.submit }},
+	{"POST /api/v1/incidents/{id}/facts", responders, func(s *Server) http.HandlerFunc { return s.setFacts }},
+	{"POST /api/v1/drills", responders, func(s *Server) http.HandlerFunc { return s.runDrill }},
+	{"GET /api/v1/drills", anyone, func(s *Server) http.HandlerFunc { return s.listDrills }},
+	{"GET /api/v1/drills/{id}", anyone, func(s *Server) http.HandlerFunc { return s.showDrill }},
+	{"POST /api/v1/drill-schedules", responders, func(s *Server) http.HandlerFunc { return s.scheduleDrill }},
+	{"GET /api/v1/drill-schedules", anyone, func(s *Server) http.HandlerFunc { return s.listDrillSchedules }},
+	{"GET /api/v1/outbox", caseWorkers, func(s *Server) http.HandlerFunc { return s.outbox }},
+	{"GET /api/v1/onsite/inbox/{account}", platform, func(s *Server) http.HandlerFunc { return s.onsiteInbox }},
+}
+
 // Handler routes every request.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("POST /api/v1/inventory", s.require(responders, s.importInventory))
-	mux.HandleFunc("GET /api/v1/inventory", s.require(caseWorkers, s.listSnapshots))
-	mux.HandleFunc("POST /api/v1/inventory/prune", s.require(responders, s.pruneSnapshots))
-	mux.HandleFunc("POST /api/v1/incidents", s.require(responders, s.openIncident))
-	mux.HandleFunc("GET /api/v1/incidents", s.require(anyone, s.listIncidents))
-	mux.HandleFunc("GET /api/v1/incidents/{id}", s.require(anyone, s.showIncident))
-	mux.HandleFunc("GET /api/v1/incidents/{id}/drafts/{name}", s.require(caseWorkers, s.showDraft))
-	mux.HandleFunc("GET /api/v1/incidents/{id}/subjects", s.require(caseWorkers, s.listSubjects))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/approve", s.require(legalOnly, s.approve))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/reject", s.require(legalOnly, s.reject))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/revise", s.require(responders, s.revise))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/submit", s.require(caseWorkers, s.submit))
-	mux.HandleFunc("POST /api/v1/incidents/{id}/facts", s.require(responders, s.setFacts))
-	mux.HandleFunc("POST /api/v1/drills", s.require(responders, s.runDrill))
-	mux.HandleFunc("GET /api/v1/drills", s.require(anyone, s.listDrills))
-	mux.HandleFunc("GET /api/v1/drills/{id}", s.require(anyone, s.showDrill))
-	mux.HandleFunc("POST /api/v1/drill-schedules", s.require(responders, s.scheduleDrill))
-	mux.HandleFunc("GET /api/v1/drill-schedules", s.require(anyone, s.listDrillSchedules))
-	mux.HandleFunc("GET /api/v1/outbox", s.require(caseWorkers, s.outbox))
-	mux.HandleFunc("GET /api/v1/onsite/inbox/{account}", s.require(platform, s.onsiteInbox))
+	for _, rt := range apiRoutes {
+		mux.HandleFunc(rt.pattern, s.require(rt.roles, rt.handler(s)))
+	}
 	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
 	mux.HandleFunc("POST /webhooks/twilio/ack", s.twilioAck)
+	mux.HandleFunc("POST /webhooks/slack/interactivity", s.slackInteractivity)
+	mux.HandleFunc("POST /webhooks/slack/commands", s.slackCommand)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)
-	mux.HandleFunc("GET /{$}", s.console)
-	mux.HandleFunc("POST /login", s.login)
+	s.consoleRoutes(mux)
 	return mux
 }
 
@@ -156,6 +177,8 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 				writeError(w, http.StatusUnprocessableEntity, err.Error())
 				return
 			}
+			s.audit(r.Context(), principal(r.Context()), "", "inventory import", store.AuditDone, map[string]string{"snapshot": strconv.FormatInt(res.Snapshot, 10),
+				"subjects": strconv.FormatInt(res.Subjects, 10), "file": part.FileName()})
 			s.log().Info("inventory imported", "snapshot", res.Snapshot, "subjects", res.Subjects, "seconds", res.Seconds, "by", who)
 			writeJSON(w, http.StatusOK, res)
 			return
@@ -181,6 +204,7 @@ func (s *Server) pruneSnapshots(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
+	s.audit(r.Context(), principal(r.Context()), "", "inventory prune", store.AuditDone, map[string]string{"dropped": fmt.Sprint(dropped)})
 	s.log().Info("inventory snapshots pruned", "dropped", dropped, "by", principal(r.Context()).Identity)
 	if dropped == nil {
 		dropped = []int64{}
@@ -225,40 +249,46 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	id, status, err := s.Open(r.Context(), principal(r.Context()), req, named)
+	if err != nil {
+		writeError(w, status, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+}
+
+// Open records an incident and starts its plan as p, from the API, the
+// console or Slack. It returns the new ID, or an HTTP status and why not.
+func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *store.NamedSubjects) (string, int, error) {
 	if req.File == "" {
 		req.File = "incident.yaml"
 	}
 	spec, err := incident.Parse(req.File, []byte(req.YAML))
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
-		return
+		return "", http.StatusUnprocessableEntity, err
 	}
-	snap, err := s.Store.CurrentSnapshot(r.Context())
+	snap, err := s.Store.CurrentSnapshot(ctx)
 	if err != nil {
-		writeError(w, http.StatusConflict, err.Error())
-		return
+		return "", http.StatusConflict, err
 	}
-	p := principal(r.Context())
 	id := "INC-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
 	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap}
-	if err := s.Store.CreateIncident(r.Context(), inc, named); err != nil {
+	if err := s.Store.CreateIncident(ctx, inc, named); err != nil {
 		var refused *store.ImportError
 		if errors.As(err, &refused) || named != nil {
-			writeError(w, http.StatusUnprocessableEntity, err.Error())
-			return
+			return "", http.StatusUnprocessableEntity, err
 		}
-		writeError(w, http.StatusInternalServerError, "record incident: "+err.Error())
-		return
+		return "", http.StatusInternalServerError, fmt.Errorf("record incident: %w", err)
 	}
-	_, err = s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
+	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
 		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll})
 	if err != nil {
-		writeError(w, http.StatusBadGateway, "start incident workflow: "+err.Error())
-		return
+		return "", http.StatusBadGateway, fmt.Errorf("start incident workflow: %w", err)
 	}
-	s.log().Info("incident opened", "incident", id, "by", p.Identity)
-	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
+	s.audit(ctx, p, id, "open", store.AuditDone, map[string]string{"title": spec.Title, "playbook": spec.Playbook, "file": req.File})
+	s.log().Info("incident opened", "incident", id, "by", p.Identity, "via", p.Via)
+	return id, http.StatusCreated, nil
 }
 
 func (s *Server) log() *slog.Logger {
@@ -369,23 +399,11 @@ type DecisionRequest struct {
 	Changes map[string]string `json:"changes,omitempty"`
 }
 
-func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
-	s.decide(w, r, workflows.UpdateApprove, func(a workflows.Actor, d DecisionRequest) any {
-		return workflows.ApproveInput{Actor: a, Draft: d.Draft, Comment: d.Comment}
-	})
-}
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) { s.decide(w, r, workflows.UpdateApprove) }
 
-func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
-	s.decide(w, r, workflows.UpdateReject, func(a workflows.Actor, d DecisionRequest) any {
-		return workflows.RejectInput{Actor: a, Draft: d.Draft, Reason: d.Reason}
-	})
-}
+func (s *Server) reject(w http.ResponseWriter, r *http.Request) { s.decide(w, r, workflows.UpdateReject) }
 
-func (s *Server) revise(w http.ResponseWriter, r *http.Request) {
-	s.decide(w, r, workflows.UpdateRevise, func(a workflows.Actor, d DecisionRequest) any {
-		return workflows.ReviseInput{Actor: a, Draft: d.Draft, Changes: d.Changes}
-	})
-}
+func (s *Server) revise(w http.ResponseWriter, r *http.Request) { s.decide(w, r, workflows.UpdateRevise) }
 
 // SubmitRequest records a filing of one obligation.
 type SubmitRequest struct {
@@ -408,7 +426,8 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var out workflows.Filing
 	if !s.update(w, r, id, workflows.UpdateSubmit, workflows.SubmitInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role},
-		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out) {
+		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out,
+		map[string]string{"obligation": req.Obligation, "reference": req.Reference, "late_reason": req.LateReason}) {
 		return
 	}
 	s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity)
@@ -435,7 +454,8 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
 	id := r.PathValue("id")
 	var out FactsResponse
-	if !s.update(w, r, id, workflows.UpdateFacts, workflows.FactsInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role}, Set: req.Set}, &out.Drafts) {
+	if !s.update(w, r, id, workflows.UpdateFacts, workflows.FactsInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role}, Set: req.Set}, &out.Drafts,
+		map[string]string{"facts": strings.Join(slices.Sorted(maps.Keys(req.Set)), ",")}) {
 		return
 	}
 	keys := slices.Sorted(maps.Keys(req.Set))
@@ -443,30 +463,86 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// update runs a workflow update and writes the refusal, if any: 404 for no
-// such incident, 403 for who asked, 409 for anything else the plan refused.
-func (s *Server) update(w http.ResponseWriter, r *http.Request, id, name string, arg, out any) bool {
-	h, err := s.Temporal.UpdateWorkflow(r.Context(), client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
+// runUpdate runs a workflow update as p and records it in the incident's
+// audit chain, done or refused. The status is 404 for no such incident, 403
+// for who asked and 409 for anything else the plan refused.
+func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, arg, out any, detail map[string]string) (int, error) {
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
-		err = h.Get(r.Context(), out)
+		err = h.Get(ctx, out)
+	}
+	if detail == nil {
+		detail = map[string]string{}
 	}
 	if err != nil {
+		status := http.StatusConflict
 		var nf *serviceerror.NotFound
 		switch {
 		case errors.As(err, &nf):
-			writeError(w, http.StatusNotFound, "no running incident "+id)
+			status, err = http.StatusNotFound, errors.New("no running incident "+id)
 		case strings.Contains(err.Error(), workflows.ErrForbidden.Error()):
-			writeError(w, http.StatusForbidden, cleanUpdateError(err))
+			status, err = http.StatusForbidden, errors.New(cleanUpdateError(err))
 		default:
-			writeError(w, http.StatusConflict, cleanUpdateError(err))
+			err = errors.New(cleanUpdateError(err))
 		}
+		detail["refusal"] = err.Error()
+		s.audit(ctx, p, id, name, store.AuditRefused, detail)
+		return status, err
+	}
+	if d, ok := out.(*workflows.DraftState); ok {
+		detail["revision"] = strconv.Itoa(d.Revision)
+	}
+	s.audit(ctx, p, id, name, store.AuditDone, detail)
+	return http.StatusOK, nil
+}
+
+// update is runUpdate for an API handler: it writes the refusal, if any.
+func (s *Server) update(w http.ResponseWriter, r *http.Request, id, name string, arg, out any, detail map[string]string) bool {
+	status, err := s.runUpdate(r.Context(), principal(r.Context()), id, name, arg, out, detail)
+	if err != nil {
+		writeError(w, status, err.Error())
 		return false
 	}
 	return true
 }
 
-func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string, arg func(workflows.Actor, DecisionRequest) any) {
+// Decide approves, rejects or revises a draft as p, from any surface: the
+// API, the console or a Slack button. Legal-only, four-eyes and completeness
+// are the workflow's own checks, so no surface can go around them.
+func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req DecisionRequest) (workflows.DraftState, int, error) {
+	actor := workflows.Actor{Identity: p.Identity, Role: p.Role}
+	var arg any
+	switch update {
+	case workflows.UpdateApprove:
+		arg = workflows.ApproveInput{Actor: actor, Draft: req.Draft, Comment: req.Comment}
+	case workflows.UpdateReject:
+		arg = workflows.RejectInput{Actor: actor, Draft: req.Draft, Reason: req.Reason}
+	case workflows.UpdateRevise:
+		arg = workflows.ReviseInput{Actor: actor, Draft: req.Draft, Changes: req.Changes}
+	default:
+		return workflows.DraftState{}, http.StatusBadRequest, fmt.Errorf("unknown decision %q", update)
+	}
+	detail := map[string]string{"draft": req.Draft}
+	if req.Comment != "" {
+		detail["comment"] = req.Comment
+	}
+	if req.Reason != "" {
+		detail["reason"] = req.Reason
+	}
+	if len(req.Changes) > 0 {
+		detail["changed"] = strings.Join(slices.Sorted(maps.Keys(req.Changes)), ",")
+	}
+	var out workflows.DraftState
+	status, err := s.runUpdate(ctx, p, id, update, arg, &out, detail)
+	if err == nil {
+		s.log().Info("draft decision", "incident", id, "update", update, "draft", req.Draft, "revision", out.Revision, "by", p.Identity, "via", p.Via)
+		s.announceDecision(ctx, p, id, update, out, req)
+	}
+	return out, status, err
+}
+
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
 	var req DecisionRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -476,13 +552,11 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string, a
 		writeError(w, http.StatusBadRequest, "name the draft (--draft)")
 		return
 	}
-	p := principal(r.Context())
-	id := r.PathValue("id")
-	var out workflows.DraftState
-	if !s.update(w, r, id, update, arg(workflows.Actor{Identity: p.Identity, Role: p.Role}, req), &out) {
+	out, status, err := s.Decide(r.Context(), principal(r.Context()), r.PathValue("id"), update, req)
+	if err != nil {
+		writeError(w, status, err.Error())
 		return
 	}
-	s.log().Info("draft decision", "incident", id, "update", update, "draft", req.Draft, "by", p.Identity)
 	writeJSON(w, http.StatusOK, out)
 }
 

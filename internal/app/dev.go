@@ -52,6 +52,10 @@ type Dev struct {
 	SMTPAddr     string
 	SlackURL     string
 	TwilioURL    string
+	// SlackPeer is the Slack workspace stand-in; SlackSigningSecret signs
+	// what "Slack" sends to the webhooks.
+	SlackPeer          *devpeers.SlackPeer
+	SlackSigningSecret string
 	Tokens       map[string]string // env name -> token
 	Store        *store.Store
 	Outbox       *devpeers.Outbox
@@ -69,14 +73,18 @@ func (d *Dev) Senders() (senders.Registry, func()) {
 }
 
 // DevIdentities are the dev-mode users and their roles (DESIGN section 8).
-var DevIdentities = []struct{ Env, Identity, Role string }{
-	{"TOCSIN_TOKEN_RESPONDER", "responder@example.com", api.RoleResponder},
-	{"TOCSIN_TOKEN_LEGAL", "legal@example.com", api.RoleLegal},
-	{"TOCSIN_TOKEN_LEGAL2", "legal2@example.com", api.RoleLegal},
-	{"TOCSIN_TOKEN_ADMIN", "admin@example.com", api.RoleAdmin},
-	{"TOCSIN_TOKEN_VIEWER", "viewer@example.com", api.RoleViewer},
-	{"TOCSIN_TOKEN_PLATFORM", "notifications@platform.example.com", api.RolePlatform},
+// Slack is each one's user ID in the Slack peer's workspace.
+var DevIdentities = []struct{ Env, Identity, Role, Slack string }{
+	{"TOCSIN_TOKEN_RESPONDER", "responder@example.com", api.RoleResponder, "UDEVRESPONDER"},
+	{"TOCSIN_TOKEN_LEGAL", "legal@example.com", api.RoleLegal, "UDEVLEGAL"},
+	{"TOCSIN_TOKEN_LEGAL2", "legal2@example.com", api.RoleLegal, "UDEVLEGAL2"},
+	{"TOCSIN_TOKEN_ADMIN", "admin@example.com", api.RoleAdmin, "UDEVADMIN"},
+	{"TOCSIN_TOKEN_VIEWER", "viewer@example.com", api.RoleViewer, "UDEVVIEWER"},
+	{"TOCSIN_TOKEN_PLATFORM", "notifications@platform.example.com", api.RolePlatform, ""},
 }
+
+// devOIDCClient is the console's client ID at the dev identity provider.
+const devOIDCClient = "tocsin-dev"
 
 // StartDev starts the embedded Temporal server, the local peers, the worker
 // and the HTTP API, all keeping state under cfg.DataDir.
@@ -139,6 +147,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, func() { smtpPeer.Close() })
 	slackPeer := &devpeers.SlackPeer{Outbox: d.Outbox}
 	slackPeer.Start()
+	d.SlackPeer = slackPeer
 	d.SlackURL = slackPeer.APIURL()
 	d.closers = append(d.closers, slackPeer.Close)
 
@@ -160,7 +169,22 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.Temporal = tc
 
 	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: d.Outbox, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir}
+	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]
+	apiServer.Slack = &api.SlackApp{SigningSecret: d.SlackSigningSecret, Users: map[string]api.Principal{},
+		WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: d.SlackURL})}
+	oidcPeer := &devpeers.OIDCPeer{Issuer: d.URL + "/dev/oidc", ClientID: devOIDCClient, ClientSecret: secrets["OIDC_CLIENT_SECRET"]}
+	apiServer.OIDC = &api.OIDCConfig{Name: "the dev identity provider", Issuer: oidcPeer.Issuer, ClientID: devOIDCClient, ClientSecret: secrets["OIDC_CLIENT_SECRET"], Roles: map[string]string{}}
+	for _, id := range DevIdentities {
+		if id.Slack != "" {
+			apiServer.Slack.Users[id.Slack] = api.Principal{Identity: id.Identity, Role: id.Role}
+		}
+		if id.Role != api.RolePlatform {
+			apiServer.OIDC.Roles[id.Identity] = id.Role
+			oidcPeer.Identities = append(oidcPeer.Identities, id.Identity)
+		}
+	}
 	mux := http.NewServeMux()
+	mux.Handle("/dev/oidc/", http.StripPrefix("/dev/oidc", oidcPeer))
 	mux.Handle("/", apiServer.Handler())
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
 	mux.Handle("/dev/onsite/", &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox})
@@ -240,7 +264,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 // devSecrets are the dev peers' credentials, kept in DATA/dev-secrets.env so
 // a restarted server and its extra workers agree on them.
 func devSecrets(dataDir string) (map[string]string, error) {
-	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET"})
+	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET"})
 	if err != nil {
 		return nil, err
 	}

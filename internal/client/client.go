@@ -185,3 +185,31 @@ func (c *Client) ImportInventory(ctx context.Context, systemsPath, subjectsPath 
 	return c.UploadFiles(ctx, fmt.Sprintf("/api/v1/inventory?max_errors=%d", maxErrors),
 		[]Upload{{"systems", systemsPath}, {"subjects", subjectsPath}}, progress, out)
 }
+
+// Stream copies a GET response body to w as it arrives (a million-row CSV
+// never sits in memory). There is no overall timeout; ctx cancels.
+func (c *Client) Stream(ctx context.Context, path string, w io.Writer) error {
+	if c.Token == "" {
+		return errors.New("no API token: set TOCSIN_TOKEN (dev mode writes them to DATA/dev-tokens.env)")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Server+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token)
+	resp, err := (&http.Client{}).Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach Tocsin at %s: %w", c.Server, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		var e struct{ Error string }
+		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+			return &APIError{Status: resp.StatusCode, Message: e.Error}
+		}
+		return &APIError{Status: resp.StatusCode, Message: resp.Status}
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}

@@ -171,3 +171,8 @@ func (o *Outbox) List(ctx context.Context, incidentID string) ([]Entry, error) {
 func (o *Outbox) pending(ctx context.Context) ([]Entry, error) {
 	return o.where(ctx, `channel IN ('sms','voice') AND status='queued' ORDER BY id`)
 }
+
+// Recent lists the last limit entries, newest first (the console's outbox page).
+func (o *Outbox) Recent(ctx context.Context, incidentID string, limit int) ([]Entry, error) {
+	return o.where(ctx, `(?='' OR incident_id=?) ORDER BY id DESC LIMIT ?`, incidentID, incidentID, limit)
+}

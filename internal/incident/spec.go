@@ -50,6 +50,9 @@ type Spec struct {
 	// Facts are what reports must state beyond the fields above: cause,
 	// organisation, reporter, dpo_contact. Responders add them as they learn.
 	Facts map[string]string `yaml:"facts" json:"facts,omitempty"`
+	// RestrictedTo makes the incident visible only to these identities (and
+	// whoever opened it): an insider case, or one involving an executive.
+	RestrictedTo []string `yaml:"restricted_to" json:"restricted_to,omitempty"`
 }
 
 // FactKeys are the free facts an incident can carry for its reports.
@@ -133,6 +136,11 @@ func Parse(file string, data []byte) (Spec, error) {
 	for field, v := range map[string]string{"description": spec.Description, "measures": spec.Measures, "advice": spec.Advice, "contact": spec.Contact} {
 		if strings.TrimSpace(v) == "" {
 			bad(field, "required: every notice must say it")
+		}
+	}
+	for _, who := range spec.RestrictedTo {
+		if !strings.Contains(who, "@") || strings.ContainsAny(who, " ,;") {
+			bad("restricted_to", fmt.Sprintf("%q is not an identity (the e-mail address a person signs in with)", who))
 		}
 	}
 	if spec.Playbook == "" {

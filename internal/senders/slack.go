@@ -97,3 +97,96 @@ func slackError(what string, err error) error {
 	}
 	return fmt.Errorf("slack %s: %w", what, err)
 }
+
+// Review is one draft revision waiting for legal in the war room.
+type Review struct {
+	IncidentID string
+	Draft      string
+	Revision   int
+	Kind       string
+	Locale     string
+	Title      string
+	// Missing are facts the text still lacks; approving is refused until set.
+	Missing []string
+	// URL is the draft's page in the console.
+	URL string
+}
+
+// Action IDs of the review buttons; the value is ReviewValue.
+const (
+	ActionApprove = "tocsin_approve"
+	ActionReject  = "tocsin_reject"
+	// CallbackReject is the reject modal's callback ID.
+	CallbackReject = "tocsin_reject_reason"
+)
+
+// ReviewValue names a draft revision in a button's value: "INC-1|notice-en|2".
+func ReviewValue(r Review) string {
+	return fmt.Sprintf("%s|%s|%d", r.IncidentID, r.Draft, r.Revision)
+}
+
+// ParseReviewValue reads a button's value back.
+func ParseReviewValue(v string) (incident, draft string, revision int, err error) {
+	parts := strings.Split(v, "|")
+	if len(parts) != 3 {
+		return "", "", 0, fmt.Errorf("malformed review value %q", v)
+	}
+	if _, err := fmt.Sscanf(parts[2], "%d", &revision); err != nil {
+		return "", "", 0, fmt.Errorf("malformed revision in %q", v)
+	}
+	return parts[0], parts[1], revision, nil
+}
+
+func reviewHeader(r Review) *slack.SectionBlock {
+	text := fmt.Sprintf("*%s* revision %d (%s, %s) is ready for legal review.\n%s", r.Draft, r.Revision, strings.ReplaceAll(r.Kind, "_", " "), r.Locale, r.Title)
+	if r.URL != "" {
+		text += fmt.Sprintf("\n<%s|Read it in the console>", r.URL)
+	}
+	if len(r.Missing) > 0 {
+		text += "\n:warning: Still missing: " + strings.Join(r.Missing, ", ") + " (a responder sets them first)."
+	}
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, text, false, false), nil, nil)
+}
+
+// PostReview posts a draft revision with Approve and Reject buttons and
+// returns the message's timestamp (its ID within the channel).
+func (w *WarRoom) PostReview(ctx context.Context, channelID string, r Review) (string, error) {
+	approve := slack.NewButtonBlockElement(ActionApprove, ReviewValue(r), slack.NewTextBlockObject(slack.PlainTextType, "Approve", false, false)).WithStyle(slack.StylePrimary)
+	reject := slack.NewButtonBlockElement(ActionReject, ReviewValue(r), slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false)).WithStyle(slack.StyleDanger)
+	blocks := []slack.Block{reviewHeader(r), slack.NewActionBlock("review", approve, reject)}
+	fallback := fmt.Sprintf("%s revision %d is ready for legal review", r.Draft, r.Revision)
+	_, ts, err := w.Client.PostMessageContext(ctx, channelID, slack.MsgOptionText(fallback, false), slack.MsgOptionBlocks(blocks...))
+	return ts, slackError("post review", err)
+}
+
+// Decided replaces a review message's buttons with who decided, so nobody
+// clicks a decided draft again.
+func (w *WarRoom) Decided(ctx context.Context, channelID, ts string, r Review, decision string) error {
+	blocks := []slack.Block{reviewHeader(r), slack.NewContextBlock("decision", slack.NewTextBlockObject(slack.MarkdownType, decision, false, false))}
+	_, _, _, err := w.Client.UpdateMessageContext(ctx, channelID, ts, slack.MsgOptionText(decision, false), slack.MsgOptionBlocks(blocks...))
+	return slackError("update review", err)
+}
+
+// Tell shows a message only to one person in a channel.
+func (w *WarRoom) Tell(ctx context.Context, channelID, user, text string) error {
+	_, err := w.Client.PostEphemeralContext(ctx, channelID, user, slack.MsgOptionText(text, false))
+	return slackError("post ephemeral", err)
+}
+
+// AskRejectReason opens a modal asking why a draft is rejected; its
+// submission comes back to the interactivity webhook with the review value.
+func (w *WarRoom) AskRejectReason(ctx context.Context, triggerID string, r Review, channelID, ts string) error {
+	input := slack.NewInputBlock("reason", slack.NewTextBlockObject(slack.PlainTextType, "Why is it rejected?", false, false), nil,
+		slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, "What must change", false, false), "reason").WithMultiline(true))
+	view := slack.ModalViewRequest{
+		Type:            slack.VTModal,
+		CallbackID:      CallbackReject,
+		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Reject draft", false, false),
+		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false),
+		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
+		PrivateMetadata: ReviewValue(r) + "|" + channelID + "|" + ts,
+		Blocks:          slack.Blocks{BlockSet: []slack.Block{reviewHeader(r), input}},
+	}
+	_, err := w.Client.OpenViewContext(ctx, triggerID, view)
+	return slackError("open reject form", err)
+}

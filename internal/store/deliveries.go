@@ -131,3 +131,30 @@ func (s *Store) AnnotateDelivery(ctx context.Context, ref, detail string) error 
 	_, err := s.exec(ctx, `UPDATE deliveries SET detail = CASE WHEN detail = '' THEN ? ELSE detail || '; ' || ? END, updated_at=? WHERE provider_ref=?`, detail, detail, now(), ref)
 	return err
 }
+
+// LedgerPage reads up to limit ledger rows of an incident after the
+// (subject, channel) cursor, in that order. Exports read the ledger a page at
+// a time so that a million rows never hold SQLite's one connection for long.
+func (s *Store) LedgerPage(ctx context.Context, incidentID, afterSubject, afterChannel string, limit int) ([]LedgerRow, error) {
+	rows, err := s.query(ctx, `SELECT `+deliveryCols+`, updated_at FROM deliveries WHERE incident_id=? AND (subject_id > ? OR (subject_id = ? AND channel > ?))
+		ORDER BY subject_id, channel LIMIT ?`, incidentID, afterSubject, afterSubject, afterChannel, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []LedgerRow
+	for rows.Next() {
+		var r LedgerRow
+		if err := rows.Scan(append(r.Delivery.scan(), &r.UpdatedAt)...); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// LedgerRow is a delivery with when it last changed.
+type LedgerRow struct {
+	Delivery
+	UpdatedAt string `json:"updated_at"`
+}

@@ -82,20 +82,40 @@ func (s *Store) GetAnnouncement(ctx context.Context, incidentID string) (Announc
 type Token struct {
 	Identity string
 	Role     string
+	// Expires ends a console session's token; API tokens do not expire.
+	Expires time.Time
 }
 
 // PutToken stores a token by its hash; the token itself is never stored.
 func (s *Store) PutToken(ctx context.Context, hash string, t Token) error {
-	_, err := s.exec(ctx, `INSERT INTO tokens VALUES (?,?,?) ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role`, hash, t.Identity, t.Role)
+	exp := ""
+	if !t.Expires.IsZero() {
+		exp = formatTime(t.Expires)
+	}
+	_, err := s.exec(ctx, `INSERT INTO tokens (hash, identity, role, expires_at) VALUES (?,?,?,?)
+		ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role, expires_at=excluded.expires_at`, hash, t.Identity, t.Role, exp)
 	return err
 }
 
-// LookupToken finds the owner of a token hash.
+// LookupToken finds the owner of a token hash; an expired token is unknown.
 func (s *Store) LookupToken(ctx context.Context, hash string) (Token, error) {
 	var t Token
-	err := s.queryRow(ctx, `SELECT identity, role FROM tokens WHERE hash=?`, hash).Scan(&t.Identity, &t.Role)
+	var exp string
+	err := s.queryRow(ctx, `SELECT identity, role, expires_at FROM tokens WHERE hash=?`, hash).Scan(&t.Identity, &t.Role, &exp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}
+	if err == nil && exp != "" {
+		t.Expires = parseTime(exp)
+		if time.Now().After(t.Expires) {
+			return Token{}, ErrNotFound
+		}
+	}
 	return t, err
+}
+
+// DeleteToken forgets a token (a console sign-out).
+func (s *Store) DeleteToken(ctx context.Context, hash string) error {
+	_, err := s.exec(ctx, `DELETE FROM tokens WHERE hash=? AND expires_at <> ''`, hash)
+	return err
 }

@@ -268,6 +268,28 @@ CREATE TABLE IF NOT EXISTS announcements (
   reason TEXT NOT NULL,
   published_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit (
+  chain TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  at TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  role TEXT NOT NULL,
+  via TEXT NOT NULL,
+  action TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (chain, seq)
+);
+CREATE TABLE IF NOT EXISTS review_messages (
+  incident_id TEXT NOT NULL,
+  draft TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  ts TEXT NOT NULL,
+  PRIMARY KEY (incident_id, draft, revision)
+);
 CREATE TABLE IF NOT EXISTS tokens (
   hash TEXT PRIMARY KEY,
   identity TEXT NOT NULL,
@@ -310,6 +332,7 @@ var addedColumns = []struct{ table, column, ddl string }{
 	{"deliveries", "draft", "TEXT NOT NULL DEFAULT ''"},
 	{"deliveries", "segments", "INTEGER NOT NULL DEFAULT 0"},
 	{"deliveries", "detail", "TEXT NOT NULL DEFAULT ''"},
+	{"tokens", "expires_at", "TEXT NOT NULL DEFAULT ''"},
 }
 
 func (s *Store) addColumns(ctx context.Context) error {

@@ -1,0 +1,60 @@
+package api
+
+import (
+	"context"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+
+	"github.com/tocsin/tocsin/internal/redact"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+// audit appends an action to the incident's hash-chained log (chain "" for
+// actions on no incident). The action has already happened or been refused
+// when this runs, so a failure to record it is logged loudly, not returned.
+func (s *Server) audit(ctx context.Context, p Principal, chain, action, outcome string, detail map[string]string) {
+	_, err := s.Store.AppendAudit(context.WithoutCancel(ctx), store.AuditEntry{Chain: chain, Actor: p.Identity, Role: p.Role, Via: p.Via,
+		Action: action, Outcome: outcome, Detail: detail})
+	if err != nil {
+		s.log().Error("audit entry not recorded", "incident", chain, "action", action, "actor", p.Identity, "error", err)
+	}
+}
+
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
+	log, err := s.Store.AuditLog(r.Context(), r.PathValue("id"))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, log)
+}
+
+// LedgerHeader is the delivery ledger's CSV header in an export.
+var LedgerHeader = []string{"subject_id", "channel", "rung", "status", "provider_ref", "draft", "segments", "detail", "error", "claimed_at", "updated_at"}
+
+// deliveryLedger streams the incident's per-subject delivery ledger as CSV.
+// It holds subject IDs and provider references, never contact details.
+func (s *Server) deliveryLedger(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	cw := csv.NewWriter(w)
+	cw.Write(LedgerHeader)
+	subject, channel := "", ""
+	for {
+		page, err := s.Store.LedgerPage(r.Context(), id, subject, channel, 5000)
+		if err != nil {
+			// The header is out; a trailer row tells the reader the file is cut short.
+			cw.Write([]string{"#error", err.Error()})
+			break
+		}
+		for _, d := range page {
+			cw.Write([]string{d.SubjectID, d.Channel, strconv.Itoa(d.Rung), d.Status, d.ProviderRef, d.Draft, strconv.Itoa(d.Segments), d.Detail, redact.Text(d.Error), d.ClaimedAt, d.UpdatedAt})
+		}
+		if len(page) < 5000 {
+			break
+		}
+		subject, channel = page[len(page)-1].SubjectID, page[len(page)-1].Channel
+	}
+	cw.Flush()
+}

@@ -1,0 +1,398 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// The console is server-rendered HTML: every page reads without JavaScript;
+// a few lines of script only tick the deadline countdowns and refresh the
+// page while nobody is typing.
+var consoleTemplates = template.Must(template.New("layout").Funcs(template.FuncMap{
+	"when": func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format("2006-01-02 15:04:05 UTC")
+	},
+	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"left": func(t time.Time) string {
+		d := time.Until(t)
+		if d < 0 {
+			return "overdue by " + (-d).Round(time.Minute).String()
+		}
+		return "in " + d.Round(time.Minute).String()
+	},
+	"pct": func(n, of int) int {
+		if of == 0 {
+			return 0
+		}
+		return n * 100 / of
+	},
+	"title": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+}).Parse(`{{define "top"}}<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.Title}} · Tocsin</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:0;color:#1a202c}header{background:#1a202c;color:#fff;padding:.6rem 2rem;display:flex;gap:1.5rem;align-items:center}
+header a{color:#fff}main{padding:1rem 2rem;max-width:80rem}table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #e2e8f0;padding:.35rem .5rem;text-align:left;vertical-align:top}
+.closed,.approved,.submitted,.passed{color:#276749}.awaiting_approval,.pending{color:#b7791f}.rejected,.overdue,.failed{color:#c53030}
+section{margin:1.5rem 0}pre{white-space:pre-wrap;background:#f7fafc;padding:.75rem;border:1px solid #e2e8f0}.diff .add{background:#e6ffed}.diff .del{background:#ffeef0;text-decoration:line-through}
+.draft{border:1px solid #cbd5e0;padding:.75rem 1rem;margin:1rem 0}.flash{background:#fefcbf;padding:.5rem 1rem}.error{background:#fed7d7;padding:.5rem 1rem}
+textarea{width:100%;font-family:monospace}progress{width:20rem}.muted{color:#718096}
+</style></head><body><header><strong>Tocsin</strong>{{if .Me.Identity}}<a href="/">Incidents</a><a href="/drills">Drills</a>{{if .DevMode}}<a href="/outbox">Outbox</a>{{end}}
+<span style="margin-left:auto">{{.Me.Identity}} ({{.Me.Role}})</span><form method="post" action="/logout" style="margin:0"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>Sign out</button></form>{{end}}</header><main>
+{{if .Flash}}<p class="flash" role="status">{{.Flash}}</p>{{end}}{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}{{end}}
+{{define "bottom"}}</main><script>
+document.querySelectorAll("time.countdown").forEach(function(el){var due=new Date(el.getAttribute("datetime"));function tick(){var s=Math.round((due-new Date())/1000),a=Math.abs(s),
+t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"m "+(a%60)+"s";el.textContent=s<0?"overdue by "+t:"in "+t}tick();setInterval(tick,1000)});
+{{if .Refresh}}setInterval(function(){var busy=Array.from(document.querySelectorAll("textarea,input[type=text]")).some(function(e){return e.value!==""||e===document.activeElement});if(!busy)location.reload()},{{.Refresh}}000);{{end}}
+</script></body></html>{{end}}
+
+{{define "signin"}}{{template "top" .}}<h1>Sign in</h1>
+{{if .OIDC}}<p><a href="/login/oidc">Sign in with {{.OIDC}}</a></p><p class="muted">or with an API token:</p>{{end}}
+<form method="post" action="/login"><label>API token <input name="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>{{template "bottom" .}}{{end}}
+
+{{define "list"}}{{template "top" .}}<h1>Incidents</h1>
+<table><tr><th>ID</th><th>Title</th><th>Stage</th><th>Affected</th><th>Reached</th><th>Opened</th></tr>
+{{range .Incidents}}<tr><td><a href="/incidents/{{.ID}}">{{.ID}}</a>{{if .Drill}} <span class="muted">drill</span>{{end}}</td><td>{{.Title}}</td><td class="{{.Status}}">{{title .Status}}</td><td>{{.Scope.Subjects}}</td><td>{{.Notifications.Reached}}</td><td>{{when .OpenedAt}}</td></tr>
+{{else}}<tr><td colspan="6">No incidents yet.</td></tr>{{end}}</table>
+{{if .CanOpen}}<section><h2>Open an incident</h2><form method="post" action="/incidents"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<p><label for="yaml">Incident file (YAML, as in DESIGN section 4)</label></p><textarea id="yaml" name="yaml" rows="16"></textarea><p><button>Open incident</button></p></form></section>{{end}}
+{{template "bottom" .}}{{end}}
+
+{{define "incident"}}{{template "top" .}}{{with .V}}<h1>{{.ID}} {{.Title}}</h1>
+<p>Stage: <strong class="{{.Status}}" id="stage">{{title .Status}}</strong>{{if .Drill}} · drill{{end}} · opened by {{.OpenedBy}} at {{when .OpenedAt}} · <a href="">refresh</a></p>
+{{if .Error}}<p class="error">{{.Error}}</p>{{end}}
+<section><h2>Scope</h2><table><tr><th>Affected</th><th>Sensitive</th><th>Minors</th><th>Unreachable</th><th>By region</th></tr>
+<tr><td id="affected">{{.Scope.Subjects}}</td><td>{{.Scope.Sensitive}}</td><td>{{.Scope.Minors}}</td><td>{{.Scope.Unreachable}}</td><td>{{range $r, $n := .Scope.ByRegion}}{{$r}}: {{$n}} {{end}}</td></tr></table></section>
+<section><h2>Obligations</h2><table><tr><th>Duty</th><th>To</th><th>Due</th><th>Time left</th><th>Status</th></tr>
+{{range .Obligations}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{when .DueAt}}{{else}}{{.Due}}{{end}}</td>
+<td>{{if and .DueAt (ne .Status "submitted")}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}} ({{.Reference}}){{end}}</td></tr>{{end}}</table></section>
+{{end}}
+<section><h2>Drafts</h2>{{range .Drafts}}<div class="draft" id="draft-{{.State.Name}}"><h3>{{.State.Name}} <small>revision {{.State.Revision}} · {{title .State.Kind}} · {{.State.Locale}}</small></h3>
+<p>Status: <strong class="{{.State.Status}}">{{.State.Status}}</strong>{{if .State.ApprovedBy}} by {{.State.ApprovedBy}}{{end}}{{if .State.Comment}}: {{.State.Comment}}{{end}}{{if .State.Reason}} — reason: {{.State.Reason}}{{end}} · written by {{.State.Author}}</p>
+{{if .State.Missing}}<p class="error">Missing facts: {{range .State.Missing}}{{.}} {{end}}</p>{{end}}
+<details open><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>
+{{if .Diff}}<details><summary>Changes since revision {{.Previous}}</summary><pre class="diff">{{range .Diff}}{{if eq .Op "+"}}<span class="add">+ {{.Text}}</span>{{else if eq .Op "-"}}<span class="del">- {{.Text}}</span>{{else}}  {{.Text}}{{end}}
+{{end}}</pre></details>{{end}}
+{{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}">
+<label>Comment or reason <input type="text" name="note" size="60"></label>
+<button name="decision" value="approve">Approve revision {{.State.Revision}}</button> <button name="decision" value="reject">Reject</button></form>{{end}}</div>
+{{else}}<p>No drafts yet.</p>{{end}}</section>
+{{with .V}}{{with .Campaign}}<section><h2>Campaign</h2><p><progress max="{{.Subjects}}" value="{{.Contacted}}">{{pct .Contacted .Subjects}}%</progress> {{.Contacted}} of {{.Subjects}} people contacted ({{pct .Contacted .Subjects}}%){{if .ETA}}, about {{.ETA}} left{{end}} · partitions {{.PartitionsDone}}/{{.Partitions}}</p>
+<table><tr><th>Channel</th><th>Queued</th><th>Sent</th><th>Delivered</th><th>Failed</th></tr>{{range $c, $n := .Channels}}<tr><td>{{$c}}</td><td>{{$n.Queued}}</td><td>{{$n.Sent}}</td><td>{{$n.Delivered}}</td><td>{{$n.Failed}}</td></tr>{{end}}</table></section>{{end}}
+<section><h2>Notifications</h2><p>Reached: <span id="reached">{{.Notifications.Reached}}</span> · not reached: {{.Notifications.Failed}} {{range $c, $n := .Notifications.ByChannel}}· {{$c}}: {{$n}} {{end}}</p></section>
+<section><h2>Public announcement</h2>{{if .Announcement.Published}}<p>Published at <a href="{{.Announcement.URL}}">{{.Announcement.URL}}</a> because {{.Announcement.Reason}}.</p>{{else if .Announcement.Reason}}<p>Required: {{.Announcement.Reason}}; waiting for legal.</p>{{else}}<p>Not needed so far.</p>{{end}}</section>
+<section><h2>Timeline</h2><table>{{range .Timeline}}<tr><td>{{when .At}}</td><td>{{title .Stage}}</td><td>{{.Text}}</td></tr>{{end}}</table></section>{{end}}
+{{template "bottom" .}}{{end}}
+
+{{define "outbox"}}{{template "top" .}}<h1>Outbox</h1><p class="muted">What the local peers received in dev mode, newest first (the last {{.Limit}}).</p>
+<table><tr><th>At</th><th>Incident</th><th>Channel</th><th>To</th><th>Subject</th><th>Status</th></tr>{{range .Entries}}<tr><td>{{when .At}}</td><td>{{.IncidentID}}</td><td>{{.Channel}}</td><td>{{.To}}</td><td>{{.Subject}}</td><td>{{.Status}}</td></tr>{{else}}<tr><td colspan="6">Nothing sent yet.</td></tr>{{end}}</table>
+{{template "bottom" .}}{{end}}
+
+{{define "drills"}}{{template "top" .}}<h1>Drills</h1><table><tr><th>Drill</th><th>Playbook</th><th>Status</th><th>Started</th><th>Incident</th></tr>
+{{range .Drills}}<tr><td><a href="/drills/{{.ID}}">{{.ID}}</a></td><td>{{.Playbook}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{when .StartedAt}}</td><td><a href="/incidents/{{.IncidentID}}">{{.IncidentID}}</a></td></tr>{{else}}<tr><td colspan="5">No drills yet.</td></tr>{{end}}</table>{{template "bottom" .}}{{end}}
+
+{{define "drill"}}{{template "top" .}}{{with .Drill}}<h1>Drill {{.ID}}</h1><p>Playbook {{.Playbook}} · requested by {{.RequestedBy}} · {{.Status}} · incident <a href="/incidents/{{.IncidentID}}">{{.IncidentID}}</a></p>
+{{with .Report}}<p>Result: <strong class="{{if .Passed}}passed{{else}}failed{{end}}">{{if .Passed}}passed{{else}}failed{{end}}</strong></p>
+<table><tr><th>Milestone</th><th>Took</th><th>Target</th><th>Result</th></tr>{{range .Milestones}}<tr><td>{{.Name}}</td><td>{{.Took}}</td><td>{{if .Target}}{{.Target}}{{end}}</td><td class="{{if .Passed}}passed{{else}}failed{{end}}">{{if .Passed}}met{{else if .Reached}}late{{else}}not reached{{end}}</td></tr>{{end}}</table>
+<p>Sent to the drill sinks: {{range $c, $n := .Sent}}{{$c}}: {{$n}} {{end}}</p>{{range .Notes}}<p>{{.}}</p>{{end}}{{else}}<p>Still running.</p>{{end}}{{end}}{{template "bottom" .}}{{end}}
+`))
+
+// page is what every console page has.
+type page struct {
+	Title   string
+	Me      Principal
+	CSRF    string
+	DevMode bool
+	Flash   string
+	Error   string
+	Refresh int
+	OIDC    string
+}
+
+func (s *Server) consoleRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /{$}", s.consolePage(s.consoleList))
+	mux.HandleFunc("POST /incidents", s.consoleForm(s.consoleOpen))
+	mux.HandleFunc("GET /incidents/{id}", s.consolePage(s.consoleIncident))
+	mux.HandleFunc("GET /incidents/{id}/drafts/{file}", s.consolePage(s.consoleDraftHTML))
+	mux.HandleFunc("POST /incidents/{id}/decide", s.consoleForm(s.consoleDecide))
+	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
+	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
+	mux.HandleFunc("GET /drills/{id}", s.consolePage(s.consoleDrill))
+	mux.HandleFunc("POST /login", s.login)
+	mux.HandleFunc("POST /logout", s.consoleForm(s.logout))
+	s.oidcRoutes(mux)
+}
+
+const sessionCookie = "tocsin_token"
+
+// csrfFor binds a form to the session: a page from another site cannot know it.
+func csrfFor(r *http.Request) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	sum := sha256.Sum256([]byte("tocsin-csrf|" + c.Value))
+	return hex.EncodeToString(sum[:16])
+}
+
+func (s *Server) base(r *http.Request, p Principal, title string) page {
+	return page{Title: title, Me: p, CSRF: csrfFor(r), DevMode: s.Outbox != nil, Flash: r.URL.Query().Get("flash"), Error: r.URL.Query().Get("error"), OIDC: s.oidcName()}
+}
+
+func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if err := consoleTemplates.ExecuteTemplate(w, name, data); err != nil {
+		s.log().Error("console page", "page", name, "error", err)
+	}
+}
+
+// consolePage signs the reader in (or shows the sign-in form) before a page.
+func (s *Server) consolePage(h func(http.ResponseWriter, *http.Request, Principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.authenticate(r)
+		if !ok || p.Role == RolePlatform {
+			s.render(w, http.StatusUnauthorized, "signin", s.base(r, Principal{}, "Sign in"))
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+// consoleForm is consolePage for a form post: the CSRF field must match.
+func (s *Server) consoleForm(h func(http.ResponseWriter, *http.Request, Principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.authenticate(r)
+		if !ok || p.Role == RolePlatform {
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+			return
+		}
+		if want := csrfFor(r); want == "" || r.FormValue("csrf") != want {
+			http.Error(w, "this form is stale or came from another site; reload the page", http.StatusForbidden)
+			return
+		}
+		h(w, r, p)
+	}
+}
+
+func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
+	http.Redirect(w, r, path+"?"+url.Values{key: {msg}}.Encode(), http.StatusSeeOther)
+}
+
+func (s *Server) consoleList(w http.ResponseWriter, r *http.Request, p Principal) {
+	incs, err := s.Store.ListIncidents(r.Context())
+	if err != nil {
+		http.Error(w, "incidents unavailable", http.StatusInternalServerError)
+		return
+	}
+	data := struct {
+		page
+		Incidents []View
+		CanOpen   bool
+	}{page: s.base(r, p, "Incidents"), CanOpen: slices.Contains(responders, p.Role)}
+	data.Refresh = 15
+	for _, inc := range incs {
+		if mayView(p, inc) {
+			data.Incidents = append(data.Incidents, s.view(r.Context(), inc))
+		}
+	}
+	s.render(w, http.StatusOK, "list", data)
+}
+
+func (s *Server) consoleOpen(w http.ResponseWriter, r *http.Request, p Principal) {
+	if !slices.Contains(responders, p.Role) {
+		s.audit(r.Context(), p, "", "open", store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
+		back(w, r, "/", "error", fmt.Sprintf("%s (%s) may not open incidents", p.Identity, p.Role))
+		return
+	}
+	id, _, err := s.Open(r.Context(), p, OpenRequest{File: "incident.yaml", YAML: r.FormValue("yaml")}, nil)
+	if err != nil {
+		back(w, r, "/", "error", "The incident was not opened: "+err.Error())
+		return
+	}
+	back(w, r, "/incidents/"+id, "flash", "Incident "+id+" opened.")
+}
+
+// draftPanel is one draft on the incident page.
+type draftPanel struct {
+	State     workflows.DraftState
+	Text      store.Draft
+	Diff      []DiffLine
+	Previous  int
+	CanDecide bool
+}
+
+func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Principal) {
+	inc, ok := s.visible(r.Context(), p, r.PathValue("id"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	v := s.view(r.Context(), inc)
+	data := struct {
+		page
+		V      View
+		Drafts []draftPanel
+	}{page: s.base(r, p, inc.ID), V: v}
+	if v.Status != workflows.StageClosed {
+		data.Refresh = 10
+	}
+	for _, d := range v.Drafts {
+		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == workflows.DraftPending}
+		if text, err := s.Store.GetDraft(r.Context(), inc.ID, d.Name, d.Revision); err == nil {
+			dp.Text = text
+		}
+		if d.Revision > 1 {
+			if prev, err := s.Store.GetDraft(r.Context(), inc.ID, d.Name, d.Revision-1); err == nil {
+				dp.Diff, dp.Previous = lineDiff(prev.Title+"\n\n"+prev.Body, dp.Text.Title+"\n\n"+dp.Text.Body), d.Revision-1
+			}
+		}
+		data.Drafts = append(data.Drafts, dp)
+	}
+	s.render(w, http.StatusOK, "incident", data)
+}
+
+// consoleDraftHTML shows a draft's e-mail as the person will see it.
+func (s *Server) consoleDraftHTML(w http.ResponseWriter, r *http.Request, p Principal) {
+	inc, ok := s.visible(r.Context(), p, r.PathValue("id"))
+	name, isHTML := strings.CutSuffix(r.PathValue("file"), ".html")
+	if !ok || !isHTML {
+		http.NotFound(w, r)
+		return
+	}
+	d, err := s.Store.GetDraft(r.Context(), inc.ID, name, 0)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	r2 := r.Clone(r.Context())
+	q := r2.URL.Query()
+	q.Set("format", "html")
+	q.Set("revision", fmt.Sprint(d.Revision))
+	r2.URL.RawQuery = q.Encode()
+	r2.SetPathValue("name", name)
+	s.showDraft(w, r2)
+}
+
+func (s *Server) consoleDecide(w http.ResponseWriter, r *http.Request, p Principal) {
+	id := r.PathValue("id")
+	if _, ok := s.visible(r.Context(), p, id); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	page := "/incidents/" + id
+	draft, note := r.FormValue("draft"), strings.TrimSpace(r.FormValue("note"))
+	req := DecisionRequest{Draft: draft}
+	update := workflows.UpdateApprove
+	switch r.FormValue("decision") {
+	case "approve":
+		req.Comment = note
+	case "reject":
+		if note == "" {
+			back(w, r, page, "error", "Say why "+draft+" is rejected (in the comment field).")
+			return
+		}
+		update, req.Reason = workflows.UpdateReject, note
+	default:
+		back(w, r, page, "error", "Choose approve or reject.")
+		return
+	}
+	d, _, err := s.Decide(r.Context(), p, id, update, req)
+	if err != nil {
+		back(w, r, page, "error", fmt.Sprintf("%s was not %sd: %s", draft, r.FormValue("decision"), err))
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("%s revision %d %s by %s.", d.Name, d.Revision, d.Status, p.Identity))
+}
+
+func (s *Server) consoleOutbox(w http.ResponseWriter, r *http.Request, p Principal) {
+	if s.Outbox == nil || !slices.Contains(caseWorkers, p.Role) {
+		http.NotFound(w, r)
+		return
+	}
+	const limit = 500
+	entries, err := s.Outbox.Recent(r.Context(), r.URL.Query().Get("incident"), limit)
+	if err != nil {
+		http.Error(w, "outbox unavailable", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "outbox", struct {
+		page
+		Entries []devpeers.Entry
+		Limit   int
+	}{s.base(r, p, "Outbox"), entries, limit})
+}
+
+func (s *Server) consoleDrills(w http.ResponseWriter, r *http.Request, p Principal) {
+	ds, err := s.Store.ListDrills(r.Context())
+	if err != nil {
+		http.Error(w, "drills unavailable", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, http.StatusOK, "drills", struct {
+		page
+		Drills []store.Drill
+	}{s.base(r, p, "Drills"), ds})
+}
+
+func (s *Server) consoleDrill(w http.ResponseWriter, r *http.Request, p Principal) {
+	d, err := s.Store.GetDrill(r.Context(), r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		http.Error(w, "drill unavailable", http.StatusInternalServerError)
+		return
+	}
+	data := struct {
+		page
+		Drill store.Drill
+	}{page: s.base(r, p, "Drill "+d.ID), Drill: d}
+	if d.Report == nil {
+		data.Refresh = 5
+	}
+	s.render(w, http.StatusOK, "drill", data)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	token := r.FormValue("token")
+	t, err := s.Store.LookupToken(r.Context(), HashToken(token))
+	if err != nil || t.Role == RolePlatform {
+		s.render(w, http.StatusUnauthorized, "signin", func() page { p := s.base(r, Principal{}, "Sign in"); p.Error = "Unknown token."; return p }())
+		return
+	}
+	// The API token stays with its owner; the browser gets a session of its own.
+	s.newSession(w, r, Principal{Identity: t.Identity, Role: t.Role, Via: "console"}, "token")
+}
+
+// startSession sets the session cookie and records the sign-in.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, token string, p Principal, how string) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: strings.HasPrefix(s.PublicURL, "https://"),
+		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(SessionLength)})
+	s.audit(r.Context(), p, "", "sign in", store.AuditDone, map[string]string{"method": how})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request, p Principal) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.Store.DeleteToken(r.Context(), HashToken(c.Value))
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true})
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}

@@ -1,0 +1,344 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// SlackApp is the war room's interactive side: buttons and the /tocsin command.
+type SlackApp struct {
+	// SigningSecret verifies every request Slack sends (a secret).
+	SigningSecret string
+	// Users maps Slack user IDs to Tocsin identities and roles; anyone else
+	// is told they are unknown and can do nothing.
+	Users map[string]Principal
+	// WarRoom updates review messages and talks to one person at a time.
+	WarRoom *senders.WarRoom
+}
+
+// verifySlack checks X-Slack-Signature over the raw body with the signing
+// secret, refusing anything older than five minutes (a replay), and returns
+// the body for parsing.
+func (s *Server) verifySlack(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	if s.Slack == nil || s.Slack.SigningSecret == "" {
+		http.Error(w, "slack is not configured", http.StatusNotFound)
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "bad body", http.StatusBadRequest)
+		return nil, false
+	}
+	v, err := slack.NewSecretsVerifier(r.Header, s.Slack.SigningSecret)
+	if err == nil {
+		v.Write(body)
+		err = v.Ensure()
+	}
+	if err != nil {
+		s.log().Warn("slack request refused", "path", r.URL.Path, "reason", err.Error())
+		http.Error(w, "invalid or expired signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
+}
+
+// slackUser maps a Slack user to a Tocsin principal.
+func (s *Server) slackUser(id string) (Principal, bool) {
+	p, ok := s.Slack.Users[id]
+	p.Via = "slack"
+	return p, ok
+}
+
+func unknownSlackUser(id string) string {
+	return fmt.Sprintf("Tocsin does not know you (<@%s>), so it did nothing. An admin maps Slack users to Tocsin identities (slack.users in tocsin.yaml).", id)
+}
+
+func slackReply(w http.ResponseWriter, text string) {
+	writeJSON(w, http.StatusOK, map[string]string{"response_type": "ephemeral", "text": text})
+}
+
+// slackCommand serves /tocsin: help, list, status ID, open (with the
+// incident file as the command's text after the first line).
+func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.verifySlack(w, r)
+	if !ok {
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	cmd, err := slack.SlashCommandParse(r)
+	if err != nil {
+		http.Error(w, "bad command", http.StatusBadRequest)
+		return
+	}
+	p, known := s.slackUser(cmd.UserID)
+	if !known {
+		s.audit(r.Context(), Principal{Identity: "slack:" + cmd.UserID, Via: "slack"}, "", "slack command", store.AuditRefused, map[string]string{"reason": "unknown slack user"})
+		slackReply(w, unknownSlackUser(cmd.UserID))
+		return
+	}
+	text := strings.TrimSpace(cmd.Text)
+	verb, rest, _ := strings.Cut(text, " ")
+	if i := strings.IndexAny(verb, "\n"); i >= 0 {
+		verb, rest = verb[:i], verb[i+1:]+" "+rest
+	}
+	switch strings.ToLower(verb) {
+	case "list":
+		slackReply(w, s.slackList(r.Context(), p))
+	case "status":
+		slackReply(w, s.slackStatus(r.Context(), p, strings.TrimSpace(rest)))
+	case "open":
+		if !slices.Contains(responders, p.Role) {
+			s.audit(r.Context(), p, "", "open", store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
+			slackReply(w, fmt.Sprintf("%s (%s) may not open incidents; responders and admins may.", p.Identity, p.Role))
+			return
+		}
+		id, _, err := s.Open(r.Context(), p, OpenRequest{File: "slack", YAML: strings.TrimSpace(rest)}, nil)
+		if err != nil {
+			slackReply(w, "The incident was not opened: "+err.Error()+"\nWrite `/tocsin open` and the incident file (YAML) on the lines after it.")
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"response_type": "in_channel",
+			"text": fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id)})
+	default:
+		slackReply(w, "Usage: `/tocsin list` · `/tocsin status INC-…` · `/tocsin open` followed by the incident file (YAML) on the next lines.")
+	}
+}
+
+func (s *Server) slackList(ctx context.Context, p Principal) string {
+	incs, err := s.Store.ListIncidents(ctx)
+	if err != nil {
+		return "Incidents are unavailable: " + err.Error()
+	}
+	var b strings.Builder
+	for _, inc := range incs {
+		if !mayView(p, inc) {
+			continue
+		}
+		v := s.view(ctx, inc)
+		fmt.Fprintf(&b, "• *%s* %s — %s, %d affected\n", v.ID, v.Title, v.Status, v.Scope.Subjects)
+	}
+	if b.Len() == 0 {
+		return "No incidents."
+	}
+	return b.String()
+}
+
+func (s *Server) slackStatus(ctx context.Context, p Principal, id string) string {
+	if id == "" {
+		return "Which incident? `/tocsin status INC-…`"
+	}
+	inc, ok := s.visible(ctx, p, strings.ToUpper(id))
+	if !ok {
+		return "No incident " + id + "."
+	}
+	v := s.view(ctx, inc)
+	var b strings.Builder
+	fmt.Fprintf(&b, "*%s* %s\nStage: *%s*\nScope: %d affected, %d sensitive, %d minors, %d unreachable\n", v.ID, v.Title, v.Status,
+		v.Scope.Subjects, v.Scope.Sensitive, v.Scope.Minors, v.Scope.Unreachable)
+	for _, d := range v.Drafts {
+		who := ""
+		if d.ApprovedBy != "" {
+			who = " by " + d.ApprovedBy
+		}
+		fmt.Fprintf(&b, "Draft %s r%d: %s%s\n", d.Name, d.Revision, d.Status, who)
+	}
+	for _, o := range v.Obligations {
+		due := "no fixed deadline"
+		if o.DueAt != nil {
+			due = "due " + o.DueAt.UTC().Format("2006-01-02 15:04 UTC")
+			if left := time.Until(*o.DueAt); left > 0 {
+				due += fmt.Sprintf(" (in %s)", left.Round(time.Minute))
+			}
+		}
+		fmt.Fprintf(&b, "Obligation %s (%s): %s, %s\n", o.Name, o.Jurisdiction, o.Status, due)
+	}
+	if c := v.Campaign; c != nil {
+		fmt.Fprintf(&b, "Campaign: %d of %d people contacted, %d/%d partitions done\n", c.Contacted, c.Subjects, c.PartitionsDone, c.Partitions)
+	}
+	if v.Notifications.Reached > 0 || v.Notifications.Failed > 0 {
+		fmt.Fprintf(&b, "Reached: %d, not reached: %d\n", v.Notifications.Reached, v.Notifications.Failed)
+	}
+	return b.String()
+}
+
+// slackInteractivity handles the review buttons and the reject form.
+func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
+	body, ok := s.verifySlack(w, r)
+	if !ok {
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	var cb slack.InteractionCallback
+	if err := json.Unmarshal([]byte(form.Get("payload")), &cb); err != nil {
+		http.Error(w, "bad payload", http.StatusBadRequest)
+		return
+	}
+	p, known := s.slackUser(cb.User.ID)
+	switch cb.Type {
+	case slack.InteractionTypeBlockActions:
+		w.WriteHeader(http.StatusOK) // Slack wants an answer within 3 s; the work is quick but replies go by API
+		if len(cb.ActionCallback.BlockActions) == 0 {
+			return
+		}
+		act := cb.ActionCallback.BlockActions[0]
+		ctx := context.WithoutCancel(r.Context())
+		if !known {
+			s.audit(ctx, Principal{Identity: "slack:" + cb.User.ID, Via: "slack"}, "", act.ActionID, store.AuditRefused, map[string]string{"reason": "unknown slack user", "value": act.Value})
+			s.tell(ctx, cb.Channel.ID, cb.User.ID, unknownSlackUser(cb.User.ID))
+			return
+		}
+		id, draft, rev, err := senders.ParseReviewValue(act.Value)
+		if err != nil {
+			s.tell(ctx, cb.Channel.ID, cb.User.ID, err.Error())
+			return
+		}
+		if _, ok := s.visible(ctx, p, id); !ok {
+			s.tell(ctx, cb.Channel.ID, cb.User.ID, "No incident "+id+".")
+			return
+		}
+		switch act.ActionID {
+		case senders.ActionApprove:
+			if _, _, err := s.Decide(ctx, p, id, workflows.UpdateApprove, DecisionRequest{Draft: draft}); err != nil {
+				s.tell(ctx, cb.Channel.ID, cb.User.ID, fmt.Sprintf("%s revision %d was not approved: %s", draft, rev, err))
+			}
+		case senders.ActionReject:
+			if p.Role != RoleLegal {
+				s.audit(ctx, p, id, workflows.UpdateReject, store.AuditRefused, map[string]string{"draft": draft, "refusal": "only legal may reject drafts"})
+				s.tell(ctx, cb.Channel.ID, cb.User.ID, fmt.Sprintf("Only legal may reject drafts (%s is %s).", p.Identity, p.Role))
+				return
+			}
+			review := s.reviewOf(ctx, id, draft, rev)
+			if err := s.Slack.WarRoom.AskRejectReason(ctx, cb.TriggerID, review, cb.Channel.ID, cb.Message.Timestamp); err != nil {
+				s.tell(ctx, cb.Channel.ID, cb.User.ID, "Could not open the reject form: "+err.Error())
+			}
+		}
+	case slack.InteractionTypeViewSubmission:
+		if cb.View.CallbackID != senders.CallbackReject {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		fail := func(msg string) {
+			writeJSON(w, http.StatusOK, map[string]any{"response_action": "errors", "errors": map[string]string{"reason": msg}})
+		}
+		if !known {
+			fail(unknownSlackUser(cb.User.ID))
+			return
+		}
+		meta := strings.Split(cb.View.PrivateMetadata, "|")
+		if len(meta) < 3 {
+			fail("this form has lost which draft it was for; click Reject again")
+			return
+		}
+		id, draft, rev, err := senders.ParseReviewValue(strings.Join(meta[:3], "|"))
+		if err != nil {
+			fail(err.Error())
+			return
+		}
+		if _, ok := s.visible(r.Context(), p, id); !ok {
+			fail("No incident " + id + ".")
+			return
+		}
+		reason := strings.TrimSpace(cb.View.State.Values["reason"]["reason"].Value)
+		if reason == "" {
+			fail("Say what must change.")
+			return
+		}
+		if _, _, err := s.Decide(r.Context(), p, id, workflows.UpdateReject, DecisionRequest{Draft: draft, Reason: reason}); err != nil {
+			fail(fmt.Sprintf("%s revision %d was not rejected: %s", draft, rev, err))
+			return
+		}
+		w.WriteHeader(http.StatusOK) // an empty answer closes the form
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// tell answers one person in the war room; when Slack cannot take it, the
+// log says so (without the text, which may quote the incident).
+func (s *Server) tell(ctx context.Context, channel, user, text string) {
+	if err := withSlackRetry(ctx, func() error { return s.Slack.WarRoom.Tell(ctx, channel, user, text) }); err != nil {
+		s.log().Warn("slack ephemeral reply failed", "user", user, "error", err)
+	}
+}
+
+func (s *Server) reviewOf(ctx context.Context, id, draft string, rev int) senders.Review {
+	r := senders.Review{IncidentID: id, Draft: draft, Revision: rev}
+	if d, err := s.Store.GetDraft(ctx, id, draft, rev); err == nil {
+		r.Kind, r.Locale, r.Title = d.Kind, d.Locale, d.Title
+	}
+	if s.PublicURL != "" {
+		r.URL = fmt.Sprintf("%s/incidents/%s#draft-%s", strings.TrimSuffix(s.PublicURL, "/"), id, draft)
+	}
+	return r
+}
+
+// announceDecision changes the draft's review message in the war room to say
+// who decided, whichever surface the decision came from, and adds a line to
+// the channel. It runs after the decision is final, so it never blocks it.
+func (s *Server) announceDecision(ctx context.Context, p Principal, id, update string, d workflows.DraftState, req DecisionRequest) {
+	if s.Slack == nil || s.Slack.WarRoom == nil {
+		return
+	}
+	m, err := s.Store.GetReviewMessage(ctx, id, d.Name, d.Revision)
+	if err != nil {
+		return // a drill, a history from before review buttons, or Slack was down when it was posted
+	}
+	var text string
+	switch update {
+	case workflows.UpdateApprove:
+		text = fmt.Sprintf(":white_check_mark: Approved by %s (%s, via %s) at %s", p.Identity, p.Role, p.Via, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+		if req.Comment != "" {
+			text += ": " + req.Comment
+		}
+	case workflows.UpdateReject:
+		text = fmt.Sprintf(":x: Rejected by %s (%s, via %s) at %s: %s", p.Identity, p.Role, p.Via, time.Now().UTC().Format("2006-01-02 15:04 UTC"), req.Reason)
+	default:
+		return
+	}
+	review := s.reviewOf(ctx, id, d.Name, d.Revision)
+	go func() {
+		ctx := context.WithoutCancel(ctx)
+		if err := withSlackRetry(ctx, func() error { return s.Slack.WarRoom.Decided(ctx, m.Channel, m.TS, review, text) }); err != nil {
+			s.log().Warn("war room review message not updated", "incident", id, "draft", d.Name, "error", err)
+		}
+		line := fmt.Sprintf("%s revision %d: %s", d.Name, d.Revision, text)
+		if err := withSlackRetry(ctx, func() error { return s.Slack.WarRoom.Post(ctx, m.Channel, line) }); err != nil {
+			s.log().Warn("war room decision line not posted", "incident", id, "error", err)
+		}
+	}()
+}
+
+// withSlackRetry honours Slack's Retry-After up to three times.
+func withSlackRetry(ctx context.Context, f func() error) error {
+	for attempt := 0; ; attempt++ {
+		err := f()
+		var rl *slack.RateLimitedError
+		if err == nil || !errors.As(err, &rl) || attempt == 3 {
+			return err
+		}
+		select {
+		case <-time.After(rl.RetryAfter):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
