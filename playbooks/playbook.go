@@ -24,11 +24,11 @@ var embedded embed.FS
 
 // Playbook is one emergency plan.
 type Playbook struct {
-	Name           string            `yaml:"name"`
-	DefaultLocale  string            `yaml:"default_locale"`
-	Responders     []Responder       `yaml:"responders"`
+	Name          string      `yaml:"name"`
+	DefaultLocale string      `yaml:"default_locale"`
+	Responders    []Responder `yaml:"responders"`
 	// WarRoom is the incident's Slack channel.
-	WarRoom WarRoom `yaml:"war_room"`
+	WarRoom        WarRoom           `yaml:"war_room"`
 	Targets        map[string]string `yaml:"targets"`
 	Reminders      []string          `yaml:"reminders"`
 	Ladder         [][]string        `yaml:"ladder"`

@@ -399,11 +399,17 @@ type DecisionRequest struct {
 	Changes map[string]string `json:"changes,omitempty"`
 }
 
-func (s *Server) approve(w http.ResponseWriter, r *http.Request) { s.decide(w, r, workflows.UpdateApprove) }
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
+	s.decide(w, r, workflows.UpdateApprove)
+}
 
-func (s *Server) reject(w http.ResponseWriter, r *http.Request) { s.decide(w, r, workflows.UpdateReject) }
+func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
+	s.decide(w, r, workflows.UpdateReject)
+}
 
-func (s *Server) revise(w http.ResponseWriter, r *http.Request) { s.decide(w, r, workflows.UpdateRevise) }
+func (s *Server) revise(w http.ResponseWriter, r *http.Request) {
+	s.decide(w, r, workflows.UpdateRevise)
+}
 
 // SubmitRequest records a filing of one obligation.
 type SubmitRequest struct {

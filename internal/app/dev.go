@@ -56,10 +56,10 @@ type Dev struct {
 	// what "Slack" sends to the webhooks.
 	SlackPeer          *devpeers.SlackPeer
 	SlackSigningSecret string
-	Tokens       map[string]string // env name -> token
-	Store        *store.Store
-	Outbox       *devpeers.Outbox
-	Temporal     client.Client
+	Tokens             map[string]string // env name -> token
+	Store              *store.Store
+	Outbox             *devpeers.Outbox
+	Temporal           client.Client
 
 	peers   devPeers
 	closers []func()
