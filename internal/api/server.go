@@ -314,8 +314,11 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []View{}
+	p := principal(r.Context())
 	for _, inc := range incs {
-		out = append(out, s.view(r.Context(), inc))
+		if mayView(p, inc) {
+			out = append(out, s.view(r.Context(), inc))
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }
