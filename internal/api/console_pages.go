@@ -77,10 +77,15 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 {{if .Error}}<p class="error">{{.Error}}</p>{{end}}
 <section><h2>Scope</h2><table><tr><th>Affected</th><th>Sensitive</th><th>Minors</th><th>Unreachable</th><th>By region</th></tr>
 <tr><td id="affected">{{.Scope.Subjects}}</td><td>{{.Scope.Sensitive}}</td><td>{{.Scope.Minors}}</td><td>{{.Scope.Unreachable}}</td><td>{{range $r, $n := .Scope.ByRegion}}{{$r}}: {{$n}} {{end}}</td></tr></table></section>
-<section><h2>Obligations</h2><table><tr><th>Duty</th><th>To</th><th>Due</th><th>Time left</th><th>Status</th></tr>
+<section><h2>Obligations</h2><table><tr><th>Duty</th><th>To</th><th>Due</th><th>Time left</th><th>Status</th><th></th></tr>
 {{range .Obligations}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{when .DueAt}}{{else}}{{.Due}}{{end}}</td>
-<td>{{if and .DueAt (ne .Status "submitted")}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}} ({{.Reference}}){{end}}</td></tr>{{end}}</table></section>
+<td>{{if and .DueAt (ne .Status "submitted")}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}} ({{.Reference}}{{if .By}} by {{.By}}{{end}}){{end}}</td>
+<td>{{if and $.CanFile (ne .Status "submitted")}}<form method="post" action="/incidents/{{$.V.ID}}/file" class="file"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
+<input type="text" name="reference" placeholder="reference" aria-label="reference for {{.Name}}" size="14">{{if eq .Status "overdue"}} <input type="text" name="late_reason" placeholder="why it is late" aria-label="why {{.Name}} is late">{{end}} <button>Record filing</button></form>{{end}}</td></tr>{{end}}</table></section>
 {{end}}
+{{if .CanRespond}}<section><h2>Facts</h2><form method="post" action="/incidents/{{.V.ID}}/facts"><input type="hidden" name="csrf" value="{{.CSRF}}">
+<p><label for="facts">Set or correct facts the drafts state, one <code>field: value</code> per line (cause, organisation, reporter, dpo_contact, description, measures, advice, contact, …)</label></p>
+<textarea id="facts" name="facts" rows="4"></textarea><p><button>Set facts</button></p></form></section>{{end}}
 <section><h2>Drafts</h2>{{range .Drafts}}<div class="draft" id="draft-{{.State.Name}}"><h3>{{.State.Name}} <small>revision {{.State.Revision}} · {{title .State.Kind}} · {{.State.Locale}}</small></h3>
 <p>Status: <strong class="{{.State.Status}}">{{.State.Status}}</strong>{{if .State.ApprovedBy}} by {{.State.ApprovedBy}}{{end}}{{if .State.Comment}}: {{.State.Comment}}{{end}}{{if .State.Reason}} — reason: {{.State.Reason}}{{end}} · written by {{.State.Author}}</p>
 {{if .State.Missing}}<p class="error">Missing facts: {{range .State.Missing}}{{.}} {{end}}</p>{{end}}
@@ -89,7 +94,9 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 {{end}}</pre></details>{{end}}
 {{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}">
 <label>Comment or reason <input type="text" name="note" size="60"></label>
-<button name="decision" value="approve">Approve revision {{.State.Revision}}</button> <button name="decision" value="reject">Reject</button></form>{{end}}</div>
+<button name="decision" value="approve">Approve revision {{.State.Revision}}</button> <button name="decision" value="reject">Reject</button></form>{{end}}
+{{if .CanRevise}}<form method="post" action="/incidents/{{$.V.ID}}/revise"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}">
+<p><label for="revise-{{.State.Name}}">Revise: <code>field: value</code> lines</label></p><textarea id="revise-{{.State.Name}}" name="changes" rows="3"></textarea><p><button>Draft revision {{.State.Revision}} again</button></p></form>{{end}}</div>
 {{else}}<p>No drafts yet.</p>{{end}}</section>
 {{with .V}}{{with .Campaign}}<section><h2>Campaign</h2><p><progress max="{{.Subjects}}" value="{{.Contacted}}">{{pct .Contacted .Subjects}}%</progress> {{.Contacted}} of {{.Subjects}} people contacted ({{pct .Contacted .Subjects}}%){{if .ETA}}, about {{.ETA}} left{{end}} · partitions {{.PartitionsDone}}/{{.Partitions}}</p>
 <table><tr><th>Channel</th><th>Queued</th><th>Sent</th><th>Delivered</th><th>Failed</th></tr>{{range $c, $n := .Channels}}<tr><td>{{$c}}</td><td>{{$n.Queued}}</td><td>{{$n.Sent}}</td><td>{{$n.Delivered}}</td><td>{{$n.Failed}}</td></tr>{{end}}</table></section>{{end}}
@@ -129,6 +136,9 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /incidents/{id}", s.consolePage(s.consoleIncident))
 	mux.HandleFunc("GET /incidents/{id}/drafts/{file}", s.consolePage(s.consoleDraftHTML))
 	mux.HandleFunc("POST /incidents/{id}/decide", s.consoleForm(s.consoleDecide))
+	mux.HandleFunc("POST /incidents/{id}/revise", s.consoleForm(s.consoleRevise))
+	mux.HandleFunc("POST /incidents/{id}/facts", s.consoleForm(s.consoleFacts))
+	mux.HandleFunc("POST /incidents/{id}/file", s.consoleForm(s.consoleFile))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /drills/{id}", s.consolePage(s.consoleDrill))
@@ -235,6 +245,7 @@ type draftPanel struct {
 	Diff      []DiffLine
 	Previous  int
 	CanDecide bool
+	CanRevise bool
 }
 
 func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -246,14 +257,17 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 	v := s.view(r.Context(), inc)
 	data := struct {
 		page
-		V      View
-		Drafts []draftPanel
-	}{page: s.base(r, p, inc.ID), V: v}
+		V          View
+		Drafts     []draftPanel
+		CanFile    bool
+		CanRespond bool
+	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
 	if v.Status != workflows.StageClosed {
 		data.Refresh = 10
 	}
 	for _, d := range v.Drafts {
-		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == workflows.DraftPending}
+		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == workflows.DraftPending,
+			CanRevise: slices.Contains(responders, p.Role) && d.Status == workflows.DraftRejected}
 		if text, err := s.Store.GetDraft(r.Context(), inc.ID, d.Name, d.Revision); err == nil {
 			dp.Text = text
 		}
@@ -318,6 +332,61 @@ func (s *Server) consoleDecide(w http.ResponseWriter, r *http.Request, p Princip
 		return
 	}
 	back(w, r, page, "flash", fmt.Sprintf("%s revision %d %s by %s.", d.Name, d.Revision, d.Status, p.Identity))
+}
+
+func (s *Server) consoleRevise(w http.ResponseWriter, r *http.Request, p Principal) {
+	id := r.PathValue("id")
+	if _, ok := s.visible(r.Context(), p, id); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	page, draft := "/incidents/"+id, r.FormValue("draft")
+	changes, err := parseFields(r.FormValue("changes"))
+	if err != nil {
+		back(w, r, page, "error", "Revise "+draft+": "+err.Error())
+		return
+	}
+	d, _, err := s.Decide(r.Context(), p, id, workflows.UpdateRevise, DecisionRequest{Draft: draft, Changes: changes})
+	if err != nil {
+		back(w, r, page, "error", draft+" was not revised: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("%s is being drafted again (after revision %d).", d.Name, d.Revision))
+}
+
+func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principal) {
+	id := r.PathValue("id")
+	if _, ok := s.visible(r.Context(), p, id); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	page := "/incidents/" + id
+	set, err := parseFields(r.FormValue("facts"))
+	if err != nil {
+		back(w, r, page, "error", "Facts: "+err.Error())
+		return
+	}
+	if _, _, err := s.SetFacts(r.Context(), p, id, set); err != nil {
+		back(w, r, page, "error", "Facts not set: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", "Facts set; drafts that state them are drafted again.")
+}
+
+func (s *Server) consoleFile(w http.ResponseWriter, r *http.Request, p Principal) {
+	id := r.PathValue("id")
+	if _, ok := s.visible(r.Context(), p, id); !ok {
+		http.NotFound(w, r)
+		return
+	}
+	page := "/incidents/" + id
+	req := SubmitRequest{Obligation: r.FormValue("obligation"), Reference: strings.TrimSpace(r.FormValue("reference")), LateReason: strings.TrimSpace(r.FormValue("late_reason"))}
+	f, _, err := s.Submit(r.Context(), p, id, req)
+	if err != nil {
+		back(w, r, page, "error", req.Obligation+" was not recorded: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("%s recorded as %s, reference %s.", req.Obligation, f.Status, f.Reference))
 }
 
 func (s *Server) consoleOutbox(w http.ResponseWriter, r *http.Request, p Principal) {

@@ -431,16 +431,24 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "name the obligation (--obligation; see incident show)")
 		return
 	}
-	p := principal(r.Context())
-	id := r.PathValue("id")
-	var out workflows.Filing
-	if !s.update(w, r, id, workflows.UpdateSubmit, workflows.SubmitInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role},
-		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out,
-		map[string]string{"obligation": req.Obligation, "reference": req.Reference, "late_reason": req.LateReason}) {
+	out, status, err := s.Submit(r.Context(), principal(r.Context()), r.PathValue("id"), req)
+	if err != nil {
+		writeError(w, status, err.Error())
 		return
 	}
-	s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// Submit records a filing as p, from any surface.
+func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitRequest) (workflows.Filing, int, error) {
+	var out workflows.Filing
+	status, err := s.runUpdate(ctx, p, id, workflows.UpdateSubmit, workflows.SubmitInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role},
+		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out,
+		map[string]string{"obligation": req.Obligation, "reference": req.Reference, "late_reason": req.LateReason})
+	if err == nil {
+		s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
+	}
+	return out, status, err
 }
 
 // FactsRequest supplies or corrects facts the drafts state.
@@ -460,16 +468,24 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	p := principal(r.Context())
-	id := r.PathValue("id")
-	var out FactsResponse
-	if !s.update(w, r, id, workflows.UpdateFacts, workflows.FactsInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role}, Set: req.Set}, &out.Drafts,
-		map[string]string{"facts": strings.Join(slices.Sorted(maps.Keys(req.Set)), ",")}) {
+	out, status, err := s.SetFacts(r.Context(), principal(r.Context()), r.PathValue("id"), req.Set)
+	if err != nil {
+		writeError(w, status, err.Error())
 		return
 	}
-	keys := slices.Sorted(maps.Keys(req.Set))
-	s.log().Info("facts set", "incident", id, "keys", strings.Join(keys, ","), "by", p.Identity)
 	writeJSON(w, http.StatusOK, out)
+}
+
+// SetFacts supplies or corrects facts as p, from any surface.
+func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string) (FactsResponse, int, error) {
+	var out FactsResponse
+	keys := strings.Join(slices.Sorted(maps.Keys(set)), ",")
+	status, err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, workflows.FactsInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role}, Set: set}, &out.Drafts,
+		map[string]string{"facts": keys})
+	if err == nil {
+		s.log().Info("facts set", "incident", id, "keys", keys, "by", p.Identity, "via", p.Via)
+	}
+	return out, status, err
 }
 
 // runUpdate runs a workflow update as p and records it in the incident's

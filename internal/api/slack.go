@@ -114,9 +114,96 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"response_type": "in_channel",
 			"text": fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id)})
+	case "facts", "revise", "file":
+		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
-		slackReply(w, "Usage: `/tocsin list` · `/tocsin status INC-…` · `/tocsin open` followed by the incident file (YAML) on the next lines.")
+		slackReply(w, slackUsage)
 	}
+}
+
+const slackUsage = "Usage:\n" +
+	"`/tocsin list` · `/tocsin status INC-…`\n" +
+	"`/tocsin open` and the incident file (YAML) on the next lines\n" +
+	"`/tocsin facts INC-…` and `field: value` lines (cause, organisation, reporter, dpo_contact, …)\n" +
+	"`/tocsin revise INC-… DRAFT` and `field: value` lines, after legal rejected the draft\n" +
+	"`/tocsin file INC-… OBLIGATION REFERENCE [why it is late]` records a filing\n" +
+	"Legal approves and rejects drafts with the buttons in the war room."
+
+// slackChange runs facts, revise and file: the responders' side of an
+// incident, so it can be run from Slack alone.
+func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string) string {
+	first, body, _ := strings.Cut(strings.TrimSpace(rest), "\n")
+	args := strings.Fields(first)
+	if len(args) == 0 {
+		return slackUsage
+	}
+	id := strings.ToUpper(args[0])
+	if _, ok := s.visible(ctx, p, id); !ok {
+		return "No incident " + args[0] + "."
+	}
+	switch verb {
+	case "facts":
+		set, err := parseFields(strings.Join(args[1:], " ") + "\n" + body)
+		if err != nil {
+			return err.Error()
+		}
+		out, _, err := s.SetFacts(ctx, p, id, set)
+		if err != nil {
+			return "Facts not set: " + err.Error()
+		}
+		var lines []string
+		for _, d := range out.Drafts {
+			state := fmt.Sprintf("%s r%d", d.Name, d.Revision)
+			if len(d.Missing) > 0 {
+				state += " still lacks " + strings.Join(d.Missing, ", ")
+			}
+			lines = append(lines, state)
+		}
+		return "Facts set. Drafts waiting for legal: " + strings.Join(lines, "; ")
+	case "revise":
+		if len(args) < 2 {
+			return "Which draft? `/tocsin revise INC-… DRAFT` and `field: value` lines."
+		}
+		changes, err := parseFields(body)
+		if err != nil {
+			return err.Error()
+		}
+		d, _, err := s.Decide(ctx, p, id, workflows.UpdateRevise, DecisionRequest{Draft: args[1], Changes: changes})
+		if err != nil {
+			return args[1] + " was not revised: " + err.Error()
+		}
+		return fmt.Sprintf("%s will be drafted again from revision %d; legal gets the new revision in the war room.", d.Name, d.Revision)
+	default: // file
+		if len(args) < 3 {
+			return "`/tocsin file INC-… OBLIGATION REFERENCE [why it is late]`"
+		}
+		late := strings.TrimSpace(strings.Join(args[3:], " ") + " " + body)
+		f, _, err := s.Submit(ctx, p, id, SubmitRequest{Obligation: args[1], Reference: args[2], LateReason: late})
+		if err != nil {
+			return args[1] + " was not recorded: " + err.Error()
+		}
+		return fmt.Sprintf("%s recorded as %s by %s, reference %s.", args[1], f.Status, p.Identity, f.Reference)
+	}
+}
+
+// parseFields reads "field: value" lines; a blank line is skipped.
+func parseFields(text string) (map[string]string, error) {
+	out := map[string]string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("line %d: write `field: value` (got %q)", i+1, line)
+		}
+		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("give at least one `field: value` line")
+	}
+	return out, nil
 }
 
 func (s *Server) slackList(ctx context.Context, p Principal) string {
