@@ -29,6 +29,7 @@ type ChatOps interface {
 	Open(ctx context.Context, incidentID string, private bool, users []string) (string, error)
 	Post(ctx context.Context, channelID, text string) error
 	PostReview(ctx context.Context, channelID string, r senders.Review) (string, error)
+	Decided(ctx context.Context, channelID, ts string, r senders.Review, decision string) error
 }
 
 // Activities holds the dependencies every activity needs.
@@ -332,6 +333,15 @@ func (a *Activities) PostReview(ctx context.Context, in ReviewInput) error {
 				return err
 			}
 			continue
+		}
+		// The previous revision's buttons go first, so nobody decides on
+		// replaced text; doing it again on a retry changes nothing.
+		if old, err := a.Store.GetReviewMessage(ctx, in.IncidentID, d.Name, d.Revision-1); err == nil {
+			prev := r
+			prev.Revision, prev.Missing, prev.Title = d.Revision-1, nil, ""
+			if err := a.Chat.Decided(ctx, old.Channel, old.TS, prev, fmt.Sprintf(":arrows_counterclockwise: Replaced by revision %d.", d.Revision)); err != nil {
+				return chatError(err)
+			}
 		}
 		ts, err := a.Chat.PostReview(ctx, in.ChannelID, r)
 		if err != nil {

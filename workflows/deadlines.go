@@ -21,6 +21,9 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 	for _, o := range plan.Obligations {
 		s.p.Filings[o.Name] = &Filing{Status: FilingPending}
 	}
+	// A reminder whose duty is already due says nothing the overdue alert
+	// does not ("due in -13h"); histories from before this replay with it.
+	quietLate := workflow.GetVersion(ctx, "no-late-reminders", workflow.DefaultVersion, 1) >= 1
 	for _, o := range plan.Obligations {
 		if o.DueAt.IsZero() {
 			continue
@@ -31,6 +34,9 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 			for _, at := range plan.Reminders[o.Name] {
 				if s.waitUntil(ctx, at, met) {
 					return
+				}
+				if quietLate && !workflow.Now(ctx).Before(o.DueAt) {
+					break
 				}
 				s.p.Filings[o.Name].Reminders++
 				left := o.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)

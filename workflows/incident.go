@@ -197,13 +197,18 @@ type ApproveInput struct {
 	Actor   Actor
 	Draft   string
 	Comment string
+	// Revision, when set, is the revision the reviewer read: a decision on
+	// a revision since replaced is refused rather than applied to text
+	// nobody reviewed (a Slack button on an old message, a stale console page).
+	Revision int `json:",omitempty"`
 }
 
 // RejectInput sends a draft back with a reason.
 type RejectInput struct {
-	Actor  Actor
-	Draft  string
-	Reason string
+	Actor    Actor
+	Draft    string
+	Reason   string
+	Revision int `json:",omitempty"`
 }
 
 // ReviseInput changes the facts of a rejected draft and asks for a new revision.
@@ -681,8 +686,9 @@ func (s *plan) draft(name string) *DraftState {
 // ErrForbidden marks an update refused for who asked.
 var ErrForbidden = errors.New("forbidden")
 
-// checkLegal is the legal gate every decision on a draft passes.
-func (s *plan) checkLegal(actor Actor, name string) (*DraftState, error) {
+// checkLegal is the legal gate every decision on a draft passes; revision,
+// when not 0, must be the draft's current one.
+func (s *plan) checkLegal(actor Actor, name string, revision int) (*DraftState, error) {
 	if actor.Role != "legal" && (actor.Role != "drill" || !s.spec.Drill) {
 		return nil, fmt.Errorf("%w: only legal may approve or reject drafts (%s is %s)", ErrForbidden, actor.Identity, actor.Role)
 	}
@@ -696,6 +702,9 @@ func (s *plan) checkLegal(actor Actor, name string) (*DraftState, error) {
 	if actor.Identity == d.Author {
 		return nil, fmt.Errorf("%w: %s wrote revision %d of %s and cannot approve it", ErrForbidden, actor.Identity, d.Revision, name)
 	}
+	if revision != 0 && revision != d.Revision {
+		return nil, fmt.Errorf("revision %d of %s was replaced by revision %d; review that one", revision, name, d.Revision)
+	}
 	if d.Status != DraftPending {
 		return nil, fmt.Errorf("draft %s revision %d is %s, not pending", name, d.Revision, d.Status)
 	}
@@ -707,7 +716,7 @@ func (s *plan) checkLegal(actor Actor, name string) (*DraftState, error) {
 
 // checkApprove is approve's validator, for the drill identity too.
 func (s *plan) checkApprove(in ApproveInput) error {
-	d, err := s.checkLegal(in.Actor, in.Draft)
+	d, err := s.checkLegal(in.Actor, in.Draft, in.Revision)
 	if err == nil && len(d.Missing) > 0 {
 		return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with `tocsin incident facts %s --set %s=...`",
 			d.Name, d.Revision, strings.Join(d.Missing, ", "), s.in.IncidentID, d.Missing[0])
@@ -733,7 +742,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		if strings.TrimSpace(in.Reason) == "" {
 			return errors.New("a rejection needs a reason, so the draft can be revised")
 		}
-		_, err := s.checkLegal(in.Actor, in.Draft)
+		_, err := s.checkLegal(in.Actor, in.Draft, in.Revision)
 		return err
 	}})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -92,7 +93,7 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <details open><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>
 {{if .Diff}}<details><summary>Changes since revision {{.Previous}}</summary><pre class="diff">{{range .Diff}}{{if eq .Op "+"}}<span class="add">+ {{.Text}}</span>{{else if eq .Op "-"}}<span class="del">- {{.Text}}</span>{{else}}  {{.Text}}{{end}}
 {{end}}</pre></details>{{end}}
-{{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}">
+{{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}"><input type="hidden" name="revision" value="{{.State.Revision}}">
 <label>Comment or reason <input type="text" name="note" size="60"></label>
 <button name="decision" value="approve">Approve revision {{.State.Revision}}</button> <button name="decision" value="reject">Reject</button></form>{{end}}
 {{if .CanRevise}}<form method="post" action="/incidents/{{$.V.ID}}/revise"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}">
@@ -311,7 +312,8 @@ func (s *Server) consoleDecide(w http.ResponseWriter, r *http.Request, p Princip
 	}
 	page := "/incidents/" + id
 	draft, note := r.FormValue("draft"), strings.TrimSpace(r.FormValue("note"))
-	req := DecisionRequest{Draft: draft}
+	rev, _ := strconv.Atoi(r.FormValue("revision"))
+	req := DecisionRequest{Draft: draft, Revision: rev}
 	update := workflows.UpdateApprove
 	switch r.FormValue("decision") {
 	case "approve":

@@ -400,6 +400,8 @@ type DecisionRequest struct {
 	Comment string            `json:"comment,omitempty"`
 	Reason  string            `json:"reason,omitempty"`
 	Changes map[string]string `json:"changes,omitempty"`
+	// Revision is the revision decided on, when the caller knows it.
+	Revision int `json:"revision,omitempty"`
 }
 
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
@@ -540,9 +542,9 @@ func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req
 	var arg any
 	switch update {
 	case workflows.UpdateApprove:
-		arg = workflows.ApproveInput{Actor: actor, Draft: req.Draft, Comment: req.Comment}
+		arg = workflows.ApproveInput{Actor: actor, Draft: req.Draft, Comment: req.Comment, Revision: req.Revision}
 	case workflows.UpdateReject:
-		arg = workflows.RejectInput{Actor: actor, Draft: req.Draft, Reason: req.Reason}
+		arg = workflows.RejectInput{Actor: actor, Draft: req.Draft, Reason: req.Reason, Revision: req.Revision}
 	case workflows.UpdateRevise:
 		arg = workflows.ReviseInput{Actor: actor, Draft: req.Draft, Changes: req.Changes}
 	default:

@@ -304,7 +304,7 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 		}
 		switch act.ActionID {
 		case senders.ActionApprove:
-			if _, _, err := s.Decide(ctx, p, id, workflows.UpdateApprove, DecisionRequest{Draft: draft}); err != nil {
+			if _, _, err := s.Decide(ctx, p, id, workflows.UpdateApprove, DecisionRequest{Draft: draft, Revision: rev}); err != nil {
 				s.tell(ctx, cb.Channel.ID, cb.User.ID, fmt.Sprintf("%s revision %d was not approved: %s", draft, rev, err))
 			}
 		case senders.ActionReject:
@@ -349,7 +349,7 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 			fail("Say what must change.")
 			return
 		}
-		if _, _, err := s.Decide(r.Context(), p, id, workflows.UpdateReject, DecisionRequest{Draft: draft, Reason: reason}); err != nil {
+		if _, _, err := s.Decide(r.Context(), p, id, workflows.UpdateReject, DecisionRequest{Draft: draft, Reason: reason, Revision: rev}); err != nil {
 			fail(fmt.Sprintf("%s revision %d was not rejected: %s", draft, rev, err))
 			return
 		}

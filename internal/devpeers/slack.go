@@ -160,14 +160,18 @@ func (p *SlackPeer) ephemeral(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *SlackPeer) openView(w http.ResponseWriter, r *http.Request) {
-	r.ParseForm()
-	p.mu.Lock()
-	p.views = append(p.views, SlackView{TriggerID: r.PostForm.Get("trigger_id"), View: r.PostForm.Get("view")})
-	p.mu.Unlock()
-	if r.PostForm.Get("trigger_id") == "" {
+	// views.open is one of the Web API methods that take a JSON body.
+	var req struct {
+		TriggerID string          `json:"trigger_id"`
+		View      json.RawMessage `json:"view"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.TriggerID == "" {
 		writeJSON(w, map[string]any{"ok": false, "error": "invalid_trigger_id"})
 		return
 	}
+	p.mu.Lock()
+	p.views = append(p.views, SlackView{TriggerID: req.TriggerID, View: string(req.View)})
+	p.mu.Unlock()
 	writeJSON(w, map[string]any{"ok": true, "view": map[string]any{"id": "V0001", "type": "modal"}})
 }
 
