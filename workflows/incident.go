@@ -657,7 +657,7 @@ func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, mat
 				d.Missing = got.Missing
 				continue
 			}
-			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Missing = got.Revision, DraftPending, got.Author, "", "", got.Missing
+			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
 			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
 			s.review(ctx, res.Drafts)
 		}

@@ -58,7 +58,7 @@ textarea{width:100%;font-family:monospace}progress{width:20rem}.muted{color:#718
 {{define "bottom"}}</main><script>
 document.querySelectorAll("time.countdown").forEach(function(el){var due=new Date(el.getAttribute("datetime"));function tick(){var s=Math.round((due-new Date())/1000),a=Math.abs(s),
 t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"m "+(a%60)+"s";el.textContent=s<0?"overdue by "+t:"in "+t}tick();setInterval(tick,1000)});
-{{if .Refresh}}setInterval(function(){var busy=Array.from(document.querySelectorAll("textarea,input[type=text]")).some(function(e){return e.value!==""||e===document.activeElement});if(!busy)location.reload()},{{.Refresh}}000);{{end}}
+{{if .Refresh}}setInterval(function(){var busy=Array.from(document.querySelectorAll("textarea,input[type=text]")).some(function(e){return e.value!==""||e===document.activeElement});if(!busy)location.reload()},{{.RefreshMS}});{{end}}
 </script></body></html>{{end}}
 
 {{define "signin"}}{{template "top" .}}<h1>Sign in</h1>
@@ -80,7 +80,7 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <tr><td id="affected">{{.Scope.Subjects}}</td><td>{{.Scope.Sensitive}}</td><td>{{.Scope.Minors}}</td><td>{{.Scope.Unreachable}}</td><td>{{range $r, $n := .Scope.ByRegion}}{{$r}}: {{$n}} {{end}}</td></tr></table></section>
 <section><h2>Obligations</h2><table><tr><th>Duty</th><th>To</th><th>Due</th><th>Time left</th><th>Status</th><th></th></tr>
 {{range .Obligations}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{when .DueAt}}{{else}}{{.Due}}{{end}}</td>
-<td>{{if and .DueAt (ne .Status "submitted")}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}} ({{.Reference}}{{if .By}} by {{.By}}{{end}}){{end}}</td>
+<td>{{if and .DueAt (ne .Status "submitted")}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}}{{if .Reference}} ({{.Reference}}{{if .By}} by {{.By}}{{end}}){{end}}{{end}}</td>
 <td>{{if and $.CanFile (ne .Status "submitted")}}<form method="post" action="/incidents/{{$.V.ID}}/file" class="file"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
 <input type="text" name="reference" placeholder="reference" aria-label="reference for {{.Name}}" size="14">{{if eq .Status "overdue"}} <input type="text" name="late_reason" placeholder="why it is late" aria-label="why {{.Name}} is late">{{end}} <button>Record filing</button></form>{{end}}</td></tr>{{end}}</table></section>
 {{end}}
@@ -90,7 +90,7 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <section><h2>Drafts</h2>{{range .Drafts}}<div class="draft" id="draft-{{.State.Name}}"><h3>{{.State.Name}} <small>revision {{.State.Revision}} · {{title .State.Kind}} · {{.State.Locale}}</small></h3>
 <p>Status: <strong class="{{.State.Status}}">{{.State.Status}}</strong>{{if .State.ApprovedBy}} by {{.State.ApprovedBy}}{{end}}{{if .State.Comment}}: {{.State.Comment}}{{end}}{{if .State.Reason}} — reason: {{.State.Reason}}{{end}} · written by {{.State.Author}}</p>
 {{if .State.Missing}}<p class="error">Missing facts: {{range .State.Missing}}{{.}} {{end}}</p>{{end}}
-<details open><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>
+<details{{if ne .State.Status "approved"}} open{{end}}><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>
 {{if .Diff}}<details><summary>Changes since revision {{.Previous}}</summary><pre class="diff">{{range .Diff}}{{if eq .Op "+"}}<span class="add">+ {{.Text}}</span>{{else if eq .Op "-"}}<span class="del">- {{.Text}}</span>{{else}}  {{.Text}}{{end}}
 {{end}}</pre></details>{{end}}
 {{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}"><input type="hidden" name="revision" value="{{.State.Revision}}">
@@ -130,6 +130,9 @@ type page struct {
 	Refresh int
 	OIDC    string
 }
+
+// RefreshMS is the reload interval for the page's script.
+func (p page) RefreshMS() int { return p.Refresh * 1000 }
 
 func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.consolePage(s.consoleList))
