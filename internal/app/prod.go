@@ -61,15 +61,31 @@ type Config struct {
 	Announce struct {
 		WebhookURL string `yaml:"webhook_url"`
 	} `yaml:"announce"`
+	// Slack maps Slack user IDs to Tocsin identities and roles for the war
+	// room's buttons and /tocsin; anyone not listed can do nothing there.
+	Slack struct {
+		Users map[string]SlackUser `yaml:"users"`
+	} `yaml:"slack"`
+	// OIDC signs people in to the console (the client secret comes from
+	// OIDC_CLIENT_SECRET); without it, API tokens sign in.
+	OIDC *api.OIDCConfig `yaml:"oidc"`
 	Secrets Secrets `yaml:"-"`
+}
+
+// SlackUser is who a Slack account is in Tocsin.
+type SlackUser struct {
+	Identity string `yaml:"identity"`
+	Role     string `yaml:"role"`
 }
 
 // Secrets come from the environment only.
 type Secrets struct {
-	TwilioAuthToken string
-	SMTPPassword    string
-	SlackBotToken   string
-	WebhookSecret   string
+	TwilioAuthToken    string
+	SMTPPassword       string
+	SlackBotToken      string
+	SlackSigningSecret string
+	WebhookSecret      string
+	OIDCClientSecret   string
 }
 
 // String never shows a secret, whatever prints a Config.
@@ -88,7 +104,11 @@ func LoadConfig(path string) (Config, error) {
 		return c, fmt.Errorf("%s: %w", path, err)
 	}
 	c.Secrets = Secrets{TwilioAuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), SMTPPassword: os.Getenv("SMTP_PASSWORD"),
-		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), WebhookSecret: os.Getenv("TOCSIN_WEBHOOK_SECRET")}
+		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), SlackSigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), WebhookSecret: os.Getenv("TOCSIN_WEBHOOK_SECRET"),
+		OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET")}
+	if c.OIDC != nil {
+		c.OIDC.ClientSecret = c.Secrets.OIDCClientSecret
+	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"
 	}
@@ -125,6 +145,21 @@ func (c Config) Validate(path string) error {
 		need(slices.Contains([]string{senders.SMS, senders.Voice, senders.Email, senders.Onsite}, ch) && r > 0, fmt.Sprintf("rates.%s to name a channel (sms, voice, email, onsite) with a positive rate", ch))
 	}
 	need(c.Secrets.WebhookSecret != "", "the TOCSIN_WEBHOOK_SECRET environment variable")
+	need(c.Secrets.SlackSigningSecret != "", "the SLACK_SIGNING_SECRET environment variable (it verifies the war room's buttons and /tocsin)")
+	roles := []string{api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer}
+	for id, u := range c.Slack.Users {
+		need(u.Identity != "" && slices.Contains(roles, u.Role), fmt.Sprintf("slack.users.%s to give an identity and a role (responder, legal, admin or viewer)", id))
+	}
+	if o := c.OIDC; o != nil {
+		need(o.Issuer != "" && o.ClientID != "", "oidc.issuer and oidc.client_id")
+		need(c.Secrets.OIDCClientSecret != "", "the OIDC_CLIENT_SECRET environment variable (oidc is configured)")
+		for who, role := range o.Roles {
+			need(slices.Contains(roles, role), fmt.Sprintf("oidc.roles.%s to be responder, legal, admin or viewer", who))
+		}
+		for g, role := range o.GroupRoles {
+			need(slices.Contains(roles, role), fmt.Sprintf("oidc.group_roles.%s to be responder, legal, admin or viewer", g))
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -179,7 +214,12 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	defer st.Close()
 	defer tc.Close()
-	srv := &http.Server{Addr: c.Listen, Handler: (&api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
+		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}), Users: map[string]api.Principal{}}}
+	for id, u := range c.Slack.Users {
+		server.Slack.Users[id] = api.Principal{Identity: u.Identity, Role: u.Role}
+	}
+	srv := &http.Server{Addr: c.Listen, Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
