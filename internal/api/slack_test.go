@@ -107,3 +107,15 @@ func TestUnknownSlackUserClickingApproveIsToldAndNothingHappens(t *testing.T) {
 		return len(entries) == 1 && entries[0].Actor == "slack:USTRANGER" && entries[0].Outcome == "refused"
 	}, 5*time.Second, 50*time.Millisecond, "the refusal is in the audit log")
 }
+
+func TestSlackRateLimitsAreWaitedOutNotDropped(t *testing.T) {
+	s, _, peer := slackServer(t)
+	peer.Limit = 2 // the next two calls get 429 with Retry-After: 1
+	started := time.Now()
+	s.tell(context.Background(), "C1", "ULEGAL", "only legal may approve")
+	require.GreaterOrEqual(t, time.Since(started), 2*time.Second, "each Retry-After was honoured")
+	entries, err := peer.Outbox.List(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the reply arrived once, after the limit passed")
+	require.Equal(t, "@ULEGAL", entries[0].To)
+}
