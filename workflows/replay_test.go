@@ -12,9 +12,10 @@ import (
 // that breaks running incidents' determinism fails here.
 // incident_basic.json predates the partitioned campaign (it replays the
 // loop kept for such incidents); incident_fanout.json and its partition's
-// incident_fanout_notify.json were recorded after.
+// incident_fanout_notify.json were recorded after; incident_review.json after
+// the war room's review buttons and the end of reminders for overdue duties.
 func TestReplayBasicScenarioHistory(t *testing.T) {
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json"} {
 		r := worker.NewWorkflowReplayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)
