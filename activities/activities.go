@@ -339,8 +339,16 @@ func (a *Activities) PostReview(ctx context.Context, in ReviewInput) error {
 		if old, err := a.Store.GetReviewMessage(ctx, in.IncidentID, d.Name, d.Revision-1); err == nil {
 			prev := r
 			prev.Revision, prev.Missing, prev.Title = d.Revision-1, nil, ""
-			if err := a.Chat.Decided(ctx, old.Channel, old.TS, prev, fmt.Sprintf(":arrows_counterclockwise: Replaced by revision %d.", d.Revision)); err != nil {
+			err := a.Chat.Decided(ctx, old.Channel, old.TS, prev, fmt.Sprintf(":arrows_counterclockwise: Replaced by revision %d.", d.Revision))
+			var rl *senders.RateLimitedError
+			if errors.As(err, &rl) {
 				return chatError(err)
+			}
+			if err != nil {
+				// The old message may be gone (deleted, or the channel
+				// archived); a click on it is refused anyway, since a
+				// decision names the revision it was made on.
+				logger(a).Warn("could not mark a replaced revision's review message", "incident", in.IncidentID, "draft", d.Name, "error", err)
 			}
 		}
 		ts, err := a.Chat.PostReview(ctx, in.ChannelID, r)

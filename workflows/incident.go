@@ -633,6 +633,7 @@ func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, mat
 		revise, refresh := s.pending, s.refresh
 		s.pending, s.refresh = nil, nil
 		s.redrafting = slices.Concat(revise, refresh)
+		var redrafted []activities.DraftInfo
 		for _, name := range s.redrafting {
 			d := s.draft(name)
 			if d.Status == DraftApproved {
@@ -659,9 +660,12 @@ func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, mat
 			}
 			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
 			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
-			s.review(ctx, res.Drafts)
+			redrafted = append(redrafted, got)
 		}
 		s.redrafting = nil
+		// One post for all the new revisions, after the whole redraft: the
+		// update that asked for them answers without waiting on Slack.
+		s.review(ctx, redrafted)
 	}
 }
 

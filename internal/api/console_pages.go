@@ -90,7 +90,7 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <section><h2>Drafts</h2>{{range .Drafts}}<div class="draft" id="draft-{{.State.Name}}"><h3>{{.State.Name}} <small>revision {{.State.Revision}} · {{title .State.Kind}} · {{.State.Locale}}</small></h3>
 <p>Status: <strong class="{{.State.Status}}">{{.State.Status}}</strong>{{if .State.ApprovedBy}} by {{.State.ApprovedBy}}{{end}}{{if .State.Comment}}: {{.State.Comment}}{{end}}{{if .State.Reason}} — reason: {{.State.Reason}}{{end}} · written by {{.State.Author}}</p>
 {{if .State.Missing}}<p class="error">Missing facts: {{range .State.Missing}}{{.}} {{end}}</p>{{end}}
-<details{{if ne .State.Status "approved"}} open{{end}}><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>
+{{if .Text.Title}}<details{{if ne .State.Status "approved"}} open{{end}}><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>{{end}}
 {{if .Diff}}<details><summary>Changes since revision {{.Previous}}</summary><pre class="diff">{{range .Diff}}{{if eq .Op "+"}}<span class="add">+ {{.Text}}</span>{{else if eq .Op "-"}}<span class="del">- {{.Text}}</span>{{else}}  {{.Text}}{{end}}
 {{end}}</pre></details>{{end}}
 {{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}"><input type="hidden" name="revision" value="{{.State.Revision}}">
@@ -272,6 +272,11 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 	for _, d := range v.Drafts {
 		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == workflows.DraftPending,
 			CanRevise: slices.Contains(responders, p.Role) && d.Status == workflows.DraftRejected}
+		if !slices.Contains(caseWorkers, p.Role) {
+			// Viewers see where each draft stands, not its text (as in the API).
+			data.Drafts = append(data.Drafts, dp)
+			continue
+		}
 		if text, err := s.Store.GetDraft(r.Context(), inc.ID, d.Name, d.Revision); err == nil {
 			dp.Text = text
 		}
@@ -289,7 +294,7 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 func (s *Server) consoleDraftHTML(w http.ResponseWriter, r *http.Request, p Principal) {
 	inc, ok := s.visible(r.Context(), p, r.PathValue("id"))
 	name, isHTML := strings.CutSuffix(r.PathValue("file"), ".html")
-	if !ok || !isHTML {
+	if !ok || !isHTML || !slices.Contains(caseWorkers, p.Role) {
 		http.NotFound(w, r)
 		return
 	}

@@ -29,7 +29,7 @@ type OIDCConfig struct {
 	Roles        map[string]string `yaml:"roles"`
 	GroupRoles   map[string]string `yaml:"group_roles"`
 
-	once     sync.Mutex
+	mu       sync.Mutex // guards provider, discovered on first use
 	provider *oidc.Provider
 }
 
@@ -55,8 +55,8 @@ func (s *Server) oidcRoutes(mux *http.ServeMux) {
 // identity provider is down (API tokens still work).
 func (s *Server) oauth(ctx context.Context) (*oauth2.Config, *oidc.Provider, error) {
 	c := s.OIDC
-	c.once.Lock()
-	defer c.once.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.provider == nil {
 		p, err := oidc.NewProvider(ctx, c.Issuer)
 		if err != nil {

@@ -269,6 +269,11 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 	require.NoError(t, d.Store.SaveDrill(bg, store.Drill{ID: "DRILL-1", Playbook: "default", RequestedBy: "responder@example.com", IncidentID: id, Status: "passed",
 		StartedAt: time.Now().Add(-time.Minute), FinishedAt: time.Now(), Report: &store.DrillReport{Passed: true, Sent: map[string]int{"email": 3},
 			Milestones: []store.MilestoneResult{{Name: "scoped", Took: 2 * time.Second, Target: time.Hour, Reached: true, Passed: true}}}}))
+	// The e-mail as people receive it, linked from the draft.
+	var mailTitle string
+	run(t, ctx, "rendered e-mail", chromedp.Navigate(page+"/drafts/notice-us-ca.html"), chromedp.Title(&mailTitle))
+	require.Equal(t, "Notice of Data Breach", mailTitle)
+
 	var drill string
 	run(t, ctx, "drill page", chromedp.Navigate(d.URL+"/drills/DRILL-1"), chromedp.Text(`main`, &drill, chromedp.ByQuery))
 	require.Contains(t, drill, "Result: passed")
@@ -284,6 +289,7 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 		chromedp.Text(`main`, &text, chromedp.ByQuery), chromedp.Evaluate(`1`, nil))
 	require.Contains(t, text, "Stage: closed")
 	require.Contains(t, text, "notice-en")
+	require.NotContains(t, text, "Dear customer", "viewers see where drafts stand, not their text")
 	require.Contains(t, text, "Timeline")
 	run(t, ctx, "scripts back on", emulation.SetScriptExecutionDisabled(false), chromedp.Navigate(page),
 		chromedp.Evaluate(`document.querySelectorAll('form[action$="/decide"], form.file').length`, &decideForms))
