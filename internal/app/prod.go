@@ -68,8 +68,8 @@ type Config struct {
 	} `yaml:"slack"`
 	// OIDC signs people in to the console (the client secret comes from
 	// OIDC_CLIENT_SECRET); without it, API tokens sign in.
-	OIDC *api.OIDCConfig `yaml:"oidc"`
-	Secrets Secrets `yaml:"-"`
+	OIDC    *api.OIDCConfig `yaml:"oidc"`
+	Secrets Secrets         `yaml:"-"`
 }
 
 // SlackUser is who a Slack account is in Tocsin.
