@@ -524,16 +524,6 @@ func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, ar
 	return http.StatusOK, nil
 }
 
-// update is runUpdate for an API handler: it writes the refusal, if any.
-func (s *Server) update(w http.ResponseWriter, r *http.Request, id, name string, arg, out any, detail map[string]string) bool {
-	status, err := s.runUpdate(r.Context(), principal(r.Context()), id, name, arg, out, detail)
-	if err != nil {
-		writeError(w, status, err.Error())
-		return false
-	}
-	return true
-}
-
 // Decide approves, rejects or revises a draft as p, from any surface: the
 // API, the console or a Slack button. Legal-only, four-eyes and completeness
 // are the workflow's own checks, so no surface can go around them.
