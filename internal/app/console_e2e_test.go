@@ -326,3 +326,42 @@ func TestConsoleFormsNeedTheSessionsCSRFToken(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }
+
+// TestOIDCSignInRefusesForgedStateAndPeopleWithoutARole goes through the
+// authorization-code flow with a plain HTTP client.
+func TestOIDCSignInRefusesForgedStateAndPeopleWithoutARole(t *testing.T) {
+	d := startDev(t, t.TempDir(), "")
+	defer d.Stop()
+	signInAs := func(who string) (int, string) {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		resp, err := c.Get(d.URL + "/login/oidc") // follows to the provider's page
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		form := resp.Request.URL.Query()
+		form.Set("login", who)
+		resp, err = c.PostForm(resp.Request.URL.String(), form) // back through /auth/callback
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	code, body := signInAs("legal@example.com")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "legal@example.com (legal)")
+
+	code, body = signInAs("intruder@example.com")
+	require.Equal(t, http.StatusForbidden, code)
+	require.Contains(t, body, "intruder@example.com has no Tocsin role")
+	log, err := d.Store.AuditLog(context.Background(), "")
+	require.NoError(t, err)
+	last := log[len(log)-1]
+	require.Equal(t, "intruder@example.com", last.Actor)
+	require.Equal(t, store.AuditRefused, last.Outcome)
+
+	resp, err := http.Get(d.URL + "/auth/callback?code=stolen&state=guessed")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode, "a callback without the state cookie is refused")
+}
