@@ -60,6 +60,8 @@ type OpenWarRoomInput struct {
 	Title      string
 	Playbook   string
 	Drill      bool
+	// Restricted incidents always get a private channel, whatever the playbook says.
+	Restricted bool `json:",omitempty"`
 }
 
 // OpenWarRoomResult names the channel.
@@ -89,7 +91,7 @@ func (a *Activities) OpenWarRoom(ctx context.Context, in OpenWarRoomInput) (Open
 	if drill {
 		return OpenWarRoomResult{ChannelID: drillChannelPrefix + in.IncidentID, Paged: roles}, nil
 	}
-	id, err := a.Chat.Open(ctx, in.IncidentID, pb.WarRoom.Private, users)
+	id, err := a.Chat.Open(ctx, in.IncidentID, pb.WarRoom.Private || in.Restricted, users)
 	if err != nil {
 		return OpenWarRoomResult{}, chatError(err)
 	}

@@ -340,7 +340,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	s.event(ctx, fmt.Sprintf("incident opened by %s", s.in.OpenedBy))
 
 	var open activities.OpenWarRoomResult
-	if err := workflow.ExecuteActivity(ctx, a.OpenWarRoom, activities.OpenWarRoomInput{IncidentID: id, Title: s.spec.Title, Playbook: s.spec.Playbook, Drill: s.spec.Drill}).Get(ctx, &open); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.OpenWarRoom, activities.OpenWarRoomInput{IncidentID: id, Title: s.spec.Title, Playbook: s.spec.Playbook, Drill: s.spec.Drill, Restricted: len(s.spec.RestrictedTo) > 0}).Get(ctx, &open); err != nil {
 		return IncidentResult{}, fmt.Errorf("open war room: %w", err)
 	}
 	s.p.WarRoom = open.ChannelID

@@ -1,0 +1,53 @@
+package activities
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+// TestWarRoomIsPrivateWhenThePlaybookOrTheIncidentSaysSo opens war rooms in
+// slack-go's slacktest for a playbook with a public war room.
+func TestWarRoomIsPrivateWhenThePlaybookOrTheIncidentSaysSo(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	ob, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
+	require.NoError(t, err)
+	defer ob.Close()
+	peer := &devpeers.SlackPeer{Outbox: ob}
+	peer.Start()
+	defer peer.Close()
+
+	dir := t.TempDir()
+	def, err := playbooks.Embedded("default.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "default.yaml"), []byte(strings.Replace(string(def), "private: true", "private: false", 1)), 0o644))
+	a := &Activities{Store: st, Chat: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-test", APIURL: peer.APIURL()}), PlaybookDir: dir}
+
+	for id, restricted := range map[string]bool{"INC-OPEN": false, "INC-INSIDER": true} {
+		require.NoError(t, st.CreateIncident(ctx, store.Incident{ID: id, Title: "t", Spec: incident.Spec{Title: "t"}, OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
+		res, err := a.OpenWarRoom(ctx, OpenWarRoomInput{IncidentID: id, Title: "t", Playbook: "default", Restricted: restricted})
+		require.NoError(t, err)
+		require.NotEmpty(t, res.ChannelID)
+		private, exists := peer.Private(senders.ChannelName(id))
+		require.True(t, exists)
+		require.Equal(t, restricted, private, id)
+	}
+	// A retry finds the channel it made instead of failing on name_taken.
+	again, err := a.OpenWarRoom(ctx, OpenWarRoomInput{IncidentID: "INC-OPEN", Title: "t", Playbook: "default"})
+	require.NoError(t, err)
+	require.NotEmpty(t, again.ChannelID)
+}
