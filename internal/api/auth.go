@@ -84,8 +84,10 @@ func (s *Server) require(roles []string, h http.HandlerFunc) http.HandlerFunc {
 		id := r.PathValue("id")
 		onIncident := strings.Contains(r.Pattern, "/incidents/{id}")
 		if len(roles) > 0 && !slices.Contains(roles, p.Role) {
+			// An attempt on an incident goes in its chain; on an ID that names no
+			// incident, in the general chain, so a token cannot make chains at will.
 			chain := ""
-			if onIncident {
+			if _, err := s.Store.GetIncident(r.Context(), id); onIncident && err == nil {
 				chain = id
 			}
 			s.audit(r.Context(), p, chain, r.Pattern, store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})

@@ -148,7 +148,15 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 
 func TestARefusedCallIsInTheIncidentsAuditLog(t *testing.T) {
 	s, hs := authzServer(t)
+	require.NoError(t, s.Store.CreateIncident(context.Background(), store.Incident{ID: "INC-A", Title: "t", OpenedBy: "admin@example.com", OpenedAt: time.Now()}, nil))
 	require.Equal(t, http.StatusForbidden, call(t, hs, "tok-responder", "POST", "/api/v1/incidents/INC-A/approve", `{"draft":"notice-en"}`))
+	require.Equal(t, http.StatusForbidden, call(t, hs, "tok-responder", "POST", "/api/v1/incidents/INC-NONE/approve", `{"draft":"notice-en"}`))
+	none, err := s.Store.AuditLog(context.Background(), "INC-NONE")
+	require.NoError(t, err)
+	require.Empty(t, none, "no chain for an incident that does not exist")
+	general, err := s.Store.AuditLog(context.Background(), "")
+	require.NoError(t, err)
+	require.Len(t, general, 1, "the attempt is in the general chain")
 	log, err := s.Store.AuditLog(context.Background(), "INC-A")
 	require.NoError(t, err)
 	require.Len(t, log, 1)
