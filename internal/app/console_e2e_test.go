@@ -170,6 +170,9 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 	require.Contains(t, flash, "Facts set")
 	require.Eventually(t, func() bool { rev, _ := draftRevision(t, ctx, page, "notice-en"); return rev == 2 }, 30*time.Second, 300*time.Millisecond)
 	screenshot(t, ctx, "02-incident-awaiting-approval")
+	run(t, ctx, "open the diff", chromedp.Navigate(page), chromedp.Evaluate(`document.querySelector('#draft-notice-en details:last-of-type').open = true`, nil),
+		chromedp.ScrollIntoView(`#draft-notice-en pre.diff`, chromedp.ByQuery))
+	screenshot(t, ctx, "02b-revision-diff")
 	var forms int
 	run(t, ctx, "no approve for responders", chromedp.Evaluate(`document.querySelectorAll('button[value=approve]').length`, &forms))
 	require.Zero(t, forms, "a responder sees no Approve buttons")
@@ -185,6 +188,7 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 	require.Contains(t, msg, "Say why notice-en is rejected")
 	msg = submit(t, ctx, "reject notice-en", `#draft-notice-en button[value=reject]`, chromedp.SetValue(`#draft-notice-en input[name=note]`, "say which hotline to call", chromedp.ByQuery))
 	require.Contains(t, msg, "notice-en revision 2 rejected by legal@example.com")
+	run(t, ctx, "show the draft", chromedp.ScrollIntoView(`#draft-notice-en`, chromedp.ByQuery))
 	screenshot(t, ctx, "03-draft-rejected")
 	signOut(t, ctx)
 
