@@ -139,10 +139,10 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents", s.consoleForm(s.consoleOpen))
 	mux.HandleFunc("GET /incidents/{id}", s.consolePage(s.consoleIncident))
 	mux.HandleFunc("GET /incidents/{id}/drafts/{file}", s.consolePage(s.consoleDraftHTML))
-	mux.HandleFunc("POST /incidents/{id}/decide", s.consoleForm(s.consoleDecide))
-	mux.HandleFunc("POST /incidents/{id}/revise", s.consoleForm(s.consoleRevise))
-	mux.HandleFunc("POST /incidents/{id}/facts", s.consoleForm(s.consoleFacts))
-	mux.HandleFunc("POST /incidents/{id}/file", s.consoleForm(s.consoleFile))
+	mux.HandleFunc("POST /incidents/{id}/decide", s.incidentForm(s.consoleDecide))
+	mux.HandleFunc("POST /incidents/{id}/revise", s.incidentForm(s.consoleRevise))
+	mux.HandleFunc("POST /incidents/{id}/facts", s.incidentForm(s.consoleFacts))
+	mux.HandleFunc("POST /incidents/{id}/file", s.incidentForm(s.consoleFile))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /drills/{id}", s.consolePage(s.consoleDrill))
@@ -202,6 +202,19 @@ func (s *Server) consoleForm(h func(http.ResponseWriter, *http.Request, Principa
 		}
 		h(w, r, p)
 	}
+}
+
+// incidentForm is consoleForm for a form on an incident's page: the incident
+// must be one p may see, and the handler answers back to that page.
+func (s *Server) incidentForm(h func(w http.ResponseWriter, r *http.Request, p Principal, id, page string)) http.HandlerFunc {
+	return s.consoleForm(func(w http.ResponseWriter, r *http.Request, p Principal) {
+		id := r.PathValue("id")
+		if _, ok := s.visible(r.Context(), p, id); !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r, p, id, "/incidents/"+id)
+	})
 }
 
 func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
@@ -312,13 +325,7 @@ func (s *Server) consoleDraftHTML(w http.ResponseWriter, r *http.Request, p Prin
 	s.showDraft(w, r2)
 }
 
-func (s *Server) consoleDecide(w http.ResponseWriter, r *http.Request, p Principal) {
-	id := r.PathValue("id")
-	if _, ok := s.visible(r.Context(), p, id); !ok {
-		http.NotFound(w, r)
-		return
-	}
-	page := "/incidents/" + id
+func (s *Server) consoleDecide(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
 	draft, note := r.FormValue("draft"), strings.TrimSpace(r.FormValue("note"))
 	rev, _ := strconv.Atoi(r.FormValue("revision"))
 	req := DecisionRequest{Draft: draft, Revision: rev}
@@ -344,13 +351,8 @@ func (s *Server) consoleDecide(w http.ResponseWriter, r *http.Request, p Princip
 	back(w, r, page, "flash", fmt.Sprintf("%s revision %d %s by %s.", d.Name, d.Revision, d.Status, p.Identity))
 }
 
-func (s *Server) consoleRevise(w http.ResponseWriter, r *http.Request, p Principal) {
-	id := r.PathValue("id")
-	if _, ok := s.visible(r.Context(), p, id); !ok {
-		http.NotFound(w, r)
-		return
-	}
-	page, draft := "/incidents/"+id, r.FormValue("draft")
+func (s *Server) consoleRevise(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	draft := r.FormValue("draft")
 	changes, err := parseFields(r.FormValue("changes"))
 	if err != nil {
 		back(w, r, page, "error", "Revise "+draft+": "+err.Error())
@@ -364,13 +366,7 @@ func (s *Server) consoleRevise(w http.ResponseWriter, r *http.Request, p Princip
 	back(w, r, page, "flash", fmt.Sprintf("%s is being drafted again (after revision %d).", d.Name, d.Revision))
 }
 
-func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principal) {
-	id := r.PathValue("id")
-	if _, ok := s.visible(r.Context(), p, id); !ok {
-		http.NotFound(w, r)
-		return
-	}
-	page := "/incidents/" + id
+func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
 	set, err := parseFields(r.FormValue("facts"))
 	if err != nil {
 		back(w, r, page, "error", "Facts: "+err.Error())
@@ -383,13 +379,7 @@ func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principa
 	back(w, r, page, "flash", "Facts set; drafts that state them are drafted again.")
 }
 
-func (s *Server) consoleFile(w http.ResponseWriter, r *http.Request, p Principal) {
-	id := r.PathValue("id")
-	if _, ok := s.visible(r.Context(), p, id); !ok {
-		http.NotFound(w, r)
-		return
-	}
-	page := "/incidents/" + id
+func (s *Server) consoleFile(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
 	req := SubmitRequest{Obligation: r.FormValue("obligation"), Reference: strings.TrimSpace(r.FormValue("reference")), LateReason: strings.TrimSpace(r.FormValue("late_reason"))}
 	f, _, err := s.Submit(r.Context(), p, id, req)
 	if err != nil {
