@@ -242,12 +242,11 @@ func (s *Server) consoleList(w http.ResponseWriter, r *http.Request, p Principal
 }
 
 func (s *Server) consoleOpen(w http.ResponseWriter, r *http.Request, p Principal) {
-	if !slices.Contains(responders, p.Role) {
-		s.audit(r.Context(), p, "", "open", store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
-		back(w, r, "/", "error", fmt.Sprintf("%s (%s) may not open incidents", p.Identity, p.Role))
+	id, status, err := s.Open(r.Context(), p, OpenRequest{File: "incident.yaml", YAML: r.FormValue("yaml")}, nil)
+	if status == http.StatusForbidden {
+		back(w, r, "/", "error", err.Error())
 		return
 	}
-	id, _, err := s.Open(r.Context(), p, OpenRequest{File: "incident.yaml", YAML: r.FormValue("yaml")}, nil)
 	if err != nil {
 		back(w, r, "/", "error", "The incident was not opened: "+err.Error())
 		return

@@ -260,6 +260,11 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
 // Open records an incident and starts its plan as p, from the API, the
 // console or Slack. It returns the new ID, or an HTTP status and why not.
 func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *store.NamedSubjects) (string, int, error) {
+	// The API route checks the role too; Slack and the console rely on this.
+	if !slices.Contains(responders, p.Role) {
+		s.audit(ctx, p, "", "open", store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
+		return "", http.StatusForbidden, fmt.Errorf("%s (%s) may not open incidents; responders and admins may", p.Identity, p.Role)
+	}
 	if req.File == "" {
 		req.File = "incident.yaml"
 	}

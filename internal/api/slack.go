@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -102,12 +101,11 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 	case "status":
 		slackReply(w, s.slackStatus(r.Context(), p, strings.TrimSpace(rest)))
 	case "open":
-		if !slices.Contains(responders, p.Role) {
-			s.audit(r.Context(), p, "", "open", store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
-			slackReply(w, fmt.Sprintf("%s (%s) may not open incidents; responders and admins may.", p.Identity, p.Role))
+		id, status, err := s.Open(r.Context(), p, OpenRequest{File: "slack", YAML: strings.TrimSpace(rest)}, nil)
+		if status == http.StatusForbidden {
+			slackReply(w, err.Error()+".")
 			return
 		}
-		id, _, err := s.Open(r.Context(), p, OpenRequest{File: "slack", YAML: strings.TrimSpace(rest)}, nil)
 		if err != nil {
 			slackReply(w, "The incident was not opened: "+err.Error()+"\nWrite `/tocsin open` and the incident file (YAML) on the lines after it.")
 			return
