@@ -176,12 +176,21 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 	}
 }
 
+// signInPage shows the sign-in form, with why the last attempt failed.
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, status int, why string) {
+	p := s.base(r, Principal{}, "Sign in")
+	if why != "" {
+		p.Error = why
+	}
+	s.render(w, status, "signin", p)
+}
+
 // consolePage signs the reader in (or shows the sign-in form) before a page.
 func (s *Server) consolePage(h func(http.ResponseWriter, *http.Request, Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := s.authenticate(r)
 		if !ok || p.Role == RolePlatform {
-			s.render(w, http.StatusUnauthorized, "signin", s.base(r, Principal{}, "Sign in"))
+			s.signInPage(w, r, http.StatusUnauthorized, "")
 			return
 		}
 		h(w, r, p)
@@ -304,22 +313,15 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 
 // consoleDraftHTML shows a draft's e-mail as the person will see it.
 func (s *Server) consoleDraftHTML(w http.ResponseWriter, r *http.Request, p Principal) {
-	inc, ok := s.visible(r.Context(), p, r.PathValue("id"))
+	_, ok := s.visible(r.Context(), p, r.PathValue("id"))
 	name, isHTML := strings.CutSuffix(r.PathValue("file"), ".html")
 	if !ok || !isHTML || !slices.Contains(caseWorkers, p.Role) {
 		http.NotFound(w, r)
 		return
 	}
-	d, err := s.Store.GetDraft(r.Context(), inc.ID, name, 0)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
+	// The API's draft handler serves it (latest revision, 404 when none).
 	r2 := r.Clone(r.Context())
-	q := r2.URL.Query()
-	q.Set("format", "html")
-	q.Set("revision", fmt.Sprint(d.Revision))
-	r2.URL.RawQuery = q.Encode()
+	r2.URL.RawQuery = url.Values{"format": {"html"}}.Encode()
 	r2.SetPathValue("name", name)
 	s.showDraft(w, r2)
 }
@@ -442,15 +444,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	token := r.FormValue("token")
 	t, err := s.Store.LookupToken(r.Context(), HashToken(token))
 	if err != nil || t.Role == RolePlatform {
-		s.render(w, http.StatusUnauthorized, "signin", func() page { p := s.base(r, Principal{}, "Sign in"); p.Error = "Unknown token."; return p }())
+		s.signInPage(w, r, http.StatusUnauthorized, "Unknown token.")
 		return
 	}
 	// The API token stays with its owner; the browser gets a session of its own.
 	s.newSession(w, r, Principal{Identity: t.Identity, Role: t.Role, Via: "console"}, "token")
 }
 
-// startSession sets the session cookie and records the sign-in.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, token string, p Principal, how string) {
+// newSession mints a console session token (hashed at rest, 12 hours), sets
+// it as an HttpOnly cookie and records the sign-in.
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, p Principal, how string) {
+	token := NewToken()
+	if err := s.Store.PutToken(r.Context(), HashToken(token), store.Token{Identity: p.Identity, Role: p.Role, Expires: time.Now().Add(SessionLength)}); err != nil {
+		http.Error(w, "could not start a session", http.StatusInternalServerError)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: strings.HasPrefix(s.PublicURL, "https://"),
 		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(SessionLength)})
 	s.audit(r.Context(), p, "", "sign in", store.AuditDone, map[string]string{"method": how})

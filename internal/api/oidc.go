@@ -100,9 +100,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	refuse := func(status int, why string) {
 		s.log().Warn("oidc sign-in refused", "reason", why)
-		p := s.base(r, Principal{}, "Sign in")
-		p.Error = why
-		s.render(w, status, "signin", p)
+		s.signInPage(w, r, status, why)
 	}
 	state, err := r.Cookie("tocsin_oidc_state")
 	if err != nil || r.URL.Query().Get("state") != state.Value {
@@ -147,15 +145,4 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.newSession(w, r, Principal{Identity: claims.Email, Role: role, Via: "console"}, "oidc")
-}
-
-// newSession mints a console session token (hashed at rest, 12 hours), sets
-// it as an HttpOnly cookie and records the sign-in.
-func (s *Server) newSession(w http.ResponseWriter, r *http.Request, p Principal, how string) {
-	token := NewToken()
-	if err := s.Store.PutToken(r.Context(), HashToken(token), store.Token{Identity: p.Identity, Role: p.Role, Expires: time.Now().Add(SessionLength)}); err != nil {
-		http.Error(w, "could not start a session", http.StatusInternalServerError)
-		return
-	}
-	s.startSession(w, r, token, p, how)
 }
