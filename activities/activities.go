@@ -328,7 +328,7 @@ func (a *Activities) PostReview(ctx context.Context, in ReviewInput) error {
 			return err
 		}
 		r := senders.Review{IncidentID: in.IncidentID, Draft: d.Name, Revision: d.Revision, Kind: d.Kind, Locale: d.Locale, Title: d.Title, Missing: ref.Missing,
-			URL: fmt.Sprintf("%s/incidents/%s#draft-%s", strings.TrimSuffix(a.PublicURL, "/"), in.IncidentID, d.Name)}
+			URL: senders.DraftURL(a.PublicURL, in.IncidentID, d.Name)}
 		if strings.HasPrefix(in.ChannelID, drillChannelPrefix) {
 			// A drill's legal reviewers are the autopilot; the line goes to the sink.
 			if err := a.drillPost(ctx, in.ChannelID, fmt.Sprintf("%s revision %d is ready for legal review (Approve / Reject).", d.Name, d.Revision)); err != nil {

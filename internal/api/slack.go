@@ -90,10 +90,11 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 		slackReply(w, unknownSlackUser(cmd.UserID))
 		return
 	}
-	text := strings.TrimSpace(cmd.Text)
-	verb, rest, _ := strings.Cut(text, " ")
-	if i := strings.IndexAny(verb, "\n"); i >= 0 {
-		verb, rest = verb[:i], verb[i+1:]+" "+rest
+	// The verb ends at the first space or line break: "open" is followed by
+	// the incident file on the next lines, "status" by an ID on the same one.
+	verb, rest := strings.TrimSpace(cmd.Text), ""
+	if i := strings.IndexAny(verb, " \n"); i >= 0 {
+		verb, rest = verb[:i], verb[i+1:]
 	}
 	switch strings.ToLower(verb) {
 	case "list":
@@ -312,7 +313,7 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			review := s.reviewOf(ctx, id, draft, rev)
-			if err := s.Slack.WarRoom.AskRejectReason(ctx, cb.TriggerID, review, cb.Channel.ID, cb.Message.Timestamp); err != nil {
+			if err := s.Slack.WarRoom.AskRejectReason(ctx, cb.TriggerID, review); err != nil {
 				s.tell(ctx, cb.Channel.ID, cb.User.ID, "Could not open the reject form: "+err.Error())
 			}
 		}
@@ -328,14 +329,9 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 			fail(unknownSlackUser(cb.User.ID))
 			return
 		}
-		meta := strings.Split(cb.View.PrivateMetadata, "|")
-		if len(meta) < 3 {
-			fail("this form has lost which draft it was for; click Reject again")
-			return
-		}
-		id, draft, rev, err := senders.ParseReviewValue(strings.Join(meta[:3], "|"))
+		id, draft, rev, err := senders.ParseReviewValue(cb.View.PrivateMetadata)
 		if err != nil {
-			fail(err.Error())
+			fail("this form has lost which draft it was for (" + err.Error() + "); click Reject again")
 			return
 		}
 		if _, ok := s.visible(r.Context(), p, id); !ok {
@@ -366,12 +362,9 @@ func (s *Server) tell(ctx context.Context, channel, user, text string) {
 }
 
 func (s *Server) reviewOf(ctx context.Context, id, draft string, rev int) senders.Review {
-	r := senders.Review{IncidentID: id, Draft: draft, Revision: rev}
+	r := senders.Review{IncidentID: id, Draft: draft, Revision: rev, URL: senders.DraftURL(s.PublicURL, id, draft)}
 	if d, err := s.Store.GetDraft(ctx, id, draft, rev); err == nil {
 		r.Kind, r.Locale, r.Title = d.Kind, d.Locale, d.Title
-	}
-	if s.PublicURL != "" {
-		r.URL = fmt.Sprintf("%s/incidents/%s#draft-%s", strings.TrimSuffix(s.PublicURL, "/"), id, draft)
 	}
 	return r
 }

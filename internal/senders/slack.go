@@ -112,6 +112,15 @@ type Review struct {
 	URL string
 }
 
+// DraftURL is a draft's place on its incident's console page; empty when
+// Tocsin's public URL is not known (a relative link means nothing in Slack).
+func DraftURL(publicURL, incidentID, draft string) string {
+	if publicURL == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/incidents/%s#draft-%s", strings.TrimSuffix(publicURL, "/"), incidentID, draft)
+}
+
 // Action IDs of the review buttons; the value is ReviewValue.
 const (
 	ActionApprove = "tocsin_approve"
@@ -175,7 +184,7 @@ func (w *WarRoom) Tell(ctx context.Context, channelID, user, text string) error 
 
 // AskRejectReason opens a modal asking why a draft is rejected; its
 // submission comes back to the interactivity webhook with the review value.
-func (w *WarRoom) AskRejectReason(ctx context.Context, triggerID string, r Review, channelID, ts string) error {
+func (w *WarRoom) AskRejectReason(ctx context.Context, triggerID string, r Review) error {
 	input := slack.NewInputBlock("reason", slack.NewTextBlockObject(slack.PlainTextType, "Why is it rejected?", false, false), nil,
 		slack.NewPlainTextInputBlockElement(slack.NewTextBlockObject(slack.PlainTextType, "What must change", false, false), "reason").WithMultiline(true))
 	view := slack.ModalViewRequest{
@@ -184,7 +193,7 @@ func (w *WarRoom) AskRejectReason(ctx context.Context, triggerID string, r Revie
 		Title:           slack.NewTextBlockObject(slack.PlainTextType, "Reject draft", false, false),
 		Submit:          slack.NewTextBlockObject(slack.PlainTextType, "Reject", false, false),
 		Close:           slack.NewTextBlockObject(slack.PlainTextType, "Cancel", false, false),
-		PrivateMetadata: ReviewValue(r) + "|" + channelID + "|" + ts,
+		PrivateMetadata: ReviewValue(r),
 		Blocks:          slack.Blocks{BlockSet: []slack.Block{reviewHeader(r), input}},
 	}
 	_, err := w.Client.OpenViewContext(ctx, triggerID, view)
