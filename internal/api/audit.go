@@ -40,9 +40,10 @@ func (s *Server) deliveryLedger(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	cw := csv.NewWriter(w)
 	cw.Write(LedgerHeader)
+	const pageSize = 5000
 	subject, channel := "", ""
 	for {
-		page, err := s.Store.LedgerPage(r.Context(), id, subject, channel, 5000)
+		page, err := s.Store.LedgerPage(r.Context(), id, subject, channel, pageSize)
 		if err != nil {
 			// The header is out; a trailer row tells the reader the file is cut short.
 			cw.Write([]string{"#error", err.Error()})
@@ -51,7 +52,7 @@ func (s *Server) deliveryLedger(w http.ResponseWriter, r *http.Request) {
 		for _, d := range page {
 			cw.Write([]string{d.SubjectID, d.Channel, strconv.Itoa(d.Rung), d.Status, d.ProviderRef, d.Draft, strconv.Itoa(d.Segments), d.Detail, redact.Text(d.Error), d.ClaimedAt, d.UpdatedAt})
 		}
-		if len(page) < 5000 {
+		if len(page) < pageSize {
 			break
 		}
 		subject, channel = page[len(page)-1].SubjectID, page[len(page)-1].Channel

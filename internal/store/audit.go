@@ -3,8 +3,10 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -88,7 +90,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 			err := t.queryRow(ctx, `SELECT seq, hash FROM audit WHERE chain=? ORDER BY seq DESC LIMIT 1`, e.Chain).Scan(&seq, &hash)
 			if err == nil {
 				e.Seq, e.PrevHash = seq+1, hash
-			} else if !strings.Contains(err.Error(), "no rows") {
+			} else if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
 			e.Hash = e.ComputeHash()
