@@ -29,7 +29,7 @@ import (
 	"github.com/tocsin/tocsin/workflows"
 )
 
-const scenario = "../../../shared/scenarios/basic"
+const scenario = "../../examples/basic"
 
 type expected struct {
 	Subjects     int                `json:"subjects"`

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const scenario = "../../../shared/scenarios/basic"
+const scenario = "../../examples/basic"
 
 // The basic scenario's residents of CN, SG, HK, the EU and California each
 // trigger their duties, with due times counted from detected_at
