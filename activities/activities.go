@@ -43,7 +43,10 @@ type Activities struct {
 	PlaybookDir string
 	// PublicURL is Tocsin's public base URL (announcement links).
 	PublicURL string
-	Log       *slog.Logger
+	// SlackUsers maps identities (lower-case e-mail) to Slack user IDs: a
+	// restricted incident's war room invites only the people it names.
+	SlackUsers map[string]string
+	Log        *slog.Logger
 }
 
 func (a *Activities) playbook(name string) (*playbooks.Playbook, error) {
@@ -77,6 +80,10 @@ func (a *Activities) OpenWarRoom(ctx context.Context, in OpenWarRoomInput) (Open
 	if err != nil {
 		return OpenWarRoomResult{}, err
 	}
+	inc, err := a.Store.GetIncident(ctx, in.IncidentID)
+	if err != nil {
+		return OpenWarRoomResult{}, fmt.Errorf("war room: %w", err)
+	}
 	var users, roles []string
 	for _, r := range pb.Responders {
 		if r.SlackUser != "" {
@@ -84,18 +91,31 @@ func (a *Activities) OpenWarRoom(ctx context.Context, in OpenWarRoomInput) (Open
 		}
 		roles = append(roles, r.Role)
 	}
-	drill, err := a.isDrill(ctx, in.IncidentID)
-	if err != nil {
-		return OpenWarRoomResult{}, err
+	restricted := in.Restricted || len(inc.Spec.RestrictedTo) > 0
+	if restricted {
+		// The playbook's responders are not all in the know: only the opener
+		// and the people the incident names see its room.
+		users = a.slackUsersOf(append([]string{inc.OpenedBy}, inc.Spec.RestrictedTo...))
 	}
-	if drill {
+	if inc.Drill {
 		return OpenWarRoomResult{ChannelID: drillChannelPrefix + in.IncidentID, Paged: roles}, nil
 	}
-	id, err := a.Chat.Open(ctx, in.IncidentID, pb.WarRoom.Private || in.Restricted, users)
+	id, err := a.Chat.Open(ctx, in.IncidentID, pb.WarRoom.Private || restricted, users)
 	if err != nil {
 		return OpenWarRoomResult{}, chatError(err)
 	}
 	return OpenWarRoomResult{ChannelID: id, Paged: roles}, nil
+}
+
+// slackUsersOf is the Slack accounts of the identities that have one.
+func (a *Activities) slackUsersOf(identities []string) []string {
+	var users []string
+	for _, who := range identities {
+		if u := a.SlackUsers[incident.NormalizeIdentity(who)]; u != "" && !slices.Contains(users, u) {
+			users = append(users, u)
+		}
+	}
+	return users
 }
 
 // PostInput is one timeline line for the war room.

@@ -51,3 +51,35 @@ func TestWarRoomIsPrivateWhenThePlaybookOrTheIncidentSaysSo(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, again.ChannelID)
 }
+
+// TestRestrictedWarRoomInvitesOnlyThePeopleItNames: an insider incident's
+// room is not shown to the playbook's on-call responders, only to its opener
+// and the restricted_to people who have Slack accounts (in any case).
+func TestRestrictedWarRoomInvitesOnlyThePeopleItNames(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	ob, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
+	require.NoError(t, err)
+	defer ob.Close()
+	peer := &devpeers.SlackPeer{Outbox: ob}
+	peer.Start()
+	defer peer.Close()
+	a := &Activities{Store: st, Chat: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-test", APIURL: peer.APIURL()}),
+		SlackUsers: map[string]string{"ciso@example.com": "UCISO", "counsel@example.com": "UCOUNSEL", "bystander@example.com": "UBYSTANDER"}}
+
+	spec := incident.Spec{Title: "t", RestrictedTo: []string{"counsel@example.com", "hr@example.com"}}
+	require.NoError(t, st.CreateIncident(ctx, store.Incident{ID: "INC-INSIDER", Title: "t", Spec: spec, OpenedBy: "CISO@example.com", OpenedAt: time.Now()}, nil))
+	_, err = a.OpenWarRoom(ctx, OpenWarRoomInput{IncidentID: "INC-INSIDER", Title: "t", Playbook: "default"})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"UCISO", "UCOUNSEL"}, peer.Members(senders.ChannelName("INC-INSIDER")))
+	private, _ := peer.Private(senders.ChannelName("INC-INSIDER"))
+	require.True(t, private, "a restricted incident's room is private")
+
+	// An ordinary incident pages the playbook's responders.
+	require.NoError(t, st.CreateIncident(ctx, store.Incident{ID: "INC-OPEN", Title: "t", Spec: incident.Spec{Title: "t"}, OpenedBy: "ciso@example.com", OpenedAt: time.Now()}, nil))
+	_, err = a.OpenWarRoom(ctx, OpenWarRoomInput{IncidentID: "INC-OPEN", Title: "t", Playbook: "default"})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{"U-SECURITY-ONCALL", "U-GOV-RELATIONS", "U-LEGAL"}, peer.Members(senders.ChannelName("INC-OPEN")))
+}

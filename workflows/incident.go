@@ -318,6 +318,16 @@ func (s *plan) post(ctx workflow.Context, text string) {
 	}
 }
 
+// slackText escapes what people wrote (titles, identities, references)
+// for a war-room line: Slack reads &, < and >, so "<!here>" in a title would
+// page everyone and "<https://x|Approve>" would be a disguised link. The
+// plan's own markup (mentions, <!here> on an overdue duty) is not escaped.
+func slackText(s string) string {
+	s = strings.ReplaceAll(s, "&", "&amp;")
+	s = strings.ReplaceAll(s, "<", "&lt;")
+	return strings.ReplaceAll(s, ">", "&gt;")
+}
+
 // review puts draft revisions in front of legal in the war room, with
 // Approve and Reject buttons. Like every war-room post it must not stop the plan.
 func (s *plan) review(ctx workflow.Context, drafts []activities.DraftInfo) {
@@ -345,7 +355,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 	s.p.WarRoom = open.ChannelID
 	s.buttons = workflow.GetVersion(ctx, "warroom-review", workflow.DefaultVersion, 1) >= 1
-	s.post(ctx, fmt.Sprintf(":rotating_light: %s %s opened by %s. Responders paged: %s.", id, s.spec.Title, s.in.OpenedBy, strings.Join(open.Paged, ", ")))
+	s.post(ctx, fmt.Sprintf(":rotating_light: %s %s opened by %s. Responders paged: %s.", id, slackText(s.spec.Title), slackText(s.in.OpenedBy), strings.Join(open.Paged, ", ")))
 
 	s.stage(ctx, StageScoping, "scoping the affected people from the data inventory")
 	var scope activities.ScopeResult
@@ -700,10 +710,10 @@ func (s *plan) checkLegal(actor Actor, name string, revision int) (*DraftState, 
 	if d == nil {
 		return nil, fmt.Errorf("no draft named %q", name)
 	}
-	if actor.Identity == s.in.OpenedBy {
+	if strings.EqualFold(actor.Identity, s.in.OpenedBy) {
 		return nil, fmt.Errorf("%w: %s opened this incident and cannot approve its drafts", ErrForbidden, actor.Identity)
 	}
-	if actor.Identity == d.Author {
+	if strings.EqualFold(actor.Identity, d.Author) {
 		return nil, fmt.Errorf("%w: %s wrote revision %d of %s and cannot approve it", ErrForbidden, actor.Identity, d.Revision, name)
 	}
 	if revision != 0 && revision != d.Revision {

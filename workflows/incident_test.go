@@ -95,6 +95,8 @@ func TestOnlyLegalApprovesAndNeverTheOpener(t *testing.T) {
 			update(env, UpdateApprove, ApproveInput{Actor: Actor{"admin@example.com", "admin"}, Draft: "notice-en"}),
 			update(env, UpdateApprove, ApproveInput{Actor: Actor{"responder@example.com", "legal"}, Draft: "notice-en"}),
 			update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "nope"}),
+			// The opener under another spelling of the same address.
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{"Responder@Example.com", "legal"}, Draft: "notice-en"}),
 		)
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
@@ -103,13 +105,14 @@ func TestOnlyLegalApprovesAndNeverTheOpener(t *testing.T) {
 	env.ExecuteWorkflow(IncidentWorkflow, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
-	require.Len(t, refused, 4)
+	require.Len(t, refused, 5)
 	for i, u := range refused {
 		require.True(t, u.done, "attempt %d never answered", i)
 		require.Error(t, u.rejected, "attempt %d should be refused", i)
 	}
 	require.ErrorContains(t, refused[0].rejected, "only legal")
 	require.ErrorContains(t, refused[2].rejected, "opened this incident")
+	require.ErrorContains(t, refused[4].rejected, "opened this incident", "identities compare without case")
 	require.True(t, ok.done)
 	require.NoError(t, ok.rejected)
 	var res IncidentResult
@@ -220,4 +223,26 @@ func TestIncompleteDraftWaitsForTheFact(t *testing.T) {
 	require.Empty(t, p.Drafts[0].Missing)
 	require.Equal(t, 1, p.Drafts[1].Revision, "the report's text did not change: no new revision for legal to read")
 	require.Equal(t, DraftApproved, p.Drafts[1].Status)
+}
+
+// A title is what a responder typed: in the war room it reads as text, and
+// "<!here>" in it pages nobody.
+func TestWarRoomLinesShowTitlesAsText(t *testing.T) {
+	var posts []string
+	env := setup(t, 0, overrides{post: func(_ context.Context, in activities.PostInput) error {
+		posts = append(posts, in.Text)
+		return nil
+	}})
+	in := input()
+	in.Spec.Title = "<!here> leak & <https://evil.example|approve>"
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+	}, time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflow, in)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NotEmpty(t, posts)
+	require.Contains(t, posts[0], "&lt;!here&gt; leak &amp; &lt;https://evil.example|approve&gt;")
+	for _, p := range posts {
+		require.NotContains(t, p, "<!here> leak")
+	}
 }

@@ -77,10 +77,10 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		resp, legal, admin, viewer, drill, plat = "responder", "legal", "admin", "viewer", "drill", "platform"
 	)
 	allowed := map[string][]string{
-		"POST /api/v1/inventory":                   {resp, admin, drill},
+		"POST /api/v1/inventory":                   {resp, admin},
 		"GET /api/v1/inventory":                    {resp, legal, admin, drill},
-		"POST /api/v1/inventory/prune":             {resp, admin, drill},
-		"POST /api/v1/incidents":                   {resp, admin, drill},
+		"POST /api/v1/inventory/prune":             {resp, admin},
+		"POST /api/v1/incidents":                   {resp, admin},
 		"GET /api/v1/incidents":                    {resp, legal, admin, viewer, drill},
 		"GET /api/v1/incidents/{id}":               {resp, legal, admin, viewer, drill},
 		"GET /api/v1/incidents/{id}/drafts/{name}": {resp, legal, admin, drill},
@@ -89,9 +89,9 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"GET /api/v1/incidents/{id}/deliveries":    {resp, legal, admin},
 		"POST /api/v1/incidents/{id}/approve":      {legal},
 		"POST /api/v1/incidents/{id}/reject":       {legal},
-		"POST /api/v1/incidents/{id}/revise":       {resp, admin, drill},
+		"POST /api/v1/incidents/{id}/revise":       {resp, admin},
 		"POST /api/v1/incidents/{id}/submit":       {resp, legal, admin, drill},
-		"POST /api/v1/incidents/{id}/facts":        {resp, admin, drill},
+		"POST /api/v1/incidents/{id}/facts":        {resp, admin},
 		"POST /api/v1/drills":                      {resp, admin, drill},
 		"GET /api/v1/drills":                       {resp, legal, admin, viewer, drill},
 		"GET /api/v1/drills/{id}":                  {resp, legal, admin, viewer, drill},
@@ -170,7 +170,7 @@ func TestARestrictedIncidentExistsOnlyForThePeopleItNames(t *testing.T) {
 	ctx := context.Background()
 	for _, inc := range []store.Incident{
 		{ID: "INC-OPEN", Title: "ordinary", OpenedBy: "responder@example.com"},
-		{ID: "INC-SECRET", Title: "insider case", OpenedBy: "responder@example.com", Spec: incident.Spec{RestrictedTo: []string{"legal@example.com"}}},
+		{ID: "INC-SECRET", Title: "insider case", OpenedBy: "responder@example.com", Spec: incident.Spec{RestrictedTo: []string{"Legal@Example.com"}}},
 	} {
 		inc.OpenedAt = time.Now()
 		require.NoError(t, s.Store.CreateIncident(ctx, inc, nil))
@@ -189,7 +189,7 @@ func TestARestrictedIncidentExistsOnlyForThePeopleItNames(t *testing.T) {
 		}
 		return ids
 	}
-	require.ElementsMatch(t, []string{"INC-OPEN", "INC-SECRET"}, list("tok-legal"), "named")
+	require.ElementsMatch(t, []string{"INC-OPEN", "INC-SECRET"}, list("tok-legal"), "named (in another case)")
 	require.ElementsMatch(t, []string{"INC-OPEN", "INC-SECRET"}, list("tok-responder"), "opened it")
 	require.ElementsMatch(t, []string{"INC-OPEN"}, list("tok-admin"), "even an admin must be named")
 	require.ElementsMatch(t, []string{"INC-OPEN"}, list("tok-viewer"))
@@ -198,4 +198,36 @@ func TestARestrictedIncidentExistsOnlyForThePeopleItNames(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, call(t, hs, "tok-admin", "GET", "/api/v1/incidents/INC-SECRET/audit", ""))
 	require.Equal(t, http.StatusOK, call(t, hs, "tok-legal", "GET", "/api/v1/incidents/INC-SECRET/audit", ""))
 	require.Equal(t, http.StatusNotFound, call(t, hs, "tok-viewer", "GET", "/api/v1/incidents/INC-SECRET", ""), "the same answer as for no incident at all")
+}
+
+// The drill identity rehearses; it never sees or steers a real incident,
+// and it cannot replace the real inventory (see the route table above).
+func TestTheDrillRoleStaysInDrills(t *testing.T) {
+	s, hs := authzServer(t)
+	ctx := context.Background()
+	for _, inc := range []store.Incident{
+		{ID: "INC-REAL", Title: "real breach", OpenedBy: "responder@example.com"},
+		{ID: "INC-REHEARSAL", Title: "drill", OpenedBy: "drill@tocsin", Drill: true},
+	} {
+		inc.OpenedAt = time.Now()
+		require.NoError(t, s.Store.CreateIncident(ctx, inc, nil))
+	}
+	req, _ := http.NewRequest("GET", hs.URL+"/api/v1/incidents", nil)
+	req.Header.Set("Authorization", "Bearer tok-drill")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var views []View
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&views))
+	res.Body.Close()
+	require.Len(t, views, 1)
+	require.Equal(t, "INC-REHEARSAL", views[0].ID)
+	for _, path := range []string{"/api/v1/incidents/INC-REAL", "/api/v1/incidents/INC-REAL/drafts/notice-en", "/api/v1/incidents/INC-REAL/subjects"} {
+		require.Equal(t, http.StatusNotFound, call(t, hs, "tok-drill", "GET", path, ""), path)
+	}
+	require.Equal(t, http.StatusNotFound, call(t, hs, "tok-drill", "POST", "/api/v1/incidents/INC-REAL/submit", `{"obligation":"sg-pdpc","reference":"X"}`))
+	require.Equal(t, http.StatusForbidden, call(t, hs, "tok-drill", "POST", "/api/v1/inventory/prune", "{}"))
+
+	// A console session's token is no API token, even as a bearer.
+	require.NoError(t, s.Store.PutToken(ctx, HashToken("tok-session"), store.Token{Identity: "legal@example.com", Role: RoleLegal, Session: true, Expires: time.Now().Add(time.Hour)}))
+	require.Equal(t, http.StatusUnauthorized, call(t, hs, "tok-session", "GET", "/api/v1/incidents", ""))
 }

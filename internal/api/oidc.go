@@ -13,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 )
 
@@ -129,11 +130,19 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		Verified *bool    `json:"email_verified"`
 		Groups   []string `json:"groups"`
 	}
-	if err := idt.Claims(&claims); err != nil || claims.Email == "" || (claims.Verified != nil && !*claims.Verified) {
+	// Only an address the provider says it verified names a person: a
+	// missing email_verified claim is not a yes.
+	if err := idt.Claims(&claims); err != nil || claims.Email == "" || claims.Verified == nil || !*claims.Verified {
 		refuse(http.StatusUnauthorized, "The identity provider gave no verified e-mail address.")
 		return
 	}
-	role := s.OIDC.Roles[strings.ToLower(claims.Email)]
+	claims.Email = incident.NormalizeIdentity(claims.Email)
+	role := ""
+	for who, r := range s.OIDC.Roles {
+		if incident.NormalizeIdentity(who) == claims.Email {
+			role = r
+		}
+	}
 	for _, g := range claims.Groups {
 		if role == "" {
 			role = s.OIDC.GroupRoles[g]

@@ -83,6 +83,17 @@ var DevIdentities = []struct{ Env, Identity, Role, Slack string }{
 	{"TOCSIN_TOKEN_PLATFORM", "notifications@platform.example.com", api.RolePlatform, ""},
 }
 
+// devSlackUsers maps each dev identity to its account in the Slack peer.
+func devSlackUsers() map[string]string {
+	users := map[string]string{}
+	for _, id := range DevIdentities {
+		if id.Slack != "" {
+			users[id.Identity] = id.Slack
+		}
+	}
+	return users
+}
+
 // devOIDCClient is the console's client ID at the dev identity provider.
 const devOIDCClient = "tocsin-dev"
 
@@ -188,7 +199,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	mux.Handle("/", apiServer.Handler())
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
 	mux.Handle("/dev/onsite/", &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox})
-	mux.Handle("/dev/press", &devpeers.PressPeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox})
+	mux.Handle("/dev/press", &devpeers.PressPeer{Secret: secrets["PRESS_SECRET"], Outbox: d.Outbox})
 	httpServer := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go httpServer.Serve(listener)
 	d.closers = append(d.closers, func() {
@@ -254,9 +265,10 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		Senders:     senders.Pace(reg, rates),
 		Receipts:    senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: p.Slack}),
-		Announcer:   &senders.WebhookAnnouncer{URL: p.URL + "/dev/press", Secret: p.Secrets["ONSITE_SECRET"]},
+		Announcer:   &senders.WebhookAnnouncer{URL: p.URL + "/dev/press", Secret: p.Secrets["PRESS_SECRET"]},
 		PlaybookDir: playbookDir,
 		PublicURL:   p.URL,
+		SlackUsers:  devSlackUsers(),
 		Log:         log,
 	}, emailSender.Close
 }
@@ -264,7 +276,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 // devSecrets are the dev peers' credentials, kept in DATA/dev-secrets.env so
 // a restarted server and its extra workers agree on them.
 func devSecrets(dataDir string) (map[string]string, error) {
-	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET"})
+	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET", "PRESS_SECRET", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET"})
 	if err != nil {
 		return nil, err
 	}

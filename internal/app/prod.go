@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 )
@@ -78,14 +80,27 @@ type SlackUser struct {
 	Role     string `yaml:"role"`
 }
 
+// slackAccounts is slack.users the other way round: identity to Slack user.
+func (c Config) slackAccounts() map[string]string {
+	accounts := map[string]string{}
+	for user, who := range c.Slack.Users {
+		accounts[incident.NormalizeIdentity(who.Identity)] = user
+	}
+	return accounts
+}
+
 // Secrets come from the environment only.
 type Secrets struct {
 	TwilioAuthToken    string
 	SMTPPassword       string
 	SlackBotToken      string
 	SlackSigningSecret string
-	WebhookSecret      string
-	OIDCClientSecret   string
+	// OnsiteSecret signs in-app notices and PressSecret press announcements:
+	// whoever holds the press webhook must not be able to forge notices.
+	OnsiteSecret     string
+	PressSecret      string
+	legacyWebhook    bool
+	OIDCClientSecret string
 }
 
 // String never shows a secret, whatever prints a Config.
@@ -104,8 +119,10 @@ func LoadConfig(path string) (Config, error) {
 		return c, fmt.Errorf("%s: %w", path, err)
 	}
 	c.Secrets = Secrets{TwilioAuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), SMTPPassword: os.Getenv("SMTP_PASSWORD"),
-		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), SlackSigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), WebhookSecret: os.Getenv("TOCSIN_WEBHOOK_SECRET"),
-		OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET")}
+		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), SlackSigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), OnsiteSecret: os.Getenv("TOCSIN_ONSITE_SECRET"),
+		PressSecret: os.Getenv("TOCSIN_PRESS_SECRET"), legacyWebhook: os.Getenv("TOCSIN_WEBHOOK_SECRET") != "", OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET")}
+	// A trailing slash would make //webhooks/... callback URLs.
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.OIDC != nil {
 		c.OIDC.ClientSecret = c.Secrets.OIDCClientSecret
 	}
@@ -144,7 +161,12 @@ func (c Config) Validate(path string) error {
 	for ch, r := range c.Rates {
 		need(slices.Contains([]string{senders.SMS, senders.Voice, senders.Email, senders.Onsite}, ch) && r > 0, fmt.Sprintf("rates.%s to name a channel (sms, voice, email, onsite) with a positive rate", ch))
 	}
-	need(c.Secrets.WebhookSecret != "", "the TOCSIN_WEBHOOK_SECRET environment variable")
+	if c.Secrets.legacyWebhook && (c.Secrets.OnsiteSecret == "" || c.Secrets.PressSecret == "") {
+		errs = append(errs, fmt.Errorf("TOCSIN_WEBHOOK_SECRET signed both on-site notices and press announcements and is no longer read: set TOCSIN_ONSITE_SECRET (shared with the on-site notification service) and TOCSIN_PRESS_SECRET (shared with the press webhook), two different values"))
+	}
+	need(c.Secrets.OnsiteSecret != "", "the TOCSIN_ONSITE_SECRET environment variable (it signs on-site notices)")
+	need(c.Secrets.PressSecret != "", "the TOCSIN_PRESS_SECRET environment variable (it signs press announcements)")
+	need(c.Secrets.OnsiteSecret == "" || c.Secrets.OnsiteSecret != c.Secrets.PressSecret, "TOCSIN_ONSITE_SECRET and TOCSIN_PRESS_SECRET to differ (the press must not be able to sign on-site notices)")
 	need(c.Secrets.SlackSigningSecret != "", "the SLACK_SIGNING_SECRET environment variable (it verifies the war room's buttons and /tocsin)")
 	roles := []string{api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer}
 	for id, u := range c.Slack.Users {
@@ -217,7 +239,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}), Users: map[string]api.Principal{}}}
 	for id, u := range c.Slack.Users {
-		server.Slack.Users[id] = api.Principal{Identity: u.Identity, Role: u.Role}
+		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
 	}
 	srv := &http.Server{Addr: c.Listen, Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -249,11 +271,11 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	acts := &activities.Activities{
 		Store: st,
 		Senders: senders.Pace(senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
-			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.WebhookSecret}}}, c.Rates),
+			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}, c.Rates),
 		Receipts:    senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}),
-		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.WebhookSecret},
-		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, Log: log,
+		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},
+		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
 	}
 	w := NewWorker(tc, acts)
 	if err := w.Start(); err != nil {

@@ -25,9 +25,10 @@ type SlackPeer struct {
 	server *slacktest.Server
 
 	mu       sync.Mutex
-	channels map[string]string // name -> ID
-	names    map[string]string // ID -> name
-	private  map[string]bool   // ID -> made private
+	channels map[string]string   // name -> ID
+	names    map[string]string   // ID -> name
+	private  map[string]bool     // ID -> made private
+	members  map[string][]string // ID -> users invited
 	messages map[string]*SlackMessage
 	views    []SlackView
 	seq      int
@@ -54,10 +55,11 @@ type SlackView struct {
 
 // Start runs the server on a loopback port.
 func (p *SlackPeer) Start() {
-	p.channels, p.names, p.private, p.messages = map[string]string{}, map[string]string{}, map[string]bool{}, map[string]*SlackMessage{}
+	p.channels, p.names, p.private, p.messages, p.members = map[string]string{}, map[string]string{}, map[string]bool{}, map[string]*SlackMessage{}, map[string][]string{}
 	p.server = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/conversations.create", p.limited(p.create))
 		c.Handle("/conversations.list", p.limited(p.list))
+		c.Handle("/conversations.invite", p.limited(p.invite))
 		c.Handle("/chat.postMessage", p.limited(p.post))
 		c.Handle("/chat.update", p.limited(p.update))
 		c.Handle("/chat.postEphemeral", p.limited(p.ephemeral))
@@ -88,6 +90,33 @@ func (p *SlackPeer) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": id, "name": name, "is_channel": true, "is_private": r.PostForm.Get("is_private") == "true"}})
+}
+
+func (p *SlackPeer) invite(w http.ResponseWriter, r *http.Request) {
+	r.ParseForm()
+	ch := r.PostForm.Get("channel")
+	p.mu.Lock()
+	name, ok := p.names[ch]
+	if ok {
+		for _, u := range strings.Split(r.PostForm.Get("users"), ",") {
+			if u != "" && !slices.Contains(p.members[ch], u) {
+				p.members[ch] = append(p.members[ch], u)
+			}
+		}
+	}
+	p.mu.Unlock()
+	if !ok {
+		writeJSON(w, map[string]any{"ok": false, "error": "channel_not_found"})
+		return
+	}
+	writeJSON(w, map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": name, "is_channel": true}})
+}
+
+// Members is who was invited to the channel, in invitation order.
+func (p *SlackPeer) Members(channelName string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.members[p.channels[channelName]])
 }
 
 func (p *SlackPeer) list(w http.ResponseWriter, r *http.Request) {

@@ -138,7 +138,8 @@ func Parse(file string, data []byte) (Spec, error) {
 			bad(field, "required: every notice must say it")
 		}
 	}
-	for _, who := range spec.RestrictedTo {
+	for i, who := range spec.RestrictedTo {
+		spec.RestrictedTo[i] = NormalizeIdentity(who)
 		if !strings.Contains(who, "@") || strings.ContainsAny(who, " ,;") {
 			bad("restricted_to", fmt.Sprintf("%q is not an identity (the e-mail address a person signs in with)", who))
 		}
@@ -163,4 +164,12 @@ func sortByLine(errs []string) {
 		return n
 	}
 	slices.SortStableFunc(errs, func(a, b string) int { return cmp.Compare(line(a), line(b)) })
+}
+
+// NormalizeIdentity is how an identity (the e-mail address a person signs in
+// with) is kept and compared everywhere: trimmed and lower-case, since
+// identity providers and people type addresses in any case, and four-eyes
+// and restricted_to must not be beaten by Legal@ against legal@.
+func NormalizeIdentity(identity string) string {
+	return strings.ToLower(strings.TrimSpace(identity))
 }

@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/incident"
 )
 
 // Draft is one revision of an outgoing text: a regulator report, a subject
@@ -78,13 +81,23 @@ func (s *Store) GetAnnouncement(ctx context.Context, incidentID string) (Announc
 	return a, err
 }
 
-// Token is an API credential's owner.
+// Token is an API credential's owner, or a console session's.
 type Token struct {
 	Identity string
 	Role     string
-	// Expires ends a console session's token; API tokens do not expire.
+	// Session marks a console session's token (minted at sign-in, 12 hours);
+	// the API takes only API tokens and the console only sessions.
+	Session bool
+	// Expires ends the token; zero for an API token that never expires.
 	Expires time.Time
+	// ID names the token in lists and revocations: the start of its hash,
+	// which says nothing about the token itself.
+	ID      string
+	Created time.Time
 }
+
+// tokenIDLength is how much of the hash names a token.
+const tokenIDLength = 12
 
 // PutToken stores a token by its hash; the token itself is never stored.
 func (s *Store) PutToken(ctx context.Context, hash string, t Token) error {
@@ -92,30 +105,105 @@ func (s *Store) PutToken(ctx context.Context, hash string, t Token) error {
 	if !t.Expires.IsZero() {
 		exp = formatTime(t.Expires)
 	}
-	_, err := s.exec(ctx, `INSERT INTO tokens (hash, identity, role, expires_at) VALUES (?,?,?,?)
-		ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role, expires_at=excluded.expires_at`, hash, t.Identity, t.Role, exp)
+	kind := "api"
+	if t.Session {
+		kind = "session"
+	}
+	_, err := s.exec(ctx, `INSERT INTO tokens (hash, identity, role, expires_at, kind, created_at) VALUES (?,?,?,?,?,?)
+		ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role, expires_at=excluded.expires_at, kind=excluded.kind`,
+		hash, incident.NormalizeIdentity(t.Identity), t.Role, exp, kind, now())
 	return err
 }
 
 // LookupToken finds the owner of a token hash; an expired token is unknown.
 func (s *Store) LookupToken(ctx context.Context, hash string) (Token, error) {
 	var t Token
-	var exp string
-	err := s.queryRow(ctx, `SELECT identity, role, expires_at FROM tokens WHERE hash=?`, hash).Scan(&t.Identity, &t.Role, &exp)
+	var exp, kind, created string
+	err := s.queryRow(ctx, `SELECT identity, role, expires_at, kind, created_at FROM tokens WHERE hash=?`, hash).Scan(&t.Identity, &t.Role, &exp, &kind, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, ErrNotFound
 	}
-	if err == nil && exp != "" {
+	if err != nil {
+		return t, err
+	}
+	t.Session, t.ID, t.Created = kind == "session", hash[:min(tokenIDLength, len(hash))], parseTime(created)
+	if exp != "" {
 		t.Expires = parseTime(exp)
 		if time.Now().After(t.Expires) {
 			return Token{}, ErrNotFound
 		}
 	}
+	return t, nil
+}
+
+// APITokens lists the API tokens (not console sessions), oldest first.
+func (s *Store) APITokens(ctx context.Context) ([]Token, error) {
+	rows, err := s.query(ctx, `SELECT hash, identity, role, expires_at, created_at FROM tokens WHERE kind = 'api' ORDER BY created_at, hash`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Token
+	for rows.Next() {
+		var hash, exp, created string
+		t := Token{}
+		if err := rows.Scan(&hash, &t.Identity, &t.Role, &exp, &created); err != nil {
+			return nil, err
+		}
+		t.ID, t.Created = hash[:min(tokenIDLength, len(hash))], parseTime(created)
+		if exp != "" {
+			t.Expires = parseTime(exp)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// ErrAmbiguous is a token ID that names more than one token.
+var ErrAmbiguous = errors.New("names more than one token")
+
+// RevokeToken deletes the API token whose ID (its hash's start, as listed)
+// is id, and every console session of the same identity: someone whose
+// access is withdrawn must not keep it through a browser still signed in.
+func (s *Store) RevokeToken(ctx context.Context, id string) (Token, error) {
+	var t Token
+	if len(id) < 6 || strings.Trim(id, "0123456789abcdef") != "" {
+		return t, fmt.Errorf("token ID %q: give at least six hex digits as `tocsin token list` shows them: %w", id, ErrNotFound)
+	}
+	err := s.inTx(ctx, func(tx *tx) error {
+		rows, err := tx.query(ctx, `SELECT hash, identity, role FROM tokens WHERE kind = 'api' AND hash LIKE ?`, id+"%")
+		if err != nil {
+			return err
+		}
+		var hashes []string
+		for rows.Next() {
+			var h string
+			if err := rows.Scan(&h, &t.Identity, &t.Role); err != nil {
+				rows.Close()
+				return err
+			}
+			hashes = append(hashes, h)
+		}
+		rows.Close()
+		switch len(hashes) {
+		case 0:
+			return fmt.Errorf("token %s: %w", id, ErrNotFound)
+		case 1:
+		default:
+			return fmt.Errorf("token %s %w; give more of its ID", id, ErrAmbiguous)
+		}
+		t.ID = hashes[0][:tokenIDLength]
+		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE hash = ?`, hashes[0]); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, `DELETE FROM tokens WHERE kind = 'session' AND identity = ?`, t.Identity)
+		return err
+	})
 	return t, err
 }
 
-// DeleteToken forgets a token (a console sign-out).
+// DeleteToken forgets a console session's token (a sign-out).
 func (s *Store) DeleteToken(ctx context.Context, hash string) error {
-	_, err := s.exec(ctx, `DELETE FROM tokens WHERE hash=? AND expires_at <> ''`, hash)
+	_, err := s.exec(ctx, `DELETE FROM tokens WHERE hash=? AND kind = 'session'`, hash)
 	return err
 }
