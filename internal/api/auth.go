@@ -52,22 +52,38 @@ func principal(ctx context.Context) Principal {
 	return p
 }
 
+// authenticate reads the API's bearer token. The console's session cookie is
+// not accepted here: a browser sends cookies along with any page's request,
+// so a same-site page could otherwise call the API as whoever is signed in.
 func (s *Server) authenticate(r *http.Request) (Principal, bool) {
-	token := ""
-	if h := r.Header.Get("Authorization"); strings.HasPrefix(h, "Bearer ") {
-		token = strings.TrimPrefix(h, "Bearer ")
-	} else if c, err := r.Cookie("tocsin_token"); err == nil {
-		token = c.Value
-	}
-	if token == "" {
+	h := r.Header.Get("Authorization")
+	if !strings.HasPrefix(h, "Bearer ") {
 		return Principal{}, false
 	}
-	t, err := s.Store.LookupToken(r.Context(), HashToken(token))
+	return s.lookup(r.Context(), strings.TrimPrefix(h, "Bearer "), false)
+}
+
+// session reads the console's session cookie; forms also check its CSRF token.
+func (s *Server) session(r *http.Request) (Principal, bool) {
+	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return Principal{}, false
 	}
+	return s.lookup(r.Context(), c.Value, true)
+}
+
+// lookup finds a token's owner: an API token for the API, a session for the
+// console, never the other way round.
+func (s *Server) lookup(ctx context.Context, token string, session bool) (Principal, bool) {
+	if token == "" {
+		return Principal{}, false
+	}
+	t, err := s.Store.LookupToken(ctx, HashToken(token))
+	if err != nil || t.Session != session {
+		return Principal{}, false
+	}
 	via := "api"
-	if r.Header.Get("Authorization") == "" {
+	if session {
 		via = "console"
 	}
 	return Principal{Identity: t.Identity, Role: t.Role, Via: via}, true
@@ -116,15 +132,23 @@ func (s *Server) visible(ctx context.Context, p Principal, id string) (store.Inc
 }
 
 func mayView(p Principal, inc store.Incident) bool {
+	if p.Role == RoleDrill && !inc.Drill {
+		// The drill identity runs rehearsals; a real incident is none of its business.
+		return false
+	}
 	if len(inc.Spec.RestrictedTo) == 0 {
 		return true
 	}
-	return p.Identity == inc.OpenedBy || slices.Contains(inc.Spec.RestrictedTo, p.Identity)
+	return strings.EqualFold(p.Identity, inc.OpenedBy) || slices.ContainsFunc(inc.Spec.RestrictedTo, func(who string) bool { return strings.EqualFold(who, p.Identity) })
 }
 
 var (
-	anyone      = []string{RoleResponder, RoleLegal, RoleAdmin, RoleViewer, RoleDrill}
-	responders  = []string{RoleResponder, RoleAdmin, RoleDrill}
+	anyone     = []string{RoleResponder, RoleLegal, RoleAdmin, RoleViewer, RoleDrill}
+	responders = []string{RoleResponder, RoleAdmin}
+	// drillers start drills: the drill role does that and, on drill
+	// incidents only (see mayView), reads and files; it never touches the
+	// real inventory or opens a real incident.
+	drillers    = []string{RoleResponder, RoleAdmin, RoleDrill}
 	legalOnly   = []string{RoleLegal}
 	caseWorkers = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
 	auditors    = []string{RoleResponder, RoleLegal, RoleAdmin}

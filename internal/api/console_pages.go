@@ -1,6 +1,7 @@
 package api
 
 import (
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -63,7 +64,7 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 
 {{define "signin"}}{{template "top" .}}<h1>Sign in</h1>
 {{if .OIDC}}<p><a href="/login/oidc">Sign in with {{.OIDC}}</a></p><p class="muted">or with an API token:</p>{{end}}
-<form method="post" action="/login"><label>API token <input name="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>{{template "bottom" .}}{{end}}
+<form method="post" action="/login"><input type="hidden" name="csrf" value="{{.CSRF}}"><label>API token <input name="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>{{template "bottom" .}}{{end}}
 
 {{define "list"}}{{template "top" .}}<h1>Incidents</h1>
 <table><tr><th>ID</th><th>Title</th><th>Stage</th><th>Affected</th><th>Reached</th><th>Opened</th></tr>
@@ -163,8 +164,30 @@ func csrfFor(r *http.Request) string {
 	return hex.EncodeToString(sum[:16])
 }
 
+// flashSig binds a message in a redirect's query to the session that caused
+// it: a link from anyone else cannot make the console display its text.
+func flashSig(r *http.Request, key, msg string) string {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return ""
+	}
+	m := hmac.New(sha256.New, []byte("tocsin-flash|"+c.Value))
+	m.Write([]byte(key + "|" + msg))
+	return hex.EncodeToString(m.Sum(nil)[:16])
+}
+
+// flash is the query's message under key, if this session signed it.
+func flash(r *http.Request, key string) string {
+	q := r.URL.Query()
+	msg, sig := q.Get(key), q.Get(key+"_sig")
+	if msg == "" || sig == "" || !hmac.Equal([]byte(sig), []byte(flashSig(r, key, msg))) {
+		return ""
+	}
+	return msg
+}
+
 func (s *Server) base(r *http.Request, p Principal, title string) page {
-	return page{Title: title, Me: p, CSRF: csrfFor(r), DevMode: s.Outbox != nil, Flash: r.URL.Query().Get("flash"), Error: r.URL.Query().Get("error"), OIDC: s.oidcName()}
+	return page{Title: title, Me: p, CSRF: csrfFor(r), DevMode: s.Outbox != nil, Flash: flash(r, "flash"), Error: flash(r, "error"), OIDC: s.oidcName()}
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, name string, data any) {
@@ -176,19 +199,27 @@ func (s *Server) render(w http.ResponseWriter, status int, name string, data any
 	}
 }
 
+// loginCookie holds the sign-in form's CSRF token until the form comes back:
+// a page elsewhere cannot read it, so it cannot sign a browser in as someone
+// else (login CSRF).
+const loginCookie = "tocsin_login"
+
 // signInPage shows the sign-in form, with why the last attempt failed.
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, status int, why string) {
 	p := s.base(r, Principal{}, "Sign in")
 	if why != "" {
 		p.Error = why
 	}
+	p.CSRF = NewToken()
+	http.SetCookie(w, &http.Cookie{Name: loginCookie, Value: p.CSRF, Path: "/login", HttpOnly: true, Secure: strings.HasPrefix(s.PublicURL, "https://"),
+		SameSite: http.SameSiteStrictMode, MaxAge: 3600})
 	s.render(w, status, "signin", p)
 }
 
 // consolePage signs the reader in (or shows the sign-in form) before a page.
 func (s *Server) consolePage(h func(http.ResponseWriter, *http.Request, Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.authenticate(r)
+		p, ok := s.session(r)
 		if !ok || p.Role == RolePlatform {
 			s.signInPage(w, r, http.StatusUnauthorized, "")
 			return
@@ -200,7 +231,7 @@ func (s *Server) consolePage(h func(http.ResponseWriter, *http.Request, Principa
 // consoleForm is consolePage for a form post: the CSRF field must match.
 func (s *Server) consoleForm(h func(http.ResponseWriter, *http.Request, Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.authenticate(r)
+		p, ok := s.session(r)
 		if !ok || p.Role == RolePlatform {
 			http.Error(w, "sign in first", http.StatusUnauthorized)
 			return
@@ -227,7 +258,7 @@ func (s *Server) incidentForm(h func(w http.ResponseWriter, r *http.Request, p P
 }
 
 func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
-	http.Redirect(w, r, path+"?"+url.Values{key: {msg}}.Encode(), http.StatusSeeOther)
+	http.Redirect(w, r, path+"?"+url.Values{key: {msg}, key + "_sig": {flashSig(r, key, msg)}}.Encode(), http.StatusSeeOther)
 }
 
 func (s *Server) consoleList(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -441,9 +472,13 @@ func (s *Server) consoleDrill(w http.ResponseWriter, r *http.Request, p Principa
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(loginCookie); err != nil || c.Value == "" || !hmac.Equal([]byte(r.FormValue("csrf")), []byte(c.Value)) {
+		s.signInPage(w, r, http.StatusForbidden, "This sign-in form is stale or came from another site; sign in again.")
+		return
+	}
 	token := r.FormValue("token")
 	t, err := s.Store.LookupToken(r.Context(), HashToken(token))
-	if err != nil || t.Role == RolePlatform {
+	if err != nil || t.Session || t.Role == RolePlatform {
 		s.signInPage(w, r, http.StatusUnauthorized, "Unknown token.")
 		return
 	}
@@ -455,7 +490,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 // it as an HttpOnly cookie and records the sign-in.
 func (s *Server) newSession(w http.ResponseWriter, r *http.Request, p Principal, how string) {
 	token := NewToken()
-	if err := s.Store.PutToken(r.Context(), HashToken(token), store.Token{Identity: p.Identity, Role: p.Role, Expires: time.Now().Add(SessionLength)}); err != nil {
+	if err := s.Store.PutToken(r.Context(), HashToken(token), store.Token{Identity: p.Identity, Role: p.Role, Session: true, Expires: time.Now().Add(SessionLength)}); err != nil {
 		http.Error(w, "could not start a session", http.StatusInternalServerError)
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -81,10 +82,10 @@ var apiRoutes = []route{
 	{"POST /api/v1/incidents/{id}/revise", responders, func(s *Server) http.HandlerFunc { return s.revise }},
 	{"POST /api/v1/incidents/{id}/submit", caseWorkers, func(s *Server) http.HandlerFunc { return s.submit }},
 	{"POST /api/v1/incidents/{id}/facts", responders, func(s *Server) http.HandlerFunc { return s.setFacts }},
-	{"POST /api/v1/drills", responders, func(s *Server) http.HandlerFunc { return s.runDrill }},
+	{"POST /api/v1/drills", drillers, func(s *Server) http.HandlerFunc { return s.runDrill }},
 	{"GET /api/v1/drills", anyone, func(s *Server) http.HandlerFunc { return s.listDrills }},
 	{"GET /api/v1/drills/{id}", anyone, func(s *Server) http.HandlerFunc { return s.showDrill }},
-	{"POST /api/v1/drill-schedules", responders, func(s *Server) http.HandlerFunc { return s.scheduleDrill }},
+	{"POST /api/v1/drill-schedules", drillers, func(s *Server) http.HandlerFunc { return s.scheduleDrill }},
 	{"GET /api/v1/drill-schedules", anyone, func(s *Server) http.HandlerFunc { return s.listDrillSchedules }},
 	{"GET /api/v1/outbox", caseWorkers, func(s *Server) http.HandlerFunc { return s.outbox }},
 	{"GET /api/v1/onsite/inbox/{account}", platform, func(s *Server) http.HandlerFunc { return s.onsiteInbox }},
@@ -119,6 +120,9 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 }
 
 func decode(r *http.Request, v any) error {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		return fmt.Errorf("request body: send it as Content-Type: application/json")
+	}
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

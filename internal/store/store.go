@@ -333,6 +333,10 @@ var addedColumns = []struct{ table, column, ddl string }{
 	{"deliveries", "segments", "INTEGER NOT NULL DEFAULT 0"},
 	{"deliveries", "detail", "TEXT NOT NULL DEFAULT ''"},
 	{"tokens", "expires_at", "TEXT NOT NULL DEFAULT ''"},
+	// kind tells API tokens from console sessions; before it, a session was
+	// a token with an expiry (see migrateTokenKinds).
+	{"tokens", "kind", "TEXT NOT NULL DEFAULT ''"},
+	{"tokens", "created_at", "TEXT NOT NULL DEFAULT ''"},
 }
 
 func (s *Store) addColumns(ctx context.Context) error {
@@ -351,7 +355,9 @@ func (s *Store) addColumns(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	// Tokens from before kind: sessions were the ones with an expiry.
+	_, err := s.exec(ctx, `UPDATE tokens SET kind = CASE WHEN expires_at <> '' THEN 'session' ELSE 'api' END WHERE kind = ''`)
+	return err
 }
 
 // timeLayout has a fixed width so that stored times sort as text.
