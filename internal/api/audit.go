@@ -2,10 +2,10 @@ package api
 
 import (
 	"context"
-	"encoding/csv"
 	"net/http"
 	"strconv"
 
+	"github.com/tocsin/tocsin/internal/csvout"
 	"github.com/tocsin/tocsin/internal/redact"
 	"github.com/tocsin/tocsin/internal/store"
 )
@@ -38,7 +38,7 @@ var LedgerHeader = []string{"subject_id", "channel", "rung", "status", "provider
 func (s *Server) deliveryLedger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	cw := csv.NewWriter(w)
+	cw := csvout.NewWriter(w)
 	cw.Write(LedgerHeader)
 	const pageSize = 5000
 	subject, channel := "", ""

@@ -129,3 +129,21 @@ func TestCallAcknowledgementIsSignedAndRecorded(t *testing.T) {
 	require.Equal(t, store.StatusDelivered, d.Status)
 	require.Equal(t, "acknowledged: pressed 1; answered by human", d.Detail)
 }
+
+// Subject IDs and provider errors come from outside; the ledger export that
+// legal opens in a spreadsheet must not run them as formulas.
+func TestTheLedgerExportWritesFormulasAsText(t *testing.T) {
+	s, hs := newServer(t)
+	ctx := context.Background()
+	require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: "INC-1", Title: "t", OpenedBy: "r@example.com"}, nil))
+	_, _, err := s.Store.BeginDelivery(ctx, store.Delivery{IncidentID: "INC-1", SubjectID: "=HYPERLINK(\"http://evil.example\")", Channel: "email", Rung: 1})
+	require.NoError(t, err)
+	req, _ := http.NewRequest("GET", hs.URL+"/api/v1/incidents/INC-1/deliveries", nil)
+	req.Header.Set("Authorization", "Bearer resp")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(body), `"'=HYPERLINK(""http://evil.example"")"`)
+}

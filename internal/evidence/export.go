@@ -2,7 +2,6 @@ package evidence
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/csvout"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -36,10 +36,9 @@ func Export(ctx context.Context, c *client.Client, id, dir string) (Manifest, er
 	}
 	writeCSV := func(path string, header []string, rows [][]string) error {
 		return w.Write(path, func(out io.Writer) error {
-			cw := csv.NewWriter(out)
+			cw := csvout.NewWriter(out)
 			cw.Write(header)
-			cw.WriteAll(rows)
-			return cw.Error()
+			return cw.WriteAll(rows)
 		})
 	}
 	if err := w.WriteJSON("incident.json", v); err != nil {
