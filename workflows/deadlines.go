@@ -153,7 +153,7 @@ func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {
 		late = " (late: " + in.LateReason + ")"
 	}
 	s.event(ctx, fmt.Sprintf("%s filed by %s, reference %s%s", o.Name, in.Actor.Identity, in.Reference, late))
-	s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, in.Actor.Identity, in.Reference, late))
+	s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, slackText(in.Actor.Identity), slackText(in.Reference), slackText(late)))
 	return *f
 }
 

@@ -64,11 +64,14 @@ func (s *Server) slackUser(id string) (Principal, bool) {
 }
 
 func unknownSlackUser(id string) string {
-	return fmt.Sprintf("Tocsin does not know you (<@%s>), so it did nothing. An admin maps Slack users to Tocsin identities (slack.users in tocsin.yaml).", id)
+	return fmt.Sprintf("Tocsin does not know you (Slack user %s), so it did nothing. An admin maps Slack users to Tocsin identities (slack.users in tocsin.yaml).", id)
 }
 
+// slackReply answers only the person who typed the command (a restricted
+// incident must not be announced in whatever channel it was typed in), with
+// every character of the text shown as written.
 func slackReply(w http.ResponseWriter, text string) {
-	writeJSON(w, http.StatusOK, map[string]string{"response_type": "ephemeral", "text": text})
+	writeJSON(w, http.StatusOK, map[string]string{"response_type": "ephemeral", "text": senders.SlackEscape(text)})
 }
 
 // slackCommand serves /tocsin: help, list, status ID, open (with the
@@ -111,8 +114,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 			slackReply(w, "The incident was not opened: "+err.Error()+"\nWrite `/tocsin open` and the incident file (YAML) on the lines after it.")
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"response_type": "in_channel",
-			"text": fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id)})
+		slackReply(w, fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id))
 	case "facts", "revise", "file":
 		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
@@ -356,6 +358,7 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 // tell answers one person in the war room; when Slack cannot take it, the
 // log says so (without the text, which may quote the incident).
 func (s *Server) tell(ctx context.Context, channel, user, text string) {
+	text = senders.SlackEscape(text)
 	if err := withSlackRetry(ctx, func() error { return s.Slack.WarRoom.Tell(ctx, channel, user, text) }); err != nil {
 		s.log().Warn("slack ephemeral reply failed", "user", user, "error", err)
 	}
@@ -383,12 +386,12 @@ func (s *Server) announceDecision(ctx context.Context, p Principal, id, update s
 	var text string
 	switch update {
 	case workflows.UpdateApprove:
-		text = fmt.Sprintf(":white_check_mark: Approved by %s (%s, via %s) at %s", p.Identity, p.Role, p.Via, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+		text = fmt.Sprintf(":white_check_mark: Approved by %s (%s, via %s) at %s", senders.SlackEscape(p.Identity), p.Role, p.Via, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 		if req.Comment != "" {
-			text += ": " + req.Comment
+			text += ": " + senders.SlackEscape(req.Comment)
 		}
 	case workflows.UpdateReject:
-		text = fmt.Sprintf(":x: Rejected by %s (%s, via %s) at %s: %s", p.Identity, p.Role, p.Via, time.Now().UTC().Format("2006-01-02 15:04 UTC"), req.Reason)
+		text = fmt.Sprintf(":x: Rejected by %s (%s, via %s) at %s: %s", senders.SlackEscape(p.Identity), p.Role, p.Via, time.Now().UTC().Format("2006-01-02 15:04 UTC"), senders.SlackEscape(req.Reason))
 	default:
 		return
 	}

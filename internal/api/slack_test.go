@@ -91,7 +91,7 @@ func TestUnknownAndUnauthorisedSlackUsersAreToldSo(t *testing.T) {
 	var msg map[string]string
 	require.NoError(t, json.Unmarshal([]byte(reply), &msg))
 	require.Equal(t, "ephemeral", msg["response_type"])
-	require.Contains(t, msg["text"], "Tocsin does not know you (<@USTRANGER>)")
+	require.Contains(t, msg["text"], "Tocsin does not know you (Slack user USTRANGER)")
 
 	_, reply = slackPost(t, base+"/webhooks/slack/commands", slackSecret, time.Now(), command("UVIEW", "open\ntitle: x"))
 	require.Contains(t, reply, "viewer@example.com (viewer) may not open incidents")
@@ -118,4 +118,18 @@ func TestSlackRateLimitsAreWaitedOutNotDropped(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the reply arrived once, after the limit passed")
 	require.Equal(t, "@ULEGAL", entries[0].To)
+}
+
+// What people typed comes back in replies as text: an incident file whose
+// kind is "<!channel>" must not page the channel through the error that
+// quotes it, and nothing a command answers is shown to the whole channel.
+func TestSlackRepliesArePrivateAndShowTextAsWritten(t *testing.T) {
+	_, base, _ := slackServer(t)
+	_, reply := slackPost(t, base+"/webhooks/slack/commands", slackSecret, time.Now(), command("ULEGAL", "status <!channel> <https://evil.example|Approve>"))
+	var msg map[string]string
+	require.NoError(t, json.Unmarshal([]byte(reply), &msg))
+	require.Equal(t, "ephemeral", msg["response_type"])
+	require.NotContains(t, msg["text"], "<!channel>")
+	require.NotContains(t, msg["text"], "<https://")
+	require.Contains(t, msg["text"], "&lt;!channel&gt;")
 }

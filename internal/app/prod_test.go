@@ -10,15 +10,15 @@ import (
 )
 
 func TestTheExampleConfigLoadsAndNamesEveryMissingSecret(t *testing.T) {
-	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_WEBHOOK_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_DATABASE_URL"} {
+	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "TOCSIN_WEBHOOK_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_DATABASE_URL"} {
 		t.Setenv(k, "")
 	}
 	_, err := LoadConfig("../../deploy/tocsin.example.yaml")
 	require.Error(t, err)
-	for _, v := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_WEBHOOK_SECRET", "OIDC_CLIENT_SECRET"} {
+	for _, v := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET"} {
 		require.ErrorContains(t, err, v)
 	}
-	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_WEBHOOK_SECRET", "OIDC_CLIENT_SECRET"} {
+	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET"} {
 		t.Setenv(k, "s3cret-"+k)
 	}
 	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
@@ -32,4 +32,46 @@ func TestTheExampleConfigLoadsAndNamesEveryMissingSecret(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(data), "role: legal}", "role: judge}", 1)), 0o600))
 	_, err = LoadConfig(bad)
 	require.ErrorContains(t, err, "slack.users.U034COUNSEL to give an identity and a role")
+}
+
+// On-site notices and press announcements are signed with different
+// secrets: the press webhook's owner cannot forge an in-app notice.
+func TestOnsiteAndPressSecretsAreSeparate(t *testing.T) {
+	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET"} {
+		t.Setenv(k, "s3cret-"+k)
+	}
+	t.Setenv("TOCSIN_DATABASE_URL", "")
+	t.Setenv("TOCSIN_WEBHOOK_SECRET", "old-shared")
+	t.Setenv("TOCSIN_ONSITE_SECRET", "")
+	t.Setenv("TOCSIN_PRESS_SECRET", "")
+	_, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.ErrorContains(t, err, "TOCSIN_WEBHOOK_SECRET signed both", "the old single secret is named, with what replaces it")
+
+	t.Setenv("TOCSIN_ONSITE_SECRET", "same")
+	t.Setenv("TOCSIN_PRESS_SECRET", "same")
+	_, err = LoadConfig("../../deploy/tocsin.example.yaml")
+	require.ErrorContains(t, err, "TOCSIN_ONSITE_SECRET and TOCSIN_PRESS_SECRET to differ")
+
+	t.Setenv("TOCSIN_PRESS_SECRET", "press")
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "same", c.Secrets.OnsiteSecret)
+	require.Equal(t, "press", c.Secrets.PressSecret)
+}
+
+// A public_url written with a trailing slash still makes /webhooks/... URLs.
+func TestPublicURLLosesItsTrailingSlash(t *testing.T) {
+	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_ONSITE_SECRET"} {
+		t.Setenv(k, "s3cret-"+k)
+	}
+	t.Setenv("TOCSIN_PRESS_SECRET", "press")
+	t.Setenv("TOCSIN_WEBHOOK_SECRET", "")
+	t.Setenv("TOCSIN_DATABASE_URL", "")
+	data, err := os.ReadFile("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "tocsin.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "public_url: https://tocsin.example.com", "public_url: https://tocsin.example.com/", 1)), 0o600))
+	c, err := LoadConfig(path)
+	require.NoError(t, err)
+	require.Equal(t, "https://tocsin.example.com", c.PublicURL)
 }

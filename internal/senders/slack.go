@@ -30,6 +30,17 @@ func NewWarRoom(cfg SlackConfig) *WarRoom {
 	return &WarRoom{Client: slack.New(cfg.BotToken, opts...)}
 }
 
+// SlackEscape makes text that people wrote (titles, identities, comments,
+// references, error messages quoting them) safe inside a Slack message:
+// Slack reads &, < and > as control characters, so an incident titled
+// "<!here>" would page the workspace and "<https://x|Approve>" would be a
+// disguised link.
+func SlackEscape(s string) string {
+	return slackEscaper.Replace(s)
+}
+
+var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
 // ChannelName is the war room's deterministic name, so a retry finds it again.
 func ChannelName(incidentID string) string {
 	return strings.ToLower(incidentID)
@@ -147,7 +158,7 @@ func ParseReviewValue(v string) (incident, draft string, revision int, err error
 }
 
 func reviewHeader(r Review) *slack.SectionBlock {
-	text := fmt.Sprintf("*%s* revision %d (%s, %s) is ready for legal review.\n%s", r.Draft, r.Revision, strings.ReplaceAll(r.Kind, "_", " "), r.Locale, r.Title)
+	text := fmt.Sprintf("*%s* revision %d (%s, %s) is ready for legal review.\n%s", r.Draft, r.Revision, strings.ReplaceAll(r.Kind, "_", " "), r.Locale, SlackEscape(r.Title))
 	if r.URL != "" {
 		text += fmt.Sprintf("\n<%s|Read it in the console>", r.URL)
 	}
