@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -144,6 +146,11 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 			Stopped: src.stopped, Errors: src.errs, Current: previous}
 	}
 	if len(src.errs) > 0 {
+		if !src.stopped {
+			if err := collectDuplicates(ctx, lt, table, in, src); err != nil {
+				return ImportResult{}, err
+			}
+		}
 		return refused()
 	}
 	if src.rows == 0 {
@@ -209,15 +216,19 @@ func collectDuplicates(ctx context.Context, q loadTx, table string, in ImportInp
 		if err := rows.Scan(&id, &line, &first); err != nil {
 			return err
 		}
-		if len(src.errs) == in.MaxErrors {
-			src.stopped = true
-			break
-		}
 		src.errs = append(src.errs, inventory.RowError{File: in.SubjectsFile, Line: int(line), Field: "subject_id",
 			Reason: fmt.Sprintf("duplicate subject %q (first on line %d)", id, first)})
 		src.rejected++
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	// One list in file order, whichever check found each row.
+	slices.SortStableFunc(src.errs, func(a, b inventory.RowError) int { return cmp.Compare(a.Line, b.Line) })
+	if len(src.errs) > in.MaxErrors {
+		src.errs, src.stopped = src.errs[:in.MaxErrors], true
+	}
+	return nil
 }
 
 // subjectSource streams validated rows to the bulk loader. Reading and
@@ -397,9 +408,9 @@ func (s *subjectSource) produce() {
 			}
 			continue
 		}
-		if len(s.errs) > 0 {
-			continue
-		}
+		// Rows after a bad one are still loaded, though the import will be
+		// refused: the database finds their duplicate IDs, so that one pass
+		// reports every bad row.
 		set := s.setID(sub.SystemsKey)
 		s.counts[countKey{sub.Region, sub.Locale, set, int32(sub.BirthYear), sub.OnsiteID != "", sub.Email != "", sub.Phone != ""}]++
 		if s.copyText {

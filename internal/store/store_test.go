@@ -391,3 +391,27 @@ func TestNamesWithCopySyntaxRoundTrip(t *testing.T) {
 		require.Equal(t, `\N`, page[1].Name)
 	})
 }
+
+// A subjects file with three different mistakes gets all three reported in
+// one pass, in file order: a person fixing the file should not need three
+// imports to find them.
+func TestImportReportsEveryBadRowInOnePass(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		csv := header +
+			"u1,Ann,ann@example.com,+6591234567,acct-1,en,SG,1980,crm\n" +
+			"u2,Bo,,not-a-phone,,zh-CN,CN,2012,media\n" +
+			"u1,Ann again,ann2@example.com,,,en,SG,1980,crm\n" +
+			"u3,\"Cy,cy@example.com,,,en,US-CA,1990,crm\n" +
+			"u4,Di,,,,en,US-NY,1975,media\n"
+		_, err := s.ImportInventory(context.Background(), store.ImportInput{SystemsFile: "systems.yaml", Systems: strings.NewReader(systemsYAML),
+			SubjectsFile: "subjects.csv", Subjects: strings.NewReader(csv), ImportedBy: "responder@example.com"})
+		var refused *store.ImportError
+		require.ErrorAs(t, err, &refused)
+		var lines []int
+		for _, e := range refused.Errors {
+			lines = append(lines, e.Line)
+		}
+		require.Equal(t, []int{3, 4, 5}, lines, err.Error())
+		require.Contains(t, err.Error(), `subjects.csv:4: subject_id: duplicate subject "u1" (first on line 2)`)
+	})
+}
