@@ -293,7 +293,9 @@ func JurisdictionsOf(region string) []string {
 	return []string{country}
 }
 
-func factsOf(spec incident.Spec, id string, categories []string) templates.Facts {
+// FactsOf is what the templates know of an incident: its file's fields and
+// the facts responders supplied since.
+func FactsOf(spec incident.Spec, id string, categories []string) templates.Facts {
 	return templates.Facts{
 		IncidentID: id, Title: spec.Title, Kind: spec.Kind, Description: spec.Description, Impact: spec.Impact,
 		Measures: spec.Measures, Advice: spec.Advice, Remedies: spec.Remedies, Contact: spec.Contact,

@@ -123,7 +123,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 	if in.Revision == 0 {
 		in.Revision = 1
 	}
-	facts := factsOf(in.Spec, in.IncidentID, in.Scope.Categories)
+	facts := FactsOf(in.Spec, in.IncidentID, in.Scope.Categories)
 	want := func(name string) bool { return len(in.Only) == 0 || slices.Contains(in.Only, name) }
 	var out []DraftInfo
 	save := func(info DraftInfo, r templates.Rendered) error {

@@ -129,10 +129,10 @@ type Obligation struct {
 	Regulator    string    `json:"regulator,omitempty"`
 	Owner        string    `json:"owner,omitempty"`
 	Anchor       string    `json:"anchor"`
-	AnchorAt     time.Time `json:"anchor_at"`
+	AnchorAt     time.Time `json:"anchor_at,omitzero"`
 	// AnchorNote says when the anchor's time was not known and another stood in.
 	AnchorNote  string        `json:"anchor_note,omitempty"`
-	DueAt       time.Time     `json:"due_at"`
+	DueAt       time.Time     `json:"due_at,omitzero"`
 	Due         string        `json:"due"`
 	After       string        `json:"after,omitempty"`
 	With        string        `json:"with,omitempty"`

@@ -98,7 +98,7 @@ type DraftState struct {
 	Status     string    `json:"status"`
 	Author     string    `json:"author"`
 	ApprovedBy string    `json:"approved_by,omitempty"`
-	DecidedAt  time.Time `json:"decided_at,omitempty"`
+	DecidedAt  time.Time `json:"decided_at,omitzero"`
 	Comment    string    `json:"comment,omitempty"`
 	Reason     string    `json:"reason,omitempty"`
 	// Missing are required facts the text lacks: until a responder supplies
@@ -143,7 +143,7 @@ type Progress struct {
 // partitions finished and their totals. Live per-channel counts come from
 // the delivery ledger (the API adds them).
 type CampaignState struct {
-	StartedAt      time.Time `json:"started_at"`
+	StartedAt      time.Time `json:"started_at,omitzero"`
 	Subjects       int       `json:"subjects"`
 	Partitions     int       `json:"partitions"`
 	PartitionsDone int       `json:"partitions_done"`
@@ -172,7 +172,7 @@ const (
 type Filing struct {
 	Status     string    `json:"status"`
 	By         string    `json:"by,omitempty"`
-	At         time.Time `json:"at,omitempty"`
+	At         time.Time `json:"at,omitzero"`
 	Reference  string    `json:"reference,omitempty"`
 	LateReason string    `json:"late_reason,omitempty"`
 	Reminders  int       `json:"reminders,omitempty"`
@@ -732,8 +732,8 @@ func (s *plan) checkLegal(actor Actor, name string, revision int) (*DraftState, 
 func (s *plan) checkApprove(in ApproveInput) error {
 	d, err := s.checkLegal(in.Actor, in.Draft, in.Revision)
 	if err == nil && len(d.Missing) > 0 {
-		return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with `tocsin incident facts %s --set %s=...`",
-			d.Name, d.Revision, strings.Join(d.Missing, ", "), s.in.IncidentID, d.Missing[0])
+		return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with %s",
+			d.Name, d.Revision, strings.Join(d.Missing, ", "), FactsHint(s.in.IncidentID, d.Missing))
 	}
 	return err
 }
@@ -794,6 +794,44 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		}
 		return checkSettable(in.Changes)
 	}})
+}
+
+// factExamples are how a hint shows each fact a law may require. A content
+// field is named as the law names it; occurred_at is set as occurred_from
+// (and occurred_to), the only spelling the facts command takes.
+var factExamples = map[string]string{
+	"description": `description="What happened, in plain words"`, "impact": `impact="What it may mean for the people affected"`,
+	"measures": `measures="What was done to contain it"`, "advice": `advice="What people can do to protect themselves"`,
+	"remedies": `remedies="What we offer (credit monitoring, a hotline)"`, "contact": `contact="privacy@example.com, +1 800 555 0100"`,
+	"occurred_at": `occurred_from=2026-11-18T00:00:00Z`, "cause": `cause="How it happened"`,
+	"organisation": `organisation="The company's legal name"`, "reporter": `reporter="Who reports it, with a phone number"`,
+	"dpo_contact": `dpo_contact=dpo@example.com`,
+}
+
+// FactsHint is a `tocsin incident facts` command that supplies the missing
+// fields (with example values to replace). Fields no command can supply
+// (detected_at and categories come from the incident file and the inventory)
+// are named after it.
+func FactsHint(incidentID string, missing []string) string {
+	var set, other []string
+	for _, f := range missing {
+		if ex, ok := factExamples[f]; ok {
+			set = append(set, "--set "+ex)
+		} else {
+			other = append(other, f)
+		}
+	}
+	hint := ""
+	if len(set) > 0 {
+		hint = "`tocsin incident facts " + incidentID + " " + strings.Join(set, " ") + "` (with the incident's own values)"
+	}
+	if len(other) > 0 {
+		if hint != "" {
+			hint += "; "
+		}
+		hint += strings.Join(other, ", ") + " come from the incident file and the inventory's systems: open a corrected incident"
+	}
+	return hint
 }
 
 func checkSettable(set map[string]string) error {

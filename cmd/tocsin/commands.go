@@ -503,7 +503,7 @@ func printView(w io.Writer, v api.View) {
 	tw.Flush()
 	if len(incomplete) > 0 {
 		slices.Sort(incomplete)
-		fmt.Fprintf(w, "  the law requires facts nobody has supplied yet: tocsin incident facts %s --set %s=...\n", v.ID, strings.Join(slices.Compact(incomplete), "=... --set "))
+		fmt.Fprintf(w, "  the law requires facts nobody has supplied yet: %s\n", workflows.FactsHint(v.ID, slices.Compact(incomplete)))
 	}
 	if v.Campaign != nil {
 		fmt.Fprintln(w, "\ncampaign:")

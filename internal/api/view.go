@@ -49,7 +49,7 @@ type ObligationView struct {
 	Audience     string            `json:"audience"`
 	Regulator    string            `json:"regulator,omitempty"`
 	Anchor       string            `json:"anchor"`
-	AnchorAt     time.Time         `json:"anchor_at"`
+	AnchorAt     time.Time         `json:"anchor_at,omitzero"`
 	DueAt        *time.Time        `json:"due_at"`
 	Due          string            `json:"due"`
 	Status       string            `json:"status"`
@@ -82,7 +82,7 @@ type CampaignView struct {
 	Contacted int `json:"contacted"`
 	// PerSecond is the ledger's pace since the first send; ETA assumes it holds.
 	PerSecond float64   `json:"per_second"`
-	StartedAt time.Time `json:"started_at"`
+	StartedAt time.Time `json:"started_at,omitzero"`
 	ETA       string    `json:"eta,omitempty"`
 	Done      bool      `json:"done"`
 	Recovered int       `json:"recovered,omitempty"`

@@ -155,6 +155,9 @@ func basicScenario(t *testing.T, database string) {
 	id := opened["id"]
 
 	v := waitStatus(t, responder, id, workflows.StageAwaitApproval)
+	var shown json.RawMessage
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &shown))
+	require.NotContains(t, string(shown), "0001-01-01", "undecided drafts and unfiled duties have no time, not year 1")
 	require.Equal(t, want.Subjects, v.Scope.Subjects)
 	require.Equal(t, want.ByRegion, v.Scope.ByRegion)
 	require.Equal(t, want.Minors, v.Scope.Minors)

@@ -18,7 +18,7 @@ type DrillMessage struct {
 	To         string    `json:"to"` // masked
 	Title      string    `json:"title,omitempty"`
 	Body       string    `json:"body"`
-	At         time.Time `json:"at"`
+	At         time.Time `json:"at,omitzero"`
 }
 
 // RecordDrillMessage keeps one message a drill sent; key makes a retried send
@@ -64,7 +64,7 @@ type Drill struct {
 	Attended    bool         `json:"attended"`
 	IncidentID  string       `json:"incident_id"`
 	Status      string       `json:"status"`
-	StartedAt   time.Time    `json:"started_at"`
+	StartedAt   time.Time    `json:"started_at,omitzero"`
 	FinishedAt  time.Time    `json:"finished_at,omitzero"`
 	Report      *DrillReport `json:"report,omitempty"`
 }

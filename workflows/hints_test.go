@@ -1,0 +1,49 @@
+package workflows
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/templates"
+)
+
+var hintSet = regexp.MustCompile(`--set ([a-z_]+)=("([^"]*)"|(\S+?))(?: |` + "`" + `)`)
+
+// Every hint a responder is given for a missing fact is run as given: its
+// --set pairs pass the facts update's validator, and once applied the
+// field is no longer missing. (The hint once said --set occurred_at=...,
+// which the validator refuses.)
+func TestEveryMissingFactsHintWorks(t *testing.T) {
+	empty := incident.Spec{Title: "t", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)}
+	cats := []string{"contact.email"}
+	tried := 0
+	for _, field := range playbooks.ContentFields {
+		if len(templates.Missing([]string{field}, activities.FactsOf(empty, "INC-1", cats))) == 0 {
+			continue // Tocsin states it itself (counts, regions, detected_at, categories)
+		}
+		tried++
+		hint := FactsHint("INC-1", []string{field})
+		require.Contains(t, hint, "`tocsin incident facts INC-1 --set ", field)
+		set := map[string]string{}
+		for _, m := range hintSet.FindAllStringSubmatch(hint, -1) {
+			v := m[3]
+			if v == "" {
+				v = m[4]
+			}
+			set[m[1]] = v
+		}
+		require.NotEmpty(t, set, "%s: %s", field, hint)
+		require.NoError(t, checkSettable(set), "%s: %s", field, hint)
+		spec := empty
+		p := &plan{spec: spec}
+		p.setFacts(set)
+		require.Empty(t, templates.Missing([]string{field}, activities.FactsOf(p.spec, "INC-1", cats)), "%s is still missing after %s", field, hint)
+	}
+	require.GreaterOrEqual(t, tried, 10, "the content fields a law can require")
+}
