@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,4 +47,9 @@ func TestEveryMissingFactsHintWorks(t *testing.T) {
 		require.Empty(t, templates.Missing([]string{field}, activities.FactsOf(p.spec, "INC-1", cats)), "%s is still missing after %s", field, hint)
 	}
 	require.GreaterOrEqual(t, tried, 10, "the content fields a law can require")
+}
+
+func TestAFactLongerThanANoticeCanCarryIsRefused(t *testing.T) {
+	require.ErrorContains(t, checkSettable(map[string]string{"cause": strings.Repeat("x", MaxFactBytes+1)}), "cause: 8193 bytes is longer than a notice can carry")
+	require.NoError(t, checkSettable(map[string]string{"cause": strings.Repeat("x", MaxFactBytes)}))
 }

@@ -834,8 +834,15 @@ func FactsHint(incidentID string, missing []string) string {
 	return hint
 }
 
+// MaxFactBytes bounds one fact: a fact is a paragraph of a notice, and
+// every draft and its revision diff is computed from it.
+const MaxFactBytes = 8 << 10
+
 func checkSettable(set map[string]string) error {
 	for k, v := range set {
+		if len(v) > MaxFactBytes {
+			return fmt.Errorf("%s: %d bytes is longer than a notice can carry (at most %d); shorten it", k, len(v), MaxFactBytes)
+		}
 		if !slices.Contains(Settable, k) {
 			return fmt.Errorf("%q is not a fact a draft states; use one of %s", k, strings.Join(Settable, ", "))
 		}

@@ -93,7 +93,7 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 {{if .State.Missing}}<p class="error">Missing facts: {{range .State.Missing}}{{.}} {{end}}</p>{{end}}
 {{if .Text.Title}}<details{{if ne .State.Status "approved"}} open{{end}}><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>{{end}}
 {{if .Diff}}<details><summary>Changes since revision {{.Previous}}</summary><pre class="diff">{{range .Diff}}{{if eq .Op "+"}}<span class="add">+ {{.Text}}</span>{{else if eq .Op "-"}}<span class="del">- {{.Text}}</span>{{else}}  {{.Text}}{{end}}
-{{end}}</pre></details>{{end}}
+{{end}}</pre></details>{{end}}{{if .DiffTooLarge}}<p class="muted">Revision {{.Previous}} and this one differ in too many lines to compare here; read both in full.</p>{{end}}
 {{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}"><input type="hidden" name="revision" value="{{.State.Revision}}">
 <label>Comment or reason <input type="text" name="note" size="60"></label>
 <button name="decision" value="approve">Approve revision {{.State.Revision}}</button> <button name="decision" value="reject">Reject</button></form>{{end}}
@@ -296,12 +296,14 @@ func (s *Server) consoleOpen(w http.ResponseWriter, r *http.Request, p Principal
 
 // draftPanel is one draft on the incident page.
 type draftPanel struct {
-	State     workflows.DraftState
-	Text      store.Draft
-	Diff      []DiffLine
-	Previous  int
-	CanDecide bool
-	CanRevise bool
+	State workflows.DraftState
+	Text  store.Draft
+	Diff  []DiffLine
+	// DiffTooLarge says the revisions are too far apart to compare here.
+	DiffTooLarge bool
+	Previous     int
+	CanDecide    bool
+	CanRevise    bool
 }
 
 func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -334,7 +336,9 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 		}
 		if d.Revision > 1 {
 			if prev, err := s.Store.GetDraft(r.Context(), inc.ID, d.Name, d.Revision-1); err == nil {
-				dp.Diff, dp.Previous = lineDiff(prev.Title+"\n\n"+prev.Body, dp.Text.Title+"\n\n"+dp.Text.Body), d.Revision-1
+				var ok bool
+				dp.Diff, ok = lineDiff(prev.Title+"\n\n"+prev.Body, dp.Text.Title+"\n\n"+dp.Text.Body)
+				dp.Previous, dp.DiffTooLarge = d.Revision-1, !ok
 			}
 		}
 		data.Drafts = append(data.Drafts, dp)
