@@ -139,6 +139,12 @@ var (
 		"social_media", "press_release", "toll_free_number", "inquiry_desk"}
 )
 
+var playbookName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// ValidName says whether name can name a playbook file: no path, so an
+// incident file cannot make Tocsin read any YAML on the machine.
+func ValidName(name string) bool { return playbookName.MatchString(name) }
+
 // Jurisdictions are the codes a law file may use.
 func Jurisdictions() []string { return slices.Clone(jurisdictions) }
 
@@ -173,6 +179,9 @@ func (s source) read(name string) (string, []byte, error) {
 func Load(dir, name string) (*Playbook, error) {
 	if name == "" {
 		name = "default"
+	}
+	if !ValidName(name) {
+		return nil, fmt.Errorf("playbook %q: a playbook is named by letters, digits, '-' and '_' (the file playbooks/NAME.yaml)", name)
 	}
 	src := source{dir}
 	file, data, err := src.read(name + ".yaml")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/tocsin/tocsin/internal/csvout"
 	"github.com/tocsin/tocsin/internal/redact"
@@ -38,6 +39,8 @@ var LedgerHeader = []string{"subject_id", "channel", "rung", "status", "provider
 func (s *Server) deliveryLedger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	// A million people's ledger takes longer to stream than the server's write timeout.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(UploadTimeout))
 	cw := csvout.NewWriter(w)
 	cw.Write(LedgerHeader)
 	const pageSize = 5000

@@ -27,7 +27,7 @@ const testSystems = "systems:\n  - id: crm\n    name: CRM\n    location: SG\n   
 // every bad row and a summary, a clean one becomes the current snapshot, and
 // an incident naming someone outside it is refused before anything starts.
 func TestImportOverHTTPReportsRowsAndOpenChecksNamedSubjects(t *testing.T) {
-	_, hs := newServer(t)
+	srv, hs := newServer(t)
 	c := &client.Client{Server: hs.URL, Token: "resp"}
 	ctx := context.Background()
 	dir := writeFiles(t, map[string]string{
@@ -46,6 +46,14 @@ func TestImportOverHTTPReportsRowsAndOpenChecksNamedSubjects(t *testing.T) {
 	require.Contains(t, apiErr.Message, `dirty.csv:3: email: "b@example" is not a valid email address`)
 	require.Contains(t, apiErr.Message, "dirty.csv: import refused, nothing kept: 1 rows rejected, 1 accepted (2 rows checked); no inventory was imported before")
 	require.NotEmpty(t, seen, "the upload reports progress")
+	log, err := srv.Store.AuditLog(ctx, "")
+	require.NoError(t, err)
+	require.NotEmpty(t, log, "a refused import is audited")
+	last := log[len(log)-1]
+	require.Equal(t, "inventory import", last.Action)
+	require.Equal(t, store.AuditRefused, last.Outcome)
+	require.Equal(t, "1", last.Detail["rejected"])
+	require.NotContains(t, last.Detail["reason"], "b@example", "the audit keeps the summary, not the rows")
 
 	var res store.ImportResult
 	require.NoError(t, c.ImportInventory(ctx, filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "clean.csv"), 0, nil, &res))

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"maps"
 	"mime"
+	"os"
 	"net/http"
 	"slices"
 	"strconv"
@@ -27,6 +28,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/redact"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"
@@ -162,13 +164,26 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 			maxErrors := 0
 			fmt.Sscanf(r.URL.Query().Get("max_errors"), "%d", &maxErrors)
 			who := principal(r.Context()).Identity
+			subjects, err := spool(w, part)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "reading subjects: "+err.Error())
+				return
+			}
+			defer subjects.Close()
 			started := time.Now()
 			res, err := s.Store.ImportInventory(r.Context(), store.ImportInput{SystemsFile: systemsName, Systems: bytes.NewReader(systems),
-				SubjectsFile: part.FileName(), Subjects: part, ImportedBy: who, MaxErrors: maxErrors,
+				SubjectsFile: part.FileName(), Subjects: subjects, ImportedBy: who, MaxErrors: maxErrors,
 				Progress: func(rows int64) {
 					s.log().Info("inventory import", "file", part.FileName(), "rows", rows, "rows_per_s", int(float64(rows)/time.Since(started).Seconds()))
 				}})
 			var refused *store.ImportError
+			if err != nil {
+				detail := map[string]string{"file": part.FileName(), "reason": redact.Text(firstLine(err.Error()))}
+				if errors.As(err, &refused) {
+					detail["rejected"], detail["reason"] = strconv.FormatInt(refused.Rejected, 10), refused.Summary()
+				}
+				s.audit(r.Context(), principal(r.Context()), "", "inventory import", store.AuditRefused, detail)
+			}
 			if errors.As(err, &refused) {
 				s.log().Warn("inventory import refused", "file", part.FileName(), "rejected", refused.Rejected, "by", who)
 				writeJSON(w, http.StatusUnprocessableEntity, struct {
@@ -188,6 +203,62 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// UploadTimeout is how long an inventory or subject-list upload may take
+// to arrive; every other request must be read within the server's own
+// ReadTimeout (see NewHTTPServer).
+const UploadTimeout = time.Hour
+
+// MaxUpload bounds one uploaded file (a 10-million-row inventory is about 1 GB).
+const MaxUpload = 16 << 30
+
+// spooledFile is an upload copied to a temporary file, removed on Close.
+type spooledFile struct{ *os.File }
+
+func (f spooledFile) Close() error {
+	f.File.Close()
+	return os.Remove(f.Name())
+}
+
+// spool copies an upload to a temporary file before the store sees it. On
+// SQLite the store has one connection: a transaction that read its rows
+// straight from a slow client would hold it, and with it every token check,
+// console page and webhook, for as long as the client took to send them.
+func spool(w http.ResponseWriter, part io.Reader) (spooledFile, error) {
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(UploadTimeout))
+	f, err := os.CreateTemp("", "tocsin-upload-*")
+	if err != nil {
+		return spooledFile{}, err
+	}
+	sf := spooledFile{f}
+	n, err := io.Copy(f, io.LimitReader(part, MaxUpload+1))
+	if err == nil && n > MaxUpload {
+		err = fmt.Errorf("larger than %d GiB", MaxUpload>>30)
+	}
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		sf.Close()
+		return spooledFile{}, err
+	}
+	return sf, nil
+}
+
+// NewHTTPServer is the API's server with timeouts: a client that sends its
+// headers or body a byte at a time (slow loris) is dropped instead of
+// holding a connection for ever. Uploads extend their own read deadline.
+func NewHTTPServer(h http.Handler, headerTimeout time.Duration) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: headerTimeout, ReadTimeout: 2 * time.Minute,
+		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute}
+}
+
+// firstLine is an error's first line: a refused import lists every bad row
+// after it, and the audit log keeps the summary, not the people's data.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) {
@@ -247,7 +318,13 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
 		if part, err = mr.NextPart(); err == nil && part.FormName() == "subjects" {
 			maxErrors := 0
 			fmt.Sscanf(r.URL.Query().Get("max_errors"), "%d", &maxErrors)
-			named = &store.NamedSubjects{File: part.FileName(), Reader: part, MaxErrors: maxErrors}
+			ids, err := spool(w, part)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, "reading subjects: "+err.Error())
+				return
+			}
+			defer ids.Close()
+			named = &store.NamedSubjects{File: part.FileName(), Reader: ids, MaxErrors: maxErrors}
 		}
 	} else if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -293,7 +370,19 @@ func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
 		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll})
 	if err != nil {
-		return "", http.StatusBadGateway, fmt.Errorf("start incident workflow: %w", err)
+		// An incident recorded but never started would sit in every list
+		// with nothing behind it. Unless Temporal did start it (the error
+		// came after), the record goes and the refusal is audited.
+		var exists *serviceerror.WorkflowExecutionAlreadyStarted
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, derr := s.Temporal.DescribeWorkflowExecution(dctx, id, ""); derr != nil && !errors.As(err, &exists) {
+			if ferr := s.Store.ForgetIncident(dctx, id); ferr != nil {
+				s.log().Error("incident record left without a workflow", "incident", id, "error", ferr)
+			}
+			s.audit(ctx, p, "", "open", store.AuditRefused, map[string]string{"title": spec.Title, "reason": "workflow did not start: " + err.Error()})
+			return "", http.StatusBadGateway, fmt.Errorf("start incident workflow: %w; nothing was recorded, open it again", err)
+		}
 	}
 	s.audit(ctx, p, id, "open", store.AuditDone, map[string]string{"title": spec.Title, "playbook": spec.Playbook, "file": req.File})
 	s.log().Info("incident opened", "incident", id, "by", p.Identity, "via", p.Via)

@@ -200,7 +200,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
 	mux.Handle("/dev/onsite/", &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox})
 	mux.Handle("/dev/press", &devpeers.PressPeer{Secret: secrets["PRESS_SECRET"], Outbox: d.Outbox})
-	httpServer := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	httpServer := api.NewHTTPServer(mux, 10*time.Second)
 	go httpServer.Serve(listener)
 	d.closers = append(d.closers, func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

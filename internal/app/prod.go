@@ -241,7 +241,8 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	for id, u := range c.Slack.Users {
 		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
 	}
-	srv := &http.Server{Addr: c.Listen, Handler: server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := api.NewHTTPServer(server.Handler(), 10*time.Second)
+	srv.Addr = c.Listen
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -140,12 +140,14 @@ func Parse(file string, data []byte) (Spec, error) {
 	}
 	for i, who := range spec.RestrictedTo {
 		spec.RestrictedTo[i] = NormalizeIdentity(who)
-		if !strings.Contains(who, "@") || strings.ContainsAny(who, " ,;") {
+		if who = spec.RestrictedTo[i]; !strings.Contains(who, "@") || strings.ContainsAny(who, " ,;") {
 			bad("restricted_to", fmt.Sprintf("%q is not an identity (the e-mail address a person signs in with)", who))
 		}
 	}
 	if spec.Playbook == "" {
 		spec.Playbook = "default"
+	} else if !playbookName.MatchString(spec.Playbook) {
+		bad("playbook", fmt.Sprintf("%q is not a playbook name (letters, digits, '-' and '_'; the file playbooks/NAME.yaml)", spec.Playbook))
 	}
 	if len(errs) > 0 {
 		sortByLine(errs)
@@ -165,6 +167,9 @@ func sortByLine(errs []string) {
 	}
 	slices.SortStableFunc(errs, func(a, b string) int { return cmp.Compare(line(a), line(b)) })
 }
+
+// playbookName is playbooks.ValidName's rule (this package cannot import playbooks).
+var playbookName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 
 // NormalizeIdentity is how an identity (the e-mail address a person signs in
 // with) is kept and compared everywhere: trimmed and lower-case, since

@@ -73,6 +73,18 @@ func (s *Store) CreateIncident(ctx context.Context, inc Incident, named *NamedSu
 	return t.Commit()
 }
 
+// ForgetIncident removes an incident whose workflow never started, with the
+// subject list it was given, so that no record is left that nothing runs.
+func (s *Store) ForgetIncident(ctx context.Context, id string) error {
+	return s.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `DELETE FROM incident_subjects WHERE incident_id=?`, id); err != nil {
+			return err
+		}
+		_, err := t.exec(ctx, `DELETE FROM incidents WHERE id=?`, id)
+		return err
+	})
+}
+
 func (t *tx) addNamedSubjects(ctx context.Context, inc Incident, named *NamedSubjects) error {
 	if named.MaxErrors <= 0 {
 		named.MaxErrors = defaultMaxErrors

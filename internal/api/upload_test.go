@@ -1,0 +1,123 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+// On SQLite the store has one connection. An upload that arrives slowly
+// must not hold it: while a responder's 'inventory import' is still coming
+// in, everyone else's token checks and reads go on.
+func TestASlowUploadDoesNotHoldTheStore(t *testing.T) {
+	_, hs := newServer(t)
+	body, send := io.Pipe()
+	t.Cleanup(func() { send.CloseWithError(errors.New("the test ended")) }) // before the server closes
+	mw := multipart.NewWriter(send)
+	req, _ := http.NewRequest("POST", hs.URL+"/api/v1/inventory", body)
+	req.Header.Set("Authorization", "Bearer resp")
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		done <- resp
+	}()
+	part, _ := mw.CreateFormFile("systems", "systems.yaml")
+	part.Write([]byte(testSystems))
+	part, _ = mw.CreateFormFile("subjects", "subjects.csv")
+	part.Write([]byte("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\nu1,A,a@example.com,,,en,SG,,crm\n"))
+	// The upload stalls here, halfway through its subjects.
+
+	reader := &http.Client{Timeout: 20 * time.Second}
+	get, _ := http.NewRequest("GET", hs.URL+"/api/v1/inventory", nil)
+	get.Header.Set("Authorization", "Bearer view")
+	resp, err := reader.Do(get)
+	require.NoError(t, err, "a read while an upload is still arriving")
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode, "the viewer's token was checked (and the store answered)")
+	get.Header.Set("Authorization", "Bearer resp")
+	resp, err = reader.Do(get)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	part.Write([]byte("u2,B,b@example.com,,,en,SG,,crm\n"))
+	mw.Close()
+	send.Close()
+	imp := <-done
+	require.NotNil(t, imp)
+	imp.Body.Close()
+	require.Equal(t, http.StatusOK, imp.StatusCode)
+	leftovers, _ := os.ReadDir(os.TempDir())
+	for _, f := range leftovers {
+		require.NotContains(t, f.Name(), "tocsin-upload-", "the spooled upload is removed")
+	}
+}
+
+// A client that sends its request headers a byte at a time is dropped once
+// the header timeout passes, instead of holding a connection open for ever.
+func TestASlowLorisConnectionIsDropped(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	srv := NewHTTPServer(http.NotFoundHandler(), 300*time.Millisecond)
+	go srv.Serve(ln)
+	defer srv.Shutdown(context.Background())
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("GET / HTTP/1.1\r\nHost: tocsin\r\nX-Slow: "))
+	require.NoError(t, err)
+	conn.SetReadDeadline(time.Now().Add(15 * time.Second))
+	buf := make([]byte, 512)
+	for {
+		_, err = conn.Read(buf)
+		if err != nil {
+			break
+		}
+	}
+	var ne net.Error
+	require.False(t, errors.As(err, &ne) && ne.Timeout(), "the server closed the connection; it did not wait for the rest of the headers")
+}
+
+// When Temporal is down, opening an incident fails as a whole: no record is
+// left in the lists with no workflow behind it, and the refusal is audited.
+func TestAnIncidentWhoseWorkflowCannotStartIsNotLeftBehind(t *testing.T) {
+	s, hs := authzServer(t)
+	ctx := context.Background()
+	_, err := s.Store.ImportInventory(ctx, store.ImportInput{SystemsFile: "systems.yaml", Systems: strings.NewReader(testSystems), SubjectsFile: "s.csv",
+		Subjects: strings.NewReader("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\nu1,A,a@example.com,,,en,SG,,crm\n"), ImportedBy: "r@example.com"})
+	require.NoError(t, err)
+	body, _ := json.Marshal(OpenRequest{YAML: "title: t\ndetected_at: 2026-11-20T08:00:00Z\nsystems: [crm]\ndescription: d\nmeasures: m\nadvice: a\ncontact: c\n"})
+	req, _ := http.NewRequest("POST", hs.URL+"/api/v1/incidents", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer tok-responder")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: time.Minute}).Do(req)
+	require.NoError(t, err)
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadGateway, resp.StatusCode, string(msg))
+	require.Contains(t, string(msg), "nothing was recorded")
+	incs, err := s.Store.ListIncidents(ctx)
+	require.NoError(t, err)
+	require.Empty(t, incs)
+	log, err := s.Store.AuditLog(ctx, "")
+	require.NoError(t, err)
+	require.Equal(t, store.AuditRefused, log[len(log)-1].Outcome)
+	require.Equal(t, "open", log[len(log)-1].Action)
+}
