@@ -281,13 +281,17 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 	return key, nil
 }
 
+// retryable is the error a batch fails with for Temporal to retry. It goes
+// into the workflow history and the worker's log, so its message is
+// redacted (an SMTP 451 quotes the address) and the provider's own error is
+// not attached as its cause.
 func retryable(key store.Delivery, err error) error {
-	err = fmt.Errorf("send %s to subject %s: %w", key.Channel, key.SubjectID, err)
+	msg := redact.Text(fmt.Sprintf("send %s to subject %s: %v", key.Channel, key.SubjectID, err))
 	var ra *senders.RetryAfterError
 	if errors.As(err, &ra) {
-		return temporal.NewApplicationErrorWithOptions(err.Error(), "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: ra.After, Cause: err})
+		return temporal.NewApplicationErrorWithOptions(msg, "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: ra.After})
 	}
-	return err
+	return temporal.NewApplicationError(msg, "ProviderUnavailable")
 }
 
 func contactFor(r store.Recipient, ch string) string {

@@ -29,6 +29,7 @@ type campaign struct {
 	outbox *devpeers.Outbox
 	sms    *senders.SMSSender
 	mail   *senders.EmailSender
+	smtp   *devpeers.SMTPPeer
 }
 
 const notifySubjects = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n" +
@@ -60,7 +61,7 @@ func newCampaign(t *testing.T, s *store.Store) *campaign {
 	t.Cleanup(func() { smtpPeer.Close() })
 	cfg := senders.TwilioConfig{AccountSID: peer.AccountSID, AuthToken: peer.AuthToken, From: "+15005550006", BaseURL: tsrv.URL, StatusCallback: "http://127.0.0.1:1/webhooks/twilio/status"}
 	tw := senders.NewTwilioClient(cfg)
-	c := &campaign{twilio: peer, outbox: ob, sms: &senders.SMSSender{Client: tw, Config: cfg}, mail: senders.NewEmailSender(senders.SMTPConfig{Addr: smtpPeer.Addr(), From: "sec@tocsin.local"})}
+	c := &campaign{twilio: peer, outbox: ob, smtp: smtpPeer, sms: &senders.SMSSender{Client: tw, Config: cfg}, mail: senders.NewEmailSender(senders.SMTPConfig{Addr: smtpPeer.Addr(), From: "sec@tocsin.local"})}
 	t.Cleanup(c.mail.Close)
 	c.acts = &Activities{Store: s, Receipts: senders.TwilioStatus{Client: tw},
 		Senders: senders.Registry{senders.SMS: c.sms, senders.Voice: &senders.VoiceSender{Client: tw, Config: cfg}, senders.Email: c.mail}}
@@ -106,6 +107,25 @@ func TestInterruptedSendsAreRecoveredWithoutSendingTwice(t *testing.T) {
 		require.NoError(t, err)
 		require.Zero(t, again.Attempts, "a finished batch sends nothing when retried")
 	})
+}
+
+// A relay that answers 451 quoting the address makes the batch fail for a
+// retry; that failure is written into the workflow history and the worker's
+// log, so it must not carry the address.
+func TestARetryableProviderErrorIsRedacted(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	c := newCampaign(t, s)
+	c.smtp.Greylist.Store(true)
+	_, err := c.acts.SendBatch(context.Background(), batch("email"))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "451")
+	require.NotContains(t, err.Error(), "ann@example.com")
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "%v", err)
+	require.Equal(t, "ProviderUnavailable", appErr.Type())
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		require.NotContains(t, e.Error(), "ann@example.com", "no cause carries the raw message")
+	}
 }
 
 // TestRateLimitedBatchGivesBackItsClaimsAndWaitsAsTold: Twilio answers 429;

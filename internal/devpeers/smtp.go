@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -20,6 +21,9 @@ import (
 type SMTPPeer struct {
 	Outbox *Outbox
 	Log    *slog.Logger
+	// Greylist, when set, answers every recipient 451 4.7.1, quoting the
+	// address as real relays do, until it is unset.
+	Greylist atomic.Bool
 	server *smtp.Server
 	addr   string
 }
@@ -79,6 +83,9 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	domain := to[strings.LastIndex(to, "@")+1:]
 	if strings.HasSuffix(strings.ToLower(strings.TrimRight(domain, ">")), ".invalid") {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "mailbox unavailable: the domain does not exist"}
+	}
+	if s.p.Greylist.Load() {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "<" + to + ">: greylisted, try again later"}
 	}
 	s.to = append(s.to, to)
 	return nil
