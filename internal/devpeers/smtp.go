@@ -24,8 +24,8 @@ type SMTPPeer struct {
 	// Greylist, when set, answers every recipient 451 4.7.1, quoting the
 	// address as real relays do, until it is unset.
 	Greylist atomic.Bool
-	server *smtp.Server
-	addr   string
+	server   *smtp.Server
+	addr     string
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a port).
