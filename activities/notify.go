@@ -405,12 +405,32 @@ func (a *Activities) ResolveRung(ctx context.Context, in ResolveInput) (ResolveR
 // ReachResult summarises the campaign.
 type ReachResult struct {
 	Reach store.Reach
+	// ByJurisdiction counts each jurisdiction's residents (reached, not
+	// reached): a duty to individuals is met for its own people, and the
+	// evidence states its own numbers. Histories from before it lack it.
+	ByJurisdiction map[string]store.RegionReach `json:",omitempty"`
 }
 
-// Reach counts who was told and how.
+// Reach counts who was told and how, in all and per jurisdiction.
 func (a *Activities) Reach(ctx context.Context, incidentID string) (ReachResult, error) {
 	r, err := a.Store.ReachSummary(ctx, incidentID)
-	return ReachResult{Reach: r}, err
+	if err != nil {
+		return ReachResult{}, err
+	}
+	regions, err := a.Store.ReachByRegion(ctx, incidentID)
+	if err != nil {
+		return ReachResult{}, err
+	}
+	by := map[string]store.RegionReach{}
+	for region, n := range regions {
+		for _, j := range JurisdictionsOf(region) {
+			cur := by[j]
+			cur.Reached += n.Reached
+			cur.Unreached += n.Unreached
+			by[j] = cur
+		}
+	}
+	return ReachResult{Reach: r, ByJurisdiction: by}, nil
 }
 
 // PublishInput publishes the approved announcement.

@@ -9,7 +9,6 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
-	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -99,14 +98,23 @@ func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
 
 // awaitFilings marks the duties to individuals met by the campaign, then
 // keeps the incident open until every mandatory duty is filed.
-func (s *plan) awaitFilings(ctx workflow.Context, reach store.Reach, announced bool) error {
-	ref := fmt.Sprintf("individual notice: %d reached", reach.Reached)
-	if announced {
-		ref += fmt.Sprintf(", %d by public announcement", reach.Unreached)
+func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, announced bool) error {
+	// Each duty states its own jurisdiction's residents; a history from
+	// before the per-jurisdiction counts states the whole campaign's.
+	refFor := func(jurisdiction string) string {
+		reached, unreached := reach.Reach.Reached, reach.Reach.Unreached
+		if n, ok := reach.ByJurisdiction[jurisdiction]; ok {
+			reached, unreached = n.Reached, n.Unreached
+		}
+		ref := fmt.Sprintf("individual notice: %d reached", reached)
+		if announced {
+			ref += fmt.Sprintf(", %d by public announcement", unreached)
+		}
+		return ref
 	}
 	for _, o := range s.p.Obligations {
 		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && f.Status != FilingSubmitted {
-			f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), ref
+			f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), refFor(o.Jurisdiction)
 			if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) {
 				f.LateReason = "individual notice finished after the due time"
 			}

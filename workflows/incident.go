@@ -448,7 +448,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 
 	if tracking {
-		if err := s.awaitFilings(ctx, reach.Reach, announced); err != nil {
+		if err := s.awaitFilings(ctx, reach, announced); err != nil {
 			return IncidentResult{}, err
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -261,9 +262,20 @@ func basicScenario(t *testing.T, database string) {
 	v = waitStatus(t, responder, id, workflows.StageFiling)
 	fileDuties(t, responder, v, func(o api.ObligationView) bool { return !o.Voluntary && o.Audience != "individuals" })
 	v = waitStatus(t, responder, id, workflows.StageClosed)
+	residents := map[string]int{"EU": want.ByRegion["DE"]}
+	for region, n := range want.ByRegion {
+		residents[region] += n
+	}
 	for _, o := range v.Obligations {
 		if !o.Voluntary {
 			require.Equal(t, workflows.FilingSubmitted, o.Status, o.Name)
+		}
+		if o.Audience == "individuals" && o.Filing != nil {
+			// Each duty to individuals states its own residents, not the campaign's.
+			var reached, announced int
+			_, err := fmt.Sscanf(o.Filing.Reference, "individual notice: %d reached, %d by public announcement", &reached, &announced)
+			require.NoError(t, err, o.Filing.Reference)
+			require.Equal(t, residents[o.Jurisdiction], reached+announced, "%s: %s", o.Name, o.Filing.Reference)
 		}
 	}
 

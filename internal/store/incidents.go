@@ -342,6 +342,40 @@ type Reach struct {
 	ByChannel map[string]int `json:"by_channel"`
 }
 
+// RegionReach counts one region's affected people: told individually, or not.
+type RegionReach struct {
+	Reached   int `json:"reached"`
+	Unreached int `json:"unreached"`
+}
+
+// ReachByRegion counts who was reached, per region of residence.
+func (s *Store) ReachByRegion(ctx context.Context, incidentID string) (map[string]RegionReach, error) {
+	out := map[string]RegionReach{}
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
+		return out, err
+	}
+	rows, err := s.query(ctx, `SELECT region, CASE WHEN reached_via = '' THEN 0 ELSE 1 END, count(*) FROM `+affectedTable(incidentID)+` GROUP BY 1, 2`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var region string
+		var reached, n int
+		if err := rows.Scan(&region, &reached, &n); err != nil {
+			return nil, err
+		}
+		r := out[region]
+		if reached == 1 {
+			r.Reached += n
+		} else {
+			r.Unreached += n
+		}
+		out[region] = r
+	}
+	return out, rows.Err()
+}
+
 // ReachSummary counts reached subjects by the rung channels that reached them.
 func (s *Store) ReachSummary(ctx context.Context, incidentID string) (Reach, error) {
 	r := Reach{ByChannel: map[string]int{}}
