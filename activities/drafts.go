@@ -166,7 +166,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		f := byJurisdiction[ob.Jurisdiction]
 		due := ob.Due
 		if !ob.DueAt.IsZero() {
-			due = fmt.Sprintf("%s (%s from %s)", ob.DueAt.UTC().Format("2006-01-02 15:04 UTC"), ob.Due, ob.Anchor)
+			due = fmt.Sprintf("%s (%s from %s)", ob.DueText(), ob.Due, ob.Anchor)
 		}
 		r, locale, err := templates.RegulatorReport(facts, templates.Report{Template: ob.Template, Regulator: ob.Regulator, Jurisdiction: ob.Jurisdiction,
 			Duty: ob.Name, Due: due, Sources: ob.Sources, Regions: regionsOf(in.Scope, ob.Jurisdiction), Subjects: f.Subjects, Total: in.Scope.Subjects,

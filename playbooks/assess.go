@@ -131,9 +131,13 @@ type Obligation struct {
 	Anchor       string    `json:"anchor"`
 	AnchorAt     time.Time `json:"anchor_at,omitzero"`
 	// AnchorNote says when the anchor's time was not known and another stood in.
-	AnchorNote  string        `json:"anchor_note,omitempty"`
-	DueAt       time.Time     `json:"due_at,omitzero"`
-	Due         string        `json:"due"`
+	AnchorNote string    `json:"anchor_note,omitempty"`
+	DueAt      time.Time `json:"due_at,omitzero"`
+	Due        string    `json:"due"`
+	// Zone is the jurisdiction's time zone (IANA), in which its law counts
+	// days; empty for UTC. DueLocal is the due time there, beside UTC.
+	Zone        string        `json:"zone,omitempty"`
+	DueLocal    string        `json:"due_local,omitempty"`
 	After       string        `json:"after,omitempty"`
 	With        string        `json:"with,omitempty"`
 	Voluntary   bool          `json:"voluntary,omitempty"`
@@ -146,6 +150,23 @@ type Obligation struct {
 	Why         string        `json:"why"`
 	Unverified  string        `json:"unverified,omitempty"`
 	Sources     []string      `json:"sources"`
+}
+
+// DueText is the due time as people read it: in the jurisdiction's zone
+// beside UTC ("2026-12-04 23:59 +08 Asia/Singapore (2026-12-04 15:59 UTC)"),
+// or UTC alone for an obligation assessed before zones.
+func (o Obligation) DueText() string {
+	if o.DueLocal != "" {
+		return o.DueLocal
+	}
+	return o.DueAt.UTC().Format("2006-01-02 15:04 UTC")
+}
+
+func localDue(t time.Time, zone string) string {
+	if t.IsZero() {
+		return ""
+	}
+	return Local(t, zone)
 }
 
 // Substitution is a substitute notice the facts call for.
@@ -238,7 +259,7 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 			anchorAt, note := t.anchor(r.Anchor)
 			base := Obligation{
 				Name: r.Name, Rule: r.Name, Jurisdiction: l.Jurisdiction, Audience: r.Audience, Regulator: r.Regulator, Owner: r.Owner,
-				Anchor: r.Anchor, AnchorAt: anchorAt, AnchorNote: note, After: r.After, With: r.With, Voluntary: r.Voluntary,
+				Anchor: r.Anchor, AnchorAt: anchorAt, AnchorNote: note, Zone: l.Zone, After: r.After, With: r.With, Voluntary: r.Voluntary,
 				LateReasons: r.LateReasons, Template: r.Template, Content: r.Content, Methods: r.Methods,
 				Subjects: f.Subjects, Why: why, Unverified: r.Unverified, Sources: r.Sources,
 			}
@@ -252,7 +273,8 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 				}
 			}
 			if len(r.Phases) == 0 {
-				base.DueAt, base.Due, _ = dueAfter(r.Due, anchorAt)
+				base.DueAt, base.Due, _ = dueAfter(r.Due, anchorAt, l.calendar)
+				base.DueLocal = localDue(base.DueAt, l.Zone)
 				out.Obligations = append(out.Obligations, base)
 				continue
 			}
@@ -263,7 +285,8 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 				if len(ph.Content) > 0 {
 					o.Content = ph.Content
 				}
-				o.DueAt, o.Due, _ = dueAfter(ph.Due, anchorAt)
+				o.DueAt, o.Due, _ = dueAfter(ph.Due, anchorAt, l.calendar)
+				o.DueLocal = localDue(o.DueAt, l.Zone)
 				out.Obligations = append(out.Obligations, o)
 				prev = o.Name
 			}
@@ -344,15 +367,18 @@ func (p *Playbook) AnnouncementDue(f Facts) (bool, error) {
 	return eval(p.Announcement.AppliesWhen, f)
 }
 
-// dueAfter turns a due expression into a time:
+// dueAfter turns a due expression into a time, on the jurisdiction's
+// calendar:
 //   - immediately: at the anchor
 //   - practicable: no fixed time (zero)
 //   - Nh, Nm: hours or minutes after the anchor
-//   - Nd: N calendar days after the anchor
-//   - Nbd: N business days (Monday to Friday) after the anchor
-//   - Nd-after-day: the end of the Nth calendar day after the anchor's day (UTC)
-//   - Nd-after-year: N days after the end of the anchor's calendar year (UTC)
-func dueAfter(due string, anchor time.Time) (time.Time, string, error) {
+//   - Nd: N calendar days after the anchor (the same time of day in the zone)
+//   - Nbd: N business days after the anchor: Monday to Friday in the zone,
+//     without the law file's public holidays
+//   - Nd-after-day: the end of the Nth calendar day after the anchor's day,
+//     days ending at midnight in the zone
+//   - Nd-after-year: N days after the end of the anchor's calendar year in the zone
+func dueAfter(due string, anchor time.Time, cal Calendar) (time.Time, string, error) {
 	num := func(suffix string) (int, bool) {
 		s, ok := strings.CutSuffix(due, suffix)
 		if !ok {
@@ -361,6 +387,7 @@ func dueAfter(due string, anchor time.Time) (time.Time, string, error) {
 		n, err := strconv.Atoi(s)
 		return n, err == nil && n > 0
 	}
+	zone := cal.zone()
 	switch {
 	case due == "immediately":
 		return anchor, "immediately", nil
@@ -371,27 +398,26 @@ func dueAfter(due string, anchor time.Time) (time.Time, string, error) {
 		if !ok {
 			return time.Time{}, "", fmt.Errorf("%q: want N-after-day with N > 0", due)
 		}
-		day := time.Date(anchor.Year(), anchor.Month(), anchor.Day(), 0, 0, 0, 0, time.UTC)
-		return day.AddDate(0, 0, n+1).Add(-time.Second), fmt.Sprintf("%d calendar days after the day", n), nil
+		return cal.endOfDay(anchor, n).UTC(), fmt.Sprintf("%d calendar days after the day", n), nil
 	case strings.HasSuffix(due, "d-after-year"):
 		n, ok := num("d-after-year")
 		if !ok {
 			return time.Time{}, "", fmt.Errorf("%q: want Nd-after-year with N > 0", due)
 		}
-		end := time.Date(anchor.Year()+1, 1, 1, 0, 0, 0, 0, time.UTC)
-		return end.AddDate(0, 0, n).Add(-time.Second), fmt.Sprintf("%d days after the end of the year", n), nil
+		end := time.Date(anchor.In(zone).Year()+1, 1, 1, 0, 0, 0, 0, zone)
+		return end.AddDate(0, 0, n).Add(-time.Second).UTC(), fmt.Sprintf("%d days after the end of the year", n), nil
 	case strings.HasSuffix(due, "bd"):
 		n, ok := num("bd")
 		if !ok {
 			return time.Time{}, "", fmt.Errorf("%q: want Nbd with N > 0", due)
 		}
-		return addBusinessDays(anchor, n), fmt.Sprintf("%d business days", n), nil
+		return cal.addBusinessDays(anchor, n).UTC(), fmt.Sprintf("%d business days", n), nil
 	case strings.HasSuffix(due, "d"):
 		n, ok := num("d")
 		if !ok {
 			return time.Time{}, "", fmt.Errorf("%q: want Nd with N > 0", due)
 		}
-		return anchor.AddDate(0, 0, n), fmt.Sprintf("%d calendar days", n), nil
+		return anchor.In(zone).AddDate(0, 0, n).UTC(), fmt.Sprintf("%d calendar days", n), nil
 	case strings.HasSuffix(due, "h"), strings.HasSuffix(due, "m"):
 		d, err := time.ParseDuration(due)
 		if err != nil || d <= 0 {
@@ -400,19 +426,4 @@ func dueAfter(due string, anchor time.Time) (time.Time, string, error) {
 		return anchor.Add(d), due, nil
 	}
 	return time.Time{}, "", fmt.Errorf("%q: want immediately, practicable, Nh, Nd, Nbd, Nd-after-day or Nd-after-year", due)
-}
-
-// addBusinessDays moves n weekdays forward, keeping the time of day; an
-// anchor on a weekend counts from the next Monday's start of day.
-func addBusinessDays(t time.Time, n int) time.Time {
-	for t.Weekday() == time.Saturday || t.Weekday() == time.Sunday {
-		t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, t.Location())
-	}
-	for n > 0 {
-		t = t.AddDate(0, 0, 1)
-		if t.Weekday() != time.Saturday && t.Weekday() != time.Sunday {
-			n--
-		}
-	}
-	return t
 }

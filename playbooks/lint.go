@@ -221,6 +221,23 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 	if !slices.Contains(jurisdictions, l.Jurisdiction) {
 		errs.add(file, lineOf(lines, "jurisdiction"), "jurisdiction", fmt.Sprintf("%q is not one of %s", l.Jurisdiction, strings.Join(jurisdictions, ", ")))
 	}
+	if cal, err := NewCalendar(l.Zone, nil); err != nil {
+		errs.add(file, lineOf(lines, "zone"), "zone", err.Error())
+	} else {
+		l.calendar = cal
+	}
+	for i, h := range l.Holidays {
+		if _, err := time.Parse(time.DateOnly, h); err != nil {
+			line := lineOf(lines, "holidays")
+			if hn := items(child(root, "holidays")); i < len(hn) {
+				line = hn[i].Line
+			}
+			errs.add(file, line, "holidays", fmt.Sprintf("%q: want a date as YYYY-MM-DD", h))
+		}
+	}
+	if cal, err := NewCalendar(l.Zone, validDates(l.Holidays)); err == nil {
+		l.calendar = cal
+	}
 	if l.Severity != nil {
 		sn := child(root, "severity")
 		levels := items(child(sn, "levels"))
@@ -259,6 +276,17 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 	return &l
 }
 
+// validDates keeps the holidays that parse; lint reports the others.
+func validDates(days []string) []string {
+	var out []string
+	for _, d := range days {
+		if _, err := time.Parse(time.DateOnly, d); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 func nodesAt(nodes []*yaml.Node, i int) *yaml.Node {
 	if i < len(nodes) {
 		return nodes[i]
@@ -283,7 +311,7 @@ func checkRule(r *Rule, lines map[string]int, phases *yaml.Node, errs *lintError
 	case len(r.Phases) > 0 && r.Due != "":
 		bad("due", "a phased duty sets due per phase, not here")
 	case r.Due != "":
-		if _, _, err := dueAfter(r.Due, time.Time{}); err != nil {
+		if _, _, err := dueAfter(r.Due, time.Time{}, Calendar{}); err != nil {
 			bad("due", err.Error())
 		}
 	}
@@ -298,7 +326,7 @@ func checkRule(r *Rule, lines map[string]int, phases *yaml.Node, errs *lintError
 			errs.add(r.file, lineOf(pl, "name"), "phases.name", fmt.Sprintf("%q must be present and unique", ph.Name))
 		}
 		seen[ph.Name] = true
-		if _, _, err := dueAfter(ph.Due, time.Time{}); err != nil {
+		if _, _, err := dueAfter(ph.Due, time.Time{}, Calendar{}); err != nil {
 			errs.add(r.file, lineOf(pl, "due"), "phases.due", err.Error())
 		}
 		for _, c := range ph.Content {

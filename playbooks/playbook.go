@@ -45,11 +45,16 @@ type Playbook struct {
 
 // Law is one jurisdiction's duties.
 type Law struct {
-	Jurisdiction string    `yaml:"jurisdiction"`
-	Name         string    `yaml:"name"`
-	Severity     *Severity `yaml:"severity"`
-	Obligations  []Rule    `yaml:"obligations"`
-	File         string    `yaml:"-"`
+	Jurisdiction string `yaml:"jurisdiction"`
+	Name         string `yaml:"name"`
+	// Zone is the IANA time zone the law counts days in; Holidays are the
+	// public holidays (YYYY-MM-DD) its business days skip.
+	Zone        string   `yaml:"zone"`
+	Holidays    []string `yaml:"holidays"`
+	calendar    Calendar
+	Severity    *Severity `yaml:"severity"`
+	Obligations []Rule    `yaml:"obligations"`
+	File        string    `yaml:"-"`
 }
 
 // Severity grades an incident in one jurisdiction: the first level whose

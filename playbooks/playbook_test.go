@@ -57,9 +57,9 @@ func TestDefaultJurisdictions(t *testing.T) {
 			map[string]time.Time{"cn-pipl-regulator": aware, "cn-pipl-individuals": aware, "cn-cac-large-cii": aware.Add(time.Hour)}},
 		// SG: 500 people or significant harm; 3 days after the day it was assessed notifiable.
 		{"SG below 500 plain", "SG", n(499), nil},
-		{"SG 500", "SG", n(500), map[string]time.Time{"sg-pdpc": time.Date(2026, 11, 27, 23, 59, 59, 0, time.UTC)}},
+		{"SG 500", "SG", n(500), map[string]time.Time{"sg-pdpc": time.Date(2026, 11, 27, 15, 59, 59, 0, time.UTC) /* 23:59:59 in Singapore */}},
 		{"SG harm", "SG", func() Facts { f := n(3); f.Credentials = true; return f }(),
-			map[string]time.Time{"sg-pdpc": time.Date(2026, 11, 27, 23, 59, 59, 0, time.UTC), "sg-individuals": practical}},
+			map[string]time.Time{"sg-pdpc": time.Date(2026, 11, 27, 15, 59, 59, 0, time.UTC) /* 23:59:59 in Singapore */, "sg-individuals": practical}},
 		{"SG biometric alone is not a prescribed class", "SG", sens(n(3)), nil},
 		// HK: voluntary; individuals where there is real risk.
 		{"HK plain", "HK", n(10), map[string]time.Time{"hk-pcpd": practical}},
@@ -87,7 +87,7 @@ func TestDefaultJurisdictions(t *testing.T) {
 		// US-HIPAA: only when flagged; HHS at 500 or in the yearly log; media over 500 in one state.
 		{"HIPAA not flagged", "US-HIPAA", func() Facts { f := n(900); f.Categories, f.Families = health, []string{"health"}; return f }(), nil},
 		{"HIPAA 499", "US-HIPAA", func() Facts { f := n(499); f.HealthData = true; return f }(), map[string]time.Time{
-			"us-hipaa-individuals": discovered.AddDate(0, 0, 60), "us-hipaa-hhs-annual": time.Date(2027, 3, 1, 23, 59, 59, 0, time.UTC)}},
+			"us-hipaa-individuals": discovered.AddDate(0, 0, 60), "us-hipaa-hhs-annual": time.Date(2027, 3, 2, 4, 59, 59, 0, time.UTC) /* 1 March 23:59:59 in Washington */}},
 		{"HIPAA 600 over two states", "US-HIPAA", func() Facts { f := n(600); f.LargestRegion = 400; f.HealthData = true; return f }(), map[string]time.Time{
 			"us-hipaa-individuals": discovered.AddDate(0, 0, 60), "us-hipaa-hhs": discovered.AddDate(0, 0, 60)}},
 		{"HIPAA 501 in one state", "US-HIPAA", func() Facts { f := n(501); f.HealthData = true; return f }(), map[string]time.Time{
@@ -104,9 +104,10 @@ func TestDefaultJurisdictions(t *testing.T) {
 		{"KR 999", "KR", n(999), map[string]time.Time{"kr-individuals": aware.Add(72 * time.Hour)}},
 		{"KR 1000", "KR", n(1000), map[string]time.Time{"kr-individuals": aware.Add(72 * time.Hour), "kr-pipc": aware.Add(72 * time.Hour)}},
 		{"KR sensitive", "KR", sens(n(3)), map[string]time.Time{"kr-individuals": aware.Add(72 * time.Hour), "kr-pipc": aware.Add(72 * time.Hour)}},
-		// BR: 3 business days; Friday 08:00 is due Wednesday 08:00.
+		// BR: 3 business days. Friday 20 November is a national holiday, so
+		// from Monday's start in Sao Paulo: due Thursday 00:00 there.
 		{"BR plain", "BR", n(100), nil},
-		{"BR sensitive", "BR", sens(n(100)), map[string]time.Time{"br-anpd": time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC), "br-individuals": time.Date(2026, 11, 25, 8, 0, 0, 0, time.UTC)}},
+		{"BR sensitive", "BR", sens(n(100)), map[string]time.Time{"br-anpd": time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), "br-individuals": time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC)}},
 	}
 	p := defaults(t)
 	for _, tc := range cases {
@@ -213,9 +214,77 @@ func TestRemindersAtHalfTimeAndAnHourBefore(t *testing.T) {
 
 func TestBusinessDaysSkipWeekends(t *testing.T) {
 	sat := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
-	due, _, err := dueAfter("3bd", sat)
+	due, _, err := dueAfter("3bd", sat, Calendar{})
 	require.NoError(t, err)
 	require.Equal(t, time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC), due, "from Monday's start: Tue, Wed, Thu")
+}
+
+// calendarOf is a jurisdiction's calendar as its default law file sets it.
+func calendarOf(t *testing.T, jurisdiction string) Calendar {
+	t.Helper()
+	for _, l := range defaults(t).Laws {
+		if l.Jurisdiction == jurisdiction {
+			require.NotEqual(t, time.UTC, l.calendar.zone(), "%s has a zone", jurisdiction)
+			return l.calendar
+		}
+	}
+	t.Fatalf("no law file for %s", jurisdiction)
+	return Calendar{}
+}
+
+// Due times are counted on the jurisdiction's own calendar, on both sides
+// of each day boundary, and business days skip its public holidays.
+func TestDueTimesAreCountedInTheLawsOwnTime(t *testing.T) {
+	sg, _ := time.LoadLocation("Asia/Singapore")
+	ny, _ := time.LoadLocation("America/New_York")
+	br, _ := time.LoadLocation("America/Sao_Paulo")
+	for _, c := range []struct {
+		name, jurisdiction, due string
+		anchor, want            time.Time
+	}{
+		// Singapore: 3 calendar days after the day of the assessment, days
+		// ending at midnight in Singapore (it used to be 23:59 UTC, 8 h late).
+		{"SG assessed on 1 Dec, morning", "SG", "3d-after-day", time.Date(2026, 12, 1, 10, 0, 0, 0, sg), time.Date(2026, 12, 4, 23, 59, 59, 0, sg)},
+		{"SG assessed at 07:30 on 1 Dec (still 30 Nov in UTC)", "SG", "3d-after-day", time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC), time.Date(2026, 12, 4, 23, 59, 59, 0, sg)},
+		{"SG assessed at 23:59 on 30 Nov", "SG", "3d-after-day", time.Date(2026, 11, 30, 23, 59, 0, 0, sg), time.Date(2026, 12, 3, 23, 59, 59, 0, sg)},
+		// HIPAA's annual log: 60 days after the end of the calendar year in which
+		// the breach was discovered, that year being the one in Washington.
+		{"HIPAA found at 23:00 on 31 Dec (1 Jan in UTC)", "US-HIPAA", "60d-after-year", time.Date(2026, 12, 31, 23, 0, 0, 0, ny), time.Date(2027, 3, 1, 23, 59, 59, 0, ny)},
+		{"HIPAA found on 1 Jan", "US-HIPAA", "60d-after-year", time.Date(2027, 1, 1, 0, 30, 0, 0, ny), time.Date(2028, 2, 29, 23, 59, 59, 0, ny)},
+		// Brazil: 3 business days, without the national holidays.
+		{"BR Wednesday, Friday 20 Nov is a holiday", "BR", "3bd", time.Date(2026, 11, 18, 10, 0, 0, 0, br), time.Date(2026, 11, 24, 10, 0, 0, 0, br)},
+		{"BR Wednesday 23:30 (Thursday in UTC)", "BR", "3bd", time.Date(2026, 11, 19, 2, 30, 0, 0, time.UTC), time.Date(2026, 11, 24, 23, 30, 0, 0, br)},
+		{"BR on the holiday itself counts from the next business day", "BR", "3bd", time.Date(2026, 11, 20, 10, 0, 0, 0, br), time.Date(2026, 11, 26, 0, 0, 0, 0, br)},
+		{"BR over Good Friday 2027", "BR", "3bd", time.Date(2027, 3, 24, 9, 0, 0, 0, br), time.Date(2027, 3, 30, 9, 0, 0, 0, br)},
+		{"BR an ordinary week", "BR", "3bd", time.Date(2026, 11, 9, 9, 0, 0, 0, br), time.Date(2026, 11, 12, 9, 0, 0, 0, br)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, _, err := dueAfter(c.due, c.anchor, calendarOf(t, c.jurisdiction))
+			require.NoError(t, err)
+			require.Equal(t, c.want.UTC(), got.UTC(), "got %s", got.In(c.want.Location()))
+		})
+	}
+}
+
+func TestLocalTimeIsShownBesideUTC(t *testing.T) {
+	at := time.Date(2026, 12, 4, 15, 59, 59, 0, time.UTC)
+	require.Equal(t, "2026-12-04 23:59 +08 Asia/Singapore (2026-12-04 15:59 UTC)", Local(at, "Asia/Singapore"))
+	require.Equal(t, "2026-12-04 15:59 UTC", Local(at, ""))
+}
+
+func TestABadZoneOrHolidayIsNamedWithItsLine(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
+	def, err := Embedded("default.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "default.yaml"), def, 0o644))
+	br, err := Embedded("law/br.yaml")
+	require.NoError(t, err)
+	bad := strings.Replace(strings.Replace(string(br), "zone: America/Sao_Paulo", "zone: America/Rio", 1), "  - 2026-11-20", "  - 2026-11-31", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "br.yaml"), []byte(bad), 0o644))
+	_, err = Load(dir, "default")
+	require.ErrorContains(t, err, `law/br.yaml:4: zone: zone "America/Rio": not an IANA time zone`)
+	require.ErrorContains(t, err, `holidays: "2026-11-31": want a date as YYYY-MM-DD`)
 }
 
 func TestLintNamesFileLineAndField(t *testing.T) {

@@ -39,16 +39,16 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 				}
 				s.p.Filings[o.Name].Reminders++
 				left := o.DueAt.Sub(workflow.Now(ctx)).Round(time.Minute)
-				s.event(ctx, fmt.Sprintf("reminder: %s (%s, %s) is due in %s, at %s", o.Name, o.Jurisdiction, o.Audience, left, o.DueAt.UTC().Format(time.RFC3339)))
-				s.post(ctx, fmt.Sprintf(":alarm_clock: %s%s: %s to %s is due in %s (%s).", mention(owner), o.Name, o.Audience, o.Jurisdiction, left, o.DueAt.UTC().Format("2006-01-02 15:04 UTC")))
+				s.event(ctx, fmt.Sprintf("reminder: %s (%s, %s) is due in %s, at %s", o.Name, o.Jurisdiction, o.Audience, left, o.DueText()))
+				s.post(ctx, fmt.Sprintf(":alarm_clock: %s%s: %s to %s is due in %s (%s).", mention(owner), o.Name, o.Audience, o.Jurisdiction, left, o.DueText()))
 			}
 			if s.waitUntil(ctx, o.DueAt, met) {
 				return
 			}
 			s.p.Filings[o.Name].Status = FilingOverdue
-			s.event(ctx, fmt.Sprintf("OVERDUE: %s (%s, %s) was due at %s", o.Name, o.Jurisdiction, o.Audience, o.DueAt.UTC().Format(time.RFC3339)))
+			s.event(ctx, fmt.Sprintf("OVERDUE: %s (%s, %s) was due at %s", o.Name, o.Jurisdiction, o.Audience, o.DueText()))
 			s.post(ctx, fmt.Sprintf(":rotating_light: <!here> OVERDUE: %s to %s was due at %s. %sfile it now and record the reasons for the delay.",
-				o.Audience, o.Jurisdiction, o.DueAt.UTC().Format("2006-01-02 15:04 UTC"), mention(owner)))
+				o.Audience, o.Jurisdiction, o.DueText(), mention(owner)))
 		})
 	}
 }
@@ -196,7 +196,7 @@ func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
 		if o.LateReasons {
 			why = "the law asks for the reasons for the delay (--late-reason): " + strings.Join(o.Sources, "; ")
 		}
-		return fmt.Errorf("%s was due at %s: %s", o.Name, o.DueAt.UTC().Format(time.RFC3339), why)
+		return fmt.Errorf("%s was due at %s: %s", o.Name, o.DueText(), why)
 	}
 	return nil
 }

@@ -476,7 +476,7 @@ func printView(w io.Writer, v api.View) {
 	for _, o := range v.Obligations {
 		due := o.Due
 		if o.DueAt != nil {
-			due = o.DueAt.Format("2006-01-02 15:04 MST") + " (" + o.Due + ")"
+			due = o.DueLocal + " (" + o.Due + ")"
 		}
 		status := o.Status
 		if o.Filing != nil && o.Filing.Status == "submitted" {

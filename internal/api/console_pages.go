@@ -80,7 +80,7 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <section><h2>Scope</h2><table><tr><th>Affected</th><th>Sensitive</th><th>Minors</th><th>Unreachable</th><th>By region</th></tr>
 <tr><td id="affected">{{.Scope.Subjects}}</td><td>{{.Scope.Sensitive}}</td><td>{{.Scope.Minors}}</td><td>{{.Scope.Unreachable}}</td><td>{{range $r, $n := .Scope.ByRegion}}{{$r}}: {{$n}} {{end}}</td></tr></table></section>
 <section><h2>Obligations</h2><table><tr><th>Duty</th><th>To</th><th>Due</th><th>Time left</th><th>Status</th><th></th></tr>
-{{range .Obligations}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{when .DueAt}}{{else}}{{.Due}}{{end}}</td>
+{{range .Obligations}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{.DueLocal}}{{else}}{{.Due}}{{end}}</td>
 <td>{{if and .DueAt (ne .Status "submitted")}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}}{{if .Reference}} ({{.Reference}}{{if .By}} by {{.By}}{{end}}){{end}}{{end}}</td>
 <td>{{if and $.CanFile (ne .Status "submitted")}}<form method="post" action="/incidents/{{$.V.ID}}/file" class="file"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
 <input type="text" name="reference" placeholder="reference" aria-label="reference for {{.Name}}" size="14">{{if eq .Status "overdue"}} <input type="text" name="late_reason" placeholder="why it is late" aria-label="why {{.Name}} is late">{{end}} <button>Record filing</button></form>{{end}}</td></tr>{{end}}</table></section>

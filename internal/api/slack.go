@@ -248,7 +248,7 @@ func (s *Server) slackStatus(ctx context.Context, p Principal, id string) string
 	for _, o := range v.Obligations {
 		due := "no fixed deadline"
 		if o.DueAt != nil {
-			due = "due " + o.DueAt.UTC().Format("2006-01-02 15:04 UTC")
+			due = "due " + o.DueLocal
 			if left := time.Until(*o.DueAt); left > 0 {
 				due += fmt.Sprintf(" (in %s)", left.Round(time.Minute))
 			}

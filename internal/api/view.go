@@ -51,6 +51,9 @@ type ObligationView struct {
 	Anchor       string            `json:"anchor"`
 	AnchorAt     time.Time         `json:"anchor_at,omitzero"`
 	DueAt        *time.Time        `json:"due_at"`
+	// Zone is the jurisdiction's time zone; DueLocal the due time there, beside UTC.
+	Zone     string `json:"zone,omitempty"`
+	DueLocal string `json:"due_local,omitempty"`
 	Due          string            `json:"due"`
 	Status       string            `json:"status"`
 	Owner        string            `json:"owner,omitempty"`
@@ -120,9 +123,10 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		ov := ObligationView{Name: o.Name, Jurisdiction: o.Jurisdiction, Audience: o.Audience, Regulator: o.Regulator, Anchor: o.Anchor, AnchorAt: o.AnchorAt,
 			Due: o.Due, Status: workflows.FilingPending, Owner: o.Owner, Voluntary: o.Voluntary, After: o.After, Content: o.Content, Methods: o.Methods,
 			Unverified: o.Unverified, Sources: o.Sources}
+		ov.Zone = o.Zone
 		if !o.DueAt.IsZero() {
 			due := o.DueAt
-			ov.DueAt = &due
+			ov.DueAt, ov.DueLocal = &due, o.DueText()
 			if now.After(due) {
 				ov.Status = workflows.FilingOverdue
 			}

@@ -138,7 +138,7 @@ func (r Result) Print(w io.Writer) {
 			n++
 			due := o.Due
 			if !o.DueAt.IsZero() {
-				due = o.DueAt.UTC().Format("2006-01-02 15:04 UTC") + " (" + o.Due + " from " + o.Anchor + ")"
+				due = o.DueText() + " (" + o.Due + " from " + o.Anchor + ")"
 			}
 			extra := []string{}
 			if o.Voluntary {

@@ -27,7 +27,7 @@ func TestExplainBasicScenario(t *testing.T) {
 	require.Equal(t, map[string]time.Time{
 		"cn-pipl-regulator":               detected,
 		"cn-pipl-individuals":             detected,
-		"sg-pdpc":                         time.Date(2026, 11, 23, 23, 59, 59, 0, time.UTC),
+		"sg-pdpc":                         time.Date(2026, 11, 23, 15, 59, 59, 0, time.UTC), // 23:59:59 in Singapore
 		"sg-individuals":                  {},
 		"hk-pcpd":                         {},
 		"hk-individuals":                  {},
@@ -41,10 +41,10 @@ func TestExplainBasicScenario(t *testing.T) {
 	res.Print(&out)
 	for _, want := range []string{
 		"CN: 26 people",
-		"DUE cn-pipl-regulator                  regulator    2026-11-20 08:00 UTC (immediately from awareness)",
-		"DUE sg-pdpc                            regulator    2026-11-23 23:59 UTC (3 calendar days after the day from assessed-notifiable)",
-		"DUE eu-gdpr-authority/initial          regulator    2026-11-23 08:00 UTC (72h from awareness)",
-		"DUE us-ca-individuals                  individuals  2026-12-20 08:00 UTC (30 calendar days from discovery)",
+		"DUE cn-pipl-regulator                  regulator    2026-11-20 16:00 CST Asia/Shanghai (2026-11-20 08:00 UTC) (immediately from awareness)",
+		"DUE sg-pdpc                            regulator    2026-11-23 23:59 +08 Asia/Singapore (2026-11-23 15:59 UTC) (3 calendar days after the day from assessed-notifiable)",
+		"DUE eu-gdpr-authority/initial          regulator    2026-11-23 09:00 CET Europe/Brussels (2026-11-23 08:00 UTC) (72h from awareness)",
+		"DUE us-ca-individuals                  individuals  2026-12-20 00:00 PST America/Los_Angeles (2026-12-20 08:00 UTC) (30 calendar days from discovery)",
 		"DUE hk-pcpd                            regulator    as soon as practicable",
 		"no  us-ca-attorney-general",
 	} {
