@@ -44,26 +44,26 @@ type ScopeView struct {
 
 // ObligationView is one duty with its clock.
 type ObligationView struct {
-	Name         string            `json:"name"`
-	Jurisdiction string            `json:"jurisdiction"`
-	Audience     string            `json:"audience"`
-	Regulator    string            `json:"regulator,omitempty"`
-	Anchor       string            `json:"anchor"`
-	AnchorAt     time.Time         `json:"anchor_at,omitzero"`
-	DueAt        *time.Time        `json:"due_at"`
+	Name         string     `json:"name"`
+	Jurisdiction string     `json:"jurisdiction"`
+	Audience     string     `json:"audience"`
+	Regulator    string     `json:"regulator,omitempty"`
+	Anchor       string     `json:"anchor"`
+	AnchorAt     time.Time  `json:"anchor_at,omitzero"`
+	DueAt        *time.Time `json:"due_at"`
 	// Zone is the jurisdiction's time zone; DueLocal the due time there, beside UTC.
-	Zone     string `json:"zone,omitempty"`
-	DueLocal string `json:"due_local,omitempty"`
-	Due          string            `json:"due"`
-	Status       string            `json:"status"`
-	Owner        string            `json:"owner,omitempty"`
-	Voluntary    bool              `json:"voluntary,omitempty"`
-	After        string            `json:"after,omitempty"`
-	Content      []string          `json:"content,omitempty"`
-	Methods      []string          `json:"methods,omitempty"`
-	Unverified   string            `json:"unverified,omitempty"`
-	Filing       *workflows.Filing `json:"filing,omitempty"`
-	Sources      []string          `json:"sources"`
+	Zone       string            `json:"zone,omitempty"`
+	DueLocal   string            `json:"due_local,omitempty"`
+	Due        string            `json:"due"`
+	Status     string            `json:"status"`
+	Owner      string            `json:"owner,omitempty"`
+	Voluntary  bool              `json:"voluntary,omitempty"`
+	After      string            `json:"after,omitempty"`
+	Content    []string          `json:"content,omitempty"`
+	Methods    []string          `json:"methods,omitempty"`
+	Unverified string            `json:"unverified,omitempty"`
+	Filing     *workflows.Filing `json:"filing,omitempty"`
+	Sources    []string          `json:"sources"`
 }
 
 // NotificationsView counts who was told.
