@@ -100,6 +100,8 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	}
 	now := time.Now()
 	var plan []planned
+	var held []store.HeldCall
+	var calling []string
 	drafts := map[string]store.Draft{}
 	for _, rcp := range recipients {
 		d, locale, err := a.noticeFor(ctx, in, rcp, drafts)
@@ -119,8 +121,10 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 					if res.ResumeAt.IsZero() || until.Before(res.ResumeAt) {
 						res.ResumeAt = until.UTC()
 					}
+					held = append(held, store.HeldCall{SubjectID: rcp.SubjectID, Until: until.UTC(), Local: until.Format("2006-01-02 15:04 MST") + " " + until.Location().String()})
 					continue
 				}
+				calling = append(calling, rcp.SubjectID)
 			}
 			plan = append(plan, planned{
 				key: store.Delivery{IncidentID: in.IncidentID, SubjectID: rcp.SubjectID, Channel: ch, Rung: in.Rung, Draft: fmt.Sprintf("%s@%d", d.Name, d.Revision)},
@@ -130,6 +134,14 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 		if !any {
 			res.Skipped++
 		}
+	}
+	// The held calls are kept where incident show can count them (the
+	// workflow learns of them only when a partition ends).
+	if err := a.Store.HoldCalls(ctx, in.IncidentID, held); err != nil {
+		return res, err
+	}
+	if err := a.Store.ReleaseHeldCalls(ctx, in.IncidentID, calling); err != nil {
+		return res, err
 	}
 	// Claim, send and record a chunk at a time: a crash leaves at most one
 	// chunk per batch in doubt.

@@ -171,6 +171,21 @@ func TestCallsWaitForMorningAndLostReceiptsAreSwept(t *testing.T) {
 		calls, _, err := c.outbox.Tally(ctx, "INC-N")
 		require.NoError(t, err)
 		require.Empty(t, calls, "nobody was called")
+		held, err := s.HeldCalls(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Equal(t, 2, held.Calls, "incident show can count the held calls")
+		require.Equal(t, res.ResumeAt, held.First)
+		require.Contains(t, held.FirstLocal, "23:59", "the end of the quiet span in the person's own time")
+		require.Contains(t, held.LastLocal, "23:59")
+
+		// Once quiet hours are over the calls are placed and no longer held.
+		in.Quiet = playbooks.Quiet{}
+		placed, err := c.acts.SendBatch(ctx, in)
+		require.NoError(t, err)
+		require.Equal(t, 2, placed.Attempts)
+		held, err = s.HeldCalls(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Zero(t, held.Calls)
 
 		c.twilio.LoseCallback = func(string) bool { return true }
 		c.twilio.Outcome = func(channel, to string) string {

@@ -110,8 +110,14 @@ func campaignLines(c *api.CampaignView, bar bool) []string {
 			parts = append(parts, fmt.Sprintf("%s %d/%d/%d/%d", ch, n.Queued, n.Sent, n.Delivered, n.Failed))
 		}
 		head = "campaign " + head + "  (queued/sent/delivered/failed: " + strings.Join(parts, ", ") + ")"
+		if c.Held != nil {
+			head += ";" + heldLine(c.Held)[1:]
+		}
 	}
 	out := []string{head}
+	if h := c.Held; h != nil {
+		out = append(out, heldLine(h))
+	}
 	for _, ch := range channelOrder(c) {
 		n := c.Channels[ch]
 		line := fmt.Sprintf("  %-7s queued %-7d sent %-7d delivered %-8d failed %d", ch, n.Queued, n.Sent, n.Delivered, n.Failed)
@@ -121,6 +127,16 @@ func campaignLines(c *api.CampaignView, bar bool) []string {
 		out = append(out, line)
 	}
 	return out
+}
+
+// heldLine says how many calls wait for people's quiet hours to end, and
+// when they will be placed, in their time and in UTC.
+func heldLine(h *api.HeldView) string {
+	utc := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+	if h.From.Equal(h.To) {
+		return fmt.Sprintf("  %d calls held for quiet hours until %s (%s)", h.Calls, h.FromLocal, utc(h.From))
+	}
+	return fmt.Sprintf("  %d calls held for quiet hours, placed from %s (%s) to %s (%s)", h.Calls, h.FromLocal, utc(h.From), h.ToLocal, utc(h.To))
 }
 
 func channelOrder(c *api.CampaignView) []string {

@@ -55,3 +55,20 @@ func TestWatchWritesOneLinePerRefreshWhenNotATerminal(t *testing.T) {
 		t.Fatalf("want two plain progress lines, got:\n%s", out.String())
 	}
 }
+
+// Calls held for people's quiet hours are said, with when they will be
+// placed, instead of a campaign that looks stuck at 98% with an ETA of 1s.
+func TestWatchSaysWhichCallsAreHeldAndUntilWhen(t *testing.T) {
+	v := view(990, 900)
+	v.Campaign.ETA = "9h30m0s"
+	from, to := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 16, 0, 0, 0, time.UTC)
+	v.Campaign.Held = &api.HeldView{Calls: 12, From: from, To: to, FromLocal: "2026-12-02 08:00 CST Asia/Shanghai", ToLocal: "2026-12-02 08:00 PST America/Los_Angeles"}
+	want := "12 calls held for quiet hours, placed from 2026-12-02 08:00 CST Asia/Shanghai (2026-12-02 00:00 UTC) to 2026-12-02 08:00 PST America/Los_Angeles (2026-12-02 16:00 UTC)"
+	for _, tty := range []bool{true, false} {
+		var out bytes.Buffer
+		(&watcher{out: &out, tty: tty}).draw(v)
+		if !strings.Contains(out.String(), want) || !strings.Contains(out.String(), "ETA 9h30m0s") {
+			t.Fatalf("tty=%v: want the held calls and the ETA they make:\n%s", tty, out.String())
+		}
+	}
+}

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
 )
 
 func newServer(t *testing.T) (*Server, *httptest.Server) {
@@ -146,4 +148,20 @@ func TestTheLedgerExportWritesFormulasAsText(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(body), `"'=HYPERLINK(""http://evil.example"")"`)
+}
+
+// A campaign whose last calls wait for morning is not nearly done: its ETA
+// runs at least to the last held call.
+func TestHeldCallsCountInTheCampaignsETA(t *testing.T) {
+	s, _ := newServer(t)
+	ctx := context.Background()
+	last := time.Now().Add(5 * time.Hour)
+	require.NoError(t, s.Store.HoldCalls(ctx, "INC-1", []store.HeldCall{{SubjectID: "s1", Until: time.Now().Add(time.Hour), Local: "a"}, {SubjectID: "s2", Until: last, Local: "b"}}))
+	cv := s.countCampaign(ctx, "INC-1", workflows.CampaignState{Subjects: 10}, false)
+	require.NotNil(t, cv.Held)
+	require.Equal(t, 2, cv.Held.Calls)
+	require.Equal(t, "b", cv.Held.ToLocal)
+	eta, err := time.ParseDuration(cv.ETA)
+	require.NoError(t, err)
+	require.Greater(t, eta, 4*time.Hour+59*time.Minute)
 }

@@ -90,6 +90,18 @@ type CampaignView struct {
 	Done      bool      `json:"done"`
 	Recovered int       `json:"recovered,omitempty"`
 	Deferred  int       `json:"deferred,omitempty"`
+	// Held are the calls waiting for the end of people's quiet hours.
+	Held *HeldView `json:"held,omitempty"`
+}
+
+// HeldView is the calls held for quiet hours: how many, and from when to
+// when they will be placed, in UTC and in the people's own time.
+type HeldView struct {
+	Calls     int       `json:"calls"`
+	From      time.Time `json:"from"`
+	To        time.Time `json:"to"`
+	FromLocal string    `json:"from_local"`
+	ToLocal   string    `json:"to_local"`
 }
 
 // AnnouncementView is the public notice's state.
@@ -187,12 +199,20 @@ func (s *Server) countCampaign(ctx context.Context, id string, c workflows.Campa
 	for _, n := range counts {
 		total += n.Queued + n.Sent + n.Delivered + n.Failed
 	}
+	var eta time.Duration
 	if secs := end.Sub(start).Seconds(); !start.IsZero() && secs > 0 {
 		cv.PerSecond = float64(total) / secs
 		if !done && cv.Contacted > 0 && cv.Contacted < c.Subjects {
-			eta := time.Duration(secs * float64(c.Subjects-cv.Contacted) / float64(cv.Contacted) * float64(time.Second))
-			cv.ETA = eta.Round(time.Second).String()
+			eta = time.Duration(secs * float64(c.Subjects-cv.Contacted) / float64(cv.Contacted) * float64(time.Second))
 		}
+	}
+	if h, err := s.Store.HeldCalls(ctx, id); err == nil && h.Calls > 0 && !done {
+		cv.Held = &HeldView{Calls: h.Calls, From: h.First, To: h.Last, FromLocal: h.FirstLocal, ToLocal: h.LastLocal}
+		// The campaign is not done before its last held call is placed.
+		eta = max(eta, time.Until(h.Last))
+	}
+	if eta > 0 {
+		cv.ETA = eta.Round(time.Second).String()
 	}
 	return cv
 }

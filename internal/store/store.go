@@ -290,6 +290,13 @@ CREATE TABLE IF NOT EXISTS review_messages (
   ts TEXT NOT NULL,
   PRIMARY KEY (incident_id, draft, revision)
 );
+CREATE TABLE IF NOT EXISTS held_calls (
+  incident_id TEXT NOT NULL,
+  subject_id TEXT NOT NULL,
+  until_utc TEXT NOT NULL,
+  until_local TEXT NOT NULL,
+  PRIMARY KEY (incident_id, subject_id)
+);
 CREATE TABLE IF NOT EXISTS tokens (
   hash TEXT PRIMARY KEY,
   identity TEXT NOT NULL,
