@@ -32,7 +32,7 @@ var roleTokens = map[string]store.Token{
 
 // authzServer is a server whose Temporal is unreachable: a handler that
 // gets past the access check answers with its own error, never 401 or 403.
-func authzServer(t *testing.T) (*Server, *httptest.Server) {
+func authzServer(t testing.TB) (*Server, *httptest.Server) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })

@@ -18,7 +18,7 @@ import (
 	"github.com/tocsin/tocsin/workflows"
 )
 
-func newServer(t *testing.T) (*Server, *httptest.Server) {
+func newServer(t testing.TB) (*Server, *httptest.Server) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })

@@ -19,7 +19,7 @@ import (
 
 const slackSecret = "8f742231b10e8888abcd99yyyzzz85a5"
 
-func slackServer(t *testing.T) (*Server, string, *devpeers.SlackPeer) {
+func slackServer(t testing.TB) (*Server, string, *devpeers.SlackPeer) {
 	s, hs := authzServer(t)
 	outbox, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
 	require.NoError(t, err)
