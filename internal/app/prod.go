@@ -56,6 +56,9 @@ type Config struct {
 		Username    string `yaml:"username"`
 		From        string `yaml:"from"`
 		Connections int    `yaml:"connections"`
+		// TLS is required (the default for a relay that is not on this
+		// machine) or opportunistic.
+		TLS string `yaml:"tls"`
 	} `yaml:"smtp"`
 	Onsite struct {
 		WebhookURL string `yaml:"webhook_url"`
@@ -155,6 +158,7 @@ func (c Config) Validate(path string) error {
 	need(c.Twilio.From != "" || c.Twilio.MessagingServiceSID != "", "twilio.from or twilio.messaging_service_sid")
 	need(c.Secrets.TwilioAuthToken != "", "the TWILIO_AUTH_TOKEN environment variable")
 	need(c.SMTP.Addr != "" && c.SMTP.From != "", "smtp.addr and smtp.from")
+	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
 	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
 	need(c.Twilio.ValidityPeriod >= 0 && c.Twilio.ValidityPeriod <= 36000, "twilio.validity_period between 1 and 36000 seconds (or unset for 4 hours)")
@@ -267,7 +271,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod}
 	tw := senders.NewTwilioClient(twCfg)
-	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections})
+	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS})
 	defer mail.Close()
 	acts := &activities.Activities{
 		Store: st,

@@ -75,3 +75,21 @@ func TestPublicURLLosesItsTrailingSlash(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "https://tocsin.example.com", c.PublicURL)
 }
+
+func TestSMTPTLSModeIsChecked(t *testing.T) {
+	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_ONSITE_SECRET"} {
+		t.Setenv(k, "s3cret-"+k)
+	}
+	t.Setenv("TOCSIN_PRESS_SECRET", "press")
+	t.Setenv("TOCSIN_WEBHOOK_SECRET", "")
+	t.Setenv("TOCSIN_DATABASE_URL", "")
+	data, err := os.ReadFile("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "required", c.SMTP.TLS)
+	path := filepath.Join(t.TempDir(), "tocsin.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "tls: required", "tls: maybe", 1)), 0o600))
+	_, err = LoadConfig(path)
+	require.ErrorContains(t, err, "smtp.tls to be required or opportunistic")
+}

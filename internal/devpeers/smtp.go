@@ -2,6 +2,7 @@ package devpeers
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +22,8 @@ import (
 type SMTPPeer struct {
 	Outbox *Outbox
 	Log    *slog.Logger
+	// TLS, when set, offers STARTTLS with this configuration.
+	TLS *tls.Config
 	// Greylist, when set, answers every recipient 451 4.7.1, quoting the
 	// address as real relays do, until it is unset.
 	Greylist atomic.Bool
@@ -42,6 +45,7 @@ func (p *SMTPPeer) Start(addr string) error {
 	s.MaxMessageBytes = 10 << 20
 	s.MaxRecipients = 50
 	s.AllowInsecureAuth = true
+	s.TLSConfig = p.TLS
 	// A client that drops its connection (a killed worker) is no error of
 	// ours: say so at debug level, not on stderr.
 	s.ErrorLog = smtpLog{p.Log}
