@@ -369,6 +369,10 @@ func TestOIDCSignInRefusesForgedStateAndPeopleWithoutARole(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, body, "legal@example.com (legal)")
 
+	code, body = signInAs("legal+unverified@example.com")
+	require.Equal(t, http.StatusUnauthorized, code, "a provider that did not say the address is verified names nobody")
+	require.Contains(t, body, "no verified e-mail address")
+
 	code, body = signInAs("intruder@example.com")
 	require.Equal(t, http.StatusForbidden, code)
 	require.Contains(t, body, "intruder@example.com has no Tocsin role")

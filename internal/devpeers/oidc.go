@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,13 +126,18 @@ func (p *OIDCPeer) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	claims, _ := json.Marshal(map[string]any{"iss": p.Issuer, "sub": g.email, "aud": g.clientID, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
-		"nonce": g.nonce, "email": g.email, "email_verified": true})
-	jws, err := signer.Sign(claims)
+	claims := map[string]any{"iss": p.Issuer, "sub": g.email, "aud": g.clientID, "iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix(),
+		"nonce": g.nonce, "email": g.email, "email_verified": true}
+	if strings.Contains(g.email, "+unverified@") {
+		// As a provider that never checked the address: no claim at all.
+		delete(claims, "email_verified")
+	}
+	raw, _ := json.Marshal(claims)
+	jws, err := signer.Sign(raw)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	idToken, _ := jws.CompactSerialize()
-	writeJSON(w, map[string]any{"access_token": hex.EncodeToString(claims[:8]), "token_type": "Bearer", "expires_in": 300, "id_token": idToken})
+	writeJSON(w, map[string]any{"access_token": hex.EncodeToString(raw[:8]), "token_type": "Bearer", "expires_in": 300, "id_token": idToken})
 }
