@@ -17,19 +17,25 @@ import (
 	"github.com/tocsin/tocsin/playbooks"
 )
 
+// warRoomPeers is a store and slack-go's slacktest behind the Slack peer.
+func warRoomPeers(t *testing.T) (*store.Store, *devpeers.SlackPeer) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	ob, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { ob.Close() })
+	peer := &devpeers.SlackPeer{Outbox: ob}
+	peer.Start()
+	t.Cleanup(peer.Close)
+	return st, peer
+}
+
 // TestWarRoomIsPrivateWhenThePlaybookOrTheIncidentSaysSo opens war rooms in
 // slack-go's slacktest for a playbook with a public war room.
 func TestWarRoomIsPrivateWhenThePlaybookOrTheIncidentSaysSo(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	ob, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
-	require.NoError(t, err)
-	defer ob.Close()
-	peer := &devpeers.SlackPeer{Outbox: ob}
-	peer.Start()
-	defer peer.Close()
+	st, peer := warRoomPeers(t)
 
 	dir := t.TempDir()
 	def, err := playbooks.Embedded("default.yaml")
@@ -57,21 +63,13 @@ func TestWarRoomIsPrivateWhenThePlaybookOrTheIncidentSaysSo(t *testing.T) {
 // and the restricted_to people who have Slack accounts (in any case).
 func TestRestrictedWarRoomInvitesOnlyThePeopleItNames(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	ob, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
-	require.NoError(t, err)
-	defer ob.Close()
-	peer := &devpeers.SlackPeer{Outbox: ob}
-	peer.Start()
-	defer peer.Close()
+	st, peer := warRoomPeers(t)
 	a := &Activities{Store: st, Chat: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-test", APIURL: peer.APIURL()}),
 		SlackUsers: map[string]string{"ciso@example.com": "UCISO", "counsel@example.com": "UCOUNSEL", "bystander@example.com": "UBYSTANDER"}}
 
 	spec := incident.Spec{Title: "t", RestrictedTo: []string{"counsel@example.com", "hr@example.com"}}
 	require.NoError(t, st.CreateIncident(ctx, store.Incident{ID: "INC-INSIDER", Title: "t", Spec: spec, OpenedBy: "CISO@example.com", OpenedAt: time.Now()}, nil))
-	_, err = a.OpenWarRoom(ctx, OpenWarRoomInput{IncidentID: "INC-INSIDER", Title: "t", Playbook: "default"})
+	_, err := a.OpenWarRoom(ctx, OpenWarRoomInput{IncidentID: "INC-INSIDER", Title: "t", Playbook: "default"})
 	require.NoError(t, err)
 	require.ElementsMatch(t, []string{"UCISO", "UCOUNSEL"}, peer.Members(senders.ChannelName("INC-INSIDER")))
 	private, _ := peer.Private(senders.ChannelName("INC-INSIDER"))

@@ -32,14 +32,20 @@ func consoleClient(t *testing.T, base, token string) *http.Client {
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// signInCSRF is the sign-in form's CSRF token, read as a browser reads it.
 func signInCSRF(t *testing.T, c *http.Client, base string) string {
+	return formCSRF(t, c, base, csrfField)
+}
+
+// formCSRF reads the first CSRF field of the console's front page.
+func formCSRF(t *testing.T, c *http.Client, base string, field *regexp.Regexp) string {
 	t.Helper()
 	resp, err := c.Get(base + "/")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m := csrfField.FindStringSubmatch(string(body))
-	require.NotNil(t, m, "the sign-in form carries a CSRF token")
+	m := field.FindStringSubmatch(string(body))
+	require.NotNil(t, m, "the page carries a CSRF token")
 	return m[1]
 }
 
@@ -128,15 +134,9 @@ func TestTheConsoleShowsOnlyItsOwnMessages(t *testing.T) {
 	require.NotContains(t, page(q.Encode()), "restore it")
 }
 
+// sessionCSRF is a signed-in page's token (hex, unlike the sign-in form's).
 var sessionCSRF = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 
 func consoleCSRF(t *testing.T, c *http.Client, base string) string {
-	t.Helper()
-	resp, err := c.Get(base + "/")
-	require.NoError(t, err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	m := sessionCSRF.FindStringSubmatch(string(body))
-	require.NotNil(t, m, "a signed-in page carries the session's CSRF token")
-	return m[1]
+	return formCSRF(t, c, base, sessionCSRF)
 }

@@ -61,14 +61,7 @@ func TestOnsiteAndPressSecretsAreSeparate(t *testing.T) {
 
 // A public_url written with a trailing slash still makes /webhooks/... URLs.
 func TestPublicURLLosesItsTrailingSlash(t *testing.T) {
-	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_ONSITE_SECRET"} {
-		t.Setenv(k, "s3cret-"+k)
-	}
-	t.Setenv("TOCSIN_PRESS_SECRET", "press")
-	t.Setenv("TOCSIN_WEBHOOK_SECRET", "")
-	t.Setenv("TOCSIN_DATABASE_URL", "")
-	data, err := os.ReadFile("../../deploy/tocsin.example.yaml")
-	require.NoError(t, err)
+	data := exampleConfig(t)
 	path := filepath.Join(t.TempDir(), "tocsin.yaml")
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "public_url: https://tocsin.example.com", "public_url: https://tocsin.example.com/", 1)), 0o600))
 	c, err := LoadConfig(path)
@@ -77,6 +70,20 @@ func TestPublicURLLosesItsTrailingSlash(t *testing.T) {
 }
 
 func TestSMTPTLSModeIsChecked(t *testing.T) {
+	data := exampleConfig(t)
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "required", c.SMTP.TLS)
+	path := filepath.Join(t.TempDir(), "tocsin.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "tls: required", "tls: maybe", 1)), 0o600))
+	_, err = LoadConfig(path)
+	require.ErrorContains(t, err, "smtp.tls to be required or opportunistic")
+}
+
+// exampleConfig sets every secret the example configuration needs and
+// returns the file, for tests that change one line of it.
+func exampleConfig(t *testing.T) []byte {
+	t.Helper()
 	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_ONSITE_SECRET"} {
 		t.Setenv(k, "s3cret-"+k)
 	}
@@ -85,11 +92,5 @@ func TestSMTPTLSModeIsChecked(t *testing.T) {
 	t.Setenv("TOCSIN_DATABASE_URL", "")
 	data, err := os.ReadFile("../../deploy/tocsin.example.yaml")
 	require.NoError(t, err)
-	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
-	require.NoError(t, err)
-	require.Equal(t, "required", c.SMTP.TLS)
-	path := filepath.Join(t.TempDir(), "tocsin.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "tls: required", "tls: maybe", 1)), 0o600))
-	_, err = LoadConfig(path)
-	require.ErrorContains(t, err, "smtp.tls to be required or opportunistic")
+	return data
 }
