@@ -53,3 +53,10 @@ func TestAFactLongerThanANoticeCanCarryIsRefused(t *testing.T) {
 	require.ErrorContains(t, checkSettable(map[string]string{"cause": strings.Repeat("x", MaxFactBytes+1)}), "cause: 8193 bytes is longer than a notice can carry")
 	require.NoError(t, checkSettable(map[string]string{"cause": strings.Repeat("x", MaxFactBytes)}))
 }
+
+func TestAnUnknownFactIsNamedTheSameWayEveryTime(t *testing.T) {
+	for range 20 {
+		err := checkSettable(map[string]string{"zeta": "1", "alpha": "2", "cause": "c"})
+		require.ErrorContains(t, err, `"alpha" is not a fact a draft states`)
+	}
+}

@@ -5,7 +5,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -839,12 +838,17 @@ func FactsHint(incidentID string, missing []string) string {
 const MaxFactBytes = 8 << 10
 
 func checkSettable(set map[string]string) error {
-	for k, v := range set {
+	// Checked in Settable's order, never the map's, so that the same request
+	// always gets the same answer.
+	known := 0
+	for _, k := range Settable {
+		v, ok := set[k]
+		if !ok {
+			continue
+		}
+		known++
 		if len(v) > MaxFactBytes {
 			return fmt.Errorf("%s: %d bytes is longer than a notice can carry (at most %d); shorten it", k, len(v), MaxFactBytes)
-		}
-		if !slices.Contains(Settable, k) {
-			return fmt.Errorf("%q is not a fact a draft states; use one of %s", k, strings.Join(Settable, ", "))
 		}
 		if k == "occurred_from" || k == "occurred_to" {
 			if _, err := time.Parse(time.RFC3339, v); err != nil {
@@ -852,7 +856,24 @@ func checkSettable(set map[string]string) error {
 			}
 		}
 	}
+	if known < len(set) {
+		return fmt.Errorf("%q is not a fact a draft states; use one of %s", firstUnknown(set), strings.Join(Settable, ", "))
+	}
 	return nil
+}
+
+// firstUnknown is the alphabetically first key of set that is not settable.
+func firstUnknown(set map[string]string) string {
+	var unknown []string
+	// The keys are sorted before use, so the map's order does not matter.
+	//workflowcheck:ignore
+	for k := range set {
+		if !slices.Contains(Settable, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	return unknown[0]
 }
 
 // registerFacts lets responders supply facts the law requires while drafts
@@ -930,8 +951,14 @@ func setField(spec *incident.Spec, k, v string) {
 	case "occurred_to":
 		spec.OccurredTo, _ = time.Parse(time.RFC3339, v)
 	default:
+		// A new map, so the input's spec is not changed under it; filled in
+		// FactKeys' order (the only keys a spec's facts hold).
 		facts := make(map[string]string, len(spec.Facts)+1)
-		maps.Copy(facts, spec.Facts)
+		for _, fk := range incident.FactKeys {
+			if fv, ok := spec.Facts[fk]; ok {
+				facts[fk] = fv
+			}
+		}
 		facts[k] = v
 		spec.Facts = facts
 	}
