@@ -310,6 +310,34 @@ func heartbeat(ctx context.Context, details ...any) {
 	}
 }
 
+// keepAliveEvery is how often an activity waiting on a provider says it is
+// alive: well inside the shortest heartbeat timeout the workflows set (10 s).
+const keepAliveEvery = 2 * time.Second
+
+// keepAlive heartbeats until the returned stop is called, so a slow
+// provider call is not taken for a dead worker.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(keepAliveEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
 func logger(a *Activities) *slog.Logger {
 	if a.Log != nil {
 		return a.Log

@@ -143,6 +143,11 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if err := a.Store.ReleaseHeldCalls(ctx, in.IncidentID, calling); err != nil {
 		return res, err
 	}
+	// A provider call may take longer than the heartbeat timeout (an SMTP
+	// relay answers within 30 s, Twilio within 15 s, the limiter may wait):
+	// the attempt says it is alive while it waits, or Temporal would start a
+	// retry that takes this attempt's live claims for a crash's and sends again.
+	defer keepAlive(ctx)()
 	// Claim, send and record a chunk at a time: a crash leaves at most one
 	// chunk per batch in doubt.
 	for lo := 0; lo < len(plan); lo += flushEvery {
@@ -165,6 +170,18 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, chunk []planned,
 	var done []store.Delivery
 	for i, p := range chunk {
 		heartbeat(ctx, p.key.SubjectID)
+		if ctx.Err() != nil {
+			// The attempt timed out or was cancelled: stop sending, record what
+			// went out and give back the claims not tried, for the retry.
+			var unsent []store.Delivery
+			for _, q := range chunk[i:] {
+				if _, was := existing[[2]string{q.key.SubjectID, q.key.Channel}]; !was {
+					unsent = append(unsent, q.key)
+				}
+			}
+			bg := context.WithoutCancel(ctx)
+			return errors.Join(ctx.Err(), a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent))
+		}
 		prior, claimedBefore := existing[[2]string{p.key.SubjectID, p.key.Channel}]
 		if claimedBefore && prior.Status != store.StatusSending {
 			if isFailure(prior.Status) {

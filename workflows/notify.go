@@ -23,6 +23,9 @@ const (
 	DefaultBatchWindow     = 4
 	DefaultPartitionWindow = 4
 	notifyHeartbeat        = 10 * time.Second
+	// slowestProviderCall bounds one send: connect (15 s) plus the SMTP
+	// answer (30 s), the longest of the providers' own timeouts.
+	slowestProviderCall = 45 * time.Second
 )
 
 // NotifyInput is one partition of a campaign: the whole ladder for the
@@ -172,7 +175,11 @@ func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResu
 		}
 		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet}
 		inflight++
-		sel.AddFuture(workflow.ExecuteActivity(ctx, a.SendBatch, bin), func(f workflow.Future) {
+		// A batch may take its size times the slowest provider call (an SMTP
+		// relay's 30 s answer after a 15 s connect); the heartbeat, not this
+		// bound, is what notices a dead worker.
+		bctx := workflow.WithStartToCloseTimeout(ctx, max(5*time.Minute, time.Duration(in.BatchSize)*slowestProviderCall))
+		sel.AddFuture(workflow.ExecuteActivity(bctx, a.SendBatch, bin), func(f workflow.Future) {
 			inflight--
 			var br activities.BatchResult
 			if err := f.Get(ctx, &br); err != nil {

@@ -35,6 +35,9 @@ type DevConfig struct {
 	SMTPListen   string
 	PlaybookDir  string
 	Log          *slog.Logger
+	// SMTPLatency makes the SMTP peer answer each message this late, as an
+	// overloaded relay does (a test knob until fault profiles exist).
+	SMTPLatency time.Duration
 	// Test knobs: faster receipts and smaller batches.
 	BatchSize   int
 	ReceiptPoll time.Duration
@@ -145,7 +148,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, func() { d.Outbox.Close() })
 
 	// Local peers.
-	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log}
+	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log, Latency: cfg.SMTPLatency}
 	smtpAddr := cfg.SMTPListen
 	if smtpAddr == "" {
 		smtpAddr = "127.0.0.1:0"

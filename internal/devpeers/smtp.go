@@ -22,6 +22,9 @@ import (
 type SMTPPeer struct {
 	Outbox *Outbox
 	Log    *slog.Logger
+	// Latency, when set, is how long the peer takes to answer each message
+	// (as an overloaded relay does), within the SMTP timeout.
+	Latency time.Duration
 	// TLS, when set, offers STARTTLS with this configuration.
 	TLS *tls.Config
 	// Greylist, when set, answers every recipient 451 4.7.1, quoting the
@@ -103,6 +106,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "malformed message"}
 	}
+	time.Sleep(s.p.Latency)
 	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Subject)
 	if err != nil {
 		subject = msg.Subject

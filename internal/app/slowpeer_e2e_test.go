@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/autopilot"
+	"github.com/tocsin/tocsin/internal/inventory/synth"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// TestASlowMailRelayGetsEachNoticeOnce: an SMTP relay that answers each
+// message after 11 s (inside SMTP's 30 s, longer than the batches' 10 s
+// heartbeat timeout) once made Temporal retry batches that were still
+// sending, and people received the same notice many times. Each person must
+// get exactly one e-mail, and the campaign must finish.
+func TestASlowMailRelayGetsEachNoticeOnce(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", SMTPListen: "127.0.0.1:0", BatchSize: 16, ReceiptPoll: 50 * time.Millisecond,
+		PlaybookDir: anyHourPlaybooks(t), SMTPLatency: 11 * time.Second, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	require.NoError(t, err)
+	defer d.Stop()
+	systems, subjects := filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "subjects.csv")
+	require.NoError(t, os.WriteFile(systems, []byte(synth.Systems), 0o600))
+	f, err := os.Create(subjects)
+	require.NoError(t, err)
+	require.NoError(t, synth.WriteSubjects(f, synth.Options{Subjects: 5, ScopeShare: 1, Seed: 7}))
+	require.NoError(t, f.Close())
+	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
+	require.NoError(t, responder.ImportInventory(ctx, systems, subjects, 0, nil, nil))
+	var opened map[string]string
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
+	id := opened["id"]
+
+	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		v, err := pilot.View(ctx, id)
+		require.NoError(c, err)
+		require.NoError(c, pilot.Step(ctx, v))
+		require.Equal(c, workflows.StageClosed, v.Status)
+	}, 4*time.Minute, 500*time.Millisecond)
+
+	tally, repeats, err := d.Outbox.Tally(ctx, id)
+	require.NoError(t, err)
+	emails := 0
+	for k, n := range tally {
+		require.Equal(t, 1, n, "%s got %d %s notices", k[0], n, k[1])
+		if k[1] == "email" {
+			emails++
+		}
+	}
+	t.Logf("%d e-mails through the slow relay, %d repeats", emails, repeats)
+	require.GreaterOrEqual(t, emails, 2, "a batch sends several e-mails one after the other")
+	require.Zero(t, repeats, "no message reached the relay twice")
+
+	// No batch attempt was given up on while it was still sending: every
+	// SendBatch ran once, heartbeating through the slow answers.
+	it := d.Temporal.GetWorkflowHistory(ctx, id+"-notify-1", "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	batches := 0
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		if a := ev.GetActivityTaskStartedEventAttributes(); a != nil {
+			require.EqualValues(t, 1, a.GetAttempt(), "an activity of the partition was retried: %v", ev)
+			batches++
+		}
+		require.Nil(t, ev.GetActivityTaskTimedOutEventAttributes(), "an activity timed out: %v", ev)
+	}
+	require.NotZero(t, batches)
+}
