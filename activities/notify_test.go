@@ -205,3 +205,23 @@ func TestCallsWaitForMorningAndLostReceiptsAreSwept(t *testing.T) {
 		require.Equal(t, store.StatusUndelivered, u3.Status, "undelivered moves u3 down the ladder")
 	})
 }
+
+// An SMS over Twilio's 1,600 characters (error 21617) can never be sent:
+// the person moves down the ladder at once instead of the batch retrying
+// for ever.
+func TestAnSMSTwilioCannotCarryFailsAtOnce(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaign(t, s)
+	require.NoError(t, s.SaveDraft(ctx, store.Draft{IncidentID: "INC-N", Name: "notice-en", Revision: 2, Kind: KindNotice, Locale: "en", Title: "Notice", Body: "b",
+		SMS: strings.Repeat("Your data leaked. ", 100), Voice: "v"}))
+	in := batch("sms")
+	in.Notices = map[string]int{"notice-en": 2}
+	res, err := c.acts.SendBatch(ctx, in)
+	require.NoError(t, err, "a permanent refusal is no reason to retry the batch")
+	require.Equal(t, 2, res.Failed)
+	d, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, d.Status)
+	require.Contains(t, d.Error, "21617")
+}

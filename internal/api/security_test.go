@@ -165,3 +165,31 @@ func TestHeldCallsCountInTheCampaignsETA(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, eta, 4*time.Hour+59*time.Minute)
 }
+
+// A call that "completed" because a fax or a silent answering machine picked
+// up told nobody: the person is not counted as reached and moves on.
+func TestACallAnsweredByAFaxIsNotDelivered(t *testing.T) {
+	s, hs := newServer(t)
+	ctx := context.Background()
+	for sid, by := range map[string]string{"CAFAX": "fax", "CAMACHINE": "machine_end_silence", "CABEEP": "machine_end_beep", "CAHUMAN": "human"} {
+		subject := "s-" + sid
+		_, _, err := s.Store.BeginDelivery(ctx, store.Delivery{IncidentID: "INC-1", SubjectID: subject, Channel: "voice", Rung: 3})
+		require.NoError(t, err)
+		require.NoError(t, s.Store.FinishDelivery(ctx, store.Delivery{IncidentID: "INC-1", SubjectID: subject, Channel: "voice", Status: store.StatusSent, ProviderRef: sid}))
+		path := "/webhooks/twilio/status?channel=voice&incident=INC-1&subject=" + subject
+		params := url.Values{"CallSid": {sid}, "CallStatus": {"completed"}, "AnsweredBy": {by}}
+		req, _ := http.NewRequest("POST", hs.URL+path, strings.NewReader(params.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", devpeers.SignTwilio("token0", s.PublicURL+path, params))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		d, err := s.Store.GetDelivery(ctx, "INC-1", subject, "voice")
+		require.NoError(t, err)
+		want := store.StatusFailed
+		if by == "human" || by == "machine_end_beep" {
+			want = store.StatusDelivered
+		}
+		require.Equal(t, want, d.Status, "answered by %s", by)
+	}
+}

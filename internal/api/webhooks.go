@@ -40,7 +40,7 @@ func (s *Server) twilioStatus(w http.ResponseWriter, r *http.Request) {
 	sid, status := r.PostForm.Get("MessageSid"), senders.TwilioOutcome(r.PostForm.Get("MessageStatus"))
 	detail := ""
 	if sid == "" {
-		sid, status = r.PostForm.Get("CallSid"), senders.TwilioOutcome(r.PostForm.Get("CallStatus"))
+		sid, status = r.PostForm.Get("CallSid"), senders.CallOutcome(r.PostForm.Get("CallStatus"), r.PostForm.Get("AnsweredBy"))
 		if by := r.PostForm.Get("AnsweredBy"); by != "" {
 			detail = "answered by " + by
 		}

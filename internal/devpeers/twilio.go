@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 )
@@ -111,6 +112,10 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	prefix := "SM"
 	body := r.PostForm.Get("Body")
+	if channel == "sms" && utf8.RuneCountInString(body) > 1600 {
+		twilioErr(w, http.StatusBadRequest, 21617, "The concatenated message body exceeds the 1600 character limit.")
+		return
+	}
 	if channel == "voice" {
 		prefix = "CA"
 		body = r.PostForm.Get("Twiml")
@@ -136,6 +141,8 @@ func (p *TwilioPeer) resource(e Entry) map[string]any {
 	if e.Channel == "sms" {
 		res["body"] = e.Body
 		res["num_segments"] = "1"
+	} else if e.Status == "completed" {
+		res["answered_by"] = AnsweredBy(e.To)
 	}
 	return res
 }
@@ -189,6 +196,19 @@ func callbackQuery(cb string) url.Values {
 	return u.Query()
 }
 
+// AnsweredBy is who the peer says picked up a call: numbers ending in 0177
+// are a fax, in 0178 an answering machine that never beeps, and everyone
+// else a person.
+func AnsweredBy(to string) string {
+	switch {
+	case strings.HasSuffix(to, "0177"):
+		return "fax"
+	case strings.HasSuffix(to, "0178"):
+		return "machine_end_silence"
+	}
+	return "human"
+}
+
 func (p *TwilioPeer) schedule(sid, channel, to, cb string) {
 	params := url.Values{"AccountSid": {p.AccountSID}, "To": {to}}
 	outcome := ""
@@ -204,7 +224,7 @@ func (p *TwilioPeer) schedule(sid, channel, to, cb string) {
 		params.Set("CallSid", sid)
 		params.Set("CallStatus", outcome)
 		if outcome == "completed" {
-			params.Set("AnsweredBy", "human")
+			params.Set("AnsweredBy", AnsweredBy(to))
 			params.Set("CallDuration", "42")
 		}
 	}

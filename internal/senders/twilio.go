@@ -78,7 +78,9 @@ func twilioError(err error) error {
 	var te *twclient.TwilioRestError
 	if errors.As(err, &te) {
 		switch te.Code {
-		case 21211, 21212, 21214, 21217, 21401, 21407, 21408, 21610, 21612, 21614:
+		// Codes about this message or number: no retry can change them.
+		// 21602 and 21617: the body is empty or over 1,600 characters.
+		case 21211, 21212, 21214, 21217, 21401, 21407, 21408, 21602, 21610, 21612, 21614, 21617:
 			return &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Message}
 		}
 		// Anything else (credentials, account, rate limits) is ours to fix, not
@@ -267,6 +269,18 @@ func deref(s *string) string {
 
 // TwilioOutcome maps Twilio's message and call statuses onto the ledger's
 // ("" for the states on the way: queued, sending, ringing, in-progress).
+// CallOutcome is a finished call's outcome: "completed" counts as delivered
+// only when a person answered, or a machine took the message after its beep;
+// a fax, a machine that never beeped or an unknown answer reached nobody,
+// and the person moves on to the next channel.
+func CallOutcome(status, answeredBy string) string {
+	out := TwilioOutcome(status)
+	if out == "delivered" && answeredBy != "" && answeredBy != "human" && answeredBy != "machine_end_beep" {
+		return "failed"
+	}
+	return out
+}
+
 func TwilioOutcome(status string) string {
 	switch status {
 	case "delivered", "completed":
@@ -292,7 +306,7 @@ func (t TwilioStatus) Status(ctx context.Context, channel, ref string) (string, 
 		if err != nil {
 			return "", "", twilioError(err)
 		}
-		return TwilioOutcome(deref(c.Status)), "", nil
+		return CallOutcome(deref(c.Status), deref(c.AnsweredBy)), "", nil
 	}
 	m, err := t.Client.Api.FetchMessage(ref, nil)
 	if err != nil {
