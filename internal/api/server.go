@@ -226,7 +226,11 @@ func (f spooledFile) Close() error {
 // straight from a slow client would hold it, and with it every token check,
 // console page and webhook, for as long as the client took to send them.
 func spool(w http.ResponseWriter, part io.Reader) (spooledFile, error) {
-	http.NewResponseController(w).SetReadDeadline(time.Now().Add(UploadTimeout))
+	// The server's write timeout runs from the request's start: an upload
+	// that takes minutes to arrive must still get its answer.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(UploadTimeout))
+	rc.SetWriteDeadline(time.Now().Add(UploadTimeout + time.Hour))
 	f, err := os.CreateTemp("", "tocsin-upload-*")
 	if err != nil {
 		return spooledFile{}, err

@@ -9,6 +9,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -120,4 +121,34 @@ func TestAnIncidentWhoseWorkflowCannotStartIsNotLeftBehind(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.AuditRefused, log[len(log)-1].Outcome)
 	require.Equal(t, "open", log[len(log)-1].Action)
+}
+
+// The server's write timeout runs from the start of a request: an upload
+// that takes longer than it to arrive still gets its answer.
+func TestAnUploadSlowerThanTheWriteTimeoutIsAnswered(t *testing.T) {
+	s, _ := newServer(t)
+	hs := httptest.NewUnstartedServer(s.Handler())
+	hs.Config.WriteTimeout = 300 * time.Millisecond
+	hs.Start()
+	t.Cleanup(hs.Close)
+	body, send := io.Pipe()
+	t.Cleanup(func() { send.CloseWithError(errors.New("the test ended")) })
+	mw := multipart.NewWriter(send)
+	req, _ := http.NewRequest("POST", hs.URL+"/api/v1/inventory", body)
+	req.Header.Set("Authorization", "Bearer resp")
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	go func() {
+		part, _ := mw.CreateFormFile("systems", "systems.yaml")
+		part.Write([]byte(testSystems))
+		part, _ = mw.CreateFormFile("subjects", "subjects.csv")
+		part.Write([]byte("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n"))
+		time.Sleep(time.Second) // three write timeouts
+		part.Write([]byte("u1,A,a@example.com,,,en,SG,,crm\n"))
+		mw.Close()
+		send.Close()
+	}()
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err, "the answer must not be cut off by the write timeout")
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
