@@ -15,6 +15,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/autopilot"
+	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -76,14 +77,7 @@ func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 	require.NoError(t, err)
 	defer d.Stop()
 
-	systems, subjects := filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "subjects.csv")
-	require.NoError(t, os.WriteFile(systems, []byte(synth.Systems), 0o600))
-	f, err := os.Create(subjects)
-	require.NoError(t, err)
-	require.NoError(t, synth.WriteSubjects(f, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed}))
-	require.NoError(t, f.Close())
-	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
-	require.NoError(t, responder.ImportInventory(ctx, systems, subjects, 0, nil, nil))
+	responder, legal := importSynthetic(t, d, n, seed)
 
 	worker := &workerProc{t: t, dir: dir, pb: pb}
 	worker.start()
@@ -162,4 +156,20 @@ func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 	require.LessOrEqual(t, repeats, v.Campaign.Recovered, "only a send recovered after a kill may reach a peer again (and the peer keeps one)")
 	t.Logf("%d people reached %v, %d without contact; %d sends recovered after kills, %d redeliveries kept once by key", v.Notifications.Reached, v.Notifications.ByChannel,
 		v.Scope.Unreachable, v.Campaign.Recovered, repeats)
+}
+
+// importSynthetic imports n synthetic people, every one of them affected by
+// an incident on synth.LeakedSystem, and returns a responder and legal.
+func importSynthetic(t *testing.T, d *Dev, n int, seed uint64) (responder, legal *client.Client) {
+	t.Helper()
+	dir := t.TempDir()
+	systems, subjects := filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "subjects.csv")
+	require.NoError(t, os.WriteFile(systems, []byte(synth.Systems), 0o600))
+	f, err := os.Create(subjects)
+	require.NoError(t, err)
+	require.NoError(t, synth.WriteSubjects(f, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed}))
+	require.NoError(t, f.Close())
+	responder, legal = as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
+	require.NoError(t, responder.ImportInventory(context.Background(), systems, subjects, 0, nil, nil))
+	return responder, legal
 }

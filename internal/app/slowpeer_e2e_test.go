@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -30,14 +29,7 @@ func TestASlowMailRelayGetsEachNoticeOnce(t *testing.T) {
 		PlaybookDir: anyHourPlaybooks(t), SMTPLatency: 11 * time.Second, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	defer d.Stop()
-	systems, subjects := filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "subjects.csv")
-	require.NoError(t, os.WriteFile(systems, []byte(synth.Systems), 0o600))
-	f, err := os.Create(subjects)
-	require.NoError(t, err)
-	require.NoError(t, synth.WriteSubjects(f, synth.Options{Subjects: 5, ScopeShare: 1, Seed: 7}))
-	require.NoError(t, f.Close())
-	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
-	require.NoError(t, responder.ImportInventory(ctx, systems, subjects, 0, nil, nil))
+	responder, legal := importSynthetic(t, d, 5, 7)
 	var opened map[string]string
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
 	id := opened["id"]
