@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -161,7 +162,7 @@ func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {
 		late = " (late: " + in.LateReason + ")"
 	}
 	s.event(ctx, fmt.Sprintf("%s filed by %s, reference %s%s", o.Name, in.Actor.Identity, in.Reference, late))
-	s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, slackText(in.Actor.Identity), slackText(in.Reference), slackText(late)))
+	s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, senders.SlackEscape(in.Actor.Identity), senders.SlackEscape(in.Reference), senders.SlackEscape(late)))
 	return *f
 }
 

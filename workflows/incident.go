@@ -14,6 +14,7 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
@@ -317,16 +318,6 @@ func (s *plan) post(ctx workflow.Context, text string) {
 	}
 }
 
-// slackText escapes what people wrote (titles, identities, references)
-// for a war-room line: Slack reads &, < and >, so "<!here>" in a title would
-// page everyone and "<https://x|Approve>" would be a disguised link. The
-// plan's own markup (mentions, <!here> on an overdue duty) is not escaped.
-func slackText(s string) string {
-	s = strings.ReplaceAll(s, "&", "&amp;")
-	s = strings.ReplaceAll(s, "<", "&lt;")
-	return strings.ReplaceAll(s, ">", "&gt;")
-}
-
 // review puts draft revisions in front of legal in the war room, with
 // Approve and Reject buttons. Like every war-room post it must not stop the plan.
 func (s *plan) review(ctx workflow.Context, drafts []activities.DraftInfo) {
@@ -354,7 +345,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 	s.p.WarRoom = open.ChannelID
 	s.buttons = workflow.GetVersion(ctx, "warroom-review", workflow.DefaultVersion, 1) >= 1
-	s.post(ctx, fmt.Sprintf(":rotating_light: %s %s opened by %s. Responders paged: %s.", id, slackText(s.spec.Title), slackText(s.in.OpenedBy), strings.Join(open.Paged, ", ")))
+	s.post(ctx, fmt.Sprintf(":rotating_light: %s %s opened by %s. Responders paged: %s.", id, senders.SlackEscape(s.spec.Title), senders.SlackEscape(s.in.OpenedBy), strings.Join(open.Paged, ", ")))
 
 	s.stage(ctx, StageScoping, "scoping the affected people from the data inventory")
 	var scope activities.ScopeResult

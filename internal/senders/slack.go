@@ -35,11 +35,13 @@ func NewWarRoom(cfg SlackConfig) *WarRoom {
 // Slack reads &, < and > as control characters, so an incident titled
 // "<!here>" would page the workspace and "<https://x|Approve>" would be a
 // disguised link.
+//
+// It is plain string replacement, with no state, so workflow code calls it too.
 func SlackEscape(s string) string {
-	return slackEscaper.Replace(s)
+	s = strings.ReplaceAll(s, "&", "&amp;")
+	s = strings.ReplaceAll(s, "<", "&lt;")
+	return strings.ReplaceAll(s, ">", "&gt;")
 }
-
-var slackEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // ChannelName is the war room's deterministic name, so a retry finds it again.
 func ChannelName(incidentID string) string {
