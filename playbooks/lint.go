@@ -221,11 +221,9 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 	if !slices.Contains(jurisdictions, l.Jurisdiction) {
 		errs.add(file, lineOf(lines, "jurisdiction"), "jurisdiction", fmt.Sprintf("%q is not one of %s", l.Jurisdiction, strings.Join(jurisdictions, ", ")))
 	}
-	if cal, err := NewCalendar(l.Zone, nil); err != nil {
-		errs.add(file, lineOf(lines, "zone"), "zone", err.Error())
-	} else {
-		l.calendar = cal
-	}
+	// Each bad date is named with its own line; the calendar is built from
+	// the good ones, so NewCalendar can fail only on the zone.
+	var holidays []string
 	for i, h := range l.Holidays {
 		if _, err := time.Parse(time.DateOnly, h); err != nil {
 			line := lineOf(lines, "holidays")
@@ -233,9 +231,13 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 				line = hn[i].Line
 			}
 			errs.add(file, line, "holidays", fmt.Sprintf("%q: want a date as YYYY-MM-DD", h))
+			continue
 		}
+		holidays = append(holidays, h)
 	}
-	if cal, err := NewCalendar(l.Zone, validDates(l.Holidays)); err == nil {
+	if cal, err := NewCalendar(l.Zone, holidays); err != nil {
+		errs.add(file, lineOf(lines, "zone"), "zone", err.Error())
+	} else {
 		l.calendar = cal
 	}
 	if l.Severity != nil {
@@ -274,17 +276,6 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 		checkRule(r, rl, child(nodesAt(nodes, i), "phases"), errs)
 	}
 	return &l
-}
-
-// validDates keeps the holidays that parse; lint reports the others.
-func validDates(days []string) []string {
-	var out []string
-	for _, d := range days {
-		if _, err := time.Parse(time.DateOnly, d); err == nil {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func nodesAt(nodes []*yaml.Node, i int) *yaml.Node {

@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/incident"
 )
 
 //go:embed *.yaml law/*.yaml
@@ -144,12 +146,6 @@ var (
 		"social_media", "press_release", "toll_free_number", "inquiry_desk"}
 )
 
-var playbookName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-
-// ValidName says whether name can name a playbook file: no path, so an
-// incident file cannot make Tocsin read any YAML on the machine.
-func ValidName(name string) bool { return playbookName.MatchString(name) }
-
 // Jurisdictions are the codes a law file may use.
 func Jurisdictions() []string { return slices.Clone(jurisdictions) }
 
@@ -185,7 +181,7 @@ func Load(dir, name string) (*Playbook, error) {
 	if name == "" {
 		name = "default"
 	}
-	if !ValidName(name) {
+	if !incident.ValidPlaybookName(name) {
 		return nil, fmt.Errorf("playbook %q: a playbook is named by letters, digits, '-' and '_' (the file playbooks/NAME.yaml)", name)
 	}
 	src := source{dir}

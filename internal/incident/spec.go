@@ -146,7 +146,7 @@ func Parse(file string, data []byte) (Spec, error) {
 	}
 	if spec.Playbook == "" {
 		spec.Playbook = "default"
-	} else if !playbookName.MatchString(spec.Playbook) {
+	} else if !ValidPlaybookName(spec.Playbook) {
 		bad("playbook", fmt.Sprintf("%q is not a playbook name (letters, digits, '-' and '_'; the file playbooks/NAME.yaml)", spec.Playbook))
 	}
 	if len(errs) > 0 {
@@ -168,8 +168,11 @@ func sortByLine(errs []string) {
 	slices.SortStableFunc(errs, func(a, b string) int { return cmp.Compare(line(a), line(b)) })
 }
 
-// playbookName is playbooks.ValidName's rule (this package cannot import playbooks).
 var playbookName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// ValidPlaybookName says whether name can name a playbook file: no path, so
+// an incident file cannot make Tocsin read any YAML on the machine.
+func ValidPlaybookName(name string) bool { return playbookName.MatchString(name) }
 
 // NormalizeIdentity is how an identity (the e-mail address a person signs in
 // with) is kept and compared everywhere: trimmed and lower-case, since
