@@ -168,19 +168,22 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, chunk []planned,
 		return err
 	}
 	var done []store.Delivery
+	// stop ends the chunk at item i: what went out is recorded and the claims
+	// not yet tried are given back for the retry, even when ctx has ended.
+	stop := func(i int, cause error) error {
+		var unsent []store.Delivery
+		for _, q := range chunk[i:] {
+			if _, was := existing[[2]string{q.key.SubjectID, q.key.Channel}]; !was {
+				unsent = append(unsent, q.key)
+			}
+		}
+		bg := context.WithoutCancel(ctx)
+		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent))
+	}
 	for i, p := range chunk {
 		heartbeat(ctx, p.key.SubjectID)
 		if ctx.Err() != nil {
-			// The attempt timed out or was cancelled: stop sending, record what
-			// went out and give back the claims not tried, for the retry.
-			var unsent []store.Delivery
-			for _, q := range chunk[i:] {
-				if _, was := existing[[2]string{q.key.SubjectID, q.key.Channel}]; !was {
-					unsent = append(unsent, q.key)
-				}
-			}
-			bg := context.WithoutCancel(ctx)
-			return errors.Join(ctx.Err(), a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent))
+			return stop(i, ctx.Err()) // the attempt timed out or was cancelled: send no more
 		}
 		prior, claimedBefore := existing[[2]string{p.key.SubjectID, p.key.Channel}]
 		if claimedBefore && prior.Status != store.StatusSending {
@@ -191,14 +194,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, chunk []planned,
 		}
 		d, err := a.deliver(ctx, drill, p, prior, claimedBefore)
 		if err != nil {
-			// Record what went out, and give back the claims not yet tried.
-			var unsent []store.Delivery
-			for _, q := range chunk[i:] {
-				if _, was := existing[[2]string{q.key.SubjectID, q.key.Channel}]; !was {
-					unsent = append(unsent, q.key)
-				}
-			}
-			return errors.Join(err, a.Store.FinishDeliveries(ctx, done), a.Store.ReleaseDeliveries(ctx, unsent))
+			return stop(i, err)
 		}
 		res.Attempts++
 		if claimedBefore {
