@@ -111,12 +111,12 @@ func campaignLines(c *api.CampaignView, bar bool) []string {
 		}
 		head = "campaign " + head + "  (queued/sent/delivered/failed: " + strings.Join(parts, ", ") + ")"
 		if c.Held != nil {
-			head += ";" + heldLine(c.Held)[1:]
+			head += "; " + heldLine(c.Held)
 		}
 	}
 	out := []string{head}
 	if h := c.Held; h != nil {
-		out = append(out, heldLine(h))
+		out = append(out, "  "+heldLine(h))
 	}
 	for _, ch := range channelOrder(c) {
 		n := c.Channels[ch]
@@ -134,9 +134,9 @@ func campaignLines(c *api.CampaignView, bar bool) []string {
 func heldLine(h *api.HeldView) string {
 	utc := func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 	if h.From.Equal(h.To) {
-		return fmt.Sprintf("  %d calls held for quiet hours until %s (%s)", h.Calls, h.FromLocal, utc(h.From))
+		return fmt.Sprintf("%d calls held for quiet hours until %s (%s)", h.Calls, h.FromLocal, utc(h.From))
 	}
-	return fmt.Sprintf("  %d calls held for quiet hours, placed from %s (%s) to %s (%s)", h.Calls, h.FromLocal, utc(h.From), h.ToLocal, utc(h.To))
+	return fmt.Sprintf("%d calls held for quiet hours, placed from %s (%s) to %s (%s)", h.Calls, h.FromLocal, utc(h.From), h.ToLocal, utc(h.To))
 }
 
 func channelOrder(c *api.CampaignView) []string {

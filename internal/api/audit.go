@@ -40,7 +40,7 @@ func (s *Server) deliveryLedger(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	// A million people's ledger takes longer to stream than the server's write timeout.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(UploadTimeout))
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(TransferTimeout))
 	cw := csvout.NewWriter(w)
 	cw.Write(LedgerHeader)
 	const pageSize = 5000

@@ -137,12 +137,7 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims.Email = incident.NormalizeIdentity(claims.Email)
-	role := ""
-	for who, r := range s.OIDC.Roles {
-		if incident.NormalizeIdentity(who) == claims.Email {
-			role = r
-		}
-	}
+	role := s.OIDC.Roles[claims.Email] // keys are normalised when the configuration is read
 	for _, g := range claims.Groups {
 		if role == "" {
 			role = s.OIDC.GroupRoles[g]

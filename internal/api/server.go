@@ -177,14 +177,15 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 					s.log().Info("inventory import", "file", part.FileName(), "rows", rows, "rows_per_s", int(float64(rows)/time.Since(started).Seconds()))
 				}})
 			var refused *store.ImportError
+			isRefused := errors.As(err, &refused)
 			if err != nil {
 				detail := map[string]string{"file": part.FileName(), "reason": redact.Text(firstLine(err.Error()))}
-				if errors.As(err, &refused) {
+				if isRefused {
 					detail["rejected"], detail["reason"] = strconv.FormatInt(refused.Rejected, 10), refused.Summary()
 				}
 				s.audit(r.Context(), principal(r.Context()), "", "inventory import", store.AuditRefused, detail)
 			}
-			if errors.As(err, &refused) {
+			if isRefused {
 				s.log().Warn("inventory import refused", "file", part.FileName(), "rejected", refused.Rejected, "by", who)
 				writeJSON(w, http.StatusUnprocessableEntity, struct {
 					Error string `json:"error"`
@@ -205,10 +206,10 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// UploadTimeout is how long an inventory or subject-list upload may take
-// to arrive; every other request must be read within the server's own
-// ReadTimeout (see NewHTTPServer).
-const UploadTimeout = time.Hour
+// TransferTimeout is how long a long transfer may take: an inventory or
+// subject-list upload to arrive, or the delivery ledger to stream out. Every
+// other request lives within the server's own timeouts (see NewHTTPServer).
+const TransferTimeout = time.Hour
 
 // MaxUpload bounds one uploaded file (a 10-million-row inventory is about 1 GB).
 const MaxUpload = 16 << 30
@@ -229,8 +230,8 @@ func spool(w http.ResponseWriter, part io.Reader) (spooledFile, error) {
 	// The server's write timeout runs from the request's start: an upload
 	// that takes minutes to arrive must still get its answer.
 	rc := http.NewResponseController(w)
-	rc.SetReadDeadline(time.Now().Add(UploadTimeout))
-	rc.SetWriteDeadline(time.Now().Add(UploadTimeout + time.Hour))
+	rc.SetReadDeadline(time.Now().Add(TransferTimeout))
+	rc.SetWriteDeadline(time.Now().Add(TransferTimeout + time.Hour))
 	f, err := os.CreateTemp("", "tocsin-upload-*")
 	if err != nil {
 		return spooledFile{}, err

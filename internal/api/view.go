@@ -134,8 +134,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	for _, o := range p.Obligations {
 		ov := ObligationView{Name: o.Name, Jurisdiction: o.Jurisdiction, Audience: o.Audience, Regulator: o.Regulator, Anchor: o.Anchor, AnchorAt: o.AnchorAt,
 			Due: o.Due, Status: workflows.FilingPending, Owner: o.Owner, Voluntary: o.Voluntary, After: o.After, Content: o.Content, Methods: o.Methods,
-			Unverified: o.Unverified, Sources: o.Sources}
-		ov.Zone = o.Zone
+			Unverified: o.Unverified, Sources: o.Sources, Zone: o.Zone}
 		if !o.DueAt.IsZero() {
 			due := o.DueAt
 			ov.DueAt, ov.DueLocal = &due, o.DueText()

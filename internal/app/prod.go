@@ -128,6 +128,12 @@ func LoadConfig(path string) (Config, error) {
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.OIDC != nil {
 		c.OIDC.ClientSecret = c.Secrets.OIDCClientSecret
+		// Sign-in looks a person up by their normalised address.
+		roles := make(map[string]string, len(c.OIDC.Roles))
+		for who, role := range c.OIDC.Roles {
+			roles[incident.NormalizeIdentity(who)] = role
+		}
+		c.OIDC.Roles = roles
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:8080"

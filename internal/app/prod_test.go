@@ -94,3 +94,14 @@ func exampleConfig(t *testing.T) []byte {
 	require.NoError(t, err)
 	return data
 }
+
+// oidc.roles may spell an address in any case: sign-in looks the person up
+// by the lower-case address the provider's e-mail claim becomes.
+func TestOIDCRolesAreKeyedByTheNormalisedAddress(t *testing.T) {
+	data := exampleConfig(t)
+	path := filepath.Join(t.TempDir(), "tocsin.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "    counsel@example.com: legal", "    Counsel@Example.COM: legal", 1)), 0o600))
+	c, err := LoadConfig(path)
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"counsel@example.com": "legal"}, c.OIDC.Roles)
+}

@@ -96,8 +96,9 @@ type Token struct {
 	Created time.Time
 }
 
-// tokenIDLength is how much of the hash names a token.
-const tokenIDLength = 12
+// tokenID is how a token is named in lists and revocations: the first 12
+// hex digits of its hash.
+func tokenID(hash string) string { return hash[:min(12, len(hash))] }
 
 // PutToken stores a token by its hash; the token itself is never stored.
 func (s *Store) PutToken(ctx context.Context, hash string, t Token) error {
@@ -126,7 +127,7 @@ func (s *Store) LookupToken(ctx context.Context, hash string) (Token, error) {
 	if err != nil {
 		return t, err
 	}
-	t.Session, t.ID, t.Created = kind == "session", hash[:min(tokenIDLength, len(hash))], parseTime(created)
+	t.Session, t.ID, t.Created = kind == "session", tokenID(hash), parseTime(created)
 	if exp != "" {
 		t.Expires = parseTime(exp)
 		if time.Now().After(t.Expires) {
@@ -150,7 +151,7 @@ func (s *Store) APITokens(ctx context.Context) ([]Token, error) {
 		if err := rows.Scan(&hash, &t.Identity, &t.Role, &exp, &created); err != nil {
 			return nil, err
 		}
-		t.ID, t.Created = hash[:min(tokenIDLength, len(hash))], parseTime(created)
+		t.ID, t.Created = tokenID(hash), parseTime(created)
 		if exp != "" {
 			t.Expires = parseTime(exp)
 		}
@@ -192,7 +193,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (Token, error) {
 		default:
 			return fmt.Errorf("token %s %w; give more of its ID", id, ErrAmbiguous)
 		}
-		t.ID = hashes[0][:tokenIDLength]
+		t.ID = tokenID(hashes[0])
 		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE hash = ?`, hashes[0]); err != nil {
 			return err
 		}
