@@ -3,12 +3,9 @@ package store
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -70,8 +67,10 @@ func VerifyAuditChain(entries []AuditEntry) error {
 }
 
 // AppendAudit adds an entry at the end of its chain and returns it with its
-// sequence number and hash. Two writers racing for the same place collide on
-// the primary key; the loser reads the new end and tries again.
+// sequence number and hash. The chain's row in audit_heads is taken first,
+// with a write, so concurrent writers — other goroutines, other Tocsin
+// processes on the same database — queue on it instead of racing for the
+// next sequence number and retrying.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) {
 	if e.At.IsZero() {
 		e.At = time.Now()
@@ -81,37 +80,31 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 		e.Detail = nil // one spelling of "no detail" in the hash, in the store and in JSON
 	}
 	detail, _ := json.Marshal(e.Detail)
-	var lastErr error
-	for attempt := 0; attempt < 20; attempt++ {
-		err := s.inTx(ctx, func(t *tx) error {
-			e.Seq, e.PrevHash = 1, AuditGenesis
-			var seq int64
-			var hash string
-			err := t.queryRow(ctx, `SELECT seq, hash FROM audit WHERE chain=? ORDER BY seq DESC LIMIT 1`, e.Chain).Scan(&seq, &hash)
-			if err == nil {
-				e.Seq, e.PrevHash = seq+1, hash
-			} else if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			e.Hash = e.ComputeHash()
-			_, err = t.exec(ctx, `INSERT INTO audit (chain, seq, at, actor, role, via, action, outcome, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-				e.Chain, e.Seq, formatTime(e.At), e.Actor, e.Role, e.Via, e.Action, e.Outcome, string(detail), e.PrevHash, e.Hash)
+	err := s.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `INSERT INTO audit_heads (chain, seq) VALUES (?, 0) ON CONFLICT (chain) DO NOTHING`, e.Chain); err != nil {
 			return err
-		})
-		if err == nil {
-			return e, nil
 		}
-		lastErr = err
-		if !isConflict(err) {
-			break
+		if _, err := t.exec(ctx, `UPDATE audit_heads SET seq = seq + 1 WHERE chain = ?`, e.Chain); err != nil {
+			return err
 		}
+		if err := t.queryRow(ctx, `SELECT seq FROM audit_heads WHERE chain = ?`, e.Chain).Scan(&e.Seq); err != nil {
+			return err
+		}
+		e.PrevHash = AuditGenesis
+		if e.Seq > 1 {
+			if err := t.queryRow(ctx, `SELECT hash FROM audit WHERE chain = ? AND seq = ?`, e.Chain, e.Seq-1).Scan(&e.PrevHash); err != nil {
+				return fmt.Errorf("entry %d before it: %w", e.Seq-1, err)
+			}
+		}
+		e.Hash = e.ComputeHash()
+		_, err := t.exec(ctx, `INSERT INTO audit (chain, seq, at, actor, role, via, action, outcome, detail, prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+			e.Chain, e.Seq, formatTime(e.At), e.Actor, e.Role, e.Via, e.Action, e.Outcome, string(detail), e.PrevHash, e.Hash)
+		return err
+	})
+	if err != nil {
+		return AuditEntry{}, fmt.Errorf("append audit entry to %s: %w", e.Chain, err)
 	}
-	return AuditEntry{}, fmt.Errorf("append audit entry: %w", lastErr)
-}
-
-func isConflict(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint") || strings.Contains(msg, "duplicate key") || strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+	return e, nil
 }
 
 // AuditLog reads a chain from its start.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
@@ -50,4 +51,38 @@ func TestAuditChainStaysUnbrokenUnderConcurrentWritersAndShowsTampering(t *testi
 		require.ErrorContains(t, store.VerifyAuditChain(changed), "audit entry 8")
 		require.ErrorContains(t, store.VerifyAuditChain(append(log[:3:3], log[4:]...)), "missing or out of order")
 	})
+}
+
+func TestAChainWrittenBeforeAuditHeadsContinuesUnbroken(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := storetest.DSN(t, backend)
+			s, err := store.Open(dsn)
+			require.NoError(t, err)
+			for i := 0; i < 3; i++ {
+				_, err := s.AppendAudit(ctx, store.AuditEntry{Chain: "INC-OLD", Actor: "responder@example.com", Role: "responder", Via: "cli", Action: "note", Outcome: store.AuditDone})
+				require.NoError(t, err)
+			}
+			require.NoError(t, s.Close())
+			// An earlier Tocsin kept no heads: the chain's end was its last row.
+			driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend]
+			db, err := sql.Open(driver, dsn)
+			require.NoError(t, err)
+			_, err = db.Exec(`DROP TABLE audit_heads`)
+			require.NoError(t, err)
+			require.NoError(t, db.Close())
+
+			s, err = store.Open(dsn)
+			require.NoError(t, err)
+			defer s.Close()
+			e, err := s.AppendAudit(ctx, store.AuditEntry{Chain: "INC-OLD", Actor: "legal@example.com", Role: "legal", Via: "api", Action: "approve", Outcome: store.AuditDone})
+			require.NoError(t, err)
+			require.Equal(t, int64(4), e.Seq)
+			log, err := s.AuditLog(ctx, "INC-OLD")
+			require.NoError(t, err)
+			require.Len(t, log, 4)
+			require.NoError(t, store.VerifyAuditChain(log))
+		})
+	}
 }

@@ -282,6 +282,11 @@ CREATE TABLE IF NOT EXISTS audit (
   hash TEXT NOT NULL,
   PRIMARY KEY (chain, seq)
 );
+CREATE TABLE IF NOT EXISTS audit_heads (
+  chain TEXT PRIMARY KEY,
+  seq BIGINT NOT NULL
+);
+INSERT INTO audit_heads (chain, seq) SELECT chain, MAX(seq) FROM audit WHERE true GROUP BY chain ON CONFLICT (chain) DO NOTHING;
 CREATE TABLE IF NOT EXISTS review_messages (
   incident_id TEXT NOT NULL,
   draft TEXT NOT NULL,
