@@ -146,46 +146,85 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	// A provider call may take longer than the heartbeat timeout (an SMTP
 	// relay answers within 30 s, Twilio within 15 s, the limiter may wait):
 	// the attempt says it is alive while it waits, or Temporal would start a
-	// retry that takes this attempt's live claims for a crash's and sends again.
+	// retry while this attempt is still sending. Its claims carry a lease it
+	// renews, so a retry that starts anyway waits for them.
 	defer keepAlive(ctx)()
+	lk := &leaseKeeper{store: a.Store, owner: attemptOwner(ctx)}
+	defer lk.run(ctx)()
 	// Claim, send and record a chunk at a time: a crash leaves at most one
 	// chunk per batch in doubt.
 	for lo := 0; lo < len(plan); lo += flushEvery {
-		if err := a.sendChunk(ctx, drill, plan[lo:min(lo+flushEvery, len(plan))], &res); err != nil {
+		if err := a.sendChunk(ctx, drill, lk, plan[lo:min(lo+flushEvery, len(plan))], &res); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
 }
 
-func (a *Activities) sendChunk(ctx context.Context, drill bool, chunk []planned, res *BatchResult) error {
+func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult) error {
 	keys := make([]store.Delivery, len(chunk))
 	for i, p := range chunk {
 		keys[i] = p.key
 	}
-	existing, err := a.Store.ClaimDeliveries(ctx, keys)
+	existing, err := a.Store.ClaimDeliveries(ctx, keys, lk.lease())
 	if err != nil {
 		return err
 	}
+	lk.hold(keys)
+	defer lk.hold(nil)
+	fresh := func(p planned) bool {
+		_, was := existing[[2]string{p.key.SubjectID, p.key.Channel}]
+		return !was
+	}
+	taken := map[[2]string]bool{} // claims of a lapsed attempt this one holds now
 	var done []store.Delivery
-	// stop ends the chunk at item i: what went out is recorded and the claims
-	// not yet tried are given back for the retry, even when ctx has ended.
+	// stop ends the chunk at item i: what went out is recorded, the fresh
+	// claims not yet tried are given back for the retry, and claims that may
+	// have been sent stay claimed, in doubt, for the retry to ask about.
+	// It runs even when ctx has ended.
 	stop := func(i int, cause error) error {
-		var unsent []store.Delivery
-		for _, q := range chunk[i:] {
-			if _, was := existing[[2]string{q.key.SubjectID, q.key.Channel}]; !was {
+		var unsent, doubt []store.Delivery
+		for j, q := range chunk[i:] {
+			k := [2]string{q.key.SubjectID, q.key.Channel}
+			switch {
+			case j == 0 && fresh(q) && (cause == ctx.Err() || senders.NotSent(cause)):
+				unsent = append(unsent, q.key)
+			case j == 0 || taken[k]:
+				doubt = append(doubt, q.key)
+			case fresh(q):
 				unsent = append(unsent, q.key)
 			}
 		}
 		bg := context.WithoutCancel(ctx)
-		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent))
+		if cause != ctx.Err() {
+			cause = retryable(chunk[i].key, cause)
+		}
+		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), a.Store.LeaveInDoubt(bg, doubt, lk.owner))
 	}
 	for i, p := range chunk {
 		heartbeat(ctx, p.key.SubjectID)
 		if ctx.Err() != nil {
 			return stop(i, ctx.Err()) // the attempt timed out or was cancelled: send no more
 		}
-		prior, claimedBefore := existing[[2]string{p.key.SubjectID, p.key.Channel}]
+		k := [2]string{p.key.SubjectID, p.key.Channel}
+		prior, claimedBefore := existing[k]
+		if claimedBefore && prior.Status == store.StatusSending {
+			// Another attempt claimed it: wait while it may still be
+			// sending, then take over what it left unfinished.
+			if prior, err = a.awaitClaim(ctx, prior); err != nil {
+				return stop(i, err)
+			}
+			if prior.Status == store.StatusSending {
+				ok, err := a.Store.TakeOver(ctx, prior, lk.lease())
+				if err != nil {
+					return stop(i, err)
+				}
+				if !ok {
+					continue // a third attempt got there first; it is that one's
+				}
+				taken[k] = true
+			}
+		}
 		if claimedBefore && prior.Status != store.StatusSending {
 			if isFailure(prior.Status) {
 				res.Failed++
@@ -260,8 +299,9 @@ func message(incidentID, subjectID, ch, to, locale string, d store.Draft) sender
 }
 
 // deliver makes one provider call (or recovers an interrupted one) and
-// returns the ledger row to finish. A retryable failure is returned as an
-// error, with Temporal told when to retry if the provider said.
+// returns the ledger row to finish. A failure comes back as the sender
+// classified it (permanent failures are rows, not errors), for the caller
+// to tell "not sent" from "in doubt" before it becomes a retry.
 func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior store.Delivery, interrupted bool) (store.Delivery, error) {
 	key := p.key
 	sender, ok := a.senderFor(drill, key.Channel)
@@ -275,13 +315,22 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 	if interrupted {
 		if f, isFinder := sender.(senders.Finder); isFinder {
 			since, _ := time.Parse(time.RFC3339Nano, prior.ClaimedAt)
-			result, found, err = f.Find(ctx, p.msg, since)
+			// A message the ledger already gives to someone else (a family
+			// sharing a number) is not this one.
+			theirs := func(ref string) bool {
+				other, err := a.Store.DeliveryByRef(ctx, ref)
+				return err == nil && (other.SubjectID != key.SubjectID || other.Channel != key.Channel || other.IncidentID != key.IncidentID)
+			}
+			result, found, err = f.Find(ctx, p.msg, since, theirs)
 			if err != nil && !errors.Is(err, senders.ErrNoFinder) {
-				return key, retryable(key, err)
+				return key, err
 			}
 			if found {
-				key.Detail = "recovered: found at the provider after an interrupted send"
+				key.Detail, key.Doubt = "recovered: found at the provider after an interrupted send", store.DoubtFound
 			}
+		}
+		if !found {
+			key.Doubt = store.DoubtResent
 		}
 	}
 	if !found {
@@ -293,7 +342,7 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 		logger(a).Info("notice refused", "incident", key.IncidentID, "subject", key.SubjectID, "channel", key.Channel, "to", redact.Contact(p.msg.To), "reason", redact.Text(err.Error()))
 		return key, nil
 	case err != nil:
-		return key, retryable(key, err)
+		return key, err
 	}
 	key.ProviderRef, key.Segments = result.Ref, result.Segments
 	key.Status = store.StatusSent

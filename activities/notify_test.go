@@ -82,7 +82,8 @@ func TestInterruptedSendsAreRecoveredWithoutSendingTwice(t *testing.T) {
 		c := newCampaign(t, s)
 		d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
 		require.NoError(t, err)
-		_, err = s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u1", Channel: "email", Rung: 1}, {IncidentID: "INC-N", SubjectID: "u2", Channel: "sms", Rung: 1}})
+		_, err = s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u1", Channel: "email", Rung: 1}, {IncidentID: "INC-N", SubjectID: "u2", Channel: "sms", Rung: 1}},
+			store.Lease{Owner: "the-dead-worker", Until: time.Now()})
 		require.NoError(t, err)
 		_, err = c.mail.Send(ctx, message("INC-N", "u1", "email", "ann@example.com", "en", d))
 		require.NoError(t, err)
@@ -102,6 +103,10 @@ func TestInterruptedSendsAreRecoveredWithoutSendingTwice(t *testing.T) {
 		require.Equal(t, first.Ref, got.ProviderRef, "the ledger adopts the SMS found at Twilio")
 		require.Equal(t, store.StatusSent, got.Status)
 		require.Contains(t, got.Detail, "recovered")
+		require.Equal(t, store.DoubtFound, got.Doubt)
+		mail, err := s.GetDelivery(ctx, "INC-N", "u1", "email")
+		require.NoError(t, err)
+		require.Equal(t, store.DoubtResent, mail.Doubt, "the ledger says the email was possibly delivered twice")
 
 		again, err := c.acts.SendBatch(ctx, batch("email", "sms"))
 		require.NoError(t, err)

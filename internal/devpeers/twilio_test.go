@@ -96,19 +96,19 @@ func TestTwilioPeerAnswersLookupsAndRateLimits(t *testing.T) {
 	before := time.Now()
 	msg := senders.Message{IncidentID: "INC-1", SubjectID: "s1", To: "+14155550100", Body: "您好，您的数据已泄露"}
 
-	_, found, err := sms.Find(ctx, msg, before)
+	_, found, err := sms.Find(ctx, msg, before, nobodys)
 	require.NoError(t, err)
 	require.False(t, found, "nothing was sent yet")
 	sent, err := sms.Send(ctx, msg)
 	require.NoError(t, err)
 	require.Equal(t, 1, sent.Segments)
-	got, found, err := sms.Find(ctx, msg, before)
+	got, found, err := sms.Find(ctx, msg, before, nobodys)
 	require.NoError(t, err)
 	require.True(t, found, "an interrupted send is found at the provider")
 	require.Equal(t, sent.Ref, got.Ref)
 	other := msg
 	other.Body = "another text"
-	_, found, err = sms.Find(ctx, other, before)
+	_, found, err = sms.Find(ctx, other, before, nobodys)
 	require.NoError(t, err)
 	require.False(t, found, "a different text to the same number is not ours")
 
@@ -127,10 +127,13 @@ func TestTwilioPeerAnswersLookupsAndRateLimits(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { st, _, _ := status.Status(ctx, senders.Voice, call.Ref); return st == "failed" }, 5*time.Second, 10*time.Millisecond,
 		"no answer moves the person down the ladder")
-	found2, ok, err := voice.Find(ctx, senders.Message{To: "+14155550199"}, before)
+	found2, ok, err := voice.Find(ctx, senders.Message{To: "+14155550199"}, before, nobodys)
 	require.NoError(t, err)
 	require.True(t, ok)
 	require.Equal(t, call.Ref, found2.Ref)
+	_, ok, err = voice.Find(ctx, senders.Message{To: "+14155550199"}, before, func(ref string) bool { return ref == call.Ref })
+	require.NoError(t, err)
+	require.False(t, ok, "a call the ledger gives to someone sharing the number is not adopted")
 
 	peer.Limiter = rate.NewLimiter(rate.Every(time.Hour), 1)
 	_, err = sms.Send(ctx, msg)
@@ -140,3 +143,5 @@ func TestTwilioPeerAnswersLookupsAndRateLimits(t *testing.T) {
 	require.ErrorAs(t, err, &ra, "a 429 reaches the caller with its Retry-After")
 	require.Equal(t, time.Second, ra.After)
 }
+
+func nobodys(string) bool { return false }

@@ -53,11 +53,9 @@ func (c SMTPConfig) tlsRequired() bool {
 
 // EmailSender sends multipart text and HTML mail over a pool of SMTP connections.
 type EmailSender struct {
-	cfg    SMTPConfig
-	once   sync.Once
-	pool   *email.Pool
-	strict *strictPool
-	err    error
+	cfg  SMTPConfig
+	once sync.Once
+	pool *smtpPool
 }
 
 var _ Sender = (*EmailSender)(nil)
@@ -76,7 +74,14 @@ func MessageID(incidentID, subjectID, domain string) string {
 	return fmt.Sprintf("<%s.%s@%s>", incidentID, subjectID, domain)
 }
 
-// Send hands the message to the SMTP server; acceptance is final.
+// SMTPTimeout bounds one message's whole SMTP transaction, from taking a
+// connection to the server's answer to the end of DATA.
+const SMTPTimeout = 30 * time.Second
+
+// Send hands the message to the SMTP server; acceptance is final. A failure
+// before the end of DATA, or a refusal the server answered, left nothing
+// sent (NotSentError); a timeout or a dropped connection after the message
+// went out leaves it in doubt: the server may have taken it.
 func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 	s.once.Do(func() {
 		var auth smtp.Auth
@@ -84,15 +89,9 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 		if s.cfg.Username != "" {
 			auth = smtp.PlainAuth("", s.cfg.Username, s.cfg.Password, host)
 		}
-		if s.cfg.tlsRequired() {
-			s.strict = &strictPool{cfg: s.cfg, host: host, auth: auth, idle: make(chan *strictConn, s.cfg.Connections), slots: make(chan struct{}, s.cfg.Connections)}
-			return
-		}
-		s.pool, s.err = email.NewPool(s.cfg.Addr, s.cfg.Connections, auth)
+		s.pool = &smtpPool{cfg: s.cfg, host: host, auth: auth, requireTLS: s.cfg.tlsRequired(),
+			idle: make(chan *smtpConn, s.cfg.Connections), slots: make(chan struct{}, s.cfg.Connections)}
 	})
-	if s.err != nil {
-		return Result{}, fmt.Errorf("smtp pool: %w", s.err)
-	}
 	e := email.NewEmail()
 	e.From = s.cfg.From
 	e.To = []string{m.To}
@@ -109,11 +108,7 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 	e.Headers.Set("X-Tocsin-Incident", m.IncidentID)
 	e.Headers.Set("X-Tocsin-Subject", m.SubjectID)
 	e.Headers.Set("Content-Language", m.Locale)
-	send := func() error { return s.pool.Send(e, 30*time.Second) }
-	if s.strict != nil {
-		send = func() error { return s.strict.send(ctx, e, 30*time.Second) }
-	}
-	if err := send(); err != nil {
+	if err := s.pool.send(ctx, e, SMTPTimeout); err != nil {
 		var te *textproto.Error
 		if errors.As(err, &te) && te.Code >= 500 {
 			return Result{}, &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Msg}
@@ -126,10 +121,7 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 // Close closes pooled connections.
 func (s *EmailSender) Close() {
 	if s.pool != nil {
-		s.pool.Close()
-	}
-	if s.strict != nil {
-		s.strict.close()
+		s.pool.close()
 	}
 }
 
@@ -137,23 +129,26 @@ func (s *EmailSender) Close() {
 // required: nothing was sent, and the batch is retried until it is fixed.
 var ErrNoSTARTTLS = errors.New("the SMTP server offers no STARTTLS, and smtp.tls is required")
 
-// strictPool is a pool of SMTP connections each of which upgraded with
-// STARTTLS and verified the server's certificate before any mail is sent
-// (jordan-wright/email's pool goes on in clear when STARTTLS is missing).
-type strictPool struct {
-	cfg   SMTPConfig
-	host  string
-	auth  smtp.Auth
-	idle  chan *strictConn
-	slots chan struct{}
+// smtpPool is a pool of SMTP connections. With requireTLS each one upgraded
+// with STARTTLS and verified the server's certificate before any mail is
+// sent (jordan-wright/email's pool goes on in clear when STARTTLS is
+// missing); every transaction has a deadline (that pool has none) and its
+// failures say whether the message could have been taken.
+type smtpPool struct {
+	cfg        SMTPConfig
+	host       string
+	auth       smtp.Auth
+	requireTLS bool
+	idle       chan *smtpConn
+	slots      chan struct{}
 }
 
-type strictConn struct {
+type smtpConn struct {
 	conn net.Conn
 	c    *smtp.Client
 }
 
-func (p *strictPool) dial(ctx context.Context) (*strictConn, error) {
+func (p *smtpPool) dial(ctx context.Context) (*smtpConn, error) {
 	d := net.Dialer{Timeout: 15 * time.Second}
 	conn, err := d.DialContext(ctx, "tcp", p.cfg.Addr)
 	if err != nil {
@@ -165,13 +160,14 @@ func (p *strictPool) dial(ctx context.Context) (*strictConn, error) {
 		conn.Close()
 		return nil, err
 	}
-	if ok, _ := c.Extension("STARTTLS"); !ok {
+	if ok, _ := c.Extension("STARTTLS"); ok {
+		if err := c.StartTLS(&tls.Config{ServerName: p.host, RootCAs: p.cfg.RootCAs, MinVersion: tls.VersionTLS12}); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("%s: STARTTLS: %w", p.cfg.Addr, err)
+		}
+	} else if p.requireTLS {
 		c.Close()
 		return nil, fmt.Errorf("%s: %w", p.cfg.Addr, ErrNoSTARTTLS)
-	}
-	if err := c.StartTLS(&tls.Config{ServerName: p.host, RootCAs: p.cfg.RootCAs, MinVersion: tls.VersionTLS12}); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("%s: STARTTLS: %w", p.cfg.Addr, err)
 	}
 	if p.auth != nil {
 		if err := c.Auth(p.auth); err != nil {
@@ -179,10 +175,10 @@ func (p *strictPool) dial(ctx context.Context) (*strictConn, error) {
 			return nil, err
 		}
 	}
-	return &strictConn{conn, c}, nil
+	return &smtpConn{conn, c}, nil
 }
 
-func (p *strictPool) send(ctx context.Context, e *email.Email, timeout time.Duration) error {
+func (p *smtpPool) send(ctx context.Context, e *email.Email, timeout time.Duration) error {
 	raw, err := e.Bytes()
 	if err != nil {
 		return err
@@ -194,35 +190,44 @@ func (p *strictPool) send(ctx context.Context, e *email.Email, timeout time.Dura
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return notSent(ctx.Err())
 	}
 	defer func() { <-p.slots }()
-	var sc *strictConn
+	var sc *smtpConn
 	select {
 	case sc = <-p.idle:
 	default:
 		if sc, err = p.dial(ctx); err != nil {
-			return err
+			return notSent(err)
 		}
 	}
 	sc.conn.SetDeadline(time.Now().Add(timeout))
 	err = func() error {
+		// Until the message's last line is written the server cannot have
+		// taken it, whatever goes wrong.
 		if err := sc.c.Mail(from.Address); err != nil {
-			return err
+			return notSent(err)
 		}
 		for _, to := range e.To {
 			if err := sc.c.Rcpt(to); err != nil {
-				return err
+				return notSent(err)
 			}
 		}
 		w, err := sc.c.Data()
 		if err != nil {
-			return err
+			return notSent(err)
 		}
 		if _, err := w.Write(raw); err != nil {
-			return err
+			return notSent(err)
 		}
-		return w.Close()
+		// The server's answer to the end of DATA: a refusal it replied
+		// with is certain; no answer (timeout, reset) is doubt.
+		err = w.Close()
+		var te *textproto.Error
+		if errors.As(err, &te) {
+			return notSent(err)
+		}
+		return err
 	}()
 	if err != nil {
 		// After a refusal the connection may still serve; after anything
@@ -239,7 +244,7 @@ func (p *strictPool) send(ctx context.Context, e *email.Email, timeout time.Dura
 	return nil
 }
 
-func (p *strictPool) put(sc *strictConn) {
+func (p *smtpPool) put(sc *smtpConn) {
 	select {
 	case p.idle <- sc:
 	default:
@@ -247,7 +252,7 @@ func (p *strictPool) put(sc *strictConn) {
 	}
 }
 
-func (p *strictPool) close() {
+func (p *smtpPool) close() {
 	for {
 		select {
 		case sc := <-p.idle:

@@ -67,6 +67,9 @@ func (s *OnsiteSender) Send(ctx context.Context, m Message) (Result, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
+		if neverConnected(err) || NotSent(err) {
+			return Result{}, notSent(fmt.Errorf("onsite webhook: %w", err))
+		}
 		return Result{}, fmt.Errorf("onsite webhook: %w", err)
 	}
 	defer resp.Body.Close()
@@ -77,6 +80,8 @@ func (s *OnsiteSender) Send(ctx context.Context, m Message) (Result, error) {
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests:
 		return Result{}, &PermanentError{Code: strconv.Itoa(resp.StatusCode), Reason: string(bytes.TrimSpace(msg))}
 	}
+	// The service answered but did not take it (a 5xx may have stored it;
+	// the Idempotency-Key makes sending again safe either way).
 	return Result{}, fmt.Errorf("onsite webhook: %s", resp.Status)
 }
 

@@ -62,15 +62,15 @@ type Paced struct {
 // Send waits for a token, then sends.
 func (p Paced) Send(ctx context.Context, m Message) (Result, error) {
 	if err := p.Limiter.Wait(ctx); err != nil {
-		return Result{}, err
+		return Result{}, notSent(err)
 	}
 	return p.Sender.Send(ctx, m)
 }
 
 // Find passes through to the paced sender's Finder, if it has one.
-func (p Paced) Find(ctx context.Context, m Message, since time.Time) (Result, bool, error) {
+func (p Paced) Find(ctx context.Context, m Message, since time.Time, theirs func(ref string) bool) (Result, bool, error) {
 	if f, ok := p.Sender.(Finder); ok {
-		return f.Find(ctx, m, since)
+		return f.Find(ctx, m, since, theirs)
 	}
 	return Result{}, false, ErrNoFinder
 }

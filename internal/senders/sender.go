@@ -51,11 +51,13 @@ type Sender interface {
 
 // Finder looks up at the provider a message that an attempt interrupted
 // between the provider call and the ledger update may have sent, so that
-// recovery neither sends it twice nor forgets it. Senders without a Finder
-// must be safe to call again with the same message: their provider drops a
-// repeat by our key (the on-site Idempotency-Key, the email Message-ID).
+// recovery neither sends it twice nor forgets it. It passes over messages
+// for which theirs is true (the ledger gives them to another delivery).
+// Senders without a Finder are sent again under the same key: the on-site
+// service drops a repeat by its Idempotency-Key; an email keeps its
+// Message-ID, which many mailboxes, but not all, fold into one.
 type Finder interface {
-	Find(ctx context.Context, m Message, since time.Time) (Result, bool, error)
+	Find(ctx context.Context, m Message, since time.Time, theirs func(ref string) bool) (Result, bool, error)
 }
 
 // ErrNoFinder says a sender cannot look messages up.

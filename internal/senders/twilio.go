@@ -85,8 +85,16 @@ func twilioError(err error) error {
 		}
 		// Anything else (credentials, account, rate limits) is ours to fix, not
 		// the person's: retry, and let the operator see it, rather than move
-		// everyone down the ladder.
-		return fmt.Errorf("twilio %d: %s", te.Code, te.Message)
+		// everyone down the ladder. A 4xx refused the request; after a 5xx
+		// Twilio may still have created the message, so it is in doubt.
+		e := fmt.Errorf("twilio %d: %s", te.Code, te.Message)
+		if te.Status >= 400 && te.Status < 500 {
+			return notSent(e)
+		}
+		return e
+	}
+	if neverConnected(err) {
+		return notSent(fmt.Errorf("twilio: %w", err))
 	}
 	return fmt.Errorf("twilio: %w", err)
 }
@@ -129,8 +137,8 @@ func (s *SMSSender) Send(ctx context.Context, m Message) (Result, error) {
 const lookback = time.Minute
 
 // Find asks Twilio for a message to the same number with the same text
-// created since the interrupted claim.
-func (s *SMSSender) Find(ctx context.Context, m Message, since time.Time) (Result, bool, error) {
+// created since the interrupted claim and not another delivery's.
+func (s *SMSSender) Find(ctx context.Context, m Message, since time.Time, theirs func(ref string) bool) (Result, bool, error) {
 	p := &api.ListMessageParams{}
 	p.SetTo(m.To)
 	p.SetDateSentAfter(since.Add(-lookback))
@@ -141,7 +149,7 @@ func (s *SMSSender) Find(ctx context.Context, m Message, since time.Time) (Resul
 		return Result{}, false, twilioError(err)
 	}
 	for _, msg := range list {
-		if deref(msg.Body) == m.Body && createdSince(msg.DateCreated, since) {
+		if deref(msg.Body) == m.Body && createdSince(msg.DateCreated, since) && !theirs(deref(msg.Sid)) {
 			_, parts := Segments(m.Body)
 			return Result{Ref: deref(msg.Sid), Segments: parts}, true, nil
 		}
@@ -191,8 +199,10 @@ func (s *VoiceSender) Send(ctx context.Context, m Message) (Result, error) {
 	return Result{Ref: deref(resp.Sid)}, nil
 }
 
-// Find asks Twilio for a call to the same number placed since the claim.
-func (s *VoiceSender) Find(ctx context.Context, m Message, since time.Time) (Result, bool, error) {
+// Find asks Twilio for a call to the same number placed since the claim
+// that the ledger does not give to another delivery (two people sharing a
+// number each get their own call).
+func (s *VoiceSender) Find(ctx context.Context, m Message, since time.Time, theirs func(ref string) bool) (Result, bool, error) {
 	p := &api.ListCallParams{}
 	p.SetTo(m.To)
 	p.SetStartTimeAfter(since.Add(-lookback))
@@ -203,7 +213,7 @@ func (s *VoiceSender) Find(ctx context.Context, m Message, since time.Time) (Res
 		return Result{}, false, twilioError(err)
 	}
 	for _, c := range list {
-		if createdSince(c.DateCreated, since) {
+		if createdSince(c.DateCreated, since) && !theirs(deref(c.Sid)) {
 			return Result{Ref: deref(c.Sid)}, true, nil
 		}
 	}

@@ -72,19 +72,19 @@ func (s *Store) SplitRange(ctx context.Context, incidentID string, r Range, size
 }
 
 // ClaimDeliveries writes a "sending" row for each delivery in one
-// transaction, before any provider is called. It returns the rows that
-// already existed (a send was attempted before), by subject and channel;
-// every other delivery is now claimed by the caller.
-func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery) (map[[2]string]Delivery, error) {
+// transaction, before any provider is called, held by the lease. It returns
+// the rows that already existed (a send was attempted before), by subject
+// and channel; every other delivery is now claimed by the caller.
+func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery, lease Lease) (map[[2]string]Delivery, error) {
 	existing := map[[2]string]Delivery{}
 	if len(ds) == 0 {
 		return existing, nil
 	}
-	ts := now()
+	ts, until := now(), formatTime(lease.Until)
 	err := s.inTx(ctx, func(t *tx) error {
 		for _, d := range ds {
-			res, err := t.exec(ctx, `INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, draft, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
-				d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts)
+			res, err := t.exec(ctx, `INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, draft, created_at, updated_at, owner, lease_until) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+				d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts, lease.Owner, until)
 			if err != nil {
 				return err
 			}
@@ -105,6 +105,39 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery) (map[[2]stri
 	return existing, nil
 }
 
+// RenewLeases extends the lease on those of ds the owner still holds.
+func (s *Store) RenewLeases(ctx context.Context, ds []Delivery, lease Lease) error {
+	until := formatTime(lease.Until)
+	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
+		_, err := t.exec(ctx, `UPDATE deliveries SET lease_until=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
+			until, d.IncidentID, d.SubjectID, d.Channel, lease.Owner, StatusSending)
+		return err
+	})
+}
+
+// TakeOver moves a claim whose lease ran out to a new lease, if nobody took
+// it or finished it first; it reports whether the caller now holds it.
+func (s *Store) TakeOver(ctx context.Context, d Delivery, lease Lease) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE deliveries SET owner=?, lease_until=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND status=? AND owner=? AND lease_until=? AND lease_until < ?`,
+		lease.Owner, formatTime(lease.Until), now(), d.IncidentID, d.SubjectID, d.Channel, StatusSending, d.Owner, d.LeaseUntil, now())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// LeaveInDoubt ends the owner's lease on claims whose send may have reached
+// the provider, marking them interrupted: the next attempt takes them over
+// at once and asks the provider before sending again.
+func (s *Store) LeaveInDoubt(ctx context.Context, ds []Delivery, owner string) error {
+	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, ts string) error {
+		_, err := t.exec(ctx, `UPDATE deliveries SET doubt=?, lease_until='', updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
+			DoubtInterrupted, ts, d.IncidentID, d.SubjectID, d.Channel, owner, StatusSending)
+		return err
+	})
+}
+
 // FinishDeliveries records the providers' answers in one transaction. Only a
 // row still "sending" changes status: a status callback that arrived first wins.
 func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
@@ -115,9 +148,11 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
 			status = CASE WHEN status=? THEN ? ELSE status END,
 			error = CASE WHEN status=? THEN ? ELSE error END,
 			provider_ref = CASE WHEN provider_ref='' THEN ? ELSE provider_ref END,
-			segments = ?, detail = CASE WHEN detail='' THEN ? ELSE detail END, updated_at=?
+			segments = ?, detail = CASE WHEN detail='' THEN ? ELSE detail END,
+			doubt = CASE WHEN ?<>'' THEN ? ELSE doubt END,
+			lease_until = '', updated_at=?
 			WHERE incident_id=? AND subject_id=? AND channel=? AND (status=? OR provider_ref=?)`,
-			StatusSending, d.Status, StatusSending, d.Error, d.ProviderRef, d.Segments, d.Detail, ts,
+			StatusSending, d.Status, StatusSending, d.Error, d.ProviderRef, d.Segments, d.Detail, d.Doubt, d.Doubt, ts,
 			d.IncidentID, d.SubjectID, d.Channel, StatusSending, d.ProviderRef)
 		return err
 	})
@@ -140,11 +175,11 @@ func (s *Store) eachInTx(ctx context.Context, ds []Delivery, f func(t *tx, d Del
 	})
 }
 
-// ReleaseDeliveries drops claims whose send never reached the provider, so a
-// retry sends them.
-func (s *Store) ReleaseDeliveries(ctx context.Context, ds []Delivery) error {
+// ReleaseDeliveries drops the owner's claims whose send never reached the
+// provider, so a retry sends them.
+func (s *Store) ReleaseDeliveries(ctx context.Context, ds []Delivery, owner string) error {
 	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
-		_, err := t.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending)
+		_, err := t.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=? AND owner=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending, owner)
 		return err
 	})
 }

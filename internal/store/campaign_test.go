@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -33,7 +34,7 @@ func TestSplitRangeCutsTheAffectedSetIntoRangesOfAtMostSize(t *testing.T) {
 		require.Equal(t, []store.Range{{After: "u1", Upto: "u3"}, {After: "u3", Upto: "u5"}}, ranges)
 
 		// Reached subjects drop out of a split that asks for the unreached.
-		ok, _ := s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-S", SubjectID: "u1", Channel: "email", Rung: 1}, {IncidentID: "INC-S", SubjectID: "u2", Channel: "sms", Rung: 1}})
+		ok, _ := s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-S", SubjectID: "u1", Channel: "email", Rung: 1}, {IncidentID: "INC-S", SubjectID: "u2", Channel: "sms", Rung: 1}}, lease("a1"))
 		require.Empty(t, ok)
 		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{{IncidentID: "INC-S", SubjectID: "u1", Channel: "email", Status: store.StatusAccepted, ProviderRef: "<m1>"},
 			{IncidentID: "INC-S", SubjectID: "u2", Channel: "sms", Status: store.StatusFailed}}))
@@ -59,10 +60,10 @@ func TestClaimsAreWrittenBeforeSendsAndACallbackThatCameFirstWins(t *testing.T) 
 		scopedAll(t, s, "INC-C")
 		sms := store.Delivery{IncidentID: "INC-C", SubjectID: "u2", Channel: "sms", Rung: 2, Draft: "notice-zh-CN@1"}
 		mail := store.Delivery{IncidentID: "INC-C", SubjectID: "u3", Channel: "email", Rung: 1, Draft: "notice-en@1"}
-		existing, err := s.ClaimDeliveries(ctx, []store.Delivery{sms, mail})
+		existing, err := s.ClaimDeliveries(ctx, []store.Delivery{sms, mail}, lease("a1"))
 		require.NoError(t, err)
 		require.Empty(t, existing)
-		existing, err = s.ClaimDeliveries(ctx, []store.Delivery{sms, mail})
+		existing, err = s.ClaimDeliveries(ctx, []store.Delivery{sms, mail}, lease("a2"))
 		require.NoError(t, err)
 		require.Len(t, existing, 2, "a second claim sees the first")
 		require.Equal(t, store.StatusSending, existing[[2]string{"u2", "sms"}].Status)
@@ -86,10 +87,14 @@ func TestClaimsAreWrittenBeforeSendsAndACallbackThatCameFirstWins(t *testing.T) 
 
 		// A claim given back (the provider said "later") can be claimed again.
 		retry := store.Delivery{IncidentID: "INC-C", SubjectID: "u5", Channel: "email", Rung: 1}
-		_, err = s.ClaimDeliveries(ctx, []store.Delivery{retry})
+		_, err = s.ClaimDeliveries(ctx, []store.Delivery{retry}, lease("a1"))
 		require.NoError(t, err)
-		require.NoError(t, s.ReleaseDeliveries(ctx, []store.Delivery{retry}))
-		existing, err = s.ClaimDeliveries(ctx, []store.Delivery{retry})
+		require.NoError(t, s.ReleaseDeliveries(ctx, []store.Delivery{retry}, "a2"), "only the claim's owner gives it back")
+		existing, err = s.ClaimDeliveries(ctx, []store.Delivery{retry}, lease("a2"))
+		require.NoError(t, err)
+		require.Len(t, existing, 1)
+		require.NoError(t, s.ReleaseDeliveries(ctx, []store.Delivery{retry}, "a1"))
+		existing, err = s.ClaimDeliveries(ctx, []store.Delivery{retry}, lease("a1"))
 		require.NoError(t, err)
 		require.Empty(t, existing)
 
@@ -102,5 +107,58 @@ func TestClaimsAreWrittenBeforeSendsAndACallbackThatCameFirstWins(t *testing.T) 
 		n, err := s.ContactedSubjects(ctx, "INC-C")
 		require.NoError(t, err)
 		require.Equal(t, 3, n)
+	})
+}
+
+func lease(owner string) store.Lease {
+	return store.Lease{Owner: owner, Until: time.Now().Add(time.Minute)}
+}
+
+func TestALiveClaimIsNotTakenOverAndALapsedOneOnlyOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scopedAll(t, s, "INC-L")
+		d := store.Delivery{IncidentID: "INC-L", SubjectID: "u1", Channel: "email", Rung: 1}
+		short := store.Lease{Owner: "attempt-1", Until: time.Now().Add(300 * time.Millisecond)}
+		_, err := s.ClaimDeliveries(ctx, []store.Delivery{d}, short)
+		require.NoError(t, err)
+
+		existing, err := s.ClaimDeliveries(ctx, []store.Delivery{d}, lease("attempt-2"))
+		require.NoError(t, err)
+		held := existing[[2]string{"u1", "email"}]
+		require.True(t, held.Live(time.Now()), "attempt 1 is still sending")
+		taken, err := s.TakeOver(ctx, held, lease("attempt-2"))
+		require.NoError(t, err)
+		require.False(t, taken, "a live lease is not taken")
+
+		// Attempt 1 renews: its claim stays live past the first lease.
+		require.NoError(t, s.RenewLeases(ctx, []store.Delivery{d}, store.Lease{Owner: "attempt-1", Until: time.Now().Add(600 * time.Millisecond)}))
+		held, err = s.GetDelivery(ctx, "INC-L", "u1", "email")
+		require.NoError(t, err)
+		require.True(t, held.Live(short.Until.Add(100*time.Millisecond)), "renewed past the first lease")
+
+		require.Eventually(t, func() bool { return !held.Live(time.Now()) }, 2*time.Second, 20*time.Millisecond)
+		taken, err = s.TakeOver(ctx, held, lease("attempt-2"))
+		require.NoError(t, err)
+		require.True(t, taken, "a lapsed claim is taken over")
+		taken, err = s.TakeOver(ctx, held, lease("attempt-3"))
+		require.NoError(t, err)
+		require.False(t, taken, "and only by one attempt")
+		require.NoError(t, s.RenewLeases(ctx, []store.Delivery{d}, store.Lease{Owner: "attempt-1", Until: time.Now().Add(time.Hour)}))
+		got, err := s.GetDelivery(ctx, "INC-L", "u1", "email")
+		require.NoError(t, err)
+		require.Equal(t, "attempt-2", got.Owner, "the old owner cannot renew what it lost")
+
+		require.NoError(t, s.LeaveInDoubt(ctx, []store.Delivery{d}, "attempt-2"))
+		got, err = s.GetDelivery(ctx, "INC-L", "u1", "email")
+		require.NoError(t, err)
+		require.Equal(t, store.DoubtInterrupted, got.Doubt)
+		require.Equal(t, store.StatusSending, got.Status, "still claimed: it may have been sent")
+		require.False(t, got.Live(time.Now()), "an attempt that gave up holds it no longer")
+		got.Status, got.ProviderRef, got.Doubt = store.StatusAccepted, "<m>", store.DoubtResent
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{got}))
+		got, err = s.GetDelivery(ctx, "INC-L", "u1", "email")
+		require.NoError(t, err)
+		require.Equal(t, store.DoubtResent, got.Doubt)
 	})
 }

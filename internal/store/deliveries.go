@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // Delivery statuses in the ledger. A row is written as "sending" before the
@@ -37,12 +38,46 @@ type Delivery struct {
 	Detail string `json:"detail,omitempty"`
 	// ClaimedAt is when the row was claimed, before the provider was called.
 	ClaimedAt string `json:"claimed_at,omitempty"`
+	// Owner is the activity attempt whose claim this is, while it is
+	// "sending", and LeaseUntil when the claim lapses unless renewed.
+	Owner      string `json:"-"`
+	LeaseUntil string `json:"-"`
+	// Doubt says the send's outcome was once unknown (DoubtInterrupted) and
+	// how that was settled (DoubtFound, DoubtResent).
+	Doubt string `json:"doubt,omitempty"`
 }
 
-const deliveryCols = `incident_id, subject_id, channel, rung, status, provider_ref, error, draft, segments, detail, created_at`
+// Doubt marks on the ledger: a send whose request may have reached the
+// provider but whose answer never came (a timeout, a reset, a killed worker).
+const (
+	// DoubtInterrupted: still unsettled; the next attempt asks the provider
+	// or sends again under the same key.
+	DoubtInterrupted = "interrupted"
+	// DoubtFound: the provider had it (Twilio listed it); sent once.
+	DoubtFound = "found"
+	// DoubtResent: sent again under the same idempotency key. The on-site
+	// service keeps one; an SMTP relay has no such key, so the mail was
+	// possibly delivered twice.
+	DoubtResent = "resent"
+)
+
+const deliveryCols = `incident_id, subject_id, channel, rung, status, provider_ref, error, draft, segments, detail, created_at, owner, lease_until, doubt`
 
 func (d *Delivery) scan() []any {
-	return []any{&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error, &d.Draft, &d.Segments, &d.Detail, &d.ClaimedAt}
+	return []any{&d.IncidentID, &d.SubjectID, &d.Channel, &d.Rung, &d.Status, &d.ProviderRef, &d.Error, &d.Draft, &d.Segments, &d.Detail, &d.ClaimedAt, &d.Owner, &d.LeaseUntil, &d.Doubt}
+}
+
+// Lease is an activity attempt's hold on the claims it makes: a claim whose
+// lease has not run out belongs to a live attempt, and nobody else may
+// take it for a crash's.
+type Lease struct {
+	Owner string
+	Until time.Time
+}
+
+// Live reports whether a claim's lease has not yet run out.
+func (d Delivery) Live(now time.Time) bool {
+	return d.Status == StatusSending && d.LeaseUntil != "" && parseTime(d.LeaseUntil).After(now)
 }
 
 // BeginDelivery claims (incident, subject, channel) before a send. It returns
@@ -75,6 +110,16 @@ func (s *Store) GetDelivery(ctx context.Context, incidentID, subjectID, channel 
 	var d Delivery
 	err := s.queryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=?`,
 		incidentID, subjectID, channel).Scan(d.scan()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, ErrNotFound
+	}
+	return d, err
+}
+
+// DeliveryByRef reads the ledger row that a provider reference belongs to.
+func (s *Store) DeliveryByRef(ctx context.Context, ref string) (Delivery, error) {
+	var d Delivery
+	err := s.queryRow(ctx, `SELECT `+deliveryCols+` FROM deliveries WHERE provider_ref=? LIMIT 1`, ref).Scan(d.scan()...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, ErrNotFound
 	}

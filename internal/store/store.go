@@ -349,6 +349,9 @@ var addedColumns = []struct{ table, column, ddl string }{
 	// a token with an expiry (see migrateTokenKinds).
 	{"tokens", "kind", "TEXT NOT NULL DEFAULT ''"},
 	{"tokens", "created_at", "TEXT NOT NULL DEFAULT ''"},
+	{"deliveries", "owner", "TEXT NOT NULL DEFAULT ''"},
+	{"deliveries", "lease_until", "TEXT NOT NULL DEFAULT ''"},
+	{"deliveries", "doubt", "TEXT NOT NULL DEFAULT ''"},
 }
 
 func (s *Store) addColumns(ctx context.Context) error {
