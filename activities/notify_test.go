@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ type campaign struct {
 	sms    *senders.SMSSender
 	mail   *senders.EmailSender
 	smtp   *devpeers.SMTPPeer
+	onsite *devpeers.OnsitePeer
 }
 
 const notifySubjects = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n" +
@@ -38,6 +40,12 @@ const notifySubjects = "subject_id,name,email,phone,onsite_id,locale,region,birt
 	"u3,Cy,,+14155550103,,en,US-CA,1990,crm\n"
 
 func newCampaign(t *testing.T, s *store.Store) *campaign {
+	return newFaultyCampaign(t, s, nil, 0)
+}
+
+// newFaultyCampaign is a campaign whose peers follow a fault profile and
+// whose senders give up on a silent provider after timeout (0: their own).
+func newFaultyCampaign(t *testing.T, s *store.Store, faults *devpeers.Faults, timeout time.Duration) *campaign {
 	ctx := context.Background()
 	_, err := s.ImportInventory(ctx, store.ImportInput{SystemsFile: "systems.yaml", Systems: strings.NewReader("systems:\n  - id: crm\n    name: CRM\n    location: SG\n    categories: [contact.email]\n"),
 		SubjectsFile: "subjects.csv", Subjects: strings.NewReader(notifySubjects), ImportedBy: "t"})
@@ -52,19 +60,24 @@ func newCampaign(t *testing.T, s *store.Store) *campaign {
 	ob, err := devpeers.OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { ob.Close() })
-	peer := &devpeers.TwilioPeer{AccountSID: "AC00000000000000000000000000000001", AuthToken: "secrettoken0", Outbox: ob, CallbackDelay: time.Hour}
+	peer := &devpeers.TwilioPeer{AccountSID: "AC00000000000000000000000000000001", AuthToken: "secrettoken0", Outbox: ob, CallbackDelay: time.Hour, Faults: faults}
 	t.Cleanup(peer.Close)
 	tsrv := httptest.NewServer(peer)
 	t.Cleanup(tsrv.Close)
-	smtpPeer := &devpeers.SMTPPeer{Outbox: ob}
+	smtpPeer := &devpeers.SMTPPeer{Outbox: ob, Faults: faults}
 	require.NoError(t, smtpPeer.Start("127.0.0.1:0"))
 	t.Cleanup(func() { smtpPeer.Close() })
-	cfg := senders.TwilioConfig{AccountSID: peer.AccountSID, AuthToken: peer.AuthToken, From: "+15005550006", BaseURL: tsrv.URL, StatusCallback: "http://127.0.0.1:1/webhooks/twilio/status"}
+	onsitePeer := &devpeers.OnsitePeer{Secret: "onsite-secret", Outbox: ob, Faults: faults}
+	osrv := httptest.NewServer(onsitePeer)
+	t.Cleanup(osrv.Close)
+	cfg := senders.TwilioConfig{AccountSID: peer.AccountSID, AuthToken: peer.AuthToken, From: "+15005550006", BaseURL: tsrv.URL, StatusCallback: "http://127.0.0.1:1/webhooks/twilio/status", Timeout: timeout}
 	tw := senders.NewTwilioClient(cfg)
-	c := &campaign{twilio: peer, outbox: ob, smtp: smtpPeer, sms: &senders.SMSSender{Client: tw, Config: cfg}, mail: senders.NewEmailSender(senders.SMTPConfig{Addr: smtpPeer.Addr(), From: "sec@tocsin.local"})}
+	c := &campaign{twilio: peer, outbox: ob, smtp: smtpPeer, onsite: onsitePeer, sms: &senders.SMSSender{Client: tw, Config: cfg},
+		mail: senders.NewEmailSender(senders.SMTPConfig{Addr: smtpPeer.Addr(), From: "sec@tocsin.local", Timeout: timeout})}
 	t.Cleanup(c.mail.Close)
 	c.acts = &Activities{Store: s, Receipts: senders.TwilioStatus{Client: tw},
-		Senders: senders.Registry{senders.SMS: c.sms, senders.Voice: &senders.VoiceSender{Client: tw, Config: cfg}, senders.Email: c.mail}}
+		Senders: senders.Registry{senders.SMS: c.sms, senders.Voice: &senders.VoiceSender{Client: tw, Config: cfg}, senders.Email: c.mail,
+			senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: osrv.URL + "/notices", Secret: onsitePeer.Secret}, HTTP: &http.Client{Timeout: max(timeout, time.Second)}}}}
 	return c
 }
 

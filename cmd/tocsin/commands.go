@@ -48,17 +48,28 @@ func newLogger() *slog.Logger {
 
 func devCmd() *cobra.Command {
 	cfg := app.DevConfig{}
+	var faultSpec string
+	var faultSeed int64
 	cmd := &cobra.Command{
 		Use:   "dev",
 		Short: "Run everything in one process: embedded Temporal, worker, API, console and local message peers",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.Log = newLogger()
+			faults, err := devpeers.ParseFaults(faultSpec, faultSeed)
+			if err != nil {
+				return fmt.Errorf("--peer-faults: %w", err)
+			}
+			cfg.PeerFaults = faults
 			d, err := app.StartDev(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			fmt.Printf("Tocsin dev mode is running.\n  console and API  %s\n  Temporal         %s\n  SMTP peer        %s\n  Twilio peer      %s\n  Slack peer       %s\n  tokens           %s/dev-tokens.env\n  peers            %s/dev-peers.env\nPress Ctrl-C to stop; state stays in %s.\n",
-				d.URL, d.TemporalAddr, d.SMTPAddr, d.TwilioURL, d.SlackURL, cfg.DataDir, cfg.DataDir, cfg.DataDir)
+			fmt.Printf("Tocsin dev mode is running.\n  console and API  %s\n  Temporal         %s\n  SMTP peer        %s\n  Twilio peer      %s\n  Slack peer       %s\n  tokens           %s/dev-tokens.env\n  peers            %s/dev-peers.env\n",
+				d.URL, d.TemporalAddr, d.SMTPAddr, d.TwilioURL, d.SlackURL, cfg.DataDir, cfg.DataDir)
+			if spec := faults.String(); spec != "" {
+				fmt.Printf("  peer faults      %s (seed %d)\n", spec, faultSeed)
+			}
+			fmt.Printf("Press Ctrl-C to stop; state stays in %s.\n", cfg.DataDir)
 			<-cmd.Context().Done()
 			fmt.Println("stopping...")
 			d.Stop()
@@ -72,7 +83,14 @@ func devCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.SMTPListen, "smtp-listen", "127.0.0.1:2525", "address of the local SMTP peer")
 	cmd.Flags().StringVar(&cfg.PlaybookDir, "playbooks", "", "directory of playbooks that override the built-in ones")
 	cmd.Flags().BoolVar(&cfg.ExternalWorker, "no-worker", false, "run no worker here: start them with `tocsin worker --dev DATA` (a crash test kills them)")
+	peerFaultFlags(cmd, &faultSpec, &faultSeed)
 	return cmd
+}
+
+// peerFaultFlags are the game-day flags of the commands that run local peers.
+func peerFaultFlags(cmd *cobra.Command, spec *string, seed *int64) {
+	cmd.Flags().StringVar(spec, "peer-faults", "", "make the local peers slow, failing or silent, e.g. twilio.latency=20s@0.05,twilio.accept_then_timeout=0.02,smtp.tempfail=0.05 (see the README)")
+	cmd.Flags().Int64Var(seed, "peer-faults-seed", 1, "seed of the fault profile: the same seed gives the same messages the same faults")
 }
 
 func serveCmd() *cobra.Command {

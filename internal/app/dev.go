@@ -35,9 +35,8 @@ type DevConfig struct {
 	SMTPListen   string
 	PlaybookDir  string
 	Log          *slog.Logger
-	// SMTPLatency makes the SMTP peer answer each message this late, as an
-	// overloaded relay does (a test knob until fault profiles exist).
-	SMTPLatency time.Duration
+	// PeerFaults is a game-day profile for the local peers (nil: none).
+	PeerFaults *devpeers.Faults
 	// Test knobs: faster receipts and smaller batches.
 	BatchSize   int
 	ReceiptPoll time.Duration
@@ -148,7 +147,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, func() { d.Outbox.Close() })
 
 	// Local peers.
-	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log, Latency: cfg.SMTPLatency}
+	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log, Faults: cfg.PeerFaults}
 	smtpAddr := cfg.SMTPListen
 	if smtpAddr == "" {
 		smtpAddr = "127.0.0.1:0"
@@ -170,7 +169,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		listener.Close()
 		return nil, err
 	}
-	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: d.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log}
+	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: d.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log, Faults: cfg.PeerFaults}
 	d.closers = append(d.closers, twilioPeer.Close)
 	d.TwilioURL = d.URL + "/dev/twilio"
 
@@ -201,7 +200,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	mux.Handle("/dev/oidc/", http.StripPrefix("/dev/oidc", oidcPeer))
 	mux.Handle("/", apiServer.Handler())
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
-	mux.Handle("/dev/onsite/", &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox})
+	mux.Handle("/dev/onsite/", &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox, Faults: cfg.PeerFaults})
 	mux.Handle("/dev/press", &devpeers.PressPeer{Secret: secrets["PRESS_SECRET"], Outbox: d.Outbox})
 	httpServer := api.NewHTTPServer(mux, 10*time.Second)
 	go httpServer.Serve(listener)

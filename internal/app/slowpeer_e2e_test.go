@@ -13,6 +13,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/autopilot"
+	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -26,7 +27,7 @@ func TestASlowMailRelayGetsEachNoticeOnce(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", SMTPListen: "127.0.0.1:0", BatchSize: 16, ReceiptPoll: 50 * time.Millisecond,
-		PlaybookDir: anyHourPlaybooks(t), SMTPLatency: 11 * time.Second, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+		PlaybookDir: anyHourPlaybooks(t), PeerFaults: mustFaults(t, "smtp.latency=11s@1"), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	defer d.Stop()
 	responder, legal := importSynthetic(t, d, 5, 7)
@@ -69,4 +70,11 @@ func TestASlowMailRelayGetsEachNoticeOnce(t *testing.T) {
 		require.Nil(t, ev.GetActivityTaskTimedOutEventAttributes(), "an activity timed out: %v", ev)
 	}
 	require.NotZero(t, batches)
+}
+
+func mustFaults(t testing.TB, spec string) *devpeers.Faults {
+	t.Helper()
+	f, err := devpeers.ParseFaults(spec, 1)
+	require.NoError(t, err)
+	return f
 }

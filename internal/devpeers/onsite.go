@@ -17,6 +17,8 @@ import (
 type OnsitePeer struct {
 	Secret string
 	Outbox *Outbox
+	// Faults, when set, makes the service slow or failing as a profile says.
+	Faults *Faults
 }
 
 // ServeHTTP handles POST /notices and GET /inbox/{account}.
@@ -39,6 +41,16 @@ func (p *OnsitePeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *OnsitePeer) receive(w http.ResponseWriter, r *http.Request) {
+	hit := p.Faults.Roll("onsite", r.Header.Get("Idempotency-Key"))
+	time.Sleep(hit.Delay)
+	switch hit.Fail {
+	case "status_503":
+		http.Error(w, "notification service unavailable", http.StatusServiceUnavailable)
+		return
+	case "reset":
+		resetConnection(w)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
 		http.Error(w, "unreadable body", http.StatusBadRequest)

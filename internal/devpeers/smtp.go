@@ -30,6 +30,9 @@ type SMTPPeer struct {
 	// Greylist, when set, answers every recipient 451 4.7.1, quoting the
 	// address as real relays do, until it is unset.
 	Greylist atomic.Bool
+	// Faults, when set, makes the relay slow, failing or silent as a
+	// profile says.
+	Faults *Faults
 	server   *smtp.Server
 	addr     string
 }
@@ -70,10 +73,11 @@ func (p *SMTPPeer) Close() error {
 
 type backend struct{ p *SMTPPeer }
 
-func (b backend) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{p: b.p}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{p: b.p, conn: c}, nil }
 
 type session struct {
 	p    *SMTPPeer
+	conn *smtp.Conn
 	from string
 	to   []string
 }
@@ -106,7 +110,11 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "malformed message"}
 	}
-	time.Sleep(s.p.Latency)
+	hit := s.p.Faults.Roll("smtp", msg.Headers.Get("Message-Id"))
+	time.Sleep(s.p.Latency + hit.Delay)
+	if hit.Fail == "tempfail" {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "local error in processing, try again later"}
+	}
 	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Subject)
 	if err != nil {
 		subject = msg.Subject
@@ -120,6 +128,9 @@ func (s *session) Data(r io.Reader) error {
 		if _, err := s.p.Outbox.AddOnce(context.Background(), e); err != nil {
 			return errors.New("451 could not store the message")
 		}
+	}
+	if hit.Fail == "accept_then_drop" {
+		s.conn.Conn().Close() // kept, but the sender never hears 250
 	}
 	return nil
 }

@@ -42,6 +42,9 @@ type TwilioPeer struct {
 	LoseCallback func(to string) bool
 	// Limiter, when set, answers 429 with Retry-After once it is exceeded.
 	Limiter *rate.Limiter
+	// Faults, when set, makes the peer slow, failing or silent as a
+	// profile says (`tocsin dev --peer-faults`).
+	Faults *Faults
 
 	mu        sync.Mutex
 	callbacks map[string]pendingCallback // by SID
@@ -89,6 +92,21 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if m[2] == "Calls" {
 		channel = "voice"
 	}
+	if r.Method == http.MethodPost {
+		r.ParseForm()
+	}
+	// A create's key is its message (the callback URL names the ledger
+	// row), so a retry of the same message rolls anew.
+	hit := p.Faults.Roll("twilio", r.Method+" "+r.URL.RequestURI()+" "+r.PostForm.Get("To")+" "+r.PostForm.Get("StatusCallback")+" "+r.PostForm.Get("Body"))
+	time.Sleep(hit.Delay)
+	switch hit.Fail {
+	case "status_500":
+		twilioErr(w, http.StatusInternalServerError, 20500, "Internal Server Error")
+		return
+	case "reset":
+		resetConnection(w)
+		return
+	}
 	switch {
 	case r.Method == http.MethodGet && m[3] != "":
 		p.fetch(w, r, channel, strings.TrimPrefix(m[3], "/"))
@@ -129,6 +147,12 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if cb != "" {
 		p.schedule(sid, channel, to, cb)
+	}
+	if hit.Fail == "accept_then_timeout" {
+		// Created, and the receipt will come; the answer never does.
+		<-r.Context().Done()
+		resetConnection(w)
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)

@@ -33,6 +33,8 @@ type SMTPConfig struct {
 	TLS string
 	// RootCAs verifies the server's certificate; nil is the system's roots.
 	RootCAs *x509.CertPool
+	// Timeout bounds one message's SMTP transaction (default SMTPTimeout).
+	Timeout time.Duration `json:"-"`
 }
 
 // TLSModes are the values smtp.tls takes.
@@ -108,7 +110,11 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 	e.Headers.Set("X-Tocsin-Incident", m.IncidentID)
 	e.Headers.Set("X-Tocsin-Subject", m.SubjectID)
 	e.Headers.Set("Content-Language", m.Locale)
-	if err := s.pool.send(ctx, e, SMTPTimeout); err != nil {
+	timeout := s.cfg.Timeout
+	if timeout <= 0 {
+		timeout = SMTPTimeout
+	}
+	if err := s.pool.send(ctx, e, timeout); err != nil {
 		var te *textproto.Error
 		if errors.As(err, &te) && te.Code >= 500 {
 			return Result{}, &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Msg}

@@ -31,7 +31,13 @@ type TwilioConfig struct {
 	// ValidityPeriod is how long Twilio may keep trying an SMS (seconds,
 	// 1 to 36000; default 4 hours): a breach notice a day late is noise.
 	ValidityPeriod int
+	// Timeout bounds one API request (default TwilioTimeout); a request
+	// that times out leaves its message in doubt.
+	Timeout time.Duration `json:"-"`
 }
+
+// TwilioTimeout is how long a Twilio API request may take.
+const TwilioTimeout = 15 * time.Second
 
 // NewTwilioClient builds a twilio-go client, optionally aimed at another base URL.
 func NewTwilioClient(cfg TwilioConfig) *twilio.RestClient {
@@ -40,7 +46,11 @@ func NewTwilioClient(cfg TwilioConfig) *twilio.RestClient {
 		target, _ := url.Parse(cfg.BaseURL)
 		transport = rewriteHost{target: target, next: transport}
 	}
-	httpClient := &http.Client{Timeout: 15 * time.Second, Transport: retryAfterTransport{provider: "twilio", next: transport}}
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = TwilioTimeout
+	}
+	httpClient := &http.Client{Timeout: timeout, Transport: retryAfterTransport{provider: "twilio", next: transport}}
 	base := &twclient.Client{Credentials: twclient.NewCredentials(cfg.AccountSID, cfg.AuthToken), HTTPClient: httpClient}
 	base.SetAccountSid(cfg.AccountSID)
 	return twilio.NewRestClientWithParams(twilio.ClientParams{Username: cfg.AccountSID, Password: cfg.AuthToken, AccountSid: cfg.AccountSID, Client: base})

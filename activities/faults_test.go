@@ -1,0 +1,133 @@
+package activities
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/store/storetest"
+)
+
+func faults(t *testing.T, spec string) *devpeers.Faults {
+	t.Helper()
+	f, err := devpeers.ParseFaults(spec, 7)
+	require.NoError(t, err)
+	return f
+}
+
+// Each fault of a provider, met by a batch and its retry: the retry sends
+// what certainly did not go out, asks Twilio about what may have, and
+// sends again under the same key only where the provider has no way to be
+// asked, saying so in the ledger. Nobody gets a second text, call or
+// on-site notice; a second e-mail only where the ledger says "resent".
+func TestEveryProviderFaultIsSettledWithoutASecondNotice(t *testing.T) {
+	cases := []struct {
+		spec, channel string
+		// inDoubt: the first attempt cannot know whether it was sent.
+		inDoubt bool
+		// doubt is what the ledger settles each row as.
+		doubt string
+		// repeats are second copies the peer received (and kept once by key).
+		repeats int
+	}{
+		{"twilio.accept_then_timeout=1", "sms", true, store.DoubtFound, 0},
+		{"twilio.status_500=1", "sms", true, store.DoubtResent, 0},
+		{"twilio.reset=1", "sms", true, store.DoubtResent, 0},
+		{"twilio.accept_then_timeout=1", "voice", true, store.DoubtFound, 0},
+		{"smtp.tempfail=1", "email", false, "", 0},
+		{"smtp.accept_then_drop=1", "email", true, store.DoubtResent, 1},
+		{"smtp.latency=3s@1", "email", true, store.DoubtResent, 1}, // past the sender's 1 s
+		{"onsite.status_503=1", "onsite", true, store.DoubtResent, 0},
+		{"onsite.reset=1", "onsite", true, store.DoubtResent, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.spec+"/"+tc.channel, func(t *testing.T) {
+			ctx := context.Background()
+			s := storetest.Open(t, "sqlite")
+			f := faults(t, tc.spec)
+			c := newFaultyCampaign(t, s, f, time.Second)
+			_, err := c.acts.SendBatch(ctx, batch(tc.channel))
+			require.Error(t, err, "the provider failed the first attempt")
+
+			rows, err := s.RangeDeliveries(ctx, "INC-N", 1, store.Range{})
+			require.NoError(t, err)
+			if tc.inDoubt {
+				require.Len(t, rows, 1, "the send that may have gone out stays claimed; the untried are given back")
+				require.Equal(t, store.StatusSending, rows[0].Status)
+				require.Equal(t, store.DoubtInterrupted, rows[0].Doubt)
+			} else {
+				require.Empty(t, rows, "a refusal the provider answered holds no claim")
+			}
+
+			// The provider recovers; Temporal retries the batch.
+			c.twilio.Faults, c.smtp.Faults, c.onsite.Faults = nil, nil, nil
+			require.Eventually(t, func() bool {
+				_, err = c.acts.SendBatch(ctx, batch(tc.channel))
+				return err == nil
+			}, 10*time.Second, 100*time.Millisecond, "%v", err)
+			rows, err = s.RangeDeliveries(ctx, "INC-N", 1, store.Range{})
+			require.NoError(t, err)
+			require.NotEmpty(t, rows)
+			for _, d := range rows {
+				require.NotEqual(t, store.StatusSending, d.Status, "every claim is settled")
+			}
+			if tc.inDoubt {
+				require.Equal(t, tc.doubt, rows[0].Doubt, "how the interrupted send was settled")
+			}
+			for _, d := range rows[1:] {
+				require.Empty(t, d.Doubt, "the sends after the interrupted one were never in doubt")
+			}
+			// A relay that timed out may still deliver its first copy later.
+			require.Eventually(t, func() bool {
+				_, repeats, err := c.outbox.Tally(ctx, "INC-N")
+				return err == nil && repeats == tc.repeats
+			}, 10*time.Second, 50*time.Millisecond, "second copies only where the ledger says resent")
+			tally, _, err := c.outbox.Tally(ctx, "INC-N")
+			require.NoError(t, err)
+			for k, n := range tally {
+				require.Equal(t, 1, n, "%v received one notice", k)
+			}
+			require.Len(t, tally, len(rows), "everyone with a contact got it")
+		})
+	}
+}
+
+// A relay slower than the lease renewal, with two attempts of one batch at
+// once (a retry Temporal started while the first still ran): the second
+// waits for the first's live claims instead of sending them again.
+func TestARetryWaitsForALiveAttemptsClaims(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newFaultyCampaign(t, s, faults(t, "twilio.latency=700ms@1"), 0)
+		var wg sync.WaitGroup
+		results := make([]BatchResult, 2)
+		errs := make([]error, 2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[0], errs[0] = c.acts.SendBatch(ctx, batch("sms"))
+		}()
+		require.Eventually(t, func() bool {
+			rows, _ := s.RangeDeliveries(ctx, "INC-N", 1, store.Range{}, store.StatusSending)
+			return len(rows) == 2
+		}, 5*time.Second, 10*time.Millisecond, "the first attempt claimed both texts")
+		results[1], errs[1] = c.acts.SendBatch(ctx, batch("sms"))
+		sending, err := s.RangeDeliveries(ctx, "INC-N", 1, store.Range{}, store.StatusSending)
+		require.NoError(t, err)
+		require.Empty(t, sending, "the retry returned only once the texts were settled, so the rung resolves on facts")
+		wg.Wait()
+		require.NoError(t, errs[0])
+		require.NoError(t, errs[1])
+		require.Equal(t, 2, results[0].Attempts)
+		require.Zero(t, results[1].Attempts, "the second attempt sent nothing")
+		require.Zero(t, results[1].Recovered, "and recovered nothing: the first was alive")
+		tally, _, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Equal(t, map[[2]string]int{{"u2", "sms"}: 1, {"u3", "sms"}: 1}, tally)
+	})
+}
