@@ -47,6 +47,9 @@ type Activities struct {
 	// restricted incident's war room invites only the people it names.
 	SlackUsers map[string]string
 	Log        *slog.Logger
+	// DoubtHold is how long a send left in doubt waits before the provider
+	// is asked about it (0: DefaultDoubtHold).
+	DoubtHold time.Duration
 }
 
 func (a *Activities) playbook(name string) (*playbooks.Playbook, error) {
@@ -204,6 +207,8 @@ type AssessResult struct {
 	Reminders map[string][]time.Time
 	// Owners are the Slack users paged for each role.
 	Owners map[string]string
+	// SMSMaxSegments is the playbook's limit on a notice's SMS.
+	SMSMaxSegments int `json:",omitempty"`
 }
 
 // Assess evaluates the playbook's rules on the scoped facts.
@@ -225,7 +230,7 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(pb.File+": quiet_hours: "+err.Error(), "playbook", err)
 	}
 	res := AssessResult{Obligations: ev.Obligations, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
-		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}}
+		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}, SMSMaxSegments: pb.SMSLimit()}
 	for _, r := range pb.Responders {
 		res.Owners[r.Role] = r.SlackUser
 	}

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/templates"
@@ -33,6 +35,9 @@ type DraftInfo struct {
 	// Missing are the content fields the law requires that the facts do not
 	// yet supply; a draft with any is incomplete and cannot be approved.
 	Missing []string `json:",omitempty"`
+	// SMSTooLong says why a notice's SMS is over the playbook's limit of
+	// segments; such a notice cannot be approved.
+	SMSTooLong string `json:",omitempty"`
 }
 
 // DraftInput asks for drafts to be rendered.
@@ -53,6 +58,18 @@ type DraftInput struct {
 	// IfChanged keeps the current revision (Revision-1) when the new text
 	// would be the same: new facts need not make legal read a draft again.
 	IfChanged bool
+	// SMSMaxSegments is the playbook's limit on a notice's SMS (0: none).
+	SMSMaxSegments int `json:",omitempty"`
+}
+
+// CheckSMSLength says why an SMS text is over the limit of segments ("" when
+// it is not, or there is no limit).
+func CheckSMSLength(text string, limit int) string {
+	encoding, parts := senders.Segments(text)
+	if limit <= 0 || parts <= limit {
+		return ""
+	}
+	return fmt.Sprintf("its SMS is %d segments (%s, %d characters), over the playbook's sms_max_segments of %d", parts, encoding, utf8.RuneCountInString(text), limit)
 }
 
 // DraftResult lists what was rendered.
@@ -189,7 +206,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if err != nil {
 			return fail(err)
 		}
-		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts)}
+		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts), SMSTooLong: CheckSMSLength(r.SMS, in.SMSMaxSegments)}
 		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}
@@ -206,7 +223,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if err != nil {
 			return fail(err)
 		}
-		info := DraftInfo{Name: name, Kind: KindNotice, Locale: "en", Audience: "individuals in " + ob.Jurisdiction, Missing: templates.Missing(ob.Content, facts)}
+		info := DraftInfo{Name: name, Kind: KindNotice, Locale: "en", Audience: "individuals in " + ob.Jurisdiction, Missing: templates.Missing(ob.Content, facts), SMSTooLong: CheckSMSLength(r.SMS, in.SMSMaxSegments)}
 		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}

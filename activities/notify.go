@@ -152,23 +152,52 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	lk := &leaseKeeper{store: a.Store, owner: attemptOwner(ctx)}
 	defer lk.run(ctx)()
 	// Claim, send and record a chunk at a time: a crash leaves at most one
-	// chunk per batch in doubt.
+	// chunk per batch in doubt. A send left in doubt (a timeout after the
+	// request went out) or refused once does not hold up the others: it is
+	// tried again at the end, a send in doubt after its hold, while which
+	// the provider may still be working on it.
+	var again []planned
 	for lo := 0; lo < len(plan); lo += flushEvery {
-		if err := a.sendChunk(ctx, drill, lk, plan[lo:min(lo+flushEvery, len(plan))], &res); err != nil {
+		more, err := a.sendChunk(ctx, drill, lk, plan[lo:min(lo+flushEvery, len(plan))], &res, false)
+		if err != nil {
+			return res, err
+		}
+		again = append(again, more...)
+	}
+	for lo := 0; lo < len(again); lo += flushEvery {
+		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], &res, true); err != nil {
 			return res, err
 		}
 	}
 	return res, nil
 }
 
-func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult) error {
+// DefaultDoubtHold is how long a send left in doubt is held before the
+// provider is asked about it (or, for e-mail, it is sent again): a request
+// that timed out may still be processed, and its status callback, which
+// names the ledger row, usually settles it first. It is the longest
+// provider timeout: as long again as the sender waited.
+const DefaultDoubtHold = senders.SMTPTimeout
+
+func (a *Activities) doubtHold() time.Duration {
+	if a.DoubtHold > 0 {
+		return a.DoubtHold
+	}
+	return DefaultDoubtHold
+}
+
+// sendChunk claims and sends a chunk. It returns the sends to try once
+// more at the end of the batch: those left in doubt (held for doubtHold)
+// and those refused this once. When settling, any failure ends the attempt
+// instead, for Temporal to retry.
+func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult, settling bool) ([]planned, error) {
 	keys := make([]store.Delivery, len(chunk))
 	for i, p := range chunk {
 		keys[i] = p.key
 	}
 	existing, err := a.Store.ClaimDeliveries(ctx, keys, lk.lease())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	lk.hold(keys)
 	defer lk.hold(nil)
@@ -177,13 +206,16 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		return !was
 	}
 	taken := map[[2]string]bool{} // claims of a lapsed attempt this one holds now
-	var done []store.Delivery
+	var done, doubt, unsent []store.Delivery
+	var again []planned
+	hold := func(bg context.Context) error {
+		return a.Store.LeaveInDoubt(bg, doubt, lk.owner, time.Now().Add(a.doubtHold()))
+	}
 	// stop ends the chunk at item i: what went out is recorded, the fresh
 	// claims not yet tried are given back for the retry, and claims that may
 	// have been sent stay claimed, in doubt, for the retry to ask about.
 	// It runs even when ctx has ended.
 	stop := func(i int, cause error) error {
-		var unsent, doubt []store.Delivery
 		for j, q := range chunk[i:] {
 			k := [2]string{q.key.SubjectID, q.key.Channel}
 			switch {
@@ -199,25 +231,25 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		if cause != ctx.Err() {
 			cause = retryable(chunk[i].key, cause)
 		}
-		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), a.Store.LeaveInDoubt(bg, doubt, lk.owner))
+		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), hold(bg))
 	}
 	for i, p := range chunk {
 		heartbeat(ctx, p.key.SubjectID)
 		if ctx.Err() != nil {
-			return stop(i, ctx.Err()) // the attempt timed out or was cancelled: send no more
+			return nil, stop(i, ctx.Err()) // the attempt timed out or was cancelled: send no more
 		}
 		k := [2]string{p.key.SubjectID, p.key.Channel}
 		prior, claimedBefore := existing[k]
 		if claimedBefore && prior.Status == store.StatusSending {
-			// Another attempt claimed it: wait while it may still be
-			// sending, then take over what it left unfinished.
+			// Another attempt claimed it (or this one, in doubt): wait while
+			// it may still be sending, then take over what is unfinished.
 			if prior, err = a.awaitClaim(ctx, prior); err != nil {
-				return stop(i, err)
+				return nil, stop(i, err)
 			}
 			if prior.Status == store.StatusSending {
 				ok, err := a.Store.TakeOver(ctx, prior, lk.lease())
 				if err != nil {
-					return stop(i, err)
+					return nil, stop(i, err)
 				}
 				if !ok {
 					continue // a third attempt got there first; it is that one's
@@ -232,8 +264,25 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			continue
 		}
 		d, err := a.deliver(ctx, drill, p, prior, claimedBefore)
+		var throttled *senders.RetryAfterError
+		switch {
+		case err == nil, settling, ctx.Err() != nil, errors.As(err, &throttled):
+			// A provider asking us to slow down ends the batch, for
+			// Temporal to retry when it said.
+		case !senders.NotSent(err):
+			// In doubt: go on with the others and ask about this one later.
+			doubt = append(doubt, p.key)
+			again = append(again, p)
+			continue
+		case fresh(p):
+			// Refused this once (a greylist, a 503): give the claim back and
+			// try it again at the end, rather than fail the whole batch.
+			unsent = append(unsent, p.key)
+			again = append(again, p)
+			continue
+		}
 		if err != nil {
-			return stop(i, err)
+			return nil, stop(i, err)
 		}
 		res.Attempts++
 		if claimedBefore {
@@ -244,7 +293,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		}
 		done = append(done, d)
 	}
-	return a.Store.FinishDeliveries(ctx, done)
+	return again, errors.Join(a.Store.FinishDeliveries(ctx, done), hold(ctx), a.Store.ReleaseDeliveries(ctx, unsent, lk.owner))
 }
 
 type planned struct {

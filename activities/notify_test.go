@@ -75,7 +75,7 @@ func newFaultyCampaign(t *testing.T, s *store.Store, faults *devpeers.Faults, ti
 	c := &campaign{twilio: peer, outbox: ob, smtp: smtpPeer, onsite: onsitePeer, sms: &senders.SMSSender{Client: tw, Config: cfg},
 		mail: senders.NewEmailSender(senders.SMTPConfig{Addr: smtpPeer.Addr(), From: "sec@tocsin.local", Timeout: timeout})}
 	t.Cleanup(c.mail.Close)
-	c.acts = &Activities{Store: s, Receipts: senders.TwilioStatus{Client: tw},
+	c.acts = &Activities{Store: s, Receipts: senders.TwilioStatus{Client: tw}, DoubtHold: 200 * time.Millisecond,
 		Senders: senders.Registry{senders.SMS: c.sms, senders.Voice: &senders.VoiceSender{Client: tw, Config: cfg}, senders.Email: c.mail,
 			senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: osrv.URL + "/notices", Secret: onsitePeer.Secret}, HTTP: &http.Client{Timeout: max(timeout, time.Second)}}}}
 	return c

@@ -191,6 +191,9 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 	if _, err := p.QuietSpan(); err != nil {
 		bad("quiet_hours", err.Error())
 	}
+	if p.SMSMaxSegments < 0 || p.SMSMaxSegments > MaxSMSSegments {
+		bad("sms_max_segments", fmt.Sprintf("%d is not from 1 to %d (Twilio carries 1,600 characters: 11 GSM-7 or 24 UCS-2 segments)", p.SMSMaxSegments, MaxSMSSegments))
+	}
 	if p.Announcement.AppliesWhen != "" {
 		if _, err := compile(p.Announcement.AppliesWhen); err != nil {
 			errs.add(file, lineOf(fieldLines(child(root, "announcement")), "applies_when"), "announcement.applies_when", err.Error())

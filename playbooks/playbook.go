@@ -37,9 +37,13 @@ type Playbook struct {
 	ReceiptTimeout string            `yaml:"receipt_timeout"`
 	// QuietHours is when nobody is phoned, in each person's local time
 	// ("21:00-08:00", the default; "00:00-00:00" phones at any hour).
-	QuietHours   string       `yaml:"quiet_hours"`
-	Announcement Announcement `yaml:"announcement"`
-	Law          []string     `yaml:"law"`
+	QuietHours string `yaml:"quiet_hours"`
+	// SMSMaxSegments is the most SMS parts a notice's text may take
+	// (default 10): longer texts arrive in pieces, out of order on some
+	// phones, and cost as many messages; legal cannot approve one.
+	SMSMaxSegments int          `yaml:"sms_max_segments"`
+	Announcement   Announcement `yaml:"announcement"`
+	Law            []string     `yaml:"law"`
 	// Laws are the jurisdiction files named by Law, loaded.
 	Laws []*Law `yaml:"-"`
 	File string `yaml:"-"`
@@ -236,6 +240,21 @@ func Names(dir string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// DefaultSMSMaxSegments is sms_max_segments when a playbook sets none.
+const DefaultSMSMaxSegments = 10
+
+// MaxSMSSegments is the most Twilio carries: 1,600 characters are at most
+// 11 GSM-7 or 24 UCS-2 parts.
+const MaxSMSSegments = 24
+
+// SMSLimit is the playbook's sms_max_segments, or the default.
+func (p *Playbook) SMSLimit() int {
+	if p.SMSMaxSegments > 0 {
+		return p.SMSMaxSegments
+	}
+	return DefaultSMSMaxSegments
 }
 
 // ReceiptTimeoutDuration is how long to wait for SMS and voice receipts.

@@ -290,7 +290,7 @@ func TestABadZoneOrHolidayIsNamedWithItsLine(t *testing.T) {
 func TestLintNamesFileLineAndField(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("name: mine\nladder: [[email, fax]]\nlaw: [xx, cn]\ntargets: {scoped: soon}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("name: mine\nladder: [[email, fax]]\nlaw: [xx, cn]\ntargets: {scoped: soon}\nsms_max_segments: 30\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "xx.yaml"), []byte(`jurisdiction: XX
 obligations:
   - name: a
@@ -323,6 +323,7 @@ obligations:
 	for _, want := range []string{
 		"mine.yaml:2: ladder: unknown channel \"fax\"",
 		"mine.yaml:4: targets: scoped: \"soon\"",
+		"mine.yaml:5: sms_max_segments: 30 is not from 1 to 24",
 		"xx.yaml:1: jurisdiction: \"XX\"",
 		"xx.yaml:5: applies_when:",
 		"xx.yaml:6: anchor: \"whenever\"",

@@ -104,10 +104,13 @@ type DraftState struct {
 	// Missing are required facts the text lacks: until a responder supplies
 	// them the draft is incomplete and legal cannot approve it.
 	Missing []string `json:"missing,omitempty"`
+	// SMSTooLong says why the notice's SMS is over the playbook's limit;
+	// legal cannot approve it until the facts it quotes are shorter.
+	SMSTooLong string `json:"sms_too_long,omitempty"`
 }
 
 func draftState(d activities.DraftInfo) DraftState {
-	return DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending, Missing: d.Missing}
+	return DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending, Missing: d.Missing, SMSTooLong: d.SMSTooLong}
 }
 
 // Event is one line of the incident's timeline.
@@ -377,7 +380,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 
 	s.stage(ctx, StageDrafting, "drafting regulator reports and notices")
-	draftIn := activities.DraftInput{IncidentID: id, Spec: s.spec, Scope: scope.Summary, Obligations: plan.Obligations, DefaultLocale: plan.DefaultLocale, Author: s.in.OpenedBy, Revision: 1}
+	draftIn := activities.DraftInput{IncidentID: id, Spec: s.spec, Scope: scope.Summary, Obligations: plan.Obligations, DefaultLocale: plan.DefaultLocale, Author: s.in.OpenedBy, Revision: 1, SMSMaxSegments: plan.SMSMaxSegments}
 	var drafts activities.DraftResult
 	if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, draftIn).Get(ctx, &drafts); err != nil {
 		return IncidentResult{}, fmt.Errorf("draft: %w", err)
@@ -655,10 +658,11 @@ func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, mat
 			}
 			got := res.Drafts[0]
 			if got.Revision == d.Revision {
-				d.Missing = got.Missing
+				d.Missing, d.SMSTooLong = got.Missing, got.SMSTooLong
 				continue
 			}
 			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
+			d.SMSTooLong = got.SMSTooLong
 			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
 			redrafted = append(redrafted, got)
 		}
@@ -724,6 +728,10 @@ func (s *plan) checkApprove(in ApproveInput) error {
 	if err == nil && len(d.Missing) > 0 {
 		return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with %s",
 			d.Name, d.Revision, strings.Join(d.Missing, ", "), FactsHint(s.in.IncidentID, d.Missing))
+	}
+	if err == nil && d.SMSTooLong != "" {
+		return fmt.Errorf("draft %s revision %d cannot be approved: %s; a responder shortens the description or advice it quotes with %s, or the playbook allows more",
+			d.Name, d.Revision, d.SMSTooLong, FactsHint(s.in.IncidentID, []string{"description", "advice"}))
 	}
 	return err
 }

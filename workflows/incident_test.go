@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -245,4 +246,32 @@ func TestWarRoomLinesShowTitlesAsText(t *testing.T) {
 	for _, p := range posts {
 		require.NotContains(t, p, "<!here> leak")
 	}
+}
+
+// A notice whose SMS would arrive in more parts than the playbook allows
+// cannot be approved; the refusal gives the count and the way out, and once
+// a responder shortens the description the new revision can be.
+func TestANoticeWhoseSMSIsTooLongIsRefusedAtApproval(t *testing.T) {
+	assess := activities.AssessResult{Ladder: [][]string{{"sms"}}, ReceiptTimeout: time.Minute, SMSMaxSegments: 2}
+	env := setup(t, 0, overrides{assess: &assess, drafts: func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+		sms := "Security notice (ref INC-1): " + in.Spec.Description
+		return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "notice-en", Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author,
+			SMSTooLong: activities.CheckSMSLength(sms, in.SMSMaxSegments)}}}, nil
+	}})
+	in := input()
+	in.Spec.Description = strings.Repeat("An attacker copied the customer database. ", 8)
+	var long, short *updateResult
+	env.RegisterDelayedCallback(func() {
+		long = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		update(env, UpdateFacts, FactsInput{Actor: Actor{"r2@example.com", "responder"}, Set: map[string]string{"description": "An attacker copied the customer database."}})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		short = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflow, in)
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.ErrorContains(t, long.rejected, "notice-en revision 1 cannot be approved: its SMS is 3 segments (GSM-7, 365 characters), over the playbook's sms_max_segments of 2")
+	require.ErrorContains(t, long.rejected, "tocsin incident facts INC-1 --set description=")
+	require.NoError(t, short.rejected, "the shorter revision 2 is approved")
 }

@@ -541,6 +541,9 @@ func draftStatus(d workflows.DraftState) string {
 	if d.Status == workflows.DraftPending && len(d.Missing) > 0 {
 		return "incomplete: lacks " + strings.Join(d.Missing, ", ")
 	}
+	if d.Status == workflows.DraftPending && d.SMSTooLong != "" {
+		return "cannot be approved: " + d.SMSTooLong
+	}
 	return d.Status
 }
 

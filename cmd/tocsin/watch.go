@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -125,8 +126,28 @@ func campaignLines(c *api.CampaignView, bar bool) []string {
 			line += fmt.Sprintf("  (%d SMS segments)", n.Segments)
 		}
 		out = append(out, line)
+		if d := doubtLine(n); d != "" {
+			out = append(out, "          "+d)
+		}
 	}
 	return out
+}
+
+// doubtLine counts a channel's sends whose outcome was once unknown: how
+// many were possibly delivered twice, how many are still unknown, and how
+// many were settled once.
+func doubtLine(n store.ChannelCounts) string {
+	var parts []string
+	if n.PossiblyTwice > 0 {
+		parts = append(parts, fmt.Sprintf("%d possibly delivered twice (sent again after an interrupted send)", n.PossiblyTwice))
+	}
+	if n.Unknown > 0 {
+		parts = append(parts, fmt.Sprintf("%d unknown (interrupted; the provider may have it)", n.Unknown))
+	}
+	if n.Recovered > 0 {
+		parts = append(parts, fmt.Sprintf("%d interrupted and settled once", n.Recovered))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // heldLine says how many calls wait for people's quiet hours to end, and

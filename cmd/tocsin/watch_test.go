@@ -72,3 +72,20 @@ func TestWatchSaysWhichCallsAreHeldAndUntilWhen(t *testing.T) {
 		}
 	}
 }
+
+// Sends whose outcome was once unknown are counted where responders look:
+// e-mails possibly delivered twice, sends still unknown, and the ones
+// settled once.
+func TestShowCountsSendsThatWereInDoubt(t *testing.T) {
+	v := view(1000, 990)
+	v.Campaign.Channels["email"] = store.ChannelCounts{Delivered: 990, PossiblyTwice: 3, Unknown: 1}
+	v.Campaign.Channels["sms"] = store.ChannelCounts{Delivered: 10, Recovered: 2}
+	var out bytes.Buffer
+	printView(&out, v)
+	text := out.String()
+	for _, want := range []string{"3 possibly delivered twice (sent again after an interrupted send); 1 unknown (interrupted; the provider may have it)", "2 interrupted and settled once"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("incident show lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 }
 
 // LedgerHeader is the delivery ledger's CSV header in an export.
-var LedgerHeader = []string{"subject_id", "channel", "rung", "status", "provider_ref", "draft", "segments", "detail", "error", "claimed_at", "updated_at"}
+var LedgerHeader = []string{"subject_id", "channel", "rung", "status", "provider_ref", "draft", "segments", "detail", "error", "claimed_at", "updated_at", "doubt"}
 
 // deliveryLedger streams the incident's per-subject delivery ledger as CSV.
 // It holds subject IDs and provider references, never contact details.
@@ -53,7 +53,7 @@ func (s *Server) deliveryLedger(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		for _, d := range page {
-			cw.Write([]string{d.SubjectID, d.Channel, strconv.Itoa(d.Rung), d.Status, d.ProviderRef, d.Draft, strconv.Itoa(d.Segments), d.Detail, redact.Text(d.Error), d.ClaimedAt, d.UpdatedAt})
+			cw.Write([]string{d.SubjectID, d.Channel, strconv.Itoa(d.Rung), d.Status, d.ProviderRef, d.Draft, strconv.Itoa(d.Segments), d.Detail, redact.Text(d.Error), d.ClaimedAt, d.UpdatedAt, store.DoubtText(d.Channel, d.Doubt)})
 		}
 		if len(page) < pageSize {
 			break

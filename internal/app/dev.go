@@ -37,6 +37,11 @@ type DevConfig struct {
 	Log          *slog.Logger
 	// PeerFaults is a game-day profile for the local peers (nil: none).
 	PeerFaults *devpeers.Faults
+	// ProviderTimeout, a test knob, makes the senders give up on a silent
+	// provider this soon (and hold what that leaves in doubt as long), so a
+	// fault profile's latencies can be scaled down with them. 0 keeps the
+	// providers' own timeouts.
+	ProviderTimeout time.Duration
 	// Test knobs: faster receipts and smaller batches.
 	BatchSize   int
 	ReceiptPoll time.Duration
@@ -210,7 +215,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		httpServer.Shutdown(sctx)
 	})
 
-	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets}
+	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets, Timeout: cfg.ProviderTimeout}
 	if !cfg.ExternalWorker {
 		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
 		d.closers = append(d.closers, closeActs)
@@ -248,19 +253,25 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 type devPeers struct {
 	Temporal, URL, SMTP, Slack, Twilio string
 	Secrets                            map[string]string
+	// Timeout replaces the senders' provider timeouts (0: their own).
+	Timeout time.Duration
 }
 
 // activities wires the senders through the real SDKs, aimed at the peers.
 func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.Rates, log *slog.Logger) (*activities.Activities, func()) {
 	twCfg := senders.TwilioConfig{AccountSID: p.Secrets["TWILIO_ACCOUNT_SID"], AuthToken: p.Secrets["TWILIO_AUTH_TOKEN"], From: "+15005550006", BaseURL: p.Twilio,
-		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack"}
+		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack", Timeout: p.Timeout}
 	tw := senders.NewTwilioClient(twCfg)
-	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8})
+	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout})
+	onsiteHTTP := senders.PooledHTTP()
+	if p.Timeout > 0 {
+		onsiteHTTP.Timeout = p.Timeout
+	}
 	reg := senders.Registry{
 		senders.SMS:    &senders.SMSSender{Client: tw, Config: twCfg},
 		senders.Voice:  &senders.VoiceSender{Client: tw, Config: twCfg},
 		senders.Email:  emailSender,
-		senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, HTTP: senders.PooledHTTP()},
+		senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, HTTP: onsiteHTTP},
 	}
 	return &activities.Activities{
 		Store:       st,
@@ -272,6 +283,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		PublicURL:   p.URL,
 		SlackUsers:  devSlackUsers(),
 		Log:         log,
+		DoubtHold:   p.Timeout,
 	}, emailSender.Close
 }
 
@@ -295,6 +307,8 @@ type DevWorkerConfig struct {
 	PlaybookDir string
 	Rates       senders.Rates
 	Log         *slog.Logger
+	// ProviderTimeout is DevConfig's test knob, for this worker's senders.
+	ProviderTimeout time.Duration
 }
 
 // RunDevWorker runs the workflows and activities in this process for the
@@ -329,7 +343,7 @@ func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
 		return fmt.Errorf("connect to the dev server's temporal at %s: %w", env["TOCSIN_DEV_TEMPORAL"], err)
 	}
 	defer tc.Close()
-	peers := devPeers{Temporal: env["TOCSIN_DEV_TEMPORAL"], URL: env["TOCSIN_SERVER"], SMTP: env["TOCSIN_DEV_SMTP"], Slack: env["TOCSIN_DEV_SLACK"], Twilio: env["TOCSIN_DEV_TWILIO"], Secrets: secrets}
+	peers := devPeers{Temporal: env["TOCSIN_DEV_TEMPORAL"], URL: env["TOCSIN_SERVER"], SMTP: env["TOCSIN_DEV_SMTP"], Slack: env["TOCSIN_DEV_SLACK"], Twilio: env["TOCSIN_DEV_TWILIO"], Secrets: secrets, Timeout: cfg.ProviderTimeout}
 	acts, closeActs := peers.activities(st, cfg.PlaybookDir, cfg.Rates, log)
 	defer closeActs()
 	w := NewWorker(tc, acts)

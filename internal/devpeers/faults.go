@@ -157,4 +157,3 @@ func resetConnection(w http.ResponseWriter) {
 	}
 	panic(http.ErrAbortHandler)
 }
-

@@ -156,6 +156,27 @@ func (o *Outbox) Tally(ctx context.Context, incidentID string) (map[[2]string]in
 	return out, repeats, rows.Err()
 }
 
+// Repeated lists, for one incident, the subjects and channels whose notice
+// reached the store more than once (kept once by its key), with how many
+// extra copies came.
+func (o *Outbox) Repeated(ctx context.Context, incidentID string) (map[[2]string]int, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT subject_id, channel, sum(repeats) FROM outbox WHERE incident_id=? AND repeats > 0 GROUP BY subject_id, channel`, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[[2]string]int{}
+	for rows.Next() {
+		var subject, channel string
+		var n int
+		if err := rows.Scan(&subject, &channel, &n); err != nil {
+			return nil, err
+		}
+		out[[2]string{subject, channel}] = n
+	}
+	return out, rows.Err()
+}
+
 // SetStatus updates the status of the entry with a provider reference.
 func (o *Outbox) SetStatus(ctx context.Context, ref, status string) error {
 	_, err := o.db.ExecContext(ctx, `UPDATE outbox SET status=? WHERE ref=?`, status, ref)

@@ -33,8 +33,8 @@ type SMTPPeer struct {
 	// Faults, when set, makes the relay slow, failing or silent as a
 	// profile says.
 	Faults *Faults
-	server   *smtp.Server
-	addr     string
+	server *smtp.Server
+	addr   string
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a port).
@@ -73,7 +73,9 @@ func (p *SMTPPeer) Close() error {
 
 type backend struct{ p *SMTPPeer }
 
-func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{p: b.p, conn: c}, nil }
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	return &session{p: b.p, conn: c}, nil
+}
 
 type session struct {
 	p    *SMTPPeer

@@ -3,6 +3,7 @@
 package embedtemporal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -10,8 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"go.temporal.io/server/api/adminservice/v1"
 	"go.temporal.io/server/common/authorization"
 	"go.temporal.io/server/common/cluster"
 	"go.temporal.io/server/common/config"
@@ -160,7 +166,49 @@ func Start(cfg Config) (*Server, error) {
 	if err := srv.Start(); err != nil {
 		return nil, fmt.Errorf("temporal server start: %w", err)
 	}
+	if err := awaitMembership(hostPort, 60*time.Second); err != nil {
+		srv.Stop()
+		return nil, err
+	}
 	return &Server{srv: srv, hostPort: hostPort}, nil
+}
+
+// awaitMembership waits until every service has joined the cluster's
+// membership rings. The services start their membership in the background;
+// a Stop while one is still joining makes ringpop panic on the node it
+// just destroyed (seen when a test stops a server it has just started).
+func awaitMembership(hostPort string, timeout time.Duration) error {
+	conn, err := grpc.NewClient(hostPort, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("temporal membership: %w", err)
+	}
+	defer conn.Close()
+	admin := adminservice.NewAdminServiceClient(conn)
+	deadline := time.Now().Add(timeout)
+	missing := "frontend, history, matching, worker"
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		resp, err := admin.DescribeCluster(ctx, &adminservice.DescribeClusterRequest{})
+		cancel()
+		if err == nil {
+			joined := map[string]bool{}
+			for _, r := range resp.GetMembershipInfo().GetRings() {
+				joined[r.GetRole()] = r.GetMemberCount() > 0
+			}
+			var lacking []string
+			for _, role := range []string{"frontend", "history", "matching", "worker"} {
+				if !joined[role] {
+					lacking = append(lacking, role)
+				}
+			}
+			if len(lacking) == 0 {
+				return nil
+			}
+			missing = strings.Join(lacking, ", ")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("temporal server: %s did not join the membership within %s", missing, timeout)
 }
 
 // reservePorts checks the frontend port is free (the server panics on a busy

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Range is a slice of an incident's affected set in subject-ID order: the
@@ -105,20 +106,22 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery, lease Lease)
 	return existing, nil
 }
 
-// RenewLeases extends the lease on those of ds the owner still holds.
+// RenewLeases extends the lease on those of ds the owner still holds and
+// is sending (not those it holds in doubt, whose hold must run out).
 func (s *Store) RenewLeases(ctx context.Context, ds []Delivery, lease Lease) error {
 	until := formatTime(lease.Until)
 	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
-		_, err := t.exec(ctx, `UPDATE deliveries SET lease_until=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
-			until, d.IncidentID, d.SubjectID, d.Channel, lease.Owner, StatusSending)
+		_, err := t.exec(ctx, `UPDATE deliveries SET lease_until=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=? AND doubt<>?`,
+			until, d.IncidentID, d.SubjectID, d.Channel, lease.Owner, StatusSending, DoubtInterrupted)
 		return err
 	})
 }
 
 // TakeOver moves a claim whose lease ran out to a new lease, if nobody took
-// it or finished it first; it reports whether the caller now holds it.
+// it or finished it first; it reports whether the caller now holds it. The
+// claim is being sent again, so it is no longer held in doubt.
 func (s *Store) TakeOver(ctx context.Context, d Delivery, lease Lease) (bool, error) {
-	res, err := s.exec(ctx, `UPDATE deliveries SET owner=?, lease_until=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND status=? AND owner=? AND lease_until=? AND lease_until < ?`,
+	res, err := s.exec(ctx, `UPDATE deliveries SET owner=?, lease_until=?, doubt='', updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND status=? AND owner=? AND lease_until=? AND lease_until < ?`,
 		lease.Owner, formatTime(lease.Until), now(), d.IncidentID, d.SubjectID, d.Channel, StatusSending, d.Owner, d.LeaseUntil, now())
 	if err != nil {
 		return false, err
@@ -127,13 +130,15 @@ func (s *Store) TakeOver(ctx context.Context, d Delivery, lease Lease) (bool, er
 	return n == 1, err
 }
 
-// LeaveInDoubt ends the owner's lease on claims whose send may have reached
-// the provider, marking them interrupted: the next attempt takes them over
-// at once and asks the provider before sending again.
-func (s *Store) LeaveInDoubt(ctx context.Context, ds []Delivery, owner string) error {
+// LeaveInDoubt marks the owner's claims whose send may have reached the
+// provider as interrupted and holds them until until: the provider may
+// still be working on the request, and its receipt may settle it. Then
+// whoever takes them over asks the provider before sending again.
+func (s *Store) LeaveInDoubt(ctx context.Context, ds []Delivery, owner string, until time.Time) error {
+	u := formatTime(until)
 	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, ts string) error {
-		_, err := t.exec(ctx, `UPDATE deliveries SET doubt=?, lease_until='', updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
-			DoubtInterrupted, ts, d.IncidentID, d.SubjectID, d.Channel, owner, StatusSending)
+		_, err := t.exec(ctx, `UPDATE deliveries SET doubt=?, lease_until=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
+			DoubtInterrupted, u, ts, d.IncidentID, d.SubjectID, d.Channel, owner, StatusSending)
 		return err
 	})
 }
@@ -241,19 +246,29 @@ func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r
 	return len(order), err
 }
 
-// ChannelCounts is one channel's ledger rows by outcome.
+// ChannelCounts is one channel's ledger rows by outcome, and the sends
+// whose outcome was once unknown.
 type ChannelCounts struct {
 	Queued    int `json:"queued"`    // claimed, the provider not yet answered
 	Sent      int `json:"sent"`      // the provider took it; a receipt is awaited
 	Delivered int `json:"delivered"` // accepted (on-site, email) or delivered (SMS, voice)
 	Failed    int `json:"failed"`    // refused, undelivered, failed or no answer
 	Segments  int `json:"segments,omitempty"`
+	// Unknown are sends interrupted after the request may have reached the
+	// provider and not yet settled.
+	Unknown int `json:"unknown,omitempty"`
+	// PossiblyTwice are e-mails sent again after an interrupted send: SMTP
+	// has no idempotency key, so the person may have two copies.
+	PossiblyTwice int `json:"possibly_twice,omitempty"`
+	// Recovered are other interrupted sends settled once: found at the
+	// provider, or sent again under a key the provider deduplicates.
+	Recovered int `json:"recovered,omitempty"`
 }
 
 // CampaignCounts counts an incident's ledger by channel and outcome, with the
 // time of the first claim and the last change (for rates and an ETA).
 func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[string]ChannelCounts, string, string, error) {
-	rows, err := s.query(ctx, `SELECT channel, status, count(*), coalesce(sum(segments),0), min(created_at), max(updated_at) FROM deliveries WHERE incident_id=? GROUP BY channel, status`, incidentID)
+	rows, err := s.query(ctx, `SELECT channel, status, doubt, count(*), coalesce(sum(segments),0), min(created_at), max(updated_at) FROM deliveries WHERE incident_id=? GROUP BY channel, status, doubt`, incidentID)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -261,9 +276,9 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 	out := map[string]ChannelCounts{}
 	first, last := "", ""
 	for rows.Next() {
-		var ch, st, lo, hi string
+		var ch, st, doubt, lo, hi string
 		var n, seg int
-		if err := rows.Scan(&ch, &st, &n, &seg, &lo, &hi); err != nil {
+		if err := rows.Scan(&ch, &st, &doubt, &n, &seg, &lo, &hi); err != nil {
 			return nil, "", "", err
 		}
 		c := out[ch]
@@ -277,6 +292,15 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 		default:
 			c.Failed += n
 		}
+		switch DoubtText(ch, doubt) {
+		case "":
+		case DoubtUnknownText:
+			c.Unknown += n
+		case DoubtTwiceText:
+			c.PossiblyTwice += n
+		default:
+			c.Recovered += n
+		}
 		c.Segments += seg
 		out[ch] = c
 		if first == "" || lo < first {
@@ -285,6 +309,30 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 		last = max(last, hi)
 	}
 	return out, first, last, rows.Err()
+}
+
+// What the ledger's doubt marks mean to a reader of incident show and the
+// evidence bundle.
+const (
+	DoubtUnknownText = "unknown: interrupted after the request may have reached the provider"
+	DoubtTwiceText   = "possibly delivered twice: sent again after an interrupted send (SMTP has no idempotency key)"
+)
+
+// DoubtText says in words what a delivery's doubt mark means on its channel.
+func DoubtText(channel, doubt string) string {
+	switch {
+	case doubt == DoubtInterrupted:
+		return DoubtUnknownText
+	case doubt == DoubtResent && channel == "email":
+		return DoubtTwiceText
+	case doubt == DoubtResent && channel == "onsite":
+		return "once: sent again after an interrupted send under the same Idempotency-Key"
+	case doubt == DoubtResent:
+		return "once: not found at the provider after an interrupted send, so sent again"
+	case doubt == DoubtFound:
+		return "once: found at the provider after an interrupted send"
+	}
+	return ""
 }
 
 // ContactedSubjects counts the people with at least one ledger row.

@@ -149,16 +149,27 @@ func TestALiveClaimIsNotTakenOverAndALapsedOneOnlyOnce(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, "attempt-2", got.Owner, "the old owner cannot renew what it lost")
 
-		require.NoError(t, s.LeaveInDoubt(ctx, []store.Delivery{d}, "attempt-2"))
+		require.NoError(t, s.LeaveInDoubt(ctx, []store.Delivery{d}, "attempt-2", time.Now()))
 		got, err = s.GetDelivery(ctx, "INC-L", "u1", "email")
 		require.NoError(t, err)
 		require.Equal(t, store.DoubtInterrupted, got.Doubt)
 		require.Equal(t, store.StatusSending, got.Status, "still claimed: it may have been sent")
-		require.False(t, got.Live(time.Now()), "an attempt that gave up holds it no longer")
+		require.False(t, got.Live(time.Now()), "its hold has run out")
 		got.Status, got.ProviderRef, got.Doubt = store.StatusAccepted, "<m>", store.DoubtResent
 		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{got}))
 		got, err = s.GetDelivery(ctx, "INC-L", "u1", "email")
 		require.NoError(t, err)
 		require.Equal(t, store.DoubtResent, got.Doubt)
+
+		counts, _, _, err := s.CampaignCounts(ctx, "INC-L")
+		require.NoError(t, err)
+		require.Equal(t, store.ChannelCounts{Delivered: 1, PossiblyTwice: 1}, counts["email"], "an e-mail sent again is possibly there twice")
+		inDoubt := store.Delivery{IncidentID: "INC-L", SubjectID: "u2", Channel: "sms", Rung: 1}
+		_, err = s.ClaimDeliveries(ctx, []store.Delivery{inDoubt}, lease("attempt-4"))
+		require.NoError(t, err)
+		require.NoError(t, s.LeaveInDoubt(ctx, []store.Delivery{inDoubt}, "attempt-4", time.Now().Add(time.Minute)))
+		counts, _, _, err = s.CampaignCounts(ctx, "INC-L")
+		require.NoError(t, err)
+		require.Equal(t, store.ChannelCounts{Queued: 1, Unknown: 1}, counts["sms"])
 	})
 }

@@ -100,8 +100,9 @@ func (s *Store) BeginDelivery(ctx context.Context, d Delivery) (bool, Delivery, 
 
 // FinishDelivery records the provider's answer.
 func (s *Store) FinishDelivery(ctx context.Context, d Delivery) error {
-	_, err := s.exec(ctx, `UPDATE deliveries SET status=?, provider_ref=?, error=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=?`,
-		d.Status, d.ProviderRef, d.Error, now(), d.IncidentID, d.SubjectID, d.Channel)
+	// A receipt that names a send held in doubt settles it: it was sent once.
+	_, err := s.exec(ctx, `UPDATE deliveries SET status=?, provider_ref=?, error=?, doubt = CASE WHEN doubt=? THEN ? ELSE doubt END, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=?`,
+		d.Status, d.ProviderRef, d.Error, DoubtInterrupted, DoubtFound, now(), d.IncidentID, d.SubjectID, d.Channel)
 	return err
 }
 
