@@ -155,3 +155,35 @@ func TestCheckSMSLengthCountsTheSegmentsThePersonWouldGet(t *testing.T) {
 	require.Equal(t, "its SMS is 3 segments (UCS-2, 150 characters), over the playbook's sms_max_segments of 2",
 		CheckSMSLength(strings.Repeat("您", 150), 2), "Chinese is UCS-2: 67 characters a part")
 }
+
+// A worker killed in the middle of a chunk of e-mails leaves them claimed.
+// E-mails go out one at a time and are recorded as each is taken, so only
+// the first unrecorded one can have reached the relay: the retry sends it
+// again and owns up to "possibly delivered twice" for that one alone.
+func TestOnlyTheEmailInFlightWhenAWorkerDiedIsPossiblyTwice(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaignOf(t, s, "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n"+
+		"u1,Ann,ann@example.com,,,en,SG,1980,crm\nu2,Bo,bo@example.com,,,en,SG,1980,crm\nu3,Cy,cy@example.com,,,en,SG,1980,crm\n", nil, 0)
+	var claims []store.Delivery
+	for _, id := range []string{"u1", "u2", "u3"} {
+		claims = append(claims, store.Delivery{IncidentID: "INC-N", SubjectID: id, Channel: "email", Rung: 1, Draft: "notice-en@1"})
+	}
+	_, err := s.ClaimDeliveries(ctx, claims, store.Lease{Owner: "the-dead-worker", Until: time.Now()})
+	require.NoError(t, err)
+	d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
+	require.NoError(t, err)
+	_, err = c.mail.Send(ctx, message("INC-N", "u1", "email", "ann@example.com", "en", d)) // in flight when it died
+	require.NoError(t, err)
+
+	res, err := c.acts.SendBatch(ctx, batch("email"))
+	require.NoError(t, err)
+	require.Equal(t, 3, res.Attempts)
+	require.Equal(t, 1, res.Recovered)
+	counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Equal(t, store.ChannelCounts{Delivered: 3, PossiblyTwice: 1}, counts["email"], "u2 and u3 were never tried before")
+	repeated, err := c.outbox.Repeated(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Equal(t, map[[2]string]int{{"u1", "email"}: 1}, repeated, "and the ledger's one is the one that came twice")
+}

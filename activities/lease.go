@@ -43,6 +43,20 @@ type leaseKeeper struct {
 	owner string
 	mu    sync.Mutex
 	held  []store.Delivery
+	// reached are the lapsed attempts whose e-mail in flight, if any, this
+	// attempt has already accounted for.
+	reached map[string]bool
+}
+
+// accounted reports whether a lapsed owner's possibly-sent e-mail was
+// already met, and marks it met.
+func (k *leaseKeeper) accounted(owner string) bool {
+	if k.reached == nil {
+		k.reached = map[string]bool{}
+	}
+	seen := k.reached[owner]
+	k.reached[owner] = true
+	return seen
 }
 
 func (k *leaseKeeper) lease() store.Lease {

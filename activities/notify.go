@@ -263,7 +263,14 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			}
 			continue
 		}
-		d, err := a.deliver(ctx, drill, p, prior, claimedBefore)
+		interrupted := claimedBefore
+		if claimedBefore && recordAtOnce(p.key.Channel) && prior.Doubt != store.DoubtInterrupted && lk.accounted(prior.Owner) {
+			// E-mails go out one at a time and are recorded at once: of a
+			// dead attempt's unrecorded ones only the first it reached can
+			// have been taken by the relay; it never tried the others.
+			interrupted = false
+		}
+		d, err := a.deliver(ctx, drill, p, prior, interrupted)
 		var throttled *senders.RetryAfterError
 		switch {
 		case err == nil, settling, ctx.Err() != nil, errors.As(err, &throttled):
@@ -285,16 +292,31 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			return nil, stop(i, err)
 		}
 		res.Attempts++
-		if claimedBefore {
+		if interrupted {
 			res.Recovered++
 		}
 		if isFailure(d.Status) {
 			res.Failed++
 		}
+		if recordAtOnce(d.Channel) {
+			if err := a.Store.FinishDeliveries(ctx, []store.Delivery{d}); err != nil {
+				doubt = append(doubt, p.key) // taken, but not recorded
+				return nil, stop(i+1, err)
+			}
+			continue
+		}
 		done = append(done, d)
 	}
 	return again, errors.Join(a.Store.FinishDeliveries(ctx, done), hold(ctx), a.Store.ReleaseDeliveries(ctx, unsent, lk.owner))
 }
+
+// recordAtOnce says whether a channel's sends are written to the ledger
+// one by one rather than a chunk at a time. An e-mail can neither be looked
+// up at the relay nor deduplicated by it, so a worker killed between the
+// relay's 250 and the ledger's record sends it again: that window is kept
+// to one commit. Other channels are recovered by asking Twilio or by the
+// on-site Idempotency-Key, and keep the cheaper chunked commit.
+func recordAtOnce(channel string) bool { return channel == senders.Email }
 
 type planned struct {
 	key store.Delivery

@@ -46,9 +46,13 @@ func newCampaign(t *testing.T, s *store.Store) *campaign {
 // newFaultyCampaign is a campaign whose peers follow a fault profile and
 // whose senders give up on a silent provider after timeout (0: their own).
 func newFaultyCampaign(t *testing.T, s *store.Store, faults *devpeers.Faults, timeout time.Duration) *campaign {
+	return newCampaignOf(t, s, notifySubjects, faults, timeout)
+}
+
+func newCampaignOf(t *testing.T, s *store.Store, subjects string, faults *devpeers.Faults, timeout time.Duration) *campaign {
 	ctx := context.Background()
 	_, err := s.ImportInventory(ctx, store.ImportInput{SystemsFile: "systems.yaml", Systems: strings.NewReader("systems:\n  - id: crm\n    name: CRM\n    location: SG\n    categories: [contact.email]\n"),
-		SubjectsFile: "subjects.csv", Subjects: strings.NewReader(notifySubjects), ImportedBy: "t"})
+		SubjectsFile: "subjects.csv", Subjects: strings.NewReader(subjects), ImportedBy: "t"})
 	require.NoError(t, err)
 	snap, err := s.CurrentSnapshot(ctx)
 	require.NoError(t, err)
