@@ -209,6 +209,10 @@ type AssessResult struct {
 	Owners map[string]string
 	// SMSMaxSegments is the playbook's limit on a notice's SMS.
 	SMSMaxSegments int `json:",omitempty"`
+	// BounceWindow is how long e-mail bounces are awaited after a rung.
+	BounceWindow time.Duration `json:",omitempty"`
+	// NoVoicemail: a call taken by an answering machine reached nobody.
+	NoVoicemail bool `json:",omitempty"`
 }
 
 // Assess evaluates the playbook's rules on the scoped facts.
@@ -230,7 +234,7 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(pb.File+": quiet_hours: "+err.Error(), "playbook", err)
 	}
 	res := AssessResult{Obligations: ev.Obligations, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
-		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}, SMSMaxSegments: pb.SMSLimit()}
+		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}, SMSMaxSegments: pb.SMSLimit(), BounceWindow: pb.BounceWindowDuration(), NoVoicemail: pb.NoVoicemail()}
 	for _, r := range pb.Responders {
 		res.Owners[r.Role] = r.SlackUser
 	}

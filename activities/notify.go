@@ -458,6 +458,9 @@ type ReceiptsInput struct {
 	Range      store.Range
 	Timeout    time.Duration
 	Poll       time.Duration
+	// BounceWindow, when set, also waits until this long after the rung's
+	// last e-mail, for the bounce mailbox to fail what bounced.
+	BounceWindow time.Duration `json:",omitempty"`
 }
 
 // ReceiptsResult says how many never reported back.
@@ -475,6 +478,9 @@ type ReceiptsResult struct {
 func (a *Activities) AwaitReceipts(ctx context.Context, in ReceiptsInput) (ReceiptsResult, error) {
 	if in.Poll <= 0 {
 		in.Poll = 500 * time.Millisecond
+	}
+	if err := a.awaitBounces(ctx, in); err != nil {
+		return ReceiptsResult{}, err
 	}
 	deadline := time.Now().Add(in.Timeout)
 	for {
@@ -495,6 +501,32 @@ func (a *Activities) AwaitReceipts(ctx context.Context, in ReceiptsInput) (Recei
 		case <-time.After(in.Poll):
 		}
 	}
+}
+
+// awaitBounces waits until the bounce window after the rung's last e-mail
+// in the range has passed.
+func (a *Activities) awaitBounces(ctx context.Context, in ReceiptsInput) error {
+	if in.BounceWindow <= 0 {
+		return nil
+	}
+	last, err := a.Store.LastEmailAccepted(ctx, in.IncidentID, in.Rung, in.Range)
+	if err != nil || last == "" {
+		return err
+	}
+	at, err := time.Parse(time.RFC3339Nano, last)
+	if err != nil {
+		return fmt.Errorf("ledger time %q: %w", last, err)
+	}
+	until := at.Add(in.BounceWindow)
+	for time.Now().Before(until) {
+		heartbeat(ctx, "awaiting bounces")
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(min(time.Until(until), 2*time.Second)):
+		}
+	}
+	return nil
 }
 
 // StatusChecker asks a provider for a message's current status, mapped onto
@@ -533,6 +565,8 @@ type ResolveInput struct {
 	Rung       int
 	Range      store.Range
 	Channels   []string
+	// NoVoicemail: a call an answering machine took reached nobody.
+	NoVoicemail bool `json:",omitempty"`
 }
 
 // ResolveResult counts who this rung reached.
@@ -543,7 +577,7 @@ type ResolveResult struct {
 // ResolveRung marks every subject of the range that a channel of the rung
 // reached, with the channels that did, in ladder order ("onsite+email").
 func (a *Activities) ResolveRung(ctx context.Context, in ResolveInput) (ResolveResult, error) {
-	n, err := a.Store.ResolveRange(ctx, in.IncidentID, in.Rung, in.Range, in.Channels)
+	n, err := a.Store.ResolveRange(ctx, in.IncidentID, in.Rung, in.Range, in.Channels, in.NoVoicemail)
 	return ResolveResult{Reached: n}, err
 }
 

@@ -41,9 +41,16 @@ type Playbook struct {
 	// SMSMaxSegments is the most SMS parts a notice's text may take
 	// (default 10): longer texts arrive in pieces, out of order on some
 	// phones, and cost as many messages; legal cannot approve one.
-	SMSMaxSegments int          `yaml:"sms_max_segments"`
-	Announcement   Announcement `yaml:"announcement"`
-	Law            []string     `yaml:"law"`
+	SMSMaxSegments int `yaml:"sms_max_segments"`
+	// BounceWindow is how long after a rung's e-mails their bounces are
+	// awaited before the rung is resolved ("2m"; "0s" awaits none).
+	BounceWindow string `yaml:"bounce_window"`
+	// VoicemailCounts says whether a call an answering machine took after
+	// its beep counts as reaching the person (default true); false moves
+	// them on to the next rung as if nobody answered.
+	VoicemailCounts *bool        `yaml:"voicemail_counts"`
+	Announcement    Announcement `yaml:"announcement"`
+	Law             []string     `yaml:"law"`
 	// Laws are the jurisdiction files named by Law, loaded.
 	Laws []*Law `yaml:"-"`
 	File string `yaml:"-"`
@@ -257,6 +264,26 @@ func (p *Playbook) SMSLimit() int {
 	return DefaultSMSMaxSegments
 }
 
+// NoVoicemail says whether voicemail does not count as reaching a person.
+func (p *Playbook) NoVoicemail() bool { return p.VoicemailCounts != nil && !*p.VoicemailCounts }
+
+// BounceWindowDuration is how long to await e-mail bounces (0: none).
+func (p *Playbook) BounceWindowDuration() time.Duration {
+	d, _ := p.bounceWindow()
+	return d
+}
+
+func (p *Playbook) bounceWindow() (time.Duration, error) {
+	if p.BounceWindow == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(p.BounceWindow)
+	if err == nil && (d < 0 || d > time.Hour) {
+		err = fmt.Errorf("%s is not from 0s to 1h", p.BounceWindow)
+	}
+	return d, err
+}
+
 // ReceiptTimeoutDuration is how long to wait for SMS and voice receipts.
 func (p *Playbook) ReceiptTimeoutDuration() time.Duration {
 	d, _ := p.receiptTimeout()
@@ -367,5 +394,8 @@ func WriteAnyHourDefault(dir string) error {
 	if !re.Match(data) {
 		return errors.New("the default playbook sets no quiet_hours")
 	}
-	return os.WriteFile(filepath.Join(dir, "default.yaml"), re.ReplaceAll(data, []byte(`quiet_hours: "00:00-00:00"`)), 0o644)
+	data = re.ReplaceAll(data, []byte(`quiet_hours: "00:00-00:00"`))
+	// The dev SMTP peer bounces within seconds; a test need not wait minutes.
+	data = regexp.MustCompile(`(?m)^bounce_window: .*$`).ReplaceAll(data, []byte(`bounce_window: 5s`))
+	return os.WriteFile(filepath.Join(dir, "default.yaml"), data, 0o644)
 }

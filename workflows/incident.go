@@ -502,7 +502,7 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-notify-%d", id, i+1)})
 		in := NotifyInput{IncidentID: id, Partition: i + 1, Range: r, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
-			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll}
+			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail}
 		inflight++
 		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, in), func(f workflow.Future) {
 			inflight--
@@ -582,7 +582,7 @@ func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, pla
 		}
 	}
 	var resolved activities.ResolveResult
-	if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: id, Rung: rung, Channels: channels}).Get(ctx, &resolved); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: id, Rung: rung, Channels: channels, NoVoicemail: plan.NoVoicemail}).Get(ctx, &resolved); err != nil {
 		return fmt.Errorf("resolve rung %d: %w", rung, err)
 	}
 	s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", rung, strings.Join(channels, "+"), resolved.Reached))

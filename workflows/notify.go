@@ -42,6 +42,11 @@ type NotifyInput struct {
 	Quiet          playbooks.Quiet
 	ReceiptTimeout time.Duration
 	ReceiptPoll    time.Duration
+	// BounceWindow is how long after a rung's last e-mail its bounces are
+	// awaited before the rung is resolved (0: not awaited).
+	BounceWindow time.Duration `json:",omitempty"`
+	// NoVoicemail: a call an answering machine took reached nobody.
+	NoVoicemail bool `json:",omitempty"`
 	// MaxBatchesPerRun continues as new after this many batches even when
 	// Temporal does not suggest it yet (0: only when suggested).
 	MaxBatchesPerRun int
@@ -124,15 +129,22 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 			}
 			pass = passInput{rung: rung, channels: []string{senders.Voice}, r: store.Range{After: in.Range.After, Upto: in.Range.Upto}}
 		}
-		if slices.Contains(channels, senders.SMS) || slices.Contains(channels, senders.Voice) {
-			rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: in.ReceiptTimeout + 10*time.Minute, HeartbeatTimeout: notifyHeartbeat})
+		// Bounces are awaited like receipts: a bounced e-mail reached
+		// nobody, and its person must be moved on by this rung's resolution.
+		bounced := workflow.GetVersion(ctx, "await-bounces", workflow.DefaultVersion, 1) >= 1 && in.BounceWindow > 0 && slices.Contains(channels, senders.Email)
+		if slices.Contains(channels, senders.SMS) || slices.Contains(channels, senders.Voice) || bounced {
+			rin := activities.ReceiptsInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Timeout: in.ReceiptTimeout, Poll: in.ReceiptPoll}
+			if bounced {
+				rin.BounceWindow = in.BounceWindow
+			}
+			rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: in.ReceiptTimeout + rin.BounceWindow + 10*time.Minute, HeartbeatTimeout: notifyHeartbeat})
 			var rr activities.ReceiptsResult
-			if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, activities.ReceiptsInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Timeout: in.ReceiptTimeout, Poll: in.ReceiptPoll}).Get(ctx, &rr); err != nil {
+			if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, rin).Get(ctx, &rr); err != nil {
 				return tot, fmt.Errorf("receipts rung %d: %w", rung+1, err)
 			}
 		}
 		var resolved activities.ResolveResult
-		if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Channels: channels}).Get(ctx, &resolved); err != nil {
+		if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Channels: channels, NoVoicemail: in.NoVoicemail}).Get(ctx, &resolved); err != nil {
 			return tot, fmt.Errorf("resolve rung %d: %w", rung+1, err)
 		}
 		tot.Reached[rung] += resolved.Reached

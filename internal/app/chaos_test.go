@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -82,13 +84,15 @@ const faultTimeout = 2 * time.Second
 // possibly sent it twice; nobody with a contact missed; nothing left in
 // doubt. TOCSIN_FAULT_SUBJECTS sets the size (default 2000).
 func TestAFaultyCampaignSurvivesKilledWorkers(t *testing.T) {
-	killWorkersDuringACampaign(t, chaos{subjects: envInt(t, "TOCSIN_FAULT_SUBJECTS", 2000), faults: FaultProfile, timeout: faultTimeout})
+	killWorkersDuringACampaign(t, chaos{subjects: envInt(t, "TOCSIN_FAULT_SUBJECTS", 2000), faults: FaultProfile, timeout: faultTimeout, bounces: 0.02})
 }
 
 type chaos struct {
 	subjects int
 	faults   string
 	timeout  time.Duration
+	// bounces is the share of e-mail addresses the SMTP peer bounces.
+	bounces float64
 }
 
 func envInt(t *testing.T, name string, def int) int {
@@ -116,7 +120,7 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 	require.NoError(t, err)
 	defer d.Stop()
 
-	responder, legal := importSynthetic(t, d, n, seed)
+	responder, legal := importSyntheticWith(t, d, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed, BounceShare: c.bounces})
 
 	worker := &workerProc{t: t, dir: dir, pb: pb, timeout: c.timeout}
 	worker.start()
@@ -174,7 +178,20 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 		require.Zero(t, c.Queued, "%s sends still claimed", ch)
 		require.Zero(t, c.Unknown, "%s sends left in doubt", ch)
 	}
-	missed := 0
+	// Whoever's e-mail bounced was not counted as reached by it: the ladder
+	// went on to the next rung for them (SMS for those with a phone).
+	entries, err := d.Outbox.List(ctx, id)
+	require.NoError(t, err)
+	bounced := map[string]bool{}
+	for _, e := range entries {
+		if e.Channel == "email" && strings.HasSuffix(e.To, ".bounce.test") {
+			bounced[e.SubjectID] = true
+		}
+	}
+	if c.bounces > 0 {
+		require.NotEmpty(t, bounced, "the inventory has addresses that bounce")
+	}
+	missed, movedOn, onlyBounced := 0, 0, 0
 	after := ""
 	for {
 		page, err := d.Store.AffectedPage(ctx, id, after, 1000)
@@ -187,11 +204,27 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 			if len(s.Channels) > 0 && !got[s.SubjectID] {
 				missed++
 			}
+			if !bounced[s.SubjectID] {
+				continue
+			}
+			row, err := d.Store.GetDelivery(ctx, id, s.SubjectID, "email")
+			require.NoError(t, err)
+			require.Equal(t, store.StatusFailed, row.Status, "%s's e-mail bounced", s.SubjectID)
+			require.Contains(t, row.Error, "hard bounce 5.1.1")
+			require.NotContains(t, s.ReachedBy, "email", "%s was not reached by the e-mail that bounced", s.SubjectID)
+			switch {
+			case !slices.Contains(s.Channels, "onsite") && slices.Contains(s.Channels, "sms"):
+				require.True(t, tally[[2]string{s.SubjectID, "sms"}] == 1, "%s moved on to SMS", s.SubjectID)
+				movedOn++
+			case len(s.Channels) == 1:
+				onlyBounced++ // an address that bounced was all there was
+			}
 		}
 	}
 	require.Zero(t, missed, "people with a contact who got nothing")
+	require.Equal(t, n-v.Scope.Unreachable-onlyBounced, v.Notifications.Reached)
+	t.Logf("%d e-mails bounced; %d of those people moved on to SMS, %d had no other contact", len(bounced), movedOn, onlyBounced)
 	require.Equal(t, n-v.Scope.Unreachable, len(got))
-	require.Equal(t, n-v.Scope.Unreachable, v.Notifications.Reached)
 	require.NotNil(t, v.Campaign)
 	// A second e-mail reached only people the ledger says were possibly
 	// sent it twice; the other peers keep one by key, so a person sees one.
@@ -228,13 +261,17 @@ func recoveredByChannel(counts map[string]store.ChannelCounts) map[string]int {
 // importSynthetic imports n synthetic people, every one of them affected by
 // an incident on synth.LeakedSystem, and returns a responder and legal.
 func importSynthetic(t *testing.T, d *Dev, n int, seed uint64) (responder, legal *client.Client) {
+	return importSyntheticWith(t, d, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed})
+}
+
+func importSyntheticWith(t *testing.T, d *Dev, o synth.Options) (responder, legal *client.Client) {
 	t.Helper()
 	dir := t.TempDir()
 	systems, subjects := filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "subjects.csv")
 	require.NoError(t, os.WriteFile(systems, []byte(synth.Systems), 0o600))
 	f, err := os.Create(subjects)
 	require.NoError(t, err)
-	require.NoError(t, synth.WriteSubjects(f, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed}))
+	require.NoError(t, synth.WriteSubjects(f, o))
 	require.NoError(t, f.Close())
 	responder, legal = as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
 	require.NoError(t, responder.ImportInventory(context.Background(), systems, subjects, 0, nil, nil))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/bounces"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
 	"github.com/tocsin/tocsin/internal/senders"
@@ -151,8 +152,16 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	}
 	d.closers = append(d.closers, func() { d.Outbox.Close() })
 
+	// The bounce mailbox, where the SMTP peer returns what it bounces.
+	mailbox := &bounces.Listener{Ledger: d.Store, Base: devBounceAddress, Log: log}
+	if err := mailbox.Start("127.0.0.1:0"); err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("bounce mailbox: %w", err)
+	}
+	d.closers = append(d.closers, func() { mailbox.Close() })
+
 	// Local peers.
-	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log, Faults: cfg.PeerFaults}
+	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log, Faults: cfg.PeerFaults, BounceRelay: mailbox.Addr()}
 	smtpAddr := cfg.SMTPListen
 	if smtpAddr == "" {
 		smtpAddr = "127.0.0.1:0"
@@ -248,6 +257,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	return d, nil
 }
 
+// devBounceAddress is where dev-mode notices say their bounces go.
+const devBounceAddress = "bounces@tocsin.local"
+
 // devPeers is where a dev worker finds everything: the embedded Temporal
 // server, Tocsin's public URL and the local peers, with their secrets.
 type devPeers struct {
@@ -262,7 +274,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 	twCfg := senders.TwilioConfig{AccountSID: p.Secrets["TWILIO_ACCOUNT_SID"], AuthToken: p.Secrets["TWILIO_AUTH_TOKEN"], From: "+15005550006", BaseURL: p.Twilio,
 		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack", Timeout: p.Timeout}
 	tw := senders.NewTwilioClient(twCfg)
-	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout})
+	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress})
 	onsiteHTTP := senders.PooledHTTP()
 	if p.Timeout > 0 {
 		onsiteHTTP.Timeout = p.Timeout

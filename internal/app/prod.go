@@ -20,6 +20,7 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/bounces"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
@@ -59,7 +60,16 @@ type Config struct {
 		// TLS is required (the default for a relay that is not on this
 		// machine) or opportunistic.
 		TLS string `yaml:"tls"`
+		// BounceAddress is the mailbox notices' bounces go to (each notice's
+		// envelope sender is made from it); mail for it must reach
+		// bounces.listen, e.g. by an MX or a transport rule on the relay.
+		BounceAddress string `yaml:"bounce_address"`
 	} `yaml:"smtp"`
+	// Bounces is the bounce mailbox `tocsin serve` runs: an SMTP listener
+	// that reads delivery status notifications and fails what bounced.
+	Bounces struct {
+		Listen string `yaml:"listen"`
+	} `yaml:"bounces"`
 	Onsite struct {
 		WebhookURL string `yaml:"webhook_url"`
 	} `yaml:"onsite"`
@@ -164,6 +174,8 @@ func (c Config) Validate(path string) error {
 	need(c.Twilio.From != "" || c.Twilio.MessagingServiceSID != "", "twilio.from or twilio.messaging_service_sid")
 	need(c.Secrets.TwilioAuthToken != "", "the TWILIO_AUTH_TOKEN environment variable")
 	need(c.SMTP.Addr != "" && c.SMTP.From != "", "smtp.addr and smtp.from")
+	need((c.SMTP.BounceAddress == "") == (c.Bounces.Listen == ""), "smtp.bounce_address and bounces.listen together (bounces go to the address, and the listener reads them)")
+	need(c.SMTP.BounceAddress == "" || strings.Count(c.SMTP.BounceAddress, "@") == 1, "smtp.bounce_address to be an address (bounces@example.com)")
 	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
 	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
@@ -251,6 +263,14 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	for id, u := range c.Slack.Users {
 		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
 	}
+	if c.Bounces.Listen != "" {
+		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Log: log}
+		if err := mailbox.Start(c.Bounces.Listen); err != nil {
+			return fmt.Errorf("bounces.listen %s: %w", c.Bounces.Listen, err)
+		}
+		defer mailbox.Close()
+		log.Info("bounce mailbox listening", "addr", mailbox.Addr(), "address", c.SMTP.BounceAddress)
+	}
 	srv := api.NewHTTPServer(server.Handler(), 10*time.Second)
 	srv.Addr = c.Listen
 	go func() {
@@ -277,7 +297,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod}
 	tw := senders.NewTwilioClient(twCfg)
-	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS})
+	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress})
 	defer mail.Close()
 	acts := &activities.Activities{
 		Store: st,

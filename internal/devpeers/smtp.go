@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net"
+	netsmtp "net/smtp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,9 @@ import (
 
 // SMTPPeer is a real SMTP server on loopback. It refuses (550 5.1.1) every
 // recipient in a .invalid domain (RFC 2606) and keeps every accepted message.
+// Mail for a domain ending in .bounce.test is accepted and then, a few
+// seconds later, bounced: a delivery status notification (RFC 3464, 5.1.1)
+// goes to the envelope sender at BounceRelay, as a remote server's would.
 type SMTPPeer struct {
 	Outbox *Outbox
 	Log    *slog.Logger
@@ -33,8 +37,13 @@ type SMTPPeer struct {
 	// Faults, when set, makes the relay slow, failing or silent as a
 	// profile says.
 	Faults *Faults
-	server *smtp.Server
-	addr   string
+	// BounceRelay is the SMTP server bounces are delivered to (Tocsin's
+	// bounce mailbox); empty, nothing bounces.
+	BounceRelay string
+	// BounceDelay is how long after acceptance a bounce is sent (default 2 s).
+	BounceDelay time.Duration
+	server      *smtp.Server
+	addr        string
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a port).
@@ -131,6 +140,11 @@ func (s *session) Data(r io.Reader) error {
 			return errors.New("451 could not store the message")
 		}
 	}
+	for _, to := range s.to {
+		if bounces(to) && s.p.BounceRelay != "" {
+			go s.p.bounce(s.from, to, msg.Headers.Get("Message-Id"), msg.Subject)
+		}
+	}
 	if hit.Fail == "accept_then_drop" {
 		s.conn.Conn().Close() // kept, but the sender never hears 250
 	}
@@ -149,4 +163,50 @@ func (l smtpLog) Println(v ...any) {
 	if l.log != nil {
 		l.log.Debug("smtp peer: " + fmt.Sprint(v...))
 	}
+}
+
+// bounces says whether mail to an address is bounced after acceptance.
+func bounces(to string) bool {
+	domain := to[strings.LastIndex(to, "@")+1:]
+	return strings.HasSuffix(strings.ToLower(strings.TrimRight(domain, ">")), ".bounce.test")
+}
+
+// bounce sends the hard-bounce notification for one accepted message to its
+// envelope sender, retrying while the bounce mailbox is down, as a relay does.
+func (p *SMTPPeer) bounce(envelopeFrom, to, messageID, subject string) {
+	delay := p.BounceDelay
+	if delay <= 0 {
+		delay = 2 * time.Second
+	}
+	dsn := DSN(to, messageID, subject, "5.1.1", "550 5.1.1 The email account that you tried to reach does not exist")
+	for attempt := 0; attempt < 10; attempt++ {
+		time.Sleep(delay)
+		if err := SendPlain(p.BounceRelay, envelopeFrom, dsn); err == nil {
+			return
+		} else if p.Log != nil {
+			p.Log.Debug("smtp peer: bounce not delivered yet", "error", err)
+		}
+		delay = min(2*delay, 30*time.Second)
+	}
+}
+
+// DSN is a delivery status notification (RFC 3464) saying the message to
+// recipient failed with status.
+func DSN(recipient, messageID, subject, status, diagnostic string) string {
+	boundary := "tocsin-dsn-" + randomHex(8)
+	recipient = strings.Trim(recipient, "<>")
+	var b strings.Builder
+	fmt.Fprintf(&b, "From: Mail Delivery System <MAILER-DAEMON@localhost>\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-%s@localhost>\r\n", randomHex(8))
+	fmt.Fprintf(&b, "MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=%q\r\n\r\n", boundary)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour message to <%s> could not be delivered: %s\r\n\r\n", boundary, recipient, diagnostic)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; localhost\r\nArrival-Date: %s\r\n\r\n", boundary, time.Now().UTC().Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "Final-Recipient: rfc822; %s\r\nAction: failed\r\nStatus: %s\r\nDiagnostic-Code: smtp; %s\r\n\r\n", recipient, status, diagnostic)
+	fmt.Fprintf(&b, "--%s\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: %s\r\nSubject: %s\r\nTo: <%s>\r\n\r\n--%s--\r\n", boundary, messageID, mime.QEncoding.Encode("utf-8", subject), recipient, boundary)
+	return b.String()
+}
+
+// SendPlain delivers one message over SMTP with a null sender, as a relay
+// returning a bounce does.
+func SendPlain(addr, to, msg string) error {
+	return netsmtp.SendMail(addr, nil, "", []string{to}, []byte(msg))
 }

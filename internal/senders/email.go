@@ -1,6 +1,7 @@
 package senders
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/jordan-wright/email"
+
+	"github.com/tocsin/tocsin/internal/bounces"
 )
 
 // SMTPConfig configures outgoing email. Password is a secret.
@@ -35,6 +38,10 @@ type SMTPConfig struct {
 	RootCAs *x509.CertPool
 	// Timeout bounds one message's SMTP transaction (default SMTPTimeout).
 	Timeout time.Duration `json:"-"`
+	// BounceAddress, when set, is the mailbox bounces go to; each notice's
+	// envelope sender is made from it (VERP: bounces+incident.subject@...),
+	// so a bounce names its delivery.
+	BounceAddress string
 }
 
 // TLSModes are the values smtp.tls takes.
@@ -114,7 +121,11 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 	if timeout <= 0 {
 		timeout = SMTPTimeout
 	}
-	if err := s.pool.send(ctx, e, timeout); err != nil {
+	envelope := ""
+	if s.cfg.BounceAddress != "" {
+		envelope = cmp.Or(bounces.Address(s.cfg.BounceAddress, bounces.Key{IncidentID: m.IncidentID, SubjectID: m.SubjectID}), s.cfg.BounceAddress)
+	}
+	if err := s.pool.send(ctx, e, envelope, timeout); err != nil {
 		var te *textproto.Error
 		if errors.As(err, &te) && te.Code >= 500 {
 			return Result{}, &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Msg}
@@ -184,7 +195,8 @@ func (p *smtpPool) dial(ctx context.Context) (*smtpConn, error) {
 	return &smtpConn{conn, c}, nil
 }
 
-func (p *smtpPool) send(ctx context.Context, e *email.Email, timeout time.Duration) error {
+// send delivers e; envelope is the MAIL FROM address ("": e's From).
+func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string, timeout time.Duration) error {
 	raw, err := e.Bytes()
 	if err != nil {
 		return err
@@ -192,6 +204,9 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, timeout time.Durati
 	from, err := mail.ParseAddress(e.From)
 	if err != nil {
 		return fmt.Errorf("smtp.from %q: %w", e.From, err)
+	}
+	if envelope != "" {
+		from = &mail.Address{Address: envelope}
 	}
 	select {
 	case p.slots <- struct{}{}:

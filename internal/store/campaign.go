@@ -219,8 +219,9 @@ func (s *Store) RangeDeliveries(ctx context.Context, incidentID string, rung int
 
 // ResolveRange marks every subject of the range that a channel of the rung
 // reached (accepted or delivered), with those channels in ladder order
-// ("onsite+email"), in one transaction. It returns how many it marked.
-func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r Range, ladder []string) (int, error) {
+// ("onsite+email"), in one transaction; with noVoicemail, a call an
+// answering machine took reached nobody. It returns how many it marked.
+func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r Range, ladder []string, noVoicemail bool) (int, error) {
 	rows, err := s.RangeDeliveries(ctx, incidentID, rung, r, StatusAccepted, StatusDelivered)
 	if err != nil {
 		return 0, err
@@ -228,6 +229,9 @@ func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r
 	via := map[string][]string{}
 	var order []string
 	for _, d := range rows {
+		if noVoicemail && d.Channel == "voice" && strings.Contains(d.Detail, AnsweredByMachine) {
+			continue
+		}
 		if _, seen := via[d.SubjectID]; !seen {
 			order = append(order, d.SubjectID)
 		}
@@ -245,6 +249,10 @@ func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r
 	})
 	return len(order), err
 }
+
+// AnsweredByMachine is how the ledger's detail names a call an answering
+// machine took after its beep.
+const AnsweredByMachine = "answered by machine_end_beep"
 
 // ChannelCounts is one channel's ledger rows by outcome, and the sends
 // whose outcome was once unknown.

@@ -38,7 +38,7 @@ func TestSplitRangeCutsTheAffectedSetIntoRangesOfAtMostSize(t *testing.T) {
 		require.Empty(t, ok)
 		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{{IncidentID: "INC-S", SubjectID: "u1", Channel: "email", Status: store.StatusAccepted, ProviderRef: "<m1>"},
 			{IncidentID: "INC-S", SubjectID: "u2", Channel: "sms", Status: store.StatusFailed}}))
-		marked, err := s.ResolveRange(ctx, "INC-S", 1, store.Range{}, []string{"onsite", "email"})
+		marked, err := s.ResolveRange(ctx, "INC-S", 1, store.Range{}, []string{"onsite", "email"}, false)
 		require.NoError(t, err)
 		require.Equal(t, 1, marked, "only the accepted email reached someone")
 		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{}, 10, true)
@@ -171,5 +171,29 @@ func TestALiveClaimIsNotTakenOverAndALapsedOneOnlyOnce(t *testing.T) {
 		counts, _, _, err = s.CampaignCounts(ctx, "INC-L")
 		require.NoError(t, err)
 		require.Equal(t, store.ChannelCounts{Queued: 1, Unknown: 1}, counts["sms"])
+	})
+}
+
+// A call an answering machine took counts as reaching the person only when
+// the playbook lets voicemail count.
+func TestVoicemailReachesSomeoneOnlyIfThePlaybookSaysSo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scopedAll(t, s, "INC-V")
+		call := store.Delivery{IncidentID: "INC-V", SubjectID: "u2", Channel: "voice", Rung: 3}
+		_, err := s.ClaimDeliveries(ctx, []store.Delivery{call}, lease("a1"))
+		require.NoError(t, err)
+		call.Status, call.ProviderRef = store.StatusSent, "CA1"
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{call}))
+		_, err = s.UpdateDeliveryByRef(ctx, "CA1", store.StatusDelivered, "")
+		require.NoError(t, err)
+		require.NoError(t, s.AnnotateDelivery(ctx, "CA1", store.AnsweredByMachine))
+
+		marked, err := s.ResolveRange(ctx, "INC-V", 3, store.Range{}, []string{"voice"}, true)
+		require.NoError(t, err)
+		require.Zero(t, marked, "the machine took it, and the playbook does not count voicemail")
+		marked, err = s.ResolveRange(ctx, "INC-V", 3, store.Range{}, []string{"voice"}, false)
+		require.NoError(t, err)
+		require.Equal(t, 1, marked)
 	})
 }

@@ -127,6 +127,28 @@ func (s *Store) DeliveryByRef(ctx context.Context, ref string) (Delivery, error)
 	return d, err
 }
 
+// RecordBounce fails a person's e-mail delivery that a relay bounced, with
+// its reason. It reports whether the incident has such a delivery.
+func (s *Store) RecordBounce(ctx context.Context, incidentID, subjectID, reason string) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='email'`,
+		StatusFailed, reason, now(), incidentID, subjectID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+// LastEmailAccepted is when a rung's last e-mail in a range was taken by the
+// relay ("" when none was): bounces are awaited from then.
+func (s *Store) LastEmailAccepted(ctx context.Context, incidentID string, rung int, r Range) (string, error) {
+	cond, args := r.where("subject_id")
+	var last sql.NullString
+	err := s.queryRow(ctx, `SELECT max(updated_at) FROM deliveries WHERE incident_id=? AND rung=? AND channel='email' AND `+cond,
+		append([]any{incidentID, rung}, args...)...).Scan(&last)
+	return last.String, err
+}
+
 // finalRank orders statuses so that a late or repeated callback can never move
 // a delivery backwards (Twilio may post "sent" after "delivered").
 var finalRank = map[string]int{StatusSending: 0, StatusSent: 1, StatusUnknown: 1, StatusAccepted: 2, StatusDelivered: 3, StatusUndelivered: 3, StatusFailed: 3}

@@ -50,6 +50,9 @@ type Options struct {
 	// ScopeShare is the fraction of subjects whose data sits in LeakedSystem.
 	ScopeShare float64
 	Seed       uint64
+	// BounceShare is the fraction of e-mail addresses in a .bounce.test
+	// domain, which the dev SMTP peer takes and then bounces (0: none).
+	BounceShare float64
 }
 
 // WriteSubjects writes subjects.csv in subject_id order, streaming.
@@ -83,7 +86,11 @@ func WriteSubjects(w io.Writer, o Options) error {
 		if rng.IntN(100) < 85 {
 			buf = append(buf, "p"...)
 			buf = strconv.AppendInt(buf, int64(i), 10)
-			buf = append(buf, "@example.com"...)
+			if o.BounceShare > 0 && rng.Float64() < o.BounceShare {
+				buf = append(buf, "@mail.bounce.test"...)
+			} else {
+				buf = append(buf, "@example.com"...)
+			}
 		}
 		buf = append(buf, ',')
 		if rng.IntN(100) < 75 {
