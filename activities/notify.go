@@ -207,7 +207,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 	}
 	taken := map[[2]string]bool{} // claims of a lapsed attempt this one holds now
 	var done, doubt, unsent []store.Delivery
-	var again []planned
+	var again []planned // sent again at the end of the batch
 	hold := func(bg context.Context) error {
 		return a.Store.LeaveInDoubt(bg, doubt, lk.owner, time.Now().Add(a.doubtHold()))
 	}
@@ -278,13 +278,21 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			// Temporal to retry when it said.
 		case !senders.NotSent(err):
 			// In doubt: go on with the others and ask about this one later.
-			doubt = append(doubt, p.key)
+			// It is marked at once: were this worker to die, the retry must
+			// know it for a send that may have gone out, whatever came after.
+			if err := a.Store.LeaveInDoubt(ctx, []store.Delivery{p.key}, lk.owner, time.Now().Add(a.doubtHold())); err != nil {
+				doubt = append(doubt, p.key)
+				return nil, stop(i+1, err)
+			}
 			again = append(again, p)
 			continue
 		case fresh(p):
-			// Refused this once (a greylist, a 503): give the claim back and
-			// try it again at the end, rather than fail the whole batch.
-			unsent = append(unsent, p.key)
+			// Refused this once (a greylist, a 451): give the claim back at
+			// once and try it again at the end, rather than fail the batch.
+			if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
+				unsent = append(unsent, p.key)
+				return nil, stop(i+1, err)
+			}
 			again = append(again, p)
 			continue
 		}
@@ -307,7 +315,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		}
 		done = append(done, d)
 	}
-	return again, errors.Join(a.Store.FinishDeliveries(ctx, done), hold(ctx), a.Store.ReleaseDeliveries(ctx, unsent, lk.owner))
+	return again, a.Store.FinishDeliveries(ctx, done)
 }
 
 // recordAtOnce says whether a channel's sends are written to the ledger
