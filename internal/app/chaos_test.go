@@ -191,7 +191,7 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 	if c.bounces > 0 {
 		require.NotEmpty(t, bounced, "the inventory has addresses that bounce")
 	}
-	missed, movedOn, onlyBounced := 0, 0, 0
+	missed, movedOn, onlyBounced, reachedNow, noContact := 0, 0, 0, 0, 0
 	after := ""
 	for {
 		page, err := d.Store.AffectedPage(ctx, id, after, 1000)
@@ -203,6 +203,12 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 			after = s.SubjectID
 			if len(s.Channels) > 0 && !got[s.SubjectID] {
 				missed++
+			}
+			if s.ReachedBy != "" {
+				reachedNow++
+			}
+			if len(s.Channels) == 0 {
+				noContact++
 			}
 			if !bounced[s.SubjectID] {
 				continue
@@ -222,9 +228,11 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 		}
 	}
 	require.Zero(t, missed, "people with a contact who got nothing")
-	require.Equal(t, n-v.Scope.Unreachable-onlyBounced, v.Notifications.Reached)
+	require.Equal(t, reachedNow, v.Notifications.Reached, "the incident's count is the ledger's")
+	require.Equal(t, n-noContact, len(got), "everyone with a contact got a notice")
+	require.Equal(t, n-noContact-onlyBounced, v.Notifications.Reached, "and was reached, but those whose only address bounced")
+	require.Equal(t, noContact+onlyBounced, v.Scope.Unreachable, "who the announcement must reach")
 	t.Logf("%d e-mails bounced; %d of those people moved on to SMS, %d had no other contact", len(bounced), movedOn, onlyBounced)
-	require.Equal(t, n-v.Scope.Unreachable, len(got))
 	require.NotNil(t, v.Campaign)
 	// A second e-mail reached only people the ledger says were possibly
 	// sent it twice; the other peers keep one by key, so a person sees one.

@@ -115,3 +115,23 @@ func TestTheBounceMailboxRefusesOtherRecipients(t *testing.T) {
 	require.ErrorContains(t, err, "550")
 	require.NoError(t, devpeers.SendPlain(mailbox.Addr(), "bounces+INC-1.s1@tocsin.local", postfixDSN))
 }
+
+// A bounce for a send held in doubt settles the doubt: the relay had it.
+func TestABounceSettlesASendHeldInDoubt(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	d := store.Delivery{IncidentID: "INC-D", SubjectID: "s1", Channel: "email", Rung: 1}
+	_, err := s.ClaimDeliveries(ctx, []store.Delivery{d}, store.Lease{Owner: "a", Until: time.Now().Add(time.Minute)})
+	require.NoError(t, err)
+	require.NoError(t, s.LeaveInDoubt(ctx, []store.Delivery{d}, "a", time.Now().Add(time.Minute)))
+	found, err := s.RecordBounce(ctx, "INC-D", "s1", "hard bounce 5.1.1: no such user")
+	require.NoError(t, err)
+	require.True(t, found)
+	got, err := s.GetDelivery(ctx, "INC-D", "s1", "email")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, got.Status)
+	require.Equal(t, store.DoubtFound, got.Doubt, "not left unknown")
+	counts, _, _, err := s.CampaignCounts(ctx, "INC-D")
+	require.NoError(t, err)
+	require.Zero(t, counts["email"].Unknown)
+}

@@ -130,8 +130,9 @@ func (s *Store) DeliveryByRef(ctx context.Context, ref string) (Delivery, error)
 // RecordBounce fails a person's e-mail delivery that a relay bounced, with
 // its reason. It reports whether the incident has such a delivery.
 func (s *Store) RecordBounce(ctx context.Context, incidentID, subjectID, reason string) (bool, error) {
-	res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='email'`,
-		StatusFailed, reason, now(), incidentID, subjectID)
+	// A relay that bounced a send held in doubt had taken it: it was sent.
+	res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, doubt = CASE WHEN doubt=? THEN ? ELSE doubt END, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='email'`,
+		StatusFailed, reason, DoubtInterrupted, DoubtFound, now(), incidentID, subjectID)
 	if err != nil {
 		return false, err
 	}
