@@ -135,7 +135,11 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 	marks := []float64{0.1 + 0.2*rng.Float64(), 0.4 + 0.2*rng.Float64(), 0.7 + 0.2*rng.Float64()}
 	kills := 0
 	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
-	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*5*time.Millisecond)
+	perPerson := 5 * time.Millisecond
+	if c.faults != "" {
+		perPerson = 30 * time.Millisecond // retries, holds and the bounce window
+	}
+	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*perPerson)
 	var v api.View
 	for {
 		require.True(t, time.Now().Before(deadline), "incident %s did not close: %s %s", id, v.Status, v.Error)
