@@ -300,13 +300,12 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 		default:
 			c.Failed += n
 		}
-		switch DoubtText(ch, doubt) {
-		case "":
-		case DoubtUnknownText:
+		switch {
+		case doubt == DoubtInterrupted:
 			c.Unknown += n
-		case DoubtTwiceText:
+		case possiblyTwice(ch, doubt):
 			c.PossiblyTwice += n
-		default:
+		case doubt == DoubtFound || doubt == DoubtResent:
 			c.Recovered += n
 		}
 		c.Segments += seg
@@ -319,20 +318,18 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 	return out, first, last, rows.Err()
 }
 
-// What the ledger's doubt marks mean to a reader of incident show and the
-// evidence bundle.
-const (
-	DoubtUnknownText = "unknown: interrupted after the request may have reached the provider"
-	DoubtTwiceText   = "possibly delivered twice: sent again after an interrupted send (SMTP has no idempotency key)"
-)
+// possiblyTwice says whether a doubt mark means the person may hold two
+// copies: sent again on a channel whose provider keeps no key.
+func possiblyTwice(channel, doubt string) bool { return doubt == DoubtResent && channel == "email" }
 
-// DoubtText says in words what a delivery's doubt mark means on its channel.
+// DoubtText says in words what a delivery's doubt mark means on its
+// channel, for the evidence bundle's ledger.
 func DoubtText(channel, doubt string) string {
 	switch {
 	case doubt == DoubtInterrupted:
-		return DoubtUnknownText
-	case doubt == DoubtResent && channel == "email":
-		return DoubtTwiceText
+		return "unknown: interrupted after the request may have reached the provider"
+	case possiblyTwice(channel, doubt):
+		return "possibly delivered twice: sent again after an interrupted send (SMTP has no idempotency key)"
 	case doubt == DoubtResent && channel == "onsite":
 		return "once: sent again after an interrupted send under the same Idempotency-Key"
 	case doubt == DoubtResent:
