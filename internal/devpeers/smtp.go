@@ -26,9 +26,6 @@ import (
 type SMTPPeer struct {
 	Outbox *Outbox
 	Log    *slog.Logger
-	// Latency, when set, is how long the peer takes to answer each message
-	// (as an overloaded relay does), within the SMTP timeout.
-	Latency time.Duration
 	// TLS, when set, offers STARTTLS with this configuration.
 	TLS *tls.Config
 	// Greylist, when set, answers every recipient 451 4.7.1, quoting the
@@ -122,7 +119,7 @@ func (s *session) Data(r io.Reader) error {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: "malformed message"}
 	}
 	hit := s.p.Faults.Roll("smtp", msg.Headers.Get("Message-Id"))
-	time.Sleep(s.p.Latency + hit.Delay)
+	time.Sleep(hit.Delay)
 	if hit.Fail == "tempfail" {
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "local error in processing, try again later"}
 	}
