@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -329,14 +330,23 @@ func keepAlive(ctx context.Context) (stop func()) {
 	if !activity.IsActivity(ctx) {
 		return func() {}
 	}
+	return every(ctx, keepAliveEvery, func() { activity.RecordHeartbeat(ctx) })
+}
+
+// every calls f each interval until stop is called or ctx ends; stop waits
+// for a call under way to return.
+func every(ctx context.Context, interval time.Duration, f func()) (stop func()) {
 	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
 	go func() {
-		t := time.NewTicker(keepAliveEvery)
+		defer wg.Done()
+		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
 			select {
 			case <-t.C:
-				activity.RecordHeartbeat(ctx)
+				f()
 			case <-done:
 				return
 			case <-ctx.Done():
@@ -344,7 +354,7 @@ func keepAlive(ctx context.Context) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done) }
+	return func() { close(done); wg.Wait() }
 }
 
 func logger(a *Activities) *slog.Logger {

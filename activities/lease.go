@@ -71,32 +71,15 @@ func (k *leaseKeeper) hold(ds []store.Delivery) {
 
 // run renews until ctx ends. It stops with the attempt's context: after
 // that the claims lapse within ClaimLease, by when any send still in flight
-// has returned.
+// has returned. A failed renewal is retried on the next tick; the lease is
+// long enough to miss a few.
 func (k *leaseKeeper) run(ctx context.Context) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(renewEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				k.mu.Lock()
-				held := k.held
-				k.mu.Unlock()
-				// A failed renewal is retried on the next tick; the lease
-				// is long enough to miss a few.
-				_ = k.store.RenewLeases(ctx, held, k.lease())
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return func() { close(done); wg.Wait() }
+	return every(ctx, renewEvery, func() {
+		k.mu.Lock()
+		held := k.held
+		k.mu.Unlock()
+		_ = k.store.RenewLeases(ctx, held, k.lease())
+	})
 }
 
 // awaitClaim waits while another attempt's lease on d is live, and returns

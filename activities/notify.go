@@ -208,8 +208,8 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 	taken := map[[2]string]bool{} // claims of a lapsed attempt this one holds now
 	var done, doubt, unsent []store.Delivery
 	var again []planned // sent again at the end of the batch
-	hold := func(bg context.Context) error {
-		return a.Store.LeaveInDoubt(bg, doubt, lk.owner, time.Now().Add(a.doubtHold()))
+	holdInDoubt := func(ctx context.Context, ds []store.Delivery) error {
+		return a.Store.LeaveInDoubt(ctx, ds, lk.owner, time.Now().Add(a.doubtHold()))
 	}
 	// stop ends the chunk at item i: what went out is recorded, the fresh
 	// claims not yet tried are given back for the retry, and claims that may
@@ -231,7 +231,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		if cause != ctx.Err() {
 			cause = retryable(chunk[i].key, cause)
 		}
-		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), hold(bg))
+		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), holdInDoubt(bg, doubt))
 	}
 	for i, p := range chunk {
 		heartbeat(ctx, p.key.SubjectID)
@@ -280,7 +280,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			// In doubt: go on with the others and ask about this one later.
 			// It is marked at once: were this worker to die, the retry must
 			// know it for a send that may have gone out, whatever came after.
-			if err := a.Store.LeaveInDoubt(ctx, []store.Delivery{p.key}, lk.owner, time.Now().Add(a.doubtHold())); err != nil {
+			if err := holdInDoubt(ctx, []store.Delivery{p.key}); err != nil {
 				doubt = append(doubt, p.key)
 				return nil, stop(i+1, err)
 			}
