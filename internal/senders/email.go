@@ -74,6 +74,9 @@ func NewEmailSender(cfg SMTPConfig) *EmailSender {
 	if cfg.Connections <= 0 {
 		cfg.Connections = 4
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = SMTPTimeout
+	}
 	return &EmailSender{cfg: cfg}
 }
 
@@ -117,15 +120,11 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 	e.Headers.Set("X-Tocsin-Incident", m.IncidentID)
 	e.Headers.Set("X-Tocsin-Subject", m.SubjectID)
 	e.Headers.Set("Content-Language", m.Locale)
-	timeout := s.cfg.Timeout
-	if timeout <= 0 {
-		timeout = SMTPTimeout
-	}
 	envelope := ""
 	if s.cfg.BounceAddress != "" {
 		envelope = cmp.Or(bounces.Address(s.cfg.BounceAddress, bounces.Key{IncidentID: m.IncidentID, SubjectID: m.SubjectID}), s.cfg.BounceAddress)
 	}
-	if err := s.pool.send(ctx, e, envelope, timeout); err != nil {
+	if err := s.pool.send(ctx, e, envelope); err != nil {
 		var te *textproto.Error
 		if errors.As(err, &te) && te.Code >= 500 {
 			return Result{}, &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Msg}
@@ -171,7 +170,7 @@ func (p *smtpPool) dial(ctx context.Context) (*smtpConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	conn.SetDeadline(time.Now().Add(p.cfg.Timeout)) // greeting, STARTTLS and AUTH
 	c, err := smtp.NewClient(conn, p.host)
 	if err != nil {
 		conn.Close()
@@ -195,8 +194,9 @@ func (p *smtpPool) dial(ctx context.Context) (*smtpConn, error) {
 	return &smtpConn{conn, c}, nil
 }
 
-// send delivers e; envelope is the MAIL FROM address ("": e's From).
-func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string, timeout time.Duration) error {
+// send delivers e within the configured timeout; envelope is the MAIL FROM
+// address ("": e's From).
+func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string) error {
 	raw, err := e.Bytes()
 	if err != nil {
 		return err
@@ -222,7 +222,7 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string, ti
 			return notSent(err)
 		}
 	}
-	sc.conn.SetDeadline(time.Now().Add(timeout))
+	sc.conn.SetDeadline(time.Now().Add(p.cfg.Timeout))
 	err = func() error {
 		// Until the message's last line is written the server cannot have
 		// taken it, whatever goes wrong.
