@@ -137,42 +137,53 @@ func (o *Outbox) where(ctx context.Context, cond string, args ...any) ([]Entry, 
 // value above one is a person who got the same kind of notice twice. Repeats
 // are redeliveries the store recognised by key and kept once.
 func (o *Outbox) Tally(ctx context.Context, incidentID string) (map[[2]string]int, int, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT subject_id, channel, count(*), sum(repeats) FROM outbox WHERE incident_id=? AND subject_id != '' GROUP BY subject_id, channel`, incidentID)
+	keys, err := o.perKey(ctx, incidentID)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer rows.Close()
 	out := map[[2]string]int{}
 	repeats := 0
-	for rows.Next() {
-		var subject, channel string
-		var n, r int
-		if err := rows.Scan(&subject, &channel, &n, &r); err != nil {
-			return nil, 0, err
-		}
-		out[[2]string{subject, channel}] = n
-		repeats += r
+	for k, c := range keys {
+		out[k] = c.entries
+		repeats += c.repeats
 	}
-	return out, repeats, rows.Err()
+	return out, repeats, nil
 }
 
 // Repeated lists, for one incident, the subjects and channels whose notice
 // reached the store more than once (kept once by its key), with how many
 // extra copies came.
 func (o *Outbox) Repeated(ctx context.Context, incidentID string) (map[[2]string]int, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT subject_id, channel, sum(repeats) FROM outbox WHERE incident_id=? AND repeats > 0 GROUP BY subject_id, channel`, incidentID)
+	keys, err := o.perKey(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[[2]string]int{}
+	for k, c := range keys {
+		if c.repeats > 0 {
+			out[k] = c.repeats
+		}
+	}
+	return out, nil
+}
+
+type keyCounts struct{ entries, repeats int }
+
+// perKey counts one incident's entries and their repeats by subject and channel.
+func (o *Outbox) perKey(ctx context.Context, incidentID string) (map[[2]string]keyCounts, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT subject_id, channel, count(*), sum(repeats) FROM outbox WHERE incident_id=? AND subject_id != '' GROUP BY subject_id, channel`, incidentID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[[2]string]int{}
+	out := map[[2]string]keyCounts{}
 	for rows.Next() {
 		var subject, channel string
-		var n int
-		if err := rows.Scan(&subject, &channel, &n); err != nil {
+		var c keyCounts
+		if err := rows.Scan(&subject, &channel, &c.entries, &c.repeats); err != nil {
 			return nil, err
 		}
-		out[[2]string{subject, channel}] = n
+		out[[2]string{subject, channel}] = c
 	}
 	return out, rows.Err()
 }
