@@ -19,11 +19,7 @@ func FuzzLawFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var errs lintErrors
 		parseLaw("law/xx.yaml", data, &errs)
-		for _, e := range errs.list {
-			if e.file != "law/xx.yaml" {
-				t.Fatalf("a problem must name the file: %+v", e)
-			}
-		}
+		requireNamesFile(t, &errs, "law/xx.yaml")
 		if err := errs.err(); err != nil && !strings.HasPrefix(err.Error(), "law/xx.yaml") {
 			t.Fatalf("lint output must start with the file: %v", err)
 		}
@@ -41,10 +37,16 @@ func FuzzPlaybookFile(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var errs lintErrors
 		parsePlaybook("mine.yaml", data, &errs)
-		for _, e := range errs.list {
-			if e.file != "mine.yaml" {
-				t.Fatalf("a problem must name the file: %+v", e)
-			}
-		}
+		requireNamesFile(t, &errs, "mine.yaml")
 	})
+}
+
+// requireNamesFile fails unless every problem found names file.
+func requireNamesFile(t *testing.T, errs *lintErrors, file string) {
+	t.Helper()
+	for _, e := range errs.list {
+		if e.file != file {
+			t.Fatalf("a problem must name the file: %+v", e)
+		}
+	}
 }
