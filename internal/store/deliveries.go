@@ -101,8 +101,8 @@ func (s *Store) BeginDelivery(ctx context.Context, d Delivery) (bool, Delivery, 
 // FinishDelivery records the provider's answer.
 func (s *Store) FinishDelivery(ctx context.Context, d Delivery) error {
 	// A receipt that names a send held in doubt settles it: it was sent once.
-	_, err := s.exec(ctx, `UPDATE deliveries SET status=?, provider_ref=?, error=?, doubt = CASE WHEN doubt=? THEN ? ELSE doubt END, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=?`,
-		d.Status, d.ProviderRef, d.Error, DoubtInterrupted, DoubtFound, now(), d.IncidentID, d.SubjectID, d.Channel)
+	_, err := s.exec(ctx, `UPDATE deliveries SET status=?, provider_ref=?, error=?, `+settleDoubt+`, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=?`,
+		d.Status, d.ProviderRef, d.Error, now(), d.IncidentID, d.SubjectID, d.Channel)
 	return err
 }
 
@@ -116,6 +116,10 @@ func (s *Store) GetDelivery(ctx context.Context, incidentID, subjectID, channel 
 	}
 	return d, err
 }
+
+// settleDoubt is the assignment by which word from the provider itself (a
+// receipt, a bounce) settles a send held in doubt: it was sent, once.
+const settleDoubt = `doubt = CASE WHEN doubt='` + DoubtInterrupted + `' THEN '` + DoubtFound + `' ELSE doubt END`
 
 // DeliveryByRef reads the ledger row that a provider reference belongs to.
 func (s *Store) DeliveryByRef(ctx context.Context, ref string) (Delivery, error) {
@@ -131,8 +135,8 @@ func (s *Store) DeliveryByRef(ctx context.Context, ref string) (Delivery, error)
 // its reason. It reports whether the incident has such a delivery.
 func (s *Store) RecordBounce(ctx context.Context, incidentID, subjectID, reason string) (bool, error) {
 	// A relay that bounced a send held in doubt had taken it: it was sent.
-	res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, doubt = CASE WHEN doubt=? THEN ? ELSE doubt END, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='email'`,
-		StatusFailed, reason, DoubtInterrupted, DoubtFound, now(), incidentID, subjectID)
+	res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, `+settleDoubt+`, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='email'`,
+		StatusFailed, reason, now(), incidentID, subjectID)
 	if err != nil {
 		return false, err
 	}
@@ -140,8 +144,9 @@ func (s *Store) RecordBounce(ctx context.Context, incidentID, subjectID, reason 
 	return n > 0, err
 }
 
-// LastEmailAccepted is when a rung's last e-mail in a range was taken by the
-// relay ("" when none was): bounces are awaited from then.
+// LastEmailAccepted is when a rung's e-mails in a range last changed in the
+// ledger (taken by the relay, or failed): bounces are awaited from then ("":
+// the rung sent no e-mail there).
 func (s *Store) LastEmailAccepted(ctx context.Context, incidentID string, rung int, r Range) (string, error) {
 	cond, args := r.where("subject_id")
 	var last sql.NullString
