@@ -38,7 +38,7 @@ func rootCmd() *cobra.Command {
 	root := &cobra.Command{Use: "tocsin", Short: "Security-incident notification and breach-response orchestrator", SilenceUsage: true, SilenceErrors: true}
 	root.PersistentFlags().StringVar(&server, "server", "", "Tocsin API URL (default $TOCSIN_SERVER or http://127.0.0.1:8080)")
 	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
-	root.AddCommand(devCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
+	root.AddCommand(devCmd(), peersCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
 	return root
 }
 
@@ -83,6 +83,47 @@ func devCmd() *cobra.Command {
 	cmd.Flags().StringVar(&cfg.SMTPListen, "smtp-listen", "127.0.0.1:2525", "address of the local SMTP peer")
 	cmd.Flags().StringVar(&cfg.PlaybookDir, "playbooks", "", "directory of playbooks that override the built-in ones")
 	cmd.Flags().BoolVar(&cfg.ExternalWorker, "no-worker", false, "run no worker here: start them with `tocsin worker --dev DATA` (a crash test kills them)")
+	peerFaultFlags(cmd, &faultSpec, &faultSeed)
+	return cmd
+}
+
+func peersCmd() *cobra.Command {
+	cfg := app.PeersConfig{}
+	var faultSpec string
+	var faultSeed int64
+	cmd := &cobra.Command{
+		Use:   "peers",
+		Short: "Run the local peers alone (Twilio, SMTP, Slack, on-site, press, OIDC) for staging and cluster tests",
+		Long: `Runs the stand-ins for Twilio, the mail relay, Slack, the on-site notice service, the press
+webhook and an identity provider, and writes DATA/peers.env: where each one is and the
+credentials it accepts and signs with. Source peers.env before ` + "`tocsin serve`" + ` and
+` + "`tocsin worker`" + ` and their production config is aimed at the peers.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.Log = newLogger()
+			faults, err := devpeers.ParseFaults(faultSpec, faultSeed)
+			if err != nil {
+				return fmt.Errorf("--peer-faults: %w", err)
+			}
+			cfg.Faults = faults
+			p, err := app.StartPeers(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("Tocsin's local peers are running.\n  HTTP (Twilio, Slack, on-site, press, OIDC)  %s\n  SMTP                                        %s\n  environment                                 %s/peers.env\n",
+				p.URL, p.SMTPAddr, cfg.DataDir)
+			if spec := faults.String(); spec != "" {
+				fmt.Printf("  peer faults                                 %s (seed %d)\n", spec, faultSeed)
+			}
+			<-cmd.Context().Done()
+			p.Stop()
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.DataDir, "data", "./peers", "directory for the peers' outbox, credentials and peers.env")
+	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:8090", "address of the peers' HTTP APIs")
+	cmd.Flags().StringVar(&cfg.SMTPListen, "smtp-listen", "127.0.0.1:2525", "address of the SMTP peer")
+	cmd.Flags().StringVar(&cfg.Advertise, "advertise", "", "host:port that peers.env names, when Tocsin reaches the peers by another name (a container's service name)")
+	cmd.Flags().StringVar(&cfg.BounceRelay, "bounce-relay", "", "Tocsin's bounce mailbox (bounces.listen of `tocsin serve`); the SMTP peer returns bounces there")
 	peerFaultFlags(cmd, &faultSpec, &faultSeed)
 	return cmd
 }
@@ -548,10 +589,17 @@ func draftStatus(d workflows.DraftState) string {
 }
 
 func outboxCmd() *cobra.Command {
-	var incident string
-	cmd := &cobra.Command{Use: "outbox", Short: "List what the dev-mode peers received", RunE: func(cmd *cobra.Command, _ []string) error {
+	var incident, peers string
+	cmd := &cobra.Command{Use: "outbox", Short: "List what the local peers received (of `tocsin dev`, or with --peers of `tocsin peers`)", RunE: func(cmd *cobra.Command, _ []string) error {
 		var entries []devpeers.Entry
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/outbox?incident="+url.QueryEscape(incident), nil, &entries); err != nil {
+		c, path := api0(), "/api/v1/outbox"
+		if peers != "" {
+			c, path = &client.Client{Server: strings.TrimRight(peers, "/"), Token: os.Getenv("TOCSIN_PEERS_TOKEN")}, "/outbox"
+			if c.Token == "" {
+				return fmt.Errorf("--peers: set TOCSIN_PEERS_TOKEN (source the peers' peers.env)")
+			}
+		}
+		if err := c.Do(cmd.Context(), "GET", path+"?incident="+url.QueryEscape(incident), nil, &entries); err != nil {
 			return err
 		}
 		if output == "json" {
@@ -565,6 +613,7 @@ func outboxCmd() *cobra.Command {
 		return tw.Flush()
 	}}
 	cmd.Flags().StringVar(&incident, "incident", "", "only this incident")
+	cmd.Flags().StringVar(&peers, "peers", "", "URL of a `tocsin peers` (TOCSIN_PEERS in its peers.env), instead of the dev server")
 	return cmd
 }
 

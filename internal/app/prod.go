@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -47,6 +48,9 @@ type Config struct {
 		MessagingServiceSID string `yaml:"messaging_service_sid"`
 		// ValidityPeriod is how long Twilio may keep trying an SMS, in seconds.
 		ValidityPeriod int `yaml:"validity_period"`
+		// APIURL replaces https://api.twilio.com: a staging peer or an
+		// egress proxy.
+		APIURL string `yaml:"api_url"`
 	} `yaml:"twilio"`
 	// Rates are each channel's messages (calls) per second for this worker:
 	// sms, voice, email, onsite. Divide the provider's limit by the number
@@ -80,11 +84,16 @@ type Config struct {
 	// room's buttons and /tocsin; anyone not listed can do nothing there.
 	Slack struct {
 		Users map[string]SlackUser `yaml:"users"`
+		// APIURL replaces https://slack.com/api/ (staging, egress proxies).
+		APIURL string `yaml:"api_url"`
 	} `yaml:"slack"`
 	// OIDC signs people in to the console (the client secret comes from
 	// OIDC_CLIENT_SECRET); without it, API tokens sign in.
 	OIDC    *api.OIDCConfig `yaml:"oidc"`
 	Secrets Secrets         `yaml:"-"`
+	// Staged lists the settings the environment aimed at `tocsin peers`
+	// (from peers.env), so the processes can say so at start.
+	Staged []string `yaml:"-"`
 }
 
 // SlackUser is who a Slack account is in Tocsin.
@@ -156,7 +165,37 @@ func LoadConfig(path string) (Config, error) {
 	if c.Temporal.Namespace == "" {
 		c.Temporal.Namespace = "default"
 	}
+	c.stageFromEnv()
 	return c, c.Validate(path)
+}
+
+// stageFromEnv lets a sourced peers.env (`tocsin peers`) aim every provider
+// at the staging peers: each variable set replaces its setting, as
+// TOCSIN_DATABASE_URL does, and is listed in Staged.
+func (c *Config) stageFromEnv() {
+	set := func(env string, setting *string, name string) {
+		if v := os.Getenv(env); v != "" {
+			*setting = v
+			c.Staged = append(c.Staged, name+" from "+env)
+		}
+	}
+	set("TOCSIN_DEV_TWILIO", &c.Twilio.APIURL, "twilio.api_url")
+	set("TWILIO_ACCOUNT_SID", &c.Twilio.AccountSID, "twilio.account_sid")
+	set("TOCSIN_DEV_SLACK", &c.Slack.APIURL, "slack.api_url")
+	set("TOCSIN_DEV_SMTP", &c.SMTP.Addr, "smtp.addr")
+	set("TOCSIN_DEV_ONSITE", &c.Onsite.WebhookURL, "onsite.webhook_url")
+	set("TOCSIN_DEV_ANNOUNCE", &c.Announce.WebhookURL, "announce.webhook_url")
+	if os.Getenv("TOCSIN_DEV_SMTP") != "" {
+		// The peer's SMTP server offers no STARTTLS.
+		c.SMTP.TLS = "opportunistic"
+		c.Staged = append(c.Staged, "smtp.tls opportunistic (the peer has no STARTTLS)")
+	}
+	if c.OIDC != nil {
+		set("TOCSIN_DEV_OIDC", &c.OIDC.Issuer, "oidc.issuer")
+		if os.Getenv("TOCSIN_DEV_OIDC") != "" {
+			c.OIDC.ClientID = devOIDCClient
+		}
+	}
 }
 
 // Validate names every missing setting.
@@ -179,6 +218,10 @@ func (c Config) Validate(path string) error {
 	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
 	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
+	for name, u := range map[string]string{"twilio.api_url": c.Twilio.APIURL, "slack.api_url": c.Slack.APIURL} {
+		parsed, err := url.Parse(u)
+		need(u == "" || (err == nil && (parsed.Scheme == "https" || parsed.Scheme == "http") && parsed.Host != ""), name+" to be an http(s) URL, or unset for the real service")
+	}
 	need(c.Twilio.ValidityPeriod >= 0 && c.Twilio.ValidityPeriod <= 36000, "twilio.validity_period between 1 and 36000 seconds (or unset for 4 hours)")
 	for ch, r := range c.Rates {
 		need(slices.Contains([]string{senders.SMS, senders.Voice, senders.Email, senders.Onsite}, ch) && r > 0, fmt.Sprintf("rates.%s to name a channel (sms, voice, email, onsite) with a positive rate", ch))
@@ -238,6 +281,9 @@ func (c Config) dial(ctx context.Context, log *slog.Logger) (client.Client, erro
 
 // open connects to the two things both processes need: the store and Temporal.
 func (c Config) open(ctx context.Context, log *slog.Logger) (*store.Store, client.Client, error) {
+	if len(c.Staged) > 0 {
+		log.Warn("staging: providers replaced by the environment (peers.env)", "settings", strings.Join(c.Staged, ", "))
+	}
 	st, err := store.Open(c.Database)
 	if err != nil {
 		return nil, nil, err
@@ -259,7 +305,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	defer st.Close()
 	defer tc.Close()
 	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
-		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}), Users: map[string]api.Principal{}}}
+		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
 	for id, u := range c.Slack.Users {
 		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
 	}
@@ -295,7 +341,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	defer st.Close()
 	defer tc.Close()
 	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
-		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod}
+		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
 	tw := senders.NewTwilioClient(twCfg)
 	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress})
 	defer mail.Close()
@@ -304,7 +350,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Senders: senders.Pace(senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
 			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}, c.Rates),
 		Receipts:    senders.TwilioStatus{Client: tw},
-		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken}),
+		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
 	}

@@ -90,6 +90,9 @@ func exampleConfig(t *testing.T) []byte {
 	t.Setenv("TOCSIN_PRESS_SECRET", "press")
 	t.Setenv("TOCSIN_WEBHOOK_SECRET", "")
 	t.Setenv("TOCSIN_DATABASE_URL", "")
+	for _, k := range []string{"TOCSIN_DEV_TWILIO", "TWILIO_ACCOUNT_SID", "TOCSIN_DEV_SLACK", "TOCSIN_DEV_SMTP", "TOCSIN_DEV_ONSITE", "TOCSIN_DEV_ANNOUNCE", "TOCSIN_DEV_OIDC"} {
+		t.Setenv(k, "") // a sourced peers.env must not change what the example says
+	}
 	data, err := os.ReadFile("../../deploy/tocsin.example.yaml")
 	require.NoError(t, err)
 	return data
@@ -104,4 +107,32 @@ func TestOIDCRolesAreKeyedByTheNormalisedAddress(t *testing.T) {
 	c, err := LoadConfig(path)
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"counsel@example.com": "legal"}, c.OIDC.Roles)
+}
+
+// twilio.api_url and slack.api_url aim the SDKs elsewhere (staging, an
+// egress proxy); a value that is not an http(s) URL is named, not dialled.
+func TestProviderAPIURLsAreChecked(t *testing.T) {
+	data := exampleConfig(t)
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Empty(t, c.Twilio.APIURL, "unset: the real Twilio")
+	require.Empty(t, c.Staged)
+	path := filepath.Join(t.TempDir(), "tocsin.yaml")
+	bad := strings.Replace(string(data), "  validity_period: 14400", "  validity_period: 14400\n  api_url: api.twilio.example", 1)
+	bad = strings.Replace(bad, "slack:\n", "slack:\n  api_url: ftp://slack.example/\n", 1)
+	require.NoError(t, os.WriteFile(path, []byte(bad), 0o600))
+	_, err = LoadConfig(path)
+	require.ErrorContains(t, err, "twilio.api_url to be an http(s) URL")
+	require.ErrorContains(t, err, "slack.api_url to be an http(s) URL")
+
+	// A sourced peers.env replaces the endpoints, and says so.
+	t.Setenv("TOCSIN_DEV_OIDC", "http://peers.staging:8090/oidc")
+	t.Setenv("TOCSIN_DEV_SMTP", "peers.staging:2525")
+	c, err = LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "http://peers.staging:8090/oidc", c.OIDC.Issuer)
+	require.Equal(t, "tocsin-dev", c.OIDC.ClientID, "the peers' identity provider knows one client")
+	require.Equal(t, "peers.staging:2525", c.SMTP.Addr)
+	require.Equal(t, "opportunistic", c.SMTP.TLS, "the SMTP peer offers no STARTTLS")
+	require.Contains(t, c.Staged, "oidc.issuer from TOCSIN_DEV_OIDC")
 }

@@ -27,6 +27,9 @@ type Entry struct {
 	At         time.Time `json:"at"`
 	Status     string    `json:"status"`
 	Ref        string    `json:"ref,omitempty"`
+	// Callback is where a Twilio receipt goes, kept so a restarted peer
+	// posts what it still owes without being told where Tocsin is.
+	Callback string `json:"-"`
 }
 
 // Outbox stores peer entries in SQLite.
@@ -57,6 +60,12 @@ func OpenOutbox(path string) (*Outbox, error) {
 			_, err = db.Exec(`ALTER TABLE outbox ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0`)
 		}
 	}
+	if err == nil {
+		var n int
+		if err = db.QueryRow(`SELECT count(*) FROM pragma_table_info('outbox') WHERE name='callback'`).Scan(&n); err == nil && n == 0 {
+			_, err = db.Exec(`ALTER TABLE outbox ADD COLUMN callback TEXT NOT NULL DEFAULT ''`)
+		}
+	}
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
@@ -72,8 +81,8 @@ func (o *Outbox) Add(ctx context.Context, e Entry) error {
 	if e.At.IsZero() {
 		e.At = time.Now().UTC()
 	}
-	_, err := o.db.ExecContext(ctx, `INSERT INTO outbox (incident_id, subject_id, channel, recipient, subject, body, at, status, ref) VALUES (?,?,?,?,?,?,?,?,?)`,
-		e.IncidentID, e.SubjectID, e.Channel, e.To, e.Subject, e.Body, e.At.Format(time.RFC3339Nano), e.Status, e.Ref)
+	_, err := o.db.ExecContext(ctx, `INSERT INTO outbox (incident_id, subject_id, channel, recipient, subject, body, at, status, ref, callback) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+		e.IncidentID, e.SubjectID, e.Channel, e.To, e.Subject, e.Body, e.At.Format(time.RFC3339Nano), e.Status, e.Ref, e.Callback)
 	return err
 }
 
@@ -115,7 +124,7 @@ func (o *Outbox) ForRecipient(ctx context.Context, channel, to string) ([]Entry,
 }
 
 func (o *Outbox) where(ctx context.Context, cond string, args ...any) ([]Entry, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT id, incident_id, subject_id, channel, recipient, subject, body, at, status, ref FROM outbox WHERE `+cond, args...)
+	rows, err := o.db.QueryContext(ctx, `SELECT id, incident_id, subject_id, channel, recipient, subject, body, at, status, ref, callback FROM outbox WHERE `+cond, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +133,7 @@ func (o *Outbox) where(ctx context.Context, cond string, args ...any) ([]Entry, 
 	for rows.Next() {
 		var e Entry
 		var at string
-		if err := rows.Scan(&e.ID, &e.IncidentID, &e.SubjectID, &e.Channel, &e.To, &e.Subject, &e.Body, &at, &e.Status, &e.Ref); err != nil {
+		if err := rows.Scan(&e.ID, &e.IncidentID, &e.SubjectID, &e.Channel, &e.To, &e.Subject, &e.Body, &at, &e.Status, &e.Ref, &e.Callback); err != nil {
 			return nil, err
 		}
 		e.At, _ = time.Parse(time.RFC3339Nano, at)

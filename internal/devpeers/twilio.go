@@ -141,7 +141,7 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sid := prefix + randomHex(16)
 	cb := r.PostForm.Get("StatusCallback")
 	q := callbackQuery(cb)
-	if err := p.Outbox.Add(r.Context(), Entry{IncidentID: q.Get("incident"), SubjectID: q.Get("subject"), Channel: channel, To: to, Body: body, Status: "queued", Ref: sid}); err != nil {
+	if err := p.Outbox.Add(r.Context(), Entry{IncidentID: q.Get("incident"), SubjectID: q.Get("subject"), Channel: channel, To: to, Body: body, Status: "queued", Ref: sid, Callback: cb}); err != nil {
 		twilioErr(w, http.StatusInternalServerError, 20500, "Internal Server Error")
 		return
 	}
@@ -319,15 +319,23 @@ func (p *TwilioPeer) post(pc pendingCallback) bool {
 	return resp.StatusCode/100 == 2
 }
 
-// Resume re-posts receipts that a restart interrupted, so nothing stays "sent" forever.
+// Resume re-posts receipts that a restart interrupted, so nothing stays
+// "sent" forever: to the callback each request named, or, for entries kept
+// before the outbox remembered it, to callbackBase (skipped when empty).
 func (p *TwilioPeer) Resume(ctx context.Context, callbackBase string) error {
 	pending, err := p.Outbox.pending(ctx)
 	if err != nil {
 		return err
 	}
 	for _, e := range pending {
-		q := url.Values{"incident": {e.IncidentID}, "subject": {e.SubjectID}, "channel": {e.Channel}}
-		p.schedule(e.Ref, e.Channel, e.To, callbackBase+"?"+q.Encode())
+		cb := e.Callback
+		if cb == "" && callbackBase != "" {
+			q := url.Values{"incident": {e.IncidentID}, "subject": {e.SubjectID}, "channel": {e.Channel}}
+			cb = callbackBase + "?" + q.Encode()
+		}
+		if cb != "" {
+			p.schedule(e.Ref, e.Channel, e.To, cb)
+		}
 	}
 	return nil
 }

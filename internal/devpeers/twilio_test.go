@@ -145,3 +145,38 @@ func TestTwilioPeerAnswersLookupsAndRateLimits(t *testing.T) {
 }
 
 func nobodys(string) bool { return false }
+
+// A restarted peer owes the receipts it had not posted, and posts them to
+// the callback URL each request named: standalone peers (`tocsin peers`)
+// are never told where Tocsin is.
+func TestARestartedPeerPostsOwedReceiptsWhereTheRequestSaid(t *testing.T) {
+	ob, err := OpenOutbox(filepath.Join(t.TempDir(), "peers.db"))
+	require.NoError(t, err)
+	defer ob.Close()
+	receipts := make(chan string, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		receipts <- r.URL.Path + " " + r.URL.Query().Get("subject") + " " + r.PostForm.Get("MessageStatus")
+	}))
+	defer hook.Close()
+
+	// The first peer is stopped before its receipt is due.
+	first := &TwilioPeer{AccountSID: "AC00000000000000000000000000000001", AuthToken: "secrettoken0", Outbox: ob, CallbackDelay: time.Hour}
+	srv := httptest.NewServer(first)
+	cfg := senders.TwilioConfig{AccountSID: first.AccountSID, AuthToken: first.AuthToken, From: "+15005550006", BaseURL: srv.URL, StatusCallback: hook.URL + "/staging/webhooks/twilio/status"}
+	_, err = (&senders.SMSSender{Client: senders.NewTwilioClient(cfg), Config: cfg}).Send(context.Background(), senders.Message{IncidentID: "INC-1", SubjectID: "s1", To: "+14155550100", Body: "hello"})
+	require.NoError(t, err)
+	first.Close()
+	srv.Close()
+	require.Empty(t, receipts)
+
+	second := &TwilioPeer{AccountSID: first.AccountSID, AuthToken: first.AuthToken, Outbox: ob, CallbackDelay: time.Millisecond}
+	defer second.Close()
+	require.NoError(t, second.Resume(context.Background(), ""))
+	select {
+	case got := <-receipts:
+		require.Equal(t, "/staging/webhooks/twilio/status s1 delivered", got)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the owed receipt never came")
+	}
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/tocsin/tocsin/internal/app"
+	"github.com/tocsin/tocsin/internal/devpeers"
+)
+
+// runRoot executes the whole CLI with args and returns what it printed.
+func runRoot(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	r, w, _ := os.Pipe()
+	stdout := os.Stdout
+	os.Stdout = w
+	cmd := rootCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	err := cmd.Execute()
+	w.Close()
+	os.Stdout = stdout
+	var out bytes.Buffer
+	io.Copy(&out, r)
+	output = "text"
+	return out.String(), err
+}
+
+// `tocsin outbox --peers` lists what a standalone `tocsin peers` received,
+// in the JSON the dev outbox gives, and only with the token from peers.env.
+func TestOutboxListsWhatStandalonePeersReceived(t *testing.T) {
+	p, err := app.StartPeers(context.Background(), app.PeersConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", SMTPListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	for _, e := range []devpeers.Entry{{IncidentID: "INC-1", SubjectID: "s1", Channel: "sms", To: "+15005550006", Body: "notice", Status: "delivered", Ref: "SM1"},
+		{IncidentID: "INC-2", SubjectID: "s2", Channel: "email", To: "b@example.com", Body: "other", Status: "accepted"}} {
+		if err := p.Outbox.Add(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("TOCSIN_PEERS_TOKEN", p.Env["TOCSIN_PEERS_TOKEN"])
+	out, err := runRoot(t, "outbox", "--peers", p.URL, "--incident", "INC-1", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []devpeers.Entry
+	if err := json.Unmarshal([]byte(out), &entries); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if len(entries) != 1 || entries[0].SubjectID != "s1" || entries[0].Channel != "sms" || entries[0].Status != "delivered" {
+		t.Fatalf("want INC-1's one SMS, got %+v", entries)
+	}
+	table, err := runRoot(t, "outbox", "--peers", p.URL)
+	if err != nil || !strings.Contains(table, "INC-2") || !strings.Contains(table, "b@example.com") {
+		t.Fatalf("the table lists every incident: %q %v", table, err)
+	}
+	t.Setenv("TOCSIN_PEERS_TOKEN", "tcn_wrong")
+	if _, err := runRoot(t, "outbox", "--peers", p.URL); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("a wrong token is refused: %v", err)
+	}
+	t.Setenv("TOCSIN_PEERS_TOKEN", "")
+	if _, err := runRoot(t, "outbox", "--peers", p.URL); err == nil || !strings.Contains(err.Error(), "TOCSIN_PEERS_TOKEN") {
+		t.Fatalf("no token says which variable to set: %v", err)
+	}
+}

@@ -1,0 +1,242 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/devpeers"
+)
+
+// PeersConfig configures `tocsin peers`: the local peers as a process of
+// their own, for staging and cluster tests, where `tocsin serve` and `tocsin
+// worker` run with a production config.
+type PeersConfig struct {
+	DataDir string
+	// Listen serves Twilio, Slack, the on-site and press receivers, the
+	// identity provider and the outbox on one HTTP port.
+	Listen     string
+	SMTPListen string
+	// Advertise is the host:port the peers.env URLs name, when the peers are
+	// reached by another name than Listen (a container's service name).
+	Advertise string
+	// BounceRelay is the bounce mailbox (`tocsin serve`'s bounces.listen)
+	// the SMTP peer returns its bounces to; empty, nothing bounces.
+	BounceRelay string
+	Faults      *devpeers.Faults
+	Log         *slog.Logger
+}
+
+// Peers is a running set of standalone peers.
+type Peers struct {
+	URL      string
+	SMTPAddr string
+	// Env is what DATA/peers.env holds: where each peer is and the
+	// credentials it accepts and signs with.
+	Env     map[string]string
+	Outbox  *devpeers.Outbox
+	closers []func()
+}
+
+// peersSecrets are the credentials the standalone peers accept and sign
+// with, kept in DATA/peers-secrets.env so a restart keeps them.
+var peersSecrets = []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_PEERS_TOKEN"}
+
+// StartPeers runs the peers and writes DATA/peers.env.
+func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	p := &Peers{}
+	defer func() {
+		if err != nil {
+			p.Stop()
+		}
+	}()
+	secrets, err := loadOrCreateEnv(filepath.Join(cfg.DataDir, "peers-secrets.env"), peersSecrets)
+	if err != nil {
+		return nil, err
+	}
+	// twilio-go accepts only alphanumeric credentials, and Slack bot tokens
+	// start with xoxb-.
+	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
+	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
+	secrets["SLACK_BOT_TOKEN"] = "xoxb-" + strings.TrimPrefix(secrets["SLACK_BOT_TOKEN"], "tcn_")
+
+	listener, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("--listen %s: %w", cfg.Listen, err)
+	}
+	p.closers = append(p.closers, func() { listener.Close() })
+	host := listener.Addr().String()
+	if cfg.Advertise != "" {
+		host = cfg.Advertise
+	}
+	p.URL = "http://" + host
+
+	if p.Outbox, err = devpeers.OpenOutbox(filepath.Join(cfg.DataDir, "peers.db")); err != nil {
+		return nil, err
+	}
+	p.closers = append(p.closers, func() { p.Outbox.Close() })
+
+	smtpPeer := &devpeers.SMTPPeer{Outbox: p.Outbox, Log: log, Faults: cfg.Faults, BounceRelay: cfg.BounceRelay}
+	if cfg.SMTPListen == "" {
+		cfg.SMTPListen = "127.0.0.1:0"
+	}
+	if err := smtpPeer.Start(cfg.SMTPListen); err != nil {
+		return nil, fmt.Errorf("--smtp-listen %s: %w", cfg.SMTPListen, err)
+	}
+	p.closers = append(p.closers, func() { smtpPeer.Close() })
+	p.SMTPAddr = smtpPeer.Addr()
+	smtpHost := p.SMTPAddr
+	if cfg.Advertise != "" {
+		_, port, _ := net.SplitHostPort(p.SMTPAddr)
+		advertised, _, _ := net.SplitHostPort(cfg.Advertise)
+		smtpHost = net.JoinHostPort(advertised, port)
+	}
+
+	slackPeer := &devpeers.SlackPeer{Outbox: p.Outbox}
+	slackPeer.Start()
+	p.closers = append(p.closers, slackPeer.Close)
+	slackURL, err := url.Parse(slackPeer.APIURL())
+	if err != nil {
+		return nil, err
+	}
+
+	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: p.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log, Faults: cfg.Faults}
+	p.closers = append(p.closers, twilioPeer.Close)
+	oidcPeer := &devpeers.OIDCPeer{Issuer: p.URL + "/oidc", ClientID: devOIDCClient, ClientSecret: secrets["OIDC_CLIENT_SECRET"]}
+	for _, id := range DevIdentities {
+		if id.Role != api.RolePlatform {
+			oidcPeer.Identities = append(oidcPeer.Identities, id.Identity)
+		}
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/twilio/", http.StripPrefix("/twilio", twilioPeer))
+	mux.Handle("/slack/", slackTokenOnly(secrets["SLACK_BOT_TOKEN"], http.StripPrefix("/slack", httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: slackURL.Host}))))
+	mux.Handle("/onsite/", &devpeers.OnsitePeer{Secret: secrets["TOCSIN_ONSITE_SECRET"], Outbox: p.Outbox, Faults: cfg.Faults})
+	mux.Handle("/press", &devpeers.PressPeer{Secret: secrets["TOCSIN_PRESS_SECRET"], Outbox: p.Outbox})
+	mux.Handle("/oidc/", http.StripPrefix("/oidc", oidcPeer))
+	mux.Handle("GET /outbox", bearerOnly(secrets["TOCSIN_PEERS_TOKEN"], peersUnauthorized, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entries, err := p.Outbox.List(r.Context(), r.URL.Query().Get("incident"))
+		if err != nil {
+			http.Error(w, "outbox unavailable", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(entries)
+	})))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	srv := api.NewHTTPServer(mux, 10*time.Second)
+	go srv.Serve(listener)
+	p.closers = append(p.closers, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	if err := twilioPeer.Resume(ctx, ""); err != nil {
+		log.Warn("twilio peer: could not resume pending callbacks", "error", err)
+	}
+
+	p.Env = map[string]string{
+		"TOCSIN_DEV_TWILIO":   p.URL + "/twilio",
+		"TOCSIN_DEV_SLACK":    p.URL + "/slack/",
+		"TOCSIN_DEV_SMTP":     smtpHost,
+		"TOCSIN_DEV_ONSITE":   p.URL + "/onsite/notices",
+		"TOCSIN_DEV_ANNOUNCE": p.URL + "/press",
+		"TOCSIN_DEV_OIDC":     oidcPeer.Issuer,
+		"TOCSIN_PEERS":        p.URL,
+	}
+	for _, name := range peersSecrets {
+		p.Env[name] = secrets[name]
+	}
+	if err := writeEnv(filepath.Join(cfg.DataDir, "peers.env"), p.Env); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Stop shuts the peers down, newest part first.
+func (p *Peers) Stop() {
+	for i := len(p.closers) - 1; i >= 0; i-- {
+		p.closers[i]()
+	}
+	p.closers = nil
+}
+
+// bearerOnly lets through only requests that carry the token, as the real
+// services do: a staging peer must not take notices from just anyone.
+func bearerOnly(token string, refuse http.HandlerFunc, next http.Handler) http.Handler {
+	want := []byte("Bearer " + token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
+			refuse(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// slackTokenOnly serves only calls that carry the bot token, as a header or
+// as the form's token field (slack-go sends both ways), and answers others
+// as Slack does: HTTP 200, invalid_auth.
+func slackTokenOnly(token string, next http.Handler) http.Handler {
+	want := []byte(token)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+			if err != nil {
+				http.Error(w, "unreadable body", http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			form, _ := url.ParseQuery(string(body))
+			got = form.Get("token")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"ok":false,"error":"invalid_auth"}`)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func peersUnauthorized(w http.ResponseWriter, _ *http.Request) {
+	http.Error(w, "the outbox needs Authorization: Bearer $TOCSIN_PEERS_TOKEN (from peers.env)", http.StatusUnauthorized)
+}
+
+// writeEnv writes NAME=value lines, sorted, readable only by their owner
+// (they carry credentials).
+func writeEnv(path string, env map[string]string) error {
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
+}

@@ -1,0 +1,183 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/embedtemporal"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// scenarioCrew are the people who run the basic scenario: the tokens a
+// production store is seeded with.
+type scenarioCrew struct{ responder, legal, legal2 *client.Client }
+
+// seedCrew gives a production store the scenario's three people.
+func seedCrew(t *testing.T, database, server string) scenarioCrew {
+	t.Helper()
+	st, err := store.Open(database)
+	require.NoError(t, err)
+	defer st.Close()
+	tokens := map[string]store.Token{}
+	crew := scenarioCrew{}
+	for _, who := range []struct {
+		c        **client.Client
+		identity string
+		role     string
+	}{{&crew.responder, "responder@example.com", api.RoleResponder}, {&crew.legal, "legal@example.com", api.RoleLegal}, {&crew.legal2, "legal2@example.com", api.RoleLegal}} {
+		tok := api.NewToken()
+		tokens[tok] = store.Token{Identity: who.identity, Role: who.role}
+		*who.c = &client.Client{Server: server, Token: tok}
+	}
+	require.NoError(t, api.Seed(context.Background(), st, tokens))
+	return crew
+}
+
+// runBasicToClosed drives examples/basic from import to a closed incident
+// by the API alone, as the people would, and returns the closed view.
+func runBasicToClosed(t *testing.T, crew scenarioCrew) api.View {
+	t.Helper()
+	ctx := context.Background()
+	var imp map[string]any
+	require.NoError(t, crew.responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, nil, &imp))
+	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
+	require.NoError(t, err)
+	var opened map[string]string
+	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
+	id := opened["id"]
+	waitStatus(t, crew.responder, id, workflows.StageAwaitApproval)
+	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/facts", api.FactsRequest{Set: map[string]string{
+		"cause": "An access key was committed to a public repository.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe, +86 10 5555 0100", "dpo_contact": "dpo@example.com"}}, nil))
+	var v api.View
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		v = api.View{}
+		require.NoError(c, crew.responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
+		for _, d := range v.Drafts {
+			require.Empty(c, d.Missing, d.Name)
+		}
+	}, 60*time.Second, 100*time.Millisecond)
+	approveAll(t, crew.legal, v)
+	v = waitStatus(t, crew.responder, id, workflows.StageAwaitFiling)
+	fileDuties(t, crew.responder, v, func(o api.ObligationView) bool { return o.Name == "sg-pdpc" })
+	waitStatus(t, crew.responder, id, workflows.StageAnnouncing)
+	approveAll(t, crew.legal2, waitForPendingAnnouncement(t, crew.responder, id))
+	v = waitStatus(t, crew.responder, id, workflows.StageFiling)
+	fileDuties(t, crew.responder, v, func(o api.ObligationView) bool { return !o.Voluntary && o.Audience != "individuals" })
+	return waitStatus(t, crew.responder, id, workflows.StageClosed)
+}
+
+// freeAddr is a loopback address nothing listens on yet.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// A staging environment is `tocsin peers`, a production config file and the
+// peers.env it writes, sourced: `tocsin serve` and `tocsin worker` in
+// production mode take the basic scenario to closed with every provider a
+// peer (reached through the real SDKs, the peers slowed by a fault profile),
+// and the peers' outbox shows one notice per person and channel.
+func TestAStagingSetupNeedsOnlyPeersEnvBesidesTheConfig(t *testing.T) {
+	var want expected
+	raw, err := os.ReadFile(filepath.Join(scenario, "expected.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(raw, &want))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	dir := t.TempDir()
+
+	bounceAddr := freeAddr(t)
+	peers, err := StartPeers(ctx, PeersConfig{DataDir: filepath.Join(dir, "peers"), Listen: "127.0.0.1:0", SMTPListen: "127.0.0.1:0", BounceRelay: bounceAddr, Log: log,
+		Faults: mustFaults(t, "twilio.latency=200ms@0.3,smtp.latency=200ms@0.3,onsite.latency=200ms@0.3")})
+	require.NoError(t, err)
+	defer peers.Stop()
+	written, err := loadOrCreateEnv(filepath.Join(dir, "peers", "peers.env"), nil)
+	require.NoError(t, err)
+	require.Equal(t, peers.Env, written, "peers.env holds what the peers run with")
+	for k, v := range written {
+		t.Setenv(k, v)
+	}
+
+	ts, err := embedtemporal.Start(embedtemporal.Config{DatabaseFile: filepath.Join(dir, "temporal.db")})
+	require.NoError(t, err)
+	defer ts.Stop()
+
+	listen := freeAddr(t)
+	database := filepath.Join(dir, "tocsin.db")
+	config := filepath.Join(dir, "tocsin.yaml")
+	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, `listen: %s
+public_url: http://%s
+database: %s
+playbook_dir: %s
+temporal: {address: %s}
+twilio: {account_sid: ACthe-real-one-the-environment-replaces, from: "+15005550006"}
+smtp: {addr: smtp.example.com:587, from: "Security Team <security@example.com>", bounce_address: bounces@example.com}
+bounces: {listen: %s}
+onsite: {webhook_url: https://notify.example.com/v1/notices}
+announce: {webhook_url: https://press.example.com/v1/announcements}
+`, listen, listen, database, anyHourPlaybooks(t), ts.HostPort(), bounceAddr), 0o600))
+	c, err := LoadConfig(config)
+	require.NoError(t, err)
+	require.Equal(t, peers.Env["TOCSIN_DEV_TWILIO"], c.Twilio.APIURL)
+	require.Equal(t, peers.Env["TOCSIN_DEV_SLACK"], c.Slack.APIURL)
+
+	crew := seedCrew(t, database, "http://"+listen)
+	served, worked := make(chan error, 1), make(chan error, 1)
+	go func() { served <- RunServe(ctx, c, log) }()
+	go func() { worked <- RunWorker(ctx, c, log) }()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get("http://" + listen + "/")
+		if err == nil {
+			resp.Body.Close()
+		}
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond)
+
+	v := runBasicToClosed(t, crew)
+	require.Equal(t, want.Unreachable, v.Notifications.Failed)
+	require.True(t, v.Announcement.Published)
+
+	// What the peers received, as `tocsin outbox --peers` reads it.
+	outbox := func(token string) ([]devpeers.Entry, error) {
+		var entries []devpeers.Entry
+		err := (&client.Client{Server: peers.Env["TOCSIN_PEERS"], Token: token}).Do(ctx, "GET", "/outbox?incident="+v.ID, nil, &entries)
+		return entries, err
+	}
+	entries, err := outbox(peers.Env["TOCSIN_PEERS_TOKEN"])
+	require.NoError(t, err)
+	checkOutbox(t, want, entries)
+	slackPosts := 0
+	for _, e := range entries {
+		if e.Channel == "slack" {
+			slackPosts++
+		}
+	}
+	require.NotZero(t, slackPosts, "the war room was opened in the Slack peer, with the bot token from peers.env")
+	_, err = outbox("tcn_not-the-peers-token")
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusUnauthorized, apiErr.Status, "the outbox holds notices: it is not for anyone who reaches it")
+
+	cancel()
+	require.NoError(t, <-served)
+	require.NoError(t, <-worked)
+}
