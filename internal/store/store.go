@@ -64,7 +64,15 @@ func Open(dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.migrate(context.Background()); err != nil {
+	err = s.migrate(context.Background())
+	// Processes opening a fresh SQLite file together can meet SQLite's
+	// deadlock guard (SQLITE_BUSY at once, no busy wait); the migration is
+	// idempotent, so the loser runs it again.
+	for try := 0; err != nil && try < 20 && sqliteBusy(err); try++ {
+		time.Sleep(time.Duration(10+try*10) * time.Millisecond)
+		err = s.migrate(context.Background())
+	}
+	if err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("migrate store %s: %w", redactDSN(dsn), err)
 	}
@@ -314,6 +322,21 @@ CREATE TABLE IF NOT EXISTS tokens (
 var legacyTables = []string{"subject_systems", "affected"}
 
 func (s *Store) migrate(ctx context.Context) error {
+	if s.dialect.Name() == "postgres" {
+		// An API and its workers start together: CREATE TABLE IF NOT EXISTS
+		// is not safe against itself in PostgreSQL, so one process migrates
+		// at a time (per schema) and the others find the work done.
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		const key = `hashtext('tocsin-migrate:' || current_schema())`
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(`+key+`)`); err != nil {
+			return fmt.Errorf("wait for other processes' migration: %w", err)
+		}
+		defer conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(`+key+`)`)
+	}
 	q := `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)`
 	if s.dialect.Name() == "postgres" {
 		q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN (?, ?)`
@@ -360,13 +383,22 @@ func (s *Store) addColumns(ctx context.Context) error {
 		if s.dialect.Name() == "postgres" {
 			q = `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`
 		}
-		var n int
-		if err := s.queryRow(ctx, q, c.table, c.column).Scan(&n); err != nil {
+		has := func() (bool, error) {
+			var n int
+			err := s.queryRow(ctx, q, c.table, c.column).Scan(&n)
+			return n > 0, err
+		}
+		ok, err := has()
+		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			if _, err := s.exec(ctx, "ALTER TABLE "+c.table+" ADD COLUMN "+c.column+" "+c.ddl); err != nil {
-				return fmt.Errorf("add %s.%s: %w", c.table, c.column, err)
+				// Another process opening the same SQLite file may have
+				// added it between the look and the ALTER.
+				if added, _ := has(); !added {
+					return fmt.Errorf("add %s.%s: %w", c.table, c.column, err)
+				}
 			}
 		}
 	}

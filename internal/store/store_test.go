@@ -415,3 +415,26 @@ func TestImportReportsEveryBadRowInOnePass(t *testing.T) {
 		require.Contains(t, err.Error(), `subjects.csv:4: subject_id: duplicate subject "u1" (first on line 2)`)
 	})
 }
+
+// An API and its workers start at once on a fresh PostgreSQL store: every
+// one of them opens it, whoever migrates first.
+func TestProcessesStartingTogetherAllOpenAFreshStore(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			dsn := storetest.DSN(t, backend)
+			errs := make(chan error, 6)
+			for range cap(errs) {
+				go func() {
+					s, err := store.Open(dsn)
+					if err == nil {
+						s.Close()
+					}
+					errs <- err
+				}()
+			}
+			for range cap(errs) {
+				require.NoError(t, <-errs)
+			}
+		})
+	}
+}
