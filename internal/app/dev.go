@@ -49,7 +49,7 @@ type DevConfig struct {
 	// ExternalWorker leaves the workflows and activities to other processes
 	// (`tocsin worker --dev DATA`), which can then be killed and restarted.
 	ExternalWorker bool
-	// Rates paces each channel (messages per second, per worker).
+	// Rates paces each channel (messages per second, all workers together).
 	Rates senders.Rates
 }
 
@@ -287,7 +287,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 	}
 	return &activities.Activities{
 		Store:       st,
-		Senders:     senders.Pace(reg, rates),
+		Senders:     sharedPace(reg, rates, st),
 		Receipts:    senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: p.Slack}),
 		Announcer:   &senders.WebhookAnnouncer{URL: p.URL + "/dev/press", Secret: p.Secrets["PRESS_SECRET"]},

@@ -52,9 +52,10 @@ type Config struct {
 		// egress proxy.
 		APIURL string `yaml:"api_url"`
 	} `yaml:"twilio"`
-	// Rates are each channel's messages (calls) per second for this worker:
-	// sms, voice, email, onsite. Divide the provider's limit by the number
-	// of workers. A 429 from a provider is honoured on top (Retry-After).
+	// Rates are each channel's messages (calls) per second for the whole
+	// deployment: sms, voice, email, onsite. Every worker takes from the
+	// same windows in the store, so the provider's limit holds however many
+	// workers run. A 429 from a provider is honoured on top (Retry-After).
 	Rates senders.Rates `yaml:"rates"`
 	SMTP  struct {
 		Addr        string `yaml:"addr"`
@@ -347,8 +348,8 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	defer mail.Close()
 	acts := &activities.Activities{
 		Store: st,
-		Senders: senders.Pace(senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
-			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}, c.Rates),
+		Senders: sharedPace(senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
+			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}, c.Rates, st),
 		Receipts:    senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},
@@ -362,4 +363,12 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	<-ctx.Done()
 	w.Stop()
 	return nil
+}
+
+// sharedPace paces each channel at its rate for all workers together: the
+// windows live in the store every worker shares.
+func sharedPace(reg senders.Registry, rates senders.Rates, st *store.Store) senders.Registry {
+	return senders.PaceWith(reg, rates, func(channel string, perSecond float64) senders.Limiter {
+		return senders.SharedRate{Bucket: st, Name: channel, Rate: perSecond}
+	})
 }

@@ -3,6 +3,7 @@ package senders
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -49,14 +50,19 @@ func (t retryAfterTransport) RoundTrip(req *http.Request) (*http.Response, error
 	return nil, &RetryAfterError{Provider: t.provider, After: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 }
 
-// Rates are messages (or calls) per second per channel, for this worker.
+// Rates are messages (or calls) per second per channel.
 type Rates map[string]float64
+
+// Limiter paces one channel's sends; Wait ends with the context.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
 
 // Paced waits for its limiter before each send: the wait blocks on a timer,
 // never spins, and ends when the activity is cancelled.
 type Paced struct {
 	Sender
-	Limiter *rate.Limiter
+	Limiter Limiter
 }
 
 // Send waits for a token, then sends.
@@ -75,15 +81,71 @@ func (p Paced) Find(ctx context.Context, m Message, since time.Time, theirs func
 	return Result{}, false, ErrNoFinder
 }
 
-// Pace wraps every channel that has a rate. A burst of one second's worth
-// lets a batch start without waiting while keeping the average.
+// Pace wraps every channel that has a rate with a limiter of this process
+// alone. A burst of one second's worth lets a batch start without waiting
+// while keeping the average.
 func Pace(reg Registry, rates Rates) Registry {
+	return PaceWith(reg, rates, func(_ string, r float64) Limiter { return rate.NewLimiter(rate.Limit(r), max(1, int(r))) })
+}
+
+// PaceWith wraps every channel that has a rate with the limiter newLimiter
+// makes for it (SharedRate: one rate for all workers).
+func PaceWith(reg Registry, rates Rates, newLimiter func(channel string, perSecond float64) Limiter) Registry {
 	out := Registry{}
 	for ch, s := range reg {
 		if r := rates[ch]; r > 0 {
-			s = Paced{Sender: s, Limiter: rate.NewLimiter(rate.Limit(r), max(1, int(r)))}
+			s = Paced{Sender: s, Limiter: newLimiter(ch, r)}
 		}
 		out[ch] = s
 	}
 	return out
+}
+
+// RateBucket counts sends per time window where every worker sees them
+// (Tocsin's store).
+type RateBucket interface {
+	TakeRate(ctx context.Context, name string, window int64, limit int) (bool, error)
+}
+
+// SharedRate is one provider limit for every worker of a deployment: each
+// send takes a slot of the current window from the bucket, and a full
+// window waits for the next. A rate of r per second is r slots a second, or
+// for r < 1 one slot every 1/r seconds.
+type SharedRate struct {
+	Bucket RateBucket
+	Name   string
+	Rate   float64
+}
+
+func (l SharedRate) window() (time.Duration, int) {
+	if l.Rate >= 1 {
+		return time.Second, int(l.Rate)
+	}
+	return time.Duration(float64(time.Second) / l.Rate), 1
+}
+
+// Wait takes a slot, sleeping to the next window while the current is full.
+// A store that cannot be reached is an error (nothing was sent).
+func (l SharedRate) Wait(ctx context.Context) error {
+	length, limit := l.window()
+	for {
+		idx := time.Now().UnixNano() / int64(length)
+		ok, err := l.Bucket.TakeRate(ctx, l.Name, idx, limit)
+		if err != nil {
+			return fmt.Errorf("shared %s rate: %w", l.Name, err)
+		}
+		if ok {
+			return nil
+		}
+		// Workers woken together would all meet the window's first
+		// instant; a little spread keeps them from queueing on one row.
+		next := time.Unix(0, (idx+1)*int64(length)).Add(time.Duration(rand.Int64N(int64(length) / 20)))
+		t := time.NewTimer(time.Until(next))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 }

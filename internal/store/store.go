@@ -290,6 +290,12 @@ CREATE TABLE IF NOT EXISTS audit (
   hash TEXT NOT NULL,
   PRIMARY KEY (chain, seq)
 );
+CREATE TABLE IF NOT EXISTS rate_windows (
+  name TEXT NOT NULL,
+  window_index BIGINT NOT NULL,
+  used INTEGER NOT NULL,
+  PRIMARY KEY (name, window_index)
+);
 CREATE TABLE IF NOT EXISTS audit_heads (
   chain TEXT PRIMARY KEY,
   seq BIGINT NOT NULL

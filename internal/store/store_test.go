@@ -438,3 +438,41 @@ func TestProcessesStartingTogetherAllOpenAFreshStore(t *testing.T) {
 		})
 	}
 }
+
+// A rate window grants its limit and no more, however many processes take
+// from it at once: two workers hold one provider rate.
+func TestARateWindowGrantsItsLimitAcrossProcesses(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			dsn := storetest.DSN(t, backend)
+			workers := make([]*store.Store, 2)
+			for i := range workers {
+				s, err := store.Open(dsn)
+				require.NoError(t, err)
+				defer s.Close()
+				workers[i] = s
+			}
+			granted := make(chan bool, 60)
+			for i := range cap(granted) {
+				go func() {
+					ok, err := workers[i%2].TakeRate(context.Background(), "sms", 1000, 20)
+					require.NoError(t, err)
+					granted <- ok
+				}()
+			}
+			n := 0
+			for range cap(granted) {
+				if <-granted {
+					n++
+				}
+			}
+			require.Equal(t, 20, n, "one window, twenty sends, whoever asks")
+			ok, err := workers[0].TakeRate(context.Background(), "sms", 1001, 20)
+			require.NoError(t, err)
+			require.True(t, ok, "the next window starts empty")
+			ok, err = workers[1].TakeRate(context.Background(), "voice", 1000, 20)
+			require.NoError(t, err)
+			require.True(t, ok, "each channel has its own windows")
+		})
+	}
+}
