@@ -399,3 +399,29 @@ func WriteAnyHourDefault(dir string) error {
 	data = regexp.MustCompile(`(?m)^bounce_window: .*$`).ReplaceAll(data, []byte(`bounce_window: 5s`))
 	return os.WriteFile(filepath.Join(dir, "default.yaml"), data, 0o644)
 }
+
+// LongestDuty is the longest time any duty of the playbook allows from its
+// anchor, counted from "from" (business days and year ends make it depend
+// on the day), with the duty's name: an incident's workflow must outlive
+// it, so the Temporal namespace's retention must too.
+func (p *Playbook) LongestDuty(from time.Time) (time.Duration, string) {
+	var longest time.Duration
+	var name string
+	consider := func(due string, cal Calendar, what string) {
+		at, _, err := dueAfter(due, from, cal)
+		if err == nil && !at.IsZero() && at.Sub(from) > longest {
+			longest, name = at.Sub(from), what
+		}
+	}
+	for _, l := range p.Laws {
+		for _, r := range l.Obligations {
+			if r.Due != "" {
+				consider(r.Due, l.calendar, r.Name)
+			}
+			for _, ph := range r.Phases {
+				consider(ph.Due, l.calendar, r.Name+"/"+ph.Name)
+			}
+		}
+	}
+	return longest, name
+}

@@ -390,3 +390,25 @@ func TestQuietHoursWrapPastMidnight(t *testing.T) {
 	_, err = p.QuietSpan()
 	require.ErrorContains(t, err, "21:00-08:00")
 }
+
+// The namespace's retention is checked against the longest duty: for the
+// default playbook one counted in months (a year-end report), not hours.
+func TestTheLongestDutyIsFoundAcrossLawsAndPhases(t *testing.T) {
+	p, err := Load("", "default")
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	d, name := p.LongestDuty(from)
+	if d < 7*24*time.Hour || name == "" {
+		t.Fatalf("longest duty %s (%q): the default playbook has duties of weeks", d, name)
+	}
+	for _, l := range p.Laws {
+		for _, r := range l.Obligations {
+			if at, _, err := dueAfter(r.Due, from, l.calendar); err == nil && at.Sub(from) > d {
+				t.Fatalf("%s is due later (%s) than the longest found (%s %s)", r.Name, at.Sub(from), name, d)
+			}
+		}
+	}
+	t.Logf("longest: %s, %s", name, d)
+}

@@ -30,20 +30,35 @@ import (
 )
 
 var (
-	server string
-	output string
+	server    string
+	output    string
+	logFormat string
 )
 
 func rootCmd() *cobra.Command {
-	root := &cobra.Command{Use: "tocsin", Short: "Security-incident notification and breach-response orchestrator", SilenceUsage: true, SilenceErrors: true}
+	root := &cobra.Command{Use: "tocsin", Short: "Security-incident notification and breach-response orchestrator", SilenceUsage: true, SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error { return checkLogFormat() }}
 	root.PersistentFlags().StringVar(&server, "server", "", "Tocsin API URL (default $TOCSIN_SERVER or http://127.0.0.1:8080)")
 	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format of the long-running commands (dev, peers, serve, worker): text or json (one object a line, for a log pipeline)")
 	root.AddCommand(devCmd(), peersCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
 	return root
 }
 
 func newLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// checkLogFormat refuses a --log-format nobody can read.
+func checkLogFormat() error {
+	if logFormat != "text" && logFormat != "json" {
+		return fmt.Errorf("--log-format %q: use text or json", logFormat)
+	}
+	return nil
 }
 
 func devCmd() *cobra.Command {
@@ -135,20 +150,24 @@ func peerFaultFlags(cmd *cobra.Command, spec *string, seed *int64) {
 }
 
 func serveCmd() *cobra.Command {
-	var path string
+	var path, metricsListen string
 	cmd := &cobra.Command{Use: "serve", Short: "Run the HTTP API against an external Temporal cluster", RunE: func(cmd *cobra.Command, _ []string) error {
 		c, err := app.LoadConfig(path)
 		if err != nil {
 			return err
 		}
+		if metricsListen != "" {
+			c.Metrics.Listen = metricsListen
+		}
 		return app.RunServe(cmd.Context(), c, newLogger())
 	}}
 	cmd.Flags().StringVar(&path, "config", "tocsin.yaml", "configuration file (secrets come from the environment)")
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "address of /metrics, /healthz and /readyz (overrides metrics.listen)")
 	return cmd
 }
 
 func workerCmd() *cobra.Command {
-	var path, devDir, devDB string
+	var path, devDir, devDB, metricsListen string
 	cmd := &cobra.Command{Use: "worker", Short: "Run workflows and activities with the real providers (or, with --dev DIR, for a running `tocsin dev`)", RunE: func(cmd *cobra.Command, _ []string) error {
 		if devDir != "" {
 			return app.RunDevWorker(cmd.Context(), app.DevWorkerConfig{DataDir: devDir, Database: devDB, Log: newLogger()})
@@ -157,9 +176,13 @@ func workerCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if metricsListen != "" {
+			c.Metrics.Listen = metricsListen
+		}
 		return app.RunWorker(cmd.Context(), c, newLogger())
 	}}
 	cmd.Flags().StringVar(&path, "config", "tocsin.yaml", "configuration file (secrets come from the environment)")
+	cmd.Flags().StringVar(&metricsListen, "metrics-listen", "", "address of /metrics, /healthz and /readyz (overrides metrics.listen)")
 	cmd.Flags().StringVar(&devDir, "dev", "", "the --data directory of a running `tocsin dev`: add a worker to it")
 	cmd.Flags().StringVar(&devDB, "database", "", "with --dev: the dev server's store, if not DIR/tocsin.db")
 	return cmd

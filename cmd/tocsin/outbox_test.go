@@ -71,3 +71,12 @@ func TestOutboxListsWhatStandalonePeersReceived(t *testing.T) {
 		t.Fatalf("no token says which variable to set: %v", err)
 	}
 }
+
+// A log format nobody can read is refused before anything starts.
+func TestAnUnknownLogFormatIsRefused(t *testing.T) {
+	_, err := runRoot(t, "--log-format", "yaml", "peers", "--data", t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), `--log-format "yaml": use text or json`) {
+		t.Fatalf("want the flag named: %v", err)
+	}
+	logFormat = "text"
+}

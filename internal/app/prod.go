@@ -23,6 +23,7 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/bounces"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 )
@@ -90,8 +91,13 @@ type Config struct {
 	} `yaml:"slack"`
 	// OIDC signs people in to the console (the client secret comes from
 	// OIDC_CLIENT_SECRET); without it, API tokens sign in.
-	OIDC    *api.OIDCConfig `yaml:"oidc"`
-	Secrets Secrets         `yaml:"-"`
+	OIDC *api.OIDCConfig `yaml:"oidc"`
+	// Metrics is where a process serves /metrics, /healthz and /readyz
+	// (`--metrics-listen` overrides it per process).
+	Metrics struct {
+		Listen string `yaml:"listen"`
+	} `yaml:"metrics"`
+	Secrets Secrets `yaml:"-"`
 	// Staged lists the settings the environment aimed at `tocsin peers`
 	// (from peers.env), so the processes can say so at start.
 	Staged []string `yaml:"-"`
@@ -124,6 +130,8 @@ type Secrets struct {
 	PressSecret      string
 	legacyWebhook    bool
 	OIDCClientSecret string
+	// TemporalAPIKey authenticates to Temporal Cloud instead of mTLS.
+	TemporalAPIKey string
 }
 
 // String never shows a secret, whatever prints a Config.
@@ -143,7 +151,7 @@ func LoadConfig(path string) (Config, error) {
 	}
 	c.Secrets = Secrets{TwilioAuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), SMTPPassword: os.Getenv("SMTP_PASSWORD"),
 		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), SlackSigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), OnsiteSecret: os.Getenv("TOCSIN_ONSITE_SECRET"),
-		PressSecret: os.Getenv("TOCSIN_PRESS_SECRET"), legacyWebhook: os.Getenv("TOCSIN_WEBHOOK_SECRET") != "", OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET")}
+		PressSecret: os.Getenv("TOCSIN_PRESS_SECRET"), legacyWebhook: os.Getenv("TOCSIN_WEBHOOK_SECRET") != "", OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET"), TemporalAPIKey: os.Getenv("TEMPORAL_API_KEY")}
 	// A trailing slash would make //webhooks/... callback URLs.
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.OIDC != nil {
@@ -251,21 +259,28 @@ func (c Config) Validate(path string) error {
 	return errors.Join(errs...)
 }
 
-func (c Config) dial(ctx context.Context, log *slog.Logger) (client.Client, error) {
+// clientOptions connects to Temporal: mTLS with tls_cert/tls_key (a
+// self-hosted cluster or Temporal Cloud), or an API key from
+// TEMPORAL_API_KEY (Temporal Cloud; TLS with the system's roots).
+func (c Config) clientOptions(log *slog.Logger) (client.Options, error) {
 	opts := client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: sdklog.NewStructuredLogger(quiet(log))}
+	if c.Secrets.TemporalAPIKey != "" {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(c.Secrets.TemporalAPIKey)
+		opts.ConnectionOptions.TLS = &tls.Config{ServerName: c.Temporal.ServerName, MinVersion: tls.VersionTLS12}
+	}
 	if c.Temporal.TLSCert != "" || c.Temporal.TLSCA != "" {
 		tc := &tls.Config{ServerName: c.Temporal.ServerName, MinVersion: tls.VersionTLS12}
 		if c.Temporal.TLSCert != "" {
 			cert, err := tls.LoadX509KeyPair(c.Temporal.TLSCert, c.Temporal.TLSKey)
 			if err != nil {
-				return nil, fmt.Errorf("temporal tls: %w", err)
+				return opts, fmt.Errorf("temporal tls: %w", err)
 			}
 			tc.Certificates = []tls.Certificate{cert}
 		}
 		if c.Temporal.TLSCA != "" {
 			pem, err := os.ReadFile(c.Temporal.TLSCA)
 			if err != nil {
-				return nil, fmt.Errorf("temporal tls ca: %w", err)
+				return opts, fmt.Errorf("temporal tls ca: %w", err)
 			}
 			pool := x509.NewCertPool()
 			pool.AppendCertsFromPEM(pem)
@@ -273,6 +288,15 @@ func (c Config) dial(ctx context.Context, log *slog.Logger) (client.Client, erro
 		}
 		opts.ConnectionOptions.TLS = tc
 	}
+	return opts, nil
+}
+
+func (c Config) dial(ctx context.Context, log *slog.Logger, set *metrics.Set) (client.Client, error) {
+	opts, err := c.clientOptions(log)
+	if err != nil {
+		return nil, err
+	}
+	opts.MetricsHandler = set.Temporal()
 	cl, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("connect to temporal at %s: %w", c.Temporal.Address, err)
@@ -280,35 +304,48 @@ func (c Config) dial(ctx context.Context, log *slog.Logger) (client.Client, erro
 	return cl, nil
 }
 
-// open connects to the two things both processes need: the store and Temporal.
-func (c Config) open(ctx context.Context, log *slog.Logger) (*store.Store, client.Client, error) {
+// open connects to the two things both processes need, the store and
+// Temporal, and starts their metrics and probes when metrics.listen is set.
+func (c Config) open(ctx context.Context, log *slog.Logger, set *metrics.Set) (*store.Store, client.Client, func(), error) {
 	if len(c.Staged) > 0 {
 		log.Warn("staging: providers replaced by the environment (peers.env)", "settings", strings.Join(c.Staged, ", "))
 	}
 	st, err := store.Open(c.Database)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	tc, err := c.dial(ctx, log)
+	tc, err := c.dial(ctx, log, set)
 	if err != nil {
 		st.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return st, tc, nil
+	checkRetention(ctx, c, log)
+	stopOps := func() {}
+	if c.Metrics.Listen != "" {
+		if stopOps, err = serveOps(ctx, c.Metrics.Listen, set, readiness{"store": storeReady(st), "temporal": temporalReady(tc)}, log); err != nil {
+			tc.Close()
+			st.Close()
+			return nil, nil, nil, err
+		}
+	}
+	return st, tc, func() { stopOps(); tc.Close(); st.Close() }, nil
 }
 
 // RunServe runs the HTTP API against an external Temporal cluster.
 func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
-	st, tc, err := c.open(ctx, log)
+	set := metrics.New()
+	st, tc, closeAll, err := c.open(ctx, log, set)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	defer tc.Close()
+	defer closeAll()
 	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
 	for id, u := range c.Slack.Users {
 		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
+	}
+	if err := set.Register(server.Gauges()); err != nil {
+		return err
 	}
 	if c.Bounces.Listen != "" {
 		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Log: log}
@@ -318,7 +355,12 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		defer mailbox.Close()
 		log.Info("bounce mailbox listening", "addr", mailbox.Addr(), "address", c.SMTP.BounceAddress)
 	}
-	srv := api.NewHTTPServer(server.Handler(), 10*time.Second)
+	// The API's own port answers the probes too, for orchestrators that
+	// probe the port they route to.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /readyz", readiness{"store": storeReady(st), "temporal": temporalReady(tc)}.readyz)
+	mux.Handle("/", server.Handler())
+	srv := api.NewHTTPServer(mux, 10*time.Second)
 	srv.Addr = c.Listen
 	go func() {
 		<-ctx.Done()
@@ -335,21 +377,22 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 
 // RunWorker runs the workflows and activities with the real providers.
 func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
-	st, tc, err := c.open(ctx, log)
+	set := metrics.New()
+	st, tc, closeAll, err := c.open(ctx, log, set)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	defer tc.Close()
+	defer closeAll()
 	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
 	tw := senders.NewTwilioClient(twCfg)
 	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress})
 	defer mail.Close()
+	reg := senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
+		senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}
 	acts := &activities.Activities{
-		Store: st,
-		Senders: sharedPace(senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
-			senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}, c.Rates, st),
+		Store:       st,
+		Senders:     sharedPace(senders.Measure(reg, set.Send), c.Rates, st),
 		Receipts:    senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},

@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -81,6 +84,36 @@ func runBasicToClosed(t *testing.T, crew scenarioCrew) api.View {
 	return waitStatus(t, crew.responder, id, workflows.StageClosed)
 }
 
+// syncBuffer is a log both processes write to at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// scrape reads a process's /metrics.
+func scrape(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(body)
+}
+
 // freeAddr is a loopback address nothing listens on yet.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -102,7 +135,8 @@ func TestAStagingSetupNeedsOnlyPeersEnvBesidesTheConfig(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &want))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var logged syncBuffer
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, &logged), &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dir := t.TempDir()
 
 	bounceAddr := freeAddr(t)
@@ -142,8 +176,10 @@ announce: {webhook_url: https://press.example.com/v1/announcements}
 
 	crew := seedCrew(t, database, "http://"+listen)
 	served, worked := make(chan error, 1), make(chan error, 1)
-	go func() { served <- RunServe(ctx, c, log) }()
-	go func() { worked <- RunWorker(ctx, c, log) }()
+	serveCfg, workerCfg := c, c
+	serveCfg.Metrics.Listen, workerCfg.Metrics.Listen = freeAddr(t), freeAddr(t)
+	go func() { served <- RunServe(ctx, serveCfg, log) }()
+	go func() { worked <- RunWorker(ctx, workerCfg, log) }()
 	require.Eventually(t, func() bool {
 		resp, err := http.Get("http://" + listen + "/")
 		if err == nil {
@@ -151,6 +187,11 @@ announce: {webhook_url: https://press.example.com/v1/announcements}
 		}
 		return err == nil
 	}, 30*time.Second, 50*time.Millisecond)
+
+	// The embedded namespace keeps a closed workflow a day; the default
+	// playbook has duties of months: both processes say so at start.
+	require.Eventually(t, func() bool { return strings.Count(logged.String(), "longest_duty=") == 2 }, 10*time.Second, 50*time.Millisecond, logged.String())
+	require.Contains(t, logged.String(), "retention=24h0m0s")
 
 	v := runBasicToClosed(t, crew)
 	require.Equal(t, want.Unreachable, v.Notifications.Failed)
@@ -176,6 +217,51 @@ announce: {webhook_url: https://press.example.com/v1/announcements}
 	var apiErr *client.APIError
 	require.ErrorAs(t, err, &apiErr)
 	require.Equal(t, http.StatusUnauthorized, apiErr.Status, "the outbox holds notices: it is not for anyone who reaches it")
+
+	// The worker's /metrics counts what it sent, by channel and outcome, as
+	// the peers saw it; the SDK's own metrics sit beside them.
+	perChannel := map[string]int{}
+	for _, e := range entries {
+		if e.SubjectID != "" && (e.Channel == "email" || e.Channel == "sms") {
+			perChannel[e.Channel]++
+		}
+	}
+	scraped := scrape(t, workerCfg.Metrics.Listen)
+	for ch, n := range perChannel {
+		require.Contains(t, scraped, fmt.Sprintf(`tocsin_sends_total{channel=%q,outcome="accepted"} %d`, ch, n))
+	}
+	require.Contains(t, scraped, `tocsin_provider_seconds_count{channel="email"}`)
+	require.Contains(t, scraped, `temporal_activity_execution_latency_seconds_bucket{`)
+	require.NotContains(t, scraped, "@example", "no address in a metric")
+
+	// The API's /metrics shows each open duty's time left: a second
+	// incident, waiting for approval, has its duties there.
+	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
+	require.NoError(t, err)
+	var second map[string]string
+	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &second))
+	waitStatus(t, crew.responder, second["id"], workflows.StageAwaitApproval)
+	scraped = scrape(t, serveCfg.Metrics.Listen)
+	require.Contains(t, scraped, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, second["id"]))
+	require.NotContains(t, scraped, fmt.Sprintf(`incident=%q`, v.ID), "a closed incident has no open duty")
+
+	// Ready while the store and Temporal answer; not ready, and saying
+	// which, once Temporal is gone.
+	ready := func(addr string) (int, string) {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	code, body := ready(listen)
+	require.Equal(t, http.StatusOK, code, body)
+	require.JSONEq(t, `{"ready":true,"checks":{"store":"ok","temporal":"ok"}}`, body)
+	ts.Stop()
+	code, body = ready(workerCfg.Metrics.Listen)
+	require.Equal(t, http.StatusServiceUnavailable, code, body)
+	require.Contains(t, body, `"temporal":"not ready: `)
+	require.Contains(t, body, `"store":"ok"`)
 
 	cancel()
 	require.NoError(t, <-served)

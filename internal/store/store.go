@@ -456,3 +456,6 @@ func validIncidentID(id string) bool {
 	}
 	return true
 }
+
+// Ping says whether the database answers (the readiness probe).
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }

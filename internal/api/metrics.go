@@ -1,0 +1,60 @@
+package api
+
+import (
+	"context"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/metrics"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// Gauges are the API's view of what is open, read at each scrape: each open
+// duty's time left to its due time (negative once late), and each running
+// campaign's progress, ETA and receipts still awaited. One workflow query
+// per open incident, as `incident list` does.
+func (s *Server) Gauges() *metrics.Gauges {
+	return &metrics.Gauges{
+		Descs: map[string]*metrics.Desc{
+			"duty":      metrics.NewGauge("tocsin_duty_seconds_left", "Seconds left to an open duty's due time (negative: late).", "incident", "obligation", "jurisdiction", "drill"),
+			"subjects":  metrics.NewGauge("tocsin_campaign_subjects", "People a running campaign must reach.", "incident"),
+			"contacted": metrics.NewGauge("tocsin_campaign_contacted", "People a running campaign has contacted so far.", "incident"),
+			"eta":       metrics.NewGauge("tocsin_campaign_eta_seconds", "Estimated seconds until a running campaign is done.", "incident"),
+			"pending":   metrics.NewGauge("tocsin_receipts_pending", "Sends accepted by the provider and still awaiting a receipt.", "incident", "channel"),
+		},
+		Read: s.readGauges,
+	}
+}
+
+func (s *Server) readGauges(emit func(name string, value float64, labels ...string)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	incs, err := s.Store.ListIncidents(ctx)
+	if err != nil {
+		return
+	}
+	for _, inc := range incs {
+		v := s.view(ctx, inc)
+		if v.Status == workflows.StageClosed || v.Status == "unknown" || v.Status == "" {
+			continue
+		}
+		drill := "false"
+		if inc.Drill {
+			drill = "true"
+		}
+		for _, o := range v.Obligations {
+			if o.DueAt != nil && o.Status != workflows.FilingSubmitted {
+				emit("duty", time.Until(*o.DueAt).Seconds(), inc.ID, o.Name, o.Jurisdiction, drill)
+			}
+		}
+		if c := v.Campaign; c != nil && !c.Done {
+			emit("subjects", float64(c.Subjects), inc.ID)
+			emit("contacted", float64(c.Contacted), inc.ID)
+			if eta, err := time.ParseDuration(c.ETA); err == nil {
+				emit("eta", eta.Seconds(), inc.ID)
+			}
+			for ch, n := range c.Channels {
+				emit("pending", float64(n.Sent), inc.ID, ch)
+			}
+		}
+	}
+}

@@ -1,0 +1,125 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/metrics"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+// readiness is what a process needs before it can do its job: each check
+// names one dependency, and /readyz says which are not ready and why.
+type readiness map[string]func(ctx context.Context) error
+
+func storeReady(st *store.Store) func(context.Context) error { return st.Ping }
+
+func temporalReady(tc client.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+		return err
+	}
+}
+
+// readyz answers 200 when every check passes, else 503; both with each
+// check's state, so a probe's log says what is wrong.
+func (r readiness) readyz(w http.ResponseWriter, req *http.Request) {
+	ctx, cancel := context.WithTimeout(req.Context(), 5*time.Second)
+	defer cancel()
+	names := make([]string, 0, len(r))
+	for n := range r {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := struct {
+		Ready  bool              `json:"ready"`
+		Checks map[string]string `json:"checks"`
+	}{Ready: true, Checks: map[string]string{}}
+	for _, n := range names {
+		if err := r[n](ctx); err != nil {
+			out.Ready = false
+			out.Checks[n] = "not ready: " + err.Error()
+		} else {
+			out.Checks[n] = "ok"
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if !out.Ready {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	json.NewEncoder(w).Encode(out)
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }
+
+// serveOps runs /metrics, /healthz and /readyz on their own address, for
+// Prometheus and the orchestrator's probes: not on the public API.
+func serveOps(ctx context.Context, addr string, set *metrics.Set, ready readiness, log *slog.Logger) (func(), error) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", set.Handler())
+	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /readyz", ready.readyz)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics.listen %s: %w", addr, err)
+	}
+	srv := api.NewHTTPServer(mux, 10*time.Second)
+	go srv.Serve(l)
+	log.Info("metrics and probes listening", "addr", l.Addr().String())
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}, nil
+}
+
+// checkRetention warns when the namespace forgets a closed incident's
+// workflow before the playbook's longest duty is due: until the store holds
+// the whole record, its timeline and filings are read from the workflow.
+func checkRetention(ctx context.Context, c Config, log *slog.Logger) {
+	opts, err := c.clientOptions(log)
+	if err != nil {
+		return
+	}
+	nc, err := client.NewNamespaceClient(opts)
+	if err != nil {
+		log.Warn("could not check the namespace's retention", "error", err)
+		return
+	}
+	defer nc.Close()
+	desc, err := nc.Describe(ctx, c.Temporal.Namespace)
+	if err != nil {
+		log.Warn("could not check the namespace's retention", "namespace", c.Temporal.Namespace, "error", err)
+		return
+	}
+	retention := desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration()
+	longest, duty := time.Duration(0), ""
+	names, err := playbooks.Names(c.PlaybookDir)
+	if err != nil {
+		log.Warn("could not read the playbooks for the retention check", "error", err)
+		return
+	}
+	for _, name := range names {
+		p, err := playbooks.Load(c.PlaybookDir, name)
+		if err != nil {
+			continue // lint reports it; the check is about the rest
+		}
+		if d, n := p.LongestDuty(time.Now()); d > longest {
+			longest, duty = d, name+": "+n
+		}
+	}
+	if retention > 0 && retention < longest {
+		log.Warn("the namespace keeps a closed incident's workflow for less time than the longest duty runs: its timeline and filings are read from the workflow, so keep the evidence bundle of every closed incident",
+			"namespace", c.Temporal.Namespace, "retention", retention.String(), "longest_duty", duty, "duty_runs", longest.Round(time.Hour).String())
+	}
+}
