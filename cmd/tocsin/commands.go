@@ -33,15 +33,22 @@ var (
 	server    string
 	output    string
 	logFormat string
+	envFile   string
 )
 
 func rootCmd() *cobra.Command {
 	root := &cobra.Command{Use: "tocsin", Short: "Security-incident notification and breach-response orchestrator", SilenceUsage: true, SilenceErrors: true,
-		PersistentPreRunE: func(*cobra.Command, []string) error { return checkLogFormat() }}
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if err := checkLogFormat(); err != nil {
+				return err
+			}
+			return loadEnvFile(envFile)
+		}}
 	root.PersistentFlags().StringVar(&server, "server", "", "Tocsin API URL (default $TOCSIN_SERVER or http://127.0.0.1:8080)")
 	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVar(&envFile, "env-file", "", "read NAME=value lines into the environment first, as sourcing it would (a peers.env where there is no shell)")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format of the long-running commands (dev, peers, serve, worker): text or json (one object a line, for a log pipeline)")
-	root.AddCommand(devCmd(), peersCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
+	root.AddCommand(devCmd(), peersCmd(), namespaceCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
 	return root
 }
 
@@ -51,6 +58,30 @@ func newLogger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// loadEnvFile sets each NAME=value line of path in the environment; blank
+// lines and # comments are skipped, and a line of another shape is named.
+func loadEnvFile(path string) error {
+	if path == "" {
+		return nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--env-file: %w", err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return fmt.Errorf("%s:%d: want NAME=value", path, i+1)
+		}
+		os.Setenv(k, v)
+	}
+	return nil
 }
 
 // checkLogFormat refuses a --log-format nobody can read.
@@ -147,6 +178,34 @@ credentials it accepts and signs with. Source peers.env before ` + "`tocsin serv
 func peerFaultFlags(cmd *cobra.Command, spec *string, seed *int64) {
 	cmd.Flags().StringVar(spec, "peer-faults", "", "make the local peers slow, failing or silent, e.g. twilio.latency=20s@0.05,twilio.accept_then_timeout=0.02,smtp.tempfail=0.05 (see the README)")
 	cmd.Flags().Int64Var(seed, "peer-faults-seed", 1, "seed of the fault profile: the same seed gives the same messages the same faults")
+}
+
+func namespaceCmd() *cobra.Command {
+	var path string
+	var retention time.Duration
+	ensure := &cobra.Command{Use: "ensure", Short: "Register the config's Temporal namespace unless it exists, and show its retention", RunE: func(cmd *cobra.Command, _ []string) error {
+		c, err := app.LoadConfig(path)
+		if err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+		defer cancel()
+		kept, created, err := app.EnsureNamespace(ctx, c, retention, newLogger())
+		if err != nil {
+			return err
+		}
+		verb := "exists"
+		if created {
+			verb = "registered"
+		}
+		fmt.Printf("namespace %s %s; closed workflows are kept %s\n", c.Temporal.Namespace, verb, kept)
+		return nil
+	}}
+	ensure.Flags().StringVar(&path, "config", "tocsin.yaml", "configuration file (temporal.address, namespace, TLS)")
+	ensure.Flags().DurationVar(&retention, "retention", 90*24*time.Hour, "how long Temporal keeps a closed incident's workflow, for a new namespace")
+	cmd := &cobra.Command{Use: "namespace", Short: "Set up the Temporal namespace Tocsin runs in"}
+	cmd.AddCommand(ensure)
+	return cmd
 }
 
 func serveCmd() *cobra.Command {

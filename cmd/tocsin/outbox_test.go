@@ -80,3 +80,28 @@ func TestAnUnknownLogFormatIsRefused(t *testing.T) {
 	}
 	logFormat = "text"
 }
+
+// --env-file reads a peers.env where no shell can source it (a distroless
+// container), and names the line it cannot read.
+func TestAnEnvFileIsReadAsSourcingWouldAndABadLineNamed(t *testing.T) {
+	p, err := app.StartPeers(context.Background(), app.PeersConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", SMTPListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	t.Setenv("TOCSIN_PEERS_TOKEN", "")
+	dir := t.TempDir()
+	good := dir + "/peers.env"
+	if err := os.WriteFile(good, []byte("# from tocsin peers\nTOCSIN_PEERS_TOKEN="+p.Env["TOCSIN_PEERS_TOKEN"]+"\n\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runRoot(t, "--env-file", good, "outbox", "--peers", p.URL); err != nil {
+		t.Fatalf("the token came from the file: %v", err)
+	}
+	bad := dir + "/bad.env"
+	os.WriteFile(bad, []byte("A=1\nexport B\n"), 0o600)
+	if _, err := runRoot(t, "--env-file", bad, "outbox", "--peers", p.URL); err == nil || !strings.Contains(err.Error(), "bad.env:2: want NAME=value") {
+		t.Fatalf("want the line named: %v", err)
+	}
+	envFile = ""
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -19,10 +18,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/api/workflowservice/v1"
 	sdkclient "go.temporal.io/sdk/client"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/autopilot"
@@ -43,6 +39,7 @@ type proc struct {
 	env  []string
 	log  string
 	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
 }
 
 func (p *proc) start() {
@@ -54,30 +51,31 @@ func (p *proc) start() {
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	require.NoError(p.t, p.cmd.Start(), p.name)
 	f.Close()
+	done, cmd := make(chan struct{}), p.cmd
+	p.done = done
+	go func() { cmd.Wait(); close(done) }()
 }
 
 // kill is a crash: SIGKILL, no cleanup.
 func (p *proc) kill() {
-	if p.cmd != nil && p.cmd.Process != nil {
+	if p.cmd != nil {
 		p.cmd.Process.Kill()
-		p.cmd.Wait()
+		<-p.done
 	}
 	p.cmd = nil
 }
 
 // stop is a deploy's restart: SIGTERM, then the process's own shutdown.
 func (p *proc) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
+	if p.cmd == nil {
 		return
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-p.done:
 	case <-time.After(30 * time.Second):
 		p.cmd.Process.Kill()
-		<-done
+		<-p.done
 	}
 	p.cmd = nil
 }
@@ -98,6 +96,7 @@ type tempCluster struct {
 	bin      string
 	frontend string
 	services map[string]*proc
+	grpcPort map[string]int
 	peers    *proc
 	serve    *proc
 	workers  []*proc
@@ -140,48 +139,9 @@ func buildBinaries(t *testing.T, dir string) {
 	}
 }
 
-const clusterServerConfig = `log:
-  stdout: true
-  level: warn
-persistence:
-  defaultStore: default
-  visibilityStore: visibility
-  numHistoryShards: 4
-  datastores:
-    default:
-      sql: {pluginName: postgres12, databaseName: %[1]s, connectAddr: "%[2]s", connectProtocol: tcp, user: "%[3]s", password: "%[4]s", maxConns: 20, maxIdleConns: 20, maxConnLifetime: 1h}
-    visibility:
-      sql: {pluginName: postgres12, databaseName: %[1]s_visibility, connectAddr: "%[2]s", connectProtocol: tcp, user: "%[3]s", password: "%[4]s", maxConns: 4, maxIdleConns: 4, maxConnLifetime: 1h}
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: 127.0.0.1
-services:
-  frontend:
-    rpc: {grpcPort: %[5]d, membershipPort: %[6]d, httpPort: %[7]d, bindOnLocalHost: true}
-  history:
-    rpc: {grpcPort: %[8]d, membershipPort: %[9]d, bindOnLocalHost: true}
-  matching:
-    rpc: {grpcPort: %[10]d, membershipPort: %[11]d, bindOnLocalHost: true}
-  worker:
-    rpc: {grpcPort: %[12]d, membershipPort: %[13]d, bindOnLocalHost: true}
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: active
-  currentClusterName: active
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: frontend
-      rpcAddress: 127.0.0.1:%[5]d
-dcRedirectionPolicy:
-  policy: noop
-dynamicConfigClient:
-  filepath: %[14]s
-  pollInterval: 10s
-`
+// deployTemporal holds the Temporal server's configuration template and
+// schema script that deploy/ ships: the cluster test runs those very files.
+const deployTemporal = "../../deploy/temporal"
 
 // startCluster creates the Temporal schemas on the PostgreSQL server of
 // TOCSIN_TEST_POSTGRES, starts frontend, history, matching and worker as
@@ -196,7 +156,7 @@ func startCluster(t *testing.T) *tempCluster {
 		}
 		t.Skip("the cluster test runs Temporal on PostgreSQL: set TOCSIN_TEST_POSTGRES (.ci/run does)")
 	}
-	c := &tempCluster{t: t, dir: t.TempDir(), services: map[string]*proc{}}
+	c := &tempCluster{t: t, dir: t.TempDir(), services: map[string]*proc{}, grpcPort: map[string]int{}}
 	c.bin = filepath.Join(c.dir, "bin")
 	buildBinaries(t, c.bin)
 	t.Cleanup(func() {
@@ -207,10 +167,21 @@ func startCluster(t *testing.T) *tempCluster {
 			for _, p := range c.all {
 				t.Logf("--- %s (last lines)\n%s", p.name, p.tail(30))
 			}
+			// The whole logs, for whoever investigates (CI keeps /tmp).
+			keep := filepath.Join(os.TempDir(), fmt.Sprintf("tocsin-cluster-logs-%d", time.Now().Unix()))
+			if os.MkdirAll(keep, 0o700) == nil {
+				for _, p := range c.all {
+					if data, err := os.ReadFile(p.log); err == nil {
+						os.WriteFile(filepath.Join(keep, p.name+".log"), data, 0o600)
+					}
+				}
+				t.Logf("full logs in %s", keep)
+			}
 		}
 	})
 
-	// Temporal's two databases, made and migrated by its own schema tool.
+	// Temporal's two databases, made and migrated by deploy's schema script
+	// (Temporal's own schema tool, twice: a second run must find them done).
 	u, err := url.Parse(base)
 	require.NoError(t, err)
 	pass, _ := u.User.Password()
@@ -225,12 +196,13 @@ func startCluster(t *testing.T) *tempCluster {
 		}
 		admin.Close()
 	})
-	for _, name := range []struct{ db, schema string }{{db, "postgresql/v12/temporal"}, {db + "_visibility", "postgresql/v12/visibility"}} {
-		for _, args := range [][]string{{"create-database"}, {"setup-schema", "-v", "0.0"}, {"update-schema", "--schema-name", name.schema}} {
-			cmd := exec.Command(filepath.Join(c.bin, "temporal-sql-tool"), append([]string{"--plugin", "postgres12", "--ep", host, "-p", port, "-u", u.User.Username(), "--pw", pass, "--db", name.db}, args...)...)
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "temporal-sql-tool %v: %s", args, out)
-		}
+	dbEnv := []string{"TEMPORAL_DB_HOST=" + host, "TEMPORAL_DB_PORT=" + port, "TEMPORAL_DB_ADDR=" + u.Host, "TEMPORAL_DB_USER=" + u.User.Username(), "TEMPORAL_DB_PASSWORD=" + pass,
+		"TEMPORAL_DB=" + db, "TEMPORAL_VISIBILITY_DB=" + db + "_visibility"}
+	for range 2 {
+		schema := exec.Command("sh", filepath.Join(deployTemporal, "schema.sh"))
+		schema.Env = append(os.Environ(), append(dbEnv, "PATH="+c.bin+string(os.PathListSeparator)+os.Getenv("PATH"))...)
+		out, err := schema.CombinedOutput()
+		require.NoError(t, err, "deploy/temporal/schema.sh: %s", out)
 	}
 
 	taken := map[int]bool{}
@@ -238,18 +210,31 @@ func startCluster(t *testing.T) *tempCluster {
 	for i := range ports {
 		ports[i] = lowPort(t, taken)
 	}
-	dynamic := filepath.Join(c.dir, "dynamicconfig.yaml")
-	require.NoError(t, os.WriteFile(dynamic, nil, 0o600))
-	serverConfig := filepath.Join(c.dir, "temporal.yaml")
-	require.NoError(t, os.WriteFile(serverConfig, fmt.Appendf(nil, clusterServerConfig, db, u.Host, u.User.Username(), pass,
-		ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6], ports[7], ports[8], dynamic), 0o600))
+	dynamic, err := filepath.Abs(filepath.Join(deployTemporal, "dynamicconfig.yaml"))
+	require.NoError(t, err)
+	serverConfig, err := filepath.Abs(filepath.Join(deployTemporal, "temporal.yaml"))
+	require.NoError(t, err)
+	serverEnv := append(dbEnv, "TEMPORAL_DYNAMIC_CONFIG="+dynamic, "TEMPORAL_BIND_ON_IP=127.0.0.1", "TEMPORAL_BROADCAST_ADDRESS=127.0.0.1",
+		fmt.Sprintf("TEMPORAL_FRONTEND_ADDRESS=127.0.0.1:%d", ports[0]),
+		fmt.Sprintf("TEMPORAL_FRONTEND_PORT=%d", ports[0]), fmt.Sprintf("TEMPORAL_FRONTEND_MEMBERSHIP_PORT=%d", ports[1]), fmt.Sprintf("TEMPORAL_FRONTEND_HTTP_PORT=%d", ports[2]),
+		fmt.Sprintf("TEMPORAL_HISTORY_PORT=%d", ports[3]), fmt.Sprintf("TEMPORAL_HISTORY_MEMBERSHIP_PORT=%d", ports[4]),
+		fmt.Sprintf("TEMPORAL_MATCHING_PORT=%d", ports[5]), fmt.Sprintf("TEMPORAL_MATCHING_MEMBERSHIP_PORT=%d", ports[6]),
+		fmt.Sprintf("TEMPORAL_WORKER_PORT=%d", ports[7]), fmt.Sprintf("TEMPORAL_WORKER_MEMBERSHIP_PORT=%d", ports[8]))
 	c.frontend = fmt.Sprintf("127.0.0.1:%d", ports[0])
-	for _, svc := range []string{"history", "matching", "frontend", "worker"} {
-		p := c.add(svc, filepath.Join(c.bin, "temporal-server"), "--config-file", serverConfig, "--allow-no-auth", "start", "--service", svc)
-		c.services[svc] = p
+	// One service at a time: the first initialises the cluster's metadata
+	// in the fresh database, and services starting together race for it
+	// (the loser exits with "SaveClusterMetadata encountered version
+	// mismatch"). Each is up when its gRPC port answers.
+	for _, svc := range []struct {
+		name string
+		port int
+	}{{"history", ports[3]}, {"matching", ports[5]}, {"frontend", ports[0]}, {"worker", ports[7]}} {
+		p := c.add(svc.name, filepath.Join(c.bin, "temporal-server"), "--config-file", serverConfig, "--allow-no-auth", "start", "--service", svc.name)
+		p.env = serverEnv
+		c.services[svc.name], c.grpcPort[svc.name] = p, svc.port
 		p.start()
+		c.waitListening(p, svc.port)
 	}
-	c.registerNamespace("tocsin")
 
 	// The peers, then the API and the workers aimed at them by peers.env.
 	bounces := fmt.Sprintf("127.0.0.1:%d", lowPort(t, taken))
@@ -279,6 +264,19 @@ bounces: {listen: %s}
 onsite: {webhook_url: https://replaced.by.peers.env/}
 announce: {webhook_url: https://replaced.by.peers.env/}
 `, listen, listen, c.database, anyHourPlaybooks(t), c.frontend, bounces), 0o600))
+	// The namespace, registered as an operator would, once the frontend answers.
+	require.Eventually(t, func() bool {
+		ensure := exec.Command(filepath.Join(c.bin, "tocsin"), "namespace", "ensure", "--config", c.config, "--retention", "72h")
+		ensure.Env = append(os.Environ(), env...)
+		out, err := ensure.CombinedOutput()
+		if err != nil {
+			t.Logf("namespace ensure: %v: %s", err, out)
+			return false
+		}
+		return strings.Contains(string(out), "namespace tocsin registered; closed workflows are kept 72h0m0s") ||
+			strings.Contains(string(out), "namespace tocsin exists")
+	}, 2*time.Minute, time.Second, "tocsin namespace ensure")
+	c.waitForNamespace("tocsin")
 	c.serve = c.add("serve", filepath.Join(c.bin, "tocsin"), "serve", "--config", c.config)
 	c.serve.env = env
 	c.serve.start()
@@ -298,28 +296,39 @@ announce: {webhook_url: https://replaced.by.peers.env/}
 	return c
 }
 
+// waitListening waits until the process listens on port, and fails at once
+// with its output if it exits first.
+func (c *tempCluster) waitListening(p *proc, port int) {
+	c.t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			conn.Close()
+			return
+		}
+		select {
+		case <-p.done:
+			c.t.Fatalf("%s exited while starting:\n%s", p.name, p.tail(10))
+		default:
+		}
+		if time.Now().After(deadline) {
+			c.t.Fatalf("%s never listened on %d:\n%s", p.name, port, p.tail(10))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func (c *tempCluster) add(name string, args ...string) *proc {
 	p := &proc{t: c.t, name: name, args: args, log: filepath.Join(c.dir, name+".log")}
 	c.all = append(c.all, p)
 	return p
 }
 
-// registerNamespace registers the namespace through the SDK and waits until
-// a workflow can start in it (every service's namespace cache has it).
-func (c *tempCluster) registerNamespace(name string) {
+// waitForNamespace waits until a workflow can start in the namespace:
+// every service's namespace cache has it.
+func (c *tempCluster) waitForNamespace(name string) {
 	t := c.t
-	var nc sdkclient.NamespaceClient
-	require.Eventually(t, func() bool {
-		var err error
-		nc, err = sdkclient.NewNamespaceClient(sdkclient.Options{HostPort: c.frontend})
-		return err == nil
-	}, 60*time.Second, 200*time.Millisecond, "the frontend never answered")
-	defer nc.Close()
-	require.Eventually(t, func() bool {
-		err := nc.Register(context.Background(), &workflowservice.RegisterNamespaceRequest{Namespace: name, WorkflowExecutionRetentionPeriod: durationpb.New(72 * time.Hour)})
-		var exists *serviceerror.NamespaceAlreadyExists
-		return err == nil || errors.As(err, &exists)
-	}, 60*time.Second, 500*time.Millisecond, "namespace registration")
 	tc, err := sdkclient.Dial(sdkclient.Options{HostPort: c.frontend, Namespace: name})
 	require.NoError(t, err)
 	defer tc.Close()
@@ -404,6 +413,7 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 			case killed && !restarted && contacted >= killedAt+n/4:
 				c.services["history"].stop()
 				c.services["history"].start()
+				c.waitListening(c.services["history"], c.grpcPort["history"])
 				restarted = true
 				t.Logf("history service restarted at %d/%d people contacted", contacted, n)
 			}

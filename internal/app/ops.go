@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -10,7 +11,10 @@ import (
 	"sort"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/metrics"
@@ -121,5 +125,40 @@ func checkRetention(ctx context.Context, c Config, log *slog.Logger) {
 	if retention > 0 && retention < longest {
 		log.Warn("the namespace keeps a closed incident's workflow for less time than the longest duty runs: its timeline and filings are read from the workflow, so keep the evidence bundle of every closed incident",
 			"namespace", c.Temporal.Namespace, "retention", retention.String(), "longest_duty", duty, "duty_runs", longest.Round(time.Hour).String())
+	}
+}
+
+// EnsureNamespace registers the config's namespace with the retention
+// given, or reports the one it has: the set-up step before the first
+// `tocsin serve` on a self-hosted cluster (Temporal Cloud namespaces are
+// made in its console). It returns the retention in force.
+func EnsureNamespace(ctx context.Context, c Config, retention time.Duration, log *slog.Logger) (time.Duration, bool, error) {
+	opts, err := c.clientOptions(log)
+	if err != nil {
+		return 0, false, err
+	}
+	nc, err := client.NewNamespaceClient(opts)
+	if err != nil {
+		return 0, false, fmt.Errorf("connect to temporal at %s: %w", c.Temporal.Address, err)
+	}
+	defer nc.Close()
+	err = nc.Register(ctx, &workflowservice.RegisterNamespaceRequest{Namespace: c.Temporal.Namespace, WorkflowExecutionRetentionPeriod: durationpb.New(retention)})
+	var exists *serviceerror.NamespaceAlreadyExists
+	created := err == nil
+	if err != nil && !errors.As(err, &exists) {
+		return 0, false, fmt.Errorf("register namespace %s: %w", c.Temporal.Namespace, err)
+	}
+	// A new namespace reaches every service's cache within seconds; until
+	// then Describe may say it is not found.
+	for {
+		desc, err := nc.Describe(ctx, c.Temporal.Namespace)
+		if err == nil {
+			return desc.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(), created, nil
+		}
+		select {
+		case <-ctx.Done():
+			return 0, created, fmt.Errorf("namespace %s: %w", c.Temporal.Namespace, err)
+		case <-time.After(time.Second):
+		}
 	}
 }

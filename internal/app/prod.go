@@ -17,6 +17,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tocsin/tocsin/activities"
@@ -398,7 +399,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
 	}
-	w := NewWorker(tc, acts)
+	w := newWorkerWith(tc, acts, worker.Options{WorkerStopTimeout: stopGrace})
 	if err := w.Start(); err != nil {
 		return err
 	}

@@ -3,6 +3,8 @@
 package app
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
@@ -12,7 +14,17 @@ import (
 
 // NewWorker registers every workflow and activity on the task queue.
 func NewWorker(c client.Client, acts *activities.Activities) worker.Worker {
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	return newWorkerWith(c, acts, worker.Options{})
+}
+
+// stopGrace is how long a stopping production worker lets the sends in
+// its hands finish (an SMTP transaction may take its 30 s timeout) before
+// they are cancelled and left to their leases; deploy's Kubernetes grace
+// period is longer.
+const stopGrace = 40 * time.Second
+
+func newWorkerWith(c client.Client, acts *activities.Activities, opts worker.Options) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, opts)
 	w.RegisterWorkflow(workflows.IncidentWorkflow)
 	w.RegisterWorkflow(workflows.DrillWorkflow)
 	w.RegisterWorkflow(workflows.NotifyWorkflow)
