@@ -95,7 +95,7 @@ type chaos struct {
 	bounces float64
 }
 
-func envInt(t *testing.T, name string, def int) int {
+func envInt(t testing.TB, name string, def int) int {
 	if v := os.Getenv(name); v != "" {
 		n, err := strconv.Atoi(v)
 		require.NoError(t, err, name)

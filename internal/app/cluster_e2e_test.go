@@ -22,6 +22,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/autopilot"
+	"github.com/tocsin/tocsin/internal/bench/loop"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
@@ -33,7 +34,7 @@ import (
 // proc is one process of the cluster, its output kept in a file that a
 // failing test prints.
 type proc struct {
-	t    *testing.T
+	t    testing.TB
 	name string
 	args []string
 	env  []string
@@ -49,6 +50,8 @@ func (p *proc) start() {
 	p.cmd = exec.Command(p.args[0], p.args[1:]...)
 	p.cmd.Env = append(os.Environ(), p.env...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
+	// A test binary that dies (a timeout) takes its cluster with it.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	require.NoError(p.t, p.cmd.Start(), p.name)
 	f.Close()
 	done, cmd := make(chan struct{}), p.cmd
@@ -91,7 +94,7 @@ func (p *proc) tail(lines int) string {
 // `tocsin peers`, `tocsin serve` and `tocsin worker`s beside it, as a
 // production deployment runs them, on loopback.
 type tempCluster struct {
-	t        *testing.T
+	t        testing.TB
 	dir      string
 	bin      string
 	frontend string
@@ -101,6 +104,7 @@ type tempCluster struct {
 	serve    *proc
 	workers  []*proc
 	peersEnv map[string]string
+	env      []string // peers.env, for the tocsin processes
 	config   string
 	url      string
 	database string
@@ -109,7 +113,7 @@ type tempCluster struct {
 
 // lowPort is a free loopback port below 32768: Temporal keeps membership
 // ports in a PostgreSQL smallint, and a higher one kills the service.
-func lowPort(t *testing.T, taken map[int]bool) int {
+func lowPort(t testing.TB, taken map[int]bool) int {
 	t.Helper()
 	for range 1000 {
 		p := 20000 + rand.IntN(12000)
@@ -130,7 +134,7 @@ func lowPort(t *testing.T, taken map[int]bool) int {
 
 // buildBinaries builds tocsin, temporal-server and temporal-sql-tool from
 // this module (the tool block in go.mod pins the last two).
-func buildBinaries(t *testing.T, dir string) {
+func buildBinaries(t testing.TB, dir string) {
 	t.Helper()
 	for _, b := range []struct{ out, pkg string }{{"tocsin", "github.com/tocsin/tocsin/cmd/tocsin"}, {"temporal-server", "go.temporal.io/server/cmd/server"}, {"temporal-sql-tool", "go.temporal.io/server/cmd/tools/sql"}} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
@@ -147,7 +151,7 @@ const deployTemporal = "../../deploy/temporal"
 // TOCSIN_TEST_POSTGRES, starts frontend, history, matching and worker as
 // four processes, registers the namespace, then starts the peers, the API
 // and workers (each worker process is started later by startWorker).
-func startCluster(t *testing.T) *tempCluster {
+func startCluster(t testing.TB, workers int) *tempCluster {
 	t.Helper()
 	base := os.Getenv("TOCSIN_TEST_POSTGRES")
 	if base == "" {
@@ -280,11 +284,9 @@ announce: {webhook_url: https://replaced.by.peers.env/}
 	c.serve = c.add("serve", filepath.Join(c.bin, "tocsin"), "serve", "--config", c.config)
 	c.serve.env = env
 	c.serve.start()
-	for i := range 2 {
-		w := c.add(fmt.Sprintf("worker-%d", i+1), filepath.Join(c.bin, "tocsin"), "worker", "--config", c.config)
-		w.env = env
-		w.start()
-		c.workers = append(c.workers, w)
+	c.env = env
+	for range workers {
+		c.startWorker()
 	}
 	require.Eventually(t, func() bool {
 		conn, err := net.Dial("tcp", listen)
@@ -317,6 +319,15 @@ func (c *tempCluster) waitListening(p *proc, port int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// startWorker starts one more `tocsin worker` process.
+func (c *tempCluster) startWorker() *proc {
+	w := c.add(fmt.Sprintf("worker-%d", len(c.workers)+1), filepath.Join(c.bin, "tocsin"), "worker", "--config", c.config)
+	w.env = c.env
+	w.start()
+	c.workers = append(c.workers, w)
+	return w
 }
 
 func (c *tempCluster) add(name string, args ...string) *proc {
@@ -360,7 +371,7 @@ func (c *tempCluster) outbox(id string) []devpeers.Entry {
 func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 	ctx := context.Background()
 	started := time.Now()
-	c := startCluster(t)
+	c := startCluster(t, 2)
 	t.Logf("cluster up in %s", time.Since(started).Round(time.Second))
 	crew := seedCrew(t, c.database, c.url)
 
@@ -464,4 +475,83 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 	require.Zero(t, missed, "people with a contact who got nothing")
 	require.Equal(t, withContact, len(got))
 	t.Logf("%d people, %d reached %v, in %s (cluster, scenario and campaign)", n, v.Notifications.Reached, v.Notifications.ByChannel, time.Since(started).Round(time.Second))
+}
+
+// campaignOnCluster imports n synthetic people (all affected), runs an
+// incident to closed, and returns the campaign's messages per second: every
+// send the ledger holds, over the time from its first send to its last.
+func campaignOnCluster(tb testing.TB, crew scenarioCrew, database string, n int, seed uint64) (perS float64, messages int, id string) {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	systems, subjects := filepath.Join(dir, "systems.yaml"), filepath.Join(dir, "subjects.csv")
+	require.NoError(tb, os.WriteFile(systems, []byte(synth.Systems), 0o600))
+	f, err := os.Create(subjects)
+	require.NoError(tb, err)
+	require.NoError(tb, synth.WriteSubjects(f, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed}))
+	require.NoError(tb, f.Close())
+	require.NoError(tb, crew.responder.ImportInventory(ctx, systems, subjects, 0, nil, nil))
+	var opened map[string]string
+	require.NoError(tb, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
+	id = opened["id"]
+	pilot := &autopilot.Pilot{Responder: crew.responder, Legal: crew.legal}
+	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*5*time.Millisecond)
+	for {
+		require.True(tb, time.Now().Before(deadline), "incident %s did not close", id)
+		v, err := pilot.View(ctx, id)
+		require.NoError(tb, err)
+		require.Empty(tb, v.Error)
+		if v.Status == workflows.StageClosed {
+			break
+		}
+		require.NoError(tb, pilot.Step(ctx, v))
+		time.Sleep(200 * time.Millisecond)
+	}
+	st, err := store.Open(database)
+	require.NoError(tb, err)
+	defer st.Close()
+	counts, first, last, err := st.CampaignCounts(ctx, id)
+	require.NoError(tb, err)
+	for _, c := range counts {
+		messages += c.Sent + c.Delivered + c.Failed
+	}
+	start, _ := time.Parse(time.RFC3339Nano, first)
+	end, _ := time.Parse(time.RFC3339Nano, last)
+	return float64(messages) / end.Sub(start).Seconds(), messages, id
+}
+
+// BenchmarkCampaignOnACluster measures a campaign's throughput on the
+// cluster with one `tocsin worker` and then with two, beside the same SDK
+// calls to the same peers in a plain loop (no Temporal, no ledger):
+//
+//	TOCSIN_TEST_POSTGRES=... go test -run '^$' -bench CampaignOnACluster -benchtime 1x ./internal/app/
+//
+// TOCSIN_CLUSTER_BENCH_SUBJECTS sets the campaign size (default 20000).
+func BenchmarkCampaignOnACluster(b *testing.B) {
+	n := envInt(b, "TOCSIN_CLUSTER_BENCH_SUBJECTS", 20000)
+	c := startCluster(b, 1)
+	crew := seedCrew(b, c.database, c.url)
+	for range b.N {
+		one, msgs1, _ := campaignOnCluster(b, crew, c.database, n, 11)
+		c.startWorker()
+		two, msgs2, id := campaignOnCluster(b, crew, c.database, n, 12)
+
+		cfg, err := LoadConfig(c.config) // the workers' own senders, aimed at the same peers
+		require.NoError(b, err)
+		reg, _, closeSenders := cfg.Senders()
+		st, err := store.Open(c.database)
+		require.NoError(b, err)
+		plain, err := loop.Run(context.Background(), reg, st, id, n/2)
+		closeSenders()
+		st.Close()
+		require.NoError(b, err)
+
+		b.ReportMetric(one, "msg/s-1-worker")
+		b.ReportMetric(two, "msg/s-2-workers")
+		b.ReportMetric(plain.PerS, "msg/s-loop")
+		b.ReportMetric(one/plain.PerS, "ratio-1-worker")
+		b.ReportMetric(two/2/plain.PerS, "ratio-per-worker-of-2")
+		b.Logf("%d people: one worker %.0f msg/s (%d messages), two workers %.0f msg/s (%d), plain loop %.0f msg/s (%d messages, %v)",
+			n, one, msgs1, two, msgs2, plain.PerS, plain.Messages, plain.Channels)
+	}
 }

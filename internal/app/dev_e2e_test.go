@@ -53,7 +53,7 @@ func startDev(t *testing.T, dir, database string) *Dev {
 // anyHourPlaybooks is the default playbook without quiet hours: the
 // scenario's outcome includes phone calls whatever hour the tests run at.
 // (Quiet hours have their own tests.)
-func anyHourPlaybooks(t *testing.T) string {
+func anyHourPlaybooks(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	require.NoError(t, playbooks.WriteAnyHourDefault(dir))

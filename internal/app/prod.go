@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/twilio/twilio-go"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -384,13 +385,8 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeAll()
-	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
-		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
-	tw := senders.NewTwilioClient(twCfg)
-	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress})
-	defer mail.Close()
-	reg := senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
-		senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}
+	reg, tw, closeSenders := c.Senders()
+	defer closeSenders()
 	acts := &activities.Activities{
 		Store:       st,
 		Senders:     sharedPace(senders.Measure(reg, set.Send), c.Rates, st),
@@ -407,6 +403,19 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	<-ctx.Done()
 	w.Stop()
 	return nil
+}
+
+// Senders are the production senders, unpaced (for a worker, and for a
+// benchmark's plain loop), with the Twilio client that reads receipts;
+// close them after.
+func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
+	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
+		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
+	tw := senders.NewTwilioClient(twCfg)
+	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress})
+	reg := senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
+		senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}
+	return reg, tw, mail.Close
 }
 
 // sharedPace paces each channel at its rate for all workers together: the

@@ -31,7 +31,7 @@ import (
 type scenarioCrew struct{ responder, legal, legal2 *client.Client }
 
 // seedCrew gives a production store the scenario's three people.
-func seedCrew(t *testing.T, database, server string) scenarioCrew {
+func seedCrew(t testing.TB, database, server string) scenarioCrew {
 	t.Helper()
 	st, err := store.Open(database)
 	require.NoError(t, err)
@@ -115,7 +115,7 @@ func scrape(t *testing.T, addr string) string {
 }
 
 // freeAddr is a loopback address nothing listens on yet.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

@@ -14,10 +14,9 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/app"
 	"github.com/tocsin/tocsin/internal/autopilot"
+	"github.com/tocsin/tocsin/internal/bench/loop"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
-	"github.com/tocsin/tocsin/internal/senders"
-	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -189,66 +188,18 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 	return r, nil
 }
 
-// baseline sends the same notices with the same senders (the real SDKs, the
-// same peers) in one plain loop: no Temporal, no ledger, no recovery. Like
-// the campaign's first rung, on-site and email go to whoever has them, SMS
-// to whoever has neither.
+// baseline runs Loop with the dev worker's senders.
 func (c NotifyConfig) baseline(ctx context.Context, d *app.Dev, incidentID string, r *NotifyResult) error {
 	reg, closeSenders := d.Senders()
 	defer closeSenders()
-	draft, err := d.Store.GetDraft(ctx, incidentID, "notice-en", 0)
+	res, err := loop.Run(ctx, reg, d.Store, incidentID, c.BaselineSubjects)
 	if err != nil {
 		return err
 	}
-	perChannel := map[string]int{}
-	start := time.Now()
-	after := ""
-	done := 0
-	baseID := "BASELINE-" + strconv.FormatInt(time.Now().Unix(), 10)
-	for done < c.BaselineSubjects {
-		page, err := d.Store.UnreachedRecipients(ctx, incidentID, store.Range{After: after}, 1000)
-		if err != nil {
-			return err
-		}
-		if len(page) == 0 {
-			break
-		}
-		for _, p := range page {
-			after = p.SubjectID
-			if done >= c.BaselineSubjects {
-				break
-			}
-			done++
-			m := senders.Message{IncidentID: baseID, SubjectID: p.SubjectID, Locale: "en", Title: draft.Title, Body: draft.Body, HTML: draft.HTML}
-			sent := false
-			for _, ch := range []string{senders.Onsite, senders.Email} {
-				to := map[string]string{senders.Onsite: p.OnsiteID, senders.Email: p.Email}[ch]
-				if to == "" {
-					continue
-				}
-				m.To = to
-				if _, err := reg[ch].Send(ctx, m); err != nil && !senders.IsPermanent(err) {
-					return fmt.Errorf("baseline %s: %w", ch, err)
-				}
-				perChannel[ch]++
-				sent = true
-			}
-			if !sent && p.Phone != "" {
-				m.To, m.Body = p.Phone, draft.SMS
-				if _, err := reg[senders.SMS].Send(ctx, m); err != nil && !senders.IsPermanent(err) {
-					return fmt.Errorf("baseline sms: %w", err)
-				}
-				perChannel[senders.SMS]++
-			}
-		}
+	r.BaselineSubjects, r.BaselineMessages, r.BaselinePerS = res.Subjects, res.Messages, res.PerS
+	for ch, v := range res.Channels {
+		r.BaselineChannels[ch] = v
 	}
-	secs := time.Since(start).Seconds()
-	r.BaselineSubjects = done
-	for ch, n := range perChannel {
-		r.BaselineMessages += n
-		r.BaselineChannels[ch] = float64(n) / secs
-	}
-	r.BaselinePerS = float64(r.BaselineMessages) / secs
 	return nil
 }
 
