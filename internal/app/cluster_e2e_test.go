@@ -105,6 +105,7 @@ type tempCluster struct {
 	workers  []*proc
 	peersEnv map[string]string
 	env      []string // peers.env, for the tocsin processes
+	metrics  []string // each worker's metrics address
 	config   string
 	url      string
 	database string
@@ -322,11 +323,14 @@ func (c *tempCluster) waitListening(p *proc, port int) {
 }
 
 // startWorker starts one more `tocsin worker` process.
+// Its /metrics is at c.metrics[i].
 func (c *tempCluster) startWorker() *proc {
-	w := c.add(fmt.Sprintf("worker-%d", len(c.workers)+1), filepath.Join(c.bin, "tocsin"), "worker", "--config", c.config)
+	addr := fmt.Sprintf("127.0.0.1:%d", lowPort(c.t, map[int]bool{}))
+	w := c.add(fmt.Sprintf("worker-%d", len(c.workers)+1), filepath.Join(c.bin, "tocsin"), "worker", "--config", c.config, "--metrics-listen", addr)
 	w.env = c.env
 	w.start()
 	c.workers = append(c.workers, w)
+	c.metrics = append(c.metrics, addr)
 	return w
 }
 
@@ -399,6 +403,7 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 
 	pilot := &autopilot.Pilot{Responder: crew.responder, Legal: crew.legal}
 	killed, restarted, killedAt := false, false, 0
+	sendsSeen := 0.0
 	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*5*time.Millisecond)
 	for {
 		require.True(t, time.Now().Before(deadline), "incident %s did not close: %s %s", id, v.Status, v.Error)
@@ -417,6 +422,10 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 		}
 		if v.Status == workflows.StageNotifying && v.Campaign != nil {
 			switch contacted := v.Campaign.Contacted; {
+			case !killed && contacted >= n/8 && sendsSeen == 0:
+				// The survivor's /metrics counts sends as they happen.
+				sendsSeen = sendsCounted(t, scrape(t, c.metrics[1]))
+				t.Logf("worker-2 /metrics: %.0f sends at %d/%d people contacted", sendsSeen, contacted, n)
 			case !killed && contacted >= n/4:
 				c.workers[0].kill()
 				killed, killedAt = true, contacted
@@ -432,6 +441,8 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	require.True(t, killed && restarted, "the kill and the restart must land inside the campaign")
+	require.Positive(t, sendsSeen, "a worker's /metrics showed its sends during the campaign")
+	require.Greater(t, sendsCounted(t, scrape(t, c.metrics[1])), sendsSeen, "and more once the other worker was gone")
 
 	// One notice per person and channel, as the peers received them.
 	entries := c.outbox(id)
@@ -475,6 +486,19 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 	require.Zero(t, missed, "people with a contact who got nothing")
 	require.Equal(t, withContact, len(got))
 	t.Logf("%d people, %d reached %v, in %s (cluster, scenario and campaign)", n, v.Notifications.Reached, v.Notifications.ByChannel, time.Since(started).Round(time.Second))
+}
+
+// sendsCounted adds up a /metrics page's tocsin_sends_total series.
+func sendsCounted(t testing.TB, page string) float64 {
+	total := 0.0
+	for _, line := range strings.Split(page, "\n") {
+		if strings.HasPrefix(line, "tocsin_sends_total{") {
+			v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64)
+			require.NoError(t, err, line)
+			total += v
+		}
+	}
+	return total
 }
 
 // campaignOnCluster imports n synthetic people (all affected), runs an

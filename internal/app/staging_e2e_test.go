@@ -103,7 +103,7 @@ func (b *syncBuffer) String() string {
 }
 
 // scrape reads a process's /metrics.
-func scrape(t *testing.T, addr string) string {
+func scrape(t testing.TB, addr string) string {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")
 	require.NoError(t, err)
