@@ -170,14 +170,16 @@ func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, err
 	}
 	snap := inc.Snapshot
 	if snap == 0 {
-		if snap, err = a.Store.CurrentSnapshot(ctx); err != nil {
+		if snap, err = a.Store.CurrentSnapshot(ctx); errors.Is(err, store.ErrNotFound) {
 			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "NoInventory", err)
+		} else if err != nil {
+			return ScopeResult{}, err // the database, not the inventory: retried
 		}
 	}
 	sum, err := a.Store.Scope(ctx, store.ScopeInput{IncidentID: in.IncidentID, Snapshot: snap, Systems: in.Systems, Categories: in.Categories,
 		Regions: in.Regions, NamedOnly: inc.NamedSubjects > 0, Year: in.Year})
 	if err != nil {
-		if strings.Contains(err.Error(), "not in inventory") || strings.Contains(err.Error(), "region code") {
+		if errors.Is(err, store.ErrBadScope) {
 			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownSystem", err)
 		}
 		return ScopeResult{}, err

@@ -168,7 +168,7 @@ func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {
 
 func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
 	if !slices.Contains([]string{"responder", "legal", "admin"}, in.Actor.Role) && (in.Actor.Role != "drill" || !s.spec.Drill) {
-		return fmt.Errorf("%w: %s is %s; responders, legal and admins record filings", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+		return forbidden("%s is %s; responders, legal and admins record filings", in.Actor.Identity, in.Actor.Role)
 	}
 	o := s.obligation(in.Obligation)
 	if o == nil || s.p.Filings == nil {
@@ -190,7 +190,7 @@ func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
 		}
 	}
 	if d := s.draft(activities.ReportDraftName(o.Name)); d != nil && d.Status != DraftApproved {
-		return fmt.Errorf("%w: the report %s (revision %d) is %s; legal must approve it before it is filed", ErrForbidden, d.Name, d.Revision, d.Status)
+		return forbidden("the report %s (revision %d) is %s; legal must approve it before it is filed", d.Name, d.Revision, d.Status)
 	}
 	if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) && strings.TrimSpace(in.LateReason) == "" {
 		why := "say why it is late (--late-reason)"

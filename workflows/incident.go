@@ -691,24 +691,31 @@ func (s *plan) draft(name string) *DraftState {
 	return nil
 }
 
-// ErrForbidden marks an update refused for who asked.
-var ErrForbidden = errors.New("forbidden")
+// ErrTypeForbidden is the type of an update refused for who asked (an
+// ApplicationError, so the API tells it from other refusals by its type).
+const ErrTypeForbidden = "Forbidden"
+
+// forbidden refuses an update for who asked; the message keeps the
+// "forbidden: " the API has always shown.
+func forbidden(format string, args ...any) error {
+	return temporal.NewApplicationError("forbidden: "+fmt.Sprintf(format, args...), ErrTypeForbidden)
+}
 
 // checkLegal is the legal gate every decision on a draft passes; revision,
 // when not 0, must be the draft's current one.
 func (s *plan) checkLegal(actor Actor, name string, revision int) (*DraftState, error) {
 	if actor.Role != "legal" && (actor.Role != "drill" || !s.spec.Drill) {
-		return nil, fmt.Errorf("%w: only legal may approve or reject drafts (%s is %s)", ErrForbidden, actor.Identity, actor.Role)
+		return nil, forbidden("only legal may approve or reject drafts (%s is %s)", actor.Identity, actor.Role)
 	}
 	d := s.draft(name)
 	if d == nil {
 		return nil, fmt.Errorf("no draft named %q", name)
 	}
 	if strings.EqualFold(actor.Identity, s.in.OpenedBy) {
-		return nil, fmt.Errorf("%w: %s opened this incident and cannot approve its drafts", ErrForbidden, actor.Identity)
+		return nil, forbidden("%s opened this incident and cannot approve its drafts", actor.Identity)
 	}
 	if strings.EqualFold(actor.Identity, d.Author) {
-		return nil, fmt.Errorf("%w: %s wrote revision %d of %s and cannot approve it", ErrForbidden, actor.Identity, d.Revision, name)
+		return nil, forbidden("%s wrote revision %d of %s and cannot approve it", actor.Identity, d.Revision, name)
 	}
 	if revision != 0 && revision != d.Revision {
 		return nil, fmt.Errorf("revision %d of %s was replaced by revision %d; review that one", revision, name, d.Revision)
@@ -778,7 +785,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		return *d, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ReviseInput) error {
 		if in.Actor.Role != "responder" && in.Actor.Role != "admin" {
-			return fmt.Errorf("%w: only responders revise drafts (%s is %s)", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+			return forbidden("only responders revise drafts (%s is %s)", in.Actor.Identity, in.Actor.Role)
 		}
 		d := s.draft(in.Draft)
 		if d == nil {
@@ -906,7 +913,7 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 		return out, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in FactsInput) error {
 		if in.Actor.Role != "responder" && in.Actor.Role != "admin" && (in.Actor.Role != "drill" || !s.spec.Drill) {
-			return fmt.Errorf("%w: only responders set an incident's facts (%s is %s)", ErrForbidden, in.Actor.Identity, in.Actor.Role)
+			return forbidden("only responders set an incident's facts (%s is %s)", in.Actor.Identity, in.Actor.Role)
 		}
 		if len(in.Set) == 0 {
 			return errors.New("set at least one fact (key=value)")

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -14,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/store"
 )
 
@@ -131,7 +134,9 @@ func waitDrill(ctx context.Context, id string, timeout time.Duration) (api.Drill
 		if err == nil && v.Status != store.DrillRunning {
 			return v, nil
 		}
-		if err != nil && !strings.Contains(err.Error(), "no drill") {
+		// A drill just started may not be in the store yet: 404 is "not yet".
+		var apiErr *client.APIError
+		if err != nil && !(errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound) {
 			return v, err
 		}
 		if time.Now().After(deadline) {

@@ -25,6 +25,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/incident"
@@ -608,10 +609,11 @@ func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, ar
 	if err != nil {
 		status := http.StatusConflict
 		var nf *serviceerror.NotFound
+		var refused *temporal.ApplicationError
 		switch {
 		case errors.As(err, &nf):
 			status, err = http.StatusNotFound, errors.New("no running incident "+id)
-		case strings.Contains(err.Error(), workflows.ErrForbidden.Error()):
+		case errors.As(err, &refused) && refused.Type() == workflows.ErrTypeForbidden:
 			status, err = http.StatusForbidden, errors.New(cleanUpdateError(err))
 		default:
 			err = errors.New(cleanUpdateError(err))
@@ -682,11 +684,11 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
 
 // cleanUpdateError keeps the validator's sentence and drops SDK wrapping.
 func cleanUpdateError(err error) string {
-	msg := err.Error()
-	if i := strings.Index(msg, " (type: "); i > 0 {
-		msg = msg[:i]
+	var refused *temporal.ApplicationError
+	if errors.As(err, &refused) {
+		return refused.Message()
 	}
-	return msg
+	return err.Error()
 }
 
 func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {

@@ -74,6 +74,13 @@ func runBasicToClosed(t *testing.T, crew scenarioCrew) api.View {
 			require.Empty(c, d.Missing, d.Name)
 		}
 	}, 60*time.Second, 100*time.Millisecond)
+	// A report is filed only once legal approved it: the workflow refuses,
+	// and the API answers 403 with the workflow's own sentence.
+	err = crew.responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/submit", api.SubmitRequest{Obligation: "sg-pdpc", Reference: "early"}, nil)
+	var apiErr *client.APIError
+	require.ErrorAs(t, err, &apiErr)
+	require.Equal(t, http.StatusForbidden, apiErr.Status, apiErr.Message)
+	require.Regexp(t, `^forbidden: the report report-sg-pdpc \(revision \d+\) is pending; legal must approve it before it is filed$`, apiErr.Message)
 	approveAll(t, crew.legal, v)
 	v = waitStatus(t, crew.responder, id, workflows.StageAwaitFiling)
 	fileDuties(t, crew.responder, v, func(o api.ObligationView) bool { return o.Name == "sg-pdpc" })

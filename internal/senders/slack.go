@@ -56,7 +56,7 @@ func (w *WarRoom) Open(ctx context.Context, incidentID string, private bool, use
 	switch {
 	case err == nil:
 		id = ch.ID
-	case strings.Contains(err.Error(), "name_taken"):
+	case slackErrorIs(err, "name_taken"):
 		id, err = w.find(ctx, name)
 		if err != nil {
 			return "", err
@@ -65,11 +65,17 @@ func (w *WarRoom) Open(ctx context.Context, incidentID string, private bool, use
 		return "", slackError("create channel", err)
 	}
 	if len(users) > 0 {
-		if _, err := w.Client.InviteUsersToConversationContext(ctx, id, users...); err != nil && !strings.Contains(err.Error(), "already_in_channel") {
+		if _, err := w.Client.InviteUsersToConversationContext(ctx, id, users...); err != nil && !slackErrorIs(err, "already_in_channel") {
 			return "", slackError("invite responders", err)
 		}
 	}
 	return id, nil
+}
+
+// slackErrorIs says whether Slack answered with this error code.
+func slackErrorIs(err error, code string) bool {
+	var se slack.SlackErrorResponse
+	return errors.As(err, &se) && se.Err == code
 }
 
 func (w *WarRoom) find(ctx context.Context, name string) (string, error) {

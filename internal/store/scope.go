@@ -75,12 +75,12 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	}
 	for _, id := range in.Systems {
 		if _, ok := systems[id]; !ok {
-			return ScopeSummary{}, fmt.Errorf("incident names system %q, which is not in inventory snapshot %d", id, in.Snapshot)
+			return ScopeSummary{}, fmt.Errorf("incident names system %q, which is not in inventory snapshot %d: %w", id, in.Snapshot, ErrBadScope)
 		}
 	}
 	for _, r := range in.Regions {
 		if !inventory.ValidRegion(strings.ToUpper(r)) {
-			return ScopeSummary{}, fmt.Errorf("incident regions: %q is not an ISO 3166-1 or 3166-2 region code", r)
+			return ScopeSummary{}, fmt.Errorf("incident regions: %q is not an ISO 3166-1 or 3166-2 region code: %w", r, ErrBadScope)
 		}
 	}
 	sets, err := s.exposedSets(ctx, in, systems)

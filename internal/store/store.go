@@ -20,6 +20,11 @@ import (
 // ErrNotFound is returned when a row asked for does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrBadScope is an incident's scope that the inventory cannot answer: a
+// system it does not hold, a region code that does not exist. Retrying
+// cannot help; the incident file must change.
+var ErrBadScope = errors.New("the incident's scope does not match the inventory")
+
 // Store is Tocsin's database.
 type Store struct {
 	db      *sql.DB

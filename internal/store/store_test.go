@@ -476,3 +476,25 @@ func TestARateWindowGrantsItsLimitAcrossProcesses(t *testing.T) {
 		})
 	}
 }
+
+// A scope the inventory cannot answer is ErrBadScope (the incident file
+// must change: the workflow does not retry it), and no inventory at all is
+// ErrNotFound; anything else the database says stays a plain error, which
+// Temporal retries.
+func TestScopeErrorsAreTypedByWhatTheyMean(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		_, err := s.CurrentSnapshot(ctx)
+		require.ErrorIs(t, err, store.ErrNotFound)
+		importPeople(t, s, people)
+		inc := openIncident(t, s, "INC-1", "")
+		_, err = s.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: inc.Snapshot, Systems: []string{"no-such-system"}, Year: 2026})
+		require.ErrorIs(t, err, store.ErrBadScope)
+		_, err = s.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: inc.Snapshot, Systems: []string{"media"}, Regions: []string{"XX-NOWHERE"}, Year: 2026})
+		require.ErrorIs(t, err, store.ErrBadScope)
+		s.Close()
+		_, err = s.CurrentSnapshot(ctx)
+		require.Error(t, err)
+		require.NotErrorIs(t, err, store.ErrNotFound, "a database that is gone is not an empty inventory")
+	})
+}
