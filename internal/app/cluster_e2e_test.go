@@ -557,11 +557,22 @@ func BenchmarkCampaignOnACluster(b *testing.B) {
 	crew := seedCrew(b, c.database, c.url)
 	for range b.N {
 		one, msgs1, _ := campaignOnCluster(b, crew, c.database, n, 11)
+		b.Logf("one worker: %.0f msg/s (%d messages)", one, msgs1)
 		c.startWorker()
-		two, msgs2, id := campaignOnCluster(b, crew, c.database, n, 12)
+		two, msgs2, _ := campaignOnCluster(b, crew, c.database, n, 12)
+		b.Logf("two workers: %.0f msg/s (%d messages)", two, msgs2)
 
+		for k, v := range c.peersEnv {
+			b.Setenv(k, v)
+		}
 		cfg, err := LoadConfig(c.config) // the workers' own senders, aimed at the same peers
 		require.NoError(b, err)
+		// The loop notifies the people of a third incident, opened on the
+		// same inventory and left waiting for legal.
+		var opened map[string]string
+		require.NoError(b, crew.responder.Do(context.Background(), "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
+		id := opened["id"]
+		waitStatus(b, crew.responder, id, workflows.StageAwaitApproval)
 		reg, _, closeSenders := cfg.Senders()
 		st, err := store.Open(c.database)
 		require.NoError(b, err)

@@ -64,7 +64,7 @@ func as(d *Dev, env string) *client.Client {
 	return &client.Client{Server: d.URL, Token: d.Tokens[env]}
 }
 
-func waitStatus(t *testing.T, c *client.Client, id, status string) api.View {
+func waitStatus(t testing.TB, c *client.Client, id, status string) api.View {
 	t.Helper()
 	var v api.View
 	var last error
