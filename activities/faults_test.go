@@ -69,7 +69,7 @@ func TestEveryProviderFaultIsSettledWithoutASecondNotice(t *testing.T) {
 					require.Empty(t, rows, "a refusal the provider answered holds no claim")
 				}
 				// The provider recovers; Temporal retries the batch.
-				c.twilio.Faults, c.smtp.Faults, c.onsite.Faults = nil, nil, nil
+				c.twilio.Faults.Stop() // the three peers share the profile
 				require.Eventually(t, func() bool {
 					_, err = c.acts.SendBatch(ctx, batch(tc.channel))
 					return err == nil

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,6 +29,16 @@ type Faults struct {
 	rules map[string]Fault // "twilio.status_500"
 	mu    sync.Mutex
 	seen  map[string]int
+	// stopped ends the game day: the peers behave again, while requests
+	// already in flight may still read the profile.
+	stopped atomic.Bool
+}
+
+// Stop makes every later roll a clean request: the provider has recovered.
+func (f *Faults) Stop() {
+	if f != nil {
+		f.stopped.Store(true)
+	}
 }
 
 // Fault is one line of a profile.
@@ -118,7 +129,7 @@ type Hit struct {
 // Roll decides the fate of one request to peer carrying key. A nil
 // profile never fails.
 func (f *Faults) Roll(peer, key string) Hit {
-	if f == nil || len(f.rules) == 0 {
+	if f == nil || len(f.rules) == 0 || f.stopped.Load() {
 		return Hit{}
 	}
 	f.mu.Lock()
