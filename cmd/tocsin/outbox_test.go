@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"strings"
 	"testing"
@@ -13,23 +11,13 @@ import (
 	"github.com/tocsin/tocsin/internal/devpeers"
 )
 
-// runRoot executes the whole CLI with args and returns what it printed.
+// runRoot executes the whole CLI with args and returns what it printed;
+// the global flags are reset after.
 func runRoot(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	r, w, _ := os.Pipe()
-	stdout := os.Stdout
-	os.Stdout = w
-	cmd := rootCmd()
-	cmd.SetArgs(args)
-	cmd.SetOut(io.Discard)
-	cmd.SetErr(io.Discard)
-	err := cmd.Execute()
-	w.Close()
-	os.Stdout = stdout
-	var out bytes.Buffer
-	io.Copy(&out, r)
-	output = "text"
-	return out.String(), err
+	out, err := runCommand(t, rootCmd(), args...)
+	output, logFormat, envFile = "text", "text", ""
+	return out, err
 }
 
 // `tocsin outbox --peers` lists what a standalone `tocsin peers` received,

@@ -7,15 +7,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
-// run executes the token command with args and returns what it printed.
+// runToken executes the token command with args and returns what it printed.
 func runToken(t *testing.T, args ...string) (string, error) {
+	return runCommand(t, tokenCmd(), args...)
+}
+
+// runCommand executes cmd with args and returns what it printed.
+func runCommand(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
 	t.Helper()
 	r, w, _ := os.Pipe()
 	stdout := os.Stdout
 	os.Stdout = w
-	cmd := tokenCmd()
 	cmd.SetArgs(args)
 	cmd.SetOut(io.Discard)
 	cmd.SetErr(io.Discard)

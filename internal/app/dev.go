@@ -306,10 +306,16 @@ func devSecrets(dataDir string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	// twilio-go accepts only alphanumeric credentials.
+	twilioShaped(secrets)
+	return secrets, nil
+}
+
+// twilioShaped makes generated Twilio credentials look like Twilio's: an
+// AC-prefixed account SID of 34 characters, and (as twilio-go accepts only
+// alphanumeric credentials) no token prefix.
+func twilioShaped(secrets map[string]string) {
 	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
 	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
-	return secrets, nil
 }
 
 // DevWorkerConfig runs a worker against a running `tocsin dev`.

@@ -75,10 +75,8 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 	if err != nil {
 		return nil, err
 	}
-	// twilio-go accepts only alphanumeric credentials, and Slack bot tokens
-	// start with xoxb-.
-	secrets["TWILIO_ACCOUNT_SID"] = "AC" + strings.TrimPrefix(secrets["TWILIO_ACCOUNT_SID"], "tcn_")[:32]
-	secrets["TWILIO_AUTH_TOKEN"] = strings.TrimPrefix(secrets["TWILIO_AUTH_TOKEN"], "tcn_")
+	twilioShaped(secrets)
+	// Slack bot tokens start with xoxb-.
 	secrets["SLACK_BOT_TOKEN"] = "xoxb-" + strings.TrimPrefix(secrets["SLACK_BOT_TOKEN"], "tcn_")
 
 	listener, err := net.Listen("tcp", cfg.Listen)
