@@ -191,7 +191,11 @@ func (c *Config) stageFromEnv() {
 		}
 	}
 	set("TOCSIN_DEV_TWILIO", &c.Twilio.APIURL, "twilio.api_url")
-	set("TWILIO_ACCOUNT_SID", &c.Twilio.AccountSID, "twilio.account_sid")
+	if os.Getenv("TOCSIN_DEV_TWILIO") != "" {
+		// The peer's account, only beside the peer: a production
+		// environment's TWILIO_ACCOUNT_SID does not override the file.
+		set("TWILIO_ACCOUNT_SID", &c.Twilio.AccountSID, "twilio.account_sid")
+	}
 	set("TOCSIN_DEV_SLACK", &c.Slack.APIURL, "slack.api_url")
 	set("TOCSIN_DEV_SMTP", &c.SMTP.Addr, "smtp.addr")
 	set("TOCSIN_DEV_ONSITE", &c.Onsite.WebhookURL, "onsite.webhook_url")

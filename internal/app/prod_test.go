@@ -125,6 +125,13 @@ func TestProviderAPIURLsAreChecked(t *testing.T) {
 	require.ErrorContains(t, err, "twilio.api_url to be an http(s) URL")
 	require.ErrorContains(t, err, "slack.api_url to be an http(s) URL")
 
+	// TWILIO_ACCOUNT_SID alone is not a staging environment.
+	t.Setenv("TWILIO_ACCOUNT_SID", "ACfromtheenvironment")
+	c, err = LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", c.Twilio.AccountSID)
+	require.Empty(t, c.Staged)
+
 	// A sourced peers.env replaces the endpoints, and says so.
 	t.Setenv("TOCSIN_DEV_OIDC", "http://peers.staging:8090/oidc")
 	t.Setenv("TOCSIN_DEV_SMTP", "peers.staging:2525")
