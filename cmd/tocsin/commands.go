@@ -673,7 +673,7 @@ func draftStatus(d workflows.DraftState) string {
 func outboxCmd() *cobra.Command {
 	var incident, peers string
 	cmd := &cobra.Command{Use: "outbox", Short: "List what the local peers received (of `tocsin dev`, or with --peers of `tocsin peers`)", RunE: func(cmd *cobra.Command, _ []string) error {
-		var entries []devpeers.Entry
+		var entries []api.OutboxEntry
 		c, path := api0(), "/api/v1/outbox"
 		if peers != "" {
 			c, path = &client.Client{Server: strings.TrimRight(peers, "/"), Token: os.Getenv("TOCSIN_PEERS_TOKEN")}, "/outbox"

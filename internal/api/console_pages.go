@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -438,7 +437,7 @@ func (s *Server) consoleOutbox(w http.ResponseWriter, r *http.Request, p Princip
 	}
 	s.render(w, http.StatusOK, "outbox", struct {
 		page
-		Entries []devpeers.Entry
+		Entries []OutboxEntry
 		Limit   int
 	}{s.base(r, p, "Outbox"), entries, limit})
 }

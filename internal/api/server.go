@@ -27,7 +27,6 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/redact"
 	"github.com/tocsin/tocsin/internal/store"
@@ -40,7 +39,7 @@ type Server struct {
 	Store    *store.Store
 	Temporal client.Client
 	// Outbox is set in dev mode, where the local peers keep what they receive.
-	Outbox *devpeers.Outbox
+	Outbox Outbox
 	// TwilioAuthToken verifies X-Twilio-Signature on status callbacks.
 	TwilioAuthToken string
 	// PublicURL is the base URL Twilio and browsers use to reach Tocsin.

@@ -195,7 +195,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, tc.Close)
 	d.Temporal = tc
 
-	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: d.Outbox, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir}
+	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir}
 	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]
 	apiServer.Slack = &api.SlackApp{SigningSecret: d.SlackSigningSecret, Users: map[string]api.Principal{},
 		WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: d.SlackURL})}
@@ -436,4 +436,25 @@ type levelFilter struct {
 
 func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+// outboxView shows the peers' outbox to the API in the API's own terms.
+type outboxView struct{ o *devpeers.Outbox }
+
+func (v outboxView) List(ctx context.Context, incidentID string) ([]api.OutboxEntry, error) {
+	entries, err := v.o.List(ctx, incidentID)
+	return outboxEntries(entries), err
+}
+
+func (v outboxView) Recent(ctx context.Context, incidentID string, limit int) ([]api.OutboxEntry, error) {
+	entries, err := v.o.Recent(ctx, incidentID, limit)
+	return outboxEntries(entries), err
+}
+
+func outboxEntries(in []devpeers.Entry) []api.OutboxEntry {
+	out := make([]api.OutboxEntry, len(in))
+	for i, e := range in {
+		out[i] = api.OutboxEntry{IncidentID: e.IncidentID, SubjectID: e.SubjectID, Channel: e.Channel, To: e.To, Subject: e.Subject, Body: e.Body, At: e.At, Status: e.Status, Ref: e.Ref}
+	}
+	return out
 }
