@@ -21,6 +21,7 @@ import (
 	"github.com/tocsin/tocsin/internal/bounces"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
+	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 )
@@ -187,7 +188,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, twilioPeer.Close)
 	d.TwilioURL = d.URL + "/dev/twilio"
 
-	tc, err := client.DialContext(ctx, client.Options{HostPort: d.TemporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log))})
+	set := metrics.New()
+	tc, err := client.DialContext(ctx, client.Options{HostPort: d.TemporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log)), MetricsHandler: set.Temporal()})
 	if err != nil {
 		listener.Close()
 		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
@@ -210,7 +212,15 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 			oidcPeer.Identities = append(oidcPeer.Identities, id.Identity)
 		}
 	}
+	// /metrics, /healthz and /readyz as serve and worker have them, on
+	// the dev server's own (loopback) port.
+	if err := set.Register(apiServer.Gauges()); err != nil {
+		listener.Close()
+		return nil, err
+	}
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", set.Handler())
+	mux.HandleFunc("GET /readyz", readiness{"store": storeReady(d.Store), "temporal": temporalReady(tc)}.readyz)
 	mux.Handle("/dev/oidc/", http.StripPrefix("/dev/oidc", oidcPeer))
 	mux.Handle("/", apiServer.Handler())
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
@@ -224,7 +234,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		httpServer.Shutdown(sctx)
 	})
 
-	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets, Timeout: cfg.ProviderTimeout}
+	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets, Timeout: cfg.ProviderTimeout, Metrics: set}
 	if !cfg.ExternalWorker {
 		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
 		d.closers = append(d.closers, closeActs)
@@ -267,6 +277,8 @@ type devPeers struct {
 	Secrets                            map[string]string
 	// Timeout replaces the senders' provider timeouts (0: their own).
 	Timeout time.Duration
+	// Metrics, when set, counts the worker's sends.
+	Metrics *metrics.Set
 }
 
 // activities wires the senders through the real SDKs, aimed at the peers.
@@ -287,7 +299,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 	}
 	return &activities.Activities{
 		Store:       st,
-		Senders:     sharedPace(reg, rates, st),
+		Senders:     sharedPace(senders.Measure(reg, p.record()), rates, st),
 		Receipts:    senders.TwilioStatus{Client: tw},
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: p.Slack}),
 		Announcer:   &senders.WebhookAnnouncer{URL: p.URL + "/dev/press", Secret: p.Secrets["PRESS_SECRET"]},
@@ -297,6 +309,14 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		Log:         log,
 		DoubtHold:   p.Timeout,
 	}, emailSender.Close
+}
+
+// record is the metrics' send recorder, or nil without metrics.
+func (p devPeers) record() func(channel, outcome string, took time.Duration) {
+	if p.Metrics == nil {
+		return nil
+	}
+	return p.Metrics.Send
 }
 
 // devSecrets are the dev peers' credentials, kept in DATA/dev-secrets.env so

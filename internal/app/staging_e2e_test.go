@@ -274,3 +274,27 @@ announce: {webhook_url: https://press.example.com/v1/announcements}
 	require.NoError(t, <-served)
 	require.NoError(t, <-worked)
 }
+
+// `tocsin dev` shows the same /metrics and /readyz on its own port: the
+// SDK's metrics and an open incident's duties (its worker counts its sends
+// as production workers do).
+func TestTheDevServerHasMetricsAndReadiness(t *testing.T) {
+	d := startDev(t, t.TempDir(), "")
+	defer d.Stop()
+	ctx := context.Background()
+	responder := as(d, "TOCSIN_TOKEN_RESPONDER")
+	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, nil, nil))
+	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
+	require.NoError(t, err)
+	var opened map[string]string
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
+	waitStatus(t, responder, opened["id"], workflows.StageAwaitApproval)
+	addr := strings.TrimPrefix(d.URL, "http://")
+	page := scrape(t, addr)
+	require.Contains(t, page, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, opened["id"]))
+	require.Contains(t, page, "temporal_request_total{")
+	resp, err := http.Get(d.URL + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
