@@ -220,7 +220,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", set.Handler())
-	mux.HandleFunc("GET /readyz", readiness{"store": storeReady(d.Store), "temporal": temporalReady(tc)}.readyz)
+	mux.HandleFunc("GET /readyz", ready(d.Store, tc).readyz)
 	mux.Handle("/dev/oidc/", http.StripPrefix("/dev/oidc", oidcPeer))
 	mux.Handle("/", apiServer.Handler())
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))

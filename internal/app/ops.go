@@ -26,12 +26,14 @@ import (
 // names one dependency, and /readyz says which are not ready and why.
 type readiness map[string]func(ctx context.Context) error
 
-func storeReady(st *store.Store) func(context.Context) error { return st.Ping }
-
-func temporalReady(tc client.Client) func(context.Context) error {
-	return func(ctx context.Context) error {
-		_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
-		return err
+// ready checks what every Tocsin process needs: the store and Temporal.
+func ready(st *store.Store, tc client.Client) readiness {
+	return readiness{
+		"store": st.Ping,
+		"temporal": func(ctx context.Context) error {
+			_, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{})
+			return err
+		},
 	}
 }
 
@@ -68,11 +70,11 @@ func healthz(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") }
 
 // serveOps runs /metrics, /healthz and /readyz on their own address, for
 // Prometheus and the orchestrator's probes: not on the public API.
-func serveOps(ctx context.Context, addr string, set *metrics.Set, ready readiness, log *slog.Logger) (func(), error) {
+func serveOps(ctx context.Context, addr string, set *metrics.Set, checks readiness, log *slog.Logger) (func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", set.Handler())
 	mux.HandleFunc("GET /healthz", healthz)
-	mux.HandleFunc("GET /readyz", ready.readyz)
+	mux.HandleFunc("GET /readyz", checks.readyz)
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics.listen %s: %w", addr, err)
@@ -90,18 +92,8 @@ func serveOps(ctx context.Context, addr string, set *metrics.Set, ready readines
 // checkRetention warns when the namespace forgets a closed incident's
 // workflow before the playbook's longest duty is due: until the store holds
 // the whole record, its timeline and filings are read from the workflow.
-func checkRetention(ctx context.Context, c Config, log *slog.Logger) {
-	opts, err := c.clientOptions(log)
-	if err != nil {
-		return
-	}
-	nc, err := client.NewNamespaceClient(opts)
-	if err != nil {
-		log.Warn("could not check the namespace's retention", "error", err)
-		return
-	}
-	defer nc.Close()
-	desc, err := nc.Describe(ctx, c.Temporal.Namespace)
+func checkRetention(ctx context.Context, tc client.Client, c Config, log *slog.Logger) {
+	desc, err := tc.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: c.Temporal.Namespace})
 	if err != nil {
 		log.Warn("could not check the namespace's retention", "namespace", c.Temporal.Namespace, "error", err)
 		return

@@ -325,10 +325,10 @@ func (c Config) open(ctx context.Context, log *slog.Logger, set *metrics.Set) (*
 		st.Close()
 		return nil, nil, nil, err
 	}
-	checkRetention(ctx, c, log)
+	checkRetention(ctx, tc, c, log)
 	stopOps := func() {}
 	if c.Metrics.Listen != "" {
-		if stopOps, err = serveOps(ctx, c.Metrics.Listen, set, readiness{"store": storeReady(st), "temporal": temporalReady(tc)}, log); err != nil {
+		if stopOps, err = serveOps(ctx, c.Metrics.Listen, set, ready(st, tc), log); err != nil {
 			tc.Close()
 			st.Close()
 			return nil, nil, nil, err
@@ -364,7 +364,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	// The API's own port answers the probes too, for orchestrators that
 	// probe the port they route to.
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /readyz", readiness{"store": storeReady(st), "temporal": temporalReady(tc)}.readyz)
+	mux.HandleFunc("GET /readyz", ready(st, tc).readyz)
 	mux.Handle("/", server.Handler())
 	srv := api.NewHTTPServer(mux, 10*time.Second)
 	srv.Addr = c.Listen

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // RetryAfterError is a provider asking us to slow down (HTTP 429). The
@@ -81,15 +79,9 @@ func (p Paced) Find(ctx context.Context, m Message, since time.Time, theirs func
 	return Result{}, false, ErrNoFinder
 }
 
-// Pace wraps every channel that has a rate with a limiter of this process
-// alone. A burst of one second's worth lets a batch start without waiting
-// while keeping the average.
-func Pace(reg Registry, rates Rates) Registry {
-	return PaceWith(reg, rates, func(_ string, r float64) Limiter { return rate.NewLimiter(rate.Limit(r), max(1, int(r))) })
-}
-
 // PaceWith wraps every channel that has a rate with the limiter newLimiter
-// makes for it (SharedRate: one rate for all workers).
+// makes for it (SharedRate: one rate for all workers; a *rate.Limiter is
+// a Limiter too, for one process alone).
 func PaceWith(reg Registry, rates Rates, newLimiter func(channel string, perSecond float64) Limiter) Registry {
 	out := Registry{}
 	for ch, s := range reg {
