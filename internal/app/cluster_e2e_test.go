@@ -106,6 +106,9 @@ type tempCluster struct {
 	peersEnv map[string]string
 	env      []string // peers.env, for the tocsin processes
 	metrics  []string // each worker's metrics address
+	// taken are the ports handed out so far: one not listened on yet
+	// (a process still starting) must not be handed out twice.
+	taken map[int]bool
 	config   string
 	url      string
 	database string
@@ -161,7 +164,7 @@ func startCluster(t testing.TB, workers int) *tempCluster {
 		}
 		t.Skip("the cluster test runs Temporal on PostgreSQL: set TOCSIN_TEST_POSTGRES (.ci/run does)")
 	}
-	c := &tempCluster{t: t, dir: t.TempDir(), services: map[string]*proc{}, grpcPort: map[string]int{}}
+	c := &tempCluster{t: t, dir: t.TempDir(), services: map[string]*proc{}, grpcPort: map[string]int{}, taken: map[int]bool{}}
 	c.bin = filepath.Join(c.dir, "bin")
 	buildBinaries(t, c.bin)
 	t.Cleanup(func() {
@@ -210,10 +213,9 @@ func startCluster(t testing.TB, workers int) *tempCluster {
 		require.NoError(t, err, "deploy/temporal/schema.sh: %s", out)
 	}
 
-	taken := map[int]bool{}
 	ports := make([]int, 9)
 	for i := range ports {
-		ports[i] = lowPort(t, taken)
+		ports[i] = lowPort(t, c.taken)
 	}
 	dynamic, err := filepath.Abs(filepath.Join(deployTemporal, "dynamicconfig.yaml"))
 	require.NoError(t, err)
@@ -242,7 +244,7 @@ func startCluster(t testing.TB, workers int) *tempCluster {
 	}
 
 	// The peers, then the API and the workers aimed at them by peers.env.
-	bounces := fmt.Sprintf("127.0.0.1:%d", lowPort(t, taken))
+	bounces := fmt.Sprintf("127.0.0.1:%d", lowPort(t, c.taken))
 	c.peers = c.add("peers", filepath.Join(c.bin, "tocsin"), "peers", "--data", filepath.Join(c.dir, "peers"), "--listen", "127.0.0.1:0", "--smtp-listen", "127.0.0.1:0", "--bounce-relay", bounces)
 	c.peers.start()
 	envFile := filepath.Join(c.dir, "peers", "peers.env")
@@ -255,7 +257,8 @@ func startCluster(t testing.TB, workers int) *tempCluster {
 	}
 
 	c.database = storetest.DSN(t, "postgres")
-	listen := fmt.Sprintf("127.0.0.1:%d", lowPort(t, taken))
+	apiPort := lowPort(t, c.taken)
+	listen := fmt.Sprintf("127.0.0.1:%d", apiPort)
 	c.url = "http://" + listen
 	c.config = filepath.Join(c.dir, "tocsin.yaml")
 	require.NoError(t, os.WriteFile(c.config, fmt.Appendf(nil, `listen: %s
@@ -289,13 +292,7 @@ announce: {webhook_url: https://replaced.by.peers.env/}
 	for range workers {
 		c.startWorker()
 	}
-	require.Eventually(t, func() bool {
-		conn, err := net.Dial("tcp", listen)
-		if err == nil {
-			conn.Close()
-		}
-		return err == nil
-	}, 60*time.Second, 100*time.Millisecond, "tocsin serve never listened")
+	c.waitListening(c.serve, apiPort)
 	return c
 }
 
@@ -325,7 +322,7 @@ func (c *tempCluster) waitListening(p *proc, port int) {
 // startWorker starts one more `tocsin worker` process.
 // Its /metrics is at c.metrics[i].
 func (c *tempCluster) startWorker() *proc {
-	addr := fmt.Sprintf("127.0.0.1:%d", lowPort(c.t, map[int]bool{}))
+	addr := fmt.Sprintf("127.0.0.1:%d", lowPort(c.t, c.taken))
 	w := c.add(fmt.Sprintf("worker-%d", len(c.workers)+1), filepath.Join(c.bin, "tocsin"), "worker", "--config", c.config, "--metrics-listen", addr)
 	w.env = c.env
 	w.start()
