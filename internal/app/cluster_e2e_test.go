@@ -108,7 +108,7 @@ type tempCluster struct {
 	metrics  []string // each worker's metrics address
 	// taken are the ports handed out so far: one not listened on yet
 	// (a process still starting) must not be handed out twice.
-	taken map[int]bool
+	taken    map[int]bool
 	config   string
 	url      string
 	database string
