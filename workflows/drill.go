@@ -28,6 +28,10 @@ type DrillRequest struct {
 	Subjects      int
 	BatchSize     int
 	ReceiptPoll   time.Duration
+	// Campaign sizing passed to the drill's incident (0: the defaults).
+	BatchWindow     int `json:",omitempty"`
+	PartitionSize   int `json:",omitempty"`
+	PartitionWindow int `json:",omitempty"`
 }
 
 // DrillWorkflow runs a drill: a synthetic inventory aside from the real one,
@@ -57,7 +61,7 @@ func DrillWorkflow(ctx workflow.Context, in DrillRequest) (store.DrillReport, er
 		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_TERMINATE})
 	var res IncidentResult
 	err := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{IncidentID: setup.IncidentID, OpenedBy: in.RequestedBy, Spec: setup.Spec,
-		BatchSize: in.BatchSize, ReceiptPoll: in.ReceiptPoll,
+		BatchSize: in.BatchSize, ReceiptPoll: in.ReceiptPoll, BatchWindow: in.BatchWindow, PartitionSize: in.PartitionSize, PartitionWindow: in.PartitionWindow,
 		Drill: &DrillMode{Attended: in.Attended, ApprovalDelay: in.ApprovalDelay, Identity: DrillIdentity}}).Get(ctx, &res)
 	finish := activities.FinishInput{DrillID: in.DrillID, Playbook: in.Playbook, IncidentID: setup.IncidentID, StartedAt: started, Milestones: res.Milestones}
 	if err != nil {

@@ -67,7 +67,8 @@ func (s *Server) drillRequest(w http.ResponseWriter, r *http.Request) (workflows
 		return workflows.DrillRequest{}, req, false
 	}
 	return workflows.DrillRequest{Playbook: req.Playbook, RequestedBy: principal(r.Context()).Identity, Attended: req.Attended, ApprovalDelay: delay,
-		Subjects: req.Subjects, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll}, req, true
+		Subjects: req.Subjects, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll,
+		BatchWindow: s.BatchWindow, PartitionSize: s.PartitionSize, PartitionWindow: s.PartitionWindow}, req, true
 }
 
 func (s *Server) runDrill(w http.ResponseWriter, r *http.Request) {

@@ -45,9 +45,12 @@ type Server struct {
 	// PublicURL is the base URL Twilio and browsers use to reach Tocsin.
 	PublicURL string
 	Log       *slog.Logger
-	// BatchSize is passed to new incidents (subjects per notification activity).
-	BatchSize   int
-	ReceiptPoll time.Duration
+	// BatchSize (subjects per notification activity), BatchWindow,
+	// PartitionSize and PartitionWindow size new incidents' campaigns (0:
+	// the workflow's default). PartitionWindow x BatchWindow batches run at
+	// once: what more workers can share.
+	BatchSize, BatchWindow, PartitionSize, PartitionWindow int
+	ReceiptPoll                                            time.Duration
 	// PlaybookDir overrides the built-in playbooks (drills check the name).
 	PlaybookDir string
 	// Slack is the war room's buttons and slash command; nil turns them off.
@@ -373,7 +376,8 @@ func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *
 	}
 	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
-		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll})
+		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll,
+			BatchWindow: s.BatchWindow, PartitionSize: s.PartitionSize, PartitionWindow: s.PartitionWindow})
 	if err != nil {
 		// An incident recorded but never started would sit in every list
 		// with nothing behind it. Unless Temporal did start it (the error

@@ -155,7 +155,7 @@ const deployTemporal = "../../deploy/temporal"
 // TOCSIN_TEST_POSTGRES, starts frontend, history, matching and worker as
 // four processes, registers the namespace, then starts the peers, the API
 // and workers (each worker process is started later by startWorker).
-func startCluster(t testing.TB, workers int) *tempCluster {
+func startCluster(t testing.TB, workers int, extraConfig string) *tempCluster {
 	t.Helper()
 	base := os.Getenv("TOCSIN_TEST_POSTGRES")
 	if base == "" {
@@ -271,7 +271,8 @@ smtp: {addr: replaced.by.peers.env:25, from: "Security Team <security@example.co
 bounces: {listen: %s}
 onsite: {webhook_url: https://replaced.by.peers.env/}
 announce: {webhook_url: https://replaced.by.peers.env/}
-`, listen, listen, c.database, anyHourPlaybooks(t), c.frontend, bounces), 0o600))
+%s
+`, listen, listen, c.database, anyHourPlaybooks(t), c.frontend, bounces, extraConfig), 0o600))
 	// The namespace, registered as an operator would, once the frontend answers.
 	require.Eventually(t, func() bool {
 		ensure := exec.Command(filepath.Join(c.bin, "tocsin"), "namespace", "ensure", "--config", c.config, "--retention", "72h")
@@ -372,7 +373,9 @@ func (c *tempCluster) outbox(id string) []devpeers.Entry {
 func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 	ctx := context.Background()
 	started := time.Now()
-	c := startCluster(t, 2)
+	// Two partitions of small batches: the operator's sizing reaches the
+	// campaign, and both workers have batches to share.
+	c := startCluster(t, 2, "campaign: {partition_size: 2500, batch_size: 100}\nworker: {max_concurrent_activities: 8}")
 	t.Logf("cluster up in %s", time.Since(started).Round(time.Second))
 	crew := seedCrew(t, c.database, c.url)
 
@@ -418,6 +421,7 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 			t.Logf("steering %s: %v (retried)", id, err)
 		}
 		if v.Status == workflows.StageNotifying && v.Campaign != nil {
+			require.Equal(t, (n+2499)/2500, v.Campaign.Partitions, "campaign.partition_size from the config")
 			switch contacted := v.Campaign.Contacted; {
 			case !killed && contacted >= n/8 && sendsSeen == 0:
 				// The survivor's /metrics counts sends as they happen.
@@ -550,7 +554,7 @@ func campaignOnCluster(tb testing.TB, crew scenarioCrew, database string, n int,
 // TOCSIN_CLUSTER_BENCH_SUBJECTS sets the campaign size (default 20000).
 func BenchmarkCampaignOnACluster(b *testing.B) {
 	n := envInt(b, "TOCSIN_CLUSTER_BENCH_SUBJECTS", 20000)
-	c := startCluster(b, 1)
+	c := startCluster(b, 1, "")
 	crew := seedCrew(b, c.database, c.url)
 	for range b.N {
 		one, msgs1, _ := campaignOnCluster(b, crew, c.database, n, 11)

@@ -99,6 +99,23 @@ type Config struct {
 	Metrics struct {
 		Listen string `yaml:"listen"`
 	} `yaml:"metrics"`
+	// Campaign sizes new incidents' campaigns (unset: the defaults, 250 people
+	// a batch, 4 batches of each of 4 partitions of 20,000 at once). Up to
+	// partition_window x batch_window batches run at once, across all
+	// workers: keep it at least the workers' activity slots together, or
+	// more workers send no faster.
+	Campaign struct {
+		BatchSize       int `yaml:"batch_size"`
+		BatchWindow     int `yaml:"batch_window"`
+		PartitionSize   int `yaml:"partition_size"`
+		PartitionWindow int `yaml:"partition_window"`
+	} `yaml:"campaign"`
+	// Worker bounds what one `tocsin worker` runs at once (0: the SDK's
+	// default), so that a campaign spreads over the workers instead of
+	// filling the first.
+	Worker struct {
+		MaxConcurrentActivities int `yaml:"max_concurrent_activities"`
+	} `yaml:"worker"`
 	Secrets Secrets `yaml:"-"`
 	// Staged lists the settings the environment aimed at `tocsin peers`
 	// (from peers.env), so the processes can say so at start.
@@ -237,6 +254,12 @@ func (c Config) Validate(path string) error {
 		parsed, err := url.Parse(u)
 		need(u == "" || (err == nil && (parsed.Scheme == "https" || parsed.Scheme == "http") && parsed.Host != ""), name+" to be an http(s) URL, or unset for the real service")
 	}
+	for name, v := range map[string]int{"campaign.batch_size": c.Campaign.BatchSize, "campaign.batch_window": c.Campaign.BatchWindow,
+		"campaign.partition_size": c.Campaign.PartitionSize, "campaign.partition_window": c.Campaign.PartitionWindow,
+		"worker.max_concurrent_activities": c.Worker.MaxConcurrentActivities} {
+		need(v >= 0, name+" to be a positive number (or unset for the default)")
+	}
+	need(c.Campaign.PartitionSize == 0 || c.Campaign.BatchSize == 0 || c.Campaign.PartitionSize >= c.Campaign.BatchSize, "campaign.partition_size to be at least campaign.batch_size")
 	need(c.Twilio.ValidityPeriod >= 0 && c.Twilio.ValidityPeriod <= 36000, "twilio.validity_period between 1 and 36000 seconds (or unset for 4 hours)")
 	for ch, r := range c.Rates {
 		need(slices.Contains([]string{senders.SMS, senders.Voice, senders.Email, senders.Onsite}, ch) && r > 0, fmt.Sprintf("rates.%s to name a channel (sms, voice, email, onsite) with a positive rate", ch))
@@ -346,6 +369,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	defer closeAll()
 	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
+		BatchSize: c.Campaign.BatchSize, BatchWindow: c.Campaign.BatchWindow, PartitionSize: c.Campaign.PartitionSize, PartitionWindow: c.Campaign.PartitionWindow,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
 	for id, u := range c.Slack.Users {
 		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
@@ -399,7 +423,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
 	}
-	w := newWorkerWith(tc, acts, worker.Options{WorkerStopTimeout: stopGrace})
+	w := newWorkerWith(tc, acts, worker.Options{WorkerStopTimeout: stopGrace, MaxConcurrentActivityExecutionSize: c.Worker.MaxConcurrentActivities})
 	if err := w.Start(); err != nil {
 		return err
 	}

@@ -69,6 +69,22 @@ func TestPublicURLLosesItsTrailingSlash(t *testing.T) {
 	require.Equal(t, "https://tocsin.example.com", c.PublicURL)
 }
 
+// Campaign sizing is read, and a nonsense value is named by its key.
+func TestCampaignSizingIsReadAndChecked(t *testing.T) {
+	data := exampleConfig(t)
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, 20000, c.Campaign.PartitionSize)
+	require.Equal(t, 16, c.Worker.MaxConcurrentActivities)
+	path := filepath.Join(t.TempDir(), "tocsin.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "batch_window: 4", "batch_window: -1", 1)), 0o600))
+	_, err = LoadConfig(path)
+	require.ErrorContains(t, err, "campaign.batch_window to be a positive number")
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "partition_size: 20000", "partition_size: 100", 1)), 0o600))
+	_, err = LoadConfig(path)
+	require.ErrorContains(t, err, "campaign.partition_size to be at least campaign.batch_size")
+}
+
 func TestSMTPTLSModeIsChecked(t *testing.T) {
 	data := exampleConfig(t)
 	c, err := LoadConfig("../../deploy/tocsin.example.yaml")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,14 +83,38 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery, lease Lease)
 		return existing, nil
 	}
 	ts, until := now(), formatTime(lease.Until)
+	// One statement claims the whole chunk: a row per delivery costs a
+	// round trip each, which on a remote database is most of a campaign.
+	var q strings.Builder
+	q.WriteString(`INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, draft, created_at, updated_at, owner, lease_until) VALUES `)
+	args := make([]any, 0, 10*len(ds))
+	for i, d := range ds {
+		if i > 0 {
+			q.WriteString(",")
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts, lease.Owner, until)
+	}
+	q.WriteString(` ON CONFLICT DO NOTHING RETURNING incident_id, subject_id, channel`)
 	err := s.inTx(ctx, func(t *tx) error {
-		for _, d := range ds {
-			res, err := t.exec(ctx, `INSERT INTO deliveries (incident_id, subject_id, channel, rung, status, draft, created_at, updated_at, owner, lease_until) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
-				d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts, lease.Owner, until)
-			if err != nil {
+		claimed := map[[3]string]bool{}
+		rows, err := t.query(ctx, q.String(), args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k [3]string
+			if err := rows.Scan(&k[0], &k[1], &k[2]); err != nil {
+				rows.Close()
 				return err
 			}
-			if n, _ := res.RowsAffected(); n == 1 {
+			claimed[k] = true
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		for _, d := range ds {
+			if claimed[[3]string{d.IncidentID, d.SubjectID, d.Channel}] {
 				continue
 			}
 			var e Delivery
@@ -146,21 +171,38 @@ func (s *Store) LeaveInDoubt(ctx context.Context, ds []Delivery, owner string, u
 // FinishDeliveries records the providers' answers in one transaction. Only a
 // row still "sending" changes status: a status callback that arrived first wins.
 func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
-	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, ts string) error {
-		// Every CASE reads the row as it was: a receipt that came first keeps
-		// its status, and the send's own facts (segments) are still added.
-		_, err := t.exec(ctx, `UPDATE deliveries SET
-			status = CASE WHEN status=? THEN ? ELSE status END,
-			error = CASE WHEN status=? THEN ? ELSE error END,
-			provider_ref = CASE WHEN provider_ref='' THEN ? ELSE provider_ref END,
-			segments = ?, detail = CASE WHEN detail='' THEN ? ELSE detail END,
-			doubt = CASE WHEN ?<>'' THEN ? ELSE doubt END,
-			lease_until = '', updated_at=?
-			WHERE incident_id=? AND subject_id=? AND channel=? AND (status=? OR provider_ref=?)`,
-			StatusSending, d.Status, StatusSending, d.Error, d.ProviderRef, d.Segments, d.Detail, d.Doubt, d.Doubt, ts,
-			d.IncidentID, d.SubjectID, d.Channel, StatusSending, d.ProviderRef)
-		return err
-	})
+	if len(ds) == 0 {
+		return nil
+	}
+	// One statement for the chunk, as for claims. VALUES columns are
+	// column1..N in both PostgreSQL and SQLite; the casts give PostgreSQL
+	// the types its parameters would otherwise lack.
+	var q strings.Builder
+	q.WriteString(`UPDATE deliveries SET
+		status = CASE WHEN deliveries.status=? THEN v.column4 ELSE deliveries.status END,
+		error = CASE WHEN deliveries.status=? THEN v.column5 ELSE deliveries.error END,
+		provider_ref = CASE WHEN deliveries.provider_ref='' THEN v.column6 ELSE deliveries.provider_ref END,
+		segments = v.column7, detail = CASE WHEN deliveries.detail='' THEN v.column8 ELSE deliveries.detail END,
+		doubt = CASE WHEN v.column9<>'' THEN v.column9 ELSE deliveries.doubt END,
+		lease_until = '', updated_at=?
+		FROM (VALUES `)
+	ts := now()
+	args := make([]any, 0, 3+9*len(ds)+1)
+	args = append(args, StatusSending, StatusSending, ts)
+	for i, d := range ds {
+		if i > 0 {
+			q.WriteString(",")
+		}
+		q.WriteString("(CAST(? AS TEXT),CAST(? AS TEXT),CAST(? AS TEXT),CAST(? AS TEXT),CAST(? AS TEXT),CAST(? AS TEXT),CAST(? AS INTEGER),CAST(? AS TEXT),CAST(? AS TEXT))")
+		args = append(args, d.IncidentID, d.SubjectID, d.Channel, d.Status, d.Error, d.ProviderRef, d.Segments, d.Detail, d.Doubt)
+	}
+	// Every CASE reads the row as it was: a receipt that came first keeps
+	// its status, and the send's own facts (segments) are still added.
+	q.WriteString(`) AS v WHERE deliveries.incident_id=v.column1 AND deliveries.subject_id=v.column2 AND deliveries.channel=v.column3
+		AND (deliveries.status=? OR deliveries.provider_ref=v.column6)`)
+	args = append(args, StatusSending)
+	_, err := s.exec(ctx, q.String(), args...)
+	return err
 }
 
 // eachInTx applies f to every delivery in one transaction (none: no
