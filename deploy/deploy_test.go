@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"bytes"
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -167,6 +168,8 @@ func loads(t *testing.T, where string, data []byte) app.Config {
 		t.Setenv(k, "secret-"+k)
 	}
 	t.Setenv("TOCSIN_DATABASE_URL", "postgres://tocsin:secret@postgres:5432/tocsin")
+	t.Setenv("TOCSIN_ACTOR_KEY", "an actor key of thirty-two characters or more")
+	t.Setenv("TOCSIN_CODEC_KEYS", "k1:"+base64.StdEncoding.EncodeToString(make([]byte, 32)))
 	for _, k := range []string{"TOCSIN_DEV_TWILIO", "TWILIO_ACCOUNT_SID", "TOCSIN_DEV_SLACK", "TOCSIN_DEV_SMTP", "TOCSIN_DEV_ONSITE", "TOCSIN_DEV_ANNOUNCE", "TOCSIN_DEV_OIDC"} {
 		t.Setenv(k, "")
 	}

@@ -150,7 +150,12 @@ func (s *plan) obligation(name string) *playbooks.Obligation {
 func (s *plan) registerSubmit(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, func(ctx workflow.Context, in SubmitInput) (Filing, error) {
 		return s.submit(ctx, in), nil
-	}, workflow.UpdateHandlerOptions{Validator: s.checkSubmit})
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in SubmitInput) error {
+		if err := verifySigned(ctx, UpdateSubmit, &in); err != nil {
+			return err
+		}
+		return s.checkSubmit(ctx, in)
+	}})
 }
 
 func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {

@@ -39,8 +39,8 @@ func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
 		},
 	})
 	env.SetStartTime(detected)
-	legal := Actor{"legal@example.com", "legal"}
-	responder := Actor{"responder@example.com", "responder"}
+	legal := Actor{Identity: "legal@example.com", Role: "legal"}
+	responder := Actor{Identity: "responder@example.com", Role: "responder"}
 	query := func() Progress {
 		v, err := env.QueryWorkflow(QueryProgress)
 		require.NoError(t, err)
@@ -71,7 +71,7 @@ func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
 		p := query()
 		require.Equal(t, 1, p.Filings["sg-pdpc"].Reminders)
 		require.Equal(t, StageAwaitFiling, p.Status)
-		viewer = update(env, UpdateSubmit, SubmitInput{Actor: Actor{"v@example.com", "viewer"}, Obligation: "sg-pdpc", Reference: "PDPC-1"})
+		viewer = update(env, UpdateSubmit, SubmitInput{Actor: Actor{Identity: "v@example.com", Role: "viewer"}, Obligation: "sg-pdpc", Reference: "PDPC-1"})
 		filed = update(env, UpdateSubmit, SubmitInput{Actor: responder, Obligation: "sg-pdpc", Reference: "PDPC-1"})
 	}, 40*time.Hour)
 	env.ExecuteWorkflow(IncidentWorkflow, input())

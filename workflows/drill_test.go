@@ -17,11 +17,11 @@ func TestDrillRoleCannotApproveARealIncident(t *testing.T) {
 	env := setup(t, 0)
 	var byDrill, factsByDrill *updateResult
 	env.RegisterDelayedCallback(func() {
-		byDrill = update(env, UpdateApprove, ApproveInput{Actor: Actor{DrillIdentity, "drill"}, Draft: "notice-en"})
-		factsByDrill = update(env, UpdateFacts, FactsInput{Actor: Actor{DrillIdentity, "drill"}, Set: map[string]string{"cause": "x"}})
+		byDrill = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: DrillIdentity, Role: "drill"}, Draft: "notice-en"})
+		factsByDrill = update(env, UpdateFacts, FactsInput{Actor: Actor{Identity: DrillIdentity, Role: "drill"}, Set: map[string]string{"cause": "x"}})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
 	env.ExecuteWorkflow(IncidentWorkflow, input())
 	require.NoError(t, env.GetWorkflowError())

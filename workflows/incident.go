@@ -189,12 +189,6 @@ type SubmitInput struct {
 	LateReason string
 }
 
-// Actor is who asks for an update, as the API authenticated them.
-type Actor struct {
-	Identity string
-	Role     string
-}
-
 // ApproveInput approves one draft revision.
 type ApproveInput struct {
 	Actor   Actor
@@ -747,6 +741,9 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
 		return s.approve(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
+		if err := verifySigned(ctx, UpdateApprove, &in); err != nil {
+			return err
+		}
 		return s.checkApprove(in)
 	}})
 	if err != nil {
@@ -758,6 +755,9 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		s.event(ctx, fmt.Sprintf("%s revision %d rejected by %s: %s", d.Name, d.Revision, in.Actor.Identity, in.Reason))
 		return *d, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in RejectInput) error {
+		if err := verifySigned(ctx, UpdateReject, &in); err != nil {
+			return err
+		}
 		if strings.TrimSpace(in.Reason) == "" {
 			return errors.New("a rejection needs a reason, so the draft can be revised")
 		}
@@ -784,6 +784,9 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		s.event(ctx, fmt.Sprintf("%s revision requested by %s", in.Draft, in.Actor.Identity))
 		return *d, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ReviseInput) error {
+		if err := verifySigned(ctx, UpdateRevise, &in); err != nil {
+			return err
+		}
 		if in.Actor.Role != "responder" && in.Actor.Role != "admin" {
 			return forbidden("only responders revise drafts (%s is %s)", in.Actor.Identity, in.Actor.Role)
 		}
@@ -912,6 +915,9 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 		}
 		return out, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in FactsInput) error {
+		if err := verifySigned(ctx, UpdateFacts, &in); err != nil {
+			return err
+		}
 		if in.Actor.Role != "responder" && in.Actor.Role != "admin" && (in.Actor.Role != "drill" || !s.spec.Drill) {
 			return forbidden("only responders set an incident's facts (%s is %s)", in.Actor.Identity, in.Actor.Role)
 		}

@@ -2,12 +2,14 @@ package workflows
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/tocsin/tocsin/activities"
@@ -77,7 +79,44 @@ func input() IncidentInput {
 	return IncidentInput{IncidentID: "INC-1", OpenedBy: "responder@example.com", Spec: incident.Spec{Title: "t", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), Systems: []string{"db"}}}
 }
 
+// testActorKey is the key the test workers trust and the tests' updates are
+// signed with, as the API signs real ones.
+var testActorKey = []byte("test actor key: thirty-two bytes!")
+
+func TestMain(m *testing.M) {
+	TrustActorKeys(testActorKey)
+	os.Exit(m.Run())
+}
+
+// signed signs an update's input as the API does, for the test workflow.
+func signed(name string, arg any) any {
+	sign := func(in SignedInput) { SignUpdate(testActorKey, "default-test-workflow-id", name, in) }
+	switch in := arg.(type) {
+	case ApproveInput:
+		sign(&in)
+		return in
+	case RejectInput:
+		sign(&in)
+		return in
+	case ReviseInput:
+		sign(&in)
+		return in
+	case FactsInput:
+		sign(&in)
+		return in
+	case SubmitInput:
+		sign(&in)
+		return in
+	}
+	return arg
+}
+
+// update sends a signed update.
 func update(env *testsuite.TestWorkflowEnvironment, name string, arg any) *updateResult {
+	return unsignedUpdate(env, name, signed(name, arg))
+}
+
+func unsignedUpdate(env *testsuite.TestWorkflowEnvironment, name string, arg any) *updateResult {
 	u := &updateResult{}
 	env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnReject:   func(err error) { u.rejected, u.done = err, true },
@@ -86,22 +125,55 @@ func update(env *testsuite.TestWorkflowEnvironment, name string, arg any) *updat
 	return u
 }
 
+// Someone with Temporal access alone cannot act as legal: an approval sent
+// straight to the workflow without the API's signature, or with one made
+// for another decision or with another key, is refused; the signed one goes.
+func TestAnUnsignedOrForgedActorIsRefused(t *testing.T) {
+	env := setup(t, 0)
+	var unsigned, forged, moved, otherKey, ok *updateResult
+	env.RegisterDelayedCallback(func() {
+		legal := Actor{Identity: "legal@example.com", Role: "legal"}
+		unsigned = unsignedUpdate(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
+		f := legal
+		f.Sig = "bm90IGEgc2lnbmF0dXJl"
+		forged = unsignedUpdate(env, UpdateApprove, ApproveInput{Actor: f, Draft: "notice-en"})
+		// A real signature, for a rejection, pasted onto an approval.
+		rejection := signed(UpdateReject, RejectInput{Actor: legal, Draft: "notice-en", Reason: "x"}).(RejectInput)
+		moved = unsignedUpdate(env, UpdateApprove, ApproveInput{Actor: rejection.Actor, Draft: "notice-en"})
+		elsewhere := ApproveInput{Actor: legal, Draft: "notice-en"}
+		SignUpdate([]byte("a key only an intruder holds......"), "default-test-workflow-id", UpdateApprove, &elsewhere)
+		otherKey = unsignedUpdate(env, UpdateApprove, elsewhere)
+		ok = update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.ErrorContains(t, unsigned.rejected, "is not signed")
+	for _, u := range []*updateResult{forged, moved, otherKey} {
+		require.ErrorContains(t, u.rejected, "refused as forged")
+		var app *temporal.ApplicationError
+		require.ErrorAs(t, u.rejected, &app)
+		require.Equal(t, ErrTypeForbidden, app.Type())
+	}
+	require.True(t, ok.done)
+	require.NoError(t, ok.rejected)
+}
+
 func TestOnlyLegalApprovesAndNeverTheOpener(t *testing.T) {
 	env := setup(t, 0)
 	var refused []*updateResult
 	var ok *updateResult
 	env.RegisterDelayedCallback(func() {
 		refused = append(refused,
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{"responder@example.com", "responder"}, Draft: "notice-en"}),
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{"admin@example.com", "admin"}, Draft: "notice-en"}),
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{"responder@example.com", "legal"}, Draft: "notice-en"}),
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "nope"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "responder@example.com", Role: "responder"}, Draft: "notice-en"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "admin@example.com", Role: "admin"}, Draft: "notice-en"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "responder@example.com", Role: "legal"}, Draft: "notice-en"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "nope"}),
 			// The opener under another spelling of the same address.
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{"Responder@Example.com", "legal"}, Draft: "notice-en"}),
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "Responder@Example.com", Role: "legal"}, Draft: "notice-en"}),
 		)
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		ok = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		ok = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
 	env.ExecuteWorkflow(IncidentWorkflow, input())
 	require.True(t, env.IsWorkflowCompleted())
@@ -126,12 +198,12 @@ func TestRejectionSendsDraftBackForRevision(t *testing.T) {
 	env := setup(t, 1)
 	var noReason, reject, approveRejected, revise *updateResult
 	env.RegisterDelayedCallback(func() {
-		noReason = update(env, UpdateReject, RejectInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
-		reject = update(env, UpdateReject, RejectInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en", Reason: "name the hotline"})
+		noReason = update(env, UpdateReject, RejectInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
+		reject = update(env, UpdateReject, RejectInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en", Reason: "name the hotline"})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		approveRejected = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
-		revise = update(env, UpdateRevise, ReviseInput{Actor: Actor{"responder2@example.com", "responder"}, Draft: "notice-en", Changes: map[string]string{"contact": "hotline"}})
+		approveRejected = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
+		revise = update(env, UpdateRevise, ReviseInput{Actor: Actor{Identity: "responder2@example.com", Role: "responder"}, Draft: "notice-en", Changes: map[string]string{"contact": "hotline"}})
 	}, 90*time.Second)
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(QueryProgress)
@@ -141,10 +213,10 @@ func TestRejectionSendsDraftBackForRevision(t *testing.T) {
 		require.Equal(t, StageAwaitApproval, p.Status)
 		require.Equal(t, 2, p.Drafts[0].Revision, "%+v", p.Drafts)
 		require.Equal(t, DraftPending, p.Drafts[0].Status)
-		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal2@example.com", "legal"}, Draft: "notice-en"})
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal2@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
 	env.RegisterDelayedCallback(func() {
-		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "announcement"})
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "announcement"})
 	}, 3*time.Minute)
 	env.ExecuteWorkflow(IncidentWorkflow, input())
 	require.True(t, env.IsWorkflowCompleted())
@@ -185,9 +257,9 @@ func TestIncompleteDraftWaitsForTheFact(t *testing.T) {
 	var early, byLegal, badKey, set, late *updateResult
 	var afterSet []DraftState
 	env.RegisterDelayedCallback(func() {
-		early = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
-		byLegal = update(env, UpdateFacts, FactsInput{Actor: Actor{"legal@example.com", "legal"}, Set: map[string]string{"cause": "x"}})
-		badKey = update(env, UpdateFacts, FactsInput{Actor: Actor{"r2@example.com", "responder"}, Set: map[string]string{"mood": "calm"}})
+		early = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
+		byLegal = update(env, UpdateFacts, FactsInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Set: map[string]string{"cause": "x"}})
+		badKey = update(env, UpdateFacts, FactsInput{Actor: Actor{Identity: "r2@example.com", Role: "responder"}, Set: map[string]string{"mood": "calm"}})
 		set = &updateResult{}
 		env.UpdateWorkflow(UpdateFacts, "", &testsuite.TestUpdateCallback{
 			OnReject: func(err error) { set.rejected, set.done = err, true },
@@ -195,11 +267,11 @@ func TestIncompleteDraftWaitsForTheFact(t *testing.T) {
 				set.done, set.rejected = true, err
 				afterSet, _ = v.([]DraftState)
 			},
-		}, FactsInput{Actor: Actor{"r2@example.com", "responder"}, Set: map[string]string{"cause": "a leaked access key", "occurred_from": "2026-11-18T00:00:00Z"}})
+		}, signed(UpdateFacts, FactsInput{Actor: Actor{Identity: "r2@example.com", Role: "responder"}, Set: map[string]string{"cause": "a leaked access key", "occurred_from": "2026-11-18T00:00:00Z"}}))
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		late = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
-		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "report-cn-pipl-regulator"})
+		late = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "report-cn-pipl-regulator"})
 	}, 2*time.Minute)
 	env.ExecuteWorkflow(IncidentWorkflow, input())
 	require.True(t, env.IsWorkflowCompleted())
@@ -237,7 +309,7 @@ func TestWarRoomLinesShowTitlesAsText(t *testing.T) {
 	in := input()
 	in.Spec.Title = "<!here> leak & <https://evil.example|approve>"
 	env.RegisterDelayedCallback(func() {
-		update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, time.Minute)
 	env.ExecuteWorkflow(IncidentWorkflow, in)
 	require.True(t, env.IsWorkflowCompleted())
@@ -262,11 +334,11 @@ func TestANoticeWhoseSMSIsTooLongIsRefusedAtApproval(t *testing.T) {
 	in.Spec.Description = strings.Repeat("An attacker copied the customer database. ", 8)
 	var long, short *updateResult
 	env.RegisterDelayedCallback(func() {
-		long = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
-		update(env, UpdateFacts, FactsInput{Actor: Actor{"r2@example.com", "responder"}, Set: map[string]string{"description": "An attacker copied the customer database."}})
+		long = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
+		update(env, UpdateFacts, FactsInput{Actor: Actor{Identity: "r2@example.com", Role: "responder"}, Set: map[string]string{"description": "An attacker copied the customer database."}})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		short = update(env, UpdateApprove, ApproveInput{Actor: Actor{"legal@example.com", "legal"}, Draft: "notice-en"})
+		short = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
 	env.ExecuteWorkflow(IncidentWorkflow, in)
 	require.True(t, env.IsWorkflowCompleted())

@@ -5,26 +5,41 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/worker"
+
+	"github.com/tocsin/tocsin/internal/codec"
 )
 
-// TestReplayBasicScenarioHistory replays a recorded run of the basic scenario
+// TestReplayBasicScenarioHistory replays recorded runs of the basic scenario
 // (written by the end-to-end test with TOCSIN_RECORD_HISTORY set), so a change
-// that breaks running incidents' determinism fails here.
+// that breaks running incidents' determinism fails here. Replays go through
+// the payload codec workers use, with testdata/codec.keys (test keys the
+// recordings were encrypted with): plaintext histories from before
+// encryption pass through it unchanged.
 // incident_basic.json predates the partitioned campaign (it replays the
 // loop kept for such incidents); incident_fanout.json and its partition's
 // incident_fanout_notify.json were recorded after; incident_review.json after
 // the war room's review buttons and the end of reminders for overdue duties;
 // incident_bounces.json and its partition's incident_bounces_notify.json
-// after bounces were awaited (await-bounces) and over-long SMS refused.
+// after bounces were awaited (await-bounces) and over-long SMS refused;
+// incident_encrypted.json and incident_encrypted_notify.json with payloads
+// encrypted, under a key rotated in the middle of the run.
 func TestReplayBasicScenarioHistory(t *testing.T) {
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json"} {
-		r := worker.NewWorkflowReplayer()
+	keys, err := codec.LoadKeyFile("testdata/codec.keys")
+	require.NoError(t, err)
+	dc, fc := codec.Converters(keys)
+	replayer := func() worker.WorkflowReplayer {
+		r, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: fc})
+		require.NoError(t, err)
+		return r
+	}
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json"} {
+		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
 	}
-	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json"} {
-		r := worker.NewWorkflowReplayer()
+	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json"} {
+		r := replayer()
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
 	}

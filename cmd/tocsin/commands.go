@@ -22,6 +22,7 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/app"
 	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/csvout"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
@@ -48,7 +49,7 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	root.PersistentFlags().StringVar(&envFile, "env-file", "", "read NAME=value lines into the environment first, as sourcing it would (a peers.env where there is no shell)")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format of the long-running commands (dev, peers, serve, worker): text or json (one object a line, for a log pipeline)")
-	root.AddCommand(devCmd(), peersCmd(), namespaceCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
+	root.AddCommand(devCmd(), peersCmd(), namespaceCmd(), codecCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
 	return root
 }
 
@@ -205,6 +206,36 @@ func namespaceCmd() *cobra.Command {
 	ensure.Flags().DurationVar(&retention, "retention", 90*24*time.Hour, "how long Temporal keeps a closed incident's workflow, for a new namespace")
 	cmd := &cobra.Command{Use: "namespace", Short: "Set up the Temporal namespace Tocsin runs in"}
 	cmd.AddCommand(ensure)
+	return cmd
+}
+
+func codecCmd() *cobra.Command {
+	var path string
+	key := &cobra.Command{Use: "key", Short: "Make a new payload key: appended to --key-file (0600 if new), or printed as ID:BASE64 for TOCSIN_CODEC_KEYS", Args: cobra.NoArgs,
+		Long: "The newest key encrypts from the next start of serve and the workers; the older keys still decrypt.\nKeep every key while a history encrypted with it may still be read (the namespace's retention).\nWith TOCSIN_CODEC_KEYS, append \",\" and the printed key to the old value.",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if path == "" {
+				line, err := codec.NewKeyLine(time.Now())
+				if err != nil {
+					return err
+				}
+				fmt.Println(strings.Replace(line, " ", ":", 1))
+				return nil
+			}
+			id, err := codec.AppendKey(path, time.Now())
+			if err != nil {
+				return fmt.Errorf("%s: %w", path, err)
+			}
+			keys, err := codec.LoadKeyFile(path)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s: key %s added and current (%d keys); restart serve and the workers to encrypt with it, and keep the old keys while any history needs them\n", path, id, len(keys.IDs()))
+			return nil
+		}}
+	key.Flags().StringVar(&path, "key-file", "", "the key file to append to (temporal.codec_key_file; DATA/codec.keys for tocsin dev)")
+	cmd := &cobra.Command{Use: "codec", Short: "Keys that encrypt what Temporal holds"}
+	cmd.AddCommand(key)
 	return cmd
 }
 

@@ -12,7 +12,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/store"
@@ -189,7 +188,7 @@ func (s *Server) listDrillSchedules(w http.ResponseWriter, r *http.Request) {
 		}
 		ds := DrillSchedule{ID: e.ID}
 		if e.Memo != nil {
-			dc := converter.GetDefaultDataConverter()
+			dc := s.dataConverter()
 			dc.FromPayload(e.Memo.Fields["cron"], &ds.Cron)
 			dc.FromPayload(e.Memo.Fields["playbook"], &ds.Playbook)
 		}

@@ -25,6 +25,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/incident"
@@ -57,6 +58,14 @@ type Server struct {
 	Slack *SlackApp
 	// OIDC signs people in to the console; nil leaves API-token sign-in only.
 	OIDC *OIDCConfig
+	// ActorKey signs each update's actor (TOCSIN_ACTOR_KEY); the workers
+	// hold the same key and refuse what it did not sign.
+	ActorKey []byte
+	// Codec serves /codec/{namespace}/decode for operators; nil: none.
+	Codec *CodecEndpoint
+	// DataConverter is the Temporal client's (it decodes schedule memos);
+	// nil: Temporal's default.
+	DataConverter converter.DataConverter
 
 	// campaigns caches each incident's ledger counts for a second: a room
 	// of people running `incident watch` must not slow the campaign.
@@ -109,6 +118,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /webhooks/slack/commands", s.slackCommand)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)
 	s.consoleRoutes(mux)
+	s.codecRoutes(mux)
 	return mux
 }
 
@@ -551,7 +561,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 // Submit records a filing as p, from any surface.
 func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitRequest) (workflows.Filing, int, error) {
 	var out workflows.Filing
-	status, err := s.runUpdate(ctx, p, id, workflows.UpdateSubmit, workflows.SubmitInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role},
+	status, err := s.runUpdate(ctx, p, id, workflows.UpdateSubmit, &workflows.SubmitInput{Actor: actorOf(p),
 		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out,
 		map[string]string{"obligation": req.Obligation, "reference": req.Reference, "late_reason": req.LateReason})
 	if err == nil {
@@ -589,7 +599,7 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string) (FactsResponse, int, error) {
 	var out FactsResponse
 	keys := strings.Join(slices.Sorted(maps.Keys(set)), ",")
-	status, err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, workflows.FactsInput{Actor: workflows.Actor{Identity: p.Identity, Role: p.Role}, Set: set}, &out.Drafts,
+	status, err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, &workflows.FactsInput{Actor: actorOf(p), Set: set}, &out.Drafts,
 		map[string]string{"facts": keys})
 	if err == nil {
 		s.log().Info("facts set", "incident", id, "keys", keys, "by", p.Identity, "via", p.Via)
@@ -600,7 +610,10 @@ func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[s
 // runUpdate runs a workflow update as p and records it in the incident's
 // audit chain, done or refused. The status is 404 for no such incident, 403
 // for who asked and 409 for anything else the plan refused.
-func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, arg, out any, detail map[string]string) (int, error) {
+func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, arg workflows.SignedInput, out any, detail map[string]string) (int, error) {
+	// Signed last, over the whole input: the workers refuse an actor the
+	// API did not vouch for (someone with Temporal access alone).
+	workflows.SignUpdate(s.ActorKey, id, name, arg)
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
@@ -636,15 +649,15 @@ func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, ar
 // API, the console or a Slack button. Legal-only, four-eyes and completeness
 // are the workflow's own checks, so no surface can go around them.
 func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req DecisionRequest) (workflows.DraftState, int, error) {
-	actor := workflows.Actor{Identity: p.Identity, Role: p.Role}
-	var arg any
+	actor := actorOf(p)
+	var arg workflows.SignedInput
 	switch update {
 	case workflows.UpdateApprove:
-		arg = workflows.ApproveInput{Actor: actor, Draft: req.Draft, Comment: req.Comment, Revision: req.Revision}
+		arg = &workflows.ApproveInput{Actor: actor, Draft: req.Draft, Comment: req.Comment, Revision: req.Revision}
 	case workflows.UpdateReject:
-		arg = workflows.RejectInput{Actor: actor, Draft: req.Draft, Reason: req.Reason, Revision: req.Revision}
+		arg = &workflows.RejectInput{Actor: actor, Draft: req.Draft, Reason: req.Reason, Revision: req.Revision}
 	case workflows.UpdateRevise:
-		arg = workflows.ReviseInput{Actor: actor, Draft: req.Draft, Changes: req.Changes}
+		arg = &workflows.ReviseInput{Actor: actor, Draft: req.Draft, Changes: req.Changes}
 	default:
 		return workflows.DraftState{}, http.StatusBadRequest, fmt.Errorf("unknown decision %q", update)
 	}
@@ -683,6 +696,11 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// actorOf is who asks, as the workflow records them (signed in runUpdate).
+func actorOf(p Principal) workflows.Actor {
+	return workflows.Actor{Identity: p.Identity, Role: p.Role, Via: p.Via, At: time.Now().UTC()}
 }
 
 // cleanUpdateError keeps the validator's sentence and drops SDK wrapping.

@@ -24,6 +24,7 @@ import (
 	"github.com/tocsin/tocsin/internal/autopilot"
 	"github.com/tocsin/tocsin/internal/bench/loop"
 	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/internal/store"
@@ -251,7 +252,9 @@ func startCluster(t testing.TB, workers int, extraConfig string) *tempCluster {
 	require.Eventually(t, func() bool { _, err := os.Stat(envFile); return err == nil }, 30*time.Second, 50*time.Millisecond, "peers.env")
 	c.peersEnv, err = loadOrCreateEnv(envFile, nil)
 	require.NoError(t, err)
-	var env []string
+	// Besides peers.env, serve and the workers share the key that signs
+	// who asks for each update.
+	env := []string{"TOCSIN_ACTOR_KEY=" + testActorKey}
 	for k, v := range c.peersEnv {
 		env = append(env, k+"="+v)
 	}
@@ -261,18 +264,21 @@ func startCluster(t testing.TB, workers int, extraConfig string) *tempCluster {
 	listen := fmt.Sprintf("127.0.0.1:%d", apiPort)
 	c.url = "http://" + listen
 	c.config = filepath.Join(c.dir, "tocsin.yaml")
+	keys := filepath.Join(c.dir, "codec.keys")
+	_, err = codec.AppendKey(keys, time.Now())
+	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(c.config, fmt.Appendf(nil, `listen: %s
 public_url: http://%s
 database: %s
 playbook_dir: %s
-temporal: {address: %s, namespace: tocsin}
+temporal: {address: %s, namespace: tocsin, codec_key_file: %s}
 twilio: {account_sid: ACreplaced-by-peers-env, from: "+15005550006"}
 smtp: {addr: replaced.by.peers.env:25, from: "Security Team <security@example.com>", bounce_address: bounces@example.com}
 bounces: {listen: %s}
 onsite: {webhook_url: https://replaced.by.peers.env/}
 announce: {webhook_url: https://replaced.by.peers.env/}
 %s
-`, listen, listen, c.database, anyHourPlaybooks(t), c.frontend, bounces, extraConfig), 0o600))
+`, listen, listen, c.database, anyHourPlaybooks(t), c.frontend, keys, bounces, extraConfig), 0o600))
 	// The namespace, registered as an operator would, once the frontend answers.
 	require.Eventually(t, func() bool {
 		ensure := exec.Command(filepath.Join(c.bin, "tocsin"), "namespace", "ensure", "--config", c.config, "--retention", "72h")
@@ -566,6 +572,7 @@ func BenchmarkCampaignOnACluster(b *testing.B) {
 		for k, v := range c.peersEnv {
 			b.Setenv(k, v)
 		}
+		b.Setenv("TOCSIN_ACTOR_KEY", testActorKey)
 		cfg, err := LoadConfig(c.config) // the workers' own senders, aimed at the same peers
 		require.NoError(b, err)
 		// The loop notifies the people of a third incident, opened on the

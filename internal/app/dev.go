@@ -19,11 +19,13 @@ import (
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/bounces"
+	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
 )
 
 // DevConfig configures `tocsin dev`.
@@ -105,6 +107,10 @@ func devSlackUsers() map[string]string {
 
 // devOIDCClient is the console's client ID at the dev identity provider.
 const devOIDCClient = "tocsin-dev"
+
+// DevCodecKeyFile, in the data directory, holds the keys dev encrypts
+// Temporal payloads with (0600; `tocsin codec key --key-file` rotates).
+const DevCodecKeyFile = "codec.keys"
 
 // StartDev starts the embedded Temporal server, the local peers, the worker
 // and the HTTP API, all keeping state under cfg.DataDir.
@@ -188,8 +194,17 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, twilioPeer.Close)
 	d.TwilioURL = d.URL + "/dev/twilio"
 
+	// Payloads are encrypted in dev as in production: temporal.db holds
+	// no incident fact, and the key beside it can be rotated the same way.
+	keys, err := codec.EnsureKeyFile(filepath.Join(cfg.DataDir, DevCodecKeyFile))
+	if err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("payload keys: %w", err)
+	}
+	dc, fc := codec.Converters(keys)
 	set := metrics.New()
-	tc, err := client.DialContext(ctx, client.Options{HostPort: d.TemporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log)), MetricsHandler: set.Temporal()})
+	tc, err := client.DialContext(ctx, client.Options{HostPort: d.TemporalAddr, Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log)), MetricsHandler: set.Temporal(),
+		DataConverter: dc, FailureConverter: fc})
 	if err != nil {
 		listener.Close()
 		return nil, fmt.Errorf("connect to embedded temporal: %w", err)
@@ -197,7 +212,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, tc.Close)
 	d.Temporal = tc
 
-	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir}
+	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir,
+		DataConverter: dc, Codec: &api.CodecEndpoint{Codec: codec.Codec{Keys: keys}, Namespace: "default"}, ActorKey: []byte(secrets["ACTOR_KEY"])}
+	workflows.TrustActorKeys([]byte(secrets["ACTOR_KEY"]))
 	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]
 	apiServer.Slack = &api.SlackApp{SigningSecret: d.SlackSigningSecret, Users: map[string]api.Principal{},
 		WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: d.SlackURL})}
@@ -322,7 +339,7 @@ func (p devPeers) record() func(channel, outcome string, took time.Duration) {
 // devSecrets are the dev peers' credentials, kept in DATA/dev-secrets.env so
 // a restarted server and its extra workers agree on them.
 func devSecrets(dataDir string) (map[string]string, error) {
-	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET", "PRESS_SECRET", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET"})
+	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET", "PRESS_SECRET", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET", "ACTOR_KEY"})
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +393,13 @@ func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
 		return err
 	}
 	defer st.Close()
-	tc, err := client.DialContext(ctx, client.Options{HostPort: env["TOCSIN_DEV_TEMPORAL"], Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log))})
+	keys, err := codec.LoadKeyFile(filepath.Join(cfg.DataDir, DevCodecKeyFile))
+	if err != nil {
+		return fmt.Errorf("payload keys: %w", err)
+	}
+	dc, fc := codec.Converters(keys)
+	workflows.TrustActorKeys([]byte(secrets["ACTOR_KEY"]))
+	tc, err := client.DialContext(ctx, client.Options{HostPort: env["TOCSIN_DEV_TEMPORAL"], Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log)), DataConverter: dc, FailureConverter: fc})
 	if err != nil {
 		return fmt.Errorf("connect to the dev server's temporal at %s: %w", env["TOCSIN_DEV_TEMPORAL"], err)
 	}

@@ -19,10 +19,12 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	sdkclient "go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
@@ -183,8 +185,23 @@ func basicScenario(t *testing.T, database string) {
 	require.True(t, errors.As(err, &apiErr), "%v", err)
 	require.Equal(t, http.StatusForbidden, apiErr.Status)
 
+	// Someone with Temporal access alone (the SDK client, straight to the
+	// workflow) cannot approve as legal: the API did not sign the actor.
+	forged, err := d.Temporal.UpdateWorkflow(ctx, sdkclient.UpdateWorkflowOptions{WorkflowID: id, UpdateName: workflows.UpdateApprove, WaitForStage: sdkclient.WorkflowUpdateStageCompleted,
+		Args: []any{workflows.ApproveInput{Actor: workflows.Actor{Identity: "legal@example.com", Role: "legal", Via: "api", Sig: "Zm9yZ2Vk"}, Draft: "notice-en"}}})
+	if err == nil {
+		err = forged.Get(ctx, nil)
+	}
+	require.ErrorContains(t, err, "refused as forged")
+
 	// kill the whole process state-wise before approval; a restart on the same data loses nothing.
+	// The payload key is rotated meanwhile: the incident begun under the
+	// old key runs on under the new one.
 	d.Stop()
+	oldKeys, err := codec.LoadKeyFile(filepath.Join(dir, DevCodecKeyFile))
+	require.NoError(t, err)
+	newKey, err := codec.AppendKey(filepath.Join(dir, DevCodecKeyFile), time.Now().Add(time.Hour))
+	require.NoError(t, err)
 	d = startDev(t, dir, database)
 	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
 	v = waitStatus(t, responder, id, workflows.StageAwaitApproval)
@@ -299,6 +316,11 @@ func basicScenario(t *testing.T, database string) {
 		require.NotEqual(t, "responder@example.com", dr.ApprovedBy)
 	}
 
+	// Temporal's database holds no incident fact, identity or contact: only
+	// ciphertext under the two keys the incident ran with.
+	historyHoldsNoPlaintext(t, dir, []string{"Jane Doe", "+86 10 5555 0100", "An access key was committed", "Example Platform Ltd",
+		"persona media store", "say which hotline", "legal@example.com", "p2@mail.invalid", "+14155550002"}, oldKeys.Current(), newKey)
+
 	// The announcement page is public.
 	resp, err := http.Get(v.Announcement.URL)
 	require.NoError(t, err)
@@ -359,11 +381,51 @@ func basicScenario(t *testing.T, database string) {
 
 	if path := os.Getenv("TOCSIN_RECORD_HISTORY"); path != "" {
 		recordHistory(t, d, id, path)
+		recordKeys(t, filepath.Join(dir, DevCodecKeyFile), filepath.Join(filepath.Dir(path), "codec.keys"))
 		// and its first campaign partition, for NotifyWorkflow's replay test
 		recordHistory(t, d, id+"-notify-1", strings.TrimSuffix(path, ".json")+"_notify.json")
 	}
 	d.Stop()
 	stopped = true
+}
+
+// historyHoldsNoPlaintext reads the embedded Temporal's files raw (the
+// database and its write-ahead log) and fails on any of secrets; each key
+// ID must appear, so the reading is not of an empty file.
+func historyHoldsNoPlaintext(t *testing.T, dir string, secrets []string, keyIDs ...string) {
+	t.Helper()
+	var raw []byte
+	for _, name := range []string{"temporal.db", "temporal.db-wal"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if !errors.Is(err, os.ErrNotExist) {
+			require.NoError(t, err)
+		}
+		raw = append(raw, b...)
+	}
+	require.NotEmpty(t, raw)
+	for _, s := range secrets {
+		require.NotContains(t, string(raw), s, "Temporal's database holds %q in plain text", s)
+	}
+	for _, id := range keyIDs {
+		require.Contains(t, string(raw), id, "no payload encrypted under key %s", id)
+	}
+}
+
+// recordKeys adds the keys a recorded history was encrypted with to the
+// replay test's key file (test keys, protecting nothing).
+func recordKeys(t *testing.T, from, to string) {
+	data, err := os.ReadFile(from)
+	require.NoError(t, err)
+	have, _ := os.ReadFile(to)
+	f, err := os.OpenFile(to, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	require.NoError(t, err)
+	defer f.Close()
+	for _, line := range strings.Split(string(data), "\n") {
+		if line != "" && !strings.Contains(string(have), line) {
+			_, err := fmt.Fprintln(f, line)
+			require.NoError(t, err)
+		}
+	}
 }
 
 // recordHistory writes the incident's history for the workflows replay test.

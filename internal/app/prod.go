@@ -24,10 +24,12 @@ import (
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/bounces"
+	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/workflows"
 )
 
 // Config is the production configuration file. Secrets never live in it:
@@ -44,6 +46,13 @@ type Config struct {
 		TLSKey     string `yaml:"tls_key"`
 		TLSCA      string `yaml:"tls_ca"`
 		ServerName string `yaml:"tls_server_name"`
+		// CodecKeyFile holds the keys Temporal payloads are encrypted with
+		// (`tocsin codec key --key-file F` makes and rotates them); the
+		// TOCSIN_CODEC_KEYS environment variable may hold them instead.
+		CodecKeyFile string `yaml:"codec_key_file"`
+		// UIOrigins may call /codec/{namespace}/decode from the browser: the
+		// Temporal UI's origin (https://temporal-ui.example.com).
+		UIOrigins []string `yaml:"ui_origins"`
 	} `yaml:"temporal"`
 	Twilio struct {
 		AccountSID          string `yaml:"account_sid"`
@@ -117,6 +126,9 @@ type Config struct {
 		MaxConcurrentActivities int `yaml:"max_concurrent_activities"`
 	} `yaml:"worker"`
 	Secrets Secrets `yaml:"-"`
+	// CodecKeys encrypt everything Tocsin hands Temporal.
+	CodecKeys codec.Keys `yaml:"-"`
+	codecErr  error
 	// Staged lists the settings the environment aimed at `tocsin peers`
 	// (from peers.env), so the processes can say so at start.
 	Staged []string `yaml:"-"`
@@ -151,6 +163,9 @@ type Secrets struct {
 	OIDCClientSecret string
 	// TemporalAPIKey authenticates to Temporal Cloud instead of mTLS.
 	TemporalAPIKey string
+	// ActorKey signs (serve) and verifies (workers) who asks for each
+	// update; ActorKeyPrevious still verifies while a new key rolls out.
+	ActorKey, ActorKeyPrevious string
 }
 
 // String never shows a secret, whatever prints a Config.
@@ -170,7 +185,8 @@ func LoadConfig(path string) (Config, error) {
 	}
 	c.Secrets = Secrets{TwilioAuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), SMTPPassword: os.Getenv("SMTP_PASSWORD"),
 		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), SlackSigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), OnsiteSecret: os.Getenv("TOCSIN_ONSITE_SECRET"),
-		PressSecret: os.Getenv("TOCSIN_PRESS_SECRET"), legacyWebhook: os.Getenv("TOCSIN_WEBHOOK_SECRET") != "", OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET"), TemporalAPIKey: os.Getenv("TEMPORAL_API_KEY")}
+		PressSecret: os.Getenv("TOCSIN_PRESS_SECRET"), legacyWebhook: os.Getenv("TOCSIN_WEBHOOK_SECRET") != "", OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET"), TemporalAPIKey: os.Getenv("TEMPORAL_API_KEY"),
+		ActorKey: os.Getenv("TOCSIN_ACTOR_KEY"), ActorKeyPrevious: os.Getenv("TOCSIN_ACTOR_KEY_PREVIOUS")}
 	// A trailing slash would make //webhooks/... callback URLs.
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.OIDC != nil {
@@ -194,7 +210,29 @@ func LoadConfig(path string) (Config, error) {
 		c.Temporal.Namespace = "default"
 	}
 	c.stageFromEnv()
+	c.CodecKeys, c.codecErr = loadCodecKeys(c.Temporal.CodecKeyFile, os.Getenv("TOCSIN_CODEC_KEYS"))
 	return c, c.Validate(path)
+}
+
+// loadCodecKeys reads the payload keys from the key file or the environment.
+func loadCodecKeys(file, env string) (codec.Keys, error) {
+	switch {
+	case file != "" && env != "":
+		return codec.Keys{}, errors.New("temporal.codec_key_file and TOCSIN_CODEC_KEYS are both set: keep the keys in one place")
+	case file != "":
+		k, err := codec.LoadKeyFile(file)
+		if err != nil {
+			return k, fmt.Errorf("temporal.codec_key_file: %w", err)
+		}
+		return k, nil
+	case env != "":
+		k, err := codec.ParseKeys(env)
+		if err != nil {
+			return k, fmt.Errorf("TOCSIN_CODEC_KEYS: %w", err)
+		}
+		return k, nil
+	}
+	return codec.Keys{}, errors.New("temporal.codec_key_file (or the TOCSIN_CODEC_KEYS environment variable) is required: Temporal must not hold incident facts in plain text; make a key with `tocsin codec key --key-file /etc/tocsin/codec.keys`")
 }
 
 // stageFromEnv lets a sourced peers.env (`tocsin peers`) aim every provider
@@ -239,6 +277,13 @@ func (c Config) Validate(path string) error {
 		}
 	}
 	need(c.Temporal.Address != "", "temporal.address")
+	if c.codecErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", path, c.codecErr))
+	}
+	for _, o := range c.Temporal.UIOrigins {
+		u, err := url.Parse(o)
+		need(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && (u.Path == "" || u.Path == "/"), "temporal.ui_origins to be origins (https://temporal-ui.example.com)")
+	}
 	need(c.Database != "", "database (a SQLite path, or postgres://... here or in TOCSIN_DATABASE_URL)")
 	need(c.PublicURL != "", "public_url (Twilio callbacks and announcement links use it)")
 	need(c.Twilio.AccountSID != "", "twilio.account_sid")
@@ -270,6 +315,7 @@ func (c Config) Validate(path string) error {
 	need(c.Secrets.OnsiteSecret != "", "the TOCSIN_ONSITE_SECRET environment variable (it signs on-site notices)")
 	need(c.Secrets.PressSecret != "", "the TOCSIN_PRESS_SECRET environment variable (it signs press announcements)")
 	need(c.Secrets.OnsiteSecret == "" || c.Secrets.OnsiteSecret != c.Secrets.PressSecret, "TOCSIN_ONSITE_SECRET and TOCSIN_PRESS_SECRET to differ (the press must not be able to sign on-site notices)")
+	need(len(c.Secrets.ActorKey) >= 32, "the TOCSIN_ACTOR_KEY environment variable, 32 characters or more, the same for serve and every worker (it signs who asks for each decision; openssl rand -hex 32)")
 	need(c.Secrets.SlackSigningSecret != "", "the SLACK_SIGNING_SECRET environment variable (it verifies the war room's buttons and /tocsin)")
 	roles := []string{api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer}
 	for id, u := range c.Slack.Users {
@@ -293,6 +339,7 @@ func (c Config) Validate(path string) error {
 // TEMPORAL_API_KEY (Temporal Cloud; TLS with the system's roots).
 func (c Config) clientOptions(log *slog.Logger) (client.Options, error) {
 	opts := client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: sdklog.NewStructuredLogger(quiet(log))}
+	opts.DataConverter, opts.FailureConverter = codec.Converters(c.CodecKeys)
 	if c.Secrets.TemporalAPIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(c.Secrets.TemporalAPIKey)
 		opts.ConnectionOptions.TLS = &tls.Config{ServerName: c.Temporal.ServerName, MinVersion: tls.VersionTLS12}
@@ -369,8 +416,11 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	}
 	defer closeAll()
 	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
+		ActorKey:  []byte(c.Secrets.ActorKey),
+		Codec:     &api.CodecEndpoint{Codec: codec.Codec{Keys: c.CodecKeys}, Namespace: c.Temporal.Namespace, UIOrigins: c.Temporal.UIOrigins},
 		BatchSize: c.Campaign.BatchSize, BatchWindow: c.Campaign.BatchWindow, PartitionSize: c.Campaign.PartitionSize, PartitionWindow: c.Campaign.PartitionWindow,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
+	server.DataConverter, _ = codec.Converters(c.CodecKeys)
 	for id, u := range c.Slack.Users {
 		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
 	}
@@ -423,6 +473,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
 	}
+	workflows.TrustActorKeys(c.actorKeys()...)
 	w := newWorkerWith(tc, acts, worker.Options{WorkerStopTimeout: stopGrace, MaxConcurrentActivityExecutionSize: c.Worker.MaxConcurrentActivities})
 	if err := w.Start(); err != nil {
 		return err
@@ -431,6 +482,15 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 	<-ctx.Done()
 	w.Stop()
 	return nil
+}
+
+// actorKeys are the keys the workers accept signed updates under.
+func (c Config) actorKeys() [][]byte {
+	keys := [][]byte{[]byte(c.Secrets.ActorKey)}
+	if c.Secrets.ActorKeyPrevious != "" {
+		keys = append(keys, []byte(c.Secrets.ActorKeyPrevious))
+	}
+	return keys
 }
 
 // Senders are the production senders, unpaced (for a worker, and for a

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,14 +11,16 @@ import (
 )
 
 func TestTheExampleConfigLoadsAndNamesEveryMissingSecret(t *testing.T) {
-	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "TOCSIN_WEBHOOK_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_DATABASE_URL"} {
+	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "TOCSIN_WEBHOOK_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_DATABASE_URL", "TOCSIN_CODEC_KEYS", "TOCSIN_ACTOR_KEY"} {
 		t.Setenv(k, "")
 	}
 	_, err := LoadConfig("../../deploy/tocsin.example.yaml")
 	require.Error(t, err)
-	for _, v := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET"} {
+	for _, v := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_CODEC_KEYS", "TOCSIN_ACTOR_KEY"} {
 		require.ErrorContains(t, err, v)
 	}
+	t.Setenv("TOCSIN_CODEC_KEYS", testCodecKeys)
+	t.Setenv("TOCSIN_ACTOR_KEY", testActorKey)
 	for _, k := range []string{"TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET"} {
 		t.Setenv(k, "s3cret-"+k)
 	}
@@ -41,6 +44,8 @@ func TestOnsiteAndPressSecretsAreSeparate(t *testing.T) {
 		t.Setenv(k, "s3cret-"+k)
 	}
 	t.Setenv("TOCSIN_DATABASE_URL", "")
+	t.Setenv("TOCSIN_CODEC_KEYS", testCodecKeys)
+	t.Setenv("TOCSIN_ACTOR_KEY", testActorKey)
 	t.Setenv("TOCSIN_WEBHOOK_SECRET", "old-shared")
 	t.Setenv("TOCSIN_ONSITE_SECRET", "")
 	t.Setenv("TOCSIN_PRESS_SECRET", "")
@@ -96,6 +101,12 @@ func TestSMTPTLSModeIsChecked(t *testing.T) {
 	require.ErrorContains(t, err, "smtp.tls to be required or opportunistic")
 }
 
+// testCodecKeys is a key ring for configurations under test.
+var testCodecKeys = "test:" + base64.StdEncoding.EncodeToString(make([]byte, 32))
+
+// testActorKey signs updates in configurations under test.
+const testActorKey = "a test actor key of thirty-two or more characters"
+
 // exampleConfig sets every secret the example configuration needs and
 // returns the file, for tests that change one line of it.
 func exampleConfig(t *testing.T) []byte {
@@ -106,6 +117,8 @@ func exampleConfig(t *testing.T) []byte {
 	t.Setenv("TOCSIN_PRESS_SECRET", "press")
 	t.Setenv("TOCSIN_WEBHOOK_SECRET", "")
 	t.Setenv("TOCSIN_DATABASE_URL", "")
+	t.Setenv("TOCSIN_CODEC_KEYS", testCodecKeys)
+	t.Setenv("TOCSIN_ACTOR_KEY", testActorKey)
 	for _, k := range []string{"TOCSIN_DEV_TWILIO", "TWILIO_ACCOUNT_SID", "TOCSIN_DEV_SLACK", "TOCSIN_DEV_SMTP", "TOCSIN_DEV_ONSITE", "TOCSIN_DEV_ANNOUNCE", "TOCSIN_DEV_OIDC"} {
 		t.Setenv(k, "") // a sourced peers.env must not change what the example says
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
 	"github.com/tocsin/tocsin/internal/store"
@@ -165,17 +166,23 @@ func TestAStagingSetupNeedsOnlyPeersEnvBesidesTheConfig(t *testing.T) {
 	listen := freeAddr(t)
 	database := filepath.Join(dir, "tocsin.db")
 	config := filepath.Join(dir, "tocsin.yaml")
+	// Tocsin's own payload keys sit beside its config, as in production.
+	keys := filepath.Join(dir, "codec.keys")
+	_, err = codec.AppendKey(keys, time.Now())
+	require.NoError(t, err)
+	t.Setenv("TOCSIN_CODEC_KEYS", "")
+	t.Setenv("TOCSIN_ACTOR_KEY", testActorKey)
 	require.NoError(t, os.WriteFile(config, fmt.Appendf(nil, `listen: %s
 public_url: http://%s
 database: %s
 playbook_dir: %s
-temporal: {address: %s}
+temporal: {address: %s, codec_key_file: %s}
 twilio: {account_sid: ACthe-real-one-the-environment-replaces, from: "+15005550006"}
 smtp: {addr: smtp.example.com:587, from: "Security Team <security@example.com>", bounce_address: bounces@example.com}
 bounces: {listen: %s}
 onsite: {webhook_url: https://notify.example.com/v1/notices}
 announce: {webhook_url: https://press.example.com/v1/announcements}
-`, listen, listen, database, anyHourPlaybooks(t), ts.HostPort(), bounceAddr), 0o600))
+`, listen, listen, database, anyHourPlaybooks(t), ts.HostPort(), keys, bounceAddr), 0o600))
 	c, err := LoadConfig(config)
 	require.NoError(t, err)
 	require.Equal(t, peers.Env["TOCSIN_DEV_TWILIO"], c.Twilio.APIURL)
