@@ -23,7 +23,7 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 	}
 	// A reminder whose duty is already due says nothing the overdue alert
 	// does not ("due in -13h"); histories from before this replay with it.
-	quietLate := workflow.GetVersion(ctx, "no-late-reminders", workflow.DefaultVersion, 1) >= 1
+	quietLate := workflow.GetVersion(ctx, changeNoLateReminders, workflow.DefaultVersion, 1) >= 1
 	for _, o := range plan.Obligations {
 		if o.DueAt.IsZero() {
 			continue

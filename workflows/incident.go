@@ -3,7 +3,6 @@
 package workflows
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,213 +17,6 @@ import (
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
-
-// Names of the workflow's query and updates, as the API calls them.
-const (
-	QueryProgress = "progress"
-	UpdateApprove = "approve"
-	UpdateReject  = "reject"
-	UpdateRevise  = "revise"
-	UpdateSubmit  = "submit"
-	UpdateFacts   = "facts"
-	TaskQueue     = "tocsin"
-)
-
-// Stages an incident moves through.
-const (
-	StageOpen          = "open"
-	StageScoping       = "scoping"
-	StageAssessing     = "assessing"
-	StageDrafting      = "drafting"
-	StageAwaitApproval = "awaiting_approval"
-	StageAwaitFiling   = "awaiting_filing"
-	StageNotifying     = "notifying"
-	StageAnnouncing    = "announcing"
-	StageFiling        = "filing"
-	StageClosed        = "closed"
-)
-
-// Draft statuses.
-const (
-	DraftPending  = "pending"
-	DraftApproved = "approved"
-	DraftRejected = "rejected"
-)
-
-// IncidentInput starts an incident.
-type IncidentInput struct {
-	IncidentID string
-	OpenedBy   string
-	Spec       incident.Spec
-	// BatchSize is the number of subjects per notification activity.
-	BatchSize int
-	// PartitionSize is the number of subjects per NotifyWorkflow child;
-	// BatchWindow and PartitionWindow bound how many run at once.
-	PartitionSize   int `json:",omitempty"`
-	BatchWindow     int `json:",omitempty"`
-	PartitionWindow int `json:",omitempty"`
-	// ReceiptPoll overrides how often receipts are checked (tests).
-	ReceiptPoll time.Duration
-	// Drill runs the incident as a drill; nil for a real incident.
-	Drill *DrillMode `json:",omitempty"`
-}
-
-// DrillMode says how a drill incident is driven.
-type DrillMode struct {
-	// Attended leaves approvals and filings to people; otherwise the drill
-	// identity makes them after ApprovalDelay.
-	Attended      bool
-	ApprovalDelay time.Duration
-	Identity      string
-}
-
-// IncidentResult is the closing summary.
-type IncidentResult struct {
-	Reached   int
-	Unreached int
-	ByChannel map[string]int
-	Announced bool
-	// Milestones are when each stage of the plan was reached.
-	Milestones map[string]time.Time `json:",omitempty"`
-}
-
-// DraftState is a draft as legal sees it.
-type DraftState struct {
-	Name       string    `json:"name"`
-	Kind       string    `json:"kind"`
-	Locale     string    `json:"locale"`
-	Audience   string    `json:"audience"`
-	Revision   int       `json:"revision"`
-	Status     string    `json:"status"`
-	Author     string    `json:"author"`
-	ApprovedBy string    `json:"approved_by,omitempty"`
-	DecidedAt  time.Time `json:"decided_at,omitzero"`
-	Comment    string    `json:"comment,omitempty"`
-	Reason     string    `json:"reason,omitempty"`
-	// Missing are required facts the text lacks: until a responder supplies
-	// them the draft is incomplete and legal cannot approve it.
-	Missing []string `json:"missing,omitempty"`
-	// SMSTooLong says why the notice's SMS is over the playbook's limit;
-	// legal cannot approve it until the facts it quotes are shorter.
-	SMSTooLong string `json:"sms_too_long,omitempty"`
-}
-
-func draftState(d activities.DraftInfo) DraftState {
-	return DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending, Missing: d.Missing, SMSTooLong: d.SMSTooLong}
-}
-
-// Event is one line of the incident's timeline.
-type Event struct {
-	At    time.Time `json:"at"`
-	Stage string    `json:"stage"`
-	Text  string    `json:"text"`
-}
-
-// Progress is what the progress query returns.
-type Progress struct {
-	Status       string                 `json:"status"`
-	OpenedBy     string                 `json:"opened_by"`
-	WarRoom      string                 `json:"war_room,omitempty"`
-	Scope        *store.ScopeSummary    `json:"scope,omitempty"`
-	Unreachable  int                    `json:"unreachable"`
-	Obligations  []playbooks.Obligation `json:"obligations"`
-	Drafts       []DraftState           `json:"drafts"`
-	Rung         int                    `json:"rung"`
-	Reach        *store.Reach           `json:"reach,omitempty"`
-	Campaign     *CampaignState         `json:"campaign,omitempty"`
-	Announcement *AnnouncementState     `json:"announcement,omitempty"`
-	// Filings are the obligations' states, by obligation name.
-	Filings map[string]*Filing `json:"filings,omitempty"`
-	// Milestones are when the plan reached each stage a playbook sets a
-	// target for (scoped, assessed, drafted, approved, notified, closed).
-	Milestones map[string]time.Time `json:"milestones,omitempty"`
-	Timeline   []Event              `json:"timeline"`
-	Error      string               `json:"error,omitempty"`
-}
-
-// CampaignState is the individual-notice campaign as the workflow sees it:
-// partitions finished and their totals. Live per-channel counts come from
-// the delivery ledger (the API adds them).
-type CampaignState struct {
-	StartedAt      time.Time `json:"started_at,omitzero"`
-	Subjects       int       `json:"subjects"`
-	Partitions     int       `json:"partitions"`
-	PartitionsDone int       `json:"partitions_done"`
-	Attempts       int       `json:"attempts"`
-	Failed         int       `json:"failed"`
-	Recovered      int       `json:"recovered,omitempty"`
-	Deferred       int       `json:"deferred,omitempty"`
-}
-
-// AnnouncementState says whether and where the public notice went out.
-type AnnouncementState struct {
-	Required  bool   `json:"required"`
-	Published bool   `json:"published"`
-	URL       string `json:"url,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-}
-
-// Filing statuses.
-const (
-	FilingPending   = "pending"
-	FilingSubmitted = "submitted"
-	FilingOverdue   = "overdue"
-)
-
-// Filing is what was done about one obligation.
-type Filing struct {
-	Status     string    `json:"status"`
-	By         string    `json:"by,omitempty"`
-	At         time.Time `json:"at,omitzero"`
-	Reference  string    `json:"reference,omitempty"`
-	LateReason string    `json:"late_reason,omitempty"`
-	Reminders  int       `json:"reminders,omitempty"`
-}
-
-// SubmitInput records that an obligation was met: a report filed, a notice sent.
-type SubmitInput struct {
-	Actor      Actor
-	Obligation string
-	Reference  string
-	LateReason string
-}
-
-// ApproveInput approves one draft revision.
-type ApproveInput struct {
-	Actor   Actor
-	Draft   string
-	Comment string
-	// Revision, when set, is the revision the reviewer read: a decision on
-	// a revision since replaced is refused rather than applied to text
-	// nobody reviewed (a Slack button on an old message, a stale console page).
-	Revision int `json:",omitempty"`
-}
-
-// RejectInput sends a draft back with a reason.
-type RejectInput struct {
-	Actor    Actor
-	Draft    string
-	Reason   string
-	Revision int `json:",omitempty"`
-}
-
-// ReviseInput changes the facts of a rejected draft and asks for a new revision.
-type ReviseInput struct {
-	Actor   Actor
-	Draft   string
-	Changes map[string]string // any of Settable
-}
-
-// FactsInput supplies or corrects facts the drafts state; every draft still
-// waiting for legal is drafted again when its text changes.
-type FactsInput struct {
-	Actor Actor
-	Set   map[string]string // any of Settable
-}
-
-// Settable are the facts a responder may set or correct while drafts are
-// reviewed: the incident's texts, the report facts, and when it happened.
-var Settable = slices.Concat([]string{"description", "impact", "measures", "advice", "remedies", "contact", "occurred_from", "occurred_to"}, incident.FactKeys)
 
 type plan struct {
 	in       IncidentInput
@@ -242,13 +34,6 @@ type plan struct {
 	buttons bool
 	// postedQuarter is the last quarter of the campaign told to the war room.
 	postedQuarter int
-}
-
-func (s *plan) approve(ctx workflow.Context, in ApproveInput) DraftState {
-	d := s.draft(in.Draft)
-	d.Status, d.ApprovedBy, d.Comment, d.DecidedAt = DraftApproved, in.Actor.Identity, in.Comment, workflow.Now(ctx)
-	s.event(ctx, fmt.Sprintf("%s revision %d approved by %s", d.Name, d.Revision, in.Actor.Identity))
-	return *d
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -273,6 +58,14 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, e
 		s.p.Error = err.Error()
 	}
 	res.Milestones = s.p.Milestones
+	// An update accepted as the plan ends (facts set while the last draft
+	// is approved) finishes and answers before the run completes, rather
+	// than being cut off with its caller waiting.
+	if err == nil && workflow.GetVersion(ctx, changeHandlersFinish, workflow.DefaultVersion, 1) >= 1 {
+		if werr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); werr != nil {
+			return res, werr
+		}
+	}
 	return res, err
 }
 
@@ -341,7 +134,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		return IncidentResult{}, fmt.Errorf("open war room: %w", err)
 	}
 	s.p.WarRoom = open.ChannelID
-	s.buttons = workflow.GetVersion(ctx, "warroom-review", workflow.DefaultVersion, 1) >= 1
+	s.buttons = workflow.GetVersion(ctx, changeWarRoomReview, workflow.DefaultVersion, 1) >= 1
 	s.post(ctx, fmt.Sprintf(":rotating_light: %s %s opened by %s. Responders paged: %s.", id, senders.SlackEscape(s.spec.Title), senders.SlackEscape(s.in.OpenedBy), strings.Join(open.Paged, ", ")))
 
 	s.stage(ctx, StageScoping, "scoping the affected people from the data inventory")
@@ -368,7 +161,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	s.milestone(ctx, "assessed")
 	s.event(ctx, fmt.Sprintf("%d obligations apply", len(plan.Obligations)))
 	// Histories from before deadline tracking replay without its timers.
-	tracking := workflow.GetVersion(ctx, "deadlines", workflow.DefaultVersion, 1) >= 1
+	tracking := workflow.GetVersion(ctx, changeDeadlines, workflow.DefaultVersion, 1) >= 1
 	if tracking {
 		s.trackDeadlines(ctx, plan)
 	}
@@ -406,7 +199,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		}
 	}
 	// Incidents started before campaigns were partitioned keep their loop.
-	if workflow.GetVersion(ctx, "fanout", workflow.DefaultVersion, 1) >= 1 {
+	if workflow.GetVersion(ctx, changeFanout, workflow.DefaultVersion, 1) >= 1 {
 		if err := s.campaign(ctx, plan, notices); err != nil {
 			return IncidentResult{}, err
 		}
@@ -454,133 +247,6 @@ func channelSummary(by map[string]int) string {
 		}
 	}
 	return strings.Join(parts, ", ")
-}
-
-// campaign splits the affected set into partitions and runs a NotifyWorkflow
-// for each, PartitionWindow at a time.
-func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, notices map[string]int) error {
-	id := s.in.IncidentID
-	size := s.in.PartitionSize
-	if size <= 0 {
-		size = DefaultPartitionSize
-	}
-	var split activities.SplitResult
-	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: id, Size: size}).Get(ctx, &split); err != nil {
-		return fmt.Errorf("split campaign: %w", err)
-	}
-	c := &CampaignState{StartedAt: workflow.Now(ctx), Subjects: split.Subjects, Partitions: len(split.Ranges)}
-	s.p.Campaign = c
-	batch := s.in.BatchSize
-	if batch <= 0 {
-		batch = DefaultBatchSize
-	}
-	window, bwindow := s.in.PartitionWindow, s.in.BatchWindow
-	if window <= 0 {
-		window = DefaultPartitionWindow
-	}
-	if bwindow <= 0 {
-		bwindow = DefaultBatchWindow
-	}
-	s.event(ctx, fmt.Sprintf("campaign: %d people in %d partitions of up to %d, batches of %d", split.Subjects, len(split.Ranges), size, batch))
-	reached := make([]int, len(plan.Ladder))
-	var firstErr error
-	inflight := 0
-	sel := workflow.NewSelector(ctx)
-	for i, r := range split.Ranges {
-		for inflight >= window {
-			sel.Select(ctx)
-			s.campaignProgress(ctx)
-		}
-		if firstErr != nil {
-			break
-		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-notify-%d", id, i+1)})
-		in := NotifyInput{IncidentID: id, Partition: i + 1, Range: r, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
-			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail}
-		inflight++
-		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, in), func(f workflow.Future) {
-			inflight--
-			var res NotifyResult
-			if err := f.Get(ctx, &res); err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("notify partition %d: %w", in.Partition, err)
-				}
-				return
-			}
-			c.PartitionsDone++
-			c.Attempts += res.Attempts
-			c.Failed += res.Failed
-			c.Recovered += res.Recovered
-			c.Deferred += res.Deferred
-			for k, n := range res.Reached {
-				if k < len(reached) {
-					reached[k] += n
-				}
-			}
-		})
-	}
-	for inflight > 0 {
-		sel.Select(ctx)
-		s.campaignProgress(ctx)
-	}
-	if firstErr != nil {
-		return firstErr
-	}
-	for i, channels := range plan.Ladder {
-		s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", i+1, strings.Join(channels, "+"), reached[i]))
-	}
-	if c.Recovered > 0 {
-		s.event(ctx, fmt.Sprintf("%d sends interrupted by a crash were recovered without sending twice", c.Recovered))
-	}
-	return nil
-}
-
-// campaignProgress tells the war room each time another quarter of the
-// campaign's partitions is done.
-func (s *plan) campaignProgress(ctx workflow.Context) {
-	c := s.p.Campaign
-	if !s.buttons || c == nil || c.Partitions == 0 {
-		return
-	}
-	quarter := c.PartitionsDone * 4 / c.Partitions
-	if quarter <= s.postedQuarter {
-		return
-	}
-	s.postedQuarter = quarter
-	s.post(ctx, fmt.Sprintf(":mega: Individual notice: %d of %d partitions done (%d%% of %d people), %d sends so far, %d failed.",
-		c.PartitionsDone, c.Partitions, c.PartitionsDone*100/c.Partitions, c.Subjects, c.Attempts, c.Failed))
-}
-
-func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, plan activities.AssessResult, notices map[string]int) error {
-	id := s.in.IncidentID
-	cursor := ""
-	for {
-		var res activities.BatchResult
-		in := activities.BatchInput{IncidentID: id, Rung: rung, Channels: channels, After: cursor, Limit: s.in.BatchSize, DefaultLocale: plan.DefaultLocale, Notices: notices}
-		if err := workflow.ExecuteActivity(ctx, a.SendBatch, in).Get(ctx, &res); err != nil {
-			return fmt.Errorf("notify rung %d: %w", rung, err)
-		}
-		if res.Done {
-			break
-		}
-		cursor = res.Next
-	}
-	if slices.Contains(channels, "sms") || slices.Contains(channels, "voice") {
-		rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: plan.ReceiptTimeout + time.Minute, HeartbeatTimeout: time.Minute})
-		var rr activities.ReceiptsResult
-		if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, activities.ReceiptsInput{IncidentID: id, Rung: rung, Timeout: plan.ReceiptTimeout, Poll: s.in.ReceiptPoll}).Get(ctx, &rr); err != nil {
-			return fmt.Errorf("receipts rung %d: %w", rung, err)
-		}
-		if rr.Pending > 0 {
-			s.event(ctx, fmt.Sprintf("%d %s receipts never came; those people move down the ladder", rr.Pending, strings.Join(channels, "+")))
-		}
-	}
-	var resolved activities.ResolveResult
-	if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: id, Rung: rung, Channels: channels, NoVoicemail: plan.NoVoicemail}).Get(ctx, &resolved); err != nil {
-		return fmt.Errorf("resolve rung %d: %w", rung, err)
-	}
-	s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", rung, strings.Join(channels, "+"), resolved.Reached))
-	return nil
 }
 
 func (s *plan) announce(ctx workflow.Context, draftIn activities.DraftInput, reach store.Reach) (bool, error) {
@@ -683,295 +349,4 @@ func (s *plan) draft(name string) *DraftState {
 		}
 	}
 	return nil
-}
-
-// ErrTypeForbidden is the type of an update refused for who asked (an
-// ApplicationError, so the API tells it from other refusals by its type).
-const ErrTypeForbidden = "Forbidden"
-
-// forbidden refuses an update for who asked; the message keeps the
-// "forbidden: " the API has always shown.
-func forbidden(format string, args ...any) error {
-	return temporal.NewApplicationError("forbidden: "+fmt.Sprintf(format, args...), ErrTypeForbidden)
-}
-
-// checkLegal is the legal gate every decision on a draft passes; revision,
-// when not 0, must be the draft's current one.
-func (s *plan) checkLegal(actor Actor, name string, revision int) (*DraftState, error) {
-	if actor.Role != "legal" && (actor.Role != "drill" || !s.spec.Drill) {
-		return nil, forbidden("only legal may approve or reject drafts (%s is %s)", actor.Identity, actor.Role)
-	}
-	d := s.draft(name)
-	if d == nil {
-		return nil, fmt.Errorf("no draft named %q", name)
-	}
-	if strings.EqualFold(actor.Identity, s.in.OpenedBy) {
-		return nil, forbidden("%s opened this incident and cannot approve its drafts", actor.Identity)
-	}
-	if strings.EqualFold(actor.Identity, d.Author) {
-		return nil, forbidden("%s wrote revision %d of %s and cannot approve it", actor.Identity, d.Revision, name)
-	}
-	if revision != 0 && revision != d.Revision {
-		return nil, fmt.Errorf("revision %d of %s was replaced by revision %d; review that one", revision, name, d.Revision)
-	}
-	if d.Status != DraftPending {
-		return nil, fmt.Errorf("draft %s revision %d is %s, not pending", name, d.Revision, d.Status)
-	}
-	if s.redrafted(name) {
-		return nil, fmt.Errorf("draft %s is being drafted again with new facts; review the new revision", name)
-	}
-	return d, nil
-}
-
-// checkApprove is approve's validator, for the drill identity too.
-func (s *plan) checkApprove(in ApproveInput) error {
-	d, err := s.checkLegal(in.Actor, in.Draft, in.Revision)
-	if err == nil && len(d.Missing) > 0 {
-		return fmt.Errorf("draft %s revision %d is incomplete: the law requires %s; a responder supplies them with %s",
-			d.Name, d.Revision, strings.Join(d.Missing, ", "), FactsHint(s.in.IncidentID, d.Missing))
-	}
-	if err == nil && d.SMSTooLong != "" {
-		return fmt.Errorf("draft %s revision %d cannot be approved: %s; a responder shortens the description or advice it quotes with %s, or the playbook allows more",
-			d.Name, d.Revision, d.SMSTooLong, FactsHint(s.in.IncidentID, []string{"description", "advice"}))
-	}
-	return err
-}
-
-func (s *plan) registerUpdates(ctx workflow.Context) error {
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
-		return s.approve(ctx, in), nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
-		if err := verifySigned(ctx, UpdateApprove, &in); err != nil {
-			return err
-		}
-		return s.checkApprove(in)
-	}})
-	if err != nil {
-		return err
-	}
-	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateReject, func(ctx workflow.Context, in RejectInput) (DraftState, error) {
-		d := s.draft(in.Draft)
-		d.Status, d.Reason, d.DecidedAt = DraftRejected, in.Reason, workflow.Now(ctx)
-		s.event(ctx, fmt.Sprintf("%s revision %d rejected by %s: %s", d.Name, d.Revision, in.Actor.Identity, in.Reason))
-		return *d, nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in RejectInput) error {
-		if err := verifySigned(ctx, UpdateReject, &in); err != nil {
-			return err
-		}
-		if strings.TrimSpace(in.Reason) == "" {
-			return errors.New("a rejection needs a reason, so the draft can be revised")
-		}
-		_, err := s.checkLegal(in.Actor, in.Draft, in.Revision)
-		return err
-	}})
-	if err != nil {
-		return err
-	}
-	if err := s.registerSubmit(ctx); err != nil {
-		return err
-	}
-	if err := s.registerFacts(ctx); err != nil {
-		return err
-	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevise, func(ctx workflow.Context, in ReviseInput) (DraftState, error) {
-		s.setFacts(in.Changes)
-		if s.reviewer == nil {
-			s.reviewer = map[string]string{}
-		}
-		s.reviewer[in.Draft] = in.Actor.Identity
-		s.pending = append(s.pending, in.Draft)
-		d := s.draft(in.Draft)
-		s.event(ctx, fmt.Sprintf("%s revision requested by %s", in.Draft, in.Actor.Identity))
-		return *d, nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ReviseInput) error {
-		if err := verifySigned(ctx, UpdateRevise, &in); err != nil {
-			return err
-		}
-		if in.Actor.Role != "responder" && in.Actor.Role != "admin" {
-			return forbidden("only responders revise drafts (%s is %s)", in.Actor.Identity, in.Actor.Role)
-		}
-		d := s.draft(in.Draft)
-		if d == nil {
-			return fmt.Errorf("no draft named %q", in.Draft)
-		}
-		if d.Status != DraftRejected {
-			return fmt.Errorf("draft %s is %s: only a rejected draft is revised", in.Draft, d.Status)
-		}
-		if s.redrafted(in.Draft) {
-			return fmt.Errorf("draft %s is already being revised", in.Draft)
-		}
-		return checkSettable(in.Changes)
-	}})
-}
-
-// factExamples are how a hint shows each fact a law may require. A content
-// field is named as the law names it; occurred_at is set as occurred_from
-// (and occurred_to), the only spelling the facts command takes.
-var factExamples = map[string]string{
-	"description": `description="What happened, in plain words"`, "impact": `impact="What it may mean for the people affected"`,
-	"measures": `measures="What was done to contain it"`, "advice": `advice="What people can do to protect themselves"`,
-	"remedies": `remedies="What we offer (credit monitoring, a hotline)"`, "contact": `contact="privacy@example.com, +1 800 555 0100"`,
-	"occurred_at": `occurred_from=2026-11-18T00:00:00Z`, "cause": `cause="How it happened"`,
-	"organisation": `organisation="The company's legal name"`, "reporter": `reporter="Who reports it, with a phone number"`,
-	"dpo_contact": `dpo_contact=dpo@example.com`,
-}
-
-// FactsHint is a `tocsin incident facts` command that supplies the missing
-// fields (with example values to replace). Fields no command can supply
-// (detected_at and categories come from the incident file and the inventory)
-// are named after it.
-func FactsHint(incidentID string, missing []string) string {
-	var set, other []string
-	for _, f := range missing {
-		if ex, ok := factExamples[f]; ok {
-			set = append(set, "--set "+ex)
-		} else {
-			other = append(other, f)
-		}
-	}
-	hint := ""
-	if len(set) > 0 {
-		hint = "`tocsin incident facts " + incidentID + " " + strings.Join(set, " ") + "` (with the incident's own values)"
-	}
-	if len(other) > 0 {
-		if hint != "" {
-			hint += "; "
-		}
-		hint += strings.Join(other, ", ") + " come from the incident file and the inventory's systems: open a corrected incident"
-	}
-	return hint
-}
-
-// MaxFactBytes bounds one fact: a fact is a paragraph of a notice, and
-// every draft and its revision diff is computed from it.
-const MaxFactBytes = 8 << 10
-
-func checkSettable(set map[string]string) error {
-	// Checked in Settable's order, never the map's, so that the same request
-	// always gets the same answer.
-	known := 0
-	for _, k := range Settable {
-		v, ok := set[k]
-		if !ok {
-			continue
-		}
-		known++
-		if len(v) > MaxFactBytes {
-			return fmt.Errorf("%s: %d bytes is longer than a notice can carry (at most %d); shorten it", k, len(v), MaxFactBytes)
-		}
-		if k == "occurred_from" || k == "occurred_to" {
-			if _, err := time.Parse(time.RFC3339, v); err != nil {
-				return fmt.Errorf("%s: %q is not an RFC 3339 time (2026-11-18T00:00:00Z)", k, v)
-			}
-		}
-	}
-	if known < len(set) {
-		return fmt.Errorf("%q is not a fact a draft states; use one of %s", firstUnknown(set), strings.Join(Settable, ", "))
-	}
-	return nil
-}
-
-// firstUnknown is the alphabetically first key of set that is not settable.
-func firstUnknown(set map[string]string) string {
-	var unknown []string
-	// The keys are sorted before use, so the map's order does not matter.
-	//workflowcheck:ignore
-	for k := range set {
-		if !slices.Contains(Settable, k) {
-			unknown = append(unknown, k)
-		}
-	}
-	slices.Sort(unknown)
-	return unknown[0]
-}
-
-// registerFacts lets responders supply facts the law requires while drafts
-// wait for legal: each pending draft is drafted again if its text changes.
-func (s *plan) registerFacts(ctx workflow.Context) error {
-	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateFacts, func(ctx workflow.Context, in FactsInput) ([]DraftState, error) {
-		keys := s.setFacts(in.Set)
-		if s.reviewer == nil {
-			s.reviewer = map[string]string{}
-		}
-		var touched []string
-		for _, d := range s.p.Drafts {
-			if d.Status == DraftPending && !s.redrafted(d.Name) {
-				s.refresh = append(s.refresh, d.Name)
-				s.reviewer[d.Name] = in.Actor.Identity
-				touched = append(touched, d.Name)
-			}
-		}
-		s.event(ctx, fmt.Sprintf("%s set by %s", strings.Join(keys, ", "), in.Actor.Identity))
-		// Pending drafts exist only while the plan awaits approval, which
-		// drafts them again: answer with the drafts as legal will now see them.
-		if err := workflow.Await(ctx, func() bool {
-			return !slices.ContainsFunc(touched, s.redrafted)
-		}); err != nil {
-			return nil, err
-		}
-		out := []DraftState{}
-		for _, n := range touched {
-			out = append(out, *s.draft(n))
-		}
-		return out, nil
-	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in FactsInput) error {
-		if err := verifySigned(ctx, UpdateFacts, &in); err != nil {
-			return err
-		}
-		if in.Actor.Role != "responder" && in.Actor.Role != "admin" && (in.Actor.Role != "drill" || !s.spec.Drill) {
-			return forbidden("only responders set an incident's facts (%s is %s)", in.Actor.Identity, in.Actor.Role)
-		}
-		if len(in.Set) == 0 {
-			return errors.New("set at least one fact (key=value)")
-		}
-		if s.p.Status == StageClosed {
-			return errors.New("the incident is closed")
-		}
-		return checkSettable(in.Set)
-	}})
-}
-
-// setFacts applies the settable facts of set to the incident, in Settable's
-// order, and returns the keys it set.
-func (s *plan) setFacts(set map[string]string) []string {
-	var keys []string
-	for _, k := range Settable {
-		if v, ok := set[k]; ok {
-			setField(&s.spec, k, v)
-			keys = append(keys, k)
-		}
-	}
-	return keys
-}
-
-func setField(spec *incident.Spec, k, v string) {
-	switch k {
-	case "description":
-		spec.Description = v
-	case "impact":
-		spec.Impact = v
-	case "measures":
-		spec.Measures = v
-	case "advice":
-		spec.Advice = v
-	case "remedies":
-		spec.Remedies = v
-	case "contact":
-		spec.Contact = v
-	case "occurred_from":
-		spec.OccurredFrom, _ = time.Parse(time.RFC3339, v)
-	case "occurred_to":
-		spec.OccurredTo, _ = time.Parse(time.RFC3339, v)
-	default:
-		// A new map, so the input's spec is not changed under it; filled in
-		// FactKeys' order (the only keys a spec's facts hold).
-		facts := make(map[string]string, len(spec.Facts)+1)
-		for _, fk := range incident.FactKeys {
-			if fv, ok := spec.Facts[fk]; ok {
-				facts[fk] = fv
-			}
-		}
-		facts[k] = v
-		spec.Facts = facts
-	}
 }

@@ -131,7 +131,7 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 		}
 		// Bounces are awaited like receipts: a bounced e-mail reached
 		// nobody, and its person must be moved on by this rung's resolution.
-		bounced := workflow.GetVersion(ctx, "await-bounces", workflow.DefaultVersion, 1) >= 1 && in.BounceWindow > 0 && slices.Contains(channels, senders.Email)
+		bounced := workflow.GetVersion(ctx, changeAwaitBounces, workflow.DefaultVersion, 1) >= 1 && in.BounceWindow > 0 && slices.Contains(channels, senders.Email)
 		if slices.Contains(channels, senders.SMS) || slices.Contains(channels, senders.Voice) || bounced {
 			rin := activities.ReceiptsInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Timeout: in.ReceiptTimeout, Poll: in.ReceiptPoll}
 			if bounced {

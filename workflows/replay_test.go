@@ -22,7 +22,8 @@ import (
 // incident_bounces.json and its partition's incident_bounces_notify.json
 // after bounces were awaited (await-bounces) and over-long SMS refused;
 // incident_encrypted.json and incident_encrypted_notify.json with payloads
-// encrypted, under a key rotated in the middle of the run.
+// encrypted, under a key rotated in the middle of the run, and the wait
+// for update handlers before the incident completes (versions.go).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)

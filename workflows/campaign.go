@@ -1,0 +1,142 @@
+// The notification campaign: partitions as child workflows, and the
+// rung-by-rung loop kept for incidents begun before them.
+
+package workflows
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/tocsin/tocsin/activities"
+)
+
+// campaign splits the affected set into partitions and runs a NotifyWorkflow
+// for each, PartitionWindow at a time.
+func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, notices map[string]int) error {
+	id := s.in.IncidentID
+	size := s.in.PartitionSize
+	if size <= 0 {
+		size = DefaultPartitionSize
+	}
+	var split activities.SplitResult
+	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: id, Size: size}).Get(ctx, &split); err != nil {
+		return fmt.Errorf("split campaign: %w", err)
+	}
+	c := &CampaignState{StartedAt: workflow.Now(ctx), Subjects: split.Subjects, Partitions: len(split.Ranges)}
+	s.p.Campaign = c
+	batch := s.in.BatchSize
+	if batch <= 0 {
+		batch = DefaultBatchSize
+	}
+	window, bwindow := s.in.PartitionWindow, s.in.BatchWindow
+	if window <= 0 {
+		window = DefaultPartitionWindow
+	}
+	if bwindow <= 0 {
+		bwindow = DefaultBatchWindow
+	}
+	s.event(ctx, fmt.Sprintf("campaign: %d people in %d partitions of up to %d, batches of %d", split.Subjects, len(split.Ranges), size, batch))
+	reached := make([]int, len(plan.Ladder))
+	var firstErr error
+	inflight := 0
+	sel := workflow.NewSelector(ctx)
+	for i, r := range split.Ranges {
+		for inflight >= window {
+			sel.Select(ctx)
+			s.campaignProgress(ctx)
+		}
+		if firstErr != nil {
+			break
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-notify-%d", id, i+1)})
+		in := NotifyInput{IncidentID: id, Partition: i + 1, Range: r, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
+			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail}
+		inflight++
+		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, in), func(f workflow.Future) {
+			inflight--
+			var res NotifyResult
+			if err := f.Get(ctx, &res); err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("notify partition %d: %w", in.Partition, err)
+				}
+				return
+			}
+			c.PartitionsDone++
+			c.Attempts += res.Attempts
+			c.Failed += res.Failed
+			c.Recovered += res.Recovered
+			c.Deferred += res.Deferred
+			for k, n := range res.Reached {
+				if k < len(reached) {
+					reached[k] += n
+				}
+			}
+		})
+	}
+	for inflight > 0 {
+		sel.Select(ctx)
+		s.campaignProgress(ctx)
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	for i, channels := range plan.Ladder {
+		s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", i+1, strings.Join(channels, "+"), reached[i]))
+	}
+	if c.Recovered > 0 {
+		s.event(ctx, fmt.Sprintf("%d sends interrupted by a crash were recovered without sending twice", c.Recovered))
+	}
+	return nil
+}
+
+// campaignProgress tells the war room each time another quarter of the
+// campaign's partitions is done.
+func (s *plan) campaignProgress(ctx workflow.Context) {
+	c := s.p.Campaign
+	if !s.buttons || c == nil || c.Partitions == 0 {
+		return
+	}
+	quarter := c.PartitionsDone * 4 / c.Partitions
+	if quarter <= s.postedQuarter {
+		return
+	}
+	s.postedQuarter = quarter
+	s.post(ctx, fmt.Sprintf(":mega: Individual notice: %d of %d partitions done (%d%% of %d people), %d sends so far, %d failed.",
+		c.PartitionsDone, c.Partitions, c.PartitionsDone*100/c.Partitions, c.Subjects, c.Attempts, c.Failed))
+}
+
+func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, plan activities.AssessResult, notices map[string]int) error {
+	id := s.in.IncidentID
+	cursor := ""
+	for {
+		var res activities.BatchResult
+		in := activities.BatchInput{IncidentID: id, Rung: rung, Channels: channels, After: cursor, Limit: s.in.BatchSize, DefaultLocale: plan.DefaultLocale, Notices: notices}
+		if err := workflow.ExecuteActivity(ctx, a.SendBatch, in).Get(ctx, &res); err != nil {
+			return fmt.Errorf("notify rung %d: %w", rung, err)
+		}
+		if res.Done {
+			break
+		}
+		cursor = res.Next
+	}
+	if slices.Contains(channels, "sms") || slices.Contains(channels, "voice") {
+		rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: plan.ReceiptTimeout + time.Minute, HeartbeatTimeout: time.Minute})
+		var rr activities.ReceiptsResult
+		if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, activities.ReceiptsInput{IncidentID: id, Rung: rung, Timeout: plan.ReceiptTimeout, Poll: s.in.ReceiptPoll}).Get(ctx, &rr); err != nil {
+			return fmt.Errorf("receipts rung %d: %w", rung, err)
+		}
+		if rr.Pending > 0 {
+			s.event(ctx, fmt.Sprintf("%d %s receipts never came; those people move down the ladder", rr.Pending, strings.Join(channels, "+")))
+		}
+	}
+	var resolved activities.ResolveResult
+	if err := workflow.ExecuteActivity(ctx, a.ResolveRung, activities.ResolveInput{IncidentID: id, Rung: rung, Channels: channels, NoVoicemail: plan.NoVoicemail}).Get(ctx, &resolved); err != nil {
+		return fmt.Errorf("resolve rung %d: %w", rung, err)
+	}
+	s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", rung, strings.Join(channels, "+"), resolved.Reached))
+	return nil
+}

@@ -1,0 +1,32 @@
+package workflows
+
+// Change IDs for workflow.GetVersion: every change to a workflow's commands
+// is guarded by one, kept here beside the recorded history that replays its
+// old branch (workflows/testdata, TestReplayBasicScenarioHistory). A branch
+// can go once no history that took it is still kept: the namespace's
+// retention after the last incident opened before the change closed (an
+// incident stays open for its longest duty, then the retention runs).
+const (
+	// changeDeadlines tracks each duty's due time in the workflow (timers,
+	// reminders). Old branch: none; replayed by incident_basic.json.
+	changeDeadlines = "deadlines"
+	// changeFanout runs the campaign as partitions of NotifyWorkflow
+	// children instead of the rung-by-rung batch loop (notifyRung).
+	// Old branch: incident_basic.json; new: incident_fanout.json.
+	changeFanout = "fanout"
+	// changeWarRoomReview posts review buttons and campaign progress to
+	// the war room. Old branch: incident_fanout.json; new: incident_review.json.
+	changeWarRoomReview = "warroom-review"
+	// changeNoLateReminders stops reminding of a duty once it is overdue.
+	// Old branch: incident_fanout.json; new: incident_review.json.
+	changeNoLateReminders = "no-late-reminders"
+	// changeAwaitBounces awaits bounces like receipts before a rung that
+	// sent e-mail is resolved. Old branch: incident_fanout_notify.json;
+	// new: incident_bounces_notify.json.
+	changeAwaitBounces = "await-bounces"
+	// changeHandlersFinish waits for running update handlers before the
+	// incident completes. Old branch: every history above; new:
+	// incident_encrypted.json (also the first recorded with encrypted
+	// payloads and signed actors).
+	changeHandlersFinish = "handlers-finish"
+)
