@@ -3,6 +3,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,6 +35,10 @@ type plan struct {
 	buttons bool
 	// postedQuarter is the last quarter of the campaign told to the war room.
 	postedQuarter int
+	// changes counts what the plan changed that people see; recorded is
+	// how many of them the store has (record-progress).
+	changes, recorded int
+	closing           bool
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -53,11 +58,16 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, e
 	if in.Drill != nil && !in.Drill.Attended {
 		workflow.Go(ctx, s.autopilot)
 	}
+	recording := workflow.GetVersion(ctx, changeRecordProgress, workflow.DefaultVersion, 1) >= 1
+	if recording {
+		workflow.Go(ctx, s.recorder)
+	}
 	res, err := s.run(ctx)
 	if err != nil {
 		s.p.Error = err.Error()
 	}
 	res.Milestones = s.p.Milestones
+
 	// An update accepted as the plan ends (facts set while the last draft
 	// is approved) finishes and answers before the run completes, rather
 	// than being cut off with its caller waiting.
@@ -65,6 +75,11 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, e
 		if werr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); werr != nil {
 			return res, werr
 		}
+	}
+	if recording {
+		// The record is final before the run ends: after it, the store is
+		// all that remains once the namespace lets the history go.
+		s.finalRecord(ctx, &err)
 	}
 	return res, err
 }
@@ -80,6 +95,67 @@ func (s *plan) milestone(ctx workflow.Context, name string) {
 
 func (s *plan) event(ctx workflow.Context, text string) {
 	s.p.Timeline = append(s.p.Timeline, Event{At: workflow.Now(ctx), Stage: s.p.Status, Text: text})
+	s.changes++
+}
+
+// recordSpacing is the least time between two records while the plan
+// runs: each write carries the whole record and the history keeps every
+// one, so a burst of changes (a dozen approvals) is written once. Readers
+// of a live incident ask the workflow; the store must be right when it
+// ends, and finalRecord writes at once.
+const recordSpacing = 10 * time.Second
+
+// recorder writes the record to the store whenever the plan has changed,
+// one write at a time: changes made meanwhile are written together by the
+// next.
+func (s *plan) recorder(ctx workflow.Context) {
+	for {
+		if err := workflow.Await(ctx, func() bool { return s.changes > s.recorded }); err != nil {
+			return
+		}
+		if err := s.record(ctx); err != nil {
+			return // cancelled; finalRecord writes what is left
+		}
+		if !s.closing {
+			if _, err := workflow.AwaitWithTimeout(ctx, recordSpacing, func() bool { return s.closing }); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// record writes the plan as it now stands (the activity retries until the
+// store takes it).
+func (s *plan) record(ctx workflow.Context) error {
+	seq := s.changes
+	// encoding/json's output is a pure function of the value (map keys
+	// sorted); workflowcheck flags its reflection cache.
+	data, err := json.Marshal(s.p) //workflowcheck:ignore
+	if err != nil {
+		return err
+	}
+	err = workflow.ExecuteActivity(activityOptions(ctx), a.RecordIncident, activities.RecordInput{IncidentID: s.in.IncidentID, Seq: seq, Record: data}).Get(ctx, nil)
+	if err == nil && seq > s.recorded {
+		s.recorded = seq
+	}
+	return err
+}
+
+// finalRecord writes the last record before the run ends, cancelled or not.
+func (s *plan) finalRecord(ctx workflow.Context, runErr *error) {
+	s.closing = true
+	s.changes++
+	if ctx.Err() != nil {
+		// Cancelled: the recorder has stopped; write from a context the
+		// cancellation does not reach.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		_ = s.record(dctx)
+		return
+	}
+	// The recorder writes it (after any write under way).
+	if err := workflow.Await(ctx, func() bool { return s.changes <= s.recorded }); err != nil && *runErr == nil {
+		*runErr = err
+	}
 }
 
 func (s *plan) stage(ctx workflow.Context, stage, text string) {

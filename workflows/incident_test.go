@@ -72,6 +72,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)
 	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(activities.ReachResult{Reach: store.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}, nil)
 	env.OnActivity(a.PublishAnnouncement, mock.Anything, mock.Anything).Return(activities.PublishResult{URL: "http://x/announcements/INC-1"}, nil)
+	env.OnActivity(a.RecordIncident, mock.Anything, mock.Anything).Return(nil)
 	return env
 }
 

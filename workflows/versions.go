@@ -29,4 +29,8 @@ const (
 	// incident_encrypted.json (also the first recorded with encrypted
 	// payloads and signed actors).
 	changeHandlersFinish = "handlers-finish"
+	// changeRecordProgress writes the incident's record to the store as
+	// it changes (RecordIncident), so it outlives the history. Old branch:
+	// every history above; new: incident_encrypted.json.
+	changeRecordProgress = "record-progress"
 )

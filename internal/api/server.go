@@ -415,9 +415,25 @@ func (s *Server) log() *slog.Logger {
 	return slog.Default()
 }
 
+// progress is where the incident's plan stands. Tocsin's store is the
+// system of record: a closed incident is read from its record alone (the
+// namespace keeps the history only for its retention), a live one from
+// the workflow, and one whose workflow is gone from the last record.
 func (s *Server) progress(ctx context.Context, id string) (workflows.Progress, error) {
+	var stored workflows.Progress
+	rec, _, rerr := s.Store.GetRecord(ctx, id)
+	if rerr == nil {
+		rerr = json.Unmarshal(rec, &stored)
+	}
+	if rerr == nil && stored.Status == workflows.StageClosed {
+		return stored, nil
+	}
 	v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
 	if err != nil {
+		var gone *serviceerror.NotFound
+		if rerr == nil && errors.As(err, &gone) {
+			return stored, nil
+		}
 		return workflows.Progress{}, err
 	}
 	var p workflows.Progress

@@ -7,18 +7,23 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	sdkclient "go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -26,6 +31,7 @@ import (
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/evidence"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
 	"github.com/tocsin/tocsin/playbooks"
@@ -385,8 +391,53 @@ func basicScenario(t *testing.T, database string) {
 		// and its first campaign partition, for NotifyWorkflow's replay test
 		recordHistory(t, d, id+"-notify-1", strings.TrimSuffix(path, ".json")+"_notify.json")
 	}
+
+	// Tocsin's store is the system of record: with the workflow deleted
+	// from Temporal (as the namespace's retention will) and the process
+	// restarted, the incident and its evidence read as before.
+	var before json.RawMessage
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &before))
+	exported := evidenceFiles(t, responder, id)
+	_, err = d.Temporal.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id}})
+	require.NoError(t, err)
+	d.Stop()
+	d = startDev(t, dir, database)
+	responder = as(d, "TOCSIN_TOKEN_RESPONDER")
+	// Temporal deletes in the background (its worker service's task).
+	require.Eventually(t, func() bool {
+		_, err := d.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		var gone *serviceerror.NotFound
+		return errors.As(err, &gone)
+	}, 2*time.Minute, 200*time.Millisecond, "the workflow is deleted")
+	var after json.RawMessage
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &after))
+	require.JSONEq(t, string(before), string(after), "incident show after the workflow is gone")
+	again := evidenceFiles(t, responder, id)
+	require.Equal(t, slices.Sorted(maps.Keys(exported)), slices.Sorted(maps.Keys(again)))
+	for name, data := range exported {
+		require.Equal(t, data, again[name], "%s of the evidence bundle after the workflow is gone", name)
+	}
 	d.Stop()
 	stopped = true
+}
+
+// evidenceFiles exports the incident's evidence bundle and returns its
+// files by name (the manifest and its hash, which name the export's time, aside).
+func evidenceFiles(t *testing.T, c *client.Client, id string) map[string]string {
+	dir := filepath.Join(t.TempDir(), "bundle")
+	_, err := evidence.Export(context.Background(), c, id, dir)
+	require.NoError(t, err)
+	files := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() || strings.HasPrefix(e.Name(), "manifest.") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		files[strings.TrimPrefix(path, dir)] = string(data)
+		return err
+	}))
+	require.NotEmpty(t, files)
+	return files
 }
 
 // historyHoldsNoPlaintext reads the embedded Temporal's files raw (the

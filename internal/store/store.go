@@ -295,6 +295,12 @@ CREATE TABLE IF NOT EXISTS audit (
   hash TEXT NOT NULL,
   PRIMARY KEY (chain, seq)
 );
+CREATE TABLE IF NOT EXISTS incident_records (
+  incident_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL,
+  record TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS rate_windows (
   name TEXT NOT NULL,
   window_index BIGINT NOT NULL,
