@@ -437,7 +437,20 @@ func (s *Server) progress(ctx context.Context, id string) (workflows.Progress, e
 		return workflows.Progress{}, err
 	}
 	var p workflows.Progress
-	return p, v.Get(&p)
+	if err := v.Get(&p); err != nil {
+		return p, err
+	}
+	if errors.Is(rerr, store.ErrNotFound) && p.Status == workflows.StageClosed {
+		// An incident closed before workflows kept their record (an older
+		// data directory or deployment) gets one the first time it is read,
+		// while Temporal still has it.
+		if rec, err := json.Marshal(p); err == nil {
+			if err := s.Store.SaveRecord(ctx, id, 1, rec); err != nil {
+				s.log().Warn("could not keep the record of a closed incident", "incident", id, "error", err)
+			}
+		}
+	}
+	return p, nil
 }
 
 func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -395,6 +396,9 @@ func basicScenario(t *testing.T, database string) {
 	// Tocsin's store is the system of record: with the workflow deleted
 	// from Temporal (as the namespace's retention will) and the process
 	// restarted, the incident and its evidence read as before.
+	// As in a data directory from before records were kept: the first read
+	// while Temporal still has the workflow makes the record.
+	forgetRecord(t, database, id)
 	var before json.RawMessage
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &before))
 	exported := evidenceFiles(t, responder, id)
@@ -419,6 +423,23 @@ func basicScenario(t *testing.T, database string) {
 	}
 	d.Stop()
 	stopped = true
+}
+
+// forgetRecord deletes an incident's record from the store behind Tocsin's
+// back, as if it had been opened before records were kept.
+func forgetRecord(t *testing.T, database, id string) {
+	driver, dsn, q := "sqlite", "file:"+database+"?_pragma=busy_timeout(10000)", `DELETE FROM incident_records WHERE incident_id = ?`
+	if strings.HasPrefix(database, "postgres") {
+		driver, dsn, q = "pgx", database, `DELETE FROM incident_records WHERE incident_id = $1`
+	}
+	db, err := sql.Open(driver, dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	res, err := db.Exec(q, id)
+	require.NoError(t, err)
+	n, err := res.RowsAffected()
+	require.NoError(t, err)
+	require.EqualValues(t, 1, n, "the closed incident had a record")
 }
 
 // evidenceFiles exports the incident's evidence bundle and returns its
