@@ -43,7 +43,6 @@ func TrustActorKeys(keys ...[]byte) { actorKeys = keys }
 // covers every field of the input (which draft, which revision, what
 // facts), so it cannot be moved to another decision or another incident.
 func SignUpdate(key []byte, incidentID, update string, in SignedInput) {
-	in.signer().Sig = ""
 	in.signer().Sig = signature(key, incidentID, update, in)
 }
 

@@ -3,7 +3,6 @@ package api
 import (
 	"net/http"
 	"slices"
-	"strings"
 
 	"go.temporal.io/sdk/converter"
 
@@ -69,7 +68,7 @@ func (s *Server) codecRoutes(mux *http.ServeMux) {
 		}
 		s.audit(r.Context(), p, "", "codec "+op, store.AuditDone, map[string]string{"namespace": s.Codec.Namespace})
 		r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
-		r.URL.Path = "/" + strings.TrimPrefix(op, "/")
+		r.URL.Path = "/" + op // decode or encode, as the routes below allow
 		inner.ServeHTTP(w, r)
 	}
 	mux.HandleFunc("POST /codec/{namespace}/{op}", func(w http.ResponseWriter, r *http.Request) {
