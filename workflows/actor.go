@@ -31,6 +31,7 @@ func (in *RejectInput) signer() *Actor  { return &in.Actor }
 func (in *ReviseInput) signer() *Actor  { return &in.Actor }
 func (in *FactsInput) signer() *Actor   { return &in.Actor }
 func (in *SubmitInput) signer() *Actor  { return &in.Actor }
+func (in *WaiveInput) signer() *Actor   { return &in.Actor }
 
 // actorKeys are the keys a worker accepts signatures under: the current
 // one first, then any being rotated out. Set once, before workers start.

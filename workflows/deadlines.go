@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,7 +30,7 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 			continue
 		}
 		owner := plan.Owners[o.Owner]
-		met := func() bool { return s.p.Filings[o.Name].Status == FilingSubmitted }
+		met := func() bool { return s.p.Filings[o.Name].met() }
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for _, at := range plan.Reminders[o.Name] {
 				if s.waitUntil(ctx, at, met) {
@@ -83,7 +84,7 @@ func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
 	unmet := func() []string {
 		var out []string
 		for _, n := range first {
-			if f := s.p.Filings[n]; f != nil && f.Status != FilingSubmitted {
+			if f := s.p.Filings[n]; f != nil && !f.met() {
 				out = append(out, n)
 			}
 		}
@@ -114,7 +115,7 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 		return ref
 	}
 	for _, o := range s.p.Obligations {
-		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && f.Status != FilingSubmitted {
+		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && !f.met() {
 			f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), refFor(o.Jurisdiction)
 			if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) {
 				f.LateReason = "individual notice finished after the due time"
@@ -124,7 +125,7 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 	open := func() []string {
 		var out []string
 		for _, o := range s.p.Obligations {
-			if !o.Voluntary && s.p.Filings[o.Name].Status != FilingSubmitted {
+			if !o.Voluntary && !s.p.Filings[o.Name].met() {
 				out = append(out, o.Name)
 			}
 		}
@@ -138,6 +139,16 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 	return workflow.Await(ctx, func() bool { return len(open()) == 0 })
 }
 
+func alreadyMet(name string, f *Filing) error {
+	switch f.Status {
+	case FilingSubmitted:
+		return fmt.Errorf("%s was already filed by %s at %s, reference %s", name, f.By, f.At.UTC().Format(time.RFC3339), f.Reference)
+	case FilingWaived:
+		return fmt.Errorf("%s was waived by %s at %s: %s", name, f.By, f.At.UTC().Format(time.RFC3339), f.WaivedBecause)
+	}
+	return nil
+}
+
 func (s *plan) obligation(name string) *playbooks.Obligation {
 	for i := range s.p.Obligations {
 		if s.p.Obligations[i].Name == name {
@@ -148,6 +159,19 @@ func (s *plan) obligation(name string) *playbooks.Obligation {
 }
 
 func (s *plan) registerSubmit(ctx workflow.Context) error {
+	// The waive update adds no command and sets a state only a waive can
+	// reach, so histories from before it replay unchanged: no change ID.
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateWaive, func(ctx workflow.Context, in WaiveInput) (Filing, error) {
+		return s.waive(ctx, in), nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in WaiveInput) error {
+		if err := verifySigned(ctx, UpdateWaive, &in); err != nil {
+			return err
+		}
+		return s.checkWaive(in)
+	}})
+	if err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, func(ctx workflow.Context, in SubmitInput) (Filing, error) {
 		return s.submit(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in SubmitInput) error {
@@ -171,26 +195,64 @@ func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {
 	return *f
 }
 
+// waive records legal's decision that a duty does not apply: the duty is
+// met for every wait on it (the incident can close, notice need not wait),
+// and the register shows it waived, with the reason.
+func (s *plan) waive(ctx workflow.Context, in WaiveInput) Filing {
+	o := s.obligation(in.Obligation)
+	f := s.p.Filings[o.Name]
+	f.Status, f.By, f.At, f.WaivedBecause = FilingWaived, in.Actor.Identity, workflow.Now(ctx), strings.TrimSpace(in.Reason)
+	s.event(ctx, fmt.Sprintf("%s waived by %s: %s", o.Name, in.Actor.Identity, f.WaivedBecause))
+	s.post(ctx, fmt.Sprintf(":no_entry_sign: %s to %s waived by %s: %s.", o.Audience, o.Jurisdiction, senders.SlackEscape(in.Actor.Identity), senders.SlackEscape(f.WaivedBecause)))
+	return *f
+}
+
+func (s *plan) checkWaive(in WaiveInput) error {
+	if in.Actor.Role != "legal" && (in.Actor.Role != "drill" || !s.spec.Drill) {
+		return forbidden("only legal may waive a duty (%s is %s)", in.Actor.Identity, in.Actor.Role)
+	}
+	o := s.obligation(in.Obligation)
+	if o == nil || s.p.Filings == nil {
+		return s.noObligation(in.Obligation)
+	}
+	if err := alreadyMet(o.Name, s.p.Filings[o.Name]); err != nil {
+		return err
+	}
+	if o.Audience == "individuals" {
+		// The campaign meets it, or the public announcement where telling
+		// people one by one is impractical; a waiver would not stop either.
+		return fmt.Errorf("%s is the duty to tell the people affected: the campaign meets it (or the public announcement), so it cannot be waived", o.Name)
+	}
+	if strings.TrimSpace(in.Reason) == "" {
+		return errors.New("a waiver needs the reason the duty does not apply (--reason): the register keeps it")
+	}
+	return nil
+}
+
+func (s *plan) noObligation(name string) error {
+	var names []string
+	for _, o := range s.p.Obligations {
+		names = append(names, o.Name)
+	}
+	return fmt.Errorf("no obligation named %q (this incident has: %s)", name, strings.Join(names, ", "))
+}
+
 func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
 	if !slices.Contains([]string{"responder", "legal", "admin"}, in.Actor.Role) && (in.Actor.Role != "drill" || !s.spec.Drill) {
 		return forbidden("%s is %s; responders, legal and admins record filings", in.Actor.Identity, in.Actor.Role)
 	}
 	o := s.obligation(in.Obligation)
 	if o == nil || s.p.Filings == nil {
-		var names []string
-		for _, o := range s.p.Obligations {
-			names = append(names, o.Name)
-		}
-		return fmt.Errorf("no obligation named %q (this incident has: %s)", in.Obligation, strings.Join(names, ", "))
+		return s.noObligation(in.Obligation)
 	}
-	if f := s.p.Filings[o.Name]; f.Status == FilingSubmitted {
-		return fmt.Errorf("%s was already filed by %s at %s, reference %s", o.Name, f.By, f.At.UTC().Format(time.RFC3339), f.Reference)
+	if err := alreadyMet(o.Name, s.p.Filings[o.Name]); err != nil {
+		return err
 	}
 	if strings.TrimSpace(in.Reference) == "" {
 		return fmt.Errorf("a filing needs the regulator's reference or receipt (--reference)")
 	}
 	if o.After != "" {
-		if f := s.p.Filings[o.After]; f != nil && f.Status != FilingSubmitted {
+		if f := s.p.Filings[o.After]; f != nil && !f.met() {
 			return fmt.Errorf("%s comes after %s, which is not filed yet", o.Name, o.After)
 		}
 	}

@@ -101,3 +101,72 @@ func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
 	}
 	require.True(t, found, "overdue escalation posted: %q", posts)
 }
+
+// Legal waives a duty that does not apply, with the reason: it stops
+// reminding, no longer holds notice or the incident's close, and shows as
+// waived. Nobody else may waive, a waiver needs a reason, the duty to tell
+// the people cannot be waived, and a filed duty is not waived afterwards.
+func TestLegalWaivesADutyWithAReason(t *testing.T) {
+	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	obligations := []playbooks.Obligation{
+		{Name: "sg-pdpc", Jurisdiction: "SG", Audience: "regulator", AnchorAt: detected, DueAt: detected.Add(72 * time.Hour)},
+		{Name: "sg-individuals", Jurisdiction: "SG", Audience: "individuals", After: "sg-pdpc", AnchorAt: detected},
+		{Name: "eu-authority", Jurisdiction: "EU", Audience: "regulator", AnchorAt: detected, DueAt: detected.Add(72 * time.Hour)},
+	}
+	var posts []string
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Obligations: obligations, Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute,
+			Reminders: map[string][]time.Time{"sg-pdpc": {detected.Add(36 * time.Hour)}}},
+		post: func(_ context.Context, in activities.PostInput) error {
+			posts = append(posts, in.Text)
+			return nil
+		},
+	})
+	env.SetStartTime(detected)
+	legal := Actor{Identity: "legal@example.com", Role: "legal"}
+	responder := Actor{Identity: "responder@example.com", Role: "responder"}
+	reason := "the data was encrypted and the key was not taken (PDPA s26D(5))"
+	var byResponder, noReason, people, waived, twice, filedFirst, waiveFiled *updateResult
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
+		byResponder = update(env, UpdateWaive, WaiveInput{Actor: responder, Obligation: "sg-pdpc", Reason: reason})
+		noReason = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-pdpc", Reason: "  "})
+		people = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-individuals", Reason: reason})
+		filedFirst = update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "eu-authority", Reference: "DPC-1"})
+		waiveFiled = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "eu-authority", Reason: reason})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		waived = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-pdpc", Reason: reason})
+		twice = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-pdpc", Reason: reason})
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+
+	require.ErrorContains(t, byResponder.rejected, "only legal may waive")
+	require.ErrorContains(t, noReason.rejected, "needs the reason")
+	require.ErrorContains(t, people.rejected, "cannot be waived")
+	require.NoError(t, filedFirst.rejected)
+	require.ErrorContains(t, waiveFiled.rejected, "already filed")
+	require.NoError(t, waived.rejected)
+	require.ErrorContains(t, twice.rejected, "was waived by legal@example.com")
+
+	v, err := env.QueryWorkflow(QueryProgress)
+	require.NoError(t, err)
+	var p Progress
+	require.NoError(t, v.Get(&p))
+	require.Equal(t, StageClosed, p.Status, "a waived duty holds neither notice nor the close")
+	f := p.Filings["sg-pdpc"]
+	require.Equal(t, FilingWaived, f.Status)
+	require.Equal(t, "legal@example.com", f.By)
+	require.Equal(t, reason, f.WaivedBecause)
+	require.Equal(t, detected.Add(2*time.Hour), f.At.UTC())
+	require.Zero(t, f.Reminders, "no reminder after the waiver")
+	require.Equal(t, FilingSubmitted, p.Filings["sg-individuals"].Status, "notice went ahead once the PDPC duty was waived")
+	require.Contains(t, posts, ":no_entry_sign: regulator to SG waived by legal@example.com: "+reason+".")
+	found := false
+	for _, e := range p.Timeline {
+		found = found || e.Text == "sg-pdpc waived by legal@example.com: "+reason
+	}
+	require.True(t, found, "the waiver is on the timeline")
+}

@@ -111,7 +111,7 @@ func (s *plan) fileable(ctx workflow.Context, actor Actor) []SubmitInput {
 	var out []SubmitInput
 	for _, o := range s.p.Obligations {
 		f := s.p.Filings[o.Name]
-		if o.Audience == "individuals" || o.Voluntary || f == nil || f.Status == FilingSubmitted {
+		if o.Audience == "individuals" || o.Voluntary || f == nil || f.met() {
 			continue
 		}
 		in := SubmitInput{Actor: actor, Obligation: o.Name, Reference: "DRILL-" + o.Name}

@@ -151,6 +151,7 @@ func (s *plan) setFacts(set map[string]string) []string {
 			keys = append(keys, k)
 		}
 	}
+	s.p.Facts = FactsOf(s.spec)
 	return keys
 }
 

@@ -48,7 +48,7 @@ func (s *plan) redrafted(name string) bool {
 
 // IncidentWorkflow runs one incident from opening to closing.
 func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, error) {
-	s := &plan{in: in, spec: in.Spec, p: Progress{Status: StageOpen, OpenedBy: in.OpenedBy, Obligations: []playbooks.Obligation{}, Drafts: []DraftState{}}}
+	s := &plan{in: in, spec: in.Spec, p: Progress{Status: StageOpen, OpenedBy: in.OpenedBy, Obligations: []playbooks.Obligation{}, Drafts: []DraftState{}, Facts: FactsOf(in.Spec)}}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) { return s.p, nil }); err != nil {
 		return IncidentResult{}, err
 	}
@@ -134,7 +134,7 @@ func (s *plan) record(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	err = workflow.ExecuteActivity(activityOptions(ctx), a.RecordIncident, activities.RecordInput{IncidentID: s.in.IncidentID, Seq: seq, Record: data}).Get(ctx, nil)
+	err = workflow.ExecuteActivity(activityOptions(ctx), a.RecordIncident, activities.RecordInput{IncidentID: s.in.IncidentID, Seq: seq, Record: data, Summary: s.p.Summary()}).Get(ctx, nil)
 	if err == nil && seq > s.recorded {
 		s.recorded = seq
 	}

@@ -108,6 +108,9 @@ func signed(name string, arg any) any {
 	case SubmitInput:
 		sign(&in)
 		return in
+	case WaiveInput:
+		sign(&in)
+		return in
 	}
 	return arg
 }

@@ -20,6 +20,7 @@ const (
 	UpdateRevise  = "revise"
 	UpdateSubmit  = "submit"
 	UpdateFacts   = "facts"
+	UpdateWaive   = "waive"
 	TaskQueue     = "tocsin"
 )
 
@@ -133,6 +134,47 @@ type Progress struct {
 	Milestones map[string]time.Time `json:"milestones,omitempty"`
 	Timeline   []Event              `json:"timeline"`
 	Error      string               `json:"error,omitempty"`
+	// Facts are the incident's facts as they now stand, for the register.
+	Facts *BreachFacts `json:"facts,omitempty"`
+}
+
+// BreachFacts are what the breach register states of an incident: what
+// happened, its effects and what was done (GDPR art. 33(5)); never who
+// reported it or how to reach them.
+type BreachFacts struct {
+	Kind         string    `json:"kind"`
+	DetectedAt   time.Time `json:"detected_at"`
+	OccurredFrom time.Time `json:"occurred_from,omitzero"`
+	OccurredTo   time.Time `json:"occurred_to,omitzero"`
+	Cause        string    `json:"cause,omitempty"`
+	Description  string    `json:"description,omitempty"`
+	Impact       string    `json:"impact,omitempty"`
+	Measures     string    `json:"measures,omitempty"`
+	Remedies     string    `json:"remedies,omitempty"`
+	Categories   []string  `json:"categories,omitempty"`
+}
+
+// FactsOf is the register's view of an incident's spec.
+func FactsOf(spec incident.Spec) *BreachFacts {
+	return &BreachFacts{Kind: spec.Kind, DetectedAt: spec.DetectedAt, OccurredFrom: spec.OccurredFrom, OccurredTo: spec.OccurredTo, Cause: spec.Facts["cause"],
+		Description: spec.Description, Impact: spec.Impact, Measures: spec.Measures, Remedies: spec.Remedies, Categories: spec.Categories}
+}
+
+// Summary is what lists and the breach register filter and sort by.
+func (p Progress) Summary() activities.RecordSummary {
+	sum := activities.RecordSummary{Status: p.Status}
+	for _, o := range p.Obligations {
+		if !slices.Contains(sum.Jurisdictions, o.Jurisdiction) {
+			sum.Jurisdictions = append(sum.Jurisdictions, o.Jurisdiction)
+		}
+	}
+	if p.Scope != nil {
+		sum.Subjects = p.Scope.Subjects
+	}
+	if p.Reach != nil {
+		sum.Reached = p.Reach.Reached
+	}
+	return sum
 }
 
 // CampaignState is the individual-notice campaign as the workflow sees it:
@@ -162,6 +204,9 @@ const (
 	FilingPending   = "pending"
 	FilingSubmitted = "submitted"
 	FilingOverdue   = "overdue"
+	// FilingWaived is a duty legal decided does not apply, with the reason
+	// (GDPR art. 33(5): the register keeps breaches not notified and why).
+	FilingWaived = "waived"
 )
 
 // Filing is what was done about one obligation.
@@ -172,6 +217,20 @@ type Filing struct {
 	Reference  string    `json:"reference,omitempty"`
 	LateReason string    `json:"late_reason,omitempty"`
 	Reminders  int       `json:"reminders,omitempty"`
+	// WaivedBecause is legal's reason for waiving the duty.
+	WaivedBecause string `json:"waived_because,omitempty"`
+}
+
+// met says whether nothing more is owed on the duty: filed, or waived.
+func (f *Filing) met() bool {
+	return f != nil && (f.Status == FilingSubmitted || f.Status == FilingWaived)
+}
+
+// WaiveInput records legal's decision that a duty does not apply.
+type WaiveInput struct {
+	Actor      Actor
+	Obligation string
+	Reason     string
 }
 
 // SubmitInput records that an obligation was met: a report filed, a notice sent.

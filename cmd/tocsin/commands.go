@@ -481,21 +481,63 @@ func incidentCmd() *cobra.Command {
 	open.Flags().StringVarP(&file, "file", "f", "incident.yaml", "incident file")
 	open.Flags().StringVar(&subjectsFile, "subjects-file", "", "limit the scope to these subject IDs (one per line, or a CSV with a subject_id column), as forensics named them")
 
-	list := &cobra.Command{Use: "list", Short: "List incidents", RunE: func(cmd *cobra.Command, _ []string) error {
-		var vs []api.View
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents", nil, &vs); err != nil {
-			return err
+	var lf struct {
+		status, drill, from, to, jurisdiction, after string
+		limit                                        int
+		all                                          bool
+	}
+	list := &cobra.Command{Use: "list", Short: "List incidents, newest first, a page at a time (filters: --status, --drill, --from/--to, --jurisdiction)", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
+		q := url.Values{}
+		for k, v := range map[string]string{"status": lf.status, "drill": lf.drill, "from": lf.from, "to": lf.to, "jurisdiction": lf.jurisdiction, "after": lf.after} {
+			if v != "" {
+				q.Set(k, v)
+			}
+		}
+		if lf.limit > 0 {
+			q.Set("limit", strconv.Itoa(lf.limit))
+		}
+		var all []api.ListItem
+		for {
+			var page []api.ListItem
+			next, err := api0().GetPage(cmd.Context(), "/api/v1/incidents?"+q.Encode(), &page)
+			if err != nil {
+				return err
+			}
+			all = append(all, page...)
+			if next == "" {
+				break
+			}
+			if !lf.all {
+				fmt.Fprintf(os.Stderr, "more incidents: add --after %s (or --all)\n", next)
+				break
+			}
+			q.Set("after", next)
 		}
 		if output == "json" {
-			return printJSON(vs)
+			if all == nil {
+				all = []api.ListItem{}
+			}
+			return printJSON(all)
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tSTATUS\tAFFECTED\tREACHED\tTITLE")
-		for _, v := range vs {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", v.ID, v.Status, v.Scope.Subjects, v.Notifications.Reached, v.Title)
+		fmt.Fprintln(tw, "ID\tSTATUS\tAFFECTED\tREACHED\tOPENED\tTITLE")
+		for _, v := range all {
+			id := v.ID
+			if v.Drill {
+				id += " (drill)"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", id, v.Status, v.Scope.Subjects, v.Notifications.Reached, v.OpenedAt.UTC().Format("2006-01-02 15:04"), v.Title)
 		}
 		return tw.Flush()
 	}}
+	list.Flags().StringVar(&lf.status, "status", "", "only incidents at these stages (comma-separated: open, notifying, filing, closed, ...)")
+	list.Flags().StringVar(&lf.drill, "drill", "", "true: only drills; false: no drills")
+	list.Flags().StringVar(&lf.from, "from", "", "opened at or after this date or time (2026-03-01, or RFC 3339)")
+	list.Flags().StringVar(&lf.to, "to", "", "opened before the end of this date, or before this time")
+	list.Flags().StringVar(&lf.jurisdiction, "jurisdiction", "", "only incidents with a duty in this jurisdiction (EU, UK, US-CA, ...)")
+	list.Flags().IntVar(&lf.limit, "limit", 0, "incidents per page (default 100, at most 1000)")
+	list.Flags().StringVar(&lf.after, "after", "", "the page after this cursor (printed when there are more)")
+	list.Flags().BoolVar(&lf.all, "all", false, "read every page")
 
 	show := &cobra.Command{Use: "show ID", Short: "Show an incident's stage, scope, duties, drafts and notifications", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
 		var v api.View
@@ -574,6 +616,23 @@ func incidentCmd() *cobra.Command {
 	submit.Flags().StringVar(&sub.LateReason, "late-reason", "", "why the filing is late (required after the due time)")
 	submit.MarkFlagRequired("obligation")
 	submit.MarkFlagRequired("reference")
+	var waiver api.WaiveRequest
+	waive := &cobra.Command{Use: "waive ID", Short: "Record that a duty does not apply, and why (legal; the breach register keeps it)",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			var out workflows.Filing
+			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/waive", waiver, &out); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(out)
+			}
+			fmt.Printf("%s waived by %s at %s: %s\n", waiver.Obligation, out.By, out.At.UTC().Format(time.RFC3339), out.WaivedBecause)
+			return nil
+		}}
+	waive.Flags().StringVar(&waiver.Obligation, "obligation", "", "obligation name (see incident show)")
+	waive.Flags().StringVar(&waiver.Reason, "reason", "", "why the duty does not apply (kept in the register)")
+	waive.MarkFlagRequired("obligation")
+	waive.MarkFlagRequired("reason")
 	var factSets []string
 	facts := &cobra.Command{Use: "facts ID", Short: "Supply or correct facts the drafts state (cause, organisation, reporter, dpo_contact, ...); drafts waiting for legal are drafted again",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
@@ -623,7 +682,7 @@ func incidentCmd() *cobra.Command {
 		}}
 	draftCmd.Flags().IntVar(&revision, "revision", 0, "revision (default: the latest)")
 	draftCmd.Flags().StringVar(&format, "format", "text", "text or html")
-	inc.AddCommand(open, list, show, watchCmd(), exportCmd(), approve, reject, revise, subjects, submit, facts, draftCmd)
+	inc.AddCommand(open, list, show, watchCmd(), exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd)
 	return inc
 }
 
@@ -651,8 +710,10 @@ func printView(w io.Writer, v api.View) {
 			due = o.DueLocal + " (" + o.Due + ")"
 		}
 		status := o.Status
-		if o.Filing != nil && o.Filing.Status == "submitted" {
-			status += " by " + o.Filing.By + " (" + o.Filing.Reference + ")"
+		if f := o.Filing; f != nil && f.Status == workflows.FilingSubmitted {
+			status += " by " + f.By + " (" + f.Reference + ")"
+		} else if f != nil && f.Status == workflows.FilingWaived {
+			status += " by " + f.By + ": " + f.WaivedBecause
 		}
 		if o.Voluntary {
 			status += ", voluntary"

@@ -148,8 +148,11 @@ var (
 	// drillers start drills: the drill role does that and, on drill
 	// incidents only (see mayView), reads and files; it never touches the
 	// real inventory or opens a real incident.
-	drillers    = []string{RoleResponder, RoleAdmin, RoleDrill}
-	legalOnly   = []string{RoleLegal}
+	drillers  = []string{RoleResponder, RoleAdmin, RoleDrill}
+	legalOnly = []string{RoleLegal}
+	// waivers may waive a duty: legal, and the drill identity on drills
+	// (the workflow checks which incident it is).
+	waivers     = []string{RoleLegal, RoleDrill}
 	caseWorkers = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
 	auditors    = []string{RoleResponder, RoleLegal, RoleAdmin}
 	platform    = []string{RolePlatform}

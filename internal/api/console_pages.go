@@ -66,9 +66,15 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <form method="post" action="/login"><input type="hidden" name="csrf" value="{{.CSRF}}"><label>API token <input name="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>{{template "bottom" .}}{{end}}
 
 {{define "list"}}{{template "top" .}}<h1>Incidents</h1>
+<form method="get" action="/" class="filter"><label>Stage <select name="status"><option value="">any</option>{{range .Statuses}}<option value="{{.}}"{{if eq . ($.Filter.Get "status")}} selected{{end}}>{{title .}}</option>{{end}}</select></label>
+<label>Drills <select name="drill"><option value="">shown</option><option value="false"{{if eq ($.Filter.Get "drill") "false"}} selected{{end}}>hidden</option><option value="true"{{if eq ($.Filter.Get "drill") "true"}} selected{{end}}>only</option></select></label>
+<label>Opened from <input type="date" name="from" value="{{.Filter.Get "from"}}"></label> <label>to <input type="date" name="to" value="{{.Filter.Get "to"}}"></label>
+<label>Jurisdiction <input type="text" name="jurisdiction" size="6" placeholder="EU" value="{{.Filter.Get "jurisdiction"}}"></label> <button>Filter</button></form>
+{{if .Problem}}<p class="error">{{.Problem}}</p>{{end}}
 <table><tr><th>ID</th><th>Title</th><th>Stage</th><th>Affected</th><th>Reached</th><th>Opened</th></tr>
 {{range .Incidents}}<tr><td><a href="/incidents/{{.ID}}">{{.ID}}</a>{{if .Drill}} <span class="muted">drill</span>{{end}}</td><td>{{.Title}}</td><td class="{{.Status}}">{{title .Status}}</td><td>{{.Scope.Subjects}}</td><td>{{.Notifications.Reached}}</td><td>{{when .OpenedAt}}</td></tr>
-{{else}}<tr><td colspan="6">No incidents yet.</td></tr>{{end}}</table>
+{{else}}<tr><td colspan="6">{{if .Filtered}}No incidents match.{{else}}No incidents yet.{{end}}</td></tr>{{end}}</table>
+{{if .Next}}<p><a href="{{.Next}}" rel="next">Older incidents</a></p>{{end}}
 {{if .CanOpen}}<section><h2>Open an incident</h2><form method="post" action="/incidents"><input type="hidden" name="csrf" value="{{.CSRF}}">
 <p><label for="yaml">Incident file (YAML, as in DESIGN section 4)</label></p><textarea id="yaml" name="yaml" rows="16"></textarea><p><button>Open incident</button></p></form></section>{{end}}
 {{template "bottom" .}}{{end}}
@@ -79,9 +85,11 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <section><h2>Scope</h2><table><tr><th>Affected</th><th>Sensitive</th><th>Minors</th><th>Unreachable</th><th>By region</th></tr>
 <tr><td id="affected">{{.Scope.Subjects}}</td><td>{{.Scope.Sensitive}}</td><td>{{.Scope.Minors}}</td><td>{{.Scope.Unreachable}}</td><td>{{range $r, $n := .Scope.ByRegion}}{{$r}}: {{$n}} {{end}}</td></tr></table></section>
 <section><h2>Obligations</h2><table><tr><th>Duty</th><th>To</th><th>Due</th><th>Time left</th><th>Status</th><th></th></tr>
-{{range .Obligations}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{.DueLocal}}{{else}}{{.Due}}{{end}}</td>
-<td>{{if and .DueAt (ne .Status "submitted")}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}}{{if .Reference}} ({{.Reference}}{{if .By}} by {{.By}}{{end}}){{end}}{{end}}</td>
-<td>{{if and $.CanFile (ne .Status "submitted")}}<form method="post" action="/incidents/{{$.V.ID}}/file" class="file"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
+{{range .Obligations}}{{$open := and (ne .Status "submitted") (ne .Status "waived")}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{.DueLocal}}{{else}}{{.Due}}{{end}}</td>
+<td>{{if and .DueAt $open}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}}{{if .Reference}} ({{.Reference}}{{if .By}} by {{.By}}{{end}}){{end}}{{if .WaivedBecause}}: {{.WaivedBecause}} (by {{.By}}, {{when .At}}){{end}}{{end}}</td>
+<td>{{if and $.CanWaive $open (ne .Audience "individuals")}}<form method="post" action="/incidents/{{$.V.ID}}/waive" class="waive"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
+<input type="text" name="reason" placeholder="why it does not apply" aria-label="why {{.Name}} does not apply" size="24"> <button>Waive</button></form>{{end}}
+{{if and $.CanFile $open}}<form method="post" action="/incidents/{{$.V.ID}}/file" class="file"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
 <input type="text" name="reference" placeholder="reference" aria-label="reference for {{.Name}}" size="14">{{if eq .Status "overdue"}} <input type="text" name="late_reason" placeholder="why it is late" aria-label="why {{.Name}} is late">{{end}} <button>Record filing</button></form>{{end}}</td></tr>{{end}}</table></section>
 {{end}}
 {{if .CanRespond}}<section><h2>Facts</h2><form method="post" action="/incidents/{{.V.ID}}/facts"><input type="hidden" name="csrf" value="{{.CSRF}}">
@@ -143,6 +151,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents/{id}/revise", s.incidentForm(s.consoleRevise))
 	mux.HandleFunc("POST /incidents/{id}/facts", s.incidentForm(s.consoleFacts))
 	mux.HandleFunc("POST /incidents/{id}/file", s.incidentForm(s.consoleFile))
+	mux.HandleFunc("POST /incidents/{id}/waive", s.incidentForm(s.consoleWaive))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /drills/{id}", s.consolePage(s.consoleDrill))
@@ -261,21 +270,41 @@ func back(w http.ResponseWriter, r *http.Request, path, key, msg string) {
 }
 
 func (s *Server) consoleList(w http.ResponseWriter, r *http.Request, p Principal) {
-	incs, err := s.Store.ListIncidents(r.Context())
+	data := struct {
+		page
+		Incidents []ListItem
+		Filter    url.Values
+		Statuses  []string
+		Filtered  bool
+		Next      string
+		Problem   string
+		CanOpen   bool
+	}{page: s.base(r, p, "Incidents"), Filter: r.URL.Query(), Statuses: statuses, CanOpen: slices.Contains(responders, p.Role)}
+	for _, k := range []string{"status", "drill", "from", "to", "jurisdiction"} {
+		data.Filtered = data.Filtered || data.Filter.Get(k) != ""
+	}
+	data.Refresh = 15
+	q, err := listQuery(r.URL.Query(), p)
+	if err != nil {
+		data.Problem = err.Error()
+		s.render(w, http.StatusBadRequest, "list", data)
+		return
+	}
+	var next string
+	data.Incidents, next, err = s.listPage(r.Context(), q)
+	if errors.Is(err, store.ErrBadCursor) {
+		data.Problem = "That page link is not from this list: start again from the first page."
+		s.render(w, http.StatusBadRequest, "list", data)
+		return
+	}
 	if err != nil {
 		http.Error(w, "incidents unavailable", http.StatusInternalServerError)
 		return
 	}
-	data := struct {
-		page
-		Incidents []View
-		CanOpen   bool
-	}{page: s.base(r, p, "Incidents"), CanOpen: slices.Contains(responders, p.Role)}
-	data.Refresh = 15
-	for _, inc := range incs {
-		if mayView(p, inc) {
-			data.Incidents = append(data.Incidents, s.view(r.Context(), inc))
-		}
+	if next != "" {
+		more := r.URL.Query()
+		more.Set("after", next)
+		data.Next = "/?" + more.Encode()
 	}
 	s.render(w, http.StatusOK, "list", data)
 }
@@ -317,8 +346,9 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 		V          View
 		Drafts     []draftPanel
 		CanFile    bool
+		CanWaive   bool
 		CanRespond bool
-	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
+	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill), CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
 	if v.Status != workflows.StageClosed {
 		data.Refresh = 10
 	}
@@ -422,6 +452,16 @@ func (s *Server) consoleFile(w http.ResponseWriter, r *http.Request, p Principal
 		return
 	}
 	back(w, r, page, "flash", fmt.Sprintf("%s recorded as %s, reference %s.", req.Obligation, f.Status, f.Reference))
+}
+
+func (s *Server) consoleWaive(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	req := WaiveRequest{Obligation: r.FormValue("obligation"), Reason: strings.TrimSpace(r.FormValue("reason"))}
+	f, _, err := s.Waive(r.Context(), p, id, req)
+	if err != nil {
+		back(w, r, page, "error", req.Obligation+" was not waived: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("%s waived: %s.", req.Obligation, f.WaivedBecause))
 }
 
 func (s *Server) consoleOutbox(w http.ResponseWriter, r *http.Request, p Principal) {

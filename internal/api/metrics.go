@@ -2,9 +2,11 @@ package api
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/tocsin/tocsin/internal/metrics"
+	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -28,9 +30,23 @@ func (s *Server) Gauges() *metrics.Gauges {
 func (s *Server) readGauges(emit func(name string, value float64, labels ...string)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	incs, err := s.Store.ListIncidents(ctx)
-	if err != nil {
-		return
+	// Open incidents only, and those not yet recorded (status ""); a
+	// closed incident has no clock left to watch.
+	q := store.IncidentQuery{Status: append([]string{""}, slices.DeleteFunc(slices.Clone(statuses), func(st string) bool { return st == workflows.StageClosed })...), Limit: store.MaxPage}
+	var incs []store.Incident
+	for {
+		page, err := s.Store.ListIncidents(ctx, q)
+		if err != nil {
+			return
+		}
+		for _, in := range page.Incidents {
+			if inc, err := s.Store.GetIncident(ctx, in.ID); err == nil {
+				incs = append(incs, inc)
+			}
+		}
+		if q.After = page.Next; q.After == "" {
+			break
+		}
 	}
 	for _, inc := range incs {
 		v := s.view(ctx, inc)
@@ -42,7 +58,7 @@ func (s *Server) readGauges(emit func(name string, value float64, labels ...stri
 			drill = "true"
 		}
 		for _, o := range v.Obligations {
-			if o.DueAt != nil && o.Status != workflows.FilingSubmitted {
+			if o.DueAt != nil && o.Status != workflows.FilingSubmitted && o.Status != workflows.FilingWaived {
 				emit("duty", time.Until(*o.DueAt).Seconds(), inc.ID, o.Name, o.Jurisdiction, drill)
 			}
 		}

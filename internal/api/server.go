@@ -95,6 +95,7 @@ var apiRoutes = []route{
 	{"POST /api/v1/incidents/{id}/reject", legalOnly, func(s *Server) http.HandlerFunc { return s.reject }},
 	{"POST /api/v1/incidents/{id}/revise", responders, func(s *Server) http.HandlerFunc { return s.revise }},
 	{"POST /api/v1/incidents/{id}/submit", caseWorkers, func(s *Server) http.HandlerFunc { return s.submit }},
+	{"POST /api/v1/incidents/{id}/waive", waivers, func(s *Server) http.HandlerFunc { return s.waive }},
 	{"POST /api/v1/incidents/{id}/facts", responders, func(s *Server) http.HandlerFunc { return s.setFacts }},
 	{"POST /api/v1/drills", drillers, func(s *Server) http.HandlerFunc { return s.runDrill }},
 	{"GET /api/v1/drills", anyone, func(s *Server) http.HandlerFunc { return s.listDrills }},
@@ -445,28 +446,13 @@ func (s *Server) progress(ctx context.Context, id string) (workflows.Progress, e
 		// data directory or deployment) gets one the first time it is read,
 		// while Temporal still has it.
 		if rec, err := json.Marshal(p); err == nil {
-			if err := s.Store.SaveRecord(ctx, id, 1, rec); err != nil {
+			sum := p.Summary()
+			if err := s.Store.SaveRecord(ctx, id, 1, rec, store.RecordSummary{Status: sum.Status, Jurisdictions: sum.Jurisdictions, Subjects: sum.Subjects, Reached: sum.Reached}); err != nil {
 				s.log().Warn("could not keep the record of a closed incident", "incident", id, "error", err)
 			}
 		}
 	}
 	return p, nil
-}
-
-func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
-	incs, err := s.Store.ListIncidents(r.Context())
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
-		return
-	}
-	out := []View{}
-	p := principal(r.Context())
-	for _, inc := range incs {
-		if mayView(p, inc) {
-			out = append(out, s.view(r.Context(), inc))
-		}
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) showIncident(w http.ResponseWriter, r *http.Request) {
@@ -595,6 +581,42 @@ func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitR
 		map[string]string{"obligation": req.Obligation, "reference": req.Reference, "late_reason": req.LateReason})
 	if err == nil {
 		s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
+	}
+	return out, status, err
+}
+
+// WaiveRequest records that a duty does not apply, and why.
+type WaiveRequest struct {
+	Obligation string `json:"obligation"`
+	Reason     string `json:"reason"`
+}
+
+func (s *Server) waive(w http.ResponseWriter, r *http.Request) {
+	var req WaiveRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.Obligation == "" {
+		writeError(w, http.StatusBadRequest, "name the obligation (--obligation; see incident show)")
+		return
+	}
+	out, status, err := s.Waive(r.Context(), principal(r.Context()), r.PathValue("id"), req)
+	if err != nil {
+		writeError(w, status, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Waive records legal's decision that a duty does not apply, as p, from
+// any surface; the workflow checks that p is legal.
+func (s *Server) Waive(ctx context.Context, p Principal, id string, req WaiveRequest) (workflows.Filing, int, error) {
+	var out workflows.Filing
+	status, err := s.runUpdate(ctx, p, id, workflows.UpdateWaive, &workflows.WaiveInput{Actor: actorOf(p), Obligation: req.Obligation, Reason: req.Reason}, &out,
+		map[string]string{"obligation": req.Obligation, "reason": req.Reason})
+	if err == nil {
+		s.log().Info("duty waived", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
 	}
 	return out, status, err
 }

@@ -115,7 +115,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		slackReply(w, fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id))
-	case "facts", "revise", "file":
+	case "facts", "revise", "file", "waive":
 		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
 		slackReply(w, slackUsage)
@@ -128,6 +128,7 @@ const slackUsage = "Usage:\n" +
 	"`/tocsin facts INC-…` and `field: value` lines (cause, organisation, reporter, dpo_contact, …)\n" +
 	"`/tocsin revise INC-… DRAFT` and `field: value` lines, after legal rejected the draft\n" +
 	"`/tocsin file INC-… OBLIGATION REFERENCE [why it is late]` records a filing\n" +
+	"`/tocsin waive INC-… OBLIGATION reason…` (legal) records that a duty does not apply, and why\n" +
 	"Legal approves and rejects drafts with the buttons in the war room."
 
 // slackChange runs facts, revise and file: the responders' side of an
@@ -174,6 +175,16 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			return args[1] + " was not revised: " + err.Error()
 		}
 		return fmt.Sprintf("%s will be drafted again from revision %d; legal gets the new revision in the war room.", d.Name, d.Revision)
+	case "waive":
+		reason := strings.TrimSpace(strings.Join(args[min(2, len(args)):], " ") + " " + body)
+		if len(args) < 2 || reason == "" {
+			return "`/tocsin waive INC-… OBLIGATION reason…`: the register keeps the reason the duty does not apply."
+		}
+		f, _, err := s.Waive(ctx, p, id, WaiveRequest{Obligation: args[1], Reason: reason})
+		if err != nil {
+			return args[1] + " was not waived: " + err.Error()
+		}
+		return fmt.Sprintf("%s waived by %s: %s", args[1], p.Identity, f.WaivedBecause)
 	default: // file
 		if len(args) < 3 {
 			return "`/tocsin file INC-… OBLIGATION REFERENCE [why it is late]`"
@@ -207,21 +218,24 @@ func parseFields(text string) (map[string]string, error) {
 	return out, nil
 }
 
+// slackListLength is how many incidents /tocsin list shows: a chat
+// message, not a register.
+const slackListLength = 20
+
 func (s *Server) slackList(ctx context.Context, p Principal) string {
-	incs, err := s.Store.ListIncidents(ctx)
+	items, next, err := s.listPage(ctx, store.IncidentQuery{Viewer: p.Identity, DrillsOnly: p.Role == RoleDrill, Limit: slackListLength})
 	if err != nil {
 		return "Incidents are unavailable: " + err.Error()
 	}
 	var b strings.Builder
-	for _, inc := range incs {
-		if !mayView(p, inc) {
-			continue
-		}
-		v := s.view(ctx, inc)
-		fmt.Fprintf(&b, "• *%s* %s — %s, %d affected\n", v.ID, v.Title, v.Status, v.Scope.Subjects)
+	for _, v := range items {
+		fmt.Fprintf(&b, "• *%s* %s — %s, %d affected\n", v.ID, senders.SlackEscape(v.Title), v.Status, v.Scope.Subjects)
 	}
 	if b.Len() == 0 {
 		return "No incidents."
+	}
+	if next != "" {
+		fmt.Fprintf(&b, "Only the newest %d are listed; the console and `tocsin incident list` page through the rest.\n", slackListLength)
 	}
 	return b.String()
 }

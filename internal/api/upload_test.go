@@ -114,7 +114,7 @@ func TestAnIncidentWhoseWorkflowCannotStartIsNotLeftBehind(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusBadGateway, resp.StatusCode, string(msg))
 	require.Contains(t, string(msg), "nothing was recorded")
-	incs, err := s.Store.ListIncidents(ctx)
+	incs, err := s.Store.AllIncidents(ctx)
 	require.NoError(t, err)
 	require.Empty(t, incs)
 	log, err := s.Store.AuditLog(ctx, "")

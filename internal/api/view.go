@@ -144,8 +144,8 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		}
 		if f := p.Filings[o.Name]; f != nil {
 			ov.Filing = f
-			if f.Status == workflows.FilingSubmitted {
-				ov.Status = workflows.FilingSubmitted
+			if f.Status == workflows.FilingSubmitted || f.Status == workflows.FilingWaived {
+				ov.Status = f.Status
 			}
 		}
 		v.Obligations = append(v.Obligations, ov)

@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -402,6 +405,9 @@ func basicScenario(t *testing.T, database string) {
 	var before json.RawMessage
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &before))
 	exported := evidenceFiles(t, responder, id)
+	pageBefore := consolePage(t, d, "TOCSIN_TOKEN_LEGAL", "/incidents/"+id)
+	require.Contains(t, pageBefore, `id="stage">closed<`)
+	listedBefore := listed(t, responder, id)
 	_, err = d.Temporal.WorkflowService().DeleteWorkflowExecution(ctx, &workflowservice.DeleteWorkflowExecutionRequest{Namespace: "default", WorkflowExecution: &commonpb.WorkflowExecution{WorkflowId: id}})
 	require.NoError(t, err)
 	d.Stop()
@@ -416,6 +422,8 @@ func basicScenario(t *testing.T, database string) {
 	var after json.RawMessage
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &after))
 	require.JSONEq(t, string(before), string(after), "incident show after the workflow is gone")
+	require.Equal(t, pageBefore, consolePage(t, d, "TOCSIN_TOKEN_LEGAL", "/incidents/"+id), "the console page after the workflow is gone")
+	require.Equal(t, listedBefore, listed(t, responder, id), "incident list after the workflow is gone")
 	again := evidenceFiles(t, responder, id)
 	require.Equal(t, slices.Sorted(maps.Keys(exported)), slices.Sorted(maps.Keys(again)))
 	for name, data := range exported {
@@ -423,6 +431,51 @@ func basicScenario(t *testing.T, database string) {
 	}
 	d.Stop()
 	stopped = true
+}
+
+// consolePage signs in to the console with a fresh session and reads a
+// page, with what differs between sessions and seconds (the form tokens,
+// live countdowns) blanked.
+func consolePage(t *testing.T, d *Dev, token, path string) string {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	read := func(resp *http.Response, err error) string {
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		return string(body)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	resp, err := c.Get(d.URL + "/") // the sign-in page, answered 401
+	require.NoError(t, err)
+	form, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	signIn := csrf.FindStringSubmatch(string(form))
+	require.NotNil(t, signIn)
+	read(c.PostForm(d.URL+"/login", url.Values{"token": {d.Tokens[token]}, "csrf": {signIn[1]}}))
+	page := csrf.ReplaceAllString(read(c.Get(d.URL+path)), `name="csrf" value=""`)
+	return regexp.MustCompile(`(<time class="countdown"[^>]*>)[^<]*`).ReplaceAllString(page, "$1")
+}
+
+// listed is the incident's line of `incident list -o json`, filtered to
+// closed incidents.
+func listed(t *testing.T, c *client.Client, id string) api.ListItem {
+	t.Helper()
+	var items []api.ListItem
+	_, err := c.GetPage(context.Background(), "/api/v1/incidents?status=closed&limit=1000", &items)
+	require.NoError(t, err)
+	for _, it := range items {
+		if it.ID == id {
+			require.Equal(t, workflows.StageClosed, it.Status)
+			require.NotEmpty(t, it.Jurisdictions)
+			require.Positive(t, it.Scope.Subjects)
+			return it
+		}
+	}
+	require.Failf(t, "not listed", "%s is not among the closed incidents", id)
+	return api.ListItem{}
 }
 
 // forgetRecord deletes an incident's record from the store behind Tocsin's

@@ -67,39 +67,62 @@ func (c *Client) httpClient() *http.Client {
 	return &http.Client{Timeout: 2 * time.Minute}
 }
 
+// NextPageHeader carries the cursor of a list's next page; a list answer
+// without it is the last page.
+const NextPageHeader = "X-Next-Page"
+
+// GetPage reads one page of a paged list into out and returns the cursor
+// of the next page ("" on the last).
+func (c *Client) GetPage(ctx context.Context, path string, out any) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", c.Server+path, nil)
+	if err != nil {
+		return "", err
+	}
+	h, err := c.exchange(c.httpClient(), req, out)
+	if err != nil {
+		return "", err
+	}
+	return h.Get(NextPageHeader), nil
+}
+
 func (c *Client) send(req *http.Request, out any) error {
 	return c.sendWith(c.httpClient(), req, out)
 }
 
 func (c *Client) sendWith(hc *http.Client, req *http.Request, out any) error {
+	_, err := c.exchange(hc, req, out)
+	return err
+}
+
+func (c *Client) exchange(hc *http.Client, req *http.Request, out any) (http.Header, error) {
 	if c.Token == "" {
-		return errors.New("no API token: set TOCSIN_TOKEN (dev mode writes them to DATA/dev-tokens.env)")
+		return nil, errors.New("no API token: set TOCSIN_TOKEN (dev mode writes them to DATA/dev-tokens.env)")
 	}
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach Tocsin at %s: %w (is 'tocsin dev' running? set --server or TOCSIN_SERVER)", c.Server, err)
+		return nil, fmt.Errorf("cannot reach Tocsin at %s: %w (is 'tocsin dev' running? set --server or TOCSIN_SERVER)", c.Server, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if resp.StatusCode/100 != 2 {
 		var e struct{ Error string }
 		if json.Unmarshal(data, &e) == nil && e.Error != "" {
-			return &APIError{Status: resp.StatusCode, Message: e.Error}
+			return nil, &APIError{Status: resp.StatusCode, Message: e.Error}
 		}
-		return &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))}
+		return nil, &APIError{Status: resp.StatusCode, Message: fmt.Sprintf("%s: %s", resp.Status, strings.TrimSpace(string(data)))}
 	}
 	switch o := out.(type) {
 	case nil:
-		return nil
+		return resp.Header, nil
 	case *string: // a text or HTML rendering, as served
 		*o = string(data)
-		return nil
+		return resp.Header, nil
 	}
-	return json.Unmarshal(data, out)
+	return resp.Header, json.Unmarshal(data, out)
 }
 
 // Upload is one file of a multipart request.

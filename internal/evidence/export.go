@@ -69,13 +69,13 @@ func Export(ctx context.Context, c *client.Client, id, dir string) (Manifest, er
 		if o.DueAt != nil {
 			due = o.DueAt.UTC().Format(time.RFC3339)
 		}
-		row := []string{o.Name, o.Jurisdiction, o.Audience, o.Regulator, o.AnchorAt.UTC().Format(time.RFC3339), due, o.DueLocal, o.Zone, o.Status, "", "", "", ""}
-		if f := o.Filing; f != nil {
-			row[9], row[10], row[11], row[12] = f.By, f.At.UTC().Format(time.RFC3339), f.Reference, f.LateReason
+		row := []string{o.Name, o.Jurisdiction, o.Audience, o.Regulator, o.AnchorAt.UTC().Format(time.RFC3339), due, o.DueLocal, o.Zone, o.Status, "", "", "", "", ""}
+		if f := o.Filing; f != nil && !f.At.IsZero() {
+			row[9], row[10], row[11], row[12], row[13] = f.By, f.At.UTC().Format(time.RFC3339), f.Reference, f.LateReason, f.WaivedBecause
 		}
 		filings = append(filings, row)
 	}
-	if err := writeCSV("filings.csv", []string{"obligation", "jurisdiction", "audience", "regulator", "anchor_at", "due_at", "due_local", "zone", "status", "filed_by", "filed_at", "reference", "late_reason"}, filings); err != nil {
+	if err := writeCSV("filings.csv", []string{"obligation", "jurisdiction", "audience", "regulator", "anchor_at", "due_at", "due_local", "zone", "status", "filed_by", "filed_at", "reference", "late_reason", "waived_because"}, filings); err != nil {
 		return Manifest{}, err
 	}
 	// Every revision of every draft, as text and as the HTML people received.

@@ -404,7 +404,7 @@ type InboxNotice struct {
 // account, across real incidents (never drills), oldest first: the text of
 // the revision each person was sent, from the ledger.
 func (s *Store) OnsiteInbox(ctx context.Context, account string) ([]InboxNotice, error) {
-	incs, err := s.ListIncidents(ctx)
+	incs, err := s.AllIncidents(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -61,8 +61,8 @@ func (s *Store) CreateIncident(ctx context.Context, inc Incident, named *NamedSu
 	if named != nil {
 		inc.SubjectsFile = named.File
 	}
-	if _, err = t.exec(ctx, `INSERT INTO incidents (id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file) VALUES (?,?,?,?,?,?,?,?)`,
-		inc.ID, inc.Title, string(spec), inc.OpenedBy, formatTime(inc.OpenedAt), boolInt(inc.Drill), inc.Snapshot, inc.SubjectsFile); err != nil {
+	if _, err = t.exec(ctx, `INSERT INTO incidents (id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file, viewers, summarised) VALUES (?,?,?,?,?,?,?,?,?,1)`,
+		inc.ID, inc.Title, string(spec), inc.OpenedBy, formatTime(inc.OpenedAt), boolInt(inc.Drill), inc.Snapshot, inc.SubjectsFile, wrapList(inc.Spec.RestrictedTo)); err != nil {
 		return err
 	}
 	if named != nil {
@@ -264,8 +264,9 @@ func (s *Store) GetIncident(ctx context.Context, id string) (Incident, error) {
 
 const incidentColumns = `id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file, named_subjects, scoped`
 
-// ListIncidents lists incidents, newest first.
-func (s *Store) ListIncidents(ctx context.Context) ([]Incident, error) {
+// AllIncidents reads every incident, newest first, specs included: for the
+// few jobs that must look at each one. Lists people read use ListIncidents.
+func (s *Store) AllIncidents(ctx context.Context) ([]Incident, error) {
 	rows, err := s.query(ctx, `SELECT `+incidentColumns+` FROM incidents ORDER BY opened_at DESC`)
 	if err != nil {
 		return nil, err

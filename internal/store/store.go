@@ -392,6 +392,14 @@ var addedColumns = []struct{ table, column, ddl string }{
 	{"deliveries", "owner", "TEXT NOT NULL DEFAULT ''"},
 	{"deliveries", "lease_until", "TEXT NOT NULL DEFAULT ''"},
 	{"deliveries", "doubt", "TEXT NOT NULL DEFAULT ''"},
+	// What lists filter by, beside the record (see SaveRecord); summarised
+	// marks the rows backfilled from before these columns.
+	{"incidents", "status", "TEXT NOT NULL DEFAULT ''"},
+	{"incidents", "jurisdictions", "TEXT NOT NULL DEFAULT ''"},
+	{"incidents", "subjects", "BIGINT NOT NULL DEFAULT 0"},
+	{"incidents", "reached", "BIGINT NOT NULL DEFAULT 0"},
+	{"incidents", "viewers", "TEXT NOT NULL DEFAULT ''"},
+	{"incidents", "summarised", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 func (s *Store) addColumns(ctx context.Context) error {
@@ -420,8 +428,14 @@ func (s *Store) addColumns(ctx context.Context) error {
 		}
 	}
 	// Tokens from before kind: sessions were the ones with an expiry.
-	_, err := s.exec(ctx, `UPDATE tokens SET kind = CASE WHEN expires_at <> '' THEN 'session' ELSE 'api' END WHERE kind = ''`)
-	return err
+	if _, err := s.exec(ctx, `UPDATE tokens SET kind = CASE WHEN expires_at <> '' THEN 'session' ELSE 'api' END WHERE kind = ''`); err != nil {
+		return err
+	}
+	// Lists page newest first by (opened_at, id).
+	if _, err := s.exec(ctx, `CREATE INDEX IF NOT EXISTS incidents_by_opened ON incidents (opened_at, id)`); err != nil {
+		return err
+	}
+	return s.backfillSummaries(ctx)
 }
 
 // timeLayout has a fixed width so that stored times sort as text.
