@@ -9,6 +9,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tocsin/tocsin/internal/roles"
 )
 
 // ErrTypeForbidden is the type of an update refused for who asked (an
@@ -24,7 +26,7 @@ func forbidden(format string, args ...any) error {
 // checkLegal is the legal gate every decision on a draft passes; revision,
 // when not 0, must be the draft's current one.
 func (s *plan) checkLegal(actor Actor, name string, revision int) (*DraftState, error) {
-	if actor.Role != "legal" && (actor.Role != "drill" || !s.spec.Drill) {
+	if actor.Role != roles.Legal && (actor.Role != roles.Drill || !s.spec.Drill) {
 		return nil, forbidden("only legal may approve or reject drafts (%s is %s)", actor.Identity, actor.Role)
 	}
 	d := s.draft(name)
@@ -113,7 +115,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		if err := verifySigned(ctx, UpdateRevise, &in); err != nil {
 			return err
 		}
-		if in.Actor.Role != "responder" && in.Actor.Role != "admin" {
+		if in.Actor.Role != roles.Responder && in.Actor.Role != roles.Admin {
 			return forbidden("only responders revise drafts (%s is %s)", in.Actor.Identity, in.Actor.Role)
 		}
 		d := s.draft(in.Draft)

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/roles"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/playbooks"
 )
@@ -208,7 +209,7 @@ func (s *plan) waive(ctx workflow.Context, in WaiveInput) Filing {
 }
 
 func (s *plan) checkWaive(in WaiveInput) error {
-	if in.Actor.Role != "legal" && (in.Actor.Role != "drill" || !s.spec.Drill) {
+	if in.Actor.Role != roles.Legal && (in.Actor.Role != roles.Drill || !s.spec.Drill) {
 		return forbidden("only legal may waive a duty (%s is %s)", in.Actor.Identity, in.Actor.Role)
 	}
 	o := s.obligation(in.Obligation)
@@ -238,7 +239,7 @@ func (s *plan) noObligation(name string) error {
 }
 
 func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
-	if !slices.Contains([]string{"responder", "legal", "admin"}, in.Actor.Role) && (in.Actor.Role != "drill" || !s.spec.Drill) {
+	if !slices.Contains([]string{roles.Responder, roles.Legal, roles.Admin}, in.Actor.Role) && (in.Actor.Role != roles.Drill || !s.spec.Drill) {
 		return forbidden("%s is %s; responders, legal and admins record filings", in.Actor.Identity, in.Actor.Role)
 	}
 	o := s.obligation(in.Obligation)

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/roles"
 	"github.com/tocsin/tocsin/internal/store"
 )
 
@@ -78,7 +79,7 @@ func DrillWorkflow(ctx workflow.Context, in DrillRequest) (store.DrillReport, er
 // waits for approval or a duty can be filed, it waits the approval delay,
 // then approves and files through the same checks people go through.
 func (s *plan) autopilot(ctx workflow.Context) {
-	actor := Actor{Identity: s.in.Drill.Identity, Role: "drill"}
+	actor := Actor{Identity: s.in.Drill.Identity, Role: roles.Drill}
 	for {
 		if err := workflow.Await(ctx, func() bool {
 			return s.p.Status == StageClosed || len(s.approvable(actor)) > 0 || len(s.fileable(ctx, actor)) > 0

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/roles"
 )
 
 // factExamples are how a hint shows each fact a law may require. A content
@@ -128,7 +129,7 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 		if err := verifySigned(ctx, UpdateFacts, &in); err != nil {
 			return err
 		}
-		if in.Actor.Role != "responder" && in.Actor.Role != "admin" && (in.Actor.Role != "drill" || !s.spec.Drill) {
+		if in.Actor.Role != roles.Responder && in.Actor.Role != roles.Admin && (in.Actor.Role != roles.Drill || !s.spec.Drill) {
 			return forbidden("only responders set an incident's facts (%s is %s)", in.Actor.Identity, in.Actor.Role)
 		}
 		if len(in.Set) == 0 {

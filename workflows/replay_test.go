@@ -23,7 +23,8 @@ import (
 // after bounces were awaited (await-bounces) and over-long SMS refused;
 // incident_encrypted.json and incident_encrypted_notify.json with payloads
 // encrypted, under a key rotated in the middle of the run, and the wait
-// for update handlers before the incident completes (versions.go).
+// for update handlers before the incident completes (versions.go), and
+// one where legal waived a duty (incident_waive.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -33,13 +34,13 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
 	}
-	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json"} {
+	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json"} {
 		r := replayer()
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)

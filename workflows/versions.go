@@ -34,3 +34,10 @@ const (
 	// every history above; new: incident_encrypted.json.
 	changeRecordProgress = "record-progress"
 )
+
+// Changes that need no change ID, and why:
+//   - the waive update (UpdateWaive): registering a handler adds no
+//     command, and a waived filing can only follow a waive update, which
+//     older histories do not carry. incident_waive.json replays one.
+//   - the record's summary and facts (RecordInput.Summary, Progress.Facts):
+//     an activity's input and a query's answer are not commands.

@@ -46,10 +46,10 @@ func rootCmd() *cobra.Command {
 			return loadEnvFile(envFile)
 		}}
 	root.PersistentFlags().StringVar(&server, "server", "", "Tocsin API URL (default $TOCSIN_SERVER or http://127.0.0.1:8080)")
-	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json (register: csv too)")
 	root.PersistentFlags().StringVar(&envFile, "env-file", "", "read NAME=value lines into the environment first, as sourcing it would (a peers.env where there is no shell)")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format of the long-running commands (dev, peers, serve, worker): text or json (one object a line, for a log pipeline)")
-	root.AddCommand(devCmd(), peersCmd(), namespaceCmd(), codecCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd())
+	root.AddCommand(devCmd(), peersCmd(), namespaceCmd(), codecCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd(), registerCmd())
 	return root
 }
 

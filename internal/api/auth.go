@@ -9,19 +9,18 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tocsin/tocsin/internal/roles"
 	"github.com/tocsin/tocsin/internal/store"
 )
 
-// Roles a token can carry.
+// Roles a token can carry (package roles, shared with the workflows).
 const (
-	RoleResponder = "responder"
-	RoleLegal     = "legal"
-	RoleAdmin     = "admin"
-	RoleViewer    = "viewer"
-	RoleDrill     = "drill"
-	// RolePlatform is the platform's notification service: it reads on-site
-	// inboxes and nothing else.
-	RolePlatform = "platform"
+	RoleResponder = roles.Responder
+	RoleLegal     = roles.Legal
+	RoleAdmin     = roles.Admin
+	RoleViewer    = roles.Viewer
+	RoleDrill     = roles.Drill
+	RolePlatform  = roles.Platform
 )
 
 // HashToken is how tokens are kept at rest: only their SHA-256.

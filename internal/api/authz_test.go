@@ -92,6 +92,8 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"POST /api/v1/incidents/{id}/revise":       {resp, admin},
 		"POST /api/v1/incidents/{id}/submit":       {resp, legal, admin, drill},
 		"POST /api/v1/incidents/{id}/facts":        {resp, admin},
+		"POST /api/v1/incidents/{id}/waive":        {legal, drill},
+		"GET /api/v1/register":                     {resp, legal, admin},
 		"POST /api/v1/drills":                      {resp, admin, drill},
 		"GET /api/v1/drills":                       {resp, legal, admin, viewer, drill},
 		"GET /api/v1/drills/{id}":                  {resp, legal, admin, viewer, drill},

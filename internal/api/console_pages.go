@@ -52,7 +52,7 @@ header a{color:#fff}main{padding:1rem 2rem;max-width:80rem}table{border-collapse
 section{margin:1.5rem 0}pre{white-space:pre-wrap;background:#f7fafc;padding:.75rem;border:1px solid #e2e8f0}.diff .add{background:#e6ffed}.diff .del{background:#ffeef0;text-decoration:line-through}
 .draft{border:1px solid #cbd5e0;padding:.75rem 1rem;margin:1rem 0}.flash{background:#fefcbf;padding:.5rem 1rem}.error{background:#fed7d7;padding:.5rem 1rem}
 textarea{width:100%;font-family:monospace}progress{width:20rem}.muted{color:#718096}
-</style></head><body><header><strong>Tocsin</strong>{{if .Me.Identity}}<a href="/">Incidents</a><a href="/drills">Drills</a>{{if .DevMode}}<a href="/outbox">Outbox</a>{{end}}
+</style></head><body><header><strong>Tocsin</strong>{{if .Me.Identity}}<a href="/">Incidents</a><a href="/drills">Drills</a>{{if .CanAudit}}<a href="/register">Register</a>{{end}}{{if .DevMode}}<a href="/outbox">Outbox</a>{{end}}
 <span style="margin-left:auto">{{.Me.Identity}} ({{.Me.Role}})</span><form method="post" action="/logout" style="margin:0"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>Sign out</button></form>{{end}}</header><main>
 {{if .Flash}}<p class="flash" role="status">{{.Flash}}</p>{{end}}{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}{{end}}
 {{define "bottom"}}</main><script>
@@ -118,6 +118,21 @@ t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"
 <table><tr><th>At</th><th>Incident</th><th>Channel</th><th>To</th><th>Subject</th><th>Status</th></tr>{{range .Entries}}<tr><td>{{when .At}}</td><td>{{.IncidentID}}</td><td>{{.Channel}}</td><td>{{.To}}</td><td>{{.Subject}}</td><td>{{.Status}}</td></tr>{{else}}<tr><td colspan="6">Nothing sent yet.</td></tr>{{end}}</table>
 {{template "bottom" .}}{{end}}
 
+{{define "register"}}{{template "top" .}}<h1>Breach register</h1>
+<p>Every incident except drills, with its facts and what became of each duty: filed, notified by the campaign, or waived (and why). GDPR art. 33(5).</p>
+<form method="get" action="/register" class="filter"><label>Opened from <input type="date" name="from" value="{{.From}}"></label> <label>to <input type="date" name="to" value="{{.To}}"></label> <button>Show</button>
+<a href="/register.csv?from={{.From}}&amp;to={{.To}}">Download CSV</a></form>
+{{if .Problem}}<p class="error">{{.Problem}}</p>{{end}}
+{{range .Entries}}<section class="breach" id="breach-{{.ID}}"><h2><a href="/incidents/{{.ID}}">{{.ID}}</a> {{.Title}} <small class="{{.Status}}">{{title .Status}}</small></h2>
+<p>{{.Kind}} · detected {{when .DetectedAt}}{{with .OccurredFrom}} · occurred from {{when .}}{{end}}{{with .OccurredTo}} to {{when .}}{{end}}{{if .Cause}} · cause: {{.Cause}}{{end}}</p>
+<table><tr><th>What happened</th><td>{{.Description}}</td></tr><tr><th>Effects</th><td>{{.Effects}}</td></tr><tr><th>Measures</th><td>{{.Measures}}</td></tr>
+<tr><th>People</th><td>{{.Subjects}} affected ({{range $r, $n := .ByRegion}}{{$r}}: {{$n}} {{end}}); {{.Sensitive}} with sensitive data, {{.Minors}} minors; {{.Reached}} told individually</td></tr>
+<tr><th>Data</th><td>{{range .Categories}}{{.}} {{end}}</td></tr></table>
+<table><tr><th>Duty</th><th>To</th><th>Outcome</th><th>By, when</th><th>Reference or reason</th></tr>
+{{range .Duties}}<tr><td>{{.Name}}{{if .Voluntary}} <span class="muted">voluntary</span>{{end}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td class="outcome-{{.Outcome}}">{{.Outcome}}</td>
+<td>{{.By}}{{with .At}} {{when .}}{{end}}</td><td>{{.Reference}}{{if .LateReason}} (late: {{.LateReason}}){{end}}{{.Reason}}</td></tr>{{else}}<tr><td colspan="5">No duties assessed yet.</td></tr>{{end}}</table></section>
+{{else}}<p>No incidents in this period.</p>{{end}}{{template "bottom" .}}{{end}}
+
 {{define "drills"}}{{template "top" .}}<h1>Drills</h1><table><tr><th>Drill</th><th>Playbook</th><th>Status</th><th>Started</th><th>Incident</th></tr>
 {{range .Drills}}<tr><td><a href="/drills/{{.ID}}">{{.ID}}</a></td><td>{{.Playbook}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{when .StartedAt}}</td><td><a href="/incidents/{{.IncidentID}}">{{.IncidentID}}</a></td></tr>{{else}}<tr><td colspan="5">No drills yet.</td></tr>{{end}}</table>{{template "bottom" .}}{{end}}
 
@@ -139,6 +154,9 @@ type page struct {
 	OIDC    string
 }
 
+// CanAudit says whether the header links the breach register.
+func (p page) CanAudit() bool { return slices.Contains(auditors, p.Me.Role) }
+
 // RefreshMS is the reload interval for the page's script.
 func (p page) RefreshMS() int { return p.Refresh * 1000 }
 
@@ -154,6 +172,8 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents/{id}/waive", s.incidentForm(s.consoleWaive))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
+	mux.HandleFunc("GET /register", s.consolePage(s.consoleRegister))
+	mux.HandleFunc("GET /register.csv", s.consolePage(s.consoleRegister))
 	mux.HandleFunc("GET /drills/{id}", s.consolePage(s.consoleDrill))
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.consoleForm(s.logout))
@@ -480,6 +500,40 @@ func (s *Server) consoleOutbox(w http.ResponseWriter, r *http.Request, p Princip
 		Entries []OutboxEntry
 		Limit   int
 	}{s.base(r, p, "Outbox"), entries, limit})
+}
+
+// consoleRegister is the breach register page, or its CSV download.
+func (s *Server) consoleRegister(w http.ResponseWriter, r *http.Request, p Principal) {
+	if !slices.Contains(auditors, p.Role) {
+		http.Error(w, "the register is for responders, legal and admins", http.StatusForbidden)
+		return
+	}
+	data := struct {
+		page
+		From, To, Problem string
+		Entries           []RegisterEntry
+	}{page: s.base(r, p, "Breach register"), From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
+	from, err := listTime("from", data.From, false)
+	var to time.Time
+	if err == nil {
+		to, err = listTime("to", data.To, true)
+	}
+	if err != nil {
+		data.Problem = err.Error()
+		s.render(w, http.StatusBadRequest, "register", data)
+		return
+	}
+	if data.Entries, err = s.register(r.Context(), p, from, to); err != nil {
+		http.Error(w, "the register is unavailable", http.StatusInternalServerError)
+		return
+	}
+	if strings.HasSuffix(r.URL.Path, ".csv") {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="breach-register.csv"`)
+		WriteRegisterCSV(w, data.Entries)
+		return
+	}
+	s.render(w, http.StatusOK, "register", data)
 }
 
 func (s *Server) consoleDrills(w http.ResponseWriter, r *http.Request, p Principal) {

@@ -97,6 +97,7 @@ var apiRoutes = []route{
 	{"POST /api/v1/incidents/{id}/submit", caseWorkers, func(s *Server) http.HandlerFunc { return s.submit }},
 	{"POST /api/v1/incidents/{id}/waive", waivers, func(s *Server) http.HandlerFunc { return s.waive }},
 	{"POST /api/v1/incidents/{id}/facts", responders, func(s *Server) http.HandlerFunc { return s.setFacts }},
+	{"GET /api/v1/register", auditors, func(s *Server) http.HandlerFunc { return s.registerHandler }},
 	{"POST /api/v1/drills", drillers, func(s *Server) http.HandlerFunc { return s.runDrill }},
 	{"GET /api/v1/drills", anyone, func(s *Server) http.HandlerFunc { return s.listDrills }},
 	{"GET /api/v1/drills/{id}", anyone, func(s *Server) http.HandlerFunc { return s.showDrill }},

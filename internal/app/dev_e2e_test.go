@@ -36,6 +36,7 @@ import (
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/devpeers"
 	"github.com/tocsin/tocsin/internal/evidence"
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
 	"github.com/tocsin/tocsin/playbooks"
@@ -285,16 +286,35 @@ func basicScenario(t *testing.T, database string) {
 	v = waitForPendingAnnouncement(t, responder, id)
 	approveAll(t, as(d, "TOCSIN_TOKEN_LEGAL2"), v)
 
-	// The incident stays open until every mandatory duty is filed.
+	// The incident stays open until every mandatory duty is filed, or
+	// waived by legal with the reason it does not apply.
 	v = waitStatus(t, responder, id, workflows.StageFiling)
-	fileDuties(t, responder, v, func(o api.ObligationView) bool { return !o.Voluntary && o.Audience != "individuals" })
+	var waived string
+	for _, o := range v.Obligations {
+		if !o.Voluntary && o.Audience == "regulator" && o.Status != workflows.FilingSubmitted && waived == "" {
+			waived = o.Name
+		}
+	}
+	require.NotEmpty(t, waived, "a regulator duty is still open")
+	waiver := api.WaiveRequest{Obligation: waived, Reason: "the regulator confirmed in writing that no report is due"}
+	err = responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/waive", waiver, nil)
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	require.Equal(t, http.StatusForbidden, apiErr.Status, "only legal waives")
+	require.NoError(t, legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/waive", waiver, nil))
+	fileDuties(t, responder, v, func(o api.ObligationView) bool {
+		return !o.Voluntary && o.Audience != "individuals" && o.Name != waived
+	})
 	v = waitStatus(t, responder, id, workflows.StageClosed)
 	residents := map[string]int{"EU": want.ByRegion["DE"]}
 	for region, n := range want.ByRegion {
 		residents[region] += n
 	}
 	for _, o := range v.Obligations {
-		if !o.Voluntary {
+		if o.Name == waived {
+			require.Equal(t, workflows.FilingWaived, o.Status)
+			require.Equal(t, waiver.Reason, o.Filing.WaivedBecause)
+			require.Equal(t, "legal@example.com", o.Filing.By)
+		} else if !o.Voluntary {
 			require.Equal(t, workflows.FilingSubmitted, o.Status, o.Name)
 		}
 		if o.Audience == "individuals" && o.Filing != nil {
@@ -325,6 +345,30 @@ func basicScenario(t *testing.T, database string) {
 		require.Equal(t, workflows.DraftApproved, dr.Status, dr.Name)
 		require.NotEqual(t, "responder@example.com", dr.ApprovedBy)
 	}
+
+	// The breach register has it with each duty's outcome: filed, notified
+	// by the campaign, and the waived one with legal's reason.
+	var register []api.RegisterEntry
+	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/register", nil, &register))
+	require.Len(t, register, 1, "one real incident")
+	entry := register[0]
+	require.Equal(t, id, entry.ID)
+	require.Equal(t, want.ByRegion, entry.ByRegion)
+	spec, err := incident.Parse("incident.yaml", incYAML)
+	require.NoError(t, err)
+	require.Equal(t, spec.Kind, entry.Kind)
+	require.NotEmpty(t, entry.Measures)
+	require.NotEmpty(t, entry.Description)
+	duties := map[string]string{}
+	for _, d := range entry.Duties {
+		duties[d.Name] = d.Outcome
+		if d.Name == waived {
+			require.Equal(t, waiver.Reason, d.Reason)
+		}
+	}
+	require.Equal(t, api.OutcomeWaived, duties[waived])
+	require.Equal(t, api.OutcomeNotified, duties["sg-individuals"])
+	require.Equal(t, api.OutcomeFiled, duties["sg-pdpc"])
 
 	// Temporal's database holds no incident fact, identity or contact: only
 	// ciphertext under the two keys the incident ran with.

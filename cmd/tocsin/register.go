@@ -1,0 +1,61 @@
+package main
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tocsin/tocsin/internal/api"
+)
+
+// registerCmd prints the breach register (GDPR art. 33(5)): every real
+// incident with its facts and what became of each duty.
+func registerCmd() *cobra.Command {
+	var from, to string
+	cmd := &cobra.Command{Use: "register", Short: "Print the breach register: every incident but drills, its facts and each duty's outcome (filed, notified, waived)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if output != "text" && output != "json" && output != "csv" {
+				return fmt.Errorf("-o %s: register prints text, json or csv", output)
+			}
+			q := url.Values{}
+			if from != "" {
+				q.Set("from", from)
+			}
+			if to != "" {
+				q.Set("to", to)
+			}
+			if output == "csv" {
+				q.Set("format", "csv")
+				var raw string
+				if err := api0().Do(cmd.Context(), "GET", "/api/v1/register?"+q.Encode(), nil, &raw); err != nil {
+					return err
+				}
+				_, err := os.Stdout.WriteString(raw)
+				return err
+			}
+			var entries []api.RegisterEntry
+			if err := api0().Do(cmd.Context(), "GET", "/api/v1/register?"+q.Encode(), nil, &entries); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(entries)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "INCIDENT\tOPENED\tSTATUS\tAFFECTED\tDUTIES")
+			for _, e := range entries {
+				var duties []string
+				for _, d := range e.Duties {
+					duties = append(duties, d.Name+": "+d.Outcome)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.ID, e.OpenedAt.UTC().Format("2006-01-02"), e.Status, e.Subjects, strings.Join(duties, ", "))
+			}
+			return tw.Flush()
+		}}
+	cmd.Flags().StringVar(&from, "from", "", "incidents opened at or after this date or time (2026-01-01, or RFC 3339)")
+	cmd.Flags().StringVar(&to, "to", "", "incidents opened before the end of this date, or before this time")
+	return cmd
+}
