@@ -56,7 +56,7 @@ type Activities struct {
 func (a *Activities) playbook(name string) (*playbooks.Playbook, error) {
 	p, err := playbooks.Load(a.PlaybookDir, name)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrPlaybook, err)
 	}
 	return p, nil
 }
@@ -142,7 +142,7 @@ func (a *Activities) Post(ctx context.Context, in PostInput) error {
 func chatError(err error) error {
 	var rl *senders.RateLimitedError
 	if errors.As(err, &rl) {
-		return temporal.NewApplicationErrorWithOptions("slack rate limited", "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: rl.RetryAfter, Cause: err})
+		return temporal.NewApplicationErrorWithOptions("slack rate limited", ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: rl.RetryAfter, Cause: err})
 	}
 	return err
 }
@@ -171,7 +171,7 @@ func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, err
 	snap := inc.Snapshot
 	if snap == 0 {
 		if snap, err = a.Store.CurrentSnapshot(ctx); errors.Is(err, store.ErrNotFound) {
-			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "NoInventory", err)
+			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrNoInventory, err)
 		} else if err != nil {
 			return ScopeResult{}, err // the database, not the inventory: retried
 		}
@@ -180,7 +180,7 @@ func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, err
 		Regions: in.Regions, NamedOnly: inc.NamedSubjects > 0, Year: in.Year})
 	if err != nil {
 		if errors.Is(err, store.ErrBadScope) {
-			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "UnknownSystem", err)
+			return ScopeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownSystem, err)
 		}
 		return ScopeResult{}, err
 	}
@@ -230,11 +230,11 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 	}
 	ev, err := pb.Evaluate(JurisdictionFacts(in.Scope, spec), TimesOf(spec, in.AssessedAt))
 	if err != nil {
-		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "playbook", err)
+		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPlaybook, err)
 	}
 	quiet, err := pb.QuietSpan()
 	if err != nil {
-		return AssessResult{}, temporal.NewNonRetryableApplicationError(pb.File+": quiet_hours: "+err.Error(), "playbook", err)
+		return AssessResult{}, temporal.NewNonRetryableApplicationError(pb.File+": quiet_hours: "+err.Error(), ErrPlaybook, err)
 	}
 	res := AssessResult{Obligations: ev.Obligations, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
 		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}, SMSMaxSegments: pb.SMSLimit(), BounceWindow: pb.BounceWindowDuration(), NoVoicemail: pb.NoVoicemail()}

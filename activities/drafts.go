@@ -162,7 +162,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		return a.Store.SaveDraft(ctx, d)
 	}
 	fail := func(err error) (DraftResult, error) {
-		return DraftResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "template", err)
+		return DraftResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
 	}
 	if in.Announcement {
 		r, err := templates.Announcement(facts)

@@ -351,7 +351,7 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 	}
 	rev, approved := in.Notices[name]
 	if !approved {
-		return store.Draft{}, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("no approved %s for subject %s", name, r.SubjectID), "NoApprovedNotice", errNoDraft)
+		return store.Draft{}, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("no approved %s for subject %s", name, r.SubjectID), ErrNoApprovedNotice, errNoDraft)
 	}
 	d, err := a.Store.GetDraft(ctx, in.IncidentID, name, rev)
 	if err != nil {
@@ -442,9 +442,9 @@ func retryable(key store.Delivery, err error) error {
 	msg := redact.Text(fmt.Sprintf("send %s to subject %s: %v", key.Channel, key.SubjectID, err))
 	var ra *senders.RetryAfterError
 	if errors.As(err, &ra) {
-		return temporal.NewApplicationErrorWithOptions(msg, "RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: ra.After})
+		return temporal.NewApplicationErrorWithOptions(msg, ErrRateLimited, temporal.ApplicationErrorOptions{NextRetryDelay: ra.After})
 	}
-	return temporal.NewApplicationError(msg, "ProviderUnavailable")
+	return temporal.NewApplicationError(msg, ErrProviderUnavailable)
 }
 
 func contactFor(r store.Recipient, ch string) string {

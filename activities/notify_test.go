@@ -144,7 +144,7 @@ func TestARetryableProviderErrorIsRedacted(t *testing.T) {
 	require.NotContains(t, err.Error(), "ann@example.com")
 	var appErr *temporal.ApplicationError
 	require.True(t, errors.As(err, &appErr), "%v", err)
-	require.Equal(t, "ProviderUnavailable", appErr.Type())
+	require.Equal(t, ErrProviderUnavailable, appErr.Type())
 	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
 		require.NotContains(t, e.Error(), "ann@example.com", "no cause carries the raw message")
 	}
@@ -161,7 +161,7 @@ func TestRateLimitedBatchGivesBackItsClaimsAndWaitsAsTold(t *testing.T) {
 		_, err := c.acts.SendBatch(ctx, batch("sms"))
 		var appErr *temporal.ApplicationError
 		require.True(t, errors.As(err, &appErr), "%v", err)
-		require.Equal(t, "RateLimited", appErr.Type())
+		require.Equal(t, ErrRateLimited, appErr.Type())
 		require.Equal(t, time.Second, appErr.NextRetryDelay())
 		counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
 		require.NoError(t, err)

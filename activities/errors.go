@@ -1,0 +1,16 @@
+package activities
+
+// The types of the application errors activities return: the one list a
+// workflow, a retry policy or an operator reading a failure matches on.
+// The values are what histories already carry; do not rename them.
+const (
+	// Retried: a provider or Slack is slow or down, or asks us to wait.
+	ErrRateLimited         = "RateLimited"
+	ErrProviderUnavailable = "ProviderUnavailable"
+	// Not retried: the incident cannot go on until a person fixes its input.
+	ErrNoApprovedNotice = "NoApprovedNotice"
+	ErrTemplate         = "template"
+	ErrPlaybook         = "playbook"
+	ErrNoInventory      = "NoInventory"
+	ErrUnknownSystem    = "UnknownSystem"
+)
