@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,7 +21,12 @@ import (
 
 // The console is server-rendered HTML: every page reads without JavaScript;
 // a few lines of script only tick the deadline countdowns and refresh the
-// page while nobody is typing.
+// page while nobody is typing. Each page is a file of console/, as the
+// notices are of templates/.
+//
+//go:embed console/*.html
+var consoleFiles embed.FS
+
 var consoleTemplates = template.Must(template.New("layout").Funcs(template.FuncMap{
 	"when": func(t time.Time) string {
 		if t.IsZero() {
@@ -43,104 +49,7 @@ var consoleTemplates = template.Must(template.New("layout").Funcs(template.FuncM
 		return n * 100 / of
 	},
 	"title": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
-}).Parse(`{{define "top"}}<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{{.Title}} · Tocsin</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:0;color:#1a202c}header{background:#1a202c;color:#fff;padding:.6rem 2rem;display:flex;gap:1.5rem;align-items:center}
-header a{color:#fff}main{padding:1rem 2rem;max-width:80rem}table{border-collapse:collapse;width:100%;margin:.5rem 0}td,th{border-bottom:1px solid #e2e8f0;padding:.35rem .5rem;text-align:left;vertical-align:top}
-.closed,.approved,.submitted,.passed{color:#276749}.awaiting_approval,.pending{color:#b7791f}.rejected,.overdue,.failed{color:#c53030}
-section{margin:1.5rem 0}pre{white-space:pre-wrap;background:#f7fafc;padding:.75rem;border:1px solid #e2e8f0}.diff .add{background:#e6ffed}.diff .del{background:#ffeef0;text-decoration:line-through}
-.draft{border:1px solid #cbd5e0;padding:.75rem 1rem;margin:1rem 0}.flash{background:#fefcbf;padding:.5rem 1rem}.error{background:#fed7d7;padding:.5rem 1rem}
-textarea{width:100%;font-family:monospace}progress{width:20rem}.muted{color:#718096}
-</style></head><body><header><strong>Tocsin</strong>{{if .Me.Identity}}<a href="/">Incidents</a><a href="/drills">Drills</a>{{if .CanAudit}}<a href="/register">Register</a>{{end}}{{if .DevMode}}<a href="/outbox">Outbox</a>{{end}}
-<span style="margin-left:auto">{{.Me.Identity}} ({{.Me.Role}})</span><form method="post" action="/logout" style="margin:0"><input type="hidden" name="csrf" value="{{.CSRF}}"><button>Sign out</button></form>{{end}}</header><main>
-{{if .Flash}}<p class="flash" role="status">{{.Flash}}</p>{{end}}{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}{{end}}
-{{define "bottom"}}</main><script>
-document.querySelectorAll("time.countdown").forEach(function(el){var due=new Date(el.getAttribute("datetime"));function tick(){var s=Math.round((due-new Date())/1000),a=Math.abs(s),
-t=Math.floor(a/86400)+"d "+Math.floor(a%86400/3600)+"h "+Math.floor(a%3600/60)+"m "+(a%60)+"s";el.textContent=s<0?"overdue by "+t:"in "+t}tick();setInterval(tick,1000)});
-{{if .Refresh}}setInterval(function(){var busy=Array.from(document.querySelectorAll("textarea,input[type=text]")).some(function(e){return e.value!==""||e===document.activeElement});if(!busy)location.reload()},{{.RefreshMS}});{{end}}
-</script></body></html>{{end}}
-
-{{define "signin"}}{{template "top" .}}<h1>Sign in</h1>
-{{if .OIDC}}<p><a href="/login/oidc">Sign in with {{.OIDC}}</a></p><p class="muted">or with an API token:</p>{{end}}
-<form method="post" action="/login"><input type="hidden" name="csrf" value="{{.CSRF}}"><label>API token <input name="token" type="password" autocomplete="off"></label> <button>Sign in</button></form>{{template "bottom" .}}{{end}}
-
-{{define "list"}}{{template "top" .}}<h1>Incidents</h1>
-<form method="get" action="/" class="filter"><label>Stage <select name="status"><option value="">any</option>{{range .Statuses}}<option value="{{.}}"{{if eq . ($.Filter.Get "status")}} selected{{end}}>{{title .}}</option>{{end}}</select></label>
-<label>Drills <select name="drill"><option value="">shown</option><option value="false"{{if eq ($.Filter.Get "drill") "false"}} selected{{end}}>hidden</option><option value="true"{{if eq ($.Filter.Get "drill") "true"}} selected{{end}}>only</option></select></label>
-<label>Opened from <input type="date" name="from" value="{{.Filter.Get "from"}}"></label> <label>to <input type="date" name="to" value="{{.Filter.Get "to"}}"></label>
-<label>Jurisdiction <input type="text" name="jurisdiction" size="6" placeholder="EU" value="{{.Filter.Get "jurisdiction"}}"></label> <button>Filter</button></form>
-{{if .Problem}}<p class="error">{{.Problem}}</p>{{end}}
-<table><tr><th>ID</th><th>Title</th><th>Stage</th><th>Affected</th><th>Reached</th><th>Opened</th></tr>
-{{range .Incidents}}<tr><td><a href="/incidents/{{.ID}}">{{.ID}}</a>{{if .Drill}} <span class="muted">drill</span>{{end}}</td><td>{{.Title}}</td><td class="{{.Status}}">{{title .Status}}</td><td>{{.Scope.Subjects}}</td><td>{{.Notifications.Reached}}</td><td>{{when .OpenedAt}}</td></tr>
-{{else}}<tr><td colspan="6">{{if .Filtered}}No incidents match.{{else}}No incidents yet.{{end}}</td></tr>{{end}}</table>
-{{if .Next}}<p><a href="{{.Next}}" rel="next">Older incidents</a></p>{{end}}
-{{if .CanOpen}}<section><h2>Open an incident</h2><form method="post" action="/incidents"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<p><label for="yaml">Incident file (YAML, as in DESIGN section 4)</label></p><textarea id="yaml" name="yaml" rows="16"></textarea><p><button>Open incident</button></p></form></section>{{end}}
-{{template "bottom" .}}{{end}}
-
-{{define "incident"}}{{template "top" .}}{{with .V}}<h1>{{.ID}} {{.Title}}</h1>
-<p>Stage: <strong class="{{.Status}}" id="stage">{{title .Status}}</strong>{{if .Drill}} · drill{{end}} · opened by {{.OpenedBy}} at {{when .OpenedAt}} · <a href="">refresh</a></p>
-{{if .Error}}<p class="error">{{.Error}}</p>{{end}}
-<section><h2>Scope</h2><table><tr><th>Affected</th><th>Sensitive</th><th>Minors</th><th>Unreachable</th><th>By region</th></tr>
-<tr><td id="affected">{{.Scope.Subjects}}</td><td>{{.Scope.Sensitive}}</td><td>{{.Scope.Minors}}</td><td>{{.Scope.Unreachable}}</td><td>{{range $r, $n := .Scope.ByRegion}}{{$r}}: {{$n}} {{end}}</td></tr></table></section>
-<section><h2>Obligations</h2><table><tr><th>Duty</th><th>To</th><th>Due</th><th>Time left</th><th>Status</th><th></th></tr>
-{{range .Obligations}}{{$open := and (ne .Status "submitted") (ne .Status "waived")}}<tr><td>{{.Name}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td>{{if .DueAt}}{{.DueLocal}}{{else}}{{.Due}}{{end}}</td>
-<td>{{if and .DueAt $open}}<time class="countdown" datetime="{{iso .DueAt}}">{{left .DueAt}}</time>{{end}}</td><td class="{{.Status}}">{{.Status}}{{with .Filing}}{{if .Reference}} ({{.Reference}}{{if .By}} by {{.By}}{{end}}){{end}}{{if .WaivedBecause}}: {{.WaivedBecause}} (by {{.By}}, {{when .At}}){{end}}{{end}}</td>
-<td>{{if and $.CanWaive $open (ne .Audience "individuals")}}<form method="post" action="/incidents/{{$.V.ID}}/waive" class="waive"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
-<input type="text" name="reason" placeholder="why it does not apply" aria-label="why {{.Name}} does not apply" size="24"> <button>Waive</button></form>{{end}}
-{{if and $.CanFile $open}}<form method="post" action="/incidents/{{$.V.ID}}/file" class="file"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="obligation" value="{{.Name}}">
-<input type="text" name="reference" placeholder="reference" aria-label="reference for {{.Name}}" size="14">{{if eq .Status "overdue"}} <input type="text" name="late_reason" placeholder="why it is late" aria-label="why {{.Name}} is late">{{end}} <button>Record filing</button></form>{{end}}</td></tr>{{end}}</table></section>
-{{end}}
-{{if .CanRespond}}<section><h2>Facts</h2><form method="post" action="/incidents/{{.V.ID}}/facts"><input type="hidden" name="csrf" value="{{.CSRF}}">
-<p><label for="facts">Set or correct facts the drafts state, one <code>field: value</code> per line (cause, organisation, reporter, dpo_contact, description, measures, advice, contact, …)</label></p>
-<textarea id="facts" name="facts" rows="4"></textarea><p><button>Set facts</button></p></form></section>{{end}}
-<section><h2>Drafts</h2>{{range .Drafts}}<div class="draft" id="draft-{{.State.Name}}"><h3>{{.State.Name}} <small>revision {{.State.Revision}} · {{title .State.Kind}} · {{.State.Locale}}</small></h3>
-<p>Status: <strong class="{{.State.Status}}">{{.State.Status}}</strong>{{if .State.ApprovedBy}} by {{.State.ApprovedBy}}{{end}}{{if .State.Comment}}: {{.State.Comment}}{{end}}{{if .State.Reason}} — reason: {{.State.Reason}}{{end}} · written by {{.State.Author}}</p>
-{{if .State.Missing}}<p class="error">Missing facts: {{range .State.Missing}}{{.}} {{end}}</p>{{end}}
-{{if .Text.Title}}<details{{if ne .State.Status "approved"}} open{{end}}><summary>{{.Text.Title}}</summary><pre>{{.Text.Body}}</pre>{{if .Text.SMS}}<p>SMS:</p><pre>{{.Text.SMS}}</pre>{{end}}<p><a href="/incidents/{{$.V.ID}}/drafts/{{.State.Name}}.html">Rendered e-mail</a></p></details>{{end}}
-{{if .Diff}}<details><summary>Changes since revision {{.Previous}}</summary><pre class="diff">{{range .Diff}}{{if eq .Op "+"}}<span class="add">+ {{.Text}}</span>{{else if eq .Op "-"}}<span class="del">- {{.Text}}</span>{{else}}  {{.Text}}{{end}}
-{{end}}</pre></details>{{end}}{{if .DiffTooLarge}}<p class="muted">Revision {{.Previous}} and this one differ in too many lines to compare here; read both in full.</p>{{end}}
-{{if .CanDecide}}<form method="post" action="/incidents/{{$.V.ID}}/decide"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}"><input type="hidden" name="revision" value="{{.State.Revision}}">
-<label>Comment or reason <input type="text" name="note" size="60"></label>
-<button name="decision" value="approve">Approve revision {{.State.Revision}}</button> <button name="decision" value="reject">Reject</button></form>{{end}}
-{{if .CanRevise}}<form method="post" action="/incidents/{{$.V.ID}}/revise"><input type="hidden" name="csrf" value="{{$.CSRF}}"><input type="hidden" name="draft" value="{{.State.Name}}">
-<p><label for="revise-{{.State.Name}}">Revise: <code>field: value</code> lines</label></p><textarea id="revise-{{.State.Name}}" name="changes" rows="3"></textarea><p><button>Draft revision {{.State.Revision}} again</button></p></form>{{end}}</div>
-{{else}}<p>No drafts yet.</p>{{end}}</section>
-{{with .V}}{{with .Campaign}}<section><h2>Campaign</h2><p><progress max="{{.Subjects}}" value="{{.Contacted}}">{{pct .Contacted .Subjects}}%</progress> {{.Contacted}} of {{.Subjects}} people contacted ({{pct .Contacted .Subjects}}%){{if .ETA}}, about {{.ETA}} left{{end}} · partitions {{.PartitionsDone}}/{{.Partitions}}</p>
-<table><tr><th>Channel</th><th>Queued</th><th>Sent</th><th>Delivered</th><th>Failed</th></tr>{{range $c, $n := .Channels}}<tr><td>{{$c}}</td><td>{{$n.Queued}}</td><td>{{$n.Sent}}</td><td>{{$n.Delivered}}</td><td>{{$n.Failed}}</td></tr>{{end}}</table></section>{{end}}
-<section><h2>Notifications</h2><p>Reached: <span id="reached">{{.Notifications.Reached}}</span> · not reached: {{.Notifications.Failed}} {{range $c, $n := .Notifications.ByChannel}}· {{$c}}: {{$n}} {{end}}</p></section>
-<section><h2>Public announcement</h2>{{if .Announcement.Published}}<p>Published at <a href="{{.Announcement.URL}}">{{.Announcement.URL}}</a> because {{.Announcement.Reason}}.</p>{{else if .Announcement.Reason}}<p>Required: {{.Announcement.Reason}}; waiting for legal.</p>{{else}}<p>Not needed so far.</p>{{end}}</section>
-<section><h2>Timeline</h2><table>{{range .Timeline}}<tr><td>{{when .At}}</td><td>{{title .Stage}}</td><td>{{.Text}}</td></tr>{{end}}</table></section>{{end}}
-{{template "bottom" .}}{{end}}
-
-{{define "outbox"}}{{template "top" .}}<h1>Outbox</h1><p class="muted">What the local peers received in dev mode, newest first (the last {{.Limit}}).</p>
-<table><tr><th>At</th><th>Incident</th><th>Channel</th><th>To</th><th>Subject</th><th>Status</th></tr>{{range .Entries}}<tr><td>{{when .At}}</td><td>{{.IncidentID}}</td><td>{{.Channel}}</td><td>{{.To}}</td><td>{{.Subject}}</td><td>{{.Status}}</td></tr>{{else}}<tr><td colspan="6">Nothing sent yet.</td></tr>{{end}}</table>
-{{template "bottom" .}}{{end}}
-
-{{define "register"}}{{template "top" .}}<h1>Breach register</h1>
-<p>Every incident except drills, with its facts and what became of each duty: filed, notified by the campaign, or waived (and why). GDPR art. 33(5).</p>
-<form method="get" action="/register" class="filter"><label>Opened from <input type="date" name="from" value="{{.From}}"></label> <label>to <input type="date" name="to" value="{{.To}}"></label> <button>Show</button>
-<a href="/register.csv?from={{.From}}&amp;to={{.To}}">Download CSV</a></form>
-{{if .Problem}}<p class="error">{{.Problem}}</p>{{end}}
-{{range .Entries}}<section class="breach" id="breach-{{.ID}}"><h2><a href="/incidents/{{.ID}}">{{.ID}}</a> {{.Title}} <small class="{{.Status}}">{{title .Status}}</small></h2>
-<p>{{.Kind}} · detected {{when .DetectedAt}}{{with .OccurredFrom}} · occurred from {{when .}}{{end}}{{with .OccurredTo}} to {{when .}}{{end}}{{if .Cause}} · cause: {{.Cause}}{{end}}</p>
-<table><tr><th>What happened</th><td>{{.Description}}</td></tr><tr><th>Effects</th><td>{{.Effects}}</td></tr><tr><th>Measures</th><td>{{.Measures}}</td></tr>
-<tr><th>People</th><td>{{.Subjects}} affected ({{range $r, $n := .ByRegion}}{{$r}}: {{$n}} {{end}}); {{.Sensitive}} with sensitive data, {{.Minors}} minors; {{.Reached}} told individually</td></tr>
-<tr><th>Data</th><td>{{range .Categories}}{{.}} {{end}}</td></tr></table>
-<table><tr><th>Duty</th><th>To</th><th>Outcome</th><th>By, when</th><th>Reference or reason</th></tr>
-{{range .Duties}}<tr><td>{{.Name}}{{if .Voluntary}} <span class="muted">voluntary</span>{{end}}</td><td>{{.Audience}} ({{.Jurisdiction}}{{if .Regulator}}, {{.Regulator}}{{end}})</td><td class="outcome-{{.Outcome}}">{{.Outcome}}</td>
-<td>{{.By}}{{with .At}} {{when .}}{{end}}</td><td>{{.Reference}}{{if .LateReason}} (late: {{.LateReason}}){{end}}{{.Reason}}</td></tr>{{else}}<tr><td colspan="5">No duties assessed yet.</td></tr>{{end}}</table></section>
-{{else}}<p>No incidents in this period.</p>{{end}}{{template "bottom" .}}{{end}}
-
-{{define "drills"}}{{template "top" .}}<h1>Drills</h1><table><tr><th>Drill</th><th>Playbook</th><th>Status</th><th>Started</th><th>Incident</th></tr>
-{{range .Drills}}<tr><td><a href="/drills/{{.ID}}">{{.ID}}</a></td><td>{{.Playbook}}</td><td class="{{.Status}}">{{.Status}}</td><td>{{when .StartedAt}}</td><td><a href="/incidents/{{.IncidentID}}">{{.IncidentID}}</a></td></tr>{{else}}<tr><td colspan="5">No drills yet.</td></tr>{{end}}</table>{{template "bottom" .}}{{end}}
-
-{{define "drill"}}{{template "top" .}}{{with .Drill}}<h1>Drill {{.ID}}</h1><p>Playbook {{.Playbook}} · requested by {{.RequestedBy}} · {{.Status}} · incident <a href="/incidents/{{.IncidentID}}">{{.IncidentID}}</a></p>
-{{with .Report}}<p>Result: <strong class="{{if .Passed}}passed{{else}}failed{{end}}">{{if .Passed}}passed{{else}}failed{{end}}</strong></p>
-<table><tr><th>Milestone</th><th>Took</th><th>Target</th><th>Result</th></tr>{{range .Milestones}}<tr><td>{{.Name}}</td><td>{{.Took}}</td><td>{{if .Target}}{{.Target}}{{end}}</td><td class="{{if .Passed}}passed{{else}}failed{{end}}">{{if .Passed}}met{{else if .Reached}}late{{else}}not reached{{end}}</td></tr>{{end}}</table>
-<p>Sent to the drill sinks: {{range $c, $n := .Sent}}{{$c}}: {{$n}} {{end}}</p>{{range .Notes}}<p>{{.}}</p>{{end}}{{else}}<p>Still running.</p>{{end}}{{end}}{{template "bottom" .}}{{end}}
-`))
+}).ParseFS(consoleFiles, "console/*.html"))
 
 // page is what every console page has.
 type page struct {
