@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tocsin/tocsin/internal/bench"
+	"github.com/tocsin/tocsin/internal/devtools/bench"
 	"github.com/tocsin/tocsin/workflows"
 )
 

@@ -24,7 +24,7 @@ import (
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/csvout"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"

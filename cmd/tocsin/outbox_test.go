@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/tocsin/tocsin/internal/app"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 )
 
 // runRoot executes the whole CLI with args and returns what it printed;

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/store"
 )
 

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
-	"github.com/tocsin/tocsin/internal/autopilot"
 	"github.com/tocsin/tocsin/internal/client"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/autopilot"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"

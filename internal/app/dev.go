@@ -20,7 +20,7 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/bounces"
 	"github.com/tocsin/tocsin/internal/codec"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"

@@ -34,7 +34,7 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/codec"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/evidence"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/internal/api"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 )
 
 // PeersConfig configures `tocsin peers`: the local peers as a process of

@@ -12,8 +12,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/tocsin/tocsin/internal/api"
-	"github.com/tocsin/tocsin/internal/autopilot"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/autopilot"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/workflows"
 )

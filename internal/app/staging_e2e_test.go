@@ -21,7 +21,7 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/codec"
-	"github.com/tocsin/tocsin/internal/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"

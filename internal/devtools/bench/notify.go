@@ -13,9 +13,9 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/app"
-	"github.com/tocsin/tocsin/internal/autopilot"
-	"github.com/tocsin/tocsin/internal/bench/loop"
 	"github.com/tocsin/tocsin/internal/client"
+	"github.com/tocsin/tocsin/internal/devtools/autopilot"
+	"github.com/tocsin/tocsin/internal/devtools/bench/loop"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
