@@ -150,12 +150,12 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	items, next, err := s.listPage(r.Context(), q)
-	if errors.Is(err, store.ErrBadCursor) {
-		writeError(w, http.StatusBadRequest, "after: "+err.Error())
-		return
-	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		msg := err.Error()
+		if errors.Is(err, store.ErrBadCursor) {
+			msg = "after: " + msg
+		}
+		writeError(w, statusOf(err), msg)
 		return
 	}
 	if next != "" {

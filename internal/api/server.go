@@ -380,8 +380,7 @@ func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *
 	id := "INC-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
 	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap}
 	if err := s.Store.CreateIncident(ctx, inc, named); err != nil {
-		var refused *store.ImportError
-		if errors.As(err, &refused) || named != nil {
+		if statusOf(err) == http.StatusUnprocessableEntity || named != nil {
 			return "", http.StatusUnprocessableEntity, err
 		}
 		return "", http.StatusInternalServerError, fmt.Errorf("record incident: %w", err)
@@ -509,12 +508,12 @@ func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request) {
 		limit = n
 	}
 	page, err := s.Store.AffectedPage(r.Context(), r.PathValue("id"), r.URL.Query().Get("after"), limit)
-	if errors.Is(err, store.ErrNotFound) {
+	if statusOf(err) == http.StatusNotFound {
 		writeError(w, http.StatusNotFound, "no incident "+r.PathValue("id"))
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		writeError(w, statusOf(err), err.Error())
 		return
 	}
 	out := SubjectsPage{Subjects: page}
@@ -675,16 +674,16 @@ func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, ar
 		detail = map[string]string{}
 	}
 	if err != nil {
-		status := http.StatusConflict
-		var nf *serviceerror.NotFound
-		var refused *temporal.ApplicationError
-		switch {
-		case errors.As(err, &nf):
-			status, err = http.StatusNotFound, errors.New("no running incident "+id)
-		case errors.As(err, &refused) && refused.Type() == workflows.ErrTypeForbidden:
-			status, err = http.StatusForbidden, errors.New(cleanUpdateError(err))
-		default:
+		status := statusOf(err)
+		switch status {
+		case http.StatusNotFound:
+			err = errors.New("no running incident " + id)
+		case http.StatusForbidden:
 			err = errors.New(cleanUpdateError(err))
+		default:
+			// Whatever else refused it, the update did not happen: the
+			// plan's state conflicts with it.
+			status, err = http.StatusConflict, errors.New(cleanUpdateError(err))
 		}
 		detail["refusal"] = err.Error()
 		s.audit(ctx, p, id, name, store.AuditRefused, detail)
