@@ -51,6 +51,18 @@ type Activities struct {
 	// DoubtHold is how long a send left in doubt waits before the provider
 	// is asked about it (0: DefaultDoubtHold).
 	DoubtHold time.Duration
+	// Clock is the time the activities decide by: whose quiet hours it is,
+	// when a send in doubt is next asked about, when a drill ended (nil:
+	// the wall clock). Leases and waits stay on the wall clock: other
+	// workers compare them, and a sleep is real time.
+	Clock func() time.Time
+}
+
+func (a *Activities) now() time.Time {
+	if a.Clock != nil {
+		return a.Clock()
+	}
+	return time.Now()
 }
 
 func (a *Activities) playbook(name string) (*playbooks.Playbook, error) {

@@ -235,7 +235,7 @@ func (a *Activities) FinishDrill(ctx context.Context, in FinishInput) (store.Dri
 	if err != nil {
 		return rep, err
 	}
-	d.Status, d.FinishedAt, d.Report = store.DrillFailed, time.Now().UTC(), &rep
+	d.Status, d.FinishedAt, d.Report = store.DrillFailed, a.now().UTC(), &rep
 	if rep.Passed {
 		d.Status = store.DrillPassed
 	}

@@ -98,7 +98,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if in.Limit > 0 && len(recipients) > 0 {
 		res.Next = recipients[len(recipients)-1].SubjectID
 	}
-	now := time.Now()
+	now := a.now()
 	var plan []planned
 	var held []store.HeldCall
 	var calling []string
@@ -209,7 +209,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 	var done, doubt, unsent []store.Delivery
 	var again []planned // sent again at the end of the batch
 	holdInDoubt := func(ctx context.Context, ds []store.Delivery) error {
-		return a.Store.LeaveInDoubt(ctx, ds, lk.owner, time.Now().Add(a.doubtHold()))
+		return a.Store.LeaveInDoubt(ctx, ds, lk.owner, a.now().Add(a.doubtHold()))
 	}
 	// stop ends the chunk at item i: what went out is recorded, the fresh
 	// claims not yet tried are given back for the retry, and claims that may

@@ -17,6 +17,7 @@ import (
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
@@ -104,18 +105,13 @@ func submit(t *testing.T, ctx context.Context, what, button string, fill ...chro
 func waitStage(t *testing.T, ctx context.Context, page, stage string) {
 	t.Helper()
 	want := strings.ReplaceAll(stage, "_", " ")
-	deadline := time.Now().Add(90 * time.Second)
-	for {
+	eventually(t, 300*time.Millisecond, func(c *assert.CollectT) {
 		var got string
-		run(t, ctx, "read stage", chromedp.Navigate(page), chromedp.Text(`#stage`, &got, chromedp.ByQuery))
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never reached %s (at %s)", page, want, got)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
+		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		require.NoError(c, chromedp.Run(rctx, chromedp.Navigate(page), chromedp.Text(`#stage`, &got, chromedp.ByQuery)))
+		require.Equal(c, want, got, page)
+	})
 }
 
 // draftRevision reads the revision a draft's panel shows.

@@ -22,6 +22,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -80,18 +81,13 @@ func as(d *Dev, env string) *client.Client {
 func waitStatus(t testing.TB, c *client.Client, id, status string) api.View {
 	t.Helper()
 	var v api.View
-	var last error
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		last = c.Do(context.Background(), "GET", "/api/v1/incidents/"+id, nil, &v)
-		if last == nil && v.Status == status {
-			return v
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("incident %s never reached %s (last: %s %s %v); timeline: %+v", id, status, v.Status, v.Error, last, v.Timeline)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventually(t, 100*time.Millisecond, func(ct *assert.CollectT) {
+		v = api.View{}
+		err := c.Do(context.Background(), "GET", "/api/v1/incidents/"+id, nil, &v)
+		require.NoError(ct, err)
+		require.Equal(ct, status, v.Status, "incident %s (error %q); timeline: %+v", id, v.Error, v.Timeline)
+	})
+	return v
 }
 
 // fileDuties records a filing for each pending duty that match selects; one

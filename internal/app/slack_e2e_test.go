@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
@@ -132,17 +133,9 @@ func reviews(t *testing.T, peer *devpeers.SlackPeer, channel, id string) map[str
 
 func slackStatusStage(t *testing.T, u slackUser, id, stage string) {
 	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for {
-		text := u.command("status " + id)
-		if strings.Contains(text, "Stage: *"+stage+"*") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never reached %s; last status:\n%s", id, stage, text)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	eventually(t, 200*time.Millisecond, func(c *assert.CollectT) {
+		require.Contains(c, u.command("status "+id), "Stage: *"+stage+"*", id)
+	})
 }
 
 // TestIncidentRunFromSlackAlone runs the sample breach with nothing but the
