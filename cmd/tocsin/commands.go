@@ -619,7 +619,7 @@ func incidentCmd() *cobra.Command {
 	var waiver api.WaiveRequest
 	waive := &cobra.Command{Use: "waive ID", Short: "Record that a duty does not apply, and why (legal; the breach register keeps it)",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-			var out workflows.Filing
+			var out api.FilingView
 			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/waive", waiver, &out); err != nil {
 				return err
 			}
@@ -752,7 +752,7 @@ func printView(w io.Writer, v api.View) {
 }
 
 // draftStatus is a draft's status as a reviewer reads it.
-func draftStatus(d workflows.DraftState) string {
+func draftStatus(d api.DraftView) string {
 	if d.Status == workflows.DraftPending && len(d.Missing) > 0 {
 		return "incomplete: lacks " + strings.Join(d.Missing, ", ")
 	}

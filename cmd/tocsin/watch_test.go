@@ -15,7 +15,7 @@ func view(contacted, delivered int, events ...string) api.View {
 	v := api.View{ID: "INC-1", Status: workflows.StageNotifying, Campaign: &api.CampaignView{Subjects: 1000, Partitions: 2, Contacted: contacted, PerSecond: 250, ETA: "3s",
 		Channels: map[string]store.ChannelCounts{"email": {Queued: 50, Delivered: delivered}, "sms": {Sent: 7, Delivered: 3, Failed: 1, Segments: 8}}}}
 	for _, e := range events {
-		v.Timeline = append(v.Timeline, workflows.Event{At: time.Now(), Stage: workflows.StageNotifying, Text: e})
+		v.Timeline = append(v.Timeline, api.EventView{At: time.Now(), Stage: workflows.StageNotifying, Text: e})
 	}
 	return v
 }

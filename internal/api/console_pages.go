@@ -253,7 +253,7 @@ func (s *Server) consoleOpen(w http.ResponseWriter, r *http.Request, p Principal
 
 // draftPanel is one draft on the incident page.
 type draftPanel struct {
-	State workflows.DraftState
+	State DraftView
 	Text  store.Draft
 	Diff  []DiffLine
 	// DiffTooLarge says the revisions are too far apart to compare here.

@@ -574,7 +574,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 }
 
 // Submit records a filing as p, from any surface.
-func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitRequest) (workflows.Filing, int, error) {
+func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitRequest) (FilingView, int, error) {
 	var out workflows.Filing
 	status, err := s.runUpdate(ctx, p, id, workflows.UpdateSubmit, &workflows.SubmitInput{Actor: actorOf(p),
 		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out,
@@ -582,7 +582,7 @@ func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitR
 	if err == nil {
 		s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
 	}
-	return out, status, err
+	return filingView(out), status, err
 }
 
 // WaiveRequest records that a duty does not apply, and why.
@@ -611,14 +611,14 @@ func (s *Server) waive(w http.ResponseWriter, r *http.Request) {
 
 // Waive records legal's decision that a duty does not apply, as p, from
 // any surface; the workflow checks that p is legal.
-func (s *Server) Waive(ctx context.Context, p Principal, id string, req WaiveRequest) (workflows.Filing, int, error) {
+func (s *Server) Waive(ctx context.Context, p Principal, id string, req WaiveRequest) (FilingView, int, error) {
 	var out workflows.Filing
 	status, err := s.runUpdate(ctx, p, id, workflows.UpdateWaive, &workflows.WaiveInput{Actor: actorOf(p), Obligation: req.Obligation, Reason: req.Reason}, &out,
 		map[string]string{"obligation": req.Obligation, "reason": req.Reason})
 	if err == nil {
 		s.log().Info("duty waived", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
 	}
-	return out, status, err
+	return filingView(out), status, err
 }
 
 // FactsRequest supplies or corrects facts the drafts state.
@@ -629,7 +629,7 @@ type FactsRequest struct {
 // FactsResponse lists the drafts that were waiting for legal, as they now
 // stand: a new revision where the text changed, and what each still lacks.
 type FactsResponse struct {
-	Drafts []workflows.DraftState `json:"drafts"`
+	Drafts []DraftView `json:"drafts"`
 }
 
 func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
@@ -648,14 +648,14 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 
 // SetFacts supplies or corrects facts as p, from any surface.
 func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string) (FactsResponse, int, error) {
-	var out FactsResponse
+	var drafts []workflows.DraftState
 	keys := strings.Join(slices.Sorted(maps.Keys(set)), ",")
-	status, err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, &workflows.FactsInput{Actor: actorOf(p), Set: set}, &out.Drafts,
+	status, err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, &workflows.FactsInput{Actor: actorOf(p), Set: set}, &drafts,
 		map[string]string{"facts": keys})
 	if err == nil {
 		s.log().Info("facts set", "incident", id, "keys", keys, "by", p.Identity, "via", p.Via)
 	}
-	return out, status, err
+	return FactsResponse{Drafts: draftViews(drafts)}, status, err
 }
 
 // runUpdate runs a workflow update as p and records it in the incident's
@@ -699,7 +699,7 @@ func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, ar
 // Decide approves, rejects or revises a draft as p, from any surface: the
 // API, the console or a Slack button. Legal-only, four-eyes and completeness
 // are the workflow's own checks, so no surface can go around them.
-func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req DecisionRequest) (workflows.DraftState, int, error) {
+func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req DecisionRequest) (DraftView, int, error) {
 	actor := actorOf(p)
 	var arg workflows.SignedInput
 	switch update {
@@ -710,7 +710,7 @@ func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req
 	case workflows.UpdateRevise:
 		arg = &workflows.ReviseInput{Actor: actor, Draft: req.Draft, Changes: req.Changes}
 	default:
-		return workflows.DraftState{}, http.StatusBadRequest, fmt.Errorf("unknown decision %q", update)
+		return DraftView{}, http.StatusBadRequest, fmt.Errorf("unknown decision %q", update)
 	}
 	detail := map[string]string{"draft": req.Draft}
 	if req.Comment != "" {
@@ -726,9 +726,9 @@ func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req
 	status, err := s.runUpdate(ctx, p, id, update, arg, &out, detail)
 	if err == nil {
 		s.log().Info("draft decision", "incident", id, "update", update, "draft", req.Draft, "revision", out.Revision, "by", p.Identity, "via", p.Via)
-		s.announceDecision(ctx, p, id, update, out, req)
+		s.announceDecision(ctx, p, id, update, draftView(out), req)
 	}
-	return out, status, err
+	return draftView(out), status, err
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {

@@ -389,7 +389,7 @@ func (s *Server) reviewOf(ctx context.Context, id, draft string, rev int) sender
 // announceDecision changes the draft's review message in the war room to say
 // who decided, whichever surface the decision came from, and adds a line to
 // the channel. It runs after the decision is final, so it never blocks it.
-func (s *Server) announceDecision(ctx context.Context, p Principal, id, update string, d workflows.DraftState, req DecisionRequest) {
+func (s *Server) announceDecision(ctx context.Context, p Principal, id, update string, d DraftView, req DecisionRequest) {
 	if s.Slack == nil || s.Slack.WarRoom == nil {
 		return
 	}

@@ -18,12 +18,66 @@ type View struct {
 	OpenedAt      time.Time              `json:"opened_at"`
 	Scope         ScopeView              `json:"scope"`
 	Obligations   []ObligationView       `json:"obligations"`
-	Drafts        []workflows.DraftState `json:"drafts"`
+	Drafts        []DraftView            `json:"drafts"`
 	Notifications NotificationsView      `json:"notifications"`
 	Campaign      *CampaignView          `json:"campaign,omitempty"`
 	Announcement  AnnouncementView       `json:"announcement"`
-	Timeline      []workflows.Event      `json:"timeline"`
+	Timeline      []EventView            `json:"timeline"`
 	Error         string                 `json:"error,omitempty"`
+}
+
+// DraftView is a draft as legal sees it, in `incident show` and in the
+// answer to a decision. The API's own type: a field the workflow adds is
+// not public until it is added here.
+type DraftView struct {
+	Name       string    `json:"name"`
+	Kind       string    `json:"kind"`
+	Locale     string    `json:"locale"`
+	Audience   string    `json:"audience"`
+	Revision   int       `json:"revision"`
+	Status     string    `json:"status"`
+	Author     string    `json:"author"`
+	ApprovedBy string    `json:"approved_by,omitempty"`
+	DecidedAt  time.Time `json:"decided_at,omitzero"`
+	Comment    string    `json:"comment,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	Missing    []string  `json:"missing,omitempty"`
+	SMSTooLong string    `json:"sms_too_long,omitempty"`
+}
+
+func draftView(d workflows.DraftState) DraftView {
+	return DraftView{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Status: d.Status, Author: d.Author,
+		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong}
+}
+
+func draftViews(ds []workflows.DraftState) []DraftView {
+	out := make([]DraftView, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, draftView(d))
+	}
+	return out
+}
+
+// EventView is one line of the timeline.
+type EventView struct {
+	At    time.Time `json:"at"`
+	Stage string    `json:"stage"`
+	Text  string    `json:"text"`
+}
+
+// FilingView is what was done about a duty: filed, or waived and why.
+type FilingView struct {
+	Status        string    `json:"status"`
+	By            string    `json:"by,omitempty"`
+	At            time.Time `json:"at,omitzero"`
+	Reference     string    `json:"reference,omitempty"`
+	LateReason    string    `json:"late_reason,omitempty"`
+	Reminders     int       `json:"reminders,omitempty"`
+	WaivedBecause string    `json:"waived_because,omitempty"`
+}
+
+func filingView(f workflows.Filing) FilingView {
+	return FilingView{Status: f.Status, By: f.By, At: f.At, Reference: f.Reference, LateReason: f.LateReason, Reminders: f.Reminders, WaivedBecause: f.WaivedBecause}
 }
 
 // ScopeView is the scope's aggregates.
@@ -62,7 +116,7 @@ type ObligationView struct {
 	Content    []string          `json:"content,omitempty"`
 	Methods    []string          `json:"methods,omitempty"`
 	Unverified string            `json:"unverified,omitempty"`
-	Filing     *workflows.Filing `json:"filing,omitempty"`
+	Filing     *FilingView       `json:"filing,omitempty"`
 	Sources    []string          `json:"sources"`
 }
 
@@ -113,7 +167,7 @@ type AnnouncementView struct {
 
 func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	v := View{ID: inc.ID, Title: inc.Title, Drill: inc.Drill, OpenedBy: inc.OpenedBy, OpenedAt: inc.OpenedAt,
-		Obligations: []ObligationView{}, Drafts: []workflows.DraftState{}, Timeline: []workflows.Event{},
+		Obligations: []ObligationView{}, Drafts: []DraftView{}, Timeline: []EventView{},
 		Scope: ScopeView{ByRegion: map[string]int{}, Categories: []string{}, Reachable: map[string]int{}, Snapshot: inc.Snapshot, NamedSubjects: inc.NamedSubjects, SubjectsFile: inc.SubjectsFile}, Notifications: NotificationsView{ByChannel: map[string]int{}}}
 	p, err := s.progress(ctx, inc.ID)
 	if err != nil {
@@ -121,7 +175,13 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		v.Error = "progress unavailable: " + err.Error()
 		return v
 	}
-	v.Status, v.Drafts, v.Timeline, v.Error = p.Status, p.Drafts, p.Timeline, p.Error
+	v.Status, v.Error = p.Status, p.Error
+	for _, d := range p.Drafts {
+		v.Drafts = append(v.Drafts, draftView(d))
+	}
+	for _, e := range p.Timeline {
+		v.Timeline = append(v.Timeline, EventView(e))
+	}
 	if p.Scope != nil {
 		v.Scope.Subjects, v.Scope.ByRegion, v.Scope.Sensitive, v.Scope.Minors = p.Scope.Subjects, p.Scope.ByRegion(), p.Scope.Sensitive, p.Scope.Minors
 		v.Scope.Unreachable, v.Scope.Snapshot = p.Unreachable, p.Scope.Snapshot
@@ -143,7 +203,8 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 			}
 		}
 		if f := p.Filings[o.Name]; f != nil {
-			ov.Filing = f
+			fv := filingView(*f)
+			ov.Filing = &fv
 			if f.Status == workflows.FilingSubmitted || f.Status == workflows.FilingWaived {
 				ov.Status = f.Status
 			}
