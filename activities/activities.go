@@ -18,7 +18,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/incident"
-	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
@@ -240,7 +239,7 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 	if spec.DetectedAt.IsZero() {
 		spec.DetectedAt = in.DetectedAt
 	}
-	ev, err := pb.Evaluate(JurisdictionFacts(in.Scope, spec), TimesOf(spec, in.AssessedAt))
+	ev, err := pb.Evaluate(playbooks.JurisdictionFacts(in.Scope.ForRules(), spec), playbooks.TimesOf(spec, in.AssessedAt))
 	if err != nil {
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPlaybook, err)
 	}
@@ -259,62 +258,6 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 		}
 	}
 	return res, nil
-}
-
-// TimesOf are the clock anchors of an incident.
-func TimesOf(spec incident.Spec, assessed time.Time) playbooks.Times {
-	return playbooks.Times{Awareness: spec.DetectedAt, Discovery: spec.DiscoveredAt, Determination: spec.DeterminedAt, Assessed: assessed}
-}
-
-// JurisdictionFacts groups the scope's regions of residence by the
-// jurisdictions the playbooks know: EEA states as EU, US states each on its
-// own (US law is per state), and every US resident under US-HIPAA too, whose
-// rules apply only when the incident is flagged as involving health data.
-func JurisdictionFacts(s store.ScopeSummary, spec incident.Spec) map[string]playbooks.Facts {
-	var families []string
-	for _, c := range s.Categories {
-		if f := inventory.Family(c); !slices.Contains(families, f) {
-			families = append(families, f)
-		}
-	}
-	out := map[string]playbooks.Facts{}
-	add := func(j string, f store.RegionFacts) {
-		cur := out[j]
-		cur.Subjects += f.Subjects
-		cur.Sensitive += f.Sensitive
-		cur.Minors += f.Minors
-		cur.NoContact += f.NoContact
-		cur.LargestRegion = max(cur.LargestRegion, f.Subjects)
-		cur.Credentials = s.Credentials
-		cur.Categories = s.Categories
-		cur.Families = families
-		cur.Total = s.Subjects
-		cur.Kind = spec.Kind
-		cur.HealthData = spec.HealthData
-		cur.CriticalInfrastructure = spec.CriticalInfrastructure
-		out[j] = cur
-	}
-	for region, f := range s.Regions {
-		for _, j := range JurisdictionsOf(region) {
-			add(j, f)
-		}
-	}
-	return out
-}
-
-// JurisdictionsOf names the jurisdictions whose law protects a resident of
-// region: EEA states are EU, GB is UK, a US state is itself and HIPAA.
-func JurisdictionsOf(region string) []string {
-	country := inventory.Country(region)
-	switch {
-	case inventory.InEEA(region):
-		return []string{"EU"}
-	case country == "GB":
-		return []string{"UK"}
-	case country == "US":
-		return []string{region, "US-HIPAA"}
-	}
-	return []string{country}
 }
 
 // FactsOf is what the templates know of an incident: its file's fields and

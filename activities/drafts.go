@@ -123,7 +123,7 @@ func noticeContent(obligations []playbooks.Obligation) []string {
 func regionsOf(s store.ScopeSummary, jurisdiction string) []string {
 	var out []string
 	for region, f := range s.Regions {
-		if slices.Contains(JurisdictionsOf(region), jurisdiction) {
+		if slices.Contains(playbooks.JurisdictionsOf(region), jurisdiction) {
 			out = append(out, fmt.Sprintf("%s %d", region, f.Subjects))
 		}
 	}
@@ -171,7 +171,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: "en+zh-CN", Audience: "public"}, r)
 	}
-	byJurisdiction := JurisdictionFacts(in.Scope, in.Spec)
+	byJurisdiction := playbooks.JurisdictionFacts(in.Scope.ForRules(), in.Spec)
 	for _, ob := range in.Obligations {
 		if ob.Audience == "individuals" {
 			continue

@@ -340,7 +340,7 @@ func isFailure(status string) bool {
 func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recipient, cache map[string]store.Draft) (store.Draft, string, error) {
 	locale := templates.NoticeLocale(r.Locale, in.DefaultLocale)
 	name := "notice-" + locale
-	for _, j := range JurisdictionsOf(r.Region) {
+	for _, j := range playbooks.JurisdictionsOf(r.Region) {
 		if _, ok := in.Notices[RegionalNoticeName(j)]; ok {
 			name, locale = RegionalNoticeName(j), "en"
 			break
@@ -610,7 +610,7 @@ func (a *Activities) Reach(ctx context.Context, incidentID string) (ReachResult,
 	}
 	by := map[string]store.RegionReach{}
 	for region, n := range regions {
-		for _, j := range JurisdictionsOf(region) {
+		for _, j := range playbooks.JurisdictionsOf(region) {
 			cur := by[j]
 			cur.Reached += n.Reached
 			cur.Unreached += n.Unreached

@@ -10,20 +10,20 @@ import (
 
 // View is `incident show -o json` (DESIGN section 8).
 type View struct {
-	ID            string                 `json:"id"`
-	Title         string                 `json:"title"`
-	Status        string                 `json:"status"`
-	Drill         bool                   `json:"drill"`
-	OpenedBy      string                 `json:"opened_by"`
-	OpenedAt      time.Time              `json:"opened_at"`
-	Scope         ScopeView              `json:"scope"`
-	Obligations   []ObligationView       `json:"obligations"`
-	Drafts        []DraftView            `json:"drafts"`
-	Notifications NotificationsView      `json:"notifications"`
-	Campaign      *CampaignView          `json:"campaign,omitempty"`
-	Announcement  AnnouncementView       `json:"announcement"`
-	Timeline      []EventView            `json:"timeline"`
-	Error         string                 `json:"error,omitempty"`
+	ID            string            `json:"id"`
+	Title         string            `json:"title"`
+	Status        string            `json:"status"`
+	Drill         bool              `json:"drill"`
+	OpenedBy      string            `json:"opened_by"`
+	OpenedAt      time.Time         `json:"opened_at"`
+	Scope         ScopeView         `json:"scope"`
+	Obligations   []ObligationView  `json:"obligations"`
+	Drafts        []DraftView       `json:"drafts"`
+	Notifications NotificationsView `json:"notifications"`
+	Campaign      *CampaignView     `json:"campaign,omitempty"`
+	Announcement  AnnouncementView  `json:"announcement"`
+	Timeline      []EventView       `json:"timeline"`
+	Error         string            `json:"error,omitempty"`
 }
 
 // DraftView is a draft as legal sees it, in `incident show` and in the
@@ -106,18 +106,18 @@ type ObligationView struct {
 	AnchorAt     time.Time  `json:"anchor_at,omitzero"`
 	DueAt        *time.Time `json:"due_at"`
 	// Zone is the jurisdiction's time zone; DueLocal the due time there, beside UTC.
-	Zone       string            `json:"zone,omitempty"`
-	DueLocal   string            `json:"due_local,omitempty"`
-	Due        string            `json:"due"`
-	Status     string            `json:"status"`
-	Owner      string            `json:"owner,omitempty"`
-	Voluntary  bool              `json:"voluntary,omitempty"`
-	After      string            `json:"after,omitempty"`
-	Content    []string          `json:"content,omitempty"`
-	Methods    []string          `json:"methods,omitempty"`
-	Unverified string            `json:"unverified,omitempty"`
-	Filing     *FilingView       `json:"filing,omitempty"`
-	Sources    []string          `json:"sources"`
+	Zone       string      `json:"zone,omitempty"`
+	DueLocal   string      `json:"due_local,omitempty"`
+	Due        string      `json:"due"`
+	Status     string      `json:"status"`
+	Owner      string      `json:"owner,omitempty"`
+	Voluntary  bool        `json:"voluntary,omitempty"`
+	After      string      `json:"after,omitempty"`
+	Content    []string    `json:"content,omitempty"`
+	Methods    []string    `json:"methods,omitempty"`
+	Unverified string      `json:"unverified,omitempty"`
+	Filing     *FilingView `json:"filing,omitempty"`
+	Sources    []string    `json:"sources"`
 }
 
 // NotificationsView counts who was told.

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
@@ -69,8 +68,8 @@ func Run(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	facts := activities.JurisdictionFacts(sum, spec)
-	ev, err := pb.Evaluate(facts, activities.TimesOf(spec, in.AssessedAt))
+	facts := playbooks.JurisdictionFacts(sum.ForRules(), spec)
+	ev, err := pb.Evaluate(facts, playbooks.TimesOf(spec, in.AssessedAt))
 	if err != nil {
 		return Result{}, err
 	}

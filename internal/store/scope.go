@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/tocsin/tocsin/internal/inventory"
+	"github.com/tocsin/tocsin/playbooks"
 )
 
 // RegionFacts are the counts a jurisdiction's rules look at.
@@ -39,6 +40,15 @@ func (s ScopeSummary) ByRegion() map[string]int {
 	out := map[string]int{}
 	for r, f := range s.Regions {
 		out[r] = f.Subjects
+	}
+	return out
+}
+
+// ForRules is the summary as the playbooks' rules read it.
+func (s ScopeSummary) ForRules() playbooks.Scope {
+	out := playbooks.Scope{Subjects: s.Subjects, Credentials: s.Credentials, Categories: s.Categories, Regions: map[string]playbooks.RegionCounts{}}
+	for r, f := range s.Regions {
+		out.Regions[r] = playbooks.RegionCounts{Subjects: f.Subjects, Sensitive: f.Sensitive, Minors: f.Minors, NoContact: f.NoContact}
 	}
 	return out
 }
