@@ -5,6 +5,8 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"errors"
 	"fmt"
@@ -169,7 +171,7 @@ type ScopeInput struct {
 
 // ScopeResult carries aggregates only; the affected set stays in the database.
 type ScopeResult struct {
-	Summary store.ScopeSummary
+	Summary plandata.ScopeSummary
 }
 
 // Scope writes the affected set against the inventory snapshot the incident
@@ -201,7 +203,7 @@ func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, err
 // AssessInput is what the playbook needs.
 type AssessInput struct {
 	Playbook   string
-	Scope      store.ScopeSummary
+	Scope      plandata.ScopeSummary
 	DetectedAt time.Time
 	AssessedAt time.Time
 	// Spec gives the other anchors and the incident's flags; histories

@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"errors"
 	"fmt"
@@ -44,7 +46,7 @@ type DraftInfo struct {
 type DraftInput struct {
 	IncidentID    string
 	Spec          incident.Spec
-	Scope         store.ScopeSummary
+	Scope         plandata.ScopeSummary
 	Obligations   []playbooks.Obligation
 	DefaultLocale string
 	Author        string
@@ -78,7 +80,7 @@ type DraftResult struct {
 }
 
 // NoticeLocalesFor returns the notice locales the affected subjects need.
-func NoticeLocalesFor(s store.ScopeSummary, fallback string) []string {
+func NoticeLocalesFor(s plandata.ScopeSummary, fallback string) []string {
 	seen := map[string]bool{}
 	for tag := range s.Locales {
 		seen[templates.NoticeLocale(tag, fallback)] = true
@@ -120,7 +122,7 @@ func noticeContent(obligations []playbooks.Obligation) []string {
 	return out
 }
 
-func regionsOf(s store.ScopeSummary, jurisdiction string) []string {
+func regionsOf(s plandata.ScopeSummary, jurisdiction string) []string {
 	var out []string
 	for region, f := range s.Regions {
 		if slices.Contains(playbooks.JurisdictionsOf(region), jurisdiction) {

@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"errors"
 	"fmt"
@@ -190,17 +192,17 @@ type FinishInput struct {
 
 // FinishDrill grades the drill against the playbook's stage targets and keeps
 // the report. Saving again writes the same report.
-func (a *Activities) FinishDrill(ctx context.Context, in FinishInput) (store.DrillReport, error) {
+func (a *Activities) FinishDrill(ctx context.Context, in FinishInput) (plandata.DrillReport, error) {
 	pb, err := a.playbook(in.Playbook)
 	if err != nil {
-		return store.DrillReport{}, err
+		return plandata.DrillReport{}, err
 	}
-	rep := store.DrillReport{Passed: in.Error == "", Sent: map[string]int{}}
+	rep := plandata.DrillReport{Passed: in.Error == "", Sent: map[string]int{}}
 	if in.Error != "" {
 		rep.Notes = append(rep.Notes, "the incident did not close: "+in.Error)
 	}
 	for _, name := range playbooks.Milestones {
-		m := store.MilestoneResult{Name: name}
+		m := plandata.MilestoneResult{Name: name}
 		at, reached := in.Milestones[name]
 		m.Reached = reached
 		if reached {

@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"maps"
 	"strings"
@@ -57,7 +59,7 @@ func TestEveryProviderFaultIsSettledWithoutASecondNotice(t *testing.T) {
 			_, err := c.acts.SendBatch(ctx, batch(tc.channel))
 			if !tc.settled {
 				require.Error(t, err, "the provider failed the first attempt")
-				rows, err := s.RangeDeliveries(ctx, "INC-N", 1, store.Range{})
+				rows, err := s.RangeDeliveries(ctx, "INC-N", 1, plandata.Range{})
 				require.NoError(t, err)
 				if tc.inDoubt {
 					require.NotEmpty(t, rows)
@@ -77,7 +79,7 @@ func TestEveryProviderFaultIsSettledWithoutASecondNotice(t *testing.T) {
 			} else {
 				require.NoError(t, err, "the send in doubt was found at the provider before the attempt ended")
 			}
-			rows, err := s.RangeDeliveries(ctx, "INC-N", 1, store.Range{})
+			rows, err := s.RangeDeliveries(ctx, "INC-N", 1, plandata.Range{})
 			require.NoError(t, err)
 			require.NotEmpty(t, rows)
 			resent := map[[2]string]int{}
@@ -130,11 +132,11 @@ func TestARetryWaitsForALiveAttemptsClaims(t *testing.T) {
 			results[0], errs[0] = c.acts.SendBatch(ctx, batch("sms"))
 		}()
 		require.Eventually(t, func() bool {
-			rows, _ := s.RangeDeliveries(ctx, "INC-N", 1, store.Range{}, store.StatusSending)
+			rows, _ := s.RangeDeliveries(ctx, "INC-N", 1, plandata.Range{}, store.StatusSending)
 			return len(rows) == 2
 		}, 5*time.Second, 10*time.Millisecond, "the first attempt claimed both texts")
 		results[1], errs[1] = c.acts.SendBatch(ctx, batch("sms"))
-		sending, err := s.RangeDeliveries(ctx, "INC-N", 1, store.Range{}, store.StatusSending)
+		sending, err := s.RangeDeliveries(ctx, "INC-N", 1, plandata.Range{}, store.StatusSending)
 		require.NoError(t, err)
 		require.Empty(t, sending, "the retry returned only once the texts were settled, so the rung resolves on facts")
 		wg.Wait()

@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +22,7 @@ import (
 // SplitInput asks for the ranges a campaign (or a partition of it) is cut into.
 type SplitInput struct {
 	IncidentID string
-	Range      store.Range
+	Range      plandata.Range
 	Size       int
 	// Unreached counts only subjects no rung has reached yet.
 	Unreached bool
@@ -28,7 +30,7 @@ type SplitInput struct {
 
 // SplitResult holds the ranges: IDs only, a few per thousand subjects.
 type SplitResult struct {
-	Ranges   []store.Range
+	Ranges   []plandata.Range
 	Subjects int
 }
 
@@ -44,7 +46,7 @@ type BatchInput struct {
 	Rung       int // 1-based
 	Channels   []string
 	// Range is the batch's subjects (SplitRange sized it).
-	Range store.Range
+	Range plandata.Range
 	// After and Limit page instead of Range: the form of incidents started
 	// before campaigns were split, kept so they finish.
 	After         string `json:",omitempty"`
@@ -84,7 +86,7 @@ const flushEvery = 50
 func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult, error) {
 	r, limit := in.Range, 100000
 	if in.Limit > 0 {
-		r, limit = store.Range{After: in.After}, in.Limit
+		r, limit = plandata.Range{After: in.After}, in.Limit
 	}
 	recipients, err := a.Store.UnreachedRecipients(ctx, in.IncidentID, r, limit)
 	if err != nil {
@@ -463,7 +465,7 @@ func contactFor(r store.Recipient, ch string) string {
 type ReceiptsInput struct {
 	IncidentID string
 	Rung       int
-	Range      store.Range
+	Range      plandata.Range
 	Timeout    time.Duration
 	Poll       time.Duration
 	// BounceWindow, when set, also waits until this long after the rung's
@@ -571,7 +573,7 @@ func (a *Activities) sweep(ctx context.Context, rows []store.Delivery) (Receipts
 type ResolveInput struct {
 	IncidentID string
 	Rung       int
-	Range      store.Range
+	Range      plandata.Range
 	Channels   []string
 	// NoVoicemail: a call an answering machine took reached nobody.
 	NoVoicemail bool `json:",omitempty"`
@@ -591,11 +593,11 @@ func (a *Activities) ResolveRung(ctx context.Context, in ResolveInput) (ResolveR
 
 // ReachResult summarises the campaign.
 type ReachResult struct {
-	Reach store.Reach
+	Reach plandata.Reach
 	// ByJurisdiction counts each jurisdiction's residents (reached, not
 	// reached): a duty to individuals is met for its own people, and the
 	// evidence states its own numbers. Histories from before it lack it.
-	ByJurisdiction map[string]store.RegionReach `json:",omitempty"`
+	ByJurisdiction map[string]plandata.RegionReach `json:",omitempty"`
 }
 
 // Reach counts who was told and how, in all and per jurisdiction.
@@ -608,7 +610,7 @@ func (a *Activities) Reach(ctx context.Context, incidentID string) (ReachResult,
 	if err != nil {
 		return ReachResult{}, err
 	}
-	by := map[string]store.RegionReach{}
+	by := map[string]plandata.RegionReach{}
 	for region, n := range regions {
 		for _, j := range playbooks.JurisdictionsOf(region) {
 			cur := by[j]

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"fmt"
 	"time"
 
@@ -9,7 +11,6 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/roles"
-	"github.com/tocsin/tocsin/internal/store"
 )
 
 // DrillIdentity approves and files in unattended drills. Its role, drill,
@@ -38,7 +39,7 @@ type DrillRequest struct {
 // DrillWorkflow runs a drill: a synthetic inventory aside from the real one,
 // the incident plan as a child workflow confined to drill sinks, and a
 // report of each milestone against the playbook's targets.
-func DrillWorkflow(ctx workflow.Context, in DrillRequest) (store.DrillReport, error) {
+func DrillWorkflow(ctx workflow.Context, in DrillRequest) (plandata.DrillReport, error) {
 	if in.DrillID == "" {
 		in.DrillID = workflow.GetInfo(ctx).WorkflowExecution.ID
 	}
@@ -56,7 +57,7 @@ func DrillWorkflow(ctx workflow.Context, in DrillRequest) (store.DrillReport, er
 	var setup activities.DrillSetup
 	if err := workflow.ExecuteActivity(ctx, a.PrepareDrill, activities.DrillInput{DrillID: in.DrillID, Playbook: in.Playbook, RequestedBy: in.RequestedBy,
 		Attended: in.Attended, Subjects: in.Subjects, StartedAt: started}).Get(ctx, &setup); err != nil {
-		return store.DrillReport{}, fmt.Errorf("prepare drill: %w", err)
+		return plandata.DrillReport{}, fmt.Errorf("prepare drill: %w", err)
 	}
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: setup.IncidentID, TaskQueue: TaskQueue,
 		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_TERMINATE})
@@ -68,7 +69,7 @@ func DrillWorkflow(ctx workflow.Context, in DrillRequest) (store.DrillReport, er
 	if err != nil {
 		finish.Error = err.Error()
 	}
-	var report store.DrillReport
+	var report plandata.DrillReport
 	if err := workflow.ExecuteActivity(ctx, a.FinishDrill, finish).Get(ctx, &report); err != nil {
 		return report, fmt.Errorf("finish drill: %w", err)
 	}

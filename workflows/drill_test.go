@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"testing"
 	"time"
@@ -9,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/activities"
-	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -40,9 +41,9 @@ func TestUnattendedDrillRunsThePlanAndReportsEveryMilestone(t *testing.T) {
 	spec.Drill = true
 	env.OnActivity(a.PrepareDrill, mock.Anything, mock.Anything).Return(activities.DrillSetup{IncidentID: "DRILL-1", Spec: spec}, nil)
 	var finished activities.FinishInput
-	env.OnActivity(a.FinishDrill, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) (store.DrillReport, error) {
+	env.OnActivity(a.FinishDrill, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) (plandata.DrillReport, error) {
 		finished = in
-		return store.DrillReport{Passed: true}, nil
+		return plandata.DrillReport{Passed: true}, nil
 	})
 	env.ExecuteWorkflow(DrillWorkflow, DrillRequest{DrillID: "DR-1", RequestedBy: "responder@example.com", ApprovalDelay: 10 * time.Minute})
 	require.True(t, env.IsWorkflowCompleted())

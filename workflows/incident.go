@@ -3,6 +3,8 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -15,7 +17,6 @@ import (
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/senders"
-	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -325,7 +326,7 @@ func channelSummary(by map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
-func (s *plan) announce(ctx workflow.Context, draftIn activities.DraftInput, reach store.Reach) (bool, error) {
+func (s *plan) announce(ctx workflow.Context, draftIn activities.DraftInput, reach plandata.Reach) (bool, error) {
 	if reach.Unreached == 0 {
 		return false, nil
 	}

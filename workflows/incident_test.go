@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"os"
 	"strings"
@@ -14,7 +16,6 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/incident"
-	"github.com/tocsin/tocsin/internal/store"
 )
 
 type updateResult struct {
@@ -39,14 +40,14 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.RegisterWorkflow(NotifyWorkflow)
-	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []store.Range{{}}, Subjects: 3}, nil)
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 3}, nil)
 	env.OnActivity(a.OpenWarRoom, mock.Anything, mock.Anything).Return(activities.OpenWarRoomResult{ChannelID: "C1"}, nil)
 	if ov.post != nil {
 		env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(ov.post)
 	} else {
 		env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(nil)
 	}
-	env.OnActivity(a.Scope, mock.Anything, mock.Anything).Return(activities.ScopeResult{Summary: store.ScopeSummary{Subjects: 3, Regions: map[string]store.RegionFacts{"CN": {Subjects: 3}}}}, nil)
+	env.OnActivity(a.Scope, mock.Anything, mock.Anything).Return(activities.ScopeResult{Summary: plandata.ScopeSummary{Subjects: 3, Regions: map[string]plandata.RegionFacts{"CN": {Subjects: 3}}}}, nil)
 	assess := activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute}
 	if ov.assess != nil {
 		assess = *ov.assess
@@ -70,7 +71,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)
-	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(activities.ReachResult{Reach: store.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}, nil)
+	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(activities.ReachResult{Reach: plandata.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}, nil)
 	env.OnActivity(a.PublishAnnouncement, mock.Anything, mock.Anything).Return(activities.PublishResult{URL: "http://x/announcements/INC-1"}, nil)
 	env.OnActivity(a.RecordIncident, mock.Anything, mock.Anything).Return(nil)
 	return env

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"fmt"
 	"slices"
 	"time"
@@ -9,7 +11,6 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/senders"
-	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -33,7 +34,7 @@ const (
 type NotifyInput struct {
 	IncidentID     string
 	Partition      int
-	Range          store.Range
+	Range          plandata.Range
 	Ladder         [][]string
 	BatchSize      int
 	Window         int
@@ -92,7 +93,7 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 		if rung == in.Rung && in.Cursor != "" {
 			from = in.Cursor
 		}
-		pass := passInput{rung: rung, channels: channels, r: store.Range{After: from, Upto: in.Range.Upto}}
+		pass := passInput{rung: rung, channels: channels, r: plandata.Range{After: from, Upto: in.Range.Upto}}
 		held := time.Time{}
 		if rung == in.Rung {
 			held = in.HeldUntil
@@ -127,7 +128,7 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 					return tot, err
 				}
 			}
-			pass = passInput{rung: rung, channels: []string{senders.Voice}, r: store.Range{After: in.Range.After, Upto: in.Range.Upto}}
+			pass = passInput{rung: rung, channels: []string{senders.Voice}, r: plandata.Range{After: in.Range.After, Upto: in.Range.Upto}}
 		}
 		// Bounces are awaited like receipts: a bounced e-mail reached
 		// nobody, and its person must be moved on by this rung's resolution.
@@ -155,7 +156,7 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 type passInput struct {
 	rung     int
 	channels []string
-	r        store.Range
+	r        plandata.Range
 }
 
 type passResult struct {

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"sync"
 	"testing"
@@ -13,16 +15,15 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
-	"github.com/tocsin/tocsin/internal/store"
 )
 
 // batchRanges are n consecutive ranges with upper bounds "aa", "ab", ...
-func batchRanges(n int) []store.Range {
-	out := make([]store.Range, n)
+func batchRanges(n int) []plandata.Range {
+	out := make([]plandata.Range, n)
 	after := ""
 	for i := range out {
 		upto := string(rune('a'+i/26)) + string(rune('a'+i%26))
-		out[i] = store.Range{After: after, Upto: upto}
+		out[i] = plandata.Range{After: after, Upto: upto}
 		after = upto
 	}
 	out[n-1].Upto = ""
@@ -37,13 +38,13 @@ type batchRecorder struct {
 	order          []string
 }
 
-func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []store.Range) *testsuite.TestWorkflowEnvironment {
+func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range) *testsuite.TestWorkflowEnvironment {
 	env := s.NewTestWorkflowEnvironment()
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.RegisterWorkflow(NotifyWorkflow)
 	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
-		var out []store.Range
+		var out []plandata.Range
 		for _, r := range all {
 			if r.Upto == "" || r.Upto > in.Range.After {
 				out = append(out, r)
@@ -125,7 +126,7 @@ func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
 	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
 	morning := start.Add(10 * time.Hour)
-	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []store.Range{{}}}, nil)
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}}, nil)
 	var calls []time.Time
 	var channels [][]string
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.BatchInput) (activities.BatchResult, error) {

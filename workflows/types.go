@@ -3,12 +3,13 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"slices"
 	"time"
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/incident"
-	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -119,12 +120,12 @@ type Progress struct {
 	Status       string                 `json:"status"`
 	OpenedBy     string                 `json:"opened_by"`
 	WarRoom      string                 `json:"war_room,omitempty"`
-	Scope        *store.ScopeSummary    `json:"scope,omitempty"`
+	Scope        *plandata.ScopeSummary `json:"scope,omitempty"`
 	Unreachable  int                    `json:"unreachable"`
 	Obligations  []playbooks.Obligation `json:"obligations"`
 	Drafts       []DraftState           `json:"drafts"`
 	Rung         int                    `json:"rung"`
-	Reach        *store.Reach           `json:"reach,omitempty"`
+	Reach        *plandata.Reach        `json:"reach,omitempty"`
 	Campaign     *CampaignState         `json:"campaign,omitempty"`
 	Announcement *AnnouncementState     `json:"announcement,omitempty"`
 	// Filings are the obligations' states, by obligation name.

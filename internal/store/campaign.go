@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"errors"
 	"slices"
@@ -9,25 +11,14 @@ import (
 	"time"
 )
 
-// Range is a slice of an incident's affected set in subject-ID order: the
-// subjects after After up to and including Upto ("" is open-ended). A
-// notification campaign is split into ranges, so workflows carry two IDs,
-// never the subjects.
-type Range struct {
-	After string `json:"after,omitempty"`
-	Upto  string `json:"upto,omitempty"`
-}
+// Range is plandata.Range, the slice of an affected set the campaign carries.
+type Range = plandata.Range
 
-func (r Range) where(col string) (string, []any) {
+func rangeWhere(r Range, col string) (string, []any) {
 	if r.Upto == "" {
 		return col + " > ?", []any{r.After}
 	}
 	return col + " > ? AND " + col + " <= ?", []any{r.After, r.Upto}
-}
-
-// Contains reports whether a subject ID falls in the range.
-func (r Range) Contains(id string) bool {
-	return id > r.After && (r.Upto == "" || id <= r.Upto)
 }
 
 // SplitRange cuts r into consecutive ranges of at most size subjects, counting
@@ -37,7 +28,7 @@ func (s *Store) SplitRange(ctx context.Context, incidentID string, r Range, size
 	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
 		return nil, 0, err
 	}
-	cond, args := r.where("subject_id")
+	cond, args := rangeWhere(r, "subject_id")
 	if unreached {
 		cond += " AND reached_rung = 0"
 	}
@@ -234,7 +225,7 @@ func (s *Store) ReleaseDeliveries(ctx context.Context, ds []Delivery, owner stri
 // RangeDeliveries lists the ledger rows of one rung within a range, with the
 // given statuses (all when none are given).
 func (s *Store) RangeDeliveries(ctx context.Context, incidentID string, rung int, r Range, statuses ...string) ([]Delivery, error) {
-	cond, args := r.where("subject_id")
+	cond, args := rangeWhere(r, "subject_id")
 	q := `SELECT ` + deliveryCols + ` FROM deliveries WHERE incident_id=? AND rung=? AND ` + cond
 	args = append([]any{incidentID, rung}, args...)
 	if len(statuses) > 0 {

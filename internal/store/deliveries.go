@@ -148,7 +148,7 @@ func (s *Store) RecordBounce(ctx context.Context, incidentID, subjectID, reason 
 // ledger (taken by the relay, or failed): bounces are awaited from then ("":
 // the rung sent no e-mail there).
 func (s *Store) LastEmailAccepted(ctx context.Context, incidentID string, rung int, r Range) (string, error) {
-	cond, args := r.where("subject_id")
+	cond, args := rangeWhere(r, "subject_id")
 	var last sql.NullString
 	err := s.queryRow(ctx, `SELECT max(updated_at) FROM deliveries WHERE incident_id=? AND rung=? AND channel='email' AND `+cond,
 		append([]any{incidentID, rung}, args...)...).Scan(&last)

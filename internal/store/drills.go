@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -69,24 +71,11 @@ type Drill struct {
 	Report      *DrillReport `json:"report,omitempty"`
 }
 
-// DrillReport grades a drill: time to each milestone against the playbook's target.
-type DrillReport struct {
-	Milestones []MilestoneResult `json:"milestones"`
-	Passed     bool              `json:"passed"`
-	// Sent counts what the drill sinks received, by channel.
-	Sent  map[string]int `json:"sent"`
-	Notes []string       `json:"notes,omitempty"`
-}
-
-// MilestoneResult is one stage of the plan in a drill.
-type MilestoneResult struct {
-	Name    string        `json:"name"`
-	At      time.Time     `json:"at,omitzero"`
-	Took    time.Duration `json:"took_ns"`
-	Target  time.Duration `json:"target_ns,omitempty"`
-	Reached bool          `json:"reached"`
-	Passed  bool          `json:"passed"`
-}
+// DrillReport and MilestoneResult are the plan's (a drill workflow's result).
+type (
+	DrillReport     = plandata.DrillReport
+	MilestoneResult = plandata.MilestoneResult
+)
 
 // SaveDrill records a drill or its outcome; saving again replaces it.
 func (s *Store) SaveDrill(ctx context.Context, d Drill) error {

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/tocsin/tocsin/internal/plandata"
+
 	"bufio"
 	"context"
 	"database/sql"
@@ -317,7 +319,7 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 	if err != nil || !scoped {
 		return nil, err
 	}
-	cond, args := r.where("a.subject_id")
+	cond, args := rangeWhere(r, "a.subject_id")
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, s.email, s.phone, s.onsite_id, a.locale, a.region
 		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
 		WHERE a.reached_rung=0 AND `+cond+` ORDER BY a.subject_id LIMIT ?`, append(args, limit)...)
@@ -336,18 +338,11 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 	return out, rows.Err()
 }
 
-// Reach summarises who was told and how.
-type Reach struct {
-	Reached   int            `json:"reached"`
-	Unreached int            `json:"unreached"`
-	ByChannel map[string]int `json:"by_channel"`
-}
-
-// RegionReach counts one region's affected people: told individually, or not.
-type RegionReach struct {
-	Reached   int `json:"reached"`
-	Unreached int `json:"unreached"`
-}
+// Reach and RegionReach are the plan's summaries of who was told.
+type (
+	Reach       = plandata.Reach
+	RegionReach = plandata.RegionReach
+)
 
 // ReachByRegion counts who was reached, per region of residence.
 func (s *Store) ReachByRegion(ctx context.Context, incidentID string) (map[string]RegionReach, error) {

@@ -8,50 +8,15 @@ import (
 	"strings"
 
 	"github.com/tocsin/tocsin/internal/inventory"
-	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/internal/plandata"
 )
 
-// RegionFacts are the counts a jurisdiction's rules look at.
-type RegionFacts struct {
-	Subjects  int `json:"subjects"`
-	Sensitive int `json:"sensitive"`
-	Minors    int `json:"minors"`
-	NoContact int `json:"no_contact,omitempty"`
-}
-
-// ScopeSummary is what scoping returns to the workflow: aggregates only.
-type ScopeSummary struct {
-	Snapshot    int64                  `json:"snapshot"`
-	Subjects    int                    `json:"subjects"`
-	Regions     map[string]RegionFacts `json:"regions"`
-	Sensitive   int                    `json:"sensitive"`
-	Minors      int                    `json:"minors"`
-	NoContact   int                    `json:"no_contact"`
-	Locales     map[string]int         `json:"locales"`
-	Categories  []string               `json:"categories"`
-	WithEmail   int                    `json:"with_email"`
-	WithPhone   int                    `json:"with_phone"`
-	WithOnsite  int                    `json:"with_onsite"`
-	Credentials bool                   `json:"credentials"`
-}
-
-// ByRegion is the number of affected subjects per region of residence.
-func (s ScopeSummary) ByRegion() map[string]int {
-	out := map[string]int{}
-	for r, f := range s.Regions {
-		out[r] = f.Subjects
-	}
-	return out
-}
-
-// ForRules is the summary as the playbooks' rules read it.
-func (s ScopeSummary) ForRules() playbooks.Scope {
-	out := playbooks.Scope{Subjects: s.Subjects, Credentials: s.Credentials, Categories: s.Categories, Regions: map[string]playbooks.RegionCounts{}}
-	for r, f := range s.Regions {
-		out.Regions[r] = playbooks.RegionCounts{Subjects: f.Subjects, Sensitive: f.Sensitive, Minors: f.Minors, NoContact: f.NoContact}
-	}
-	return out
-}
+// RegionFacts and ScopeSummary are the plan's: what scoping returns to
+// the workflow, aggregates only.
+type (
+	RegionFacts  = plandata.RegionFacts
+	ScopeSummary = plandata.ScopeSummary
+)
 
 // ScopeInput says which data leaked, and whose.
 type ScopeInput struct {
