@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/apiclient"
 	"github.com/tocsin/tocsin/internal/app"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/codec"
@@ -379,6 +380,9 @@ func tokenCmd() *cobra.Command {
 
 func api0() *client.Client { return client.FromEnv(server) }
 
+// apiCalls is the API as typed calls, for every command but the streams.
+func apiCalls() *apiclient.Client { return apiclient.New(api0()) }
+
 func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
@@ -420,8 +424,8 @@ func inventoryCmd() *cobra.Command {
 	imp.Flags().StringVar(&subjects, "subjects", "subjects.csv", "subjects file")
 	imp.Flags().IntVar(&maxErrors, "max-errors", 100, "stop checking after this many bad rows")
 	list := &cobra.Command{Use: "list", Short: "List the imported inventory snapshots, newest first", RunE: func(cmd *cobra.Command, _ []string) error {
-		var snaps []store.Snapshot
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/inventory", nil, &snaps); err != nil {
+		snaps, err := apiCalls().Snapshots(cmd.Context())
+		if err != nil {
 			return err
 		}
 		if output == "json" {
@@ -439,14 +443,14 @@ func inventoryCmd() *cobra.Command {
 		return tw.Flush()
 	}}
 	prune := &cobra.Command{Use: "prune", Short: "Drop old snapshots that no incident scoped against (the current one is kept)", RunE: func(cmd *cobra.Command, _ []string) error {
-		var res map[string][]int64
-		if err := api0().Do(cmd.Context(), "POST", "/api/v1/inventory/prune", nil, &res); err != nil {
+		dropped, err := apiCalls().PruneSnapshots(cmd.Context())
+		if err != nil {
 			return err
 		}
 		if output == "json" {
-			return printJSON(res)
+			return printJSON(map[string][]int64{"dropped": dropped})
 		}
-		fmt.Printf("dropped %d snapshot(s) %v\n", len(res["dropped"]), res["dropped"])
+		fmt.Printf("dropped %d snapshot(s) %v\n", len(dropped), dropped)
 		return nil
 	}}
 	inv.AddCommand(imp, list, prune)
@@ -457,9 +461,10 @@ func incidentCmd() *cobra.Command {
 	inc := &cobra.Command{Use: "incident", Short: "Open, follow and decide on incidents"}
 	var file, subjectsFile string
 	open := &cobra.Command{Use: "open", Short: "Open an incident from a YAML file; prints its ID on the last line", RunE: func(cmd *cobra.Command, _ []string) error {
-		var res map[string]string
+		var res apiclient.Opened
 		if subjectsFile != "" {
-			if err := api0().UploadFiles(cmd.Context(), "/api/v1/incidents", []client.Upload{{Field: "incident", Path: file}, {Field: "subjects", Path: subjectsFile}}, nil, &res); err != nil {
+			var err error
+			if res, err = apiCalls().OpenIncidentNamed(cmd.Context(), file, subjectsFile); err != nil {
 				return err
 			}
 		} else {
@@ -467,7 +472,7 @@ func incidentCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents", api.OpenRequest{File: file, YAML: string(data)}, &res); err != nil {
+			if res, err = apiCalls().OpenIncident(cmd.Context(), api.OpenRequest{File: file, YAML: string(data)}); err != nil {
 				return err
 			}
 		}
@@ -498,8 +503,7 @@ func incidentCmd() *cobra.Command {
 		}
 		var all []api.ListItem
 		for {
-			var page []api.ListItem
-			next, err := api0().GetPage(cmd.Context(), "/api/v1/incidents?"+q.Encode(), &page)
+			page, next, err := apiCalls().ListIncidents(cmd.Context(), q)
 			if err != nil {
 				return err
 			}
@@ -540,8 +544,8 @@ func incidentCmd() *cobra.Command {
 	list.Flags().BoolVar(&lf.all, "all", false, "read every page")
 
 	show := &cobra.Command{Use: "show ID", Short: "Show an incident's stage, scope, duties, drafts and notifications", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		var v api.View
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents/"+url.PathEscape(args[0]), nil, &v); err != nil {
+		v, err := apiCalls().Incident(cmd.Context(), args[0])
+		if err != nil {
 			return err
 		}
 		if output == "json" {
@@ -566,14 +570,14 @@ func incidentCmd() *cobra.Command {
 					req.Changes[k] = v
 				}
 			}
-			var out map[string]any
-			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/"+action, req, &out); err != nil {
+			out, err := apiCalls().Decide(cmd.Context(), args[0], action, req)
+			if err != nil {
 				return err
 			}
 			if output == "json" {
 				return printJSON(out)
 			}
-			fmt.Printf("%s revision %v is now %v\n", draft, out["revision"], out["status"])
+			fmt.Printf("%s revision %d is now %s\n", draft, out.Revision, out.Status)
 			return nil
 		}}
 		c.Flags().StringVar(&draft, "draft", "", "draft name (see incident show)")
@@ -601,14 +605,14 @@ func incidentCmd() *cobra.Command {
 	var sub api.SubmitRequest
 	submit := &cobra.Command{Use: "submit ID", Short: "Record that an obligation was filed: who, when, the regulator's reference (a late filing needs the reasons)",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-			var out map[string]any
-			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/submit", sub, &out); err != nil {
+			out, err := apiCalls().Submit(cmd.Context(), args[0], sub)
+			if err != nil {
 				return err
 			}
 			if output == "json" {
 				return printJSON(out)
 			}
-			fmt.Printf("%s filed by %v at %v, reference %v\n", sub.Obligation, out["by"], out["at"], out["reference"])
+			fmt.Printf("%s filed by %s at %s, reference %s\n", sub.Obligation, out.By, out.At.UTC().Format(time.RFC3339), out.Reference)
 			return nil
 		}}
 	submit.Flags().StringVar(&sub.Obligation, "obligation", "", "obligation name (see incident show)")
@@ -619,8 +623,8 @@ func incidentCmd() *cobra.Command {
 	var waiver api.WaiveRequest
 	waive := &cobra.Command{Use: "waive ID", Short: "Record that a duty does not apply, and why (legal; the breach register keeps it)",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-			var out api.FilingView
-			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/waive", waiver, &out); err != nil {
+			out, err := apiCalls().Waive(cmd.Context(), args[0], waiver)
+			if err != nil {
 				return err
 			}
 			if output == "json" {
@@ -644,8 +648,8 @@ func incidentCmd() *cobra.Command {
 				}
 				req.Set[strings.TrimSpace(k)] = v
 			}
-			var out api.FactsResponse
-			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/facts", req, &out); err != nil {
+			out, err := apiCalls().SetFacts(cmd.Context(), args[0], req)
+			if err != nil {
 				return err
 			}
 			if output == "json" {
@@ -663,9 +667,8 @@ func incidentCmd() *cobra.Command {
 	var format string
 	draftCmd := &cobra.Command{Use: "draft ID NAME", Short: "Print a draft as plain text for filing, or as HTML (--format html)",
 		Args: cobra.ExactArgs(2), RunE: func(cmd *cobra.Command, args []string) error {
-			var d store.Draft
-			path := fmt.Sprintf("/api/v1/incidents/%s/drafts/%s?revision=%d", url.PathEscape(args[0]), url.PathEscape(args[1]), revision)
-			if err := api0().Do(cmd.Context(), "GET", path, nil, &d); err != nil {
+			d, err := apiCalls().Draft(cmd.Context(), args[0], args[1], revision)
+			if err != nil {
 				return err
 			}
 			switch {
@@ -766,14 +769,18 @@ func outboxCmd() *cobra.Command {
 	var incident, peers string
 	cmd := &cobra.Command{Use: "outbox", Short: "List what the local peers received (of `tocsin dev`, or with --peers of `tocsin peers`)", RunE: func(cmd *cobra.Command, _ []string) error {
 		var entries []api.OutboxEntry
-		c, path := api0(), "/api/v1/outbox"
+		var err error
 		if peers != "" {
-			c, path = &client.Client{Server: strings.TrimRight(peers, "/"), Token: os.Getenv("TOCSIN_PEERS_TOKEN")}, "/outbox"
+			// The standalone peers serve their own outbox, not Tocsin's API.
+			c := &client.Client{Server: strings.TrimRight(peers, "/"), Token: os.Getenv("TOCSIN_PEERS_TOKEN")}
 			if c.Token == "" {
 				return fmt.Errorf("--peers: set TOCSIN_PEERS_TOKEN (source the peers' peers.env)")
 			}
+			err = c.Do(cmd.Context(), "GET", "/outbox?incident="+url.QueryEscape(incident), nil, &entries)
+		} else {
+			entries, err = apiCalls().Outbox(cmd.Context(), incident)
 		}
-		if err := c.Do(cmd.Context(), "GET", path+"?incident="+url.QueryEscape(incident), nil, &entries); err != nil {
+		if err != nil {
 			return err
 		}
 		if output == "json" {
@@ -794,7 +801,7 @@ func outboxCmd() *cobra.Command {
 // pageSubjects streams the affected set page by page, so a list of millions
 // never sits in memory on either side.
 func pageSubjects(ctx context.Context, id, after string, size int, onePage bool) error {
-	c := api0()
+	c := apiCalls()
 	w := bufio.NewWriter(os.Stdout)
 	var more string
 	var cw *csvout.Writer
@@ -806,9 +813,8 @@ func pageSubjects(ctx context.Context, id, after string, size int, onePage bool)
 	}
 	first := true
 	for {
-		var page api.SubjectsPage
-		path := fmt.Sprintf("/api/v1/incidents/%s/subjects?limit=%d&after=%s", url.PathEscape(id), size, url.QueryEscape(after))
-		if err := c.Do(ctx, "GET", path, nil, &page); err != nil {
+		page, err := c.Subjects(ctx, id, after, size)
+		if err != nil {
 			return err
 		}
 		for _, sub := range page.Subjects {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -27,11 +26,10 @@ func drillCmd() *cobra.Command {
 	var timeout time.Duration
 	run := &cobra.Command{Use: "run", Short: "Run a drill now and print its report (exit 1 if it failed)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out map[string]string
-			if err := api0().Do(cmd.Context(), "POST", "/api/v1/drills", req, &out); err != nil {
+			id, err := apiCalls().RunDrill(cmd.Context(), req)
+			if err != nil {
 				return err
 			}
-			id := out["id"]
 			if noWait {
 				fmt.Println(id)
 				return nil
@@ -64,8 +62,8 @@ func drillCmd() *cobra.Command {
 	run.Flags().DurationVar(&timeout, "timeout", time.Hour, "give up waiting after this long")
 
 	list := &cobra.Command{Use: "list", Short: "List drills and whether each passed", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		var ds []store.Drill
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/drills", nil, &ds); err != nil {
+		ds, err := apiCalls().Drills(cmd.Context())
+		if err != nil {
 			return err
 		}
 		if output == "json" {
@@ -83,8 +81,8 @@ func drillCmd() *cobra.Command {
 		return tw.Flush()
 	}}
 	show := &cobra.Command{Use: "show ID", Short: "Show a drill's report", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		var v api.DrillView
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/drills/"+url.PathEscape(args[0]), nil, &v); err != nil {
+		v, err := apiCalls().Drill(cmd.Context(), args[0])
+		if err != nil {
 			return err
 		}
 		if output == "json" {
@@ -97,8 +95,8 @@ func drillCmd() *cobra.Command {
 	schedule := &cobra.Command{Use: "schedule", Short: "Schedule drills with a cron expression (a Temporal Schedule); with no --cron, list the schedules", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sreq.Cron == "" {
-				var out []api.DrillSchedule
-				if err := api0().Do(cmd.Context(), "GET", "/api/v1/drill-schedules", nil, &out); err != nil {
+				out, err := apiCalls().DrillSchedules(cmd.Context())
+				if err != nil {
 					return err
 				}
 				if output == "json" {
@@ -109,8 +107,8 @@ func drillCmd() *cobra.Command {
 				}
 				return nil
 			}
-			var out api.DrillSchedule
-			if err := api0().Do(cmd.Context(), "POST", "/api/v1/drill-schedules", sreq, &out); err != nil {
+			out, err := apiCalls().ScheduleDrill(cmd.Context(), sreq)
+			if err != nil {
 				return err
 			}
 			if output == "json" {
@@ -129,8 +127,7 @@ func drillCmd() *cobra.Command {
 func waitDrill(ctx context.Context, id string, timeout time.Duration) (api.DrillView, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		var v api.DrillView
-		err := api0().Do(ctx, "GET", "/api/v1/drills/"+url.PathEscape(id), nil, &v)
+		v, err := apiCalls().Drill(ctx, id)
 		if err == nil && v.Status != store.DrillRunning {
 			return v, nil
 		}

@@ -2,14 +2,11 @@ package main
 
 import (
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-
-	"github.com/tocsin/tocsin/internal/api"
 )
 
 // registerCmd prints the breach register (GDPR art. 33(5)): every real
@@ -21,24 +18,16 @@ func registerCmd() *cobra.Command {
 			if output != "text" && output != "json" && output != "csv" {
 				return fmt.Errorf("-o %s: register prints text, json or csv", output)
 			}
-			q := url.Values{}
-			if from != "" {
-				q.Set("from", from)
-			}
-			if to != "" {
-				q.Set("to", to)
-			}
 			if output == "csv" {
-				q.Set("format", "csv")
-				var raw string
-				if err := api0().Do(cmd.Context(), "GET", "/api/v1/register?"+q.Encode(), nil, &raw); err != nil {
+				raw, err := apiCalls().RegisterCSV(cmd.Context(), from, to)
+				if err != nil {
 					return err
 				}
-				_, err := os.Stdout.WriteString(raw)
+				_, err = os.Stdout.WriteString(raw)
 				return err
 			}
-			var entries []api.RegisterEntry
-			if err := api0().Do(cmd.Context(), "GET", "/api/v1/register?"+q.Encode(), nil, &entries); err != nil {
+			entries, err := apiCalls().Register(cmd.Context(), from, to)
+			if err != nil {
 				return err
 			}
 			if output == "json" {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -32,8 +31,8 @@ func watchCmd() *cobra.Command {
 			}
 			w := &watcher{out: os.Stdout, tty: tty}
 			for {
-				var v api.View
-				if err := api0().Do(cmd.Context(), "GET", "/api/v1/incidents/"+url.PathEscape(args[0]), nil, &v); err != nil {
+				v, err := apiCalls().Incident(cmd.Context(), args[0])
+				if err != nil {
 					return err
 				}
 				w.draw(v)
