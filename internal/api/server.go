@@ -556,16 +556,22 @@ type SubmitRequest struct {
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	var req SubmitRequest
+	dutyUpdate(w, r, func(req SubmitRequest) string { return req.Obligation }, s.Submit)
+}
+
+// dutyUpdate is the HTTP side of an update on one duty (a filing, a
+// waiver): the request names the obligation, the answer is its filing.
+func dutyUpdate[R any](w http.ResponseWriter, r *http.Request, obligation func(R) string, run func(context.Context, Principal, string, R) (FilingView, int, error)) {
+	var req R
 	if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	if req.Obligation == "" {
+	if obligation(req) == "" {
 		writeError(w, http.StatusBadRequest, "name the obligation (--obligation; see incident show)")
 		return
 	}
-	out, status, err := s.Submit(r.Context(), principal(r.Context()), r.PathValue("id"), req)
+	out, status, err := run(r.Context(), principal(r.Context()), r.PathValue("id"), req)
 	if err != nil {
 		writeError(w, status, err.Error())
 		return
@@ -592,21 +598,7 @@ type WaiveRequest struct {
 }
 
 func (s *Server) waive(w http.ResponseWriter, r *http.Request) {
-	var req WaiveRequest
-	if err := decode(r, &req); err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	if req.Obligation == "" {
-		writeError(w, http.StatusBadRequest, "name the obligation (--obligation; see incident show)")
-		return
-	}
-	out, status, err := s.Waive(r.Context(), principal(r.Context()), r.PathValue("id"), req)
-	if err != nil {
-		writeError(w, status, err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, out)
+	dutyUpdate(w, r, func(req WaiveRequest) string { return req.Obligation }, s.Waive)
 }
 
 // Waive records legal's decision that a duty does not apply, as p, from
