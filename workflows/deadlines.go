@@ -31,7 +31,7 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 			continue
 		}
 		owner := plan.Owners[o.Owner]
-		met := func() bool { return s.p.Filings[o.Name].met() }
+		met := func() bool { return s.p.Filings[o.Name].Met() }
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for _, at := range plan.Reminders[o.Name] {
 				if s.waitUntil(ctx, at, met) {
@@ -85,7 +85,7 @@ func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
 	unmet := func() []string {
 		var out []string
 		for _, n := range first {
-			if f := s.p.Filings[n]; f != nil && !f.met() {
+			if f := s.p.Filings[n]; f != nil && !f.Met() {
 				out = append(out, n)
 			}
 		}
@@ -116,7 +116,7 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 		return ref
 	}
 	for _, o := range s.p.Obligations {
-		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && !f.met() {
+		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && !f.Met() {
 			f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), refFor(o.Jurisdiction)
 			if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) {
 				f.LateReason = "individual notice finished after the due time"
@@ -126,7 +126,7 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 	open := func() []string {
 		var out []string
 		for _, o := range s.p.Obligations {
-			if !o.Voluntary && !s.p.Filings[o.Name].met() {
+			if !o.Voluntary && !s.p.Filings[o.Name].Met() {
 				out = append(out, o.Name)
 			}
 		}
@@ -253,7 +253,7 @@ func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
 		return fmt.Errorf("a filing needs the regulator's reference or receipt (--reference)")
 	}
 	if o.After != "" {
-		if f := s.p.Filings[o.After]; f != nil && !f.met() {
+		if f := s.p.Filings[o.After]; f != nil && !f.Met() {
 			return fmt.Errorf("%s comes after %s, which is not filed yet", o.Name, o.After)
 		}
 	}

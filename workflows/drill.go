@@ -113,7 +113,7 @@ func (s *plan) fileable(ctx workflow.Context, actor Actor) []SubmitInput {
 	var out []SubmitInput
 	for _, o := range s.p.Obligations {
 		f := s.p.Filings[o.Name]
-		if o.Audience == "individuals" || o.Voluntary || f == nil || f.met() {
+		if o.Audience == "individuals" || o.Voluntary || f == nil || f.Met() {
 			continue
 		}
 		in := SubmitInput{Actor: actor, Obligation: o.Name, Reference: "DRILL-" + o.Name}

@@ -222,8 +222,8 @@ type Filing struct {
 	WaivedBecause string `json:"waived_because,omitempty"`
 }
 
-// met says whether nothing more is owed on the duty: filed, or waived.
-func (f *Filing) met() bool {
+// Met says whether nothing more is owed on the duty: filed, or waived.
+func (f *Filing) Met() bool {
 	return f != nil && (f.Status == FilingSubmitted || f.Status == FilingWaived)
 }
 

@@ -422,11 +422,7 @@ func (s *Server) consoleRegister(w http.ResponseWriter, r *http.Request, p Princ
 		From, To, Problem string
 		Entries           []RegisterEntry
 	}{page: s.base(r, p, "Breach register"), From: r.URL.Query().Get("from"), To: r.URL.Query().Get("to")}
-	from, err := listTime("from", data.From, false)
-	var to time.Time
-	if err == nil {
-		to, err = listTime("to", data.To, true)
-	}
+	from, to, err := registerPeriod(r)
 	if err != nil {
 		data.Problem = err.Error()
 		s.render(w, http.StatusBadRequest, "register", data)
@@ -437,9 +433,7 @@ func (s *Server) consoleRegister(w http.ResponseWriter, r *http.Request, p Princ
 		return
 	}
 	if strings.HasSuffix(r.URL.Path, ".csv") {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="breach-register.csv"`)
-		WriteRegisterCSV(w, data.Entries)
+		serveRegisterCSV(w, data.Entries)
 		return
 	}
 	s.render(w, http.StatusOK, "register", data)

@@ -154,7 +154,7 @@ func (s *Server) registerEntry(ctx context.Context, id string) (RegisterEntry, e
 				d.Outcome = OutcomeOverdue
 			}
 		}
-		if f := p.Filings[o.Name]; f != nil && (f.Status == workflows.FilingSubmitted || f.Status == workflows.FilingWaived) {
+		if f := p.Filings[o.Name]; f.Met() {
 			at := f.At
 			d.By, d.At, d.Reference, d.LateReason, d.Reason = f.By, &at, f.Reference, f.LateReason, f.WaivedBecause
 			switch {
@@ -172,26 +172,38 @@ func (s *Server) registerEntry(ctx context.Context, id string) (RegisterEntry, e
 }
 
 func (s *Server) registerHandler(w http.ResponseWriter, r *http.Request) {
-	from, err := listTime("from", r.URL.Query().Get("from"), false)
-	if err == nil {
-		var to time.Time
-		if to, err = listTime("to", r.URL.Query().Get("to"), true); err == nil {
-			var entries []RegisterEntry
-			if entries, err = s.register(r.Context(), principal(r.Context()), from, to); err != nil {
-				writeError(w, http.StatusInternalServerError, err.Error())
-				return
-			}
-			if r.URL.Query().Get("format") == "csv" {
-				w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-				w.Header().Set("Content-Disposition", `attachment; filename="breach-register.csv"`)
-				WriteRegisterCSV(w, entries)
-				return
-			}
-			writeJSON(w, http.StatusOK, entries)
-			return
-		}
+	from, to, err := registerPeriod(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
-	writeError(w, http.StatusBadRequest, err.Error())
+	entries, err := s.register(r.Context(), principal(r.Context()), from, to)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		serveRegisterCSV(w, entries)
+		return
+	}
+	writeJSON(w, http.StatusOK, entries)
+}
+
+// registerPeriod reads the from and to bounds of a register request, as
+// the API and the console page take them.
+func registerPeriod(r *http.Request) (from, to time.Time, err error) {
+	if from, err = listTime("from", r.URL.Query().Get("from"), false); err != nil {
+		return from, to, err
+	}
+	to, err = listTime("to", r.URL.Query().Get("to"), true)
+	return from, to, err
+}
+
+// serveRegisterCSV answers with the register as a CSV download.
+func serveRegisterCSV(w http.ResponseWriter, entries []RegisterEntry) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="breach-register.csv"`)
+	WriteRegisterCSV(w, entries)
 }
 
 // RegisterColumns head the register's CSV: one row per duty, the breach's

@@ -205,7 +205,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		if f := p.Filings[o.Name]; f != nil {
 			fv := filingView(*f)
 			ov.Filing = &fv
-			if f.Status == workflows.FilingSubmitted || f.Status == workflows.FilingWaived {
+			if f.Met() {
 				ov.Status = f.Status
 			}
 		}
