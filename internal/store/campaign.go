@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -394,41 +395,103 @@ type InboxNotice struct {
 // OnsiteInbox lists the on-site notices the platform accepted for one
 // account, across real incidents (never drills), oldest first: the text of
 // the revision each person was sent, from the ledger.
+//
+// The platform asks this each time a person opens the app, so it must not
+// read a million-row inventory per incident: the account is looked up once
+// per snapshot (indexed, see onsiteIndex), and the ledger only by its key.
 func (s *Store) OnsiteInbox(ctx context.Context, account string) ([]InboxNotice, error) {
-	incs, err := s.AllIncidents(ctx)
+	out := []InboxNotice{}
+	if account == "" {
+		return out, nil
+	}
+	bySnapshot, order, err := s.realIncidentsBySnapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := []InboxNotice{}
-	for _, inc := range incs {
-		if inc.Drill || !inc.Scoped {
-			continue
-		}
-		rows, err := s.query(ctx, `SELECT d.subject_id, d.draft, d.updated_at FROM deliveries d JOIN `+subjectsTable(inc.Snapshot)+` p ON p.subject_id = d.subject_id
-			WHERE d.incident_id=? AND d.channel='onsite' AND d.status IN (?,?) AND p.onsite_id=? ORDER BY d.updated_at`, inc.ID, StatusAccepted, StatusDelivered, account)
+	for _, snap := range order {
+		subjects, err := s.queryStrings(ctx, `SELECT subject_id FROM `+subjectsTable(snap)+` WHERE onsite_id=? AND onsite_id <> ''`, account)
 		if err != nil {
 			return nil, err
 		}
-		type hit struct{ subject, draft, at string }
-		var hits []hit
-		for rows.Next() {
-			var h hit
-			if err := rows.Scan(&h.subject, &h.draft, &h.at); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			hits = append(hits, h)
+		if len(subjects) == 0 {
+			continue
 		}
-		rows.Close()
-		for _, h := range hits {
-			name, rev, _ := strings.Cut(h.draft, "@")
-			n, _ := strconv.Atoi(rev)
-			d, err := s.GetDraft(ctx, inc.ID, name, n)
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(subjects)), ",")
+		for _, id := range bySnapshot[snap] {
+			args := []any{id, StatusAccepted, StatusDelivered}
+			for _, sub := range subjects {
+				args = append(args, sub)
+			}
+			notices, err := s.inboxNotices(ctx, id, `SELECT subject_id, draft, updated_at FROM deliveries
+				WHERE incident_id=? AND channel='onsite' AND status IN (?,?) AND subject_id IN (`+marks+`)`, args)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, InboxNotice{ID: inc.ID + "." + h.subject, IncidentID: inc.ID, Locale: d.Locale, Title: d.Title, Body: d.Body, SentAt: h.at})
+			out = append(out, notices...)
 		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].SentAt != out[j].SentAt {
+			return out[i].SentAt < out[j].SentAt
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// realIncidentsBySnapshot groups the scoped, non-drill incidents by the
+// inventory snapshot they were scoped from.
+func (s *Store) realIncidentsBySnapshot(ctx context.Context) (map[int64][]string, []int64, error) {
+	rows, err := s.query(ctx, `SELECT id, snapshot_id FROM incidents WHERE drill=0 AND scoped=1 AND snapshot_id IS NOT NULL ORDER BY snapshot_id, id`)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	by := map[int64][]string{}
+	var order []int64
+	for rows.Next() {
+		var id string
+		var snap int64
+		if err := rows.Scan(&id, &snap); err != nil {
+			return nil, nil, err
+		}
+		if _, seen := by[snap]; !seen {
+			order = append(order, snap)
+		}
+		by[snap] = append(by[snap], id)
+	}
+	return by, order, rows.Err()
+}
+
+// inboxNotices turns ledger rows (subject, draft revision, time) into the
+// notices as sent.
+func (s *Store) inboxNotices(ctx context.Context, incidentID, q string, args []any) ([]InboxNotice, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	type hit struct{ subject, draft, at string }
+	var hits []hit
+	for rows.Next() {
+		var h hit
+		if err := rows.Scan(&h.subject, &h.draft, &h.at); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		hits = append(hits, h)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, err
+	}
+	var out []InboxNotice
+	for _, h := range hits {
+		name, rev, _ := strings.Cut(h.draft, "@")
+		n, _ := strconv.Atoi(rev)
+		d, err := s.GetDraft(ctx, incidentID, name, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, InboxNotice{ID: incidentID + "." + h.subject, IncidentID: incidentID, Locale: d.Locale, Title: d.Title, Body: d.Body, SentAt: h.at})
 	}
 	return out, nil
 }

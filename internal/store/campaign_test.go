@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -196,4 +198,94 @@ func TestVoicemailReachesSomeoneOnlyIfThePlaybookSaysSo(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 1, marked)
 	})
+}
+
+// sendOnsite records an on-site notice the platform accepted (or, with
+// status, got as far as status) for one person.
+func sendOnsite(t *testing.T, s *store.Store, incidentID, subject, draft, status string) {
+	t.Helper()
+	ctx := context.Background()
+	d := store.Delivery{IncidentID: incidentID, SubjectID: subject, Channel: "onsite", Rung: 1, Draft: draft}
+	_, err := s.ClaimDeliveries(ctx, []store.Delivery{d}, lease("w1"))
+	require.NoError(t, err)
+	d.Status = status
+	require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{d}))
+}
+
+func TestTheInAppInboxShowsOneAccountsRealNoticesAsSent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		importPeople(t, s, people) // u1 has acct-1, u5 acct-5
+		notice := func(id, title string) {
+			require.NoError(t, s.SaveDraft(ctx, store.Draft{IncidentID: id, Name: "notice-en", Revision: 1, Kind: "subject_notice", Locale: "en", Title: title, Body: title + " body", CreatedBy: "system"}))
+		}
+		snap, err := s.CurrentSnapshot(ctx)
+		require.NoError(t, err)
+		for _, id := range []string{"INC-B", "INC-A", "INC-DRILL", "INC-UNSENT"} {
+			// Drills never reach real inboxes, even where a row says sent.
+			inc := store.Incident{ID: id, Title: "t", OpenedBy: "responder@example.com", OpenedAt: time.Now(), Snapshot: snap, Drill: id == "INC-DRILL"}
+			require.NoError(t, s.CreateIncident(ctx, inc, nil))
+			_, err := s.Scope(ctx, store.ScopeInput{IncidentID: id, Snapshot: snap, Systems: []string{"crm"}, Year: 2026})
+			require.NoError(t, err)
+			notice(id, "About "+id)
+		}
+		sendOnsite(t, s, "INC-B", "u1", "notice-en@1", store.StatusDelivered)
+		sendOnsite(t, s, "INC-A", "u1", "notice-en@1", store.StatusAccepted)
+		sendOnsite(t, s, "INC-A", "u5", "notice-en@1", store.StatusAccepted)
+		sendOnsite(t, s, "INC-DRILL", "u1", "notice-en@1", store.StatusAccepted)
+		sendOnsite(t, s, "INC-UNSENT", "u1", "notice-en@1", store.StatusFailed)
+
+		inbox, err := s.OnsiteInbox(ctx, "acct-1")
+		require.NoError(t, err)
+		var got []string
+		for _, n := range inbox {
+			got = append(got, n.ID+" "+n.Title)
+		}
+		require.Equal(t, []string{"INC-B.u1 About INC-B", "INC-A.u1 About INC-A"}, got, "real, accepted notices of acct-1 only, oldest first")
+
+		for _, account := range []string{"", "acct-404"} {
+			inbox, err := s.OnsiteInbox(ctx, account)
+			require.NoError(t, err)
+			require.Empty(t, inbox, "account %q", account)
+		}
+	})
+}
+
+// An inventory imported before the on-site index gets it when the store
+// opens, so the inbox of an old data directory is not a scan per call.
+func TestInventoriesFromBeforeTheOnsiteIndexAreIndexedOnOpen(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			dsn := storetest.DSN(t, backend)
+			s, err := store.Open(dsn)
+			require.NoError(t, err)
+			snap := importPeople(t, s, people).Snapshot
+			s.Close()
+			index := fmt.Sprintf("subjects_%d_onsite", snap)
+			db, err := sql.Open(map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend], dsn)
+			require.NoError(t, err)
+			defer db.Close()
+			indexed := func() bool {
+				q := `SELECT count(*) FROM sqlite_master WHERE type='index' AND name=$1`
+				if backend == "postgres" {
+					q = `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1`
+				}
+				var n int
+				require.NoError(t, db.QueryRow(q, index).Scan(&n))
+				return n == 1
+			}
+			require.True(t, indexed(), "a new import is indexed")
+			_, err = db.Exec(`DROP INDEX ` + index) // what an older Tocsin left
+			require.NoError(t, err)
+			require.False(t, indexed())
+
+			s, err = store.Open(dsn)
+			require.NoError(t, err)
+			defer s.Close()
+			require.True(t, indexed(), "opening the store indexes the old inventory")
+			inbox, err := s.OnsiteInbox(context.Background(), "acct-1")
+			require.NoError(t, err)
+			require.Empty(t, inbox)
+		})
+	}
 }

@@ -174,6 +174,9 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 		}
 		return refused()
 	}
+	if err := lt.exec(ctx, onsiteIndex(snap)); err != nil {
+		return ImportResult{}, err
+	}
 	sets := make([]string, len(src.sets))
 	for key, id := range src.sets {
 		sets[id] = key

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -110,6 +111,24 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, er
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return s.db.QueryContext(ctx, s.dialect.rebind(q), args...)
+}
+
+// queryStrings reads a one-column result.
+func (s *Store) queryStrings(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
@@ -435,7 +454,33 @@ func (s *Store) addColumns(ctx context.Context) error {
 	if _, err := s.exec(ctx, `CREATE INDEX IF NOT EXISTS incidents_by_opened ON incidents (opened_at, id)`); err != nil {
 		return err
 	}
+	if err := s.indexOnsiteAccounts(ctx); err != nil {
+		return err
+	}
 	return s.backfillSummaries(ctx)
+}
+
+// indexOnsiteAccounts gives snapshots imported before the on-site index
+// theirs, once (IF NOT EXISTS makes every later open a no-op).
+func (s *Store) indexOnsiteAccounts(ctx context.Context) error {
+	snaps, err := s.queryStrings(ctx, `SELECT id FROM snapshots WHERE subjects > 0 ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	for _, v := range snaps {
+		snap, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		if _, err := s.exec(ctx, onsiteIndex(snap)); err != nil {
+			// Another process opening the same store may have made it
+			// between the look and the create; a second try sees it.
+			if _, err2 := s.exec(ctx, onsiteIndex(snap)); err2 != nil {
+				return fmt.Errorf("index on-site accounts of snapshot %d: %w", snap, err)
+			}
+		}
+	}
+	return nil
 }
 
 // timeLayout has a fixed width so that stored times sort as text.
@@ -463,6 +508,14 @@ func boolInt(b bool) int {
 // subjectsTable is the per-snapshot subjects table. The name is built from
 // an integer, never from input.
 func subjectsTable(snapshot int64) string { return fmt.Sprintf("subjects_%d", snapshot) }
+
+// onsiteIndex indexes a snapshot by on-site account, for the in-app inbox
+// (OnsiteInbox). Partial: most people have no account, and those rows would
+// only make the index bigger; a query uses it by repeating the condition.
+func onsiteIndex(snapshot int64) string {
+	t := subjectsTable(snapshot)
+	return `CREATE INDEX IF NOT EXISTS ` + t + `_onsite ON ` + t + ` (onsite_id) WHERE onsite_id <> ''`
+}
 
 // affectedTable is the incident's affected-set table. Incident IDs are made of
 // letters, digits and dashes (checked when the incident is created).
