@@ -7,6 +7,7 @@ package apiclient
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 
@@ -95,6 +96,23 @@ func (c *Client) SetFacts(ctx context.Context, id string, req api.FactsRequest) 
 func (c *Client) Draft(ctx context.Context, id, name string, revision int) (store.Draft, error) {
 	var d store.Draft
 	return d, c.Do(ctx, "GET", fmt.Sprintf("%s/drafts/%s?revision=%d", incident(id), url.PathEscape(name), revision), nil, &d)
+}
+
+// DraftHTML reads one revision of a draft as the HTML people received.
+func (c *Client) DraftHTML(ctx context.Context, id, name string, revision int) (string, error) {
+	var html string
+	return html, c.Do(ctx, "GET", fmt.Sprintf("%s/drafts/%s?revision=%d&format=html", incident(id), url.PathEscape(name), revision), nil, &html)
+}
+
+// Audit reads an incident's audit entries, oldest first.
+func (c *Client) Audit(ctx context.Context, id string) ([]store.AuditEntry, error) {
+	var out []store.AuditEntry
+	return out, c.Do(ctx, "GET", incident(id)+"/audit", nil, &out)
+}
+
+// Deliveries streams an incident's delivery ledger as CSV to w.
+func (c *Client) Deliveries(ctx context.Context, id string, w io.Writer) error {
+	return c.Stream(ctx, incident(id)+"/deliveries", w)
 }
 
 // Subjects reads one page of an incident's affected people.

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,28 @@ func TestTypedCallsReadWhatTheAPIServes(t *testing.T) {
 	csv, err := c.RegisterCSV(ctx, "", "")
 	require.NoError(t, err)
 	require.Contains(t, csv, "incident,title,status")
+
+	// What an evidence export reads: each revision as JSON and as the HTML
+	// people received, the audit chain and the ledger as CSV.
+	require.NoError(t, st.SaveDraft(ctx, store.Draft{IncidentID: "INC-A", Name: "notice-en", Revision: 1, Kind: "subject_notice", Locale: "en",
+		Title: "About your data", Body: "We lost it.", CreatedBy: "system"}))
+	d, err := c.Draft(ctx, "INC-A", "notice-en", 1)
+	require.NoError(t, err)
+	require.Equal(t, "About your data", d.Title)
+	html, err := c.DraftHTML(ctx, "INC-A", "notice-en", 1)
+	require.NoError(t, err)
+	require.Contains(t, html, "<title>About your data</title>")
+	require.Contains(t, html, "We lost it.")
+	_, err = st.AppendAudit(ctx, store.AuditEntry{Chain: "INC-A", Actor: "legal@example.com", Role: api.RoleLegal, Via: "cli", Action: "approve", Outcome: store.AuditDone})
+	require.NoError(t, err)
+	audit, err := c.Audit(ctx, "INC-A")
+	require.NoError(t, err)
+	require.Len(t, audit, 1)
+	require.Equal(t, "approve", audit[0].Action)
+	require.NotEmpty(t, audit[0].Hash)
+	var ledger strings.Builder
+	require.NoError(t, c.Deliveries(ctx, "INC-A", &ledger))
+	require.True(t, strings.HasPrefix(ledger.String(), "subject_id,"), ledger.String())
 
 	_, err = c.Incident(ctx, "INC-NONE")
 	var apiErr *client.APIError

@@ -4,26 +4,25 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/url"
 	"strconv"
 	"time"
 
-	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/apiclient"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/csvout"
-	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
 
 // Export writes the evidence bundle of incident id into dir, reading
 // everything through the API as c (an auditor's token), and verifies it.
 func Export(ctx context.Context, c *client.Client, id, dir string) (Manifest, error) {
-	var v api.View
-	if err := c.Do(ctx, "GET", "/api/v1/incidents/"+url.PathEscape(id), nil, &v); err != nil {
+	api := apiclient.New(c)
+	v, err := api.Incident(ctx, id)
+	if err != nil {
 		return Manifest{}, err
 	}
-	var audit []store.AuditEntry
-	if err := c.Do(ctx, "GET", "/api/v1/incidents/"+url.PathEscape(id)+"/audit", nil, &audit); err != nil {
+	audit, err := api.Audit(ctx, id)
+	if err != nil {
 		return Manifest{}, err
 	}
 	head := ""
@@ -82,9 +81,8 @@ func Export(ctx context.Context, c *client.Client, id, dir string) (Manifest, er
 	for _, d := range v.Drafts {
 		for rev := 1; rev <= d.Revision; rev++ {
 			base := fmt.Sprintf("drafts/%s-r%d", d.Name, rev)
-			path := fmt.Sprintf("/api/v1/incidents/%s/drafts/%s?revision=%d", url.PathEscape(id), url.PathEscape(d.Name), rev)
-			var draft store.Draft
-			if err := c.Do(ctx, "GET", path, nil, &draft); err != nil {
+			draft, err := api.Draft(ctx, id, d.Name, rev)
+			if err != nil {
 				return Manifest{}, fmt.Errorf("draft %s revision %d: %w", d.Name, rev, err)
 			}
 			if err := w.WriteJSON(base+".json", draft); err != nil {
@@ -96,8 +94,8 @@ func Export(ctx context.Context, c *client.Client, id, dir string) (Manifest, er
 			}); err != nil {
 				return Manifest{}, err
 			}
-			var html string
-			if err := c.Do(ctx, "GET", path+"&format=html", nil, &html); err != nil {
+			html, err := api.DraftHTML(ctx, id, d.Name, rev)
+			if err != nil {
 				return Manifest{}, err
 			}
 			if err := w.Write(base+".html", func(out io.Writer) error { _, err := io.WriteString(out, html); return err }); err != nil {
@@ -106,7 +104,7 @@ func Export(ctx context.Context, c *client.Client, id, dir string) (Manifest, er
 		}
 	}
 	if err := w.Write("deliveries.csv", func(out io.Writer) error {
-		return c.Stream(ctx, "/api/v1/incidents/"+url.PathEscape(id)+"/deliveries", out)
+		return api.Deliveries(ctx, id, out)
 	}); err != nil {
 		return Manifest{}, err
 	}
