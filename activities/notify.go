@@ -616,10 +616,30 @@ func (a *Activities) Reach(ctx context.Context, incidentID string) (ReachResult,
 			cur := by[j]
 			cur.Reached += n.Reached
 			cur.Unreached += n.Unreached
+			cur.Withheld += n.Withheld
 			by[j] = cur
 		}
 	}
 	return ReachResult{Reach: r, ByJurisdiction: by}, nil
+}
+
+// WithholdInput names the regions whose residents legal waived every duty
+// to tell (region codes, never people).
+type WithholdInput struct {
+	IncidentID string
+	Regions    []string
+}
+
+// WithholdResult counts the people withheld.
+type WithholdResult struct {
+	Subjects int
+}
+
+// WithholdNotice takes those residents out of the campaign before it
+// begins. Idempotent: a retry withholds the same people and counts them again.
+func (a *Activities) WithholdNotice(ctx context.Context, in WithholdInput) (WithholdResult, error) {
+	n, err := a.Store.WithholdNotice(ctx, in.IncidentID, in.Regions)
+	return WithholdResult{Subjects: n}, err
 }
 
 // PublishInput publishes the approved announcement.

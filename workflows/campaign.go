@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/plandata"
+	"github.com/tocsin/tocsin/playbooks"
 )
 
 // campaign splits the affected set into partitions and runs a NotifyWorkflow
@@ -91,6 +93,60 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		s.event(ctx, fmt.Sprintf("%d sends interrupted by a crash were recovered without sending twice", c.Recovered))
 	}
 	return nil
+}
+
+// withholdWaived takes out of the campaign the residents of every region
+// whose duties to be told legal all waived.
+func (s *plan) withholdWaived(ctx workflow.Context) error {
+	regions, duties := withheldRegions(s.p.Scope, s.p.Obligations, s.p.Filings)
+	if len(regions) == 0 {
+		return nil
+	}
+	var res activities.WithholdResult
+	if err := workflow.ExecuteActivity(ctx, a.WithholdNotice, activities.WithholdInput{IncidentID: s.in.IncidentID, Regions: regions}).Get(ctx, &res); err != nil {
+		return fmt.Errorf("withhold notice: %w", err)
+	}
+	text := fmt.Sprintf("individual notice withheld from %d people in %s: %s waived", res.Subjects, strings.Join(regions, ", "), strings.Join(duties, ", "))
+	s.event(ctx, text)
+	s.post(ctx, ":no_bell: "+strings.ToUpper(text[:1])+text[1:]+".")
+	return nil
+}
+
+// withheldRegions lists, in order, the affected regions some duty to
+// individuals covers and whose every such duty is waived, with those duties.
+// A region no duty covers is still told (the company chose to): only a
+// waiver withholds notice.
+func withheldRegions(scope *plandata.ScopeSummary, obligations []playbooks.Obligation, filings map[string]*Filing) (regions, duties []string) {
+	if scope == nil {
+		return nil, nil
+	}
+	// Both lists are sorted before use, so the map's order does not matter.
+	//workflowcheck:ignore
+	for region := range scope.Regions {
+		covered, waived := 0, []string{}
+		for _, j := range playbooks.JurisdictionsOf(region) {
+			for _, o := range obligations {
+				if o.Audience != "individuals" || o.Jurisdiction != j {
+					continue
+				}
+				covered++
+				if f := filings[o.Name]; f != nil && f.Status == FilingWaived {
+					waived = append(waived, o.Name)
+				}
+			}
+		}
+		if covered > 0 && len(waived) == covered {
+			regions = append(regions, region)
+			for _, d := range waived {
+				if !slices.Contains(duties, d) {
+					duties = append(duties, d)
+				}
+			}
+		}
+	}
+	slices.Sort(regions)
+	slices.Sort(duties)
+	return regions, duties
 }
 
 // campaignProgress tells the war room each time another quarter of the

@@ -78,7 +78,7 @@ func (s *plan) waitUntil(ctx workflow.Context, at time.Time, done func() bool) b
 func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
 	var first []string
 	for _, o := range s.p.Obligations {
-		if o.Audience == "individuals" && o.After != "" && !slices.Contains(first, o.After) {
+		if o.Audience == "individuals" && o.After != "" && !s.p.Filings[o.Name].Met() && !slices.Contains(first, o.After) {
 			first = append(first, o.After)
 		}
 	}
@@ -219,10 +219,10 @@ func (s *plan) checkWaive(in WaiveInput) error {
 	if err := alreadyMet(o.Name, s.p.Filings[o.Name]); err != nil {
 		return err
 	}
-	if o.Audience == "individuals" {
-		// The campaign meets it, or the public announcement where telling
-		// people one by one is impractical; a waiver would not stop either.
-		return fmt.Errorf("%s is the duty to tell the people affected: the campaign meets it (or the public announcement), so it cannot be waived", o.Name)
+	if o.Audience == "individuals" && s.noticeBegun {
+		// Before notice, a waiver withholds it from the residents it
+		// covers (withholdWaived); once people are being told, it cannot.
+		return fmt.Errorf("%s cannot be waived: individual notice has begun, and the campaign (or the public announcement) meets it", o.Name)
 	}
 	if strings.TrimSpace(in.Reason) == "" {
 		return errors.New("a waiver needs the reason the duty does not apply (--reason): the register keeps it")

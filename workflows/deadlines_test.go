@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/plandata"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -104,8 +105,8 @@ func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
 
 // Legal waives a duty that does not apply, with the reason: it stops
 // reminding, no longer holds notice or the incident's close, and shows as
-// waived. Nobody else may waive, a waiver needs a reason, the duty to tell
-// the people cannot be waived, and a filed duty is not waived afterwards.
+// waived. Nobody else may waive, a waiver needs a reason, and a filed duty
+// is not waived afterwards.
 func TestLegalWaivesADutyWithAReason(t *testing.T) {
 	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	obligations := []playbooks.Obligation{
@@ -126,12 +127,11 @@ func TestLegalWaivesADutyWithAReason(t *testing.T) {
 	legal := Actor{Identity: "legal@example.com", Role: "legal"}
 	responder := Actor{Identity: "responder@example.com", Role: "responder"}
 	reason := "the data was encrypted and the key was not taken (PDPA s26D(5))"
-	var byResponder, noReason, people, waived, twice, filedFirst, waiveFiled *updateResult
+	var byResponder, noReason, waived, twice, filedFirst, waiveFiled *updateResult
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
 		byResponder = update(env, UpdateWaive, WaiveInput{Actor: responder, Obligation: "sg-pdpc", Reason: reason})
 		noReason = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-pdpc", Reason: "  "})
-		people = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-individuals", Reason: reason})
 		filedFirst = update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "eu-authority", Reference: "DPC-1"})
 		waiveFiled = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "eu-authority", Reason: reason})
 	}, time.Minute)
@@ -145,7 +145,6 @@ func TestLegalWaivesADutyWithAReason(t *testing.T) {
 
 	require.ErrorContains(t, byResponder.rejected, "only legal may waive")
 	require.ErrorContains(t, noReason.rejected, "needs the reason")
-	require.ErrorContains(t, people.rejected, "cannot be waived")
 	require.NoError(t, filedFirst.rejected)
 	require.ErrorContains(t, waiveFiled.rejected, "already filed")
 	require.NoError(t, waived.rejected)
@@ -169,4 +168,80 @@ func TestLegalWaivesADutyWithAReason(t *testing.T) {
 		found = found || e.Text == "sg-pdpc waived by legal@example.com: "+reason
 	}
 	require.True(t, found, "the waiver is on the timeline")
+}
+
+// Waiving the duty to tell a jurisdiction's people before notice begins
+// withholds notice from its residents alone (and notice no longer waits for
+// the filing that duty waited on); once notice has begun, the duty to tell
+// people cannot be waived.
+func TestWaivingADutyToTellPeopleWithholdsNoticeFromItsResidents(t *testing.T) {
+	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	obligations := []playbooks.Obligation{
+		{Name: "sg-pdpc", Jurisdiction: "SG", Audience: "regulator", AnchorAt: detected, DueAt: detected.Add(72 * time.Hour)},
+		{Name: "sg-individuals", Jurisdiction: "SG", Audience: "individuals", After: "sg-pdpc", AnchorAt: detected},
+		{Name: "eu-individuals", Jurisdiction: "EU", Audience: "individuals", AnchorAt: detected},
+	}
+	var withheld []activities.WithholdInput
+	var posts []string
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Obligations: obligations, Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute},
+		scope:  &plandata.ScopeSummary{Subjects: 6, Regions: map[string]plandata.RegionFacts{"SG": {Subjects: 2}, "DE": {Subjects: 1}, "CN": {Subjects: 3}}},
+		withhold: func(_ context.Context, in activities.WithholdInput) (activities.WithholdResult, error) {
+			withheld = append(withheld, in)
+			return activities.WithholdResult{Subjects: 2}, nil
+		},
+		reach: &activities.ReachResult{Reach: plandata.Reach{Reached: 3, Unreached: 1, Withheld: 2, ByChannel: map[string]int{"email": 3}},
+			ByJurisdiction: map[string]plandata.RegionReach{"SG": {Withheld: 2}, "EU": {Reached: 1}, "CN": {Reached: 2, Unreached: 1}}},
+		post: func(_ context.Context, in activities.PostInput) error {
+			posts = append(posts, in.Text)
+			return nil
+		},
+	})
+	env.SetStartTime(detected)
+	legal := Actor{Identity: "legal@example.com", Role: "legal"}
+	reason := "the data was encrypted and the key was not taken (PDPA s26D(5))"
+	var before, noReason, late *updateResult
+	env.RegisterDelayedCallback(func() {
+		noReason = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-individuals"})
+		before = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-individuals", Reason: reason})
+		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		// Notice is done but for the announcement for the one unreached.
+		late = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "eu-individuals", Reason: reason})
+		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "announcement"})
+		update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "sg-pdpc", Reference: "PDPC-1"})
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+
+	require.ErrorContains(t, noReason.rejected, "needs the reason")
+	require.NoError(t, before.rejected)
+	require.ErrorContains(t, late.rejected, "individual notice has begun")
+	require.Equal(t, []activities.WithholdInput{{IncidentID: "INC-1", Regions: []string{"SG"}}}, withheld, "Singapore's residents only, once")
+
+	v, err := env.QueryWorkflow(QueryProgress)
+	require.NoError(t, err)
+	var p Progress
+	require.NoError(t, v.Get(&p))
+	require.Equal(t, StageClosed, p.Status)
+	require.Equal(t, FilingWaived, p.Filings["sg-individuals"].Status, "the campaign does not mark a waived duty met")
+	require.Equal(t, FilingSubmitted, p.Filings["eu-individuals"].Status)
+	require.Equal(t, "individual notice: 1 reached, 0 by public announcement", p.Filings["eu-individuals"].Reference)
+	require.True(t, p.Announcement.Published, "for the one person not reached")
+	require.Equal(t, 2, p.Reach.Withheld)
+	require.Equal(t, 1, p.Reach.Unreached, "the withheld are not unreached: no announcement is owed them")
+	var notified, withheldAt time.Time
+	for _, e := range p.Timeline {
+		switch e.Text {
+		case "notifying affected people":
+			notified = e.At
+		case "individual notice withheld from 2 people in SG: sg-individuals waived":
+			withheldAt = e.At
+		}
+	}
+	require.False(t, withheldAt.IsZero(), "the withholding is on the timeline")
+	require.True(t, notified.Before(detected.Add(2*time.Hour)), "notice did not wait for the PDPC filing the waived duty waited on")
+	require.Contains(t, posts, ":no_bell: Individual notice withheld from 2 people in SG: sg-individuals waived.")
 }

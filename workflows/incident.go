@@ -36,6 +36,9 @@ type plan struct {
 	buttons bool
 	// postedQuarter is the last quarter of the campaign told to the war room.
 	postedQuarter int
+	// noticeBegun: individual notice has started, and a duty to tell
+	// people can no longer be waived.
+	noticeBegun bool
 	// changes counts what the plan changed that people see; recorded is
 	// how many of them the store has (record-progress).
 	changes, recorded int
@@ -269,6 +272,12 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 
 	s.stage(ctx, StageNotifying, "notifying affected people")
+	s.noticeBegun = true
+	if workflow.GetVersion(ctx, changeWithholdWaived, workflow.DefaultVersion, 1) >= 1 {
+		if err := s.withholdWaived(ctx); err != nil {
+			return IncidentResult{}, err
+		}
+	}
 	notices := map[string]int{}
 	for _, d := range s.p.Drafts {
 		if d.Kind == activities.KindNotice {
@@ -296,8 +305,12 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	s.p.Reach = &reach.Reach
 	s.p.Unreachable = reach.Reach.Unreached
 	s.milestone(ctx, "notified")
-	s.event(ctx, fmt.Sprintf("%d people reached individually, %d not reachable", reach.Reach.Reached, reach.Reach.Unreached))
-	s.post(ctx, fmt.Sprintf("Individual notice done: %d reached, %d not reachable.", reach.Reach.Reached, reach.Reach.Unreached))
+	withheld := ""
+	if reach.Reach.Withheld > 0 {
+		withheld = fmt.Sprintf(", %d withheld (duty waived)", reach.Reach.Withheld)
+	}
+	s.event(ctx, fmt.Sprintf("%d people reached individually, %d not reachable%s", reach.Reach.Reached, reach.Reach.Unreached, withheld))
+	s.post(ctx, fmt.Sprintf("Individual notice done: %d reached, %d not reachable%s.", reach.Reach.Reached, reach.Reach.Unreached, withheld))
 
 	announced, err := s.announce(ctx, draftIn, reach.Reach)
 	if err != nil {

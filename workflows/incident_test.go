@@ -28,6 +28,10 @@ type overrides struct {
 	assess *activities.AssessResult
 	drafts func(context.Context, activities.DraftInput) (activities.DraftResult, error)
 	post   func(context.Context, activities.PostInput) error
+	scope  *plandata.ScopeSummary
+	// withhold answers WithholdNotice (default: nobody withheld).
+	withhold func(context.Context, activities.WithholdInput) (activities.WithholdResult, error)
+	reach    *activities.ReachResult
 }
 
 func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowEnvironment {
@@ -47,7 +51,16 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	} else {
 		env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(nil)
 	}
-	env.OnActivity(a.Scope, mock.Anything, mock.Anything).Return(activities.ScopeResult{Summary: plandata.ScopeSummary{Subjects: 3, Regions: map[string]plandata.RegionFacts{"CN": {Subjects: 3}}}}, nil)
+	scope := plandata.ScopeSummary{Subjects: 3, Regions: map[string]plandata.RegionFacts{"CN": {Subjects: 3}}}
+	if ov.scope != nil {
+		scope = *ov.scope
+	}
+	env.OnActivity(a.Scope, mock.Anything, mock.Anything).Return(activities.ScopeResult{Summary: scope}, nil)
+	if ov.withhold != nil {
+		env.OnActivity(a.WithholdNotice, mock.Anything, mock.Anything).Return(ov.withhold)
+	} else {
+		env.OnActivity(a.WithholdNotice, mock.Anything, mock.Anything).Return(activities.WithholdResult{}, nil)
+	}
 	assess := activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute}
 	if ov.assess != nil {
 		assess = *ov.assess
@@ -71,7 +84,11 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)
-	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(activities.ReachResult{Reach: plandata.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}, nil)
+	reach := activities.ReachResult{Reach: plandata.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}
+	if ov.reach != nil {
+		reach = *ov.reach
+	}
+	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(reach, nil)
 	env.OnActivity(a.PublishAnnouncement, mock.Anything, mock.Anything).Return(activities.PublishResult{URL: "http://x/announcements/INC-1"}, nil)
 	env.OnActivity(a.RecordIncident, mock.Anything, mock.Anything).Return(nil)
 	return env

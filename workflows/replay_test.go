@@ -24,7 +24,9 @@ import (
 // incident_encrypted.json and incident_encrypted_notify.json with payloads
 // encrypted, under a key rotated in the middle of the run, and the wait
 // for update handlers before the incident completes (versions.go), and
-// one where legal waived a duty (incident_waive.json).
+// one where legal waived a duty (incident_waive.json), and one where legal
+// waived the duty to tell Hong Kong's residents before notice, so the
+// campaign withheld it from them (incident_withhold.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -34,7 +36,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)

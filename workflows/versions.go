@@ -33,6 +33,11 @@ const (
 	// it changes (RecordIncident), so it outlives the history. Old branch:
 	// every history above; new: incident_encrypted.json.
 	changeRecordProgress = "record-progress"
+	// changeWithholdWaived takes the residents whose every duty to be told
+	// legal waived out of the campaign (WithholdNotice) as notice begins.
+	// Old branch: every history above; new: incident_withhold.json (the
+	// second incident of the basic scenario, recorded as rec_withheld.json).
+	changeWithholdWaived = "withhold-waived"
 )
 
 // Changes that need no change ID, and why:

@@ -748,7 +748,11 @@ func printView(w io.Writer, v api.View) {
 		}
 		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
 	}
-	fmt.Fprintf(w, "\nnotifications: %d reached %v, %d not reachable\n", v.Notifications.Reached, v.Notifications.ByChannel, v.Notifications.Failed)
+	fmt.Fprintf(w, "\nnotifications: %d reached %v, %d not reachable", v.Notifications.Reached, v.Notifications.ByChannel, v.Notifications.Failed)
+	if v.Notifications.Withheld > 0 {
+		fmt.Fprintf(w, ", %d withheld (every duty to tell them waived)", v.Notifications.Withheld)
+	}
+	fmt.Fprintln(w)
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
 	}

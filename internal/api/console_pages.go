@@ -272,12 +272,15 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 	v := s.view(r.Context(), inc)
 	data := struct {
 		page
-		V          View
-		Drafts     []draftPanel
-		CanFile    bool
-		CanWaive   bool
-		CanRespond bool
-	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill), CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
+		V        View
+		Drafts   []draftPanel
+		CanFile  bool
+		CanWaive bool
+		// NoticeBegun: a duty to tell people can no longer be waived.
+		NoticeBegun bool
+		CanRespond  bool
+	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill),
+		NoticeBegun: slices.Contains([]string{workflows.StageNotifying, workflows.StageAnnouncing, workflows.StageFiling, workflows.StageClosed, "unknown"}, v.Status), CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
 	if v.Status != workflows.StageClosed {
 		data.Refresh = 10
 	}

@@ -40,7 +40,9 @@ type RegisterEntry struct {
 	Sensitive    int            `json:"sensitive"`
 	Minors       int            `json:"minors"`
 	Reached      int            `json:"reached"`
-	Duties       []RegisterDuty `json:"duties"`
+	// Withheld were not told because legal waived every duty to tell them.
+	Withheld int            `json:"withheld"`
+	Duties   []RegisterDuty `json:"duties"`
 }
 
 // Duty outcomes in the register.
@@ -142,7 +144,7 @@ func (s *Server) registerEntry(ctx context.Context, id string) (RegisterEntry, e
 		e.Categories = []string{}
 	}
 	if p.Reach != nil {
-		e.Reached = p.Reach.Reached
+		e.Reached, e.Withheld = p.Reach.Reached, p.Reach.Withheld
 	}
 	now := time.Now()
 	for _, o := range p.Obligations {
@@ -209,7 +211,7 @@ func serveRegisterCSV(w http.ResponseWriter, entries []RegisterEntry) {
 // RegisterColumns head the register's CSV: one row per duty, the breach's
 // facts repeated on each, so a spreadsheet filters by either.
 var RegisterColumns = []string{"incident", "title", "status", "opened_at", "kind", "detected_at", "occurred_from", "occurred_to", "cause", "description", "effects", "measures", "remedies",
-	"categories", "subjects", "by_region", "sensitive", "minors", "reached", "duty", "jurisdiction", "audience", "regulator", "voluntary", "due_at", "outcome", "by", "at", "reference", "late_reason", "reason"}
+	"categories", "subjects", "by_region", "sensitive", "minors", "reached", "withheld", "duty", "jurisdiction", "audience", "regulator", "voluntary", "due_at", "outcome", "by", "at", "reference", "late_reason", "reason"}
 
 // WriteRegisterCSV writes the register as CSV, every cell safe to open in
 // a spreadsheet; a breach without duties is one row with the duty empty.
@@ -231,7 +233,7 @@ func WriteRegisterCSV(w io.Writer, entries []RegisterEntry) error {
 		}
 		sort.Strings(regions)
 		head := []string{e.ID, e.Title, e.Status, stamp(&e.OpenedAt), e.Kind, stamp(&e.DetectedAt), stamp(e.OccurredFrom), stamp(e.OccurredTo), e.Cause, e.Description, e.Effects, e.Measures, e.Remedies,
-			strings.Join(e.Categories, ";"), strconv.Itoa(e.Subjects), strings.Join(regions, ";"), strconv.Itoa(e.Sensitive), strconv.Itoa(e.Minors), strconv.Itoa(e.Reached)}
+			strings.Join(e.Categories, ";"), strconv.Itoa(e.Subjects), strings.Join(regions, ";"), strconv.Itoa(e.Sensitive), strconv.Itoa(e.Minors), strconv.Itoa(e.Reached), strconv.Itoa(e.Withheld)}
 		duties := e.Duties
 		if len(duties) == 0 {
 			duties = []RegisterDuty{{}}

@@ -272,8 +272,12 @@ func (s *Server) slackStatus(ctx context.Context, p Principal, id string) string
 	if c := v.Campaign; c != nil {
 		fmt.Fprintf(&b, "Campaign: %d of %d people contacted, %d/%d partitions done\n", c.Contacted, c.Subjects, c.PartitionsDone, c.Partitions)
 	}
-	if v.Notifications.Reached > 0 || v.Notifications.Failed > 0 {
-		fmt.Fprintf(&b, "Reached: %d, not reached: %d\n", v.Notifications.Reached, v.Notifications.Failed)
+	if v.Notifications.Reached > 0 || v.Notifications.Failed > 0 || v.Notifications.Withheld > 0 {
+		fmt.Fprintf(&b, "Reached: %d, not reached: %d", v.Notifications.Reached, v.Notifications.Failed)
+		if v.Notifications.Withheld > 0 {
+			fmt.Fprintf(&b, ", withheld (duty waived): %d", v.Notifications.Withheld)
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }

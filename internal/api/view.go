@@ -125,6 +125,8 @@ type NotificationsView struct {
 	Reached   int            `json:"reached"`
 	ByChannel map[string]int `json:"by_channel"`
 	Failed    int            `json:"failed"`
+	// Withheld were not told: legal waived every duty to tell them.
+	Withheld int `json:"withheld,omitempty"`
 }
 
 // CampaignView is the individual-notice campaign, live from the delivery
@@ -215,7 +217,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		v.Campaign = s.campaignView(ctx, inc.ID, *p.Campaign, p.Reach != nil)
 	}
 	if p.Reach != nil {
-		v.Notifications = NotificationsView{Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached}
+		v.Notifications = NotificationsView{Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}
 	}
 	if p.Announcement != nil {
 		v.Announcement = AnnouncementView{Published: p.Announcement.Published, URL: p.Announcement.URL, Reason: p.Announcement.Reason}

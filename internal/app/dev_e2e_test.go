@@ -280,6 +280,11 @@ func basicScenario(t *testing.T, database string) {
 
 	v = waitStatus(t, responder, id, workflows.StageAnnouncing)
 	v = waitForPendingAnnouncement(t, responder, id)
+	// Notice has begun: legal's console offers no waiver of a duty to
+	// tell people any more, only of the reports still open.
+	announcing := consolePage(t, d, "TOCSIN_TOKEN_LEGAL", "/incidents/"+id)
+	require.False(t, strings.Contains(announcing, `aria-label="why eu-gdpr-individuals does not apply"`), "a waiver form for a duty to tell people, after notice began")
+	require.True(t, strings.Contains(announcing, `aria-label="why eu-gdpr-authority/initial does not apply"`), "no waiver form for an open report")
 	approveAll(t, as(d, "TOCSIN_TOKEN_LEGAL2"), v)
 
 	// The incident stays open until every mandatory duty is filed, or
@@ -428,12 +433,15 @@ func basicScenario(t *testing.T, database string) {
 	require.Equal(t, 2, v2.Scope.Subjects)
 	require.Equal(t, map[string]int{"HK": 2}, v2.Scope.ByRegion)
 	require.EqualValues(t, 3, v2.Scope.NamedSubjects)
+	withholdFromHongKong(t, d, v2)
 
 	if path := os.Getenv("TOCSIN_RECORD_HISTORY"); path != "" {
 		recordHistory(t, d, id, path)
 		recordKeys(t, filepath.Join(dir, DevCodecKeyFile), filepath.Join(filepath.Dir(path), "codec.keys"))
 		// and its first campaign partition, for NotifyWorkflow's replay test
 		recordHistory(t, d, id+"-notify-1", strings.TrimSuffix(path, ".json")+"_notify.json")
+		// and the second incident, whose notice was withheld
+		recordHistory(t, d, v2.ID, strings.TrimSuffix(path, ".json")+"_withheld.json")
 	}
 
 	// Tocsin's store is the system of record: with the workflow deleted
@@ -471,6 +479,76 @@ func basicScenario(t *testing.T, database string) {
 	}
 	d.Stop()
 	stopped = true
+}
+
+// withholdFromHongKong drives the second incident (two residents of Hong
+// Kong) to its close with legal's waiver of the duty to tell them: nobody
+// is sent anything, both count as withheld, not unreached (no
+// announcement), and the register says why.
+func withholdFromHongKong(t *testing.T, d *Dev, v api.View) {
+	t.Helper()
+	ctx := context.Background()
+	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
+	duty := ""
+	for _, o := range v.Obligations {
+		if o.Audience == "individuals" && o.Jurisdiction == "HK" {
+			duty = o.Name
+		}
+	}
+	require.NotEmpty(t, duty, "a duty to tell Hong Kong's residents: %+v", v.Obligations)
+	reason := "the leaked rows were encrypted and the key was not taken"
+	require.True(t, strings.Contains(consolePage(t, d, "TOCSIN_TOKEN_LEGAL", "/incidents/"+v.ID), `aria-label="why `+duty+` does not apply"`), "before notice, legal may waive %s", duty)
+	require.NoError(t, legal.Do(ctx, "POST", "/api/v1/incidents/"+v.ID+"/waive", api.WaiveRequest{Obligation: duty, Reason: reason}, nil))
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents/"+v.ID+"/facts", api.FactsRequest{Set: map[string]string{
+		"cause": "An access key was committed to a public repository.", "organisation": "Example Platform Ltd", "dpo_contact": "dpo@example.com"}}, nil))
+	id := v.ID
+	eventually(t, 100*time.Millisecond, func(ct *assert.CollectT) {
+		v = api.View{}
+		require.NoError(ct, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
+		for _, dr := range v.Drafts {
+			require.Empty(ct, dr.Missing, dr.Name)
+		}
+	})
+	approveAll(t, legal, v)
+	v = waitStatus(t, responder, v.ID, workflows.StageClosed)
+	require.Zero(t, v.Notifications.Reached)
+	require.Zero(t, v.Notifications.Failed, "the withheld are not unreached")
+	require.Equal(t, 2, v.Notifications.Withheld)
+	require.True(t, strings.Contains(consolePage(t, d, "TOCSIN_TOKEN_LEGAL", "/incidents/"+v.ID), `withheld (duty waived): <span id="withheld">2</span>`), "the console shows the withheld")
+	require.False(t, v.Announcement.Published, "no announcement is owed the withheld")
+	found := false
+	for _, e := range v.Timeline {
+		found = found || e.Text == "individual notice withheld from 2 people in HK: "+duty+" waived"
+	}
+	require.True(t, found, "the timeline says who was withheld and why: %+v", v.Timeline)
+	var outbox []devpeers.Entry
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/outbox?incident="+url.QueryEscape(v.ID), nil, &outbox))
+	for _, e := range outbox {
+		require.Equal(t, "slack", e.Channel, "nobody was sent anything: %+v", e)
+	}
+	var page api.SubjectsPage
+	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+v.ID+"/subjects", nil, &page))
+	require.Len(t, page.Subjects, 2)
+	for _, s := range page.Subjects {
+		require.True(t, s.Withheld, s.SubjectID)
+		require.Empty(t, s.ReachedBy, s.SubjectID)
+	}
+	var register []api.RegisterEntry
+	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/register", nil, &register))
+	for _, e := range register {
+		if e.ID != v.ID {
+			continue
+		}
+		require.Equal(t, 2, e.Withheld)
+		for _, dd := range e.Duties {
+			if dd.Name == duty {
+				require.Equal(t, api.OutcomeWaived, dd.Outcome)
+				require.Equal(t, reason, dd.Reason)
+				return
+			}
+		}
+	}
+	require.Failf(t, "not in the register", "%s and its waived %s", v.ID, duty)
 }
 
 // consolePage signs in to the console with a fresh session and reads a

@@ -72,12 +72,17 @@ type Reach struct {
 	Reached   int            `json:"reached"`
 	Unreached int            `json:"unreached"`
 	ByChannel map[string]int `json:"by_channel"`
+	// Withheld are the people not told because legal waived every duty to
+	// tell them (neither reached nor unreached: no announcement for them).
+	Withheld int `json:"withheld,omitempty"`
 }
 
-// RegionReach counts one region's affected people: told individually, or not.
+// RegionReach counts one region's affected people: told individually, or
+// not, or withheld (every duty to tell them waived).
 type RegionReach struct {
 	Reached   int `json:"reached"`
 	Unreached int `json:"unreached"`
+	Withheld  int `json:"withheld,omitempty"`
 }
 
 // DrillReport grades a drill: time to each milestone against the playbook's target.

@@ -32,6 +32,8 @@ func (s *Store) SplitRange(ctx context.Context, incidentID string, r Range, size
 	cond, args := rangeWhere(r, "subject_id")
 	if unreached {
 		cond += " AND reached_rung = 0"
+	} else {
+		cond += " AND reached_rung >= 0" // the withheld are not in the campaign
 	}
 	// Numbering the rows in the database sends back one ID per range, not
 	// every ID of a million-person incident.

@@ -289,3 +289,53 @@ func TestInventoriesFromBeforeTheOnsiteIndexAreIndexedOnOpen(t *testing.T) {
 		})
 	}
 }
+
+// Legal waived every duty to tell the residents of some regions: they stay
+// affected, but no rung reads them and they count as withheld, not as
+// unreached (no announcement is owed them). Someone already told stays told.
+func TestWithheldPeopleAreLeftOutOfTheCampaignButNotOutOfTheRecord(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scopedAll(t, s, "INC-W") // u1 SG, u2 CN, u3 US-CA, u4 US-NY, u5 DE, u6 HK
+		told := store.Delivery{IncidentID: "INC-W", SubjectID: "u1", Channel: "email", Rung: 1, Status: store.StatusAccepted}
+		_, err := s.ClaimDeliveries(ctx, []store.Delivery{told}, lease("a1"))
+		require.NoError(t, err)
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{told}))
+		_, err = s.ResolveRange(ctx, "INC-W", 1, store.Range{}, []string{"email"}, false)
+		require.NoError(t, err)
+
+		for range 2 { // an activity retried withholds the same people
+			n, err := s.WithholdNotice(ctx, "INC-W", []string{"DE", "HK", "SG"})
+			require.NoError(t, err)
+			require.Equal(t, 2, n, "u5 and u6; u1 was told already")
+		}
+		left, err := s.UnreachedRecipients(ctx, "INC-W", store.Range{}, 10)
+		require.NoError(t, err)
+		var ids []string
+		for _, r := range left {
+			ids = append(ids, r.SubjectID)
+		}
+		require.Equal(t, []string{"u2", "u3", "u4"}, ids)
+		_, total, err := s.SplitRange(ctx, "INC-W", store.Range{}, 2, false)
+		require.NoError(t, err)
+		require.Equal(t, 4, total, "the campaign counts the told and the still to tell, not the withheld")
+
+		reach, err := s.ReachSummary(ctx, "INC-W")
+		require.NoError(t, err)
+		require.Equal(t, store.Reach{Reached: 1, Unreached: 3, Withheld: 2, ByChannel: map[string]int{"email": 1}}, reach)
+		byRegion, err := s.ReachByRegion(ctx, "INC-W")
+		require.NoError(t, err)
+		require.Equal(t, store.RegionReach{Withheld: 1}, byRegion["DE"])
+		require.Equal(t, store.RegionReach{Reached: 1}, byRegion["SG"])
+		require.Equal(t, store.RegionReach{Unreached: 1}, byRegion["CN"])
+
+		page, err := s.AffectedPage(ctx, "INC-W", "", 10)
+		require.NoError(t, err)
+		require.Len(t, page, 6, "the withheld are still affected")
+		withheld := map[string]bool{}
+		for _, a := range page {
+			withheld[a.SubjectID] = a.Withheld
+		}
+		require.Equal(t, map[string]bool{"u1": false, "u2": false, "u3": false, "u4": false, "u5": true, "u6": true}, withheld)
+	})
+}

@@ -350,21 +350,24 @@ func (s *Store) ReachByRegion(ctx context.Context, incidentID string) (map[strin
 	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
 		return out, err
 	}
-	rows, err := s.query(ctx, `SELECT region, CASE WHEN reached_via = '' THEN 0 ELSE 1 END, count(*) FROM `+affectedTable(incidentID)+` GROUP BY 1, 2`)
+	rows, err := s.query(ctx, `SELECT region, CASE WHEN reached_rung < 0 THEN 2 WHEN reached_via = '' THEN 0 ELSE 1 END, count(*) FROM `+affectedTable(incidentID)+` GROUP BY 1, 2`)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var region string
-		var reached, n int
-		if err := rows.Scan(&region, &reached, &n); err != nil {
+		var state, n int
+		if err := rows.Scan(&region, &state, &n); err != nil {
 			return nil, err
 		}
 		r := out[region]
-		if reached == 1 {
+		switch state {
+		case 1:
 			r.Reached += n
-		} else {
+		case 2:
+			r.Withheld += n
+		default:
 			r.Unreached += n
 		}
 		out[region] = r
@@ -378,16 +381,20 @@ func (s *Store) ReachSummary(ctx context.Context, incidentID string) (Reach, err
 	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
 		return r, err
 	}
-	rows, err := s.query(ctx, `SELECT reached_via, count(*) FROM `+affectedTable(incidentID)+` GROUP BY reached_via`)
+	rows, err := s.query(ctx, `SELECT reached_via, CASE WHEN reached_rung < 0 THEN 1 ELSE 0 END, count(*) FROM `+affectedTable(incidentID)+` GROUP BY 1, 2`)
 	if err != nil {
 		return r, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var via string
-		var n int
-		if err := rows.Scan(&via, &n); err != nil {
+		var withheld, n int
+		if err := rows.Scan(&via, &withheld, &n); err != nil {
 			return r, err
+		}
+		if withheld == 1 {
+			r.Withheld += n
+			continue
 		}
 		if via == "" {
 			r.Unreached += n
@@ -399,4 +406,31 @@ func (s *Store) ReachSummary(ctx context.Context, incidentID string) (Reach, err
 		}
 	}
 	return r, rows.Err()
+}
+
+// rungWithheld marks an affected person legal waived every duty to tell:
+// no rung reads them (each reads reached_rung = 0) and none marks them.
+const rungWithheld = -1
+
+// WithholdNotice takes the residents of regions out of an incident's
+// campaign before it begins, because legal waived every duty to tell them.
+// They stay in the affected set (the record of who was affected) and count
+// as withheld, not unreached. It returns how many are withheld, however
+// often it runs; people already told are not touched.
+func (s *Store) WithholdNotice(ctx context.Context, incidentID string, regions []string) (int, error) {
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped || len(regions) == 0 {
+		return 0, err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(regions)), ",")
+	args := []any{rungWithheld}
+	for _, r := range regions {
+		args = append(args, r)
+	}
+	table := affectedTable(incidentID)
+	if _, err := s.exec(ctx, `UPDATE `+table+` SET reached_rung=? WHERE reached_rung=0 AND region IN (`+marks+`)`, args...); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.queryRow(ctx, `SELECT count(*) FROM `+table+` WHERE reached_rung=? AND region IN (`+marks+`)`, args...).Scan(&n)
+	return n, err
 }

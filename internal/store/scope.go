@@ -379,6 +379,8 @@ type AffectedSubject struct {
 	Minor      bool     `json:"minor"`
 	Channels   []string `json:"channels"`
 	ReachedBy  string   `json:"reached_by"`
+	// Withheld: not told, because legal waived every duty to tell them.
+	Withheld bool `json:"withheld,omitempty"`
 }
 
 // AffectedPage returns up to limit affected subjects after the cursor, in
@@ -388,7 +390,7 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 	if err != nil || !scoped {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.can_onsite, a.can_email, a.can_phone, a.reached_via
+	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.can_onsite, a.can_email, a.can_phone, a.reached_via, a.reached_rung
 		FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
 		JOIN `+subjectsTable(snapshot)+` s ON s.subject_id = a.subject_id
 		WHERE a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
@@ -400,10 +402,11 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 	for rows.Next() {
 		var a AffectedSubject
 		var cats string
-		var sensitive, minor, onsite, email, phone int
-		if err := rows.Scan(&a.SubjectID, &a.Name, &a.Region, &a.Locale, &cats, &sensitive, &minor, &onsite, &email, &phone, &a.ReachedBy); err != nil {
+		var sensitive, minor, onsite, email, phone, rung int
+		if err := rows.Scan(&a.SubjectID, &a.Name, &a.Region, &a.Locale, &cats, &sensitive, &minor, &onsite, &email, &phone, &a.ReachedBy, &rung); err != nil {
 			return nil, err
 		}
+		a.Withheld = rung == rungWithheld
 		a.Categories = strings.Split(cats, ";")
 		a.Sensitive, a.Minor = sensitive == 1, minor == 1
 		a.Channels = []string{}
