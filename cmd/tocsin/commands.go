@@ -26,6 +26,7 @@ import (
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/csvout"
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
+	"github.com/tocsin/tocsin/internal/envfile"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"
@@ -68,19 +69,11 @@ func loadEnvFile(path string) error {
 	if path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(path)
+	vals, err := envfile.Read(path)
 	if err != nil {
 		return fmt.Errorf("--env-file: %w", err)
 	}
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, v, ok := strings.Cut(line, "=")
-		if !ok || k == "" || strings.ContainsAny(k, " \t") {
-			return fmt.Errorf("%s:%d: want NAME=value", path, i+1)
-		}
+	for k, v := range vals {
 		os.Setenv(k, v)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
+	"github.com/tocsin/tocsin/internal/envfile"
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
@@ -436,16 +436,11 @@ func (d *Dev) Stop() {
 // loadOrCreateEnv keeps secrets stable across restarts: it reads NAME=value
 // lines and adds a fresh random value for any name missing.
 func loadOrCreateEnv(path string, names []string) (map[string]string, error) {
-	vals := map[string]string{}
-	if f, err := os.Open(path); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-				vals[k] = v
-			}
-		}
-		f.Close()
-	} else if !errors.Is(err, os.ErrNotExist) {
+	vals, err := envfile.Read(path)
+	if errors.Is(err, os.ErrNotExist) {
+		vals, err = map[string]string{}, nil
+	}
+	if err != nil {
 		return nil, err
 	}
 	changed := false
