@@ -277,8 +277,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	if err := api.Seed(ctx, d.Store, seed); err != nil {
 		return nil, err
 	}
-	env := fmt.Sprintf("TOCSIN_DEV_SMTP=%s\nTOCSIN_DEV_TWILIO=%s\nTOCSIN_DEV_SLACK=%s\nTOCSIN_SERVER=%s\nTOCSIN_DEV_TEMPORAL=%s\n", d.SMTPAddr, d.TwilioURL, d.SlackURL, d.URL, d.TemporalAddr)
-	if err := os.WriteFile(filepath.Join(cfg.DataDir, "dev-peers.env"), []byte(env), 0o600); err != nil {
+	env := map[string]string{"TOCSIN_DEV_SMTP": d.SMTPAddr, "TOCSIN_DEV_TWILIO": d.TwilioURL, "TOCSIN_DEV_SLACK": d.SlackURL, "TOCSIN_SERVER": d.URL, "TOCSIN_DEV_TEMPORAL": d.TemporalAddr}
+	if err := envfile.Write(filepath.Join(cfg.DataDir, "dev-peers.env"), env); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -451,11 +451,7 @@ func loadOrCreateEnv(path string, names []string) (map[string]string, error) {
 		}
 	}
 	if changed {
-		var b strings.Builder
-		for _, n := range names {
-			fmt.Fprintf(&b, "%s=%s\n", n, vals[n])
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		if err := envfile.Write(path, vals); err != nil {
 			return nil, err
 		}
 	}

@@ -14,12 +14,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
+	"github.com/tocsin/tocsin/internal/envfile"
 )
 
 // PeersConfig configures `tocsin peers`: the local peers as a process of
@@ -167,7 +167,7 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 	for _, name := range peersSecrets {
 		p.Env[name] = secrets[name]
 	}
-	if err := writeEnv(filepath.Join(cfg.DataDir, "peers.env"), p.Env); err != nil {
+	if err := envfile.Write(filepath.Join(cfg.DataDir, "peers.env"), p.Env); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -222,19 +222,4 @@ func slackTokenOnly(token string, next http.Handler) http.Handler {
 
 func peersUnauthorized(w http.ResponseWriter, _ *http.Request) {
 	http.Error(w, "the outbox needs Authorization: Bearer $TOCSIN_PEERS_TOKEN (from peers.env)", http.StatusUnauthorized)
-}
-
-// writeEnv writes NAME=value lines, sorted, readable only by their owner
-// (they carry credentials).
-func writeEnv(path string, env map[string]string) error {
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	var b strings.Builder
-	for _, k := range names {
-		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
-	}
-	return os.WriteFile(path, []byte(b.String()), 0o600)
 }

@@ -5,7 +5,9 @@ package envfile
 
 import (
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -36,4 +38,14 @@ func Parse(file, data string) (map[string]string, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// Write writes env as NAME=value lines, sorted by name, readable only by
+// their owner (they carry credentials).
+func Write(path string, env map[string]string) error {
+	var b strings.Builder
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o600)
 }

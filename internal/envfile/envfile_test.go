@@ -26,3 +26,18 @@ func TestAnEnvFileIsNameValueLinesAndAMistakeIsNamedByLine(t *testing.T) {
 	_, err = Read(filepath.Join(t.TempDir(), "none.env"))
 	require.True(t, errors.Is(err, os.ErrNotExist), "%v", err)
 }
+
+func TestWhatWriteWritesReadReadsBackOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "peers.env")
+	env := map[string]string{"TOCSIN_PEERS_TOKEN": "t=1", "TOCSIN_DEV_SMTP": "127.0.0.1:2525"}
+	require.NoError(t, Write(path, env))
+	got, err := Read(path)
+	require.NoError(t, err)
+	require.Equal(t, env, got)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "TOCSIN_DEV_SMTP=127.0.0.1:2525\nTOCSIN_PEERS_TOKEN=t=1\n", string(data), "sorted, one a line")
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+}
