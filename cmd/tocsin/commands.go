@@ -806,7 +806,7 @@ func pageSubjects(ctx context.Context, id, after string, size int, onePage bool)
 		w.WriteString("[")
 	} else {
 		cw = csvout.NewWriter(w)
-		cw.Write([]string{"subject_id", "name", "region", "locale", "categories", "sensitive", "minor", "channels", "reached_by"})
+		cw.Write([]string{"subject_id", "name", "region", "locale", "categories", "sensitive", "minor", "channels", "reached_by", "withheld"})
 	}
 	first := true
 	for {
@@ -817,7 +817,7 @@ func pageSubjects(ctx context.Context, id, after string, size int, onePage bool)
 		for _, sub := range page.Subjects {
 			if cw != nil {
 				cw.Write([]string{sub.SubjectID, sub.Name, sub.Region, sub.Locale, strings.Join(sub.Categories, ";"), strconv.FormatBool(sub.Sensitive),
-					strconv.FormatBool(sub.Minor), strings.Join(sub.Channels, ";"), sub.ReachedBy})
+					strconv.FormatBool(sub.Minor), strings.Join(sub.Channels, ";"), sub.ReachedBy, strconv.FormatBool(sub.Withheld)})
 				continue
 			}
 			b, err := json.Marshal(sub)
