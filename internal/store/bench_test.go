@@ -21,14 +21,7 @@ import (
 // 1M and 10M figures in the README come from 'tocsin bench inventory', which
 // also runs the databases' own tools.
 func BenchmarkImportAndScope(b *testing.B) {
-	n := 100_000
-	if v := os.Getenv("TOCSIN_BENCH_SUBJECTS"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
-	var csv bytes.Buffer
-	if err := synth.WriteSubjects(&csv, synth.Options{Subjects: n, ScopeShare: 0.3, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
+	n, csv := benchInventory(b)
 	for _, backend := range storetest.Backends(b) {
 		b.Run(backend, func(b *testing.B) {
 			ctx := context.Background()
@@ -65,14 +58,7 @@ func BenchmarkImportAndScope(b *testing.B) {
 // on-site index: per incident, the ledger joined to the whole inventory
 // (no draft reads, so it understates the old cost).
 func BenchmarkOnsiteInbox(b *testing.B) {
-	n := 100_000
-	if v := os.Getenv("TOCSIN_BENCH_SUBJECTS"); v != "" {
-		n, _ = strconv.Atoi(v)
-	}
-	var csv bytes.Buffer
-	if err := synth.WriteSubjects(&csv, synth.Options{Subjects: n, ScopeShare: 0.3, Seed: 1}); err != nil {
-		b.Fatal(err)
-	}
+	_, csv := benchInventory(b)
 	for _, backend := range storetest.Backends(b) {
 		b.Run(backend, func(b *testing.B) {
 			ctx := context.Background()
@@ -160,4 +146,18 @@ func BenchmarkOnsiteInbox(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchInventory is the synthetic subjects file the benchmarks import:
+// TOCSIN_BENCH_SUBJECTS people (default 100000), 30% of them in scope.
+func benchInventory(b *testing.B) (int, *bytes.Buffer) {
+	n := 100_000
+	if v := os.Getenv("TOCSIN_BENCH_SUBJECTS"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	var csv bytes.Buffer
+	if err := synth.WriteSubjects(&csv, synth.Options{Subjects: n, ScopeShare: 0.3, Seed: 1}); err != nil {
+		b.Fatal(err)
+	}
+	return n, &csv
 }
