@@ -274,7 +274,7 @@ playbook_dir: %s
 temporal: {address: %s, namespace: tocsin, codec_key_file: %s}
 twilio: {account_sid: ACreplaced-by-peers-env, from: "+15005550006"}
 smtp: {addr: replaced.by.peers.env:25, from: "Security Team <security@example.com>", bounce_address: bounces@example.com}
-bounces: {listen: %s}
+bounces: {listen: %s, allow: [127.0.0.1]}
 onsite: {webhook_url: https://replaced.by.peers.env/}
 announce: {webhook_url: https://replaced.by.peers.env/}
 %s

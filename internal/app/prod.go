@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -86,6 +87,9 @@ type Config struct {
 	// that reads delivery status notifications and fails what bounced.
 	Bounces struct {
 		Listen string `yaml:"listen"`
+		// Allow are the relays that may deliver bounces, as addresses or
+		// CIDR ranges: whoever can deliver one can fail a delivery.
+		Allow []string `yaml:"allow"`
 	} `yaml:"bounces"`
 	Onsite struct {
 		WebhookURL string `yaml:"webhook_url"`
@@ -292,6 +296,10 @@ func (c Config) Validate(path string) error {
 	need(c.SMTP.Addr != "" && c.SMTP.From != "", "smtp.addr and smtp.from")
 	need((c.SMTP.BounceAddress == "") == (c.Bounces.Listen == ""), "smtp.bounce_address and bounces.listen together (bounces go to the address, and the listener reads them)")
 	need(c.SMTP.BounceAddress == "" || strings.Count(c.SMTP.BounceAddress, "@") == 1, "smtp.bounce_address to be an address (bounces@example.com)")
+	need(c.Bounces.Listen == "" || len(c.Bounces.Allow) > 0, "bounces.allow, the mail relays' addresses or CIDR ranges (10.0.0.0/8), with bounces.listen: whoever can deliver a bounce can fail a delivery")
+	if _, err := relayPrefixes(c.Bounces.Allow); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", path, err))
+	}
 	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
 	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
@@ -428,7 +436,11 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	if c.Bounces.Listen != "" {
-		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Log: log}
+		allow, err := relayPrefixes(c.Bounces.Allow)
+		if err != nil {
+			return err
+		}
+		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Allow: allow, Log: log}
 		if err := mailbox.Start(c.Bounces.Listen); err != nil {
 			return fmt.Errorf("bounces.listen %s: %w", c.Bounces.Listen, err)
 		}
@@ -512,4 +524,23 @@ func sharedPace(reg senders.Registry, rates senders.Rates, st *store.Store) send
 	return senders.PaceWith(reg, rates, func(channel string, perSecond float64) senders.Limiter {
 		return senders.SharedRate{Bucket: st, Name: channel, Rate: perSecond}
 	})
+}
+
+// relayPrefixes reads bounces.allow: each entry an address (one host) or a
+// CIDR range.
+func relayPrefixes(allow []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for i, a := range allow {
+		a = strings.TrimSpace(a)
+		if p, err := netip.ParsePrefix(a); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		ip, err := netip.ParseAddr(a)
+		if err != nil {
+			return nil, fmt.Errorf("bounces.allow[%d] %q: want an address (192.0.2.25) or a CIDR range (10.0.0.0/8)", i, a)
+		}
+		out = append(out, netip.PrefixFrom(ip.Unmap(), ip.Unmap().BitLen()))
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/base64"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +100,25 @@ func TestSMTPTLSModeIsChecked(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "tls: required", "tls: maybe", 1)), 0o600))
 	_, err = LoadConfig(path)
 	require.ErrorContains(t, err, "smtp.tls to be required or opportunistic")
+}
+
+// The bounce mailbox needs the relays it takes bounces from, each an
+// address or a CIDR range; a wrong one is named by its place in the list.
+func TestBounceRelaysAreRequiredAndChecked(t *testing.T) {
+	data := string(exampleConfig(t))
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	allow, err := relayPrefixes(c.Bounces.Allow)
+	require.NoError(t, err)
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("192.0.2.25/32"), netip.MustParsePrefix("10.20.0.0/16")}, allow)
+	load := func(from, to string) error {
+		path := filepath.Join(t.TempDir(), "tocsin.yaml")
+		require.NoError(t, os.WriteFile(path, []byte(strings.Replace(data, from, to, 1)), 0o600))
+		_, err := LoadConfig(path)
+		return err
+	}
+	require.ErrorContains(t, load("allow: [192.0.2.25, 10.20.0.0/16]", ""), "bounces.allow, the mail relays' addresses")
+	require.ErrorContains(t, load("allow: [192.0.2.25, 10.20.0.0/16]", "allow: [192.0.2.25, relay.example.com]"), `bounces.allow[1] "relay.example.com": want an address`)
 }
 
 // testCodecKeys is a key ring for configurations under test.

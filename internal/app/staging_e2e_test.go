@@ -179,7 +179,7 @@ playbook_dir: %s
 temporal: {address: %s, codec_key_file: %s}
 twilio: {account_sid: ACthe-real-one-the-environment-replaces, from: "+15005550006"}
 smtp: {addr: smtp.example.com:587, from: "Security Team <security@example.com>", bounce_address: bounces@example.com}
-bounces: {listen: %s}
+bounces: {listen: %s, allow: [127.0.0.1]}
 onsite: {webhook_url: https://notify.example.com/v1/notices}
 announce: {webhook_url: https://press.example.com/v1/announcements}
 `, listen, listen, database, anyHourPlaybooks(t), ts.HostPort(), keys, bounceAddr), 0o600))

@@ -2,6 +2,7 @@ package bounces_test
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +135,33 @@ func TestABounceSettlesASendHeldInDoubt(t *testing.T) {
 	counts, _, _, err := s.CampaignCounts(ctx, "INC-D")
 	require.NoError(t, err)
 	require.Zero(t, counts["email"].Unknown)
+}
+
+// Whoever can deliver a bounce can fail a delivery: the mailbox takes mail
+// only from the relays bounces.allow names (this machine by default), and
+// a bounce from anywhere else changes nothing.
+func TestTheBounceMailboxTakesMailOnlyFromItsRelays(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	d := store.Delivery{IncidentID: "INC-1", SubjectID: "s1", Channel: "email", Rung: 1, Status: store.StatusAccepted}
+	_, err := s.ClaimDeliveries(ctx, []store.Delivery{d}, store.Lease{Owner: "a", Until: time.Now().Add(time.Minute)})
+	require.NoError(t, err)
+	require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{d}))
+
+	elsewhere := &bounces.Listener{Ledger: s, Base: "bounces@tocsin.local", Allow: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}
+	require.NoError(t, elsewhere.Start("127.0.0.1:0"))
+	defer elsewhere.Close()
+	err = devpeers.SendPlain(elsewhere.Addr(), "bounces+INC-1.s1@tocsin.local", postfixDSN)
+	require.ErrorContains(t, err, "554")
+	got, err := s.GetDelivery(ctx, "INC-1", "s1", "email")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusAccepted, got.Status, "a bounce from outside the relays fails nothing")
+
+	relays := &bounces.Listener{Ledger: s, Base: "bounces@tocsin.local"} // loopback by default
+	require.NoError(t, relays.Start("127.0.0.1:0"))
+	defer relays.Close()
+	require.NoError(t, devpeers.SendPlain(relays.Addr(), "bounces+INC-1.s1@tocsin.local", postfixDSN))
+	got, err = s.GetDelivery(ctx, "INC-1", "s1", "email")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, got.Status)
 }

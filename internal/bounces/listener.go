@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -24,10 +25,57 @@ type Listener struct {
 	Ledger Ledger
 	// Base is the bounce address the notices' envelope senders are made
 	// from (bounces@example.com).
-	Base   string
+	Base string
+	// Allow are the networks bounces may come from (the mail relays); a
+	// connection from anywhere else is refused before it can say anything,
+	// since whoever can deliver a bounce can fail a delivery. Empty: this
+	// machine only.
+	Allow  []netip.Prefix
 	Log    *slog.Logger
 	server *smtp.Server
 	addr   string
+}
+
+// loopback is the default Allow.
+var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// allowed says whether a peer may deliver bounces.
+func (l *Listener) allowed(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return false
+	}
+	ip := tcp.AddrPort().Addr().Unmap()
+	allow := l.Allow
+	if len(allow) == 0 {
+		allow = loopback
+	}
+	for _, p := range allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// relaysOnly hands the SMTP server only the connections Allow admits; any
+// other is told why and closed.
+type relaysOnly struct {
+	net.Listener
+	l *Listener
+}
+
+func (r relaysOnly) Accept() (net.Conn, error) {
+	for {
+		c, err := r.Listener.Accept()
+		if err != nil || r.l.allowed(c.RemoteAddr()) {
+			return c, err
+		}
+		r.l.log().Warn("bounce mailbox: refused a connection from outside bounces.allow", "remote", c.RemoteAddr().String())
+		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "554 5.7.1 this mailbox takes bounces only from its mail relays\r\n")
+		c.Close()
+	}
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a port).
@@ -45,7 +93,7 @@ func (l *Listener) Start(addr string) error {
 	s.MaxRecipients = 10
 	s.ErrorLog = nopLog{}
 	l.server = s
-	go s.Serve(ln)
+	go s.Serve(relaysOnly{ln, l})
 	return nil
 }
 
