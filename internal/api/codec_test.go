@@ -17,6 +17,11 @@ import (
 )
 
 func codecServer(t *testing.T) (*httptest.Server, codec.Codec) {
+	hs, c, _ := codecServerWindow(t, 0)
+	return hs, c
+}
+
+func codecServerWindow(t *testing.T, window time.Duration) (*httptest.Server, codec.Codec, *store.Store) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
@@ -27,10 +32,53 @@ func codecServer(t *testing.T) (*httptest.Server, codec.Codec) {
 	keys, err := codec.LoadKeyFile(path)
 	require.NoError(t, err)
 	c := codec.Codec{Keys: keys}
-	s := &Server{Store: st, PublicURL: "http://tocsin.test", Codec: &CodecEndpoint{Codec: c, Namespace: "tocsin", UIOrigins: []string{"https://temporal-ui.example.com"}}}
+	s := &Server{Store: st, PublicURL: "http://tocsin.test", Codec: &CodecEndpoint{Codec: c, Namespace: "tocsin", UIOrigins: []string{"https://temporal-ui.example.com"}, AuditWindow: window}}
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(hs.Close)
-	return hs, c
+	return hs, c, st
+}
+
+// A Temporal UI page decodes once per event: the reader's first call is
+// audited at once, the rest of the window's calls in one entry with their
+// count, so the audit chain says who read and how much without an entry
+// per event. A refusal is always its own entry.
+func TestCodecReadsAreAuditedOncePerWindowWithTheirCount(t *testing.T) {
+	hs, local, st := codecServerWindow(t, 2*time.Second)
+	encrypted, err := converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), local).ToPayload("a fact")
+	require.NoError(t, err)
+	as := func(token string) converter.DataConverter {
+		return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{
+			Endpoint:      hs.URL + "/codec/tocsin",
+			ModifyRequest: func(r *http.Request) error { r.Header.Set("Authorization", "Bearer "+token); return nil },
+		}))
+	}
+	var got string
+	for range 4 {
+		require.NoError(t, as("admin").FromPayload(encrypted, &got))
+	}
+	require.Error(t, as("resp").FromPayload(encrypted, &got))
+	codecEntries := func() []store.AuditEntry {
+		log, err := st.AuditLog(context.Background(), "")
+		require.NoError(t, err)
+		var out []store.AuditEntry
+		for _, e := range log {
+			if e.Action == "codec decode" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	first := codecEntries()
+	require.Len(t, first, 2, "the admin's first read and the responder's refusal, at once")
+	require.Equal(t, store.AuditDone, first[0].Outcome)
+	require.Empty(t, first[0].Detail["calls"])
+	require.Equal(t, store.AuditRefused, first[1].Outcome)
+	require.Eventually(t, func() bool { return len(codecEntries()) == 3 }, 10*time.Second, 50*time.Millisecond)
+	last := codecEntries()[2]
+	require.Equal(t, "ops@example.com", last.Actor)
+	require.Equal(t, "3", last.Detail["calls"], "the three reads after the first")
+	require.NoError(t, as("admin").FromPayload(encrypted, &got))
+	require.Len(t, codecEntries(), 4, "a read after the window is audited at once again")
 }
 
 // An operator's Temporal CLI (the SDK's remote codec) reads an encrypted
