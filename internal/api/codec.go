@@ -41,8 +41,11 @@ const DefaultCodecAuditWindow = 10 * time.Minute
 
 // codecReads counts one reader's calls of one operation in a window.
 type codecReads struct {
+	p     Principal
+	op    string
 	since time.Time
 	calls int
+	timer *time.Timer
 }
 
 // audited records a permitted call: a reader's first in a window is
@@ -60,23 +63,46 @@ func (s *Server) codecAudited(ctx context.Context, p Principal, op string) {
 	if e.reads == nil {
 		e.reads = map[string]*codecReads{}
 	}
-	r := &codecReads{since: time.Now()}
+	r := &codecReads{p: p, op: op, since: time.Now()}
 	e.reads[key] = r
 	window := e.AuditWindow
 	if window <= 0 {
 		window = DefaultCodecAuditWindow
 	}
 	s.audit(ctx, p, "", "codec "+op, store.AuditDone, map[string]string{"namespace": e.Namespace})
-	time.AfterFunc(window, func() {
+	r.timer = time.AfterFunc(window, func() {
 		e.mu.Lock()
-		delete(e.reads, key)
-		calls := r.calls
-		e.mu.Unlock()
-		if calls > 0 {
-			s.audit(context.Background(), p, "", "codec "+op, store.AuditDone, map[string]string{"namespace": e.Namespace,
-				"calls": strconv.Itoa(calls), "since": r.since.UTC().Format(time.RFC3339)})
+		defer e.mu.Unlock()
+		if e.reads[key] == r {
+			delete(e.reads, key)
+			s.auditCodecCount(r)
 		}
 	})
+}
+
+// auditCodecCount writes the calls a window counted, if any.
+func (s *Server) auditCodecCount(r *codecReads) {
+	if r.calls > 0 {
+		s.audit(context.Background(), r.p, "", "codec "+r.op, store.AuditDone, map[string]string{"namespace": s.Codec.Namespace,
+			"calls": strconv.Itoa(r.calls), "since": r.since.UTC().Format(time.RFC3339)})
+	}
+}
+
+// FlushAudit writes the codec calls counted so far without waiting for
+// their windows to close: call it when the server stops, before the store
+// closes, so no read goes unaudited.
+func (s *Server) FlushAudit() {
+	if s.Codec == nil {
+		return
+	}
+	e := s.Codec
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for key, r := range e.reads {
+		r.timer.Stop()
+		delete(e.reads, key)
+		s.auditCodecCount(r)
+	}
 }
 
 func (s *Server) codecRoutes(mux *http.ServeMux) {

@@ -143,3 +143,32 @@ func TestTheCodecEndpointAllowsOnlyTheTemporalUIOrigin(t *testing.T) {
 	resp.Body.Close()
 	require.Empty(t, resp.Header.Get("Access-Control-Allow-Origin"), "a page elsewhere cannot read the answer")
 }
+
+// Reads counted when the server stops are written then, not lost with it.
+func TestCodecReadsCountedAtShutdownAreWritten(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, Seed(context.Background(), st, map[string]store.Token{"admin": {Identity: "ops@example.com", Role: RoleAdmin}}))
+	s := &Server{Store: st, Codec: &CodecEndpoint{Codec: codec.Codec{}, Namespace: "tocsin"}} // the default ten-minute window
+	hs := httptest.NewServer(s.Handler())
+	for range 3 {
+		req, _ := http.NewRequest(http.MethodPost, hs.URL+"/codec/tocsin/decode", strings.NewReader(`{"payloads":[]}`))
+		req.Header.Set("Authorization", "Bearer admin")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	hs.Close()
+	s.FlushAudit()
+	log, err := st.AuditLog(context.Background(), "")
+	require.NoError(t, err)
+	var calls []string
+	for _, e := range log {
+		if e.Action == "codec decode" {
+			calls = append(calls, e.Detail["calls"])
+		}
+	}
+	require.Equal(t, []string{"", "2"}, calls, "the first read, then the two after it")
+}

@@ -249,6 +249,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		httpServer.Shutdown(sctx)
+		apiServer.FlushAudit()
 	})
 
 	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets, Timeout: cfg.ProviderTimeout, Metrics: set}

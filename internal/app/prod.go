@@ -454,7 +454,9 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	mux.Handle("/", server.Handler())
 	srv := api.NewHTTPServer(mux, 10*time.Second)
 	srv.Addr = c.Listen
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -464,6 +466,10 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	// Shutdown lets the requests under way finish; then the codec reads
+	// they counted are written, before closeAll closes the store.
+	<-drained
+	server.FlushAudit()
 	return nil
 }
 
