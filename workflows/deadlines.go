@@ -76,14 +76,15 @@ func (s *plan) waitUntil(ctx workflow.Context, at time.Time, done func() bool) b
 // law says must come first has been filed (Singapore: the PDPC before the
 // people).
 func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
-	var first []string
-	for _, o := range s.p.Obligations {
-		if o.Audience == "individuals" && o.After != "" && !s.p.Filings[o.Name].Met() && !slices.Contains(first, o.After) {
-			first = append(first, o.After)
-		}
-	}
+	// Asked anew each time: a duty to individuals waived meanwhile waits
+	// for nothing.
 	unmet := func() []string {
-		var out []string
+		var first, out []string
+		for _, o := range s.p.Obligations {
+			if o.Audience == "individuals" && o.After != "" && !s.p.Filings[o.Name].Met() && !slices.Contains(first, o.After) {
+				first = append(first, o.After)
+			}
+		}
 		for _, n := range first {
 			if f := s.p.Filings[n]; f != nil && !f.Met() {
 				out = append(out, n)

@@ -245,3 +245,47 @@ func TestWaivingADutyToTellPeopleWithholdsNoticeFromItsResidents(t *testing.T) {
 	require.True(t, notified.Before(detected.Add(2*time.Hour)), "notice did not wait for the PDPC filing the waived duty waited on")
 	require.Contains(t, posts, ":no_bell: Individual notice withheld from 2 people in SG: sg-individuals waived.")
 }
+
+// Notice waiting on a filing for the duty to tell people goes ahead once
+// that duty is waived, without the filing.
+func TestWaivingTheDutyNoticeWaitedForReleasesIt(t *testing.T) {
+	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	obligations := []playbooks.Obligation{
+		{Name: "sg-pdpc", Jurisdiction: "SG", Audience: "regulator", AnchorAt: detected, DueAt: detected.Add(72 * time.Hour)},
+		{Name: "sg-individuals", Jurisdiction: "SG", Audience: "individuals", After: "sg-pdpc", AnchorAt: detected},
+	}
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Obligations: obligations, Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute},
+		scope:  &plandata.ScopeSummary{Subjects: 2, Regions: map[string]plandata.RegionFacts{"SG": {Subjects: 2}}},
+	})
+	env.SetStartTime(detected)
+	legal := Actor{Identity: "legal@example.com", Role: "legal"}
+	var waiting string
+	env.RegisterDelayedCallback(func() { update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"}) }, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(QueryProgress)
+		require.NoError(t, err)
+		var p Progress
+		require.NoError(t, v.Get(&p))
+		waiting = p.Status
+		update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-individuals", Reason: "encrypted, key not taken"})
+	}, 30*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "sg-pdpc", Reference: "PDPC-1"})
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, StageAwaitFiling, waiting, "notice waited for the PDPC")
+	v, err := env.QueryWorkflow(QueryProgress)
+	require.NoError(t, err)
+	var p Progress
+	require.NoError(t, v.Get(&p))
+	for _, e := range p.Timeline {
+		if e.Text == "notifying affected people" {
+			require.Equal(t, detected.Add(30*time.Minute), e.At.UTC(), "notice went ahead at the waiver, not at the filing")
+			return
+		}
+	}
+	require.Fail(t, "notice never began")
+}
