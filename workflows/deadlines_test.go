@@ -42,13 +42,7 @@ func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
 	env.SetStartTime(detected)
 	legal := Actor{Identity: "legal@example.com", Role: "legal"}
 	responder := Actor{Identity: "responder@example.com", Role: "responder"}
-	query := func() Progress {
-		v, err := env.QueryWorkflow(QueryProgress)
-		require.NoError(t, err)
-		var p Progress
-		require.NoError(t, v.Get(&p))
-		return p
-	}
+	query := func() Progress { return progressOf(t, env) }
 	var early, lateNoReason, late, viewer, unapproved, filed *updateResult
 	env.RegisterDelayedCallback(func() {
 		unapproved = update(env, UpdateSubmit, SubmitInput{Actor: responder, Obligation: "sg-pdpc", Reference: "PDPC-1"})
@@ -150,10 +144,7 @@ func TestLegalWaivesADutyWithAReason(t *testing.T) {
 	require.NoError(t, waived.rejected)
 	require.ErrorContains(t, twice.rejected, "was waived by legal@example.com")
 
-	v, err := env.QueryWorkflow(QueryProgress)
-	require.NoError(t, err)
-	var p Progress
-	require.NoError(t, v.Get(&p))
+	p := progressOf(t, env)
 	require.Equal(t, StageClosed, p.Status, "a waived duty holds neither notice nor the close")
 	f := p.Filings["sg-pdpc"]
 	require.Equal(t, FilingWaived, f.Status)
@@ -221,10 +212,7 @@ func TestWaivingADutyToTellPeopleWithholdsNoticeFromItsResidents(t *testing.T) {
 	require.ErrorContains(t, late.rejected, "individual notice has begun")
 	require.Equal(t, []activities.WithholdInput{{IncidentID: "INC-1", Regions: []string{"SG"}}}, withheld, "Singapore's residents only, once")
 
-	v, err := env.QueryWorkflow(QueryProgress)
-	require.NoError(t, err)
-	var p Progress
-	require.NoError(t, v.Get(&p))
+	p := progressOf(t, env)
 	require.Equal(t, StageClosed, p.Status)
 	require.Equal(t, FilingWaived, p.Filings["sg-individuals"].Status, "the campaign does not mark a waived duty met")
 	require.Equal(t, FilingSubmitted, p.Filings["eu-individuals"].Status)
@@ -263,10 +251,7 @@ func TestWaivingTheDutyNoticeWaitedForReleasesIt(t *testing.T) {
 	var waiting string
 	env.RegisterDelayedCallback(func() { update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"}) }, time.Minute)
 	env.RegisterDelayedCallback(func() {
-		v, err := env.QueryWorkflow(QueryProgress)
-		require.NoError(t, err)
-		var p Progress
-		require.NoError(t, v.Get(&p))
+		p := progressOf(t, env)
 		waiting = p.Status
 		update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-individuals", Reason: "encrypted, key not taken"})
 	}, 30*time.Minute)
@@ -277,10 +262,7 @@ func TestWaivingTheDutyNoticeWaitedForReleasesIt(t *testing.T) {
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, StageAwaitFiling, waiting, "notice waited for the PDPC")
-	v, err := env.QueryWorkflow(QueryProgress)
-	require.NoError(t, err)
-	var p Progress
-	require.NoError(t, v.Get(&p))
+	p := progressOf(t, env)
 	for _, e := range p.Timeline {
 		if e.Text == "notifying affected people" {
 			require.Equal(t, detected.Add(30*time.Minute), e.At.UTC(), "notice went ahead at the waiver, not at the filing")

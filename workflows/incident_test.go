@@ -94,6 +94,16 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	return env
 }
 
+// progressOf asks the test workflow for its progress, as the API would.
+func progressOf(t *testing.T, env *testsuite.TestWorkflowEnvironment) Progress {
+	t.Helper()
+	v, err := env.QueryWorkflow(QueryProgress)
+	require.NoError(t, err)
+	var p Progress
+	require.NoError(t, v.Get(&p))
+	return p
+}
+
 func input() IncidentInput {
 	return IncidentInput{IncidentID: "INC-1", OpenedBy: "responder@example.com", Spec: incident.Spec{Title: "t", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), Systems: []string{"db"}}}
 }
@@ -228,10 +238,7 @@ func TestRejectionSendsDraftBackForRevision(t *testing.T) {
 		revise = update(env, UpdateRevise, ReviseInput{Actor: Actor{Identity: "responder2@example.com", Role: "responder"}, Draft: "notice-en", Changes: map[string]string{"contact": "hotline"}})
 	}, 90*time.Second)
 	env.RegisterDelayedCallback(func() {
-		v, err := env.QueryWorkflow(QueryProgress)
-		require.NoError(t, err)
-		var p Progress
-		require.NoError(t, v.Get(&p))
+		p := progressOf(t, env)
 		require.Equal(t, StageAwaitApproval, p.Status)
 		require.Equal(t, 2, p.Drafts[0].Revision, "%+v", p.Drafts)
 		require.Equal(t, DraftPending, p.Drafts[0].Status)
@@ -309,10 +316,7 @@ func TestIncompleteDraftWaitsForTheFact(t *testing.T) {
 	require.Empty(t, afterSet[0].Missing)
 	require.Equal(t, []string{"", "a leaked access key", "a leaked access key"}, causes, "first draft, then both pending drafts drafted again with the cause")
 	require.NoError(t, late.rejected)
-	v, err := env.QueryWorkflow(QueryProgress)
-	require.NoError(t, err)
-	var p Progress
-	require.NoError(t, v.Get(&p))
+	p := progressOf(t, env)
 	require.Equal(t, 2, p.Drafts[0].Revision, "%+v", p.Drafts)
 	require.Equal(t, "r2@example.com", p.Drafts[0].Author)
 	require.Empty(t, p.Drafts[0].Missing)
