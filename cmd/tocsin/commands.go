@@ -614,7 +614,7 @@ func incidentCmd() *cobra.Command {
 	submit.MarkFlagRequired("obligation")
 	submit.MarkFlagRequired("reference")
 	var waiver api.WaiveRequest
-	waive := &cobra.Command{Use: "waive ID", Short: "Record that a duty does not apply, and why (legal; the breach register keeps it)",
+	waive := &cobra.Command{Use: "waive ID", Short: "Record that a duty does not apply, and why (legal; the breach register keeps it). A duty to tell people, waived before notice begins, withholds notice from the residents it covers",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
 			out, err := apiCalls().Waive(cmd.Context(), args[0], waiver)
 			if err != nil {
