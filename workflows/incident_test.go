@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,6 +39,31 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	var ov overrides
 	if len(o) > 0 {
 		ov = o[0]
+	}
+	// The test environment runs activities on goroutines of their own, two
+	// posts at once among them: the overrides, which record what they are
+	// given, are called one at a time.
+	var mu sync.Mutex
+	if post := ov.post; post != nil {
+		ov.post = func(ctx context.Context, in activities.PostInput) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return post(ctx, in)
+		}
+	}
+	if drafts := ov.drafts; drafts != nil {
+		ov.drafts = func(ctx context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return drafts(ctx, in)
+		}
+	}
+	if withhold := ov.withhold; withhold != nil {
+		ov.withhold = func(ctx context.Context, in activities.WithholdInput) (activities.WithholdResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return withhold(ctx, in)
+		}
 	}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
@@ -91,6 +117,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(reach, nil)
 	env.OnActivity(a.PublishAnnouncement, mock.Anything, mock.Anything).Return(activities.PublishResult{URL: "http://x/announcements/INC-1"}, nil)
 	env.OnActivity(a.RecordIncident, mock.Anything, mock.Anything).Return(nil)
+	env.OnActivity(a.PostReview, mock.Anything, mock.Anything).Return(nil)
 	return env
 }
 
