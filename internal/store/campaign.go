@@ -411,7 +411,7 @@ func (s *Store) OnsiteInbox(ctx context.Context, account string) ([]InboxNotice,
 		return nil, err
 	}
 	for _, snap := range order {
-		subjects, err := s.queryStrings(ctx, `SELECT subject_id FROM `+subjectsTable(snap)+` WHERE onsite_id=? AND onsite_id <> ''`, account)
+		subjects, err := queryColumn[string](ctx, s, `SELECT subject_id FROM `+subjectsTable(snap)+` WHERE onsite_id=? AND onsite_id <> ''`, account)
 		if err != nil {
 			return nil, err
 		}

@@ -572,21 +572,8 @@ func (s *Store) PruneSnapshots(ctx context.Context) ([]int64, error) {
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT id FROM snapshots WHERE subjects > 0 AND id <> ? AND id NOT IN (SELECT snapshot_id FROM incidents WHERE snapshot_id IS NOT NULL) ORDER BY id`, cur)
+	ids, err := queryColumn[int64](ctx, s, `SELECT id FROM snapshots WHERE subjects > 0 AND id <> ? AND id NOT IN (SELECT snapshot_id FROM incidents WHERE snapshot_id IS NOT NULL) ORDER BY id`, cur)
 	if err != nil {
-		return nil, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for _, id := range ids {

@@ -13,7 +13,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -113,16 +112,16 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 	return s.db.QueryContext(ctx, s.dialect.rebind(q), args...)
 }
 
-// queryStrings reads a one-column result.
-func (s *Store) queryStrings(ctx context.Context, q string, args ...any) ([]string, error) {
+// queryColumn reads a one-column result as values of T.
+func queryColumn[T any](ctx context.Context, s *Store, q string, args ...any) ([]T, error) {
 	rows, err := s.query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []string
+	var out []T
 	for rows.Next() {
-		var v string
+		var v T
 		if err := rows.Scan(&v); err != nil {
 			return nil, err
 		}
@@ -463,15 +462,11 @@ func (s *Store) addColumns(ctx context.Context) error {
 // indexOnsiteAccounts gives snapshots imported before the on-site index
 // theirs, once (IF NOT EXISTS makes every later open a no-op).
 func (s *Store) indexOnsiteAccounts(ctx context.Context) error {
-	snaps, err := s.queryStrings(ctx, `SELECT id FROM snapshots WHERE subjects > 0 ORDER BY id`)
+	snaps, err := queryColumn[int64](ctx, s, `SELECT id FROM snapshots WHERE subjects > 0 ORDER BY id`)
 	if err != nil {
 		return err
 	}
-	for _, v := range snaps {
-		snap, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return err
-		}
+	for _, snap := range snaps {
 		if _, err := s.exec(ctx, onsiteIndex(snap)); err != nil {
 			// Another process opening the same store may have made it
 			// between the look and the create; a second try sees it.
