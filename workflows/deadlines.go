@@ -220,7 +220,7 @@ func (s *plan) checkWaive(in WaiveInput) error {
 	if err := alreadyMet(o.Name, s.p.Filings[o.Name]); err != nil {
 		return err
 	}
-	if o.Audience == "individuals" && s.noticeBegun {
+	if o.Audience == "individuals" && NoticeBegun(s.p.Status) {
 		// Before notice, a waiver withholds it from the residents it
 		// covers (withholdWaived); once people are being told, it cannot.
 		return fmt.Errorf("%s cannot be waived: individual notice has begun, and the campaign (or the public announcement) meets it", o.Name)

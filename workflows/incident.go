@@ -34,9 +34,6 @@ type plan struct {
 	buttons bool
 	// postedQuarter is the last quarter of the campaign told to the war room.
 	postedQuarter int
-	// noticeBegun: individual notice has started, and a duty to tell
-	// people can no longer be waived.
-	noticeBegun bool
 	// changes counts what the plan changed that people see; recorded is
 	// how many of them the store has (record-progress).
 	changes, recorded int
@@ -270,7 +267,6 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 
 	s.stage(ctx, StageNotifying, "notifying affected people")
-	s.noticeBegun = true
 	if workflow.GetVersion(ctx, changeWithholdWaived, workflow.DefaultVersion, 1) >= 1 {
 		if err := s.withholdWaived(ctx); err != nil {
 			return IncidentResult{}, err

@@ -3,13 +3,12 @@
 package workflows
 
 import (
-	"github.com/tocsin/tocsin/internal/plandata"
-
 	"slices"
 	"time"
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/plandata"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -38,6 +37,12 @@ const (
 	StageFiling        = "filing"
 	StageClosed        = "closed"
 )
+
+// NoticeBegun says whether an incident at stage has begun telling people
+// (or finished): from then on a duty to tell them cannot be waived.
+func NoticeBegun(stage string) bool {
+	return slices.Contains([]string{StageNotifying, StageAnnouncing, StageFiling, StageClosed}, stage)
+}
 
 // Draft statuses.
 const (

@@ -280,7 +280,7 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 		NoticeBegun bool
 		CanRespond  bool
 	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill),
-		NoticeBegun: slices.Contains([]string{workflows.StageNotifying, workflows.StageAnnouncing, workflows.StageFiling, workflows.StageClosed, "unknown"}, v.Status), CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
+		NoticeBegun: workflows.NoticeBegun(v.Status) || v.Status == "unknown", CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
 	if v.Status != workflows.StageClosed {
 		data.Refresh = 10
 	}
