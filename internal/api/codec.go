@@ -48,7 +48,7 @@ type codecReads struct {
 	timer *time.Timer
 }
 
-// audited records a permitted call: a reader's first in a window is
+// codecAudited records a permitted call: a reader's first in a window is
 // written at once; those after it in the window are written together, with
 // their count, when the window closes.
 func (s *Server) codecAudited(ctx context.Context, p Principal, op string) {

@@ -133,6 +133,9 @@ type Config struct {
 	// CodecKeys encrypt everything Tocsin hands Temporal.
 	CodecKeys codec.Keys `yaml:"-"`
 	codecErr  error
+	// bounceRelays is bounces.allow, parsed.
+	bounceRelays    []netip.Prefix
+	bounceRelaysErr error
 	// Staged lists the settings the environment aimed at `tocsin peers`
 	// (from peers.env), so the processes can say so at start.
 	Staged []string `yaml:"-"`
@@ -215,6 +218,7 @@ func LoadConfig(path string) (Config, error) {
 	}
 	c.stageFromEnv()
 	c.CodecKeys, c.codecErr = loadCodecKeys(c.Temporal.CodecKeyFile, os.Getenv("TOCSIN_CODEC_KEYS"))
+	c.bounceRelays, c.bounceRelaysErr = relayPrefixes(c.Bounces.Allow)
 	return c, c.Validate(path)
 }
 
@@ -297,8 +301,8 @@ func (c Config) Validate(path string) error {
 	need((c.SMTP.BounceAddress == "") == (c.Bounces.Listen == ""), "smtp.bounce_address and bounces.listen together (bounces go to the address, and the listener reads them)")
 	need(c.SMTP.BounceAddress == "" || strings.Count(c.SMTP.BounceAddress, "@") == 1, "smtp.bounce_address to be an address (bounces@example.com)")
 	need(c.Bounces.Listen == "" || len(c.Bounces.Allow) > 0, "bounces.allow, the mail relays' addresses or CIDR ranges (10.0.0.0/8), with bounces.listen: whoever can deliver a bounce can fail a delivery")
-	if _, err := relayPrefixes(c.Bounces.Allow); err != nil {
-		errs = append(errs, fmt.Errorf("%s: %w", path, err))
+	if c.bounceRelaysErr != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", path, c.bounceRelaysErr))
 	}
 	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
 	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
@@ -436,11 +440,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	if c.Bounces.Listen != "" {
-		allow, err := relayPrefixes(c.Bounces.Allow)
-		if err != nil {
-			return err
-		}
-		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Allow: allow, Log: log}
+		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Allow: c.bounceRelays, Log: log}
 		if err := mailbox.Start(c.Bounces.Listen); err != nil {
 			return fmt.Errorf("bounces.listen %s: %w", c.Bounces.Listen, err)
 		}
