@@ -418,7 +418,7 @@ func (s *Store) OnsiteInbox(ctx context.Context, account string) ([]InboxNotice,
 		if len(subjects) == 0 {
 			continue
 		}
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(subjects)), ",")
+		marks := placeholders(len(subjects))
 		for _, id := range bySnapshot[snap] {
 			args := []any{id, StatusAccepted, StatusDelivered}
 			for _, sub := range subjects {

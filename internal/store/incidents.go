@@ -203,7 +203,7 @@ func (n *namedSource) Err() error             { return n.err }
 // path database/sql offers on both backends.
 func (t *tx) insertRows(ctx context.Context, table string, columns []string, src rowSource, suffix string) error {
 	const perInsert = 200
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", len(columns)), ",") + ")"
+	one := "(" + placeholders(len(columns)) + ")"
 	insert := func(n int) string {
 		return t.d.rebind("INSERT INTO " + table + " (" + strings.Join(columns, ",") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", n), ",") + suffix)
 	}
@@ -421,7 +421,7 @@ func (s *Store) WithholdNotice(ctx context.Context, incidentID string, regions [
 	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped || len(regions) == 0 {
 		return 0, err
 	}
-	marks := strings.TrimSuffix(strings.Repeat("?,", len(regions)), ",")
+	marks := placeholders(len(regions))
 	args := []any{rungWithheld}
 	for _, r := range regions {
 		args = append(args, r)

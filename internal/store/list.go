@@ -66,7 +66,7 @@ func (s *Store) ListIncidents(ctx context.Context, q IncidentQuery) (IncidentPag
 	var where []string
 	var args []any
 	if len(q.Status) > 0 {
-		where = append(where, "status IN ("+strings.TrimSuffix(strings.Repeat("?,", len(q.Status)), ",")+")")
+		where = append(where, "status IN ("+placeholders(len(q.Status))+")")
 		for _, st := range q.Status {
 			args = append(args, st)
 		}
