@@ -213,6 +213,11 @@ func (s *plan) checkWaive(in WaiveInput) error {
 	if in.Actor.Role != roles.Legal && (in.Actor.Role != roles.Drill || !s.spec.Drill) {
 		return forbidden("only legal may waive a duty (%s is %s)", in.Actor.Identity, in.Actor.Role)
 	}
+	if strings.EqualFold(in.Actor.Identity, s.in.OpenedBy) {
+		// The same separation as approval: whoever opened the incident
+		// does not also decide that a duty it raised does not apply.
+		return forbidden("%s opened this incident and cannot waive its duties", in.Actor.Identity)
+	}
 	o := s.obligation(in.Obligation)
 	if o == nil || s.p.Filings == nil {
 		return s.noObligation(in.Obligation)
@@ -246,6 +251,12 @@ func (s *plan) checkSubmit(ctx workflow.Context, in SubmitInput) error {
 	o := s.obligation(in.Obligation)
 	if o == nil || s.p.Filings == nil {
 		return s.noObligation(in.Obligation)
+	}
+	if o.Audience == "individuals" {
+		// The campaign files this duty with its own figures (who was
+		// reached, by what); a hand-made filing would replace them in the
+		// register.
+		return fmt.Errorf("%s is met by telling people: the campaign records it when individual notice is done (legal may waive it before notice begins)", o.Name)
 	}
 	if err := alreadyMet(o.Name, s.p.Filings[o.Name]); err != nil {
 		return err

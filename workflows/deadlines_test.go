@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"context"
+	"github.com/tocsin/tocsin/internal/store"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,7 +76,7 @@ func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
 	require.NoError(t, env.GetWorkflowError())
 
 	require.ErrorContains(t, unapproved.rejected, "legal must approve it before it is filed")
-	require.ErrorContains(t, early.rejected, "comes after sg-pdpc")
+	require.ErrorContains(t, early.rejected, "sg-individuals is met by telling people", "the duty to tell people is never filed by hand")
 	require.ErrorContains(t, lateNoReason.rejected, "the law asks for the reasons for the delay")
 	require.NoError(t, late.rejected)
 	require.ErrorContains(t, viewer.rejected, "forbidden")
@@ -270,4 +272,83 @@ func TestWaivingTheDutyNoticeWaitedForReleasesIt(t *testing.T) {
 		}
 	}
 	require.Fail(t, "notice never began")
+}
+
+// A regulator duty legal waived has a report nobody will file: notice does
+// not wait for legal to approve it. The drafts are the real ones (reports
+// and notices rendered into a store), not a mock that leaves the report out.
+func TestWaivingARegulatorDutyReleasesNoticeFromItsReport(t *testing.T) {
+	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	obligations := []playbooks.Obligation{
+		{Name: "eu-authority", Jurisdiction: "EU", Audience: "regulator", Regulator: "the lead supervisory authority", AnchorAt: detected, DueAt: detected.Add(72 * time.Hour)},
+	}
+	st, err := store.Open(filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	real := &activities.Activities{Store: st}
+	var rendered []string
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Obligations: obligations, Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute, DefaultLocale: "en"},
+		scope:  &plandata.ScopeSummary{Subjects: 2, Regions: map[string]plandata.RegionFacts{"DE": {Subjects: 2}}},
+		drafts: func(ctx context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+			res, err := real.RenderDrafts(ctx, in)
+			for _, d := range res.Drafts {
+				rendered = append(rendered, d.Name)
+			}
+			return res, err
+		},
+	})
+	env.SetStartTime(detected)
+	legal := Actor{Identity: "legal@example.com", Role: "legal"}
+	var waitingForReport string
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			if d.Kind == activities.KindNotice {
+				update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: d.Name, Revision: d.Revision})
+			}
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		waitingForReport = progressOf(t, env).Status
+		update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "eu-authority", Reason: "no risk to the people: the data was encrypted"})
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 24*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.Contains(t, rendered, activities.ReportDraftName("eu-authority"), "the real drafts include the authority's report")
+	require.Equal(t, StageAwaitApproval, waitingForReport, "before the waiver, notice waits for the report")
+	p := progressOf(t, env)
+	require.Equal(t, StageClosed, p.Status, "notice went ahead and the incident closed without the waived duty's report")
+	for _, d := range p.Drafts {
+		if d.Name == activities.ReportDraftName("eu-authority") {
+			require.Equal(t, DraftPending, d.Status, "the report was never approved")
+		}
+	}
+}
+
+// Whoever opened the incident does not waive its duties, and nobody files
+// a duty to tell people by hand: the campaign records it with its figures.
+func TestTheOpenerCannotWaiveAndNobodyFilesNoticeByHand(t *testing.T) {
+	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	obligations := []playbooks.Obligation{
+		{Name: "eu-authority", Jurisdiction: "EU", Audience: "regulator", AnchorAt: detected, DueAt: detected.Add(72 * time.Hour)},
+		{Name: "eu-individuals", Jurisdiction: "EU", Audience: "individuals", AnchorAt: detected},
+	}
+	env := setup(t, 0, overrides{assess: &activities.AssessResult{Obligations: obligations, Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute}})
+	env.SetStartTime(detected)
+	var openerWaives, handFiled, legalHandFiled *updateResult
+	env.RegisterDelayedCallback(func() {
+		// The opener holds the legal role too: still not theirs to waive.
+		openerWaives = update(env, UpdateWaive, WaiveInput{Actor: Actor{Identity: "Responder@example.com", Role: "legal"}, Obligation: "eu-authority", Reason: "not needed"})
+		handFiled = update(env, UpdateSubmit, SubmitInput{Actor: Actor{Identity: "other@example.com", Role: "responder"}, Obligation: "eu-individuals", Reference: "we told them"})
+		legalHandFiled = update(env, UpdateSubmit, SubmitInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Obligation: "eu-individuals", Reference: "done"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.ErrorContains(t, openerWaives.rejected, "opened this incident and cannot waive")
+	for _, u := range []*updateResult{handFiled, legalHandFiled} {
+		require.ErrorContains(t, u.rejected, "eu-individuals is met by telling people")
+	}
+	p := progressOf(t, env)
+	require.False(t, p.Filings["eu-authority"].Met(), "not waived")
+	require.False(t, p.Filings["eu-individuals"].Met(), "not filed by hand")
 }

@@ -255,7 +255,13 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	s.stage(ctx, StageAwaitApproval, "waiting for legal to approve every draft")
 	s.post(ctx, fmt.Sprintf("%d drafts are ready for legal review.", len(drafts.Drafts)))
 	s.review(ctx, drafts.Drafts)
-	if err := s.awaitApproval(ctx, draftIn, func(d DraftState) bool { return d.Kind != activities.KindAnnouncement }); err != nil {
+	needed := func(d DraftState) bool { return d.Kind != activities.KindAnnouncement }
+	if workflow.GetVersion(ctx, changeWaiverReleasesNotice, workflow.DefaultVersion, 1) >= 1 {
+		// The report of a duty legal waived will never be filed: notice
+		// does not wait for legal to approve it.
+		needed = func(d DraftState) bool { return d.Kind != activities.KindAnnouncement && !s.reportWaived(d.Name) }
+	}
+	if err := s.awaitApproval(ctx, draftIn, needed); err != nil {
 		return IncidentResult{}, err
 	}
 	s.milestone(ctx, "approved")
@@ -381,6 +387,17 @@ func (s *plan) allApproved(match func(DraftState) bool) bool {
 		}
 	}
 	return true
+}
+
+// reportWaived says whether a draft is the report of a duty legal waived.
+func (s *plan) reportWaived(draft string) bool {
+	for _, o := range s.p.Obligations {
+		if activities.ReportDraftName(o.Name) == draft {
+			f := s.p.Filings[o.Name]
+			return f != nil && f.Status == FilingWaived
+		}
+	}
+	return false
 }
 
 func (s *plan) draft(name string) *DraftState {

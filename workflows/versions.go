@@ -38,6 +38,11 @@ const (
 	// Old branch: every history above; new: incident_withhold.json (the
 	// second incident of the basic scenario, recorded as rec_withheld.json).
 	changeWithholdWaived = "withhold-waived"
+	// changeWaiverReleasesNotice lets notice go ahead without legal's
+	// approval of the report of a waived duty (a marker before the wait
+	// for approval). Old branch: every history above; new:
+	// incident_charter.json.
+	changeWaiverReleasesNotice = "waiver-releases-notice"
 )
 
 // Changes that need no change ID, and why:
