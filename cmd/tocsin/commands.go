@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -570,7 +571,7 @@ func incidentCmd() *cobra.Command {
 			if output == "json" {
 				return printJSON(out)
 			}
-			fmt.Printf("%s revision %d is now %s\n", draft, out.Revision, out.Status)
+			fmt.Println(decisionLine(action, draft, out))
 			return nil
 		}}
 		c.Flags().StringVar(&draft, "draft", "", "draft name (see incident show)")
@@ -741,14 +742,44 @@ func printView(w io.Writer, v api.View) {
 		}
 		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
 	}
-	fmt.Fprintf(w, "\nnotifications: %d reached %v, %d not reachable", v.Notifications.Reached, v.Notifications.ByChannel, v.Notifications.Failed)
-	if v.Notifications.Withheld > 0 {
-		fmt.Fprintf(w, ", %d withheld (every duty to tell them waived)", v.Notifications.Withheld)
-	}
-	fmt.Fprintln(w)
+	fmt.Fprintln(w, "\n"+notificationsLine(v))
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
 	}
+}
+
+// decisionLine says what a decision on a draft did. A revision answers
+// before the new revision is drafted: it says what comes next rather than
+// the rejected revision's status.
+func decisionLine(action, draft string, d api.DraftView) string {
+	if action == "revise" {
+		return fmt.Sprintf("%s: revision %d asked for; once drafted it waits for legal's approval (incident show lists it)", draft, d.Revision+1)
+	}
+	return fmt.Sprintf("%s revision %d is now %s", draft, d.Revision, d.Status)
+}
+
+// notificationsLine is the outcome of individual notice, or where it is.
+func notificationsLine(v api.View) string {
+	n := v.Notifications
+	switch {
+	case !n.Done && workflows.NoticeBegun(v.Status):
+		return "notifications: under way (the campaign above has the live counts)"
+	case !n.Done:
+		return "notifications: not begun (notice waits for legal's approval and any filing due first)"
+	}
+	line := fmt.Sprintf("notifications: %d reached", n.Reached)
+	if len(n.ByChannel) > 0 {
+		var parts []string
+		for _, ch := range slices.Sorted(maps.Keys(n.ByChannel)) {
+			parts = append(parts, fmt.Sprintf("%s %d", ch, n.ByChannel[ch]))
+		}
+		line += " (" + strings.Join(parts, ", ") + ")"
+	}
+	line += fmt.Sprintf(", %d not reachable", n.Failed)
+	if n.Withheld > 0 {
+		line += fmt.Sprintf(", %d withheld (every duty to tell them waived)", n.Withheld)
+	}
+	return line
 }
 
 // draftStatus is a draft's status as a reviewer reads it.

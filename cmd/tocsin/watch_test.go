@@ -89,3 +89,40 @@ func TestShowCountsSendsThatWereInDoubt(t *testing.T) {
 		}
 	}
 }
+
+// incident show says where individual notice stands: under way while the
+// campaign runs (not "0 reached map[]"), and the outcome by channel once done.
+func TestShowSaysWhereNoticeStands(t *testing.T) {
+	running := view(250, 200)
+	var out bytes.Buffer
+	printView(&out, running)
+	if !strings.Contains(out.String(), "notifications: under way") || strings.Contains(out.String(), "map[") {
+		t.Fatalf("a running campaign's notifications line:\n%s", out.String())
+	}
+	done := view(1000, 1000)
+	done.Status = workflows.StageClosed
+	done.Notifications = api.NotificationsView{Done: true, Reached: 990, ByChannel: map[string]int{"sms": 40, "email": 950}, Failed: 10}
+	out.Reset()
+	printView(&out, done)
+	if want := "notifications: 990 reached (email 950, sms 40), 10 not reachable"; !strings.Contains(out.String(), want) {
+		t.Fatalf("want %q in:\n%s", want, out.String())
+	}
+	waiting := api.View{ID: "INC-1", Status: workflows.StageAwaitApproval}
+	out.Reset()
+	printView(&out, waiting)
+	if !strings.Contains(out.String(), "notifications: not begun") {
+		t.Fatalf("before notice:\n%s", out.String())
+	}
+}
+
+// Revising a rejected draft answers with the revision to come, not the
+// rejected one's status.
+func TestReviseSaysANewRevisionWaitsForLegal(t *testing.T) {
+	got := decisionLine("revise", "notice-en", api.DraftView{Name: "notice-en", Revision: 2, Status: workflows.DraftRejected})
+	if strings.Contains(got, "rejected") || !strings.Contains(got, "revision 3 asked for") || !strings.Contains(got, "waits for legal") {
+		t.Fatalf("revise said %q", got)
+	}
+	if got := decisionLine("approve", "notice-en", api.DraftView{Revision: 2, Status: workflows.DraftApproved}); got != "notice-en revision 2 is now approved" {
+		t.Fatalf("approve said %q", got)
+	}
+}

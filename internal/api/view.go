@@ -122,6 +122,9 @@ type ObligationView struct {
 
 // NotificationsView counts who was told.
 type NotificationsView struct {
+	// Done is whether individual notice has finished: until then the
+	// counts are zero and the campaign has the live ones.
+	Done      bool           `json:"done"`
 	Reached   int            `json:"reached"`
 	ByChannel map[string]int `json:"by_channel"`
 	Failed    int            `json:"failed"`
@@ -217,7 +220,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		v.Campaign = s.campaignView(ctx, inc.ID, *p.Campaign, p.Reach != nil)
 	}
 	if p.Reach != nil {
-		v.Notifications = NotificationsView{Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}
+		v.Notifications = NotificationsView{Done: true, Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}
 	}
 	if p.Announcement != nil {
 		v.Announcement = AnnouncementView{Published: p.Announcement.Published, URL: p.Announcement.URL, Reason: p.Announcement.Reason}
