@@ -163,6 +163,8 @@ const (
 type SubjectReader struct {
 	file    string
 	csv     *csv.Reader
+	limit   *rowLimit
+	line    int    // where the last row read ended
 	col     [9]int // position of each of subjectColumns in the file
 	systems map[string]bool
 	// sets caches each distinct systems cell already checked: an inventory
@@ -181,13 +183,17 @@ const maxCachedSets = 4096
 // NewSubjectReader checks the header and prepares to read rows. systems holds
 // the IDs a row may name.
 func NewSubjectReader(file string, r io.Reader, systems map[string]bool) (*SubjectReader, error) {
-	br := bufio.NewReaderSize(r, 1<<16)
+	limit := &rowLimit{r: r, limit: MaxRowBytes}
+	br := bufio.NewReaderSize(limit, 1<<16)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, utf8BOM) {
 		br.Discard(3)
 	}
 	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	header, err := cr.Read()
+	if errors.Is(err, errRowTooLong) {
+		return nil, fmt.Errorf("%s:1: header: %s", file, rowTooLong)
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("%s:1: the file is empty; a header row is required", file)
@@ -201,7 +207,8 @@ func NewSubjectReader(file string, r io.Reader, systems map[string]bool) (*Subje
 	if len(header) == 1 && strings.Count(header[0], ";") >= len(subjectColumns)-1 {
 		return nil, fmt.Errorf("%s:1: header: the columns are separated by ';' (as Excel does in some locales); save the file as \"CSV UTF-8 (comma delimited)\"", file)
 	}
-	sr := &SubjectReader{file: file, csv: cr, systems: systems, sets: map[string]systemSet{}}
+	limit.next()
+	sr := &SubjectReader{file: file, csv: cr, limit: limit, line: 1, systems: systems, sets: map[string]systemSet{}}
 	var missing []string
 	for i, c := range subjectColumns {
 		pos, ok := col[c]
@@ -226,13 +233,21 @@ func (sr *SubjectReader) Next() (Subject, error) {
 		if errors.Is(err, io.EOF) {
 			return Subject{}, io.EOF
 		}
+		if errors.Is(err, errRowTooLong) {
+			// Not a row error to move on from: the rest of the file is
+			// one unterminated field, and reading on would hold it all.
+			return Subject{}, fmt.Errorf("%s:%d: %s", sr.file, sr.line+1, rowTooLong)
+		}
+		sr.limit.next()
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			return Subject{}, &Errors{List: []RowError{{sr.file, pe.StartLine, "", csvReason(err)}}}
 		}
 		return Subject{}, fmt.Errorf("%s: %w", sr.file, err)
 	}
+	sr.limit.next()
 	line, _ := sr.csv.FieldPos(0)
+	sr.line, _ = sr.csv.FieldPos(len(rec) - 1)
 	var errs []RowError
 	bad := func(field, reason string) { errs = append(errs, RowError{sr.file, line, field, reason}) }
 	get := func(c int) string {
@@ -401,3 +416,35 @@ func simpleDomain(s string) bool {
 	}
 	return true
 }
+
+// MaxRowBytes bounds one row of subjects.csv. A real row is a few hundred
+// bytes; a quote that is never closed makes the rest of the file one
+// field, which encoding/csv would hold in memory whole before finding it.
+const MaxRowBytes = 1 << 20
+
+const rowTooLong = "this row runs past 1 MiB without ending: a quote (\") opened in it is probably never closed"
+
+var errRowTooLong = errors.New("row too long")
+
+// rowLimit fails a read once one row has taken MaxRowBytes from the file.
+// It counts what the buffer under the CSV reader takes from the file, up
+// to 64 KiB ahead of the row, which a limit of a MiB does not notice.
+type rowLimit struct {
+	r        io.Reader
+	n, limit int
+}
+
+func (l *rowLimit) Read(p []byte) (int, error) {
+	if l.n >= l.limit {
+		return 0, errRowTooLong
+	}
+	if len(p) > l.limit-l.n {
+		p = p[:l.limit-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
+}
+
+// next starts the count for the next row.
+func (l *rowLimit) next() { l.n = 0 }
