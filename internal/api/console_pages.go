@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -173,7 +174,11 @@ func (s *Server) consoleForm(h func(http.ResponseWriter, *http.Request, Principa
 			http.Error(w, "sign in first", http.StatusUnauthorized)
 			return
 		}
-		if want := csrfFor(r); want == "" || r.FormValue("csrf") != want {
+		if err := readForm(w, r, maxConsoleForm); err != nil {
+			http.Error(w, "this form could not be read: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if want := csrfFor(r); want == "" || r.PostFormValue("csrf") != want {
 			http.Error(w, "this form is stale or came from another site; reload the page", http.StatusForbidden)
 			return
 		}
@@ -474,12 +479,33 @@ func (s *Server) consoleDrill(w http.ResponseWriter, r *http.Request, p Principa
 	s.render(w, http.StatusOK, "drill", data)
 }
 
+// maxLoginForm bounds the sign-in form: a CSRF value and a token.
+const maxLoginForm = 4 << 10
+
+// maxConsoleForm bounds a console form (the largest is an incident file).
+const maxConsoleForm = 2 << 20
+
+// readForm parses a console form post, and only that: a URL-encoded body of
+// at most limit bytes. A multipart body (which net/http would spool to disk
+// before any check) is refused unread.
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/x-www-form-urlencoded" {
+		return fmt.Errorf("send the form as application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return r.ParseForm()
+}
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(loginCookie); err != nil || c.Value == "" || !hmac.Equal([]byte(r.FormValue("csrf")), []byte(c.Value)) {
+	if err := readForm(w, r, maxLoginForm); err != nil {
+		s.signInPage(w, r, http.StatusBadRequest, "This sign-in form could not be read; sign in again.")
+		return
+	}
+	if c, err := r.Cookie(loginCookie); err != nil || c.Value == "" || !hmac.Equal([]byte(r.PostFormValue("csrf")), []byte(c.Value)) {
 		s.signInPage(w, r, http.StatusForbidden, "This sign-in form is stale or came from another site; sign in again.")
 		return
 	}
-	token := r.FormValue("token")
+	token := r.PostFormValue("token")
 	t, err := s.Store.LookupToken(r.Context(), HashToken(token))
 	if err != nil || t.Session || t.Role == RolePlatform {
 		s.signInPage(w, r, http.StatusUnauthorized, "Unknown token.")

@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -61,6 +62,8 @@ type Server struct {
 	// ActorKey signs each update's actor (TOCSIN_ACTOR_KEY); the workers
 	// hold the same key and refuse what it did not sign.
 	ActorKey []byte
+	// Uploads bounds what inventory and subject-list uploads spool to disk.
+	Uploads Uploads
 	// Codec serves /codec/{namespace}/decode for operators; nil: none.
 	Codec *CodecEndpoint
 	// DataConverter is the Temporal client's (it decodes schedule memos);
@@ -179,9 +182,9 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 			maxErrors := 0
 			fmt.Sscanf(r.URL.Query().Get("max_errors"), "%d", &maxErrors)
 			who := principal(r.Context()).Identity
-			subjects, err := spool(w, part)
+			subjects, err := s.spool(w, part)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, "reading subjects: "+err.Error())
+				writeError(w, spoolStatus(err), "reading subjects: "+err.Error())
 				return
 			}
 			defer subjects.Close()
@@ -226,8 +229,39 @@ func (s *Server) importInventory(w http.ResponseWriter, r *http.Request) {
 // other request lives within the server's own timeouts (see NewHTTPServer).
 const TransferTimeout = time.Hour
 
-// MaxUpload bounds one uploaded file (a 10-million-row inventory is about 1 GB).
+// MaxUpload bounds one uploaded file by default (a 10-million-row inventory
+// is about 1 GB).
 const MaxUpload = 16 << 30
+
+// KeepFree is the disk space an upload leaves free by default in the spool
+// directory: the store, logs and other uploads share the disk.
+const KeepFree = 1 << 30
+
+// Uploads bounds what uploads may spool to disk (the zero value: the
+// system's temporary directory, MaxUpload, KeepFree).
+type Uploads struct {
+	Dir      string
+	MaxBytes int64
+	KeepFree int64
+}
+
+// errNoSpace is an upload refused for the disk space it would take.
+type errNoSpace struct{ msg string }
+
+func (e errNoSpace) Error() string { return e.msg }
+
+// spoolStatus is the HTTP status for a spool error.
+func spoolStatus(err error) int {
+	var ns errNoSpace
+	if errors.As(err, &ns) {
+		return http.StatusInsufficientStorage
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
 
 // spooledFile is an upload copied to a temporary file, removed on Close.
 type spooledFile struct{ *os.File }
@@ -241,20 +275,35 @@ func (f spooledFile) Close() error {
 // SQLite the store has one connection: a transaction that read its rows
 // straight from a slow client would hold it, and with it every token check,
 // console page and webhook, for as long as the client took to send them.
-func spool(w http.ResponseWriter, part io.Reader) (spooledFile, error) {
+// The copy stops at the upload limit, and before it would leave less than
+// KeepFree on the spool directory's disk.
+func (s *Server) spool(w http.ResponseWriter, part io.Reader) (spooledFile, error) {
+	u := s.Uploads
+	if u.Dir == "" {
+		u.Dir = os.TempDir()
+	}
+	if u.MaxBytes <= 0 {
+		u.MaxBytes = MaxUpload
+	}
+	if u.KeepFree <= 0 {
+		u.KeepFree = KeepFree
+	}
+	if free, err := freeBytes(u.Dir); err == nil && free <= u.KeepFree {
+		return spooledFile{}, errNoSpace{fmt.Sprintf("the server's upload directory has %d MiB free, and keeps %d MiB free: no room for an upload", free>>20, u.KeepFree>>20)}
+	}
 	// The server's write timeout runs from the request's start: an upload
 	// that takes minutes to arrive must still get its answer.
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(TransferTimeout))
 	rc.SetWriteDeadline(time.Now().Add(TransferTimeout + time.Hour))
-	f, err := os.CreateTemp("", "tocsin-upload-*")
+	f, err := os.CreateTemp(u.Dir, "tocsin-upload-*")
 	if err != nil {
 		return spooledFile{}, err
 	}
 	sf := spooledFile{f}
-	n, err := io.Copy(f, io.LimitReader(part, MaxUpload+1))
-	if err == nil && n > MaxUpload {
-		err = fmt.Errorf("larger than %d GiB", MaxUpload>>30)
+	n, err := io.Copy(&diskGuard{w: f, dir: u.Dir, keep: u.KeepFree}, io.LimitReader(part, u.MaxBytes+1))
+	if err == nil && n > u.MaxBytes {
+		err = &http.MaxBytesError{Limit: u.MaxBytes}
 	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
@@ -264,6 +313,37 @@ func spool(w http.ResponseWriter, part io.Reader) (spooledFile, error) {
 		return spooledFile{}, err
 	}
 	return sf, nil
+}
+
+// diskGuard writes an upload to disk, looking at the free space every
+// 64 MiB: it stops before the disk is left with less than keep.
+type diskGuard struct {
+	w         io.Writer
+	dir       string
+	keep      int64
+	sinceLook int64
+}
+
+const diskLookEvery = 64 << 20
+
+func (g *diskGuard) Write(p []byte) (int, error) {
+	if g.sinceLook+int64(len(p)) >= diskLookEvery {
+		g.sinceLook = 0
+		if free, err := freeBytes(g.dir); err == nil && free-diskLookEvery <= g.keep {
+			return 0, errNoSpace{fmt.Sprintf("the upload stopped: the server's upload directory is down to %d MiB free, and keeps %d MiB free", free>>20, g.keep>>20)}
+		}
+	}
+	g.sinceLook += int64(len(p))
+	return g.w.Write(p)
+}
+
+// freeBytes is the space an unprivileged writer may use on dir's disk.
+func freeBytes(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
 // NewHTTPServer is the API's server with timeouts: a client that sends its
@@ -338,9 +418,9 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
 		if part, err = mr.NextPart(); err == nil && part.FormName() == "subjects" {
 			maxErrors := 0
 			fmt.Sscanf(r.URL.Query().Get("max_errors"), "%d", &maxErrors)
-			ids, err := spool(w, part)
+			ids, err := s.spool(w, part)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, "reading subjects: "+err.Error())
+				writeError(w, spoolStatus(err), "reading subjects: "+err.Error())
 				return
 			}
 			defer ids.Close()

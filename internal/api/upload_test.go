@@ -152,3 +152,67 @@ func TestAnUploadSlowerThanTheWriteTimeoutIsAnswered(t *testing.T) {
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// uploadInventory posts systems and subjects as the CLI does and answers
+// the status.
+func uploadInventory(t *testing.T, url, subjects string) int {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, _ := mw.CreateFormFile("systems", "systems.yaml")
+	part.Write([]byte(testSystems))
+	part, _ = mw.CreateFormFile("subjects", "subjects.csv")
+	part.Write([]byte(subjects))
+	mw.Close()
+	req, _ := http.NewRequest("POST", url+"/api/v1/inventory", &body)
+	req.Header.Set("Authorization", "Bearer resp")
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// Uploads spool where the configuration says, no larger than it allows,
+// and never into the last of the disk.
+func TestUploadsAreBoundedByConfigurationAndFreeDisk(t *testing.T) {
+	s, hs := newServer(t)
+	dir := t.TempDir()
+	subjects := "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n" + strings.Repeat("u1,A,a@example.com,,,en,SG,,crm\n", 40000)
+	s.Uploads = Uploads{Dir: dir, MaxBytes: 1 << 20}
+	require.Equal(t, http.StatusRequestEntityTooLarge, uploadInventory(t, hs.URL, subjects), "over the configured size")
+	s.Uploads.KeepFree = 1 << 62
+	require.Equal(t, http.StatusInsufficientStorage, uploadInventory(t, hs.URL, "subject_id\n"), "no room left on the disk")
+	left, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, left, "nothing is left in the spool directory")
+}
+
+// The sign-in form is read only as a small URL-encoded form: a multipart
+// body, which net/http would spool to disk before any check, is refused
+// unread even with a self-set sign-in cookie, and so is a large form.
+func TestSignInReadsNoLargeOrMultipartBody(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	_, hs := authzServer(t)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", "self-made")
+	part, _ := mw.CreateFormFile("token", "big.bin")
+	part.Write(bytes.Repeat([]byte("x"), 12<<20))
+	mw.Close()
+	post := func(contentType string, body io.Reader) int {
+		req, _ := http.NewRequest("POST", hs.URL+"/login", body)
+		req.Header.Set("Content-Type", contentType)
+		req.AddCookie(&http.Cookie{Name: loginCookie, Value: "self-made"})
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusBadRequest, post(mw.FormDataContentType(), &body))
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	require.Empty(t, left, "the multipart body was not spooled")
+	require.Equal(t, http.StatusBadRequest, post("application/x-www-form-urlencoded", strings.NewReader("csrf=self-made&token="+strings.Repeat("x", 64<<10))))
+}

@@ -129,6 +129,15 @@ type Config struct {
 	Worker struct {
 		MaxConcurrentActivities int `yaml:"max_concurrent_activities"`
 	} `yaml:"worker"`
+	// Uploads bounds what inventory and subject-list uploads spool to disk
+	// before the import reads them: dir (default: the system's temporary
+	// directory), max_bytes a file (default 16 GiB), keep_free_bytes left
+	// free on that disk (default 1 GiB).
+	Uploads struct {
+		Dir           string `yaml:"dir"`
+		MaxBytes      int64  `yaml:"max_bytes"`
+		KeepFreeBytes int64  `yaml:"keep_free_bytes"`
+	} `yaml:"uploads"`
 	Secrets Secrets `yaml:"-"`
 	// CodecKeys encrypt everything Tocsin hands Temporal.
 	CodecKeys codec.Keys `yaml:"-"`
@@ -432,6 +441,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		Codec:     &api.CodecEndpoint{Codec: codec.Codec{Keys: c.CodecKeys}, Namespace: c.Temporal.Namespace, UIOrigins: c.Temporal.UIOrigins},
 		BatchSize: c.Campaign.BatchSize, BatchWindow: c.Campaign.BatchWindow, PartitionSize: c.Campaign.PartitionSize, PartitionWindow: c.Campaign.PartitionWindow,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
+	server.Uploads = api.Uploads{Dir: c.Uploads.Dir, MaxBytes: c.Uploads.MaxBytes, KeepFree: c.Uploads.KeepFreeBytes}
 	server.DataConverter, _ = codec.Converters(c.CodecKeys)
 	for id, u := range c.Slack.Users {
 		server.Slack.Users[id] = api.Principal{Identity: incident.NormalizeIdentity(u.Identity), Role: u.Role}
