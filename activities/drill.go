@@ -71,6 +71,8 @@ type DrillInput struct {
 type DrillSetup struct {
 	IncidentID string
 	Spec       incident.Spec
+	// Charter is handed to the drill's incident run (see ClaimCharter).
+	Charter string `json:",omitempty"`
 }
 
 // drillRegions spread synthetic people over jurisdictions with different
@@ -161,8 +163,8 @@ func (a *Activities) PrepareDrill(ctx context.Context, in DrillInput) (DrillSetu
 		return '-'
 	}, id)
 	spec := drillSpec(in.Playbook, in.StartedAt)
-	if _, err := a.Store.GetIncident(ctx, id); err == nil {
-		return DrillSetup{IncidentID: id, Spec: spec}, nil
+	if charter, err := a.Store.IncidentCharter(ctx, id); err == nil {
+		return DrillSetup{IncidentID: id, Spec: spec, Charter: charter}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return DrillSetup{}, err
 	}
@@ -175,8 +177,9 @@ func (a *Activities) PrepareDrill(ctx context.Context, in DrillInput) (DrillSetu
 	if err != nil {
 		return DrillSetup{}, fmt.Errorf("synthetic inventory: %w", err)
 	}
-	err = a.Store.CreateIncident(ctx, store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: in.RequestedBy, OpenedAt: in.StartedAt, Drill: true, Snapshot: res.Snapshot}, nil)
-	return DrillSetup{IncidentID: id, Spec: spec}, err
+	charter := store.NewCharter()
+	err = a.Store.CreateIncident(ctx, store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: in.RequestedBy, OpenedAt: in.StartedAt, Drill: true, Snapshot: res.Snapshot, Charter: charter}, nil)
+	return DrillSetup{IncidentID: id, Spec: spec, Charter: charter}, err
 }
 
 // FinishInput is how a drill's incident went.

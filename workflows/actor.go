@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -70,8 +71,11 @@ func signature(key []byte, incidentID, update string, in SignedInput) string {
 
 // verifySigned refuses an update whose actor the API did not sign. Update
 // validators do not run on replay, so a rotated key never fails a history.
-func verifySigned(ctx workflow.Context, update string, in SignedInput) error {
+func (s *plan) verifySigned(ctx workflow.Context, update string, in SignedInput) error {
 	a := in.signer()
+	if s.unchartered {
+		return errors.New("this incident's run is still being checked against Tocsin's record; try again in a moment")
+	}
 	if len(actorKeys) == 0 {
 		return forbidden("this worker holds no actor key (TOCSIN_ACTOR_KEY), so it cannot tell who asks; %s by %s refused", update, a.Identity)
 	}

@@ -69,7 +69,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
 		return s.approve(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
-		if err := verifySigned(ctx, UpdateApprove, &in); err != nil {
+		if err := s.verifySigned(ctx, UpdateApprove, &in); err != nil {
 			return err
 		}
 		return s.checkApprove(in)
@@ -83,7 +83,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		s.event(ctx, fmt.Sprintf("%s revision %d rejected by %s: %s", d.Name, d.Revision, in.Actor.Identity, in.Reason))
 		return *d, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in RejectInput) error {
-		if err := verifySigned(ctx, UpdateReject, &in); err != nil {
+		if err := s.verifySigned(ctx, UpdateReject, &in); err != nil {
 			return err
 		}
 		if strings.TrimSpace(in.Reason) == "" {
@@ -112,7 +112,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		s.event(ctx, fmt.Sprintf("%s revision requested by %s", in.Draft, in.Actor.Identity))
 		return *d, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ReviseInput) error {
-		if err := verifySigned(ctx, UpdateRevise, &in); err != nil {
+		if err := s.verifySigned(ctx, UpdateRevise, &in); err != nil {
 			return err
 		}
 		if in.Actor.Role != roles.Responder && in.Actor.Role != roles.Admin {

@@ -166,7 +166,7 @@ func (s *plan) registerSubmit(ctx workflow.Context) error {
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateWaive, func(ctx workflow.Context, in WaiveInput) (Filing, error) {
 		return s.waive(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in WaiveInput) error {
-		if err := verifySigned(ctx, UpdateWaive, &in); err != nil {
+		if err := s.verifySigned(ctx, UpdateWaive, &in); err != nil {
 			return err
 		}
 		return s.checkWaive(in)
@@ -177,7 +177,7 @@ func (s *plan) registerSubmit(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, func(ctx workflow.Context, in SubmitInput) (Filing, error) {
 		return s.submit(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in SubmitInput) error {
-		if err := verifySigned(ctx, UpdateSubmit, &in); err != nil {
+		if err := s.verifySigned(ctx, UpdateSubmit, &in); err != nil {
 			return err
 		}
 		return s.checkSubmit(ctx, in)

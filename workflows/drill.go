@@ -17,6 +17,10 @@ import (
 // may approve only drill incidents.
 const DrillIdentity = "drill@tocsin"
 
+// defaultApprovalDelay is how long the drill identity waits before it
+// approves or files.
+const defaultApprovalDelay = 30 * time.Second
+
 // DrillRequest starts a drill: the whole plan on a synthetic breach.
 type DrillRequest struct {
 	// DrillID names the drill; empty uses the workflow ID (scheduled runs).
@@ -50,7 +54,7 @@ func DrillWorkflow(ctx workflow.Context, in DrillRequest) (plandata.DrillReport,
 		in.RequestedBy = "schedule"
 	}
 	if in.ApprovalDelay <= 0 {
-		in.ApprovalDelay = 30 * time.Second
+		in.ApprovalDelay = defaultApprovalDelay
 	}
 	ctx = activityOptions(ctx)
 	started := workflow.Now(ctx)
@@ -62,7 +66,7 @@ func DrillWorkflow(ctx workflow.Context, in DrillRequest) (plandata.DrillReport,
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: setup.IncidentID, TaskQueue: TaskQueue,
 		ParentClosePolicy: enums.PARENT_CLOSE_POLICY_TERMINATE})
 	var res IncidentResult
-	err := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{IncidentID: setup.IncidentID, OpenedBy: in.RequestedBy, Spec: setup.Spec,
+	err := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{IncidentID: setup.IncidentID, OpenedBy: in.RequestedBy, Spec: setup.Spec, Charter: setup.Charter,
 		BatchSize: in.BatchSize, ReceiptPoll: in.ReceiptPoll, BatchWindow: in.BatchWindow, PartitionSize: in.PartitionSize, PartitionWindow: in.PartitionWindow,
 		Drill: &DrillMode{Attended: in.Attended, ApprovalDelay: in.ApprovalDelay, Identity: DrillIdentity}}).Get(ctx, &res)
 	finish := activities.FinishInput{DrillID: in.DrillID, Playbook: in.Playbook, IncidentID: setup.IncidentID, StartedAt: started, Milestones: res.Milestones}

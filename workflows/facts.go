@@ -126,7 +126,7 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 		}
 		return out, nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in FactsInput) error {
-		if err := verifySigned(ctx, UpdateFacts, &in); err != nil {
+		if err := s.verifySigned(ctx, UpdateFacts, &in); err != nil {
 			return err
 		}
 		if in.Actor.Role != roles.Responder && in.Actor.Role != roles.Admin && (in.Actor.Role != roles.Drill || !s.spec.Drill) {

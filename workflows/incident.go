@@ -38,6 +38,9 @@ type plan struct {
 	// how many of them the store has (record-progress).
 	changes, recorded int
 	closing           bool
+	// unchartered is set while the run is checked against the store: no
+	// update is taken until then.
+	unchartered bool
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -54,7 +57,13 @@ func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, e
 	if err := s.registerUpdates(ctx); err != nil {
 		return IncidentResult{}, err
 	}
-	if in.Drill != nil && !in.Drill.Attended {
+	if workflow.GetVersion(ctx, changeCharter, workflow.DefaultVersion, 1) >= 1 {
+		if err := s.claimCharter(ctx); err != nil {
+			s.p.Error = err.Error()
+			return IncidentResult{}, err
+		}
+	}
+	if s.in.Drill != nil && !s.in.Drill.Attended {
 		workflow.Go(ctx, s.autopilot)
 	}
 	recording := workflow.GetVersion(ctx, changeRecordProgress, workflow.DefaultVersion, 1) >= 1

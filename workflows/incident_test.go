@@ -33,6 +33,8 @@ type overrides struct {
 	// withhold answers WithholdNotice (default: nobody withheld).
 	withhold func(context.Context, activities.WithholdInput) (activities.WithholdResult, error)
 	reach    *activities.ReachResult
+	// charter answers ClaimCharter (default: the store agrees with the run).
+	charter func(context.Context, activities.CharterInput) (activities.CharterResult, error)
 }
 
 func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowEnvironment {
@@ -71,6 +73,14 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	env.RegisterActivity(a)
 	env.RegisterWorkflow(NotifyWorkflow)
 	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 3}, nil)
+	if ov.charter != nil {
+		env.OnActivity(a.ClaimCharter, mock.Anything, mock.Anything).Return(ov.charter)
+	} else {
+		// The store agrees with what the run says of itself.
+		env.OnActivity(a.ClaimCharter, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CharterInput) (activities.CharterResult, error) {
+			return activities.CharterResult{OpenedBy: in.OpenedBy, Spec: in.Spec, Drill: in.Drill, Attended: in.Attended}, nil
+		})
+	}
 	env.OnActivity(a.OpenWarRoom, mock.Anything, mock.Anything).Return(activities.OpenWarRoomResult{ChannelID: "C1"}, nil)
 	if ov.post != nil {
 		env.OnActivity(a.Post, mock.Anything, mock.Anything).Return(ov.post)

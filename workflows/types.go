@@ -54,8 +54,14 @@ const (
 // IncidentInput starts an incident.
 type IncidentInput struct {
 	IncidentID string
-	OpenedBy   string
-	Spec       incident.Spec
+	// OpenedBy, Spec and Drill are what the starter says; a chartered run
+	// acts on the store's instead (ClaimCharter), and is refused where
+	// they disagree.
+	OpenedBy string
+	Spec     incident.Spec
+	// Charter is the secret the API issued with the incident: only the run
+	// that shows it, once, is acted on.
+	Charter string `json:",omitempty"`
 	// BatchSize is the number of subjects per notification activity.
 	BatchSize int
 	// PartitionSize is the number of subjects per NotifyWorkflow child;

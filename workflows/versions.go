@@ -43,6 +43,11 @@ const (
 	// for approval). Old branch: every history above; new:
 	// incident_charter.json.
 	changeWaiverReleasesNotice = "waiver-releases-notice"
+	// changeCharter checks each run against the store before it acts
+	// (ClaimCharter) and takes the incident's drill mode, scope and opener
+	// from there. Old branch: every history above; new:
+	// incident_charter.json.
+	changeCharter = "charter"
 )
 
 // Changes that need no change ID, and why:

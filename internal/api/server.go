@@ -458,7 +458,8 @@ func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *
 		return "", http.StatusConflict, err
 	}
 	id := "INC-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
-	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap}
+	charter := store.NewCharter()
+	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap, Charter: charter}
 	if err := s.Store.CreateIncident(ctx, inc, named); err != nil {
 		if statusOf(err) == http.StatusUnprocessableEntity || named != nil {
 			return "", http.StatusUnprocessableEntity, err
@@ -467,7 +468,7 @@ func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *
 	}
 	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
-		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll,
+		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, Charter: charter, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll,
 			BatchWindow: s.BatchWindow, PartitionSize: s.PartitionSize, PartitionWindow: s.PartitionWindow})
 	if err != nil {
 		// An incident recorded but never started would sit in every list

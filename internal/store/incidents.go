@@ -35,6 +35,9 @@ type Incident struct {
 	NamedSubjects int64  `json:"named_subjects,omitempty"`
 	// Scoped is set once the affected set has been written.
 	Scoped bool `json:"scoped"`
+	// Charter is the secret the opener handed the incident's workflow
+	// (written once, with the incident; never read back by GetIncident).
+	Charter string `json:"-"`
 }
 
 // NamedSubjects is a list of subject IDs, one per line (or a CSV whose header
@@ -63,8 +66,8 @@ func (s *Store) CreateIncident(ctx context.Context, inc Incident, named *NamedSu
 	if named != nil {
 		inc.SubjectsFile = named.File
 	}
-	if _, err = t.exec(ctx, `INSERT INTO incidents (id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file, viewers, summarised) VALUES (?,?,?,?,?,?,?,?,?,1)`,
-		inc.ID, inc.Title, string(spec), inc.OpenedBy, formatTime(inc.OpenedAt), boolInt(inc.Drill), inc.Snapshot, inc.SubjectsFile, wrapList(inc.Spec.RestrictedTo)); err != nil {
+	if _, err = t.exec(ctx, `INSERT INTO incidents (id, title, spec, opened_by, opened_at, drill, snapshot_id, subjects_file, viewers, summarised, charter) VALUES (?,?,?,?,?,?,?,?,?,1,?)`,
+		inc.ID, inc.Title, string(spec), inc.OpenedBy, formatTime(inc.OpenedAt), boolInt(inc.Drill), inc.Snapshot, inc.SubjectsFile, wrapList(inc.Spec.RestrictedTo), inc.Charter); err != nil {
 		return err
 	}
 	if named != nil {

@@ -281,6 +281,13 @@ CREATE TABLE IF NOT EXISTS drill_messages (
   at TEXT NOT NULL,
   PRIMARY KEY (incident_id, msg_key)
 );
+CREATE TABLE IF NOT EXISTS run_refusals (
+  incident_id TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  at TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  PRIMARY KEY (incident_id, run_id)
+);
 CREATE TABLE IF NOT EXISTS drills (
   id TEXT PRIMARY KEY,
   playbook TEXT NOT NULL,
@@ -418,6 +425,10 @@ var addedColumns = []struct{ table, column, ddl string }{
 	{"incidents", "reached", "BIGINT NOT NULL DEFAULT 0"},
 	{"incidents", "viewers", "TEXT NOT NULL DEFAULT ''"},
 	{"incidents", "summarised", "INTEGER NOT NULL DEFAULT 0"},
+	// The charter the API issued when it opened the incident, and the one
+	// workflow run that claimed it (see ClaimCharter).
+	{"incidents", "charter", "TEXT NOT NULL DEFAULT ''"},
+	{"incidents", "charter_run", "TEXT NOT NULL DEFAULT ''"},
 }
 
 func (s *Store) addColumns(ctx context.Context) error {
