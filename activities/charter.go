@@ -42,7 +42,14 @@ type CharterResult struct {
 // disagrees with the store, is refused: recorded with the incident, told
 // to its war room, and the run acts on nothing.
 func (a *Activities) ClaimCharter(ctx context.Context, in CharterInput) (CharterResult, error) {
-	run := activity.GetInfo(ctx).WorkflowExecution.RunID
+	wf := activity.GetInfo(ctx).WorkflowExecution
+	run := wf.RunID
+	if wf.ID != in.IncidentID {
+		// Every step acts on the input's incident ID: a run under another
+		// workflow ID would act on an incident whose record it does not hold.
+		reason := fmt.Sprintf("the run's workflow ID %s is not the incident it names (%s)", wf.ID, in.IncidentID)
+		return CharterResult{Refused: reason}, a.refuseRun(ctx, wf.ID, run, reason)
+	}
 	c, err := a.Store.ClaimCharter(ctx, in.IncidentID, in.Charter, run, func(c store.Charter) error {
 		var differs []string
 		if in.Drill != c.Drill {

@@ -743,6 +743,12 @@ func printView(w io.Writer, v api.View) {
 		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
 	}
 	fmt.Fprintln(w, "\n"+notificationsLine(v))
+	if len(v.RefusedRuns) > 0 {
+		fmt.Fprintln(w, "\nrefused runs (started outside Tocsin's API; they sent and approved nothing):")
+		for _, r := range v.RefusedRuns {
+			fmt.Fprintf(w, "  %s  run %s: %s\n", r.At.UTC().Format("2006-01-02 15:04:05 UTC"), r.RunID, r.Reason)
+		}
+	}
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
 	}

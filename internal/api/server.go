@@ -510,7 +510,10 @@ func (s *Server) progress(ctx context.Context, id string) (workflows.Progress, e
 	if rerr == nil && stored.Status == workflows.StageClosed {
 		return stored, nil
 	}
-	v, err := s.Temporal.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
+	// The run that claimed the incident's charter is the incident: a run
+	// someone else started under its ID (refused, see ClaimCharter) is not.
+	run, _ := s.Store.ChartedRun(ctx, id)
+	v, err := s.Temporal.QueryWorkflow(ctx, id, run, workflows.QueryProgress)
 	if err != nil {
 		var gone *serviceerror.NotFound
 		if rerr == nil && errors.As(err, &gone) {

@@ -23,7 +23,17 @@ type View struct {
 	Campaign      *CampaignView     `json:"campaign,omitempty"`
 	Announcement  AnnouncementView  `json:"announcement"`
 	Timeline      []EventView       `json:"timeline"`
-	Error         string            `json:"error,omitempty"`
+	// RefusedRuns are workflow runs started under the incident's ID outside
+	// Tocsin, which did nothing (see activities.ClaimCharter).
+	RefusedRuns []RefusedRunView `json:"refused_runs,omitempty"`
+	Error       string           `json:"error,omitempty"`
+}
+
+// RefusedRunView is a run Tocsin refused to act on, and why.
+type RefusedRunView struct {
+	RunID  string    `json:"run_id"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason"`
 }
 
 // DraftView is a draft as legal sees it, in `incident show` and in the
@@ -174,6 +184,11 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	v := View{ID: inc.ID, Title: inc.Title, Drill: inc.Drill, OpenedBy: inc.OpenedBy, OpenedAt: inc.OpenedAt,
 		Obligations: []ObligationView{}, Drafts: []DraftView{}, Timeline: []EventView{},
 		Scope: ScopeView{ByRegion: map[string]int{}, Categories: []string{}, Reachable: map[string]int{}, Snapshot: inc.Snapshot, NamedSubjects: inc.NamedSubjects, SubjectsFile: inc.SubjectsFile}, Notifications: NotificationsView{ByChannel: map[string]int{}}}
+	if refused, err := s.Store.RunRefusals(ctx, inc.ID); err == nil {
+		for _, r := range refused {
+			v.RefusedRuns = append(v.RefusedRuns, RefusedRunView(r))
+		}
+	}
 	p, err := s.progress(ctx, inc.ID)
 	if err != nil {
 		v.Status = "unknown"

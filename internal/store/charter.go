@@ -130,3 +130,14 @@ func (s *Store) RunRefusals(ctx context.Context, id string) ([]RunRefusal, error
 	}
 	return out, rows.Err()
 }
+
+// ChartedRun is the run that claimed the incident's charter ("" before its
+// run has claimed it): the one run Tocsin asks about the incident.
+func (s *Store) ChartedRun(ctx context.Context, id string) (string, error) {
+	var run string
+	err := s.queryRow(ctx, `SELECT charter_run FROM incidents WHERE id=?`, id).Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("incident %s: %w", id, ErrNotFound)
+	}
+	return run, err
+}
