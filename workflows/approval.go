@@ -67,6 +67,7 @@ func (s *plan) checkApprove(in ApproveInput) error {
 
 func (s *plan) registerUpdates(ctx workflow.Context) error {
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove, func(ctx workflow.Context, in ApproveInput) (DraftState, error) {
+		s.remember(ctx, &in)
 		return s.approve(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in ApproveInput) error {
 		if err := s.verifySigned(ctx, UpdateApprove, &in); err != nil {
@@ -78,6 +79,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		return err
 	}
 	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateReject, func(ctx workflow.Context, in RejectInput) (DraftState, error) {
+		s.remember(ctx, &in)
 		d := s.draft(in.Draft)
 		d.Status, d.Reason, d.DecidedAt = DraftRejected, in.Reason, workflow.Now(ctx)
 		s.event(ctx, fmt.Sprintf("%s revision %d rejected by %s: %s", d.Name, d.Revision, in.Actor.Identity, in.Reason))
@@ -102,6 +104,7 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevise, func(ctx workflow.Context, in ReviseInput) (DraftState, error) {
+		s.remember(ctx, &in)
 		s.setFacts(in.Changes)
 		if s.reviewer == nil {
 			s.reviewer = map[string]string{}

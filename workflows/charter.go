@@ -45,6 +45,6 @@ func (s *plan) claimCharter(ctx workflow.Context) error {
 		}
 		s.in.Drill = &mode
 	}
-	s.unchartered = false
+	s.unchartered, s.chartered = false, true
 	return nil
 }

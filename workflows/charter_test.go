@@ -65,3 +65,39 @@ func TestTheStoresDrillModeWinsOverTheInput(t *testing.T) {
 		require.NotEqual(t, DrillIdentity, d.ApprovedBy, "no autopilot approved anything")
 	}
 }
+
+// A signed update is taken once, while fresh, and only by the run it was
+// signed for: a captured facts update sent again (to revert a correction),
+// one held back past the window, and one signed for another run are all
+// refused, and the corrected facts stand.
+func TestASignedUpdateIsTakenOnceWhileFreshByItsRun(t *testing.T) {
+	env := setup(t, 0)
+	responder := Actor{Identity: "r2@example.com", Role: "responder"}
+	var first, replayed, correction, stale, otherRun *updateResult
+	var captured any
+	env.RegisterDelayedCallback(func() {
+		captured = signedAt(env.Now(), UpdateFacts, FactsInput{Actor: responder, Set: map[string]string{"cause": "a phished password"}})
+		first = unsignedUpdate(env, UpdateFacts, captured)
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		correction = update(env, UpdateFacts, FactsInput{Actor: responder, Set: map[string]string{"cause": "a leaked access key"}})
+		replayed = unsignedUpdate(env, UpdateFacts, captured)
+	}, 2*time.Minute)
+	env.RegisterDelayedCallback(func() {
+		held := FactsInput{Actor: responder, Set: map[string]string{"cause": "a phished password"}}
+		held.Actor.At = env.Now().Add(-SignedWindow - time.Minute)
+		stale = update(env, UpdateFacts, held)
+		elsewhere := FactsInput{Actor: responder, Set: map[string]string{"cause": "a phished password"}}
+		elsewhere.Actor.At, elsewhere.Actor.Nonce = env.Now(), "another-run-1"
+		SignUpdate(testActorKey, "default-test-workflow-id", "another-run", UpdateFacts, &elsewhere)
+		otherRun = unsignedUpdate(env, UpdateFacts, elsewhere)
+	}, 20*time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.NoError(t, first.rejected)
+	require.NoError(t, correction.rejected)
+	require.ErrorContains(t, replayed.rejected, "already taken once: refused as replayed")
+	require.ErrorContains(t, stale.rejected, "more than 5m0s from now")
+	require.ErrorContains(t, otherRun.rejected, "made for another run: refused as forged")
+	require.Equal(t, "a leaked access key", progressOf(t, env).Facts.Cause, "the correction stands")
+}

@@ -164,6 +164,7 @@ func (s *plan) registerSubmit(ctx workflow.Context) error {
 	// The waive update adds no command and sets a state only a waive can
 	// reach, so histories from before it replay unchanged: no change ID.
 	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateWaive, func(ctx workflow.Context, in WaiveInput) (Filing, error) {
+		s.remember(ctx, &in)
 		return s.waive(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in WaiveInput) error {
 		if err := s.verifySigned(ctx, UpdateWaive, &in); err != nil {
@@ -175,6 +176,7 @@ func (s *plan) registerSubmit(ctx workflow.Context) error {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, func(ctx workflow.Context, in SubmitInput) (Filing, error) {
+		s.remember(ctx, &in)
 		return s.submit(ctx, in), nil
 	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in SubmitInput) error {
 		if err := s.verifySigned(ctx, UpdateSubmit, &in); err != nil {

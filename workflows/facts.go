@@ -100,6 +100,7 @@ func firstUnknown(set map[string]string) string {
 // wait for legal: each pending draft is drafted again if its text changes.
 func (s *plan) registerFacts(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateFacts, func(ctx workflow.Context, in FactsInput) ([]DraftState, error) {
+		s.remember(ctx, &in)
 		keys := s.setFacts(in.Set)
 		if s.reviewer == nil {
 			s.reviewer = map[string]string{}

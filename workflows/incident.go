@@ -39,8 +39,11 @@ type plan struct {
 	changes, recorded int
 	closing           bool
 	// unchartered is set while the run is checked against the store: no
-	// update is taken until then.
-	unchartered bool
+	// update is taken until then; chartered once it was (signatures then
+	// name the run).
+	unchartered, chartered bool
+	// nonces are the signed updates taken inside SignedWindow.
+	nonces map[string]time.Time
 }
 
 // redrafted says whether a draft has a new revision on its way.

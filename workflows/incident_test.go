@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"fmt"
 	"github.com/tocsin/tocsin/internal/plandata"
+	"sync/atomic"
 
 	"context"
 	"os"
@@ -154,9 +156,24 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// signed signs an update's input as the API does, for the test workflow.
-func signed(name string, arg any) any {
-	sign := func(in SignedInput) { SignUpdate(testActorKey, "default-test-workflow-id", name, in) }
+// testRun is the test environment's run ID, which signatures name.
+const testRun = "default-test-run-id"
+
+var nonces atomic.Int64
+
+// signedAt signs an update's input as the API does, for the test workflow:
+// stamped with the time at and a nonce of its own (unless it has them).
+func signedAt(at time.Time, name string, arg any) any {
+	sign := func(in SignedInput) {
+		a := in.signer()
+		if a.At.IsZero() {
+			a.At = at
+		}
+		if a.Nonce == "" {
+			a.Nonce = fmt.Sprintf("nonce-%d", nonces.Add(1))
+		}
+		SignUpdate(testActorKey, "default-test-workflow-id", testRun, name, in)
+	}
 	switch in := arg.(type) {
 	case ApproveInput:
 		sign(&in)
@@ -180,9 +197,9 @@ func signed(name string, arg any) any {
 	return arg
 }
 
-// update sends a signed update.
+// update sends a signed update, stamped with the workflow's time.
 func update(env *testsuite.TestWorkflowEnvironment, name string, arg any) *updateResult {
-	return unsignedUpdate(env, name, signed(name, arg))
+	return unsignedUpdate(env, name, signedAt(env.Now(), name, arg))
 }
 
 func unsignedUpdate(env *testsuite.TestWorkflowEnvironment, name string, arg any) *updateResult {
@@ -207,10 +224,11 @@ func TestAnUnsignedOrForgedActorIsRefused(t *testing.T) {
 		f.Sig = "bm90IGEgc2lnbmF0dXJl"
 		forged = unsignedUpdate(env, UpdateApprove, ApproveInput{Actor: f, Draft: "notice-en"})
 		// A real signature, for a rejection, pasted onto an approval.
-		rejection := signed(UpdateReject, RejectInput{Actor: legal, Draft: "notice-en", Reason: "x"}).(RejectInput)
+		rejection := signedAt(env.Now(), UpdateReject, RejectInput{Actor: legal, Draft: "notice-en", Reason: "x"}).(RejectInput)
 		moved = unsignedUpdate(env, UpdateApprove, ApproveInput{Actor: rejection.Actor, Draft: "notice-en"})
 		elsewhere := ApproveInput{Actor: legal, Draft: "notice-en"}
-		SignUpdate([]byte("a key only an intruder holds......"), "default-test-workflow-id", UpdateApprove, &elsewhere)
+		elsewhere.Actor.At, elsewhere.Actor.Nonce = env.Now(), "intruder-1"
+		SignUpdate([]byte("a key only an intruder holds......"), "default-test-workflow-id", testRun, UpdateApprove, &elsewhere)
 		otherKey = unsignedUpdate(env, UpdateApprove, elsewhere)
 		ok = update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
 	}, time.Minute)
@@ -333,7 +351,7 @@ func TestIncompleteDraftWaitsForTheFact(t *testing.T) {
 				set.done, set.rejected = true, err
 				afterSet, _ = v.([]DraftState)
 			},
-		}, signed(UpdateFacts, FactsInput{Actor: Actor{Identity: "r2@example.com", Role: "responder"}, Set: map[string]string{"cause": "a leaked access key", "occurred_from": "2026-11-18T00:00:00Z"}}))
+		}, signedAt(env.Now(), UpdateFacts, FactsInput{Actor: Actor{Identity: "r2@example.com", Role: "responder"}, Set: map[string]string{"cause": "a leaked access key", "occurred_from": "2026-11-18T00:00:00Z"}}))
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		late = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})

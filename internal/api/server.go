@@ -6,6 +6,8 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -740,8 +742,11 @@ func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[s
 func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, arg workflows.SignedInput, out any, detail map[string]string) (int, error) {
 	// Signed last, over the whole input: the workers refuse an actor the
 	// API did not vouch for (someone with Temporal access alone).
-	workflows.SignUpdate(s.ActorKey, id, name, arg)
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, UpdateName: name,
+	// The update goes to, and its signature names, the run that claimed
+	// the incident's charter: never a run someone else started under its ID.
+	run, _ := s.Store.ChartedRun(ctx, id)
+	workflows.SignUpdate(s.ActorKey, id, run, name, arg)
+	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, RunID: run, UpdateName: name,
 		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
 		err = h.Get(ctx, out)
@@ -827,7 +832,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
 
 // actorOf is who asks, as the workflow records them (signed in runUpdate).
 func actorOf(p Principal) workflows.Actor {
-	return workflows.Actor{Identity: p.Identity, Role: p.Role, Via: p.Via, At: time.Now().UTC()}
+	return workflows.Actor{Identity: p.Identity, Role: p.Role, Via: p.Via, At: time.Now().UTC(), Nonce: newNonce()}
 }
 
 // cleanUpdateError keeps the validator's sentence and drops SDK wrapping.
@@ -850,4 +855,12 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, entries)
+}
+
+// newNonce makes a signed update one of a kind (the workflow takes each
+// nonce once).
+func newNonce() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
