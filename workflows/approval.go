@@ -40,7 +40,7 @@ func (s *plan) checkLegal(actor Actor, name string, revision int) (*DraftState, 
 		return nil, forbidden("%s wrote revision %d of %s and cannot approve it", actor.Identity, d.Revision, name)
 	}
 	if revision != 0 && revision != d.Revision {
-		return nil, fmt.Errorf("revision %d of %s was replaced by revision %d; review that one", revision, name, d.Revision)
+		return nil, fmt.Errorf("%s revision %d changed since you read it: review revision %d", name, revision, d.Revision)
 	}
 	if d.Status != DraftPending {
 		return nil, fmt.Errorf("draft %s revision %d is %s, not pending", name, d.Revision, d.Status)

@@ -550,10 +550,21 @@ func incidentCmd() *cobra.Command {
 	}}
 
 	var draft, comment, reason string
+	var decided int
 	var sets []string
 	decision := func(use, short, action string) *cobra.Command {
 		c := &cobra.Command{Use: use + " ID", Short: short, Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-			req := api.DecisionRequest{Draft: draft, Comment: comment, Reason: reason}
+			req := api.DecisionRequest{Draft: draft, Comment: comment, Reason: reason, Revision: decided}
+			if (action == "approve" || action == "reject") && decided == 0 {
+				// The decision holds for the revision shown now; say which,
+				// so a reviewer who read another one notices.
+				rev, err := currentRevision(cmd.Context(), args[0], draft)
+				if err != nil {
+					return err
+				}
+				req.Revision = rev
+				fmt.Fprintf(os.Stderr, "%s revision %d (as incident show lists it now; --revision N names the one you read)\n", draft, rev)
+			}
 			if action == "revise" {
 				req.Changes = map[string]string{}
 				for _, s := range sets {
@@ -579,10 +590,12 @@ func incidentCmd() *cobra.Command {
 		return c
 	}
 	approve := decision("approve", "Approve a draft (legal only; not your own incident or draft)", "approve")
+	approve.Flags().IntVar(&decided, "revision", 0, "the revision you reviewed (default: the one incident show lists now); refused if it changed since")
 	approve.Flags().StringVar(&comment, "comment", "", "comment kept with the approval")
 	reject := decision("reject", "Reject a draft with a reason (legal only)", "reject")
 	reject.Flags().StringVar(&reason, "reason", "", "why, so it can be revised")
 	reject.MarkFlagRequired("reason")
+	reject.Flags().IntVar(&decided, "revision", 0, "the revision you reviewed (default: the one incident show lists now); refused if it changed since")
 	revise := decision("revise", "Revise a rejected draft's facts (responders)", "revise")
 	revise.Flags().StringArrayVar(&sets, "set", nil, "key=value; keys: "+strings.Join(workflows.Settable, ", "))
 
@@ -752,6 +765,22 @@ func printView(w io.Writer, v api.View) {
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
 	}
+}
+
+// currentRevision is a draft's revision as incident show lists it now.
+func currentRevision(ctx context.Context, id, draft string) (int, error) {
+	v, err := apiCalls().Incident(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	var names []string
+	for _, d := range v.Drafts {
+		if d.Name == draft {
+			return d.Revision, nil
+		}
+		names = append(names, d.Name)
+	}
+	return 0, fmt.Errorf("%s has no draft %q (it has: %s)", id, draft, strings.Join(names, ", "))
 }
 
 // decisionLine says what a decision on a draft did. A revision answers

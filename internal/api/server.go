@@ -784,6 +784,14 @@ func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req
 	actor := actorOf(p)
 	var arg workflows.SignedInput
 	switch update {
+	case workflows.UpdateApprove, workflows.UpdateReject:
+		if req.Revision <= 0 {
+			// Legal decides on the text they read: a revision drafted
+			// after they read it (new facts) must not be approved unseen.
+			return DraftView{}, http.StatusBadRequest, fmt.Errorf("name the revision of %s you reviewed (revision; incident show lists it): a decision holds for the text you read", req.Draft)
+		}
+	}
+	switch update {
 	case workflows.UpdateApprove:
 		arg = &workflows.ApproveInput{Actor: actor, Draft: req.Draft, Comment: req.Comment, Revision: req.Revision}
 	case workflows.UpdateReject:

@@ -112,7 +112,7 @@ func approveAll(t *testing.T, legal *client.Client, v api.View) {
 	t.Helper()
 	for _, d := range v.Drafts {
 		if d.Status == workflows.DraftPending {
-			require.NoError(t, legal.Do(context.Background(), "POST", "/api/v1/incidents/"+v.ID+"/approve", api.DecisionRequest{Draft: d.Name, Comment: "ok"}, nil), d.Name)
+			require.NoError(t, legal.Do(context.Background(), "POST", "/api/v1/incidents/"+v.ID+"/approve", api.DecisionRequest{Draft: d.Name, Revision: d.Revision, Comment: "ok"}, nil), d.Name)
 		}
 	}
 }
@@ -222,7 +222,7 @@ func basicScenario(t *testing.T, database string) {
 	require.Equal(t, []string{"cause", "organisation"}, missing["report-cn-pipl-regulator"])
 	require.Equal(t, []string{"cause", "dpo_contact"}, missing["notice-en"], "the notices carry the union of every duty to individuals")
 	require.Empty(t, missing["notice-us-ca"], "California's form asks nothing the incident file lacks")
-	err = legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/approve", api.DecisionRequest{Draft: "report-cn-pipl-regulator"}, nil)
+	err = legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/approve", api.DecisionRequest{Draft: "report-cn-pipl-regulator", Revision: 1}, nil)
 	require.True(t, errors.As(err, &apiErr), "%v", err)
 	require.Equal(t, http.StatusConflict, apiErr.Status)
 	require.Contains(t, apiErr.Message, "incomplete: the law requires cause, organisation")
@@ -256,7 +256,18 @@ func basicScenario(t *testing.T, database string) {
 		}
 	}
 	require.Equal(t, 2, rev, "the facts changed the English notice")
-	require.NoError(t, legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/reject", api.DecisionRequest{Draft: "notice-en", Reason: "say which hotline to call"}, nil))
+	// Legal read revision 1; the facts made revision 2 meanwhile: the
+	// approval of what they read is refused, and one that names no
+	// revision is refused too.
+	err = legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/approve", api.DecisionRequest{Draft: "notice-en", Revision: 1}, nil)
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	require.Equal(t, http.StatusConflict, apiErr.Status)
+	require.Contains(t, apiErr.Message, "notice-en revision 1 changed since you read it: review revision 2")
+	err = legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/approve", api.DecisionRequest{Draft: "notice-en"}, nil)
+	require.True(t, errors.As(err, &apiErr), "%v", err)
+	require.Equal(t, http.StatusBadRequest, apiErr.Status)
+	require.Contains(t, apiErr.Message, "name the revision of notice-en you reviewed")
+	require.NoError(t, legal.Do(ctx, "POST", "/api/v1/incidents/"+id+"/reject", api.DecisionRequest{Draft: "notice-en", Revision: rev, Reason: "say which hotline to call"}, nil))
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/revise", api.DecisionRequest{Draft: "notice-en", Changes: map[string]string{"contact": "privacy@example.com or +1 800 555 0100"}}, nil))
 	require.Eventually(t, func() bool {
 		var cur api.View

@@ -192,7 +192,7 @@ func TestIncidentRunFromSlackAlone(t *testing.T) {
 			return false
 		}
 	}
-	require.Eventually(t, told("UDEVLEGAL", "revision 1 of notice-en was replaced by revision 2"), 10*time.Second, 100*time.Millisecond)
+	require.Eventually(t, told("UDEVLEGAL", "notice-en revision 1 changed since you read it: review revision 2"), 10*time.Second, 100*time.Millisecond)
 	forged := slackUser{t, &Dev{URL: d.URL, SlackSigningSecret: "not-the-secret"}, "UDEVLEGAL"}
 	require.Equal(t, http.StatusUnauthorized, forged.click(en.msg, senders.ActionApprove, en.value))
 	require.Equal(t, http.StatusOK, responder.click(en.msg, senders.ActionApprove, en.value))

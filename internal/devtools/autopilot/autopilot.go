@@ -48,7 +48,7 @@ func (p *Pilot) Step(ctx context.Context, v api.View) error {
 	if v.Status == workflows.StageAwaitApproval || v.Status == workflows.StageAnnouncing {
 		for _, d := range v.Drafts {
 			if d.Status == workflows.DraftPending {
-				if err := p.Legal.Do(ctx, "POST", path+"/approve", api.DecisionRequest{Draft: d.Name, Comment: "autopilot"}, nil); err != nil {
+				if err := p.Legal.Do(ctx, "POST", path+"/approve", api.DecisionRequest{Draft: d.Name, Revision: d.Revision, Comment: "autopilot"}, nil); err != nil {
 					return fmt.Errorf("approve %s: %w", d.Name, err)
 				}
 			}
