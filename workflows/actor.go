@@ -88,6 +88,9 @@ func (s *plan) verifySigned(ctx workflow.Context, update string, in SignedInput)
 	if s.unchartered {
 		return errors.New("this incident's run is still being checked against Tocsin's record; try again in a moment")
 	}
+	if err := TooLong(in); err != nil {
+		return err
+	}
 	if len(actorKeys) == 0 {
 		return forbidden("this worker holds no actor key (TOCSIN_ACTOR_KEY), so it cannot tell who asks; %s by %s refused", update, a.Identity)
 	}

@@ -105,7 +105,11 @@ func (s *plan) milestone(ctx workflow.Context, name string) {
 }
 
 func (s *plan) event(ctx workflow.Context, text string) {
-	s.p.Timeline = append(s.p.Timeline, Event{At: workflow.Now(ctx), Stage: s.p.Status, Text: text})
+	s.p.Timeline = append(s.p.Timeline, Event{At: workflow.Now(ctx), Stage: s.p.Status, Text: clip(text, maxEventBytes)})
+	if len(s.p.Timeline) > maxTimeline {
+		s.p.Timeline = slices.Delete(s.p.Timeline, keepFirst, keepFirst+1)
+		s.p.TimelineOmitted++
+	}
 	s.changes++
 }
 

@@ -35,6 +35,8 @@ type overrides struct {
 	// withhold answers WithholdNotice (default: nobody withheld).
 	withhold func(context.Context, activities.WithholdInput) (activities.WithholdResult, error)
 	reach    *activities.ReachResult
+	// record is handed each RecordIncident (default: taken).
+	record func(context.Context, activities.RecordInput) error
 	// charter answers ClaimCharter (default: the store agrees with the run).
 	charter func(context.Context, activities.CharterInput) (activities.CharterResult, error)
 }
@@ -128,7 +130,16 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	}
 	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(reach, nil)
 	env.OnActivity(a.PublishAnnouncement, mock.Anything, mock.Anything).Return(activities.PublishResult{URL: "http://x/announcements/INC-1"}, nil)
-	env.OnActivity(a.RecordIncident, mock.Anything, mock.Anything).Return(nil)
+	if ov.record != nil {
+		record := ov.record
+		env.OnActivity(a.RecordIncident, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.RecordInput) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return record(ctx, in)
+		})
+	} else {
+		env.OnActivity(a.RecordIncident, mock.Anything, mock.Anything).Return(nil)
+	}
 	env.OnActivity(a.PostReview, mock.Anything, mock.Anything).Return(nil)
 	return env
 }

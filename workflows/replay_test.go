@@ -26,7 +26,10 @@ import (
 // for update handlers before the incident completes (versions.go), and
 // one where legal waived a duty (incident_waive.json), and one where legal
 // waived the duty to tell Hong Kong's residents before notice, so the
-// campaign withheld it from them (incident_withhold.json).
+// campaign withheld it from them (incident_withhold.json); and one whose
+// run claimed its charter from the store and took only fresh, signed
+// updates naming the revisions read, with notice free of waived duties'
+// reports (incident_charter.json, incident_charter_notify.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -36,13 +39,13 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
 	}
-	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json"} {
+	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json", "incident_charter_notify.json"} {
 		r := replayer()
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)

@@ -145,7 +145,10 @@ type Progress struct {
 	// target for (scoped, assessed, drafted, approved, notified, closed).
 	Milestones map[string]time.Time `json:"milestones,omitempty"`
 	Timeline   []Event              `json:"timeline"`
-	Error      string               `json:"error,omitempty"`
+	// TimelineOmitted counts the events dropped from the timeline's middle
+	// to keep the record small (the audit chain keeps every decision).
+	TimelineOmitted int    `json:"timeline_omitted,omitempty"`
+	Error           string `json:"error,omitempty"`
 	// Facts are the incident's facts as they now stand, for the register.
 	Facts *BreachFacts `json:"facts,omitempty"`
 }

@@ -67,10 +67,14 @@ func (w *watcher) draw(v api.View) {
 		fmt.Fprintf(w.out, "\x1b[%dA\x1b[J", w.drawn) // up over the old block, clear to the end
 	}
 	w.drawn = 0
-	for _, e := range v.Timeline[min(w.seen, len(v.Timeline)):] {
+	// A long timeline drops events from its middle: count every event ever
+	// added, and print the newest ones not yet seen.
+	total := len(v.Timeline) + v.TimelineOmitted
+	fresh := min(max(total-w.seen, 0), len(v.Timeline))
+	for _, e := range v.Timeline[len(v.Timeline)-fresh:] {
 		fmt.Fprintf(w.out, "%s  %-18s %s\n", e.At.Local().Format("15:04:05"), e.Stage, e.Text)
 	}
-	w.seen = len(v.Timeline)
+	w.seen = total
 	if v.Campaign == nil {
 		return
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -191,5 +192,28 @@ func TestACallAnsweredByAFaxIsNotDelivered(t *testing.T) {
 			want = store.StatusDelivered
 		}
 		require.Equal(t, want, d.Status, "answered by %s", by)
+	}
+}
+
+// Free text past its limit is refused at the API with 400, naming the field
+// and the limit, before anything reaches the workflow.
+func TestFreeTextPastItsLimitIsRefusedNamingTheField(t *testing.T) {
+	s, hs := authzServer(t)
+	require.NoError(t, s.Store.CreateIncident(context.Background(), store.Incident{ID: "INC-1", Title: "t", OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
+	long := strings.Repeat("x", workflows.MaxNoteBytes+1)
+	for path, body := range map[string]string{
+		"/api/v1/incidents/INC-1/reject":  `{"draft":"notice-en","revision":1,"reason":"` + long + `"}`,
+		"/api/v1/incidents/INC-1/approve": `{"draft":"notice-en","revision":1,"comment":"` + long + `"}`,
+		"/api/v1/incidents/INC-1/waive":   `{"obligation":"eu-authority","reason":"` + long + `"}`,
+	} {
+		req, _ := http.NewRequest("POST", hs.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer tok-legal")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, path)
+		require.Contains(t, string(msg), fmt.Sprintf("%d bytes; at most %d", workflows.MaxNoteBytes+1, workflows.MaxNoteBytes), path)
 	}
 }

@@ -744,6 +744,10 @@ func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, ar
 	// API did not vouch for (someone with Temporal access alone).
 	// The update goes to, and its signature names, the run that claimed
 	// the incident's charter: never a run someone else started under its ID.
+	if err := workflows.TooLong(arg); err != nil {
+		s.audit(ctx, p, id, name, store.AuditRefused, map[string]string{"reason": err.Error()})
+		return http.StatusBadRequest, err
+	}
 	run, _ := s.Store.ChartedRun(ctx, id)
 	workflows.SignUpdate(s.ActorKey, id, run, name, arg)
 	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, RunID: run, UpdateName: name,

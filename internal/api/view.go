@@ -26,7 +26,9 @@ type View struct {
 	// RefusedRuns are workflow runs started under the incident's ID outside
 	// Tocsin, which did nothing (see activities.ClaimCharter).
 	RefusedRuns []RefusedRunView `json:"refused_runs,omitempty"`
-	Error       string           `json:"error,omitempty"`
+	// TimelineOmitted counts events left out of a long timeline's middle.
+	TimelineOmitted int    `json:"timeline_omitted,omitempty"`
+	Error           string `json:"error,omitempty"`
 }
 
 // RefusedRunView is a run Tocsin refused to act on, and why.
@@ -202,6 +204,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	for _, e := range p.Timeline {
 		v.Timeline = append(v.Timeline, EventView(e))
 	}
+	v.TimelineOmitted = p.TimelineOmitted
 	if p.Scope != nil {
 		v.Scope.Subjects, v.Scope.ByRegion, v.Scope.Sensitive, v.Scope.Minors = p.Scope.Subjects, p.Scope.ByRegion(), p.Scope.Sensitive, p.Scope.Minors
 		v.Scope.Unreachable, v.Scope.Snapshot = p.Unreachable, p.Scope.Snapshot
