@@ -4,6 +4,7 @@ package embedtemporal
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -16,6 +17,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	_ "modernc.org/sqlite"
 
 	"go.temporal.io/server/api/adminservice/v1"
 	"go.temporal.io/server/common/authorization"
@@ -90,6 +92,8 @@ func Start(cfg Config) (*Server, error) {
 			if err := sqlite.SetupSchema(&sqlCfg); err != nil {
 				return nil, fmt.Errorf("temporal schema: %w", err)
 			}
+		} else if err := forgetMembers(cfg.DatabaseFile); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.DatabaseFile == "" {
@@ -257,3 +261,22 @@ const (
 	privatePortLow  = 20000
 	privatePortHigh = 32000
 )
+
+// forgetMembers removes the membership rows a previous server on this data
+// file left behind. A server killed without stopping leaves its services'
+// rows, heartbeated seconds ago; a new server's services take every member
+// heartbeated within 20 s as a seed to join, and wait out ringpop's join
+// timeout on the dead ones before they retry (a restarted matching service
+// once took over a minute to join). The data file belongs to one server at
+// a time, so every row in it is a dead one's.
+func forgetMembers(path string) error {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		return fmt.Errorf("temporal membership: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DELETE FROM cluster_membership`); err != nil {
+		return fmt.Errorf("temporal membership: forget the previous server's members: %w", err)
+	}
+	return nil
+}

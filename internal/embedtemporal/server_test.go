@@ -1,0 +1,42 @@
+package embedtemporal
+
+import (
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A server killed without stopping leaves its services' membership rows,
+// freshly heartbeated; a server started again on the same data file must
+// not take those dead members as seeds to join (its matching service once
+// waited over a minute on them). The restarted server's ring holds only
+// itself.
+func TestARestartForgetsTheKilledServersMembers(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "temporal.db")
+	s, err := Start(Config{DatabaseFile: file})
+	require.NoError(t, err)
+	require.NoError(t, s.Stop())
+
+	// What a kill -9 leaves: rows of four services on ports nobody serves,
+	// heartbeated just now, expiring in two days.
+	db, err := sql.Open("sqlite", "file:"+file+"?_pragma=busy_timeout(10000)")
+	require.NoError(t, err)
+	defer db.Close()
+	for role, port := range []int{20011, 20013, 20015, 20017} {
+		_, err := db.Exec(`INSERT INTO cluster_membership (membership_partition, host_id, rpc_address, rpc_port, role, session_start, last_heartbeat, record_expiry)
+			VALUES (0, randomblob(16), '127.0.0.1', ?, ?, datetime('now'), datetime('now'), datetime('now', '+2 days'))`, port, role+1)
+		require.NoError(t, err)
+	}
+
+	s, err = Start(Config{DatabaseFile: file})
+	require.NoError(t, err)
+	defer s.Stop()
+	var stale int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM cluster_membership WHERE rpc_port BETWEEN 20011 AND 20017`).Scan(&stale))
+	require.Zero(t, stale, "the killed server's members are gone")
+	var live int
+	require.NoError(t, db.QueryRow(`SELECT count(*) FROM cluster_membership`).Scan(&live))
+	require.Positive(t, live, "the new server's members joined")
+}
