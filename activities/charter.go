@@ -92,7 +92,7 @@ func (a *Activities) refuseRun(ctx context.Context, incidentID, run, reason stri
 	if err != nil || !first {
 		return err
 	}
-	inc, ierr := a.Store.GetIncident(ctx, incidentID)
+	_, ierr := a.Store.GetIncident(ctx, incidentID)
 	chain := incidentID
 	if ierr != nil {
 		chain = "" // no such incident: the chain of actions on none
@@ -102,16 +102,8 @@ func (a *Activities) refuseRun(ctx context.Context, incidentID, run, reason stri
 		return err
 	}
 	logger(a).Warn("workflow run refused", "incident", incidentID, "run", run, "reason", reason)
-	if ierr != nil || a.Chat == nil {
-		return nil
-	}
-	room, err := a.OpenWarRoom(ctx, OpenWarRoomInput{IncidentID: incidentID, Playbook: inc.Spec.Playbook, Drill: inc.Drill, Restricted: len(inc.Spec.RestrictedTo) > 0})
-	if err == nil && !strings.HasPrefix(room.ChannelID, drillChannelPrefix) {
-		err = a.Chat.Post(ctx, room.ChannelID, fmt.Sprintf(":no_entry: A workflow run of %s (run %s) was started outside Tocsin and refused: it sends and approves nothing. %s. Someone with access to Temporal started it: check who.", incidentID, run, reason))
-	}
-	if err != nil {
-		// The refusal is recorded; the post is a courtesy.
-		logger(a).Warn("war room post of a refused run failed", "incident", incidentID, "error", err)
+	if ierr == nil {
+		a.warRoomPost(ctx, incidentID, fmt.Sprintf(":no_entry: A workflow run of %s (run %s) was started outside Tocsin and refused: it sends and approves nothing. %s. Someone with access to Temporal started it: check who.", incidentID, run, reason))
 	}
 	return nil
 }

@@ -7,6 +7,9 @@ const (
 	// Retried: a provider or Slack is slow or down, or asks us to wait.
 	ErrRateLimited         = "RateLimited"
 	ErrProviderUnavailable = "ProviderUnavailable"
+	// A channel is held: its provider refuses Tocsin's own configuration
+	// or account; retried when its next probe is due.
+	ErrChannelHeld = "ChannelHeld"
 	// Not retried: the incident cannot go on until a person fixes its input.
 	ErrNoApprovedNotice = "NoApprovedNotice"
 	ErrTemplate         = "template"

@@ -150,6 +150,12 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	// the attempt says it is alive while it waits, or Temporal would start a
 	// retry while this attempt is still sending. Its claims carry a lease it
 	// renews, so a retry that starts anyway waits for them.
+	holds := &channelHolds{a: a, incidentID: in.IncidentID, skipped: map[string]bool{}, probing: map[string]bool{}}
+	if !drill { // a drill's sinks never refuse
+		if plan, err = holds.check(ctx, plan); err != nil {
+			return res, err
+		}
+	}
 	defer keepAlive(ctx)()
 	lk := &leaseKeeper{store: a.Store, owner: attemptOwner(ctx)}
 	defer lk.run(ctx)()
@@ -160,18 +166,19 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	// the provider may still be working on it.
 	var again []planned
 	for lo := 0; lo < len(plan); lo += flushEvery {
-		more, err := a.sendChunk(ctx, drill, lk, plan[lo:min(lo+flushEvery, len(plan))], &res, false)
+		more, err := a.sendChunk(ctx, drill, lk, holds.keep(plan[lo:min(lo+flushEvery, len(plan))]), &res, false, holds)
 		if err != nil {
 			return res, err
 		}
 		again = append(again, more...)
 	}
+	again = holds.keep(again)
 	for lo := 0; lo < len(again); lo += flushEvery {
-		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], &res, true); err != nil {
+		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], &res, true, holds); err != nil {
 			return res, err
 		}
 	}
-	return res, nil
+	return res, holds.err(ctx)
 }
 
 // DefaultDoubtHold is how long a send left in doubt is held before the
@@ -192,7 +199,7 @@ func (a *Activities) doubtHold() time.Duration {
 // more at the end of the batch: those left in doubt (held for doubtHold)
 // and those refused this once. When settling, any failure ends the attempt
 // instead, for Temporal to retry.
-func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult, settling bool) ([]planned, error) {
+func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult, settling bool, holds *channelHolds) ([]planned, error) {
 	keys := make([]store.Delivery, len(chunk))
 	for i, p := range chunk {
 		keys[i] = p.key
@@ -265,6 +272,20 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			}
 			continue
 		}
+		if holds.skipped[p.key.Channel] {
+			// Held since this chunk was claimed: the claim goes back, the
+			// delivery stays queued for when the provider accepts again.
+			if fresh(p) {
+				if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
+					unsent = append(unsent, p.key)
+					return nil, stop(i+1, err)
+				}
+			} else if err := holdInDoubt(ctx, []store.Delivery{p.key}); err != nil {
+				doubt = append(doubt, p.key)
+				return nil, stop(i+1, err)
+			}
+			continue
+		}
 		interrupted := claimedBefore
 		if claimedBefore && recordAtOnce(p.key.Channel) && prior.Doubt != store.DoubtInterrupted && lk.accounted(prior.Owner) {
 			// E-mails go out one at a time and are recorded at once: of a
@@ -273,6 +294,27 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			interrupted = false
 		}
 		d, err := a.deliver(ctx, drill, p, prior, interrupted)
+		if senders.Misconfigured(err) {
+			// The provider refuses Tocsin, not this person: nothing was
+			// sent. Hold the channel (its deliveries stay queued) and go
+			// on with the others.
+			if herr := holds.hold(ctx, p.key.Channel, err); herr != nil {
+				return nil, stop(i, herr)
+			}
+			if fresh(p) {
+				if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
+					unsent = append(unsent, p.key)
+					return nil, stop(i+1, err)
+				}
+			} else if err := holdInDoubt(ctx, []store.Delivery{p.key}); err != nil {
+				doubt = append(doubt, p.key)
+				return nil, stop(i+1, err)
+			}
+			continue
+		}
+		if err == nil {
+			holds.accepted(ctx, p.key.Channel)
+		}
 		var throttled *senders.RetryAfterError
 		switch {
 		case err == nil, settling, ctx.Err() != nil, errors.As(err, &throttled):

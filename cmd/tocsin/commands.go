@@ -52,7 +52,7 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().StringVarP(&output, "output", "o", "text", "output format: text or json (register: csv too)")
 	root.PersistentFlags().StringVar(&envFile, "env-file", "", "read NAME=value lines into the environment first, as sourcing it would (a peers.env where there is no shell)")
 	root.PersistentFlags().StringVar(&logFormat, "log-format", "text", "log format of the long-running commands (dev, peers, serve, worker): text or json (one object a line, for a log pipeline)")
-	root.AddCommand(devCmd(), peersCmd(), namespaceCmd(), codecCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd(), registerCmd())
+	root.AddCommand(devCmd(), peersCmd(), namespaceCmd(), codecCmd(), serveCmd(), workerCmd(), inventoryCmd(), incidentCmd(), outboxCmd(), tokenCmd(), benchCmd(), playbookCmd(), drillCmd(), evidenceCmd(), registerCmd(), channelCmd())
 	return root
 }
 
@@ -756,6 +756,10 @@ func printView(w io.Writer, v api.View) {
 		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
 	}
 	fmt.Fprintln(w, "\n"+notificationsLine(v))
+	for _, h := range v.HeldChannels {
+		fmt.Fprintf(w, "%s held since %s: %s (next probe %s; notices by %s wait, nobody is written off; `tocsin channel resume %s` once fixed)\n",
+			h.Channel, h.Since.UTC().Format("15:04 UTC"), h.Reason, h.ProbeAt.UTC().Format("15:04:05 UTC"), h.Channel, h.Channel)
+	}
 	if len(v.RefusedRuns) > 0 {
 		fmt.Fprintln(w, "\nrefused runs (started outside Tocsin's API; they sent and approved nothing):")
 		for _, r := range v.RefusedRuns {

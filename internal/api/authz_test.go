@@ -100,6 +100,8 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"POST /api/v1/drill-schedules":             {resp, admin, drill},
 		"GET /api/v1/drill-schedules":              {resp, legal, admin, viewer, drill},
 		"GET /api/v1/outbox":                       {resp, legal, admin, drill},
+		"GET /api/v1/channels/holds":               {resp, legal, admin, drill},
+		"POST /api/v1/channels/{channel}/resume":   {resp, admin},
 		"GET /api/v1/onsite/inbox/{account}":       {plat},
 	}
 	var served []string
@@ -114,7 +116,7 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 	slices.Sort(listed)
 	require.Equal(t, listed, served, "every API route needs a line in this test saying who may use it")
 
-	fill := strings.NewReplacer("{id}", "INC-NOSUCH", "{name}", "notice-en", "{account}", "acct-1")
+	fill := strings.NewReplacer("{id}", "INC-NOSUCH", "{name}", "notice-en", "{account}", "acct-1", "{channel}", "email")
 	for pattern, roles := range allowed {
 		method, path, _ := strings.Cut(pattern, " ")
 		path = fill.Replace(path)

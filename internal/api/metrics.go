@@ -22,6 +22,7 @@ func (s *Server) Gauges() *metrics.Gauges {
 			"contacted": metrics.NewGauge("tocsin_campaign_contacted", "People a running campaign has contacted so far.", "incident"),
 			"eta":       metrics.NewGauge("tocsin_campaign_eta_seconds", "Estimated seconds until a running campaign is done.", "incident"),
 			"pending":   metrics.NewGauge("tocsin_receipts_pending", "Sends accepted by the provider and still awaiting a receipt.", "incident", "channel"),
+			"held":      metrics.NewGauge("tocsin_channel_held_seconds", "Seconds a channel has been held because its provider refuses Tocsin's configuration (credentials, sender, account).", "channel"),
 		},
 		Read: s.readGauges,
 	}
@@ -30,6 +31,11 @@ func (s *Server) Gauges() *metrics.Gauges {
 func (s *Server) readGauges(emit func(name string, value float64, labels ...string)) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if holds, err := s.Store.ChannelHolds(ctx); err == nil {
+		for _, h := range holds {
+			emit("held", time.Since(h.Since).Seconds(), h.Channel)
+		}
+	}
 	// Open incidents only, and those not yet recorded (status ""); a
 	// closed incident has no clock left to watch.
 	q := store.IncidentQuery{Status: append([]string{""}, slices.DeleteFunc(slices.Clone(statuses), func(st string) bool { return st == workflows.StageClosed })...), Limit: store.MaxPage}

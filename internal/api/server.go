@@ -108,6 +108,8 @@ var apiRoutes = []route{
 	{"GET /api/v1/drills/{id}", anyone, func(s *Server) http.HandlerFunc { return s.showDrill }},
 	{"POST /api/v1/drill-schedules", drillers, func(s *Server) http.HandlerFunc { return s.scheduleDrill }},
 	{"GET /api/v1/drill-schedules", anyone, func(s *Server) http.HandlerFunc { return s.listDrillSchedules }},
+	{"GET /api/v1/channels/holds", caseWorkers, func(s *Server) http.HandlerFunc { return s.listHolds }},
+	{"POST /api/v1/channels/{channel}/resume", responders, func(s *Server) http.HandlerFunc { return s.resumeChannel }},
 	{"GET /api/v1/outbox", caseWorkers, func(s *Server) http.HandlerFunc { return s.outbox }},
 	{"GET /api/v1/onsite/inbox/{account}", platform, func(s *Server) http.HandlerFunc { return s.onsiteInbox }},
 }

@@ -26,9 +26,21 @@ type View struct {
 	// RefusedRuns are workflow runs started under the incident's ID outside
 	// Tocsin, which did nothing (see activities.ClaimCharter).
 	RefusedRuns []RefusedRunView `json:"refused_runs,omitempty"`
+	// HeldChannels are the channels held while notice runs: the provider
+	// refuses Tocsin's own configuration, and their notices wait.
+	HeldChannels []HeldChannelView `json:"held_channels,omitempty"`
 	// TimelineOmitted counts events left out of a long timeline's middle.
 	TimelineOmitted int    `json:"timeline_omitted,omitempty"`
 	Error           string `json:"error,omitempty"`
+}
+
+// HeldChannelView is a channel whose notices wait for its provider to
+// accept Tocsin again.
+type HeldChannelView struct {
+	Channel string    `json:"channel"`
+	Since   time.Time `json:"since"`
+	Reason  string    `json:"reason"`
+	ProbeAt time.Time `json:"next_probe"`
 }
 
 // RefusedRunView is a run Tocsin refused to act on, and why.
@@ -236,6 +248,13 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	if p.Campaign != nil {
 		v.Campaign = s.campaignView(ctx, inc.ID, *p.Campaign, p.Reach != nil)
+	}
+	if p.Reach == nil && workflows.NoticeBegun(p.Status) {
+		if holds, err := s.Store.ChannelHolds(ctx); err == nil {
+			for _, h := range holds {
+				v.HeldChannels = append(v.HeldChannels, HeldChannelView{Channel: h.Channel, Since: h.Since, Reason: h.Reason, ProbeAt: h.ProbeAt})
+			}
+		}
 	}
 	if p.Reach != nil {
 		v.Notifications = NotificationsView{Done: true, Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}

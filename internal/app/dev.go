@@ -67,10 +67,14 @@ type Dev struct {
 	// what "Slack" sends to the webhooks.
 	SlackPeer          *devpeers.SlackPeer
 	SlackSigningSecret string
-	Tokens             map[string]string // env name -> token
-	Store              *store.Store
-	Outbox             *devpeers.Outbox
-	Temporal           client.Client
+	// The provider stand-ins, for tests that misconfigure them.
+	SMTPPeer   *devpeers.SMTPPeer
+	TwilioPeer *devpeers.TwilioPeer
+	OnsitePeer *devpeers.OnsitePeer
+	Tokens     map[string]string // env name -> token
+	Store      *store.Store
+	Outbox     *devpeers.Outbox
+	Temporal   client.Client
 
 	peers   devPeers
 	closers []func()
@@ -177,7 +181,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		listener.Close()
 		return nil, fmt.Errorf("smtp peer on %s: %w", smtpAddr, err)
 	}
-	d.SMTPAddr = smtpPeer.Addr()
+	d.SMTPAddr, d.SMTPPeer = smtpPeer.Addr(), smtpPeer
 	d.closers = append(d.closers, func() { smtpPeer.Close() })
 	slackPeer := &devpeers.SlackPeer{Outbox: d.Outbox}
 	slackPeer.Start()
@@ -192,6 +196,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	}
 	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: d.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log, Faults: cfg.PeerFaults}
 	d.closers = append(d.closers, twilioPeer.Close)
+	d.TwilioPeer = twilioPeer
 	d.TwilioURL = d.URL + "/dev/twilio"
 
 	// Payloads are encrypted in dev as in production: temporal.db holds
@@ -241,7 +246,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	mux.Handle("/dev/oidc/", http.StripPrefix("/dev/oidc", oidcPeer))
 	mux.Handle("/", apiServer.Handler())
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
-	mux.Handle("/dev/onsite/", &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox, Faults: cfg.PeerFaults})
+	d.OnsitePeer = &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox, Faults: cfg.PeerFaults}
+	mux.Handle("/dev/onsite/", d.OnsitePeer)
 	mux.Handle("/dev/press", &devpeers.PressPeer{Secret: secrets["PRESS_SECRET"], Outbox: d.Outbox})
 	httpServer := api.NewHTTPServer(mux, 10*time.Second)
 	go httpServer.Serve(listener)

@@ -32,7 +32,7 @@ func notSent(err error) error {
 func NotSent(err error) bool {
 	var ns *NotSentError
 	var ra *RetryAfterError
-	return errors.As(err, &ns) || errors.As(err, &ra) || IsPermanent(err)
+	return errors.As(err, &ns) || errors.As(err, &ra) || IsPermanent(err) || Misconfigured(err)
 }
 
 // neverConnected is a failure to open the connection: nothing was written.

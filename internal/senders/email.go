@@ -125,6 +125,9 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 		envelope = cmp.Or(bounces.Address(s.cfg.BounceAddress, bounces.Key{IncidentID: m.IncidentID, SubjectID: m.SubjectID}), s.cfg.BounceAddress)
 	}
 	if err := s.pool.send(ctx, e, envelope); err != nil {
+		if Misconfigured(err) {
+			return Result{}, err
+		}
 		var te *textproto.Error
 		if errors.As(err, &te) && te.Code >= 500 {
 			return Result{}, &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Msg}
@@ -188,6 +191,11 @@ func (p *smtpPool) dial(ctx context.Context) (*smtpConn, error) {
 	if p.auth != nil {
 		if err := c.Auth(p.auth); err != nil {
 			c.Close()
+			var te *textproto.Error
+			if errors.As(err, &te) && te.Code >= 500 {
+				// 535 and its kin: the relay refuses our credentials.
+				return nil, &ConfigError{Provider: "smtp", Code: fmt.Sprint(te.Code), Reason: "authentication failed: " + te.Msg}
+			}
 			return nil, err
 		}
 	}
@@ -227,6 +235,12 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string) er
 		// Until the message's last line is written the server cannot have
 		// taken it, whatever goes wrong.
 		if err := sc.c.Mail(from.Address); err != nil {
+			var te *textproto.Error
+			if errors.As(err, &te) && te.Code >= 500 {
+				// MAIL FROM is ours: the relay does not let us send as
+				// this sender (or wants authentication we do not give).
+				return &ConfigError{Provider: "smtp", Code: fmt.Sprint(te.Code), Reason: "sender " + from.Address + " refused: " + te.Msg}
+			}
 			return notSent(err)
 		}
 		for _, to := range e.To {

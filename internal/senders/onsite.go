@@ -77,6 +77,10 @@ func (s *OnsiteSender) Send(ctx context.Context, m Message) (Result, error) {
 	switch {
 	case resp.StatusCode/100 == 2:
 		return Result{Ref: n.ID, Final: true}, nil
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusNotFound:
+		// Our signature or secret refused, or the webhook URL wrong: no
+		// answer about this person.
+		return Result{}, &ConfigError{Provider: "onsite", Code: strconv.Itoa(resp.StatusCode), Reason: string(bytes.TrimSpace(msg))}
 	case resp.StatusCode/100 == 4 && resp.StatusCode != http.StatusTooManyRequests:
 		return Result{}, &PermanentError{Code: strconv.Itoa(resp.StatusCode), Reason: string(bytes.TrimSpace(msg))}
 	}

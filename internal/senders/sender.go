@@ -80,6 +80,28 @@ func IsPermanent(err error) bool {
 	return errors.As(err, &p)
 }
 
+// ConfigError is a failure of Tocsin's own configuration or account at a
+// provider: credentials it refuses (a rotated SMTP password), a sender
+// address it does not allow, a webhook URL that is wrong, a suspended
+// account. It is no fact about the person: nothing was sent, and the
+// channel is held until the provider accepts again, instead of writing
+// everyone off it.
+type ConfigError struct {
+	Provider string
+	Code     string
+	Reason   string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s %s: %s", e.Provider, e.Code, e.Reason)
+}
+
+// Misconfigured reports whether err is a ConfigError.
+func Misconfigured(err error) bool {
+	var c *ConfigError
+	return errors.As(err, &c)
+}
+
 // Registry maps channels to their senders.
 type Registry map[string]Sender
 

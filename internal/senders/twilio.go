@@ -90,8 +90,17 @@ func twilioError(err error) error {
 		switch te.Code {
 		// Codes about this message or number: no retry can change them.
 		// 21602 and 21617: the body is empty or over 1,600 characters.
-		case 21211, 21212, 21214, 21217, 21401, 21407, 21408, 21602, 21610, 21612, 21614, 21617:
+		case 21211, 21214, 21217, 21401, 21407, 21408, 21602, 21610, 21612, 21614, 21617:
 			return &PermanentError{Code: fmt.Sprint(te.Code), Reason: te.Message}
+		// Codes about our account, credentials or sender: hold the
+		// channel until they are fixed. 20003 authenticate, 20005 and
+		// 10001 account not active, 21212 and 21606 and 21659 the From
+		// number, 21703 and 21704 the messaging service.
+		case 20003, 20005, 10001, 21212, 21606, 21659, 21703, 21704:
+			return &ConfigError{Provider: "twilio", Code: fmt.Sprint(te.Code), Reason: te.Message}
+		}
+		if te.Status == 401 || te.Status == 403 {
+			return &ConfigError{Provider: "twilio", Code: fmt.Sprint(te.Code), Reason: te.Message}
 		}
 		// Anything else (credentials, account, rate limits) is ours to fix, not
 		// the person's: retry, and let the operator see it, rather than move

@@ -281,6 +281,19 @@ CREATE TABLE IF NOT EXISTS drill_messages (
   at TEXT NOT NULL,
   PRIMARY KEY (incident_id, msg_key)
 );
+CREATE TABLE IF NOT EXISTS channel_holds (
+  channel TEXT PRIMARY KEY,
+  since TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  probe_at TEXT NOT NULL,
+  probes INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS channel_hold_notices (
+  channel TEXT NOT NULL,
+  since TEXT NOT NULL,
+  incident_id TEXT NOT NULL,
+  PRIMARY KEY (channel, since, incident_id)
+);
 CREATE TABLE IF NOT EXISTS run_refusals (
   incident_id TEXT NOT NULL,
   run_id TEXT NOT NULL,

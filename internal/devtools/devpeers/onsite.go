@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tocsin/tocsin/internal/senders"
@@ -16,7 +17,10 @@ import (
 // webhook, keeps one notice per ID (the Idempotency-Key) and serves an inbox.
 type OnsitePeer struct {
 	Secret string
-	Outbox *Outbox
+	// Rotated makes the service expect another secret than Tocsin's, as
+	// after a rotation Tocsin was not told of: every notice gets 401.
+	Rotated atomic.Bool
+	Outbox  *Outbox
 	// Faults, when set, makes the service slow or failing as a profile says.
 	Faults *Faults
 }
@@ -56,7 +60,11 @@ func (p *OnsitePeer) receive(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unreadable body", http.StatusBadRequest)
 		return
 	}
-	if msg := verifySigned(r, p.Secret, body); msg != "" {
+	secret := p.Secret
+	if p.Rotated.Load() {
+		secret += "-rotated"
+	}
+	if msg := verifySigned(r, secret, body); msg != "" {
 		http.Error(w, msg, http.StatusUnauthorized)
 		return
 	}

@@ -39,8 +39,11 @@ type SMTPPeer struct {
 	BounceRelay string
 	// BounceDelay is how long after acceptance a bounce is sent (default 2 s).
 	BounceDelay time.Duration
-	server      *smtp.Server
-	addr        string
+	// RefuseSender answers MAIL FROM 553, as a relay does whose sending
+	// rights were taken from Tocsin's account.
+	RefuseSender atomic.Bool
+	server       *smtp.Server
+	addr         string
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a port).
@@ -94,6 +97,9 @@ func (s *session) Reset()        { s.from, s.to = "", nil }
 func (s *session) Logout() error { return nil }
 
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
+	if s.p.RefuseSender.Load() {
+		return &smtp.SMTPError{Code: 553, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "<" + from + ">: sender address rejected: not owned by the authenticated user"}
+	}
 	s.from = from
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -29,7 +30,10 @@ import (
 type TwilioPeer struct {
 	AccountSID string
 	AuthToken  string
-	Outbox     *Outbox
+	// Rotated refuses every request 401 (20003), as after the auth token
+	// was rotated in the console and not in Tocsin's secrets.
+	Rotated atomic.Bool
+	Outbox  *Outbox
 	// CallbackDelay is how long after acceptance the receipt is posted.
 	CallbackDelay time.Duration
 	HTTP          *http.Client
@@ -79,7 +83,7 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, pass, ok := r.BasicAuth()
-	if !ok || user != p.AccountSID || pass != p.AuthToken || m[1] != p.AccountSID {
+	if !ok || user != p.AccountSID || pass != p.AuthToken || m[1] != p.AccountSID || p.Rotated.Load() {
 		twilioErr(w, http.StatusUnauthorized, 20003, "Authentication Error - invalid username")
 		return
 	}
