@@ -96,6 +96,12 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if err != nil {
 		return BatchResult{}, err
 	}
+	if _, released, err := a.Store.QuietReleased(ctx, in.IncidentID); err != nil {
+		return BatchResult{}, err
+	} else if released {
+		// Legal or an admin judged the harm urgent: calls go out at any hour.
+		in.Quiet = playbooks.Quiet{}
+	}
 	res := BatchResult{Done: in.Limit > 0 && len(recipients) < in.Limit}
 	if in.Limit > 0 && len(recipients) > 0 {
 		res.Next = recipients[len(recipients)-1].SubjectID

@@ -248,3 +248,33 @@ func TestAnSMSTwilioCannotCarryFailsAtOnce(t *testing.T) {
 	require.Equal(t, store.StatusFailed, d.Status)
 	require.Contains(t, d.Error, "21617")
 }
+
+// Legal released the incident's calls from quiet hours: the calls held for
+// the night are placed at once, though the quiet span still runs.
+func TestReleasedCallsArePlacedInQuietHours(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		in := batch("voice")
+		in.Quiet = playbooks.Quiet{From: 0, To: 24*time.Hour - time.Minute}
+		noon := time.Now().UTC().Truncate(24 * time.Hour).Add(36 * time.Hour)
+		c.acts.Clock = func() time.Time { return noon }
+		res, err := c.acts.SendBatch(ctx, in)
+		require.NoError(t, err)
+		require.Equal(t, 2, res.Deferred, "held for the night")
+
+		_, err = s.ReleaseQuietHours(ctx, "INC-N", store.QuietRelease{By: "legal@example.com", Reason: "the key is being used against people's accounts now", At: noon})
+		require.NoError(t, err)
+		placed, err := c.acts.SendBatch(ctx, in)
+		require.NoError(t, err)
+		require.Zero(t, placed.Deferred)
+		require.Equal(t, 2, placed.Attempts, "the held calls were placed")
+		held, err := s.HeldCalls(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Zero(t, held.Calls)
+		r, released, err := s.QuietReleased(ctx, "INC-N")
+		require.NoError(t, err)
+		require.True(t, released)
+		require.Equal(t, "legal@example.com", r.By)
+	})
+}

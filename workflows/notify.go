@@ -121,10 +121,11 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 			if res.deferred == 0 {
 				break
 			}
-			// Calls held for the night: wait for the earliest morning, then
-			// place the calls that are now due (the ledger skips the rest).
+			// Calls held for the night: wait for the earliest morning, or
+			// for legal's release of the incident's calls, then place the
+			// calls that are now due (the ledger skips the rest).
 			if wait := res.resumeAt.Sub(workflow.Now(ctx)); wait > 0 {
-				if err := workflow.Sleep(ctx, wait); err != nil {
+				if err := awaitMorning(ctx, wait); err != nil {
 					return tot, err
 				}
 			}
@@ -223,4 +224,27 @@ func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResu
 		sel.Select(ctx)
 	}
 	return out, firstErr
+}
+
+// SignalReleaseCalls wakes a partition whose calls wait for quiet hours to
+// end: legal or an admin released them (the store keeps who and why, and
+// SendBatch reads it there, so a signal someone else sends only wakes the
+// partition to find its calls still held).
+const SignalReleaseCalls = "release-calls"
+
+// awaitMorning waits until the quiet hours end, or a release arrives. The
+// timer is the command Sleep made, and cancelling it follows only a signal
+// no older history carries: no change ID.
+func awaitMorning(ctx workflow.Context, wait time.Duration) error {
+	tctx, cancel := workflow.WithCancel(ctx)
+	defer cancel()
+	timer := workflow.NewTimer(tctx, wait)
+	var err error
+	sel := workflow.NewSelector(ctx)
+	sel.AddFuture(timer, func(f workflow.Future) { err = f.Get(ctx, nil) })
+	sel.AddReceive(workflow.GetSignalChannel(ctx, SignalReleaseCalls), func(c workflow.ReceiveChannel, _ bool) {
+		c.Receive(ctx, nil)
+	})
+	sel.Select(ctx)
+	return err
 }

@@ -155,3 +155,34 @@ func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
 	require.Equal(t, 3, res.Deferred)
 	require.Equal(t, 4, res.Attempts)
 }
+
+// Legal releases an incident's calls from quiet hours: the partition
+// asleep until morning wakes and places them at once.
+func TestReleasedCallsAreNotHeldUntilMorning(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.RegisterWorkflow(NotifyWorkflow)
+	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	morning := start.Add(10 * time.Hour)
+	released := start.Add(time.Hour)
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}}, nil)
+	var calls []time.Time
+	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		now := env.Now()
+		calls = append(calls, now)
+		if now.Before(released) { // as the store says: held until the release
+			return activities.BatchResult{Attempts: 1, Deferred: 3, ResumeAt: morning}, nil
+		}
+		return activities.BatchResult{Attempts: 3}, nil
+	})
+	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
+	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalReleaseCalls, nil) }, time.Hour)
+	env.ExecuteWorkflow(NotifyWorkflow, NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"sms", "voice"}}, BatchSize: 10, Window: 2, ReceiptTimeout: time.Minute})
+	require.NoError(t, env.GetWorkflowError())
+	require.Len(t, calls, 2)
+	require.Equal(t, released, calls[1].UTC(), "the held calls were placed at the release, not in the morning")
+}

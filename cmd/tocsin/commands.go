@@ -692,7 +692,22 @@ func incidentCmd() *cobra.Command {
 		}}
 	draftCmd.Flags().IntVar(&revision, "revision", 0, "revision (default: the latest)")
 	draftCmd.Flags().StringVar(&format, "format", "text", "text or html")
-	inc.AddCommand(open, list, show, watchCmd(), exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd)
+	var releaseReason string
+	releaseCalls := &cobra.Command{Use: "release-calls ID", Short: "Place calls held for quiet hours now, and later ones at any hour: the harm is urgent (legal, admins; audited)",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			var out store.QuietRelease
+			if err := api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+args[0]+"/release-calls", api.ReleaseCallsRequest{Reason: releaseReason}, &out); err != nil {
+				return err
+			}
+			if output == "json" {
+				return printJSON(out)
+			}
+			fmt.Printf("%s: calls released from quiet hours by %s at %s: %s\n", args[0], out.By, out.At.UTC().Format("2006-01-02 15:04 UTC"), out.Reason)
+			return nil
+		}}
+	releaseCalls.Flags().StringVar(&releaseReason, "reason", "", "why the harm cannot wait for the morning (kept in the audit log)")
+	releaseCalls.MarkFlagRequired("reason")
+	inc.AddCommand(open, list, show, watchCmd(), exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls)
 	return inc
 }
 

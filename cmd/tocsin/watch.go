@@ -120,7 +120,10 @@ func campaignLines(c *api.CampaignView, bar bool) []string {
 	}
 	out := []string{head}
 	if h := c.Held; h != nil {
-		out = append(out, "  "+heldLine(h))
+		out = append(out, "  "+heldLine(h)+" (legal or an admin may place them now if the harm is urgent: incident release-calls --reason)")
+	}
+	if r := c.Released; r != nil {
+		out = append(out, fmt.Sprintf("  calls released from quiet hours by %s at %s: %s", r.By, r.At.UTC().Format("2006-01-02 15:04 UTC"), r.Reason))
 	}
 	for _, ch := range channelOrder(c) {
 		n := c.Channels[ch]

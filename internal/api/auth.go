@@ -151,7 +151,9 @@ var (
 	legalOnly = []string{RoleLegal}
 	// waivers may waive a duty: legal, and the drill identity on drills
 	// (the workflow checks which incident it is).
-	waivers     = []string{RoleLegal, RoleDrill}
+	waivers = []string{RoleLegal, RoleDrill}
+	// releasers may let an incident's calls out of quiet hours.
+	releasers   = []string{RoleLegal, RoleAdmin}
 	caseWorkers = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
 	auditors    = []string{RoleResponder, RoleLegal, RoleAdmin}
 	platform    = []string{RolePlatform}

@@ -80,6 +80,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents/{id}/facts", s.incidentForm(s.consoleFacts))
 	mux.HandleFunc("POST /incidents/{id}/file", s.incidentForm(s.consoleFile))
 	mux.HandleFunc("POST /incidents/{id}/waive", s.incidentForm(s.consoleWaive))
+	mux.HandleFunc("POST /incidents/{id}/release-calls", s.incidentForm(s.consoleReleaseCalls))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /register", s.consolePage(s.consoleRegister))
@@ -284,8 +285,10 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 		// NoticeBegun: a duty to tell people can no longer be waived.
 		NoticeBegun bool
 		CanRespond  bool
+		CanRelease  bool
 	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill),
-		NoticeBegun: workflows.NoticeBegun(v.Status) || v.Status == "unknown", CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed}
+		NoticeBegun: workflows.NoticeBegun(v.Status) || v.Status == "unknown", CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed,
+		CanRelease: slices.Contains(releasers, p.Role)}
 	if v.Status != workflows.StageClosed {
 		data.Refresh = 10
 	}
@@ -389,6 +392,15 @@ func (s *Server) consoleFile(w http.ResponseWriter, r *http.Request, p Principal
 		return
 	}
 	back(w, r, page, "flash", fmt.Sprintf("%s recorded as %s, reference %s.", req.Obligation, f.Status, f.Reference))
+}
+
+func (s *Server) consoleReleaseCalls(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	rel, _, err := s.ReleaseCalls(r.Context(), p, id, r.PostFormValue("reason"))
+	if err != nil {
+		back(w, r, page, "error", "Calls not released: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("Calls released from quiet hours by %s: %s. Held calls are placed now.", rel.By, rel.Reason))
 }
 
 func (s *Server) consoleWaive(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {

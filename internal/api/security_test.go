@@ -217,3 +217,36 @@ func TestFreeTextPastItsLimitIsRefusedNamingTheField(t *testing.T) {
 		require.Contains(t, string(msg), fmt.Sprintf("%d bytes; at most %d", workflows.MaxNoteBytes+1, workflows.MaxNoteBytes), path)
 	}
 }
+
+// Legal releases an incident's calls from quiet hours only with a reason,
+// and the audit log keeps who and why; a responder may not.
+func TestReleasingCallsNeedsLegalAndAReason(t *testing.T) {
+	s, _ := authzServer(t)
+	ctx := context.Background()
+	require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: "INC-1", Title: "t", OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
+	legal := Principal{Identity: "legal@example.com", Role: RoleLegal, Via: "api"}
+	_, status, err := s.ReleaseCalls(ctx, Principal{Identity: "r@example.com", Role: RoleResponder, Via: "slack"}, "INC-1", "urgent")
+	require.Equal(t, http.StatusForbidden, status, "%v", err)
+	_, status, err = s.ReleaseCalls(ctx, legal, "INC-1", "  ")
+	require.Equal(t, http.StatusBadRequest, status)
+	require.ErrorContains(t, err, "say why the harm cannot wait")
+	rel, status, err := s.ReleaseCalls(ctx, legal, "INC-1", "accounts are being taken over tonight")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "legal@example.com", rel.By)
+	log, err := s.Store.AuditLog(ctx, "INC-1")
+	require.NoError(t, err)
+	var done, refused int
+	for _, e := range log {
+		if e.Action == "release calls" {
+			if e.Outcome == store.AuditDone {
+				done++
+				require.Equal(t, "accounts are being taken over tonight", e.Detail["reason"])
+			} else {
+				refused++
+			}
+		}
+	}
+	require.Equal(t, 1, done)
+	require.Equal(t, 2, refused)
+}

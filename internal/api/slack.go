@@ -115,7 +115,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		slackReply(w, fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id))
-	case "facts", "revise", "file", "waive":
+	case "facts", "revise", "file", "waive", "release-calls":
 		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
 		slackReply(w, slackUsage)
@@ -129,6 +129,7 @@ const slackUsage = "Usage:\n" +
 	"`/tocsin revise INC-… DRAFT` and `field: value` lines, after legal rejected the draft\n" +
 	"`/tocsin file INC-… OBLIGATION REFERENCE [why it is late]` records a filing\n" +
 	"`/tocsin waive INC-… OBLIGATION reason…` (legal) records that a duty does not apply, and why\n" +
+	"`/tocsin release-calls INC-… reason…` (legal, admins) places calls held for quiet hours now: the harm is urgent\n" +
 	"Legal approves and rejects drafts with the buttons in the war room."
 
 // slackChange runs facts, revise and file: the responders' side of an
@@ -175,6 +176,12 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			return args[1] + " was not revised: " + err.Error()
 		}
 		return fmt.Sprintf("%s will be drafted again from revision %d; legal gets the new revision in the war room.", d.Name, d.Revision)
+	case "release-calls":
+		rel, _, err := s.ReleaseCalls(ctx, p, id, strings.TrimSpace(strings.Join(args[1:], " ")+" "+body))
+		if err != nil {
+			return "Calls not released: " + err.Error()
+		}
+		return fmt.Sprintf("%s: calls released from quiet hours by %s: %s. Held calls are placed now.", id, rel.By, rel.Reason)
 	case "waive":
 		reason := strings.TrimSpace(strings.Join(args[min(2, len(args)):], " ") + " " + body)
 		if len(args) < 2 || reason == "" {

@@ -175,6 +175,9 @@ type CampaignView struct {
 	Deferred  int       `json:"deferred,omitempty"`
 	// Held are the calls waiting for the end of people's quiet hours.
 	Held *HeldView `json:"held,omitempty"`
+	// Released is legal's or an admin's release of the incident's calls
+	// from quiet hours (the harm is urgent), when there is one.
+	Released *store.QuietRelease `json:"released_from_quiet_hours,omitempty"`
 }
 
 // HeldView is the calls held for quiet hours: how many, and from when to
@@ -312,6 +315,9 @@ func (s *Server) countCampaign(ctx context.Context, id string, c workflows.Campa
 		cv.Held = &HeldView{Calls: h.Calls, From: h.First, To: h.Last, FromLocal: h.FirstLocal, ToLocal: h.LastLocal}
 		// The campaign is not done before its last held call is placed.
 		eta = max(eta, time.Until(h.Last))
+	}
+	if r, released, err := s.Store.QuietReleased(ctx, id); err == nil && released {
+		cv.Released = &r
 	}
 	if eta > 0 {
 		cv.ETA = eta.Round(time.Second).String()

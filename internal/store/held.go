@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -69,4 +71,35 @@ func (s *Store) HeldCalls(ctx context.Context, incidentID string) (HeldSummary, 
 	}
 	h.First, h.Last = parseTime(first), parseTime(last)
 	return h, nil
+}
+
+// QuietRelease is legal's or an admin's decision that an incident's calls
+// no longer wait for quiet hours: the harm is urgent.
+type QuietRelease struct {
+	By     string    `json:"by"`
+	Reason string    `json:"reason"`
+	At     time.Time `json:"at"`
+}
+
+// ReleaseQuietHours records the decision (the first stands: releasing again
+// changes nothing).
+func (s *Store) ReleaseQuietHours(ctx context.Context, incidentID string, r QuietRelease) (QuietRelease, error) {
+	if _, err := s.exec(ctx, `INSERT INTO quiet_releases (incident_id, by_whom, reason, at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`, incidentID, r.By, r.Reason, formatTime(r.At)); err != nil {
+		return QuietRelease{}, err
+	}
+	got, _, err := s.QuietReleased(ctx, incidentID)
+	return got, err
+}
+
+// QuietReleased says whether an incident's calls were released from quiet
+// hours, and by whom.
+func (s *Store) QuietReleased(ctx context.Context, incidentID string) (QuietRelease, bool, error) {
+	var r QuietRelease
+	var at string
+	err := s.queryRow(ctx, `SELECT by_whom, reason, at FROM quiet_releases WHERE incident_id=?`, incidentID).Scan(&r.By, &r.Reason, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	r.At = parseTime(at)
+	return r, err == nil, err
 }
