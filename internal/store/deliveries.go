@@ -161,20 +161,33 @@ var finalRank = map[string]int{StatusSending: 0, StatusSent: 1, StatusUnknown: 1
 
 // UpdateDeliveryByRef applies a provider status callback to the row with that
 // provider reference. It reports false when no row has that reference.
+// The write is conditional on the status it read: two callbacks at once
+// ("delivered" and a late "sent") cannot both pass the rank check and
+// leave the lower one last; the loser reads again and stops.
 func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText string) (bool, error) {
-	var cur string
-	err := s.queryRow(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+	for {
+		var cur string
+		err := s.queryRow(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if finalRank[status] <= finalRank[cur] && cur != StatusSending {
+			return true, nil
+		}
+		res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=? AND status=?`, status, errText, now(), ref, cur)
+		if err != nil {
+			return true, err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return true, err
+		}
+		if err := ctx.Err(); err != nil {
+			return true, err
+		}
 	}
-	if err != nil {
-		return false, err
-	}
-	if finalRank[status] <= finalRank[cur] && cur != StatusSending {
-		return true, nil
-	}
-	_, err = s.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=?`, status, errText, now(), ref)
-	return true, err
 }
 
 // CountDeliveries counts an incident's ledger rows by status.

@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/incident"
@@ -496,5 +499,38 @@ func TestScopeErrorsAreTypedByWhatTheyMean(t *testing.T) {
 		_, err = s.CurrentSnapshot(ctx)
 		require.Error(t, err)
 		require.NotErrorIs(t, err, store.ErrNotFound, "a database that is gone is not an empty inventory")
+	})
+}
+
+// Callbacks arriving at once ("delivered" beside late "sent" and
+// "accepted") leave the delivery at its final status, however they
+// interleave between reading the row and writing it.
+func TestConcurrentCallbacksNeverMoveADeliveryBackwards(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for round := range 20 {
+			d := store.Delivery{IncidentID: "INC-1", SubjectID: fmt.Sprintf("u%d", round), Channel: "sms", Rung: 1}
+			_, _, err := s.BeginDelivery(ctx, d)
+			require.NoError(t, err)
+			ref := fmt.Sprintf("SM%d", round)
+			d.Status, d.ProviderRef = store.StatusSending, ref
+			require.NoError(t, s.FinishDelivery(ctx, d))
+			var wg sync.WaitGroup
+			for i, st := range []string{store.StatusSent, store.StatusDelivered, store.StatusAccepted, store.StatusSent, store.StatusSent, store.StatusAccepted} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if i%2 == 1 {
+						runtime.Gosched()
+					}
+					_, err := s.UpdateDeliveryByRef(ctx, ref, st, "")
+					assert.NoError(t, err)
+				}()
+			}
+			wg.Wait()
+			got, err := s.GetDelivery(ctx, "INC-1", d.SubjectID, "sms")
+			require.NoError(t, err)
+			require.Equal(t, store.StatusDelivered, got.Status, "round %d", round)
+		}
 	})
 }
