@@ -53,6 +53,18 @@ func (s *Server) verifySlack(w http.ResponseWriter, r *http.Request) ([]byte, bo
 		http.Error(w, "invalid or expired signature", http.StatusUnauthorized)
 		return nil, false
 	}
+	// A signature holds for five minutes: a captured button press or
+	// command is taken once, not again within them.
+	first, err := s.Store.FirstSeen(r.Context(), "slack", r.Header.Get("X-Slack-Signature"), time.Now(), 10*time.Minute)
+	if err != nil {
+		http.Error(w, "could not check the request", http.StatusServiceUnavailable)
+		return nil, false
+	}
+	if !first {
+		s.log().Warn("slack request refused", "path", r.URL.Path, "reason", "replayed")
+		http.Error(w, "this request was already taken once", http.StatusUnauthorized)
+		return nil, false
+	}
 	return body, true
 }
 

@@ -79,9 +79,13 @@ func TestForgedOrReplayedSlackRequestsAreRefused(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, code, "a forged Approve click")
 	require.Empty(t, peer.Views())
 
-	code, reply := slackPost(t, base+"/webhooks/slack/commands", slackSecret, time.Now().Add(-4*time.Minute), body)
+	at := time.Now().Add(-4 * time.Minute)
+	code, reply := slackPost(t, base+"/webhooks/slack/commands", slackSecret, at, body)
 	require.Equal(t, http.StatusOK, code, "a genuine request four minutes old is still fresh")
 	require.Contains(t, reply, "No incidents.")
+	code, reply = slackPost(t, base+"/webhooks/slack/commands", slackSecret, at, body)
+	require.Equal(t, http.StatusUnauthorized, code, "the same signed request captured and sent again")
+	require.Contains(t, reply, "already taken once")
 }
 
 func TestUnknownAndUnauthorisedSlackUsersAreToldSo(t *testing.T) {

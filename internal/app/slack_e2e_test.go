@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,10 +51,14 @@ func (u slackUser) post(path, body string) (int, string) {
 	return resp.StatusCode, string(data)
 }
 
+var triggers atomic.Int64
+
 // command runs /tocsin TEXT and returns the reply Slack would show.
 func (u slackUser) command(text string) string {
 	u.t.Helper()
-	code, body := u.post("/webhooks/slack/commands", url.Values{"command": {"/tocsin"}, "text": {text}, "user_id": {u.id}, "channel_id": {"CGENERAL"}, "trigger_id": {"trig"}}.Encode())
+	// Each invocation has a trigger ID of its own, as Slack gives it: the
+	// API takes a signed request once.
+	code, body := u.post("/webhooks/slack/commands", url.Values{"command": {"/tocsin"}, "text": {text}, "user_id": {u.id}, "channel_id": {"CGENERAL"}, "trigger_id": {fmt.Sprintf("trig-%d", triggers.Add(1))}}.Encode())
 	require.Equal(u.t, http.StatusOK, code, body)
 	var reply map[string]string
 	require.NoError(u.t, json.Unmarshal([]byte(body), &reply), body)

@@ -281,6 +281,12 @@ CREATE TABLE IF NOT EXISTS drill_messages (
   at TEXT NOT NULL,
   PRIMARY KEY (incident_id, msg_key)
 );
+CREATE TABLE IF NOT EXISTS seen_requests (
+  kind TEXT NOT NULL,
+  request_key TEXT NOT NULL,
+  at TEXT NOT NULL,
+  PRIMARY KEY (kind, request_key)
+);
 CREATE TABLE IF NOT EXISTS quiet_releases (
   incident_id TEXT PRIMARY KEY,
   by_whom TEXT NOT NULL,
