@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"encoding/base64"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -181,7 +182,24 @@ func loads(t *testing.T, where string, data []byte) app.Config {
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)
 	}
+	narrowRelays(t, where, c.Bounces.Allow)
 	return c
+}
+
+// narrowRelays: a shipped bounce allow-list names relays, not networks
+// (whoever may deliver a bounce may fail any delivery; 10.0.0.0/8 once
+// admitted every pod of the cluster).
+func narrowRelays(t *testing.T, where string, allow []string) {
+	t.Helper()
+	for _, a := range allow {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			continue // an address: one relay
+		}
+		if p.Addr().Is4() && p.Bits() < 28 || p.Addr().Is6() && p.Bits() < 120 {
+			t.Errorf("%s: bounces.allow %s admits a whole network; name the relays", where, a)
+		}
+	}
 }
 
 type composeFile struct {
