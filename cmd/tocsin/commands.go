@@ -355,7 +355,7 @@ func tokenCmd() *cobra.Command {
 		return tw.Flush()
 	}}
 	list.Flags().StringVarP(&output, "output", "o", "text", "text or json")
-	revoke := &cobra.Command{Use: "revoke ID", Short: "Revoke an API token (ID as `token list` shows it) and end its identity's console sessions", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+	revoke := &cobra.Command{Use: "revoke ID", Short: "Revoke an API token (ID as `token list` shows it): end its identity's console sessions and suspend their Slack mapping until a token is issued to them again", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
 		st, err := open()
 		if err != nil {
 			return err
@@ -365,7 +365,7 @@ func tokenCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		fmt.Printf("revoked token %s of %s (%s); their console sessions are ended\n", t.ID, t.Identity, t.Role)
+		fmt.Printf("revoked token %s of %s (%s); their console sessions are ended and their Slack mapping suspended\n", t.ID, t.Identity, t.Role)
 		return nil
 	}}
 	cmd.AddCommand(list, revoke)

@@ -523,20 +523,25 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.signInPage(w, r, http.StatusUnauthorized, "Unknown token.")
 		return
 	}
-	// The API token stays with its owner; the browser gets a session of its own.
-	s.newSession(w, r, Principal{Identity: t.Identity, Role: t.Role, Via: "console"}, "token")
+	// The API token stays with its owner; the browser gets a session of its
+	// own, which ends no later than the token does.
+	s.newSession(w, r, Principal{Identity: t.Identity, Role: t.Role, Via: "console"}, "token", t.Expires)
 }
 
 // newSession mints a console session token (hashed at rest, 12 hours), sets
 // it as an HttpOnly cookie and records the sign-in.
-func (s *Server) newSession(w http.ResponseWriter, r *http.Request, p Principal, how string) {
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, p Principal, how string, notAfter time.Time) {
 	token := NewToken()
-	if err := s.Store.PutToken(r.Context(), HashToken(token), store.Token{Identity: p.Identity, Role: p.Role, Session: true, Expires: time.Now().Add(SessionLength)}); err != nil {
+	expires := time.Now().Add(SessionLength)
+	if !notAfter.IsZero() && notAfter.Before(expires) {
+		expires = notAfter
+	}
+	if err := s.Store.PutToken(r.Context(), HashToken(token), store.Token{Identity: p.Identity, Role: p.Role, Session: true, Expires: expires}); err != nil {
 		http.Error(w, "could not start a session", http.StatusInternalServerError)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: strings.HasPrefix(s.PublicURL, "https://"),
-		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(SessionLength)})
+		SameSite: http.SameSiteLaxMode, Expires: expires})
 	s.audit(r.Context(), p, "", "sign in", store.AuditDone, map[string]string{"method": how})
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }

@@ -140,3 +140,42 @@ var sessionCSRF = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
 func consoleCSRF(t *testing.T, c *http.Client, base string) string {
 	return formCSRF(t, c, base, sessionCSRF)
 }
+
+// A console session ends no later than the token it was signed in with,
+// and revoking a person's token suspends their Slack mapping too, until a
+// token is issued to them again.
+func TestSessionsAndSlackEndWithThePersonsToken(t *testing.T) {
+	s, hs := authzServer(t)
+	ctx := context.Background()
+	expires := time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+	require.NoError(t, s.Store.PutToken(ctx, HashToken("tok-shortlived"), store.Token{Identity: "temp@example.com", Role: RoleLegal, Expires: expires}))
+	c := consoleClient(t, hs.URL, "tok-shortlived")
+	u, _ := url.Parse(hs.URL)
+	var session string
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == sessionCookie {
+			session = ck.Value
+		}
+	}
+	require.NotEmpty(t, session)
+	got, err := s.Store.LookupToken(ctx, HashToken(session))
+	require.NoError(t, err)
+	require.False(t, got.Expires.After(expires), "the session (until %s) outlives its token (until %s)", got.Expires, expires)
+
+	s.Slack = &SlackApp{SigningSecret: "x", Users: map[string]Principal{"ULEGAL": {Identity: "legal@example.com", Role: RoleLegal}}}
+	_, known := s.slackUser(ctx, "ULEGAL")
+	require.True(t, known)
+	toks, err := s.Store.APITokens(ctx)
+	require.NoError(t, err)
+	for _, tk := range toks {
+		if tk.Identity == "legal@example.com" {
+			_, err := s.Store.RevokeToken(ctx, tk.ID)
+			require.NoError(t, err)
+		}
+	}
+	_, known = s.slackUser(ctx, "ULEGAL")
+	require.False(t, known, "a revoked person cannot approve from Slack")
+	require.NoError(t, s.Store.PutToken(ctx, HashToken("tok-legal-again"), store.Token{Identity: "legal@example.com", Role: RoleLegal}))
+	_, known = s.slackUser(ctx, "ULEGAL")
+	require.True(t, known, "a new token gives access back")
+}

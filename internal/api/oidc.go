@@ -148,5 +148,5 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusForbidden, claims.Email+" has no Tocsin role; an admin grants one (oidc.roles or oidc.group_roles).")
 		return
 	}
-	s.newSession(w, r, Principal{Identity: claims.Email, Role: role, Via: "console"}, "oidc")
+	s.newSession(w, r, Principal{Identity: claims.Email, Role: role, Via: "console"}, "oidc", time.Time{})
 }

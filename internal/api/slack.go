@@ -68,10 +68,16 @@ func (s *Server) verifySlack(w http.ResponseWriter, r *http.Request) ([]byte, bo
 	return body, true
 }
 
-// slackUser maps a Slack user to a Tocsin principal.
-func (s *Server) slackUser(id string) (Principal, bool) {
+// slackUser maps a Slack user to a Tocsin principal: none for a user the
+// configuration does not list, or whose access was revoked (token revoke).
+func (s *Server) slackUser(ctx context.Context, id string) (Principal, bool) {
 	p, ok := s.Slack.Users[id]
 	p.Via = "slack"
+	if ok {
+		if suspended, err := s.Store.Suspended(ctx, p.Identity); err != nil || suspended {
+			return p, false
+		}
+	}
 	return p, ok
 }
 
@@ -99,7 +105,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad command", http.StatusBadRequest)
 		return
 	}
-	p, known := s.slackUser(cmd.UserID)
+	p, known := s.slackUser(r.Context(), cmd.UserID)
 	if !known {
 		s.audit(r.Context(), Principal{Identity: "slack:" + cmd.UserID, Via: "slack"}, "", "slack command", store.AuditRefused, map[string]string{"reason": "unknown slack user"})
 		slackReply(w, unknownSlackUser(cmd.UserID))
@@ -317,7 +323,7 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad payload", http.StatusBadRequest)
 		return
 	}
-	p, known := s.slackUser(cb.User.ID)
+	p, known := s.slackUser(r.Context(), cb.User.ID)
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		w.WriteHeader(http.StatusOK) // Slack wants an answer within 3 s; the work is quick but replies go by API

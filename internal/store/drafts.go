@@ -113,6 +113,10 @@ func (s *Store) PutToken(ctx context.Context, hash string, t Token) error {
 	_, err := s.exec(ctx, `INSERT INTO tokens (hash, identity, role, expires_at, kind, created_at) VALUES (?,?,?,?,?,?)
 		ON CONFLICT(hash) DO UPDATE SET identity=excluded.identity, role=excluded.role, expires_at=excluded.expires_at, kind=excluded.kind`,
 		hash, incident.NormalizeIdentity(t.Identity), t.Role, exp, kind, now())
+	if err == nil && !t.Session {
+		// A token issued again gives the person back their access.
+		_, err = s.exec(ctx, `DELETE FROM suspended_identities WHERE identity=?`, incident.NormalizeIdentity(t.Identity))
+	}
 	return err
 }
 
@@ -197,10 +201,26 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (Token, error) {
 		if _, err := tx.exec(ctx, `DELETE FROM tokens WHERE hash = ?`, hashes[0]); err != nil {
 			return err
 		}
-		_, err = tx.exec(ctx, `DELETE FROM tokens WHERE kind = 'session' AND identity = ?`, t.Identity)
+		if _, err = tx.exec(ctx, `DELETE FROM tokens WHERE kind = 'session' AND identity = ?`, t.Identity); err != nil {
+			return err
+		}
+		// Their other ways in (a Slack mapping in the configuration) are
+		// suspended too, until a token is issued to them again.
+		_, err = tx.exec(ctx, `INSERT INTO suspended_identities (identity, at) VALUES (?,?) ON CONFLICT DO NOTHING`, t.Identity, now())
 		return err
 	})
 	return t, err
+}
+
+// Suspended says whether an identity's access was revoked (token revoke)
+// and no token was issued to it since.
+func (s *Store) Suspended(ctx context.Context, identity string) (bool, error) {
+	var one int
+	err := s.queryRow(ctx, `SELECT 1 FROM suspended_identities WHERE identity=?`, incident.NormalizeIdentity(identity)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // DeleteToken forgets a console session's token (a sign-out).

@@ -281,6 +281,10 @@ CREATE TABLE IF NOT EXISTS drill_messages (
   at TEXT NOT NULL,
   PRIMARY KEY (incident_id, msg_key)
 );
+CREATE TABLE IF NOT EXISTS suspended_identities (
+  identity TEXT PRIMARY KEY,
+  at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS seen_requests (
   kind TEXT NOT NULL,
   request_key TEXT NOT NULL,
