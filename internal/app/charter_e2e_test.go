@@ -100,10 +100,8 @@ func TestARunStartedOutsideTocsinIsRefused(t *testing.T) {
 	// Nothing reached anyone, nothing was approved, nothing scoped again.
 	sent, err := d.Outbox.List(ctx, id)
 	require.NoError(t, err)
-	var posts []string
 	for _, e := range sent {
 		require.Equal(t, "slack", e.Channel, "nobody was sent anything: %+v", e)
-		posts = append(posts, e.Body)
 	}
 	v := waitStatus(t, responder, id, workflows.StageAwaitApproval)
 	for _, dr := range v.Drafts {
