@@ -54,8 +54,26 @@ func (s *Server) readGauges(emit func(name string, value float64, labels ...stri
 			break
 		}
 	}
+	var open []openIncident
 	for _, inc := range incs {
-		v := s.view(ctx, inc)
+		open = append(open, openIncident{inc, s.view(ctx, inc)})
+	}
+	emitOpen(open, time.Now(), emit)
+}
+
+type openIncident struct {
+	inc store.Incident
+	v   View
+}
+
+// emitOpen emits the gauges of the open incidents. A restricted incident is
+// known only to the people it names, and /metrics is read by whoever runs
+// Prometheus: its duties show only as the soonest due of all restricted
+// incidents, under no ID, duty or jurisdiction, and its campaign not at all.
+func emitOpen(open []openIncident, now time.Time, emit func(name string, value float64, labels ...string)) {
+	restrictedDue, anyRestricted := 0.0, false
+	for _, oi := range open {
+		inc, v := oi.inc, oi.v
 		if v.Status == workflows.StageClosed || v.Status == "unknown" || v.Status == "" {
 			continue
 		}
@@ -63,10 +81,22 @@ func (s *Server) readGauges(emit func(name string, value float64, labels ...stri
 		if inc.Drill {
 			drill = "true"
 		}
+		restricted := len(inc.Spec.RestrictedTo) > 0
 		for _, o := range v.Obligations {
 			if o.DueAt != nil && o.Status != workflows.FilingSubmitted && o.Status != workflows.FilingWaived {
-				emit("duty", time.Until(*o.DueAt).Seconds(), inc.ID, o.Name, o.Jurisdiction, drill)
+				left := o.DueAt.Sub(now).Seconds()
+				if restricted {
+					if !anyRestricted || left < restrictedDue {
+						restrictedDue = left
+					}
+					anyRestricted = true
+					continue
+				}
+				emit("duty", left, inc.ID, o.Name, o.Jurisdiction, drill)
 			}
+		}
+		if restricted {
+			continue
 		}
 		if c := v.Campaign; c != nil && !c.Done {
 			emit("subjects", float64(c.Subjects), inc.ID)
@@ -78,5 +108,8 @@ func (s *Server) readGauges(emit func(name string, value float64, labels ...stri
 				emit("pending", float64(n.Sent), inc.ID, ch)
 			}
 		}
+	}
+	if anyRestricted {
+		emit("duty", restrictedDue, "restricted", "restricted", "restricted", "false")
 	}
 }

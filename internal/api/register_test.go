@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -113,4 +114,26 @@ func TestTheRegisterListsEachDutysOutcome(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, 403, resp.StatusCode, "viewers do not read the register")
+}
+
+// /metrics names no restricted incident: its duties are folded into one
+// series with the soonest due time, and its campaign is not shown; an
+// open incident everyone may see keeps its own series.
+func TestMetricsKeepRestrictedIncidentsAnonymous(t *testing.T) {
+	now := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	due := func(h int) *time.Time { d := now.Add(time.Duration(h) * time.Hour); return &d }
+	secret := openIncident{store.Incident{ID: "INC-SECRET", Spec: incident.Spec{RestrictedTo: []string{"ciso@example.com"}}},
+		View{ID: "INC-SECRET", Status: workflows.StageNotifying, Obligations: []ObligationView{{Name: "cn-pipl-regulator", Jurisdiction: "CN", DueAt: due(3), Status: workflows.FilingPending}, {Name: "eu-gdpr-authority", Jurisdiction: "EU", DueAt: due(70), Status: workflows.FilingPending}},
+			Campaign: &CampaignView{Subjects: 1000000, Contacted: 10}}}
+	public := openIncident{store.Incident{ID: "INC-OPEN"}, View{ID: "INC-OPEN", Status: workflows.StageAwaitApproval, Obligations: []ObligationView{{Name: "sg-pdpc", Jurisdiction: "SG", DueAt: due(72), Status: workflows.FilingPending}}}}
+	var lines []string
+	emitOpen([]openIncident{secret, public}, now, func(name string, value float64, labels ...string) {
+		lines = append(lines, fmt.Sprintf("%s %v %v", name, labels, value))
+	})
+	all := strings.Join(lines, "\n")
+	for _, hidden := range []string{"INC-SECRET", "cn-pipl", "CN", "1e+06", "subjects"} {
+		require.NotContains(t, all, hidden)
+	}
+	require.Contains(t, all, "duty [restricted restricted restricted false] 10800", "the soonest restricted duty, anonymous")
+	require.Contains(t, all, "duty [INC-OPEN sg-pdpc SG false] 259200")
 }
