@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -100,6 +101,7 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"GET /api/v1/drills/{id}":                   {resp, legal, admin, viewer, drill},
 		"POST /api/v1/drill-schedules":              {resp, admin, drill},
 		"GET /api/v1/drill-schedules":               {resp, legal, admin, viewer, drill},
+		"DELETE /api/v1/drill-schedules/{id}":       {resp, admin, drill},
 		"GET /api/v1/outbox":                        {resp, legal, admin, drill},
 		"GET /api/v1/channels/holds":                {resp, legal, admin, drill},
 		"POST /api/v1/channels/{channel}/resume":    {resp, admin},
@@ -235,4 +237,38 @@ func TestTheDrillRoleStaysInDrills(t *testing.T) {
 	// A console session's token is no API token, even as a bearer.
 	require.NoError(t, s.Store.PutToken(ctx, HashToken("tok-session"), store.Token{Identity: "legal@example.com", Role: RoleLegal, Session: true, Expires: time.Now().Add(time.Hour)}))
 	require.Equal(t, http.StatusUnauthorized, call(t, hs, "tok-session", "GET", "/api/v1/incidents", ""))
+}
+
+// The drill role cannot take the workers a real incident needs: its drills
+// are small, at most two drills run at once, and schedules run at most
+// hourly.
+func TestDrillsAreBounded(t *testing.T) {
+	s, hs := authzServer(t)
+	post := func(token, path, body string) (int, string) {
+		req, _ := http.NewRequest("POST", hs.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
+		resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+		if err != nil {
+			return handlerRan, ""
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(msg)
+	}
+	code, msg := post("tok-drill", "/api/v1/drills", `{"subjects":1000000}`)
+	require.Equal(t, http.StatusForbidden, code, msg)
+	require.Contains(t, msg, "at most 10000 people")
+	code, msg = post("tok-drill", "/api/v1/drill-schedules", `{"name":"often","cron":"*/5 * * * *"}`)
+	require.Equal(t, http.StatusBadRequest, code, msg)
+	require.Contains(t, msg, "more than once an hour")
+
+	for _, id := range []string{"DR-1", "DR-2"} {
+		require.NoError(t, s.Store.SaveDrill(context.Background(), store.Drill{ID: id, Playbook: "default", RequestedBy: "x", IncidentID: "DRILL-" + id, Status: store.DrillRunning, StartedAt: time.Now()}))
+	}
+	code, msg = post("tok-responder", "/api/v1/drills", `{"subjects":100}`)
+	require.Equal(t, http.StatusTooManyRequests, code, msg)
+	require.Contains(t, msg, "2 drills are running")
 }

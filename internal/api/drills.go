@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -65,18 +66,52 @@ func (s *Server) drillRequest(w http.ResponseWriter, r *http.Request) (workflows
 		writeError(w, http.StatusBadRequest, "subjects: from 1 to 1000000 synthetic people")
 		return workflows.DrillRequest{}, req, false
 	}
+	if p := principal(r.Context()); p.Role == RoleDrill && req.Subjects > MaxDrillRoleSubjects {
+		writeError(w, http.StatusForbidden, fmt.Sprintf("subjects: the drill role runs drills of at most %d people; a responder or an admin may run a larger one", MaxDrillRoleSubjects))
+		return workflows.DrillRequest{}, req, false
+	}
 	return workflows.DrillRequest{Playbook: req.Playbook, RequestedBy: principal(r.Context()).Identity, Attended: req.Attended, ApprovalDelay: delay,
 		Subjects: req.Subjects, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll,
 		BatchWindow: s.BatchWindow, PartitionSize: s.PartitionSize, PartitionWindow: s.PartitionWindow}, req, true
 }
 
+// Drill limits: a drill loads a synthetic inventory and runs a whole
+// campaign on the workers real incidents need.
+const (
+	// MaxDrillRoleSubjects bounds the drills the drill role (a scheduler's
+	// token) may start.
+	MaxDrillRoleSubjects = 10_000
+	// MaxRunningDrills bounds the drills running at once.
+	MaxRunningDrills = 2
+	// MaxDrillSchedules bounds the schedules of drills.
+	MaxDrillSchedules = 10
+)
+
+// atMostHourly is a cron expression whose minute field is one minute.
+var atMostHourly = regexp.MustCompile(`^\s*([0-9]|[1-5][0-9])\s+\S+\s+\S+\s+\S+\s+\S+\s*$`)
+
 func (s *Server) runDrill(w http.ResponseWriter, r *http.Request) {
+	drills, err := s.Store.ListDrills(r.Context())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "drills unavailable")
+		return
+	}
+	running := 0
+	for _, d := range drills {
+		if d.Status == store.DrillRunning {
+			running++
+		}
+	}
+	if running >= MaxRunningDrills {
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d drills are running; at most %d run at once, so that drills do not take the workers a real incident needs", running, MaxRunningDrills))
+		return
+	}
 	in, _, ok := s.drillRequest(w, r)
 	if !ok {
 		return
 	}
 	in.DrillID = "DR-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
-	_, err := s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: in.DrillID, TaskQueue: workflows.TaskQueue,
+	_, err = s.Temporal.ExecuteWorkflow(r.Context(), client.StartWorkflowOptions{ID: in.DrillID, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE}, workflows.DrillWorkflow, in)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, "start drill: "+err.Error())
@@ -139,6 +174,17 @@ func (s *Server) scheduleDrill(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "cron: a cron expression is required (\"0 3 * * 1\": Mondays at 03:00 UTC)")
 		return
 	}
+	if !atMostHourly.MatchString(req.Cron) {
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("cron: %q runs more than once an hour; name one minute (\"0 3 * * 1\": Mondays at 03:00 UTC)", req.Cron))
+		return
+	}
+	if n, err := s.countDrillSchedules(r.Context()); err != nil {
+		writeError(w, http.StatusBadGateway, err.Error())
+		return
+	} else if n >= MaxDrillSchedules {
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("%d drill schedules exist; at most %d (delete one: DELETE /api/v1/drill-schedules/ID)", n, MaxDrillSchedules))
+		return
+	}
 	if req.Name == "" {
 		req.Name = "weekly"
 	}
@@ -198,4 +244,45 @@ func (s *Server) listDrillSchedules(w http.ResponseWriter, r *http.Request) {
 		out = append(out, ds)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) countDrillSchedules(ctx context.Context) (int, error) {
+	it, err := s.Temporal.ScheduleClient().List(ctx, client.ScheduleListOptions{})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			return 0, err
+		}
+		if strings.HasPrefix(e.ID, drillSchedulePrefix) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// deleteDrillSchedule deletes a schedule of drills (drills it started run
+// on); audited.
+func (s *Server) deleteDrillSchedule(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	p := principal(r.Context())
+	if !strings.HasPrefix(id, drillSchedulePrefix) {
+		writeError(w, http.StatusNotFound, "no drill schedule "+id)
+		return
+	}
+	if err := s.Temporal.ScheduleClient().GetHandle(r.Context(), id).Delete(r.Context()); err != nil {
+		var gone *serviceerror.NotFound
+		if errors.As(err, &gone) {
+			writeError(w, http.StatusNotFound, "no drill schedule "+id)
+			return
+		}
+		writeError(w, http.StatusBadGateway, "delete schedule: "+err.Error())
+		return
+	}
+	s.audit(r.Context(), p, "", "delete drill schedule", store.AuditDone, map[string]string{"schedule": id})
+	s.log().Info("drill schedule deleted", "schedule", id, "by", p.Identity)
+	writeJSON(w, http.StatusOK, map[string]string{"deleted": id})
 }

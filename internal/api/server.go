@@ -108,6 +108,7 @@ var apiRoutes = []route{
 	{"GET /api/v1/drills", anyone, func(s *Server) http.HandlerFunc { return s.listDrills }},
 	{"GET /api/v1/drills/{id}", anyone, func(s *Server) http.HandlerFunc { return s.showDrill }},
 	{"POST /api/v1/drill-schedules", drillers, func(s *Server) http.HandlerFunc { return s.scheduleDrill }},
+	{"DELETE /api/v1/drill-schedules/{id}", drillers, func(s *Server) http.HandlerFunc { return s.deleteDrillSchedule }},
 	{"GET /api/v1/drill-schedules", anyone, func(s *Server) http.HandlerFunc { return s.listDrillSchedules }},
 	{"GET /api/v1/channels/holds", caseWorkers, func(s *Server) http.HandlerFunc { return s.listHolds }},
 	{"POST /api/v1/channels/{channel}/resume", responders, func(s *Server) http.HandlerFunc { return s.resumeChannel }},
