@@ -106,8 +106,12 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 			s.reviewer = map[string]string{}
 		}
 		var touched []string
+		rendering := len(s.redrafting) > 0 && workflow.GetVersion(ctx, changeFactsDuringRender, workflow.DefaultVersion, 1) >= 1
 		for _, d := range s.p.Drafts {
-			if d.Status == DraftPending && !s.redrafted(d.Name) {
+			// A draft rendering right now renders the facts as they were:
+			// it is drafted again after, with these.
+			again := rendering && slices.Contains(s.redrafting, d.Name) && !slices.Contains(s.refresh, d.Name) && !slices.Contains(s.pending, d.Name)
+			if d.Status == DraftPending && !s.redrafted(d.Name) || again {
 				s.refresh = append(s.refresh, d.Name)
 				s.reviewer[d.Name] = in.Actor.Identity
 				touched = append(touched, d.Name)

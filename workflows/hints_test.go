@@ -1,8 +1,10 @@
 package workflows
 
 import (
+	"context"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,4 +61,35 @@ func TestAnUnknownFactIsNamedTheSameWayEveryTime(t *testing.T) {
 		err := checkSettable(map[string]string{"zeta": "1", "alpha": "2", "cause": "c"})
 		require.ErrorContains(t, err, `"alpha" is not a fact a draft states`)
 	}
+}
+
+// Facts set while a draft is being rendered (with the facts as they were)
+// reach it: it is drafted again after, with them.
+func TestFactsSetWhileADraftRendersReachIt(t *testing.T) {
+	var mu sync.Mutex
+	var causes []string
+	env := setup(t, 0, overrides{drafts: func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+		mu.Lock()
+		causes = append(causes, in.Spec.Facts["cause"])
+		mu.Unlock()
+		name := "notice-en"
+		if len(in.Only) > 0 {
+			name = in.Only[0]
+		}
+		return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: name, Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author}}}, nil
+	}, draftsTake: 10 * time.Second})
+	responder := Actor{Identity: "r2@example.com", Role: "responder"}
+	var second *updateResult
+	env.RegisterDelayedCallback(func() {
+		update(env, UpdateFacts, FactsInput{Actor: responder, Set: map[string]string{"cause": "first"}})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		second = update(env, UpdateFacts, FactsInput{Actor: responder, Set: map[string]string{"cause": "second"}})
+	}, time.Minute+5*time.Second)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflow, input())
+	require.NoError(t, second.rejected)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, "second", causes[len(causes)-1], "the last render carries the last facts: %v", causes)
 }

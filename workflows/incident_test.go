@@ -30,6 +30,8 @@ type updateResult struct {
 type overrides struct {
 	assess *activities.AssessResult
 	drafts func(context.Context, activities.DraftInput) (activities.DraftResult, error)
+	// draftsTake is how long each render takes on the workflow's clock.
+	draftsTake time.Duration
 	post   func(context.Context, activities.PostInput) error
 	scope  *plandata.ScopeSummary
 	// withhold answers WithholdNotice (default: nobody withheld).
@@ -107,7 +109,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	}
 	env.OnActivity(a.Assess, mock.Anything, mock.Anything).Return(assess, nil)
 	if ov.drafts != nil {
-		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(ov.drafts)
+		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(ov.drafts).After(ov.draftsTake)
 	} else {
 		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(
 			func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {

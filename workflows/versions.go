@@ -48,6 +48,12 @@ const (
 	// from there. Old branch: every history above; new:
 	// incident_charter.json.
 	changeCharter = "charter"
+	// changeFactsDuringRender drafts again, with the new facts, a draft
+	// that was rendering when facts were set (a marker in the facts
+	// handler, only then). Old branch: every history above (none sets
+	// facts during a render); the new branch has a workflow test
+	// (TestFactsSetWhileADraftRendersReachIt), no recorded history yet.
+	changeFactsDuringRender = "facts-during-render"
 )
 
 // Changes that need no change ID, and why:
