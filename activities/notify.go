@@ -248,6 +248,21 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		}
 		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), holdInDoubt(bg, doubt))
 	}
+	// leaveQueued gives back the claim of a send on a held channel: a fresh
+	// one is queued again; one taken over from an interrupted attempt stays
+	// in doubt, for the retry to ask about.
+	leaveQueued := func(p planned) error {
+		if fresh(p) {
+			if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
+				unsent = append(unsent, p.key)
+				return err
+			}
+		} else if err := holdInDoubt(ctx, []store.Delivery{p.key}); err != nil {
+			doubt = append(doubt, p.key)
+			return err
+		}
+		return nil
+	}
 	for i, p := range chunk {
 		heartbeat(ctx, p.key.SubjectID)
 		if ctx.Err() != nil {
@@ -281,13 +296,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		if holds.skipped[p.key.Channel] {
 			// Held since this chunk was claimed: the claim goes back, the
 			// delivery stays queued for when the provider accepts again.
-			if fresh(p) {
-				if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
-					unsent = append(unsent, p.key)
-					return nil, stop(i+1, err)
-				}
-			} else if err := holdInDoubt(ctx, []store.Delivery{p.key}); err != nil {
-				doubt = append(doubt, p.key)
+			if err := leaveQueued(p); err != nil {
 				return nil, stop(i+1, err)
 			}
 			continue
@@ -307,13 +316,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			if herr := holds.hold(ctx, p.key.Channel, err); herr != nil {
 				return nil, stop(i, herr)
 			}
-			if fresh(p) {
-				if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
-					unsent = append(unsent, p.key)
-					return nil, stop(i+1, err)
-				}
-			} else if err := holdInDoubt(ctx, []store.Delivery{p.key}); err != nil {
-				doubt = append(doubt, p.key)
+			if err := leaveQueued(p); err != nil {
 				return nil, stop(i+1, err)
 			}
 			continue
