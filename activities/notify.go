@@ -444,6 +444,20 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 	var result senders.Result
 	var err error
 	found := false
+	if interrupted && key.Channel == senders.Voice {
+		// A call carries nothing of ours that Twilio lists: when another
+		// affected person shares the number, a call found there may be
+		// theirs, and taking it would leave this person never rung. Ring
+		// again instead (the household may hear it twice; nobody is left out).
+		shared, err := a.Store.SharesPhone(ctx, key.IncidentID, key.SubjectID, p.msg.To)
+		if err != nil {
+			return key, err
+		}
+		if shared {
+			interrupted, key.Doubt = false, store.DoubtResent
+			key.Detail = "called again after an interrupted call: the number is shared with another affected person"
+		}
+	}
 	if interrupted {
 		if f, isFinder := sender.(senders.Finder); isFinder {
 			since, _ := time.Parse(time.RFC3339Nano, prior.ClaimedAt)

@@ -278,3 +278,36 @@ func TestReleasedCallsArePlacedInQuietHours(t *testing.T) {
 		require.Equal(t, "legal@example.com", r.By)
 	})
 }
+
+// Two affected people share a landline; a worker died with both calls
+// claimed, after placing one of them. Twilio's call list cannot say whose
+// call that was: each is rung again rather than one taking the other's
+// call and never being rung.
+func TestAnInterruptedCallToASharedNumberIsPlacedAgain(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaignOf(t, s, "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n"+
+			"v1,Vi,,+14155550200,,en,US-CA,1990,crm\nv2,Vo,,+14155550200,,en,US-CA,1991,crm\n", nil, 0)
+		d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
+		require.NoError(t, err)
+		_, err = s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "v1", Channel: "voice", Rung: 1}, {IncidentID: "INC-N", SubjectID: "v2", Channel: "voice", Rung: 1}},
+			store.Lease{Owner: "the-dead-worker", Until: time.Now()})
+		require.NoError(t, err)
+		voice := c.acts.Senders[senders.Voice]
+		_, err = voice.Send(ctx, message("INC-N", "v2", "voice", "+14155550200", "en", d))
+		require.NoError(t, err)
+
+		_, err = c.acts.SendBatch(ctx, batch("voice"))
+		require.NoError(t, err)
+		tally, _, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Positive(t, tally[[2]string{"v1", "voice"}], "v1 was rung: %v", tally)
+		require.Positive(t, tally[[2]string{"v2", "voice"}], "v2 was rung: %v", tally)
+		for _, who := range []string{"v1", "v2"} {
+			got, err := s.GetDelivery(ctx, "INC-N", who, "voice")
+			require.NoError(t, err)
+			require.Equal(t, store.DoubtResent, got.Doubt, who)
+			require.Contains(t, got.Detail, "shared with another affected person", who)
+		}
+	})
+}

@@ -32,8 +32,8 @@ type overrides struct {
 	drafts func(context.Context, activities.DraftInput) (activities.DraftResult, error)
 	// draftsTake is how long each render takes on the workflow's clock.
 	draftsTake time.Duration
-	post   func(context.Context, activities.PostInput) error
-	scope  *plandata.ScopeSummary
+	post       func(context.Context, activities.PostInput) error
+	scope      *plandata.ScopeSummary
 	// withhold answers WithholdNotice (default: nobody withheld).
 	withhold func(context.Context, activities.WithholdInput) (activities.WithholdResult, error)
 	reach    *activities.ReachResult

@@ -341,6 +341,21 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 	return out, rows.Err()
 }
 
+// SharesPhone says whether another affected person of the incident has
+// the subject's phone number (a family's landline): a call found at the
+// provider for that number may be theirs. Asked only when a call was
+// interrupted, so an unindexed look is fine.
+func (s *Store) SharesPhone(ctx context.Context, incidentID, subjectID, phone string) (bool, error) {
+	snapshot, scoped, err := s.scopeState(ctx, incidentID)
+	if err != nil || !scoped || phone == "" {
+		return false, err
+	}
+	var n int
+	err = s.queryRow(ctx, `SELECT count(*) FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
+		WHERE s.phone=? AND a.subject_id<>?`, phone, subjectID).Scan(&n)
+	return n > 0, err
+}
+
 // Reach and RegionReach are the plan's summaries of who was told.
 type (
 	Reach       = plandata.Reach
