@@ -125,7 +125,7 @@ func TestABounceSettlesASendHeldInDoubt(t *testing.T) {
 	_, err := s.ClaimDeliveries(ctx, []store.Delivery{d}, store.Lease{Owner: "a", Until: time.Now().Add(time.Minute)})
 	require.NoError(t, err)
 	require.NoError(t, s.LeaveInDoubt(ctx, []store.Delivery{d}, "a", time.Now().Add(time.Minute)))
-	found, err := s.RecordBounce(ctx, "INC-D", "s1", "hard bounce 5.1.1: no such user")
+	found, err := s.RecordBounce(ctx, "INC-D", "s1", "<INC-D.s1@tocsin.local>", "hard bounce 5.1.1: no such user")
 	require.NoError(t, err)
 	require.True(t, found)
 	got, err := s.GetDelivery(ctx, "INC-D", "s1", "email")
@@ -160,8 +160,41 @@ func TestTheBounceMailboxTakesMailOnlyFromItsRelays(t *testing.T) {
 	relays := &bounces.Listener{Ledger: s, Base: "bounces@tocsin.local"} // loopback by default
 	require.NoError(t, relays.Start("127.0.0.1:0"))
 	defer relays.Close()
-	require.NoError(t, devpeers.SendPlain(relays.Addr(), "bounces+INC-1.s1@tocsin.local", postfixDSN))
+	require.NoError(t, devpeers.SendPlain(relays.Addr(), "bounces+INC-1.s1@tocsin.local", devpeers.DSN("ann@example.com", "<INC-1.s1@tocsin.local>", "Security notice", "5.1.1", "550 5.1.1 no such user")))
 	got, err = s.GetDelivery(ctx, "INC-1", "s1", "email")
 	require.NoError(t, err)
 	require.Equal(t, store.StatusFailed, got.Status)
+}
+
+// A bounce is matched against the message it claims to return: one whose
+// returned Message-ID is not the delivery's, or whose envelope names
+// another notice than its message, or that returns no headers, fails
+// nothing; the one that returns the notice sent fails it.
+func TestABounceFailsOnlyTheMessageItReturns(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	sent := "<INC-1.s1@tocsin.local>"
+	d := store.Delivery{IncidentID: "INC-1", SubjectID: "s1", Channel: "email", Rung: 1, Status: store.StatusAccepted, ProviderRef: sent}
+	_, err := s.ClaimDeliveries(ctx, []store.Delivery{d}, store.Lease{Owner: "a", Until: time.Now().Add(time.Minute)})
+	require.NoError(t, err)
+	require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{d}))
+	mailbox := &bounces.Listener{Ledger: s, Base: "bounces@tocsin.local"}
+	require.NoError(t, mailbox.Start("127.0.0.1:0"))
+	defer mailbox.Close()
+	status := func() string {
+		got, err := s.GetDelivery(ctx, "INC-1", "s1", "email")
+		require.NoError(t, err)
+		return got.Status
+	}
+	forged := devpeers.DSN("ann@example.com", "<INC-1.s1@attacker.example>", "Security notice", "5.1.1", "550 no such user")
+	require.NoError(t, devpeers.SendPlain(mailbox.Addr(), "bounces+INC-1.s1@tocsin.local", forged))
+	require.Equal(t, store.StatusAccepted, status(), "a Message-ID Tocsin never sent")
+	other := devpeers.DSN("ann@example.com", "<INC-2.s9@tocsin.local>", "Security notice", "5.1.1", "550 no such user")
+	require.NoError(t, devpeers.SendPlain(mailbox.Addr(), "bounces+INC-1.s1@tocsin.local", other))
+	require.Equal(t, store.StatusAccepted, status(), "the envelope and the message disagree")
+	headless := strings.Replace(devpeers.DSN("ann@example.com", sent, "Security notice", "5.1.1", "550 no such user"), "Message-ID: "+sent+"\r\n", "", 1)
+	require.NoError(t, devpeers.SendPlain(mailbox.Addr(), "bounces+INC-1.s1@tocsin.local", headless))
+	require.Equal(t, store.StatusAccepted, status(), "a bounce that names no message")
+	require.NoError(t, devpeers.SendPlain(mailbox.Addr(), "bounces+INC-1.s1@tocsin.local", devpeers.DSN("ann@example.com", sent, "Security notice", "5.1.1", "550 no such user")))
+	require.Equal(t, store.StatusFailed, status(), "the notice it returns")
 }

@@ -13,9 +13,10 @@ import (
 )
 
 // Ledger is what a bounce changes: the e-mail delivery of one person fails,
-// with the relay's reason. It reports whether there was such a delivery.
+// with the relay's reason, when it is the message the bounce names (its
+// Message-ID). It reports whether there was such a delivery.
 type Ledger interface {
-	RecordBounce(ctx context.Context, incidentID, subjectID, reason string) (bool, error)
+	RecordBounce(ctx context.Context, incidentID, subjectID, messageID, reason string) (bool, error)
 }
 
 // Listener is Tocsin's bounce mailbox: an SMTP server that takes delivery
@@ -167,9 +168,16 @@ func (s *bounceSession) Data(r io.Reader) error {
 		if !o.Failed() {
 			continue // delayed or delivered: the relay is still trying, or done
 		}
-		k, ok := key, tagged
-		if !ok {
-			k, ok = FromMessageID(o.MessageID)
+		if strings.TrimSpace(o.MessageID) == "" {
+			// Nothing to match it against: a bounce that does not say which
+			// message came back fails nobody's delivery.
+			s.l.log().Warn("bounce mailbox: a bounce names no message (no Message-ID in the returned headers); ignored", "status", o.Status)
+			continue
+		}
+		k, ok := FromMessageID(o.MessageID)
+		if tagged && (!ok || k != key) {
+			s.l.log().Warn("bounce mailbox: the bounce's envelope and the message it returns name different notices; ignored", "status", o.Status)
+			continue
 		}
 		if !ok {
 			s.l.log().Warn("bounce mailbox: a bounce names no notice", "status", o.Status)
@@ -180,7 +188,7 @@ func (s *bounceSession) Data(r io.Reader) error {
 			kind = "hard bounce"
 		}
 		reason := strings.TrimSpace(kind + " " + o.Status + ": " + o.Diagnostic)
-		found, err := s.l.Ledger.RecordBounce(context.Background(), k.IncidentID, k.SubjectID, reason)
+		found, err := s.l.Ledger.RecordBounce(context.Background(), k.IncidentID, k.SubjectID, o.MessageID, reason)
 		if err != nil {
 			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "ledger unavailable, try again later"}
 		}

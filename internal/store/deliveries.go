@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -133,10 +134,14 @@ func (s *Store) DeliveryByRef(ctx context.Context, ref string) (Delivery, error)
 
 // RecordBounce fails a person's e-mail delivery that a relay bounced, with
 // its reason. It reports whether the incident has such a delivery.
-func (s *Store) RecordBounce(ctx context.Context, incidentID, subjectID, reason string) (bool, error) {
-	// A relay that bounced a send held in doubt had taken it: it was sent.
-	res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, `+settleDoubt+`, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='email'`,
-		StatusFailed, reason, now(), incidentID, subjectID)
+func (s *Store) RecordBounce(ctx context.Context, incidentID, subjectID, messageID, reason string) (bool, error) {
+	// The bounce must name the message the ledger sent (its Message-ID is
+	// the delivery's provider reference); a send held in doubt has none
+	// yet, and a relay that bounced it had taken it: it was sent.
+	id := "<" + strings.Trim(strings.TrimSpace(messageID), "<>") + ">"
+	res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, `+settleDoubt+`, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='email'
+		AND (provider_ref=? OR provider_ref='')`,
+		StatusFailed, reason, now(), incidentID, subjectID, id)
 	if err != nil {
 		return false, err
 	}
