@@ -110,15 +110,15 @@ func TestBounceRelaysAreRequiredAndChecked(t *testing.T) {
 	require.NoError(t, err)
 	allow, err := relayPrefixes(c.Bounces.Allow)
 	require.NoError(t, err)
-	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("192.0.2.25/32"), netip.MustParsePrefix("10.20.0.0/16")}, allow)
+	require.Equal(t, []netip.Prefix{netip.MustParsePrefix("192.0.2.25/32"), netip.MustParsePrefix("192.0.2.26/32")}, allow)
 	load := func(from, to string) error {
 		path := filepath.Join(t.TempDir(), "tocsin.yaml")
 		require.NoError(t, os.WriteFile(path, []byte(strings.Replace(data, from, to, 1)), 0o600))
 		_, err := LoadConfig(path)
 		return err
 	}
-	require.ErrorContains(t, load("allow: [192.0.2.25, 10.20.0.0/16]", ""), "bounces.allow, the mail relays' addresses")
-	require.ErrorContains(t, load("allow: [192.0.2.25, 10.20.0.0/16]", "allow: [192.0.2.25, relay.example.com]"), `bounces.allow[1] "relay.example.com": want an address`)
+	require.ErrorContains(t, load("allow: [192.0.2.25, 192.0.2.26]", ""), "bounces.allow, the mail relays' addresses")
+	require.ErrorContains(t, load("allow: [192.0.2.25, 192.0.2.26]", "allow: [192.0.2.25, relay.example.com]"), `bounces.allow[1] "relay.example.com": want an address`)
 }
 
 // testCodecKeys is a key ring for configurations under test.
