@@ -24,7 +24,10 @@ import (
 // must not hold it: while a responder's 'inventory import' is still coming
 // in, everyone else's token checks and reads go on.
 func TestASlowUploadDoesNotHoldTheStore(t *testing.T) {
-	_, hs := newServer(t)
+	s, hs := newServer(t)
+	// A spool directory of its own: other packages' tests upload to the
+	// system's temporary directory at the same time.
+	s.Uploads.Dir = t.TempDir()
 	body, send := io.Pipe()
 	t.Cleanup(func() { send.CloseWithError(errors.New("the test ended")) }) // before the server closes
 	mw := multipart.NewWriter(send)
@@ -65,7 +68,7 @@ func TestASlowUploadDoesNotHoldTheStore(t *testing.T) {
 	require.NotNil(t, imp)
 	imp.Body.Close()
 	require.Equal(t, http.StatusOK, imp.StatusCode)
-	leftovers, _ := os.ReadDir(os.TempDir())
+	leftovers, _ := os.ReadDir(s.Uploads.Dir)
 	for _, f := range leftovers {
 		require.NotContains(t, f.Name(), "tocsin-upload-", "the spooled upload is removed")
 	}
