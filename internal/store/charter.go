@@ -40,16 +40,13 @@ var ErrCharterRefused = errors.New("run refused")
 func (s *Store) ClaimCharter(ctx context.Context, id, charter, run string, check func(Charter) error) (Charter, error) {
 	var c Charter
 	err := s.inTx(ctx, func(t *tx) error {
-		row := t.queryRow(ctx, `SELECT `+incidentColumns+` FROM incidents WHERE id=?`, id)
-		inc, err := scanIncident(row.Scan)
+		var want, holder string
+		row := t.queryRow(ctx, `SELECT `+incidentColumns+`, charter, charter_run FROM incidents WHERE id=?`, id)
+		inc, err := scanIncident(func(dest ...any) error { return row.Scan(append(dest, &want, &holder)...) })
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%w: Tocsin has no incident %s (no API call opened it)", ErrCharterRefused, id)
 		}
 		if err != nil {
-			return err
-		}
-		var want, holder string
-		if err := t.queryRow(ctx, `SELECT charter, charter_run FROM incidents WHERE id=?`, id).Scan(&want, &holder); err != nil {
 			return err
 		}
 		c.Incident = inc
