@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
 
 	"context"
@@ -124,7 +125,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 			}
 			any = true
 			if ch == senders.Voice && !drill { // a drill rings nobody's phone
-				if until, quiet := in.Quiet.Until(now.In(ZoneOf(rcp.Region))); quiet {
+				if until, quiet := in.Quiet.Until(now.In(inventory.ZoneOf(rcp.Region))); quiet {
 					res.Deferred++
 					if res.ResumeAt.IsZero() || until.Before(res.ResumeAt) {
 						res.ResumeAt = until.UTC()
