@@ -306,8 +306,13 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 			o.With = n
 		}
 	}
+	// Jurisdictions in the order the playbook lists its law.
+	order := make([]string, 0, len(p.Laws))
+	for _, l := range p.Laws {
+		order = append(order, l.Jurisdiction)
+	}
 	sort.SliceStable(out.Obligations, func(i, j int) bool {
-		return slices.Index(jurisdictions, out.Obligations[i].Jurisdiction) < slices.Index(jurisdictions, out.Obligations[j].Jurisdiction)
+		return slices.Index(order, out.Obligations[i].Jurisdiction) < slices.Index(order, out.Obligations[j].Jurisdiction)
 	})
 	return out, nil
 }

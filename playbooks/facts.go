@@ -27,9 +27,10 @@ func TimesOf(spec incident.Spec, assessed time.Time) Times {
 }
 
 // JurisdictionFacts groups the scope's regions of residence by the
-// jurisdictions the playbooks know: EEA states as EU, US states each on its
-// own (US law is per state), and every US resident under US-HIPAA too, whose
-// rules apply only when the incident is flagged as involving health data.
+// jurisdictions whose law may protect them (JurisdictionsOf): EEA states as
+// EU, US states each on its own (US law is per state) and every US resident
+// under US-HIPAA too, whose rules apply only when the incident is flagged as
+// involving health data.
 func JurisdictionFacts(s Scope, spec incident.Spec) map[string]Facts {
 	var families []string
 	for _, c := range s.Categories {
@@ -62,17 +63,25 @@ func JurisdictionFacts(s Scope, spec incident.Spec) map[string]Facts {
 	return out
 }
 
-// JurisdictionsOf names the jurisdictions whose law protects a resident of
-// region: EEA states are EU, GB is UK, a US state is itself and HIPAA.
+// JurisdictionsOf names the jurisdictions whose law may protect a resident
+// of region, most specific first: a subdivision's own law (US-CA, AU-NSW),
+// then EEA states as EU, GB as UK, every US resident under US-HIPAA, and
+// any other country as itself. A law file takes any of these codes, so an
+// operator adds a country's or a state's law with no code; a code no law
+// file uses is simply never assessed.
 func JurisdictionsOf(region string) []string {
 	country := inventory.Country(region)
+	var out []string
+	if region != country || country == "US" {
+		out = append(out, region)
+	}
 	switch {
 	case inventory.InEEA(region):
-		return []string{"EU"}
+		return append(out, "EU")
 	case country == "GB":
-		return []string{"UK"}
+		return append(out, "UK")
 	case country == "US":
-		return []string{region, "US-HIPAA"}
+		return append(out, "US-HIPAA")
 	}
-	return []string{country}
+	return append(out, country)
 }

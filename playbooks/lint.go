@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/templates"
 )
 
@@ -62,6 +63,9 @@ type parsedPlaybook struct {
 var (
 	yamlLine    = regexp.MustCompile(`^line (\d+): (.*)$`)
 	lawFileName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+	// jurisdictionCode is an ISO 3166 region (NZ, US-CA) or a name for a
+	// group of regions the law covers together (EU, US-HIPAA).
+	jurisdictionCode = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,8})?$`)
 )
 
 // decode reads YAML strictly (an unknown field is an error: a typo in "due"
@@ -224,8 +228,17 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 	}
 	l.File = file
 	lines := fieldLines(root)
-	if !slices.Contains(jurisdictions, l.Jurisdiction) {
-		errs.add(file, lineOf(lines, "jurisdiction"), "jurisdiction", fmt.Sprintf("%q is not one of %s", l.Jurisdiction, strings.Join(jurisdictions, ", ")))
+	if !jurisdictionCode.MatchString(l.Jurisdiction) {
+		errs.add(file, lineOf(lines, "jurisdiction"), "jurisdiction", fmt.Sprintf("%q is not a jurisdiction code: a region of residence (NZ, US-CA, AU-NSW) or a group of them (EU, US-HIPAA)", l.Jurisdiction))
+	}
+	if l.Zone == "" {
+		// A country or subdivision counts days where its people live; a
+		// group of them (EU) must say where, or its days would end in UTC.
+		if z, ok := inventory.ZoneName(l.Jurisdiction); ok && inventory.ValidRegion(l.Jurisdiction) {
+			l.Zone = z
+		} else {
+			errs.add(file, lineOf(lines, "jurisdiction"), "zone", fmt.Sprintf("required: %q is not a region whose time zone is known, so say in which zone its law counts days (an IANA name like Europe/Brussels)", l.Jurisdiction))
+		}
 	}
 	// Each bad date is named with its own line; the calendar is built from
 	// the good ones, so NewCalendar can fail only on the zone.

@@ -146,19 +146,15 @@ type Subst struct {
 var Milestones = []string{"scoped", "assessed", "drafted", "approved", "notified", "closed"}
 
 var (
-	jurisdictions = []string{"CN", "SG", "HK", "EU", "UK", "US-CA", "US-NY", "US-TX", "US-HIPAA", "AU", "JP", "KR", "BR"}
-	audiences     = []string{"regulator", "individuals", "media", "credit_bureaus", "police"}
-	anchors       = []string{"awareness", "discovery", "determination", "assessed-notifiable"}
-	channels      = []string{"onsite", "email", "sms", "voice"}
+	audiences = []string{"regulator", "individuals", "media", "credit_bureaus", "police"}
+	anchors   = []string{"awareness", "discovery", "determination", "assessed-notifiable"}
+	channels  = []string{"onsite", "email", "sms", "voice"}
 	// ContentFields are the facts a report or notice can be required to state.
 	ContentFields = []string{"description", "cause", "occurred_at", "detected_at", "categories", "subjects", "regions", "impact",
 		"measures", "advice", "remedies", "contact", "dpo_contact", "organisation", "reporter"}
 	methods = []string{"portal", "email", "phone", "mail", "onsite", "sms", "voice", "announcement", "website", "media",
 		"social_media", "press_release", "toll_free_number", "inquiry_desk"}
 )
-
-// Jurisdictions are the codes a law file may use.
-func Jurisdictions() []string { return slices.Clone(jurisdictions) }
 
 // source reads a playbook file from the user's directory when it has it,
 // else from the built-in defaults.
@@ -424,4 +420,25 @@ func (p *Playbook) LongestDuty(from time.Time) (time.Duration, string) {
 		}
 	}
 	return longest, name
+}
+
+// Check loads every playbook in dir and the built-in ones it does not
+// override, with their law files: a server or worker refuses to start on
+// a playbook that cannot load, rather than accept incidents that would
+// stop at their first step.
+func Check(dir string) error {
+	names, err := Names(dir)
+	if err != nil {
+		return fmt.Errorf("playbooks %q: %w", dir, err)
+	}
+	var msgs []string
+	for _, n := range names {
+		if _, err := Load(dir, n); err != nil {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	if len(msgs) > 0 {
+		return fmt.Errorf("playbooks cannot load (tocsin playbook lint shows the same):\n%s", strings.Join(msgs, "\n"))
+	}
+	return nil
 }

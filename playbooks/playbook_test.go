@@ -3,11 +3,14 @@ package playbooks
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/incident"
 )
 
 var (
@@ -138,7 +141,8 @@ func TestEveryJurisdictionOfTheDesignHasADefaultLaw(t *testing.T) {
 			require.NotEmpty(t, r.Sources, r.Name)
 		}
 	}
-	require.ElementsMatch(t, Jurisdictions(), got)
+	design := []string{"CN", "SG", "HK", "EU", "UK", "US-CA", "US-NY", "US-TX", "US-HIPAA", "AU", "JP", "KR", "BR"}
+	require.Equal(t, design, got, "the default playbook's law, in its order")
 }
 
 func TestMissingAnchorsFallBackToAwarenessAndSaySo(t *testing.T) {
@@ -291,7 +295,7 @@ func TestLintNamesFileLineAndField(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("name: mine\nladder: [[email, fax]]\nlaw: [xx, cn]\ntargets: {scoped: soon}\nsms_max_segments: 30\n"), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "xx.yaml"), []byte(`jurisdiction: XX
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "xx.yaml"), []byte(`jurisdiction: Xx
 obligations:
   - name: a
     audience: regulator
@@ -324,7 +328,8 @@ obligations:
 		"mine.yaml:2: ladder: unknown channel \"fax\"",
 		"mine.yaml:4: targets: scoped: \"soon\"",
 		"mine.yaml:5: sms_max_segments: 30 is not from 1 to 24",
-		"xx.yaml:1: jurisdiction: \"XX\"",
+		"xx.yaml:1: jurisdiction: \"Xx\" is not a jurisdiction code",
+		"xx.yaml:1: zone: required",
 		"xx.yaml:5: applies_when:",
 		"xx.yaml:6: anchor: \"whenever\"",
 		"xx.yaml:7: due: \"soon\"",
@@ -411,4 +416,55 @@ func TestTheLongestDutyIsFoundAcrossLawsAndPhases(t *testing.T) {
 		}
 	}
 	t.Logf("longest: %s, %s", name, d)
+}
+
+func TestJurisdictionsOfARegionMostSpecificFirst(t *testing.T) {
+	for region, want := range map[string][]string{
+		"NZ": {"NZ"}, "CA-QC": {"CA-QC", "CA"}, "AU-NSW": {"AU-NSW", "AU"}, "FR": {"EU"}, "FR-75": {"FR-75", "EU"},
+		"GB": {"UK"}, "US-CA": {"US-CA", "US-HIPAA"}, "US": {"US", "US-HIPAA"}, "HK": {"HK"},
+	} {
+		require.Equal(t, want, JurisdictionsOf(region), region)
+	}
+}
+
+// A state's or province's own law is one file too: Quebec's residents are
+// assessed under it and under Canada's, on Quebec's clock.
+func TestASubnationalLawIsAssessedForItsResidents(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "qc.yaml"), []byte("name: qc\nladder: [[email]]\nlaw: [ca-qc]\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "ca-qc.yaml"), []byte(`jurisdiction: CA-QC
+name: Quebec (Law 25)
+obligations:
+  - name: qc-cai
+    audience: regulator
+    applies_when: "sensitive > 0"
+    anchor: awareness
+    due: 3d
+    methods: [portal]
+    sources: ["Act respecting the protection of personal information in the private sector, s 3.5"]
+`), 0o644))
+	p, err := Load(dir, "qc")
+	require.NoError(t, err)
+	require.Equal(t, "America/Toronto", p.Laws[0].Zone, "the zone comes from where Quebec's people live")
+	scope := Scope{Subjects: 3, Regions: map[string]RegionCounts{"CA-QC": {Subjects: 2, Sensitive: 1}, "CA-ON": {Subjects: 1, Sensitive: 1}}}
+	obs, err := p.Assess(JurisdictionFacts(scope, incident.Spec{}), Times{Awareness: aware})
+	require.NoError(t, err)
+	require.Len(t, obs, 1)
+	require.Equal(t, 2, obs[0].Subjects, "Ontario's resident is not Quebec's")
+	require.Equal(t, aware.AddDate(0, 0, 3), obs[0].DueAt)
+}
+
+// A law for a group of regions has no zone of its own to take: it must
+// say where its days end, or they would silently end in UTC.
+func TestAGroupLawMustNameItsZone(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
+	eu, err := Embedded("law/eu.yaml")
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "eu.yaml"), regexp.MustCompile(`(?m)^zone: .*\n`).ReplaceAll(eu, nil), 0o644))
+	_, err = Load(dir, "default")
+	require.ErrorContains(t, err, filepath.Join(dir, "law", "eu.yaml")+":1: zone: required")
+	require.ErrorContains(t, Check(dir), "eu.yaml:1: zone: required")
+	require.NoError(t, Check(""))
 }

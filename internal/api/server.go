@@ -34,6 +34,7 @@ import (
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/redact"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -458,6 +459,11 @@ func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *
 	spec, err := incident.Parse(req.File, []byte(req.YAML))
 	if err != nil {
 		return "", http.StatusUnprocessableEntity, err
+	}
+	// An incident whose playbook cannot load would stop at its first step:
+	// say why now, with the playbook's file:line, and open nothing.
+	if _, err := playbooks.Load(s.PlaybookDir, spec.Playbook); err != nil {
+		return "", http.StatusUnprocessableEntity, fmt.Errorf("%s: playbook: %w", req.File, err)
 	}
 	snap, err := s.Store.CurrentSnapshot(ctx)
 	if err != nil {

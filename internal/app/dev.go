@@ -25,6 +25,7 @@ import (
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -125,6 +126,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:8080"
+	}
+	if err := playbooks.Check(cfg.PlaybookDir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -390,6 +394,9 @@ func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
 	}
 	secrets, err := devSecrets(cfg.DataDir)
 	if err != nil {
+		return err
+	}
+	if err := playbooks.Check(cfg.PlaybookDir); err != nil {
 		return err
 	}
 	if cfg.Database == "" {

@@ -30,6 +30,7 @@ import (
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -406,6 +407,9 @@ func (c Config) dial(ctx context.Context, log *slog.Logger, set *metrics.Set) (c
 func (c Config) open(ctx context.Context, log *slog.Logger, set *metrics.Set) (*store.Store, client.Client, func(), error) {
 	if len(c.Staged) > 0 {
 		log.Warn("staging: providers replaced by the environment (peers.env)", "settings", strings.Join(c.Staged, ", "))
+	}
+	if err := playbooks.Check(c.PlaybookDir); err != nil {
+		return nil, nil, nil, err
 	}
 	st, err := store.Open(c.Database)
 	if err != nil {
