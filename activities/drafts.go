@@ -187,9 +187,20 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if !ob.DueAt.IsZero() {
 			due = fmt.Sprintf("%s (%s from %s)", ob.DueText(), ob.Due, ob.Anchor)
 		}
-		r, locale, err := templates.RegulatorReport(facts, templates.Report{Template: ob.Template, Regulator: ob.Regulator, Jurisdiction: ob.Jurisdiction,
+		report := templates.Report{Template: ob.Template, Regulator: ob.Regulator, Jurisdiction: ob.Jurisdiction,
 			Duty: ob.Name, Due: due, Sources: ob.Sources, Regions: regionsOf(in.Scope, ob.Jurisdiction), Subjects: f.Subjects, Total: in.Scope.Subjects,
-			Sensitive: f.Sensitive, Minors: f.Minors, Required: ob.Content})
+			Sensitive: f.Sensitive, Minors: f.Minors, Required: ob.Content}
+		if ob.Template != "" && !slices.Contains(templates.Names(), ob.Template) {
+			// A form of the operator's own, from their playbook directory.
+			pb, err := a.playbook(in.Spec.Playbook)
+			if err != nil {
+				return DraftResult{}, err
+			}
+			if report.Form = pb.Forms[ob.Template]; report.Form == nil {
+				return fail(fmt.Errorf("obligation %s: playbook %s has no form %q", ob.Name, in.Spec.Playbook, ob.Template))
+			}
+		}
+		r, locale, err := templates.RegulatorReport(facts, report)
 		if err != nil {
 			return fail(err)
 		}

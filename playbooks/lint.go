@@ -65,6 +65,7 @@ var (
 	lawFileName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	// jurisdictionCode is an ISO 3166 region (NZ, US-CA) or a name for a
 	// group of regions the law covers together (EU, US-HIPAA).
+	formName         = regexp.MustCompile(`^report-[a-z0-9][a-z0-9-]*$`)
 	jurisdictionCode = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,8})?$`)
 )
 
@@ -350,8 +351,12 @@ func checkRule(r *Rule, lines map[string]int, phases *yaml.Node, errs *lintError
 	}
 	if r.Template != "" {
 		switch {
+		case !slices.Contains(templates.Names(), r.Template) && r.Audience == "individuals":
+			bad("template", fmt.Sprintf("%q is not a notice template (%s)", r.Template, strings.Join(templates.Names(), ", ")))
+		case !slices.Contains(templates.Names(), r.Template) && !formName.MatchString(r.Template):
+			bad("template", fmt.Sprintf("%q is not a template (%s) nor a form of your own (report-NAME, in templates/report-NAME.tmpl)", r.Template, strings.Join(templates.Names(), ", ")))
 		case !slices.Contains(templates.Names(), r.Template):
-			bad("template", fmt.Sprintf("%q is not a template (%s)", r.Template, strings.Join(templates.Names(), ", ")))
+			r.templateLine = lineOf(lines, "template") // the playbook directory's own form, read by Load
 		case templates.IsNotice(r.Template) != (r.Audience == "individuals"):
 			bad("template", fmt.Sprintf("%q is a %s; this duty's audience is %s", r.Template, map[bool]string{true: "notice to individuals", false: "report form"}[templates.IsNotice(r.Template)], r.Audience))
 		}

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/templates"
 )
 
 //go:embed *.yaml law/*.yaml
@@ -53,7 +54,10 @@ type Playbook struct {
 	Law             []string     `yaml:"law"`
 	// Laws are the jurisdiction files named by Law, loaded.
 	Laws []*Law `yaml:"-"`
-	File string `yaml:"-"`
+	// Forms are the report forms of the playbook directory's own
+	// (templates/report-NAME.tmpl) its law files name.
+	Forms map[string]*templates.Form `yaml:"-"`
+	File  string                     `yaml:"-"`
 }
 
 // Law is one jurisdiction's duties.
@@ -126,6 +130,8 @@ type Rule struct {
 
 	file string
 	line int
+	// templateLine is set when Template names a form of the operator's own.
+	templateLine int
 }
 
 // Phase is one report of a phased duty (initial, final...), with its own due time.
@@ -207,6 +213,7 @@ func Load(dir, name string) (*Playbook, error) {
 			}
 			if l := parseLaw(lf, ldata, &errs); l != nil {
 				p.Laws = append(p.Laws, l)
+				p.loadForms(src, l, &errs)
 			}
 		}
 		p.checkAcrossFiles(&errs)
@@ -215,6 +222,40 @@ func Load(dir, name string) (*Playbook, error) {
 		return nil, err
 	}
 	return &p.Playbook, nil
+}
+
+// loadForms reads the operator's report forms a law file names.
+func (p *parsedPlaybook) loadForms(src source, l *Law, errs *lintErrors) {
+	for _, r := range l.Obligations {
+		if r.templateLine == 0 || p.Forms[r.Template] != nil {
+			continue
+		}
+		file, data, err := src.read(path.Join("templates", r.Template+".tmpl"))
+		if err != nil {
+			errs.add(r.file, r.templateLine, "template", err.Error())
+			continue
+		}
+		f, err := templates.NewForm(r.Template, string(data))
+		if err != nil {
+			errs.add(file, templateLine(err), "", err.Error())
+			continue
+		}
+		if p.Forms == nil {
+			p.Forms = map[string]*templates.Form{}
+		}
+		p.Forms[r.Template] = f
+	}
+}
+
+var templateErrLine = regexp.MustCompile(`template: [^:]+:(\d+):`)
+
+// templateLine is the line a text/template error names, else 1.
+func templateLine(err error) int {
+	line := 1
+	if m := templateErrLine.FindStringSubmatch(err.Error()); m != nil {
+		fmt.Sscan(m[1], &line)
+	}
+	return line
 }
 
 // Names lists the playbooks available: the built-in ones and those in dir.

@@ -1,6 +1,7 @@
 package playbooks
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -339,7 +340,7 @@ obligations:
 		"xx.yaml:11: audience: \"press\"",
 		"xx.yaml:12: applies_when: \"subjects\" must be true or false",
 		"xx.yaml:16: content: \"mood\"",
-		"xx.yaml:18: template: \"report-zz\" is not a template",
+		"xx.yaml:18: template: templates/report-zz.tmpl not found",
 		"xx.yaml:25: template: \"report-cn\" is a report form; this duty's audience is individuals",
 		"cn.yaml:", // the built-in CN file reuses the name cn-pipl-regulator
 	} {
@@ -467,4 +468,31 @@ func TestAGroupLawMustNameItsZone(t *testing.T) {
 	require.ErrorContains(t, err, filepath.Join(dir, "law", "eu.yaml")+":1: zone: required")
 	require.ErrorContains(t, Check(dir), "eu.yaml:1: zone: required")
 	require.NoError(t, Check(""))
+}
+
+// A report form of the operator's own is checked when the playbook loads,
+// each mistake named by its file and line.
+func TestAnOperatorsReportFormIsCheckedOnLoad(t *testing.T) {
+	dir := t.TempDir()
+	for _, d := range []string{"law", "templates"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, d), 0o755))
+	}
+	law := "jurisdiction: NZ\nobligations:\n  - name: nz-opc\n    audience: regulator\n    applies_when: \"subjects > 0\"\n    anchor: awareness\n    due: 72h\n    methods: [portal]\n    template: %s\n    sources: [\"Privacy Act 2020 s 114\"]\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nz.yaml"), []byte("name: nz\nladder: [[email]]\nlaw: [nz]\n"), 0o644))
+	write := func(template, form string) error {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "nz.yaml"), fmt.Appendf(nil, law, template), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "report-nz.tmpl"), []byte(form), 0o644))
+		_, err := Load(dir, "nz")
+		return err
+	}
+	require.NoError(t, write("report-nz", `{{define "title"}}NotifyUs{{end}}{{define "body"}}{{.Field "description"}}{{end}}`))
+	err := write("report-nz", "{{define \"title\"}}NotifyUs{{end}}\n{{define \"body\"}}\n{{.Fieldz \"description\"}}{{end}}")
+	require.ErrorContains(t, err, filepath.Join(dir, "templates", "report-nz.tmpl")+":3:")
+	require.ErrorContains(t, err, "Fieldz")
+	err = write("report-nz", `{{define "title"}}NotifyUs{{end}}`)
+	require.ErrorContains(t, err, `defines no "body" block`)
+	err = write("report-au-nsw", `{{define "title"}}x{{end}}`)
+	require.ErrorContains(t, err, filepath.Join(dir, "law", "nz.yaml")+":9: template: templates/report-au-nsw.tmpl not found")
+	err = write("nz-form", `{{define "title"}}x{{end}}`)
+	require.ErrorContains(t, err, `nz.yaml:9: template: "nz-form" is not a template`)
 }

@@ -56,6 +56,44 @@ func load(name string) set {
 	return set{t, h}
 }
 
+// Form is a report form an operator wrote for a jurisdiction of their own
+// (a playbook directory's templates/NAME.tmpl), parsed with the blocks the
+// built-in forms share. Like those it defines "title" and "body".
+type Form struct {
+	name string
+	set  set
+}
+
+// NewForm parses an operator's report form and renders it once on empty
+// facts, so a misspelt field fails when the playbook loads, with the
+// template's line, not when an incident is drafted.
+func NewForm(name, source string) (*Form, error) {
+	t, err := ttemplate.New(name).Funcs(textFuncs).ParseFS(files, "common.tmpl")
+	if err == nil {
+		t, err = t.Parse(source)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h, err := htemplate.New(name).Funcs(htmlFuncs).ParseFS(files, "common.tmpl")
+	if err == nil {
+		h, err = h.Parse(source)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := &Form{name: name, set: set{t, h}}
+	for _, part := range []string{"title", "body"} {
+		if t.Lookup(part) == nil {
+			return nil, fmt.Errorf("template: %s: defines no %q block ({{define %q}}...{{end}})", name, part, part)
+		}
+	}
+	if _, err := render(f.set, newView(Facts{}, "en"), "title", "body"); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
 // reportTemplates are the regulator report forms by name; a law file's
 // `template:` picks one, and "report" is the general form for any other
 // recipient. The CN form is in Chinese, the others in English.
@@ -272,7 +310,9 @@ func Notice(f Facts, locale, form string, required []string) (Rendered, error) {
 
 // Report is what a regulator report needs beyond the incident facts.
 type Report struct {
-	Template     string // one of the report templates; empty is "report"
+	Template string // one of the report templates; empty is "report"
+	// Form is the operator's own form named by Template, when it is not built in.
+	Form         *Form
 	Regulator    string
 	Jurisdiction string
 	Duty         string
@@ -300,6 +340,9 @@ func RegulatorReport(f Facts, r Report) (Rendered, string, error) {
 		r.Template = "report"
 	}
 	t, ok := sets[r.Template]
+	if r.Form != nil {
+		t, ok = r.Form.set, true
+	}
 	if !ok || IsNotice(r.Template) {
 		return Rendered{}, "", fmt.Errorf("no report template %q (have %s)", r.Template, strings.Join(reportTemplates, ", "))
 	}

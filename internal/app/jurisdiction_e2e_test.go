@@ -33,6 +33,7 @@ obligations:
     due: 72h
     content: [description, categories, subjects, impact, measures, contact]
     methods: [portal]
+    template: report-nz
     sources: ["Privacy Act 2020 s 114"]
   - name: nz-individuals
     audience: individuals
@@ -45,8 +46,19 @@ obligations:
     sources: ["Privacy Act 2020 s 115"]
 `
 
+// nzForm is the operator's own layout for the Commissioner's NotifyUs form,
+// using the blocks the built-in forms share.
+const nzForm = `{{define "title"}}NotifyUs privacy breach notification: {{.Title}}{{end}}
+{{define "body"}}{{template "header" .}}
+NotifyUs question 1, what happened: {{.Field "description"}}
+NotifyUs question 2, who is affected: {{.Subjects}} people in New Zealand
+{{template "contacts" .}}
+{{end}}
+`
+
 // operatorPlaybooks is the default playbook, any hour, whose law also
-// names nz, with law/nz.yaml holding law.
+// names nz, with law/nz.yaml holding law and templates/report-nz.tmpl the
+// report form it names.
 func operatorPlaybooks(t *testing.T, law string) string {
 	t.Helper()
 	dir := anyHourPlaybooks(t)
@@ -58,6 +70,8 @@ func operatorPlaybooks(t *testing.T, law string) string {
 	require.NoError(t, os.WriteFile(pb, []byte(withNZ), 0o644))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "nz.yaml"), []byte(law), 0o644))
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "templates"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "report-nz.tmpl"), []byte(nzForm), 0o644))
 	return dir
 }
 
@@ -135,4 +149,7 @@ func TestAnOperatorAddsAJurisdictionWithALawFile(t *testing.T) {
 		names[dr.Name] = true
 	}
 	require.True(t, names["report-nz-privacy-commissioner"], "drafts: %v", names)
+	var text string
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+v.ID+"/drafts/report-nz-privacy-commissioner?format=text", nil, &text))
+	require.Contains(t, text, "NotifyUs question 2, who is affected: 3 people in New Zealand", "the operator's own form")
 }
