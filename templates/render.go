@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-//go:embed *.tmpl
+//go:embed *.tmpl labels/*.yaml
 var files embed.FS
 
 // missingMark stands where a required fact is not yet known. A draft that

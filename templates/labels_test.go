@@ -1,0 +1,44 @@
+package templates
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// A language is a labels file: each must name every category, family and
+// harm the English one does, or a reader would get English in the middle
+// of their notice.
+func TestEveryLocaleHasEveryLabel(t *testing.T) {
+	sets, err := labelSets()
+	require.NoError(t, err)
+	en := sets["en"]
+	for _, locale := range NoticeLocales {
+		s, ok := sets[locale]
+		require.True(t, ok, "templates/labels/%s.yaml", locale)
+		for _, m := range []struct {
+			name     string
+			have, en map[string]string
+		}{{"categories", s.Categories, en.Categories}, {"families", s.Families, en.Families}, {"impacts", s.Impacts, en.Impacts}} {
+			for k := range m.en {
+				require.NotEmpty(t, m.have[k], "labels/%s.yaml: %s.%s", locale, m.name, k)
+			}
+		}
+		require.NotEmpty(t, s.NoImpact, "labels/%s.yaml: no_impact", locale)
+		require.NotNil(t, s.WordSeparator, "labels/%s.yaml: word_separator", locale)
+	}
+	for _, f := range impactOrder {
+		require.NotEmpty(t, en.Impacts[f], f)
+	}
+}
+
+func TestLabelsAndImpactReadTheLocalesFile(t *testing.T) {
+	require.Equal(t, "images of your face", Labels([]string{"biometric.face"}, "en")[0])
+	require.Equal(t, "人脸图像", Labels([]string{"biometric.face"}, "zh-CN")[0])
+	require.Equal(t, "健康資料 (health.record)", Labels([]string{"health.record"}, "zh-HK")[0])
+	require.Equal(t, "x.y", Labels([]string{"x.y"}, "fr")[0])
+	require.Equal(t, "Images or recordings of you could be misused to impersonate you, for example to pass face or voice checks. You may receive scam calls, messages or emails that pretend to come from us.",
+		Impact([]string{"contact.email", "biometric.face"}, "en"))
+	require.NotContains(t, Impact([]string{"contact.email", "biometric.face"}, "zh-CN"), " ")
+	require.Equal(t, Impact(nil, "en"), Impact(nil, "fr"), "a locale without a file reads English")
+}
