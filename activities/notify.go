@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
 
@@ -124,7 +125,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 				continue
 			}
 			any = true
-			if ch == senders.Voice && !drill { // a drill rings nobody's phone
+			if channel.Is(ch, channel.RingsPeople) && !drill { // a drill rings nobody's phone
 				if until, quiet := in.Quiet.Until(now.In(inventory.ZoneOf(rcp.Region))); quiet {
 					res.Deferred++
 					if res.ResumeAt.IsZero() || until.Before(res.ResumeAt) {
@@ -378,7 +379,9 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 // relay's 250 and the ledger's record sends it again: that window is kept
 // to one commit. Other channels are recovered by asking Twilio or by the
 // on-site Idempotency-Key, and keep the cheaper chunked commit.
-func recordAtOnce(channel string) bool { return channel == senders.Email }
+func recordAtOnce(ch string) bool {
+	return channel.Is(ch, func(c channel.Info) bool { return c.RecordAtOnce })
+}
 
 type planned struct {
 	key store.Delivery
@@ -417,16 +420,18 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 
 func message(incidentID, subjectID, ch, to, locale string, d store.Draft) senders.Message {
 	m := senders.Message{IncidentID: incidentID, SubjectID: subjectID, To: to, Locale: locale, Title: d.Title, Body: d.Body}
-	switch ch {
-	case senders.Email:
+	info, _ := channel.Lookup(ch)
+	switch info.Content {
+	case channel.ContentHTML:
 		m.HTML = d.HTML
 		if m.HTML == "" {
 			m.HTML = templates.HTML(d.Body)
 		}
-	case senders.SMS:
+	case channel.ContentSMS:
 		m.Body = d.SMS
-	case senders.Voice:
+	case channel.ContentVoice:
 		m.Body = d.Voice
+	case channel.ContentText:
 	}
 	return m
 }
@@ -445,7 +450,7 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 	var result senders.Result
 	var err error
 	found := false
-	if interrupted && key.Channel == senders.Voice {
+	if interrupted && channel.Is(key.Channel, channel.RingsPeople) {
 		// A call carries nothing of ours that Twilio lists: when another
 		// affected person shares the number, a call found there may be
 		// theirs, and taking it would leave this person never rung. Ring
@@ -516,12 +521,16 @@ func retryable(key store.Delivery, err error) error {
 }
 
 func contactFor(r store.Recipient, ch string) string {
-	switch ch {
-	case senders.Onsite:
+	info, ok := channel.Lookup(ch)
+	if !ok {
+		return ""
+	}
+	switch info.Contact {
+	case channel.ContactOnsite:
 		return r.OnsiteID
-	case senders.Email:
+	case channel.ContactEmail:
 		return r.Email
-	case senders.SMS, senders.Voice:
+	case channel.ContactPhone:
 		return r.Phone
 	}
 	return ""

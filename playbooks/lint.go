@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/templates"
 )
@@ -185,8 +186,8 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 	}
 	for _, rung := range p.Ladder {
 		for _, ch := range rung {
-			if !slices.Contains(channels, ch) {
-				bad("ladder", fmt.Sprintf("unknown channel %q (%s)", ch, strings.Join(channels, ", ")))
+			if _, ok := channel.Lookup(ch); !ok {
+				bad("ladder", fmt.Sprintf("unknown channel %q (%s)", ch, strings.Join(channel.Names(), ", ")))
 			}
 		}
 	}

@@ -154,7 +154,6 @@ var Milestones = []string{"scoped", "assessed", "drafted", "approved", "notified
 var (
 	audiences = []string{"regulator", "individuals", "media", "credit_bureaus", "police"}
 	anchors   = []string{"awareness", "discovery", "determination", "assessed-notifiable"}
-	channels  = []string{"onsite", "email", "sms", "voice"}
 	// ContentFields are the facts a report or notice can be required to state.
 	ContentFields = []string{"description", "cause", "occurred_at", "detected_at", "categories", "subjects", "regions", "impact",
 		"measures", "advice", "remedies", "contact", "dpo_contact", "organisation", "reporter"}

@@ -4,17 +4,31 @@ package workflows
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/plandata"
 )
 
+// channelSummary counts people by channel, registered channels in
+// reading order, then any other the ledger names (none is left out).
 func channelSummary(by map[string]int) string {
+	names := channel.Names()
+	var extra []string
+	// Sorted below, so the map's order does not matter.
+	//workflowcheck:ignore
+	for ch := range by {
+		if !slices.Contains(names, ch) {
+			extra = append(extra, ch)
+		}
+	}
+	slices.Sort(extra)
 	var parts []string
-	for _, ch := range []string{"onsite", "email", "sms", "voice"} {
+	for _, ch := range append(names, extra...) {
 		if by[ch] > 0 {
 			parts = append(parts, fmt.Sprintf("%s %d", ch, by[ch]))
 		}

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/plandata"
 	"github.com/tocsin/tocsin/playbooks"
 )
@@ -179,7 +180,7 @@ func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, pla
 		}
 		cursor = res.Next
 	}
-	if slices.Contains(channels, "sms") || slices.Contains(channels, "voice") {
+	if channel.Any(channels, channel.AwaitsReceipt) {
 		rctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: plan.ReceiptTimeout + time.Minute, HeartbeatTimeout: time.Minute})
 		var rr activities.ReceiptsResult
 		if err := workflow.ExecuteActivity(rctx, a.AwaitReceipts, activities.ReceiptsInput{IncidentID: id, Rung: rung, Timeout: plan.ReceiptTimeout, Poll: s.in.ReceiptPoll}).Get(ctx, &rr); err != nil {

@@ -1,16 +1,15 @@
 package workflows
 
 import (
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/plandata"
 
 	"fmt"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
-	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -129,12 +128,18 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 					return tot, err
 				}
 			}
-			pass = passInput{rung: rung, channels: []string{senders.Voice}, r: plandata.Range{After: in.Range.After, Upto: in.Range.Upto}}
+			var ringing []string
+			for _, ch := range channels {
+				if channel.Is(ch, channel.RingsPeople) {
+					ringing = append(ringing, ch)
+				}
+			}
+			pass = passInput{rung: rung, channels: ringing, r: plandata.Range{After: in.Range.After, Upto: in.Range.Upto}}
 		}
 		// Bounces are awaited like receipts: a bounced e-mail reached
 		// nobody, and its person must be moved on by this rung's resolution.
-		bounced := workflow.GetVersion(ctx, changeAwaitBounces, workflow.DefaultVersion, 1) >= 1 && in.BounceWindow > 0 && slices.Contains(channels, senders.Email)
-		if slices.Contains(channels, senders.SMS) || slices.Contains(channels, senders.Voice) || bounced {
+		bounced := workflow.GetVersion(ctx, changeAwaitBounces, workflow.DefaultVersion, 1) >= 1 && in.BounceWindow > 0 && channel.Any(channels, channel.MayBeBounced)
+		if channel.Any(channels, channel.AwaitsReceipt) || bounced {
 			rin := activities.ReceiptsInput{IncidentID: in.IncidentID, Rung: rung + 1, Range: in.Range, Timeout: in.ReceiptTimeout, Poll: in.ReceiptPoll}
 			if bounced {
 				rin.BounceWindow = in.BounceWindow

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -167,7 +168,7 @@ func heldLine(h *api.HeldView) string {
 }
 
 func channelOrder(c *api.CampaignView) []string {
-	order := []string{"onsite", "email", "sms", "voice"}
+	order := channel.Names()
 	var out []string
 	for _, ch := range order {
 		if _, ok := c.Channels[ch]; ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -226,7 +227,11 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		if p.Scope.Categories != nil {
 			v.Scope.Categories = p.Scope.Categories
 		}
-		v.Scope.Reachable = map[string]int{"onsite": p.Scope.WithOnsite, "email": p.Scope.WithEmail, "phone": p.Scope.WithPhone}
+		with := map[channel.Contact]int{channel.ContactOnsite: p.Scope.WithOnsite, channel.ContactEmail: p.Scope.WithEmail, channel.ContactPhone: p.Scope.WithPhone}
+		v.Scope.Reachable = map[string]int{}
+		for _, c := range channel.Contacts {
+			v.Scope.Reachable[c.Reachable()] = with[c]
+		}
 	}
 	now := time.Now()
 	for _, o := range p.Obligations {

@@ -313,18 +313,13 @@ type devPeers struct {
 func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.Rates, log *slog.Logger) (*activities.Activities, func()) {
 	twCfg := senders.TwilioConfig{AccountSID: p.Secrets["TWILIO_ACCOUNT_SID"], AuthToken: p.Secrets["TWILIO_AUTH_TOKEN"], From: "+15005550006", BaseURL: p.Twilio,
 		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack", Timeout: p.Timeout}
-	tw := senders.NewTwilioClient(twCfg)
-	emailSender := senders.NewEmailSender(senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress})
 	onsiteHTTP := senders.PooledHTTP()
 	if p.Timeout > 0 {
 		onsiteHTTP.Timeout = p.Timeout
 	}
-	reg := senders.Registry{
-		senders.SMS:    &senders.SMSSender{Client: tw, Config: twCfg},
-		senders.Voice:  &senders.VoiceSender{Client: tw, Config: twCfg},
-		senders.Email:  emailSender,
-		senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, HTTP: onsiteHTTP},
-	}
+	reg, tw, closeSenders := senders.Build(senders.Providers{Twilio: twCfg,
+		SMTP:   senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress},
+		Onsite: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, OnsiteHTTP: onsiteHTTP})
 	return &activities.Activities{
 		Store:       st,
 		Senders:     sharedPace(senders.Measure(reg, p.record()), rates, st),
@@ -336,7 +331,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		SlackUsers:  devSlackUsers(),
 		Log:         log,
 		DoubtHold:   p.Timeout,
-	}, emailSender.Close
+	}, closeSenders
 }
 
 // record is the metrics' send recorder, or nil without metrics.

@@ -25,6 +25,7 @@ import (
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/bounces"
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/metrics"
@@ -329,7 +330,8 @@ func (c Config) Validate(path string) error {
 	need(c.Campaign.PartitionSize == 0 || c.Campaign.BatchSize == 0 || c.Campaign.PartitionSize >= c.Campaign.BatchSize, "campaign.partition_size to be at least campaign.batch_size")
 	need(c.Twilio.ValidityPeriod >= 0 && c.Twilio.ValidityPeriod <= 36000, "twilio.validity_period between 1 and 36000 seconds (or unset for 4 hours)")
 	for ch, r := range c.Rates {
-		need(slices.Contains([]string{senders.SMS, senders.Voice, senders.Email, senders.Onsite}, ch) && r > 0, fmt.Sprintf("rates.%s to name a channel (sms, voice, email, onsite) with a positive rate", ch))
+		_, known := channel.Lookup(ch)
+		need(known && r > 0, fmt.Sprintf("rates.%s to name a channel (%s) with a positive rate", ch, strings.Join(channel.Names(), ", ")))
 	}
 	if c.Secrets.legacyWebhook && (c.Secrets.OnsiteSecret == "" || c.Secrets.PressSecret == "") {
 		errs = append(errs, fmt.Errorf("TOCSIN_WEBHOOK_SECRET signed both on-site notices and press announcements and is no longer read: set TOCSIN_ONSITE_SECRET (shared with the on-site notification service) and TOCSIN_PRESS_SECRET (shared with the press webhook), two different values"))
@@ -531,11 +533,9 @@ func (c Config) actorKeys() [][]byte {
 func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
 	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
-	tw := senders.NewTwilioClient(twCfg)
-	mail := senders.NewEmailSender(senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress})
-	reg := senders.Registry{senders.SMS: &senders.SMSSender{Client: tw, Config: twCfg}, senders.Voice: &senders.VoiceSender{Client: tw, Config: twCfg},
-		senders.Email: mail, senders.Onsite: &senders.OnsiteSender{Config: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}}}
-	return reg, tw, mail.Close
+	return senders.Build(senders.Providers{Twilio: twCfg,
+		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
+		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}})
 }
 
 // sharedPace paces each channel at its rate for all workers together: the

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/plandata"
 
 	"context"
@@ -265,7 +266,7 @@ func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r
 	via := map[string][]string{}
 	var order []string
 	for _, d := range rows {
-		if noVoicemail && d.Channel == "voice" && strings.Contains(d.Detail, AnsweredByMachine) {
+		if noVoicemail && channel.Is(d.Channel, func(c channel.Info) bool { return c.Answerable }) && strings.Contains(d.Detail, AnsweredByMachine) {
 			continue
 		}
 		if _, seen := via[d.SubjectID]; !seen {
@@ -356,17 +357,19 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 
 // possiblyTwice says whether a doubt mark means the person may hold two
 // copies: sent again on a channel whose provider keeps no key.
-func possiblyTwice(channel, doubt string) bool { return doubt == DoubtResent && channel == "email" }
+func possiblyTwice(ch, doubt string) bool {
+	return doubt == DoubtResent && channel.Is(ch, func(c channel.Info) bool { return c.Resend == channel.ResendMayDuplicate })
+}
 
 // DoubtText says in words what a delivery's doubt mark means on its
 // channel, for the evidence bundle's ledger.
-func DoubtText(channel, doubt string) string {
+func DoubtText(ch, doubt string) string {
 	switch {
 	case doubt == DoubtInterrupted:
 		return "unknown: interrupted after the request may have reached the provider"
-	case possiblyTwice(channel, doubt):
-		return "possibly delivered twice: sent again after an interrupted send (SMTP has no idempotency key)"
-	case doubt == DoubtResent && channel == "onsite":
+	case possiblyTwice(ch, doubt):
+		return "possibly delivered twice: sent again after an interrupted send (the provider keeps no idempotency key)"
+	case doubt == DoubtResent && channel.Is(ch, func(c channel.Info) bool { return c.Resend == channel.ResendFolded }):
 		return "once: sent again after an interrupted send under the same Idempotency-Key"
 	case doubt == DoubtResent:
 		return "once: not found at the provider after an interrupted send, so sent again"

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
 )
@@ -410,14 +411,11 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 		a.Categories = strings.Split(cats, ";")
 		a.Sensitive, a.Minor = sensitive == 1, minor == 1
 		a.Channels = []string{}
-		if onsite == 1 {
-			a.Channels = append(a.Channels, "onsite")
-		}
-		if email == 1 {
-			a.Channels = append(a.Channels, "email")
-		}
-		if phone == 1 {
-			a.Channels = append(a.Channels, "sms", "voice")
+		has := map[channel.Contact]bool{channel.ContactOnsite: onsite == 1, channel.ContactEmail: email == 1, channel.ContactPhone: phone == 1}
+		for _, c := range channel.All() {
+			if has[c.Contact] {
+				a.Channels = append(a.Channels, c.Name)
+			}
 		}
 		out = append(out, a)
 	}
