@@ -172,7 +172,7 @@ credentials it accepts and signs with. Source peers.env before ` + "`tocsin serv
 
 // peerFaultFlags are the game-day flags of the commands that run local peers.
 func peerFaultFlags(cmd *cobra.Command, spec *string, seed *int64) {
-	cmd.Flags().StringVar(spec, "peer-faults", "", "make the local peers slow, failing or silent, e.g. twilio.latency=20s@0.05,twilio.accept_then_timeout=0.02,smtp.tempfail=0.05 (see the README)")
+	cmd.Flags().StringVar(spec, "peer-faults", "", "make the local peers slow, failing or silent, e.g. twilio.latency=20s@0.05,twilio.accept_then_timeout=0.02,smtp.tempfail=0.05 (see docs/campaigns.md)")
 	cmd.Flags().Int64Var(seed, "peer-faults-seed", 1, "seed of the fault profile: the same seed gives the same messages the same faults")
 }
 
