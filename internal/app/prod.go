@@ -29,6 +29,7 @@ import (
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/metrics"
+	"github.com/tocsin/tocsin/internal/secret"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
@@ -140,7 +141,8 @@ type Config struct {
 		MaxBytes      int64  `yaml:"max_bytes"`
 		KeepFreeBytes int64  `yaml:"keep_free_bytes"`
 	} `yaml:"uploads"`
-	Secrets Secrets `yaml:"-"`
+	Secrets    Secrets `yaml:"-"`
+	secretErrs []error
 	// CodecKeys encrypt everything Tocsin hands Temporal.
 	CodecKeys codec.Keys `yaml:"-"`
 	codecErr  error
@@ -167,27 +169,63 @@ func (c Config) slackAccounts() map[string]string {
 	return accounts
 }
 
-// Secrets come from the environment only.
+// Secrets come from the environment only: each NAME, or the file NAME_FILE
+// names. They never print (secret.Secret).
 type Secrets struct {
-	TwilioAuthToken    string
-	SMTPPassword       string
-	SlackBotToken      string
-	SlackSigningSecret string
+	TwilioAuthToken    secret.Secret
+	SMTPPassword       secret.Secret
+	SlackBotToken      secret.Secret
+	SlackSigningSecret secret.Secret
 	// OnsiteSecret signs in-app notices and PressSecret press announcements:
 	// whoever holds the press webhook must not be able to forge notices.
-	OnsiteSecret     string
-	PressSecret      string
+	OnsiteSecret     secret.Secret
+	PressSecret      secret.Secret
 	legacyWebhook    bool
-	OIDCClientSecret string
+	OIDCClientSecret secret.Secret
 	// TemporalAPIKey authenticates to Temporal Cloud instead of mTLS.
-	TemporalAPIKey string
+	TemporalAPIKey secret.Secret
 	// ActorKey signs (serve) and verifies (workers) who asks for each
 	// update; ActorKeyPrevious still verifies while a new key rolls out.
-	ActorKey, ActorKeyPrevious string
+	ActorKey, ActorKeyPrevious secret.Secret
 }
 
 // String never shows a secret, whatever prints a Config.
 func (Secrets) String() string { return "[secrets redacted]" }
+
+// secretVars are the environment variables each secret is read from.
+var secretVars = map[string]func(*Secrets) *secret.Secret{
+	"TWILIO_AUTH_TOKEN":         func(s *Secrets) *secret.Secret { return &s.TwilioAuthToken },
+	"SMTP_PASSWORD":             func(s *Secrets) *secret.Secret { return &s.SMTPPassword },
+	"SLACK_BOT_TOKEN":           func(s *Secrets) *secret.Secret { return &s.SlackBotToken },
+	"SLACK_SIGNING_SECRET":      func(s *Secrets) *secret.Secret { return &s.SlackSigningSecret },
+	"TOCSIN_ONSITE_SECRET":      func(s *Secrets) *secret.Secret { return &s.OnsiteSecret },
+	"TOCSIN_PRESS_SECRET":       func(s *Secrets) *secret.Secret { return &s.PressSecret },
+	"OIDC_CLIENT_SECRET":        func(s *Secrets) *secret.Secret { return &s.OIDCClientSecret },
+	"TEMPORAL_API_KEY":          func(s *Secrets) *secret.Secret { return &s.TemporalAPIKey },
+	"TOCSIN_ACTOR_KEY":          func(s *Secrets) *secret.Secret { return &s.ActorKey },
+	"TOCSIN_ACTOR_KEY_PREVIOUS": func(s *Secrets) *secret.Secret { return &s.ActorKeyPrevious },
+}
+
+// readSecrets reads every secret, naming each variable it could not read.
+func readSecrets() (Secrets, []error) {
+	var s Secrets
+	var errs []error
+	names := make([]string, 0, len(secretVars))
+	for name := range secretVars {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		v, err := secret.FromEnv(name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		*secretVars[name](&s) = v
+	}
+	s.legacyWebhook = os.Getenv("TOCSIN_WEBHOOK_SECRET") != ""
+	return s, errs
+}
 
 // LoadConfig reads the file and the secret environment variables.
 func LoadConfig(path string) (Config, error) {
@@ -201,14 +239,11 @@ func LoadConfig(path string) (Config, error) {
 	if err := dec.Decode(&c); err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)
 	}
-	c.Secrets = Secrets{TwilioAuthToken: os.Getenv("TWILIO_AUTH_TOKEN"), SMTPPassword: os.Getenv("SMTP_PASSWORD"),
-		SlackBotToken: os.Getenv("SLACK_BOT_TOKEN"), SlackSigningSecret: os.Getenv("SLACK_SIGNING_SECRET"), OnsiteSecret: os.Getenv("TOCSIN_ONSITE_SECRET"),
-		PressSecret: os.Getenv("TOCSIN_PRESS_SECRET"), legacyWebhook: os.Getenv("TOCSIN_WEBHOOK_SECRET") != "", OIDCClientSecret: os.Getenv("OIDC_CLIENT_SECRET"), TemporalAPIKey: os.Getenv("TEMPORAL_API_KEY"),
-		ActorKey: os.Getenv("TOCSIN_ACTOR_KEY"), ActorKeyPrevious: os.Getenv("TOCSIN_ACTOR_KEY_PREVIOUS")}
+	c.Secrets, c.secretErrs = readSecrets()
 	// A trailing slash would make //webhooks/... callback URLs.
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	if c.OIDC != nil {
-		c.OIDC.ClientSecret = c.Secrets.OIDCClientSecret
+		c.OIDC.ClientSecret = c.Secrets.OIDCClientSecret.Reveal()
 		// Sign-in looks a person up by their normalised address.
 		roles := make(map[string]string, len(c.OIDC.Roles))
 		for who, role := range c.OIDC.Roles {
@@ -221,8 +256,10 @@ func LoadConfig(path string) (Config, error) {
 	}
 	// A PostgreSQL URL carries a password, so it may come from the
 	// environment instead of the file.
-	if v := os.Getenv("TOCSIN_DATABASE_URL"); v != "" {
-		c.Database = v
+	if v, err := secret.FromEnv("TOCSIN_DATABASE_URL"); err != nil {
+		c.secretErrs = append(c.secretErrs, err)
+	} else if v.Set() {
+		c.Database = v.Reveal()
 	}
 	if c.Temporal.Namespace == "" {
 		c.Temporal.Namespace = "default"
@@ -295,6 +332,7 @@ func (c Config) Validate(path string) error {
 			errs = append(errs, fmt.Errorf("%s: %s is required", path, what))
 		}
 	}
+	errs = append(errs, c.secretErrs...)
 	need(c.Temporal.Address != "", "temporal.address")
 	if c.codecErr != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", path, c.codecErr))
@@ -307,7 +345,7 @@ func (c Config) Validate(path string) error {
 	need(c.PublicURL != "", "public_url (Twilio callbacks and announcement links use it)")
 	need(c.Twilio.AccountSID != "", "twilio.account_sid")
 	need(c.Twilio.From != "" || c.Twilio.MessagingServiceSID != "", "twilio.from or twilio.messaging_service_sid")
-	need(c.Secrets.TwilioAuthToken != "", "the TWILIO_AUTH_TOKEN environment variable")
+	need(c.Secrets.TwilioAuthToken.Set(), "the TWILIO_AUTH_TOKEN environment variable (or TWILIO_AUTH_TOKEN_FILE)")
 	need(c.SMTP.Addr != "" && c.SMTP.From != "", "smtp.addr and smtp.from")
 	need((c.SMTP.BounceAddress == "") == (c.Bounces.Listen == ""), "smtp.bounce_address and bounces.listen together (bounces go to the address, and the listener reads them)")
 	need(c.SMTP.BounceAddress == "" || strings.Count(c.SMTP.BounceAddress, "@") == 1, "smtp.bounce_address to be an address (bounces@example.com)")
@@ -316,7 +354,7 @@ func (c Config) Validate(path string) error {
 		errs = append(errs, fmt.Errorf("%s: %w", path, c.bounceRelaysErr))
 	}
 	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
-	need(c.Secrets.SlackBotToken != "", "the SLACK_BOT_TOKEN environment variable")
+	need(c.Secrets.SlackBotToken.Set(), "the SLACK_BOT_TOKEN environment variable (or SLACK_BOT_TOKEN_FILE)")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
 	for name, u := range map[string]string{"twilio.api_url": c.Twilio.APIURL, "slack.api_url": c.Slack.APIURL} {
 		parsed, err := url.Parse(u)
@@ -333,21 +371,21 @@ func (c Config) Validate(path string) error {
 		_, known := channel.Lookup(ch)
 		need(known && r > 0, fmt.Sprintf("rates.%s to name a channel (%s) with a positive rate", ch, strings.Join(channel.Names(), ", ")))
 	}
-	if c.Secrets.legacyWebhook && (c.Secrets.OnsiteSecret == "" || c.Secrets.PressSecret == "") {
+	if c.Secrets.legacyWebhook && (!c.Secrets.OnsiteSecret.Set() || !c.Secrets.PressSecret.Set()) {
 		errs = append(errs, fmt.Errorf("TOCSIN_WEBHOOK_SECRET signed both on-site notices and press announcements and is no longer read: set TOCSIN_ONSITE_SECRET (shared with the on-site notification service) and TOCSIN_PRESS_SECRET (shared with the press webhook), two different values"))
 	}
-	need(c.Secrets.OnsiteSecret != "", "the TOCSIN_ONSITE_SECRET environment variable (it signs on-site notices)")
-	need(c.Secrets.PressSecret != "", "the TOCSIN_PRESS_SECRET environment variable (it signs press announcements)")
-	need(c.Secrets.OnsiteSecret == "" || c.Secrets.OnsiteSecret != c.Secrets.PressSecret, "TOCSIN_ONSITE_SECRET and TOCSIN_PRESS_SECRET to differ (the press must not be able to sign on-site notices)")
-	need(len(c.Secrets.ActorKey) >= 32, "the TOCSIN_ACTOR_KEY environment variable, 32 characters or more, the same for serve and every worker (it signs who asks for each decision; openssl rand -hex 32)")
-	need(c.Secrets.SlackSigningSecret != "", "the SLACK_SIGNING_SECRET environment variable (it verifies the war room's buttons and /tocsin)")
+	need(c.Secrets.OnsiteSecret.Set(), "the TOCSIN_ONSITE_SECRET environment variable (or TOCSIN_ONSITE_SECRET_FILE) (it signs on-site notices)")
+	need(c.Secrets.PressSecret.Set(), "the TOCSIN_PRESS_SECRET environment variable (or TOCSIN_PRESS_SECRET_FILE) (it signs press announcements)")
+	need(!c.Secrets.OnsiteSecret.Set() || c.Secrets.OnsiteSecret.Reveal() != c.Secrets.PressSecret.Reveal(), "TOCSIN_ONSITE_SECRET and TOCSIN_PRESS_SECRET to differ (the press must not be able to sign on-site notices)")
+	need(len(c.Secrets.ActorKey.Reveal()) >= 32, "the TOCSIN_ACTOR_KEY environment variable (or TOCSIN_ACTOR_KEY_FILE), 32 characters or more, the same for serve and every worker (it signs who asks for each decision; openssl rand -hex 32)")
+	need(c.Secrets.SlackSigningSecret.Set(), "the SLACK_SIGNING_SECRET environment variable (or SLACK_SIGNING_SECRET_FILE) (it verifies the war room's buttons and /tocsin)")
 	roles := []string{api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer}
 	for id, u := range c.Slack.Users {
 		need(u.Identity != "" && slices.Contains(roles, u.Role), fmt.Sprintf("slack.users.%s to give an identity and a role (responder, legal, admin or viewer)", id))
 	}
 	if o := c.OIDC; o != nil {
 		need(o.Issuer != "" && o.ClientID != "", "oidc.issuer and oidc.client_id")
-		need(c.Secrets.OIDCClientSecret != "", "the OIDC_CLIENT_SECRET environment variable (oidc is configured)")
+		need(c.Secrets.OIDCClientSecret.Set(), "the OIDC_CLIENT_SECRET environment variable (or OIDC_CLIENT_SECRET_FILE) (oidc is configured)")
 		for who, role := range o.Roles {
 			need(slices.Contains(roles, role), fmt.Sprintf("oidc.roles.%s to be responder, legal, admin or viewer", who))
 		}
@@ -364,8 +402,8 @@ func (c Config) Validate(path string) error {
 func (c Config) clientOptions(log *slog.Logger) (client.Options, error) {
 	opts := client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: sdklog.NewStructuredLogger(quiet(log))}
 	opts.DataConverter, opts.FailureConverter = codec.Converters(c.CodecKeys)
-	if c.Secrets.TemporalAPIKey != "" {
-		opts.Credentials = client.NewAPIKeyStaticCredentials(c.Secrets.TemporalAPIKey)
+	if c.Secrets.TemporalAPIKey.Set() {
+		opts.Credentials = client.NewAPIKeyStaticCredentials(c.Secrets.TemporalAPIKey.Reveal())
 		opts.ConnectionOptions.TLS = &tls.Config{ServerName: c.Temporal.ServerName, MinVersion: tls.VersionTLS12}
 	}
 	if c.Temporal.TLSCert != "" || c.Temporal.TLSCA != "" {
@@ -442,11 +480,11 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeAll()
-	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken, PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
-		ActorKey:  []byte(c.Secrets.ActorKey),
+	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken.Reveal(), PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
+		ActorKey:  []byte(c.Secrets.ActorKey.Reveal()),
 		Codec:     &api.CodecEndpoint{Codec: codec.Codec{Keys: c.CodecKeys}, Namespace: c.Temporal.Namespace, UIOrigins: c.Temporal.UIOrigins},
 		BatchSize: c.Campaign.BatchSize, BatchWindow: c.Campaign.BatchWindow, PartitionSize: c.Campaign.PartitionSize, PartitionWindow: c.Campaign.PartitionWindow,
-		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret, WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
+		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret.Reveal(), WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
 	server.Uploads = api.Uploads{Dir: c.Uploads.Dir, MaxBytes: c.Uploads.MaxBytes, KeepFree: c.Uploads.KeepFreeBytes}
 	server.DataConverter, _ = codec.Converters(c.CodecKeys)
 	for id, u := range c.Slack.Users {
@@ -503,8 +541,8 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Store:       st,
 		Senders:     sharedPace(senders.Measure(reg, set.Send), c.Rates, st),
 		Receipts:    senders.TwilioStatus{Client: tw},
-		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken, APIURL: c.Slack.APIURL}),
-		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret},
+		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}),
+		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret.Reveal()},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
 	}
 	workflows.TrustActorKeys(c.actorKeys()...)
@@ -520,9 +558,9 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 
 // actorKeys are the keys the workers accept signed updates under.
 func (c Config) actorKeys() [][]byte {
-	keys := [][]byte{[]byte(c.Secrets.ActorKey)}
-	if c.Secrets.ActorKeyPrevious != "" {
-		keys = append(keys, []byte(c.Secrets.ActorKeyPrevious))
+	keys := [][]byte{[]byte(c.Secrets.ActorKey.Reveal())}
+	if c.Secrets.ActorKeyPrevious.Set() {
+		keys = append(keys, []byte(c.Secrets.ActorKeyPrevious.Reveal()))
 	}
 	return keys
 }
@@ -531,11 +569,11 @@ func (c Config) actorKeys() [][]byte {
 // benchmark's plain loop), with the Twilio client that reads receipts;
 // close them after.
 func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
-	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken, From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
+	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken.Reveal(), From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
 	return senders.Build(senders.Providers{Twilio: twCfg,
-		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword, From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
-		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret}})
+		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword.Reveal(), From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
+		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret.Reveal()}})
 }
 
 // sharedPace paces each channel at its rate for all workers together: the

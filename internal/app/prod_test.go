@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -61,8 +62,8 @@ func TestOnsiteAndPressSecretsAreSeparate(t *testing.T) {
 	t.Setenv("TOCSIN_PRESS_SECRET", "press")
 	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
 	require.NoError(t, err)
-	require.Equal(t, "same", c.Secrets.OnsiteSecret)
-	require.Equal(t, "press", c.Secrets.PressSecret)
+	require.Equal(t, "same", c.Secrets.OnsiteSecret.Reveal())
+	require.Equal(t, "press", c.Secrets.PressSecret.Reveal())
 }
 
 // A public_url written with a trailing slash still makes /webhooks/... URLs.
@@ -191,4 +192,37 @@ func TestProviderAPIURLsAreChecked(t *testing.T) {
 	require.Equal(t, "peers.staging:2525", c.SMTP.Addr)
 	require.Equal(t, "opportunistic", c.SMTP.TLS, "the SMTP peer offers no STARTTLS")
 	require.Contains(t, c.Staged, "oidc.issuer from TOCSIN_DEV_OIDC")
+}
+
+// Every secret may come from a mounted file (NAME_FILE), as Kubernetes and
+// Docker give them; a secret set both ways, or a file that cannot be read,
+// is named, and a printed config shows none of them.
+func TestSecretsComeFromMountedFiles(t *testing.T) {
+	exampleConfig(t)
+	dir := t.TempDir()
+	mount := func(name, value string) {
+		t.Setenv(name, "")
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(value+"\n"), 0o600))
+		t.Setenv(name+"_FILE", p)
+	}
+	for _, name := range []string{"TWILIO_AUTH_TOKEN", "SMTP_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET", "TEMPORAL_API_KEY", "TOCSIN_ACTOR_KEY"} {
+		mount(name, "mounted-"+name+"-0123456789abcdef0123456789")
+	}
+	mount("TOCSIN_DATABASE_URL", "postgres://tocsin:pw@db/tocsin")
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, "mounted-TWILIO_AUTH_TOKEN-0123456789abcdef0123456789", c.Secrets.TwilioAuthToken.Reveal(), "without the file's newline")
+	require.Equal(t, "mounted-SMTP_PASSWORD-0123456789abcdef0123456789", c.Secrets.SMTPPassword.Reveal())
+	require.Equal(t, "mounted-TOCSIN_ACTOR_KEY-0123456789abcdef0123456789", c.Secrets.ActorKey.Reveal())
+	require.Equal(t, "mounted-OIDC_CLIENT_SECRET-0123456789abcdef0123456789", c.OIDC.ClientSecret)
+	require.Equal(t, "postgres://tocsin:pw@db/tocsin", c.Database)
+	require.NotContains(t, fmt.Sprintf("%+v", c.Secrets), "mounted-")
+	require.NotContains(t, fmt.Sprintf("%+v %v", c.Secrets.TwilioAuthToken, c.Secrets.PressSecret), "mounted-")
+
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-also-in-env")
+	t.Setenv("TOCSIN_PRESS_SECRET_FILE", filepath.Join(dir, "nowhere"))
+	_, err = LoadConfig("../../deploy/tocsin.example.yaml")
+	require.ErrorContains(t, err, "SLACK_BOT_TOKEN and SLACK_BOT_TOKEN_FILE are both set")
+	require.ErrorContains(t, err, "TOCSIN_PRESS_SECRET_FILE "+filepath.Join(dir, "nowhere")+": file does not exist")
 }
