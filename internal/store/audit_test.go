@@ -65,12 +65,15 @@ func TestAChainWrittenBeforeAuditHeadsContinuesUnbroken(t *testing.T) {
 				require.NoError(t, err)
 			}
 			require.NoError(t, s.Close())
-			// An earlier Tocsin kept no heads: the chain's end was its last row.
+			// An earlier Tocsin kept no heads (the chain's end was its last
+			// row), and numbered no migrations.
 			driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend]
 			db, err := sql.Open(driver, dsn)
 			require.NoError(t, err)
-			_, err = db.Exec(`DROP TABLE audit_heads`)
-			require.NoError(t, err)
+			for _, table := range []string{"audit_heads", "schema_migrations"} {
+				_, err = db.Exec(`DROP TABLE ` + table)
+				require.NoError(t, err)
+			}
 			require.NoError(t, db.Close())
 
 			s, err = store.Open(dsn)

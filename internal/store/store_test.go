@@ -534,3 +534,39 @@ func TestConcurrentCallbacksNeverMoveADeliveryBackwards(t *testing.T) {
 		}
 	})
 }
+
+// A database made before migrations were numbered (no schema_migrations,
+// columns added since missing) is adopted on open: the missing columns
+// are added, what it had is kept, and the numbered files are recorded.
+func TestADatabaseFromBeforeNumberedMigrationsIsAdopted(t *testing.T) {
+	for _, backend := range storetest.Backends(t) {
+		t.Run(backend, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := storetest.DSN(t, backend)
+			s, err := store.Open(dsn)
+			require.NoError(t, err)
+			require.NoError(t, s.CreateIncident(ctx, store.Incident{ID: "INC-ADOPT", Title: "old", OpenedBy: "r", OpenedAt: time.Now()}, nil))
+			require.NoError(t, s.Close())
+			driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend]
+			db, err := sql.Open(driver, dsn)
+			require.NoError(t, err)
+			for _, q := range []string{`DROP TABLE schema_migrations`, `ALTER TABLE incidents DROP COLUMN charter_run`, `ALTER TABLE incidents DROP COLUMN charter`} {
+				_, err = db.Exec(q)
+				require.NoError(t, err, q)
+			}
+			require.NoError(t, db.Close())
+
+			s, err = store.Open(dsn)
+			require.NoError(t, err)
+			defer s.Close()
+			inc, err := s.GetIncident(ctx, "INC-ADOPT")
+			require.NoError(t, err)
+			require.Equal(t, "old", inc.Title)
+			charter := store.NewCharter()
+			require.NoError(t, s.CreateIncident(ctx, store.Incident{ID: "INC-NEW", Title: "new", OpenedBy: "r", OpenedAt: time.Now(), Charter: charter}, nil))
+			got, err := s.IncidentCharter(ctx, "INC-NEW")
+			require.NoError(t, err)
+			require.Equal(t, charter, got, "the charter column is back")
+		})
+	}
+}
