@@ -25,7 +25,7 @@ func (s *Server) audit(ctx context.Context, p Principal, chain, action, outcome 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 	log, err := s.Store.AuditLog(r.Context(), r.PathValue("id"))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, log)

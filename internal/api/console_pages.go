@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -245,8 +246,8 @@ func (s *Server) consoleList(w http.ResponseWriter, r *http.Request, p Principal
 }
 
 func (s *Server) consoleOpen(w http.ResponseWriter, r *http.Request, p Principal) {
-	id, status, err := s.Open(r.Context(), p, OpenRequest{File: "incident.yaml", YAML: r.FormValue("yaml")}, nil)
-	if status == http.StatusForbidden {
+	id, err := s.Open(r.Context(), p, OpenRequest{File: "incident.yaml", YAML: r.FormValue("yaml")}, nil)
+	if incident.RefusedAs(err) == incident.Forbidden {
 		back(w, r, "/", "error", err.Error())
 		return
 	}
@@ -348,7 +349,7 @@ func (s *Server) consoleDecide(w http.ResponseWriter, r *http.Request, p Princip
 		back(w, r, page, "error", "Choose approve or reject.")
 		return
 	}
-	d, _, err := s.Decide(r.Context(), p, id, update, req)
+	d, err := s.Decide(r.Context(), p, id, update, req)
 	if err != nil {
 		back(w, r, page, "error", fmt.Sprintf("%s was not %sd: %s", draft, r.FormValue("decision"), err))
 		return
@@ -363,7 +364,7 @@ func (s *Server) consoleRevise(w http.ResponseWriter, r *http.Request, p Princip
 		back(w, r, page, "error", "Revise "+draft+": "+err.Error())
 		return
 	}
-	d, _, err := s.Decide(r.Context(), p, id, workflows.UpdateRevise, DecisionRequest{Draft: draft, Changes: changes})
+	d, err := s.Decide(r.Context(), p, id, workflows.UpdateRevise, DecisionRequest{Draft: draft, Changes: changes})
 	if err != nil {
 		back(w, r, page, "error", draft+" was not revised: "+err.Error())
 		return
@@ -377,7 +378,7 @@ func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principa
 		back(w, r, page, "error", "Facts: "+err.Error())
 		return
 	}
-	if _, _, err := s.SetFacts(r.Context(), p, id, set); err != nil {
+	if _, err := s.SetFacts(r.Context(), p, id, set); err != nil {
 		back(w, r, page, "error", "Facts not set: "+err.Error())
 		return
 	}
@@ -386,7 +387,7 @@ func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principa
 
 func (s *Server) consoleFile(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
 	req := SubmitRequest{Obligation: r.FormValue("obligation"), Reference: strings.TrimSpace(r.FormValue("reference")), LateReason: strings.TrimSpace(r.FormValue("late_reason"))}
-	f, _, err := s.Submit(r.Context(), p, id, req)
+	f, err := s.Submit(r.Context(), p, id, req)
 	if err != nil {
 		back(w, r, page, "error", req.Obligation+" was not recorded: "+err.Error())
 		return
@@ -395,7 +396,7 @@ func (s *Server) consoleFile(w http.ResponseWriter, r *http.Request, p Principal
 }
 
 func (s *Server) consoleReleaseCalls(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
-	rel, _, err := s.ReleaseCalls(r.Context(), p, id, r.PostFormValue("reason"))
+	rel, err := s.ReleaseCalls(r.Context(), p, id, r.PostFormValue("reason"))
 	if err != nil {
 		back(w, r, page, "error", "Calls not released: "+err.Error())
 		return
@@ -405,7 +406,7 @@ func (s *Server) consoleReleaseCalls(w http.ResponseWriter, r *http.Request, p P
 
 func (s *Server) consoleWaive(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
 	req := WaiveRequest{Obligation: r.FormValue("obligation"), Reason: strings.TrimSpace(r.FormValue("reason"))}
-	f, _, err := s.Waive(r.Context(), p, id, req)
+	f, err := s.Waive(r.Context(), p, id, req)
 	if err != nil {
 		back(w, r, page, "error", req.Obligation+" was not waived: "+err.Error())
 		return

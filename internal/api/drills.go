@@ -124,7 +124,7 @@ func (s *Server) runDrill(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listDrills(w http.ResponseWriter, r *http.Request) {
 	ds, err := s.Store.ListDrills(r.Context())
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, ds)
@@ -137,13 +137,13 @@ func (s *Server) showDrill(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	v := DrillView{Drill: d, Messages: map[string]int{}}
 	msgs, err := s.Store.DrillMessages(r.Context(), d.IncidentID)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	for _, m := range msgs {

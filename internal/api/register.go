@@ -181,7 +181,7 @@ func (s *Server) registerHandler(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, err := s.register(r.Context(), principal(r.Context()), from, to)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	if r.URL.Query().Get("format") == "csv" {

@@ -11,6 +11,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -26,9 +27,9 @@ func (s *Server) releaseCalls(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out, status, err := s.ReleaseCalls(r.Context(), principal(r.Context()), r.PathValue("id"), req.Reason)
+	out, err := s.ReleaseCalls(r.Context(), principal(r.Context()), r.PathValue("id"), req.Reason)
 	if err != nil {
-		writeError(w, status, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -38,32 +39,32 @@ func (s *Server) releaseCalls(w http.ResponseWriter, r *http.Request) {
 // no longer wait for the quiet hours of the people called, because the
 // harm is urgent; from any surface. Held calls are placed at once, later
 // ones at any hour. Audited, with the reason.
-func (s *Server) ReleaseCalls(ctx context.Context, p Principal, id, reason string) (store.QuietRelease, int, error) {
-	refuse := func(status int, err error) (store.QuietRelease, int, error) {
+func (s *Server) ReleaseCalls(ctx context.Context, p Principal, id, reason string) (store.QuietRelease, error) {
+	refuse := func(kind incident.Refused, err error) (store.QuietRelease, error) {
 		s.audit(ctx, p, id, "release calls", store.AuditRefused, map[string]string{"reason": err.Error()})
-		return store.QuietRelease{}, status, err
+		return store.QuietRelease{}, incident.Refuse(kind, err)
 	}
 	if !slices.Contains(releasers, p.Role) {
-		return refuse(http.StatusForbidden, fmt.Errorf("%s (%s) may not release calls from quiet hours; legal and admins may", p.Identity, p.Role))
+		return refuse(incident.Forbidden, fmt.Errorf("%s (%s) may not release calls from quiet hours; legal and admins may", p.Identity, p.Role))
 	}
 	if _, ok := s.visible(ctx, p, id); !ok {
-		return store.QuietRelease{}, http.StatusNotFound, errors.New("no incident " + id)
+		return store.QuietRelease{}, incident.Refuse(incident.NotFound, errors.New("no incident "+id))
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
-		return refuse(http.StatusBadRequest, errors.New("say why the harm cannot wait for the morning (--reason): the audit log keeps it"))
+		return refuse(incident.Invalid, errors.New("say why the harm cannot wait for the morning (--reason): the audit log keeps it"))
 	}
 	if len(reason) > workflows.MaxNoteBytes {
-		return refuse(http.StatusBadRequest, fmt.Errorf("reason: %d bytes; at most %d", len(reason), workflows.MaxNoteBytes))
+		return refuse(incident.Invalid, fmt.Errorf("reason: %d bytes; at most %d", len(reason), workflows.MaxNoteBytes))
 	}
 	rel, err := s.Store.ReleaseQuietHours(ctx, id, store.QuietRelease{By: p.Identity, Reason: reason, At: time.Now().UTC()})
 	if err != nil {
-		return store.QuietRelease{}, http.StatusInternalServerError, err
+		return store.QuietRelease{}, err
 	}
 	s.audit(ctx, p, id, "release calls", store.AuditDone, map[string]string{"reason": reason})
 	s.log().Info("calls released from quiet hours", "incident", id, "by", p.Identity, "via", p.Via)
 	s.wakePartitions(ctx, id)
-	return rel, http.StatusOK, nil
+	return rel, nil
 }
 
 // wakePartitions signals the incident's campaign partitions that sleep

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -225,14 +226,17 @@ func TestReleasingCallsNeedsLegalAndAReason(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: "INC-1", Title: "t", OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
 	legal := Principal{Identity: "legal@example.com", Role: RoleLegal, Via: "api"}
-	_, status, err := s.ReleaseCalls(ctx, Principal{Identity: "r@example.com", Role: RoleResponder, Via: "slack"}, "INC-1", "urgent")
-	require.Equal(t, http.StatusForbidden, status, "%v", err)
-	_, status, err = s.ReleaseCalls(ctx, legal, "INC-1", "  ")
-	require.Equal(t, http.StatusBadRequest, status)
+	_, err := s.ReleaseCalls(ctx, Principal{Identity: "r@example.com", Role: RoleResponder, Via: "slack"}, "INC-1", "urgent")
+	require.Equal(t, incident.Forbidden, incident.RefusedAs(err), "%v", err)
+	require.Equal(t, http.StatusForbidden, statusOf(err))
+	_, err = s.ReleaseCalls(ctx, legal, "INC-1", "  ")
+	require.Equal(t, incident.Invalid, incident.RefusedAs(err))
+	require.Equal(t, http.StatusBadRequest, statusOf(err))
 	require.ErrorContains(t, err, "say why the harm cannot wait")
-	rel, status, err := s.ReleaseCalls(ctx, legal, "INC-1", "accounts are being taken over tonight")
+	_, err = s.ReleaseCalls(ctx, legal, "INC-404", "urgent")
+	require.Equal(t, http.StatusNotFound, statusOf(err))
+	rel, err := s.ReleaseCalls(ctx, legal, "INC-1", "accounts are being taken over tonight")
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, status)
 	require.Equal(t, "legal@example.com", rel.By)
 	log, err := s.Store.AuditLog(ctx, "INC-1")
 	require.NoError(t, err)

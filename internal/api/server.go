@@ -371,7 +371,7 @@ func firstLine(s string) string {
 func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) {
 	snaps, err := s.Store.Snapshots(r.Context())
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	if snaps == nil {
@@ -383,7 +383,7 @@ func (s *Server) listSnapshots(w http.ResponseWriter, r *http.Request) {
 func (s *Server) pruneSnapshots(w http.ResponseWriter, r *http.Request) {
 	dropped, err := s.Store.PruneSnapshots(r.Context())
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	s.audit(r.Context(), principal(r.Context()), "", "inventory prune", store.AuditDone, map[string]string{"dropped": fmt.Sprint(dropped)})
@@ -437,46 +437,47 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	id, status, err := s.Open(r.Context(), principal(r.Context()), req, named)
+	id, err := s.Open(r.Context(), principal(r.Context()), req, named)
 	if err != nil {
-		writeError(w, status, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 }
 
 // Open records an incident and starts its plan as p, from the API, the
-// console or Slack. It returns the new ID, or an HTTP status and why not.
-func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *store.NamedSubjects) (string, int, error) {
+// console or Slack. It returns the new ID, or a refusal saying why not.
+func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *store.NamedSubjects) (string, error) {
 	// The API route checks the role too; Slack and the console rely on this.
 	if !slices.Contains(responders, p.Role) {
 		s.audit(ctx, p, "", "open", store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
-		return "", http.StatusForbidden, fmt.Errorf("%s (%s) may not open incidents; responders and admins may", p.Identity, p.Role)
+		return "", incident.Refuse(incident.Forbidden, fmt.Errorf("%s (%s) may not open incidents; responders and admins may", p.Identity, p.Role))
 	}
 	if req.File == "" {
 		req.File = "incident.yaml"
 	}
 	spec, err := incident.Parse(req.File, []byte(req.YAML))
 	if err != nil {
-		return "", http.StatusUnprocessableEntity, err
+		return "", incident.Refuse(incident.Unreadable, err)
 	}
 	// An incident whose playbook cannot load would stop at its first step:
 	// say why now, with the playbook's file:line, and open nothing.
 	if _, err := playbooks.Load(s.PlaybookDir, spec.Playbook); err != nil {
-		return "", http.StatusUnprocessableEntity, fmt.Errorf("%s: playbook: %w", req.File, err)
+		return "", incident.Refuse(incident.Unreadable, fmt.Errorf("%s: playbook: %w", req.File, err))
 	}
 	snap, err := s.Store.CurrentSnapshot(ctx)
 	if err != nil {
-		return "", http.StatusConflict, err
+		return "", incident.Refuse(incident.Conflict, err)
 	}
 	id := "INC-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
 	charter := store.NewCharter()
 	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap, Charter: charter}
 	if err := s.Store.CreateIncident(ctx, inc, named); err != nil {
 		if statusOf(err) == http.StatusUnprocessableEntity || named != nil {
-			return "", http.StatusUnprocessableEntity, err
+			// An unreadable list of named subjects, or a scope the inventory cannot answer.
+			return "", incident.Refuse(incident.Unreadable, err)
 		}
-		return "", http.StatusInternalServerError, fmt.Errorf("record incident: %w", err)
+		return "", fmt.Errorf("record incident: %w", err)
 	}
 	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
@@ -494,12 +495,12 @@ func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *
 				s.log().Error("incident record left without a workflow", "incident", id, "error", ferr)
 			}
 			s.audit(ctx, p, "", "open", store.AuditRefused, map[string]string{"title": spec.Title, "reason": "workflow did not start: " + err.Error()})
-			return "", http.StatusBadGateway, fmt.Errorf("start incident workflow: %w; nothing was recorded, open it again", err)
+			return "", incident.Refuse(incident.Unavailable, fmt.Errorf("start incident workflow: %w; nothing was recorded, open it again", err))
 		}
 	}
 	s.audit(ctx, p, id, "open", store.AuditDone, map[string]string{"title": spec.Title, "playbook": spec.Playbook, "file": req.File})
 	s.log().Info("incident opened", "incident", id, "by", p.Identity, "via", p.Via)
-	return id, http.StatusCreated, nil
+	return id, nil
 }
 
 func (s *Server) log() *slog.Logger {
@@ -609,7 +610,7 @@ func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, statusOf(err), err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	out := SubjectsPage{Subjects: page}
@@ -652,12 +653,12 @@ type SubmitRequest struct {
 }
 
 func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
-	dutyUpdate(w, r, func(req SubmitRequest) string { return req.Obligation }, s.Submit)
+	dutyUpdate(s, w, r, func(req SubmitRequest) string { return req.Obligation }, s.Submit)
 }
 
 // dutyUpdate is the HTTP side of an update on one duty (a filing, a
 // waiver): the request names the obligation, the answer is its filing.
-func dutyUpdate[R any](w http.ResponseWriter, r *http.Request, obligation func(R) string, run func(context.Context, Principal, string, R) (FilingView, int, error)) {
+func dutyUpdate[R any](s *Server, w http.ResponseWriter, r *http.Request, obligation func(R) string, run func(context.Context, Principal, string, R) (FilingView, error)) {
 	var req R
 	if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
@@ -667,24 +668,24 @@ func dutyUpdate[R any](w http.ResponseWriter, r *http.Request, obligation func(R
 		writeError(w, http.StatusBadRequest, "name the obligation (--obligation; see incident show)")
 		return
 	}
-	out, status, err := run(r.Context(), principal(r.Context()), r.PathValue("id"), req)
+	out, err := run(r.Context(), principal(r.Context()), r.PathValue("id"), req)
 	if err != nil {
-		writeError(w, status, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // Submit records a filing as p, from any surface.
-func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitRequest) (FilingView, int, error) {
+func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitRequest) (FilingView, error) {
 	var out workflows.Filing
-	status, err := s.runUpdate(ctx, p, id, workflows.UpdateSubmit, &workflows.SubmitInput{Actor: actorOf(p),
+	err := s.runUpdate(ctx, p, id, workflows.UpdateSubmit, &workflows.SubmitInput{Actor: actorOf(p),
 		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out,
 		map[string]string{"obligation": req.Obligation, "reference": req.Reference, "late_reason": req.LateReason})
 	if err == nil {
 		s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
 	}
-	return filingView(out), status, err
+	return filingView(out), err
 }
 
 // WaiveRequest records that a duty does not apply, and why.
@@ -694,19 +695,19 @@ type WaiveRequest struct {
 }
 
 func (s *Server) waive(w http.ResponseWriter, r *http.Request) {
-	dutyUpdate(w, r, func(req WaiveRequest) string { return req.Obligation }, s.Waive)
+	dutyUpdate(s, w, r, func(req WaiveRequest) string { return req.Obligation }, s.Waive)
 }
 
 // Waive records legal's decision that a duty does not apply, as p, from
 // any surface; the workflow checks that p is legal.
-func (s *Server) Waive(ctx context.Context, p Principal, id string, req WaiveRequest) (FilingView, int, error) {
+func (s *Server) Waive(ctx context.Context, p Principal, id string, req WaiveRequest) (FilingView, error) {
 	var out workflows.Filing
-	status, err := s.runUpdate(ctx, p, id, workflows.UpdateWaive, &workflows.WaiveInput{Actor: actorOf(p), Obligation: req.Obligation, Reason: req.Reason}, &out,
+	err := s.runUpdate(ctx, p, id, workflows.UpdateWaive, &workflows.WaiveInput{Actor: actorOf(p), Obligation: req.Obligation, Reason: req.Reason}, &out,
 		map[string]string{"obligation": req.Obligation, "reason": req.Reason})
 	if err == nil {
 		s.log().Info("duty waived", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
 	}
-	return filingView(out), status, err
+	return filingView(out), err
 }
 
 // FactsRequest supplies or corrects facts the drafts state.
@@ -726,37 +727,37 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out, status, err := s.SetFacts(r.Context(), principal(r.Context()), r.PathValue("id"), req.Set)
+	out, err := s.SetFacts(r.Context(), principal(r.Context()), r.PathValue("id"), req.Set)
 	if err != nil {
-		writeError(w, status, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
 // SetFacts supplies or corrects facts as p, from any surface.
-func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string) (FactsResponse, int, error) {
+func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string) (FactsResponse, error) {
 	var drafts []workflows.DraftState
 	keys := strings.Join(slices.Sorted(maps.Keys(set)), ",")
-	status, err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, &workflows.FactsInput{Actor: actorOf(p), Set: set}, &drafts,
+	err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, &workflows.FactsInput{Actor: actorOf(p), Set: set}, &drafts,
 		map[string]string{"facts": keys})
 	if err == nil {
 		s.log().Info("facts set", "incident", id, "keys", keys, "by", p.Identity, "via", p.Via)
 	}
-	return FactsResponse{Drafts: draftViews(drafts)}, status, err
+	return FactsResponse{Drafts: draftViews(drafts)}, err
 }
 
 // runUpdate runs a workflow update as p and records it in the incident's
 // audit chain, done or refused. The status is 404 for no such incident, 403
 // for who asked and 409 for anything else the plan refused.
-func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, arg workflows.SignedInput, out any, detail map[string]string) (int, error) {
+func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, arg workflows.SignedInput, out any, detail map[string]string) error {
 	// Signed last, over the whole input: the workers refuse an actor the
 	// API did not vouch for (someone with Temporal access alone).
 	// The update goes to, and its signature names, the run that claimed
 	// the incident's charter: never a run someone else started under its ID.
 	if err := workflows.TooLong(arg); err != nil {
 		s.audit(ctx, p, id, name, store.AuditRefused, map[string]string{"reason": err.Error()})
-		return http.StatusBadRequest, err
+		return incident.Refuse(incident.Invalid, err)
 	}
 	run, _ := s.Store.ChartedRun(ctx, id)
 	workflows.SignUpdate(s.ActorKey, id, run, name, arg)
@@ -769,32 +770,31 @@ func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, ar
 		detail = map[string]string{}
 	}
 	if err != nil {
-		status := statusOf(err)
-		switch status {
+		switch statusOf(err) {
 		case http.StatusNotFound:
-			err = errors.New("no running incident " + id)
+			err = incident.Refuse(incident.NotFound, errors.New("no running incident "+id))
 		case http.StatusForbidden:
-			err = errors.New(cleanUpdateError(err))
+			err = incident.Refuse(incident.Forbidden, errors.New(cleanUpdateError(err)))
 		default:
 			// Whatever else refused it, the update did not happen: the
 			// plan's state conflicts with it.
-			status, err = http.StatusConflict, errors.New(cleanUpdateError(err))
+			err = incident.Refuse(incident.Conflict, errors.New(cleanUpdateError(err)))
 		}
 		detail["refusal"] = err.Error()
 		s.audit(ctx, p, id, name, store.AuditRefused, detail)
-		return status, err
+		return err
 	}
 	if d, ok := out.(*workflows.DraftState); ok {
 		detail["revision"] = strconv.Itoa(d.Revision)
 	}
 	s.audit(ctx, p, id, name, store.AuditDone, detail)
-	return http.StatusOK, nil
+	return nil
 }
 
 // Decide approves, rejects or revises a draft as p, from any surface: the
 // API, the console or a Slack button. Legal-only, four-eyes and completeness
 // are the workflow's own checks, so no surface can go around them.
-func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req DecisionRequest) (DraftView, int, error) {
+func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req DecisionRequest) (DraftView, error) {
 	actor := actorOf(p)
 	var arg workflows.SignedInput
 	switch update {
@@ -802,7 +802,7 @@ func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req
 		if req.Revision <= 0 {
 			// Legal decides on the text they read: a revision drafted
 			// after they read it (new facts) must not be approved unseen.
-			return DraftView{}, http.StatusBadRequest, fmt.Errorf("name the revision of %s you reviewed (revision; incident show lists it): a decision holds for the text you read", req.Draft)
+			return DraftView{}, incident.Refuse(incident.Invalid, fmt.Errorf("name the revision of %s you reviewed (revision; incident show lists it): a decision holds for the text you read", req.Draft))
 		}
 	}
 	switch update {
@@ -813,7 +813,7 @@ func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req
 	case workflows.UpdateRevise:
 		arg = &workflows.ReviseInput{Actor: actor, Draft: req.Draft, Changes: req.Changes}
 	default:
-		return DraftView{}, http.StatusBadRequest, fmt.Errorf("unknown decision %q", update)
+		return DraftView{}, incident.Refuse(incident.Invalid, fmt.Errorf("unknown decision %q", update))
 	}
 	detail := map[string]string{"draft": req.Draft}
 	if req.Comment != "" {
@@ -826,12 +826,12 @@ func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req
 		detail["changed"] = strings.Join(slices.Sorted(maps.Keys(req.Changes)), ",")
 	}
 	var out workflows.DraftState
-	status, err := s.runUpdate(ctx, p, id, update, arg, &out, detail)
+	err := s.runUpdate(ctx, p, id, update, arg, &out, detail)
 	if err == nil {
 		s.log().Info("draft decision", "incident", id, "update", update, "draft", req.Draft, "revision", out.Revision, "by", p.Identity, "via", p.Via)
 		s.announceDecision(ctx, p, id, update, draftView(out), req)
 	}
-	return draftView(out), status, err
+	return draftView(out), err
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
@@ -844,9 +844,9 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
 		writeError(w, http.StatusBadRequest, "name the draft (--draft)")
 		return
 	}
-	out, status, err := s.Decide(r.Context(), principal(r.Context()), r.PathValue("id"), update, req)
+	out, err := s.Decide(r.Context(), principal(r.Context()), r.PathValue("id"), update, req)
 	if err != nil {
-		writeError(w, status, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -873,7 +873,7 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	}
 	entries, err := s.Outbox.List(r.Context(), r.URL.Query().Get("incident"))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, entries)

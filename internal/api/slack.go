@@ -14,6 +14,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
@@ -123,8 +124,8 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 	case "status":
 		slackReply(w, s.slackStatus(r.Context(), p, strings.TrimSpace(rest)))
 	case "open":
-		id, status, err := s.Open(r.Context(), p, OpenRequest{File: "slack", YAML: strings.TrimSpace(rest)}, nil)
-		if status == http.StatusForbidden {
+		id, err := s.Open(r.Context(), p, OpenRequest{File: "slack", YAML: strings.TrimSpace(rest)}, nil)
+		if incident.RefusedAs(err) == incident.Forbidden {
 			slackReply(w, err.Error()+".")
 			return
 		}
@@ -168,7 +169,7 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 		if err != nil {
 			return err.Error()
 		}
-		out, _, err := s.SetFacts(ctx, p, id, set)
+		out, err := s.SetFacts(ctx, p, id, set)
 		if err != nil {
 			return "Facts not set: " + err.Error()
 		}
@@ -189,13 +190,13 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 		if err != nil {
 			return err.Error()
 		}
-		d, _, err := s.Decide(ctx, p, id, workflows.UpdateRevise, DecisionRequest{Draft: args[1], Changes: changes})
+		d, err := s.Decide(ctx, p, id, workflows.UpdateRevise, DecisionRequest{Draft: args[1], Changes: changes})
 		if err != nil {
 			return args[1] + " was not revised: " + err.Error()
 		}
 		return fmt.Sprintf("%s will be drafted again from revision %d; legal gets the new revision in the war room.", d.Name, d.Revision)
 	case "release-calls":
-		rel, _, err := s.ReleaseCalls(ctx, p, id, strings.TrimSpace(strings.Join(args[1:], " ")+" "+body))
+		rel, err := s.ReleaseCalls(ctx, p, id, strings.TrimSpace(strings.Join(args[1:], " ")+" "+body))
 		if err != nil {
 			return "Calls not released: " + err.Error()
 		}
@@ -205,7 +206,7 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 		if len(args) < 2 || reason == "" {
 			return "`/tocsin waive INC-… OBLIGATION reason…`: the register keeps the reason the duty does not apply."
 		}
-		f, _, err := s.Waive(ctx, p, id, WaiveRequest{Obligation: args[1], Reason: reason})
+		f, err := s.Waive(ctx, p, id, WaiveRequest{Obligation: args[1], Reason: reason})
 		if err != nil {
 			return args[1] + " was not waived: " + err.Error()
 		}
@@ -215,7 +216,7 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			return "`/tocsin file INC-… OBLIGATION REFERENCE [why it is late]`"
 		}
 		late := strings.TrimSpace(strings.Join(args[3:], " ") + " " + body)
-		f, _, err := s.Submit(ctx, p, id, SubmitRequest{Obligation: args[1], Reference: args[2], LateReason: late})
+		f, err := s.Submit(ctx, p, id, SubmitRequest{Obligation: args[1], Reference: args[2], LateReason: late})
 		if err != nil {
 			return args[1] + " was not recorded: " + err.Error()
 		}
@@ -348,7 +349,7 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 		}
 		switch act.ActionID {
 		case senders.ActionApprove:
-			if _, _, err := s.Decide(ctx, p, id, workflows.UpdateApprove, DecisionRequest{Draft: draft, Revision: rev}); err != nil {
+			if _, err := s.Decide(ctx, p, id, workflows.UpdateApprove, DecisionRequest{Draft: draft, Revision: rev}); err != nil {
 				s.tell(ctx, cb.Channel.ID, cb.User.ID, fmt.Sprintf("%s revision %d was not approved: %s", draft, rev, err))
 			}
 		case senders.ActionReject:
@@ -388,7 +389,7 @@ func (s *Server) slackInteractivity(w http.ResponseWriter, r *http.Request) {
 			fail("Say what must change.")
 			return
 		}
-		if _, _, err := s.Decide(r.Context(), p, id, workflows.UpdateReject, DecisionRequest{Draft: draft, Reason: reason, Revision: rev}); err != nil {
+		if _, err := s.Decide(r.Context(), p, id, workflows.UpdateReject, DecisionRequest{Draft: draft, Reason: reason, Revision: rev}); err != nil {
 			fail(fmt.Sprintf("%s revision %d was not rejected: %s", draft, rev, err))
 			return
 		}

@@ -98,7 +98,7 @@ func (s *Server) twilioAck(w http.ResponseWriter, r *http.Request) {
 func (s *Server) onsiteInbox(w http.ResponseWriter, r *http.Request) {
 	notices, err := s.Store.OnsiteInbox(r.Context(), r.PathValue("account"))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err.Error())
+		s.writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, notices)
