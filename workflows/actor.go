@@ -42,13 +42,6 @@ func (in *FactsInput) signer() *Actor   { return &in.Actor }
 func (in *SubmitInput) signer() *Actor  { return &in.Actor }
 func (in *WaiveInput) signer() *Actor   { return &in.Actor }
 
-// actorKeys are the keys a worker accepts signatures under: the current
-// one first, then any being rotated out. Set once, before workers start.
-var actorKeys [][]byte
-
-// TrustActorKeys sets the keys this process's workflows verify updates with.
-func TrustActorKeys(keys ...[]byte) { actorKeys = keys }
-
 // SignUpdate signs in for the named update of one run of an incident: the
 // signature covers every field of the input (which draft, which revision,
 // what facts, when, the nonce) and the run, so it cannot be moved to
@@ -91,7 +84,7 @@ func (s *plan) verifySigned(ctx workflow.Context, update string, in SignedInput)
 	if err := TooLong(in); err != nil {
 		return err
 	}
-	if len(actorKeys) == 0 {
+	if len(s.keys) == 0 {
 		return forbidden("this worker holds no actor key (TOCSIN_ACTOR_KEY), so it cannot tell who asks; %s by %s refused", update, a.Identity)
 	}
 	if a.Sig == "" {
@@ -103,7 +96,7 @@ func (s *plan) verifySigned(ctx workflow.Context, update string, in SignedInput)
 		run = exec.RunID
 	}
 	signed := false
-	for _, k := range actorKeys {
+	for _, k := range s.keys {
 		if hmac.Equal([]byte(signature(k, exec.ID, run, update, in)), []byte(a.Sig)) {
 			signed = true
 			break

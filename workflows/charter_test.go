@@ -27,7 +27,7 @@ func TestARefusedRunDoesNothing(t *testing.T) {
 	in := input()
 	in.Spec.Drill = true
 	in.Drill = &DrillMode{Identity: DrillIdentity, ApprovalDelay: time.Second}
-	env.ExecuteWorkflow(IncidentWorkflow, in)
+	env.ExecuteWorkflow(IncidentWorkflowName, in)
 	require.True(t, env.IsWorkflowCompleted())
 	var app *temporal.ApplicationError
 	require.ErrorAs(t, env.GetWorkflowError(), &app)
@@ -56,7 +56,7 @@ func TestTheStoresDrillModeWinsOverTheInput(t *testing.T) {
 		byLegal = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, in)
+	env.ExecuteWorkflow(IncidentWorkflowName, in)
 	require.ErrorContains(t, byDrill.rejected, "only legal")
 	require.NoError(t, byLegal.rejected, "the opener is the store's, so legal@example.com may approve")
 	p := progressOf(t, env)
@@ -93,7 +93,7 @@ func TestASignedUpdateIsTakenOnceWhileFreshByItsRun(t *testing.T) {
 		otherRun = unsignedUpdate(env, UpdateFacts, elsewhere)
 	}, 20*time.Minute)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.NoError(t, first.rejected)
 	require.NoError(t, correction.rejected)
 	require.ErrorContains(t, replayed.rejected, "already taken once: refused as replayed")

@@ -71,7 +71,7 @@ func TestDeadlinesRemindEscalateAndGateNotice(t *testing.T) {
 		viewer = update(env, UpdateSubmit, SubmitInput{Actor: Actor{Identity: "v@example.com", Role: "viewer"}, Obligation: "sg-pdpc", Reference: "PDPC-1"})
 		filed = update(env, UpdateSubmit, SubmitInput{Actor: responder, Obligation: "sg-pdpc", Reference: "PDPC-1"})
 	}, 40*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 
@@ -135,7 +135,7 @@ func TestLegalWaivesADutyWithAReason(t *testing.T) {
 		waived = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-pdpc", Reason: reason})
 		twice = update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "sg-pdpc", Reason: reason})
 	}, 2*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 
@@ -205,7 +205,7 @@ func TestWaivingADutyToTellPeopleWithholdsNoticeFromItsResidents(t *testing.T) {
 		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "announcement"})
 		update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "sg-pdpc", Reference: "PDPC-1"})
 	}, 2*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 
@@ -260,7 +260,7 @@ func TestWaivingTheDutyNoticeWaitedForReleasesIt(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateSubmit, SubmitInput{Actor: legal, Obligation: "sg-pdpc", Reference: "PDPC-1"})
 	}, 2*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, StageAwaitFiling, waiting, "notice waited for the PDPC")
@@ -313,7 +313,7 @@ func TestWaivingARegulatorDutyReleasesNoticeFromItsReport(t *testing.T) {
 		update(env, UpdateWaive, WaiveInput{Actor: legal, Obligation: "eu-authority", Reason: "no risk to the people: the data was encrypted"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 24*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.Contains(t, rendered, activities.ReportDraftName("eu-authority"), "the real drafts include the authority's report")
 	require.Equal(t, StageAwaitApproval, waitingForReport, "before the waiver, notice waits for the report")
 	p := progressOf(t, env)
@@ -343,7 +343,7 @@ func TestTheOpenerCannotWaiveAndNobodyFilesNoticeByHand(t *testing.T) {
 		legalHandFiled = update(env, UpdateSubmit, SubmitInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Obligation: "eu-individuals", Reference: "done"})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.ErrorContains(t, openerWaives.rejected, "opened this incident and cannot waive")
 	for _, u := range []*updateResult{handFiled, legalHandFiled} {
 		require.ErrorContains(t, u.rejected, "eu-individuals is met by telling people")

@@ -24,7 +24,7 @@ func TestDrillRoleCannotApproveARealIncident(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.NoError(t, env.GetWorkflowError())
 	require.ErrorContains(t, byDrill.rejected, "only legal")
 	require.ErrorContains(t, factsByDrill.rejected, "only responders")
@@ -35,7 +35,6 @@ func TestDrillRoleCannotApproveARealIncident(t *testing.T) {
 // milestone to the report.
 func TestUnattendedDrillRunsThePlanAndReportsEveryMilestone(t *testing.T) {
 	env := setup(t, 1)
-	env.RegisterWorkflow(IncidentWorkflow)
 	var a *activities.Activities
 	spec := input().Spec
 	spec.Drill = true

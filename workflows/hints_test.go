@@ -87,7 +87,7 @@ func TestFactsSetWhileADraftRendersReachIt(t *testing.T) {
 		second = update(env, UpdateFacts, FactsInput{Actor: responder, Set: map[string]string{"cause": "second"}})
 	}, time.Minute+5*time.Second)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.NoError(t, second.rejected)
 	mu.Lock()
 	defer mu.Unlock()

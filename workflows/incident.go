@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
@@ -44,6 +45,8 @@ type plan struct {
 	unchartered, chartered bool
 	// nonces are the signed updates taken inside SignedWindow.
 	nonces map[string]time.Time
+	// keys are the actor keys this worker verifies signed updates with.
+	keys [][]byte
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -51,9 +54,35 @@ func (s *plan) redrafted(name string) bool {
 	return slices.Contains(s.pending, name) || slices.Contains(s.refresh, name) || slices.Contains(s.redrafting, name)
 }
 
-// IncidentWorkflow runs one incident from opening to closing.
+// IncidentWorkflowName is the name incidents are started and registered under.
+const IncidentWorkflowName = "IncidentWorkflow"
+
+// Incidents is the incident workflow as a worker registers it, with the
+// actor keys it verifies signed updates with: the current one first, then
+// any being rotated out.
+type Incidents struct {
+	ActorKeys [][]byte
+}
+
+// Run runs one incident from opening to closing.
+func (w Incidents) Run(ctx workflow.Context, in IncidentInput) (IncidentResult, error) {
+	return runIncident(ctx, in, w.ActorKeys)
+}
+
+// Register registers the workflow under IncidentWorkflowName.
+func (w Incidents) Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(w.Run, workflow.RegisterOptions{Name: IncidentWorkflowName})
+}
+
+// IncidentWorkflow is the incident workflow holding no actor key, which
+// refuses every signed update: what clients name to start an incident, and
+// what a replay runs (validators do not run on replay).
 func IncidentWorkflow(ctx workflow.Context, in IncidentInput) (IncidentResult, error) {
-	s := &plan{in: in, spec: in.Spec, p: Progress{Status: StageOpen, OpenedBy: in.OpenedBy, Obligations: []playbooks.Obligation{}, Drafts: []DraftState{}, Facts: FactsOf(in.Spec)}}
+	return runIncident(ctx, in, nil)
+}
+
+func runIncident(ctx workflow.Context, in IncidentInput, keys [][]byte) (IncidentResult, error) {
+	s := &plan{keys: keys, in: in, spec: in.Spec, p: Progress{Status: StageOpen, OpenedBy: in.OpenedBy, Obligations: []playbooks.Obligation{}, Drafts: []DraftState{}, Facts: FactsOf(in.Spec)}}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) { return s.p, nil }); err != nil {
 		return IncidentResult{}, err
 	}

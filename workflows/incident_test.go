@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"context"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -75,6 +74,9 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
+	// The incident workflow as a worker registers it, trusting the key the
+	// tests sign updates with.
+	Incidents{ActorKeys: [][]byte{testActorKey}}.Register(env)
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.RegisterWorkflow(NotifyWorkflow)
@@ -164,11 +166,6 @@ func input() IncidentInput {
 // signed with, as the API signs real ones.
 var testActorKey = []byte("test actor key: thirty-two bytes!")
 
-func TestMain(m *testing.M) {
-	TrustActorKeys(testActorKey)
-	os.Exit(m.Run())
-}
-
 // testRun is the test environment's run ID, which signatures name.
 const testRun = "default-test-run-id"
 
@@ -246,7 +243,7 @@ func TestAnUnsignedOrForgedActorIsRefused(t *testing.T) {
 		ok = update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.ErrorContains(t, unsigned.rejected, "is not signed")
 	for _, u := range []*updateResult{forged, moved, otherKey} {
 		require.ErrorContains(t, u.rejected, "refused as forged")
@@ -275,7 +272,7 @@ func TestOnlyLegalApprovesAndNeverTheOpener(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		ok = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, refused, 5)
@@ -315,7 +312,7 @@ func TestRejectionSendsDraftBackForRevision(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "announcement"})
 	}, 3*time.Minute)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	var res IncidentResult
@@ -370,7 +367,7 @@ func TestIncompleteDraftWaitsForTheFact(t *testing.T) {
 		late = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "report-cn-pipl-regulator"})
 	}, 2*time.Minute)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.ErrorContains(t, early.rejected, "incomplete: the law requires cause")
@@ -405,7 +402,7 @@ func TestWarRoomLinesShowTitlesAsText(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, time.Minute)
-	env.ExecuteWorkflow(IncidentWorkflow, in)
+	env.ExecuteWorkflow(IncidentWorkflowName, in)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NotEmpty(t, posts)
 	require.Contains(t, posts[0], "&lt;!here&gt; leak &amp; &lt;https://evil.example|approve&gt;")
@@ -434,7 +431,7 @@ func TestANoticeWhoseSMSIsTooLongIsRefusedAtApproval(t *testing.T) {
 	env.RegisterDelayedCallback(func() {
 		short = update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: "notice-en"})
 	}, 2*time.Minute)
-	env.ExecuteWorkflow(IncidentWorkflow, in)
+	env.ExecuteWorkflow(IncidentWorkflowName, in)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	require.ErrorContains(t, long.rejected, "notice-en revision 1 cannot be approved: its SMS is 3 segments (GSM-7, 365 characters), over the playbook's sms_max_segments of 2")

@@ -67,7 +67,7 @@ func TestTheLargestInputsKeepTheRecordSmallAndTheIncidentCloses(t *testing.T) {
 		}
 	}
 	env.RegisterDelayedCallback(cycle, time.Minute)
-	env.ExecuteWorkflow(IncidentWorkflow, input())
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 	p := progressOf(t, env)

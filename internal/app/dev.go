@@ -26,7 +26,6 @@ import (
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // DevConfig configures `tocsin dev`.
@@ -223,7 +222,6 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 
 	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir,
 		DataConverter: dc, Codec: &api.CodecEndpoint{Codec: codec.Codec{Keys: keys}, Namespace: "default"}, ActorKey: []byte(secrets["ACTOR_KEY"])}
-	workflows.TrustActorKeys([]byte(secrets["ACTOR_KEY"]))
 	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]
 	apiServer.Slack = &api.SlackApp{SigningSecret: d.SlackSigningSecret, Users: map[string]api.Principal{},
 		WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: d.SlackURL})}
@@ -266,7 +264,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	if !cfg.ExternalWorker {
 		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
 		d.closers = append(d.closers, closeActs)
-		w := NewWorker(tc, acts)
+		w := NewWorker(tc, acts, []byte(secrets["ACTOR_KEY"]))
 		if err := w.Start(); err != nil {
 			return nil, fmt.Errorf("start worker: %w", err)
 		}
@@ -407,7 +405,6 @@ func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
 		return fmt.Errorf("payload keys: %w", err)
 	}
 	dc, fc := codec.Converters(keys)
-	workflows.TrustActorKeys([]byte(secrets["ACTOR_KEY"]))
 	tc, err := client.DialContext(ctx, client.Options{HostPort: env["TOCSIN_DEV_TEMPORAL"], Namespace: "default", Logger: sdklog.NewStructuredLogger(quiet(log)), DataConverter: dc, FailureConverter: fc})
 	if err != nil {
 		return fmt.Errorf("connect to the dev server's temporal at %s: %w", env["TOCSIN_DEV_TEMPORAL"], err)
@@ -416,7 +413,7 @@ func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
 	peers := devPeers{Temporal: env["TOCSIN_DEV_TEMPORAL"], URL: env["TOCSIN_SERVER"], SMTP: env["TOCSIN_DEV_SMTP"], Slack: env["TOCSIN_DEV_SLACK"], Twilio: env["TOCSIN_DEV_TWILIO"], Secrets: secrets, Timeout: cfg.ProviderTimeout}
 	acts, closeActs := peers.activities(st, cfg.PlaybookDir, cfg.Rates, log)
 	defer closeActs()
-	w := NewWorker(tc, acts)
+	w := NewWorker(tc, acts, []byte(secrets["ACTOR_KEY"]))
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

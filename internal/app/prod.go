@@ -33,7 +33,6 @@ import (
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // Config is the production configuration file. Secrets never live in it:
@@ -545,8 +544,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret.Reveal()},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
 	}
-	workflows.TrustActorKeys(c.actorKeys()...)
-	w := newWorkerWith(tc, acts, worker.Options{WorkerStopTimeout: stopGrace, MaxConcurrentActivityExecutionSize: c.Worker.MaxConcurrentActivities})
+	w := newWorkerWith(tc, acts, c.actorKeys(), worker.Options{WorkerStopTimeout: stopGrace, MaxConcurrentActivityExecutionSize: c.Worker.MaxConcurrentActivities})
 	if err := w.Start(); err != nil {
 		return err
 	}

@@ -12,9 +12,10 @@ import (
 	"github.com/tocsin/tocsin/workflows"
 )
 
-// NewWorker registers every workflow and activity on the task queue.
-func NewWorker(c client.Client, acts *activities.Activities) worker.Worker {
-	return newWorkerWith(c, acts, worker.Options{})
+// NewWorker registers every workflow and activity on the task queue; the
+// incident workflow verifies signed updates with actorKeys.
+func NewWorker(c client.Client, acts *activities.Activities, actorKeys ...[]byte) worker.Worker {
+	return newWorkerWith(c, acts, actorKeys, worker.Options{})
 }
 
 // stopGrace is how long a stopping production worker lets the sends in
@@ -23,9 +24,9 @@ func NewWorker(c client.Client, acts *activities.Activities) worker.Worker {
 // period is longer.
 const stopGrace = 40 * time.Second
 
-func newWorkerWith(c client.Client, acts *activities.Activities, opts worker.Options) worker.Worker {
+func newWorkerWith(c client.Client, acts *activities.Activities, actorKeys [][]byte, opts worker.Options) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, opts)
-	w.RegisterWorkflow(workflows.IncidentWorkflow)
+	workflows.Incidents{ActorKeys: actorKeys}.Register(w)
 	w.RegisterWorkflow(workflows.DrillWorkflow)
 	w.RegisterWorkflow(workflows.NotifyWorkflow)
 	w.RegisterActivity(acts)
