@@ -9,10 +9,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/devtools/bench"
-	"github.com/tocsin/tocsin/workflows"
 )
 
-func benchCmd() *cobra.Command {
+func (cl *cli) benchCmd() *cobra.Command {
 	b := &cobra.Command{Use: "bench", Short: "Measure Tocsin on this machine"}
 	var c bench.Config
 	var backends string
@@ -24,7 +23,7 @@ func benchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if cl.output == "json" {
 				return printJSON(res)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -50,7 +49,7 @@ func benchCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if cl.output == "json" {
 				return printJSON(res)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
@@ -69,7 +68,7 @@ func benchCmd() *cobra.Command {
 	notify.Flags().StringVar(&nc.Dir, "dir", "./bench-data", "where the generated files and databases go")
 	notify.Flags().IntVar(&nc.Subjects, "subjects", 1_000_000, "people affected (all of a synthetic inventory)")
 	notify.Flags().IntVar(&nc.BaselineSubjects, "baseline-subjects", 50_000, "people the plain loop notifies (its rate is compared)")
-	notify.Flags().IntVar(&nc.BatchSize, "batch", workflows.DefaultBatchSize, "subjects per SendBatch activity")
+	notify.Flags().IntVar(&nc.BatchSize, "batch", bench.DefaultBatchSize, "subjects per SendBatch activity")
 	notify.Flags().StringVar(&nBackends, "backends", "sqlite", "comma-separated: sqlite,postgres")
 	notify.Flags().StringVar(&nc.PostgresDSN, "postgres", os.Getenv("TOCSIN_BENCH_POSTGRES"), "PostgreSQL URL for the postgres backend")
 	b.AddCommand(inv, notify)

@@ -12,14 +12,14 @@ import (
 
 // channelCmd shows and resumes channels held because their provider
 // refuses Tocsin's own configuration (credentials, sender, account).
-func channelCmd() *cobra.Command {
+func (cl *cli) channelCmd() *cobra.Command {
 	c := &cobra.Command{Use: "channel", Short: "Channels held because a provider refuses Tocsin's configuration"}
 	holds := &cobra.Command{Use: "holds", Short: "List held channels: since when, why, and the next probe", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 		var hs []api.HeldChannelView
-		if err := api0().Do(cmd.Context(), "GET", "/api/v1/channels/holds", nil, &hs); err != nil {
+		if err := cl.api0().Do(cmd.Context(), "GET", "/api/v1/channels/holds", nil, &hs); err != nil {
 			return err
 		}
-		if output == "json" {
+		if cl.output == "json" {
 			return printJSON(hs)
 		}
 		if len(hs) == 0 {
@@ -35,7 +35,7 @@ func channelCmd() *cobra.Command {
 	}}
 	resume := &cobra.Command{Use: "resume CHANNEL", Short: "Probe a held channel now, once its configuration is fixed (responders, admins)", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
 		var out map[string]string
-		if err := api0().Do(cmd.Context(), "POST", "/api/v1/channels/"+args[0]+"/resume", nil, &out); err != nil {
+		if err := cl.api0().Do(cmd.Context(), "POST", "/api/v1/channels/"+args[0]+"/resume", nil, &out); err != nil {
 			return err
 		}
 		fmt.Printf("%s: %s\n", args[0], out["status"])

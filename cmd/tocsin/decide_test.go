@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/tocsin/tocsin/internal/api"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // `incident approve` and `reject` name the revision decided on: the one
@@ -20,14 +19,14 @@ func TestApproveAndRejectNameTheRevision(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/api/v1/incidents/INC-1":
-			json.NewEncoder(w).Encode(api.View{ID: "INC-1", Drafts: []api.DraftView{{Name: "notice-en", Revision: 4, Status: workflows.DraftPending}}})
+			json.NewEncoder(w).Encode(api.View{ID: "INC-1", Drafts: []api.DraftView{{Name: "notice-en", Revision: 4, Status: api.DraftPending}}})
 		case "/api/v1/incidents/INC-1/approve", "/api/v1/incidents/INC-1/reject":
 			var req api.DecisionRequest
 			json.NewDecoder(r.Body).Decode(&req)
 			mu.Lock()
 			got = append(got, req)
 			mu.Unlock()
-			json.NewEncoder(w).Encode(api.DraftView{Name: req.Draft, Revision: req.Revision, Status: workflows.DraftApproved})
+			json.NewEncoder(w).Encode(api.DraftView{Name: req.Draft, Revision: req.Revision, Status: api.DraftApproved})
 		default:
 			http.NotFound(w, r)
 		}

@@ -19,14 +19,14 @@ import (
 	"github.com/tocsin/tocsin/internal/store"
 )
 
-func drillCmd() *cobra.Command {
+func (cl *cli) drillCmd() *cobra.Command {
 	d := &cobra.Command{Use: "drill", Short: "Run the whole plan on a synthetic breach, confined to drill sinks, and grade it against the playbook's targets"}
 	var req api.DrillRequest
 	var noWait bool
 	var timeout time.Duration
 	run := &cobra.Command{Use: "run", Short: "Run a drill now and print its report (exit 1 if it failed)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			id, err := apiCalls().RunDrill(cmd.Context(), req)
+			id, err := cl.apiCalls().RunDrill(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
@@ -35,11 +35,11 @@ func drillCmd() *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(os.Stderr, "drill %s started; waiting for its report (Ctrl-C leaves it running; tocsin drill show %s)\n", id, id)
-			v, err := waitDrill(cmd.Context(), id, timeout)
+			v, err := cl.waitDrill(cmd.Context(), id, timeout)
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if cl.output == "json" {
 				if err := printJSON(v); err != nil {
 					return err
 				}
@@ -62,11 +62,11 @@ func drillCmd() *cobra.Command {
 	run.Flags().DurationVar(&timeout, "timeout", time.Hour, "give up waiting after this long")
 
 	list := &cobra.Command{Use: "list", Short: "List drills and whether each passed", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
-		ds, err := apiCalls().Drills(cmd.Context())
+		ds, err := cl.apiCalls().Drills(cmd.Context())
 		if err != nil {
 			return err
 		}
-		if output == "json" {
+		if cl.output == "json" {
 			return printJSON(ds)
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
@@ -81,11 +81,11 @@ func drillCmd() *cobra.Command {
 		return tw.Flush()
 	}}
 	show := &cobra.Command{Use: "show ID", Short: "Show a drill's report", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-		v, err := apiCalls().Drill(cmd.Context(), args[0])
+		v, err := cl.apiCalls().Drill(cmd.Context(), args[0])
 		if err != nil {
 			return err
 		}
-		if output == "json" {
+		if cl.output == "json" {
 			return printJSON(v)
 		}
 		printDrill(os.Stdout, v)
@@ -95,11 +95,11 @@ func drillCmd() *cobra.Command {
 	schedule := &cobra.Command{Use: "schedule", Short: "Schedule drills with a cron expression (a Temporal Schedule); with no --cron, list the schedules", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sreq.Cron == "" {
-				out, err := apiCalls().DrillSchedules(cmd.Context())
+				out, err := cl.apiCalls().DrillSchedules(cmd.Context())
 				if err != nil {
 					return err
 				}
-				if output == "json" {
+				if cl.output == "json" {
 					return printJSON(out)
 				}
 				for _, s := range out {
@@ -107,11 +107,11 @@ func drillCmd() *cobra.Command {
 				}
 				return nil
 			}
-			out, err := apiCalls().ScheduleDrill(cmd.Context(), sreq)
+			out, err := cl.apiCalls().ScheduleDrill(cmd.Context(), sreq)
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if cl.output == "json" {
 				return printJSON(out)
 			}
 			fmt.Printf("schedule %s: drills of playbook %s at %q (UTC)\n", out.ID, out.Playbook, out.Cron)
@@ -124,10 +124,10 @@ func drillCmd() *cobra.Command {
 	return d
 }
 
-func waitDrill(ctx context.Context, id string, timeout time.Duration) (api.DrillView, error) {
+func (cl *cli) waitDrill(ctx context.Context, id string, timeout time.Duration) (api.DrillView, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		v, err := apiCalls().Drill(ctx, id)
+		v, err := cl.apiCalls().Drill(ctx, id)
 		if err == nil && v.Status != store.DrillRunning {
 			return v, nil
 		}

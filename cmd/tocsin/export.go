@@ -10,14 +10,14 @@ import (
 	"github.com/tocsin/tocsin/internal/evidence"
 )
 
-func exportCmd() *cobra.Command {
+func (cl *cli) exportCmd() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{Use: "export ID --out DIR", Short: "Write the incident's evidence bundle (timeline, approvals, filings, drafts, delivery ledger, audit log, manifest of hashes)",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return fmt.Errorf("--out DIR is required (a new or empty directory)")
 			}
-			m, err := evidence.Export(cmd.Context(), api0(), args[0], out)
+			m, err := evidence.Export(cmd.Context(), cl.api0(), args[0], out)
 			if err != nil {
 				return err
 			}
@@ -28,7 +28,7 @@ func exportCmd() *cobra.Command {
 	return cmd
 }
 
-func evidenceCmd() *cobra.Command {
+func (cl *cli) evidenceCmd() *cobra.Command {
 	ev := &cobra.Command{Use: "evidence", Short: "Check evidence bundles"}
 	verify := &cobra.Command{Use: "verify DIR", Short: "Check every file of an exported bundle against its manifest and the audit log's hash chain; exits non-zero on any change",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
@@ -36,7 +36,7 @@ func evidenceCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("evidence bundle %s does not verify: %w", args[0], err)
 			}
-			if output == "json" {
+			if cl.output == "json" {
 				return printJSON(rep)
 			}
 			fmt.Fprintf(os.Stdout, "Evidence bundle of %s verifies: %d files unchanged since %s, audit chain of %d entries intact (head %.16s).\n",

@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,12 +15,10 @@ import (
 )
 
 // runRoot executes the whole CLI with args and returns what it printed;
-// the global flags are reset after.
+// each run has global flags of its own.
 func runRoot(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	out, err := runCommand(t, rootCmd(), args...)
-	output, logFormat, envFile = "text", "text", ""
-	return out, err
+	return runCommand(t, rootCmd(), args...)
 }
 
 // `tocsin outbox --peers` lists what a standalone `tocsin peers` received,
@@ -66,7 +67,6 @@ func TestAnUnknownLogFormatIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `--log-format "yaml": use text or json`) {
 		t.Fatalf("want the flag named: %v", err)
 	}
-	logFormat = "text"
 }
 
 // --env-file reads a peers.env where no shell can source it (a distroless
@@ -91,5 +91,27 @@ func TestAnEnvFileIsReadAsSourcingWouldAndABadLineNamed(t *testing.T) {
 	if _, err := runRoot(t, "--env-file", bad, "outbox", "--peers", p.URL); err == nil || !strings.Contains(err.Error(), "bad.env:2: want NAME=value") {
 		t.Fatalf("want the line named: %v", err)
 	}
-	envFile = ""
+}
+
+// The CLI speaks the API's contract, never the workflow's types: a change
+// inside the workflow must not change what a script reads.
+func TestTheCLIDoesNotImportTheWorkflows(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range parsed.Imports {
+			if path := strings.Trim(imp.Path.Value, `"`); path == "github.com/tocsin/tocsin/workflows" || path == "github.com/tocsin/tocsin/activities" {
+				t.Errorf("%s imports %s", f, path)
+			}
+		}
+	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/tocsin/tocsin/playbooks"
 )
 
-func playbookCmd() *cobra.Command {
+func (cl *cli) playbookCmd() *cobra.Command {
 	pb := &cobra.Command{Use: "playbook", Short: "Check playbooks and see what they would do"}
 	var dir string
 	pb.PersistentFlags().StringVar(&dir, "playbooks", "", "directory of playbooks and law/ files that override the built-in ones")
@@ -61,7 +61,7 @@ func playbookCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if cl.output == "json" {
 				return printJSON(res)
 			}
 			res.Print(os.Stdout)

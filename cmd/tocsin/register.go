@@ -11,26 +11,26 @@ import (
 
 // registerCmd prints the breach register (GDPR art. 33(5)): every real
 // incident with its facts and what became of each duty.
-func registerCmd() *cobra.Command {
+func (cl *cli) registerCmd() *cobra.Command {
 	var from, to string
 	cmd := &cobra.Command{Use: "register", Short: "Print the breach register: every incident but drills, its facts and each duty's outcome (filed, notified, waived)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "json" && output != "csv" {
-				return fmt.Errorf("-o %s: register prints text, json or csv", output)
+			if cl.output != "text" && cl.output != "json" && cl.output != "csv" {
+				return fmt.Errorf("-o %s: register prints text, json or csv", cl.output)
 			}
-			if output == "csv" {
-				raw, err := apiCalls().RegisterCSV(cmd.Context(), from, to)
+			if cl.output == "csv" {
+				raw, err := cl.apiCalls().RegisterCSV(cmd.Context(), from, to)
 				if err != nil {
 					return err
 				}
 				_, err = os.Stdout.WriteString(raw)
 				return err
 			}
-			entries, err := apiCalls().Register(cmd.Context(), from, to)
+			entries, err := cl.apiCalls().Register(cmd.Context(), from, to)
 			if err != nil {
 				return err
 			}
-			if output == "json" {
+			if cl.output == "json" {
 				return printJSON(entries)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)

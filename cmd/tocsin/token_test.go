@@ -13,7 +13,7 @@ import (
 
 // runToken executes the token command with args and returns what it printed.
 func runToken(t *testing.T, args ...string) (string, error) {
-	return runCommand(t, tokenCmd(), args...)
+	return runCommand(t, (&cli{}).tokenCmd(), args...)
 }
 
 // runCommand executes cmd with args and returns what it printed.

@@ -13,10 +13,9 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
-func watchCmd() *cobra.Command {
+func (cl *cli) watchCmd() *cobra.Command {
 	var every time.Duration
 	cmd := &cobra.Command{Use: "watch ID", Short: "Follow an incident live: new timeline lines, and the campaign's progress bar with per-channel counts and ETA",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
@@ -32,12 +31,12 @@ func watchCmd() *cobra.Command {
 			}
 			w := &watcher{out: os.Stdout, tty: tty}
 			for {
-				v, err := apiCalls().Incident(cmd.Context(), args[0])
+				v, err := cl.apiCalls().Incident(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
 				w.draw(v)
-				if v.Status == workflows.StageClosed || v.Error != "" {
+				if v.Status == api.StageClosed || v.Error != "" {
 					if v.Error != "" {
 						return fmt.Errorf("incident %s stopped: %s", v.ID, v.Error)
 					}

@@ -8,14 +8,13 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 func view(contacted, delivered int, events ...string) api.View {
-	v := api.View{ID: "INC-1", Status: workflows.StageNotifying, Campaign: &api.CampaignView{Subjects: 1000, Partitions: 2, Contacted: contacted, PerSecond: 250, ETA: "3s",
+	v := api.View{ID: "INC-1", Status: api.StageNotifying, Campaign: &api.CampaignView{Subjects: 1000, Partitions: 2, Contacted: contacted, PerSecond: 250, ETA: "3s",
 		Channels: map[string]store.ChannelCounts{"email": {Queued: 50, Delivered: delivered}, "sms": {Sent: 7, Delivered: 3, Failed: 1, Segments: 8}}}}
 	for _, e := range events {
-		v.Timeline = append(v.Timeline, api.EventView{At: time.Now(), Stage: workflows.StageNotifying, Text: e})
+		v.Timeline = append(v.Timeline, api.EventView{At: time.Now(), Stage: api.StageNotifying, Text: e})
 	}
 	return v
 }
@@ -100,14 +99,14 @@ func TestShowSaysWhereNoticeStands(t *testing.T) {
 		t.Fatalf("a running campaign's notifications line:\n%s", out.String())
 	}
 	done := view(1000, 1000)
-	done.Status = workflows.StageClosed
+	done.Status = api.StageClosed
 	done.Notifications = api.NotificationsView{Done: true, Reached: 990, ByChannel: map[string]int{"sms": 40, "email": 950}, Failed: 10}
 	out.Reset()
 	printView(&out, done)
 	if want := "notifications: 990 reached (email 950, sms 40), 10 not reachable"; !strings.Contains(out.String(), want) {
 		t.Fatalf("want %q in:\n%s", want, out.String())
 	}
-	waiting := api.View{ID: "INC-1", Status: workflows.StageAwaitApproval}
+	waiting := api.View{ID: "INC-1", Status: api.StageAwaitApproval}
 	out.Reset()
 	printView(&out, waiting)
 	if !strings.Contains(out.String(), "notifications: not begun") {
@@ -118,11 +117,11 @@ func TestShowSaysWhereNoticeStands(t *testing.T) {
 // Revising a rejected draft answers with the revision to come, not the
 // rejected one's status.
 func TestReviseSaysANewRevisionWaitsForLegal(t *testing.T) {
-	got := decisionLine("revise", "notice-en", api.DraftView{Name: "notice-en", Revision: 2, Status: workflows.DraftRejected})
+	got := decisionLine("revise", "notice-en", api.DraftView{Name: "notice-en", Revision: 2, Status: api.DraftRejected})
 	if strings.Contains(got, "rejected") || !strings.Contains(got, "revision 3 asked for") || !strings.Contains(got, "waits for legal") {
 		t.Fatalf("revise said %q", got)
 	}
-	if got := decisionLine("approve", "notice-en", api.DraftView{Revision: 2, Status: workflows.DraftApproved}); got != "notice-en revision 2 is now approved" {
+	if got := decisionLine("approve", "notice-en", api.DraftView{Revision: 2, Status: api.DraftApproved}); got != "notice-en revision 2 is now approved" {
 		t.Fatalf("approve said %q", got)
 	}
 }

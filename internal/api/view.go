@@ -9,6 +9,30 @@ import (
 	"github.com/tocsin/tocsin/workflows"
 )
 
+// The values of a View that clients compare against, and the facts a
+// responder may set: the API's contract, whatever the workflow calls them.
+const (
+	StageAwaitApproval = workflows.StageAwaitApproval
+	StageNotifying     = workflows.StageNotifying
+	StageClosed        = workflows.StageClosed
+	DraftPending       = workflows.DraftPending
+	DraftApproved      = workflows.DraftApproved
+	DraftRejected      = workflows.DraftRejected
+	FilingSubmitted    = workflows.FilingSubmitted
+	FilingWaived       = workflows.FilingWaived
+)
+
+// Settable are the facts a responder may set or correct.
+var Settable = workflows.Settable
+
+// NoticeBegun says whether an incident at stage has begun telling people.
+func NoticeBegun(stage string) bool { return workflows.NoticeBegun(stage) }
+
+// FactsHint is the command that supplies the facts an incident's drafts lack.
+func FactsHint(incidentID string, missing []string) string {
+	return workflows.FactsHint(incidentID, missing)
+}
+
 // View is `incident show -o json` (DESIGN section 8).
 type View struct {
 	ID            string            `json:"id"`

@@ -21,6 +21,9 @@ import (
 	"github.com/tocsin/tocsin/workflows"
 )
 
+// DefaultBatchSize is the campaign's own batch size, the benchmark's default.
+const DefaultBatchSize = workflows.DefaultBatchSize
+
 // NotifyConfig says what campaign to measure.
 type NotifyConfig struct {
 	Dir         string
