@@ -241,7 +241,7 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 	if spec.DetectedAt.IsZero() {
 		spec.DetectedAt = in.DetectedAt
 	}
-	ev, err := pb.Evaluate(playbooks.JurisdictionFacts(in.Scope.ForRules(), spec), playbooks.TimesOf(spec, in.AssessedAt))
+	ev, err := pb.Evaluate(playbooks.JurisdictionFacts(in.Scope.ForRules(), spec.ForRules()), spec.Times(in.AssessedAt))
 	if err != nil {
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPlaybook, err)
 	}

@@ -173,7 +173,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: "en+zh-CN", Audience: "public"}, r)
 	}
-	byJurisdiction := playbooks.JurisdictionFacts(in.Scope.ForRules(), in.Spec)
+	byJurisdiction := playbooks.JurisdictionFacts(in.Scope.ForRules(), in.Spec.ForRules())
 	for _, ob := range in.Obligations {
 		if ob.Audience == "individuals" {
 			continue

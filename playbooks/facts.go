@@ -1,11 +1,8 @@
 package playbooks
 
 import (
-	"slices"
-	"time"
-
-	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
+	"slices"
 )
 
 // Scope is what the rules know of who was affected: counts, never people.
@@ -21,9 +18,12 @@ type RegionCounts struct {
 	Subjects, Sensitive, Minors, NoContact int
 }
 
-// TimesOf are the clock anchors of an incident.
-func TimesOf(spec incident.Spec, assessed time.Time) Times {
-	return Times{Awareness: spec.DetectedAt, Discovery: spec.DiscoveredAt, Determination: spec.DeterminedAt, Assessed: assessed}
+// Incident is what the rules know of an incident itself, beside its scope
+// (incident.Spec.ForRules gives it).
+type Incident struct {
+	Kind                   string
+	HealthData             bool
+	CriticalInfrastructure bool
 }
 
 // JurisdictionFacts groups the scope's regions of residence by the
@@ -31,7 +31,7 @@ func TimesOf(spec incident.Spec, assessed time.Time) Times {
 // EU, US states each on its own (US law is per state) and every US resident
 // under US-HIPAA too, whose rules apply only when the incident is flagged as
 // involving health data.
-func JurisdictionFacts(s Scope, spec incident.Spec) map[string]Facts {
+func JurisdictionFacts(s Scope, spec Incident) map[string]Facts {
 	var families []string
 	for _, c := range s.Categories {
 		if f := inventory.Family(c); !slices.Contains(families, f) {

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/templates"
 )
 
@@ -193,7 +192,7 @@ func Load(dir, name string) (*Playbook, error) {
 	if name == "" {
 		name = "default"
 	}
-	if !incident.ValidPlaybookName(name) {
+	if !ValidName(name) {
 		return nil, fmt.Errorf("playbook %q: a playbook is named by letters, digits, '-' and '_' (the file playbooks/NAME.yaml)", name)
 	}
 	src := source{dir}
@@ -256,6 +255,12 @@ func templateLine(err error) int {
 	}
 	return line
 }
+
+var playbookName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// ValidName says whether name can name a playbook file: no path, so
+// an incident file cannot reach outside the playbook directory.
+func ValidName(name string) bool { return playbookName.MatchString(name) }
 
 // Names lists the playbooks available: the built-in ones and those in dir.
 func Names(dir string) ([]string, error) {

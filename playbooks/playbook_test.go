@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/tocsin/tocsin/internal/incident"
 )
 
 var (
@@ -449,7 +447,7 @@ obligations:
 	require.NoError(t, err)
 	require.Equal(t, "America/Toronto", p.Laws[0].Zone, "the zone comes from where Quebec's people live")
 	scope := Scope{Subjects: 3, Regions: map[string]RegionCounts{"CA-QC": {Subjects: 2, Sensitive: 1}, "CA-ON": {Subjects: 1, Sensitive: 1}}}
-	obs, err := p.Assess(JurisdictionFacts(scope, incident.Spec{}), Times{Awareness: aware})
+	obs, err := p.Assess(JurisdictionFacts(scope, Incident{}), Times{Awareness: aware})
 	require.NoError(t, err)
 	require.Len(t, obs, 1)
 	require.Equal(t, 2, obs[0].Subjects, "Ontario's resident is not Quebec's")

@@ -68,8 +68,8 @@ func Run(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	facts := playbooks.JurisdictionFacts(sum.ForRules(), spec)
-	ev, err := pb.Evaluate(facts, playbooks.TimesOf(spec, in.AssessedAt))
+	facts := playbooks.JurisdictionFacts(sum.ForRules(), spec.ForRules())
+	ev, err := pb.Evaluate(facts, spec.Times(in.AssessedAt))
 	if err != nil {
 		return Result{}, err
 	}

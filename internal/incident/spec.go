@@ -15,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tocsin/tocsin/internal/inventory"
+	"github.com/tocsin/tocsin/playbooks"
 )
 
 // Spec is what a responder knows when opening an incident.
@@ -168,11 +169,19 @@ func sortByLine(errs []string) {
 	slices.SortStableFunc(errs, func(a, b string) int { return cmp.Compare(line(a), line(b)) })
 }
 
-var playbookName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
-
 // ValidPlaybookName says whether name can name a playbook file: no path, so
 // an incident file cannot make Tocsin read any YAML on the machine.
-func ValidPlaybookName(name string) bool { return playbookName.MatchString(name) }
+func ValidPlaybookName(name string) bool { return playbooks.ValidName(name) }
+
+// Times are the incident's clock anchors, as the rules count from them.
+func (s Spec) Times(assessed time.Time) playbooks.Times {
+	return playbooks.Times{Awareness: s.DetectedAt, Discovery: s.DiscoveredAt, Determination: s.DeterminedAt, Assessed: assessed}
+}
+
+// ForRules is what the playbook's rules know of the incident itself.
+func (s Spec) ForRules() playbooks.Incident {
+	return playbooks.Incident{Kind: s.Kind, HealthData: s.HealthData, CriticalInfrastructure: s.CriticalInfrastructure}
+}
 
 // NormalizeIdentity is how an identity (the e-mail address a person signs in
 // with) is kept and compared everywhere: trimmed and lower-case, since
