@@ -2,8 +2,7 @@ package activities
 
 import (
 	"context"
-
-	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/incident"
 )
 
 // RecordInput is the incident's record as the workflow holds it, already
@@ -20,12 +19,7 @@ type RecordInput struct {
 
 // RecordSummary is the part of the record that lists and the register
 // filter and sort by.
-type RecordSummary struct {
-	Status        string   `json:",omitempty"`
-	Jurisdictions []string `json:",omitempty"`
-	Subjects      int      `json:",omitempty"`
-	Reached       int      `json:",omitempty"`
-}
+type RecordSummary = incident.Summary
 
 // RecordIncident writes the record to the store, the system of record for
 // what people see: the workflow's history is kept only for the namespace's
@@ -33,5 +27,5 @@ type RecordSummary struct {
 // the newest record.
 func (a *Activities) RecordIncident(ctx context.Context, in RecordInput) error {
 	sum := in.Summary
-	return a.Store.SaveRecord(ctx, in.IncidentID, in.Seq, in.Record, store.RecordSummary{Status: sum.Status, Jurisdictions: sum.Jurisdictions, Subjects: sum.Subjects, Reached: sum.Reached})
+	return a.Store.SaveRecord(ctx, in.IncidentID, in.Seq, in.Record, sum)
 }

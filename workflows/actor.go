@@ -9,23 +9,12 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/tocsin/tocsin/internal/incident"
 )
 
-// Actor is who asks for an update, as the API authenticated them: identity,
-// role, the surface (api, console, slack) and when. The API signs the whole
-// update with a key only it and the workers hold, so someone with access to
-// Temporal alone cannot approve as legal: the validators refuse an update
-// whose actor is unsigned or whose signature does not match.
-type Actor struct {
-	Identity string
-	Role     string
-	Via      string    `json:",omitempty"`
-	At       time.Time `json:",omitzero"`
-	// Nonce makes each signed update one of a kind: the workflow takes a
-	// nonce once, so a captured update cannot be sent again.
-	Nonce string `json:",omitempty"`
-	Sig   string `json:",omitempty"`
-}
+// Actor is who asks for an update (internal/incident's).
+type Actor = incident.Actor
 
 // SignedWindow is how far a signed update's time may be from the
 // workflow's: older ones are refused as replayed or held back, and the
@@ -33,14 +22,7 @@ type Actor struct {
 const SignedWindow = 5 * time.Minute
 
 // SignedInput is an update's input that carries its actor.
-type SignedInput interface{ signer() *Actor }
-
-func (in *ApproveInput) signer() *Actor { return &in.Actor }
-func (in *RejectInput) signer() *Actor  { return &in.Actor }
-func (in *ReviseInput) signer() *Actor  { return &in.Actor }
-func (in *FactsInput) signer() *Actor   { return &in.Actor }
-func (in *SubmitInput) signer() *Actor  { return &in.Actor }
-func (in *WaiveInput) signer() *Actor   { return &in.Actor }
+type SignedInput interface{ Signer() *Actor }
 
 // SignUpdate signs in for the named update of one run of an incident: the
 // signature covers every field of the input (which draft, which revision,
@@ -48,7 +30,7 @@ func (in *WaiveInput) signer() *Actor   { return &in.Actor }
 // another decision, incident or run. run is the run that claimed the
 // incident's charter ("" for incidents opened before charters).
 func SignUpdate(key []byte, incidentID, run, update string, in SignedInput) {
-	in.signer().Sig = signature(key, incidentID, run, update, in)
+	in.Signer().Sig = signature(key, incidentID, run, update, in)
 }
 
 type signedBody struct {
@@ -59,7 +41,7 @@ type signedBody struct {
 }
 
 func signature(key []byte, incidentID, run, update string, in SignedInput) string {
-	a := in.signer()
+	a := in.Signer()
 	sig := a.Sig
 	a.Sig = ""
 	defer func() { a.Sig = sig }()
@@ -77,7 +59,7 @@ func signature(key []byte, incidentID, run, update string, in SignedInput) strin
 // verifySigned refuses an update whose actor the API did not sign. Update
 // validators do not run on replay, so a rotated key never fails a history.
 func (s *plan) verifySigned(ctx workflow.Context, update string, in SignedInput) error {
-	a := in.signer()
+	a := in.Signer()
 	if s.unchartered {
 		return errors.New("this incident's run is still being checked against Tocsin's record; try again in a moment")
 	}
@@ -123,7 +105,7 @@ func (s *plan) verifySigned(ctx workflow.Context, update string, in SignedInput)
 // inside the window (after that the time check refuses it anyway), so the
 // memory stays bounded by what the window can hold.
 func (s *plan) remember(ctx workflow.Context, in SignedInput) {
-	a := in.signer()
+	a := in.Signer()
 	if a.Nonce == "" {
 		return // updates from before nonces, replayed
 	}

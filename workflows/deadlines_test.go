@@ -2,10 +2,12 @@ package workflows
 
 import (
 	"context"
-	"github.com/tocsin/tocsin/internal/store"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/store"
 
 	"github.com/stretchr/testify/require"
 
@@ -250,7 +252,7 @@ func TestWaivingTheDutyNoticeWaitedForReleasesIt(t *testing.T) {
 	})
 	env.SetStartTime(detected)
 	legal := Actor{Identity: "legal@example.com", Role: "legal"}
-	var waiting string
+	var waiting incident.Stage
 	env.RegisterDelayedCallback(func() { update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"}) }, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		p := progressOf(t, env)
@@ -300,7 +302,7 @@ func TestWaivingARegulatorDutyReleasesNoticeFromItsReport(t *testing.T) {
 	})
 	env.SetStartTime(detected)
 	legal := Actor{Identity: "legal@example.com", Role: "legal"}
-	var waitingForReport string
+	var waitingForReport incident.Stage
 	env.RegisterDelayedCallback(func() {
 		for _, d := range progressOf(t, env).Drafts {
 			if d.Kind == activities.KindNotice {

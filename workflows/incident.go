@@ -202,7 +202,7 @@ func (s *plan) finalRecord(ctx workflow.Context, runErr *error) {
 	}
 }
 
-func (s *plan) stage(ctx workflow.Context, stage, text string) {
+func (s *plan) stage(ctx workflow.Context, stage incident.Stage, text string) {
 	s.p.Status = stage
 	s.event(ctx, text)
 }

@@ -175,7 +175,7 @@ var nonces atomic.Int64
 // stamped with the time at and a nonce of its own (unless it has them).
 func signedAt(at time.Time, name string, arg any) any {
 	sign := func(in SignedInput) {
-		a := in.signer()
+		a := in.Signer()
 		if a.At.IsZero() {
 			a.At = at
 		}

@@ -288,14 +288,14 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 		CanRespond  bool
 		CanRelease  bool
 	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill),
-		NoticeBegun: workflows.NoticeBegun(v.Status) || v.Status == "unknown", CanRespond: slices.Contains(responders, p.Role) && v.Status != workflows.StageClosed,
+		NoticeBegun: NoticeBegun(v.Status) || v.Status == "unknown", CanRespond: slices.Contains(responders, p.Role) && v.Status != StageClosed,
 		CanRelease: slices.Contains(releasers, p.Role)}
-	if v.Status != workflows.StageClosed {
+	if v.Status != StageClosed {
 		data.Refresh = 10
 	}
 	for _, d := range v.Drafts {
-		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == workflows.DraftPending,
-			CanRevise: slices.Contains(responders, p.Role) && d.Status == workflows.DraftRejected}
+		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == DraftPending,
+			CanRevise: slices.Contains(responders, p.Role) && d.Status == DraftRejected}
 		if !slices.Contains(caseWorkers, p.Role) {
 			// Viewers see where each draft stands, not its text (as in the API).
 			data.Drafts = append(data.Drafts, dp)

@@ -14,7 +14,6 @@ import (
 
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // ListItem is one line of `incident list -o json`. Its keys are View's for
@@ -44,8 +43,7 @@ type ListReach struct {
 }
 
 // statuses are the values the status filter takes: the plan's stages.
-var statuses = []string{workflows.StageOpen, workflows.StageScoping, workflows.StageAssessing, workflows.StageDrafting, workflows.StageAwaitApproval,
-	workflows.StageAwaitFiling, workflows.StageNotifying, workflows.StageAnnouncing, workflows.StageFiling, workflows.StageClosed}
+var statuses = []string{StageOpen, StageScoping, StageAssessing, StageDrafting, StageAwaitApproval, StageAwaitFiling, StageNotifying, StageAnnouncing, StageFiling, StageClosed}
 
 var jurisdictionCode = regexp.MustCompile(`^[A-Z]{2}(-[A-Z]{2,6})?$`)
 

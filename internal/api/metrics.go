@@ -7,7 +7,6 @@ import (
 
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // Gauges are the API's view of what is open, read at each scrape: each open
@@ -38,7 +37,7 @@ func (s *Server) readGauges(emit func(name string, value float64, labels ...stri
 	}
 	// Open incidents only, and those not yet recorded (status ""); a
 	// closed incident has no clock left to watch.
-	q := store.IncidentQuery{Status: append([]string{""}, slices.DeleteFunc(slices.Clone(statuses), func(st string) bool { return st == workflows.StageClosed })...), Limit: store.MaxPage}
+	q := store.IncidentQuery{Status: append([]string{""}, slices.DeleteFunc(slices.Clone(statuses), func(st string) bool { return st == StageClosed })...), Limit: store.MaxPage}
 	var incs []store.Incident
 	for {
 		page, err := s.Store.ListIncidents(ctx, q)
@@ -74,7 +73,7 @@ func emitOpen(open []openIncident, now time.Time, emit func(name string, value f
 	restrictedDue, anyRestricted := 0.0, false
 	for _, oi := range open {
 		inc, v := oi.inc, oi.v
-		if v.Status == workflows.StageClosed || v.Status == "unknown" || v.Status == "" {
+		if v.Status == StageClosed || v.Status == "unknown" || v.Status == "" {
 			continue
 		}
 		drill := "false"
@@ -83,7 +82,7 @@ func emitOpen(open []openIncident, now time.Time, emit func(name string, value f
 		}
 		restricted := len(inc.Spec.RestrictedTo) > 0
 		for _, o := range v.Obligations {
-			if o.DueAt != nil && o.Status != workflows.FilingSubmitted && o.Status != workflows.FilingWaived {
+			if o.DueAt != nil && o.Status != FilingSubmitted && o.Status != FilingWaived {
 				left := o.DueAt.Sub(now).Seconds()
 				if restricted {
 					if !anyRestricted || left < restrictedDue {

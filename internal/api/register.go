@@ -125,7 +125,7 @@ func (s *Server) registerEntry(ctx context.Context, id string) (RegisterEntry, e
 		// Recorded before the record carried facts: the facts it opened with.
 		facts = workflows.FactsOf(inc.Spec)
 	}
-	e := RegisterEntry{ID: inc.ID, Title: inc.Title, Status: p.Status, OpenedAt: inc.OpenedAt, Kind: facts.Kind, DetectedAt: facts.DetectedAt,
+	e := RegisterEntry{ID: inc.ID, Title: inc.Title, Status: string(p.Status), OpenedAt: inc.OpenedAt, Kind: facts.Kind, DetectedAt: facts.DetectedAt,
 		Cause: facts.Cause, Description: facts.Description, Effects: facts.Impact, Measures: facts.Measures, Remedies: facts.Remedies,
 		Categories: facts.Categories, ByRegion: map[string]int{}, Duties: []RegisterDuty{}}
 	if !facts.OccurredFrom.IsZero() {

@@ -47,7 +47,7 @@ func TestTheRegisterListsEachDutysOutcome(t *testing.T) {
 	} {
 		inc.OpenedBy = "responder2@example.com"
 		require.NoError(t, s.Store.CreateIncident(ctx, inc, nil))
-		require.NoError(t, s.Store.SaveRecord(ctx, inc.ID, 1, rec, store.RecordSummary{Status: workflows.StageClosed}))
+		require.NoError(t, s.Store.SaveRecord(ctx, inc.ID, 1, rec, store.RecordSummary{Status: StageClosed}))
 	}
 	read := func(token, query string) []RegisterEntry {
 		var out []RegisterEntry
@@ -123,9 +123,9 @@ func TestMetricsKeepRestrictedIncidentsAnonymous(t *testing.T) {
 	now := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
 	due := func(h int) *time.Time { d := now.Add(time.Duration(h) * time.Hour); return &d }
 	secret := openIncident{store.Incident{ID: "INC-SECRET", Spec: incident.Spec{RestrictedTo: []string{"ciso@example.com"}}},
-		View{ID: "INC-SECRET", Status: workflows.StageNotifying, Obligations: []ObligationView{{Name: "cn-pipl-regulator", Jurisdiction: "CN", DueAt: due(3), Status: workflows.FilingPending}, {Name: "eu-gdpr-authority", Jurisdiction: "EU", DueAt: due(70), Status: workflows.FilingPending}},
+		View{ID: "INC-SECRET", Status: StageNotifying, Obligations: []ObligationView{{Name: "cn-pipl-regulator", Jurisdiction: "CN", DueAt: due(3), Status: FilingPending}, {Name: "eu-gdpr-authority", Jurisdiction: "EU", DueAt: due(70), Status: FilingPending}},
 			Campaign: &CampaignView{Subjects: 1000000, Contacted: 10}}}
-	public := openIncident{store.Incident{ID: "INC-OPEN"}, View{ID: "INC-OPEN", Status: workflows.StageAwaitApproval, Obligations: []ObligationView{{Name: "sg-pdpc", Jurisdiction: "SG", DueAt: due(72), Status: workflows.FilingPending}}}}
+	public := openIncident{store.Incident{ID: "INC-OPEN"}, View{ID: "INC-OPEN", Status: StageAwaitApproval, Obligations: []ObligationView{{Name: "sg-pdpc", Jurisdiction: "SG", DueAt: due(72), Status: FilingPending}}}}
 	var lines []string
 	emitOpen([]openIncident{secret, public}, now, func(name string, value float64, labels ...string) {
 		lines = append(lines, fmt.Sprintf("%s %v %v", name, labels, value))

@@ -544,7 +544,7 @@ func (s *Server) progress(ctx context.Context, id string) (workflows.Progress, e
 		// while Temporal still has it.
 		if rec, err := json.Marshal(p); err == nil {
 			sum := p.Summary()
-			if err := s.Store.SaveRecord(ctx, id, 1, rec, store.RecordSummary{Status: sum.Status, Jurisdictions: sum.Jurisdictions, Subjects: sum.Subjects, Reached: sum.Reached}); err != nil {
+			if err := s.Store.SaveRecord(ctx, id, 1, rec, sum); err != nil {
 				s.log().Warn("could not keep the record of a closed incident", "incident", id, "error", err)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/tocsin/tocsin/internal/channel"
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -12,21 +13,30 @@ import (
 // The values of a View that clients compare against, and the facts a
 // responder may set: the API's contract, whatever the workflow calls them.
 const (
-	StageAwaitApproval = workflows.StageAwaitApproval
-	StageNotifying     = workflows.StageNotifying
-	StageClosed        = workflows.StageClosed
-	DraftPending       = workflows.DraftPending
-	DraftApproved      = workflows.DraftApproved
-	DraftRejected      = workflows.DraftRejected
-	FilingSubmitted    = workflows.FilingSubmitted
-	FilingWaived       = workflows.FilingWaived
+	StageOpen          = string(workflows.StageOpen)
+	StageScoping       = string(workflows.StageScoping)
+	StageAssessing     = string(workflows.StageAssessing)
+	StageDrafting      = string(workflows.StageDrafting)
+	StageAwaitApproval = string(workflows.StageAwaitApproval)
+	StageAwaitFiling   = string(workflows.StageAwaitFiling)
+	StageNotifying     = string(workflows.StageNotifying)
+	StageAnnouncing    = string(workflows.StageAnnouncing)
+	StageFiling        = string(workflows.StageFiling)
+	StageClosed        = string(workflows.StageClosed)
+	DraftPending       = string(workflows.DraftPending)
+	DraftApproved      = string(workflows.DraftApproved)
+	DraftRejected      = string(workflows.DraftRejected)
+	FilingPending      = string(workflows.FilingPending)
+	FilingOverdue      = string(workflows.FilingOverdue)
+	FilingSubmitted    = string(workflows.FilingSubmitted)
+	FilingWaived       = string(workflows.FilingWaived)
 )
 
 // Settable are the facts a responder may set or correct.
 var Settable = workflows.Settable
 
 // NoticeBegun says whether an incident at stage has begun telling people.
-func NoticeBegun(stage string) bool { return workflows.NoticeBegun(stage) }
+func NoticeBegun(stage string) bool { return workflows.NoticeBegun(incident.Stage(stage)) }
 
 // FactsHint is the command that supplies the facts an incident's drafts lack.
 func FactsHint(incidentID string, missing []string) string {
@@ -95,7 +105,7 @@ type DraftView struct {
 }
 
 func draftView(d workflows.DraftState) DraftView {
-	return DraftView{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Status: d.Status, Author: d.Author,
+	return DraftView{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Status: string(d.Status), Author: d.Author,
 		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong}
 }
 
@@ -126,7 +136,7 @@ type FilingView struct {
 }
 
 func filingView(f workflows.Filing) FilingView {
-	return FilingView{Status: f.Status, By: f.By, At: f.At, Reference: f.Reference, LateReason: f.LateReason, Reminders: f.Reminders, WaivedBecause: f.WaivedBecause}
+	return FilingView{Status: string(f.Status), By: f.By, At: f.At, Reference: f.Reference, LateReason: f.LateReason, Reminders: f.Reminders, WaivedBecause: f.WaivedBecause}
 }
 
 // ScopeView is the scope's aggregates.
@@ -237,12 +247,12 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		v.Error = "progress unavailable: " + err.Error()
 		return v
 	}
-	v.Status, v.Error = p.Status, p.Error
+	v.Status, v.Error = string(p.Status), p.Error
 	for _, d := range p.Drafts {
 		v.Drafts = append(v.Drafts, draftView(d))
 	}
 	for _, e := range p.Timeline {
-		v.Timeline = append(v.Timeline, EventView(e))
+		v.Timeline = append(v.Timeline, EventView{At: e.At, Stage: string(e.Stage), Text: e.Text})
 	}
 	v.TimelineOmitted = p.TimelineOmitted
 	if p.Scope != nil {
@@ -260,20 +270,20 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	now := time.Now()
 	for _, o := range p.Obligations {
 		ov := ObligationView{Name: o.Name, Jurisdiction: o.Jurisdiction, Audience: o.Audience, Regulator: o.Regulator, Anchor: o.Anchor, AnchorAt: o.AnchorAt,
-			Due: o.Due, Status: workflows.FilingPending, Owner: o.Owner, Voluntary: o.Voluntary, After: o.After, Content: o.Content, Methods: o.Methods,
+			Due: o.Due, Status: FilingPending, Owner: o.Owner, Voluntary: o.Voluntary, After: o.After, Content: o.Content, Methods: o.Methods,
 			Unverified: o.Unverified, Sources: o.Sources, Zone: o.Zone}
 		if !o.DueAt.IsZero() {
 			due := o.DueAt
 			ov.DueAt, ov.DueLocal = &due, o.DueText()
 			if now.After(due) {
-				ov.Status = workflows.FilingOverdue
+				ov.Status = FilingOverdue
 			}
 		}
 		if f := p.Filings[o.Name]; f != nil {
 			fv := filingView(*f)
 			ov.Filing = &fv
 			if f.Met() {
-				ov.Status = f.Status
+				ov.Status = string(f.Status)
 			}
 		}
 		v.Obligations = append(v.Obligations, ov)

@@ -21,7 +21,6 @@ import (
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // TestWorkerProcess is the worker that TestCampaignSurvivesKilledWorkers
@@ -146,14 +145,14 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 		v = api.View{}
 		require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
 		require.Empty(t, v.Error)
-		if v.Status == workflows.StageClosed {
+		if v.Status == api.StageClosed {
 			break
 		}
 		if err := pilot.Step(ctx, v); err != nil {
 			responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v)
 			t.Fatalf("steering %s: %v (now %s %s; last events %+v)", id, err, v.Status, v.Error, v.Timeline[max(0, len(v.Timeline)-4):])
 		}
-		if kills < len(marks) && v.Status == workflows.StageNotifying && v.Campaign != nil {
+		if kills < len(marks) && v.Status == api.StageNotifying && v.Campaign != nil {
 			if contacted := v.Campaign.Contacted; float64(contacted) >= marks[kills]*float64(n) {
 				worker.kill()
 				kills++

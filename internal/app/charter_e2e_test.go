@@ -39,7 +39,7 @@ func TestARunStartedOutsideTocsinIsRefused(t *testing.T) {
 	var opened map[string]string
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
 	id := opened["id"]
-	before := waitStatus(t, responder, id, workflows.StageAwaitApproval)
+	before := waitStatus(t, responder, id, api.StageAwaitApproval)
 
 	// The intruder's client: no codec, so its input is plain JSON.
 	intruder, err := sdkclient.Dial(sdkclient.Options{HostPort: d.TemporalAddr, Namespace: "default"})
@@ -103,9 +103,9 @@ func TestARunStartedOutsideTocsinIsRefused(t *testing.T) {
 	for _, e := range sent {
 		require.Equal(t, "slack", e.Channel, "nobody was sent anything: %+v", e)
 	}
-	v := waitStatus(t, responder, id, workflows.StageAwaitApproval)
+	v := waitStatus(t, responder, id, api.StageAwaitApproval)
 	for _, dr := range v.Drafts {
-		require.Equal(t, workflows.DraftPending, dr.Status, dr.Name)
+		require.Equal(t, api.DraftPending, dr.Status, dr.Name)
 	}
 	require.Equal(t, before.Scope.Subjects, v.Scope.Subjects, "scope as opened, not as the intruder named it")
 	require.Len(t, v.RefusedRuns, 3, "%+v", v.RefusedRuns)

@@ -29,7 +29,6 @@ import (
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // proc is one process of the cluster, its output kept in a file that a
@@ -420,13 +419,13 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 			continue
 		}
 		require.Empty(t, v.Error)
-		if v.Status == workflows.StageClosed {
+		if v.Status == api.StageClosed {
 			break
 		}
 		if err := pilot.Step(ctx, v); err != nil {
 			t.Logf("steering %s: %v (retried)", id, err)
 		}
-		if v.Status == workflows.StageNotifying && v.Campaign != nil {
+		if v.Status == api.StageNotifying && v.Campaign != nil {
 			require.Equal(t, (n+2499)/2500, v.Campaign.Partitions, "campaign.partition_size from the config")
 			switch contacted := v.Campaign.Contacted; {
 			case !killed && contacted >= n/8 && sendsSeen == 0:
@@ -532,7 +531,7 @@ func campaignOnCluster(tb testing.TB, crew scenarioCrew, database string, n int,
 		v, err := pilot.View(ctx, id)
 		require.NoError(tb, err)
 		require.Empty(tb, v.Error)
-		if v.Status == workflows.StageClosed {
+		if v.Status == api.StageClosed {
 			break
 		}
 		require.NoError(tb, pilot.Step(ctx, v))
@@ -580,7 +579,7 @@ func BenchmarkCampaignOnACluster(b *testing.B) {
 		var opened map[string]string
 		require.NoError(b, crew.responder.Do(context.Background(), "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
 		id := opened["id"]
-		waitStatus(b, crew.responder, id, workflows.StageAwaitApproval)
+		waitStatus(b, crew.responder, id, api.StageAwaitApproval)
 		reg, _, closeSenders := cfg.Senders()
 		st, err := store.Open(c.database)
 		require.NoError(b, err)

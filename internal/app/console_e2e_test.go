@@ -22,7 +22,6 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // browser starts Debian's Chromium headless. Without it the test skips,
@@ -147,7 +146,7 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 	id := regexp.MustCompile(`INC-[0-9A-F]{10}`).FindString(flash)
 	require.NotEmpty(t, id, flash)
 	page := d.URL + "/incidents/" + id
-	waitStage(t, ctx, page, workflows.StageAwaitApproval)
+	waitStage(t, ctx, page, api.StageAwaitApproval)
 	var affected string
 	run(t, ctx, "scope", chromedp.Text(`#affected`, &affected, chromedp.ByQuery))
 	var v api.View
@@ -211,7 +210,7 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 
 	// The responder files with Singapore's regulator; notice goes out; legal2 approves the announcement.
 	signIn(t, ctx, d.URL, "responder@example.com")
-	waitStage(t, ctx, page, workflows.StageAwaitFiling)
+	waitStage(t, ctx, page, api.StageAwaitFiling)
 	file := func(name string) {
 		t.Helper()
 		sel := `form.file:has(input[name=obligation][value="` + name + `"])`
@@ -225,7 +224,7 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 		require.Contains(t, msg, name+" recorded as submitted")
 	}
 	file("sg-pdpc")
-	waitStage(t, ctx, page, workflows.StageAnnouncing)
+	waitStage(t, ctx, page, api.StageAnnouncing)
 	signOut(t, ctx)
 	signIn(t, ctx, d.URL, "legal2@example.com")
 	require.Eventually(t, func() bool {
@@ -238,16 +237,16 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 	signOut(t, ctx)
 
 	signIn(t, ctx, d.URL, "responder@example.com")
-	waitStage(t, ctx, page, workflows.StageFiling)
+	waitStage(t, ctx, page, api.StageFiling)
 	v = api.View{}
 	require.NoError(t, observer.Do(bg, "GET", "/api/v1/incidents/"+id, nil, &v))
 	for _, o := range v.Obligations {
-		if !o.Voluntary && o.Audience != "individuals" && o.Status != workflows.FilingSubmitted {
+		if !o.Voluntary && o.Audience != "individuals" && o.Status != api.FilingSubmitted {
 			run(t, ctx, "incident page", chromedp.Navigate(page))
 			file(o.Name)
 		}
 	}
-	waitStage(t, ctx, page, workflows.StageClosed)
+	waitStage(t, ctx, page, api.StageClosed)
 	var progress, reached, announcement string
 	run(t, ctx, "closed page", chromedp.Text(`section:has(progress) p`, &progress, chromedp.ByQuery), chromedp.Text(`#reached`, &reached, chromedp.ByQuery),
 		chromedp.AttributeValue(`section a[href*="/announcements/"]`, "href", &announcement, nil, chromedp.ByQuery))

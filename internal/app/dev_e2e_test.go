@@ -95,7 +95,7 @@ func waitStatus(t testing.TB, c *client.Client, id, status string) api.View {
 func fileDuties(t *testing.T, c *client.Client, v api.View, match func(api.ObligationView) bool) {
 	t.Helper()
 	for _, o := range v.Obligations {
-		if !match(o) || o.Status == workflows.FilingSubmitted {
+		if !match(o) || o.Status == api.FilingSubmitted {
 			continue
 		}
 		req := api.SubmitRequest{Obligation: o.Name, Reference: "REF-" + o.Name}
@@ -111,7 +111,7 @@ func fileDuties(t *testing.T, c *client.Client, v api.View, match func(api.Oblig
 func approveAll(t *testing.T, legal *client.Client, v api.View) {
 	t.Helper()
 	for _, d := range v.Drafts {
-		if d.Status == workflows.DraftPending {
+		if d.Status == api.DraftPending {
 			require.NoError(t, legal.Do(context.Background(), "POST", "/api/v1/incidents/"+v.ID+"/approve", api.DecisionRequest{Draft: d.Name, Revision: d.Revision, Comment: "ok"}, nil), d.Name)
 		}
 	}
@@ -164,7 +164,7 @@ func basicScenario(t *testing.T, database string) {
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
 	id := opened["id"]
 
-	v := waitStatus(t, responder, id, workflows.StageAwaitApproval)
+	v := waitStatus(t, responder, id, api.StageAwaitApproval)
 	var shown json.RawMessage
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &shown))
 	require.NotContains(t, string(shown), "0001-01-01", "undecided drafts and unfiled duties have no time, not year 1")
@@ -211,7 +211,7 @@ func basicScenario(t *testing.T, database string) {
 	require.NoError(t, err)
 	d = startDev(t, dir, database)
 	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
-	v = waitStatus(t, responder, id, workflows.StageAwaitApproval)
+	v = waitStatus(t, responder, id, api.StageAwaitApproval)
 
 	// The scenario names no cause, organisation, reporter or DPO: the drafts
 	// whose law requires them are incomplete, and legal cannot approve them.
@@ -274,7 +274,7 @@ func basicScenario(t *testing.T, database string) {
 		responder.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &cur)
 		for _, dr := range cur.Drafts {
 			if dr.Name == "notice-en" {
-				return dr.Revision == rev+1 && dr.Status == workflows.DraftPending
+				return dr.Revision == rev+1 && dr.Status == api.DraftPending
 			}
 		}
 		return false
@@ -283,13 +283,13 @@ func basicScenario(t *testing.T, database string) {
 	approveAll(t, legal, v)
 
 	// Singapore's individuals are told only after the PDPC: notice waits for that filing.
-	v = waitStatus(t, responder, id, workflows.StageAwaitFiling)
+	v = waitStatus(t, responder, id, api.StageAwaitFiling)
 	err = responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/submit", api.SubmitRequest{Obligation: "no-such-duty", Reference: "x"}, nil)
 	require.True(t, errors.As(err, &apiErr), "%v", err)
 	require.Equal(t, http.StatusConflict, apiErr.Status)
 	fileDuties(t, responder, v, func(o api.ObligationView) bool { return o.Name == "sg-pdpc" })
 
-	v = waitStatus(t, responder, id, workflows.StageAnnouncing)
+	v = waitStatus(t, responder, id, api.StageAnnouncing)
 	v = waitForPendingAnnouncement(t, responder, id)
 	// Notice has begun: legal's console offers no waiver of a duty to
 	// tell people any more, only of the reports still open.
@@ -300,10 +300,10 @@ func basicScenario(t *testing.T, database string) {
 
 	// The incident stays open until every mandatory duty is filed, or
 	// waived by legal with the reason it does not apply.
-	v = waitStatus(t, responder, id, workflows.StageFiling)
+	v = waitStatus(t, responder, id, api.StageFiling)
 	var waived string
 	for _, o := range v.Obligations {
-		if !o.Voluntary && o.Audience == "regulator" && o.Status != workflows.FilingSubmitted && waived == "" {
+		if !o.Voluntary && o.Audience == "regulator" && o.Status != api.FilingSubmitted && waived == "" {
 			waived = o.Name
 		}
 	}
@@ -316,18 +316,18 @@ func basicScenario(t *testing.T, database string) {
 	fileDuties(t, responder, v, func(o api.ObligationView) bool {
 		return !o.Voluntary && o.Audience != "individuals" && o.Name != waived
 	})
-	v = waitStatus(t, responder, id, workflows.StageClosed)
+	v = waitStatus(t, responder, id, api.StageClosed)
 	residents := map[string]int{"EU": want.ByRegion["DE"]}
 	for region, n := range want.ByRegion {
 		residents[region] += n
 	}
 	for _, o := range v.Obligations {
 		if o.Name == waived {
-			require.Equal(t, workflows.FilingWaived, o.Status)
+			require.Equal(t, api.FilingWaived, o.Status)
 			require.Equal(t, waiver.Reason, o.Filing.WaivedBecause)
 			require.Equal(t, "legal@example.com", o.Filing.By)
 		} else if !o.Voluntary {
-			require.Equal(t, workflows.FilingSubmitted, o.Status, o.Name)
+			require.Equal(t, api.FilingSubmitted, o.Status, o.Name)
 		}
 		if o.Audience == "individuals" && o.Filing != nil {
 			// Each duty to individuals states its own residents, not the campaign's.
@@ -354,7 +354,7 @@ func basicScenario(t *testing.T, database string) {
 	require.Equal(t, want.Unreachable, v.Notifications.Failed)
 	require.True(t, v.Announcement.Published)
 	for _, dr := range v.Drafts {
-		require.Equal(t, workflows.DraftApproved, dr.Status, dr.Name)
+		require.Equal(t, api.DraftApproved, dr.Status, dr.Name)
 		require.NotEqual(t, "responder@example.com", dr.ApprovedBy)
 	}
 
@@ -440,7 +440,7 @@ func basicScenario(t *testing.T, database string) {
 	require.NoError(t, os.WriteFile(narrowed, append(incYAML, []byte("\nregions: [HK]\n")...), 0o644))
 	var second map[string]string
 	require.NoError(t, responder.UploadFiles(ctx, "/api/v1/incidents", []client.Upload{{Field: "incident", Path: narrowed}, {Field: "subjects", Path: named}}, nil, &second))
-	v2 := waitStatus(t, legal, second["id"], workflows.StageAwaitApproval)
+	v2 := waitStatus(t, legal, second["id"], api.StageAwaitApproval)
 	require.Equal(t, 2, v2.Scope.Subjects)
 	require.Equal(t, map[string]int{"HK": 2}, v2.Scope.ByRegion)
 	require.EqualValues(t, 3, v2.Scope.NamedSubjects)
@@ -521,7 +521,7 @@ func withholdFromHongKong(t *testing.T, d *Dev, v api.View) {
 		}
 	})
 	approveAll(t, legal, v)
-	v = waitStatus(t, responder, v.ID, workflows.StageClosed)
+	v = waitStatus(t, responder, v.ID, api.StageClosed)
 	require.Zero(t, v.Notifications.Reached)
 	require.Zero(t, v.Notifications.Failed, "the withheld are not unreached")
 	require.Equal(t, 2, v.Notifications.Withheld)
@@ -597,7 +597,7 @@ func listed(t *testing.T, c *client.Client, id string) api.ListItem {
 	require.NoError(t, err)
 	for _, it := range items {
 		if it.ID == id {
-			require.Equal(t, workflows.StageClosed, it.Status)
+			require.Equal(t, api.StageClosed, it.Status)
 			require.NotEmpty(t, it.Jurisdictions)
 			require.Positive(t, it.Scope.Subjects)
 			return it

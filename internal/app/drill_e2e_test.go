@@ -61,7 +61,7 @@ func TestDrillEndToEnd(t *testing.T) {
 	// The incident closed with every draft approved by the drill identity.
 	var v api.View
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+drill.IncidentID, nil, &v))
-	require.Equal(t, workflows.StageClosed, v.Status)
+	require.Equal(t, api.StageClosed, v.Status)
 	require.True(t, v.Drill)
 	require.Equal(t, 120, v.Scope.Subjects)
 	for _, dr := range v.Drafts {

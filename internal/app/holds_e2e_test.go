@@ -17,7 +17,6 @@ import (
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // A fault of Tocsin's own configuration is no fact about a person. Mid-
@@ -91,7 +90,7 @@ func TestAMisconfiguredProviderHoldsItsChannelAndWritesNobodyOff(t *testing.T) {
 	require.Contains(t, holds()["onsite"].Reason, "onsite 401")
 	v, err := apiclient.New(responder).Incident(ctx, id)
 	require.NoError(t, err)
-	require.Equal(t, workflows.StageNotifying, v.Status, "the campaign waits; it does not move everyone down the ladder")
+	require.Equal(t, api.StageNotifying, v.Status, "the campaign waits; it does not move everyone down the ladder")
 	require.NotEmpty(t, v.HeldChannels, "incident show says which channels are held")
 
 	d.SMTPPeer.RefuseSender.Store(false)
@@ -109,7 +108,7 @@ func TestAMisconfiguredProviderHoldsItsChannelAndWritesNobodyOff(t *testing.T) {
 
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		v := step(c)
-		require.Equal(c, workflows.StageClosed, v.Status)
+		require.Equal(c, api.StageClosed, v.Status)
 	}, 4*time.Minute, 200*time.Millisecond)
 	require.Empty(t, holds())
 

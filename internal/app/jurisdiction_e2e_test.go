@@ -15,7 +15,6 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // nzLaw is a jurisdiction the built-in playbooks do not have, written the
@@ -127,7 +126,7 @@ func TestAnOperatorAddsAJurisdictionWithALawFile(t *testing.T) {
 
 	var opened map[string]string
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
-	v := waitStatus(t, responder, opened["id"], workflows.StageAwaitApproval)
+	v := waitStatus(t, responder, opened["id"], api.StageAwaitApproval)
 
 	nz := map[string]api.ObligationView{}
 	for _, o := range v.Obligations {

@@ -26,7 +26,6 @@ import (
 	"github.com/tocsin/tocsin/internal/evidence"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // slackUser is "Slack" acting for one person of the dev workspace: it signs
@@ -162,7 +161,7 @@ func TestIncidentRunFromSlackAlone(t *testing.T) {
 	id := regexp.MustCompile(`INC-[0-9A-F]{10}`).FindString(opened)
 	require.NotEmpty(t, id, opened)
 	channel := senders.ChannelName(id)
-	slackStatusStage(t, responder, id, workflows.StageAwaitApproval)
+	slackStatusStage(t, responder, id, api.StageAwaitApproval)
 	private, exists := d.SlackPeer.Private(channel)
 	require.True(t, exists && private, "the default playbook's war room is private")
 
@@ -236,21 +235,21 @@ func TestIncidentRunFromSlackAlone(t *testing.T) {
 	}, 30*time.Second, 100*time.Millisecond)
 
 	// Filings, by command; Singapore's regulator first, as notice waits for it.
-	slackStatusStage(t, responder, id, workflows.StageAwaitFiling)
+	slackStatusStage(t, responder, id, api.StageAwaitFiling)
 	require.Contains(t, responder.command("file "+id+" sg-pdpc PDPC-2026-0042 the test runs after the scenario's dates"), "recorded as submitted")
-	slackStatusStage(t, responder, id, workflows.StageAnnouncing)
+	slackStatusStage(t, responder, id, api.StageAnnouncing)
 	require.Eventually(t, func() bool { _, ok := reviews(t, d.SlackPeer, channel, id)["announcement"]; return ok }, 60*time.Second, 100*time.Millisecond)
 	a := reviews(t, d.SlackPeer, channel, id)["announcement"]
 	require.Equal(t, http.StatusOK, legal2.click(a.msg, senders.ActionApprove, a.value))
-	slackStatusStage(t, responder, id, workflows.StageFiling)
+	slackStatusStage(t, responder, id, api.StageFiling)
 	v = api.View{}
 	require.NoError(t, observer.Do(ctx, "GET", "/api/v1/incidents/"+id, nil, &v))
 	for _, o := range v.Obligations {
-		if !o.Voluntary && o.Audience != "individuals" && o.Status != workflows.FilingSubmitted {
+		if !o.Voluntary && o.Audience != "individuals" && o.Status != api.FilingSubmitted {
 			require.Contains(t, responder.command("file "+id+" "+o.Name+" REF-"+o.Name+" filed after the scenario's dates"), "recorded", o.Name)
 		}
 	}
-	slackStatusStage(t, responder, id, workflows.StageClosed)
+	slackStatusStage(t, responder, id, api.StageClosed)
 
 	// The war room told the story as it went.
 	var lines []string

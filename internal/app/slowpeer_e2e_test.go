@@ -15,7 +15,6 @@ import (
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // TestASlowMailRelayGetsEachNoticeOnce: an SMTP relay that answers each
@@ -40,7 +39,7 @@ func TestASlowMailRelayGetsEachNoticeOnce(t *testing.T) {
 		v, err := pilot.View(ctx, id)
 		require.NoError(c, err)
 		require.NoError(c, pilot.Step(ctx, v))
-		require.Equal(c, workflows.StageClosed, v.Status)
+		require.Equal(c, api.StageClosed, v.Status)
 	}, 4*time.Minute, 500*time.Millisecond)
 
 	tally, repeats, err := d.Outbox.Tally(ctx, id)

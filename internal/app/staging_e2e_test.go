@@ -24,7 +24,6 @@ import (
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // scenarioCrew are the people who run the basic scenario: the tokens a
@@ -64,7 +63,7 @@ func runBasicToClosed(t *testing.T, crew scenarioCrew) api.View {
 	var opened map[string]string
 	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
 	id := opened["id"]
-	waitStatus(t, crew.responder, id, workflows.StageAwaitApproval)
+	waitStatus(t, crew.responder, id, api.StageAwaitApproval)
 	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/facts", api.FactsRequest{Set: map[string]string{
 		"cause": "An access key was committed to a public repository.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe, +86 10 5555 0100", "dpo_contact": "dpo@example.com"}}, nil))
 	var v api.View
@@ -83,13 +82,13 @@ func runBasicToClosed(t *testing.T, crew scenarioCrew) api.View {
 	require.Equal(t, http.StatusForbidden, apiErr.Status, apiErr.Message)
 	require.Regexp(t, `^forbidden: the report report-sg-pdpc \(revision \d+\) is pending; legal must approve it before it is filed$`, apiErr.Message)
 	approveAll(t, crew.legal, v)
-	v = waitStatus(t, crew.responder, id, workflows.StageAwaitFiling)
+	v = waitStatus(t, crew.responder, id, api.StageAwaitFiling)
 	fileDuties(t, crew.responder, v, func(o api.ObligationView) bool { return o.Name == "sg-pdpc" })
-	waitStatus(t, crew.responder, id, workflows.StageAnnouncing)
+	waitStatus(t, crew.responder, id, api.StageAnnouncing)
 	approveAll(t, crew.legal2, waitForPendingAnnouncement(t, crew.responder, id))
-	v = waitStatus(t, crew.responder, id, workflows.StageFiling)
+	v = waitStatus(t, crew.responder, id, api.StageFiling)
 	fileDuties(t, crew.responder, v, func(o api.ObligationView) bool { return !o.Voluntary && o.Audience != "individuals" })
-	return waitStatus(t, crew.responder, id, workflows.StageClosed)
+	return waitStatus(t, crew.responder, id, api.StageClosed)
 }
 
 // syncBuffer is a log both processes write to at once.
@@ -254,7 +253,7 @@ announce: {webhook_url: https://press.example.com/v1/announcements}
 	require.NoError(t, err)
 	var second map[string]string
 	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &second))
-	waitStatus(t, crew.responder, second["id"], workflows.StageAwaitApproval)
+	waitStatus(t, crew.responder, second["id"], api.StageAwaitApproval)
 	scraped = scrape(t, serveCfg.Metrics.Listen)
 	require.Contains(t, scraped, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, second["id"]))
 	require.NotContains(t, scraped, fmt.Sprintf(`incident=%q`, v.ID), "a closed incident has no open duty")
@@ -295,7 +294,7 @@ func TestTheDevServerHasMetricsAndReadiness(t *testing.T) {
 	require.NoError(t, err)
 	var opened map[string]string
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
-	waitStatus(t, responder, opened["id"], workflows.StageAwaitApproval)
+	waitStatus(t, responder, opened["id"], api.StageAwaitApproval)
 	addr := strings.TrimPrefix(d.URL, "http://")
 	page := scrape(t, addr)
 	require.Contains(t, page, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, opened["id"]))

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"github.com/tocsin/tocsin/internal/incident"
 	"slices"
 	"strings"
 )
@@ -12,12 +13,7 @@ import (
 // RecordSummary is what lists and the breach register filter and sort by,
 // kept in columns beside the record so that listing ten thousand incidents
 // reads neither the records nor Temporal.
-type RecordSummary struct {
-	Status        string
-	Jurisdictions []string
-	Subjects      int
-	Reached       int
-}
+type RecordSummary = incident.Summary
 
 // SaveRecord keeps the incident's record as the workflow last wrote it:
 // what people see of the plan (stage, duties, filings, decisions,

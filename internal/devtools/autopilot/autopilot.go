@@ -12,7 +12,6 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
-	"github.com/tocsin/tocsin/workflows"
 )
 
 // Facts are the report facts a synthetic incident file leaves out.
@@ -37,7 +36,7 @@ type Pilot struct {
 func (p *Pilot) Step(ctx context.Context, v api.View) error {
 	path := "/api/v1/incidents/" + v.ID
 	for _, d := range v.Drafts {
-		if d.Status == workflows.DraftPending && len(d.Missing) > 0 {
+		if d.Status == api.DraftPending && len(d.Missing) > 0 {
 			if p.factsSet {
 				return fmt.Errorf("draft %s still lacks %v", d.Name, d.Missing)
 			}
@@ -45,19 +44,19 @@ func (p *Pilot) Step(ctx context.Context, v api.View) error {
 			return p.Responder.Do(ctx, "POST", path+"/facts", api.FactsRequest{Set: Facts}, nil)
 		}
 	}
-	if v.Status == workflows.StageAwaitApproval || v.Status == workflows.StageAnnouncing {
+	if v.Status == api.StageAwaitApproval || v.Status == api.StageAnnouncing {
 		for _, d := range v.Drafts {
-			if d.Status == workflows.DraftPending {
+			if d.Status == api.DraftPending {
 				if err := p.Legal.Do(ctx, "POST", path+"/approve", api.DecisionRequest{Draft: d.Name, Revision: d.Revision, Comment: "autopilot"}, nil); err != nil {
 					return fmt.Errorf("approve %s: %w", d.Name, err)
 				}
 			}
 		}
 	}
-	if v.Status == workflows.StageAwaitFiling || v.Status == workflows.StageFiling {
+	if v.Status == api.StageAwaitFiling || v.Status == api.StageFiling {
 		filed := map[string]bool{}
 		for _, o := range v.Obligations {
-			filed[o.Name] = o.Status == workflows.FilingSubmitted
+			filed[o.Name] = o.Status == api.FilingSubmitted
 		}
 		for _, o := range v.Obligations {
 			if o.Voluntary || o.Audience == "individuals" || filed[o.Name] || (o.After != "" && !filed[o.After]) {

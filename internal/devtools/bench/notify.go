@@ -142,7 +142,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 		if v.Error != "" {
 			return r, fmt.Errorf("incident %s: %s", id, v.Error)
 		}
-		if v.Status == workflows.StageAwaitApproval && r.BaselineSubjects == 0 {
+		if v.Status == api.StageAwaitApproval && r.BaselineSubjects == 0 {
 			// While legal reads, the plain loop sends the same notices.
 			c.logf("%s: baseline loop over %d people", backend, c.BaselineSubjects)
 			if err := c.baseline(ctx, d, id, &r); err != nil {
@@ -150,12 +150,12 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 			}
 			c.logf("%s: baseline %d messages at %.0f/s", backend, r.BaselineMessages, r.BaselinePerS)
 		}
-		if v.Status == workflows.StageNotifying && started.IsZero() {
+		if v.Status == api.StageNotifying && started.IsZero() {
 			resetPeakRSS()
 			started = time.Now()
 			c.logf("%s: campaign started", backend)
 		}
-		if !started.IsZero() && v.Status != workflows.StageNotifying {
+		if !started.IsZero() && v.Status != api.StageNotifying {
 			break
 		}
 		if v.Campaign != nil && quarter <= 3 && v.Campaign.Contacted >= quarter*c.Subjects/4 {
