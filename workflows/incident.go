@@ -105,6 +105,9 @@ func runIncident(ctx workflow.Context, in IncidentInput, keys [][]byte) (Inciden
 	res, err := s.run(ctx)
 	if err != nil {
 		s.p.Error = err.Error()
+		if ctx.Err() == nil && s.p.WarRoom != "" && workflow.GetVersion(ctx, changeFailurePosted, workflow.DefaultVersion, 1) >= 1 {
+			s.post(ctx, fmt.Sprintf(":x: The plan stopped at %s: %s. Nothing further happens on its own; `tocsin incident show %s` has the record.", s.p.Status, senders.SlackEscape(err.Error()), s.in.IncidentID))
+		}
 	}
 	res.Milestones = s.p.Milestones
 

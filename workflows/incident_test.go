@@ -2,8 +2,9 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/tocsin/tocsin/internal/plandata"
 	"sync/atomic"
+
+	"github.com/tocsin/tocsin/internal/plandata"
 
 	"context"
 	"strings"
@@ -28,7 +29,9 @@ type updateResult struct {
 // overrides replace setup's default activity results.
 type overrides struct {
 	assess *activities.AssessResult
-	drafts func(context.Context, activities.DraftInput) (activities.DraftResult, error)
+	// assessErr fails the assessment.
+	assessErr error
+	drafts    func(context.Context, activities.DraftInput) (activities.DraftResult, error)
 	// draftsTake is how long each render takes on the workflow's clock.
 	draftsTake time.Duration
 	post       func(context.Context, activities.PostInput) error
@@ -109,7 +112,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	if ov.assess != nil {
 		assess = *ov.assess
 	}
-	env.OnActivity(a.Assess, mock.Anything, mock.Anything).Return(assess, nil)
+	env.OnActivity(a.Assess, mock.Anything, mock.Anything).Return(assess, ov.assessErr)
 	if ov.drafts != nil {
 		env.OnActivity(a.RenderDrafts, mock.Anything, mock.Anything).Return(ov.drafts).After(ov.draftsTake)
 	} else {
@@ -437,4 +440,24 @@ func TestANoticeWhoseSMSIsTooLongIsRefusedAtApproval(t *testing.T) {
 	require.ErrorContains(t, long.rejected, "notice-en revision 1 cannot be approved: its SMS is 3 segments (GSM-7, 365 characters), over the playbook's sms_max_segments of 2")
 	require.ErrorContains(t, long.rejected, "tocsin incident facts INC-1 --set description=")
 	require.NoError(t, short.rejected, "the shorter revision 2 is approved")
+}
+
+// A plan that cannot go on (here a law file that no longer loads) says so
+// where responders look: the war room, beside the record's error.
+func TestAPlanThatStopsSaysWhyInTheWarRoom(t *testing.T) {
+	var mu sync.Mutex
+	var posts []string
+	failed := temporal.NewNonRetryableApplicationError("playbooks/law/nz.yaml:11: due: \"soonish\"", activities.ErrPlaybook, nil)
+	env := setup(t, 0, overrides{assessErr: failed, post: func(_ context.Context, in activities.PostInput) error {
+		mu.Lock()
+		defer mu.Unlock()
+		posts = append(posts, in.Text)
+		return nil
+	}})
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.ErrorContains(t, env.GetWorkflowError(), "nz.yaml:11")
+	last := posts[len(posts)-1]
+	require.Contains(t, last, "The plan stopped at assessing")
+	require.Contains(t, last, "nz.yaml:11: due:")
 }

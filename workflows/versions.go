@@ -54,6 +54,12 @@ const (
 	// facts during a render); the new branch has a workflow test
 	// (TestFactsSetWhileADraftRendersReachIt), no recorded history yet.
 	changeFactsDuringRender = "facts-during-render"
+	// changeFailurePosted tells the war room, when one is open, that the
+	// plan stopped and why (a playbook that no longer loads, a report form
+	// that fails): responders watch the channel, not the server's log. Old
+	// branch: every history above (none fails); the new branch has a
+	// workflow test (TestAPlanThatStopsSaysWhyInTheWarRoom).
+	changeFailurePosted = "failure-posted"
 )
 
 // Changes that need no change ID, and why:
