@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"sync"
 	"testing"
@@ -67,14 +66,7 @@ func TestAChainWrittenBeforeAuditHeadsContinuesUnbroken(t *testing.T) {
 			require.NoError(t, s.Close())
 			// An earlier Tocsin kept no heads (the chain's end was its last
 			// row), and numbered no migrations.
-			driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend]
-			db, err := sql.Open(driver, dsn)
-			require.NoError(t, err)
-			for _, table := range []string{"audit_heads", "schema_migrations"} {
-				_, err = db.Exec(`DROP TABLE ` + table)
-				require.NoError(t, err)
-			}
-			require.NoError(t, db.Close())
+			asEarlierTocsinLeftIt(t, backend, dsn, `DROP TABLE audit_heads`, `DROP TABLE schema_migrations`)
 
 			s, err = store.Open(dsn)
 			require.NoError(t, err)

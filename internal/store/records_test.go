@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -118,11 +117,7 @@ func TestIncidentsFromBeforeListColumnsAreBackfilled(t *testing.T) {
 			require.NoError(t, s.SaveRecord(ctx, "INC-OLD", 1, []byte(`{"status":"filing","obligations":[{"jurisdiction":"EU"},{"jurisdiction":"UK"},{"jurisdiction":"EU"}],"scope":{"subjects":9},"reach":{"reached":8}}`), store.RecordSummary{}))
 			s.Close()
 			// What an older Tocsin left: the columns at their defaults.
-			db, err := sql.Open(map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend], dsn)
-			require.NoError(t, err)
-			_, err = db.Exec(`UPDATE incidents SET status = '', jurisdictions = '', subjects = 0, reached = 0, viewers = '', summarised = 0`)
-			require.NoError(t, err)
-			db.Close()
+			asEarlierTocsinLeftIt(t, backend, dsn, `UPDATE incidents SET status = '', jurisdictions = '', subjects = 0, reached = 0, viewers = '', summarised = 0`)
 
 			s, err = store.Open(dsn)
 			require.NoError(t, err)

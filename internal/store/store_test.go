@@ -547,14 +547,7 @@ func TestADatabaseFromBeforeNumberedMigrationsIsAdopted(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, s.CreateIncident(ctx, store.Incident{ID: "INC-ADOPT", Title: "old", OpenedBy: "r", OpenedAt: time.Now()}, nil))
 			require.NoError(t, s.Close())
-			driver := map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend]
-			db, err := sql.Open(driver, dsn)
-			require.NoError(t, err)
-			for _, q := range []string{`DROP TABLE schema_migrations`, `ALTER TABLE incidents DROP COLUMN charter_run`, `ALTER TABLE incidents DROP COLUMN charter`} {
-				_, err = db.Exec(q)
-				require.NoError(t, err, q)
-			}
-			require.NoError(t, db.Close())
+			asEarlierTocsinLeftIt(t, backend, dsn, `DROP TABLE schema_migrations`, `ALTER TABLE incidents DROP COLUMN charter_run`, `ALTER TABLE incidents DROP COLUMN charter`)
 
 			s, err = store.Open(dsn)
 			require.NoError(t, err)
@@ -568,5 +561,18 @@ func TestADatabaseFromBeforeNumberedMigrationsIsAdopted(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, charter, got, "the charter column is back")
 		})
+	}
+}
+
+// asEarlierTocsinLeftIt runs statements on a closed store's database, as
+// the SQL an earlier version would have left behind.
+func asEarlierTocsinLeftIt(t *testing.T, backend, dsn string, statements ...string) {
+	t.Helper()
+	db, err := sql.Open(map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[backend], dsn)
+	require.NoError(t, err)
+	defer db.Close()
+	for _, q := range statements {
+		_, err = db.Exec(q)
+		require.NoError(t, err, q)
 	}
 }
