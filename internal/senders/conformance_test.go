@@ -70,13 +70,19 @@ type contract struct {
 	rotate func(*rig)
 	// midSend is a fault after which the provider may hold the message.
 	midSend string
+	// outage is a provider's passing refusal, and whether the provider
+	// certainly did not take the message (retry at once) or may have
+	// (ask it, or resend under the same key).
+	outage       string
+	outageUnsent bool
 }
 
 var contracts = map[string]contract{
-	"onsite": {good: "acct-1", refused: "", rotate: func(r *rig) { r.onsite.Rotated.Store(true) }, midSend: "onsite.latency=3s@1"},
-	"email":  {good: "p1@example.com", refused: "p1@nobody.invalid", rotate: func(r *rig) { r.smtp.RefuseSender.Store(true) }, midSend: "smtp.accept_then_drop=1"},
-	"sms":    {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1"},
-	"voice":  {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1"},
+	"onsite": {good: "acct-1", refused: "", rotate: func(r *rig) { r.onsite.Rotated.Store(true) }, midSend: "onsite.latency=3s@1", outage: "onsite.status_503=1"},
+	"email": {good: "p1@example.com", refused: "p1@nobody.invalid", rotate: func(r *rig) { r.smtp.RefuseSender.Store(true) }, midSend: "smtp.accept_then_drop=1",
+		outage: "smtp.tempfail=1", outageUnsent: true},
+	"sms":   {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1", outage: "twilio.status_500=1"},
+	"voice": {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1", outage: "twilio.status_500=1"},
 }
 
 func message(to string) senders.Message {
@@ -132,6 +138,14 @@ func TestEverySenderKeepsTheContract(t *testing.T) {
 			require.Error(t, err)
 			require.False(t, senders.NotSent(err), "the provider may hold it: in doubt, not unsent (%v)", err)
 			require.False(t, senders.IsPermanent(err) || senders.Misconfigured(err), "%v", err)
+			noSecret(t, err)
+		})
+		t.Run(name+"/outage", func(t *testing.T) {
+			r := newRig(t, c.outage)
+			_, err := r.reg[name].Send(ctx, message(c.good))
+			require.Error(t, err)
+			require.False(t, senders.IsPermanent(err) || senders.Misconfigured(err), "a passing outage is retried, nobody is written off: %v", err)
+			require.Equal(t, c.outageUnsent, senders.NotSent(err), "%v", err)
 			noSecret(t, err)
 		})
 	}
