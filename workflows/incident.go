@@ -4,6 +4,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -106,7 +107,7 @@ func runIncident(ctx workflow.Context, in IncidentInput, keys [][]byte) (Inciden
 	if err != nil {
 		s.p.Error = err.Error()
 		if ctx.Err() == nil && s.p.WarRoom != "" && workflow.GetVersion(ctx, changeFailurePosted, workflow.DefaultVersion, 1) >= 1 {
-			s.post(ctx, fmt.Sprintf(":x: The plan stopped at %s: %s. Nothing further happens on its own; `tocsin incident show %s` has the record.", s.p.Status, senders.SlackEscape(err.Error()), s.in.IncidentID))
+			s.post(ctx, fmt.Sprintf(":x: The plan stopped at %s: %s. Nothing further happens on its own; `tocsin incident show %s` has the record.", s.p.Status, senders.SlackEscape(stopReason(err)), s.in.IncidentID))
 		}
 	}
 	res.Milestones = s.p.Milestones
@@ -125,6 +126,17 @@ func runIncident(ctx workflow.Context, in IncidentInput, keys [][]byte) (Inciden
 		s.finalRecord(ctx, &err)
 	}
 	return res, err
+}
+
+// stopReason is why a run stopped, in the words of the step that failed
+// (an activity's own message, not the SDK's wrapping of it).
+func stopReason(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		step, _, _ := strings.Cut(err.Error(), ":")
+		return step + ": " + app.Message()
+	}
+	return err.Error()
 }
 
 func (s *plan) milestone(ctx workflow.Context, name string) {

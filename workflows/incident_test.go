@@ -459,5 +459,6 @@ func TestAPlanThatStopsSaysWhyInTheWarRoom(t *testing.T) {
 	require.ErrorContains(t, env.GetWorkflowError(), "nz.yaml:11")
 	last := posts[len(posts)-1]
 	require.Contains(t, last, "The plan stopped at assessing")
-	require.Contains(t, last, "nz.yaml:11: due:")
+	require.Contains(t, last, "assess: playbooks/law/nz.yaml:11: due:")
+	require.NotContains(t, last, "scheduledEventID", "the step's own words, not the SDK's wrapping")
 }
