@@ -110,7 +110,7 @@ func RegionalNoticeName(jurisdiction string) string {
 func noticeContent(obligations []playbooks.Obligation) []string {
 	var out []string
 	for _, ob := range obligations {
-		if ob.Audience != "individuals" || templates.IsNotice(ob.Template) {
+		if ob.Audience != "individuals" || ob.Template != "" {
 			continue
 		}
 		for _, c := range ob.Content {
@@ -225,14 +225,25 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 	}
 	for _, ob := range in.Obligations {
-		if ob.Audience != "individuals" || !templates.IsNotice(ob.Template) {
+		if ob.Audience != "individuals" || ob.Template == "" {
 			continue
 		}
 		name := RegionalNoticeName(ob.Jurisdiction)
 		if !want(name) {
 			continue
 		}
-		r, err := templates.Notice(facts, "", ob.Template, ob.Content)
+		var own *templates.Form
+		if !templates.IsNotice(ob.Template) {
+			// A notice form of the operator's own, from their playbook directory.
+			pb, err := a.playbook(in.Spec.Playbook)
+			if err != nil {
+				return DraftResult{}, err
+			}
+			if own = pb.Forms[ob.Template]; own == nil {
+				return fail(fmt.Errorf("obligation %s: playbook %s has no form %q", ob.Name, in.Spec.Playbook, ob.Template))
+			}
+		}
+		r, err := templates.NoticeWith(facts, "", ob.Template, own, ob.Content)
 		if err != nil {
 			return fail(err)
 		}

@@ -66,7 +66,7 @@ var (
 	lawFileName = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
 	// jurisdictionCode is an ISO 3166 region (NZ, US-CA) or a name for a
 	// group of regions the law covers together (EU, US-HIPAA).
-	formName         = regexp.MustCompile(`^report-[a-z0-9][a-z0-9-]*$`)
+	formName         = regexp.MustCompile(`^(report|notice)-[a-z0-9][a-z0-9-]*$`)
 	jurisdictionCode = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,8})?$`)
 )
 
@@ -352,10 +352,10 @@ func checkRule(r *Rule, lines map[string]int, phases *yaml.Node, errs *lintError
 	}
 	if r.Template != "" {
 		switch {
-		case !slices.Contains(templates.Names(), r.Template) && r.Audience == "individuals":
-			bad("template", fmt.Sprintf("%q is not a notice template (%s)", r.Template, strings.Join(templates.Names(), ", ")))
 		case !slices.Contains(templates.Names(), r.Template) && !formName.MatchString(r.Template):
-			bad("template", fmt.Sprintf("%q is not a template (%s) nor a form of your own (report-NAME, in templates/report-NAME.tmpl)", r.Template, strings.Join(templates.Names(), ", ")))
+			bad("template", fmt.Sprintf("%q is not a template (%s) nor a form of your own (report-NAME or notice-NAME, in templates/NAME.tmpl)", r.Template, strings.Join(templates.Names(), ", ")))
+		case !slices.Contains(templates.Names(), r.Template) && templates.IsNoticeForm(r.Template) != (r.Audience == "individuals"):
+			bad("template", fmt.Sprintf("%q is a form of your own for %s; this duty's audience is %s", r.Template, map[bool]string{true: "individuals (notice-NAME)", false: "a regulator (report-NAME)"}[templates.IsNoticeForm(r.Template)], r.Audience))
 		case !slices.Contains(templates.Names(), r.Template):
 			r.templateLine = lineOf(lines, "template") // the playbook directory's own form, read by Load
 		case templates.IsNotice(r.Template) != (r.Audience == "individuals"):

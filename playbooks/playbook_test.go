@@ -491,6 +491,8 @@ func TestAnOperatorsReportFormIsCheckedOnLoad(t *testing.T) {
 	require.ErrorContains(t, err, `defines no "body" block`)
 	err = write("report-au-nsw", `{{define "title"}}x{{end}}`)
 	require.ErrorContains(t, err, filepath.Join(dir, "law", "nz.yaml")+":9: template: templates/report-au-nsw.tmpl not found")
+	err = write("notice-nz", `{{define "title"}}x{{end}}{{define "body"}}y{{end}}{{define "sms"}}z{{end}}{{define "voice"}}v{{end}}`)
+	require.ErrorContains(t, err, `nz.yaml:9: template: "notice-nz" is a form of your own for individuals (notice-NAME); this duty's audience is regulator`)
 	err = write("nz-form", `{{define "title"}}x{{end}}`)
 	require.ErrorContains(t, err, `nz.yaml:9: template: "nz-form" is not a template`)
 }

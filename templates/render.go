@@ -56,13 +56,17 @@ func load(name string) set {
 	return set{t, h}
 }
 
-// Form is a report form an operator wrote for a jurisdiction of their own
-// (a playbook directory's templates/NAME.tmpl), parsed with the blocks the
-// built-in forms share. Like those it defines "title" and "body".
+// Form is a form an operator wrote for a jurisdiction of their own (a
+// playbook directory's templates/NAME.tmpl), parsed with the blocks the
+// built-in forms share: a report form (report-NAME) defines "title" and
+// "body", a prescribed notice (notice-NAME) "sms" and "voice" too.
 type Form struct {
 	name string
 	set  set
 }
+
+// IsNoticeForm says whether name names a notice form (notice-NAME).
+func IsNoticeForm(name string) bool { return strings.HasPrefix(name, "notice-") }
 
 // NewForm parses an operator's report form and renders it once on empty
 // facts, so a misspelt field fails when the playbook loads, with the
@@ -83,12 +87,16 @@ func NewForm(name, source string) (*Form, error) {
 		return nil, err
 	}
 	f := &Form{name: name, set: set{t, h}}
-	for _, part := range []string{"title", "body"} {
+	parts := []string{"title", "body"}
+	if IsNoticeForm(name) {
+		parts = append(parts, "sms", "voice")
+	}
+	for _, part := range parts {
 		if t.Lookup(part) == nil {
 			return nil, fmt.Errorf("template: %s: defines no %q block ({{define %q}}...{{end}})", name, part, part)
 		}
 	}
-	if _, err := render(f.set, newView(Facts{}, "en"), "title", "body"); err != nil {
+	if _, err := render(f.set, newView(Facts{}, "en"), parts...); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -295,6 +303,16 @@ func render(s set, v any, parts ...string) (Rendered, error) {
 // Notice renders the subject notice for a locale, or the form a
 // jurisdiction prescribes when form names one (notice-ca).
 func Notice(f Facts, locale, form string, required []string) (Rendered, error) {
+	return NoticeWith(f, locale, form, nil, required)
+}
+
+// NoticeWith is Notice, with the operator's own form when own is set.
+func NoticeWith(f Facts, locale, form string, own *Form, required []string) (Rendered, error) {
+	if own != nil {
+		v := newView(f, "en")
+		v.Required = required
+		return render(own.set, v, "title", "body", "sms", "voice")
+	}
 	name := "notice." + locale
 	if form != "" {
 		name, locale = form, "en"

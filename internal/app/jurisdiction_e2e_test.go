@@ -42,6 +42,7 @@ obligations:
     due: practicable
     content: [description, impact, measures, advice, contact]
     methods: [onsite, email, sms, voice]
+    template: notice-nz
     sources: ["Privacy Act 2020 s 115"]
 `
 
@@ -53,6 +54,17 @@ NotifyUs question 1, what happened: {{.Field "description"}}
 NotifyUs question 2, who is affected: {{.Subjects}} people in New Zealand
 {{template "contacts" .}}
 {{end}}
+`
+
+// nzNotice is the operator's own notice to New Zealand's residents, in
+// every rendering a channel carries.
+const nzNotice = `{{define "title"}}Privacy breach notice under the Privacy Act 2020: {{.Title}}{{end}}
+{{define "body"}}Kia ora. {{.Field "description"}}
+What you can do: {{.Field "advice"}}
+You may complain to the Privacy Commissioner (privacy.org.nz).
+{{end}}
+{{define "sms"}}Privacy breach notice ({{.IncidentID}}): see your email or account.{{end}}
+{{define "voice"}}This is a privacy breach notice under New Zealand's Privacy Act.{{end}}
 `
 
 // operatorPlaybooks is the default playbook, any hour, whose law also
@@ -71,11 +83,13 @@ func operatorPlaybooks(t *testing.T, law string) string {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "nz.yaml"), []byte(law), 0o644))
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "templates"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "report-nz.tmpl"), []byte(nzForm), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "templates", "notice-nz.tmpl"), []byte(nzNotice), 0o644))
 	return dir
 }
 
 // TestAnOperatorAddsAJurisdictionWithALawFile: a law file in the operator's
-// --playbooks directory is all a new jurisdiction takes. A broken one stops
+// --playbooks directory (with, where the law prescribes a layout, its own
+// report and notice forms) is all a new jurisdiction takes. A broken one stops
 // Tocsin from starting, naming its file and line; a good one has its duties
 // assessed for the incident's residents there, on New Zealand's clock.
 func TestAnOperatorAddsAJurisdictionWithALawFile(t *testing.T) {
@@ -151,4 +165,7 @@ func TestAnOperatorAddsAJurisdictionWithALawFile(t *testing.T) {
 	var text string
 	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+v.ID+"/drafts/report-nz-privacy-commissioner?format=text", nil, &text))
 	require.Contains(t, text, "NotifyUs question 2, who is affected: 3 people in New Zealand", "the operator's own form")
+	require.True(t, names["notice-nz"], "New Zealand's residents get the operator's notice: %v", names)
+	require.NoError(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+v.ID+"/drafts/notice-nz?format=text", nil, &text))
+	require.Contains(t, text, "You may complain to the Privacy Commissioner")
 }
