@@ -12,14 +12,9 @@ import (
 )
 
 // audit appends an action to the incident's hash-chained log (chain "" for
-// actions on no incident). The action has already happened or been refused
-// when this runs, so a failure to record it is logged loudly, not returned.
+// actions on no incident); see service.Audit.
 func (s *Server) audit(ctx context.Context, p Principal, chain, action, outcome string, detail map[string]string) {
-	_, err := s.Store.AppendAudit(context.WithoutCancel(ctx), store.AuditEntry{Chain: chain, Actor: p.Identity, Role: p.Role, Via: p.Via,
-		Action: action, Outcome: outcome, Detail: detail})
-	if err != nil {
-		s.log().Error("audit entry not recorded", "incident", chain, "action", action, "actor", p.Identity, "error", err)
-	}
+	s.service().Audit(ctx, caller(p), chain, action, outcome, detail)
 }
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {

@@ -120,32 +120,16 @@ func (s *Server) require(roles []string, h http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// visible loads an incident if p may see it: everyone with a role may see an
-// ordinary incident; a restricted one only the people it names and its opener.
+// visible loads an incident if p may see it (service.MayView).
 func (s *Server) visible(ctx context.Context, p Principal, id string) (store.Incident, bool) {
-	inc, err := s.Store.GetIncident(ctx, id)
-	if err != nil {
-		return inc, false
-	}
-	return inc, mayView(p, inc)
-}
-
-func mayView(p Principal, inc store.Incident) bool {
-	if p.Role == RoleDrill && !inc.Drill {
-		// The drill identity runs rehearsals; a real incident is none of its business.
-		return false
-	}
-	if len(inc.Spec.RestrictedTo) == 0 {
-		return true
-	}
-	return strings.EqualFold(p.Identity, inc.OpenedBy) || slices.ContainsFunc(inc.Spec.RestrictedTo, func(who string) bool { return strings.EqualFold(who, p.Identity) })
+	return s.service().Visible(ctx, caller(p), id)
 }
 
 var (
 	anyone     = []string{RoleResponder, RoleLegal, RoleAdmin, RoleViewer, RoleDrill}
 	responders = []string{RoleResponder, RoleAdmin}
 	// drillers start drills: the drill role does that and, on drill
-	// incidents only (see mayView), reads and files; it never touches the
+	// incidents only (see service.MayView), reads and files; it never touches the
 	// real inventory or opens a real incident.
 	drillers  = []string{RoleResponder, RoleAdmin, RoleDrill}
 	legalOnly = []string{RoleLegal}

@@ -6,35 +6,26 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"mime"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/temporal"
 
-	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/redact"
+	"github.com/tocsin/tocsin/internal/service"
 	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -445,62 +436,9 @@ func (s *Server) openIncident(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]string{"id": id})
 }
 
-// Open records an incident and starts its plan as p, from the API, the
-// console or Slack. It returns the new ID, or a refusal saying why not.
+// Open records an incident and starts its plan as p (service.Open).
 func (s *Server) Open(ctx context.Context, p Principal, req OpenRequest, named *store.NamedSubjects) (string, error) {
-	// The API route checks the role too; Slack and the console rely on this.
-	if !slices.Contains(responders, p.Role) {
-		s.audit(ctx, p, "", "open", store.AuditRefused, map[string]string{"reason": "role " + p.Role + " not allowed"})
-		return "", incident.Refuse(incident.Forbidden, fmt.Errorf("%s (%s) may not open incidents; responders and admins may", p.Identity, p.Role))
-	}
-	if req.File == "" {
-		req.File = "incident.yaml"
-	}
-	spec, err := incident.Parse(req.File, []byte(req.YAML))
-	if err != nil {
-		return "", incident.Refuse(incident.Unreadable, err)
-	}
-	// An incident whose playbook cannot load would stop at its first step:
-	// say why now, with the playbook's file:line, and open nothing.
-	if _, err := playbooks.Load(s.PlaybookDir, spec.Playbook); err != nil {
-		return "", incident.Refuse(incident.Unreadable, fmt.Errorf("%s: playbook: %w", req.File, err))
-	}
-	snap, err := s.Store.CurrentSnapshot(ctx)
-	if err != nil {
-		return "", incident.Refuse(incident.Conflict, err)
-	}
-	id := "INC-" + strings.ToUpper(strings.ReplaceAll(uuid.NewString(), "-", "")[:10])
-	charter := store.NewCharter()
-	inc := store.Incident{ID: id, Title: spec.Title, Spec: spec, OpenedBy: p.Identity, OpenedAt: time.Now().UTC(), Drill: spec.Drill, Snapshot: snap, Charter: charter}
-	if err := s.Store.CreateIncident(ctx, inc, named); err != nil {
-		if statusOf(err) == http.StatusUnprocessableEntity || named != nil {
-			// An unreadable list of named subjects, or a scope the inventory cannot answer.
-			return "", incident.Refuse(incident.Unreadable, err)
-		}
-		return "", fmt.Errorf("record incident: %w", err)
-	}
-	_, err = s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: workflows.TaskQueue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE},
-		workflows.IncidentWorkflow, workflows.IncidentInput{IncidentID: id, OpenedBy: p.Identity, Spec: spec, Charter: charter, BatchSize: s.BatchSize, ReceiptPoll: s.ReceiptPoll,
-			BatchWindow: s.BatchWindow, PartitionSize: s.PartitionSize, PartitionWindow: s.PartitionWindow})
-	if err != nil {
-		// An incident recorded but never started would sit in every list
-		// with nothing behind it. Unless Temporal did start it (the error
-		// came after), the record goes and the refusal is audited.
-		var exists *serviceerror.WorkflowExecutionAlreadyStarted
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if _, derr := s.Temporal.DescribeWorkflowExecution(dctx, id, ""); derr != nil && !errors.As(err, &exists) {
-			if ferr := s.Store.ForgetIncident(dctx, id); ferr != nil {
-				s.log().Error("incident record left without a workflow", "incident", id, "error", ferr)
-			}
-			s.audit(ctx, p, "", "open", store.AuditRefused, map[string]string{"title": spec.Title, "reason": "workflow did not start: " + err.Error()})
-			return "", incident.Refuse(incident.Unavailable, fmt.Errorf("start incident workflow: %w; nothing was recorded, open it again", err))
-		}
-	}
-	s.audit(ctx, p, id, "open", store.AuditDone, map[string]string{"title": spec.Title, "playbook": spec.Playbook, "file": req.File})
-	s.log().Info("incident opened", "incident", id, "by", p.Identity, "via", p.Via)
-	return id, nil
+	return s.service().Open(ctx, caller(p), req.File, req.YAML, named)
 }
 
 func (s *Server) log() *slog.Logger {
@@ -510,46 +448,9 @@ func (s *Server) log() *slog.Logger {
 	return slog.Default()
 }
 
-// progress is where the incident's plan stands. Tocsin's store is the
-// system of record: a closed incident is read from its record alone (the
-// namespace keeps the history only for its retention), a live one from
-// the workflow, and one whose workflow is gone from the last record.
+// progress is where the incident's plan stands (service.Record).
 func (s *Server) progress(ctx context.Context, id string) (workflows.Progress, error) {
-	var stored workflows.Progress
-	rec, _, rerr := s.Store.GetRecord(ctx, id)
-	if rerr == nil {
-		rerr = json.Unmarshal(rec, &stored)
-	}
-	if rerr == nil && stored.Status == workflows.StageClosed {
-		return stored, nil
-	}
-	// The run that claimed the incident's charter is the incident: a run
-	// someone else started under its ID (refused, see ClaimCharter) is not.
-	run, _ := s.Store.ChartedRun(ctx, id)
-	v, err := s.Temporal.QueryWorkflow(ctx, id, run, workflows.QueryProgress)
-	if err != nil {
-		var gone *serviceerror.NotFound
-		if rerr == nil && errors.As(err, &gone) {
-			return stored, nil
-		}
-		return workflows.Progress{}, err
-	}
-	var p workflows.Progress
-	if err := v.Get(&p); err != nil {
-		return p, err
-	}
-	if errors.Is(rerr, store.ErrNotFound) && p.Status == workflows.StageClosed {
-		// An incident closed before workflows kept their record (an older
-		// data directory or deployment) gets one the first time it is read,
-		// while Temporal still has it.
-		if rec, err := json.Marshal(p); err == nil {
-			sum := p.Summary()
-			if err := s.Store.SaveRecord(ctx, id, 1, rec, sum); err != nil {
-				s.log().Warn("could not keep the record of a closed incident", "incident", id, "error", err)
-			}
-		}
-	}
-	return p, nil
+	return s.service().Record(ctx, id)
 }
 
 func (s *Server) showIncident(w http.ResponseWriter, r *http.Request) {
@@ -678,14 +579,8 @@ func dutyUpdate[R any](s *Server, w http.ResponseWriter, r *http.Request, obliga
 
 // Submit records a filing as p, from any surface.
 func (s *Server) Submit(ctx context.Context, p Principal, id string, req SubmitRequest) (FilingView, error) {
-	var out workflows.Filing
-	err := s.runUpdate(ctx, p, id, workflows.UpdateSubmit, &workflows.SubmitInput{Actor: actorOf(p),
-		Obligation: req.Obligation, Reference: req.Reference, LateReason: req.LateReason}, &out,
-		map[string]string{"obligation": req.Obligation, "reference": req.Reference, "late_reason": req.LateReason})
-	if err == nil {
-		s.log().Info("filing recorded", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
-	}
-	return filingView(out), err
+	f, err := s.service().Submit(ctx, caller(p), id, req.Obligation, req.Reference, req.LateReason)
+	return filingView(f), err
 }
 
 // WaiveRequest records that a duty does not apply, and why.
@@ -701,13 +596,8 @@ func (s *Server) waive(w http.ResponseWriter, r *http.Request) {
 // Waive records legal's decision that a duty does not apply, as p, from
 // any surface; the workflow checks that p is legal.
 func (s *Server) Waive(ctx context.Context, p Principal, id string, req WaiveRequest) (FilingView, error) {
-	var out workflows.Filing
-	err := s.runUpdate(ctx, p, id, workflows.UpdateWaive, &workflows.WaiveInput{Actor: actorOf(p), Obligation: req.Obligation, Reason: req.Reason}, &out,
-		map[string]string{"obligation": req.Obligation, "reason": req.Reason})
-	if err == nil {
-		s.log().Info("duty waived", "incident", id, "obligation", req.Obligation, "by", p.Identity, "via", p.Via)
-	}
-	return filingView(out), err
+	f, err := s.service().Waive(ctx, caller(p), id, req.Obligation, req.Reason)
+	return filingView(f), err
 }
 
 // FactsRequest supplies or corrects facts the drafts state.
@@ -737,101 +627,19 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 
 // SetFacts supplies or corrects facts as p, from any surface.
 func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string) (FactsResponse, error) {
-	var drafts []workflows.DraftState
-	keys := strings.Join(slices.Sorted(maps.Keys(set)), ",")
-	err := s.runUpdate(ctx, p, id, workflows.UpdateFacts, &workflows.FactsInput{Actor: actorOf(p), Set: set}, &drafts,
-		map[string]string{"facts": keys})
-	if err == nil {
-		s.log().Info("facts set", "incident", id, "keys", keys, "by", p.Identity, "via", p.Via)
-	}
+	drafts, err := s.service().SetFacts(ctx, caller(p), id, set)
 	return FactsResponse{Drafts: draftViews(drafts)}, err
 }
 
-// runUpdate runs a workflow update as p and records it in the incident's
-// audit chain, done or refused. The status is 404 for no such incident, 403
-// for who asked and 409 for anything else the plan refused.
-func (s *Server) runUpdate(ctx context.Context, p Principal, id, name string, arg workflows.SignedInput, out any, detail map[string]string) error {
-	// Signed last, over the whole input: the workers refuse an actor the
-	// API did not vouch for (someone with Temporal access alone).
-	// The update goes to, and its signature names, the run that claimed
-	// the incident's charter: never a run someone else started under its ID.
-	if err := workflows.TooLong(arg); err != nil {
-		s.audit(ctx, p, id, name, store.AuditRefused, map[string]string{"reason": err.Error()})
-		return incident.Refuse(incident.Invalid, err)
-	}
-	run, _ := s.Store.ChartedRun(ctx, id)
-	workflows.SignUpdate(s.ActorKey, id, run, name, arg)
-	h, err := s.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id, RunID: run, UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
-	if err == nil {
-		err = h.Get(ctx, out)
-	}
-	if detail == nil {
-		detail = map[string]string{}
-	}
-	if err != nil {
-		switch statusOf(err) {
-		case http.StatusNotFound:
-			err = incident.Refuse(incident.NotFound, errors.New("no running incident "+id))
-		case http.StatusForbidden:
-			err = incident.Refuse(incident.Forbidden, errors.New(cleanUpdateError(err)))
-		default:
-			// Whatever else refused it, the update did not happen: the
-			// plan's state conflicts with it.
-			err = incident.Refuse(incident.Conflict, errors.New(cleanUpdateError(err)))
-		}
-		detail["refusal"] = err.Error()
-		s.audit(ctx, p, id, name, store.AuditRefused, detail)
-		return err
-	}
-	if d, ok := out.(*workflows.DraftState); ok {
-		detail["revision"] = strconv.Itoa(d.Revision)
-	}
-	s.audit(ctx, p, id, name, store.AuditDone, detail)
-	return nil
-}
-
 // Decide approves, rejects or revises a draft as p, from any surface: the
-// API, the console or a Slack button. Legal-only, four-eyes and completeness
-// are the workflow's own checks, so no surface can go around them.
+// API, the console or a Slack button (service.Decide); the war room's
+// review message then says who decided.
 func (s *Server) Decide(ctx context.Context, p Principal, id, update string, req DecisionRequest) (DraftView, error) {
-	actor := actorOf(p)
-	var arg workflows.SignedInput
-	switch update {
-	case workflows.UpdateApprove, workflows.UpdateReject:
-		if req.Revision <= 0 {
-			// Legal decides on the text they read: a revision drafted
-			// after they read it (new facts) must not be approved unseen.
-			return DraftView{}, incident.Refuse(incident.Invalid, fmt.Errorf("name the revision of %s you reviewed (revision; incident show lists it): a decision holds for the text you read", req.Draft))
-		}
-	}
-	switch update {
-	case workflows.UpdateApprove:
-		arg = &workflows.ApproveInput{Actor: actor, Draft: req.Draft, Comment: req.Comment, Revision: req.Revision}
-	case workflows.UpdateReject:
-		arg = &workflows.RejectInput{Actor: actor, Draft: req.Draft, Reason: req.Reason, Revision: req.Revision}
-	case workflows.UpdateRevise:
-		arg = &workflows.ReviseInput{Actor: actor, Draft: req.Draft, Changes: req.Changes}
-	default:
-		return DraftView{}, incident.Refuse(incident.Invalid, fmt.Errorf("unknown decision %q", update))
-	}
-	detail := map[string]string{"draft": req.Draft}
-	if req.Comment != "" {
-		detail["comment"] = req.Comment
-	}
-	if req.Reason != "" {
-		detail["reason"] = req.Reason
-	}
-	if len(req.Changes) > 0 {
-		detail["changed"] = strings.Join(slices.Sorted(maps.Keys(req.Changes)), ",")
-	}
-	var out workflows.DraftState
-	err := s.runUpdate(ctx, p, id, update, arg, &out, detail)
+	d, err := s.service().Decide(ctx, caller(p), id, update, service.Decision{Draft: req.Draft, Comment: req.Comment, Reason: req.Reason, Changes: req.Changes, Revision: req.Revision})
 	if err == nil {
-		s.log().Info("draft decision", "incident", id, "update", update, "draft", req.Draft, "revision", out.Revision, "by", p.Identity, "via", p.Via)
-		s.announceDecision(ctx, p, id, update, draftView(out), req)
+		s.announceDecision(ctx, p, id, update, draftView(d), req)
 	}
-	return draftView(out), err
+	return draftView(d), err
 }
 
 func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
@@ -852,20 +660,6 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request, update string) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// actorOf is who asks, as the workflow records them (signed in runUpdate).
-func actorOf(p Principal) workflows.Actor {
-	return workflows.Actor{Identity: p.Identity, Role: p.Role, Via: p.Via, At: time.Now().UTC(), Nonce: newNonce()}
-}
-
-// cleanUpdateError keeps the validator's sentence and drops SDK wrapping.
-func cleanUpdateError(err error) string {
-	var refused *temporal.ApplicationError
-	if errors.As(err, &refused) {
-		return refused.Message()
-	}
-	return err.Error()
-}
-
 func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	if s.Outbox == nil {
 		writeError(w, http.StatusNotFound, "the outbox exists only in dev mode")
@@ -879,10 +673,14 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, entries)
 }
 
-// newNonce makes a signed update one of a kind (the workflow takes each
-// nonce once).
-func newNonce() string {
-	b := make([]byte, 16)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
+// service is what people do to incidents, with this server's store,
+// Temporal client, actor key and campaign sizing.
+func (s *Server) service() *service.Service {
+	return &service.Service{Store: s.Store, Temporal: s.Temporal, ActorKey: s.ActorKey, PlaybookDir: s.PlaybookDir, Log: s.Log,
+		Sizing: service.Sizing{BatchSize: s.BatchSize, BatchWindow: s.BatchWindow, PartitionSize: s.PartitionSize, PartitionWindow: s.PartitionWindow, ReceiptPoll: s.ReceiptPoll}}
+}
+
+// caller is p as the service knows a person.
+func caller(p Principal) service.Caller {
+	return service.Caller{Identity: p.Identity, Role: p.Role, Via: p.Via}
 }
