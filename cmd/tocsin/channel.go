@@ -16,7 +16,7 @@ func (cl *cli) channelCmd() *cobra.Command {
 	c := &cobra.Command{Use: "channel", Short: "Channels held because a provider refuses Tocsin's configuration"}
 	holds := &cobra.Command{Use: "holds", Short: "List held channels: since when, why, and the next probe", Args: cobra.NoArgs, RunE: func(cmd *cobra.Command, _ []string) error {
 		var hs []api.HeldChannelView
-		if err := cl.api0().Do(cmd.Context(), "GET", "/api/v1/channels/holds", nil, &hs); err != nil {
+		if err := cl.conn().Do(cmd.Context(), "GET", "/api/v1/channels/holds", nil, &hs); err != nil {
 			return err
 		}
 		if cl.output == "json" {
@@ -35,7 +35,7 @@ func (cl *cli) channelCmd() *cobra.Command {
 	}}
 	resume := &cobra.Command{Use: "resume CHANNEL", Short: "Probe a held channel now, once its configuration is fixed (responders, admins)", Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
 		var out map[string]string
-		if err := cl.api0().Do(cmd.Context(), "POST", "/api/v1/channels/"+args[0]+"/resume", nil, &out); err != nil {
+		if err := cl.conn().Do(cmd.Context(), "POST", "/api/v1/channels/"+args[0]+"/resume", nil, &out); err != nil {
 			return err
 		}
 		fmt.Printf("%s: %s\n", args[0], out["status"])

@@ -70,10 +70,11 @@ func (cl *cli) checkLogFormat() error {
 	return nil
 }
 
-func (cl *cli) api0() *client.Client { return client.FromEnv(cl.server) }
+// conn is the API connection: --server, else $TOCSIN_SERVER, with $TOCSIN_TOKEN.
+func (cl *cli) conn() *client.Client { return client.FromEnv(cl.server) }
 
 // apiCalls is the API as typed calls, for every command but the streams.
-func (cl *cli) apiCalls() *apiclient.Client { return apiclient.New(cl.api0()) }
+func (cl *cli) apiCalls() *apiclient.Client { return apiclient.New(cl.conn()) }
 
 func printJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)

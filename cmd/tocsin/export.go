@@ -17,7 +17,7 @@ func (cl *cli) exportCmd() *cobra.Command {
 			if out == "" {
 				return fmt.Errorf("--out DIR is required (a new or empty directory)")
 			}
-			m, err := evidence.Export(cmd.Context(), cl.api0(), args[0], out)
+			m, err := evidence.Export(cmd.Context(), cl.conn(), args[0], out)
 			if err != nil {
 				return err
 			}

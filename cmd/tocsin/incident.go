@@ -270,7 +270,7 @@ func (cl *cli) incidentCmd() *cobra.Command {
 	releaseCalls := &cobra.Command{Use: "release-calls ID", Short: "Place calls held for quiet hours now, and later ones at any hour: the harm is urgent (legal, admins; audited)",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
 			var out store.QuietRelease
-			if err := cl.api0().Do(cmd.Context(), "POST", "/api/v1/incidents/"+args[0]+"/release-calls", api.ReleaseCallsRequest{Reason: releaseReason}, &out); err != nil {
+			if err := cl.conn().Do(cmd.Context(), "POST", "/api/v1/incidents/"+args[0]+"/release-calls", api.ReleaseCallsRequest{Reason: releaseReason}, &out); err != nil {
 				return err
 			}
 			if cl.output == "json" {

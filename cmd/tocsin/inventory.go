@@ -20,7 +20,7 @@ func (cl *cli) inventoryCmd() *cobra.Command {
 		var res store.ImportResult
 		bar := newProgressBar("uploading " + filepath.Base(subjects))
 		uploaded := false
-		err := cl.api0().ImportInventory(cmd.Context(), systems, subjects, maxErrors, func(sent, total, lines int64) {
+		err := cl.conn().ImportInventory(cmd.Context(), systems, subjects, maxErrors, func(sent, total, lines int64) {
 			bar.update(sent, total, lines)
 			if sent == total && !uploaded {
 				uploaded = true

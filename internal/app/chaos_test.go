@@ -62,7 +62,7 @@ func (w *workerProc) kill() {
 // TestCampaignSurvivesKilledWorkers runs a campaign in a worker process and
 // kills it with SIGKILL three times at random points of the campaign. Every
 // person must get exactly one notice per channel and nobody may be missed.
-// TOCSIN_CHAOS_SUBJECTS sets the size (default 3000; the README's figure is
+// TOCSIN_CHAOS_SUBJECTS sets the size (default 3000; the figure in docs/campaigns.md is
 // for 100000).
 func TestCampaignSurvivesKilledWorkers(t *testing.T) {
 	killWorkersDuringACampaign(t, chaos{subjects: envInt(t, "TOCSIN_CHAOS_SUBJECTS", 3000)})
