@@ -114,10 +114,9 @@ func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
 	require.Equal(t, "resolve", rec.order[10], "rung 1 is resolved after its 10 batches and before rung 2 starts")
 }
 
-// TestNotifyWorkflowHoldsCallsUntilMorning: a batch that defers calls for
-// quiet hours makes the partition sleep until ResumeAt, then place them, and
-// only then wait for receipts.
-func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
+// nightPartition is one partition started at 22:00 UTC, in one range,
+// whose rung reaches four people; its batches and receipts are the test's.
+func nightPartition() (*testsuite.TestWorkflowEnvironment, *activities.Activities, time.Time) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	var a *activities.Activities
@@ -125,8 +124,20 @@ func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
 	env.RegisterWorkflow(NotifyWorkflow)
 	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
-	morning := start.Add(10 * time.Hour)
 	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}}, nil)
+	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
+	return env, a, start
+}
+
+// callingPartition texts and then calls, in one rung.
+var callingPartition = NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"sms", "voice"}}, BatchSize: 10, Window: 2, ReceiptTimeout: time.Minute}
+
+// TestNotifyWorkflowHoldsCallsUntilMorning: a batch that defers calls for
+// quiet hours makes the partition sleep until ResumeAt, then place them, and
+// only then wait for receipts.
+func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
+	env, a, start := nightPartition()
+	morning := start.Add(10 * time.Hour)
 	var calls []time.Time
 	var channels [][]string
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.BatchInput) (activities.BatchResult, error) {
@@ -143,8 +154,7 @@ func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
 		receiptsAt = env.Now()
 		return activities.ReceiptsResult{}, nil
 	})
-	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
-	env.ExecuteWorkflow(NotifyWorkflow, NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"sms", "voice"}}, BatchSize: 10, Window: 2, ReceiptTimeout: time.Minute})
+	env.ExecuteWorkflow(NotifyWorkflow, callingPartition)
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, calls, 2)
 	require.Equal(t, []string{"voice"}, channels[1], "the morning pass places only the held calls")
@@ -159,16 +169,9 @@ func TestNotifyWorkflowHoldsCallsUntilMorning(t *testing.T) {
 // Legal releases an incident's calls from quiet hours: the partition
 // asleep until morning wakes and places them at once.
 func TestReleasedCallsAreNotHeldUntilMorning(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
-	env.RegisterWorkflow(NotifyWorkflow)
-	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
-	env.SetStartTime(start)
+	env, a, start := nightPartition()
 	morning := start.Add(10 * time.Hour)
 	released := start.Add(time.Hour)
-	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}}, nil)
 	var calls []time.Time
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(ctx context.Context, in activities.BatchInput) (activities.BatchResult, error) {
 		now := env.Now()
@@ -179,9 +182,8 @@ func TestReleasedCallsAreNotHeldUntilMorning(t *testing.T) {
 		return activities.BatchResult{Attempts: 3}, nil
 	})
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
-	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
 	env.RegisterDelayedCallback(func() { env.SignalWorkflow(SignalReleaseCalls, nil) }, time.Hour)
-	env.ExecuteWorkflow(NotifyWorkflow, NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"sms", "voice"}}, BatchSize: 10, Window: 2, ReceiptTimeout: time.Minute})
+	env.ExecuteWorkflow(NotifyWorkflow, callingPartition)
 	require.NoError(t, env.GetWorkflowError())
 	require.Len(t, calls, 2)
 	require.Equal(t, released, calls[1].UTC(), "the held calls were placed at the release, not in the morning")
