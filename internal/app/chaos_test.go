@@ -126,9 +126,7 @@ func killWorkersDuringACampaign(t *testing.T, c chaos) {
 	defer func() { worker.kill() }()
 
 	incYAML := autopilot.Incident(synth.LeakedSystem, time.Now())
-	var opened map[string]string
-	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: incYAML}, &opened))
-	id := opened["id"]
+	id := openIncident(t, responder, incYAML)
 
 	// Kill when the ledger passes three random points of the campaign.
 	marks := []float64{0.1 + 0.2*rng.Float64(), 0.4 + 0.2*rng.Float64(), 0.7 + 0.2*rng.Float64()}

@@ -36,9 +36,7 @@ func TestARunStartedOutsideTocsinIsRefused(t *testing.T) {
 	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, nil, nil))
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
 	require.NoError(t, err)
-	var opened map[string]string
-	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
-	id := opened["id"]
+	id := openIncident(t, responder, string(incYAML))
 	before := waitStatus(t, responder, id, api.StageAwaitApproval)
 
 	// The intruder's client: no codec, so its input is plain JSON.

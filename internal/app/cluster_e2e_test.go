@@ -402,9 +402,7 @@ func TestTocsinRunsOnATemporalCluster(t *testing.T) {
 	require.NoError(t, synth.WriteSubjects(f, synth.Options{Subjects: n, ScopeShare: 1, Seed: 7}))
 	require.NoError(t, f.Close())
 	require.NoError(t, crew.responder.ImportInventory(ctx, systems, subjects, 0, nil, nil))
-	var opened map[string]string
-	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
-	id := opened["id"]
+	id := openIncident(t, crew.responder, autopilot.Incident(synth.LeakedSystem, time.Now()))
 
 	pilot := &autopilot.Pilot{Responder: crew.responder, Legal: crew.legal}
 	killed, restarted, killedAt := false, false, 0
@@ -521,9 +519,7 @@ func campaignOnCluster(tb testing.TB, crew scenarioCrew, database string, n int,
 	require.NoError(tb, synth.WriteSubjects(f, synth.Options{Subjects: n, ScopeShare: 1, Seed: seed}))
 	require.NoError(tb, f.Close())
 	require.NoError(tb, crew.responder.ImportInventory(ctx, systems, subjects, 0, nil, nil))
-	var opened map[string]string
-	require.NoError(tb, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
-	id = opened["id"]
+	id = openIncident(tb, crew.responder, autopilot.Incident(synth.LeakedSystem, time.Now()))
 	pilot := &autopilot.Pilot{Responder: crew.responder, Legal: crew.legal}
 	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*5*time.Millisecond)
 	for {
@@ -576,9 +572,7 @@ func BenchmarkCampaignOnACluster(b *testing.B) {
 		require.NoError(b, err)
 		// The loop notifies the people of a third incident, opened on the
 		// same inventory and left waiting for legal.
-		var opened map[string]string
-		require.NoError(b, crew.responder.Do(context.Background(), "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
-		id := opened["id"]
+		id := openIncident(b, crew.responder, autopilot.Incident(synth.LeakedSystem, time.Now()))
 		waitStatus(b, crew.responder, id, api.StageAwaitApproval)
 		reg, _, closeSenders := cfg.Senders()
 		st, err := store.Open(c.database)

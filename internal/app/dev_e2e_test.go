@@ -160,9 +160,7 @@ func basicScenario(t *testing.T, database string) {
 
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
 	require.NoError(t, err)
-	var opened map[string]string
-	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
-	id := opened["id"]
+	id := openIncident(t, responder, string(incYAML))
 
 	v := waitStatus(t, responder, id, api.StageAwaitApproval)
 	var shown json.RawMessage

@@ -138,9 +138,7 @@ func TestAnOperatorAddsAJurisdictionWithALawFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, list.Incidents, "nothing was opened")
 
-	var opened map[string]string
-	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
-	v := waitStatus(t, responder, opened["id"], api.StageAwaitApproval)
+	v := waitStatus(t, responder, openIncident(t, responder, string(incYAML)), api.StageAwaitApproval)
 
 	nz := map[string]api.ObligationView{}
 	for _, o := range v.Obligations {

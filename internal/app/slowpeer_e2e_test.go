@@ -30,9 +30,7 @@ func TestASlowMailRelayGetsEachNoticeOnce(t *testing.T) {
 	require.NoError(t, err)
 	defer d.Stop()
 	responder, legal := importSynthetic(t, d, 5, 7)
-	var opened map[string]string
-	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: autopilot.Incident(synth.LeakedSystem, time.Now())}, &opened))
-	id := opened["id"]
+	id := openIncident(t, responder, autopilot.Incident(synth.LeakedSystem, time.Now()))
 
 	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
 	require.EventuallyWithT(t, func(c *assert.CollectT) {

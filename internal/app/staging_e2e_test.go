@@ -60,9 +60,7 @@ func runBasicToClosed(t *testing.T, crew scenarioCrew) api.View {
 	require.NoError(t, crew.responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, nil, &imp))
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
 	require.NoError(t, err)
-	var opened map[string]string
-	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
-	id := opened["id"]
+	id := openIncident(t, crew.responder, string(incYAML))
 	waitStatus(t, crew.responder, id, api.StageAwaitApproval)
 	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/facts", api.FactsRequest{Set: map[string]string{
 		"cause": "An access key was committed to a public repository.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe, +86 10 5555 0100", "dpo_contact": "dpo@example.com"}}, nil))
@@ -251,11 +249,10 @@ announce: {webhook_url: https://press.example.com/v1/announcements}
 	// incident, waiting for approval, has its duties there.
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
 	require.NoError(t, err)
-	var second map[string]string
-	require.NoError(t, crew.responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &second))
-	waitStatus(t, crew.responder, second["id"], api.StageAwaitApproval)
+	second := openIncident(t, crew.responder, string(incYAML))
+	waitStatus(t, crew.responder, second, api.StageAwaitApproval)
 	scraped = scrape(t, serveCfg.Metrics.Listen)
-	require.Contains(t, scraped, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, second["id"]))
+	require.Contains(t, scraped, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, second))
 	require.NotContains(t, scraped, fmt.Sprintf(`incident=%q`, v.ID), "a closed incident has no open duty")
 
 	// Ready while the store and Temporal answer; not ready, and saying
@@ -292,12 +289,11 @@ func TestTheDevServerHasMetricsAndReadiness(t *testing.T) {
 	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), filepath.Join(scenario, "subjects.csv"), 0, nil, nil))
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
 	require.NoError(t, err)
-	var opened map[string]string
-	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: string(incYAML)}, &opened))
-	waitStatus(t, responder, opened["id"], api.StageAwaitApproval)
+	id := openIncident(t, responder, string(incYAML))
+	waitStatus(t, responder, id, api.StageAwaitApproval)
 	addr := strings.TrimPrefix(d.URL, "http://")
 	page := scrape(t, addr)
-	require.Contains(t, page, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, opened["id"]))
+	require.Contains(t, page, fmt.Sprintf(`tocsin_duty_seconds_left{drill="false",incident=%q,jurisdiction="SG",obligation="sg-pdpc"}`, id))
 	require.Contains(t, page, "temporal_request_total{")
 	resp, err := http.Get(d.URL + "/readyz")
 	require.NoError(t, err)
