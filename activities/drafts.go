@@ -166,6 +166,23 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 	fail := func(err error) (DraftResult, error) {
 		return DraftResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
 	}
+	// ownForm is a form of the operator's own that a duty names, from
+	// their playbook directory, which is read once however many name one.
+	var pb *playbooks.Playbook
+	ownForm := func(ob playbooks.Obligation) (*templates.Form, error) {
+		if pb == nil {
+			p, err := a.playbook(in.Spec.Playbook)
+			if err != nil {
+				return nil, err
+			}
+			pb = p
+		}
+		if f := pb.Forms[ob.Template]; f != nil {
+			return f, nil
+		}
+		err := fmt.Errorf("obligation %s: playbook %s has no form %q", ob.Name, in.Spec.Playbook, ob.Template)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
+	}
 	if in.Announcement {
 		r, err := templates.Announcement(facts)
 		if err != nil {
@@ -191,14 +208,11 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 			Duty: ob.Name, Due: due, Sources: ob.Sources, Regions: regionsOf(in.Scope, ob.Jurisdiction), Subjects: f.Subjects, Total: in.Scope.Subjects,
 			Sensitive: f.Sensitive, Minors: f.Minors, Required: ob.Content}
 		if ob.Template != "" && !slices.Contains(templates.Names(), ob.Template) {
-			// A form of the operator's own, from their playbook directory.
-			pb, err := a.playbook(in.Spec.Playbook)
+			form, err := ownForm(ob)
 			if err != nil {
 				return DraftResult{}, err
 			}
-			if report.Form = pb.Forms[ob.Template]; report.Form == nil {
-				return fail(fmt.Errorf("obligation %s: playbook %s has no form %q", ob.Name, in.Spec.Playbook, ob.Template))
-			}
+			report.Form = form
 		}
 		r, locale, err := templates.RegulatorReport(facts, report)
 		if err != nil {
@@ -234,14 +248,11 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 		var own *templates.Form
 		if !templates.IsNotice(ob.Template) {
-			// A notice form of the operator's own, from their playbook directory.
-			pb, err := a.playbook(in.Spec.Playbook)
+			form, err := ownForm(ob)
 			if err != nil {
 				return DraftResult{}, err
 			}
-			if own = pb.Forms[ob.Template]; own == nil {
-				return fail(fmt.Errorf("obligation %s: playbook %s has no form %q", ob.Name, in.Spec.Playbook, ob.Template))
-			}
+			own = form
 		}
 		r, err := templates.NoticeWith(facts, "", ob.Template, own, ob.Content)
 		if err != nil {
