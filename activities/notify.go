@@ -380,7 +380,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 // to one commit. Other channels are recovered by asking Twilio or by the
 // on-site Idempotency-Key, and keep the cheaper chunked commit.
 func recordAtOnce(ch string) bool {
-	return channel.Is(ch, func(c channel.Info) bool { return c.RecordAtOnce })
+	return channel.Is(ch, channel.RecordsAtOnce)
 }
 
 type planned struct {

@@ -152,3 +152,15 @@ func MayBeBounced(c Info) bool { return c.Outcome == MayBounce }
 
 // RingsPeople is true of channels that call.
 func RingsPeople(c Info) bool { return c.Rings }
+
+// RecordsAtOnce is true of channels whose each send is written on its own.
+func RecordsAtOnce(c Info) bool { return c.RecordAtOnce }
+
+// MayBeAnswered is true of channels an answering machine may take.
+func MayBeAnswered(c Info) bool { return c.Answerable }
+
+// MayDuplicate is true of channels a resend may deliver twice.
+func MayDuplicate(c Info) bool { return c.Resend == ResendMayDuplicate }
+
+// FoldsResends is true of channels whose provider drops a resend by key.
+func FoldsResends(c Info) bool { return c.Resend == ResendFolded }

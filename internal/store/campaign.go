@@ -266,7 +266,7 @@ func (s *Store) ResolveRange(ctx context.Context, incidentID string, rung int, r
 	via := map[string][]string{}
 	var order []string
 	for _, d := range rows {
-		if noVoicemail && channel.Is(d.Channel, func(c channel.Info) bool { return c.Answerable }) && strings.Contains(d.Detail, AnsweredByMachine) {
+		if noVoicemail && channel.Is(d.Channel, channel.MayBeAnswered) && strings.Contains(d.Detail, AnsweredByMachine) {
 			continue
 		}
 		if _, seen := via[d.SubjectID]; !seen {
@@ -358,7 +358,7 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 // possiblyTwice says whether a doubt mark means the person may hold two
 // copies: sent again on a channel whose provider keeps no key.
 func possiblyTwice(ch, doubt string) bool {
-	return doubt == DoubtResent && channel.Is(ch, func(c channel.Info) bool { return c.Resend == channel.ResendMayDuplicate })
+	return doubt == DoubtResent && channel.Is(ch, channel.MayDuplicate)
 }
 
 // DoubtText says in words what a delivery's doubt mark means on its
@@ -369,7 +369,7 @@ func DoubtText(ch, doubt string) string {
 		return "unknown: interrupted after the request may have reached the provider"
 	case possiblyTwice(ch, doubt):
 		return "possibly delivered twice: sent again after an interrupted send (the provider keeps no idempotency key)"
-	case doubt == DoubtResent && channel.Is(ch, func(c channel.Info) bool { return c.Resend == channel.ResendFolded }):
+	case doubt == DoubtResent && channel.Is(ch, channel.FoldsResends):
 		return "once: sent again after an interrupted send under the same Idempotency-Key"
 	case doubt == DoubtResent:
 		return "once: not found at the provider after an interrupted send, so sent again"

@@ -136,13 +136,12 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS) error {
 			}
 		}
 	}
-	ddl := strings.NewReplacer("{{id}}", s.dialect.idColumn(), "{{key}}", s.dialect.keyText(), "{{clustered}}", s.dialect.clustered())
 	for _, m := range migrations {
 		if slices.Contains(applied, m.version) {
 			continue
 		}
 		err := s.inTx(ctx, func(t *tx) error {
-			for _, stmt := range statements(ddl.Replace(m.sql)) {
+			for _, stmt := range statements(s.dialectSQL(m.sql)) {
 				if _, err := t.exec(ctx, stmt); err != nil {
 					return fmt.Errorf("%w in %s", err, stmt)
 				}
@@ -163,6 +162,12 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS) error {
 		return err
 	}
 	return s.backfillSummaries(ctx)
+}
+
+// dialectSQL fills a migration's {{id}}, {{key}} and {{clustered}} with
+// this backend's column definitions.
+func (s *Store) dialectSQL(sql string) string {
+	return strings.NewReplacer("{{id}}", s.dialect.idColumn(), "{{key}}", s.dialect.keyText(), "{{clustered}}", s.dialect.clustered()).Replace(sql)
 }
 
 func (s *Store) tablesNamed(ctx context.Context, names ...string) (int, error) {
@@ -186,12 +191,11 @@ var addColumn = regexp.MustCompile(`(?is)^ALTER TABLE (\w+) ADD COLUMN (\w+) `)
 // numbered files add where the database lacks it, then the rest of those
 // files (idempotent), and records them as applied.
 func (s *Store) adopt(ctx context.Context, migrations []migration) error {
-	ddl := strings.NewReplacer("{{id}}", s.dialect.idColumn(), "{{key}}", s.dialect.keyText(), "{{clustered}}", s.dialect.clustered())
 	for _, m := range migrations {
 		if m.version > adoptedThrough {
 			break
 		}
-		for _, stmt := range statements(ddl.Replace(m.sql)) {
+		for _, stmt := range statements(s.dialectSQL(m.sql)) {
 			if c := addColumn.FindStringSubmatch(stmt); c != nil {
 				if has, err := s.hasColumn(ctx, c[1], c[2]); err != nil {
 					return err
