@@ -525,15 +525,7 @@ func contactFor(r store.Recipient, ch string) string {
 	if !ok {
 		return ""
 	}
-	switch info.Contact {
-	case channel.ContactOnsite:
-		return r.OnsiteID
-	case channel.ContactEmail:
-		return r.Email
-	case channel.ContactPhone:
-		return r.Phone
-	}
-	return ""
+	return r.Contact(string(info.Contact))
 }
 
 // ReceiptsInput waits for SMS and voice receipts of one rung in a range.

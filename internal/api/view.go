@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -261,10 +261,12 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		if p.Scope.Categories != nil {
 			v.Scope.Categories = p.Scope.Categories
 		}
-		with := map[channel.Contact]int{channel.ContactOnsite: p.Scope.WithOnsite, channel.ContactEmail: p.Scope.WithEmail, channel.ContactPhone: p.Scope.WithPhone}
 		v.Scope.Reachable = map[string]int{}
-		for _, c := range channel.Contacts {
-			v.Scope.Reachable[c.Reachable()] = with[c]
+		for _, c := range inventory.Contacts {
+			v.Scope.Reachable[c.Name] = p.Scope.Reachable[c.Name]
+		}
+		if p.Scope.Reachable == nil { // scoped before contacts were counted by kind
+			v.Scope.Reachable["onsite"], v.Scope.Reachable["email"], v.Scope.Reachable["phone"] = p.Scope.WithOnsite, p.Scope.WithEmail, p.Scope.WithPhone
 		}
 	}
 	now := time.Now()

@@ -10,26 +10,17 @@ import (
 	"slices"
 )
 
-// Contact is the inventory column that addresses a person on a channel.
+// Contact is the kind of contact that addresses a person on a channel, by
+// its name in inventory.Contacts ("phone" for SMS and voice alike).
 type Contact string
 
 const (
-	ContactOnsite Contact = "onsite_id"
-	ContactEmail  Contact = "email"
-	ContactPhone  Contact = "phone"
+	ContactOnsite  Contact = "onsite"
+	ContactEmail   Contact = "email"
+	ContactPhone   Contact = "phone"
+	ContactPush    Contact = "push"
+	ContactAddress Contact = "address"
 )
-
-// Reachable is how the scope counts people a contact reaches ("phone" for
-// SMS and voice alike).
-func (c Contact) Reachable() string {
-	if c == ContactOnsite {
-		return "onsite"
-	}
-	return string(c)
-}
-
-// Contacts are the contact columns, in the order the scope reports them.
-var Contacts = []Contact{ContactOnsite, ContactEmail, ContactPhone}
 
 // Content is which rendering of an approved notice a channel carries.
 type Content int

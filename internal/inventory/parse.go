@@ -29,11 +29,14 @@ type System struct {
 
 // Subject is one row of subjects.csv.
 type Subject struct {
-	ID        string
-	Name      string
-	Email     string
-	Phone     string
-	OnsiteID  string
+	ID   string
+	Name string
+	// Contacts holds a value per kind in Contacts ("" where the person
+	// has none).
+	Contacts [MaxContacts]string
+	// Consent is consent_electronic: ConsentYes, ConsentNo or "" (not
+	// asked).
+	Consent   string
 	Locale    string
 	Region    string
 	BirthYear int
@@ -148,9 +151,9 @@ var subjectColumns = []string{"subject_id", "name", "email", "phone", "onsite_id
 const (
 	colID = iota
 	colName
-	colEmail
-	colPhone
-	colOnsite
+	_ // email, phone and onsite_id are read as Contacts
+	_
+	_
 	colLocale
 	colRegion
 	colBirthYear
@@ -166,6 +169,11 @@ type SubjectReader struct {
 	limit   *rowLimit
 	line    int    // where the last row read ended
 	col     [9]int // position of each of subjectColumns in the file
+	// contactCol is the position in the file of each contact's columns
+	// (-1: an optional column the file does not have).
+	contactCol [MaxContacts][]int
+	consentCol int
+	cells      []string
 	systems map[string]bool
 	// sets caches each distinct systems cell already checked: an inventory
 	// has few combinations, and splitting every row's cell again costs more
@@ -217,6 +225,22 @@ func NewSubjectReader(file string, r io.Reader, systems map[string]bool) (*Subje
 		}
 		sr.col[i] = pos
 	}
+	for i, c := range Contacts {
+		for _, name := range c.Columns {
+			pos, ok := col[name]
+			if !ok {
+				pos = -1
+				if !c.Optional && !slices.Contains(missing, name) {
+					missing = append(missing, name)
+				}
+			}
+			sr.contactCol[i] = append(sr.contactCol[i], pos)
+		}
+	}
+	sr.consentCol = -1
+	if pos, ok := col[consentColumn]; ok {
+		sr.consentCol = pos
+	}
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("%s:1: header: missing column(s) %s", file, strings.Join(missing, ", "))
 	}
@@ -250,26 +274,34 @@ func (sr *SubjectReader) Next() (Subject, error) {
 	sr.line, _ = sr.csv.FieldPos(len(rec) - 1)
 	var errs []RowError
 	bad := func(field, reason string) { errs = append(errs, RowError{sr.file, line, field, reason}) }
-	get := func(c int) string {
-		v := strings.TrimSpace(rec[sr.col[c]])
+	cell := func(pos int, name string) string {
+		if pos < 0 {
+			return ""
+		}
+		v := strings.TrimSpace(rec[pos])
 		if !utf8.ValidString(v) {
-			bad(subjectColumns[c], "invalid UTF-8: save the file as UTF-8")
+			bad(name, "invalid UTF-8: save the file as UTF-8")
 			return ""
 		}
 		return v
 	}
-	s := Subject{
-		ID: get(colID), Name: get(colName), Email: get(colEmail), Phone: get(colPhone),
-		OnsiteID: get(colOnsite), Locale: get(colLocale), Region: strings.ToUpper(get(colRegion)), Line: line,
-	}
+	get := func(c int) string { return cell(sr.col[c], subjectColumns[c]) }
+	s := Subject{ID: get(colID), Name: get(colName), Locale: get(colLocale), Region: strings.ToUpper(get(colRegion)), Line: line}
 	if s.ID == "" {
 		bad("subject_id", "required")
 	}
-	if s.Email != "" && !ValidEmail(s.Email) {
-		bad("email", fmt.Sprintf("%q is not a valid email address", s.Email))
+	for i, c := range Contacts {
+		sr.cells = sr.cells[:0]
+		for j, pos := range sr.contactCol[i] {
+			sr.cells = append(sr.cells, cell(pos, c.Columns[j]))
+		}
+		s.Contacts[i] = c.check(sr.cells, bad)
 	}
-	if s.Phone != "" && !ValidE164(s.Phone) {
-		bad("phone", fmt.Sprintf("%q is not an E.164 number (+ then country code and number, no spaces)", s.Phone))
+	switch v := strings.ToLower(cell(sr.consentCol, consentColumn)); v {
+	case "", ConsentYes, ConsentNo:
+		s.Consent = v
+	default:
+		bad(consentColumn, fmt.Sprintf("%q: yes, no, or empty (not asked)", v))
 	}
 	if s.Locale != "" && !ValidLocale(s.Locale) {
 		bad("locale", fmt.Sprintf("%q is not a BCP 47 language tag", s.Locale))
@@ -286,13 +318,13 @@ func (sr *SubjectReader) Next() (Subject, error) {
 		}
 		s.BirthYear = y
 	}
-	cell := get(colSystems)
-	if set, ok := sr.sets[cell]; ok {
+	systems := get(colSystems)
+	if set, ok := sr.sets[systems]; ok {
 		s.Systems, s.SystemsKey = set.list, set.key
 	} else {
 		var list []string
 		known := true
-		for _, id := range strings.Split(cell, ";") {
+		for _, id := range strings.Split(systems, ";") {
 			id = strings.TrimSpace(id)
 			if id == "" {
 				continue
@@ -310,7 +342,7 @@ func (sr *SubjectReader) Next() (Subject, error) {
 			list = slices.Compact(list)
 			set := systemSet{list: list, key: strings.Join(list, ";")}
 			if len(sr.sets) < maxCachedSets {
-				sr.sets[cell] = set
+				sr.sets[systems] = set
 			}
 			s.Systems, s.SystemsKey = set.list, set.key
 		}
@@ -335,8 +367,8 @@ func csvReason(err error) string {
 	return err.Error()
 }
 
-// HasContact reports which channels a subject could be reached on.
-func (s Subject) HasContact() bool { return s.Email != "" || s.Phone != "" || s.OnsiteID != "" }
+// HasContact reports whether any channel could reach the subject.
+func (s Subject) HasContact() bool { return s.Reach() != 0 }
 
 // ValidE164 reports whether p is +, a non-zero digit, then 1 to 14 digits.
 func ValidE164(p string) bool {

@@ -46,6 +46,10 @@ type ScopeSummary struct {
 	WithEmail   int                    `json:"with_email"`
 	WithPhone   int                    `json:"with_phone"`
 	WithOnsite  int                    `json:"with_onsite"`
+	// Reachable counts people per kind of contact they have
+	// (inventory.Contacts: "email", "push", "address"...); summaries from
+	// before it have only the With fields above.
+	Reachable map[string]int `json:"reachable,omitempty"`
 	Credentials bool                   `json:"credentials"`
 }
 

@@ -66,7 +66,8 @@ func TestAChainWrittenBeforeAuditHeadsContinuesUnbroken(t *testing.T) {
 			require.NoError(t, s.Close())
 			// An earlier Tocsin kept no heads (the chain's end was its last
 			// row), and numbered no migrations.
-			asEarlierTocsinLeftIt(t, backend, dsn, `DROP TABLE audit_heads`, `DROP TABLE schema_migrations`)
+			asEarlierTocsinLeftIt(t, backend, dsn, `DROP TABLE audit_heads`, `DROP TABLE schema_migrations`,
+				`ALTER TABLE snapshot_counts DROP COLUMN reach`, `ALTER TABLE snapshot_counts DROP COLUMN consent`, `DROP TABLE scope_reach`)
 
 			s, err = store.Open(dsn)
 			require.NoError(t, err)

@@ -83,7 +83,30 @@ func (e *ImportError) Summary() string {
 		e.File, e.Rejected, e.Accepted, checked, keep)
 }
 
-var subjectColumns = []string{"subject_id", "name", "email", "phone", "onsite_id", "locale", "region", "birth_year", "set_id", "line"}
+// subjectColumns are a snapshot's subjects table's columns: a column per
+// kind of contact the inventory knows (inventory.Contacts), then the rest.
+var subjectColumns = func() []string {
+	cols := []string{"subject_id", "name"}
+	for _, c := range inventory.Contacts {
+		cols = append(cols, c.Column)
+	}
+	return append(cols, "locale", "region", "birth_year", "set_id", "line", "consent")
+}()
+
+// loadRow holds one row's values for subjectColumns, in a fixed array so
+// that a batch of rows is one allocation.
+type loadRow [2 + inventory.MaxContacts + 6]any
+
+// createSubjectsTable is the DDL of a snapshot's subjects table.
+func (s *Store) createSubjectsTable(table string) string {
+	var b strings.Builder
+	b.WriteString(`CREATE TABLE ` + table + ` (subject_id ` + s.dialect.keyText() + ` NOT NULL, name TEXT NOT NULL`)
+	for _, c := range inventory.Contacts {
+		b.WriteString(`, ` + c.Column + ` TEXT NOT NULL`)
+	}
+	b.WriteString(`, locale TEXT NOT NULL, region TEXT NOT NULL, birth_year INTEGER NOT NULL, set_id INTEGER NOT NULL, line BIGINT NOT NULL, consent TEXT NOT NULL)`)
+	return b.String()
+}
 
 // ImportInventory loads a new inventory snapshot in one transaction, streaming
 // the subjects into a fresh table by the backend's bulk path (multi-row
@@ -128,8 +151,7 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 		}
 	}
 	table := subjectsTable(snap)
-	if err := lt.exec(ctx, `CREATE TABLE `+table+` (subject_id `+s.dialect.keyText()+` NOT NULL, name TEXT NOT NULL, email TEXT NOT NULL, phone TEXT NOT NULL,
-		onsite_id TEXT NOT NULL, locale TEXT NOT NULL, region TEXT NOT NULL, birth_year INTEGER NOT NULL, set_id INTEGER NOT NULL, line BIGINT NOT NULL)`); err != nil {
+	if err := lt.exec(ctx, s.createSubjectsTable(table)); err != nil {
 		return ImportResult{}, err
 	}
 	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}, counts: map[countKey]int64{}}
@@ -265,12 +287,12 @@ type subjectSource struct {
 	batches chan loadBatch
 	done    chan struct{} // closed with the producer's last write to the fields above
 	cancel  chan struct{}
-	batch   [][10]any
+	batch   []loadRow
 	pos     int
 }
 
 type loadBatch struct {
-	rows [][10]any
+	rows []loadRow
 	text []byte
 }
 
@@ -329,7 +351,7 @@ func (s *subjectSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (s *subjectSource) Values() ([]any, error) { return s.batch[s.pos][:], nil }
+func (s *subjectSource) Values() ([]any, error) { return s.batch[s.pos][:len(subjectColumns)], nil }
 
 // Err is the read error, if any; valid once Next has returned false.
 func (s *subjectSource) Err() error { return s.err }
@@ -360,12 +382,12 @@ func (s *subjectSource) produce() {
 			return make([]byte, 0, batchRows*128)
 		}
 	}
-	var batch [][10]any
+	var batch []loadRow
 	var text []byte
 	if s.copyText {
 		text = textBuffer()
 	} else {
-		batch = make([][10]any, 0, batchRows)
+		batch = make([]loadRow, 0, batchRows)
 	}
 	n := 0
 	send := func() bool {
@@ -377,7 +399,7 @@ func (s *subjectSource) produce() {
 			if s.copyText {
 				text = textBuffer()
 			} else {
-				batch = make([][10]any, 0, batchRows)
+				batch = make([]loadRow, 0, batchRows)
 			}
 			n = 0
 			return true
@@ -415,11 +437,11 @@ func (s *subjectSource) produce() {
 		// refused: the database finds their duplicate IDs, so that one pass
 		// reports every bad row.
 		set := s.setID(sub.SystemsKey)
-		s.counts[countKey{sub.Region, sub.Locale, set, int32(sub.BirthYear), sub.OnsiteID != "", sub.Email != "", sub.Phone != ""}]++
+		s.counts[countKey{sub.Region, sub.Locale, set, int32(sub.BirthYear), int32(sub.Reach()), sub.Consent}]++
 		if s.copyText {
 			text = appendCopyRow(text, sub, set)
 		} else {
-			batch = append(batch, [10]any{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region, sub.BirthYear, set, int64(sub.Line)})
+			batch = append(batch, rowOf(sub, set))
 		}
 		n++
 		if n == batchRows && !send() {
@@ -428,18 +450,41 @@ func (s *subjectSource) produce() {
 	}
 }
 
+// rowOf is one row of subjectColumns.
+func rowOf(sub inventory.Subject, set int32) loadRow {
+	var r loadRow
+	r[0], r[1] = sub.ID, sub.Name
+	i := 2
+	for c := range inventory.Contacts {
+		r[i] = sub.Contacts[c]
+		i++
+	}
+	r[i], r[i+1], r[i+2], r[i+3], r[i+4], r[i+5] = sub.Locale, sub.Region, sub.BirthYear, set, int64(sub.Line), sub.Consent
+	return r
+}
+
 // appendCopyRow writes one row of subjectColumns in COPY's text format: tab
 // separated, with backslash, tab, newline and carriage return escaped.
 func appendCopyRow(b []byte, sub inventory.Subject, set int32) []byte {
-	for _, f := range [...]string{sub.ID, sub.Name, sub.Email, sub.Phone, sub.OnsiteID, sub.Locale, sub.Region} {
-		b = appendCopyField(b, f)
+	b = appendCopyField(b, sub.ID)
+	b = append(b, '\t')
+	b = appendCopyField(b, sub.Name)
+	b = append(b, '\t')
+	for c := range inventory.Contacts {
+		b = appendCopyField(b, sub.Contacts[c])
 		b = append(b, '\t')
 	}
+	b = appendCopyField(b, sub.Locale)
+	b = append(b, '\t')
+	b = appendCopyField(b, sub.Region)
+	b = append(b, '\t')
 	b = strconv.AppendInt(b, int64(sub.BirthYear), 10)
 	b = append(b, '\t')
 	b = strconv.AppendInt(b, int64(set), 10)
 	b = append(b, '\t')
 	b = strconv.AppendInt(b, int64(sub.Line), 10)
+	b = append(b, '\t')
+	b = appendCopyField(b, sub.Consent)
 	return append(b, '\n')
 }
 
@@ -465,24 +510,29 @@ func appendCopyField(b []byte, f string) []byte {
 }
 
 // countKey is one cell of a snapshot's counts: how many people share a
-// region, locale, system set, birth year and set of contact channels. Scoping
-// reads its aggregates from these few cells instead of a second pass over the
+// region, locale, system set, birth year, set of contacts (a bit per
+// inventory.Contacts kind) and answer on electronic consent. Scoping reads
+// its aggregates from these few cells instead of a second pass over the
 // people; the cells are bounded by the distinct combinations, not the rows.
 type countKey struct {
-	region, locale       string
-	set                  int32
-	birthYear            int32
-	onsite, email, phone bool
+	region, locale string
+	set            int32
+	birthYear      int32
+	reach          int32
+	consent        string
 }
 
-var countColumns = []string{"snapshot_id", "region", "locale", "set_id", "birth_year", "can_onsite", "can_email", "can_phone", "n"}
+// countColumns are snapshot_counts' columns. can_onsite, can_email and
+// can_phone repeat reach's first three bits for an earlier Tocsin reading
+// the database after a rollback.
+var countColumns = []string{"snapshot_id", "region", "locale", "set_id", "birth_year", "can_onsite", "can_email", "can_phone", "reach", "consent", "n"}
 
 type countSource struct {
 	snapshot int64
 	counts   map[countKey]int64
 	keys     []countKey
 	started  bool
-	vals     [9]any
+	vals     [11]any
 }
 
 func (c *countSource) Next() bool {
@@ -497,7 +547,8 @@ func (c *countSource) Next() bool {
 	}
 	k := c.keys[len(c.keys)-1]
 	c.keys = c.keys[:len(c.keys)-1]
-	c.vals = [9]any{c.snapshot, k.region, k.locale, k.set, k.birthYear, boolInt(k.onsite), boolInt(k.email), boolInt(k.phone), c.counts[k]}
+	bit := func(i int) int { return int(k.reach>>i) & 1 }
+	c.vals = [11]any{c.snapshot, k.region, k.locale, k.set, k.birthYear, bit(0), bit(1), bit(2), k.reach, k.consent, c.counts[k]}
 	return true
 }
 

@@ -308,11 +308,29 @@ func scanIncident(scan func(...any) error) (Incident, error) {
 type Recipient struct {
 	SubjectID string
 	Name      string
-	Email     string
-	Phone     string
-	OnsiteID  string
-	Locale    string
-	Region    string
+	// Contacts holds a value per kind in inventory.Contacts.
+	Contacts [inventory.MaxContacts]string
+	Consent  string
+	Locale   string
+	Region   string
+}
+
+// Contact is the recipient's value for a kind of contact ("" if none).
+func (r Recipient) Contact(name string) string {
+	if i := inventory.ContactIndex(name); i >= 0 {
+		return r.Contacts[i]
+	}
+	return ""
+}
+
+// contactColumns selects a subjects table's contacts, in
+// inventory.Contacts order.
+func contactColumns(alias string) string {
+	var cols []string
+	for _, c := range inventory.Contacts {
+		cols = append(cols, alias+"."+c.Column)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // UnreachedRecipients pages through affected subjects not yet reached, in
@@ -323,7 +341,7 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 		return nil, err
 	}
 	cond, args := rangeWhere(r, "a.subject_id")
-	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, s.email, s.phone, s.onsite_id, a.locale, a.region
+	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, `+contactColumns("s")+`, s.consent, a.locale, a.region
 		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
 		WHERE a.reached_rung=0 AND `+cond+` ORDER BY a.subject_id LIMIT ?`, append(args, limit)...)
 	if err != nil {
@@ -333,7 +351,11 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 	var out []Recipient
 	for rows.Next() {
 		var r Recipient
-		if err := rows.Scan(&r.SubjectID, &r.Name, &r.Email, &r.Phone, &r.OnsiteID, &r.Locale, &r.Region); err != nil {
+		dest := []any{&r.SubjectID, &r.Name}
+		for i := range inventory.Contacts {
+			dest = append(dest, &r.Contacts[i])
+		}
+		if err := rows.Scan(append(dest, &r.Consent, &r.Locale, &r.Region)...); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

@@ -161,6 +161,9 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS) error {
 	if err := s.indexOnsiteAccounts(ctx); err != nil {
 		return err
 	}
+	if err := s.addContactColumns(ctx); err != nil {
+		return err
+	}
 	return s.backfillSummaries(ctx)
 }
 
@@ -222,4 +225,64 @@ func (s *Store) hasColumn(ctx context.Context, table, column string) (bool, erro
 	var n int
 	err := s.queryRow(ctx, q, table, column).Scan(&n)
 	return n > 0, err
+}
+
+// addContactColumns gives the subjects tables of snapshots imported before
+// a kind of contact existed its column (empty: nobody in them has one), and
+// the affected tables of incidents scoped before contacts were bits their
+// reach. Tables are made per snapshot and incident, so no numbered file
+// can name them.
+func (s *Store) addContactColumns(ctx context.Context) error {
+	snaps, err := queryColumn[int64](ctx, s, `SELECT id FROM snapshots WHERE subjects > 0 ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	for _, snap := range snaps {
+		table := subjectsTable(snap)
+		for _, col := range subjectColumns {
+			if err := s.addColumnIfMissing(ctx, table, col, `TEXT NOT NULL DEFAULT ''`, ""); err != nil {
+				return err
+			}
+		}
+	}
+	ids, err := queryColumn[string](ctx, s, `SELECT id FROM incidents WHERE scoped = 1 ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.addColumnIfMissing(ctx, affectedTable(id), "reach", `INTEGER NOT NULL DEFAULT 0`,
+			`UPDATE `+affectedTable(id)+` SET reach = can_onsite + 2 * can_email + 4 * can_phone`); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addColumnIfMissing adds a column to a table that exists and lacks it,
+// then runs fill, in one transaction; another process doing the same
+// meanwhile is no error.
+func (s *Store) addColumnIfMissing(ctx context.Context, table, column, def, fill string) error {
+	if n, err := s.tablesNamed(ctx, table); err != nil || n == 0 {
+		return err
+	}
+	if has, err := s.hasColumn(ctx, table, column); err != nil || has {
+		return err
+	}
+	err := s.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+def); err != nil {
+			return err
+		}
+		if fill != "" {
+			_, err := t.exec(ctx, fill)
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		if has, _ := s.hasColumn(ctx, table, column); has {
+			return nil
+		}
+		return fmt.Errorf("add %s to %s: %w", column, table, err)
+	}
+	return nil
 }

@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"github.com/tocsin/tocsin/internal/incident"
 	"slices"
 	"strings"
+
+	"github.com/tocsin/tocsin/internal/incident"
 )
 
 // RecordSummary is what lists and the breach register filter and sort by,

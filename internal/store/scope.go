@@ -138,20 +138,18 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	selectAffected := `SELECT s.subject_id, s.region, s.locale, s.set_id,
 		  CASE WHEN s.set_id IN (` + strings.Join(sensitive, ",") + `) OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END AS sensitive,
 		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END AS minor,
-		  CASE WHEN s.onsite_id <> '' THEN 1 ELSE 0 END AS can_onsite,
-		  CASE WHEN s.email <> '' THEN 1 ELSE 0 END AS can_email,
-		  CASE WHEN s.phone <> '' THEN 1 ELSE 0 END AS can_phone`
+		  ` + reachSQL("s") + ` AS reach, s.consent`
 	from := ` FROM ` + subjectsTable(in.Snapshot) + ` s` + where
 	if clustered := t.d.clustered(); clustered != "" {
 		// SQLite: a table clustered on the subject ID, filled in the
 		// inventory's order (usually sorted, so the B-tree grows at its end).
 		if _, err := t.exec(ctx, `CREATE TABLE `+table+` (subject_id `+t.d.keyText()+` NOT NULL PRIMARY KEY, region TEXT NOT NULL, locale TEXT NOT NULL,
 			set_id INTEGER NOT NULL, sensitive INTEGER NOT NULL, minor INTEGER NOT NULL,
-			can_onsite INTEGER NOT NULL, can_email INTEGER NOT NULL, can_phone INTEGER NOT NULL,
+			reach INTEGER NOT NULL, consent TEXT NOT NULL,
 			reached_rung INTEGER NOT NULL DEFAULT 0, reached_via TEXT NOT NULL DEFAULT '')`+clustered); err != nil {
 			return ScopeSummary{}, err
 		}
-		if _, err := t.exec(ctx, `INSERT INTO `+table+` (subject_id, region, locale, set_id, sensitive, minor, can_onsite, can_email, can_phone) `+selectAffected+from, args...); err != nil {
+		if _, err := t.exec(ctx, `INSERT INTO `+table+` (subject_id, region, locale, set_id, sensitive, minor, reach, consent) `+selectAffected+from, args...); err != nil {
 			return ScopeSummary{}, err
 		}
 	} else {
@@ -174,12 +172,25 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	if _, err := t.exec(ctx, `UPDATE incidents SET snapshot_id=?, scoped=1 WHERE id=?`, in.Snapshot, in.IncidentID); err != nil {
 		return ScopeSummary{}, err
 	}
-	sum, err := t.summarise(ctx, in, sets)
+	sum, groups, err := t.summarise(ctx, in, sets)
 	if err != nil {
+		return ScopeSummary{}, err
+	}
+	if err := t.keepReachGroups(ctx, in.IncidentID, groups); err != nil {
 		return ScopeSummary{}, err
 	}
 	sum.Snapshot = in.Snapshot
 	return sum, t.Commit()
+}
+
+// reachSQL is the bits of the contacts a row of a subjects table has, in
+// inventory.Contacts order.
+func reachSQL(alias string) string {
+	var parts []string
+	for i, c := range inventory.Contacts {
+		parts = append(parts, fmt.Sprintf("CASE WHEN %s.%s <> '' THEN %d ELSE 0 END", alias, c.Column, 1<<i))
+	}
+	return "(" + strings.Join(parts, " + ") + ")"
 }
 
 // exposedSets decides, per combination of systems a person's data sits in,
@@ -226,11 +237,17 @@ func (s *Store) exposedSets(ctx context.Context, in ScopeInput, systems map[stri
 // subjects they come from the snapshot's counts, filtered exactly as the
 // INSERT above filtered people (system set, region), so no second pass over
 // millions of rows is needed; with a list, from one pass over the affected set.
-func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (ScopeSummary, error) {
-	sum := ScopeSummary{Regions: map[string]RegionFacts{}, Locales: map[string]int{}}
+func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (ScopeSummary, map[ReachGroup]int, error) {
+	sum := ScopeSummary{Regions: map[string]RegionFacts{}, Locales: map[string]int{}, Reachable: map[string]int{}}
 	usedSets := map[int32]bool{}
-	fold := func(region, locale string, set int32, n, sensitive, minor, onsite, email, phone, none int) {
+	groups := map[ReachGroup]int{}
+	fold := func(region, locale string, set int32, n, sensitive, minor, reach int, consent string) {
 		usedSets[set] = true
+		groups[ReachGroup{Region: region, Consent: consent, Reach: reach}] += n
+		none := 0
+		if reach == 0 {
+			none = n
+		}
 		sum.Subjects += n
 		f := sum.Regions[region]
 		f.Subjects += n
@@ -241,9 +258,11 @@ func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (Sco
 		sum.Sensitive += sensitive
 		sum.Minors += minor
 		sum.Locales[locale] += n
-		sum.WithOnsite += onsite
-		sum.WithEmail += email
-		sum.WithPhone += phone
+		for i, c := range inventory.Contacts {
+			if reach&(1<<i) != 0 {
+				sum.Reachable[c.Name] += n
+			}
+		}
 		sum.NoContact += none
 	}
 	var err error
@@ -253,8 +272,11 @@ func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (Sco
 		err = t.groupCounts(ctx, in, sets, fold)
 	}
 	if err != nil {
-		return sum, err
+		return sum, nil, err
 	}
+	// The fields of summaries from before contacts were bits, which
+	// earlier workers' histories and views read.
+	sum.WithOnsite, sum.WithEmail, sum.WithPhone = sum.Reachable["onsite"], sum.Reachable["email"], sum.Reachable["phone"]
 	cats := map[string]bool{}
 	for _, set := range sets {
 		if usedSets[set.id] {
@@ -270,35 +292,33 @@ func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (Sco
 		}
 	}
 	slices.Sort(sum.Categories)
-	return sum, nil
+	return sum, groups, nil
 }
 
-type foldFunc func(region, locale string, set int32, n, sensitive, minor, onsite, email, phone, none int)
+type foldFunc func(region, locale string, set int32, n, sensitive, minor, reach int, consent string)
 
 // groupAffected passes the affected set to fold, grouped. PostgreSQL
 // hash-aggregates; SQLite would sort for a GROUP BY, so it hands over the rows
 // in one pass and they are counted one by one.
 func (t *tx) groupAffected(ctx context.Context, table string, fold foldFunc) error {
-	q := `SELECT region, locale, set_id, count(*), sum(sensitive), sum(minor), sum(can_onsite), sum(can_email), sum(can_phone),
-		sum(CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END)
-		FROM ` + table + ` GROUP BY region, locale, set_id`
+	q := `SELECT region, locale, set_id, count(*), sum(sensitive), sum(minor), reach, consent
+		FROM ` + table + ` GROUP BY region, locale, set_id, reach, consent`
 	if t.d.Name() == "sqlite" {
-		q = `SELECT region, locale, set_id, 1, sensitive, minor, can_onsite, can_email, can_phone,
-			CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END FROM ` + table
+		q = `SELECT region, locale, set_id, 1, sensitive, minor, reach, consent FROM ` + table
 	}
 	rows, err := t.query(ctx, q)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var region, locale string
+	var region, locale, consent string
 	var set int32
-	var n, sensitive, minor, onsite, email, phone, none int
+	var n, sensitive, minor, reach int
 	for rows.Next() {
-		if err := rows.Scan(&region, &locale, &set, &n, &sensitive, &minor, &onsite, &email, &phone, &none); err != nil {
+		if err := rows.Scan(&region, &locale, &set, &n, &sensitive, &minor, &reach, &consent); err != nil {
 			return err
 		}
-		fold(region, locale, set, n, sensitive, minor, onsite, email, phone, none)
+		fold(region, locale, set, n, sensitive, minor, reach, consent)
 	}
 	return rows.Err()
 }
@@ -310,16 +330,16 @@ func (t *tx) groupCounts(ctx context.Context, in ScopeInput, sets []scopeSet, fo
 		exposed[set.id] = set.sensitive
 	}
 	rf := newRegionFilter(in.Regions)
-	rows, err := t.query(ctx, `SELECT region, locale, set_id, birth_year, can_onsite, can_email, can_phone, n FROM snapshot_counts WHERE snapshot_id=?`, in.Snapshot)
+	rows, err := t.query(ctx, `SELECT region, locale, set_id, birth_year, reach, consent, n FROM snapshot_counts WHERE snapshot_id=?`, in.Snapshot)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
-	var region, locale string
+	var region, locale, consent string
 	var set int32
-	var birth, onsite, email, phone, n int
+	var birth, reach, n int
 	for rows.Next() {
-		if err := rows.Scan(&region, &locale, &set, &birth, &onsite, &email, &phone, &n); err != nil {
+		if err := rows.Scan(&region, &locale, &set, &birth, &reach, &consent, &n); err != nil {
 			return err
 		}
 		setSensitive, ok := exposed[set]
@@ -331,8 +351,7 @@ func (t *tx) groupCounts(ctx context.Context, in ScopeInput, sets []scopeSet, fo
 		}
 		minor := boolInt(inventory.IsMinor(birth, in.Year))
 		sensitive := boolInt(setSensitive || minor == 1)
-		none := boolInt(onsite+email+phone == 0)
-		fold(region, locale, set, n, sensitive*n, minor*n, onsite*n, email*n, phone*n, none*n)
+		fold(region, locale, set, n, sensitive*n, minor*n, reach, consent)
 	}
 	return rows.Err()
 }
@@ -391,7 +410,7 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 	if err != nil || !scoped {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.can_onsite, a.can_email, a.can_phone, a.reached_via, a.reached_rung
+	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.reach, a.reached_via, a.reached_rung
 		FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
 		JOIN `+subjectsTable(snapshot)+` s ON s.subject_id = a.subject_id
 		WHERE a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
@@ -403,21 +422,61 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 	for rows.Next() {
 		var a AffectedSubject
 		var cats string
-		var sensitive, minor, onsite, email, phone, rung int
-		if err := rows.Scan(&a.SubjectID, &a.Name, &a.Region, &a.Locale, &cats, &sensitive, &minor, &onsite, &email, &phone, &a.ReachedBy, &rung); err != nil {
+		var sensitive, minor, reach, rung int
+		if err := rows.Scan(&a.SubjectID, &a.Name, &a.Region, &a.Locale, &cats, &sensitive, &minor, &reach, &a.ReachedBy, &rung); err != nil {
 			return nil, err
 		}
 		a.Withheld = rung == rungWithheld
 		a.Categories = strings.Split(cats, ";")
 		a.Sensitive, a.Minor = sensitive == 1, minor == 1
 		a.Channels = []string{}
-		has := map[channel.Contact]bool{channel.ContactOnsite: onsite == 1, channel.ContactEmail: email == 1, channel.ContactPhone: phone == 1}
 		for _, c := range channel.All() {
-			if has[c.Contact] {
+			if i := inventory.ContactIndex(string(c.Contact)); i >= 0 && reach&(1<<i) != 0 {
 				a.Channels = append(a.Channels, c.Name)
 			}
 		}
 		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// ReachGroup is how many of an incident's people share a region of
+// residence, an answer on electronic consent and a set of contacts (a bit
+// per inventory.Contacts kind).
+type ReachGroup struct {
+	Region  string
+	Consent string
+	Reach   int
+}
+
+func (t *tx) keepReachGroups(ctx context.Context, incidentID string, groups map[ReachGroup]int) error {
+	if _, err := t.exec(ctx, `DELETE FROM scope_reach WHERE incident_id=?`, incidentID); err != nil {
+		return err
+	}
+	for g, n := range groups {
+		if _, err := t.exec(ctx, `INSERT INTO scope_reach (incident_id, region, consent, reach, n) VALUES (?,?,?,?,?)`, incidentID, g.Region, g.Consent, g.Reach, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReachGroups are the incident's people grouped by region, consent and
+// contacts (none for an incident scoped before they were kept).
+func (s *Store) ReachGroups(ctx context.Context, incidentID string) (map[ReachGroup]int, error) {
+	rows, err := s.query(ctx, `SELECT region, consent, reach, n FROM scope_reach WHERE incident_id=?`, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[ReachGroup]int{}
+	for rows.Next() {
+		var g ReachGroup
+		var n int
+		if err := rows.Scan(&g.Region, &g.Consent, &g.Reach, &n); err != nil {
+			return nil, err
+		}
+		out[g] += n
 	}
 	return out, rows.Err()
 }

@@ -547,7 +547,8 @@ func TestADatabaseFromBeforeNumberedMigrationsIsAdopted(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, s.CreateIncident(ctx, store.Incident{ID: "INC-ADOPT", Title: "old", OpenedBy: "r", OpenedAt: time.Now()}, nil))
 			require.NoError(t, s.Close())
-			asEarlierTocsinLeftIt(t, backend, dsn, `DROP TABLE schema_migrations`, `ALTER TABLE incidents DROP COLUMN charter_run`, `ALTER TABLE incidents DROP COLUMN charter`)
+			asEarlierTocsinLeftIt(t, backend, dsn, `DROP TABLE schema_migrations`, `ALTER TABLE incidents DROP COLUMN charter_run`, `ALTER TABLE incidents DROP COLUMN charter`,
+				`ALTER TABLE snapshot_counts DROP COLUMN reach`, `ALTER TABLE snapshot_counts DROP COLUMN consent`, `DROP TABLE scope_reach`)
 
 			s, err = store.Open(dsn)
 			require.NoError(t, err)

@@ -52,7 +52,7 @@ func Run(ctx context.Context, reg senders.Registry, st *store.Store, incidentID 
 			m := senders.Message{IncidentID: baseID, SubjectID: p.SubjectID, Locale: "en", Title: draft.Title, Body: draft.Body, HTML: draft.HTML}
 			sent := false
 			for _, ch := range []string{senders.Onsite, senders.Email} {
-				to := map[string]string{senders.Onsite: p.OnsiteID, senders.Email: p.Email}[ch]
+				to := p.Contact(map[string]string{senders.Onsite: "onsite", senders.Email: "email"}[ch])
 				if to == "" {
 					continue
 				}
@@ -63,8 +63,8 @@ func Run(ctx context.Context, reg senders.Registry, st *store.Store, incidentID 
 				perChannel[ch]++
 				sent = true
 			}
-			if !sent && p.Phone != "" {
-				m.To, m.Body = p.Phone, draft.SMS
+			if !sent && p.Contact("phone") != "" {
+				m.To, m.Body = p.Contact("phone"), draft.SMS
 				if _, err := reg[senders.SMS].Send(ctx, m); err != nil && !senders.IsPermanent(err) {
 					return res, fmt.Errorf("baseline sms: %w", err)
 				}
