@@ -164,17 +164,17 @@ const (
 // runs in constant memory. It checks each row on its own; duplicate IDs across
 // rows are the store's to find (a map of ten million IDs would not fit).
 type SubjectReader struct {
-	file    string
-	csv     *csv.Reader
-	limit   *rowLimit
-	line    int    // where the last row read ended
-	col     [9]int // position of each of subjectColumns in the file
+	file  string
+	csv   *csv.Reader
+	limit *rowLimit
+	line  int    // where the last row read ended
+	col   [9]int // position of each of subjectColumns in the file
 	// contactCol is the position in the file of each contact's columns
 	// (-1: an optional column the file does not have).
 	contactCol [MaxContacts][]int
 	consentCol int
 	cells      []string
-	systems map[string]bool
+	systems    map[string]bool
 	// sets caches each distinct systems cell already checked: an inventory
 	// has few combinations, and splitting every row's cell again costs more
 	// than the rest of the checks together.

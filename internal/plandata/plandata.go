@@ -35,22 +35,22 @@ type RegionFacts struct {
 
 // ScopeSummary is what scoping returns to the workflow: aggregates only.
 type ScopeSummary struct {
-	Snapshot    int64                  `json:"snapshot"`
-	Subjects    int                    `json:"subjects"`
-	Regions     map[string]RegionFacts `json:"regions"`
-	Sensitive   int                    `json:"sensitive"`
-	Minors      int                    `json:"minors"`
-	NoContact   int                    `json:"no_contact"`
-	Locales     map[string]int         `json:"locales"`
-	Categories  []string               `json:"categories"`
-	WithEmail   int                    `json:"with_email"`
-	WithPhone   int                    `json:"with_phone"`
-	WithOnsite  int                    `json:"with_onsite"`
+	Snapshot   int64                  `json:"snapshot"`
+	Subjects   int                    `json:"subjects"`
+	Regions    map[string]RegionFacts `json:"regions"`
+	Sensitive  int                    `json:"sensitive"`
+	Minors     int                    `json:"minors"`
+	NoContact  int                    `json:"no_contact"`
+	Locales    map[string]int         `json:"locales"`
+	Categories []string               `json:"categories"`
+	WithEmail  int                    `json:"with_email"`
+	WithPhone  int                    `json:"with_phone"`
+	WithOnsite int                    `json:"with_onsite"`
 	// Reachable counts people per kind of contact they have
 	// (inventory.Contacts: "email", "push", "address"...); summaries from
 	// before it have only the With fields above.
-	Reachable map[string]int `json:"reachable,omitempty"`
-	Credentials bool                   `json:"credentials"`
+	Reachable   map[string]int `json:"reachable,omitempty"`
+	Credentials bool           `json:"credentials"`
 }
 
 // ByRegion is the number of affected subjects per region of residence.
