@@ -431,6 +431,8 @@ func message(incidentID, subjectID, ch, to, locale string, d store.Draft) sender
 		m.Body = d.SMS
 	case channel.ContentVoice:
 		m.Body = d.Voice
+	case channel.ContentAlert:
+		m.Body = templates.Alert(locale)
 	case channel.ContentText:
 	}
 	return m

@@ -17,6 +17,8 @@ type labelSet struct {
 	Families   map[string]string `yaml:"families"`
 	Impacts    map[string]string `yaml:"impacts"`
 	NoImpact   string            `yaml:"no_impact"`
+	// Alert is a push notification's line under the notice's title.
+	Alert string `yaml:"alert"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }
@@ -116,4 +118,15 @@ func Impact(categories []string, locale string) string {
 		sep = *s.WordSeparator
 	}
 	return strings.Join(parts, sep)
+}
+
+// Alert is what a push notification says under the notice's title, in a
+// locale (else English): that a notice came and where to read it, never
+// what it says, since a lock screen is public.
+func Alert(locale string) string {
+	s, en := labelsFor(locale)
+	if s.Alert != "" {
+		return s.Alert
+	}
+	return en.Alert
 }

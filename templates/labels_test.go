@@ -25,6 +25,7 @@ func TestEveryLocaleHasEveryLabel(t *testing.T) {
 			}
 		}
 		require.NotEmpty(t, s.NoImpact, "labels/%s.yaml: no_impact", locale)
+		require.NotEmpty(t, s.Alert, "labels/%s.yaml: alert", locale)
 		require.NotNil(t, s.WordSeparator, "labels/%s.yaml: word_separator", locale)
 	}
 	for _, f := range impactOrder {

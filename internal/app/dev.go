@@ -71,6 +71,7 @@ type Dev struct {
 	SMTPPeer   *devpeers.SMTPPeer
 	TwilioPeer *devpeers.TwilioPeer
 	OnsitePeer *devpeers.OnsitePeer
+	PushPeer   *devpeers.PushPeer
 	Tokens     map[string]string // env name -> token
 	Store      *store.Store
 	Outbox     *devpeers.Outbox
@@ -250,6 +251,23 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	mux.Handle("/dev/twilio/", http.StripPrefix("/dev/twilio", twilioPeer))
 	d.OnsitePeer = &devpeers.OnsitePeer{Secret: secrets["ONSITE_SECRET"], Outbox: d.Outbox, Faults: cfg.PeerFaults}
 	mux.Handle("/dev/onsite/", d.OnsitePeer)
+	pushKeys, err := devpeers.LoadOrCreatePushKeys(filepath.Join(cfg.DataDir, devPushKeysFile))
+	if err != nil {
+		listener.Close()
+		return nil, err
+	}
+	if d.PushPeer, err = devpeers.NewPushPeer(pushKeys, d.Outbox); err != nil {
+		listener.Close()
+		return nil, err
+	}
+	d.PushPeer.Faults = cfg.PeerFaults
+	mux.Handle("/dev/fcm/", http.StripPrefix("/dev/fcm", d.PushPeer.FCM()))
+	apnsURL, err := d.PushPeer.StartAPNs("127.0.0.1:0")
+	if err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("apns peer: %w", err)
+	}
+	d.closers = append(d.closers, d.PushPeer.Close)
 	mux.Handle("/dev/press", &devpeers.PressPeer{Secret: secrets["PRESS_SECRET"], Outbox: d.Outbox})
 	httpServer := api.NewHTTPServer(mux, 10*time.Second)
 	go httpServer.Serve(listener)
@@ -260,7 +278,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		apiServer.FlushAudit()
 	})
 
-	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, Secrets: secrets, Timeout: cfg.ProviderTimeout, Metrics: set}
+	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, APNs: apnsURL, PushKeys: pushKeys, Secrets: secrets, Timeout: cfg.ProviderTimeout, Metrics: set}
 	if !cfg.ExternalWorker {
 		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
 		d.closers = append(d.closers, closeActs)
@@ -286,7 +304,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	if err := api.Seed(ctx, d.Store, seed); err != nil {
 		return nil, err
 	}
-	env := map[string]string{"TOCSIN_DEV_SMTP": d.SMTPAddr, "TOCSIN_DEV_TWILIO": d.TwilioURL, "TOCSIN_DEV_SLACK": d.SlackURL, "TOCSIN_SERVER": d.URL, "TOCSIN_DEV_TEMPORAL": d.TemporalAddr}
+	env := map[string]string{"TOCSIN_DEV_SMTP": d.SMTPAddr, "TOCSIN_DEV_TWILIO": d.TwilioURL, "TOCSIN_DEV_SLACK": d.SlackURL, "TOCSIN_SERVER": d.URL, "TOCSIN_DEV_TEMPORAL": d.TemporalAddr, "TOCSIN_DEV_APNS": apnsURL}
 	if err := envfile.Write(filepath.Join(cfg.DataDir, "dev-peers.env"), env); err != nil {
 		return nil, err
 	}
@@ -299,8 +317,9 @@ const devBounceAddress = "bounces@tocsin.local"
 // devPeers is where a dev worker finds everything: the embedded Temporal
 // server, Tocsin's public URL and the local peers, with their secrets.
 type devPeers struct {
-	Temporal, URL, SMTP, Slack, Twilio string
-	Secrets                            map[string]string
+	Temporal, URL, SMTP, Slack, Twilio, APNs string
+	PushKeys                                 devpeers.PushKeys
+	Secrets                                  map[string]string
 	// Timeout replaces the senders' provider timeouts (0: their own).
 	Timeout time.Duration
 	// Metrics, when set, counts the worker's sends.
@@ -317,7 +336,8 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 	}
 	reg, tw, closeSenders := senders.Build(senders.Providers{Twilio: twCfg,
 		SMTP:   senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress},
-		Onsite: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, OnsiteHTTP: onsiteHTTP})
+		Onsite: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, OnsiteHTTP: onsiteHTTP,
+		Push: p.push()})
 	return &activities.Activities{
 		Store:       st,
 		Senders:     sharedPace(senders.Measure(reg, p.record()), rates, st),
@@ -330,6 +350,24 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		Log:         log,
 		DoubtHold:   p.Timeout,
 	}, closeSenders
+}
+
+// devPushKeysFile holds the dev push services' keys, made on first start.
+const devPushKeysFile = "dev-push-keys.json"
+
+// push aims the FCM and APNs clients at the push peer, with its keys.
+func (p devPeers) push() senders.PushConfig {
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	apnsHTTP, err := p.PushKeys.APNsClient(timeout)
+	if err != nil {
+		apnsHTTP = nil // the sender's own client: sends fail on TLS, and hold the channel
+	}
+	return senders.PushConfig{FCMProjectID: devpeers.DevFCMProject, FCMCredentials: p.PushKeys.ServiceAccountJSON(p.URL + "/dev/fcm/token"), FCMEndpoint: p.URL + "/dev/fcm/v1",
+		APNsKey: []byte(p.PushKeys.APNsKey), APNsKeyID: devpeers.DevAPNsKeyID, APNsTeamID: devpeers.DevAPNsTeamID, APNsTopic: devpeers.DevAPNsTopic,
+		APNsHost: p.APNs, APNsHTTP: apnsHTTP, Link: "tocsin-dev://notices/{incident}", Timeout: timeout}
 }
 
 // record is the metrics' send recorder, or nil without metrics.
@@ -410,7 +448,12 @@ func RunDevWorker(ctx context.Context, cfg DevWorkerConfig) error {
 		return fmt.Errorf("connect to the dev server's temporal at %s: %w", env["TOCSIN_DEV_TEMPORAL"], err)
 	}
 	defer tc.Close()
-	peers := devPeers{Temporal: env["TOCSIN_DEV_TEMPORAL"], URL: env["TOCSIN_SERVER"], SMTP: env["TOCSIN_DEV_SMTP"], Slack: env["TOCSIN_DEV_SLACK"], Twilio: env["TOCSIN_DEV_TWILIO"], Secrets: secrets, Timeout: cfg.ProviderTimeout}
+	pushKeys, err := devpeers.LoadOrCreatePushKeys(filepath.Join(cfg.DataDir, devPushKeysFile))
+	if err != nil {
+		return err
+	}
+	peers := devPeers{Temporal: env["TOCSIN_DEV_TEMPORAL"], URL: env["TOCSIN_SERVER"], SMTP: env["TOCSIN_DEV_SMTP"], Slack: env["TOCSIN_DEV_SLACK"], Twilio: env["TOCSIN_DEV_TWILIO"],
+		APNs: env["TOCSIN_DEV_APNS"], PushKeys: pushKeys, Secrets: secrets, Timeout: cfg.ProviderTimeout}
 	acts, closeActs := peers.activities(st, cfg.PlaybookDir, cfg.Rates, log)
 	defer closeActs()
 	w := NewWorker(tc, acts, []byte(secrets["ACTOR_KEY"]))

@@ -99,6 +99,22 @@ type Config struct {
 	Announce struct {
 		WebhookURL string `yaml:"webhook_url"`
 	} `yaml:"announce"`
+	// Push sends alerts through FCM (credentials: TOCSIN_FCM_CREDENTIALS,
+	// the service account's JSON key) and APNs (TOCSIN_APNS_KEY, the .p8
+	// key). A service left out holds the push channel for its devices.
+	Push struct {
+		FCMProjectID string `yaml:"fcm_project_id"`
+		// FCMEndpoint replaces https://fcm.googleapis.com/v1.
+		FCMEndpoint string `yaml:"fcm_endpoint"`
+		APNsKeyID   string `yaml:"apns_key_id"`
+		APNsTeamID  string `yaml:"apns_team_id"`
+		APNsTopic   string `yaml:"apns_topic"`
+		// APNsHost replaces https://api.push.apple.com (the sandbox:
+		// https://api.sandbox.push.apple.com).
+		APNsHost string `yaml:"apns_host"`
+		// Link is where an alert opens the full notice ({incident}: its ID).
+		Link string `yaml:"link"`
+	} `yaml:"push"`
 	// Slack maps Slack user IDs to Tocsin identities and roles for the war
 	// room's buttons and /tocsin; anyone not listed can do nothing there.
 	Slack struct {
@@ -181,6 +197,9 @@ type Secrets struct {
 	PressSecret      secret.Secret
 	legacyWebhook    bool
 	OIDCClientSecret secret.Secret
+	// FCMCredentials is the FCM service account's JSON key; APNsKey the
+	// APNs .p8 signing key (PEM).
+	FCMCredentials, APNsKey secret.Secret
 	// TemporalAPIKey authenticates to Temporal Cloud instead of mTLS.
 	TemporalAPIKey secret.Secret
 	// ActorKey signs (serve) and verifies (workers) who asks for each
@@ -201,6 +220,8 @@ var secretVars = map[string]func(*Secrets) *secret.Secret{
 	"TOCSIN_PRESS_SECRET":       func(s *Secrets) *secret.Secret { return &s.PressSecret },
 	"OIDC_CLIENT_SECRET":        func(s *Secrets) *secret.Secret { return &s.OIDCClientSecret },
 	"TEMPORAL_API_KEY":          func(s *Secrets) *secret.Secret { return &s.TemporalAPIKey },
+	"TOCSIN_FCM_CREDENTIALS":    func(s *Secrets) *secret.Secret { return &s.FCMCredentials },
+	"TOCSIN_APNS_KEY":           func(s *Secrets) *secret.Secret { return &s.APNsKey },
 	"TOCSIN_ACTOR_KEY":          func(s *Secrets) *secret.Secret { return &s.ActorKey },
 	"TOCSIN_ACTOR_KEY_PREVIOUS": func(s *Secrets) *secret.Secret { return &s.ActorKeyPrevious },
 }
@@ -355,6 +376,8 @@ func (c Config) Validate(path string) error {
 	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
 	need(c.Secrets.SlackBotToken.Set(), "the SLACK_BOT_TOKEN environment variable (or SLACK_BOT_TOKEN_FILE)")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
+	need(c.Push.FCMProjectID == "" || c.Secrets.FCMCredentials.Set(), "the TOCSIN_FCM_CREDENTIALS environment variable (or TOCSIN_FCM_CREDENTIALS_FILE), the service account's JSON key (push.fcm_project_id is set)")
+	need(!c.Secrets.APNsKey.Set() || (c.Push.APNsKeyID != "" && c.Push.APNsTeamID != "" && c.Push.APNsTopic != ""), "push.apns_key_id, push.apns_team_id and push.apns_topic (TOCSIN_APNS_KEY is set)")
 	for name, u := range map[string]string{"twilio.api_url": c.Twilio.APIURL, "slack.api_url": c.Slack.APIURL} {
 		parsed, err := url.Parse(u)
 		need(u == "" || (err == nil && (parsed.Scheme == "https" || parsed.Scheme == "http") && parsed.Host != ""), name+" to be an http(s) URL, or unset for the real service")
@@ -571,7 +594,9 @@ func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
 	return senders.Build(senders.Providers{Twilio: twCfg,
 		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword.Reveal(), From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
-		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret.Reveal()}})
+		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret.Reveal()},
+		Push: senders.PushConfig{FCMProjectID: c.Push.FCMProjectID, FCMCredentials: []byte(c.Secrets.FCMCredentials.Reveal()), FCMEndpoint: c.Push.FCMEndpoint,
+			APNsKey: []byte(c.Secrets.APNsKey.Reveal()), APNsKeyID: c.Push.APNsKeyID, APNsTeamID: c.Push.APNsTeamID, APNsTopic: c.Push.APNsTopic, APNsHost: c.Push.APNsHost, Link: c.Push.Link}})
 }
 
 // sharedPace paces each channel at its rate for all workers together: the

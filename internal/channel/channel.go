@@ -34,6 +34,9 @@ const (
 	ContentSMS
 	// ContentVoice is the script legal approved to be read aloud.
 	ContentVoice
+	// ContentAlert is the notice's title and a line saying where to read
+	// it: a lock screen is public, so never the notice itself.
+	ContentAlert
 )
 
 // Outcome is how the plan learns whether a send reached the person.
@@ -89,6 +92,9 @@ var all = []Info{
 	{Name: "email", Contact: ContactEmail, Content: ContentHTML, Outcome: MayBounce, Resend: ResendMayDuplicate, RecordAtOnce: true},
 	{Name: "sms", Contact: ContactPhone, Content: ContentSMS, Outcome: OnReceipt, Resend: ResendFound},
 	{Name: "voice", Contact: ContactPhone, Content: ContentVoice, Outcome: OnReceipt, Resend: ResendFound, Rings: true, Answerable: true},
+	// A resent alert carries the first one's collapse ID (APNs) and tag
+	// (FCM): the device shows it in place of the first.
+	{Name: "push", Contact: ContactPush, Content: ContentAlert, Outcome: OnAcceptance, Resend: ResendFolded},
 }
 
 // Lookup finds a channel by name.

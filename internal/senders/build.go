@@ -15,6 +15,7 @@ type Providers struct {
 	Onsite OnsiteConfig
 	// OnsiteHTTP is the on-site webhook's client (nil: the shared pooled one).
 	OnsiteHTTP *http.Client
+	Push       PushConfig
 }
 
 // Build makes one sender per registered channel (package channel), the
@@ -28,6 +29,7 @@ func Build(p Providers) (Registry, *twilio.RestClient, func()) {
 		Voice:  &VoiceSender{Client: tw, Config: p.Twilio},
 		Email:  mail,
 		Onsite: &OnsiteSender{Config: p.Onsite, HTTP: p.OnsiteHTTP},
+		Push:   NewPushSender(p.Push),
 	}
 	return reg, tw, mail.Close
 }

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/senders"
 )
+
+const fcmToken = "ZGV2aWNlLXRva2VuLWZvci1jb25mb3JtYW5jZQ"
 
 const (
 	twilioToken  = "c0f0a11ce5ec2e7c0f0a11ce5ec2e7c0"
@@ -29,7 +32,14 @@ type rig struct {
 	twilio *devpeers.TwilioPeer
 	smtp   *devpeers.SMTPPeer
 	onsite *devpeers.OnsitePeer
+	push   *devpeers.PushPeer
+	// apnsURL and apnsHTTP reach the peer's APNs endpoint.
+	apnsURL  string
+	apnsHTTP *http.Client
 }
+
+// Generating keys takes a moment: each test binary makes two sets.
+var pushKeys, otherPushKeys = sync.OnceValues(devpeers.NewPushKeys), sync.OnceValues(devpeers.NewPushKeys)
 
 func newRig(t *testing.T, faultSpec string) *rig {
 	t.Helper()
@@ -51,15 +61,31 @@ func newRig(t *testing.T, faultSpec string) *rig {
 	osrv := httptest.NewServer(r.onsite)
 	t.Cleanup(osrv.Close)
 	const timeout = time.Second
+	keys, err := pushKeys()
+	require.NoError(t, err)
+	r.push, err = devpeers.NewPushPeer(keys, ob)
+	require.NoError(t, err)
+	r.push.Faults = faults
+	r.push.Unregister("apns:" + strings.Repeat("0d", 32))
+	fsrv := httptest.NewServer(r.push.FCM())
+	t.Cleanup(fsrv.Close)
+	apnsURL, err := r.push.StartAPNs("127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(r.push.Close)
+	apnsHTTP, err := keys.APNsClient(timeout)
+	require.NoError(t, err)
 	reg, _, closeAll := senders.Build(senders.Providers{
 		Twilio: senders.TwilioConfig{AccountSID: r.twilio.AccountSID, AuthToken: twilioToken, From: "+15005550006", BaseURL: tsrv.URL,
 			StatusCallback: "http://127.0.0.1:1/webhooks/twilio/status", Timeout: timeout},
 		SMTP:       senders.SMTPConfig{Addr: r.smtp.Addr(), From: "sec@tocsin.local", Timeout: timeout},
 		Onsite:     senders.OnsiteConfig{WebhookURL: osrv.URL + "/notices", Secret: onsiteSecret},
 		OnsiteHTTP: &http.Client{Timeout: timeout},
+		Push: senders.PushConfig{FCMProjectID: devpeers.DevFCMProject, FCMCredentials: keys.ServiceAccountJSON(fsrv.URL + "/token"), FCMEndpoint: fsrv.URL + "/v1",
+			APNsKey: []byte(keys.APNsKey), APNsKeyID: devpeers.DevAPNsKeyID, APNsTeamID: devpeers.DevAPNsTeamID, APNsTopic: devpeers.DevAPNsTopic,
+			APNsHost: apnsURL, APNsHTTP: apnsHTTP, Link: "https://example.com/notices/{incident}", Timeout: timeout},
 	})
 	t.Cleanup(closeAll)
-	r.reg = reg
+	r.reg, r.apnsURL, r.apnsHTTP = reg, apnsURL, apnsHTTP
 	return r
 }
 
@@ -82,7 +108,11 @@ var contracts = map[string]contract{
 	"onsite": {good: "acct-1", refused: "", rotate: func(r *rig) { r.onsite.Rotated.Store(true) }, midSend: "onsite.latency=3s@1", outage: "onsite.status_503=1"},
 	"email": {good: "p1@example.com", refused: "p1@nobody.invalid", rotate: func(r *rig) { r.smtp.RefuseSender.Store(true) }, midSend: "smtp.accept_then_drop=1",
 		outage: "smtp.tempfail=1", outageUnsent: true},
-	"sms":   {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1", outage: "twilio.status_500=1"},
+	"sms": {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1", outage: "twilio.status_500=1"},
+	"push": {good: "fcm:" + fcmToken, refused: "apns:" + strings.Repeat("0d", 32), rotate: func(r *rig) { r.push.RevokeServiceAccount() },
+		// The FCM client retries a 503 itself until the deadline, so the
+		// last try may be in flight: in doubt (a resend is folded by tag).
+		midSend: "push.latency=3s@1", outage: "push.status_503=1"},
 	"voice": {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1", outage: "twilio.status_500=1"},
 }
 

@@ -13,14 +13,12 @@ import (
 
 const fullHeader = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,push_tokens,address_line1,address_line2,address_city,address_state,address_postal_code,address_country,consent_electronic\n"
 
-var apnsToken = strings.Repeat("0f", 32)
-
 // devices: people reachable only by push or by post beside the usual.
-const devices = fullHeader +
+var devices = fullHeader +
 	"d1,Pat,,,,en,US-NY,1970,media,,1 Main St,,Albany,NY,12207,US,no\n" +
 	"d2,Kim,kim@example.com,,,en,US-NY,1980,media,,2 Elm St,,Albany,NY,12207,US,yes\n" +
 	"d3,Lu,,,,zh-CN,CN,1990,media,fcm:ZmNtLXRva2VuLWZvci1sdQ,,,,,,,\n" +
-	"d4,Mo,,,,en,SG,1991,media,apns:" + "0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f" + ",,,,,,,\n" +
+	"d4,Mo,,,,en,SG,1991,media,apns:" + strings.Repeat("0f", 32) + ",,,,,,,\n" +
 	"d5,No,,,,en,SG,1992,crm,,,,,,,,\n"
 
 // A scope counts people per kind of contact, push and postal address

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/devtools/autopilot"
+)
+
+const (
+	fcmDevice  = "ZmNtLWRldmljZS1vZi1wYXQtMDAwMQ"
+	fcmGone    = "ZmNtLWRldmljZS1yZW1vdmVkLTAwMDE"
+	apnsDevice = "5f3a9c0e1b2d4f6a8c7e9b1d3f5a7c9e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a"
+	pushPeople = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,push_tokens\n" +
+		"p1,Pat,,,,en,SG,1990,account-db,fcm:" + fcmDevice + "\n" +
+		"p2,李雷,,,,zh-CN,CN,1985,account-db,apns:" + apnsDevice + "\n" +
+		"p3,Ann,,,,en,SG,1970,account-db,fcm:" + fcmGone + "\n" +
+		"p4,Bo,bo@example.com,,,en,SG,1980,account-db,fcm:" + fcmDevice + "2\n"
+)
+
+// TestPushReachesPeopleWhoHaveOnlyAnApp: people whose only contact is a
+// phone app are alerted through FCM and APNs by the real clients, whose
+// OAuth bearer and provider JWT the peer checks; the alert carries the
+// title, a line in the person's language and a link, never the notice;
+// a device the service reports unregistered leaves its person unreached.
+func TestPushReachesPeopleWhoHaveOnlyAnApp(t *testing.T) {
+	ctx := context.Background()
+	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
+		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	require.NoError(t, err)
+	defer d.Stop()
+	d.PushPeer.Unregister("fcm:" + fcmGone)
+
+	dir := t.TempDir()
+	subjects := filepath.Join(dir, "subjects.csv")
+	require.NoError(t, os.WriteFile(subjects, []byte(pushPeople), 0o600))
+	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
+	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), subjects, 0, nil, nil))
+	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
+	require.NoError(t, err)
+	id := openIncident(t, responder, string(incYAML))
+	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
+	var v api.View
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		v, err = pilot.View(ctx, id)
+		require.NoError(c, err)
+		require.NoError(c, pilot.Step(ctx, v))
+		require.Equal(c, api.StageClosed, v.Status, "timeline: %+v", v.Timeline)
+	}, 3*time.Minute, 100*time.Millisecond)
+
+	require.Equal(t, 4, v.Scope.Reachable["push"])
+	require.Equal(t, 1, v.Scope.Reachable["email"])
+	require.Equal(t, 3, v.Notifications.Reached, "p1, p2 and p4")
+	require.Equal(t, 1, v.Notifications.Failed, "p3's only device is gone")
+
+	entries, err := d.Outbox.List(ctx, id)
+	require.NoError(t, err)
+	got := map[string]string{}
+	for _, e := range entries {
+		if e.Channel == "push" {
+			got[e.To] = e.Subject + " | " + e.Body
+		}
+	}
+	require.Len(t, got, 3, "one alert to each live device: %v", got)
+	en, zh := got["fcm:"+fcmDevice], got["apns:"+apnsDevice]
+	require.Contains(t, en, "We have sent you an important notice about your personal information.")
+	require.Contains(t, en, "tocsin-dev://notices/"+id)
+	require.Contains(t, zh, "我们向您发送了一则关于您个人信息的重要告知")
+	require.Contains(t, got, "fcm:"+fcmDevice+"2")
+	for to, text := range got {
+		require.NotContains(t, text, "leaked access key", "%s: the notice itself stays off the lock screen", to)
+		require.False(t, strings.Contains(text, "Pat") || strings.Contains(text, "李雷"), "%s: no name on the lock screen", to)
+	}
+}
