@@ -30,6 +30,7 @@ require (
 
 require (
 	cloud.google.com/go/firestore v1.22.0 // indirect
+	codeberg.org/go-pdf/fpdf v0.12.0 // indirect
 	github.com/MicahParks/keyfunc v1.9.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
 	google.golang.org/appengine/v2 v2.0.6 // indirect

@@ -175,7 +175,7 @@ func TestOnlyTheEmailInFlightWhenAWorkerDiedIsPossiblyTwice(t *testing.T) {
 	require.NoError(t, err)
 	d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
 	require.NoError(t, err)
-	_, err = c.mail.Send(ctx, message("INC-N", "u1", "email", "ann@example.com", "en", d)) // in flight when it died
+	_, err = c.mail.Send(ctx, message("INC-N", store.Recipient{SubjectID: "u1"}, "email", "ann@example.com", "en", d)) // in flight when it died
 	require.NoError(t, err)
 
 	res, err := c.acts.SendBatch(ctx, batch("email"))

@@ -138,7 +138,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 			}
 			plan = append(plan, planned{
 				key: store.Delivery{IncidentID: in.IncidentID, SubjectID: rcp.SubjectID, Channel: ch, Rung: in.Rung, Draft: fmt.Sprintf("%s@%d", d.Name, d.Revision)},
-				msg: message(in.IncidentID, rcp.SubjectID, ch, to, locale, d),
+				msg: message(in.IncidentID, rcp, ch, to, locale, d),
 			})
 		}
 		if !any {
@@ -418,8 +418,8 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 	return d, locale, nil
 }
 
-func message(incidentID, subjectID, ch, to, locale string, d store.Draft) senders.Message {
-	m := senders.Message{IncidentID: incidentID, SubjectID: subjectID, To: to, Locale: locale, Title: d.Title, Body: d.Body}
+func message(incidentID string, rcp store.Recipient, ch, to, locale string, d store.Draft) senders.Message {
+	m := senders.Message{IncidentID: incidentID, SubjectID: rcp.SubjectID, Name: rcp.Name, To: to, Locale: locale, Title: d.Title, Body: d.Body}
 	info, _ := channel.Lookup(ch)
 	switch info.Content {
 	case channel.ContentHTML:
@@ -433,6 +433,7 @@ func message(incidentID, subjectID, ch, to, locale string, d store.Draft) sender
 		m.Body = d.Voice
 	case channel.ContentAlert:
 		m.Body = templates.Alert(locale)
+	case channel.ContentLetter:
 	case channel.ContentText:
 	}
 	return m

@@ -102,9 +102,9 @@ func TestInterruptedSendsAreRecoveredWithoutSendingTwice(t *testing.T) {
 		_, err = s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u1", Channel: "email", Rung: 1}, {IncidentID: "INC-N", SubjectID: "u2", Channel: "sms", Rung: 1}},
 			store.Lease{Owner: "the-dead-worker", Until: time.Now()})
 		require.NoError(t, err)
-		_, err = c.mail.Send(ctx, message("INC-N", "u1", "email", "ann@example.com", "en", d))
+		_, err = c.mail.Send(ctx, message("INC-N", store.Recipient{SubjectID: "u1"}, "email", "ann@example.com", "en", d))
 		require.NoError(t, err)
-		first, err := c.sms.Send(ctx, message("INC-N", "u2", "sms", "+8613800000002", "en", d))
+		first, err := c.sms.Send(ctx, message("INC-N", store.Recipient{SubjectID: "u2"}, "sms", "+8613800000002", "en", d))
 		require.NoError(t, err)
 
 		res, err := c.acts.SendBatch(ctx, batch("email", "sms"))
@@ -294,7 +294,7 @@ func TestAnInterruptedCallToASharedNumberIsPlacedAgain(t *testing.T) {
 			store.Lease{Owner: "the-dead-worker", Until: time.Now()})
 		require.NoError(t, err)
 		voice := c.acts.Senders[senders.Voice]
-		_, err = voice.Send(ctx, message("INC-N", "v2", "voice", "+14155550200", "en", d))
+		_, err = voice.Send(ctx, message("INC-N", store.Recipient{SubjectID: "v2"}, "voice", "+14155550200", "en", d))
 		require.NoError(t, err)
 
 		_, err = c.acts.SendBatch(ctx, batch("voice"))

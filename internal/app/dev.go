@@ -72,6 +72,7 @@ type Dev struct {
 	TwilioPeer *devpeers.TwilioPeer
 	OnsitePeer *devpeers.OnsitePeer
 	PushPeer   *devpeers.PushPeer
+	PrintPeer  *devpeers.PrintPeer
 	Tokens     map[string]string // env name -> token
 	Store      *store.Store
 	Outbox     *devpeers.Outbox
@@ -262,6 +263,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	}
 	d.PushPeer.Faults = cfg.PeerFaults
 	mux.Handle("/dev/fcm/", http.StripPrefix("/dev/fcm", d.PushPeer.FCM()))
+	d.PrintPeer = &devpeers.PrintPeer{Secret: secrets["PRINT_SECRET"], Outbox: d.Outbox, Dir: filepath.Join(cfg.DataDir, "letters"), Faults: cfg.PeerFaults}
+	mux.Handle("/dev/print/", d.PrintPeer)
 	apnsURL, err := d.PushPeer.StartAPNs("127.0.0.1:0")
 	if err != nil {
 		listener.Close()
@@ -337,7 +340,8 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 	reg, tw, closeSenders := senders.Build(senders.Providers{Twilio: twCfg,
 		SMTP:   senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress},
 		Onsite: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, OnsiteHTTP: onsiteHTTP,
-		Push: p.push()})
+		Push:   p.push(),
+		Letter: senders.LetterConfig{Sender: "Security Team, Tocsin Dev Ltd, 1 Local Way, Localhost", VendorURL: p.URL + "/dev/print/letters", Secret: p.Secrets["PRINT_SECRET"], Timeout: p.Timeout}})
 	return &activities.Activities{
 		Store:       st,
 		Senders:     sharedPace(senders.Measure(reg, p.record()), rates, st),
@@ -381,7 +385,7 @@ func (p devPeers) record() func(channel, outcome string, took time.Duration) {
 // devSecrets are the dev peers' credentials, kept in DATA/dev-secrets.env so
 // a restarted server and its extra workers agree on them.
 func devSecrets(dataDir string) (map[string]string, error) {
-	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET", "PRESS_SECRET", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET", "ACTOR_KEY"})
+	secrets, err := loadOrCreateEnv(filepath.Join(dataDir, "dev-secrets.env"), []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "ONSITE_SECRET", "PRESS_SECRET", "SLACK_SIGNING_SECRET", "OIDC_CLIENT_SECRET", "ACTOR_KEY", "PRINT_SECRET"})
 	if err != nil {
 		return nil, err
 	}

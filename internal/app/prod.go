@@ -115,6 +115,16 @@ type Config struct {
 		// Link is where an alert opens the full notice ({incident}: its ID).
 		Link string `yaml:"link"`
 	} `yaml:"push"`
+	// Letters are printed by Tocsin and mailed by a print vendor, whose
+	// webhook takes each letter (signed with TOCSIN_PRINT_SECRET).
+	Letters struct {
+		VendorURL string `yaml:"vendor_url"`
+		// Sender is the return address printed above the window.
+		Sender string `yaml:"sender"`
+		// Font is a TrueType font with glyf outlines for every script
+		// (unset: Debian's fonts-droid-fallback).
+		Font string `yaml:"font"`
+	} `yaml:"letters"`
 	// Slack maps Slack user IDs to Tocsin identities and roles for the war
 	// room's buttons and /tocsin; anyone not listed can do nothing there.
 	Slack struct {
@@ -200,6 +210,8 @@ type Secrets struct {
 	// FCMCredentials is the FCM service account's JSON key; APNsKey the
 	// APNs .p8 signing key (PEM).
 	FCMCredentials, APNsKey secret.Secret
+	// PrintSecret signs letters to the print vendor.
+	PrintSecret secret.Secret
 	// TemporalAPIKey authenticates to Temporal Cloud instead of mTLS.
 	TemporalAPIKey secret.Secret
 	// ActorKey signs (serve) and verifies (workers) who asks for each
@@ -222,6 +234,7 @@ var secretVars = map[string]func(*Secrets) *secret.Secret{
 	"TEMPORAL_API_KEY":          func(s *Secrets) *secret.Secret { return &s.TemporalAPIKey },
 	"TOCSIN_FCM_CREDENTIALS":    func(s *Secrets) *secret.Secret { return &s.FCMCredentials },
 	"TOCSIN_APNS_KEY":           func(s *Secrets) *secret.Secret { return &s.APNsKey },
+	"TOCSIN_PRINT_SECRET":       func(s *Secrets) *secret.Secret { return &s.PrintSecret },
 	"TOCSIN_ACTOR_KEY":          func(s *Secrets) *secret.Secret { return &s.ActorKey },
 	"TOCSIN_ACTOR_KEY_PREVIOUS": func(s *Secrets) *secret.Secret { return &s.ActorKeyPrevious },
 }
@@ -376,6 +389,7 @@ func (c Config) Validate(path string) error {
 	need(c.SMTP.TLS == "" || slices.Contains(senders.TLSModes, c.SMTP.TLS), "smtp.tls to be required or opportunistic (unset: required unless the relay is on this machine)")
 	need(c.Secrets.SlackBotToken.Set(), "the SLACK_BOT_TOKEN environment variable (or SLACK_BOT_TOKEN_FILE)")
 	need(c.Onsite.WebhookURL != "", "onsite.webhook_url")
+	need(c.Letters.VendorURL == "" || c.Secrets.PrintSecret.Set(), "the TOCSIN_PRINT_SECRET environment variable (or TOCSIN_PRINT_SECRET_FILE) (it signs letters to letters.vendor_url)")
 	need(c.Push.FCMProjectID == "" || c.Secrets.FCMCredentials.Set(), "the TOCSIN_FCM_CREDENTIALS environment variable (or TOCSIN_FCM_CREDENTIALS_FILE), the service account's JSON key (push.fcm_project_id is set)")
 	need(!c.Secrets.APNsKey.Set() || (c.Push.APNsKeyID != "" && c.Push.APNsTeamID != "" && c.Push.APNsTopic != ""), "push.apns_key_id, push.apns_team_id and push.apns_topic (TOCSIN_APNS_KEY is set)")
 	for name, u := range map[string]string{"twilio.api_url": c.Twilio.APIURL, "slack.api_url": c.Slack.APIURL} {
@@ -596,7 +610,8 @@ func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
 		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword.Reveal(), From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
 		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret.Reveal()},
 		Push: senders.PushConfig{FCMProjectID: c.Push.FCMProjectID, FCMCredentials: []byte(c.Secrets.FCMCredentials.Reveal()), FCMEndpoint: c.Push.FCMEndpoint,
-			APNsKey: []byte(c.Secrets.APNsKey.Reveal()), APNsKeyID: c.Push.APNsKeyID, APNsTeamID: c.Push.APNsTeamID, APNsTopic: c.Push.APNsTopic, APNsHost: c.Push.APNsHost, Link: c.Push.Link}})
+			APNsKey: []byte(c.Secrets.APNsKey.Reveal()), APNsKeyID: c.Push.APNsKeyID, APNsTeamID: c.Push.APNsTeamID, APNsTopic: c.Push.APNsTopic, APNsHost: c.Push.APNsHost, Link: c.Push.Link},
+		Letter: senders.LetterConfig{Sender: c.Letters.Sender, Font: c.Letters.Font, VendorURL: c.Letters.VendorURL, Secret: c.Secrets.PrintSecret.Reveal()}})
 }
 
 // sharedPace paces each channel at its rate for all workers together: the

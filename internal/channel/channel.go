@@ -37,6 +37,8 @@ const (
 	// ContentAlert is the notice's title and a line saying where to read
 	// it: a lock screen is public, so never the notice itself.
 	ContentAlert
+	// ContentLetter is the notice's title and plain text, printed.
+	ContentLetter
 )
 
 // Outcome is how the plan learns whether a send reached the person.
@@ -95,6 +97,9 @@ var all = []Info{
 	// A resent alert carries the first one's collapse ID (APNs) and tag
 	// (FCM): the device shows it in place of the first.
 	{Name: "push", Contact: ContactPush, Content: ContentAlert, Outcome: OnAcceptance, Resend: ResendFolded},
+	// Mail has no receipt: the vendor taking the letter is the outcome
+	// (returned mail is recorded later); the vendor keeps one letter per ID.
+	{Name: "letter", Contact: ContactAddress, Content: ContentLetter, Outcome: OnAcceptance, Resend: ResendFolded},
 }
 
 // Lookup finds a channel by name.

@@ -16,6 +16,7 @@ type Providers struct {
 	// OnsiteHTTP is the on-site webhook's client (nil: the shared pooled one).
 	OnsiteHTTP *http.Client
 	Push       PushConfig
+	Letter     LetterConfig
 }
 
 // Build makes one sender per registered channel (package channel), the
@@ -30,6 +31,7 @@ func Build(p Providers) (Registry, *twilio.RestClient, func()) {
 		Email:  mail,
 		Onsite: &OnsiteSender{Config: p.Onsite, HTTP: p.OnsiteHTTP},
 		Push:   NewPushSender(p.Push),
+		Letter: NewLetterSender(p.Letter),
 	}
 	return reg, tw, mail.Close
 }

@@ -18,6 +18,8 @@ import (
 	"github.com/tocsin/tocsin/internal/senders"
 )
 
+const printSecret = "conformance-print-secret"
+
 const fcmToken = "ZGV2aWNlLXRva2VuLWZvci1jb25mb3JtYW5jZQ"
 
 const (
@@ -33,6 +35,7 @@ type rig struct {
 	smtp   *devpeers.SMTPPeer
 	onsite *devpeers.OnsitePeer
 	push   *devpeers.PushPeer
+	print  *devpeers.PrintPeer
 	// apnsURL and apnsHTTP reach the peer's APNs endpoint.
 	apnsURL  string
 	apnsHTTP *http.Client
@@ -74,6 +77,10 @@ func newRig(t *testing.T, faultSpec string) *rig {
 	t.Cleanup(r.push.Close)
 	apnsHTTP, err := keys.APNsClient(timeout)
 	require.NoError(t, err)
+	r.print = &devpeers.PrintPeer{Secret: printSecret, Outbox: ob, Dir: t.TempDir(), Faults: faults}
+	r.print.Undeliverable("00000")
+	psrv := httptest.NewServer(r.print)
+	t.Cleanup(psrv.Close)
 	reg, _, closeAll := senders.Build(senders.Providers{
 		Twilio: senders.TwilioConfig{AccountSID: r.twilio.AccountSID, AuthToken: twilioToken, From: "+15005550006", BaseURL: tsrv.URL,
 			StatusCallback: "http://127.0.0.1:1/webhooks/twilio/status", Timeout: timeout},
@@ -83,6 +90,7 @@ func newRig(t *testing.T, faultSpec string) *rig {
 		Push: senders.PushConfig{FCMProjectID: devpeers.DevFCMProject, FCMCredentials: keys.ServiceAccountJSON(fsrv.URL + "/token"), FCMEndpoint: fsrv.URL + "/v1",
 			APNsKey: []byte(keys.APNsKey), APNsKeyID: devpeers.DevAPNsKeyID, APNsTeamID: devpeers.DevAPNsTeamID, APNsTopic: devpeers.DevAPNsTopic,
 			APNsHost: apnsURL, APNsHTTP: apnsHTTP, Link: "https://example.com/notices/{incident}", Timeout: timeout},
+		Letter: senders.LetterConfig{Sender: "Example Ltd, 1 Harbour St, Singapore", VendorURL: psrv.URL + "/letters", Secret: printSecret, Timeout: timeout},
 	})
 	t.Cleanup(closeAll)
 	r.reg, r.apnsURL, r.apnsHTTP = reg, apnsURL, apnsHTTP
@@ -113,6 +121,9 @@ var contracts = map[string]contract{
 		// The FCM client retries a 503 itself until the deadline, so the
 		// last try may be in flight: in doubt (a resend is folded by tag).
 		midSend: "push.latency=3s@1", outage: "push.status_503=1"},
+	"letter": {good: inventory.Address{Line1: "1 Main St", City: "Albany", State: "NY", PostalCode: "12207", Country: "US"}.String(),
+		refused: inventory.Address{Line1: "9 Nowhere Rd", City: "Albany", PostalCode: "00000", Country: "US"}.String(),
+		rotate:  func(r *rig) { r.print.Rotated.Store(true) }, midSend: "print.latency=3s@1", outage: "print.status_503=1"},
 	"voice": {good: "+14155550100", refused: "+15005550001", rotate: func(r *rig) { r.twilio.Rotated.Store(true) }, midSend: "twilio.accept_then_timeout=1", outage: "twilio.status_500=1"},
 }
 
@@ -124,7 +135,7 @@ func message(to string) senders.Message {
 // ledger and the war room.
 func noSecret(t *testing.T, err error) {
 	t.Helper()
-	for _, s := range []string{twilioToken, onsiteSecret} {
+	for _, s := range []string{twilioToken, onsiteSecret, printSecret} {
 		require.NotContains(t, err.Error(), s)
 	}
 }

@@ -24,10 +24,12 @@ type Message struct {
 	IncidentID string
 	SubjectID  string
 	To         string // address, E.164 number or on-site account ID
-	Locale     string
-	Title      string
-	Body       string
-	HTML       string
+	// Name is the person's, for a letter's address window.
+	Name   string
+	Locale string
+	Title  string
+	Body   string
+	HTML   string
 }
 
 // Result is what the provider said.

@@ -59,6 +59,8 @@ var FaultKinds = map[string][]string{
 	"onsite": {"latency", "status_503", "reset"},
 	// push: FCM's and APNs' send endpoints alike.
 	"push": {"latency", "status_503", "reset"},
+	// print: as onsite, at the vendor's letter webhook.
+	"print": {"latency", "status_503", "reset"},
 }
 
 // ParseFaults reads a profile; "" is no faults. Errors name the item.

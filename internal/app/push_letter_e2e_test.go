@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,19 +21,23 @@ const (
 	fcmDevice  = "ZmNtLWRldmljZS1vZi1wYXQtMDAwMQ"
 	fcmGone    = "ZmNtLWRldmljZS1yZW1vdmVkLTAwMDE"
 	apnsDevice = "5f3a9c0e1b2d4f6a8c7e9b1d3f5a7c9e2b4d6f8a0c1e3b5d7f9a2c4e6b8d0f1a"
-	pushPeople = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,push_tokens\n" +
-		"p1,Pat,,,,en,SG,1990,account-db,fcm:" + fcmDevice + "\n" +
-		"p2,李雷,,,,zh-CN,CN,1985,account-db,apns:" + apnsDevice + "\n" +
-		"p3,Ann,,,,en,SG,1970,account-db,fcm:" + fcmGone + "\n" +
-		"p4,Bo,bo@example.com,,,en,SG,1980,account-db,fcm:" + fcmDevice + "2\n"
+	pushPeople = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,push_tokens,address_line1,address_line2,address_city,address_state,address_postal_code,address_country\n" +
+		"p1,Pat,,,,en,SG,1990,account-db,fcm:" + fcmDevice + ",,,,,,\n" +
+		"p2,李雷,,,,zh-CN,CN,1985,account-db,apns:" + apnsDevice + ",,,,,,\n" +
+		"p3,Ann,,,,en,SG,1970,account-db,fcm:" + fcmGone + ",,,,,,\n" +
+		"p4,Bo,bo@example.com,,,en,SG,1980,account-db,fcm:" + fcmDevice + "2,,,,,,\n" +
+		"p5,韩梅梅,,,,zh-CN,CN,1988,account-db,,朝阳区建国路 1 号,,北京,,100022,CN\n" +
+		"p6,Dee Smith,,,,en,SG,1975,account-db,,1 Harbour St,#04-01,Singapore,,049315,SG\n"
 )
 
-// TestPushReachesPeopleWhoHaveOnlyAnApp: people whose only contact is a
-// phone app are alerted through FCM and APNs by the real clients, whose
-// OAuth bearer and provider JWT the peer checks; the alert carries the
-// title, a line in the person's language and a link, never the notice;
-// a device the service reports unregistered leaves its person unreached.
-func TestPushReachesPeopleWhoHaveOnlyAnApp(t *testing.T) {
+// TestPushAndLettersReachPeopleWithoutEmailOrPhone: people whose only
+// contact is a phone app are alerted through FCM and APNs by the real
+// clients, whose OAuth bearer and provider JWT the peer checks; the alert
+// carries the title, a line in the person's language and a link, never
+// the notice; a device the service reports unregistered leaves its person
+// unreached. People with only a postal address get a printed letter in
+// their language, handed to the print vendor.
+func TestPushAndLettersReachPeopleWithoutEmailOrPhone(t *testing.T) {
 	ctx := context.Background()
 	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
 		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
@@ -60,7 +65,8 @@ func TestPushReachesPeopleWhoHaveOnlyAnApp(t *testing.T) {
 
 	require.Equal(t, 4, v.Scope.Reachable["push"])
 	require.Equal(t, 1, v.Scope.Reachable["email"])
-	require.Equal(t, 3, v.Notifications.Reached, "p1, p2 and p4")
+	require.Equal(t, 2, v.Scope.Reachable["address"], "%v", v.Scope)
+	require.Equal(t, 5, v.Notifications.Reached, "p1, p2 and p4 by push, p5 and p6 by letter")
 	require.Equal(t, 1, v.Notifications.Failed, "p3's only device is gone")
 
 	entries, err := d.Outbox.List(ctx, id)
@@ -72,6 +78,21 @@ func TestPushReachesPeopleWhoHaveOnlyAnApp(t *testing.T) {
 		}
 	}
 	require.Len(t, got, 3, "one alert to each live device: %v", got)
+	letters := map[string]string{}
+	for _, e := range entries {
+		if e.Channel == "letter" {
+			letters[e.SubjectID] = pdfText(t, e.Body)
+			require.NotContains(t, []string{"p1", "p2", "p3", "p4"}, e.SubjectID, "a letter only where nothing else reached")
+		}
+	}
+	require.Len(t, letters, 2)
+	for _, want := range []string{"韩梅梅", "朝阳区建国路 1 号", "北京 100022", "个人信息安全事件告知", "涉及的个人信息种类", "密码（经加密散列处理）"} {
+		require.Contains(t, letters["p5"], want, "the Chinese letter")
+	}
+	require.Contains(t, strings.ReplaceAll(letters["p5"], " ", ""), "UTC发现该事件。", "a line wrapped inside a Chinese sentence keeps every character")
+	for _, want := range []string{"Dee Smith", "1 Harbour St", "#04-01", "Singapore 049315", "leaked access key", "Change your password"} {
+		require.Contains(t, letters["p6"], want, "the English letter")
+	}
 	en, zh := got["fcm:"+fcmDevice], got["apns:"+apnsDevice]
 	require.Contains(t, en, "We have sent you an important notice about your personal information.")
 	require.Contains(t, en, "tocsin-dev://notices/"+id)
@@ -81,4 +102,13 @@ func TestPushReachesPeopleWhoHaveOnlyAnApp(t *testing.T) {
 		require.NotContains(t, text, "leaked access key", "%s: the notice itself stays off the lock screen", to)
 		require.False(t, strings.Contains(text, "Pat") || strings.Contains(text, "李雷"), "%s: no name on the lock screen", to)
 	}
+}
+
+// pdfText is the text pdftotext reads from a PDF file, words joined by
+// single spaces (a paragraph wraps where the page ends).
+func pdfText(t *testing.T, path string) string {
+	t.Helper()
+	out, err := exec.Command("pdftotext", path, "-").Output()
+	require.NoError(t, err, "pdftotext %s (poppler-utils; .ci/run installs it)", path)
+	return strings.Join(strings.Fields(string(out)), " ")
 }
