@@ -59,6 +59,9 @@ type BatchInput struct {
 	Notices map[string]int
 	// Quiet is when nobody is phoned, in their local time.
 	Quiet playbooks.Quiet
+	// Lawful are the channels each duty to individuals accepts: a person
+	// is told only by channels every duty to them accepts.
+	Lawful []playbooks.Lawful `json:",omitempty"`
 }
 
 // BatchResult counts what happened.
@@ -121,7 +124,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 		any := false
 		for _, ch := range in.Channels {
 			to := contactFor(rcp, ch)
-			if to == "" {
+			if to == "" || !playbooks.Allows(in.Lawful, rcp.Region, rcp.Consent, ch) {
 				continue
 			}
 			any = true

@@ -136,20 +136,23 @@ type Obligation struct {
 	Due        string    `json:"due"`
 	// Zone is the jurisdiction's time zone (IANA), in which its law counts
 	// days; empty for UTC. DueLocal is the due time there, beside UTC.
-	Zone        string        `json:"zone,omitempty"`
-	DueLocal    string        `json:"due_local,omitempty"`
-	After       string        `json:"after,omitempty"`
-	With        string        `json:"with,omitempty"`
-	Voluntary   bool          `json:"voluntary,omitempty"`
-	LateReasons bool          `json:"late_reasons,omitempty"`
-	Template    string        `json:"template,omitempty"`
-	Content     []string      `json:"content,omitempty"`
-	Methods     []string      `json:"methods,omitempty"`
-	Substitute  *Substitution `json:"substitute_notice,omitempty"`
-	Subjects    int           `json:"subjects"`
-	Why         string        `json:"why"`
-	Unverified  string        `json:"unverified,omitempty"`
-	Sources     []string      `json:"sources"`
+	Zone        string   `json:"zone,omitempty"`
+	DueLocal    string   `json:"due_local,omitempty"`
+	After       string   `json:"after,omitempty"`
+	With        string   `json:"with,omitempty"`
+	Voluntary   bool     `json:"voluntary,omitempty"`
+	LateReasons bool     `json:"late_reasons,omitempty"`
+	Template    string   `json:"template,omitempty"`
+	Content     []string `json:"content,omitempty"`
+	Methods     []string `json:"methods,omitempty"`
+	// Consent are the methods the law accepts only with the person's
+	// consent to electronic notice.
+	Consent    []string      `json:"consent,omitempty"`
+	Substitute *Substitution `json:"substitute_notice,omitempty"`
+	Subjects   int           `json:"subjects"`
+	Why        string        `json:"why"`
+	Unverified string        `json:"unverified,omitempty"`
+	Sources    []string      `json:"sources"`
 }
 
 // DueText is the due time as people read it: in the jurisdiction's zone
@@ -260,7 +263,7 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 			base := Obligation{
 				Name: r.Name, Rule: r.Name, Jurisdiction: l.Jurisdiction, Audience: r.Audience, Regulator: r.Regulator, Owner: r.Owner,
 				Anchor: r.Anchor, AnchorAt: anchorAt, AnchorNote: note, Zone: l.Zone, After: r.After, With: r.With, Voluntary: r.Voluntary,
-				LateReasons: r.LateReasons, Template: r.Template, Content: r.Content, Methods: r.Methods,
+				LateReasons: r.LateReasons, Template: r.Template, Content: r.Content, Methods: r.Methods, Consent: r.Consent,
 				Subjects: f.Subjects, Why: why, Unverified: r.Unverified, Sources: r.Sources,
 			}
 			if r.Substitute != nil {

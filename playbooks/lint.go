@@ -375,6 +375,14 @@ func checkRule(r *Rule, lines map[string]int, phases *yaml.Node, errs *lintError
 			bad("methods", fmt.Sprintf("%q is not one of %s", m, strings.Join(methods, ", ")))
 		}
 	}
+	if r.Audience == "individuals" && len(r.Methods) > 0 && !slices.ContainsFunc(r.Methods, func(m string) bool { _, ok := ChannelOf(m); return ok }) {
+		bad("methods", "a duty to individuals names at least one channel that reaches a person (onsite, email, sms, voice, push, letter; mail and phone are letter and voice)")
+	}
+	for _, m := range r.Consent {
+		if !slices.Contains(r.Methods, m) {
+			bad("consent", fmt.Sprintf("%q is not one of this duty's methods (%s)", m, strings.Join(r.Methods, ", ")))
+		}
+	}
 	if s := r.Substitute; s != nil {
 		if _, err := compile(s.When); err != nil {
 			bad("substitute_notice", "when: "+err.Error())

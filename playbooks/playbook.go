@@ -120,6 +120,9 @@ type Rule struct {
 	With        string   `yaml:"with"`
 	Content     []string `yaml:"content"`
 	Methods     []string `yaml:"methods"`
+	// Consent lists the methods the law accepts only from people who
+	// agreed to electronic notice (consent_electronic: yes).
+	Consent     []string `yaml:"consent"`
 	Substitute  *Subst   `yaml:"substitute_notice"`
 	LateReasons bool     `yaml:"late_reasons"`
 	Voluntary   bool     `yaml:"voluntary"`
@@ -156,7 +159,7 @@ var (
 	// ContentFields are the facts a report or notice can be required to state.
 	ContentFields = []string{"description", "cause", "occurred_at", "detected_at", "categories", "subjects", "regions", "impact",
 		"measures", "advice", "remedies", "contact", "dpo_contact", "organisation", "reporter"}
-	methods = []string{"portal", "email", "phone", "mail", "onsite", "sms", "voice", "announcement", "website", "media",
+	methods = []string{"portal", "email", "phone", "mail", "letter", "push", "onsite", "sms", "voice", "announcement", "website", "media",
 		"social_media", "press_release", "toll_free_number", "inquiry_desk"}
 )
 

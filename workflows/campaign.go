@@ -43,6 +43,12 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		bwindow = DefaultBatchWindow
 	}
 	s.event(ctx, fmt.Sprintf("campaign: %d people in %d partitions of up to %d, batches of %d", split.Subjects, len(split.Ranges), size, batch))
+	// Each person is told only by channels every duty to them accepts
+	// (with their consent where the law asks for it).
+	var lawful []playbooks.Lawful
+	if workflow.GetVersion(ctx, changeLawfulChannels, workflow.DefaultVersion, 1) >= 1 {
+		lawful = playbooks.LawfulRules(plan.Obligations)
+	}
 	reached := make([]int, len(plan.Ladder))
 	var firstErr error
 	inflight := 0
@@ -57,7 +63,7 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-notify-%d", id, i+1)})
 		in := NotifyInput{IncidentID: id, Partition: i + 1, Range: r, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
-			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail}
+			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail, Lawful: lawful}
 		inflight++
 		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, in), func(f workflow.Future) {
 			inflight--

@@ -47,6 +47,9 @@ type NotifyInput struct {
 	BounceWindow time.Duration `json:",omitempty"`
 	// NoVoicemail: a call an answering machine took reached nobody.
 	NoVoicemail bool `json:",omitempty"`
+	// Lawful are the channels each duty to individuals accepts; empty in
+	// partitions started before people were told only by those.
+	Lawful []playbooks.Lawful `json:",omitempty"`
 	// MaxBatchesPerRun continues as new after this many batches even when
 	// Temporal does not suggest it yet (0: only when suggested).
 	MaxBatchesPerRun int
@@ -192,7 +195,7 @@ func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResu
 		if firstErr != nil {
 			break
 		}
-		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet}
+		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet, Lawful: in.Lawful}
 		inflight++
 		// A batch may take its size times the slowest provider call (an SMTP
 		// relay's 30 s answer after a 15 s connect); the heartbeat, not this

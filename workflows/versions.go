@@ -60,6 +60,12 @@ const (
 	// branch: every history above (none fails); the new branch has a
 	// workflow test (TestAPlanThatStopsSaysWhyInTheWarRoom).
 	changeFailurePosted = "failure-posted"
+	// changeLawfulChannels hands the campaign's partitions the law's
+	// channels for each duty to individuals (NotifyInput.Lawful), so each
+	// person is told only by channels every duty to them accepts. Old
+	// branch: every history above (their partitions send by the ladder
+	// alone); the new branch: TestEachPersonIsToldOnlyByLawfulChannels.
+	changeLawfulChannels = "lawful-channels"
 )
 
 // Changes that need no change ID, and why:

@@ -20,7 +20,9 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/apiclient"
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/csvout"
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/templates"
 )
@@ -296,8 +298,20 @@ func printView(w io.Writer, v api.View) {
 	}
 	sort.Strings(regions)
 	fmt.Fprintf(w, "\nscope: %d people (%s); %d sensitive, %d minors, %d unreachable\n", v.Scope.Subjects, strings.Join(regions, ", "), v.Scope.Sensitive, v.Scope.Minors, v.Scope.Unreachable)
-	fmt.Fprintf(w, "  inventory snapshot %d; leaked: %s; reachable by on-site %d, email %d, phone %d\n", v.Scope.Snapshot, strings.Join(v.Scope.Categories, ", "),
-		v.Scope.Reachable["onsite"], v.Scope.Reachable["email"], v.Scope.Reachable["phone"])
+	var reach []string
+	for _, c := range inventory.Contacts {
+		reach = append(reach, fmt.Sprintf("%s %d", c.Name, v.Scope.Reachable[c.Name]))
+	}
+	fmt.Fprintf(w, "  inventory snapshot %d; leaked: %s\n  contacts: %s\n", v.Scope.Snapshot, strings.Join(v.Scope.Categories, ", "), strings.Join(reach, ", "))
+	if len(v.Scope.Lawful) > 0 {
+		var lawful []string
+		for _, ch := range channel.Names() {
+			if n, ok := v.Scope.Lawful[ch]; ok {
+				lawful = append(lawful, fmt.Sprintf("%s %d", ch, n))
+			}
+		}
+		fmt.Fprintf(w, "  may lawfully be told by: %s\n", strings.Join(lawful, ", "))
+	}
 	if v.Scope.NamedSubjects > 0 {
 		fmt.Fprintf(w, "  limited to the %d subject IDs in %s\n", v.Scope.NamedSubjects, v.Scope.SubjectsFile)
 	}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"time"
 
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -150,6 +152,10 @@ type ScopeView struct {
 	Categories  []string       `json:"categories"`
 	// Reachable counts people with an address for each kind of channel.
 	Reachable map[string]int `json:"reachable"`
+	// Lawful counts, per channel, the people it may reach: they have its
+	// contact and every duty to them accepts it (with their consent where
+	// the law asks). Absent for incidents scoped before it was kept.
+	Lawful map[string]int `json:"lawful,omitempty"`
 	// NamedSubjects is the size of the ID list forensics gave, if any.
 	NamedSubjects int64  `json:"named_subjects,omitempty"`
 	SubjectsFile  string `json:"subjects_file,omitempty"`
@@ -268,6 +274,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		if p.Scope.Reachable == nil { // scoped before contacts were counted by kind
 			v.Scope.Reachable["onsite"], v.Scope.Reachable["email"], v.Scope.Reachable["phone"] = p.Scope.WithOnsite, p.Scope.WithEmail, p.Scope.WithPhone
 		}
+		v.Scope.Lawful = s.lawfulReach(ctx, inc.ID, p.Obligations)
 	}
 	now := time.Now()
 	for _, o := range p.Obligations {
@@ -364,4 +371,26 @@ func (s *Server) countCampaign(ctx context.Context, id string, c workflows.Campa
 		cv.ETA = eta.Round(time.Second).String()
 	}
 	return cv
+}
+
+// lawfulReach counts, per channel, the people it may lawfully reach, from
+// the scope's groups of people by region, consent and contacts (a few
+// rows, not the people).
+func (s *Server) lawfulReach(ctx context.Context, id string, obligations []playbooks.Obligation) map[string]int {
+	groups, err := s.Store.ReachGroups(ctx, id)
+	if err != nil || len(groups) == 0 {
+		return nil
+	}
+	rules := playbooks.LawfulRules(obligations)
+	out := map[string]int{}
+	for _, c := range channel.All() {
+		bit := 1 << inventory.ContactIndex(string(c.Contact))
+		out[c.Name] = 0
+		for g, n := range groups {
+			if g.Reach&bit != 0 && playbooks.Allows(rules, g.Region, g.Consent, c.Name) {
+				out[c.Name] += n
+			}
+		}
+	}
+	return out
 }

@@ -808,6 +808,10 @@ func firstRung(ch map[string]bool) string {
 		return "sms"
 	case ch["voice"]:
 		return "voice"
+	case ch["push"]:
+		return "push"
+	case ch["letter"]:
+		return "letter"
 	}
 	return ""
 }

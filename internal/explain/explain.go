@@ -14,7 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 )
@@ -41,6 +43,8 @@ type Result struct {
 	Obligations  []playbooks.Obligation     `json:"obligations"`
 	NotApplied   []playbooks.NotApplied     `json:"not_applied"`
 	Jurisdiction []string                   `json:"jurisdictions"`
+	// Lawful are the channels each duty to individuals accepts.
+	Lawful []playbooks.Lawful `json:"lawful"`
 }
 
 // Run scopes and assesses the incident.
@@ -73,7 +77,8 @@ func Run(ctx context.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Incident: spec.Title, Playbook: pb.Name, Scope: sum, Facts: facts, Severity: ev.Severity, Obligations: ev.Obligations, NotApplied: ev.NotApplied}
+	res := Result{Incident: spec.Title, Playbook: pb.Name, Scope: sum, Facts: facts, Severity: ev.Severity, Obligations: ev.Obligations, NotApplied: ev.NotApplied,
+		Lawful: playbooks.LawfulRules(ev.Obligations)}
 	for j := range facts {
 		res.Jurisdiction = append(res.Jurisdiction, j)
 	}
@@ -160,6 +165,9 @@ func (r Result) Print(w io.Writer) {
 				fmt.Fprintf(w, "      %s\n", strings.Join(extra, "; "))
 			}
 			fmt.Fprintf(w, "      why: %s\n", o.Why)
+			if o.Audience == "individuals" {
+				fmt.Fprintf(w, "      channels: %s\n", r.channelsOf(o.Name))
+			}
 			if o.AnchorNote != "" {
 				fmt.Fprintf(w, "      note: %s\n", o.AnchorNote)
 			}
@@ -172,5 +180,42 @@ func (r Result) Print(w io.Writer) {
 		if n == 0 {
 			fmt.Fprintln(w, "  no duty applies")
 		}
+		if inventory.ValidRegion(j) {
+			fmt.Fprintf(w, "  residents may be told by: %s; with consent to electronic notice: %s\n",
+				r.allowed(j, ""), r.allowed(j, inventory.ConsentYes))
+		}
 	}
+}
+
+// channelsOf says which channels a duty accepts, and which only with
+// consent.
+func (r Result) channelsOf(duty string) string {
+	for _, l := range r.Lawful {
+		if l.Duty != duty {
+			continue
+		}
+		var parts []string
+		for _, ch := range l.Channels {
+			if slices.Contains(l.Consent, ch) {
+				ch += " (with consent)"
+			}
+			parts = append(parts, ch)
+		}
+		return strings.Join(parts, ", ")
+	}
+	return "none that reaches a person"
+}
+
+// allowed lists the channels every duty to a region's residents accepts.
+func (r Result) allowed(region, consent string) string {
+	var out []string
+	for _, ch := range channel.Names() {
+		if playbooks.Allows(r.Lawful, region, consent, ch) {
+			out = append(out, ch)
+		}
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }

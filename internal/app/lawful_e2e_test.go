@@ -1,0 +1,82 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/devtools/autopilot"
+)
+
+// lawfulPeople are US residents of a breach of health data, where HIPAA
+// accepts a letter, or an e-mail from people who agreed to electronic
+// notice; a New Yorker under New York's law as well; and a Singaporean,
+// whom any reasonable manner reaches.
+const lawfulPeople = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,address_line1,address_line2,address_city,address_state,address_postal_code,address_country,consent_electronic\n" +
+	"h1,Hal Patient,hal@example.com,+14155550101,,en,US-FL,1970,account-db,1 Bay Rd,,Miami,FL,33101,US,\n" +
+	"h2,Ida Patient,ida@example.com,,,en,US-FL,1971,account-db,2 Bay Rd,,Miami,FL,33101,US,yes\n" +
+	"n1,Ned Yorker,ned@example.com,+12125550102,acct-n1,en,US-NY,1972,account-db,3 Park Ave,,New York,NY,10016,US,no\n" +
+	"n2,Nia Yorker,nia@example.com,,,en,US-NY,1973,account-db,,,,,,,yes\n" +
+	"x1,Xin Nowhere,,+14155550103,,en,US-FL,1974,account-db,,,,,,,\n" +
+	"s1,Sam Tan,sam@example.com,,,en,SG,1974,account-db,,,,,,,\n"
+
+// TestEachPersonIsToldOnlyByLawfulChannels: the ladder keeps, for each
+// person, only the channels every duty to them accepts. A HIPAA patient
+// or a New Yorker without consent gets a letter though they have an
+// e-mail address (and a phone); with consent, an e-mail and no letter; a
+// person no lawful channel reaches is unreached, and so counts towards
+// substitute notice; elsewhere any channel will do. incident show counts
+// what each channel may lawfully reach.
+func TestEachPersonIsToldOnlyByLawfulChannels(t *testing.T) {
+	ctx := context.Background()
+	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
+		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	require.NoError(t, err)
+	defer d.Stop()
+	subjects := filepath.Join(t.TempDir(), "subjects.csv")
+	require.NoError(t, os.WriteFile(subjects, []byte(lawfulPeople), 0o600))
+	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
+	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), subjects, 0, nil, nil))
+	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
+	require.NoError(t, err)
+	id := openIncident(t, responder, strings.Replace(string(incYAML), "drill: false", "drill: false\nhealth_data: true", 1))
+	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
+	var v api.View
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		v, err = pilot.View(ctx, id)
+		require.NoError(c, err)
+		require.NoError(c, pilot.Step(ctx, v))
+		require.Equal(c, api.StageClosed, v.Status, "timeline: %+v", v.Timeline)
+	}, 3*time.Minute, 100*time.Millisecond)
+
+	entries, err := d.Outbox.List(ctx, id)
+	require.NoError(t, err)
+	told := map[string][]string{}
+	for _, e := range entries {
+		if e.SubjectID != "" {
+			told[e.SubjectID] = append(told[e.SubjectID], e.Channel)
+		}
+	}
+	require.Equal(t, []string{"letter"}, told["h1"], "HIPAA, no consent: first-class mail, not the e-mail, SMS or call")
+	require.Equal(t, []string{"email"}, told["h2"], "HIPAA with consent: e-mail, and no letter after it")
+	require.Equal(t, []string{"letter"}, told["n1"], "New York (and HIPAA), consent refused: a letter")
+	require.Equal(t, []string{"email"}, told["n2"])
+	require.Empty(t, told["x1"], "a phone only: no lawful channel")
+	require.Equal(t, []string{"email"}, told["s1"])
+	require.Equal(t, 1, v.Notifications.Failed, "x1 is unreached, towards substitute notice")
+
+	// E-mail may reach h2, n2 and s1; a letter h1, h2 and n1 (the ladder
+	// reaches h2 by e-mail first). No call or SMS may reach a US resident
+	// here, though three have phones.
+	require.Equal(t, map[string]int{"onsite": 0, "email": 3, "sms": 0, "voice": 0, "push": 0, "letter": 3}, v.Scope.Lawful)
+	require.Equal(t, 3, v.Scope.Reachable["phone"])
+}
