@@ -283,7 +283,7 @@ func (cl *cli) incidentCmd() *cobra.Command {
 		}}
 	releaseCalls.Flags().StringVar(&releaseReason, "reason", "", "why the harm cannot wait for the morning (kept in the audit log)")
 	releaseCalls.MarkFlagRequired("reason")
-	inc.AddCommand(open, list, show, cl.watchCmd(), cl.exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls)
+	inc.AddCommand(open, list, show, cl.watchCmd(), cl.exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls, cl.lettersCmd())
 	return inc
 }
 

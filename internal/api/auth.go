@@ -137,10 +137,12 @@ var (
 	// (the workflow checks which incident it is).
 	waivers = []string{RoleLegal, RoleDrill}
 	// releasers may let an incident's calls out of quiet hours.
-	releasers   = []string{RoleLegal, RoleAdmin}
-	caseWorkers = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
-	auditors    = []string{RoleResponder, RoleLegal, RoleAdmin}
-	platform    = []string{RolePlatform}
+	releasers = []string{RoleLegal, RoleAdmin}
+	// letterReaders may export the letters mailed: names and addresses.
+	letterReaders = []string{RoleLegal, RoleAdmin}
+	caseWorkers   = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
+	auditors      = []string{RoleResponder, RoleLegal, RoleAdmin}
+	platform      = []string{RolePlatform}
 )
 
 // Seed stores the tokens for identities, by hash.

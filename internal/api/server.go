@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/tocsin/tocsin/internal/letters"
 	"github.com/tocsin/tocsin/internal/redact"
 	"github.com/tocsin/tocsin/internal/service"
 	"github.com/tocsin/tocsin/internal/store"
@@ -64,6 +65,9 @@ type Server struct {
 	// nil: Temporal's default.
 	DataConverter converter.DataConverter
 
+	// Letters prints letters again for export (nil: the default font).
+	Letters *letters.Printer
+
 	// campaigns caches each incident's ledger counts for a second: a room
 	// of people running `incident watch` must not slow the campaign.
 	campaigns sync.Map // incident ID -> cachedCampaign
@@ -88,6 +92,7 @@ var apiRoutes = []route{
 	{"GET /api/v1/incidents/{id}/subjects", caseWorkers, func(s *Server) http.HandlerFunc { return s.listSubjects }},
 	{"GET /api/v1/incidents/{id}/audit", auditors, func(s *Server) http.HandlerFunc { return s.auditLog }},
 	{"GET /api/v1/incidents/{id}/deliveries", auditors, func(s *Server) http.HandlerFunc { return s.deliveryLedger }},
+	{"GET /api/v1/incidents/{id}/letters", letterReaders, func(s *Server) http.HandlerFunc { return s.mailedLetters }},
 	{"POST /api/v1/incidents/{id}/approve", legalOnly, func(s *Server) http.HandlerFunc { return s.approve }},
 	{"POST /api/v1/incidents/{id}/reject", legalOnly, func(s *Server) http.HandlerFunc { return s.reject }},
 	{"POST /api/v1/incidents/{id}/revise", responders, func(s *Server) http.HandlerFunc { return s.revise }},

@@ -22,6 +22,7 @@ import (
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/embedtemporal"
 	"github.com/tocsin/tocsin/internal/envfile"
+	"github.com/tocsin/tocsin/internal/letters"
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
@@ -223,7 +224,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.Temporal = tc
 
 	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir,
-		DataConverter: dc, Codec: &api.CodecEndpoint{Codec: codec.Codec{Keys: keys}, Namespace: "default"}, ActorKey: []byte(secrets["ACTOR_KEY"])}
+		DataConverter: dc, Codec: &api.CodecEndpoint{Codec: codec.Codec{Keys: keys}, Namespace: "default"}, ActorKey: []byte(secrets["ACTOR_KEY"]),
+		Letters: &letters.Printer{Sender: devLetterSender}}
 	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]
 	apiServer.Slack = &api.SlackApp{SigningSecret: d.SlackSigningSecret, Users: map[string]api.Principal{},
 		WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: "xoxb-dev", APIURL: d.SlackURL})}
@@ -341,7 +343,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		SMTP:   senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress},
 		Onsite: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, OnsiteHTTP: onsiteHTTP,
 		Push:   p.push(),
-		Letter: senders.LetterConfig{Sender: "Security Team, Tocsin Dev Ltd, 1 Local Way, Localhost", VendorURL: p.URL + "/dev/print/letters", Secret: p.Secrets["PRINT_SECRET"], Timeout: p.Timeout}})
+		Letter: senders.LetterConfig{Sender: devLetterSender, VendorURL: p.URL + "/dev/print/letters", Secret: p.Secrets["PRINT_SECRET"], Timeout: p.Timeout}})
 	return &activities.Activities{
 		Store:       st,
 		Senders:     sharedPace(senders.Measure(reg, p.record()), rates, st),
@@ -355,6 +357,9 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		DoubtHold:   p.Timeout,
 	}, closeSenders
 }
+
+// devLetterSender is the return address on dev letters.
+const devLetterSender = "Security Team, Tocsin Dev Ltd, 1 Local Way, Localhost"
 
 // devPushKeysFile holds the dev push services' keys, made on first start.
 const devPushKeysFile = "dev-push-keys.json"

@@ -28,6 +28,7 @@ import (
 	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/codec"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/letters"
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/secret"
 	"github.com/tocsin/tocsin/internal/senders"
@@ -518,6 +519,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 	defer closeAll()
 	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken.Reveal(), PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
 		ActorKey:  []byte(c.Secrets.ActorKey.Reveal()),
+		Letters:   &letters.Printer{Sender: c.Letters.Sender, Font: c.Letters.Font},
 		Codec:     &api.CodecEndpoint{Codec: codec.Codec{Keys: c.CodecKeys}, Namespace: c.Temporal.Namespace, UIOrigins: c.Temporal.UIOrigins},
 		BatchSize: c.Campaign.BatchSize, BatchWindow: c.Campaign.BatchWindow, PartitionSize: c.Campaign.PartitionSize, PartitionWindow: c.Campaign.PartitionWindow,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret.Reveal(), WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}

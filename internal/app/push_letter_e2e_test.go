@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 )
 
@@ -93,6 +95,33 @@ func TestPushAndLettersReachPeopleWithoutEmailOrPhone(t *testing.T) {
 	for _, want := range []string{"Dee Smith", "1 Harbour St", "#04-01", "Singapore 049315", "leaked access key", "Change your password"} {
 		require.Contains(t, letters["p6"], want, "the English letter")
 	}
+
+	// Legal writes the batches out for inspection, a letter per batch
+	// here; a responder may not (names and addresses).
+	var apiErr *client.APIError
+	require.ErrorAs(t, responder.Do(ctx, "GET", "/api/v1/incidents/"+id+"/letters", nil, nil), &apiErr)
+	require.Equal(t, http.StatusForbidden, apiErr.Status)
+	var manifests []string
+	after := ""
+	for {
+		var b api.LettersBatch
+		require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/letters?size=1&after="+after, nil, &b))
+		if b.Letters == 0 {
+			require.Empty(t, b.Next)
+			break
+		}
+		manifests = append(manifests, b.Manifest)
+		pdf := filepath.Join(t.TempDir(), "batch.pdf")
+		require.NoError(t, os.WriteFile(pdf, b.PDF, 0o600))
+		require.Contains(t, pdfText(t, pdf), map[int]string{0: "韩梅梅", 1: "Dee Smith"}[len(manifests)-1], "the letter as mailed")
+		if b.Next == "" {
+			break
+		}
+		after = b.Next
+	}
+	require.Len(t, manifests, 2)
+	require.Contains(t, manifests[0], ",p5,韩梅梅,朝阳区建国路 1 号,,北京,,100022,CN,1,", "first page 1, then its page count")
+	require.Contains(t, manifests[1], ",p6,Dee Smith,1 Harbour St,#04-01,Singapore,,049315,SG,1,")
 	en, zh := got["fcm:"+fcmDevice], got["apns:"+apnsDevice]
 	require.Contains(t, en, "We have sent you an important notice about your personal information.")
 	require.Contains(t, en, "tocsin-dev://notices/"+id)

@@ -1,0 +1,93 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/letters"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+)
+
+// LettersBatch is one batch of an incident's mailed letters, as the print
+// vendor got them: one PDF and its manifest.
+type LettersBatch struct {
+	// Letters is how many letters this batch holds; Next pages on ("" at
+	// the end).
+	Letters  int    `json:"letters"`
+	Next     string `json:"next,omitempty"`
+	PDF      []byte `json:"pdf"`
+	Manifest string `json:"manifest"`
+}
+
+// MaxLettersBatch bounds a batch: a vendor's batch, and what one response
+// renders.
+const MaxLettersBatch = 500
+
+// mailedLetters prints again a batch of the letters the vendor took, for
+// legal or an admin to inspect: each person's notice revision, name and
+// address, dated when it was taken. The names and addresses are personal
+// data: the export is audited.
+func (s *Server) mailedLetters(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	size := 100
+	if v := r.URL.Query().Get("size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxLettersBatch {
+			writeError(w, http.StatusBadRequest, "size: a number from 1 to "+strconv.Itoa(MaxLettersBatch))
+			return
+		}
+		size = n
+	}
+	if _, err := s.Store.GetIncident(r.Context(), id); err != nil {
+		if statusOf(err) == http.StatusNotFound {
+			writeError(w, http.StatusNotFound, "no incident "+id)
+			return
+		}
+		s.writeErr(w, err)
+		return
+	}
+	mailed, err := s.Store.MailedLetters(r.Context(), id, r.URL.Query().Get("after"), size)
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	out := LettersBatch{Letters: len(mailed)}
+	if len(mailed) == size {
+		out.Next = mailed[len(mailed)-1].SubjectID
+	}
+	if len(mailed) > 0 {
+		drafts := map[string]store.Draft{}
+		var ls []letters.Letter
+		for _, m := range mailed {
+			d, ok := drafts[m.Draft]
+			if !ok {
+				name, rev, _ := store.DraftRef(m.Draft)
+				if d, err = s.Store.GetDraft(r.Context(), id, name, rev); err != nil {
+					s.writeErr(w, err)
+					return
+				}
+				drafts[m.Draft] = d
+			}
+			at, _ := time.Parse(time.RFC3339Nano, m.At)
+			ls = append(ls, letters.Letter{ID: senders.LetterID(id, m.SubjectID), IncidentID: id, SubjectID: m.SubjectID, Name: m.Name,
+				Address: m.Address, Title: d.Title, Body: d.Body, Date: at.UTC()})
+		}
+		pdf, manifest, err := s.printer().Batch(ls)
+		if err != nil {
+			s.writeErr(w, err)
+			return
+		}
+		out.PDF, out.Manifest = pdf, string(manifest)
+	}
+	s.audit(r.Context(), principal(r.Context()), id, "export letters", store.AuditDone, map[string]string{"letters": strconv.Itoa(len(mailed))})
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) printer() *letters.Printer {
+	if s.Letters != nil {
+		return s.Letters
+	}
+	return &letters.Printer{}
+}
