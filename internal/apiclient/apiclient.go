@@ -115,6 +115,12 @@ func (c *Client) Deliveries(ctx context.Context, id string, w io.Writer) error {
 	return c.Stream(ctx, incident(id)+"/deliveries", w)
 }
 
+// NoticeByDuty streams, per duty to individuals, how each person it
+// covers was told, as CSV to w.
+func (c *Client) NoticeByDuty(ctx context.Context, id string, w io.Writer) error {
+	return c.Stream(ctx, incident(id)+"/notice-by-duty", w)
+}
+
 // Subjects reads one page of an incident's affected people.
 func (c *Client) Subjects(ctx context.Context, id, after string, limit int) (api.SubjectsPage, error) {
 	var page api.SubjectsPage

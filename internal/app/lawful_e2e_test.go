@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/apiclient"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 )
 
@@ -79,4 +82,21 @@ func TestEachPersonIsToldOnlyByLawfulChannels(t *testing.T) {
 	// here, though three have phones.
 	require.Equal(t, map[string]int{"onsite": 0, "email": 3, "sms": 0, "voice": 0, "push": 0, "letter": 3}, v.Scope.Lawful)
 	require.Equal(t, 3, v.Scope.Reachable["phone"])
+
+	// The evidence states, per duty, how each person it covers was told.
+	var byDuty bytes.Buffer
+	require.NoError(t, apiclient.New(responder).NoticeByDuty(ctx, id, &byDuty))
+	rows, err := csv.NewReader(&byDuty).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, api.NoticeByDutyHeader, rows[0])
+	for _, want := range [][]string{
+		{"us-hipaa-individuals", "US-HIPAA", "h1", "US-FL", "letter", "letter", ""},
+		{"us-hipaa-individuals", "US-HIPAA", "h2", "US-FL", "letter+email", "email", ""},
+		{"us-ny-individuals", "US-NY", "n1", "US-NY", "letter+voice", "letter", ""},
+		{"us-hipaa-individuals", "US-HIPAA", "n1", "US-NY", "letter", "letter", ""},
+		{"us-hipaa-individuals", "US-HIPAA", "x1", "US-FL", "letter", "", ""},
+		{"sg-individuals", "SG", "s1", "SG", "onsite+email+sms+voice+push+letter", "email", ""},
+	} {
+		require.Contains(t, rows, want)
+	}
 }

@@ -108,6 +108,13 @@ func Export(ctx context.Context, c *client.Client, id, dir string) (Manifest, er
 	}); err != nil {
 		return Manifest{}, err
 	}
+	// Per duty to individuals, the channel that reached each person it
+	// covers, and the channels its law accepted for them.
+	if err := w.Write("notice_by_duty.csv", func(out io.Writer) error {
+		return api.NoticeByDuty(ctx, id, out)
+	}); err != nil {
+		return Manifest{}, err
+	}
 	if err := w.Write(AuditFile, func(out io.Writer) error { return WriteAudit(out, audit) }); err != nil {
 		return Manifest{}, err
 	}

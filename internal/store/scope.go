@@ -401,6 +401,8 @@ type AffectedSubject struct {
 	ReachedBy  string   `json:"reached_by"`
 	// Withheld: not told, because legal waived every duty to tell them.
 	Withheld bool `json:"withheld,omitempty"`
+	// Consent is their answer on electronic notice (consent_electronic).
+	Consent string `json:"consent,omitempty"`
 }
 
 // AffectedPage returns up to limit affected subjects after the cursor, in
@@ -410,7 +412,7 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 	if err != nil || !scoped {
 		return nil, err
 	}
-	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.reach, a.reached_via, a.reached_rung
+	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.reach, a.reached_via, a.reached_rung, s.consent
 		FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
 		JOIN `+subjectsTable(snapshot)+` s ON s.subject_id = a.subject_id
 		WHERE a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
@@ -423,7 +425,7 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 		var a AffectedSubject
 		var cats string
 		var sensitive, minor, reach, rung int
-		if err := rows.Scan(&a.SubjectID, &a.Name, &a.Region, &a.Locale, &cats, &sensitive, &minor, &reach, &a.ReachedBy, &rung); err != nil {
+		if err := rows.Scan(&a.SubjectID, &a.Name, &a.Region, &a.Locale, &cats, &sensitive, &minor, &reach, &a.ReachedBy, &rung, &a.Consent); err != nil {
 			return nil, err
 		}
 		a.Withheld = rung == rungWithheld
