@@ -283,7 +283,7 @@ func (cl *cli) incidentCmd() *cobra.Command {
 		}}
 	releaseCalls.Flags().StringVar(&releaseReason, "reason", "", "why the harm cannot wait for the morning (kept in the audit log)")
 	releaseCalls.MarkFlagRequired("reason")
-	inc.AddCommand(open, list, show, cl.watchCmd(), cl.exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls, cl.lettersCmd())
+	inc.AddCommand(open, list, show, cl.watchCmd(), cl.exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls, cl.lettersCmd(), cl.returnedCmd())
 	return inc
 }
 
@@ -420,6 +420,9 @@ func notificationsLine(v api.View) string {
 	line += fmt.Sprintf(", %d not reachable", n.Failed)
 	if n.Withheld > 0 {
 		line += fmt.Sprintf(", %d withheld (every duty to tell them waived)", n.Withheld)
+	}
+	if n.Returned > 0 {
+		line += fmt.Sprintf("; since then %d letters returned, %d of their people reached by nothing else (substitute notice)", n.Returned, n.ReturnedUnreached)
 	}
 	return line
 }

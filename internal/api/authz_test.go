@@ -89,6 +89,7 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"GET /api/v1/incidents/{id}/audit":          {resp, legal, admin},
 		"GET /api/v1/incidents/{id}/deliveries":     {resp, legal, admin},
 		"GET /api/v1/incidents/{id}/notice-by-duty": {resp, legal, admin},
+		"POST /api/v1/incidents/{id}/returned":      {resp, legal, admin, drill},
 		"GET /api/v1/incidents/{id}/letters":        {legal, admin},
 		"POST /api/v1/incidents/{id}/approve":       {legal},
 		"POST /api/v1/incidents/{id}/reject":        {legal},

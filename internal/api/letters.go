@@ -91,3 +91,40 @@ func (s *Server) printer() *letters.Printer {
 	}
 	return &letters.Printer{}
 }
+
+// ReturnedRequest names the people whose letters the post office returned.
+type ReturnedRequest struct {
+	Subjects []string `json:"subjects"`
+}
+
+// MaxReturned bounds one request's list of returned letters (the CLI
+// sends a longer file in parts): it fits the 1 MiB a request body may be.
+const MaxReturned = 10000
+
+// returnedMail records returned letters: each fails in the ledger, and a
+// person only the letter had reached is unreached again, and so counts
+// towards substitute notice.
+func (s *Server) returnedMail(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req ReturnedRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(req.Subjects) == 0 || len(req.Subjects) > MaxReturned {
+		writeError(w, http.StatusBadRequest, "subjects: from 1 to "+strconv.Itoa(MaxReturned)+" subject IDs")
+		return
+	}
+	res, err := s.Store.RecordReturnedMail(r.Context(), id, req.Subjects)
+	if statusOf(err) == http.StatusNotFound {
+		writeError(w, http.StatusNotFound, "no incident "+id)
+		return
+	}
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	s.audit(r.Context(), principal(r.Context()), id, "returned mail", store.AuditDone, map[string]string{
+		"returned": strconv.Itoa(res.Returned), "unreached": strconv.Itoa(res.Unreached), "not_mailed": strconv.Itoa(len(res.NotMailed))})
+	writeJSON(w, http.StatusOK, res)
+}

@@ -93,6 +93,7 @@ var apiRoutes = []route{
 	{"GET /api/v1/incidents/{id}/audit", auditors, func(s *Server) http.HandlerFunc { return s.auditLog }},
 	{"GET /api/v1/incidents/{id}/deliveries", auditors, func(s *Server) http.HandlerFunc { return s.deliveryLedger }},
 	{"GET /api/v1/incidents/{id}/notice-by-duty", auditors, func(s *Server) http.HandlerFunc { return s.noticeByDuty }},
+	{"POST /api/v1/incidents/{id}/returned", caseWorkers, func(s *Server) http.HandlerFunc { return s.returnedMail }},
 	{"GET /api/v1/incidents/{id}/letters", letterReaders, func(s *Server) http.HandlerFunc { return s.mailedLetters }},
 	{"POST /api/v1/incidents/{id}/approve", legalOnly, func(s *Server) http.HandlerFunc { return s.approve }},
 	{"POST /api/v1/incidents/{id}/reject", legalOnly, func(s *Server) http.HandlerFunc { return s.reject }},

@@ -195,6 +195,12 @@ type NotificationsView struct {
 	Failed    int            `json:"failed"`
 	// Withheld were not told: legal waived every duty to tell them.
 	Withheld int `json:"withheld,omitempty"`
+	// Returned are letters the post office returned since; ReturnedUnreached
+	// their people nothing else reached, not reached after all and so
+	// covered by substitute notice (counted from the ledger, not in
+	// Reached and Failed, which are the campaign's outcome).
+	Returned          int `json:"returned_letters,omitempty"`
+	ReturnedUnreached int `json:"returned_unreached,omitempty"`
 }
 
 // CampaignView is the individual-notice campaign, live from the delivery
@@ -309,6 +315,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	if p.Reach != nil {
 		v.Notifications = NotificationsView{Done: true, Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}
+		v.Notifications.Returned, v.Notifications.ReturnedUnreached, _ = s.Store.ReturnedLetters(ctx, inc.ID)
 	}
 	if p.Announcement != nil {
 		v.Announcement = AnnouncementView{Published: p.Announcement.Published, URL: p.Announcement.URL, Reason: p.Announcement.Reason}

@@ -17,6 +17,7 @@ import (
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
+	"github.com/tocsin/tocsin/internal/store"
 )
 
 const (
@@ -122,6 +123,16 @@ func TestPushAndLettersReachPeopleWithoutEmailOrPhone(t *testing.T) {
 	require.Len(t, manifests, 2)
 	require.Contains(t, manifests[0], ",p5,韩梅梅,朝阳区建国路 1 号,,北京,,100022,CN,1,", "first page 1, then its page count")
 	require.Contains(t, manifests[1], ",p6,Dee Smith,1 Harbour St,#04-01,Singapore,,049315,SG,1,")
+
+	// The post office returns Dee's letter: nothing else reached Dee, who
+	// is now covered by substitute notice; p1 had no letter.
+	var ret store.ReturnedMail
+	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/returned", api.ReturnedRequest{Subjects: []string{"p6", "p1"}}, &ret))
+	require.Equal(t, store.ReturnedMail{Returned: 1, Unreached: 1, NotMailed: []string{"p1"}}, ret)
+	v, err = pilot.View(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, 1, v.Notifications.Returned)
+	require.Equal(t, 1, v.Notifications.ReturnedUnreached)
 	en, zh := got["fcm:"+fcmDevice], got["apns:"+apnsDevice]
 	require.Contains(t, en, "We have sent you an important notice about your personal information.")
 	require.Contains(t, en, "tocsin-dev://notices/"+id)

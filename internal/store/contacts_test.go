@@ -109,3 +109,42 @@ func TestASnapshotFromBeforeNewContactsStillScopes(t *testing.T) {
 		})
 	}
 }
+
+// Returned mail fails the letter in the ledger and makes the person whom
+// only the letter reached unreached again; recording it twice changes
+// nothing more, and a person sent no letter is named.
+func TestReturnedMailUnreachesThoseOnlyALetterReached(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		importPeople(t, s, devices)
+		inc := openIncident(t, s, "INC-RET", "")
+		_, err := s.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: inc.Snapshot, Systems: []string{"media"}, Year: 2026})
+		require.NoError(t, err)
+		mail := func(subject string, rung int, ladder []string) {
+			d := store.Delivery{IncidentID: inc.ID, SubjectID: subject, Channel: "letter", Rung: rung, Status: store.StatusAccepted, ProviderRef: "L-" + subject}
+			_, _, err := s.BeginDelivery(ctx, store.Delivery{IncidentID: inc.ID, SubjectID: subject, Channel: "letter", Rung: rung, Status: store.StatusSending})
+			require.NoError(t, err)
+			require.NoError(t, s.FinishDelivery(ctx, d))
+			_, err = s.ResolveRange(ctx, inc.ID, rung, store.Range{}, ladder, false)
+			require.NoError(t, err)
+		}
+		mail("d1", 1, []string{"letter"})
+		mail("d2", 1, []string{"letter"})
+
+		got, err := s.RecordReturnedMail(ctx, inc.ID, []string{"d1", "d3"})
+		require.NoError(t, err)
+		require.Equal(t, store.ReturnedMail{Returned: 1, Unreached: 1, NotMailed: []string{"d3"}}, got)
+		d, err := s.GetDelivery(ctx, inc.ID, "d1", "letter")
+		require.NoError(t, err)
+		require.Equal(t, store.StatusFailed, d.Status)
+		require.Equal(t, store.ReturnedMailReason, d.Error)
+		page, err := s.AffectedPage(ctx, inc.ID, "", 10)
+		require.NoError(t, err)
+		require.Empty(t, page[0].ReachedBy, "d1 is not reached any more")
+		require.Equal(t, "letter", page[1].ReachedBy, "d2's letter was not returned")
+
+		again, err := s.RecordReturnedMail(ctx, inc.ID, []string{"d1"})
+		require.NoError(t, err)
+		require.Equal(t, store.ReturnedMail{Already: 1}, again)
+	})
+}

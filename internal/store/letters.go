@@ -55,3 +55,86 @@ func DraftRef(ref string) (string, int, bool) {
 	n, err := strconv.Atoi(rev)
 	return name, n, ok && err == nil
 }
+
+// ReturnedMail is what recording returned letters changed.
+type ReturnedMail struct {
+	// Returned are letters now recorded as returned; Already were so before.
+	Returned int `json:"returned"`
+	Already  int `json:"already,omitempty"`
+	// Unreached are people whom only the letter had reached: they now
+	// count as not reached, and so towards substitute notice.
+	Unreached int `json:"unreached"`
+	// NotMailed are subject IDs with no letter the vendor took.
+	NotMailed []string `json:"not_mailed,omitempty"`
+}
+
+// ReturnedMailReason is the ledger's error for a letter the post office
+// returned.
+const ReturnedMailReason = "returned mail: undeliverable as addressed"
+
+// RecordReturnedMail marks the letters of subjects as returned, in one
+// transaction: the ledger row fails with ReturnedMailReason, and a person
+// whom the letter alone reached is unreached again. Recording the same
+// returns again changes nothing.
+func (s *Store) RecordReturnedMail(ctx context.Context, incidentID string, subjects []string) (ReturnedMail, error) {
+	var out ReturnedMail
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
+		return out, err
+	}
+	table := affectedTable(incidentID)
+	err := s.inTx(ctx, func(t *tx) error {
+		for _, id := range subjects {
+			res, err := t.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel='letter' AND status=?`,
+				StatusFailed, ReturnedMailReason, now(), incidentID, id, StatusAccepted)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				var reason string
+				err := t.queryRow(ctx, `SELECT error FROM deliveries WHERE incident_id=? AND subject_id=? AND channel='letter'`, incidentID, id).Scan(&reason)
+				if err == nil && reason == ReturnedMailReason {
+					out.Already++
+				} else {
+					out.NotMailed = append(out.NotMailed, id)
+				}
+				continue
+			}
+			out.Returned++
+			var via string
+			if err := t.queryRow(ctx, `SELECT reached_via FROM `+table+` WHERE subject_id=?`, id).Scan(&via); err != nil {
+				return err
+			}
+			var rest []string
+			for _, ch := range strings.Split(via, "+") {
+				if ch != "letter" && ch != "" {
+					rest = append(rest, ch)
+				}
+			}
+			if len(rest) == 0 && via != "" {
+				out.Unreached++
+				_, err = t.exec(ctx, `UPDATE `+table+` SET reached_rung=0, reached_via='' WHERE subject_id=?`, id)
+			} else if len(rest) > 0 {
+				_, err = t.exec(ctx, `UPDATE `+table+` SET reached_via=? WHERE subject_id=?`, strings.Join(rest, "+"), id)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ReturnedLetters counts an incident's letters recorded as returned, and
+// how many of their people nothing else reached.
+func (s *Store) ReturnedLetters(ctx context.Context, incidentID string) (returned, unreached int, err error) {
+	err = s.queryRow(ctx, `SELECT count(*) FROM deliveries WHERE incident_id=? AND channel='letter' AND status=? AND error=?`,
+		incidentID, StatusFailed, ReturnedMailReason).Scan(&returned)
+	if err != nil || returned == 0 {
+		return returned, 0, err
+	}
+	err = s.queryRow(ctx, `SELECT count(*) FROM deliveries d JOIN `+affectedTable(incidentID)+` a ON a.subject_id = d.subject_id
+		WHERE d.incident_id=? AND d.channel='letter' AND d.status=? AND d.error=? AND a.reached_rung=0`,
+		incidentID, StatusFailed, ReturnedMailReason).Scan(&unreached)
+	return returned, unreached, err
+}
