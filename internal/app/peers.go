@@ -54,7 +54,7 @@ type Peers struct {
 
 // peersSecrets are the credentials the standalone peers accept and sign
 // with, kept in DATA/peers-secrets.env so a restart keeps them.
-var peersSecrets = []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_PEERS_TOKEN"}
+var peersSecrets = []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "TOCSIN_ONSITE_SECRET", "TOCSIN_PRESS_SECRET", "OIDC_CLIENT_SECRET", "TOCSIN_PEERS_TOKEN", "TOCSIN_PRINT_SECRET"}
 
 // StartPeers runs the peers and writes DATA/peers.env.
 func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
@@ -133,6 +133,7 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 	mux.Handle("/slack/", slackTokenOnly(secrets["SLACK_BOT_TOKEN"], http.StripPrefix("/slack", httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: slackURL.Host}))))
 	mux.Handle("/onsite/", &devpeers.OnsitePeer{Secret: secrets["TOCSIN_ONSITE_SECRET"], Outbox: p.Outbox, Faults: cfg.Faults})
 	mux.Handle("/press", &devpeers.PressPeer{Secret: secrets["TOCSIN_PRESS_SECRET"], Outbox: p.Outbox})
+	mux.Handle("/print/", &devpeers.PrintPeer{Secret: secrets["TOCSIN_PRINT_SECRET"], Outbox: p.Outbox, Dir: filepath.Join(cfg.DataDir, "letters"), Faults: cfg.Faults})
 	mux.Handle("/oidc/", http.StripPrefix("/oidc", oidcPeer))
 	mux.Handle("GET /outbox", bearerOnly(secrets["TOCSIN_PEERS_TOKEN"], peersUnauthorized, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		entries, err := p.Outbox.List(r.Context(), r.URL.Query().Get("incident"))
@@ -161,6 +162,7 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 		"TOCSIN_DEV_SMTP":     smtpHost,
 		"TOCSIN_DEV_ONSITE":   p.URL + "/onsite/notices",
 		"TOCSIN_DEV_ANNOUNCE": p.URL + "/press",
+		"TOCSIN_DEV_PRINT":    p.URL + "/print/letters",
 		"TOCSIN_DEV_OIDC":     oidcPeer.Issuer,
 		"TOCSIN_PEERS":        p.URL,
 	}

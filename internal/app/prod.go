@@ -345,6 +345,7 @@ func (c *Config) stageFromEnv() {
 	set("TOCSIN_DEV_SMTP", &c.SMTP.Addr, "smtp.addr")
 	set("TOCSIN_DEV_ONSITE", &c.Onsite.WebhookURL, "onsite.webhook_url")
 	set("TOCSIN_DEV_ANNOUNCE", &c.Announce.WebhookURL, "announce.webhook_url")
+	set("TOCSIN_DEV_PRINT", &c.Letters.VendorURL, "letters.vendor_url")
 	if os.Getenv("TOCSIN_DEV_SMTP") != "" {
 		// The peer's SMTP server offers no STARTTLS.
 		c.SMTP.TLS = "opportunistic"

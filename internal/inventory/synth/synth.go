@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 )
 
 // LeakedSystem is held by exactly ScopeShare of the subjects, so scoping an
@@ -66,7 +67,10 @@ func WriteSubjects(w io.Writer, o Options) error {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x70c5))
 	bw := bufio.NewWriterSize(w, 1<<20)
-	bw.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n")
+	// US residents agreed to electronic notice when they signed up (the
+	// app's terms ask, as E-SIGN requires): without it their states accept
+	// only letters, and synthetic people have no postal address.
+	bw.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
 	buf := make([]byte, 0, 256)
 	for i := range o.Subjects {
 		pick := rng.IntN(total)
@@ -119,6 +123,11 @@ func WriteSubjects(w io.Writer, o Options) error {
 		}
 		if rng.IntN(100) < 30 {
 			buf = append(buf, ";analytics"...)
+		}
+		if strings.HasPrefix(r.code, "US-") {
+			buf = append(buf, ",yes"...)
+		} else {
+			buf = append(buf, ',')
 		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
