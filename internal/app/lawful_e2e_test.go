@@ -16,6 +16,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/apiclient"
+	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 )
 
@@ -40,26 +41,8 @@ const lawfulPeople = "subject_id,name,email,phone,onsite_id,locale,region,birth_
 // what each channel may lawfully reach.
 func TestEachPersonIsToldOnlyByLawfulChannels(t *testing.T) {
 	ctx := context.Background()
-	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
-		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
-	require.NoError(t, err)
-	defer d.Stop()
-	subjects := filepath.Join(t.TempDir(), "subjects.csv")
-	require.NoError(t, os.WriteFile(subjects, []byte(lawfulPeople), 0o600))
-	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
-	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), subjects, 0, nil, nil))
-	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
-	require.NoError(t, err)
-	id := openIncident(t, responder, strings.Replace(string(incYAML), "drill: false", "drill: false\nhealth_data: true", 1))
-	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
-	var v api.View
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		var err error
-		v, err = pilot.View(ctx, id)
-		require.NoError(c, err)
-		require.NoError(c, pilot.Step(ctx, v))
-		require.Equal(c, api.StageClosed, v.Status, "timeline: %+v", v.Timeline)
-	}, 3*time.Minute, 100*time.Millisecond)
+	r := runSampleIncidentWith(t, lawfulPeople, "health_data: true", nil)
+	d, responder, id, v := r.dev, r.responder, r.id, r.view
 
 	entries, err := d.Outbox.List(ctx, id)
 	require.NoError(t, err)
@@ -99,4 +82,46 @@ func TestEachPersonIsToldOnlyByLawfulChannels(t *testing.T) {
 	} {
 		require.Contains(t, rows, want)
 	}
+}
+
+// sampleRun is an incident of the sample breach run to closed over people
+// of a test's own.
+type sampleRun struct {
+	dev              *Dev
+	responder, legal *client.Client
+	pilot            *autopilot.Pilot
+	id               string
+	view             api.View
+}
+
+// runSampleIncidentWith starts tocsin dev (any hour), imports the sample's
+// systems with subjects, opens the sample incident with extra lines in its
+// file, lets before change the dev server first, and lets the autopilot
+// approve and file until the incident closes.
+func runSampleIncidentWith(t *testing.T, subjects, extra string, before func(*Dev)) sampleRun {
+	t.Helper()
+	ctx := context.Background()
+	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
+		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	require.NoError(t, err)
+	t.Cleanup(d.Stop)
+	if before != nil {
+		before(d)
+	}
+	file := filepath.Join(t.TempDir(), "subjects.csv")
+	require.NoError(t, os.WriteFile(file, []byte(subjects), 0o600))
+	r := sampleRun{dev: d, responder: as(d, "TOCSIN_TOKEN_RESPONDER"), legal: as(d, "TOCSIN_TOKEN_LEGAL")}
+	require.NoError(t, r.responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), file, 0, nil, nil))
+	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
+	require.NoError(t, err)
+	r.id = openIncident(t, r.responder, strings.Replace(string(incYAML), "drill: false", "drill: false\n"+extra, 1))
+	r.pilot = &autopilot.Pilot{Responder: r.responder, Legal: r.legal}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		r.view, err = r.pilot.View(ctx, r.id)
+		require.NoError(c, err)
+		require.NoError(c, r.pilot.Step(ctx, r.view))
+		require.Equal(c, api.StageClosed, r.view.Status, "timeline: %+v", r.view.Timeline)
+	}, 3*time.Minute, 100*time.Millisecond)
+	return r
 }

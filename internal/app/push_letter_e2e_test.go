@@ -2,21 +2,17 @@ package app
 
 import (
 	"context"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
-	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/store"
 )
 
@@ -42,29 +38,8 @@ const (
 // their language, handed to the print vendor.
 func TestPushAndLettersReachPeopleWithoutEmailOrPhone(t *testing.T) {
 	ctx := context.Background()
-	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
-		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
-	require.NoError(t, err)
-	defer d.Stop()
-	d.PushPeer.Unregister("fcm:" + fcmGone)
-
-	dir := t.TempDir()
-	subjects := filepath.Join(dir, "subjects.csv")
-	require.NoError(t, os.WriteFile(subjects, []byte(pushPeople), 0o600))
-	responder, legal := as(d, "TOCSIN_TOKEN_RESPONDER"), as(d, "TOCSIN_TOKEN_LEGAL")
-	require.NoError(t, responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), subjects, 0, nil, nil))
-	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
-	require.NoError(t, err)
-	id := openIncident(t, responder, string(incYAML))
-	pilot := &autopilot.Pilot{Responder: responder, Legal: legal}
-	var v api.View
-	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		var err error
-		v, err = pilot.View(ctx, id)
-		require.NoError(c, err)
-		require.NoError(c, pilot.Step(ctx, v))
-		require.Equal(c, api.StageClosed, v.Status, "timeline: %+v", v.Timeline)
-	}, 3*time.Minute, 100*time.Millisecond)
+	r := runSampleIncidentWith(t, pushPeople, "", func(d *Dev) { d.PushPeer.Unregister("fcm:" + fcmGone) })
+	d, responder, legal, pilot, id, v := r.dev, r.responder, r.legal, r.pilot, r.id, r.view
 
 	require.Equal(t, 4, v.Scope.Reachable["push"])
 	require.Equal(t, 1, v.Scope.Reachable["email"])

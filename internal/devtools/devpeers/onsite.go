@@ -45,27 +45,8 @@ func (p *OnsitePeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *OnsitePeer) receive(w http.ResponseWriter, r *http.Request) {
-	hit := p.Faults.Roll("onsite", r.Header.Get("Idempotency-Key"))
-	time.Sleep(hit.Delay)
-	switch hit.Fail {
-	case "status_503":
-		http.Error(w, "notification service unavailable", http.StatusServiceUnavailable)
-		return
-	case "reset":
-		resetConnection(w)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	if err != nil {
-		http.Error(w, "unreadable body", http.StatusBadRequest)
-		return
-	}
-	secret := p.Secret
-	if p.Rotated.Load() {
-		secret += "-rotated"
-	}
-	if msg := verifySigned(r, secret, body); msg != "" {
-		http.Error(w, msg, http.StatusUnauthorized)
+	body, ok := takeSigned(w, r, signedWebhook{peer: "onsite", faults: p.Faults, secret: p.Secret, rotated: p.Rotated.Load(), limit: 1 << 20, unavailable: "notification service unavailable"})
+	if !ok {
 		return
 	}
 	var n senders.OnsiteNotice
@@ -133,4 +114,46 @@ func verifySigned(r *http.Request, secret string, body []byte) string {
 		return "bad signature"
 	}
 	return ""
+}
+
+// signedWebhook is how a peer takes a Tocsin-signed webhook: its fault
+// profile, its secret (refused as after a rotation Tocsin was not told
+// of), and the most it reads.
+type signedWebhook struct {
+	peer        string
+	faults      *Faults
+	secret      string
+	rotated     bool
+	limit       int64
+	unavailable string
+}
+
+// takeSigned plays the fault profile's fault for the request, reads the
+// body and verifies its signature; when the request must go no further it
+// has answered it and returns false.
+func takeSigned(w http.ResponseWriter, r *http.Request, h signedWebhook) ([]byte, bool) {
+	hit := h.faults.Roll(h.peer, r.Header.Get("Idempotency-Key"))
+	time.Sleep(hit.Delay)
+	switch hit.Fail {
+	case "status_503":
+		http.Error(w, h.unavailable, http.StatusServiceUnavailable)
+		return nil, false
+	case "reset":
+		resetConnection(w)
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.limit))
+	if err != nil {
+		http.Error(w, "unreadable body", http.StatusBadRequest)
+		return nil, false
+	}
+	secret := h.secret
+	if h.rotated {
+		secret += "-rotated"
+	}
+	if msg := verifySigned(r, secret, body); msg != "" {
+		http.Error(w, msg, http.StatusUnauthorized)
+		return nil, false
+	}
+	return body, true
 }

@@ -2,7 +2,6 @@ package devpeers
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/tocsin/tocsin/internal/senders"
 )
@@ -52,27 +50,8 @@ func (p *PrintPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	hit := p.Faults.Roll("print", r.Header.Get("Idempotency-Key"))
-	time.Sleep(hit.Delay)
-	switch hit.Fail {
-	case "status_503":
-		http.Error(w, "print queue unavailable", http.StatusServiceUnavailable)
-		return
-	case "reset":
-		resetConnection(w)
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
-	if err != nil {
-		http.Error(w, "unreadable body", http.StatusBadRequest)
-		return
-	}
-	secret := p.Secret
-	if p.Rotated.Load() {
-		secret += "-rotated"
-	}
-	if msg := verifySigned(r, secret, body); msg != "" {
-		http.Error(w, msg, http.StatusUnauthorized)
+	body, ok := takeSigned(w, r, signedWebhook{peer: "print", faults: p.Faults, secret: p.Secret, rotated: p.Rotated.Load(), limit: 16 << 20, unavailable: "print queue unavailable"})
+	if !ok {
 		return
 	}
 	var job senders.PrintJob
