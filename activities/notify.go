@@ -434,9 +434,6 @@ func message(incidentID string, rcp store.Recipient, ch, to, locale string, d st
 		m.Body = d.SMS
 	case channel.ContentVoice:
 		m.Body = d.Voice
-	case channel.ContentAlert:
-		m.Body = templates.Alert(locale)
-	case channel.ContentLetter:
 	case channel.ContentText:
 	}
 	return m

@@ -34,11 +34,6 @@ const (
 	ContentSMS
 	// ContentVoice is the script legal approved to be read aloud.
 	ContentVoice
-	// ContentAlert is the notice's title and a line saying where to read
-	// it: a lock screen is public, so never the notice itself.
-	ContentAlert
-	// ContentLetter is the notice's title and plain text, printed.
-	ContentLetter
 )
 
 // Outcome is how the plan learns whether a send reached the person.
@@ -94,12 +89,13 @@ var all = []Info{
 	{Name: "email", Contact: ContactEmail, Content: ContentHTML, Outcome: MayBounce, Resend: ResendMayDuplicate, RecordAtOnce: true},
 	{Name: "sms", Contact: ContactPhone, Content: ContentSMS, Outcome: OnReceipt, Resend: ResendFound},
 	{Name: "voice", Contact: ContactPhone, Content: ContentVoice, Outcome: OnReceipt, Resend: ResendFound, Rings: true, Answerable: true},
-	// A resent alert carries the first one's collapse ID (APNs) and tag
-	// (FCM): the device shows it in place of the first.
-	{Name: "push", Contact: ContactPush, Content: ContentAlert, Outcome: OnAcceptance, Resend: ResendFolded},
+	// The sender shows only the title and a line saying where to read the
+	// notice (a lock screen is public). A resent alert carries the first
+	// one's collapse ID (APNs) and tag (FCM): the device shows one.
+	{Name: "push", Contact: ContactPush, Content: ContentText, Outcome: OnAcceptance, Resend: ResendFolded},
 	// Mail has no receipt: the vendor taking the letter is the outcome
 	// (returned mail is recorded later); the vendor keeps one letter per ID.
-	{Name: "letter", Contact: ContactAddress, Content: ContentLetter, Outcome: OnAcceptance, Resend: ResendFolded},
+	{Name: "letter", Contact: ContactAddress, Content: ContentText, Outcome: OnAcceptance, Resend: ResendFolded},
 }
 
 // Lookup finds a channel by name.

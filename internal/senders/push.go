@@ -21,6 +21,7 @@ import (
 	"google.golang.org/api/option"
 
 	"github.com/tocsin/tocsin/internal/inventory"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // Push is the push-notification channel's name.
@@ -128,7 +129,8 @@ func (s *PushSender) Send(ctx context.Context, m Message) (Result, error) {
 	s.clients(ctx)
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	text := PushText{Title: m.Title, Body: m.Body, Link: strings.ReplaceAll(s.cfg.Link, "{incident}", m.IncidentID)}
+	// The notice's text stays here: an alert shows on a lock screen.
+	text := PushText{Title: m.Title, Body: templates.Alert(m.Locale), Link: strings.ReplaceAll(s.cfg.Link, "{incident}", m.IncidentID)}
 	var refs, gone []string
 	for _, t := range inventory.PushTokens(m.To) {
 		ref, err := s.sendOne(ctx, m, t, text)

@@ -19,7 +19,7 @@ func TestPushAlertsEveryDeviceAndSkipsUnregisteredOnes(t *testing.T) {
 	apnsOK := strings.Repeat("a1", 32)
 	gone := strings.Repeat("0d", 32) // the rig's peer reports it unregistered
 	m := senders.Message{IncidentID: "INC-P", SubjectID: "s1", To: "fcm:" + fcmToken + ";apns:" + apnsOK + ";apns:" + gone, Locale: "en",
-		Title: "Security notice", Body: "Open the link to read what happened to your data."}
+		Title: "Security notice", Body: "An attacker read your password hash."}
 	res, err := r.reg[senders.Push].Send(ctx, m)
 	require.NoError(t, err)
 	require.True(t, res.Final)
@@ -34,7 +34,8 @@ func TestPushAlertsEveryDeviceAndSkipsUnregisteredOnes(t *testing.T) {
 	for _, e := range got {
 		require.Equal(t, "push", e.Channel)
 		require.Equal(t, "Security notice", e.Subject)
-		require.Equal(t, "Open the link to read what happened to your data.\nhttps://example.com/notices/INC-P", e.Body)
+		require.Equal(t, "We have sent you an important notice about your personal information. Open it to read what happened and what you can do.\nhttps://example.com/notices/INC-P", e.Body,
+			"the alert's line, never the notice's text")
 	}
 
 	// Sent again after an interrupted attempt: each device shows one alert.

@@ -57,10 +57,6 @@ var FaultKinds = map[string][]string{
 	"smtp": {"latency", "tempfail", "accept_then_drop"},
 	// status_503 refuses before storing; reset closes the connection before storing.
 	"onsite": {"latency", "status_503", "reset"},
-	// push: FCM's and APNs' send endpoints alike.
-	"push": {"latency", "status_503", "reset"},
-	// print: as onsite, at the vendor's letter webhook.
-	"print": {"latency", "status_503", "reset"},
 }
 
 // ParseFaults reads a profile; "" is no faults. Errors name the item.

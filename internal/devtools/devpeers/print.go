@@ -13,6 +13,9 @@ import (
 	"github.com/tocsin/tocsin/internal/senders"
 )
 
+// The vendor's letter webhook knows the on-site webhook's faults.
+func init() { FaultKinds["print"] = []string{"latency", "status_503", "reset"} }
+
 // PrintPeer is a print-and-mail vendor: it verifies the signed webhook,
 // keeps one letter per ID (the Idempotency-Key), writes each PDF to Dir
 // as the vendor's print queue, and records the letter in the outbox as

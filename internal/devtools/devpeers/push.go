@@ -26,6 +26,9 @@ import (
 	"golang.org/x/net/http2"
 )
 
+// FCM's and APNs' send endpoints know the same faults.
+func init() { FaultKinds["push"] = []string{"latency", "status_503", "reset"} }
+
 // PushKeys are the dev push services' credentials: the FCM service
 // account's RSA key, the APNs .p8 signing key, and the certificate the
 // local APNs endpoint serves TLS with (HTTP/2 needs TLS).
