@@ -146,5 +146,8 @@ func TestReturnedMailUnreachesThoseOnlyALetterReached(t *testing.T) {
 		again, err := s.RecordReturnedMail(ctx, inc.ID, []string{"d1"})
 		require.NoError(t, err)
 		require.Equal(t, store.ReturnedMail{Already: 1}, again)
+		returned, unreached, err := s.ReturnedLetters(ctx, inc.ID)
+		require.NoError(t, err)
+		require.Equal(t, [2]int{1, 1}, [2]int{returned, unreached}, "one letter returned, its person unreached")
 	})
 }

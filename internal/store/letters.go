@@ -100,6 +100,9 @@ func (s *Store) RecordReturnedMail(ctx context.Context, incidentID string, subje
 				continue
 			}
 			out.Returned++
+			if _, err := t.exec(ctx, `INSERT INTO returned_mail (incident_id, subject_id, recorded_at) VALUES (?,?,?) ON CONFLICT DO NOTHING`, incidentID, id, now()); err != nil {
+				return err
+			}
 			var via string
 			if err := t.queryRow(ctx, `SELECT reached_via FROM `+table+` WHERE subject_id=?`, id).Scan(&via); err != nil {
 				return err
@@ -126,15 +129,15 @@ func (s *Store) RecordReturnedMail(ctx context.Context, incidentID string, subje
 }
 
 // ReturnedLetters counts an incident's letters recorded as returned, and
-// how many of their people nothing else reached.
+// how many of their people nothing else reached (from returned_mail, a
+// row per letter, not the delivery ledger: a view reads it on every
+// refresh).
 func (s *Store) ReturnedLetters(ctx context.Context, incidentID string) (returned, unreached int, err error) {
-	err = s.queryRow(ctx, `SELECT count(*) FROM deliveries WHERE incident_id=? AND channel='letter' AND status=? AND error=?`,
-		incidentID, StatusFailed, ReturnedMailReason).Scan(&returned)
+	err = s.queryRow(ctx, `SELECT count(*) FROM returned_mail WHERE incident_id=?`, incidentID).Scan(&returned)
 	if err != nil || returned == 0 {
 		return returned, 0, err
 	}
-	err = s.queryRow(ctx, `SELECT count(*) FROM deliveries d JOIN `+affectedTable(incidentID)+` a ON a.subject_id = d.subject_id
-		WHERE d.incident_id=? AND d.channel='letter' AND d.status=? AND d.error=? AND a.reached_rung=0`,
-		incidentID, StatusFailed, ReturnedMailReason).Scan(&unreached)
+	err = s.queryRow(ctx, `SELECT count(*) FROM returned_mail r JOIN `+affectedTable(incidentID)+` a ON a.subject_id = r.subject_id
+		WHERE r.incident_id=? AND a.reached_rung=0`, incidentID).Scan(&unreached)
 	return returned, unreached, err
 }
