@@ -239,9 +239,15 @@ func (s *Store) addContactColumns(ctx context.Context) error {
 	}
 	for _, snap := range snaps {
 		table := subjectsTable(snap)
+		has, err := s.columnsOf(ctx, table)
+		if err != nil {
+			return err
+		}
 		for _, col := range subjectColumns {
-			if err := s.addColumnIfMissing(ctx, table, col, `TEXT NOT NULL DEFAULT ''`, ""); err != nil {
-				return err
+			if len(has) > 0 && !has[col] {
+				if err := s.addColumn(ctx, table, col, `TEXT NOT NULL DEFAULT ''`, ""); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -250,24 +256,39 @@ func (s *Store) addContactColumns(ctx context.Context) error {
 		return err
 	}
 	for _, id := range ids {
-		if err := s.addColumnIfMissing(ctx, affectedTable(id), "reach", `INTEGER NOT NULL DEFAULT 0`,
-			`UPDATE `+affectedTable(id)+` SET reach = can_onsite + 2 * can_email + 4 * can_phone`); err != nil {
+		table := affectedTable(id)
+		has, err := s.columnsOf(ctx, table)
+		if err != nil {
 			return err
+		}
+		if len(has) > 0 && !has["reach"] {
+			if err := s.addColumn(ctx, table, "reach", `INTEGER NOT NULL DEFAULT 0`,
+				`UPDATE `+table+` SET reach = can_onsite + 2 * can_email + 4 * can_phone`); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// addColumnIfMissing adds a column to a table that exists and lacks it,
-// then runs fill, in one transaction; another process doing the same
-// meanwhile is no error.
-func (s *Store) addColumnIfMissing(ctx context.Context, table, column, def, fill string) error {
-	if n, err := s.tablesNamed(ctx, table); err != nil || n == 0 {
-		return err
+// columnsOf is the set of a table's columns (empty if there is no such
+// table): one query a table, on every open.
+func (s *Store) columnsOf(ctx context.Context, table string) (map[string]bool, error) {
+	q := `SELECT name FROM pragma_table_info(?)`
+	if s.dialect.Name() == "postgres" {
+		q = `SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?`
 	}
-	if has, err := s.hasColumn(ctx, table, column); err != nil || has {
-		return err
+	names, err := queryColumn[string](ctx, s, q, table)
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
 	}
+	return out, err
+}
+
+// addColumn adds a column a table lacks, then runs fill, in one
+// transaction; another process doing the same meanwhile is no error.
+func (s *Store) addColumn(ctx context.Context, table, column, def, fill string) error {
 	err := s.inTx(ctx, func(t *tx) error {
 		if _, err := t.exec(ctx, `ALTER TABLE `+table+` ADD COLUMN `+column+` `+def); err != nil {
 			return err
