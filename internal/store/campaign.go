@@ -8,7 +8,6 @@ import (
 	"errors"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -490,8 +489,7 @@ func (s *Store) inboxNotices(ctx context.Context, incidentID, q string, args []a
 	}
 	var out []InboxNotice
 	for _, h := range hits {
-		name, rev, _ := strings.Cut(h.draft, "@")
-		n, _ := strconv.Atoi(rev)
+		name, n, _ := DraftRef(h.draft)
 		d, err := s.GetDraft(ctx, incidentID, name, n)
 		if err != nil {
 			return nil, err
