@@ -227,6 +227,8 @@ type AssessResult struct {
 	SMSMaxSegments int `json:",omitempty"`
 	// BounceWindow is how long e-mail bounces are awaited after a rung.
 	BounceWindow time.Duration `json:",omitempty"`
+	// ReturnsWindow is how long returned letters are awaited after notice.
+	ReturnsWindow time.Duration `json:",omitempty"`
 	// NoVoicemail: a call taken by an answering machine reached nobody.
 	NoVoicemail bool `json:",omitempty"`
 }
@@ -250,7 +252,7 @@ func (a *Activities) Assess(ctx context.Context, in AssessInput) (AssessResult, 
 		return AssessResult{}, temporal.NewNonRetryableApplicationError(pb.File+": quiet_hours: "+err.Error(), ErrPlaybook, err)
 	}
 	res := AssessResult{Obligations: ev.Obligations, Ladder: pb.Ladder, ReceiptTimeout: pb.ReceiptTimeoutDuration(),
-		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}, SMSMaxSegments: pb.SMSLimit(), BounceWindow: pb.BounceWindowDuration(), NoVoicemail: pb.NoVoicemail()}
+		DefaultLocale: pb.DefaultLocale, Quiet: quiet, Reminders: map[string][]time.Time{}, Owners: map[string]string{}, SMSMaxSegments: pb.SMSLimit(), BounceWindow: pb.BounceWindowDuration(), ReturnsWindow: pb.ReturnsWindowDuration(), NoVoicemail: pb.NoVoicemail()}
 	for _, r := range pb.Responders {
 		res.Owners[r.Role] = r.SlackUser
 	}

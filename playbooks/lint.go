@@ -200,6 +200,9 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 	if _, err := p.bounceWindow(); err != nil {
 		bad("bounce_window", err.Error())
 	}
+	if _, err := p.returnsWindow(); err != nil {
+		bad("returns_window", err.Error())
+	}
 	if p.SMSMaxSegments < 0 || p.SMSMaxSegments > MaxSMSSegments {
 		bad("sms_max_segments", fmt.Sprintf("%d is not from 1 to %d (Twilio carries 1,600 characters: 11 GSM-7 or 24 UCS-2 segments)", p.SMSMaxSegments, MaxSMSSegments))
 	}

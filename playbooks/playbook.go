@@ -45,6 +45,10 @@ type Playbook struct {
 	// BounceWindow is how long after a rung's e-mails their bounces are
 	// awaited before the rung is resolved ("2m"; "0s" awaits none).
 	BounceWindow string `yaml:"bounce_window"`
+	// ReturnsWindow is how long after notice, when letters went out and
+	// no public announcement did, the incident stays open for returned
+	// mail ("720h"; "0s" or empty closes it at once).
+	ReturnsWindow string `yaml:"returns_window"`
 	// VoicemailCounts says whether a call an answering machine took after
 	// its beep counts as reaching the person (default true); false moves
 	// them on to the next rung as if nobody answered.
@@ -324,6 +328,27 @@ func (p *Playbook) bounceWindow() (time.Duration, error) {
 	d, err := time.ParseDuration(p.BounceWindow)
 	if err == nil && (d < 0 || d > time.Hour) {
 		err = fmt.Errorf("%s is not from 0s to 1h", p.BounceWindow)
+	}
+	return d, err
+}
+
+// MaxReturnsWindow bounds returns_window: returned mail comes back within
+// weeks, and an incident should not stay open for a season.
+const MaxReturnsWindow = 90 * 24 * time.Hour
+
+// ReturnsWindowDuration is how long to await returned letters (0: none).
+func (p *Playbook) ReturnsWindowDuration() time.Duration {
+	d, _ := p.returnsWindow()
+	return d
+}
+
+func (p *Playbook) returnsWindow() (time.Duration, error) {
+	if p.ReturnsWindow == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(p.ReturnsWindow)
+	if err == nil && (d < 0 || d > MaxReturnsWindow) {
+		err = fmt.Errorf("%s is not from 0s to 2160h (90 days)", p.ReturnsWindow)
 	}
 	return d, err
 }

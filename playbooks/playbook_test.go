@@ -293,7 +293,7 @@ func TestABadZoneOrHolidayIsNamedWithItsLine(t *testing.T) {
 func TestLintNamesFileLineAndField(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("name: mine\nladder: [[email, fax]]\nlaw: [xx, cn]\ntargets: {scoped: soon}\nsms_max_segments: 30\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("name: mine\nladder: [[email, fax]]\nlaw: [xx, cn]\ntargets: {scoped: soon}\nsms_max_segments: 30\nreturns_window: 2400h\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "xx.yaml"), []byte(`jurisdiction: Xx
 obligations:
   - name: a
@@ -327,6 +327,7 @@ obligations:
 		"mine.yaml:2: ladder: unknown channel \"fax\"",
 		"mine.yaml:4: targets: scoped: \"soon\"",
 		"mine.yaml:5: sms_max_segments: 30 is not from 1 to 24",
+		"mine.yaml:6: returns_window: 2400h is not from 0s to 2160h (90 days)",
 		"xx.yaml:1: jurisdiction: \"Xx\" is not a jurisdiction code",
 		"xx.yaml:1: zone: required",
 		"xx.yaml:5: applies_when:",

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/plandata"
 	"github.com/tocsin/tocsin/internal/roles"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/playbooks"
@@ -102,7 +103,10 @@ func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
 
 // awaitFilings marks the duties to individuals met by the campaign, then
 // keeps the incident open until every mandatory duty is filed.
-func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, announced bool) error {
+// Where letters went out and no announcement did, it first awaits
+// returned mail (awaitReturns), and answers with the reach and
+// announcement as they then stand.
+func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, announced bool, returnsWindow time.Duration, announce func(plandata.Reach) (bool, error)) (activities.ReachResult, bool, error) {
 	// Each duty states its own jurisdiction's residents; a history from
 	// before the per-jurisdiction counts states the whole campaign's.
 	refFor := func(jurisdiction string) string {
@@ -124,6 +128,20 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 			}
 		}
 	}
+	if workflow.GetVersion(ctx, changeReturnedMail, workflow.DefaultVersion, 1) >= 1 {
+		var err error
+		wasAnnounced := announced
+		if reach, announced, err = s.awaitReturns(ctx, reach, announced, returnsWindow, announce); err != nil {
+			return reach, announced, err
+		}
+		if announced && !wasAnnounced {
+			for _, o := range s.p.Obligations {
+				if f := s.p.Filings[o.Name]; o.Audience == "individuals" && f.Status == FilingSubmitted && f.By == "tocsin" {
+					f.Reference = refFor(o.Jurisdiction)
+				}
+			}
+		}
+	}
 	open := func() []string {
 		var out []string
 		for _, o := range s.p.Obligations {
@@ -134,11 +152,11 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 		return out
 	}
 	if len(open()) == 0 {
-		return nil
+		return reach, announced, nil
 	}
 	s.stage(ctx, StageFiling, "waiting for filings: "+strings.Join(open(), ", "))
 	s.post(ctx, "Notice is done; the incident closes once these are filed: "+strings.Join(open(), ", ")+".")
-	return workflow.Await(ctx, func() bool { return len(open()) == 0 })
+	return reach, announced, workflow.Await(ctx, func() bool { return len(open()) == 0 })
 }
 
 func alreadyMet(name string, f *Filing) error {

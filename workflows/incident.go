@@ -16,6 +16,7 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/incident"
+	"github.com/tocsin/tocsin/internal/plandata"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/playbooks"
 )
@@ -40,6 +41,9 @@ type plan struct {
 	// how many of them the store has (record-progress).
 	changes, recorded int
 	closing           bool
+	// returnsPending: returned letters left people unreached since the
+	// plan last counted who was reached.
+	returnsPending bool
 	// unchartered is set while the run is checked against the store: no
 	// update is taken until then; chartered once it was (signatures then
 	// name the run).
@@ -378,7 +382,8 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 
 	if tracking {
-		if err := s.awaitFilings(ctx, reach, announced); err != nil {
+		again := func(r plandata.Reach) (bool, error) { return s.announce(ctx, draftIn, r) }
+		if reach, announced, err = s.awaitFilings(ctx, reach, announced, plan.ReturnsWindow, again); err != nil {
 			return IncidentResult{}, err
 		}
 	}

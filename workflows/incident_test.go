@@ -24,6 +24,8 @@ import (
 type updateResult struct {
 	rejected error
 	done     bool
+	// result is what the update answered.
+	result any
 }
 
 // overrides replace setup's default activity results.
@@ -39,6 +41,8 @@ type overrides struct {
 	// withhold answers WithholdNotice (default: nobody withheld).
 	withhold func(context.Context, activities.WithholdInput) (activities.WithholdResult, error)
 	reach    *activities.ReachResult
+	// reachOf answers each Reach in turn (instead of reach).
+	reachOf func() activities.ReachResult
 	// record is handed each RecordIncident (default: taken).
 	record func(context.Context, activities.RecordInput) error
 	// charter answers ClaimCharter (default: the store agrees with the run).
@@ -135,7 +139,15 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	if ov.reach != nil {
 		reach = *ov.reach
 	}
-	env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(reach, nil)
+	if ov.reachOf != nil {
+		env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(func(context.Context, string) (activities.ReachResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			return ov.reachOf(), nil
+		})
+	} else {
+		env.OnActivity(a.Reach, mock.Anything, mock.Anything).Return(reach, nil)
+	}
 	env.OnActivity(a.PublishAnnouncement, mock.Anything, mock.Anything).Return(activities.PublishResult{URL: "http://x/announcements/INC-1"}, nil)
 	if ov.record != nil {
 		record := ov.record
@@ -206,6 +218,9 @@ func signedAt(at time.Time, name string, arg any) any {
 	case WaiveInput:
 		sign(&in)
 		return in
+	case ReturnedInput:
+		sign(&in)
+		return in
 	}
 	return arg
 }
@@ -219,7 +234,7 @@ func unsignedUpdate(env *testsuite.TestWorkflowEnvironment, name string, arg any
 	u := &updateResult{}
 	env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
 		OnReject:   func(err error) { u.rejected, u.done = err, true },
-		OnComplete: func(any, error) { u.done = true },
+		OnComplete: func(v any, _ error) { u.result, u.done = v, true },
 	}, arg)
 	return u
 }

@@ -29,7 +29,9 @@ import (
 // campaign withheld it from them (incident_withhold.json); and one whose
 // run claimed its charter from the store and took only fresh, signed
 // updates naming the revisions read, with notice free of waived duties'
-// reports (incident_charter.json, incident_charter_notify.json).
+// reports (incident_charter.json, incident_charter_notify.json); and one
+// whose letters alone reached everyone, kept open for returned mail until
+// a return drafted the public announcement (incident_returns.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -39,7 +41,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)

@@ -18,7 +18,10 @@ const (
 	UpdateSubmit  = "submit"
 	UpdateFacts   = "facts"
 	UpdateWaive   = "waive"
-	TaskQueue     = "tocsin"
+	// UpdateReturned tells the plan of returned letters, or (Settled)
+	// ends its wait for them.
+	UpdateReturned = "returned"
+	TaskQueue      = "tocsin"
 )
 
 // IncidentInput starts an incident.
@@ -84,6 +87,8 @@ type (
 	RejectInput       = incident.RejectInput
 	ReviseInput       = incident.ReviseInput
 	FactsInput        = incident.FactsInput
+	ReturnedInput     = incident.ReturnedInput
+	ReturnsWatch      = incident.ReturnsWatch
 )
 
 // Stages, draft and filing statuses, as the domain names them.

@@ -66,6 +66,12 @@ const (
 	// branch: every history above (their partitions send by the ladder
 	// alone); the new branch: TestEachPersonIsToldOnlyByLawfulChannels.
 	changeLawfulChannels = "lawful-channels"
+	// changeReturnedMail keeps an incident whose letters went out, and no
+	// public announcement, open for returned mail (the playbook's
+	// returns_window), drafting the announcement when a return leaves
+	// anyone unreached (a marker as individual duties are marked met).
+	// Old branch: every history above; new: incident_returns.json.
+	changeReturnedMail = "returned-mail"
 )
 
 // Changes that need no change ID, and why:

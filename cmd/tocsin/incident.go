@@ -372,6 +372,17 @@ func printView(w io.Writer, v api.View) {
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
 	}
+	if r := v.Returns; r != nil {
+		if r.Ended == "" {
+			fmt.Fprintf(w, "returned mail: awaited until %s for the %d people sent letters (tocsin incident returned %s --subjects-file F; legal ends the wait with --settled)\n", r.Until.UTC().Format("2006-01-02 15:04 UTC"), r.Letters, v.ID)
+		} else {
+			by := ""
+			if r.SettledBy != "" {
+				by = " by " + r.SettledBy
+			}
+			fmt.Fprintf(w, "returned mail: no longer awaited (%s%s)\n", r.Ended, by)
+		}
+	}
 }
 
 // currentRevision is a draft's revision as incident show lists it now.

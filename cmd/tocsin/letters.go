@@ -2,21 +2,18 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/api"
-	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/inventory"
 )
 
 func (cl *cli) lettersCmd() *cobra.Command {
@@ -69,68 +66,87 @@ func (cl *cli) writeLetters(ctx context.Context, id, dir string, size int) error
 
 func (cl *cli) returnedCmd() *cobra.Command {
 	var file string
-	cmd := &cobra.Command{Use: "returned ID --subjects-file F", Short: "Record letters the post office returned: those people, if nothing else reached them, count as unreached (substitute notice)",
+	var settled bool
+	cmd := &cobra.Command{Use: "returned ID (--subjects-file F | --settled)", Short: "Record letters the post office returned (their people, if nothing else reached them, get substitute notice), or end the wait for them",
+		Long: `Record letters the post office returned: a person whom only the letter had
+reached is unreached again, and while the incident awaits returned mail its
+plan drafts a public announcement (substitute notice) for legal. With
+--settled, legal or an admin end the wait: the incident then closes once its
+filings are done.`,
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			path := "/api/v1/incidents/" + url.PathEscape(args[0]) + "/returned"
+			if settled == (file != "") {
+				return errors.New("give either --subjects-file or --settled")
+			}
+			if settled {
+				var res api.ReturnedResponse
+				if err := cl.conn().Do(cmd.Context(), "POST", path, api.ReturnedRequest{Settled: true}, &res); err != nil {
+					return err
+				}
+				if cl.output == "json" {
+					return printJSON(res)
+				}
+				fmt.Println(res.SubstituteNotice)
+				return nil
+			}
 			ids, err := readSubjectIDs(file)
 			if err != nil {
 				return err
 			}
-			var total store.ReturnedMail
+			var total api.ReturnedResponse
 			for lo := 0; lo < len(ids); lo += api.MaxReturned {
-				var res store.ReturnedMail
+				var res api.ReturnedResponse
 				part := ids[lo:min(lo+api.MaxReturned, len(ids))]
-				if err := cl.conn().Do(cmd.Context(), "POST", "/api/v1/incidents/"+url.PathEscape(args[0])+"/returned", api.ReturnedRequest{Subjects: part}, &res); err != nil {
+				if err := cl.conn().Do(cmd.Context(), "POST", path, api.ReturnedRequest{Subjects: part}, &res); err != nil {
 					return err
 				}
 				total.Returned += res.Returned
 				total.Already += res.Already
 				total.Unreached += res.Unreached
 				total.NotMailed = append(total.NotMailed, res.NotMailed...)
+				if res.SubstituteNotice != "" {
+					total.SubstituteNotice = res.SubstituteNotice
+				}
 			}
 			if cl.output == "json" {
 				return printJSON(total)
 			}
-			fmt.Printf("%d letters recorded as returned (%d already were); %d people no longer reached, now covered by substitute notice\n", total.Returned, total.Already, total.Unreached)
+			fmt.Printf("%d letters recorded as returned (%d already were); %d people no longer reached by anything else\n", total.Returned, total.Already, total.Unreached)
+			if total.SubstituteNotice != "" {
+				fmt.Println("substitute notice: " + total.SubstituteNotice)
+			}
 			if len(total.NotMailed) > 0 {
 				fmt.Printf("no letter was mailed to %d of them: %s\n", len(total.NotMailed), strings.Join(total.NotMailed[:min(10, len(total.NotMailed))], ", "))
 			}
 			return nil
 		}}
 	cmd.Flags().StringVar(&file, "subjects-file", "", "the returned letters' subject IDs: one per line, or a CSV with a subject_id column (as the vendor's return report)")
-	cmd.MarkFlagRequired("subjects-file")
+	cmd.Flags().BoolVar(&settled, "settled", false, "end the wait for returned mail (legal or an admin)")
 	return cmd
 }
 
-// readSubjectIDs reads subject IDs a line each, or the subject_id column
-// of a CSV, naming the file and line of what it cannot read.
+// readSubjectIDs reads subject IDs as an incident's named subjects are
+// read (inventory.IDList), naming the file and line of what it cannot read.
 func readSubjectIDs(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	col := 0
+	list := inventory.NewIDList(f)
 	var ids []string
-	for line := 1; ; line++ {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
+	for {
+		id, line, reason, ok := list.Next()
+		if !ok {
 			break
 		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+		if reason != "" {
+			return nil, inventory.RowError{File: path, Line: line, Field: "subject_id", Reason: reason}
 		}
-		if line == 1 {
-			if i := slices.Index(rec, "subject_id"); i >= 0 {
-				col = i
-				continue
-			}
-		}
-		if col >= len(rec) || strings.TrimSpace(rec[col]) == "" {
-			return nil, fmt.Errorf("%s:%d: no subject ID", path, line)
-		}
-		ids = append(ids, strings.TrimSpace(rec[col]))
+		ids = append(ids, id)
+	}
+	if err := list.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("%s: no subject IDs", path)

@@ -92,9 +92,27 @@ func (s *Server) printer() *letters.Printer {
 	return &letters.Printer{}
 }
 
-// ReturnedRequest names the people whose letters the post office returned.
+// ReturnedRequest names the people whose letters the post office returned;
+// or, with Settled (legal or an admin), ends the incident's wait for
+// returned mail.
 type ReturnedRequest struct {
-	Subjects []string `json:"subjects"`
+	Subjects []string `json:"subjects,omitempty"`
+	Settled  bool     `json:"settled,omitempty"`
+}
+
+// ReturnedResponse is what recording returned letters changed, and what
+// substitute notice covers the people nothing else reached.
+type ReturnedResponse struct {
+	// Returned are letters now recorded as returned; Already were so before.
+	Returned int `json:"returned"`
+	Already  int `json:"already,omitempty"`
+	// Unreached are people whom only the letter had reached.
+	Unreached int `json:"unreached"`
+	// NotMailed are subject IDs with no letter the vendor took.
+	NotMailed []string `json:"not_mailed,omitempty"`
+	// SubstituteNotice says what covers the unreached: a public
+	// announcement published or being drafted, or why none will be.
+	SubstituteNotice string `json:"substitute_notice,omitempty"`
 }
 
 // MaxReturned bounds one request's list of returned letters (the CLI
@@ -102,13 +120,27 @@ type ReturnedRequest struct {
 const MaxReturned = 10000
 
 // returnedMail records returned letters: each fails in the ledger, and a
-// person only the letter had reached is unreached again, and so counts
-// towards substitute notice.
+// person only the letter had reached is unreached again; the incident's
+// plan, while it awaits returned mail, then drafts a public announcement
+// (substitute notice) for legal.
 func (s *Server) returnedMail(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var req ReturnedRequest
 	if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if req.Settled {
+		if len(req.Subjects) > 0 {
+			writeError(w, http.StatusBadRequest, "settled: record the returns first, then settle")
+			return
+		}
+		said, err := s.service().SettleReturns(r.Context(), caller(principal(r.Context())), id)
+		if err != nil {
+			s.writeErr(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, ReturnedResponse{SubstituteNotice: said})
 		return
 	}
 	if len(req.Subjects) == 0 || len(req.Subjects) > MaxReturned {
@@ -126,5 +158,13 @@ func (s *Server) returnedMail(w http.ResponseWriter, r *http.Request) {
 	}
 	s.audit(r.Context(), principal(r.Context()), id, "returned mail", store.AuditDone, map[string]string{
 		"returned": strconv.Itoa(res.Returned), "unreached": strconv.Itoa(res.Unreached), "not_mailed": strconv.Itoa(len(res.NotMailed))})
-	writeJSON(w, http.StatusOK, res)
+	out := ReturnedResponse{Returned: res.Returned, Already: res.Already, Unreached: res.Unreached, NotMailed: res.NotMailed}
+	if res.Unreached > 0 {
+		// The returns are recorded whatever the plan answers: a plan that
+		// cannot be told now counts them when it next counts the reached.
+		if out.SubstituteNotice, err = s.service().Returned(r.Context(), caller(principal(r.Context())), id, res.Unreached); err != nil {
+			out.SubstituteNotice = "recorded, but the incident's plan was not told: " + err.Error()
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }

@@ -59,7 +59,9 @@ type View struct {
 	Notifications NotificationsView `json:"notifications"`
 	Campaign      *CampaignView     `json:"campaign,omitempty"`
 	Announcement  AnnouncementView  `json:"announcement"`
-	Timeline      []EventView       `json:"timeline"`
+	// Returns is the wait for returned letters, when the incident has one.
+	Returns  *ReturnsView `json:"returns,omitempty"`
+	Timeline []EventView  `json:"timeline"`
 	// RefusedRuns are workflow runs started under the incident's ID outside
 	// Tocsin, which did nothing (see activities.ClaimCharter).
 	RefusedRuns []RefusedRunView `json:"refused_runs,omitempty"`
@@ -244,6 +246,15 @@ type AnnouncementView struct {
 	Reason    string `json:"reason,omitempty"`
 }
 
+// ReturnsView is the incident's wait for returned letters: how many people
+// were sent one, until when returns are awaited, and, once over, why.
+type ReturnsView struct {
+	Letters   int       `json:"letters"`
+	Until     time.Time `json:"until"`
+	Ended     string    `json:"ended,omitempty"`
+	SettledBy string    `json:"settled_by,omitempty"`
+}
+
 func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	v := View{ID: inc.ID, Title: inc.Title, Drill: inc.Drill, OpenedBy: inc.OpenedBy, OpenedAt: inc.OpenedAt,
 		Obligations: []ObligationView{}, Drafts: []DraftView{}, Timeline: []EventView{},
@@ -319,6 +330,9 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	if p.Announcement != nil {
 		v.Announcement = AnnouncementView{Published: p.Announcement.Published, URL: p.Announcement.URL, Reason: p.Announcement.Reason}
+	}
+	if w := p.Returns; w != nil {
+		v.Returns = &ReturnsView{Letters: w.Letters, Until: w.Until, Ended: w.Ended, SettledBy: w.SettledBy}
 	}
 	return v
 }

@@ -92,6 +92,8 @@ type sampleRun struct {
 	pilot            *autopilot.Pilot
 	id               string
 	view             api.View
+	// dir is the dev server's data directory.
+	dir string
 }
 
 // runSampleIncidentWith starts tocsin dev (any hour), imports the sample's
@@ -100,8 +102,16 @@ type sampleRun struct {
 // approve and file until the incident closes.
 func runSampleIncidentWith(t *testing.T, subjects, extra string, before func(*Dev)) sampleRun {
 	t.Helper()
+	return runSampleIncidentUntil(t, subjects, extra, before, func(v api.View) bool { return v.Status == api.StageClosed })
+}
+
+// runSampleIncidentUntil is runSampleIncidentWith, run until the view is
+// as done says.
+func runSampleIncidentUntil(t *testing.T, subjects, extra string, before func(*Dev), done func(api.View) bool) sampleRun {
+	t.Helper()
 	ctx := context.Background()
-	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
+	dir := t.TempDir()
+	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
 		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)
@@ -110,7 +120,7 @@ func runSampleIncidentWith(t *testing.T, subjects, extra string, before func(*De
 	}
 	file := filepath.Join(t.TempDir(), "subjects.csv")
 	require.NoError(t, os.WriteFile(file, []byte(subjects), 0o600))
-	r := sampleRun{dev: d, responder: as(d, "TOCSIN_TOKEN_RESPONDER"), legal: as(d, "TOCSIN_TOKEN_LEGAL")}
+	r := sampleRun{dev: d, dir: dir, responder: as(d, "TOCSIN_TOKEN_RESPONDER"), legal: as(d, "TOCSIN_TOKEN_LEGAL")}
 	require.NoError(t, r.responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), file, 0, nil, nil))
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
 	require.NoError(t, err)
@@ -121,7 +131,7 @@ func runSampleIncidentWith(t *testing.T, subjects, extra string, before func(*De
 		r.view, err = r.pilot.View(ctx, r.id)
 		require.NoError(c, err)
 		require.NoError(c, r.pilot.Step(ctx, r.view))
-		require.Equal(c, api.StageClosed, r.view.Status, "timeline: %+v", r.view.Timeline)
+		require.True(c, done(r.view), "status %s, timeline: %+v", r.view.Status, r.view.Timeline)
 	}, 3*time.Minute, 100*time.Millisecond)
 	return r
 }

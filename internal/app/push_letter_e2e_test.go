@@ -8,12 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
-	"github.com/tocsin/tocsin/internal/store"
 )
 
 const (
@@ -101,9 +102,9 @@ func TestPushAndLettersReachPeopleWithoutEmailOrPhone(t *testing.T) {
 
 	// The post office returns Dee's letter: nothing else reached Dee, who
 	// is now covered by substitute notice; p1 had no letter.
-	var ret store.ReturnedMail
+	var ret api.ReturnedResponse
 	require.NoError(t, responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/returned", api.ReturnedRequest{Subjects: []string{"p6", "p1"}}, &ret))
-	require.Equal(t, store.ReturnedMail{Returned: 1, Unreached: 1, NotMailed: []string{"p1"}}, ret)
+	require.Equal(t, api.ReturnedResponse{Returned: 1, Unreached: 1, NotMailed: []string{"p1"}, SubstituteNotice: "covered by the public announcement at " + v.Announcement.URL}, ret)
 	v, err = pilot.View(ctx, id)
 	require.NoError(t, err)
 	require.Equal(t, 1, v.Notifications.Returned)
@@ -126,4 +127,60 @@ func pdfText(t *testing.T, path string) string {
 	out, err := exec.Command("pdftotext", path, "-").Output()
 	require.NoError(t, err, "pdftotext %s (poppler-utils; .ci/run installs it)", path)
 	return strings.Join(strings.Fields(string(out)), " ")
+}
+
+// lettersOnly are two people only a letter reaches.
+const lettersOnly = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,address_line1,address_line2,address_city,address_state,address_postal_code,address_country\n" +
+	"p5,韩梅梅,,,,zh-CN,CN,1988,account-db,朝阳区建国路 1 号,,北京,,100022,CN\n" +
+	"p6,Dee Smith,,,,en,SG,1975,account-db,1 Harbour St,#04-01,Singapore,,049315,SG\n"
+
+// TestAReturnedLetterGivesSubstituteNotice: everyone was reached, by
+// letter, so no announcement went out and the incident stays open for
+// returned mail. The post office returns Dee's letter: the plan drafts
+// the public announcement, legal approves it, it is published, and the
+// incident closes; a later return is covered by it. Only legal or an
+// admin may end the wait early.
+func TestAReturnedLetterGivesSubstituteNotice(t *testing.T) {
+	ctx := context.Background()
+	awaiting := func(v api.View) bool { return v.Returns != nil && v.Returns.Ended == "" }
+	r := runSampleIncidentUntil(t, lettersOnly, "", nil, awaiting)
+	id, v := r.id, r.view
+	require.Equal(t, 2, v.Returns.Letters)
+	require.False(t, v.Announcement.Published)
+	require.Equal(t, 0, v.Notifications.Failed)
+	require.WithinDuration(t, time.Now().Add(720*time.Hour), v.Returns.Until, 5*time.Minute, "the default playbook's returns_window")
+
+	var apiErr *client.APIError
+	require.ErrorAs(t, r.responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/returned", api.ReturnedRequest{Settled: true}, nil), &apiErr)
+	require.Equal(t, http.StatusForbidden, apiErr.Status, "a responder may not end the wait: %v", apiErr)
+
+	var ret api.ReturnedResponse
+	require.NoError(t, r.responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/returned", api.ReturnedRequest{Subjects: []string{"p6"}}, &ret))
+	require.Equal(t, 1, ret.Unreached)
+	require.Equal(t, "a public announcement is being drafted for legal, as substitute notice", ret.SubstituteNotice)
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var err error
+		v, err = r.pilot.View(ctx, id)
+		require.NoError(c, err)
+		require.NoError(c, r.pilot.Step(ctx, v))
+		require.Equal(c, api.StageClosed, v.Status, "timeline: %+v", v.Timeline)
+	}, 2*time.Minute, 100*time.Millisecond)
+	require.True(t, v.Announcement.Published, "legal approved the announcement, and it went out")
+	require.Equal(t, "announcement", v.Returns.Ended)
+	require.Equal(t, 1, v.Notifications.Failed, "Dee is unreached again")
+	require.Equal(t, 1, v.Notifications.ReturnedUnreached)
+	for _, o := range v.Obligations {
+		if o.Audience == "individuals" && o.Jurisdiction == "SG" {
+			require.NotNil(t, o.Filing)
+			require.Contains(t, o.Filing.Reference, "1 by public announcement", "the register states the substitute notice")
+		}
+	}
+
+	require.NoError(t, r.responder.Do(ctx, "POST", "/api/v1/incidents/"+id+"/returned", api.ReturnedRequest{Subjects: []string{"p5"}}, &ret))
+	require.Equal(t, "covered by the public announcement at "+v.Announcement.URL, ret.SubstituteNotice)
+
+	if path := os.Getenv("TOCSIN_RECORD_RETURNS_HISTORY"); path != "" {
+		recordHistory(t, r.dev, id, path)
+		recordKeys(t, filepath.Join(r.dir, DevCodecKeyFile), filepath.Join(filepath.Dir(path), "codec.keys"))
+	}
 }

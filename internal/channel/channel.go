@@ -48,6 +48,10 @@ const (
 	// OnReceipt: a delivery receipt follows, awaited up to the playbook's
 	// receipt_timeout.
 	OnReceipt
+	// MayBeReturned: accepted, but the post office may return it weeks
+	// later, within the playbook's returns_window; the person is then
+	// unreached, and a public announcement (substitute notice) covers them.
+	MayBeReturned
 )
 
 // Resend is what sending again after an interrupted send can do.
@@ -95,7 +99,7 @@ var all = []Info{
 	{Name: "push", Contact: ContactPush, Content: ContentText, Outcome: OnAcceptance, Resend: ResendFolded},
 	// Mail has no receipt: the vendor taking the letter is the outcome
 	// (returned mail is recorded later); the vendor keeps one letter per ID.
-	{Name: "letter", Contact: ContactAddress, Content: ContentText, Outcome: OnAcceptance, Resend: ResendFolded},
+	{Name: "letter", Contact: ContactAddress, Content: ContentText, Outcome: MayBeReturned, Resend: ResendFolded},
 }
 
 // Lookup finds a channel by name.
@@ -147,6 +151,10 @@ func AwaitsReceipt(c Info) bool { return c.Outcome == OnReceipt }
 
 // MayBeBounced is true of channels whose sends may bounce after acceptance.
 func MayBeBounced(c Info) bool { return c.Outcome == MayBounce }
+
+// MayComeBack is true of channels whose sends the post may return long
+// after acceptance.
+func MayComeBack(c Info) bool { return c.Outcome == MayBeReturned }
 
 // RingsPeople is true of channels that call.
 func RingsPeople(c Info) bool { return c.Rings }

@@ -89,6 +89,9 @@ type Record struct {
 	Reach        *plandata.Reach        `json:"reach,omitempty"`
 	Campaign     *CampaignState         `json:"campaign,omitempty"`
 	Announcement *AnnouncementState     `json:"announcement,omitempty"`
+	// Returns is the wait for returned letters, where letters went out and
+	// no public announcement did.
+	Returns *ReturnsWatch `json:"returns,omitempty"`
 	// Filings are the obligations' states, by obligation name.
 	Filings map[string]*Filing `json:"filings,omitempty"`
 	// Milestones are when the plan reached each stage a playbook sets a
@@ -171,6 +174,20 @@ type AnnouncementState struct {
 	Published bool   `json:"published"`
 	URL       string `json:"url,omitempty"`
 	Reason    string `json:"reason,omitempty"`
+}
+
+// ReturnsWatch is the wait for letters the post office returns: until
+// Until (the playbook's returns_window after notice), a person whom only
+// a returned letter had reached makes the plan draft a public
+// announcement, for legal, as substitute notice.
+type ReturnsWatch struct {
+	Letters int       `json:"letters"`
+	Until   time.Time `json:"until"`
+	// Ended says why the wait is over: "window", "settled" or
+	// "announcement" (substitute notice now covers later returns).
+	Ended     string    `json:"ended,omitempty"`
+	SettledBy string    `json:"settled_by,omitempty"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
 }
 
 // FilingStatus is what was done about a duty.

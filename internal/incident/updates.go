@@ -71,14 +71,25 @@ type FactsInput struct {
 	Set   map[string]string // any of Settable
 }
 
+// ReturnedInput tells the plan that the post office returned letters
+// (recorded in the store first): Unreached is how many of their people
+// nothing else reached. Settled instead ends the wait for returned mail:
+// legal or an admin decide no more is coming.
+type ReturnedInput struct {
+	Actor     Actor
+	Unreached int  `json:",omitempty"`
+	Settled   bool `json:",omitempty"`
+}
+
 // Settable are the facts a responder may set or correct while drafts are
 // reviewed: the incident's texts, the report facts, and when it happened.
 var Settable = slices.Concat([]string{"description", "impact", "measures", "advice", "remedies", "contact", "occurred_from", "occurred_to"}, FactKeys)
 
 // Signer is the actor an update names, which the API signs.
-func (in *ApproveInput) Signer() *Actor { return &in.Actor }
-func (in *RejectInput) Signer() *Actor  { return &in.Actor }
-func (in *ReviseInput) Signer() *Actor  { return &in.Actor }
-func (in *FactsInput) Signer() *Actor   { return &in.Actor }
-func (in *SubmitInput) Signer() *Actor  { return &in.Actor }
-func (in *WaiveInput) Signer() *Actor   { return &in.Actor }
+func (in *ApproveInput) Signer() *Actor  { return &in.Actor }
+func (in *RejectInput) Signer() *Actor   { return &in.Actor }
+func (in *ReviseInput) Signer() *Actor   { return &in.Actor }
+func (in *FactsInput) Signer() *Actor    { return &in.Actor }
+func (in *SubmitInput) Signer() *Actor   { return &in.Actor }
+func (in *WaiveInput) Signer() *Actor    { return &in.Actor }
+func (in *ReturnedInput) Signer() *Actor { return &in.Actor }

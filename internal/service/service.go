@@ -291,6 +291,34 @@ func (s *Service) SetFacts(ctx context.Context, c Caller, id string, set map[str
 	return drafts, err
 }
 
+// Returned tells a running incident's plan that returned letters left
+// unreached people nothing else reached (the store has recorded them):
+// it answers what substitute notice covers them. A closed incident has no
+// plan to tell: its record says whether an announcement covers them.
+func (s *Service) Returned(ctx context.Context, c Caller, id string, unreached int) (string, error) {
+	if rec, err := s.Record(ctx, id); err == nil && rec.Status == incident.StageClosed {
+		if a := rec.Announcement; a != nil && a.Published {
+			return "covered by the public announcement at " + a.URL, nil
+		}
+		if unreached == 0 {
+			return "", nil
+		}
+		return "the incident is closed and made no public announcement: open a follow-up incident for these people (tocsin incident open --subjects-file)", nil
+	}
+	var out string
+	err := s.runUpdate(ctx, c, id, workflows.UpdateReturned, &incident.ReturnedInput{Actor: actorOf(c), Unreached: unreached}, &out,
+		map[string]string{"unreached": strconv.Itoa(unreached)})
+	return out, err
+}
+
+// SettleReturns ends a running incident's wait for returned mail, as c
+// (legal or an admin; the workflow checks).
+func (s *Service) SettleReturns(ctx context.Context, c Caller, id string) (string, error) {
+	var out string
+	err := s.runUpdate(ctx, c, id, workflows.UpdateReturned, &incident.ReturnedInput{Actor: actorOf(c), Settled: true}, &out, map[string]string{"settled": "true"})
+	return out, err
+}
+
 // runUpdate runs a workflow update as c and records it in the incident's
 // audit chain, done or refused: a NotFound refusal for no such incident,
 // Forbidden for who asked and Conflict for anything else the plan refused.

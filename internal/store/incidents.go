@@ -3,7 +3,6 @@ package store
 import (
 	"github.com/tocsin/tocsin/internal/plandata"
 
-	"bufio"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"io"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
@@ -104,8 +102,7 @@ func (t *tx) addNamedSubjects(ctx context.Context, inc Incident, named *NamedSub
 		bad.Errors = append(bad.Errors, inventory.RowError{File: named.File, Line: line, Field: "subject_id", Reason: reason})
 		return true
 	}
-	src := &namedSource{sc: bufio.NewScanner(named.Reader), incident: inc.ID, fail: fail}
-	src.sc.Buffer(make([]byte, 64<<10), 1<<20)
+	src := &namedSource{list: inventory.NewIDList(named.Reader), incident: inc.ID, fail: fail}
 	if err := t.insertRows(ctx, "incident_subjects", []string{"incident_id", "subject_id", "line"}, src, " ON CONFLICT DO NOTHING"); err != nil {
 		return fmt.Errorf("%s: %w", named.File, err)
 	}
@@ -149,54 +146,33 @@ func (t *tx) addNamedSubjects(ctx context.Context, inc Incident, named *NamedSub
 	return err
 }
 
-// namedSource reads a subject-ID list: blank lines and # comments are skipped,
-// and a CSV with a subject_id column in its header is read by that column.
+// namedSource feeds a subject-ID list (inventory.IDList) to insertRows.
 type namedSource struct {
-	sc       *bufio.Scanner
+	list     *inventory.IDList
 	incident string
 	fail     func(line int, reason string) bool
-	line     int
 	rows     int64
-	column   int
 	vals     [3]any
 	err      error
 }
 
 func (n *namedSource) Next() bool {
-	for n.sc.Scan() {
-		n.line++
-		text := strings.TrimSpace(strings.TrimPrefix(n.sc.Text(), "\ufeff"))
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		if n.line == 1 && strings.Contains(strings.ToLower(text), "subject_id") {
-			for i, h := range strings.Split(text, ",") {
-				if strings.TrimSpace(strings.ToLower(h)) == "subject_id" {
-					n.column = i
-				}
-			}
-			continue
+	for {
+		id, line, reason, ok := n.list.Next()
+		if !ok {
+			n.err = n.list.Err()
+			return false
 		}
 		n.rows++
-		fields := strings.Split(text, ",")
-		if n.column >= len(fields) {
-			if !n.fail(n.line, "no subject_id column on this line") {
+		if reason != "" {
+			if !n.fail(line, reason) {
 				return false
 			}
 			continue
 		}
-		id := strings.Trim(strings.TrimSpace(fields[n.column]), `"`)
-		if !utf8.ValidString(id) {
-			if !n.fail(n.line, "invalid UTF-8: save the file as UTF-8") {
-				return false
-			}
-			continue
-		}
-		n.vals = [3]any{n.incident, id, int64(n.line)}
+		n.vals = [3]any{n.incident, id, int64(line)}
 		return true
 	}
-	n.err = n.sc.Err()
-	return false
 }
 
 func (n *namedSource) Values() ([]any, error) { return n.vals[:], nil }

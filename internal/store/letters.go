@@ -59,13 +59,13 @@ func DraftRef(ref string) (string, int, bool) {
 // ReturnedMail is what recording returned letters changed.
 type ReturnedMail struct {
 	// Returned are letters now recorded as returned; Already were so before.
-	Returned int `json:"returned"`
-	Already  int `json:"already,omitempty"`
+	Returned int
+	Already  int
 	// Unreached are people whom only the letter had reached: they now
 	// count as not reached, and so towards substitute notice.
-	Unreached int `json:"unreached"`
+	Unreached int
 	// NotMailed are subject IDs with no letter the vendor took.
-	NotMailed []string `json:"not_mailed,omitempty"`
+	NotMailed []string
 }
 
 // ReturnedMailReason is the ledger's error for a letter the post office
