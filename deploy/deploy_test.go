@@ -171,7 +171,7 @@ func loads(t *testing.T, where string, data []byte) app.Config {
 	t.Setenv("TOCSIN_DATABASE_URL", "postgres://tocsin:secret@postgres:5432/tocsin")
 	t.Setenv("TOCSIN_ACTOR_KEY", "an actor key of thirty-two characters or more")
 	t.Setenv("TOCSIN_CODEC_KEYS", "k1:"+base64.StdEncoding.EncodeToString(make([]byte, 32)))
-	for _, k := range []string{"TOCSIN_DEV_TWILIO", "TWILIO_ACCOUNT_SID", "TOCSIN_DEV_SLACK", "TOCSIN_DEV_SMTP", "TOCSIN_DEV_ONSITE", "TOCSIN_DEV_ANNOUNCE", "TOCSIN_DEV_OIDC"} {
+	for _, k := range []string{"TOCSIN_DEV_TWILIO", "TWILIO_ACCOUNT_SID", "TOCSIN_DEV_SLACK", "TOCSIN_DEV_SMTP", "TOCSIN_DEV_ONSITE", "TOCSIN_DEV_ANNOUNCE", "TOCSIN_DEV_OIDC", "TOCSIN_DEV_PRINT", "TOCSIN_DEV_FCM", "TOCSIN_DEV_FCM_PROJECT", "TOCSIN_DEV_APNS", "TOCSIN_DEV_APNS_CA", "TOCSIN_DEV_APNS_KEY_ID", "TOCSIN_DEV_APNS_TEAM_ID", "TOCSIN_DEV_APNS_TOPIC"} {
 		t.Setenv(k, "")
 	}
 	path := filepath.Join(t.TempDir(), "tocsin.yaml")

@@ -60,7 +60,7 @@ func (cl *cli) peersCmd() *cobra.Command {
 	var faultSeed int64
 	cmd := &cobra.Command{
 		Use:   "peers",
-		Short: "Run the local peers alone (Twilio, SMTP, Slack, on-site, press, OIDC) for staging and cluster tests",
+		Short: "Run the local peers alone (Twilio, SMTP, Slack, on-site, press, print, FCM, APNs, OIDC) for staging and cluster tests",
 		Long: `Runs the stand-ins for Twilio, the mail relay, Slack, the on-site notice service, the press
 webhook and an identity provider, and writes DATA/peers.env: where each one is and the
 credentials it accepts and signs with. Source peers.env before ` + "`tocsin serve`" + ` and
@@ -76,8 +76,8 @@ credentials it accepts and signs with. Source peers.env before ` + "`tocsin serv
 			if err != nil {
 				return err
 			}
-			fmt.Printf("Tocsin's local peers are running.\n  HTTP (Twilio, Slack, on-site, press, OIDC)  %s\n  SMTP                                        %s\n  environment                                 %s/peers.env\n",
-				p.URL, p.SMTPAddr, cfg.DataDir)
+			fmt.Printf("Tocsin's local peers are running.\n  HTTP (Twilio, Slack, on-site, press, OIDC)  %s\n  SMTP                                        %s\n  APNs                                        %s\n  environment                                 %s/peers.env\n",
+				p.URL, p.SMTPAddr, p.APNsURL, cfg.DataDir)
 			if spec := faults.String(); spec != "" {
 				fmt.Printf("  peer faults                                 %s (seed %d)\n", spec, faultSeed)
 			}
@@ -89,6 +89,7 @@ credentials it accepts and signs with. Source peers.env before ` + "`tocsin serv
 	cmd.Flags().StringVar(&cfg.DataDir, "data", "./peers", "directory for the peers' outbox, credentials and peers.env")
 	cmd.Flags().StringVar(&cfg.Listen, "listen", "127.0.0.1:8090", "address of the peers' HTTP APIs")
 	cmd.Flags().StringVar(&cfg.SMTPListen, "smtp-listen", "127.0.0.1:2525", "address of the SMTP peer")
+	cmd.Flags().StringVar(&cfg.APNsListen, "apns-listen", "127.0.0.1:8443", "address of the APNs peer (TLS, HTTP/2; FCM is on --listen)")
 	cmd.Flags().StringVar(&cfg.Advertise, "advertise", "", "host:port that peers.env names, when Tocsin reaches the peers by another name (a container's service name)")
 	cmd.Flags().StringVar(&cfg.BounceRelay, "bounce-relay", "", "Tocsin's bounce mailbox (bounces.listen of `tocsin serve`); the SMTP peer returns bounces there")
 	peerFaultFlags(cmd, &faultSpec, &faultSeed)

@@ -31,6 +31,8 @@ type PeersConfig struct {
 	// identity provider and the outbox on one HTTP port.
 	Listen     string
 	SMTPListen string
+	// APNsListen serves APNs' provider API (TLS, HTTP/2); FCM is on Listen.
+	APNsListen string
 	// Advertise is the host:port the peers.env URLs name, when the peers are
 	// reached by another name than Listen (a container's service name).
 	Advertise string
@@ -45,6 +47,10 @@ type PeersConfig struct {
 type Peers struct {
 	URL      string
 	SMTPAddr string
+	// APNsURL is the APNs endpoint, as peers.env names it.
+	APNsURL string
+	// Push is the FCM and APNs peer (tests mark devices unregistered).
+	Push *devpeers.PushPeer
 	// Env is what DATA/peers.env holds: where each peer is and the
 	// credentials it accepts and signs with.
 	Env     map[string]string
@@ -64,6 +70,11 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	// peers.env names files in it, read from wherever serve and the
+	// workers start.
+	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		cfg.DataDir = abs
 	}
 	p := &Peers{}
 	defer func() {
@@ -128,7 +139,46 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 		}
 	}
 
+	advertised := func(addr string) string {
+		if cfg.Advertise == "" {
+			return addr
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		h, _, _ := net.SplitHostPort(cfg.Advertise)
+		return net.JoinHostPort(h, port)
+	}
+	var hosts []string
+	if h, _, err := net.SplitHostPort(cfg.Advertise); err == nil {
+		hosts = append(hosts, h)
+	}
+	pushKeys, err := devpeers.LoadOrCreatePushKeys(filepath.Join(cfg.DataDir, devPushKeysFile), hosts...)
+	if err != nil {
+		return nil, err
+	}
+	pushPeer, err := devpeers.NewPushPeer(pushKeys, p.Outbox)
+	if err != nil {
+		return nil, err
+	}
+	pushPeer.Faults = cfg.Faults
+	if cfg.APNsListen == "" {
+		cfg.APNsListen = "127.0.0.1:0"
+	}
+	apnsURL, err := pushPeer.StartAPNs(cfg.APNsListen)
+	if err != nil {
+		return nil, fmt.Errorf("--apns-listen %s: %w", cfg.APNsListen, err)
+	}
+	p.closers = append(p.closers, pushPeer.Close)
+	p.Push = pushPeer
+	p.APNsURL = "https://" + advertised(strings.TrimPrefix(apnsURL, "https://"))
+	pushFiles := map[string][]byte{"fcm-service-account.json": pushKeys.ServiceAccountJSON(p.URL + "/fcm/token"), "apns-key.p8": []byte(pushKeys.APNsKey), "apns-ca.pem": []byte(pushKeys.TLSCert)}
+	for name, data := range pushFiles {
+		if err := os.WriteFile(filepath.Join(cfg.DataDir, name), data, 0o600); err != nil {
+			return nil, err
+		}
+	}
+
 	mux := http.NewServeMux()
+	mux.Handle("/fcm/", http.StripPrefix("/fcm", pushPeer.FCM()))
 	mux.Handle("/twilio/", http.StripPrefix("/twilio", twilioPeer))
 	mux.Handle("/slack/", slackTokenOnly(secrets["SLACK_BOT_TOKEN"], http.StripPrefix("/slack", httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: slackURL.Host}))))
 	mux.Handle("/onsite/", &devpeers.OnsitePeer{Secret: secrets["TOCSIN_ONSITE_SECRET"], Outbox: p.Outbox, Faults: cfg.Faults})
@@ -165,6 +215,18 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 		"TOCSIN_DEV_PRINT":    p.URL + "/print/letters",
 		"TOCSIN_DEV_OIDC":     oidcPeer.Issuer,
 		"TOCSIN_PEERS":        p.URL,
+		// Push: FCM on the HTTP port, APNs on its own TLS port; the
+		// credentials are files beside peers.env (PEM and JSON are many
+		// lines).
+		"TOCSIN_DEV_FCM":              p.URL + "/fcm/v1",
+		"TOCSIN_DEV_FCM_PROJECT":      devpeers.DevFCMProject,
+		"TOCSIN_FCM_CREDENTIALS_FILE": filepath.Join(cfg.DataDir, "fcm-service-account.json"),
+		"TOCSIN_DEV_APNS":             p.APNsURL,
+		"TOCSIN_DEV_APNS_CA":          filepath.Join(cfg.DataDir, "apns-ca.pem"),
+		"TOCSIN_APNS_KEY_FILE":        filepath.Join(cfg.DataDir, "apns-key.p8"),
+		"TOCSIN_DEV_APNS_KEY_ID":      devpeers.DevAPNsKeyID,
+		"TOCSIN_DEV_APNS_TEAM_ID":     devpeers.DevAPNsTeamID,
+		"TOCSIN_DEV_APNS_TOPIC":       devpeers.DevAPNsTopic,
 	}
 	for _, name := range peersSecrets {
 		p.Env[name] = secrets[name]

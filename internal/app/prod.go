@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"golang.org/x/net/http2"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tocsin/tocsin/activities"
@@ -113,6 +114,9 @@ type Config struct {
 		// APNsHost replaces https://api.push.apple.com (the sandbox:
 		// https://api.sandbox.push.apple.com).
 		APNsHost string `yaml:"apns_host"`
+		// APNsCA is a PEM file of the authority apns_host's certificate
+		// chains to, where that is not a public one (a staging peer).
+		APNsCA string `yaml:"apns_ca"`
 		// Link is where an alert opens the full notice ({incident}: its ID).
 		Link string `yaml:"link"`
 	} `yaml:"push"`
@@ -346,6 +350,13 @@ func (c *Config) stageFromEnv() {
 	set("TOCSIN_DEV_ONSITE", &c.Onsite.WebhookURL, "onsite.webhook_url")
 	set("TOCSIN_DEV_ANNOUNCE", &c.Announce.WebhookURL, "announce.webhook_url")
 	set("TOCSIN_DEV_PRINT", &c.Letters.VendorURL, "letters.vendor_url")
+	set("TOCSIN_DEV_FCM", &c.Push.FCMEndpoint, "push.fcm_endpoint")
+	set("TOCSIN_DEV_FCM_PROJECT", &c.Push.FCMProjectID, "push.fcm_project_id")
+	set("TOCSIN_DEV_APNS", &c.Push.APNsHost, "push.apns_host")
+	set("TOCSIN_DEV_APNS_CA", &c.Push.APNsCA, "push.apns_ca")
+	set("TOCSIN_DEV_APNS_KEY_ID", &c.Push.APNsKeyID, "push.apns_key_id")
+	set("TOCSIN_DEV_APNS_TEAM_ID", &c.Push.APNsTeamID, "push.apns_team_id")
+	set("TOCSIN_DEV_APNS_TOPIC", &c.Push.APNsTopic, "push.apns_topic")
 	if os.Getenv("TOCSIN_DEV_SMTP") != "" {
 		// The peer's SMTP server offers no STARTTLS.
 		c.SMTP.TLS = "opportunistic"
@@ -394,6 +405,11 @@ func (c Config) Validate(path string) error {
 	need(c.Letters.VendorURL == "" || c.Secrets.PrintSecret.Set(), "the TOCSIN_PRINT_SECRET environment variable (or TOCSIN_PRINT_SECRET_FILE) (it signs letters to letters.vendor_url)")
 	need(c.Push.FCMProjectID == "" || c.Secrets.FCMCredentials.Set(), "the TOCSIN_FCM_CREDENTIALS environment variable (or TOCSIN_FCM_CREDENTIALS_FILE), the service account's JSON key (push.fcm_project_id is set)")
 	need(!c.Secrets.APNsKey.Set() || (c.Push.APNsKeyID != "" && c.Push.APNsTeamID != "" && c.Push.APNsTopic != ""), "push.apns_key_id, push.apns_team_id and push.apns_topic (TOCSIN_APNS_KEY is set)")
+	if c.Push.APNsCA != "" {
+		if _, err := apnsClient(c.Push.APNsCA); err != nil {
+			errs = append(errs, fmt.Errorf("%s: push.apns_ca: %w", path, err))
+		}
+	}
 	for name, u := range map[string]string{"twilio.api_url": c.Twilio.APIURL, "slack.api_url": c.Slack.APIURL} {
 		parsed, err := url.Parse(u)
 		need(u == "" || (err == nil && (parsed.Scheme == "https" || parsed.Scheme == "http") && parsed.Host != ""), name+" to be an http(s) URL, or unset for the real service")
@@ -607,14 +623,31 @@ func (c Config) actorKeys() [][]byte {
 // benchmark's plain loop), with the Twilio client that reads receipts;
 // close them after.
 func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
+	var apnsHTTP *http.Client
+	if c.Push.APNsCA != "" {
+		apnsHTTP, _ = apnsClient(c.Push.APNsCA) // Validate read it
+	}
 	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken.Reveal(), From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
 	return senders.Build(senders.Providers{Twilio: twCfg,
 		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword.Reveal(), From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
 		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret.Reveal()},
 		Push: senders.PushConfig{FCMProjectID: c.Push.FCMProjectID, FCMCredentials: []byte(c.Secrets.FCMCredentials.Reveal()), FCMEndpoint: c.Push.FCMEndpoint,
-			APNsKey: []byte(c.Secrets.APNsKey.Reveal()), APNsKeyID: c.Push.APNsKeyID, APNsTeamID: c.Push.APNsTeamID, APNsTopic: c.Push.APNsTopic, APNsHost: c.Push.APNsHost, Link: c.Push.Link},
+			APNsKey: []byte(c.Secrets.APNsKey.Reveal()), APNsKeyID: c.Push.APNsKeyID, APNsTeamID: c.Push.APNsTeamID, APNsTopic: c.Push.APNsTopic, APNsHost: c.Push.APNsHost, APNsHTTP: apnsHTTP, Link: c.Push.Link},
 		Letter: senders.LetterConfig{Sender: c.Letters.Sender, Font: c.Letters.Font, VendorURL: c.Letters.VendorURL, Secret: c.Secrets.PrintSecret.Reveal()}})
+}
+
+// apnsClient is an HTTP/2 client that trusts the authority in caFile.
+func apnsClient(caFile string) (*http.Client, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no PEM certificate", caFile)
+	}
+	return &http.Client{Transport: &http2.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}, nil
 }
 
 // sharedPace paces each channel at its rate for all workers together: the

@@ -140,7 +140,7 @@ func exampleConfig(t *testing.T) []byte {
 	t.Setenv("TOCSIN_DATABASE_URL", "")
 	t.Setenv("TOCSIN_CODEC_KEYS", testCodecKeys)
 	t.Setenv("TOCSIN_ACTOR_KEY", testActorKey)
-	for _, k := range []string{"TOCSIN_DEV_TWILIO", "TWILIO_ACCOUNT_SID", "TOCSIN_DEV_SLACK", "TOCSIN_DEV_SMTP", "TOCSIN_DEV_ONSITE", "TOCSIN_DEV_ANNOUNCE", "TOCSIN_DEV_OIDC"} {
+	for _, k := range []string{"TOCSIN_DEV_TWILIO", "TWILIO_ACCOUNT_SID", "TOCSIN_DEV_SLACK", "TOCSIN_DEV_SMTP", "TOCSIN_DEV_ONSITE", "TOCSIN_DEV_ANNOUNCE", "TOCSIN_DEV_OIDC", "TOCSIN_DEV_PRINT", "TOCSIN_DEV_FCM", "TOCSIN_DEV_FCM_PROJECT", "TOCSIN_DEV_APNS", "TOCSIN_DEV_APNS_CA", "TOCSIN_DEV_APNS_KEY_ID", "TOCSIN_DEV_APNS_TEAM_ID", "TOCSIN_DEV_APNS_TOPIC"} {
 		t.Setenv(k, "") // a sourced peers.env must not change what the example says
 	}
 	data, err := os.ReadFile("../../deploy/tocsin.example.yaml")

@@ -48,18 +48,22 @@ const (
 	DevAPNsTopic  = "local.tocsin.app"
 )
 
-// LoadOrCreatePushKeys reads the keys from path, making them on first use.
-func LoadOrCreatePushKeys(path string) (PushKeys, error) {
+// LoadOrCreatePushKeys reads the keys from path, making them on first use,
+// or anew when the APNs endpoint's certificate does not name every host
+// (a staging peer advertised under a service name).
+func LoadOrCreatePushKeys(path string, hosts ...string) (PushKeys, error) {
 	var k PushKeys
 	if data, err := os.ReadFile(path); err == nil {
 		if err := json.Unmarshal(data, &k); err != nil {
 			return k, fmt.Errorf("%s: %w", path, err)
 		}
-		return k, nil
+		if k.names(hosts) {
+			return k, nil
+		}
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return k, err
 	}
-	k, err := NewPushKeys()
+	k, err := NewPushKeys(hosts...)
 	if err != nil {
 		return k, err
 	}
@@ -67,8 +71,27 @@ func LoadOrCreatePushKeys(path string) (PushKeys, error) {
 	return k, os.WriteFile(path, data, 0o600)
 }
 
-// NewPushKeys makes a fresh set of keys.
-func NewPushKeys() (PushKeys, error) {
+// names says whether the TLS certificate is valid for every host.
+func (k PushKeys) names(hosts []string) bool {
+	block, _ := pem.Decode([]byte(k.TLSCert))
+	if block == nil {
+		return false
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return false
+	}
+	for _, h := range hosts {
+		if cert.VerifyHostname(h) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// NewPushKeys makes a fresh set of keys, the APNs endpoint's certificate
+// naming localhost, 127.0.0.1 and hosts.
+func NewPushKeys(hosts ...string) (PushKeys, error) {
 	var k PushKeys
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
@@ -85,6 +108,13 @@ func NewPushKeys() (PushKeys, error) {
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tocsin dev apns"}, NotBefore: time.Now().Add(-time.Hour),
 		NotAfter: time.Now().AddDate(10, 0, 0), DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else if h != "" {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &tlsKey.PublicKey, tlsKey)
 	if err != nil {
 		return k, err
