@@ -42,7 +42,9 @@ type rig struct {
 }
 
 // Generating keys takes a moment: each test binary makes two sets.
-var pushKeys, otherPushKeys = sync.OnceValues(devpeers.NewPushKeys), sync.OnceValues(devpeers.NewPushKeys)
+var pushKeys, otherPushKeys = sync.OnceValues(newPushKeys), sync.OnceValues(newPushKeys)
+
+func newPushKeys() (devpeers.PushKeys, error) { return devpeers.NewPushKeys() }
 
 func newRig(t *testing.T, faultSpec string) *rig {
 	t.Helper()
