@@ -79,11 +79,23 @@ type DraftResult struct {
 	Drafts []DraftInfo
 }
 
-// NoticeLocalesFor returns the notice locales the affected subjects need.
+// NoticeLocalesFor returns the notice locales the affected subjects need:
+// each person's language, else where they live (templates.NoticeLocaleIn).
+// A summary from before regions counted languages picks by language alone.
 func NoticeLocalesFor(s plandata.ScopeSummary, fallback string) []string {
 	seen := map[string]bool{}
-	for tag := range s.Locales {
-		seen[templates.NoticeLocale(tag, fallback)] = true
+	byRegion := false
+	for region, f := range s.Regions {
+		for tag := range f.Locales {
+			byRegion = true
+			l, _ := templates.NoticeLocaleIn(tag, region, fallback)
+			seen[l] = true
+		}
+	}
+	if !byRegion {
+		for tag := range s.Locales {
+			seen[templates.NoticeLocale(tag, fallback)] = true
+		}
 	}
 	var out []string
 	for l := range seen {

@@ -398,7 +398,12 @@ func isFailure(status string) bool {
 // noticeFor picks the approved notice a recipient reads: the form their
 // jurisdiction prescribes, else their language's.
 func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recipient, cache map[string]store.Draft) (store.Draft, string, error) {
-	locale := templates.NoticeLocale(r.Locale, in.DefaultLocale)
+	locale, _ := templates.NoticeLocaleIn(r.Locale, r.Region, in.DefaultLocale)
+	if _, ok := in.Notices["notice-"+locale]; !ok {
+		// An incident drafted before notices followed where people live
+		// has its notices by language alone.
+		locale = templates.NoticeLocale(r.Locale, in.DefaultLocale)
+	}
 	name := "notice-" + locale
 	for _, j := range playbooks.JurisdictionsOf(r.Region) {
 		if _, ok := in.Notices[RegionalNoticeName(j)]; ok {

@@ -19,6 +19,10 @@ type labelSet struct {
 	NoImpact   string            `yaml:"no_impact"`
 	// Alert is a push notification's line under the notice's title.
 	Alert string `yaml:"alert"`
+	// VoiceLanguage is the provider's voice that reads the language
+	// (Twilio's <Say language>); PressOne asks the callee to confirm.
+	VoiceLanguage string `yaml:"voice_language"`
+	PressOne      string `yaml:"press_one"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }
@@ -129,4 +133,24 @@ func Alert(locale string) string {
 		return s.Alert
 	}
 	return en.Alert
+}
+
+// VoiceLanguage is the text-to-speech language that reads a locale's
+// voice script (Twilio's <Say language>), else English's.
+func VoiceLanguage(locale string) string {
+	s, en := labelsFor(locale)
+	if s.VoiceLanguage != "" {
+		return s.VoiceLanguage
+	}
+	return en.VoiceLanguage
+}
+
+// PressOne asks, in a locale, the person called to press 1 once they
+// heard the notice.
+func PressOne(locale string) string {
+	s, en := labelsFor(locale)
+	if s.PressOne != "" {
+		return s.PressOne
+	}
+	return en.PressOne
 }

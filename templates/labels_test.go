@@ -37,9 +37,9 @@ func TestLabelsAndImpactReadTheLocalesFile(t *testing.T) {
 	require.Equal(t, "images of your face", Labels([]string{"biometric.face"}, "en")[0])
 	require.Equal(t, "人脸图像", Labels([]string{"biometric.face"}, "zh-CN")[0])
 	require.Equal(t, "健康資料 (health.record)", Labels([]string{"health.record"}, "zh-HK")[0])
-	require.Equal(t, "x.y", Labels([]string{"x.y"}, "fr")[0])
+	require.Equal(t, "x.y", Labels([]string{"x.y"}, "it")[0])
 	require.Equal(t, "Images or recordings of you could be misused to impersonate you, for example to pass face or voice checks. You may receive scam calls, messages or emails that pretend to come from us.",
 		Impact([]string{"contact.email", "biometric.face"}, "en"))
 	require.NotContains(t, Impact([]string{"contact.email", "biometric.face"}, "zh-CN"), " ")
-	require.Equal(t, Impact(nil, "en"), Impact(nil, "fr"), "a locale without a file reads English")
+	require.Equal(t, Impact(nil, "en"), Impact(nil, "it"), "a locale without a file reads English")
 }

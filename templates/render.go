@@ -16,7 +16,7 @@ import (
 	"time"
 )
 
-//go:embed *.tmpl labels/*.yaml
+//go:embed *.tmpl *.yaml labels/*.yaml
 var files embed.FS
 
 // missingMark stands where a required fact is not yet known. A draft that
@@ -130,33 +130,6 @@ func Names() []string { return slices.Concat(reportTemplates, noticeTemplates) }
 
 // IsNotice says whether a template is a prescribed notice to individuals.
 func IsNotice(name string) bool { return slices.Contains(noticeTemplates, name) }
-
-// NoticeLocales are the locales subject notices are written in.
-var NoticeLocales = []string{"en", "zh-CN", "zh-HK"}
-
-// NoticeLocale picks the notice locale for a subject's BCP 47 tag: the exact
-// locale, else Traditional Chinese for HK/MO/TW and Hant, Simplified for other
-// Chinese, else the playbook's default.
-func NoticeLocale(tag, fallback string) string {
-	for _, l := range NoticeLocales {
-		if strings.EqualFold(tag, l) {
-			return l
-		}
-	}
-	lower := strings.ToLower(tag)
-	if lower == "zh" || strings.HasPrefix(lower, "zh-") {
-		for _, trad := range []string{"-hk", "-mo", "-tw", "-hant"} {
-			if strings.Contains(lower, trad) {
-				return "zh-HK"
-			}
-		}
-		return "zh-CN"
-	}
-	if fallback == "" {
-		return "en"
-	}
-	return fallback
-}
 
 // Facts is what every text says about the incident.
 type Facts struct {

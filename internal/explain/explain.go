@@ -19,6 +19,7 @@ import (
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // Input names the incident, the inventory it is scoped against and the
@@ -45,6 +46,9 @@ type Result struct {
 	Jurisdiction []string                   `json:"jurisdictions"`
 	// Lawful are the channels each duty to individuals accepts.
 	Lawful []playbooks.Lawful `json:"lawful"`
+	// DefaultLocale is the playbook's language for people whose own, and
+	// whose region's, has no notice.
+	DefaultLocale string `json:"default_locale"`
 }
 
 // Run scopes and assesses the incident.
@@ -78,7 +82,7 @@ func Run(ctx context.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Incident: spec.Title, Playbook: pb.Name, Scope: sum, Facts: facts, Severity: ev.Severity, Obligations: ev.Obligations, NotApplied: ev.NotApplied,
-		Lawful: playbooks.LawfulRules(ev.Obligations)}
+		Lawful: playbooks.LawfulRules(ev.Obligations), DefaultLocale: pb.DefaultLocale}
 	for j := range facts {
 		res.Jurisdiction = append(res.Jurisdiction, j)
 	}
@@ -184,7 +188,33 @@ func (r Result) Print(w io.Writer) {
 			fmt.Fprintf(w, "  residents may be told by: %s; with consent to electronic notice: %s\n",
 				r.allowed(j, ""), r.allowed(j, inventory.ConsentYes))
 		}
+		if langs := r.languagesOf(j); langs != "" {
+			fmt.Fprintf(w, "  notices read: %s\n", langs)
+		}
 	}
+}
+
+// languagesOf says in which language each group of a jurisdiction's
+// residents reads their notice, and why (their own language, else where
+// they live, else the playbook's default).
+func (r Result) languagesOf(jurisdiction string) string {
+	type pick struct{ locale, why string }
+	count := map[pick]int{}
+	for region, f := range r.Scope.Regions {
+		if !slices.Contains(playbooks.JurisdictionsOf(region), jurisdiction) {
+			continue
+		}
+		for tag, n := range f.Locales {
+			l, why := templates.NoticeLocaleIn(tag, region, r.DefaultLocale)
+			count[pick{l, why}] += n
+		}
+	}
+	var parts []string
+	for p, n := range count {
+		parts = append(parts, fmt.Sprintf("%s %d (%s)", p.locale, n, p.why))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "; ")
 }
 
 // channelsOf says which channels a duty accepts, and which only with

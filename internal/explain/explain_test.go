@@ -3,6 +3,8 @@ package explain
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -55,4 +57,29 @@ func TestExplainBasicScenario(t *testing.T) {
 func TestExplainNamesAMissingInventory(t *testing.T) {
 	_, err := Run(context.Background(), Input{IncidentFile: scenario + "/incident.yaml", SubjectsFile: "nope.csv"})
 	require.ErrorContains(t, err, "nope.csv")
+}
+
+// Explain says in which language each jurisdiction's residents read their
+// notice and why: their own, else the official language of where they
+// live, else the playbook's default.
+func TestExplainSaysWhichLanguageEachPersonReads(t *testing.T) {
+	dir := t.TempDir()
+	subjects := "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n" +
+		"j1,A,a@example.com,,,ja,JP,1990,account-db\n" +
+		"j2,B,b@example.com,,,ja-JP,JP,1990,account-db\n" +
+		"d1,C,c@example.com,,,it,DE,1990,account-db\n" +
+		"b1,D,d@example.com,,,pt,BR,1990,account-db\n" +
+		"n1,E,e@example.com,,,nl,NL,1990,account-db\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "subjects.csv"), []byte(subjects), 0o600))
+	res, err := Run(context.Background(), Input{IncidentFile: scenario + "/incident.yaml", SystemsFile: scenario + "/systems.yaml", SubjectsFile: filepath.Join(dir, "subjects.csv")})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	res.Print(&out)
+	for _, want := range []string{
+		"notices read: ja 1 (closest to their language ja-JP); ja 1 (their language)",
+		"notices read: de 1 (the official language of DE (no notice in it)); en 1 (the playbook's default (no notice in nl, none for NL))",
+		"notices read: pt-BR 1 (closest to their language pt)",
+	} {
+		require.Contains(t, out.String(), want)
+	}
 }

@@ -31,6 +31,9 @@ type RegionFacts struct {
 	Sensitive int `json:"sensitive"`
 	Minors    int `json:"minors"`
 	NoContact int `json:"no_contact,omitempty"`
+	// Locales counts the region's people by their language tag, so each
+	// reads the notice their language, or where they live, picks.
+	Locales map[string]int `json:"locales,omitempty"`
 }
 
 // ScopeSummary is what scoping returns to the workflow: aggregates only.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tocsin/tocsin/templates"
 	"github.com/twilio/twilio-go"
 	twclient "github.com/twilio/twilio-go/client"
 	api "github.com/twilio/twilio-go/rest/api/v2010"
@@ -268,26 +269,11 @@ func TwiML(script, locale, ack string) string {
 	return b.String()
 }
 
-// pressOne is the acknowledgement prompt in the languages the notices use.
-func pressOne(locale string) string {
-	switch sayLanguage(locale) {
-	case "cmn-CN":
-		return "如您已听清本通知，请按 1。"
-	case "zh-HK":
-		return "如你已聽清楚本通知，請按 1。"
-	}
-	return "To confirm you heard this notice, press 1."
-}
+// pressOne is the acknowledgement prompt in the person's language.
+func pressOne(locale string) string { return templates.PressOne(locale) }
 
-func sayLanguage(locale string) string {
-	switch {
-	case strings.EqualFold(locale, "zh-HK"):
-		return "zh-HK"
-	case strings.HasPrefix(strings.ToLower(locale), "zh"):
-		return "cmn-CN"
-	}
-	return "en-US"
-}
+// sayLanguage is the provider's voice for the notice's language.
+func sayLanguage(locale string) string { return templates.VoiceLanguage(locale) }
 
 func deref(s *string) string {
 	if s == nil {

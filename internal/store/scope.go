@@ -254,6 +254,10 @@ func (t *tx) summarise(ctx context.Context, in ScopeInput, sets []scopeSet) (Sco
 		f.Sensitive += sensitive
 		f.Minors += minor
 		f.NoContact += none
+		if f.Locales == nil {
+			f.Locales = map[string]int{}
+		}
+		f.Locales[locale] += n
 		sum.Regions[region] = f
 		sum.Sensitive += sensitive
 		sum.Minors += minor

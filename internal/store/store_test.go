@@ -76,7 +76,7 @@ func TestScopeCountsWhatLeakedAndWhoCanBeReached(t *testing.T) {
 		require.Equal(t, map[string]int{"CN": 1, "US-CA": 1, "US-NY": 1, "HK": 1}, sum.ByRegion())
 		require.Equal(t, 4, sum.Sensitive) // biometric.face
 		require.Equal(t, 1, sum.Minors)    // u2, born 2012
-		require.Equal(t, store.RegionFacts{Subjects: 1, Sensitive: 1, Minors: 1}, sum.Regions["CN"])
+		require.Equal(t, store.RegionFacts{Subjects: 1, Sensitive: 1, Minors: 1, Locales: map[string]int{"zh-CN": 1}}, sum.Regions["CN"])
 		require.Equal(t, 1, sum.NoContact) // u4
 		require.Equal(t, 2, sum.WithEmail)
 		require.Equal(t, 1, sum.WithPhone)
