@@ -272,6 +272,7 @@ func FactsOf(spec incident.Spec, id string, categories []string) templates.Facts
 		Measures: spec.Measures, Advice: spec.Advice, Remedies: spec.Remedies, Contact: spec.Contact,
 		DetectedAt: spec.DetectedAt, OccurredFrom: spec.OccurredFrom, OccurredTo: spec.OccurredTo, Categories: categories,
 		Cause: spec.Facts["cause"], Organisation: spec.Facts["organisation"], Reporter: spec.Facts["reporter"], DPOContact: spec.Facts["dpo_contact"],
+		Translations: spec.Translations,
 	}
 }
 

@@ -40,6 +40,9 @@ type DraftInfo struct {
 	// SMSTooLong says why a notice's SMS is over the playbook's limit of
 	// segments; such a notice cannot be approved.
 	SMSTooLong string `json:",omitempty"`
+	// Untranslated are texts quoted in English for want of a translation
+	// into the draft's language.
+	Untranslated []string `json:",omitempty"`
 }
 
 // DraftInput asks for drafts to be rendered.
@@ -230,7 +233,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if err != nil {
 			return fail(err)
 		}
-		info := DraftInfo{Name: name, Kind: KindReport, Locale: locale, Audience: ob.Regulator, Missing: templates.Missing(ob.Content, facts)}
+		info := DraftInfo{Name: name, Kind: KindReport, Locale: locale, Audience: ob.Regulator, Missing: templates.Missing(ob.Content, facts), Untranslated: templates.Untranslated(facts, locale)}
 		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}
@@ -245,7 +248,8 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if err != nil {
 			return fail(err)
 		}
-		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts), SMSTooLong: CheckSMSLength(r.SMS, in.SMSMaxSegments)}
+		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts), SMSTooLong: CheckSMSLength(r.SMS, in.SMSMaxSegments),
+			Untranslated: templates.Untranslated(facts, locale)}
 		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}

@@ -23,6 +23,8 @@ type labelSet struct {
 	// (Twilio's <Say language>); PressOne asks the callee to confirm.
 	VoiceLanguage string `yaml:"voice_language"`
 	PressOne      string `yaml:"press_one"`
+	// Untranslated tells the reader that some details follow in English.
+	Untranslated string `yaml:"untranslated"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }

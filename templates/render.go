@@ -150,6 +150,9 @@ type Facts struct {
 	OccurredFrom time.Time
 	OccurredTo   time.Time
 	Categories   []string // dotted names
+	// Translations are the texts in other languages, by notice locale and
+	// key (incident.TranslatableKeys).
+	Translations map[string]map[string]string
 }
 
 // Rendered is a text ready for legal's review.
@@ -176,6 +179,10 @@ type view struct {
 	// Required are the content fields the law asks of this text: Field
 	// marks them when they are missing.
 	Required []string
+	// Untranslated are texts quoted in English for want of a translation;
+	// UntranslatedNote tells the reader so, in their language.
+	Untranslated     []string
+	UntranslatedNote string
 	// report fields
 	Regulator, Jurisdiction, Duty, Due string
 	Sources                            []string
@@ -184,7 +191,20 @@ type view struct {
 }
 
 func newView(f Facts, locale string) view {
-	v := view{Facts: f, Categories: Labels(f.Categories, locale), CategoriesZH: Labels(f.Categories, "zh-CN")}
+	v := view{Categories: Labels(f.Categories, locale), CategoriesZH: Labels(f.Categories, "zh-CN")}
+	v.Untranslated = Untranslated(f, locale)
+	if len(v.Untranslated) > 0 {
+		s, _ := labelsFor(locale)
+		v.UntranslatedNote = s.Untranslated
+	}
+	// A translation stands in for a text only once the text is written:
+	// until then the fact is missing, in every language.
+	for key, text := range f.Translations[locale] {
+		if text != "" && strings.TrimSpace(*f.text(key)) != "" {
+			*f.text(key) = text
+		}
+	}
+	v.Facts = f
 	v.Detected = f.DetectedAt.UTC().Format("2006-01-02 15:04 UTC")
 	if !f.OccurredFrom.IsZero() {
 		v.Occurred = f.OccurredFrom.UTC().Format("2006-01-02 15:04 UTC")
@@ -203,6 +223,44 @@ func newView(f Facts, locale string) view {
 		}
 	}
 	return v
+}
+
+// text is the field a translatable key names.
+func (f *Facts) text(key string) *string {
+	switch key {
+	case "description":
+		return &f.Description
+	case "cause":
+		return &f.Cause
+	case "impact":
+		return &f.Impact
+	case "measures":
+		return &f.Measures
+	case "advice":
+		return &f.Advice
+	case "remedies":
+		return &f.Remedies
+	}
+	panic("templates: no translatable text " + key)
+}
+
+// TranslatableKeys are the texts a text in another language than the
+// incident's (English) needs translated (incident.TranslatableKeys).
+var TranslatableKeys = []string{"description", "cause", "impact", "measures", "advice", "remedies"}
+
+// Untranslated lists the incident's texts a locale's reader would get in
+// English: written, and not translated into locale.
+func Untranslated(f Facts, locale string) []string {
+	if locale == "" || locale == "en" || strings.HasPrefix(locale, "en-") {
+		return nil
+	}
+	var out []string
+	for _, k := range TranslatableKeys {
+		if strings.TrimSpace(*f.text(k)) != "" && strings.TrimSpace(f.Translations[locale][k]) == "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // value is a content field's text; ok is false for fields Tocsin counts

@@ -27,6 +27,16 @@ var factExamples = map[string]string{
 	"dpo_contact": `dpo_contact=dpo@example.com`,
 }
 
+// TranslateHint is a `tocsin incident facts --locale` command that
+// translates the texts a draft quotes in English.
+func TranslateHint(incidentID, locale string, keys []string) string {
+	var set []string
+	for _, k := range keys {
+		set = append(set, "--set "+k+"=…")
+	}
+	return "`tocsin incident facts " + incidentID + " --locale " + locale + " " + strings.Join(set, " ") + "`"
+}
+
 // FactsHint is a `tocsin incident facts` command that supplies the missing
 // fields (with example values to replace). Fields no command can supply
 // (detected_at and categories come from the incident file and the inventory)
@@ -101,7 +111,14 @@ func firstUnknown(set map[string]string) string {
 func (s *plan) registerFacts(ctx workflow.Context) error {
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateFacts, func(ctx workflow.Context, in FactsInput) ([]DraftState, error) {
 		s.remember(ctx, &in)
-		keys := s.setFacts(in.Set)
+		var keys []string
+		if in.Locale != "" {
+			// A translation: histories from before translations carry no
+			// locale, so they take the branch below as they did.
+			keys = s.setTranslation(in.Locale, in.Set)
+		} else {
+			keys = s.setFacts(in.Set)
+		}
 		if s.reviewer == nil {
 			s.reviewer = map[string]string{}
 		}
@@ -143,8 +160,62 @@ func (s *plan) registerFacts(ctx workflow.Context) error {
 		if s.p.Status == StageClosed {
 			return errors.New("the incident is closed")
 		}
+		if in.Locale != "" {
+			return checkTranslation(in.Locale, in.Set)
+		}
 		return checkSettable(in.Set)
 	}})
+}
+
+// checkTranslation checks a translation's keys and lengths, in
+// TranslatableKeys' order.
+func checkTranslation(locale string, set map[string]string) error {
+	known := 0
+	for _, k := range incident.TranslatableKeys {
+		v, ok := set[k]
+		if !ok {
+			continue
+		}
+		known++
+		if err := incident.CheckTranslation(locale, k); err != nil {
+			return err
+		}
+		if len(v) > MaxFactBytes {
+			return fmt.Errorf("%s: %d bytes is longer than a notice can carry (at most %d); shorten it", k, len(v), MaxFactBytes)
+		}
+	}
+	if known < len(set) {
+		var unknown []string
+		// Sorted below, so the map's order does not matter.
+		//workflowcheck:ignore
+		for k := range set {
+			if !slices.Contains(incident.TranslatableKeys, k) {
+				unknown = append(unknown, k)
+			}
+		}
+		slices.Sort(unknown)
+		return fmt.Errorf("%q is not a text notices quote; translate %s", unknown[0], strings.Join(incident.TranslatableKeys, ", "))
+	}
+	return incident.CheckTranslation(locale, incident.TranslatableKeys[0])
+}
+
+// setTranslation records texts of set translated into locale, and returns
+// the keys it set ("description (ja)").
+func (s *plan) setTranslation(locale string, set map[string]string) []string {
+	var keys []string
+	for _, k := range incident.TranslatableKeys {
+		if v, ok := set[k]; ok {
+			if s.spec.Translations == nil {
+				s.spec.Translations = map[string]map[string]string{}
+			}
+			if s.spec.Translations[locale] == nil {
+				s.spec.Translations[locale] = map[string]string{}
+			}
+			s.spec.Translations[locale][k] = v
+			keys = append(keys, k+" ("+locale+")")
+		}
+	}
+	return keys
 }
 
 // setFacts applies the settable facts of set to the incident, in Settable's

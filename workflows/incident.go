@@ -430,11 +430,11 @@ func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, mat
 			}
 			got := res.Drafts[0]
 			if got.Revision == d.Revision {
-				d.Missing, d.SMSTooLong = got.Missing, got.SMSTooLong
+				d.Missing, d.SMSTooLong, d.Untranslated = got.Missing, got.SMSTooLong, got.Untranslated
 				continue
 			}
 			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
-			d.SMSTooLong = got.SMSTooLong
+			d.SMSTooLong, d.Untranslated = got.SMSTooLong, got.Untranslated
 			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
 			redrafted = append(redrafted, got)
 		}

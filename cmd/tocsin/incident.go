@@ -22,6 +22,7 @@ import (
 	"github.com/tocsin/tocsin/internal/apiclient"
 	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/csvout"
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/templates"
@@ -221,9 +222,10 @@ func (cl *cli) incidentCmd() *cobra.Command {
 	waive.MarkFlagRequired("obligation")
 	waive.MarkFlagRequired("reason")
 	var factSets []string
-	facts := &cobra.Command{Use: "facts ID", Short: "Supply or correct facts the drafts state (cause, organisation, reporter, dpo_contact, ...); drafts waiting for legal are drafted again",
+	var factsLocale string
+	facts := &cobra.Command{Use: "facts ID [--locale LOCALE]", Short: "Supply or correct facts the drafts state (cause, organisation, reporter, dpo_contact, ...), or with --locale translate them; drafts waiting for legal are drafted again",
 		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
-			req := api.FactsRequest{Set: map[string]string{}}
+			req := api.FactsRequest{Set: map[string]string{}, Locale: factsLocale}
 			for _, s := range factSets {
 				k, v, ok := strings.Cut(s, "=")
 				if !ok || strings.TrimSpace(k) == "" {
@@ -243,7 +245,8 @@ func (cl *cli) incidentCmd() *cobra.Command {
 			}
 			return nil
 		}}
-	facts.Flags().StringArrayVar(&factSets, "set", nil, "key=value; keys: "+strings.Join(api.Settable, ", "))
+	facts.Flags().StringArrayVar(&factSets, "set", nil, "key=value; keys: "+strings.Join(api.Settable, ", ")+"; with --locale: "+strings.Join(incident.TranslatableKeys, ", "))
+	facts.Flags().StringVar(&factsLocale, "locale", "", "translate the texts into this notice language ("+strings.Join(templates.NoticeLocales[1:], ", ")+")")
 	facts.MarkFlagRequired("set")
 
 	var revision int
@@ -442,6 +445,9 @@ func notificationsLine(v api.View) string {
 func draftStatus(d api.DraftView) string {
 	if d.Status == api.DraftPending && len(d.Missing) > 0 {
 		return "incomplete: lacks " + strings.Join(d.Missing, ", ")
+	}
+	if d.Status == api.DraftPending && len(d.Untranslated) > 0 {
+		return "not translated to " + d.Locale + ": " + strings.Join(d.Untranslated, ", ") + " (legal approves only with a comment)"
 	}
 	if d.Status == api.DraftPending && d.SMSTooLong != "" {
 		return "cannot be approved: " + d.SMSTooLong

@@ -378,7 +378,7 @@ func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principa
 		back(w, r, page, "error", "Facts: "+err.Error())
 		return
 	}
-	if _, err := s.SetFacts(r.Context(), p, id, set); err != nil {
+	if _, err := s.SetFacts(r.Context(), p, id, set, r.PostFormValue("locale")); err != nil {
 		back(w, r, page, "error", "Facts not set: "+err.Error())
 		return
 	}

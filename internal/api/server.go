@@ -610,6 +610,9 @@ func (s *Server) Waive(ctx context.Context, p Principal, id string, req WaiveReq
 // FactsRequest supplies or corrects facts the drafts state.
 type FactsRequest struct {
 	Set map[string]string `json:"set"`
+	// Locale, when set, makes Set a translation of the incident's texts
+	// into that notice language.
+	Locale string `json:"locale,omitempty"`
 }
 
 // FactsResponse lists the drafts that were waiting for legal, as they now
@@ -624,7 +627,7 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	out, err := s.SetFacts(r.Context(), principal(r.Context()), r.PathValue("id"), req.Set)
+	out, err := s.SetFacts(r.Context(), principal(r.Context()), r.PathValue("id"), req.Set, req.Locale)
 	if err != nil {
 		s.writeErr(w, err)
 		return
@@ -633,8 +636,8 @@ func (s *Server) setFacts(w http.ResponseWriter, r *http.Request) {
 }
 
 // SetFacts supplies or corrects facts as p, from any surface.
-func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string) (FactsResponse, error) {
-	drafts, err := s.service().SetFacts(ctx, caller(p), id, set)
+func (s *Server) SetFacts(ctx context.Context, p Principal, id string, set map[string]string, locale string) (FactsResponse, error) {
+	drafts, err := s.service().SetFacts(ctx, caller(p), id, set, locale)
 	return FactsResponse{Drafts: draftViews(drafts)}, err
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -165,11 +167,16 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 	}
 	switch verb {
 	case "facts":
-		set, err := parseFields(strings.Join(args[1:], " ") + "\n" + body)
+		// "facts INC-… ja" and field lines translate into that language.
+		locale, rest := "", args[1:]
+		if len(rest) > 0 && !strings.Contains(rest[0], ":") && slices.Contains(templates.NoticeLocales, rest[0]) {
+			locale, rest = rest[0], rest[1:]
+		}
+		set, err := parseFields(strings.Join(rest, " ") + "\n" + body)
 		if err != nil {
 			return err.Error()
 		}
-		out, err := s.SetFacts(ctx, p, id, set)
+		out, err := s.SetFacts(ctx, p, id, set, locale)
 		if err != nil {
 			return "Facts not set: " + err.Error()
 		}
@@ -178,6 +185,9 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			state := fmt.Sprintf("%s r%d", d.Name, d.Revision)
 			if len(d.Missing) > 0 {
 				state += " still lacks " + strings.Join(d.Missing, ", ")
+			}
+			if len(d.Untranslated) > 0 {
+				state += " not translated to " + d.Locale + ": " + strings.Join(d.Untranslated, ", ")
 			}
 			lines = append(lines, state)
 		}

@@ -106,11 +106,14 @@ type DraftView struct {
 	Reason     string    `json:"reason,omitempty"`
 	Missing    []string  `json:"missing,omitempty"`
 	SMSTooLong string    `json:"sms_too_long,omitempty"`
+	// Untranslated are texts the draft quotes in English for want of a
+	// translation: legal approves it only with a comment.
+	Untranslated []string `json:"untranslated,omitempty"`
 }
 
 func draftView(d workflows.DraftState) DraftView {
 	return DraftView{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Status: string(d.Status), Author: d.Author,
-		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong}
+		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated}
 }
 
 func draftViews(ds []workflows.DraftState) []DraftView {

@@ -239,7 +239,11 @@ func basicScenario(t *testing.T, database string) {
 	}
 	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/drafts/report-cn-pipl-regulator?format=text", nil, &text))
 	require.Contains(t, text, "报告单位：Example Platform Ltd")
-	require.Contains(t, text, "事件原因：An access key was committed")
+	require.Contains(t, text, "事件原因：一个访问密钥被提交到了公开的代码仓库。", "the cause as the incident file translates it, once it is written")
+	require.NotContains(t, text, "An access key", "the CAC reads Chinese")
+	for _, dr := range factsOut.Drafts {
+		require.Empty(t, dr.Untranslated, "%s: the sample translates every text it quotes", dr.Name)
+	}
 	require.NoError(t, legal.Do(ctx, "GET", "/api/v1/incidents/"+id+"/drafts/notice-us-ca?format=html", nil, &text))
 	require.True(t, strings.Contains(text, "<title>Notice of Data Breach</title>") && strings.Contains(text, "<h2>What Happened</h2>"), text)
 

@@ -64,6 +64,10 @@ type DraftState struct {
 	// SMSTooLong says why the notice's SMS is over the playbook's limit;
 	// legal cannot approve it until the facts it quotes are shorter.
 	SMSTooLong string `json:"sms_too_long,omitempty"`
+	// Untranslated are texts the draft quotes in English because nobody
+	// translated them into its language: legal approves it only with a
+	// comment saying why, and the text tells its reader so.
+	Untranslated []string `json:"untranslated,omitempty"`
 }
 
 // Event is one line of the incident's timeline.

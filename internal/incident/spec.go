@@ -16,6 +16,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // Spec is what a responder knows when opening an incident.
@@ -51,9 +52,31 @@ type Spec struct {
 	// Facts are what reports must state beyond the fields above: cause,
 	// organisation, reporter, dpo_contact. Responders add them as they learn.
 	Facts map[string]string `yaml:"facts" json:"facts,omitempty"`
+	// Translations are the incident's texts in the languages its notices
+	// are read in, by notice locale (ja, de, ...): each of
+	// TranslatableKeys. A notice quoting a text with no translation into
+	// its language is flagged for legal.
+	Translations map[string]map[string]string `yaml:"translations" json:"translations,omitempty"`
 	// RestrictedTo makes the incident visible only to these identities (and
 	// whoever opened it): an insider case, or one involving an executive.
 	RestrictedTo []string `yaml:"restricted_to" json:"restricted_to,omitempty"`
+}
+
+// TranslatableKeys are the texts notices and reports quote as written,
+// which a reader of another language needs translated.
+var TranslatableKeys = []string{"description", "cause", "impact", "measures", "advice", "remedies"}
+
+// CheckTranslation says what is wrong with a translation of key into
+// locale: a language Tocsin has no notice in, English (the incident's own
+// text), or a text notices do not quote.
+func CheckTranslation(locale, key string) error {
+	if !slices.Contains(templates.NoticeLocales, locale) || locale == "en" {
+		return fmt.Errorf("%q is not a language notices are written in besides English (%s)", locale, strings.Join(templates.NoticeLocales[1:], ", "))
+	}
+	if !slices.Contains(TranslatableKeys, key) {
+		return fmt.Errorf("%q is not a text notices quote (%s)", key, strings.Join(TranslatableKeys, ", "))
+	}
+	return nil
 }
 
 // FactKeys are the free facts an incident can carry for its reports.
@@ -137,6 +160,13 @@ func Parse(file string, data []byte) (Spec, error) {
 	for field, v := range map[string]string{"description": spec.Description, "measures": spec.Measures, "advice": spec.Advice, "contact": spec.Contact} {
 		if strings.TrimSpace(v) == "" {
 			bad(field, "required: every notice must say it")
+		}
+	}
+	for locale, texts := range spec.Translations {
+		for key := range texts {
+			if err := CheckTranslation(locale, key); err != nil {
+				bad("translations", err.Error())
+			}
 		}
 	}
 	for i, who := range spec.RestrictedTo {

@@ -69,6 +69,9 @@ type ReviseInput struct {
 type FactsInput struct {
 	Actor Actor
 	Set   map[string]string // any of Settable
+	// Locale, when set, makes Set a translation into that notice locale
+	// (TranslatableKeys only).
+	Locale string `json:",omitempty"`
 }
 
 // ReturnedInput tells the plan that the post office returned letters

@@ -279,14 +279,19 @@ func (s *Service) Waive(ctx context.Context, c Caller, id, obligation, reason st
 	return out, err
 }
 
-// SetFacts supplies or corrects facts; it answers with the drafts that were
-// waiting for legal, as they now stand.
-func (s *Service) SetFacts(ctx context.Context, c Caller, id string, set map[string]string) ([]incident.DraftState, error) {
+// SetFacts supplies or corrects facts, or with a locale their translation
+// into it; it answers with the drafts that were waiting for legal, as they
+// now stand.
+func (s *Service) SetFacts(ctx context.Context, c Caller, id string, set map[string]string, locale string) ([]incident.DraftState, error) {
 	var drafts []incident.DraftState
 	keys := strings.Join(slices.Sorted(maps.Keys(set)), ",")
-	err := s.runUpdate(ctx, c, id, workflows.UpdateFacts, &incident.FactsInput{Actor: actorOf(c), Set: set}, &drafts, map[string]string{"facts": keys})
+	detail := map[string]string{"facts": keys}
+	if locale != "" {
+		detail["locale"] = locale
+	}
+	err := s.runUpdate(ctx, c, id, workflows.UpdateFacts, &incident.FactsInput{Actor: actorOf(c), Set: set, Locale: locale}, &drafts, detail)
 	if err == nil {
-		s.log().Info("facts set", "incident", id, "keys", keys, "by", c.Identity, "via", c.Via)
+		s.log().Info("facts set", "incident", id, "keys", keys, "locale", locale, "by", c.Identity, "via", c.Via)
 	}
 	return drafts, err
 }

@@ -1,0 +1,60 @@
+package workflows
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/activities"
+)
+
+// A Japanese notice quoting English measures is held: legal's approval
+// without a comment is refused with the command that translates them; a
+// responder's translation (facts --locale ja) drafts it again, complete,
+// and legal approves it. Legal may also approve untranslated text with a
+// comment saying why.
+func TestAnUntranslatedNoticeNeedsATranslationOrLegalsComment(t *testing.T) {
+	env := setup(t, 0, overrides{drafts: func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+		if in.Announcement {
+			return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "announcement", Kind: activities.KindAnnouncement, Revision: in.Revision}}}, nil
+		}
+		var out []activities.DraftInfo
+		for _, name := range []string{"notice-ja", "notice-de"} {
+			if len(in.Only) > 0 && in.Only[0] != name {
+				continue
+			}
+			d := activities.DraftInfo{Name: name, Kind: activities.KindNotice, Locale: name[len("notice-"):], Revision: in.Revision, Author: in.Author}
+			if in.Spec.Translations[d.Locale]["measures"] == "" {
+				d.Untranslated = []string{"measures"}
+			}
+			out = append(out, d)
+		}
+		return activities.DraftResult{Drafts: out}, nil
+	}})
+	var bare, badLocale, translate, approveJa, withComment *updateResult
+	env.RegisterDelayedCallback(func() {
+		withComment = update(env, UpdateApprove, ApproveInput{Actor: legalActor, Draft: "notice-de", Revision: 1, Comment: "German translation follows in the FAQ; the English measures may go"})
+		bare = update(env, UpdateApprove, ApproveInput{Actor: legalActor, Draft: "notice-ja", Revision: 1})
+		badLocale = update(env, UpdateFacts, FactsInput{Actor: responderActor, Locale: "it", Set: map[string]string{"measures": "x"}})
+		translate = update(env, UpdateFacts, FactsInput{Actor: responderActor, Locale: "ja", Set: map[string]string{"measures": "当該キーを無効化しました。"}})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		p := progressOf(t, env)
+		ja := p.Drafts[0]
+		require.Equal(t, "notice-ja", ja.Name)
+		require.Equal(t, 2, ja.Revision, "translated, drafted again")
+		require.Empty(t, ja.Untranslated)
+		approveJa = update(env, UpdateApprove, ApproveInput{Actor: legalActor, Draft: "notice-ja", Revision: 2})
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.ErrorContains(t, bare.rejected, "quotes in English what is not translated to ja: measures")
+	require.ErrorContains(t, bare.rejected, "tocsin incident facts INC-1 --locale ja --set measures=")
+	require.ErrorContains(t, badLocale.rejected, `"it" is not a language notices are written in`)
+	require.NoError(t, translate.rejected)
+	require.NoError(t, withComment.rejected)
+	require.NoError(t, approveJa.rejected)
+}
