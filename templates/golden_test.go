@@ -31,21 +31,21 @@ func sampleFacts() templates.Facts {
 
 // sampleTranslations are the sample's texts in each notice language.
 var sampleTranslations = map[string]map[string]string{
-	"zh-CN": {"description": "攻击者利用泄露的访问密钥，读取了个人形象媒体库和账户数据库中的对象。", "measures": "我们已吊销该密钥，保全了访问日志，并重置了所有会话。",
+	"zh-CN": {"title": "个人形象媒体库遭未经授权访问", "description": "攻击者利用泄露的访问密钥，读取了个人形象媒体库和账户数据库中的对象。", "measures": "我们已吊销该密钥，保全了访问日志，并重置了所有会话。",
 		"advice": "请修改您的密码，并警惕要求您提供验证码的来电或短信。", "remedies": "免费提供 12 个月的身份保护服务；如需帮助，请与我们联系。"},
-	"zh-HK": {"description": "攻擊者利用外洩的存取金鑰，讀取了個人形象媒體庫及帳戶資料庫中的物件。", "measures": "我們已撤銷該金鑰，保存了存取記錄，並重設了所有工作階段。",
+	"zh-HK": {"title": "個人形象媒體庫遭未經授權存取", "description": "攻擊者利用外洩的存取金鑰，讀取了個人形象媒體庫及帳戶資料庫中的物件。", "measures": "我們已撤銷該金鑰，保存了存取記錄，並重設了所有工作階段。",
 		"advice": "請更改你的密碼，並提防要求你提供驗證碼的來電或訊息。", "remedies": "免費提供 12 個月的身份保護服務；如需協助，請與我們聯絡。"},
-	"ja": {"description": "攻撃者が流出したアクセスキーを使い、プロフィール画像ストアとアカウントデータベースのデータを読み取りました。", "measures": "当該キーを無効化し、アクセスログを保全し、すべてのセッションをリセットしました。",
+	"ja": {"title": "プロフィール画像ストアへの不正アクセス", "description": "攻撃者が流出したアクセスキーを使い、プロフィール画像ストアとアカウントデータベースのデータを読み取りました。", "measures": "当該キーを無効化し、アクセスログを保全し、すべてのセッションをリセットしました。",
 		"advice": "パスワードを変更し、認証コードを尋ねる電話やメッセージにご注意ください。", "remedies": "12か月間の本人確認保護サービスを無料でご提供します。お困りの際はご連絡ください。"},
-	"ko": {"description": "공격자가 유출된 접근 키를 이용해 프로필 미디어 저장소와 계정 데이터베이스의 데이터를 읽었습니다.", "measures": "해당 키를 폐기하고 접속 기록을 보존했으며 모든 세션을 초기화했습니다.",
+	"ko": {"title": "프로필 미디어 저장소 무단 접근", "description": "공격자가 유출된 접근 키를 이용해 프로필 미디어 저장소와 계정 데이터베이스의 데이터를 읽었습니다.", "measures": "해당 키를 폐기하고 접속 기록을 보존했으며 모든 세션을 초기화했습니다.",
 		"advice": "비밀번호를 변경하시고, 인증번호를 요구하는 전화나 메시지에 주의하십시오.", "remedies": "12개월간 명의 도용 방지 서비스를 무료로 제공합니다. 도움이 필요하시면 연락해 주십시오."},
-	"de": {"description": "Ein Angreifer hat mit einem abgeflossenen Zugangsschlüssel Objekte im Profilmedienspeicher und in der Kontendatenbank gelesen.", "measures": "Der Schlüssel wurde gesperrt, die Zugriffsprotokolle gesichert und alle Sitzungen zurückgesetzt.",
+	"de": {"title": "Unbefugter Zugriff auf den Profilmedienspeicher", "description": "Ein Angreifer hat mit einem abgeflossenen Zugangsschlüssel Objekte im Profilmedienspeicher und in der Kontendatenbank gelesen.", "measures": "Der Schlüssel wurde gesperrt, die Zugriffsprotokolle gesichert und alle Sitzungen zurückgesetzt.",
 		"advice": "Ändern Sie Ihr Passwort und seien Sie vorsichtig bei Anrufen oder Nachrichten, die nach Bestätigungscodes fragen.", "remedies": "Kostenloser Identitätsschutz für 12 Monate; wenden Sie sich bei Fragen an uns."},
-	"fr": {"description": "Un attaquant a utilisé une clé d’accès divulguée pour lire des objets dans le stockage des médias de profil et dans la base des comptes.", "measures": "La clé a été révoquée, les journaux d’accès conservés et toutes les sessions réinitialisées.",
+	"fr": {"title": "Accès non autorisé au stockage des médias de profil", "description": "Un attaquant a utilisé une clé d’accès divulguée pour lire des objets dans le stockage des médias de profil et dans la base des comptes.", "measures": "La clé a été révoquée, les journaux d’accès conservés et toutes les sessions réinitialisées.",
 		"advice": "Changez votre mot de passe et méfiez-vous des appels ou messages qui vous demandent des codes de vérification.", "remedies": "Service de protection d’identité gratuit pendant 12 mois ; contactez-nous pour obtenir de l’aide."},
-	"es": {"description": "Un atacante utilizó una clave de acceso filtrada para leer objetos del almacén de medios de perfil y de la base de datos de cuentas.", "measures": "Revocamos la clave, conservamos los registros de acceso y restablecimos todas las sesiones.",
+	"es": {"title": "Acceso no autorizado al almacén de medios de perfil", "description": "Un atacante utilizó una clave de acceso filtrada para leer objetos del almacén de medios de perfil y de la base de datos de cuentas.", "measures": "Revocamos la clave, conservamos los registros de acceso y restablecimos todas las sesiones.",
 		"advice": "Cambie su contraseña y desconfíe de llamadas o mensajes que le pidan códigos de verificación.", "remedies": "Servicio gratuito de protección de identidad durante 12 meses; contáctenos si necesita ayuda."},
-	"pt-BR": {"description": "Um invasor usou uma chave de acesso vazada para ler objetos do repositório de mídia de perfil e do banco de dados de contas.", "measures": "A chave foi revogada, os registros de acesso foram preservados e todas as sessões foram encerradas.",
+	"pt-BR": {"title": "Acesso não autorizado ao repositório de mídia de perfil", "description": "Um invasor usou uma chave de acesso vazada para ler objetos do repositório de mídia de perfil e do banco de dados de contas.", "measures": "A chave foi revogada, os registros de acesso foram preservados e todas as sessões foram encerradas.",
 		"advice": "Troque sua senha e desconfie de ligações ou mensagens que peçam códigos de verificação.", "remedies": "Serviço gratuito de proteção de identidade por 12 meses; fale conosco se precisar de ajuda."},
 }
 
@@ -126,7 +126,7 @@ func TestEachPersonGetsTheirLanguageElseWhereTheyLiveSpeaks(t *testing.T) {
 func TestAnUntranslatedTextIsFlaggedAndToldToTheReader(t *testing.T) {
 	f := sampleFacts()
 	f.Translations = map[string]map[string]string{"ja": {"description": sampleTranslations["ja"]["description"], "advice": sampleTranslations["ja"]["advice"]}}
-	require.Equal(t, []string{"measures", "remedies"}, templates.Untranslated(f, "ja"))
+	require.Equal(t, []string{"title", "measures", "remedies"}, templates.Untranslated(f, "ja"))
 	r, err := templates.Notice(f, "ja", "", nil)
 	require.NoError(t, err)
 	require.Contains(t, r.Body, "以下の内容の一部は、翻訳が整うまで英語で記載しています。")

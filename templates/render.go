@@ -228,6 +228,8 @@ func newView(f Facts, locale string) view {
 // text is the field a translatable key names.
 func (f *Facts) text(key string) *string {
 	switch key {
+	case "title":
+		return &f.Title
 	case "description":
 		return &f.Description
 	case "cause":
@@ -246,7 +248,7 @@ func (f *Facts) text(key string) *string {
 
 // TranslatableKeys are the texts a text in another language than the
 // incident's (English) needs translated (incident.TranslatableKeys).
-var TranslatableKeys = []string{"description", "cause", "impact", "measures", "advice", "remedies"}
+var TranslatableKeys = []string{"title", "description", "cause", "impact", "measures", "advice", "remedies"}
 
 // Untranslated lists the incident's texts a locale's reader would get in
 // English: written, and not translated into locale.
