@@ -219,7 +219,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if !ob.DueAt.IsZero() {
 			due = fmt.Sprintf("%s (%s from %s)", ob.DueText(), ob.Due, ob.Anchor)
 		}
-		report := templates.Report{Template: ob.Template, Regulator: ob.Regulator, Jurisdiction: ob.Jurisdiction,
+		report := templates.Report{Template: ob.Template, Regulator: ob.Regulator, RegulatorLocal: ob.RegulatorLocal, Zone: ob.Zone, SourcesLocal: ob.SourcesLocal, DueAt: ob.DueAt, Jurisdiction: ob.Jurisdiction,
 			Duty: ob.Name, Due: due, Sources: ob.Sources, Regions: regionsOf(in.Scope, ob.Jurisdiction), Subjects: f.Subjects, Total: in.Scope.Subjects,
 			Sensitive: f.Sensitive, Minors: f.Minors, Required: ob.Content}
 		if ob.Template != "" && !slices.Contains(templates.Names(), ob.Template) {

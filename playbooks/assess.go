@@ -127,7 +127,9 @@ type Obligation struct {
 	Jurisdiction string    `json:"jurisdiction"`
 	Audience     string    `json:"audience"`
 	Regulator    string    `json:"regulator,omitempty"`
-	Owner        string    `json:"owner,omitempty"`
+	// RegulatorLocal is the regulator's name in its own language.
+	RegulatorLocal string `json:"regulator_local,omitempty"`
+	Owner          string `json:"owner,omitempty"`
 	Anchor       string    `json:"anchor"`
 	AnchorAt     time.Time `json:"anchor_at,omitzero"`
 	// AnchorNote says when the anchor's time was not known and another stood in.
@@ -153,6 +155,8 @@ type Obligation struct {
 	Why        string        `json:"why"`
 	Unverified string        `json:"unverified,omitempty"`
 	Sources    []string      `json:"sources"`
+	// SourcesLocal cite the law in the language of the regulator's report.
+	SourcesLocal []string `json:"sources_local,omitempty"`
 }
 
 // DueText is the due time as people read it: in the jurisdiction's zone
@@ -261,10 +265,10 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 			}
 			anchorAt, note := t.anchor(r.Anchor)
 			base := Obligation{
-				Name: r.Name, Rule: r.Name, Jurisdiction: l.Jurisdiction, Audience: r.Audience, Regulator: r.Regulator, Owner: r.Owner,
+				Name: r.Name, Rule: r.Name, Jurisdiction: l.Jurisdiction, Audience: r.Audience, Regulator: r.Regulator, RegulatorLocal: r.RegulatorLocal, Owner: r.Owner,
 				Anchor: r.Anchor, AnchorAt: anchorAt, AnchorNote: note, Zone: l.Zone, After: r.After, With: r.With, Voluntary: r.Voluntary,
 				LateReasons: r.LateReasons, Template: r.Template, Content: r.Content, Methods: r.Methods, Consent: r.Consent,
-				Subjects: f.Subjects, Why: why, Unverified: r.Unverified, Sources: r.Sources,
+				Subjects: f.Subjects, Why: why, Unverified: r.Unverified, Sources: r.Sources, SourcesLocal: r.SourcesLocal,
 			}
 			if r.Substitute != nil {
 				sub, err := eval(r.Substitute.When, f)

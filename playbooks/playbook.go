@@ -115,7 +115,10 @@ type Rule struct {
 	Name        string   `yaml:"name"`
 	Audience    string   `yaml:"audience"`
 	Regulator   string   `yaml:"regulator"`
-	Owner       string   `yaml:"owner"`
+	// RegulatorLocal is the regulator's name in its own language, which its
+	// report addresses it by.
+	RegulatorLocal string `yaml:"regulator_local"`
+	Owner          string `yaml:"owner"`
 	AppliesWhen string   `yaml:"applies_when"`
 	Anchor      string   `yaml:"anchor"`
 	Due         string   `yaml:"due"`
@@ -133,6 +136,9 @@ type Rule struct {
 	Template    string   `yaml:"template"`
 	Unverified  string   `yaml:"unverified"`
 	Sources     []string `yaml:"sources"`
+	// SourcesLocal cite the same law in the language of the regulator's
+	// report.
+	SourcesLocal []string `yaml:"sources_local"`
 
 	file string
 	line int

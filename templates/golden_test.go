@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +140,53 @@ func TestAnUntranslatedTextIsFlaggedAndToldToTheReader(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, templates.Untranslated(sampleFacts(), "ja"))
 	require.NotContains(t, full.Body, "英語で記載")
+}
+
+// reportsInTheirLanguage are the reports written in their regulator's
+// language, with the regulator's name, the law and the zone as the law
+// files give them.
+var reportsInTheirLanguage = []templates.Report{
+	{Template: "report-cn", Regulator: "Departments with personal-information protection duties", RegulatorLocal: "履行个人信息保护职责的部门（国家网信部门及行业主管部门）",
+		Zone: "Asia/Shanghai", Sources: []string{"PIPL art. 57"}, SourcesLocal: []string{"《个人信息保护法》第五十七条", "《网络安全法》第二十五条"}},
+	{Template: "report-jp", Regulator: "Personal Information Protection Commission", RegulatorLocal: "個人情報保護委員会",
+		Zone: "Asia/Tokyo", Sources: []string{"APPI art. 26(1)"}, SourcesLocal: []string{"個人情報の保護に関する法律第26条第1項"}},
+	{Template: "report-kr", Regulator: "Personal Information Protection Commission or KISA", RegulatorLocal: "개인정보보호위원회 또는 한국인터넷진흥원(KISA)",
+		Zone: "Asia/Seoul", Sources: []string{"PIPA art. 34(3)"}, SourcesLocal: []string{"「개인정보 보호법」 제34조제3항"}},
+	{Template: "report-br", Regulator: "ANPD", RegulatorLocal: "Autoridade Nacional de Proteção de Dados (ANPD)",
+		Zone: "America/Sao_Paulo", Sources: []string{"LGPD art. 48"}, SourcesLocal: []string{"LGPD, art. 48"}},
+}
+
+// The CAC, PPC, PIPC and ANPD read their reports in their language: the
+// recipient, the law, the headings, the labels, the kind of incident and
+// every time (in the regulator's zone, named); only proper names, the
+// reference and addresses stay as written. Golden:
+// testdata/golden/report-NAME.txt.
+func TestReportsAreInTheRegulatorsLanguageAndZone(t *testing.T) {
+	latin := regexp.MustCompile(`[A-Za-z]{2,}`)
+	for _, r := range reportsInTheirLanguage {
+		t.Run(r.Template, func(t *testing.T) {
+			f := sampleFacts()
+			f.Organisation, f.Reporter, f.DPOContact = "Example Platform Ltd", "Jane Doe, +86 10 5555 0100", "dpo@example.com"
+			r.DueAt, r.Jurisdiction, r.Duty, r.Subjects, r.Total = f.DetectedAt.Add(72*time.Hour), "XX", "duty", 26, 54
+			out, locale, err := templates.RegulatorReport(f, r)
+			require.NoError(t, err)
+			text := out.Title + "\n" + out.Body
+			path := filepath.Join("testdata", "golden", r.Template+".txt")
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, string(want), text)
+			if locale == "pt-BR" {
+				require.NotContains(t, text, "UTC", "Brasília time")
+				return // Latin script: the golden text is the check
+			}
+			rest := text
+			for _, name := range []string{f.IncidentID, "Example Platform Ltd", "Jane Doe", "dpo@example.com", "privacy@example.com", "KISA", "SMS"} {
+				rest = strings.ReplaceAll(rest, name, "")
+			}
+			require.Empty(t, latin.FindAllString(rest, -1), "%s: words in Latin script besides proper names:\n%s", locale, text)
+		})
+	}
 }

@@ -2,6 +2,7 @@ package templates
 
 import (
 	"fmt"
+	"time"
 	"path"
 	"strings"
 	"sync"
@@ -25,6 +26,13 @@ type labelSet struct {
 	PressOne      string `yaml:"press_one"`
 	// Untranslated tells the reader that some details follow in English.
 	Untranslated string `yaml:"untranslated"`
+	// DateTime is how a time is written (a Go layout); ZoneFormat names
+	// its zone after it (%s: the zone's name); Zones are zones' names.
+	DateTime   string            `yaml:"datetime"`
+	ZoneFormat string            `yaml:"zone_format"`
+	Zones      map[string]string `yaml:"zones"`
+	// Kinds name the kinds of incident.
+	Kinds map[string]string `yaml:"kinds"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }
@@ -155,4 +163,37 @@ func PressOne(locale string) string {
 		return s.PressOne
 	}
 	return en.PressOne
+}
+
+// LocalTime writes t as a reader of locale reads a time, in the IANA zone
+// (UTC when zone is empty or unknown), with the zone named: "2026年11月20日
+// 16:00（北京时间）", "2026-11-20 17:00 JST".
+func LocalTime(t time.Time, locale, zone string) string {
+	s, en := labelsFor(locale)
+	loc, err := time.LoadLocation(zone)
+	if zone == "" || err != nil {
+		loc, zone = time.UTC, "UTC"
+	}
+	layout, format := s.DateTime, s.ZoneFormat
+	if layout == "" {
+		layout = en.DateTime
+	}
+	if format == "" {
+		format = en.ZoneFormat
+	}
+	at := t.In(loc)
+	name := s.Zones[zone]
+	if name == "" {
+		name = at.Format("MST")
+	}
+	return at.Format(layout) + fmt.Sprintf(format, name)
+}
+
+// KindLabel names a kind of incident in a locale (else as written).
+func KindLabel(kind, locale string) string {
+	s, en := labelsFor(locale)
+	if l, ok := lookup(s.Kinds, en.Kinds, kind); ok {
+		return l
+	}
+	return kind
 }

@@ -112,7 +112,7 @@ var reportTemplates = []string{"report", "report-cn", "report-sg", "report-hk", 
 // replace the locale notice for its residents.
 var noticeTemplates = []string{"notice-ca"}
 
-var reportLocales = map[string]string{"report-cn": "zh-CN"}
+var reportLocales = map[string]string{"report-cn": "zh-CN", "report-jp": "ja", "report-kr": "ko", "report-br": "pt-BR"}
 
 var sets = func() map[string]set {
 	m := map[string]set{"announcement": load("announcement")}
@@ -265,6 +265,18 @@ func Untranslated(f Facts, locale string) []string {
 	return out
 }
 
+// localTimes gives the view's times in zone, as a reader of locale writes them.
+func (v *view) localTimes(locale, zone string) {
+	v.Detected = LocalTime(v.DetectedAt, locale, zone)
+	v.Occurred = ""
+	if !v.OccurredFrom.IsZero() {
+		v.Occurred = LocalTime(v.OccurredFrom, locale, zone)
+		if !v.OccurredTo.IsZero() && !v.OccurredTo.Equal(v.OccurredFrom) {
+			v.Occurred += " – " + LocalTime(v.OccurredTo, locale, zone)
+		}
+	}
+}
+
 // value is a content field's text; ok is false for fields Tocsin counts
 // itself (subjects, regions), which no text can lack.
 func (v view) value(name string) (val string, ok bool) {
@@ -363,12 +375,22 @@ func NoticeWith(f Facts, locale, form string, own *Form, required []string) (Ren
 type Report struct {
 	Template string // one of the report templates; empty is "report"
 	// Form is the operator's own form named by Template, when it is not built in.
-	Form         *Form
-	Regulator    string
+	Form      *Form
+	Regulator string
+	// RegulatorLocal is the regulator's name in its own language, used by
+	// a report written in it.
+	RegulatorLocal string
+	// Zone is the regulator's time zone (IANA): the report's times are
+	// given there.
+	Zone         string
 	Jurisdiction string
 	Duty         string
 	Due          string
 	Sources      []string
+	// SourcesLocal cite the law in the report's language; DueAt is when
+	// the report is due (zero: no fixed time), given in its language.
+	SourcesLocal []string
+	DueAt        time.Time
 	Regions      []string // "CN 26", residents per region in this jurisdiction
 	Required     []string // the content fields the law asks for
 	Subjects     int
@@ -400,6 +422,19 @@ func RegulatorReport(f Facts, r Report) (Rendered, string, error) {
 	locale := ReportLocale(r.Template)
 	v := newView(f, locale)
 	v.Regulator, v.Jurisdiction, v.Duty, v.Due, v.Sources, v.Regions = r.Regulator, r.Jurisdiction, r.Duty, r.Due, r.Sources, r.Regions
+	if locale != "en" && r.RegulatorLocal != "" {
+		v.Regulator = r.RegulatorLocal
+	}
+	if locale != "en" && len(r.SourcesLocal) > 0 {
+		v.Sources = r.SourcesLocal
+	}
+	if locale != "en" && !r.DueAt.IsZero() {
+		v.Due = LocalTime(r.DueAt, locale, r.Zone)
+	}
+	v.Kind = KindLabel(v.Kind, locale)
+	if r.Zone != "" {
+		v.localTimes(locale, r.Zone)
+	}
 	v.Subjects, v.Total, v.Sensitive, v.Minors = r.Subjects, r.Total, r.Sensitive, r.Minors
 	v.Required = r.Required
 	out, err := render(t, v, "title", "body")
