@@ -121,17 +121,17 @@ func eval(expr string, f Facts) (bool, error) {
 // Obligation is a duty that applies to an incident, with its due time. A
 // phased duty becomes one obligation per phase, named rule/phase.
 type Obligation struct {
-	Name         string    `json:"name"`
-	Rule         string    `json:"rule"`
-	Phase        string    `json:"phase,omitempty"`
-	Jurisdiction string    `json:"jurisdiction"`
-	Audience     string    `json:"audience"`
-	Regulator    string    `json:"regulator,omitempty"`
+	Name         string `json:"name"`
+	Rule         string `json:"rule"`
+	Phase        string `json:"phase,omitempty"`
+	Jurisdiction string `json:"jurisdiction"`
+	Audience     string `json:"audience"`
+	Regulator    string `json:"regulator,omitempty"`
 	// RegulatorLocal is the regulator's name in its own language.
-	RegulatorLocal string `json:"regulator_local,omitempty"`
-	Owner          string `json:"owner,omitempty"`
-	Anchor       string    `json:"anchor"`
-	AnchorAt     time.Time `json:"anchor_at,omitzero"`
+	RegulatorLocal string    `json:"regulator_local,omitempty"`
+	Owner          string    `json:"owner,omitempty"`
+	Anchor         string    `json:"anchor"`
+	AnchorAt       time.Time `json:"anchor_at,omitzero"`
 	// AnchorNote says when the anchor's time was not known and another stood in.
 	AnchorNote string    `json:"anchor_note,omitempty"`
 	DueAt      time.Time `json:"due_at,omitzero"`

@@ -112,21 +112,21 @@ type Announcement struct {
 
 // Rule is one legal duty in one jurisdiction.
 type Rule struct {
-	Name        string   `yaml:"name"`
-	Audience    string   `yaml:"audience"`
-	Regulator   string   `yaml:"regulator"`
+	Name      string `yaml:"name"`
+	Audience  string `yaml:"audience"`
+	Regulator string `yaml:"regulator"`
 	// RegulatorLocal is the regulator's name in its own language, which its
 	// report addresses it by.
-	RegulatorLocal string `yaml:"regulator_local"`
-	Owner          string `yaml:"owner"`
-	AppliesWhen string   `yaml:"applies_when"`
-	Anchor      string   `yaml:"anchor"`
-	Due         string   `yaml:"due"`
-	Phases      []Phase  `yaml:"phases"`
-	After       string   `yaml:"after"`
-	With        string   `yaml:"with"`
-	Content     []string `yaml:"content"`
-	Methods     []string `yaml:"methods"`
+	RegulatorLocal string   `yaml:"regulator_local"`
+	Owner          string   `yaml:"owner"`
+	AppliesWhen    string   `yaml:"applies_when"`
+	Anchor         string   `yaml:"anchor"`
+	Due            string   `yaml:"due"`
+	Phases         []Phase  `yaml:"phases"`
+	After          string   `yaml:"after"`
+	With           string   `yaml:"with"`
+	Content        []string `yaml:"content"`
+	Methods        []string `yaml:"methods"`
 	// Consent lists the methods the law accepts only from people who
 	// agreed to electronic notice (consent_electronic: yes).
 	Consent     []string `yaml:"consent"`

@@ -2,10 +2,10 @@ package templates
 
 import (
 	"fmt"
-	"time"
 	"path"
 	"strings"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
