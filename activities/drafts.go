@@ -199,11 +199,12 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
 	}
 	if in.Announcement {
-		r, err := templates.Announcement(facts)
+		locales := templates.AnnouncementLocales(NoticeLocalesFor(in.Scope, in.DefaultLocale))
+		r, untranslated, err := templates.Announcement(facts, locales)
 		if err != nil {
 			return fail(err)
 		}
-		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: "en+zh-CN", Audience: "public"}, r)
+		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: strings.Join(locales, "+"), Audience: "public", Untranslated: untranslated}, r)
 	}
 	byJurisdiction := playbooks.JurisdictionFacts(in.Scope.ForRules(), in.Spec.ForRules())
 	for _, ob := range in.Obligations {

@@ -190,3 +190,28 @@ func TestReportsAreInTheRegulatorsLanguageAndZone(t *testing.T) {
 		})
 	}
 }
+
+// The public announcement speaks every language of the people it stands
+// in for, English first, each section wholly in its language; a text not
+// translated into one of them is listed for legal.
+func TestTheAnnouncementSpeaksEachReadersLanguage(t *testing.T) {
+	r, untranslated, err := templates.Announcement(sampleFacts(), []string{"zh-CN", "ja", "pt-BR"})
+	require.NoError(t, err)
+	require.Empty(t, untranslated)
+	sections := strings.Split(r.Body, "\n\n——\n\n")
+	require.Len(t, sections, 4)
+	for i, want := range []string{"We could not reach everyone affected individually", "由于无法逐一告知全部受影响的个人，特此公告。",
+		"対象となるすべての方に個別にご連絡できなかったため、本公表を行います。", "Não foi possível avisar individualmente todas as pessoas afetadas"} {
+		require.Contains(t, sections[i], want)
+	}
+	require.Contains(t, sections[1], sampleTranslations["zh-CN"]["description"])
+	require.Contains(t, r.Title, "Public notice of a data security incident")
+	require.Contains(t, r.Title, "個人情報の漏えい等に関する公表")
+	require.Contains(t, r.HTML, `<section lang="ja">`)
+
+	f := sampleFacts()
+	f.Translations = nil
+	_, untranslated, err = templates.Announcement(f, []string{"ko"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"title", "description", "measures", "advice", "remedies"}, untranslated)
+}

@@ -115,7 +115,7 @@ var noticeTemplates = []string{"notice-ca"}
 var reportLocales = map[string]string{"report-cn": "zh-CN", "report-jp": "ja", "report-kr": "ko", "report-br": "pt-BR"}
 
 var sets = func() map[string]set {
-	m := map[string]set{"announcement": load("announcement")}
+	m := map[string]set{}
 	for _, l := range NoticeLocales {
 		m["notice."+l] = load("notice." + l)
 	}
@@ -441,9 +441,51 @@ func RegulatorReport(f Facts, r Report) (Rendered, string, error) {
 	return out, locale, err
 }
 
-// Announcement renders the public announcement, in English and Chinese.
-func Announcement(f Facts) (Rendered, error) {
-	return render(sets["announcement"], newView(f, "en"), "title", "body")
+// Announcement renders the public announcement in each of locales (the
+// languages of the people it stands in for; English first), a section
+// each, and lists the texts it quotes untranslated.
+func Announcement(f Facts, locales []string) (Rendered, []string, error) {
+	locales = AnnouncementLocales(locales)
+	var titles, bodies, htmls, untranslated []string
+	for _, l := range locales {
+		t, ok := sets["notice."+l]
+		if !ok {
+			return Rendered{}, nil, fmt.Errorf("no notice template for %q", l)
+		}
+		v := newView(f, l)
+		for _, k := range v.Untranslated {
+			if !slices.Contains(untranslated, k) {
+				untranslated = append(untranslated, k)
+			}
+		}
+		var title, body, h strings.Builder
+		if err := t.text.ExecuteTemplate(&title, "announcement-title", v); err != nil {
+			return Rendered{}, nil, fmt.Errorf("render %s announcement title: %w", l, err)
+		}
+		if err := t.text.ExecuteTemplate(&body, "announcement", v); err != nil {
+			return Rendered{}, nil, fmt.Errorf("render %s announcement: %w", l, err)
+		}
+		if err := t.html.ExecuteTemplate(&h, "announcement", v); err != nil {
+			return Rendered{}, nil, fmt.Errorf("render %s announcement as HTML: %w", l, err)
+		}
+		titles = append(titles, strings.TrimSpace(title.String()))
+		bodies = append(bodies, strings.TrimSpace(body.String()))
+		htmls = append(htmls, `<section lang="`+htemplate.HTMLEscapeString(l)+`">`+strings.TrimSpace(h.String())+"</section>")
+	}
+	return Rendered{Title: strings.Join(titles, " / "), Body: strings.Join(bodies, "\n\n——\n\n"),
+		HTML: `<article class="draft">` + strings.Join(htmls, "\n<hr>\n") + "</article>\n"}, untranslated, nil
+}
+
+// AnnouncementLocales are the languages an announcement for readers of
+// locales is written in: English first (the public at large), then theirs.
+func AnnouncementLocales(locales []string) []string {
+	out := []string{"en"}
+	for _, l := range locales {
+		if l != "en" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // Missing lists the content fields a law requires that the facts cannot yet
