@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
 
 	"context"
@@ -105,6 +106,36 @@ func NoticeLocalesFor(s plandata.ScopeSummary, fallback string) []string {
 		out = append(out, l)
 	}
 	slices.Sort(out)
+	return out
+}
+
+// noticeZones is, for each notice locale, the zone all its readers live
+// in: its times are given there. A locale read in several zones gives
+// UTC, named in its language, until notices are drafted per zone.
+func noticeZones(s plandata.ScopeSummary, fallback string) map[string]string {
+	seen := map[string]map[string]bool{}
+	for region, f := range s.Regions {
+		zone, ok := inventory.ZoneName(region)
+		if !ok {
+			zone = "UTC"
+		}
+		for tag := range f.Locales {
+			l, _ := templates.NoticeLocaleIn(tag, region, fallback)
+			if seen[l] == nil {
+				seen[l] = map[string]bool{}
+			}
+			seen[l][zone] = true
+		}
+	}
+	out := map[string]string{}
+	for l, zs := range seen {
+		out[l] = "UTC"
+		if len(zs) == 1 {
+			for z := range zs {
+				out[l] = z
+			}
+		}
+	}
 	return out
 }
 
@@ -240,12 +271,15 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 	}
 	content := noticeContent(in.Obligations)
+	zones := noticeZones(in.Scope, in.DefaultLocale)
 	for _, locale := range NoticeLocalesFor(in.Scope, in.DefaultLocale) {
 		name := "notice-" + locale
 		if !want(name) {
 			continue
 		}
-		r, err := templates.Notice(facts, locale, "", content)
+		zoned := facts
+		zoned.Zone = zones[locale]
+		r, err := templates.Notice(zoned, locale, "", content)
 		if err != nil {
 			return fail(err)
 		}
@@ -271,7 +305,9 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 			}
 			own = form
 		}
-		r, err := templates.NoticeWith(facts, "", ob.Template, own, ob.Content)
+		zoned := facts
+		zoned.Zone = ob.Zone
+		r, err := templates.NoticeWith(zoned, "", ob.Template, own, ob.Content)
 		if err != nil {
 			return fail(err)
 		}

@@ -215,3 +215,22 @@ func TestTheAnnouncementSpeaksEachReadersLanguage(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"title", "description", "measures", "advice", "remedies"}, untranslated)
 }
+
+// A notice gives its times where its readers live, as their language
+// writes them, the zone named; UTC only where the reader is UTC.
+func TestANoticeGivesTimesInItsReadersZone(t *testing.T) {
+	f := sampleFacts()
+	f.Zone = "Asia/Shanghai"
+	zh, err := templates.Notice(f, "zh-CN", "", nil)
+	require.NoError(t, err)
+	require.Contains(t, zh.Body, "我们于2026年11月20日 16:00（北京时间）发现该事件。")
+	require.Contains(t, zh.Body, "2026年11月18日 08:00（北京时间） – 2026年11月20日 15:30（北京时间）")
+	f.Zone = "Asia/Tokyo"
+	ja, err := templates.Notice(f, "ja", "", nil)
+	require.NoError(t, err)
+	require.Contains(t, ja.Body, "当社は2026年11月20日 17:00（日本時間）に本事案を認識しました。")
+	f.Zone = "UTC"
+	en, err := templates.Notice(f, "en", "", nil)
+	require.NoError(t, err)
+	require.Contains(t, en.Body, "We became aware of it on 2026-11-20 08:00 UTC.")
+}

@@ -153,6 +153,9 @@ type Facts struct {
 	// Translations are the texts in other languages, by notice locale and
 	// key (incident.TranslatableKeys).
 	Translations map[string]map[string]string
+	// Zone, when set, is the IANA zone a notice's readers live in: its
+	// times are given there, written as their language writes them.
+	Zone string
 }
 
 // Rendered is a text ready for legal's review.
@@ -211,6 +214,9 @@ func newView(f Facts, locale string) view {
 		if !f.OccurredTo.IsZero() && !f.OccurredTo.Equal(f.OccurredFrom) {
 			v.Occurred = fmt.Sprintf("%s – %s", f.OccurredFrom.UTC().Format("2006-01-02 15:04"), f.OccurredTo.UTC().Format("2006-01-02 15:04 UTC"))
 		}
+	}
+	if f.Zone != "" {
+		v.localTimes(locale, f.Zone)
 	}
 	if f.Impact == "" {
 		v.Impact = Impact(f.Categories, locale)

@@ -68,7 +68,7 @@ func TestPushAndLettersReachPeopleWithoutEmailOrPhone(t *testing.T) {
 	for _, want := range []string{"韩梅梅", "朝阳区建国路 1 号", "北京 100022", "个人信息安全事件告知", "涉及的个人信息种类", "密码（经加密散列处理）"} {
 		require.Contains(t, letters["p5"], want, "the Chinese letter")
 	}
-	require.Contains(t, strings.ReplaceAll(letters["p5"], " ", ""), "UTC发现该事件。", "a line wrapped inside a Chinese sentence keeps every character")
+	require.Contains(t, strings.ReplaceAll(letters["p5"], " ", ""), "（北京时间）发现该事件。", "a line wrapped inside a Chinese sentence keeps every character; the time is Beijing's")
 	for _, want := range []string{"Dee Smith", "1 Harbour St", "#04-01", "Singapore 049315", "leaked access key", "Change your password"} {
 		require.Contains(t, letters["p6"], want, "the English letter")
 	}
