@@ -24,6 +24,9 @@ const worldPeople = "subject_id,name,email,phone,onsite_id,locale,region,birth_y
 // arrives in their language (Japanese, Korean, Brazilian Portuguese,
 // French, Spanish), an Italian speaker in Germany reads German, a Dutch
 // speaker the playbook's English; each notice was a draft legal approved.
+// The incident's texts are not translated into Japanese: the notice was
+// held until legal approved it with a comment, and tells its reader, in
+// Japanese, that some details follow in English; its times are Japan's.
 func TestEveryoneIsToldInTheirLanguageOrWhereTheyLive(t *testing.T) {
 	ctx := context.Background()
 	r := runSampleIncidentWith(t, worldPeople, "", nil)
@@ -42,8 +45,16 @@ func TestEveryoneIsToldInTheirLanguageOrWhereTheyLive(t *testing.T) {
 			got[e.SubjectID] = e.Subject + "\n" + e.Body
 		}
 	}
+	for _, d := range r.view.Drafts {
+		if d.Name == "notice-ja" {
+			require.Equal(t, []string{"title", "description", "cause", "measures", "advice", "remedies"}, d.Untranslated,
+				"the sample translates its texts into Chinese only: legal approved the Japanese notice with a comment")
+			require.NotEmpty(t, d.Comment)
+		}
+	}
 	for id, want := range map[string][]string{
-		"w1": {"個人情報の漏えい等に関するお知らせ", "お客様各位", "漏えい等が発生したおそれがある個人データの項目"},
+		"w1": {"個人情報の漏えい等に関するお知らせ", "お客様各位", "漏えい等が発生したおそれがある個人データの項目",
+			"以下の内容の一部は、翻訳が整うまで英語で記載しています。", "当社は2026年11月20日 17:00（日本時間）に本事案を認識しました。"},
 		"w2": {"개인정보 유출 통지", "고객님께", "유출된 개인정보의 항목"},
 		"w3": {"Comunicado de incidente de segurança", "Prezado(a) cliente", "Quais dados foram afetados"},
 		"w4": {"Notification d’une violation de vos données personnelles", "Madame, Monsieur", "Les données concernées"},
