@@ -18,6 +18,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/templates"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -287,7 +288,9 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 		NoticeBegun bool
 		CanRespond  bool
 		CanRelease  bool
-	}{page: s.base(r, p, inc.ID), V: v, CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill),
+		// Languages are those the facts form translates into.
+		Languages []string
+	}{page: s.base(r, p, inc.ID), V: v, Languages: templates.NoticeLocales[1:], CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill),
 		NoticeBegun: NoticeBegun(v.Status) || v.Status == "unknown", CanRespond: slices.Contains(responders, p.Role) && v.Status != StageClosed,
 		CanRelease: slices.Contains(releasers, p.Role)}
 	if v.Status != StageClosed {

@@ -164,6 +164,15 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 		"cause: An access key was committed to a public repository.\norganisation: Example Platform Ltd\nreporter: Jane Doe\ndpo_contact: dpo@example.com", chromedp.ByQuery))
 	require.Contains(t, flash, "Facts set")
 	require.Eventually(t, func() bool { rev, _ := draftRevision(t, ctx, page, "notice-en"); return rev == 2 }, 30*time.Second, 300*time.Millisecond)
+	// The Chinese texts are the incident file's; a responder revises the
+	// cause's translation from the same form, and only the Chinese drafts
+	// are drafted again.
+	flash = submit(t, ctx, "translate the cause", `form[action$="/facts"] button`, chromedp.SetValue(`#facts`, "cause: 一名员工把访问密钥提交到了公开的代码仓库。", chromedp.ByQuery),
+		chromedp.SetValue(`select[name=locale]`, "zh-CN", chromedp.ByQuery))
+	require.Contains(t, flash, "Facts set")
+	require.Eventually(t, func() bool { rev, _ := draftRevision(t, ctx, page, "notice-zh-CN"); return rev == 3 }, 30*time.Second, 300*time.Millisecond)
+	rev, _ := draftRevision(t, ctx, page, "notice-en")
+	require.Equal(t, 2, rev, "the English notice does not change with a Chinese translation")
 	screenshot(t, ctx, "02-incident-awaiting-approval")
 	run(t, ctx, "open the diff", chromedp.Navigate(page), chromedp.Evaluate(`document.querySelector('#draft-notice-en details:last-of-type').open = true`, nil),
 		chromedp.ScrollIntoView(`#draft-notice-en pre.diff`, chromedp.ByQuery))
