@@ -191,9 +191,12 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
 		args = append(args, d.IncidentID, d.SubjectID, d.Channel, d.Status, d.Error, d.ProviderRef, d.Segments, d.Detail, d.Doubt)
 	}
 	// Every CASE reads the row as it was: a receipt that came first keeps
-	// its status, and the send's own facts (segments) are still added.
+	// its status, and the send's own facts (segments) are still added. A
+	// row a bounce failed before its send was recorded (a resend under
+	// way when the first copy bounced) has no reference yet: the send's
+	// reference and doubt still go in, so the ledger owns up to a resend.
 	q.WriteString(`) AS v WHERE deliveries.incident_id=v.column1 AND deliveries.subject_id=v.column2 AND deliveries.channel=v.column3
-		AND (deliveries.status=? OR deliveries.provider_ref=v.column6)`)
+		AND (deliveries.status=? OR deliveries.provider_ref=v.column6 OR deliveries.provider_ref='')`)
 	args = append(args, StatusSending)
 	_, err := s.exec(ctx, q.String(), args...)
 	return err

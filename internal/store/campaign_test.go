@@ -339,3 +339,31 @@ func TestWithheldPeopleAreLeftOutOfTheCampaignButNotOutOfTheRecord(t *testing.T)
 		require.Equal(t, map[string]bool{"u1": false, "u2": false, "u3": false, "u4": false, "u5": true, "u6": true}, withheld)
 	})
 }
+
+// The relay bounces an e-mail while the claim that resends it is still
+// being sent (a worker died mid-send; the retry took over and sends it
+// again): the bounce fails the delivery first, and the resend's record
+// that comes after must still say it was resent, so the ledger owns up to
+// the person's second copy.
+func TestAResendRecordedAfterABounceStillOwnsUpToTheSecondCopy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scopedAll(t, s, "INC-B")
+		mail := store.Delivery{IncidentID: "INC-B", SubjectID: "u3", Channel: "email", Rung: 1}
+		_, err := s.ClaimDeliveries(ctx, []store.Delivery{mail}, lease("a1"))
+		require.NoError(t, err)
+		ok, err := s.RecordBounce(ctx, "INC-B", "u3", "<m-u3@tocsin>", "550 5.1.1 no such user")
+		require.NoError(t, err)
+		require.True(t, ok)
+		mail.Status, mail.ProviderRef, mail.Doubt = store.StatusAccepted, "<m-u3@tocsin>", store.DoubtResent
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{mail}))
+		got, err := s.GetDelivery(ctx, "INC-B", "u3", "email")
+		require.NoError(t, err)
+		require.Equal(t, store.StatusFailed, got.Status, "the bounce stands: nobody was reached")
+		require.Equal(t, store.DoubtResent, got.Doubt, "the second copy is owned up to")
+		require.Equal(t, "<m-u3@tocsin>", got.ProviderRef)
+		counts, _, _, err := s.CampaignCounts(ctx, "INC-B")
+		require.NoError(t, err)
+		require.Equal(t, 1, counts["email"].PossiblyTwice)
+	})
+}
