@@ -1,6 +1,8 @@
 package activities
 
 import (
+	"maps"
+
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
 
@@ -85,35 +87,15 @@ type DraftResult struct {
 
 // NoticeLocalesFor returns the notice locales the affected subjects need:
 // each person's language, else where they live (templates.NoticeLocaleIn).
-// A summary from before regions counted languages picks by language alone.
 func NoticeLocalesFor(s plandata.ScopeSummary, fallback string) []string {
-	seen := map[string]bool{}
-	byRegion := false
-	for region, f := range s.Regions {
-		for tag := range f.Locales {
-			byRegion = true
-			l, _ := templates.NoticeLocaleIn(tag, region, fallback)
-			seen[l] = true
-		}
-	}
-	if !byRegion {
-		for tag := range s.Locales {
-			seen[templates.NoticeLocale(tag, fallback)] = true
-		}
-	}
-	var out []string
-	for l := range seen {
-		out = append(out, l)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(noticeReaders(s, fallback)))
 }
 
-// noticeZones is, for each notice locale, the zone all its readers live
-// in: its times are given there. A locale read in several zones gives
-// UTC, named in its language, until notices are drafted per zone.
-func noticeZones(s plandata.ScopeSummary, fallback string) map[string]string {
-	seen := map[string]map[string]bool{}
+// noticeReaders maps each notice locale the affected people read to the
+// zones they live in. A summary from before regions counted languages
+// picks by language alone, and knows no zones.
+func noticeReaders(s plandata.ScopeSummary, fallback string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
 	for region, f := range s.Regions {
 		zone, ok := inventory.ZoneName(region)
 		if !ok {
@@ -121,22 +103,33 @@ func noticeZones(s plandata.ScopeSummary, fallback string) map[string]string {
 		}
 		for tag := range f.Locales {
 			l, _ := templates.NoticeLocaleIn(tag, region, fallback)
-			if seen[l] == nil {
-				seen[l] = map[string]bool{}
+			if out[l] == nil {
+				out[l] = map[string]bool{}
 			}
-			seen[l][zone] = true
+			out[l][zone] = true
 		}
 	}
-	out := map[string]string{}
-	for l, zs := range seen {
-		out[l] = "UTC"
-		if len(zs) == 1 {
-			for z := range zs {
-				out[l] = z
-			}
+	if len(out) == 0 {
+		for tag := range s.Locales {
+			out[templates.NoticeLocale(tag, fallback)] = map[string]bool{}
 		}
 	}
 	return out
+}
+
+// noticeZone is the zone a notice's times are given in: the one its
+// readers live in; UTC, named in its language, for readers in several
+// (until notices are drafted per zone); none known, as before zones.
+func noticeZone(zones map[string]bool) string {
+	switch len(zones) {
+	case 0:
+		return ""
+	case 1:
+		for z := range zones {
+			return z
+		}
+	}
+	return "UTC"
 }
 
 // ReportDraftName is the draft that carries an obligation's report.
@@ -271,14 +264,14 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 	}
 	content := noticeContent(in.Obligations)
-	zones := noticeZones(in.Scope, in.DefaultLocale)
-	for _, locale := range NoticeLocalesFor(in.Scope, in.DefaultLocale) {
+	readers := noticeReaders(in.Scope, in.DefaultLocale)
+	for _, locale := range slices.Sorted(maps.Keys(readers)) {
 		name := "notice-" + locale
 		if !want(name) {
 			continue
 		}
 		zoned := facts
-		zoned.Zone = zones[locale]
+		zoned.Zone = noticeZone(readers[locale])
 		r, err := templates.Notice(zoned, locale, "", content)
 		if err != nil {
 			return fail(err)
