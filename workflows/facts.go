@@ -87,18 +87,18 @@ func checkSettable(set map[string]string) error {
 		}
 	}
 	if known < len(set) {
-		return fmt.Errorf("%q is not a fact a draft states; use one of %s", firstUnknown(set), strings.Join(Settable, ", "))
+		return fmt.Errorf("%q is not a fact a draft states; use one of %s", firstUnknown(set, Settable), strings.Join(Settable, ", "))
 	}
 	return nil
 }
 
-// firstUnknown is the alphabetically first key of set that is not settable.
-func firstUnknown(set map[string]string) string {
+// firstUnknown is the alphabetically first key of set that is not known.
+func firstUnknown(set map[string]string, known []string) string {
 	var unknown []string
 	// The keys are sorted before use, so the map's order does not matter.
 	//workflowcheck:ignore
 	for k := range set {
-		if !slices.Contains(Settable, k) {
+		if !slices.Contains(known, k) {
 			unknown = append(unknown, k)
 		}
 	}
@@ -185,18 +185,9 @@ func checkTranslation(locale string, set map[string]string) error {
 		}
 	}
 	if known < len(set) {
-		var unknown []string
-		// Sorted below, so the map's order does not matter.
-		//workflowcheck:ignore
-		for k := range set {
-			if !slices.Contains(incident.TranslatableKeys, k) {
-				unknown = append(unknown, k)
-			}
-		}
-		slices.Sort(unknown)
-		return fmt.Errorf("%q is not a text notices quote; translate %s", unknown[0], strings.Join(incident.TranslatableKeys, ", "))
+		return fmt.Errorf("%q is not a text notices quote; translate %s", firstUnknown(set, incident.TranslatableKeys), strings.Join(incident.TranslatableKeys, ", "))
 	}
-	return incident.CheckTranslation(locale, incident.TranslatableKeys[0])
+	return nil
 }
 
 // setTranslation records texts of set translated into locale, and returns

@@ -64,7 +64,7 @@ type Spec struct {
 
 // TranslatableKeys are the texts notices and reports quote as written,
 // which a reader of another language needs translated.
-var TranslatableKeys = []string{"title", "description", "cause", "impact", "measures", "advice", "remedies"}
+var TranslatableKeys = templates.TranslatableKeys
 
 // CheckTranslation says what is wrong with a translation of key into
 // locale: a language Tocsin has no notice in, English (the incident's own
