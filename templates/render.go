@@ -170,12 +170,10 @@ type Rendered struct {
 
 type view struct {
 	Facts
-	Name         string
-	Categories   []string
-	CategoriesZH []string
-	ImpactZH     string
-	Detected     string
-	Occurred     string
+	Name       string
+	Categories []string
+	Detected   string
+	Occurred   string
 	// CreditBureaus: identity or financial data leaked, so US notices give
 	// the credit bureaus' numbers.
 	CreditBureaus bool
@@ -194,7 +192,7 @@ type view struct {
 }
 
 func newView(f Facts, locale string) view {
-	v := view{Categories: Labels(f.Categories, locale), CategoriesZH: Labels(f.Categories, "zh-CN")}
+	v := view{Categories: Labels(f.Categories, locale)}
 	v.Untranslated = Untranslated(f, locale)
 	if len(v.Untranslated) > 0 {
 		s, _ := labelsFor(locale)
@@ -221,7 +219,6 @@ func newView(f Facts, locale string) view {
 	if f.Impact == "" {
 		v.Impact = Impact(f.Categories, locale)
 	}
-	v.ImpactZH = Impact(f.Categories, "zh-CN")
 	for _, c := range f.Categories {
 		fam, _, _ := strings.Cut(c, ".")
 		if fam == "government_id" || fam == "financial" {

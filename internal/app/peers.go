@@ -115,11 +115,15 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 	}
 	p.closers = append(p.closers, func() { smtpPeer.Close() })
 	p.SMTPAddr = smtpPeer.Addr()
-	smtpHost := p.SMTPAddr
-	if cfg.Advertise != "" {
-		_, port, _ := net.SplitHostPort(p.SMTPAddr)
-		advertised, _, _ := net.SplitHostPort(cfg.Advertise)
-		smtpHost = net.JoinHostPort(advertised, port)
+	// advertised is a listener's address as peers.env names it: the
+	// advertised host, the listener's own port.
+	advertised := func(addr string) string {
+		if cfg.Advertise == "" {
+			return addr
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		h, _, _ := net.SplitHostPort(cfg.Advertise)
+		return net.JoinHostPort(h, port)
 	}
 
 	slackPeer := &devpeers.SlackPeer{Outbox: p.Outbox}
@@ -139,14 +143,6 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 		}
 	}
 
-	advertised := func(addr string) string {
-		if cfg.Advertise == "" {
-			return addr
-		}
-		_, port, _ := net.SplitHostPort(addr)
-		h, _, _ := net.SplitHostPort(cfg.Advertise)
-		return net.JoinHostPort(h, port)
-	}
 	var hosts []string
 	if h, _, err := net.SplitHostPort(cfg.Advertise); err == nil {
 		hosts = append(hosts, h)
@@ -209,7 +205,7 @@ func StartPeers(ctx context.Context, cfg PeersConfig) (_ *Peers, err error) {
 	p.Env = map[string]string{
 		"TOCSIN_DEV_TWILIO":   p.URL + "/twilio",
 		"TOCSIN_DEV_SLACK":    p.URL + "/slack/",
-		"TOCSIN_DEV_SMTP":     smtpHost,
+		"TOCSIN_DEV_SMTP":     advertised(p.SMTPAddr),
 		"TOCSIN_DEV_ONSITE":   p.URL + "/onsite/notices",
 		"TOCSIN_DEV_ANNOUNCE": p.URL + "/press",
 		"TOCSIN_DEV_PRINT":    p.URL + "/print/letters",

@@ -244,7 +244,7 @@ func (s *VoiceSender) Find(ctx context.Context, m Message, since time.Time, thei
 // confirm they heard it (when ack is set), and reads it again for those who
 // did not: the repeat catches the first words a surprised person missed.
 func TwiML(script, locale, ack string) string {
-	lang := sayLanguage(locale)
+	lang := templates.VoiceLanguage(locale)
 	say := func(b *strings.Builder, text string) {
 		b.WriteString(`<Say language="` + lang + `">`)
 		xml.EscapeText(b, []byte(text))
@@ -262,18 +262,12 @@ func TwiML(script, locale, ack string) string {
 		xml.EscapeText(&b, []byte(ack))
 		b.WriteString(`">`)
 		say(&b, script)
-		say(&b, pressOne(locale))
+		say(&b, templates.PressOne(locale))
 		b.WriteString(`</Gather>`)
 	}
 	b.WriteString(`</Response>`)
 	return b.String()
 }
-
-// pressOne is the acknowledgement prompt in the person's language.
-func pressOne(locale string) string { return templates.PressOne(locale) }
-
-// sayLanguage is the provider's voice for the notice's language.
-func sayLanguage(locale string) string { return templates.VoiceLanguage(locale) }
 
 func deref(s *string) string {
 	if s == nil {
