@@ -46,6 +46,11 @@ type DraftInfo struct {
 	// Untranslated are texts quoted in English for want of a translation
 	// into the draft's language.
 	Untranslated []string `json:",omitempty"`
+	// Zones are where a notice's readers live when they live in several:
+	// each reads the notice with its times in their own zone (a variant
+	// rendered with the draft, incident.ZoneVariant), and the draft legal
+	// reads gives them in UTC.
+	Zones []string `json:",omitempty"`
 }
 
 // DraftInput asks for drafts to be rendered.
@@ -117,9 +122,10 @@ func noticeReaders(s plandata.ScopeSummary, fallback string) map[string]map[stri
 	return out
 }
 
-// noticeZone is the zone a notice's times are given in: the one its
-// readers live in; UTC, named in its language, for readers in several
-// (until notices are drafted per zone); none known, as before zones.
+// noticeZone is the zone the draft of a notice gives its times in: the
+// one its readers live in; UTC, named in its language, for readers in
+// several (each of whom gets a variant in their own); none known, as
+// before zones.
 func noticeZone(zones map[string]bool) string {
 	switch len(zones) {
 	case 0:
@@ -130,6 +136,31 @@ func noticeZone(zones map[string]bool) string {
 		}
 	}
 	return "UTC"
+}
+
+// saveZoneVariants stores, beside a notice read in several zones, the
+// same revision with its times in each zone but UTC (whose readers get
+// the draft itself). They are rendered from the facts the draft was, by
+// the same template, so legal's approval of the draft covers them; a
+// retry or an unchanged revision saves nothing new.
+func (a *Activities) saveZoneVariants(ctx context.Context, incidentID string, info DraftInfo, facts templates.Facts, content []string) error {
+	for _, zone := range info.Zones {
+		if zone == "UTC" {
+			continue
+		}
+		zoned := facts
+		zoned.Zone = zone
+		r, err := templates.Notice(zoned, info.Locale, "", content)
+		if err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), ErrTemplate, err)
+		}
+		d := store.Draft{IncidentID: incidentID, Name: incident.ZoneVariant(info.Name, zone), Revision: info.Revision, Kind: info.Kind, Locale: info.Locale,
+			Audience: info.Audience, Title: r.Title, Body: r.Body, HTML: r.HTML, SMS: r.SMS, Voice: r.Voice, CreatedBy: info.Author}
+		if err := a.Store.SaveDraft(ctx, d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReportDraftName is the draft that carries an obligation's report.
@@ -278,7 +309,13 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		}
 		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts), SMSTooLong: CheckSMSLength(r.SMS, in.SMSMaxSegments),
 			Untranslated: templates.Untranslated(facts, locale)}
+		if len(readers[locale]) > 1 {
+			info.Zones = slices.Sorted(maps.Keys(readers[locale]))
+		}
 		if err := save(info, r); err != nil {
+			return DraftResult{}, err
+		}
+		if err := a.saveZoneVariants(ctx, in.IncidentID, out[len(out)-1], facts, content); err != nil {
 			return DraftResult{}, err
 		}
 	}

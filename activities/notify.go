@@ -2,6 +2,7 @@ package activities
 
 import (
 	"github.com/tocsin/tocsin/internal/channel"
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
 
@@ -411,18 +412,29 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 			break
 		}
 	}
-	if d, ok := cache[name]; ok {
-		return d, locale, nil
-	}
 	rev, approved := in.Notices[name]
 	if !approved {
 		return store.Draft{}, "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("no approved %s for subject %s", name, r.SubjectID), ErrNoApprovedNotice, errNoDraft)
 	}
-	d, err := a.Store.GetDraft(ctx, in.IncidentID, name, rev)
+	// Readers of a notice read in several zones get its times in their
+	// own: the variant of the approved revision for their zone, where
+	// one was rendered (none for UTC, nor for notices before zones).
+	zone, ok := inventory.ZoneName(r.Region)
+	if !ok {
+		zone = "UTC"
+	}
+	variant := incident.ZoneVariant(name, zone)
+	if d, ok := cache[variant]; ok {
+		return d, locale, nil
+	}
+	d, err := a.Store.GetDraft(ctx, in.IncidentID, variant, rev)
+	if errors.Is(err, store.ErrNotFound) {
+		d, err = a.Store.GetDraft(ctx, in.IncidentID, name, rev)
+	}
 	if err != nil {
 		return d, "", err
 	}
-	cache[name] = d
+	cache[variant] = d
 	return d, locale, nil
 }
 

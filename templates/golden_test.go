@@ -233,4 +233,13 @@ func TestANoticeGivesTimesInItsReadersZone(t *testing.T) {
 	en, err := templates.Notice(f, "en", "", nil)
 	require.NoError(t, err)
 	require.Contains(t, en.Body, "We became aware of it on 2026-11-20 08:00 UTC.")
+	f.Zone = "America/New_York"
+	en, err = templates.Notice(f, "en", "", nil)
+	require.NoError(t, err)
+	require.Contains(t, en.Body, "We became aware of it on 2026-11-20 03:00 EST.")
+	// A zone without an abbreviation says its offset rather than "+08".
+	f.Zone = "Asia/Singapore"
+	en, err = templates.Notice(f, "en", "", nil)
+	require.NoError(t, err)
+	require.Contains(t, en.Body, "We became aware of it on 2026-11-20 16:00 UTC+08:00.")
 }

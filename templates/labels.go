@@ -186,6 +186,11 @@ func LocalTime(t time.Time, locale, zone string) string {
 	if name == "" {
 		name = at.Format("MST")
 	}
+	if strings.HasPrefix(name, "+") || strings.HasPrefix(name, "-") {
+		// Many zones have no abbreviation ("+08" for Singapore): say
+		// what it means.
+		name = "UTC" + at.Format("-07:00")
+	}
 	return at.Format(layout) + fmt.Sprintf(format, name)
 }
 

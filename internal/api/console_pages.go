@@ -329,7 +329,7 @@ func (s *Server) consoleDraftHTML(w http.ResponseWriter, r *http.Request, p Prin
 	}
 	// The API's draft handler serves it (latest revision, 404 when none).
 	r2 := r.Clone(r.Context())
-	r2.URL.RawQuery = url.Values{"format": {"html"}}.Encode()
+	r2.URL.RawQuery = url.Values{"format": {"html"}, "zone": {r.URL.Query().Get("zone")}}.Encode()
 	r2.SetPathValue("name", name)
 	s.showDraft(w, r2)
 }

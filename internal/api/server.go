@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/letters"
 	"github.com/tocsin/tocsin/internal/redact"
 	"github.com/tocsin/tocsin/internal/service"
@@ -472,7 +473,12 @@ func (s *Server) showIncident(w http.ResponseWriter, r *http.Request) {
 func (s *Server) showDraft(w http.ResponseWriter, r *http.Request) {
 	rev := 0
 	fmt.Sscanf(r.URL.Query().Get("revision"), "%d", &rev)
-	d, err := s.Store.GetDraft(r.Context(), r.PathValue("id"), r.PathValue("name"), rev)
+	name := r.PathValue("name")
+	if zone := r.URL.Query().Get("zone"); zone != "" && zone != "UTC" {
+		// A notice read in several zones, as its readers in zone get it.
+		name = incident.ZoneVariant(name, zone)
+	}
+	d, err := s.Store.GetDraft(r.Context(), r.PathValue("id"), name, rev)
 	if err != nil {
 		writeError(w, http.StatusNotFound, err.Error())
 		return

@@ -109,11 +109,14 @@ type DraftView struct {
 	// Untranslated are texts the draft quotes in English for want of a
 	// translation: legal approves it only with a comment.
 	Untranslated []string `json:"untranslated,omitempty"`
+	// Zones are where a notice's readers live when they live in several:
+	// the text shows its times in UTC; each reader gets their own zone's.
+	Zones []string `json:"zones,omitempty"`
 }
 
 func draftView(d workflows.DraftState) DraftView {
 	return DraftView{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Status: string(d.Status), Author: d.Author,
-		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated}
+		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated, Zones: d.Zones}
 }
 
 func draftViews(ds []workflows.DraftState) []DraftView {

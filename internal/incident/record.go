@@ -68,7 +68,15 @@ type DraftState struct {
 	// translated them into its language: legal approves it only with a
 	// comment saying why, and the text tells its reader so.
 	Untranslated []string `json:"untranslated,omitempty"`
+	// Zones are where a notice's readers live when they live in several:
+	// the draft gives its times in UTC, and each reader gets them in
+	// their own zone.
+	Zones []string `json:"zones,omitempty"`
 }
+
+// ZoneVariant names the rendering of a notice for its readers in one zone:
+// the same revision and text as the draft name, its times in that zone.
+func ZoneVariant(name, zone string) string { return name + "@" + zone }
 
 // Event is one line of the incident's timeline.
 type Event struct {
