@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"maps"
 
 	"github.com/tocsin/tocsin/internal/inventory"
@@ -51,6 +52,9 @@ type DraftInfo struct {
 	// rendered with the draft, incident.ZoneVariant), and the draft legal
 	// reads gives them in UTC.
 	Zones []string `json:",omitempty"`
+	// LanguageNote says why a report is not in a language its recipient
+	// accepts; legal approves it only with a comment.
+	LanguageNote string `json:",omitempty"`
 }
 
 // DraftInput asks for drafts to be rendered.
@@ -161,6 +165,26 @@ func (a *Activities) saveZoneVariants(ctx context.Context, incidentID string, in
 		}
 	}
 	return nil
+}
+
+// reportLanguage is the language a report is drafted in: the first its
+// recipient accepts that Tocsin has the form in (empty: the form's own,
+// for a recipient whose languages the law file does not list); when it
+// has none of them, the form's own, and a note saying so for legal.
+func reportLanguage(ob playbooks.Obligation) (locale, note string) {
+	if len(ob.Languages) == 0 {
+		return "", ""
+	}
+	template := cmp.Or(ob.Template, "report")
+	have := templates.ReportLanguages(template)
+	for _, want := range ob.Languages {
+		for _, h := range have {
+			if h == want || strings.HasPrefix(want, h+"-") {
+				return h, ""
+			}
+		}
+	}
+	return "", fmt.Sprintf("%s accepts reports in %s; Tocsin has %s in %s only: have it translated before filing", ob.Regulator, strings.Join(ob.Languages, ", "), template, strings.Join(have, ", "))
 }
 
 // ReportDraftName is the draft that carries an obligation's report.
@@ -275,7 +299,12 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if !ob.DueAt.IsZero() {
 			due = fmt.Sprintf("%s (%s from %s)", ob.DueText(), ob.Due, ob.Anchor)
 		}
-		report := templates.Report{Template: ob.Template, Regulator: ob.Regulator, RegulatorLocal: ob.RegulatorLocal, Zone: ob.Zone, SourcesLocal: ob.SourcesLocal, DueAt: ob.DueAt, Jurisdiction: ob.Jurisdiction,
+		locale, languageNote := reportLanguage(ob)
+		zone := ob.Zone
+		if z, ok := inventory.ZoneName(ob.RegulatorRegion); ok && ob.RegulatorRegion != "" {
+			zone = z
+		}
+		report := templates.Report{Template: ob.Template, Locale: locale, Regulator: ob.Regulator, RegulatorLocal: ob.RegulatorLocal, Zone: zone, SourcesLocal: ob.SourcesLocal, DueAt: ob.DueAt, Jurisdiction: ob.Jurisdiction,
 			Duty: ob.Name, Due: due, Sources: ob.Sources, Regions: regionsOf(in.Scope, ob.Jurisdiction), Subjects: f.Subjects, Total: in.Scope.Subjects,
 			Sensitive: f.Sensitive, Minors: f.Minors, Required: ob.Content}
 		if ob.Template != "" && !slices.Contains(templates.Names(), ob.Template) {
@@ -289,7 +318,8 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if err != nil {
 			return fail(err)
 		}
-		info := DraftInfo{Name: name, Kind: KindReport, Locale: locale, Audience: ob.Regulator, Missing: templates.Missing(ob.Content, facts), Untranslated: templates.Untranslated(facts, locale)}
+		info := DraftInfo{Name: name, Kind: KindReport, Locale: locale, Audience: ob.Regulator, Missing: templates.Missing(ob.Content, facts), Untranslated: templates.Untranslated(facts, locale),
+			LanguageNote: languageNote}
 		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}

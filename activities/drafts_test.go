@@ -10,6 +10,7 @@ import (
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
+	"github.com/tocsin/tocsin/playbooks"
 )
 
 // English readers in Singapore, New York and Iceland share one notice,
@@ -51,5 +52,43 @@ func TestANoticeReadInSeveralZonesGivesEachReaderTheirOwnTime(t *testing.T) {
 		for id, body := range got {
 			require.Contains(t, body, "A key leaked.", "%s reads the approved text", id)
 		}
+	})
+}
+
+// An EU report goes in the first language its authority accepts that
+// Tocsin has the form in: Belgium's (Dutch, French, German) gets French,
+// addressed by its own name, with Brussels' time; Italy's (Italian only)
+// gets the English form and a note that holds it for legal.
+func TestAnEUReportIsInALanguageItsAuthorityAccepts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		spec := incident.Spec{Title: "Breach", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), Description: "A key leaked.", Kind: "unauthorized-access"}
+		ob := func(name, region, regulator, local string, langs ...string) playbooks.Obligation {
+			return playbooks.Obligation{Name: name, Jurisdiction: "EU", Audience: "regulator", Template: "report-eu", Zone: "Europe/Brussels",
+				Regulator: regulator, RegulatorLocal: local, RegulatorRegion: region, Languages: langs, Content: []string{"description"}}
+		}
+		res, err := c.acts.RenderDrafts(ctx, DraftInput{IncidentID: "INC-N", Spec: spec, DefaultLocale: "en", Author: "tocsin", Revision: 1, Obligations: []playbooks.Obligation{
+			ob("eu-be", "BE", "Belgian Data Protection Authority", "Autorité de protection des données / Gegevensbeschermingsautoriteit", "nl", "fr", "de"),
+			ob("eu-it", "IT", "Italian Data Protection Authority", "Garante per la protezione dei dati personali", "it"),
+		}})
+		require.NoError(t, err)
+		require.Len(t, res.Drafts, 2)
+		be, it := res.Drafts[0], res.Drafts[1]
+		require.Equal(t, "fr", be.Locale)
+		require.Empty(t, be.LanguageNote)
+		d, err := s.GetDraft(ctx, "INC-N", "report-eu-be", 1)
+		require.NoError(t, err)
+		require.Contains(t, d.Title, "Notification d’une violation de données à caractère personnel (art. 33 RGPD)")
+		require.Contains(t, d.Body, "Destinataire : Autorité de protection des données / Gegevensbeschermingsautoriteit")
+		require.Contains(t, d.Body, "Type d’incident : accès non autorisé")
+		require.Contains(t, d.Body, "Prise de connaissance : 20/11/2026 à 09:00 (CET)")
+		require.Equal(t, []string{"title", "description"}, be.Untranslated, "the facts are in English: legal is told")
+
+		require.Equal(t, "en", it.Locale)
+		require.Contains(t, it.LanguageNote, "Italian Data Protection Authority accepts reports in it; Tocsin has report-eu in en, de, fr, es only")
+		d, err = s.GetDraft(ctx, "INC-N", "report-eu-it", 1)
+		require.NoError(t, err)
+		require.Contains(t, d.Body, "To: Italian Data Protection Authority")
 	})
 }

@@ -157,6 +157,11 @@ type Obligation struct {
 	Sources    []string      `json:"sources"`
 	// SourcesLocal cite the law in the language of the regulator's report.
 	SourcesLocal []string `json:"sources_local,omitempty"`
+	// RegulatorRegion is where the regulator is, when the law file lists
+	// its authorities and the playbook named the lead one; Languages are
+	// those it accepts a report in, its preferred first.
+	RegulatorRegion string   `json:"regulator_region,omitempty"`
+	Languages       []string `json:"languages,omitempty"`
 }
 
 // DueText is the due time as people read it: in the jurisdiction's zone
@@ -269,6 +274,9 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 				Anchor: r.Anchor, AnchorAt: anchorAt, AnchorNote: note, Zone: l.Zone, After: r.After, With: r.With, Voluntary: r.Voluntary,
 				LateReasons: r.LateReasons, Template: r.Template, Content: r.Content, Methods: r.Methods, Consent: r.Consent,
 				Subjects: f.Subjects, Why: why, Unverified: r.Unverified, Sources: r.Sources, SourcesLocal: r.SourcesLocal,
+			}
+			if a, ok := l.Authority(p.LeadAuthority[l.Jurisdiction]); ok && r.Audience == "regulator" {
+				base.Regulator, base.RegulatorLocal, base.RegulatorRegion, base.Languages = a.Name, a.NameLocal, a.Region, a.Languages
 			}
 			if r.Substitute != nil {
 				sub, err := eval(r.Substitute.When, f)

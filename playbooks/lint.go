@@ -59,6 +59,7 @@ func (e *lintErrors) err() error {
 type parsedPlaybook struct {
 	Playbook
 	lawLines []int
+	leadLine int
 }
 
 var (
@@ -68,6 +69,7 @@ var (
 	// group of regions the law covers together (EU, US-HIPAA).
 	formName         = regexp.MustCompile(`^(report|notice)-[a-z0-9][a-z0-9-]*$`)
 	jurisdictionCode = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,8})?$`)
+	languageTag      = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z][a-z]{3})?(-[A-Z]{2})?$`)
 )
 
 // decode reads YAML strictly (an unknown field is an error: a typo in "due"
@@ -211,6 +213,7 @@ func parsePlaybook(file string, data []byte, errs *lintErrors) *parsedPlaybook {
 			errs.add(file, lineOf(fieldLines(child(root, "announcement")), "applies_when"), "announcement.applies_when", err.Error())
 		}
 	}
+	p.leadLine = lineOf(lines, "lead_authority")
 	lawNode := items(child(root, "law"))
 	for i, code := range p.Law {
 		line := lineOf(lines, "law")
@@ -282,6 +285,25 @@ func parseLaw(file string, data []byte, errs *lintErrors) *Law {
 		if l.Severity.RaisedWhen != "" {
 			if _, err := compile(l.Severity.RaisedWhen); err != nil {
 				errs.add(file, lineOf(fieldLines(sn), "raised_when"), "severity.raised_when", err.Error())
+			}
+		}
+	}
+	authorities := items(child(root, "authorities"))
+	for i, a := range l.Authorities {
+		al := fieldLines(nodesAt(authorities, i))
+		bad := func(field, msg string) { errs.add(file, lineOf(al, field), "authorities."+field, msg) }
+		if !inventory.ValidRegion(a.Region) {
+			bad("region", fmt.Sprintf("%q is not an ISO 3166 region code", a.Region))
+		}
+		if a.Name == "" {
+			bad("name", "required")
+		}
+		if len(a.Languages) == 0 {
+			bad("languages", "list at least one language the authority accepts a report in")
+		}
+		for _, tag := range a.Languages {
+			if !languageTag.MatchString(tag) {
+				bad("languages", fmt.Sprintf("%q is not a language tag like de, fr or pt-PT", tag))
 			}
 		}
 	}
@@ -414,6 +436,22 @@ func (p *parsedPlaybook) checkAcrossFiles(errs *lintErrors) {
 	roles := map[string]bool{}
 	for _, r := range p.Responders {
 		roles[r.Role] = true
+	}
+	for j, region := range p.LeadAuthority {
+		var law *Law
+		for _, l := range p.Laws {
+			if l.Jurisdiction == j {
+				law = l
+			}
+		}
+		switch _, ok := law.Authority(region); {
+		case law == nil:
+			errs.add(p.File, p.leadLine, "lead_authority", fmt.Sprintf("%s: no law file of this playbook covers %s", j, j))
+		case len(law.Authorities) == 0:
+			errs.add(p.File, p.leadLine, "lead_authority", fmt.Sprintf("%s: %s lists no authorities", j, law.File))
+		case !ok:
+			errs.add(p.File, p.leadLine, "lead_authority", fmt.Sprintf("%s: %q is not a region with an authority in %s", j, region, law.File))
+		}
 	}
 	seenJ := map[string]string{}
 	for _, l := range p.Laws {

@@ -54,7 +54,12 @@ type Playbook struct {
 	// them on to the next rung as if nobody answered.
 	VoicemailCounts *bool        `yaml:"voicemail_counts"`
 	Announcement    Announcement `yaml:"announcement"`
-	Law             []string     `yaml:"law"`
+	// LeadAuthority names, per jurisdiction whose law files list
+	// authorities (EU), the region whose authority leads for this
+	// organisation (its main establishment, GDPR art. 56): reports go to
+	// it, in a language it accepts.
+	LeadAuthority map[string]string `yaml:"lead_authority"`
+	Law           []string          `yaml:"law"`
 	// Laws are the jurisdiction files named by Law, loaded.
 	Laws []*Law `yaml:"-"`
 	// Forms are the report forms of the playbook directory's own
@@ -74,7 +79,36 @@ type Law struct {
 	calendar    Calendar
 	Severity    *Severity `yaml:"severity"`
 	Obligations []Rule    `yaml:"obligations"`
-	File        string    `yaml:"-"`
+	// Authorities are the supervisory authorities of a group of regions
+	// (the EU's member states), with the languages each accepts a report
+	// in; the playbook's lead_authority picks the one its reports go to.
+	Authorities []Authority `yaml:"authorities"`
+	File        string      `yaml:"-"`
+}
+
+// Authority is one supervisory authority of a jurisdiction.
+type Authority struct {
+	Region string `yaml:"region"`
+	Name   string `yaml:"name"`
+	// NameLocal is its name in its own language, which a report in that
+	// language addresses it by.
+	NameLocal string `yaml:"name_local"`
+	// Languages are those it accepts a report in (BCP 47), its preferred
+	// first.
+	Languages []string `yaml:"languages"`
+}
+
+// Authority finds the authority of a region (ok false: none listed, or no law).
+func (l *Law) Authority(region string) (Authority, bool) {
+	if l == nil {
+		return Authority{}, false
+	}
+	for _, a := range l.Authorities {
+		if a.Region == region {
+			return a, true
+		}
+	}
+	return Authority{}, false
 }
 
 // Severity grades an incident in one jurisdiction: the first level whose

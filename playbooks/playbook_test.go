@@ -497,3 +497,61 @@ func TestAnOperatorsReportFormIsCheckedOnLoad(t *testing.T) {
 	err = write("nz-form", `{{define "title"}}x{{end}}`)
 	require.ErrorContains(t, err, `nz.yaml:9: template: "nz-form" is not a template`)
 }
+
+// The playbook's lead authority for the EU addresses the GDPR report to
+// that authority, with the languages it accepts; a region the law file
+// lists no authority for is named with the playbook's line.
+func TestTheLeadAuthorityReceivesTheReportInItsLanguages(t *testing.T) {
+	dir := t.TempDir()
+	def, err := Embedded("default.yaml")
+	require.NoError(t, err)
+	write := func(lead string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "default.yaml"), append(def, []byte("lead_authority: {EU: "+lead+"}\n")...), 0o644))
+	}
+	write("FR")
+	p, err := Load(dir, "default")
+	require.NoError(t, err)
+	obs, err := p.Assess(map[string]Facts{"EU": {Subjects: 3}}, times)
+	require.NoError(t, err)
+	require.Equal(t, "eu-gdpr-authority/initial", obs[0].Name)
+	require.Equal(t, "Commission nationale de l'informatique et des libertés (CNIL)", obs[0].Regulator)
+	require.Equal(t, "FR", obs[0].RegulatorRegion)
+	require.Equal(t, []string{"fr"}, obs[0].Languages)
+
+	write("US")
+	_, err = Load(dir, "default")
+	lines := strings.Count(string(def), "\n") + 1
+	require.ErrorContains(t, err, fmt.Sprintf("default.yaml:%d: lead_authority: EU: \"US\" is not a region with an authority in playbooks/law/eu.yaml", lines))
+}
+
+func TestAnAuthorityWithoutLanguagesIsNamedWithItsLine(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "law"), 0o755))
+	eu, err := Embedded("law/eu.yaml")
+	require.NoError(t, err)
+	broken := strings.Replace(string(eu), "name_local: Datatilsynet, languages: [da]}", "name_local: Datatilsynet, languages: []}", 1)
+	broken = strings.Replace(broken, "languages: [sv]}", "languages: [Swedish]}", 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "law", "eu.yaml"), []byte(broken), 0o644))
+	err = Check(dir)
+	require.ErrorContains(t, err, "authorities.languages: list at least one language")
+	require.ErrorContains(t, err, `authorities.languages: "Swedish" is not a language tag`)
+}
+
+// Every EEA state's authority is listed, with the languages it accepts.
+func TestEveryEEAStateHasAnAuthority(t *testing.T) {
+	p, err := Load("", "default")
+	require.NoError(t, err)
+	var eu *Law
+	for _, l := range p.Laws {
+		if l.Jurisdiction == "EU" {
+			eu = l
+		}
+	}
+	require.NotNil(t, eu)
+	for _, region := range strings.Fields("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO") {
+		a, ok := eu.Authority(region)
+		require.True(t, ok, region)
+		require.NotEmpty(t, a.Languages, region)
+	}
+	require.Len(t, eu.Authorities, 30)
+}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,9 +155,13 @@ var reportsInTheirLanguage = []templates.Report{
 		Zone: "Asia/Seoul", Sources: []string{"PIPA art. 34(3)"}, SourcesLocal: []string{"「개인정보 보호법」 제34조제3항"}},
 	{Template: "report-br", Regulator: "ANPD", RegulatorLocal: "Autoridade Nacional de Proteção de Dados (ANPD)",
 		Zone: "America/Sao_Paulo", Sources: []string{"LGPD art. 48"}, SourcesLocal: []string{"LGPD, art. 48"}},
+	// The EU's form in the languages its authorities accept (law/eu.yaml).
+	{Template: "report-eu", Locale: "de", Regulator: "Austrian Data Protection Authority", RegulatorLocal: "Österreichische Datenschutzbehörde", Zone: "Europe/Vienna"},
+	{Template: "report-eu", Locale: "fr", Regulator: "CNIL", RegulatorLocal: "Commission nationale de l'informatique et des libertés (CNIL)", Zone: "Europe/Paris"},
+	{Template: "report-eu", Locale: "es", Regulator: "Spanish Data Protection Agency", RegulatorLocal: "Agencia Española de Protección de Datos", Zone: "Europe/Madrid"},
 }
 
-// The CAC, PPC, PIPC and ANPD read their reports in their language: the
+// The CAC, PPC, PIPC, ANPD and EU authorities read their reports in their language: the
 // recipient, the law, the headings, the labels, the kind of incident and
 // every time (in the regulator's zone, named); only proper names, the
 // reference and addresses stay as written. Golden:
@@ -164,22 +169,32 @@ var reportsInTheirLanguage = []templates.Report{
 func TestReportsAreInTheRegulatorsLanguageAndZone(t *testing.T) {
 	latin := regexp.MustCompile(`[A-Za-z]{2,}`)
 	for _, r := range reportsInTheirLanguage {
-		t.Run(r.Template, func(t *testing.T) {
+		name := r.Template
+		if r.Locale != "" {
+			name += "." + r.Locale
+		}
+		t.Run(name, func(t *testing.T) {
 			f := sampleFacts()
 			f.Organisation, f.Reporter, f.DPOContact = "Example Platform Ltd", "Jane Doe, +86 10 5555 0100", "dpo@example.com"
 			r.DueAt, r.Jurisdiction, r.Duty, r.Subjects, r.Total = f.DetectedAt.Add(72*time.Hour), "XX", "duty", 26, 54
 			out, locale, err := templates.RegulatorReport(f, r)
 			require.NoError(t, err)
 			text := out.Title + "\n" + out.Body
-			path := filepath.Join("testdata", "golden", r.Template+".txt")
+			path := filepath.Join("testdata", "golden", name+".txt")
 			if *update {
 				require.NoError(t, os.WriteFile(path, []byte(text), 0o644))
 			}
 			want, err := os.ReadFile(path)
 			require.NoError(t, err)
 			require.Equal(t, string(want), text)
-			if locale == "pt-BR" {
-				require.NotContains(t, text, "UTC", "Brasília time")
+			if r.Locale != "" {
+				require.Equal(t, r.Locale, locale)
+			}
+			if slices.Contains([]string{"pt-BR", "de", "fr", "es"}, locale) {
+				require.NotContains(t, text, "UTC", "the regulator's own time")
+				for _, english := range []string{"Detected", "nature of the breach", "likely consequences", "Contact:", "To:"} {
+					require.NotContains(t, text, english)
+				}
 				return // Latin script: the golden text is the check
 			}
 			rest := text

@@ -114,6 +114,17 @@ var noticeTemplates = []string{"notice-ca"}
 
 var reportLocales = map[string]string{"report-cn": "zh-CN", "report-jp": "ja", "report-kr": "ko", "report-br": "pt-BR"}
 
+// reportTranslations are the other languages a form is written in
+// (report-eu.de.tmpl): a form for authorities that accept different
+// languages (the EU's) is drafted in the one its recipient accepts.
+var reportTranslations = map[string][]string{"report-eu": {"de", "fr", "es"}}
+
+// ReportLanguages are the languages Tocsin has a report form in: its own
+// first, then its translations.
+func ReportLanguages(template string) []string {
+	return append([]string{ReportLocale(template)}, reportTranslations[template]...)
+}
+
 var sets = func() map[string]set {
 	m := map[string]set{}
 	for _, l := range NoticeLocales {
@@ -121,6 +132,9 @@ var sets = func() map[string]set {
 	}
 	for _, n := range slices.Concat(reportTemplates, noticeTemplates) {
 		m[n] = load(n)
+		for _, l := range reportTranslations[n] {
+			m[n+"."+l] = load(n + "." + l)
+		}
 	}
 	return m
 }()
@@ -377,6 +391,9 @@ func NoticeWith(f Facts, locale, form string, own *Form, required []string) (Ren
 // Report is what a regulator report needs beyond the incident facts.
 type Report struct {
 	Template string // one of the report templates; empty is "report"
+	// Locale is the language to write it in, one of ReportLanguages
+	// (empty: the form's own).
+	Locale string
 	// Form is the operator's own form named by Template, when it is not built in.
 	Form      *Form
 	Regulator string
@@ -423,6 +440,13 @@ func RegulatorReport(f Facts, r Report) (Rendered, string, error) {
 		return Rendered{}, "", fmt.Errorf("no report template %q (have %s)", r.Template, strings.Join(reportTemplates, ", "))
 	}
 	locale := ReportLocale(r.Template)
+	if r.Locale != "" && r.Locale != locale && r.Form == nil {
+		t, ok = sets[r.Template+"."+r.Locale]
+		if !ok {
+			return Rendered{}, "", fmt.Errorf("report template %q is not written in %s (it is in %s)", r.Template, r.Locale, strings.Join(ReportLanguages(r.Template), ", "))
+		}
+		locale = r.Locale
+	}
 	v := newView(f, locale)
 	v.Regulator, v.Jurisdiction, v.Duty, v.Due, v.Sources, v.Regions = r.Regulator, r.Jurisdiction, r.Duty, r.Due, r.Sources, r.Regions
 	if locale != "en" && r.RegulatorLocal != "" {

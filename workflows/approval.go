@@ -62,6 +62,9 @@ func (s *plan) checkApprove(in ApproveInput) error {
 		return fmt.Errorf("draft %s revision %d quotes in English what is not translated to %s: %s; a responder translates them with %s, or legal approves with a comment saying why the English may go (the text tells its reader so)",
 			d.Name, d.Revision, d.Locale, strings.Join(d.Untranslated, ", "), TranslateHint(s.in.IncidentID, d.Locale, d.Untranslated))
 	}
+	if err == nil && d.LanguageNote != "" && strings.TrimSpace(in.Comment) == "" {
+		return fmt.Errorf("draft %s revision %d is not in a language its recipient accepts: %s; legal approves it only with a comment saying how it will be filed", d.Name, d.Revision, d.LanguageNote)
+	}
 	if err == nil && d.SMSTooLong != "" {
 		return fmt.Errorf("draft %s revision %d cannot be approved: %s; a responder shortens the description or advice it quotes with %s, or the playbook allows more",
 			d.Name, d.Revision, d.SMSTooLong, FactsHint(s.in.IncidentID, []string{"description", "advice"}))

@@ -58,3 +58,24 @@ func TestAnUntranslatedNoticeNeedsATranslationOrLegalsComment(t *testing.T) {
 	require.NoError(t, withComment.rejected)
 	require.NoError(t, approveJa.rejected)
 }
+
+// A report drafted in a language its authority does not accept is held:
+// legal approves it only with a comment saying how it will be filed.
+func TestAReportInALanguageItsAuthorityRefusesNeedsLegalsComment(t *testing.T) {
+	env := setup(t, 0, overrides{drafts: func(_ context.Context, in activities.DraftInput) (activities.DraftResult, error) {
+		if in.Announcement {
+			return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "announcement", Kind: activities.KindAnnouncement, Revision: in.Revision}}}, nil
+		}
+		return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: "report-eu-gdpr-authority-initial", Kind: activities.KindReport, Locale: "en", Revision: 1, Author: in.Author,
+			LanguageNote: "Garante per la protezione dei dati personali accepts reports in it; Tocsin has report-eu in en, de, fr, es only: have it translated before filing"}}}, nil
+	}})
+	var bare, withComment *updateResult
+	env.RegisterDelayedCallback(func() {
+		bare = update(env, UpdateApprove, ApproveInput{Actor: legalActor, Draft: "report-eu-gdpr-authority-initial", Revision: 1})
+		withComment = update(env, UpdateApprove, ApproveInput{Actor: legalActor, Draft: "report-eu-gdpr-authority-initial", Revision: 1, Comment: "our Milan counsel files the Italian translation"})
+	}, time.Minute)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.ErrorContains(t, bare.rejected, "is not in a language its recipient accepts: Garante per la protezione dei dati personali accepts reports in it")
+	require.NoError(t, withComment.rejected)
+}

@@ -68,7 +68,7 @@ type IncidentResult struct {
 }
 
 func draftState(d activities.DraftInfo) DraftState {
-	return DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated, Zones: d.Zones}
+	return DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated, Zones: d.Zones, LanguageNote: d.LanguageNote}
 }
 
 // The incident's record and updates are the domain's (internal/incident);

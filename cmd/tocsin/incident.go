@@ -449,6 +449,9 @@ func draftStatus(d api.DraftView) string {
 	if d.Status == api.DraftPending && len(d.Untranslated) > 0 {
 		return "not translated to " + d.Locale + ": " + strings.Join(d.Untranslated, ", ") + " (legal approves only with a comment)"
 	}
+	if d.Status == api.DraftPending && d.LanguageNote != "" {
+		return "not in an accepted language: " + d.LanguageNote + " (legal approves only with a comment)"
+	}
 	if d.Status == api.DraftPending && d.SMSTooLong != "" {
 		return "cannot be approved: " + d.SMSTooLong
 	}

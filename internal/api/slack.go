@@ -189,6 +189,9 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			if len(d.Untranslated) > 0 {
 				state += " not translated to " + d.Locale + ": " + strings.Join(d.Untranslated, ", ")
 			}
+			if d.LanguageNote != "" {
+				state += " (" + d.LanguageNote + ")"
+			}
 			lines = append(lines, state)
 		}
 		return "Facts set. Drafts waiting for legal: " + strings.Join(lines, "; ")

@@ -112,11 +112,14 @@ type DraftView struct {
 	// Zones are where a notice's readers live when they live in several:
 	// the text shows its times in UTC; each reader gets their own zone's.
 	Zones []string `json:"zones,omitempty"`
+	// LanguageNote says why a report is not in a language its recipient
+	// accepts: legal approves it only with a comment.
+	LanguageNote string `json:"language_note,omitempty"`
 }
 
 func draftView(d workflows.DraftState) DraftView {
 	return DraftView{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Status: string(d.Status), Author: d.Author,
-		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated, Zones: d.Zones}
+		ApprovedBy: d.ApprovedBy, DecidedAt: d.DecidedAt, Comment: d.Comment, Reason: d.Reason, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated, Zones: d.Zones, LanguageNote: d.LanguageNote}
 }
 
 func draftViews(ds []workflows.DraftState) []DraftView {

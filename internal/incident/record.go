@@ -72,6 +72,9 @@ type DraftState struct {
 	// the draft gives its times in UTC, and each reader gets them in
 	// their own zone.
 	Zones []string `json:"zones,omitempty"`
+	// LanguageNote says why a report is not in a language its recipient
+	// accepts: legal approves it only with a comment.
+	LanguageNote string `json:"language_note,omitempty"`
 }
 
 // ZoneVariant names the rendering of a notice for its readers in one zone:
