@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/inventory"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // pdfText is what pdftotext reads from a PDF: the text a printed page
@@ -120,4 +121,28 @@ func TestWrapLosesNothing(t *testing.T) {
 	require.Equal(t, []string{"Change your", "password", "now, and", "watch for", "calls"}, en)
 	require.Equal(t, []string{"abcde", "fghij", "k"}, wrap(measure, "abcdefghijk", 5))
 	require.Equal(t, []string{"first", "", "second"}, wrap(measure, "first\n\nsecond", 20))
+}
+
+// A letter prints every language notices are written in: its title and
+// every line of its text come back from the page, accents and Hangul
+// and kana included.
+func TestLettersPrintEveryNoticeLanguage(t *testing.T) {
+	p := printer(t)
+	facts := templates.Facts{IncidentID: "INC-7", Title: "Unauthorized access", Kind: "unauthorized-access", Description: "An attacker read the account database.",
+		DetectedAt: day, Categories: []string{"contact.email", "identity.name"}, Contact: "privacy@example.com"}
+	squash := func(s string) string { return strings.Join(strings.Fields(s), "") }
+	for _, locale := range templates.NoticeLocales {
+		t.Run(locale, func(t *testing.T) {
+			n, err := templates.Notice(facts, locale, "", nil)
+			require.NoError(t, err)
+			pdf, _, err := p.One(Letter{ID: "L-" + locale, IncidentID: "INC-7", SubjectID: "s", Name: "Ana Müller", Date: day,
+				Address: inventory.Address{Line1: "Straße 1", City: "Köln", PostalCode: "50667", Country: "DE"}, Title: n.Title, Body: n.Body})
+			require.NoError(t, err)
+			text := squash(pdfText(t, pdf))
+			require.Contains(t, text, squash(n.Title))
+			for _, line := range strings.Split(n.Body, "\n") {
+				require.Contains(t, text, squash(line))
+			}
+		})
+	}
 }
