@@ -109,29 +109,64 @@ func runSampleIncidentWith(t *testing.T, subjects, extra string, before func(*De
 // as done says.
 func runSampleIncidentUntil(t *testing.T, subjects, extra string, before func(*Dev), done func(api.View) bool) sampleRun {
 	t.Helper()
+	return runSample(t, sampleOptions{subjects: subjects, extra: extra, before: before, done: done})
+}
+
+// sampleOptions vary the sample incident: its people, lines added to its
+// incident file, the playbook directory, drafts the pilot leaves to the
+// test, and when to stop.
+type sampleOptions struct {
+	subjects, extra string
+	before          func(*Dev)
+	incident        func(yaml string) string
+	playbook        func(dir string)
+	leave           func(api.DraftView) bool
+	done            func(api.View) bool
+}
+
+func runSample(t *testing.T, o sampleOptions) sampleRun {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
+	pb := anyHourPlaybooks(t)
+	if o.playbook != nil {
+		o.playbook(pb)
+	}
 	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
-		PlaybookDir: anyHourPlaybooks(t), Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+		PlaybookDir: pb, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)
-	if before != nil {
-		before(d)
+	if o.before != nil {
+		o.before(d)
 	}
 	file := filepath.Join(t.TempDir(), "subjects.csv")
-	require.NoError(t, os.WriteFile(file, []byte(subjects), 0o600))
+	require.NoError(t, os.WriteFile(file, []byte(o.subjects), 0o600))
 	r := sampleRun{dev: d, dir: dir, responder: as(d, "TOCSIN_TOKEN_RESPONDER"), legal: as(d, "TOCSIN_TOKEN_LEGAL")}
 	require.NoError(t, r.responder.ImportInventory(ctx, filepath.Join(scenario, "systems.yaml"), file, 0, nil, nil))
 	incYAML, err := os.ReadFile(filepath.Join(scenario, "incident.yaml"))
 	require.NoError(t, err)
-	r.id = openIncident(t, r.responder, strings.Replace(string(incYAML), "drill: false", "drill: false\n"+extra, 1))
-	r.pilot = &autopilot.Pilot{Responder: r.responder, Legal: r.legal}
+	text := strings.Replace(string(incYAML), "drill: false", "drill: false\n"+o.extra, 1)
+	if o.incident != nil {
+		text = o.incident(text)
+	}
+	r.id = openIncident(t, r.responder, text)
+	r.pilot = &autopilot.Pilot{Responder: r.responder, Legal: r.legal, Leave: o.leave}
+	r.until(t, o.done)
+	return r
+}
+
+// until steers the incident until the view is as done says.
+func (r *sampleRun) until(t *testing.T, done func(api.View) bool) {
+	t.Helper()
+	ctx := context.Background()
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
 		var err error
 		r.view, err = r.pilot.View(ctx, r.id)
 		require.NoError(c, err)
+		if done(r.view) {
+			return
+		}
 		require.NoError(c, r.pilot.Step(ctx, r.view))
-		require.True(c, done(r.view), "status %s, timeline: %+v", r.view.Status, r.view.Timeline)
+		c.Errorf("status %s, timeline: %+v", r.view.Status, r.view.Timeline)
 	}, 3*time.Minute, 100*time.Millisecond)
-	return r
 }

@@ -29,7 +29,10 @@ func Incident(system string, now time.Time) string {
 // Pilot steers one incident.
 type Pilot struct {
 	Responder, Legal *client.Client
-	factsSet         bool
+	// Leave, when set, names drafts the pilot does not approve: a test
+	// decides on them itself.
+	Leave    func(api.DraftView) bool
+	factsSet bool
 }
 
 // Step looks at the incident once and does what it waits for.
@@ -46,7 +49,7 @@ func (p *Pilot) Step(ctx context.Context, v api.View) error {
 	}
 	if v.Status == api.StageAwaitApproval || v.Status == api.StageAnnouncing {
 		for _, d := range v.Drafts {
-			if d.Status == api.DraftPending {
+			if d.Status == api.DraftPending && (p.Leave == nil || !p.Leave(d)) {
 				if err := p.Legal.Do(ctx, "POST", path+"/approve", api.DecisionRequest{Draft: d.Name, Revision: d.Revision, Comment: "autopilot"}, nil); err != nil {
 					return fmt.Errorf("approve %s: %w", d.Name, err)
 				}
