@@ -188,6 +188,18 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 	var diff string
 	run(t, ctx, "diff", chromedp.Evaluate(`Array.from(document.querySelectorAll('#draft-notice-en pre.diff .add')).map(e => e.textContent).join('\n')`, &diff))
 	require.Contains(t, diff, "dpo@example.com", "the diff shows the fact added in revision 2")
+	// English readers live in several zones: legal reads UTC and can open
+	// each zone's rendering of the same revision.
+	var zones []string
+	run(t, ctx, "zone renderings", chromedp.Evaluate(`Array.from(document.querySelectorAll('#draft-notice-en a[href*="zone="]')).map(a => a.getAttribute('href'))`, &zones))
+	require.GreaterOrEqual(t, len(zones), 2, "each zone's rendering is linked")
+	var utc, local string
+	run(t, ctx, "the draft and a zone's rendering", chromedp.Navigate(page+"/drafts/notice-en.html"), chromedp.Text("body", &utc, chromedp.ByQuery),
+		chromedp.Navigate(d.URL+zones[0]), chromedp.Text("body", &local, chromedp.ByQuery))
+	require.Contains(t, utc, "We became aware of it on 2026-11-20 08:00 UTC.")
+	require.Contains(t, local, "We became aware of it on 2026-11-20")
+	require.NotContains(t, local, "08:00 UTC", "%s gives its readers' own time", zones[0])
+	run(t, ctx, "back to the incident", chromedp.Navigate(page), chromedp.WaitVisible(`#draft-notice-en`, chromedp.ByQuery))
 	msg := submit(t, ctx, "reject without reason", `#draft-notice-en button[value=reject]`)
 	require.Contains(t, msg, "Say why notice-en is rejected")
 	msg = submit(t, ctx, "reject notice-en", `#draft-notice-en button[value=reject]`, chromedp.SetValue(`#draft-notice-en input[name=note]`, "say which hotline to call", chromedp.ByQuery))
