@@ -43,8 +43,11 @@ type Activities struct {
 	// Receipts answers the sweep for receipts that never came (Twilio).
 	Receipts    StatusChecker
 	PlaybookDir string
-	// PublicURL is Tocsin's public base URL (announcement links).
+	// PublicURL is Tocsin's public base URL (announcement links, and the
+	// verify links notices carry).
 	PublicURL string
+	// VerifyKey makes each person's notice code (internal/verify).
+	VerifyKey []byte
 	// SlackUsers maps identities (lower-case e-mail) to Slack user IDs: a
 	// restricted incident's war room invites only the people it names.
 	SlackUsers map[string]string

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
+	"github.com/tocsin/tocsin/internal/verify"
 
 	"context"
 	"errors"
@@ -142,6 +143,9 @@ func noticeZone(zones map[string]bool) string {
 	return "UTC"
 }
 
+// sampleCode stands for a person's code where an SMS is measured.
+var sampleCode = strings.Repeat("X", verify.Length)
+
 // saveZoneVariants stores, beside a notice read in several zones, the
 // same revision with its times in each zone but UTC (whose readers get
 // the draft itself). They are rendered from the facts the draft was, by
@@ -237,6 +241,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		in.Revision = 1
 	}
 	facts := FactsOf(in.Spec, in.IncidentID, in.Scope.Categories)
+	facts.VerifyURL = a.PublicURL
 	want := func(name string) bool { return len(in.Only) == 0 || slices.Contains(in.Only, name) }
 	var out []DraftInfo
 	save := func(info DraftInfo, r templates.Rendered) error {
@@ -337,7 +342,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if err != nil {
 			return fail(err)
 		}
-		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts), SMSTooLong: CheckSMSLength(r.SMS, in.SMSMaxSegments),
+		info := DraftInfo{Name: name, Kind: KindNotice, Locale: locale, Audience: "individuals", Missing: templates.Missing(content, facts), SMSTooLong: CheckSMSLength(verify.Personalize(r.SMS, sampleCode), in.SMSMaxSegments),
 			Untranslated: templates.Untranslated(facts, locale)}
 		if len(readers[locale]) > 1 {
 			info.Zones = slices.Sorted(maps.Keys(readers[locale]))
@@ -371,7 +376,7 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 		if err != nil {
 			return fail(err)
 		}
-		info := DraftInfo{Name: name, Kind: KindNotice, Locale: "en", Audience: "individuals in " + ob.Jurisdiction, Missing: templates.Missing(ob.Content, facts), SMSTooLong: CheckSMSLength(r.SMS, in.SMSMaxSegments)}
+		info := DraftInfo{Name: name, Kind: KindNotice, Locale: "en", Audience: "individuals in " + ob.Jurisdiction, Missing: templates.Missing(ob.Content, facts), SMSTooLong: CheckSMSLength(verify.Personalize(r.SMS, sampleCode), in.SMSMaxSegments)}
 		if err := save(info, r); err != nil {
 			return DraftResult{}, err
 		}

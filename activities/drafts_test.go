@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
+	"github.com/tocsin/tocsin/internal/verify"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -90,5 +92,42 @@ func TestAnEUReportIsInALanguageItsAuthorityAccepts(t *testing.T) {
 		d, err = s.GetDraft(ctx, "INC-N", "report-eu-it", 1)
 		require.NoError(t, err)
 		require.Contains(t, d.Body, "To: Italian Data Protection Authority")
+	})
+}
+
+// Each copy of a notice carries its reader's own code; without the key
+// codes are made with, nothing is sent and the batch waits for an
+// operator (our configuration, never a fact about a person).
+func TestEachCopyCarriesItsReadersCodeAndNoKeySendsNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		require.NoError(t, s.SaveDraft(ctx, store.Draft{IncidentID: "INC-N", Name: "notice-en", Revision: 2, Kind: KindNotice, Locale: "en", Title: "Notice",
+			Body: "Check it at https://x.example/n/" + verify.Mark + ".", SMS: "See https://x.example/n/" + verify.Mark, Voice: "Your code is " + verify.SpokenMark + "."}))
+		in := batch("email", "sms")
+		in.Notices = map[string]int{"notice-en": 2}
+
+		_, err := c.acts.SendBatch(ctx, in)
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr)
+		require.Equal(t, ErrMisconfigured, appErr.Type())
+		require.False(t, appErr.NonRetryable(), "retried once an operator supplies the key")
+		tally, _, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Empty(t, tally, "nothing went out with a placeholder in it")
+
+		c.acts.VerifyKey = []byte("test key")
+		_, err = c.acts.SendBatch(ctx, in)
+		require.NoError(t, err)
+		entries, err := c.outbox.List(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Len(t, entries, 3)
+		for _, e := range entries {
+			code := verify.Code(c.acts.VerifyKey, "INC-N", e.SubjectID, 0)
+			require.Contains(t, e.Body, "https://x.example/n/"+code, "%s's %s", e.SubjectID, e.Channel)
+			who, err := s.LookupCode(ctx, code)
+			require.NoError(t, err)
+			require.Equal(t, e.SubjectID, who.SubjectID)
+		}
 	})
 }

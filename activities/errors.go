@@ -10,6 +10,9 @@ const (
 	// A channel is held: its provider refuses Tocsin's own configuration
 	// or account; retried when its next probe is due.
 	ErrChannelHeld = "ChannelHeld"
+	// Tocsin's own configuration lacks what the work needs (a key): retried
+	// until an operator supplies it, never a fact about a person.
+	ErrMisconfigured = "Misconfigured"
 	// Not retried: the incident cannot go on until a person fixes its input.
 	ErrNoApprovedNotice = "NoApprovedNotice"
 	ErrTemplate         = "template"

@@ -1,10 +1,13 @@
 package activities
 
 import (
+	"slices"
+
 	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/plandata"
+	"github.com/tocsin/tocsin/internal/verify"
 
 	"context"
 	"errors"
@@ -148,6 +151,9 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 		if !any {
 			res.Skipped++
 		}
+	}
+	if err := a.personalize(ctx, in.IncidentID, plan); err != nil {
+		return res, err
 	}
 	// The held calls are kept where incident show can count them (the
 	// workflow learns of them only when a partition ends).
@@ -436,6 +442,39 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 	}
 	cache[variant] = d
 	return d, locale, nil
+}
+
+// personalize puts each person's notice code into their copies, where
+// the approved text carries one (verify.Mark): the codes are stored
+// first, so a notice that arrives can be checked at once.
+func (a *Activities) personalize(ctx context.Context, incidentID string, plan []planned) error {
+	var subjects []string
+	for _, p := range plan {
+		if strings.Contains(p.msg.Title+p.msg.Body+p.msg.HTML, "[[code") && !slices.Contains(subjects, p.key.SubjectID) {
+			subjects = append(subjects, p.key.SubjectID)
+		}
+	}
+	if len(subjects) == 0 {
+		return nil
+	}
+	if len(a.VerifyKey) == 0 {
+		err := errors.New("notices carry codes to verify them, and no verify key is configured (TOCSIN_VERIFY_KEY)")
+		return temporal.NewApplicationError(err.Error(), ErrMisconfigured, err)
+	}
+	codes, err := a.Store.EnsureCodes(ctx, incidentID, subjects, func(subject string, attempt int) string {
+		return verify.Code(a.VerifyKey, incidentID, subject, attempt)
+	})
+	if err != nil {
+		return err
+	}
+	for i := range plan {
+		m := &plan[i].msg
+		if code, ok := codes[plan[i].key.SubjectID]; ok {
+			m.Code = code
+			m.Title, m.Body, m.HTML = verify.Personalize(m.Title, code), verify.Personalize(m.Body, code), verify.Personalize(m.HTML, code)
+		}
+	}
+	return nil
 }
 
 func message(incidentID string, rcp store.Recipient, ch, to, locale string, d store.Draft) senders.Message {

@@ -28,7 +28,8 @@ func sampleFacts() templates.Facts {
 		Remedies:    "Free identity-protection service for 12 months; contact us for help.",
 		Contact:     "privacy@example.com", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC),
 		OccurredFrom: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC), OccurredTo: time.Date(2026, 11, 20, 7, 30, 0, 0, time.UTC),
-		Categories: []string{"biometric.face", "contact.phone", "credential.password_hash"}, Translations: sampleTranslations}
+		Categories: []string{"biometric.face", "contact.phone", "credential.password_hash"}, Translations: sampleTranslations,
+		VerifyURL: "https://notify.example.com"}
 }
 
 // sampleTranslations are the sample's texts in each notice language.
@@ -86,7 +87,7 @@ func TestANoticeSpeaksOnlyItsReadersLanguage(t *testing.T) {
 	en, err := templates.Notice(sampleFacts(), "en", "", nil)
 	require.NoError(t, err)
 	english := []string{"What happened", "What information was involved", "What we are doing", "What you can do", "For more information",
-		"Dear", "Contact us at", "Notice of Data Breach", "images of your face", "your phone number", templates.Alert("en"), templates.PressOne("en"), "Security notice"}
+		"Dear", "Contact us at", "Notice of Data Breach", "images of your face", "your phone number", templates.Alert("en"), templates.PressOne("en"), "A security incident may affect", "Is this notice genuine?", "We never ask for your password"}
 	for _, w := range english {
 		require.Contains(t, en.Body+en.Title+en.SMS+templates.Alert("en")+templates.PressOne("en"), w)
 	}

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"strings"
@@ -33,6 +34,10 @@ type labelSet struct {
 	Zones      map[string]string `yaml:"zones"`
 	// Kinds name the kinds of incident.
 	Kinds map[string]string `yaml:"kinds"`
+	// Genuine tells a person who checked their notice's code that we sent
+	// it; YourData heads the list of their own data involved.
+	Genuine  string `yaml:"genuine"`
+	YourData string `yaml:"your_data"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }
@@ -192,6 +197,13 @@ func LocalTime(t time.Time, locale, zone string) string {
 		name = "UTC" + at.Format("-07:00")
 	}
 	return at.Format(layout) + fmt.Sprintf(format, name)
+}
+
+// Verified is what the verify page tells a person whose code matched their
+// notice: that it is genuine, and the heading of their own data.
+func Verified(locale string) (genuine, yourData string) {
+	s, en := labelsFor(locale)
+	return cmp.Or(s.Genuine, en.Genuine), cmp.Or(s.YourData, en.YourData)
 }
 
 // KindLabel names a kind of incident in a locale (else as written).

@@ -26,6 +26,8 @@ func TestEveryLocaleHasEveryLabel(t *testing.T) {
 		}
 		require.NotEmpty(t, s.NoImpact, "labels/%s.yaml: no_impact", locale)
 		require.NotEmpty(t, s.Alert, "labels/%s.yaml: alert", locale)
+		require.NotEmpty(t, s.Genuine, "labels/%s.yaml: genuine", locale)
+		require.NotEmpty(t, s.YourData, "labels/%s.yaml: your_data", locale)
 		require.NotNil(t, s.WordSeparator, "labels/%s.yaml: word_separator", locale)
 	}
 	for _, f := range impactOrder {

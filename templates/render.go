@@ -14,6 +14,8 @@ import (
 	"strings"
 	ttemplate "text/template"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/verify"
 )
 
 //go:embed *.tmpl *.yaml labels/*.yaml
@@ -170,6 +172,9 @@ type Facts struct {
 	// Zone, when set, is the IANA zone a notice's readers live in: its
 	// times are given there, written as their language writes them.
 	Zone string
+	// VerifyURL is Tocsin's public base URL: a notice tells its reader
+	// where to check it is genuine, with their own code (verify.Mark).
+	VerifyURL string
 }
 
 // Rendered is a text ready for legal's review.
@@ -194,6 +199,9 @@ type view struct {
 	// Required are the content fields the law asks of this text: Field
 	// marks them when they are missing.
 	Required []string
+	// VerifyLink opens the reader's own notice; Code and SpokenCode stand
+	// for their code (each copy gets its own, verify.Personalize).
+	VerifyLink, Code, SpokenCode string
 	// Untranslated are texts quoted in English for want of a translation;
 	// UntranslatedNote tells the reader so, in their language.
 	Untranslated     []string
@@ -220,6 +228,10 @@ func newView(f Facts, locale string) view {
 		}
 	}
 	v.Facts = f
+	if f.VerifyURL != "" {
+		v.VerifyLink, v.Code, v.SpokenCode = strings.TrimRight(f.VerifyURL, "/")+"/n/"+verify.Mark, verify.Mark, verify.SpokenMark
+		v.VerifyURL = strings.TrimRight(f.VerifyURL, "/")
+	}
 	v.Detected = f.DetectedAt.UTC().Format("2006-01-02 15:04 UTC")
 	if !f.OccurredFrom.IsZero() {
 		v.Occurred = f.OccurredFrom.UTC().Format("2006-01-02 15:04 UTC")

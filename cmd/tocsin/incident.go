@@ -438,6 +438,9 @@ func notificationsLine(v api.View) string {
 	if n.Returned > 0 {
 		line += fmt.Sprintf("; since then %d letters returned, %d of their people reached by nothing else (substitute notice)", n.Returned, n.ReturnedUnreached)
 	}
+	if n.Verified > 0 {
+		line += fmt.Sprintf("; notices checked at /verify %d times", n.Verified)
+	}
 	return line
 }
 

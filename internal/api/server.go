@@ -69,6 +69,14 @@ type Server struct {
 	// Letters prints letters again for export (nil: the default font).
 	Letters *letters.Printer
 
+	// VerifyPerMinute is how many notice codes one client may check a
+	// minute (0: DefaultVerifyPerMinute); TrustForwardedFor takes the
+	// client from X-Forwarded-For, set by a proxy in front of Tocsin.
+	VerifyPerMinute   int
+	TrustForwardedFor bool
+	verifyOnce        sync.Once
+	verifyLimits      *clientLimits
+
 	// campaigns caches each incident's ledger counts for a second: a room
 	// of people running `incident watch` must not slow the campaign.
 	campaigns sync.Map // incident ID -> cachedCampaign
@@ -128,6 +136,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /webhooks/slack/interactivity", s.slackInteractivity)
 	mux.HandleFunc("POST /webhooks/slack/commands", s.slackCommand)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)
+	// A notice's reader checks it is genuine: no sign-in, rate-limited.
+	mux.HandleFunc("GET /verify", s.verifyPage)
+	mux.HandleFunc("POST /verify", s.verifyPage)
+	mux.HandleFunc("GET /n/{code}", s.verifyPage)
+	mux.HandleFunc("POST /api/v1/public/verify", s.verifyAPI)
 	s.consoleRoutes(mux)
 	s.codecRoutes(mux)
 	return mux

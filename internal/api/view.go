@@ -212,6 +212,9 @@ type NotificationsView struct {
 	// Reached and Failed, which are the campaign's outcome).
 	Returned          int `json:"returned_letters,omitempty"`
 	ReturnedUnreached int `json:"returned_unreached,omitempty"`
+	// Verified is how often people checked a notice's code (a count, never
+	// who): how many doubted their notice enough to check it.
+	Verified int `json:"verified,omitempty"`
 }
 
 // CampaignView is the individual-notice campaign, live from the delivery
@@ -336,6 +339,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	if p.Reach != nil {
 		v.Notifications = NotificationsView{Done: true, Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}
 		v.Notifications.Returned, v.Notifications.ReturnedUnreached, _ = s.Store.ReturnedLetters(ctx, inc.ID)
+		v.Notifications.Verified, _ = s.Store.VerifyLookups(ctx, inc.ID)
 	}
 	if p.Announcement != nil {
 		v.Announcement = AnnouncementView{Published: p.Announcement.Published, URL: p.Announcement.URL, Reason: p.Announcement.Reason}

@@ -26,6 +26,7 @@ import (
 	"github.com/tocsin/tocsin/internal/metrics"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/verify"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -352,6 +353,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		Announcer:   &senders.WebhookAnnouncer{URL: p.URL + "/dev/press", Secret: p.Secrets["PRESS_SECRET"]},
 		PlaybookDir: playbookDir,
 		PublicURL:   p.URL,
+		VerifyKey:   verify.KeyFrom([]byte(p.Secrets["ACTOR_KEY"])),
 		SlackUsers:  devSlackUsers(),
 		Log:         log,
 		DoubtHold:   p.Timeout,

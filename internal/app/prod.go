@@ -34,6 +34,7 @@ import (
 	"github.com/tocsin/tocsin/internal/secret"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/verify"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -599,6 +600,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret.Reveal()},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
+		VerifyKey: verify.KeyFrom([]byte(c.Secrets.ActorKey.Reveal())),
 	}
 	w := newWorkerWith(tc, acts, c.actorKeys(), worker.Options{WorkerStopTimeout: stopGrace, MaxConcurrentActivityExecutionSize: c.Worker.MaxConcurrentActivities})
 	if err := w.Start(); err != nil {

@@ -130,7 +130,7 @@ func (s *PushSender) Send(ctx context.Context, m Message) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	// The notice's text stays here: an alert shows on a lock screen.
-	text := PushText{Title: m.Title, Body: templates.Alert(m.Locale), Link: strings.ReplaceAll(s.cfg.Link, "{incident}", m.IncidentID)}
+	text := PushText{Title: m.Title, Body: templates.Alert(m.Locale), Link: strings.NewReplacer("{incident}", m.IncidentID, "{code}", m.Code).Replace(s.cfg.Link)}
 	var refs, gone []string
 	for _, t := range inventory.PushTokens(m.To) {
 		ref, err := s.sendOne(ctx, m, t, text)

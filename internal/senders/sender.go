@@ -30,6 +30,9 @@ type Message struct {
 	Title  string
 	Body   string
 	HTML   string
+	// Code is the person's notice code, which a push alert's link carries
+	// ({code}) to the page that shows their notice.
+	Code string
 }
 
 // Result is what the provider said.

@@ -412,6 +412,22 @@ type AffectedSubject struct {
 // AffectedPage returns up to limit affected subjects after the cursor, in
 // subject order; pass the last subject_id of a page to get the next.
 func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limit int) ([]AffectedSubject, error) {
+	return s.affected(ctx, incidentID, `a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, after, limit)
+}
+
+// AffectedOne reads one affected subject; ErrNotFound if they are not.
+func (s *Store) AffectedOne(ctx context.Context, incidentID, subjectID string) (AffectedSubject, error) {
+	out, err := s.affected(ctx, incidentID, `a.subject_id = ?`, subjectID)
+	if err == nil && len(out) == 0 {
+		err = fmt.Errorf("subject %s of incident %s: %w", subjectID, incidentID, ErrNotFound)
+	}
+	if err != nil {
+		return AffectedSubject{}, err
+	}
+	return out[0], nil
+}
+
+func (s *Store) affected(ctx context.Context, incidentID, where string, args ...any) ([]AffectedSubject, error) {
 	snapshot, scoped, err := s.scopeState(ctx, incidentID)
 	if err != nil || !scoped {
 		return nil, err
@@ -419,7 +435,7 @@ func (s *Store) AffectedPage(ctx context.Context, incidentID, after string, limi
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, a.region, a.locale, x.categories, a.sensitive, a.minor, a.reach, a.reached_via, a.reached_rung, s.consent
 		FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
 		JOIN `+subjectsTable(snapshot)+` s ON s.subject_id = a.subject_id
-		WHERE a.subject_id > ? ORDER BY a.subject_id LIMIT ?`, incidentID, after, limit)
+		WHERE `+where, append([]any{incidentID}, args...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,135 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/verify"
+	"github.com/tocsin/tocsin/templates"
+)
+
+// verifyPeople: an English reader with e-mail, a Japanese reader of
+// another system, and a person with a phone alone (told by SMS).
+const verifyPeople = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n" +
+	"v1,Ann Lee,v1@example.com,,,en,SG,1980,account-db\n" +
+	"v2,山田花子,v2@example.com,,,ja,JP,1985,persona-media\n" +
+	"v3,Bo Tan,,+6598765432,,en,SG,1990,account-db\n"
+
+var noticeLink = regexp.MustCompile(`/n/([A-Z0-9]{10})\b`)
+
+func publicVerify(t *testing.T, base, code string) (int, api.VerifyResponse) {
+	t.Helper()
+	body, _ := json.Marshal(api.VerifyRequest{Code: code})
+	resp, err := http.Post(base+"/api/v1/public/verify", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var out api.VerifyResponse
+	if resp.StatusCode == http.StatusOK {
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+	}
+	return resp.StatusCode, out
+}
+
+// TestANoticesCodeVerifiesAndAMadeUpOneDoesNot: every notice carries its
+// reader's own code and link; the code shows that person their notice, in
+// their language, and which of their data was involved; a made-up code
+// gets the one answer a wrong code gets; a client that keeps guessing is
+// refused; the page works in Chromium with scripts off; the SMS is one
+// segment with the link; the incident counts the checks, not who made them.
+func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
+	ctx := context.Background()
+	r := runSampleIncidentWith(t, verifyPeople, "", nil)
+	entries, err := r.dev.Outbox.List(ctx, r.id)
+	require.NoError(t, err)
+	codes, texts := map[string]string{}, map[string]string{}
+	for _, e := range entries {
+		if e.SubjectID == "" {
+			continue // the war room's posts
+		}
+		m := noticeLink.FindStringSubmatch(e.Body)
+		require.NotNil(t, m, "%s's %s carries a link to their notice:\n%s", e.SubjectID, e.Channel, e.Body)
+		if prev, ok := codes[e.SubjectID]; ok {
+			require.Equal(t, prev, m[1], "%s's copies carry one code", e.SubjectID)
+		}
+		codes[e.SubjectID], texts[e.SubjectID+"/"+e.Channel] = m[1], e.Body
+		require.NotContains(t, e.Body, verify.Mark)
+	}
+	require.Len(t, codes, 3)
+	require.NotEqual(t, codes["v1"], codes["v3"])
+	sms := texts["v3/sms"]
+	require.NotEmpty(t, sms)
+	require.LessOrEqual(t, len(sms), 160, "one GSM-7 segment: %q", sms)
+	require.Contains(t, sms, "We never ask for your password")
+
+	var subjects api.SubjectsPage
+	require.NoError(t, r.responder.Do(ctx, "GET", "/api/v1/incidents/"+r.id+"/subjects", nil, &subjects))
+	categories := map[string][]string{}
+	for _, s := range subjects.Subjects {
+		categories[s.SubjectID] = s.Categories
+	}
+	require.NotEqual(t, categories["v1"], categories["v2"], "the two systems hold different data")
+
+	status, v1 := publicVerify(t, r.dev.URL, strings.ToLower(verify.Format(codes["v1"])))
+	require.Equal(t, http.StatusOK, status)
+	require.True(t, v1.Genuine)
+	require.Equal(t, r.id, v1.IncidentID)
+	require.Equal(t, "This notice is genuine: we sent it to you.", v1.Message)
+	require.Contains(t, v1.Notice, "What happened")
+	require.Contains(t, v1.Notice, codes["v1"], "their own notice, with their own code")
+	require.Equal(t, templates.Labels(categories["v1"], "en"), v1.YourData)
+
+	_, v2 := publicVerify(t, r.dev.URL, codes["v2"])
+	require.True(t, v2.Genuine)
+	require.Equal(t, "ja", v2.Locale)
+	require.Equal(t, "この通知は当社が正式にお送りしたものです。", v2.Message)
+	require.Contains(t, v2.Notice, "お客様各位")
+	require.Equal(t, templates.Labels(categories["v2"], "ja"), v2.YourData)
+
+	_, madeUp := publicVerify(t, r.dev.URL, "ABCDE23456")
+	_, garbage := publicVerify(t, r.dev.URL, "hello")
+	require.False(t, madeUp.Genuine)
+	require.Equal(t, madeUp, garbage, "a wrong code says nothing about why")
+	require.Empty(t, madeUp.Notice)
+
+	b := browser(t)
+	var genuine, fake string
+	run(t, b, "open a notice's link and type a made-up code, scripts off",
+		emulation.SetScriptExecutionDisabled(true),
+		chromedp.Navigate(r.dev.URL+"/n/"+codes["v1"]),
+		chromedp.Text(`[role=status]`, &genuine, chromedp.ByQuery),
+		chromedp.SetValue(`#code`, "ZZZZZ-ZZZZZ", chromedp.ByQuery),
+		chromedp.Click(`form button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[role=alert]`, chromedp.ByQuery),
+		chromedp.Text(`[role=alert]`, &fake, chromedp.ByQuery))
+	require.Equal(t, "This notice is genuine: we sent it to you.", genuine)
+	require.Contains(t, fake, "No notice of ours carries this code")
+	screenshot(t, b, "verify-fake")
+
+	limited := false
+	for range api.DefaultVerifyPerMinute + 1 {
+		if status, _ := publicVerify(t, r.dev.URL, "ABCDE23456"); status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	require.True(t, limited, "a client that keeps trying codes is refused")
+	resp, err := http.Get(r.dev.URL + "/n/" + codes["v1"])
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the page too: %s", page)
+
+	v := waitStatus(t, r.responder, r.id, api.StageClosed)
+	require.Equal(t, 3, v.Notifications.Verified, "v1 and v2 by the API and v1 in the browser count against the incident; the wrong codes and the refused check do not")
+}
