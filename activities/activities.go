@@ -48,6 +48,10 @@ type Activities struct {
 	PublicURL string
 	// VerifyKey makes each person's notice code (internal/verify).
 	VerifyKey []byte
+	// PauseFreshness is how stale a batch's knowledge of a campaign pause
+	// may be (0: a second): a pause stops new sends within it, at one
+	// store read per batch per period.
+	PauseFreshness time.Duration
 	// SlackUsers maps identities (lower-case e-mail) to Slack user IDs: a
 	// restricted incident's war room invites only the people it names.
 	SlackUsers map[string]string

@@ -13,6 +13,8 @@ const (
 	// Tocsin's own configuration lacks what the work needs (a key): retried
 	// until an operator supplies it, never a fact about a person.
 	ErrMisconfigured = "Misconfigured"
+	// The campaign is paused (tocsin incident pause): retried until resumed.
+	ErrPaused = "Paused"
 	// Not retried: the incident cannot go on until a person fixes its input.
 	ErrNoApprovedNotice = "NoApprovedNotice"
 	ErrTemplate         = "template"

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/tocsin/tocsin/internal/channel"
@@ -105,6 +106,10 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if err != nil {
 		return BatchResult{}, err
 	}
+	pause := &pauseWatch{a: a, incidentID: in.IncidentID}
+	if paused, err := pause.paused(ctx); err != nil || paused {
+		return BatchResult{}, cmp.Or(err, pause.err())
+	}
 	if _, released, err := a.Store.QuietReleased(ctx, in.IncidentID); err != nil {
 		return BatchResult{}, err
 	} else if released {
@@ -184,7 +189,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	// the provider may still be working on it.
 	var again []planned
 	for lo := 0; lo < len(plan); lo += flushEvery {
-		more, err := a.sendChunk(ctx, drill, lk, holds.keep(plan[lo:min(lo+flushEvery, len(plan))]), &res, false, holds)
+		more, err := a.sendChunk(ctx, drill, lk, holds.keep(plan[lo:min(lo+flushEvery, len(plan))]), &res, false, holds, pause)
 		if err != nil {
 			return res, err
 		}
@@ -192,7 +197,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	}
 	again = holds.keep(again)
 	for lo := 0; lo < len(again); lo += flushEvery {
-		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], &res, true, holds); err != nil {
+		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], &res, true, holds, pause); err != nil {
 			return res, err
 		}
 	}
@@ -217,7 +222,7 @@ func (a *Activities) doubtHold() time.Duration {
 // more at the end of the batch: those left in doubt (held for doubtHold)
 // and those refused this once. When settling, any failure ends the attempt
 // instead, for Temporal to retry.
-func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult, settling bool, holds *channelHolds) ([]planned, error) {
+func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult, settling bool, holds *channelHolds, pause *pauseWatch) ([]planned, error) {
 	keys := make([]store.Delivery, len(chunk))
 	for i, p := range chunk {
 		keys[i] = p.key
@@ -246,7 +251,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		for j, q := range chunk[i:] {
 			k := [2]string{q.key.SubjectID, q.key.Channel}
 			switch {
-			case j == 0 && fresh(q) && (cause == ctx.Err() || senders.NotSent(cause)):
+			case j == 0 && fresh(q) && (cause == ctx.Err() || cause == errCampaignPaused || senders.NotSent(cause)):
 				unsent = append(unsent, q.key)
 			case j == 0 || taken[k]:
 				doubt = append(doubt, q.key)
@@ -255,7 +260,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			}
 		}
 		bg := context.WithoutCancel(ctx)
-		if cause != ctx.Err() {
+		if cause != ctx.Err() && cause != errCampaignPaused {
 			cause = retryable(chunk[i].key, cause)
 		}
 		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), holdInDoubt(bg, doubt))
@@ -312,6 +317,17 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 				return nil, stop(i+1, err)
 			}
 			continue
+		}
+		if paused, err := pause.paused(ctx); err != nil {
+			return nil, stop(i, err)
+		} else if paused {
+			// Paused by legal or an admin: nothing more goes out. What went
+			// out is recorded, the claims not tried go back, and the batch
+			// waits to be retried once the campaign is resumed.
+			if err := stop(i, errCampaignPaused); !onlyPaused(err) {
+				return nil, err
+			}
+			return nil, pause.err()
 		}
 		interrupted := claimedBefore
 		if claimedBefore && recordAtOnce(p.key.Channel) && prior.Doubt != store.DoubtInterrupted && lk.accounted(prior.Owner) {

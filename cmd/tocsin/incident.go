@@ -287,6 +287,7 @@ func (cl *cli) incidentCmd() *cobra.Command {
 	releaseCalls.Flags().StringVar(&releaseReason, "reason", "", "why the harm cannot wait for the morning (kept in the audit log)")
 	releaseCalls.MarkFlagRequired("reason")
 	inc.AddCommand(open, list, show, cl.watchCmd(), cl.exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls, cl.lettersCmd(), cl.returnedCmd())
+	inc.AddCommand(cl.pauseCmds()...)
 	return inc
 }
 
@@ -362,6 +363,9 @@ func printView(w io.Writer, v api.View) {
 		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
 	}
 	fmt.Fprintln(w, "\n"+notificationsLine(v))
+	if p := v.Paused; p != nil {
+		fmt.Fprintf(w, "PAUSED by %s at %s: %s (no notice goes out; `tocsin incident resume %s`)\n", p.By, p.At.UTC().Format("2006-01-02 15:04 UTC"), p.Reason, v.ID)
+	}
 	for _, h := range v.HeldChannels {
 		fmt.Fprintf(w, "%s held since %s: %s (next probe %s; notices by %s wait, nobody is written off; `tocsin channel resume %s` once fixed)\n",
 			h.Channel, h.Since.UTC().Format("15:04 UTC"), h.Reason, h.ProbeAt.UTC().Format("15:04:05 UTC"), h.Channel, h.Channel)

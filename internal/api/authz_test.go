@@ -98,6 +98,8 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"POST /api/v1/incidents/{id}/facts":         {resp, admin},
 		"POST /api/v1/incidents/{id}/waive":         {legal, drill},
 		"POST /api/v1/incidents/{id}/release-calls": {legal, admin},
+		"POST /api/v1/incidents/{id}/pause":         {legal, admin},
+		"POST /api/v1/incidents/{id}/resume":        {legal, admin},
 		"GET /api/v1/register":                      {resp, legal, admin},
 		"POST /api/v1/drills":                       {resp, admin, drill},
 		"GET /api/v1/drills":                        {resp, legal, admin, viewer, drill},

@@ -83,6 +83,8 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents/{id}/file", s.incidentForm(s.consoleFile))
 	mux.HandleFunc("POST /incidents/{id}/waive", s.incidentForm(s.consoleWaive))
 	mux.HandleFunc("POST /incidents/{id}/release-calls", s.incidentForm(s.consoleReleaseCalls))
+	mux.HandleFunc("POST /incidents/{id}/pause", s.incidentForm(s.consolePause))
+	mux.HandleFunc("POST /incidents/{id}/resume", s.incidentForm(s.consoleResume))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /register", s.consolePage(s.consoleRegister))
@@ -405,6 +407,24 @@ func (s *Server) consoleReleaseCalls(w http.ResponseWriter, r *http.Request, p P
 		return
 	}
 	back(w, r, page, "flash", fmt.Sprintf("Calls released from quiet hours by %s: %s. Held calls are placed now.", rel.By, rel.Reason))
+}
+
+func (s *Server) consolePause(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	pv, err := s.PauseCampaign(r.Context(), p, id, r.PostFormValue("reason"))
+	if err != nil {
+		back(w, r, page, "error", "Campaign not paused: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("Campaign paused by %s: %s. No notice goes out until it is resumed.", pv.By, pv.Reason))
+}
+
+func (s *Server) consoleResume(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	pv, err := s.ResumeCampaign(r.Context(), p, id)
+	if err != nil {
+		back(w, r, page, "error", "Campaign not resumed: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("Campaign resumed (paused by %s since %s).", pv.By, pv.At.UTC().Format("15:04 UTC")))
 }
 
 func (s *Server) consoleWaive(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {

@@ -254,3 +254,40 @@ func TestReleasingCallsNeedsLegalAndAReason(t *testing.T) {
 	require.Equal(t, 1, done)
 	require.Equal(t, 2, refused)
 }
+
+// Legal or an admin pause a campaign only with a reason, once; a
+// responder (from Slack too) may neither pause nor resume; resuming a
+// campaign that runs says so. The audit log keeps each, done or refused.
+func TestPausingACampaignNeedsLegalAndAReason(t *testing.T) {
+	s, _ := authzServer(t)
+	ctx := context.Background()
+	require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: "INC-1", Title: "t", OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
+	legal := Principal{Identity: "legal@example.com", Role: RoleLegal, Via: "slack"}
+	responder := Principal{Identity: "r@example.com", Role: RoleResponder, Via: "slack"}
+	_, err := s.PauseCampaign(ctx, responder, "INC-1", "stop")
+	require.Equal(t, http.StatusForbidden, statusOf(err))
+	_, err = s.PauseCampaign(ctx, legal, "INC-1", " ")
+	require.ErrorContains(t, err, "say why the campaign stops")
+	_, err = s.ResumeCampaign(ctx, legal, "INC-1")
+	require.Equal(t, http.StatusConflict, statusOf(err), "%v", err)
+	p, err := s.PauseCampaign(ctx, legal, "INC-1", "wrong hotline in the notice")
+	require.NoError(t, err)
+	require.Equal(t, "legal@example.com", p.By)
+	_, err = s.PauseCampaign(ctx, Principal{Identity: "admin@example.com", Role: RoleAdmin, Via: "api"}, "INC-1", "again")
+	require.ErrorContains(t, err, "already paused, by legal@example.com")
+	_, err = s.ResumeCampaign(ctx, responder, "INC-1")
+	require.Equal(t, http.StatusForbidden, statusOf(err))
+	_, paused, err := s.Store.CampaignPaused(ctx, "INC-1")
+	require.NoError(t, err)
+	require.True(t, paused, "a refused resume leaves it paused")
+	got, err := s.ResumeCampaign(ctx, legal, "INC-1")
+	require.NoError(t, err)
+	require.Equal(t, "wrong hotline in the notice", got.Reason)
+	log, err := s.Store.AuditLog(ctx, "INC-1")
+	require.NoError(t, err)
+	outcomes := map[string]int{}
+	for _, e := range log {
+		outcomes[e.Action+" "+e.Outcome]++
+	}
+	require.Equal(t, map[string]int{"pause campaign " + store.AuditDone: 1, "pause campaign " + store.AuditRefused: 3, "resume campaign " + store.AuditDone: 1, "resume campaign " + store.AuditRefused: 2}, outcomes)
+}

@@ -136,7 +136,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		slackReply(w, fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id))
-	case "facts", "revise", "file", "waive", "release-calls":
+	case "facts", "revise", "file", "waive", "release-calls", "pause", "resume":
 		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
 		slackReply(w, slackUsage)
@@ -151,6 +151,7 @@ const slackUsage = "Usage:\n" +
 	"`/tocsin file INC-… OBLIGATION REFERENCE [why it is late]` records a filing\n" +
 	"`/tocsin waive INC-… OBLIGATION reason…` (legal) records that a duty does not apply, and why\n" +
 	"`/tocsin release-calls INC-… reason…` (legal, admins) places calls held for quiet hours now: the harm is urgent\n" +
+	"`/tocsin pause INC-… reason…` · `/tocsin resume INC-…` (legal, admins) stop and restart the campaign's sending\n" +
 	"Legal approves and rejects drafts with the buttons in the war room."
 
 // slackChange runs facts, revise and file: the responders' side of an
@@ -208,6 +209,18 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			return args[1] + " was not revised: " + err.Error()
 		}
 		return fmt.Sprintf("%s will be drafted again from revision %d; legal gets the new revision in the war room.", d.Name, d.Revision)
+	case "pause":
+		pv, err := s.PauseCampaign(ctx, p, id, strings.TrimSpace(strings.Join(args[1:], " ")+" "+body))
+		if err != nil {
+			return "Campaign not paused: " + err.Error()
+		}
+		return fmt.Sprintf("%s: campaign paused by %s: %s. No notice goes out until `/tocsin resume %s`.", id, pv.By, pv.Reason, id)
+	case "resume":
+		pv, err := s.ResumeCampaign(ctx, p, id)
+		if err != nil {
+			return "Campaign not resumed: " + err.Error()
+		}
+		return fmt.Sprintf("%s: campaign resumed (paused by %s since %s).", id, pv.By, pv.At.UTC().Format("15:04 UTC"))
 	case "release-calls":
 		rel, err := s.ReleaseCalls(ctx, p, id, strings.TrimSpace(strings.Join(args[1:], " ")+" "+body))
 		if err != nil {

@@ -68,6 +68,8 @@ type View struct {
 	// HeldChannels are the channels held while notice runs: the provider
 	// refuses Tocsin's own configuration, and their notices wait.
 	HeldChannels []HeldChannelView `json:"held_channels,omitempty"`
+	// Paused is the campaign's pause, while legal or an admin holds it.
+	Paused *PauseView `json:"paused,omitempty"`
 	// TimelineOmitted counts events left out of a long timeline's middle.
 	TimelineOmitted int    `json:"timeline_omitted,omitempty"`
 	Error           string `json:"error,omitempty"`
@@ -328,6 +330,10 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	if p.Campaign != nil {
 		v.Campaign = s.campaignView(ctx, inc.ID, *p.Campaign, p.Reach != nil)
+	}
+	if pause, paused, err := s.Store.CampaignPaused(ctx, inc.ID); err == nil && paused {
+		pv := pauseView(pause)
+		v.Paused = &pv
 	}
 	if p.Reach == nil && workflows.NoticeBegun(p.Status) {
 		if holds, err := s.Store.ChannelHolds(ctx); err == nil {

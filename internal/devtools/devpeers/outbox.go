@@ -181,6 +181,13 @@ func (o *Outbox) Tally(ctx context.Context, incidentID string) (map[[2]string]in
 	return out, repeats, nil
 }
 
+// Count is how many messages one incident's people received.
+func (o *Outbox) Count(ctx context.Context, incidentID string) (int, error) {
+	var n int
+	err := o.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE incident_id=?`, incidentID).Scan(&n)
+	return n, err
+}
+
 // Repeated lists, for one incident, the subjects and channels whose notice
 // reached the store more than once (kept once by its key), with how many
 // extra copies came.
