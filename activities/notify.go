@@ -460,35 +460,50 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 	return d, locale, nil
 }
 
-// personalize puts each person's notice code into their copies, where
-// the approved text carries one (verify.Mark): the codes are stored
-// first, so a notice that arrives can be checked at once.
+// personalize makes each person's copies their own, where the approved
+// text leaves room for it: their notice code (verify.Mark), stored first
+// so a notice that arrives can be checked at once, and their enrolment
+// code for the remedy offered (templates.EnrolmentMark), or nothing.
 func (a *Activities) personalize(ctx context.Context, incidentID string, plan []planned) error {
-	var subjects []string
+	var coded, enrolled []string
 	for _, p := range plan {
-		if strings.Contains(p.msg.Title+p.msg.Body+p.msg.HTML, "[[code") && !slices.Contains(subjects, p.key.SubjectID) {
-			subjects = append(subjects, p.key.SubjectID)
+		text := p.msg.Title + p.msg.Body + p.msg.HTML
+		if strings.Contains(text, "[[code") && !slices.Contains(coded, p.key.SubjectID) {
+			coded = append(coded, p.key.SubjectID)
+		}
+		if strings.Contains(text, templates.EnrolmentMark) && !slices.Contains(enrolled, p.key.SubjectID) {
+			enrolled = append(enrolled, p.key.SubjectID)
 		}
 	}
-	if len(subjects) == 0 {
+	if len(coded)+len(enrolled) == 0 {
 		return nil
 	}
-	if len(a.VerifyKey) == 0 {
-		err := errors.New("notices carry codes to verify them, and no verify key is configured (TOCSIN_VERIFY_KEY)")
-		return temporal.NewApplicationError(err.Error(), ErrMisconfigured, err)
+	codes := map[string]string{}
+	if len(coded) > 0 {
+		if len(a.VerifyKey) == 0 {
+			err := errors.New("notices carry codes to verify them, and the worker has no key to make them with (it is derived from TOCSIN_ACTOR_KEY)")
+			return temporal.NewApplicationError(err.Error(), ErrMisconfigured, err)
+		}
+		var err error
+		codes, err = a.Store.EnsureCodes(ctx, incidentID, coded, func(subject string, attempt int) string {
+			return verify.Code(a.VerifyKey, incidentID, subject, attempt)
+		})
+		if err != nil {
+			return err
+		}
 	}
-	codes, err := a.Store.EnsureCodes(ctx, incidentID, subjects, func(subject string, attempt int) string {
-		return verify.Code(a.VerifyKey, incidentID, subject, attempt)
-	})
+	enrolment, err := a.Store.EnrolmentCodesOf(ctx, incidentID, enrolled)
 	if err != nil {
 		return err
 	}
 	for i := range plan {
-		m := &plan[i].msg
-		if code, ok := codes[plan[i].key.SubjectID]; ok {
-			m.Code = code
-			m.Title, m.Body, m.HTML = verify.Personalize(m.Title, code), verify.Personalize(m.Body, code), verify.Personalize(m.HTML, code)
-		}
+		m, id := &plan[i].msg, plan[i].key.SubjectID
+		e := enrolment[id]
+		per := templates.Personal{Code: codes[id], EnrolmentCode: e.Code, EnrolBy: e.EnrolBy}
+		m.Code = per.Code
+		m.Title = templates.Personalize(m.Title, m.Locale, per, false)
+		m.Body = templates.Personalize(m.Body, m.Locale, per, false)
+		m.HTML = templates.Personalize(m.HTML, m.Locale, per, true)
 	}
 	return nil
 }

@@ -38,6 +38,10 @@ type labelSet struct {
 	// it; YourData heads the list of their own data involved.
 	Genuine  string `yaml:"genuine"`
 	YourData string `yaml:"your_data"`
+	// Enrolment and EnrolBy give a person their enrolment code for the
+	// remedy offered and its last day (%s each).
+	Enrolment string `yaml:"enrolment"`
+	EnrolBy   string `yaml:"enrol_by"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }

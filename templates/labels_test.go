@@ -28,6 +28,8 @@ func TestEveryLocaleHasEveryLabel(t *testing.T) {
 		require.NotEmpty(t, s.Alert, "labels/%s.yaml: alert", locale)
 		require.NotEmpty(t, s.Genuine, "labels/%s.yaml: genuine", locale)
 		require.NotEmpty(t, s.YourData, "labels/%s.yaml: your_data", locale)
+		require.Contains(t, s.Enrolment, "%s", "labels/%s.yaml: enrolment", locale)
+		require.Contains(t, s.EnrolBy, "%s", "labels/%s.yaml: enrol_by", locale)
 		require.NotNil(t, s.WordSeparator, "labels/%s.yaml: word_separator", locale)
 	}
 	for _, f := range impactOrder {

@@ -199,6 +199,9 @@ type view struct {
 	// Required are the content fields the law asks of this text: Field
 	// marks them when they are missing.
 	Required []string
+	// EnrolmentMark stands where a reader with an enrolment code for the
+	// remedy gets it (Personalize); readers without one get nothing there.
+	EnrolmentMark string
 	// VerifyLink opens the reader's own notice; Code and SpokenCode stand
 	// for their code (each copy gets its own, verify.Personalize).
 	VerifyLink, Code, SpokenCode string
@@ -228,6 +231,7 @@ func newView(f Facts, locale string) view {
 		}
 	}
 	v.Facts = f
+	v.EnrolmentMark = EnrolmentMark
 	if f.VerifyURL != "" {
 		v.VerifyLink, v.Code, v.SpokenCode = strings.TrimRight(f.VerifyURL, "/")+"/n/"+verify.Mark, verify.Mark, verify.SpokenMark
 		v.VerifyURL = strings.TrimRight(f.VerifyURL, "/")

@@ -288,6 +288,7 @@ func (cl *cli) incidentCmd() *cobra.Command {
 	releaseCalls.MarkFlagRequired("reason")
 	inc.AddCommand(open, list, show, cl.watchCmd(), cl.exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls, cl.lettersCmd(), cl.returnedCmd())
 	inc.AddCommand(cl.pauseCmds()...)
+	inc.AddCommand(cl.codesCmd())
 	return inc
 }
 

@@ -2,10 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/inventory"
 )
 
 // pauseCmds stop and restart an incident's campaign (legal, admins).
@@ -38,4 +40,33 @@ func (cl *cli) pauseCmds() []*cobra.Command {
 			return nil
 		}}
 	return []*cobra.Command{pause, resume}
+}
+
+// codesCmd imports people's enrolment codes for the remedy offered.
+func (cl *cli) codesCmd() *cobra.Command {
+	codes := &cobra.Command{Use: "codes", Short: "People's enrolment codes for the remedy an incident offers (credit monitoring)"}
+	codes.AddCommand(&cobra.Command{Use: "import ID FILE", Short: "Import a vendor's codes (CSV: subject_id, code, enrol_by): each goes into its person's notice and verify page (responders, admins; audited)",
+		Args: cobra.ExactArgs(2), RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := os.Open(args[1])
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			list, err := inventory.ReadEnrolmentCodes(args[1], f)
+			if err != nil {
+				return err
+			}
+			total := 0
+			for lo := 0; lo < len(list); lo += api.MaxEnrolmentCodes {
+				var out api.EnrolmentCodesResponse
+				part := list[lo:min(lo+api.MaxEnrolmentCodes, len(list))]
+				if err := cl.conn().Do(cmd.Context(), "POST", "/api/v1/incidents/"+args[0]+"/enrolment-codes", api.EnrolmentCodesRequest{Codes: part}, &out); err != nil {
+					return fmt.Errorf("%s (after %d codes imported): %w", args[1], total, err)
+				}
+				total += out.Imported
+			}
+			fmt.Printf("%s: %d enrolment codes imported; each goes into its person's notice and verify page\n", args[0], total)
+			return nil
+		}})
+	return codes
 }

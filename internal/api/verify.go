@@ -37,6 +37,10 @@ type VerifyResponse struct {
 	YourData   []string `json:"your_data,omitempty"`
 	// YourDataHeading heads YourData in the reader's language.
 	YourDataHeading string `json:"your_data_heading,omitempty"`
+	// EnrolmentCode is their code for the remedy offered, to be used by
+	// EnrolBy (tocsin incident codes import).
+	EnrolmentCode string `json:"enrolment_code,omitempty"`
+	EnrolBy       string `json:"enrol_by,omitempty"`
 }
 
 // notGenuine is the one answer to a code no notice carries.
@@ -112,13 +116,20 @@ func (s *Server) verifyCode(ctx context.Context, typed string) (VerifyResponse, 
 		return VerifyResponse{}, err
 	}
 	out := VerifyResponse{Genuine: true, Drill: inc.Drill, IncidentID: who.IncidentID}
+	enrolment, err := s.Store.EnrolmentCodesOf(ctx, who.IncidentID, []string{who.SubjectID})
+	if err != nil {
+		return VerifyResponse{}, err
+	}
+	e := enrolment[who.SubjectID]
+	out.EnrolmentCode, out.EnrolBy = e.Code, e.EnrolBy
 	name, revision, err := s.Store.NoticeSent(ctx, who.IncidentID, who.SubjectID)
 	if err == nil {
 		d, err := s.Store.GetDraft(ctx, who.IncidentID, name, revision)
 		if err != nil {
 			return VerifyResponse{}, err
 		}
-		out.Locale, out.Title, out.Notice = d.Locale, verify.Personalize(d.Title, code), verify.Personalize(d.Body, code)
+		per := templates.Personal{Code: code, EnrolmentCode: e.Code, EnrolBy: e.EnrolBy}
+		out.Locale, out.Title, out.Notice = d.Locale, templates.Personalize(d.Title, d.Locale, per, false), templates.Personalize(d.Body, d.Locale, per, false)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return VerifyResponse{}, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/verify"
 	"github.com/tocsin/tocsin/templates"
 )
@@ -41,7 +42,9 @@ func publicVerify(t *testing.T, base, code string) (int, api.VerifyResponse) {
 	return resp.StatusCode, out
 }
 
-// TestANoticesCodeVerifiesAndAMadeUpOneDoesNot: every notice carries its
+// TestANoticesCodeVerifiesAndAMadeUpOneDoesNot: an enrolment code the
+// remedy's vendor issued to one person is in exactly her notice and on her
+// verify page; every notice carries its
 // reader's own code and link; the code shows that person their notice, in
 // their language, and which of their data was involved; a made-up code
 // gets the one answer a wrong code gets; a client that keeps guessing is
@@ -49,7 +52,15 @@ func publicVerify(t *testing.T, base, code string) (int, api.VerifyResponse) {
 // segment with the link; the incident counts the checks, not who made them.
 func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	ctx := context.Background()
-	r := runSampleIncidentWith(t, verifyPeople, "", nil)
+	r := runSample(t, sampleOptions{subjects: verifyPeople, done: func(v api.View) bool { return v.Status == api.StageAwaitApproval }})
+	// The remedy's vendor issued an enrolment code to Ann alone.
+	var imported api.EnrolmentCodesResponse
+	err := r.responder.Do(ctx, "POST", "/api/v1/incidents/"+r.id+"/enrolment-codes", api.EnrolmentCodesRequest{Codes: []inventory.EnrolmentCode{{SubjectID: "nobody", Code: "CM-0"}}}, nil)
+	require.ErrorContains(t, err, "not affected by "+r.id)
+	require.NoError(t, r.responder.Do(ctx, "POST", "/api/v1/incidents/"+r.id+"/enrolment-codes",
+		api.EnrolmentCodesRequest{Codes: []inventory.EnrolmentCode{{SubjectID: "v1", Code: "CM-7Q2X-ANN", EnrolBy: "2027-01-31"}}}, &imported))
+	require.Equal(t, 1, imported.Imported)
+	r.until(t, func(v api.View) bool { return v.Status == api.StageClosed })
 	entries, err := r.dev.Outbox.List(ctx, r.id)
 	require.NoError(t, err)
 	codes, texts := map[string]string{}, map[string]string{}
@@ -63,7 +74,13 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 			require.Equal(t, prev, m[1], "%s's copies carry one code", e.SubjectID)
 		}
 		codes[e.SubjectID], texts[e.SubjectID+"/"+e.Channel] = m[1], e.Body
-		require.NotContains(t, e.Body, verify.Mark)
+		require.NotContains(t, e.Body, "[[")
+		if e.SubjectID == "v1" && e.Channel == "email" {
+			require.Contains(t, e.Body, "Your enrolment code: CM-7Q2X-ANN. Enrol by 2027-01-31.", "Ann's own code, in her notice")
+		} else {
+			require.NotContains(t, e.Body, "CM-7Q2X-ANN", "%s's %s carries nobody else's code", e.SubjectID, e.Channel)
+			require.NotContains(t, e.Body, "enrolment code")
+		}
 	}
 	require.Len(t, codes, 3)
 	require.NotEqual(t, codes["v1"], codes["v3"])
@@ -88,6 +105,8 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	require.Contains(t, v1.Notice, "What happened")
 	require.Contains(t, v1.Notice, codes["v1"], "their own notice, with their own code")
 	require.Equal(t, templates.Labels(categories["v1"], "en"), v1.YourData)
+	require.Equal(t, "CM-7Q2X-ANN", v1.EnrolmentCode)
+	require.Contains(t, v1.Notice, "Your enrolment code: CM-7Q2X-ANN.")
 
 	_, v2 := publicVerify(t, r.dev.URL, codes["v2"])
 	require.True(t, v2.Genuine)
@@ -95,6 +114,7 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	require.Equal(t, "この通知は当社が正式にお送りしたものです。", v2.Message)
 	require.Contains(t, v2.Notice, "お客様各位")
 	require.Equal(t, templates.Labels(categories["v2"], "ja"), v2.YourData)
+	require.Empty(t, v2.EnrolmentCode)
 
 	_, madeUp := publicVerify(t, r.dev.URL, "ABCDE23456")
 	_, garbage := publicVerify(t, r.dev.URL, "hello")

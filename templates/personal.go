@@ -1,0 +1,52 @@
+package templates
+
+import (
+	"cmp"
+	"fmt"
+	htemplate "html/template"
+	"strings"
+
+	"github.com/tocsin/tocsin/internal/verify"
+)
+
+// EnrolmentMark stands, in an approved notice, for the reader's own
+// enrolment code for the remedy offered (removed for readers without one).
+const EnrolmentMark = "[[enrolment]]"
+
+// Personal is what one person's copy of a notice carries of their own.
+type Personal struct {
+	// Code is their notice code (internal/verify).
+	Code string
+	// EnrolmentCode and EnrolBy are their code for the remedy offered and
+	// its last day, where the incident has one for them.
+	EnrolmentCode, EnrolBy string
+}
+
+// Personalize makes one person's copy of an approved text written in
+// locale: their notice code, and their enrolment code or nothing. html
+// says the text is the HTML part.
+func Personalize(text, locale string, p Personal, html bool) string {
+	if !strings.Contains(text, "[[") {
+		return text
+	}
+	if p.Code != "" {
+		text = verify.Personalize(text, p.Code)
+	}
+	if !strings.Contains(text, EnrolmentMark) {
+		return text
+	}
+	line := ""
+	if p.EnrolmentCode != "" {
+		s, en := labelsFor(locale)
+		line = fmt.Sprintf(cmp.Or(s.Enrolment, en.Enrolment), p.EnrolmentCode)
+		if p.EnrolBy != "" {
+			line += " " + fmt.Sprintf(cmp.Or(s.EnrolBy, en.EnrolBy), p.EnrolBy)
+		}
+		if html {
+			line = "<br>" + htemplate.HTMLEscapeString(line)
+		} else {
+			line = "\n" + line
+		}
+	}
+	return strings.ReplaceAll(text, EnrolmentMark, line)
+}
