@@ -16,6 +16,10 @@ import (
 // again: a resumed campaign sends again within it.
 const pauseRecheck = 5 * time.Second
 
+// holdRecheck is the same for a law-enforcement hold, which ends on its
+// own: lifted early, its batches go on within this.
+const holdRecheck = 30 * time.Second
+
 // defaultPauseFreshness is how old a batch's knowledge of a pause may be
 // (Activities.PauseFreshness): a pause stops new sends within it.
 const defaultPauseFreshness = time.Second
@@ -49,8 +53,13 @@ func (w *pauseWatch) paused(ctx context.Context) (bool, error) {
 
 // err is the paused batch's failure, for Temporal to retry until resumed.
 func (w *pauseWatch) err() error {
+	delay := pauseRecheck
+	if !w.pause.Until.IsZero() {
+		// A hold lasts hours or days: look again less often, and at its end.
+		delay = min(max(time.Until(w.pause.Until), time.Second), holdRecheck)
+	}
 	return temporal.NewApplicationErrorWithOptions(fmt.Sprintf("campaign paused since %s; `tocsin incident resume %s` resumes it", w.pause.At.UTC().Format(time.RFC3339), w.incidentID),
-		ErrPaused, temporal.ApplicationErrorOptions{NextRetryDelay: pauseRecheck})
+		ErrPaused, temporal.ApplicationErrorOptions{NextRetryDelay: delay})
 }
 
 // onlyPaused says whether a stopped chunk's error is the pause alone (its

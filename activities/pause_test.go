@@ -95,3 +95,27 @@ func (p pausingSender) Send(ctx context.Context, m senders.Message) (senders.Res
 	p.after()
 	return r, err
 }
+
+// A law-enforcement hold stops the batch until its time, asks Temporal to
+// come back then (no later than holdRecheck), and lifts on its own.
+func TestAHoldLiftsOnItsOwnAtItsTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		until := time.Now().Add(1500 * time.Millisecond)
+		_, _, err := s.PauseCampaign(ctx, "INC-N", store.Pause{By: "legal@example.com", Reason: "investigation", At: time.Now(), Until: until, RequestedBy: "Det. Kim", Duties: []string{"us-ca-individuals"}})
+		require.NoError(t, err)
+		_, err = c.acts.SendBatch(ctx, batch("email", "sms"))
+		var appErr *temporal.ApplicationError
+		require.ErrorAs(t, err, &appErr)
+		require.Equal(t, ErrPaused, appErr.Type())
+		require.LessOrEqual(t, appErr.NextRetryDelay(), 1500*time.Millisecond, "retried when the hold ends")
+		require.Eventually(t, func() bool {
+			_, err := c.acts.SendBatch(ctx, batch("email", "sms"))
+			return err == nil
+		}, 10*time.Second, 100*time.Millisecond)
+		tally, _, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Len(t, tally, 3)
+	})
+}

@@ -162,6 +162,9 @@ type Obligation struct {
 	// those it accepts a report in, its preferred first.
 	RegulatorRegion string   `json:"regulator_region,omitempty"`
 	Languages       []string `json:"languages,omitempty"`
+	// LawEnforcementDelay cites the law that lets a law-enforcement request
+	// delay this duty (empty: none does).
+	LawEnforcementDelay string `json:"law_enforcement_delay,omitempty"`
 }
 
 // DueText is the due time as people read it: in the jurisdiction's zone
@@ -274,6 +277,7 @@ func (p *Playbook) Evaluate(facts map[string]Facts, t Times) (Assessment, error)
 				Anchor: r.Anchor, AnchorAt: anchorAt, AnchorNote: note, Zone: l.Zone, After: r.After, With: r.With, Voluntary: r.Voluntary,
 				LateReasons: r.LateReasons, Template: r.Template, Content: r.Content, Methods: r.Methods, Consent: r.Consent,
 				Subjects: f.Subjects, Why: why, Unverified: r.Unverified, Sources: r.Sources, SourcesLocal: r.SourcesLocal,
+				LawEnforcementDelay: r.LawEnforcementDelay,
 			}
 			if a, ok := l.Authority(p.LeadAuthority[l.Jurisdiction]); ok && r.Audience == "regulator" {
 				base.Regulator, base.RegulatorLocal, base.RegulatorRegion, base.Languages = a.Name, a.NameLocal, a.Region, a.Languages

@@ -168,8 +168,11 @@ type Rule struct {
 	LateReasons bool     `yaml:"late_reasons"`
 	Voluntary   bool     `yaml:"voluntary"`
 	Template    string   `yaml:"template"`
-	Unverified  string   `yaml:"unverified"`
-	Sources     []string `yaml:"sources"`
+	// LawEnforcementDelay cites the law that lets a law-enforcement
+	// request delay this duty (empty: none does).
+	LawEnforcementDelay string   `yaml:"law_enforcement_delay"`
+	Unverified          string   `yaml:"unverified"`
+	Sources             []string `yaml:"sources"`
 	// SourcesLocal cite the same law in the language of the regulator's
 	// report.
 	SourcesLocal []string `yaml:"sources_local"`

@@ -364,8 +364,11 @@ func printView(w io.Writer, v api.View) {
 		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
 	}
 	fmt.Fprintln(w, "\n"+notificationsLine(v))
-	if p := v.Paused; p != nil {
+	if p := v.Paused; p != nil && p.Until.IsZero() {
 		fmt.Fprintf(w, "PAUSED by %s at %s: %s (no notice goes out; `tocsin incident resume %s`)\n", p.By, p.At.UTC().Format("2006-01-02 15:04 UTC"), p.Reason, v.ID)
+	} else if p != nil {
+		fmt.Fprintf(w, "HELD until %s at the request of %s (recorded by %s): %s; moves %s (lifts on its own; `tocsin incident resume %s` lifts it early)\n",
+			p.Until.UTC().Format("2006-01-02 15:04 UTC"), p.RequestedBy, p.By, p.Reason, strings.Join(p.Duties, ", "), v.ID)
 	}
 	for _, h := range v.HeldChannels {
 		fmt.Fprintf(w, "%s held since %s: %s (next probe %s; notices by %s wait, nobody is written off; `tocsin channel resume %s` once fixed)\n",

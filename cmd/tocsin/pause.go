@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -39,7 +41,30 @@ func (cl *cli) pauseCmds() []*cobra.Command {
 			fmt.Printf("%s: campaign resumed (paused by %s at %s)\n", args[0], out.By, out.At.UTC().Format("2006-01-02 15:04 UTC"))
 			return nil
 		}}
-	return []*cobra.Command{pause, resume}
+	var until, requestedBy, holdReason string
+	hold := &cobra.Command{Use: "hold ID", Short: "Delay notice at law enforcement's request until a time, where the law of every duty to tell people allows it (legal, admins; audited; lifts on its own, or early with resume)",
+		Args: cobra.ExactArgs(1), RunE: func(cmd *cobra.Command, args []string) error {
+			at, err := time.Parse(time.RFC3339, until)
+			if err != nil {
+				return fmt.Errorf("--until: want a time like 2026-12-06T18:00:00Z (RFC 3339, with its zone): %v", err)
+			}
+			var out api.PauseView
+			if err := cl.conn().Do(cmd.Context(), "POST", "/api/v1/incidents/"+args[0]+"/hold", api.HoldRequest{Until: at, Reason: holdReason, RequestedBy: requestedBy}, &out); err != nil {
+				return err
+			}
+			if cl.output == "json" {
+				return printJSON(out)
+			}
+			fmt.Printf("%s: notice held until %s at the request of %s (recorded by %s): %s\n  duties it moves: %s\n", args[0], out.Until.UTC().Format("2006-01-02 15:04 UTC"), out.RequestedBy, out.By, out.Reason, strings.Join(out.Duties, ", "))
+			return nil
+		}}
+	hold.Flags().StringVar(&until, "until", "", "when notice may go out (RFC 3339, e.g. 2026-12-06T18:00:00Z)")
+	hold.Flags().StringVar(&holdReason, "reason", "", "why notice must wait (kept in the audit log, told to the war room)")
+	hold.Flags().StringVar(&requestedBy, "requested-by", "", "the agency and officer who asked (the law asks for it on record)")
+	for _, f := range []string{"until", "reason", "requested-by"} {
+		hold.MarkFlagRequired(f)
+	}
+	return []*cobra.Command{pause, resume, hold}
 }
 
 // codesCmd imports people's enrolment codes for the remedy offered.

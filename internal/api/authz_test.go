@@ -99,6 +99,7 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"POST /api/v1/incidents/{id}/waive":           {legal, drill},
 		"POST /api/v1/incidents/{id}/release-calls":   {legal, admin},
 		"POST /api/v1/incidents/{id}/enrolment-codes": {resp, admin},
+		"POST /api/v1/incidents/{id}/hold":            {legal, admin},
 		"POST /api/v1/incidents/{id}/pause":           {legal, admin},
 		"POST /api/v1/incidents/{id}/resume":          {legal, admin},
 		"GET /api/v1/register":                        {resp, legal, admin},

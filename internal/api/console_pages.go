@@ -85,6 +85,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents/{id}/release-calls", s.incidentForm(s.consoleReleaseCalls))
 	mux.HandleFunc("POST /incidents/{id}/pause", s.incidentForm(s.consolePause))
 	mux.HandleFunc("POST /incidents/{id}/resume", s.incidentForm(s.consoleResume))
+	mux.HandleFunc("POST /incidents/{id}/hold", s.incidentForm(s.consoleHold))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /register", s.consolePage(s.consoleRegister))
@@ -416,6 +417,20 @@ func (s *Server) consolePause(w http.ResponseWriter, r *http.Request, p Principa
 		return
 	}
 	back(w, r, page, "flash", fmt.Sprintf("Campaign paused by %s: %s. No notice goes out until it is resumed.", pv.By, pv.Reason))
+}
+
+func (s *Server) consoleHold(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	until, err := time.Parse(time.RFC3339, strings.TrimSpace(r.PostFormValue("until")))
+	if err != nil {
+		back(w, r, page, "error", "Notice not held: until: want a time like 2026-12-06T18:00:00Z")
+		return
+	}
+	pv, err := s.HoldCampaign(r.Context(), p, id, HoldRequest{Until: until, RequestedBy: r.PostFormValue("requested_by"), Reason: r.PostFormValue("reason")})
+	if err != nil {
+		back(w, r, page, "error", "Notice not held: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("Notice held until %s at the request of %s; it moves %s.", pv.Until.UTC().Format("2006-01-02 15:04 UTC"), pv.RequestedBy, strings.Join(pv.Duties, ", ")))
 }
 
 func (s *Server) consoleResume(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {

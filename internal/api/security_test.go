@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -290,4 +292,50 @@ func TestPausingACampaignNeedsLegalAndAReason(t *testing.T) {
 		outcomes[e.Action+" "+e.Outcome]++
 	}
 	require.Equal(t, map[string]int{"pause campaign " + store.AuditDone: 1, "pause campaign " + store.AuditRefused: 3, "resume campaign " + store.AuditDone: 1, "resume campaign " + store.AuditRefused: 2}, outcomes)
+}
+
+// A law-enforcement hold is taken only where the law of every duty to
+// tell people lets such a request move it; it names the agency, is kept
+// with the duties it moves, and lifts on its own when its time passes.
+func TestAHoldMovesOnlyDutiesWhoseLawAllowsIt(t *testing.T) {
+	s, _ := authzServer(t)
+	ctx := context.Background()
+	legal := Principal{Identity: "legal@example.com", Role: RoleLegal, Via: "api"}
+	record := func(id string, obs ...playbooks.Obligation) {
+		require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: id, Title: "t", OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
+		rec := incident.Record{Status: incident.StageClosed, Obligations: obs}
+		b, err := json.Marshal(rec)
+		require.NoError(t, err)
+		require.NoError(t, s.Store.SaveRecord(ctx, id, 1, b, rec.Summary()))
+	}
+	ca := playbooks.Obligation{Name: "us-ca-individuals", Jurisdiction: "US-CA", Audience: "individuals", LawEnforcementDelay: "Cal. Civ. Code 1798.82(c)"}
+	eu := playbooks.Obligation{Name: "eu-gdpr-individuals", Jurisdiction: "EU", Audience: "individuals"}
+	record("INC-MIXED", ca, eu)
+	record("INC-US", ca, playbooks.Obligation{Name: "us-ca-attorney-general", Audience: "regulator"})
+	until := time.Now().Add(2 * time.Second).UTC()
+	req := HoldRequest{Until: until, Reason: "the suspect must not be alerted", RequestedBy: "Det. Kim, SFPD cyber crimes"}
+
+	_, err := s.HoldCampaign(ctx, legal, "INC-MIXED", req)
+	require.Equal(t, http.StatusConflict, statusOf(err))
+	require.ErrorContains(t, err, "the law of eu-gdpr-individuals lets no law-enforcement request delay notice")
+	_, err = s.HoldCampaign(ctx, legal, "INC-US", HoldRequest{Until: until, Reason: "x"})
+	require.ErrorContains(t, err, "name the agency and officer who asked")
+	_, err = s.HoldCampaign(ctx, legal, "INC-US", HoldRequest{Until: time.Now().Add(-time.Hour), Reason: "x", RequestedBy: "y"})
+	require.ErrorContains(t, err, "is not in the future")
+	_, err = s.HoldCampaign(ctx, Principal{Identity: "r@example.com", Role: RoleResponder, Via: "api"}, "INC-US", req)
+	require.Equal(t, http.StatusForbidden, statusOf(err))
+
+	pv, err := s.HoldCampaign(ctx, legal, "INC-US", req)
+	require.NoError(t, err)
+	require.Equal(t, []string{"us-ca-individuals"}, pv.Duties, "the regulator's duty is not moved")
+	require.Equal(t, "Det. Kim, SFPD cyber crimes", pv.RequestedBy)
+	_, paused, err := s.Store.CampaignPaused(ctx, "INC-US")
+	require.NoError(t, err)
+	require.True(t, paused)
+	require.Eventually(t, func() bool {
+		_, paused, err := s.Store.CampaignPaused(ctx, "INC-US")
+		return err == nil && !paused
+	}, 10*time.Second, 100*time.Millisecond, "the hold lifts on its own at its time")
+	_, err = s.PauseCampaign(ctx, legal, "INC-US", "a new pause after the hold ended")
+	require.NoError(t, err, "a hold that ended stands in nobody's way")
 }

@@ -136,7 +136,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		slackReply(w, fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id))
-	case "facts", "revise", "file", "waive", "release-calls", "pause", "resume":
+	case "facts", "revise", "file", "waive", "release-calls", "pause", "resume", "hold":
 		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
 		slackReply(w, slackUsage)
@@ -152,6 +152,7 @@ const slackUsage = "Usage:\n" +
 	"`/tocsin waive INC-… OBLIGATION reason…` (legal) records that a duty does not apply, and why\n" +
 	"`/tocsin release-calls INC-… reason…` (legal, admins) places calls held for quiet hours now: the harm is urgent\n" +
 	"`/tocsin pause INC-… reason…` · `/tocsin resume INC-…` (legal, admins) stop and restart the campaign's sending\n" +
+	"`/tocsin hold INC-… UNTIL` and `requested_by:`, `reason:` lines (legal, admins) delays notice at law enforcement's request\n" +
 	"Legal approves and rejects drafts with the buttons in the war room."
 
 // slackChange runs facts, revise and file: the responders' side of an
@@ -215,6 +216,20 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			return "Campaign not paused: " + err.Error()
 		}
 		return fmt.Sprintf("%s: campaign paused by %s: %s. No notice goes out until `/tocsin resume %s`.", id, pv.By, pv.Reason, id)
+	case "hold":
+		fields, err := parseFields(body)
+		if err != nil || len(args) < 2 {
+			return "`/tocsin hold INC-… 2026-12-06T18:00:00Z` and, on the next lines, `requested_by: agency and officer` and `reason: …`"
+		}
+		until, err := time.Parse(time.RFC3339, args[1])
+		if err != nil {
+			return "Until: want a time like 2026-12-06T18:00:00Z (RFC 3339, with its zone)."
+		}
+		pv, err := s.HoldCampaign(ctx, p, id, HoldRequest{Until: until, RequestedBy: fields["requested_by"], Reason: fields["reason"]})
+		if err != nil {
+			return "Notice not held: " + err.Error()
+		}
+		return fmt.Sprintf("%s: notice held until %s at the request of %s; it moves %s.", id, pv.Until.UTC().Format("2006-01-02 15:04 UTC"), pv.RequestedBy, strings.Join(pv.Duties, ", "))
 	case "resume":
 		pv, err := s.ResumeCampaign(ctx, p, id)
 		if err != nil {

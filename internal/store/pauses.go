@@ -4,21 +4,36 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
-// Pause is a campaign stopped by a person: who, why and since when.
+// Pause is a campaign stopped by a person: who, why and since when; for a
+// hold law enforcement asked for, until when, who asked, and the duties
+// whose law lets it move them.
 type Pause struct {
-	By     string    `json:"by"`
-	Reason string    `json:"reason"`
-	At     time.Time `json:"at"`
+	By          string    `json:"by"`
+	Reason      string    `json:"reason"`
+	At          time.Time `json:"at"`
+	Until       time.Time `json:"until,omitzero"`
+	RequestedBy string    `json:"requested_by,omitempty"`
+	Duties      []string  `json:"duties,omitempty"`
 }
 
 // PauseCampaign stops an incident's campaign from sending; a campaign
 // already paused stays paused as it was (first reason stands). fresh is
 // whether this call paused it.
 func (s *Store) PauseCampaign(ctx context.Context, incidentID string, p Pause) (got Pause, fresh bool, err error) {
-	res, err := s.exec(ctx, `INSERT INTO campaign_pauses (incident_id, by_whom, reason, at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`, incidentID, p.By, p.Reason, formatTime(p.At))
+	// A hold whose time has passed is over: it does not stand in the way.
+	if _, err := s.exec(ctx, `DELETE FROM campaign_pauses WHERE incident_id=? AND until <> '' AND until <= ?`, incidentID, formatTime(time.Now())); err != nil {
+		return Pause{}, false, err
+	}
+	until := ""
+	if !p.Until.IsZero() {
+		until = formatTime(p.Until)
+	}
+	res, err := s.exec(ctx, `INSERT INTO campaign_pauses (incident_id, by_whom, reason, at, until, requested_by, duties) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`,
+		incidentID, p.By, p.Reason, formatTime(p.At), until, p.RequestedBy, strings.Join(p.Duties, ","))
 	if err != nil {
 		return Pause{}, false, err
 	}
@@ -41,11 +56,13 @@ func (s *Store) ResumeCampaign(ctx context.Context, incidentID string) (Pause, e
 	return p, err
 }
 
-// CampaignPaused says whether an incident's campaign is paused, and how.
+// CampaignPaused says whether an incident's campaign is paused, and how;
+// a hold whose time has passed is lifted.
 func (s *Store) CampaignPaused(ctx context.Context, incidentID string) (Pause, bool, error) {
 	var p Pause
-	var at string
-	err := s.queryRow(ctx, `SELECT by_whom, reason, at FROM campaign_pauses WHERE incident_id=?`, incidentID).Scan(&p.By, &p.Reason, &at)
+	var at, until, duties string
+	err := s.queryRow(ctx, `SELECT by_whom, reason, at, until, requested_by, duties FROM campaign_pauses WHERE incident_id=?`, incidentID).
+		Scan(&p.By, &p.Reason, &at, &until, &p.RequestedBy, &duties)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Pause{}, false, nil
 	}
@@ -53,5 +70,14 @@ func (s *Store) CampaignPaused(ctx context.Context, incidentID string) (Pause, b
 		return Pause{}, false, err
 	}
 	p.At = parseTime(at)
+	if duties != "" {
+		p.Duties = strings.Split(duties, ",")
+	}
+	if until != "" {
+		p.Until = parseTime(until)
+		if !time.Now().Before(p.Until) {
+			return Pause{}, false, nil
+		}
+	}
 	return p, true, nil
 }
