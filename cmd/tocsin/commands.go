@@ -34,7 +34,7 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().StringVarP(&cl.output, "output", "o", "text", "output format: text or json (register: csv too)")
 	root.PersistentFlags().StringVar(&cl.envFile, "env-file", "", "read NAME=value lines into the environment first, as sourcing it would (a peers.env where there is no shell)")
 	root.PersistentFlags().StringVar(&cl.logFormat, "log-format", "text", "log format of the long-running commands (dev, peers, serve, worker): text or json (one object a line, for a log pipeline)")
-	root.AddCommand(cl.devCmd(), cl.peersCmd(), cl.namespaceCmd(), cl.codecCmd(), cl.serveCmd(), cl.workerCmd(), cl.inventoryCmd(), cl.incidentCmd(), cl.outboxCmd(), cl.tokenCmd(), cl.benchCmd(), cl.playbookCmd(), cl.drillCmd(), cl.evidenceCmd(), cl.registerCmd(), cl.channelCmd())
+	root.AddCommand(cl.devCmd(), cl.peersCmd(), cl.namespaceCmd(), cl.codecCmd(), cl.serveCmd(), cl.workerCmd(), cl.inventoryCmd(), cl.incidentCmd(), cl.outboxCmd(), cl.tokenCmd(), cl.benchCmd(), cl.playbookCmd(), cl.drillCmd(), cl.evidenceCmd(), cl.registerCmd(), cl.channelCmd(), cl.inquiriesCmd())
 	return root
 }
 

@@ -449,6 +449,9 @@ func notificationsLine(v api.View) string {
 	if n.Verified > 0 {
 		line += fmt.Sprintf("; notices checked at /verify %d times", n.Verified)
 	}
+	if q := n.Inquiries; q != nil {
+		line += fmt.Sprintf("; %d questions asked, %d answered (median %s), %d open (tocsin inquiries list)", q.Asked, q.Answered, time.Duration(q.MedianAnswerSeconds)*time.Second, q.Open)
+	}
 	return line
 }
 

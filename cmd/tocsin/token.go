@@ -19,9 +19,9 @@ func (cl *cli) tokenCmd() *cobra.Command {
 	open := func() (*store.Store, error) { return store.Open(db) }
 	cmd := &cobra.Command{Use: "token", Short: "Create an API token for an identity and role (production); list and revoke them", RunE: func(cmd *cobra.Command, _ []string) error {
 		switch role {
-		case api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer, api.RoleDrill, api.RolePlatform:
+		case api.RoleResponder, api.RoleLegal, api.RoleAdmin, api.RoleViewer, api.RoleDrill, api.RolePlatform, api.RoleSupport:
 		default:
-			return fmt.Errorf("--role %q: use responder, legal, admin, viewer, drill (runs drills, sees drill incidents only) or platform (reads on-site inboxes only)", role)
+			return fmt.Errorf("--role %q: use responder, legal, admin, viewer, support (answers people's inquiries only), drill (runs drills, sees drill incidents only) or platform (reads on-site inboxes only)", role)
 		}
 		if identity == "" || !strings.Contains(identity, "@") {
 			return fmt.Errorf("--identity %q: give the e-mail address the person signs in with", identity)

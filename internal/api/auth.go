@@ -21,6 +21,7 @@ const (
 	RoleViewer    = roles.Viewer
 	RoleDrill     = roles.Drill
 	RolePlatform  = roles.Platform
+	RoleSupport   = roles.Support
 )
 
 // HashToken is how tokens are kept at rest: only their SHA-256.
@@ -143,6 +144,8 @@ var (
 	caseWorkers   = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
 	auditors      = []string{RoleResponder, RoleLegal, RoleAdmin}
 	platform      = []string{RolePlatform}
+	// supporters answer people's inquiries.
+	supporters = []string{RoleSupport, RoleResponder, RoleLegal, RoleAdmin}
 )
 
 // Seed stores the tokens for identities, by hash.

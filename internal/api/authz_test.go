@@ -29,6 +29,7 @@ var roleTokens = map[string]store.Token{
 	"tok-viewer":    {Identity: "viewer@example.com", Role: RoleViewer},
 	"tok-drill":     {Identity: "drill@example.com", Role: RoleDrill},
 	"tok-platform":  {Identity: "platform@example.com", Role: RolePlatform},
+	"tok-support":   {Identity: "support@example.com", Role: RoleSupport},
 }
 
 // authzServer is a server whose Temporal is unreachable: a handler that
@@ -75,7 +76,7 @@ func call(t *testing.T, hs *httptest.Server, token, method, path, body string) i
 func TestEveryRouteHasTheRightRoles(t *testing.T) {
 	_, hs := authzServer(t)
 	const (
-		resp, legal, admin, viewer, drill, plat = "responder", "legal", "admin", "viewer", "drill", "platform"
+		resp, legal, admin, viewer, drill, plat, support = "responder", "legal", "admin", "viewer", "drill", "platform", "support"
 	)
 	allowed := map[string][]string{
 		"POST /api/v1/inventory":                      {resp, admin},
@@ -99,6 +100,9 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"POST /api/v1/incidents/{id}/waive":           {legal, drill},
 		"POST /api/v1/incidents/{id}/release-calls":   {legal, admin},
 		"POST /api/v1/incidents/{id}/enrolment-codes": {resp, admin},
+		"GET /api/v1/inquiries":                       {resp, legal, admin, support},
+		"POST /api/v1/inquiries/{id}/answer":          {resp, legal, admin, support},
+		"POST /api/v1/inquiries/{id}/close":           {resp, legal, admin, support},
 		"POST /api/v1/incidents/{id}/hold":            {legal, admin},
 		"POST /api/v1/incidents/{id}/pause":           {legal, admin},
 		"POST /api/v1/incidents/{id}/resume":          {legal, admin},

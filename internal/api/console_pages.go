@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -69,6 +70,9 @@ type page struct {
 // CanAudit says whether the header links the breach register.
 func (p page) CanAudit() bool { return slices.Contains(auditors, p.Me.Role) }
 
+// CanSupport says whether the person answers people's questions.
+func (p page) CanSupport() bool { return slices.Contains(supporters, p.Me.Role) }
+
 // RefreshMS is the reload interval for the page's script.
 func (p page) RefreshMS() int { return p.Refresh * 1000 }
 
@@ -91,6 +95,9 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /register", s.consolePage(s.consoleRegister))
 	mux.HandleFunc("GET /register.csv", s.consolePage(s.consoleRegister))
 	mux.HandleFunc("GET /drills/{id}", s.consolePage(s.consoleDrill))
+	mux.HandleFunc("GET /inquiries", s.consolePage(s.consoleInquiries))
+	mux.HandleFunc("POST /inquiries/{id}/answer", s.consoleForm(s.consoleInquiryAction))
+	mux.HandleFunc("POST /inquiries/{id}/close", s.consoleForm(s.consoleInquiryAction))
 	mux.HandleFunc("POST /login", s.login)
 	mux.HandleFunc("POST /logout", s.consoleForm(s.logout))
 	s.oidcRoutes(mux)
@@ -471,6 +478,68 @@ func (s *Server) consoleOutbox(w http.ResponseWriter, r *http.Request, p Princip
 }
 
 // consoleRegister is the breach register page, or its CSV download.
+func (s *Server) consoleInquiries(w http.ResponseWriter, r *http.Request, p Principal) {
+	if !slices.Contains(supporters, p.Role) {
+		http.Error(w, "questions are for support, responders, legal and admins", http.StatusForbidden)
+		return
+	}
+	status := r.URL.Query().Get("status")
+	if !r.URL.Query().Has("status") {
+		status = store.InquiryOpen
+	}
+	data := struct {
+		page
+		Status    string
+		Inquiries []store.Inquiry
+	}{page: s.base(r, p, "Questions"), Status: status}
+	qs, err := s.Store.Inquiries(r.Context(), "", status, 500)
+	if err != nil {
+		data.Error = "The questions could not be read: " + err.Error()
+	}
+	for _, q := range qs {
+		if _, ok := s.visible(r.Context(), p, q.IncidentID); ok {
+			data.Inquiries = append(data.Inquiries, q)
+		}
+	}
+	s.render(w, http.StatusOK, "inquiries", data)
+}
+
+// consoleInquiryAction answers or closes a question through the API's
+// handlers, and returns to the list saying what happened.
+func (s *Server) consoleInquiryAction(w http.ResponseWriter, r *http.Request, p Principal) {
+	if !slices.Contains(supporters, p.Role) {
+		http.Error(w, "questions are for support, responders, legal and admins", http.StatusForbidden)
+		return
+	}
+	id := r.PathValue("id")
+	q, err := s.Store.GetInquiry(r.Context(), id)
+	if _, ok := s.visible(r.Context(), p, q.IncidentID); err != nil || !ok {
+		http.NotFound(w, r)
+		return
+	}
+	ctx := context.WithValue(r.Context(), ctxKey{}, p)
+	if strings.HasSuffix(r.URL.Path, "/close") {
+		if err := s.Store.CloseInquiry(ctx, id); err != nil {
+			back(w, r, "/inquiries", "error", id+" was not closed: "+err.Error())
+			return
+		}
+		s.audit(ctx, p, q.IncidentID, "close inquiry", store.AuditDone, map[string]string{"inquiry": id})
+		back(w, r, "/inquiries", "flash", id+" closed.")
+		return
+	}
+	answer := strings.TrimSpace(r.PostFormValue("answer"))
+	if answer == "" || len(answer) > MaxAnswerBytes {
+		back(w, r, "/inquiries", "error", fmt.Sprintf("%s: write an answer of at most %d bytes.", id, MaxAnswerBytes))
+		return
+	}
+	if err := s.Store.AnswerInquiry(ctx, id, answer, p.Identity, time.Now().UTC()); err != nil {
+		back(w, r, "/inquiries", "error", id+" was not answered: "+err.Error())
+		return
+	}
+	s.audit(ctx, p, q.IncidentID, "answer inquiry", store.AuditDone, map[string]string{"inquiry": id})
+	back(w, r, "/inquiries", "flash", id+" answered; the person reads it on their notice's page.")
+}
+
 func (s *Server) consoleRegister(w http.ResponseWriter, r *http.Request, p Principal) {
 	if !slices.Contains(auditors, p.Role) {
 		http.Error(w, "the register is for responders, legal and admins", http.StatusForbidden)

@@ -115,6 +115,9 @@ var apiRoutes = []route{
 	{"POST /api/v1/incidents/{id}/pause", releasers, func(s *Server) http.HandlerFunc { return s.pauseCampaign }},
 	{"POST /api/v1/incidents/{id}/resume", releasers, func(s *Server) http.HandlerFunc { return s.resumeCampaign }},
 	{"POST /api/v1/incidents/{id}/facts", responders, func(s *Server) http.HandlerFunc { return s.setFacts }},
+	{"GET /api/v1/inquiries", supporters, func(s *Server) http.HandlerFunc { return s.listInquiries }},
+	{"POST /api/v1/inquiries/{id}/answer", supporters, func(s *Server) http.HandlerFunc { return s.answerInquiry }},
+	{"POST /api/v1/inquiries/{id}/close", supporters, func(s *Server) http.HandlerFunc { return s.closeInquiry }},
 	{"GET /api/v1/register", auditors, func(s *Server) http.HandlerFunc { return s.registerHandler }},
 	{"POST /api/v1/drills", drillers, func(s *Server) http.HandlerFunc { return s.runDrill }},
 	{"GET /api/v1/drills", anyone, func(s *Server) http.HandlerFunc { return s.listDrills }},
@@ -145,6 +148,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /verify", s.verifyPage)
 	mux.HandleFunc("GET /n/{code}", s.verifyPage)
 	mux.HandleFunc("POST /api/v1/public/verify", s.verifyAPI)
+	mux.HandleFunc("POST /api/v1/public/inquiries", s.askAPI)
 	s.consoleRoutes(mux)
 	s.codecRoutes(mux)
 	return mux

@@ -3,12 +3,14 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/time/rate"
 
@@ -41,7 +43,27 @@ type VerifyResponse struct {
 	// EnrolBy (tocsin incident codes import).
 	EnrolmentCode string `json:"enrolment_code,omitempty"`
 	EnrolBy       string `json:"enrol_by,omitempty"`
+	// Inquiries are the questions this person asked here, with answers.
+	Inquiries []PublicInquiry `json:"inquiries,omitempty"`
 }
+
+// PublicInquiry is a question a person asked, as they see it.
+type PublicInquiry struct {
+	Question   string    `json:"question"`
+	AskedAt    time.Time `json:"asked_at"`
+	Answer     string    `json:"answer,omitempty"`
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+}
+
+// AskRequest is a question about a notice, from its reader (the code
+// says whose).
+type AskRequest struct {
+	Code     string `json:"code"`
+	Question string `json:"question"`
+}
+
+// MaxQuestionBytes bounds a person's question.
+const MaxQuestionBytes = 2000
 
 // notGenuine is the one answer to a code no notice carries.
 const notGenuine = "No notice of ours carries this code. If a message that claims to be from us gave it to you, do not follow its links, call its numbers or give it any information; forward it to us instead."
@@ -134,6 +156,13 @@ func (s *Server) verifyCode(ctx context.Context, typed string) (VerifyResponse, 
 		return VerifyResponse{}, err
 	}
 	out.Message, out.YourDataHeading = templates.Verified(out.Locale)
+	asked, err := s.Store.InquiriesOf(ctx, who.IncidentID, who.SubjectID)
+	if err != nil {
+		return VerifyResponse{}, err
+	}
+	for _, q := range asked {
+		out.Inquiries = append(out.Inquiries, PublicInquiry{Question: q.Question, AskedAt: q.AskedAt, Answer: q.Answer, AnsweredAt: q.AnsweredAt})
+	}
 	if a, err := s.Store.AffectedOne(ctx, who.IncidentID, who.SubjectID); err == nil {
 		out.YourData = templates.Labels(a.Categories, out.Locale)
 	} else if !errors.Is(err, store.ErrNotFound) {
@@ -164,19 +193,67 @@ func (s *Server) verifyAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// ask records a question from a notice's reader; ok is false for a code
+// no notice carries (the caller answers as for any wrong code).
+func (s *Server) ask(ctx context.Context, typed, question string) (ok bool, err error) {
+	question = strings.TrimSpace(question)
+	if question == "" || len(question) > MaxQuestionBytes || !utf8.ValidString(question) {
+		return false, fmt.Errorf("question: from 1 to %d bytes of text", MaxQuestionBytes)
+	}
+	code, valid := verify.Normalize(typed)
+	if !valid {
+		return false, nil
+	}
+	who, err := s.Store.FindCode(ctx, code)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	_, err = s.Store.AddInquiry(ctx, store.Inquiry{IncidentID: who.IncidentID, SubjectID: who.SubjectID, Channel: "web", Question: question, AskedAt: time.Now().UTC()})
+	return err == nil, err
+}
+
+// askAPI is POST /api/v1/public/inquiries: a notice's reader asks a
+// question; the answer appears where they check their notice.
+func (s *Server) askAPI(w http.ResponseWriter, r *http.Request) {
+	if !s.allowVerify(r) {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, "too many requests from here: wait a minute")
+		return
+	}
+	var req AskRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	ok, err := s.ask(r.Context(), req.Code, req.Question)
+	if err != nil && !ok {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if !ok {
+		writeJSON(w, http.StatusOK, VerifyResponse{Message: notGenuine})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"message": "Your question was received. The answer will appear where you checked your notice."})
+}
+
 // verifyPage is the page a notice links to (/n/CODE) and the form at
 // /verify where a code is typed: plain HTML, no script.
 func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
+	question := ""
 	if r.Method == http.MethodPost {
-		r.Body = http.MaxBytesReader(w, r.Body, 4096)
-		code = r.FormValue("code")
+		r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+		code, question = r.PostFormValue("code"), r.PostFormValue("question")
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
 	w.Header().Set("Referrer-Policy", "no-referrer") // the code is in the address
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	data := verifyData{Asked: code != ""}
+	data := verifyData{Asked: code != "", Code: code}
 	status := http.StatusOK
 	switch {
 	case code == "":
@@ -184,6 +261,13 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 		status, data.Limited = http.StatusTooManyRequests, true
 		w.Header().Set("Retry-After", "60")
 	default:
+		if question != "" {
+			asked, err := s.ask(r.Context(), code, question)
+			data.Asked2 = asked
+			if err != nil && !asked {
+				data.AskError = err.Error()
+			}
+		}
 		out, err := s.verifyCode(r.Context(), code)
 		if err != nil {
 			s.log().Error("verify", "error", err)
@@ -201,6 +285,10 @@ func (s *Server) verifyPage(w http.ResponseWriter, r *http.Request) {
 type verifyData struct {
 	VerifyResponse
 	Asked, Limited, Unavailable bool
+	// Asked2 says a question was just taken; AskError why one was not.
+	Asked2   bool
+	AskError string
+	Code     string
 }
 
 var verifyTemplate = template.Must(template.New("verify").Parse(`<!doctype html>
@@ -215,6 +303,11 @@ var verifyTemplate = template.Must(template.New("verify").Parse(`<!doctype html>
 {{if .Drill}}<p>(This notice belongs to a drill: it reached no real person.)</p>{{end}}
 {{if .YourData}}<h2>{{.YourDataHeading}}</h2><ul>{{range .YourData}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Notice}}<h2>{{.Title}}</h2><div class="notice">{{.Notice}}</div>{{end}}
+<h2>Questions about this notice</h2>
+{{range .Inquiries}}<div class="qa"><p><strong>You asked</strong> ({{.AskedAt.Format "2006-01-02 15:04 UTC"}}): {{.Question}}</p>{{if .Answer}}<p role="note"><strong>Our answer</strong> ({{.AnsweredAt.Format "2006-01-02 15:04 UTC"}}): {{.Answer}}</p>{{else}}<p>Not answered yet; the answer will appear here.</p>{{end}}</div>{{end}}
+{{if .Asked2}}<p role="status">Your question was received. The answer will appear on this page.</p>{{end}}{{with .AskError}}<p class="fake">{{.}}</p>{{end}}
+<form method="post" action="/verify"><input type="hidden" name="code" value="{{$.Code}}"><p><label for="question">Ask us a question</label><br>
+<textarea id="question" name="question" rows="4" cols="60" maxlength="2000"></textarea><br><button>Send the question</button></p></form>
 {{else if .Asked}}<p class="fake" role="alert">{{.Message}}</p>
 {{end}}
 <form method="post" action="/verify"><p><label for="code">The code in your notice</label><br>

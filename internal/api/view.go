@@ -217,6 +217,9 @@ type NotificationsView struct {
 	// Verified is how often people checked a notice's code (a count, never
 	// who): how many doubted their notice enough to check it.
 	Verified int `json:"verified,omitempty"`
+	// Inquiries counts the questions people asked about their notice, and
+	// how fast support answered.
+	Inquiries *store.InquiryStats `json:"inquiries,omitempty"`
 }
 
 // CampaignView is the individual-notice campaign, live from the delivery
@@ -346,6 +349,9 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		v.Notifications = NotificationsView{Done: true, Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}
 		v.Notifications.Returned, v.Notifications.ReturnedUnreached, _ = s.Store.ReturnedLetters(ctx, inc.ID)
 		v.Notifications.Verified, _ = s.Store.VerifyLookups(ctx, inc.ID)
+		if st, err := s.Store.InquiryStatsOf(ctx, inc.ID); err == nil && st.Asked > 0 {
+			v.Notifications.Inquiries = &st
+		}
 	}
 	if p.Announcement != nil {
 		v.Announcement = AnnouncementView{Published: p.Announcement.Published, URL: p.Announcement.URL, Reason: p.Announcement.Reason}

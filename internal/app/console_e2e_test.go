@@ -65,8 +65,12 @@ func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Act
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := chromedp.Run(tctx, actions...); err != nil {
+		// The page as it stands, read within seconds: a page without the
+		// element must not hang the test that already failed.
 		var body string
-		chromedp.Run(ctx, chromedp.Text("main", &body, chromedp.ByQuery))
+		bctx, stop := context.WithTimeout(ctx, 5*time.Second)
+		chromedp.Run(bctx, chromedp.Text("body", &body, chromedp.ByQuery))
+		stop()
 		t.Fatalf("%s: %v\npage:\n%s", what, err, body)
 	}
 }

@@ -100,6 +100,7 @@ var DevIdentities = []struct{ Env, Identity, Role, Slack string }{
 	{"TOCSIN_TOKEN_ADMIN", "admin@example.com", api.RoleAdmin, "UDEVADMIN"},
 	{"TOCSIN_TOKEN_VIEWER", "viewer@example.com", api.RoleViewer, "UDEVVIEWER"},
 	{"TOCSIN_TOKEN_PLATFORM", "notifications@platform.example.com", api.RolePlatform, ""},
+	{"TOCSIN_TOKEN_SUPPORT", "support@example.com", api.RoleSupport, ""},
 }
 
 // devSlackUsers maps each dev identity to its account in the Slack peer.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/inventory"
+	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/verify"
 	"github.com/tocsin/tocsin/templates"
 )
@@ -123,18 +124,41 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	require.Empty(t, madeUp.Notice)
 
 	b := browser(t)
-	var genuine, fake string
-	run(t, b, "open a notice's link and type a made-up code, scripts off",
+	var genuine, received, fake string
+	run(t, b, "open a notice's link, ask a question, then type a made-up code, scripts off",
 		emulation.SetScriptExecutionDisabled(true),
 		chromedp.Navigate(r.dev.URL+"/n/"+codes["v1"]),
 		chromedp.Text(`[role=status]`, &genuine, chromedp.ByQuery),
+		chromedp.SetValue(`#question`, "Do I need to cancel my card?", chromedp.ByQuery),
+		chromedp.Submit(`#question`, chromedp.ByQuery),
+		chromedp.WaitVisible(`.qa`, chromedp.ByQuery),
+		chromedp.Text(`body`, &received, chromedp.ByQuery),
 		chromedp.SetValue(`#code`, "ZZZZZ-ZZZZZ", chromedp.ByQuery),
-		chromedp.Click(`form button`, chromedp.ByQuery),
+		chromedp.Submit(`#code`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[role=alert]`, chromedp.ByQuery),
 		chromedp.Text(`[role=alert]`, &fake, chromedp.ByQuery))
 	require.Equal(t, "This notice is genuine: we sent it to you.", genuine)
 	require.Contains(t, fake, "No notice of ours carries this code")
 	screenshot(t, b, "verify-fake")
+	require.Contains(t, received, "Your question was received")
+	require.Contains(t, received, "Do I need to cancel my card?")
+
+	// Support sees the question, answers it; Ann reads the answer where she asked.
+	support := as(r.dev, "TOCSIN_TOKEN_SUPPORT")
+	var open []store.Inquiry
+	require.NoError(t, support.Do(ctx, "GET", "/api/v1/inquiries?status=open&incident="+r.id, nil, &open))
+	require.Len(t, open, 1)
+	require.Equal(t, "v1", open[0].SubjectID)
+	require.Equal(t, "Do I need to cancel my card?", open[0].Question)
+	require.Error(t, support.Do(ctx, "GET", "/api/v1/incidents/"+r.id, nil, nil), "support sees questions, not the incident")
+	var answered store.Inquiry
+	require.NoError(t, support.Do(ctx, "POST", "/api/v1/inquiries/"+open[0].ID+"/answer", api.AnswerRequest{Answer: "No: card numbers were not involved."}, &answered))
+	require.Equal(t, "support@example.com", answered.AnsweredBy)
+	_, again := publicVerify(t, r.dev.URL, codes["v1"])
+	require.Len(t, again.Inquiries, 1)
+	require.Equal(t, "No: card numbers were not involved.", again.Inquiries[0].Answer)
+	_, v2again := publicVerify(t, r.dev.URL, codes["v2"])
+	require.Empty(t, v2again.Inquiries, "a person sees only their own questions")
 
 	limited := false
 	for range api.DefaultVerifyPerMinute + 1 {
@@ -151,5 +175,8 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the page too: %s", page)
 
 	v := waitStatus(t, r.responder, r.id, api.StageClosed)
-	require.Equal(t, 3, v.Notifications.Verified, "v1 and v2 by the API and v1 in the browser count against the incident; the wrong codes and the refused check do not")
+	require.Equal(t, 6, v.Notifications.Verified, "v1 and v2 by the API, v1 twice in the browser and both again once answered count against the incident; the wrong codes and the refused check do not")
+	require.NotNil(t, v.Notifications.Inquiries)
+	require.Equal(t, 1, v.Notifications.Inquiries.Asked)
+	require.Equal(t, 1, v.Notifications.Inquiries.Answered)
 }

@@ -14,4 +14,7 @@ const (
 	// Platform is the platform's notification service: it reads on-site
 	// inboxes and nothing else.
 	Platform = "platform"
+	// Support answers the questions notified people ask (inquiries), and
+	// sees nothing else of an incident.
+	Support = "support"
 )

@@ -107,6 +107,17 @@ func (s *Store) LookupCode(ctx context.Context, code string) (NoticeOf, error) {
 	return n, nil
 }
 
+// FindCode finds whose notice a code is without counting a check (a
+// question asked from the notice's page, already checked).
+func (s *Store) FindCode(ctx context.Context, code string) (NoticeOf, error) {
+	var n NoticeOf
+	err := s.queryRow(ctx, `SELECT incident_id, subject_id FROM notice_codes WHERE code=?`, code).Scan(&n.IncidentID, &n.SubjectID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return NoticeOf{}, ErrNotFound
+	}
+	return n, err
+}
+
 // VerifyLookups is how often an incident's notices were checked ("": how
 // often a code matched no notice).
 func (s *Store) VerifyLookups(ctx context.Context, incidentID string) (int, error) {
