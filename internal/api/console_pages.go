@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -517,13 +516,11 @@ func (s *Server) consoleInquiryAction(w http.ResponseWriter, r *http.Request, p 
 		http.NotFound(w, r)
 		return
 	}
-	ctx := context.WithValue(r.Context(), ctxKey{}, p)
 	if strings.HasSuffix(r.URL.Path, "/close") {
-		if err := s.Store.CloseInquiry(ctx, id); err != nil {
+		if _, err := s.closeQuestion(r.Context(), p, q); err != nil {
 			back(w, r, "/inquiries", "error", id+" was not closed: "+err.Error())
 			return
 		}
-		s.audit(ctx, p, q.IncidentID, "close inquiry", store.AuditDone, map[string]string{"inquiry": id})
 		back(w, r, "/inquiries", "flash", id+" closed.")
 		return
 	}
@@ -532,11 +529,10 @@ func (s *Server) consoleInquiryAction(w http.ResponseWriter, r *http.Request, p 
 		back(w, r, "/inquiries", "error", fmt.Sprintf("%s: write an answer of at most %d bytes.", id, MaxAnswerBytes))
 		return
 	}
-	if err := s.Store.AnswerInquiry(ctx, id, answer, p.Identity, time.Now().UTC()); err != nil {
+	if _, err := s.answer(r.Context(), p, q, answer); err != nil {
 		back(w, r, "/inquiries", "error", id+" was not answered: "+err.Error())
 		return
 	}
-	s.audit(ctx, p, q.IncidentID, "answer inquiry", store.AuditDone, map[string]string{"inquiry": id})
 	back(w, r, "/inquiries", "flash", id+" answered; the person reads it on their notice's page.")
 }
 

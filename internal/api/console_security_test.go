@@ -179,3 +179,39 @@ func TestSessionsAndSlackEndWithThePersonsToken(t *testing.T) {
 	_, known = s.slackUser(ctx, "ULEGAL")
 	require.True(t, known, "a new token gives access back")
 }
+
+// Support answers a person's question from the console's Questions page;
+// the answer is stored and audited, and a viewer has no such page.
+func TestSupportAnswersQuestionsFromTheConsole(t *testing.T) {
+	s, hs := authzServer(t)
+	ctx := context.Background()
+	require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: "INC-Q", Title: "t", OpenedBy: "responder@example.com", OpenedAt: time.Now()}, nil))
+	qid, err := s.Store.AddInquiry(ctx, store.Inquiry{IncidentID: "INC-Q", SubjectID: "s1", Channel: "web", Question: "Is my card affected?", AskedAt: time.Now()})
+	require.NoError(t, err)
+	c := consoleClient(t, hs.URL, "tok-support")
+	resp, err := c.Get(hs.URL + "/inquiries")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Contains(t, string(body), "Is my card affected?")
+	csrf := sessionCSRF.FindStringSubmatch(string(body))
+	require.NotNil(t, csrf)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err = c.PostForm(hs.URL+"/inquiries/"+qid+"/answer", url.Values{"csrf": {csrf[1]}, "answer": {"No card data was involved."}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	q, err := s.Store.GetInquiry(ctx, qid)
+	require.NoError(t, err)
+	require.Equal(t, "No card data was involved.", q.Answer)
+	require.Equal(t, "support@example.com", q.AnsweredBy)
+	log, err := s.Store.AuditLog(ctx, "INC-Q")
+	require.NoError(t, err)
+	require.Equal(t, "answer inquiry", log[len(log)-1].Action)
+
+	viewer := consoleClient(t, hs.URL, "tok-viewer")
+	resp, err = viewer.Get(hs.URL + "/inquiries")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+}

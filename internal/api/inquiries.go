@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,14 +36,10 @@ func (s *Server) listInquiries(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	limit := 1000
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, "limit: a number from 1 to 10000")
-			return
-		}
-		limit = n
+	limit, err := queryLimit(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	qs, err := s.Store.Inquiries(r.Context(), id, status, limit)
 	if err != nil {
@@ -93,14 +90,31 @@ func (s *Server) answerInquiry(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := principal(r.Context())
-	if err := s.Store.AnswerInquiry(r.Context(), q.ID, req.Answer, p.Identity, time.Now().UTC()); err != nil {
+	q, err := s.answer(r.Context(), principal(r.Context()), q, req.Answer)
+	if err != nil {
 		s.writeErr(w, err)
 		return
 	}
-	s.audit(r.Context(), p, q.IncidentID, "answer inquiry", store.AuditDone, map[string]string{"inquiry": q.ID})
-	q, _ = s.Store.GetInquiry(r.Context(), q.ID)
 	writeJSON(w, http.StatusOK, q)
+}
+
+// answer records p's answer to q, audited in its incident's chain, and
+// returns the question as it now stands; every surface answers through it.
+func (s *Server) answer(ctx context.Context, p Principal, q store.Inquiry, text string) (store.Inquiry, error) {
+	if err := s.Store.AnswerInquiry(ctx, q.ID, text, p.Identity, time.Now().UTC()); err != nil {
+		return q, err
+	}
+	s.audit(ctx, p, q.IncidentID, "answer inquiry", store.AuditDone, map[string]string{"inquiry": q.ID})
+	return s.Store.GetInquiry(ctx, q.ID)
+}
+
+// closeQuestion closes q as p, audited.
+func (s *Server) closeQuestion(ctx context.Context, p Principal, q store.Inquiry) (store.Inquiry, error) {
+	if err := s.Store.CloseInquiry(ctx, q.ID); err != nil {
+		return q, err
+	}
+	s.audit(ctx, p, q.IncidentID, "close inquiry", store.AuditDone, map[string]string{"inquiry": q.ID})
+	return s.Store.GetInquiry(ctx, q.ID)
 }
 
 // closeInquiry is POST /api/v1/inquiries/{id}/close. Audited.
@@ -109,12 +123,10 @@ func (s *Server) closeInquiry(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	p := principal(r.Context())
-	if err := s.Store.CloseInquiry(r.Context(), q.ID); err != nil {
+	q, err := s.closeQuestion(r.Context(), principal(r.Context()), q)
+	if err != nil {
 		s.writeErr(w, err)
 		return
 	}
-	s.audit(r.Context(), p, q.IncidentID, "close inquiry", store.AuditDone, map[string]string{"inquiry": q.ID})
-	q, _ = s.Store.GetInquiry(r.Context(), q.ID)
 	writeJSON(w, http.StatusOK, q)
 }

@@ -522,6 +522,19 @@ func (s *Server) showDraft(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// queryLimit reads a list's ?limit= (1 to 10,000; 1,000 when absent).
+func queryLimit(r *http.Request) (int, error) {
+	v := r.URL.Query().Get("limit")
+	if v == "" {
+		return 1000, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 10000 {
+		return 0, errors.New("limit: a number from 1 to 10000")
+	}
+	return n, nil
+}
+
 // SubjectsPage is one page of an incident's affected set.
 type SubjectsPage struct {
 	Subjects []store.AffectedSubject `json:"subjects"`
@@ -530,14 +543,10 @@ type SubjectsPage struct {
 }
 
 func (s *Server) listSubjects(w http.ResponseWriter, r *http.Request) {
-	limit := 1000
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 10000 {
-			writeError(w, http.StatusBadRequest, "limit: a number from 1 to 10000")
-			return
-		}
-		limit = n
+	limit, err := queryLimit(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	page, err := s.Store.AffectedPage(r.Context(), r.PathValue("id"), r.URL.Query().Get("after"), limit)
 	if statusOf(err) == http.StatusNotFound {
