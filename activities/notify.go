@@ -2,7 +2,6 @@ package activities
 
 import (
 	"cmp"
-	"slices"
 
 	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/incident"
@@ -465,14 +464,18 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 // so a notice that arrives can be checked at once, and their enrolment
 // code for the remedy offered (templates.EnrolmentMark), or nothing.
 func (a *Activities) personalize(ctx context.Context, incidentID string, plan []planned) error {
+	// Each person once, however many of their copies the plan holds.
 	var coded, enrolled []string
+	seenCoded, seenEnrolled := map[string]bool{}, map[string]bool{}
 	for _, p := range plan {
-		text := p.msg.Title + p.msg.Body + p.msg.HTML
-		if strings.Contains(text, "[[code") && !slices.Contains(coded, p.key.SubjectID) {
-			coded = append(coded, p.key.SubjectID)
+		text, id := p.msg.Title+p.msg.Body+p.msg.HTML, p.key.SubjectID
+		if strings.Contains(text, "[[code") && !seenCoded[id] {
+			seenCoded[id] = true
+			coded = append(coded, id)
 		}
-		if strings.Contains(text, templates.EnrolmentMark) && !slices.Contains(enrolled, p.key.SubjectID) {
-			enrolled = append(enrolled, p.key.SubjectID)
+		if strings.Contains(text, templates.EnrolmentMark) && !seenEnrolled[id] {
+			seenEnrolled[id] = true
+			enrolled = append(enrolled, id)
 		}
 	}
 	if len(coded)+len(enrolled) == 0 {
