@@ -42,6 +42,8 @@ type labelSet struct {
 	// remedy offered and its last day (%s each).
 	Enrolment string `yaml:"enrolment"`
 	EnrolBy   string `yaml:"enrol_by"`
+	// SMSReplies answer a reply to our text: HELP, STOP, START, a question.
+	SMSReplies map[string]string `yaml:"sms_replies"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }
@@ -208,6 +210,30 @@ func LocalTime(t time.Time, locale, zone string) string {
 func Verified(locale string) (genuine, yourData string) {
 	s, en := labelsFor(locale)
 	return cmp.Or(s.Genuine, en.Genuine), cmp.Or(s.YourData, en.YourData)
+}
+
+// Answers to a reply to our text, as carriers require (HELP, STOP, START)
+// and to a question.
+const (
+	ReplyHelp     = "help"
+	ReplyStop     = "stop"
+	ReplyStart    = "start"
+	ReplyReceived = "received"
+)
+
+// SMSReply is what a reply to our text gets back, in the person's
+// language: organisation names who sends (HELP), publicURL where to check
+// a notice.
+func SMSReply(kind, locale, organisation, publicURL string) string {
+	s, en := labelsFor(locale)
+	text, _ := lookup(s.SMSReplies, en.SMSReplies, kind)
+	if strings.Contains(text, "%s") {
+		text = fmt.Sprintf(text, strings.TrimRight(publicURL, "/"))
+	}
+	if kind == ReplyHelp && organisation != "" {
+		text = organisation + ": " + text
+	}
+	return text
 }
 
 // KindLabel names a kind of incident in a locale (else as written).

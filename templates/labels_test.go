@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -31,6 +32,11 @@ func TestEveryLocaleHasEveryLabel(t *testing.T) {
 		require.Contains(t, s.Enrolment, "%s", "labels/%s.yaml: enrolment", locale)
 		require.Contains(t, s.EnrolBy, "%s", "labels/%s.yaml: enrol_by", locale)
 		require.NotNil(t, s.WordSeparator, "labels/%s.yaml: word_separator", locale)
+		for _, k := range []string{ReplyHelp, ReplyStop, ReplyStart, ReplyReceived} {
+			require.NotEmpty(t, s.SMSReplies[k], "labels/%s.yaml: sms_replies.%s", locale, k)
+		}
+		require.Contains(t, s.SMSReplies[ReplyHelp], "STOP", "labels/%s.yaml: sms_replies.help says how to stop", locale)
+		require.Contains(t, s.SMSReplies[ReplyStop], "START", "labels/%s.yaml: sms_replies.stop says how to start again", locale)
 	}
 	for _, f := range impactOrder {
 		require.NotEmpty(t, en.Impacts[f], f)
@@ -46,4 +52,14 @@ func TestLabelsAndImpactReadTheLocalesFile(t *testing.T) {
 		Impact([]string{"contact.email", "biometric.face"}, "en"))
 	require.NotContains(t, Impact([]string{"contact.email", "biometric.face"}, "zh-CN"), " ")
 	require.Equal(t, Impact(nil, "en"), Impact(nil, "it"), "a locale without a file reads English")
+}
+
+// A reply's answer is in the person's language, names who sends (HELP)
+// and where to check a notice.
+func TestSMSRepliesNameTheSenderAndTheVerifyPage(t *testing.T) {
+	help := SMSReply(ReplyHelp, "de", "Example Ltd", "https://notify.example.com/")
+	require.True(t, strings.HasPrefix(help, "Example Ltd: Unsere SMS"), help)
+	require.Contains(t, help, "https://notify.example.com/verify")
+	require.Contains(t, SMSReply(ReplyReceived, "ja", "", "https://n.example"), "https://n.example/verify")
+	require.Equal(t, SMSReply(ReplyStop, "en", "", ""), SMSReply(ReplyStop, "it", "", ""), "a language without a file reads English")
 }

@@ -451,6 +451,9 @@ func notificationsLine(v api.View) string {
 	}
 	if q := n.Inquiries; q != nil {
 		line += fmt.Sprintf("; %d questions asked, %d answered (median %s), %d open (tocsin inquiries list)", q.Asked, q.Answered, time.Duration(q.MedianAnswerSeconds)*time.Second, q.Open)
+		if q.OptedOut > 0 {
+			line += fmt.Sprintf("; %d replied STOP to our texts", q.OptedOut)
+		}
 	}
 	return line
 }

@@ -529,8 +529,13 @@ func (s *Server) consoleInquiryAction(w http.ResponseWriter, r *http.Request, p 
 		back(w, r, "/inquiries", "error", fmt.Sprintf("%s: write an answer of at most %d bytes.", id, MaxAnswerBytes))
 		return
 	}
-	if _, err := s.answer(r.Context(), p, q, answer); err != nil {
+	q, err = s.answer(r.Context(), p, q, answer)
+	if err != nil {
 		back(w, r, "/inquiries", "error", id+" was not answered: "+err.Error())
+		return
+	}
+	if q.AnswerRef != "" {
+		back(w, r, "/inquiries", "flash", id+" answered by text message, as it was asked.")
 		return
 	}
 	back(w, r, "/inquiries", "flash", id+" answered; the person reads it on their notice's page.")

@@ -2,12 +2,14 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 )
 
@@ -101,12 +103,25 @@ func (s *Server) answerInquiry(w http.ResponseWriter, r *http.Request) {
 // answer records p's answer to q, audited in its incident's chain, and
 // returns the question as it now stands; every surface answers through it.
 func (s *Server) answer(ctx context.Context, p Principal, q store.Inquiry, text string) (store.Inquiry, error) {
+	if q.Channel == ChannelSMS && utf8.RuneCountInString(text) > MaxTextedAnswer {
+		return q, incident.Refuse(incident.Invalid, fmt.Errorf("answer: a question asked by text is answered by text, at most %d characters", MaxTextedAnswer))
+	}
 	if err := s.Store.AnswerInquiry(ctx, q.ID, text, p.Identity, time.Now().UTC()); err != nil {
 		return q, err
 	}
 	s.audit(ctx, p, q.IncidentID, "answer inquiry", store.AuditDone, map[string]string{"inquiry": q.ID})
+	q, err := s.Store.GetInquiry(ctx, q.ID)
+	if err != nil {
+		return q, err
+	}
+	if err := s.sendAnswer(ctx, q); err != nil {
+		return q, err
+	}
 	return s.Store.GetInquiry(ctx, q.ID)
 }
+
+// MaxTextedAnswer is the longest text message Twilio sends (in characters).
+const MaxTextedAnswer = 1600
 
 // closeQuestion closes q as p, audited.
 func (s *Server) closeQuestion(ctx context.Context, p Principal, q store.Inquiry) (store.Inquiry, error) {

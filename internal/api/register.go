@@ -41,8 +41,15 @@ type RegisterEntry struct {
 	Minors       int            `json:"minors"`
 	Reached      int            `json:"reached"`
 	// Withheld were not told because legal waived every duty to tell them.
-	Withheld int            `json:"withheld"`
-	Duties   []RegisterDuty `json:"duties"`
+	Withheld int `json:"withheld"`
+	// Inquiries counts the questions affected people asked about their
+	// notices, how many were answered, the median wait for an answer, and
+	// how many people replied STOP to the incident's texts.
+	Inquiries           int            `json:"inquiries"`
+	InquiriesAnswered   int            `json:"inquiries_answered"`
+	MedianAnswerSeconds int            `json:"median_answer_seconds"`
+	OptedOut            int            `json:"opted_out"`
+	Duties              []RegisterDuty `json:"duties"`
 }
 
 // Duty outcomes in the register.
@@ -146,6 +153,11 @@ func (s *Server) registerEntry(ctx context.Context, id string) (RegisterEntry, e
 	if p.Reach != nil {
 		e.Reached, e.Withheld = p.Reach.Reached, p.Reach.Withheld
 	}
+	asked, err := s.Store.InquiryStatsOf(ctx, id)
+	if err != nil {
+		return RegisterEntry{}, err
+	}
+	e.Inquiries, e.InquiriesAnswered, e.MedianAnswerSeconds, e.OptedOut = asked.Asked, asked.Answered, asked.MedianAnswerSeconds, asked.OptedOut
 	now := time.Now()
 	for _, o := range p.Obligations {
 		d := RegisterDuty{Name: o.Name, Jurisdiction: o.Jurisdiction, Audience: o.Audience, Regulator: o.Regulator, Voluntary: o.Voluntary, Outcome: OutcomePending}
@@ -211,7 +223,7 @@ func serveRegisterCSV(w http.ResponseWriter, entries []RegisterEntry) {
 // RegisterColumns head the register's CSV: one row per duty, the breach's
 // facts repeated on each, so a spreadsheet filters by either.
 var RegisterColumns = []string{"incident", "title", "status", "opened_at", "kind", "detected_at", "occurred_from", "occurred_to", "cause", "description", "effects", "measures", "remedies",
-	"categories", "subjects", "by_region", "sensitive", "minors", "reached", "withheld", "duty", "jurisdiction", "audience", "regulator", "voluntary", "due_at", "outcome", "by", "at", "reference", "late_reason", "reason"}
+	"categories", "subjects", "by_region", "sensitive", "minors", "reached", "withheld", "inquiries", "inquiries_answered", "median_answer_seconds", "opted_out", "duty", "jurisdiction", "audience", "regulator", "voluntary", "due_at", "outcome", "by", "at", "reference", "late_reason", "reason"}
 
 // WriteRegisterCSV writes the register as CSV, every cell safe to open in
 // a spreadsheet; a breach without duties is one row with the duty empty.
@@ -233,7 +245,8 @@ func WriteRegisterCSV(w io.Writer, entries []RegisterEntry) error {
 		}
 		sort.Strings(regions)
 		head := []string{e.ID, e.Title, e.Status, stamp(&e.OpenedAt), e.Kind, stamp(&e.DetectedAt), stamp(e.OccurredFrom), stamp(e.OccurredTo), e.Cause, e.Description, e.Effects, e.Measures, e.Remedies,
-			strings.Join(e.Categories, ";"), strconv.Itoa(e.Subjects), strings.Join(regions, ";"), strconv.Itoa(e.Sensitive), strconv.Itoa(e.Minors), strconv.Itoa(e.Reached), strconv.Itoa(e.Withheld)}
+			strings.Join(e.Categories, ";"), strconv.Itoa(e.Subjects), strings.Join(regions, ";"), strconv.Itoa(e.Sensitive), strconv.Itoa(e.Minors), strconv.Itoa(e.Reached), strconv.Itoa(e.Withheld),
+			strconv.Itoa(e.Inquiries), strconv.Itoa(e.InquiriesAnswered), strconv.Itoa(e.MedianAnswerSeconds), strconv.Itoa(e.OptedOut)}
 		duties := e.Duties
 		if len(duties) == 0 {
 			duties = []RegisterDuty{{}}

@@ -49,6 +49,14 @@ func TestTheRegisterListsEachDutysOutcome(t *testing.T) {
 		require.NoError(t, s.Store.CreateIncident(ctx, inc, nil))
 		require.NoError(t, s.Store.SaveRecord(ctx, inc.ID, 1, rec, store.RecordSummary{Status: StageClosed}))
 	}
+	// Two people asked about INC-REAL; one was answered a minute later.
+	for i, q := range []string{"Is my card safe?", "Which password?"} {
+		id, err := s.Store.AddInquiry(ctx, store.Inquiry{IncidentID: "INC-REAL", SubjectID: fmt.Sprint("s", i), Channel: "web", Question: q, AskedAt: detected})
+		require.NoError(t, err)
+		if i == 0 {
+			require.NoError(t, s.Store.AnswerInquiry(ctx, id, "Yes.", "support@example.com", detected.Add(time.Minute)))
+		}
+	}
 	read := func(token, query string) []RegisterEntry {
 		var out []RegisterEntry
 		require.NoError(t, (&client.Client{Server: hs.URL, Token: token}).Do(ctx, "GET", "/api/v1/register"+query, nil, &out))
@@ -70,6 +78,9 @@ func TestTheRegisterListsEachDutysOutcome(t *testing.T) {
 	require.Equal(t, "phishing risk", e.Effects)
 	require.Equal(t, map[string]int{"DE": 6, "SG": 9}, e.ByRegion)
 	require.Equal(t, 14, e.Reached)
+	require.Equal(t, 2, e.Inquiries)
+	require.Equal(t, 1, e.InquiriesAnswered)
+	require.Equal(t, 60, e.MedianAnswerSeconds)
 	outcome := map[string]RegisterDuty{}
 	for _, d := range e.Duties {
 		outcome[d.Name] = d
@@ -98,6 +109,7 @@ func TestTheRegisterListsEachDutysOutcome(t *testing.T) {
 	require.Equal(t, "waived", rows[2][col["outcome"]])
 	require.Equal(t, "encrypted, key not taken", rows[2][col["reason"]])
 	require.Equal(t, "DE=6;SG=9", rows[1][col["by_region"]])
+	require.Equal(t, "2", rows[1][col["inquiries"]])
 	require.Equal(t, `'=HYPERLINK("x")`, rows[1][col["description"]], "a formula is written as text")
 
 	c := consoleClient(t, hs.URL, "tok-legal")

@@ -51,6 +51,9 @@ type Server struct {
 	ReceiptPoll                                            time.Duration
 	// PlaybookDir overrides the built-in playbooks (drills check the name).
 	PlaybookDir string
+	// Replies texts support's answers to questions asked by text (nil:
+	// such answers are saved and the console says they were not sent).
+	Replies Replier
 	// Slack is the war room's buttons and slash command; nil turns them off.
 	Slack *SlackApp
 	// OIDC signs people in to the console; nil leaves API-token sign-in only.
@@ -140,6 +143,7 @@ func (s *Server) Handler() http.Handler {
 	}
 	mux.HandleFunc("POST /webhooks/twilio/status", s.twilioStatus)
 	mux.HandleFunc("POST /webhooks/twilio/ack", s.twilioAck)
+	mux.HandleFunc("POST /webhooks/twilio/sms", s.twilioIncoming)
 	mux.HandleFunc("POST /webhooks/slack/interactivity", s.slackInteractivity)
 	mux.HandleFunc("POST /webhooks/slack/commands", s.slackCommand)
 	mux.HandleFunc("GET /announcements/{id}", s.announcementPage)

@@ -349,7 +349,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		v.Notifications = NotificationsView{Done: true, Reached: p.Reach.Reached, ByChannel: p.Reach.ByChannel, Failed: p.Reach.Unreached, Withheld: p.Reach.Withheld}
 		v.Notifications.Returned, v.Notifications.ReturnedUnreached, _ = s.Store.ReturnedLetters(ctx, inc.ID)
 		v.Notifications.Verified, _ = s.Store.VerifyLookups(ctx, inc.ID)
-		if st, err := s.Store.InquiryStatsOf(ctx, inc.ID); err == nil && st.Asked > 0 {
+		if st, err := s.Store.InquiryStatsOf(ctx, inc.ID); err == nil && (st.Asked > 0 || st.OptedOut > 0) {
 			v.Notifications.Inquiries = &st
 		}
 	}

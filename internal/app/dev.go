@@ -202,7 +202,8 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 		listener.Close()
 		return nil, err
 	}
-	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: d.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log, Faults: cfg.PeerFaults}
+	twilioPeer := &devpeers.TwilioPeer{AccountSID: secrets["TWILIO_ACCOUNT_SID"], AuthToken: secrets["TWILIO_AUTH_TOKEN"], Outbox: d.Outbox, CallbackDelay: 50 * time.Millisecond, Log: log, Faults: cfg.PeerFaults,
+		InboundURL: d.URL + "/webhooks/twilio/sms", Number: DevTwilioNumber}
 	d.closers = append(d.closers, twilioPeer.Close)
 	d.TwilioPeer = twilioPeer
 	d.TwilioURL = d.URL + "/dev/twilio"
@@ -286,6 +287,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	})
 
 	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, APNs: apnsURL, PushKeys: pushKeys, Secrets: secrets, Timeout: cfg.ProviderTimeout, Metrics: set}
+	apiServer.Replies = newTextReplier(d.peers.twilio())
 	if !cfg.ExternalWorker {
 		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
 		d.closers = append(d.closers, closeActs)
@@ -335,8 +337,7 @@ type devPeers struct {
 
 // activities wires the senders through the real SDKs, aimed at the peers.
 func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.Rates, log *slog.Logger) (*activities.Activities, func()) {
-	twCfg := senders.TwilioConfig{AccountSID: p.Secrets["TWILIO_ACCOUNT_SID"], AuthToken: p.Secrets["TWILIO_AUTH_TOKEN"], From: "+15005550006", BaseURL: p.Twilio,
-		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack", Timeout: p.Timeout}
+	twCfg := p.twilio()
 	onsiteHTTP := senders.PooledHTTP()
 	if p.Timeout > 0 {
 		onsiteHTTP.Timeout = p.Timeout
@@ -360,6 +361,15 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		DoubtHold:   p.Timeout,
 	}, closeSenders
 }
+
+// twilio aims the Twilio client at the Twilio peer, with dev's number.
+func (p devPeers) twilio() senders.TwilioConfig {
+	return senders.TwilioConfig{AccountSID: p.Secrets["TWILIO_ACCOUNT_SID"], AuthToken: p.Secrets["TWILIO_AUTH_TOKEN"], From: DevTwilioNumber, BaseURL: p.Twilio,
+		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack", Timeout: p.Timeout}
+}
+
+// DevTwilioNumber is the number dev texts from, and people reply to.
+const DevTwilioNumber = "+15005550006"
 
 // devLetterSender is the return address on dev letters.
 const devLetterSender = "Security Team, Tocsin Dev Ltd, 1 Local Way, Localhost"

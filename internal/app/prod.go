@@ -541,6 +541,8 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		Codec:     &api.CodecEndpoint{Codec: codec.Codec{Keys: c.CodecKeys}, Namespace: c.Temporal.Namespace, UIOrigins: c.Temporal.UIOrigins},
 		BatchSize: c.Campaign.BatchSize, BatchWindow: c.Campaign.BatchWindow, PartitionSize: c.Campaign.PartitionSize, PartitionWindow: c.Campaign.PartitionWindow,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret.Reveal(), WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
+	twCfg := c.twilio()
+	server.Replies = newTextReplier(twCfg)
 	server.Uploads = api.Uploads{Dir: c.Uploads.Dir, MaxBytes: c.Uploads.MaxBytes, KeepFree: c.Uploads.KeepFreeBytes}
 	server.DataConverter, _ = codec.Converters(c.CodecKeys)
 	for id, u := range c.Slack.Users {
@@ -629,14 +631,19 @@ func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
 	if c.Push.APNsCA != "" {
 		apnsHTTP, _ = apnsClient(c.Push.APNsCA) // Validate read it
 	}
-	twCfg := senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken.Reveal(), From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
-		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
+	twCfg := c.twilio()
 	return senders.Build(senders.Providers{Twilio: twCfg,
 		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword.Reveal(), From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
 		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret.Reveal()},
 		Push: senders.PushConfig{FCMProjectID: c.Push.FCMProjectID, FCMCredentials: []byte(c.Secrets.FCMCredentials.Reveal()), FCMEndpoint: c.Push.FCMEndpoint,
 			APNsKey: []byte(c.Secrets.APNsKey.Reveal()), APNsKeyID: c.Push.APNsKeyID, APNsTeamID: c.Push.APNsTeamID, APNsTopic: c.Push.APNsTopic, APNsHost: c.Push.APNsHost, APNsHTTP: apnsHTTP, Link: c.Push.Link},
 		Letter: senders.LetterConfig{Sender: c.Letters.Sender, Font: c.Letters.Font, VendorURL: c.Letters.VendorURL, Secret: c.Secrets.PrintSecret.Reveal()}})
+}
+
+// twilio is the Twilio account's settings, for notices and for answers.
+func (c Config) twilio() senders.TwilioConfig {
+	return senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken.Reveal(), From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
+		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
 }
 
 // apnsClient is an HTTP/2 client that trusts the authority in caFile.

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/verify"
@@ -160,6 +161,8 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	_, v2again := publicVerify(t, r.dev.URL, codes["v2"])
 	require.Empty(t, v2again.Inquiries, "a person sees only their own questions")
 
+	askedByText(t, r, support)
+
 	limited := false
 	for range api.DefaultVerifyPerMinute + 1 {
 		if status, _ := publicVerify(t, r.dev.URL, "ABCDE23456"); status == http.StatusTooManyRequests {
@@ -177,6 +180,61 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	v := waitStatus(t, r.responder, r.id, api.StageClosed)
 	require.Equal(t, 6, v.Notifications.Verified, "v1 and v2 by the API, v1 twice in the browser and both again once answered count against the incident; the wrong codes and the refused check do not")
 	require.NotNil(t, v.Notifications.Inquiries)
-	require.Equal(t, 1, v.Notifications.Inquiries.Asked)
-	require.Equal(t, 1, v.Notifications.Inquiries.Answered)
+	require.Equal(t, 2, v.Notifications.Inquiries.Asked)
+	require.Equal(t, 2, v.Notifications.Inquiries.Answered)
+	require.Equal(t, map[string]int{"web": 1, "sms": 1}, v.Notifications.Inquiries.ByChannel)
+}
+
+// askedByText: Bo, told by SMS, replies to it. HELP says who we are and
+// how to stop; a question becomes support's, answered by text to his
+// number; a number we never texted learns nothing and leaves nothing;
+// after STOP the carrier refuses our text, support is told the answer
+// was not sent, and after START it goes.
+func askedByText(t *testing.T, r sampleRun, support *client.Client) {
+	ctx := context.Background()
+	const bo, stranger = "+6598765432", "+15550001111"
+	texted := func(from, body string) string {
+		t.Helper()
+		reply, err := r.dev.TwilioPeer.Text(ctx, from, body)
+		require.NoError(t, err)
+		return reply
+	}
+	help := texted(bo, "help")
+	require.Contains(t, help, "Reply STOP")
+	require.Contains(t, help, r.dev.URL+"/verify")
+	require.Contains(t, texted(bo, "Is my card at risk? I only gave you my number."), "we have your question and will answer by text")
+	require.Contains(t, texted(stranger, "Is this real?"), "Reply STOP", "a number we never texted is told who texts and where to check a notice, and nothing is kept")
+
+	var open []store.Inquiry
+	require.NoError(t, support.Do(ctx, "GET", "/api/v1/inquiries?status=open&incident="+r.id, nil, &open))
+	require.Len(t, open, 1, "only Bo's question: HELP and the stranger's text are not questions")
+	require.Equal(t, "v3", open[0].SubjectID)
+	require.Equal(t, "sms", open[0].Channel)
+	require.Equal(t, "Is my card at risk? I only gave you my number.", open[0].Question)
+	raw, err := json.Marshal(open[0])
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), bo, "support sees the question, not the number")
+
+	var answered store.Inquiry
+	require.NoError(t, support.Do(ctx, "POST", "/api/v1/inquiries/"+open[0].ID+"/answer", api.AnswerRequest{Answer: "No: only your phone number was involved."}, &answered))
+	require.NotEmpty(t, answered.AnswerRef, "texted back")
+	got, err := r.dev.Outbox.ForRecipient(ctx, "sms", bo)
+	require.NoError(t, err)
+	require.Equal(t, "No: only your phone number was involved.", got[len(got)-1].Body, "the answer went to Bo's number")
+	require.Equal(t, answered.AnswerRef, got[len(got)-1].Ref)
+
+	require.Contains(t, texted(bo, "STOP"), "Reply START")
+	v := waitStatus(t, r.responder, r.id, api.StageClosed)
+	require.Equal(t, 1, v.Notifications.Inquiries.OptedOut)
+	err = support.Do(ctx, "POST", "/api/v1/inquiries/"+open[0].ID+"/answer", api.AnswerRequest{Answer: "One more thing."}, nil)
+	require.ErrorContains(t, err, "saved but was not texted")
+	require.ErrorContains(t, err, "21610", "the carrier's refusal, named")
+	require.Contains(t, texted(bo, "START"), "Reply STOP")
+	require.NoError(t, support.Do(ctx, "POST", "/api/v1/inquiries/"+open[0].ID+"/answer", api.AnswerRequest{Answer: "One more thing."}, &answered))
+	got, err = r.dev.Outbox.ForRecipient(ctx, "sms", bo)
+	require.NoError(t, err)
+	require.Equal(t, "One more thing.", got[len(got)-1].Body)
+	strangers, err := r.dev.Outbox.ForRecipient(ctx, "sms", stranger)
+	require.NoError(t, err)
+	require.Len(t, strangers, 1, "the stranger got the one help text back")
 }

@@ -30,6 +30,11 @@ type Inquiry struct {
 	Answer     string    `json:"answer,omitempty"`
 	AnsweredBy string    `json:"answered_by,omitempty"`
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	// ReplyTo is where a question that came by text message came from:
+	// the answer goes back there. Personal data: never in the API's JSON.
+	ReplyTo string `json:"-"`
+	// AnswerRef is the provider's ID of the answer sent on that channel.
+	AnswerRef string `json:"answer_ref,omitempty"`
 }
 
 // AddInquiry records a person's question; its ID is returned.
@@ -39,12 +44,12 @@ func (s *Store) AddInquiry(ctx context.Context, q Inquiry) (string, error) {
 		return "", err
 	}
 	q.ID = "Q-" + hex.EncodeToString(b)
-	_, err := s.exec(ctx, `INSERT INTO inquiries (id, incident_id, subject_id, channel, question, asked_at, status) VALUES (?,?,?,?,?,?,?)`,
-		q.ID, q.IncidentID, q.SubjectID, q.Channel, q.Question, formatTime(q.AskedAt), InquiryOpen)
+	_, err := s.exec(ctx, `INSERT INTO inquiries (id, incident_id, subject_id, channel, question, asked_at, status, reply_to) VALUES (?,?,?,?,?,?,?,?)`,
+		q.ID, q.IncidentID, q.SubjectID, q.Channel, q.Question, formatTime(q.AskedAt), InquiryOpen, q.ReplyTo)
 	return q.ID, err
 }
 
-const inquiryCols = `id, incident_id, subject_id, channel, question, asked_at, status, answer, answered_by, answered_at`
+const inquiryCols = `id, incident_id, subject_id, channel, question, asked_at, status, answer, answered_by, answered_at, reply_to, answer_ref`
 
 func scanInquiries(rows *sql.Rows) ([]Inquiry, error) {
 	defer rows.Close()
@@ -52,7 +57,7 @@ func scanInquiries(rows *sql.Rows) ([]Inquiry, error) {
 	for rows.Next() {
 		var q Inquiry
 		var asked, answered string
-		if err := rows.Scan(&q.ID, &q.IncidentID, &q.SubjectID, &q.Channel, &q.Question, &asked, &q.Status, &q.Answer, &q.AnsweredBy, &answered); err != nil {
+		if err := rows.Scan(&q.ID, &q.IncidentID, &q.SubjectID, &q.Channel, &q.Question, &asked, &q.Status, &q.Answer, &q.AnsweredBy, &answered, &q.ReplyTo, &q.AnswerRef); err != nil {
 			return nil, err
 		}
 		q.AskedAt = parseTime(asked)
@@ -106,6 +111,13 @@ func (s *Store) AnswerInquiry(ctx context.Context, id, answer, by string, at tim
 	return oneRow(res, err, id)
 }
 
+// AnswerSent records the provider's ID of an answer sent back on the
+// channel the question came in on.
+func (s *Store) AnswerSent(ctx context.Context, id, ref string) error {
+	_, err := s.exec(ctx, `UPDATE inquiries SET answer_ref=? WHERE id=?`, ref, id)
+	return err
+}
+
 // CloseInquiry ends a question: answered, or needing no answer.
 func (s *Store) CloseInquiry(ctx context.Context, id string) error {
 	res, err := s.exec(ctx, `UPDATE inquiries SET status=? WHERE id=?`, InquiryClosed, id)
@@ -130,6 +142,10 @@ type InquiryStats struct {
 	Answered int `json:"answered"`
 	// MedianAnswerSeconds is the median time from question to answer.
 	MedianAnswerSeconds int `json:"median_answer_seconds"`
+	// ByChannel counts questions by where they were asked (web, sms).
+	ByChannel map[string]int `json:"by_channel,omitempty"`
+	// OptedOut counts people who replied STOP to the incident's texts.
+	OptedOut int `json:"opted_out"`
 }
 
 // InquiryStatsOf counts an incident's questions.
@@ -140,8 +156,15 @@ func (s *Store) InquiryStatsOf(ctx context.Context, incidentID string) (InquiryS
 	}
 	var st InquiryStats
 	var waits []time.Duration
+	if st.OptedOut, err = s.OptedOut(ctx, incidentID); err != nil {
+		return InquiryStats{}, err
+	}
 	for _, q := range qs {
 		st.Asked++
+		if st.ByChannel == nil {
+			st.ByChannel = map[string]int{}
+		}
+		st.ByChannel[q.Channel]++
 		if q.Status == InquiryOpen {
 			st.Open++
 		}

@@ -140,8 +140,21 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS) error {
 		if slices.Contains(applied, m.version) {
 			continue
 		}
+		// A column is added only where the table lacks it, as CREATE
+		// TABLE IF NOT EXISTS: an adopted database may have it already.
+		var stmts []string
+		for _, stmt := range statements(s.dialectSQL(m.sql)) {
+			if c := addColumn.FindStringSubmatch(stmt); c != nil {
+				if has, err := s.hasColumn(ctx, c[1], c[2]); err != nil {
+					return err
+				} else if has {
+					continue
+				}
+			}
+			stmts = append(stmts, stmt)
+		}
 		err := s.inTx(ctx, func(t *tx) error {
-			for _, stmt := range statements(s.dialectSQL(m.sql)) {
+			for _, stmt := range stmts {
 				if _, err := t.exec(ctx, stmt); err != nil {
 					return fmt.Errorf("%w in %s", err, stmt)
 				}

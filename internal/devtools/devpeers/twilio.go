@@ -10,10 +10,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,7 +54,13 @@ type TwilioPeer struct {
 	// profile says (`tocsin dev --peer-faults`).
 	Faults *Faults
 
+	// InboundURL is Tocsin's incoming-message webhook, where a person's
+	// reply to our number is posted (Text); Number is that number.
+	InboundURL string
+	Number     string
+
 	mu        sync.Mutex
+	optedOut  map[string]bool            // numbers that texted STOP
 	callbacks map[string]pendingCallback // by SID
 	wg        sync.WaitGroup
 	closed    chan struct{}
@@ -77,6 +87,10 @@ var accountPath = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/(Messages|Ca
 // ServeHTTP implements the endpoints Tocsin uses: create, fetch and list
 // Messages and Calls.
 func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/inbound" && r.Method == http.MethodPost {
+		p.inbound(w, r)
+		return
+	}
 	m := accountPath.FindStringSubmatch(r.URL.Path)
 	if m == nil || (r.Method != http.MethodPost && r.Method != http.MethodGet) || (r.Method == http.MethodPost && m[3] != "") {
 		twilioErr(w, http.StatusNotFound, 20404, "The requested resource was not found")
@@ -124,6 +138,13 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	to := r.PostForm.Get("To")
+	p.mu.Lock()
+	stopped := p.optedOut[to]
+	p.mu.Unlock()
+	if stopped && channel == "sms" {
+		twilioErr(w, http.StatusBadRequest, 21610, "Attempt to send to unsubscribed recipient")
+		return
+	}
 	if bad, ok := testNumbers[to]; ok && (!bad.sms || channel == "sms") {
 		twilioErr(w, http.StatusBadRequest, bad.code, bad.msg)
 		return
@@ -161,6 +182,78 @@ func (p *TwilioPeer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusCreated)
 	json.NewEncoder(w).Encode(p.resource(Entry{Channel: channel, To: to, Body: body, Status: "queued", Ref: sid, At: time.Now()}))
+}
+
+// Twilio's default opt-out keywords: after one, it refuses to text the
+// number (21610) until it texts an opt-in keyword.
+var (
+	optOutWords = []string{"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+	optInWords  = []string{"START", "UNSTOP", "YES"}
+)
+
+// Text is a person texting body from their number to ours: as Twilio, the
+// peer posts the signed incoming-message webhook, keeps STOP and START,
+// and texts back what the webhook's TwiML says (also returned).
+func (p *TwilioPeer) Text(ctx context.Context, from, body string) (string, error) {
+	word := strings.ToUpper(strings.TrimSpace(body))
+	p.mu.Lock()
+	if p.optedOut == nil {
+		p.optedOut = map[string]bool{}
+	}
+	switch {
+	case slices.Contains(optOutWords, word):
+		p.optedOut[from] = true
+	case slices.Contains(optInWords, word):
+		delete(p.optedOut, from)
+	}
+	p.mu.Unlock()
+	params := url.Values{"MessageSid": {"SM" + randomHex(16)}, "AccountSid": {p.AccountSID}, "From": {from}, "To": {p.Number}, "Body": {body}, "NumMedia": {"0"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.InboundURL, strings.NewReader(params.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", SignTwilio(p.AuthToken, p.InboundURL, params))
+	client := p.HTTP
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return "", fmt.Errorf("incoming-message webhook: %s", resp.Status)
+	}
+	var twiml struct {
+		Messages []string `xml:"Message"`
+	}
+	if err := xml.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&twiml); err != nil {
+		return "", fmt.Errorf("incoming-message webhook: TwiML: %w", err)
+	}
+	reply := strings.Join(twiml.Messages, "\n")
+	if reply != "" {
+		if err := p.Outbox.Add(ctx, Entry{Channel: "sms", To: from, Body: reply, Status: "delivered", Ref: "SM" + randomHex(16), At: time.Now()}); err != nil {
+			return "", err
+		}
+	}
+	return reply, nil
+}
+
+// inbound is POST /inbound (From, Body): dev's way to reply to a text.
+func (p *TwilioPeer) inbound(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || r.PostForm.Get("From") == "" {
+		http.Error(w, "want a form with From and Body", http.StatusBadRequest)
+		return
+	}
+	reply, err := p.Text(r.Context(), r.PostForm.Get("From"), r.PostForm.Get("Body"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, reply)
 }
 
 // resource is a Message or Call as Twilio's API shows it.
