@@ -280,6 +280,7 @@ func FactsOf(spec incident.Spec, id string, categories []string) templates.Facts
 		DetectedAt: spec.DetectedAt, OccurredFrom: spec.OccurredFrom, OccurredTo: spec.OccurredTo, Categories: categories,
 		Cause: spec.Facts["cause"], Organisation: spec.Facts["organisation"], Reporter: spec.Facts["reporter"], DPOContact: spec.Facts["dpo_contact"],
 		Translations: spec.Translations,
+		InquiryPhone: spec.Facts["inquiry_phone"], InquiryHours: spec.Facts["inquiry_hours"], InquiryURL: spec.Facts["inquiry_url"],
 	}
 }
 

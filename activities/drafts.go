@@ -191,6 +191,18 @@ func reportLanguage(ob playbooks.Obligation) (locale, note string) {
 	return "", fmt.Sprintf("%s accepts reports in %s; Tocsin has %s in %s only: have it translated before filing", ob.Regulator, strings.Join(ob.Languages, ", "), template, strings.Join(have, ", "))
 }
 
+// AnnouncementContent is what the public announcement must state beyond
+// its usual text: the inquiry desk, where a substitute notice the law
+// allows must name one (Japan's inquiry desk, HIPAA's toll-free number).
+func AnnouncementContent(obligations []playbooks.Obligation) []string {
+	for _, ob := range obligations {
+		if ob.Substitute != nil && (slices.Contains(ob.Substitute.Methods, "inquiry_desk") || slices.Contains(ob.Substitute.Methods, "toll_free_number")) {
+			return []string{"inquiry_desk"}
+		}
+	}
+	return nil
+}
+
 // ReportDraftName is the draft that carries an obligation's report.
 func ReportDraftName(obligation string) string {
 	return "report-" + strings.ReplaceAll(obligation, "/", "-")
@@ -284,11 +296,13 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 	}
 	if in.Announcement {
 		locales := templates.AnnouncementLocales(NoticeLocalesFor(in.Scope, in.DefaultLocale))
-		r, untranslated, err := templates.Announcement(facts, locales)
+		required := AnnouncementContent(in.Obligations)
+		r, untranslated, err := templates.Announcement(facts, locales, required)
 		if err != nil {
 			return fail(err)
 		}
-		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: strings.Join(locales, "+"), Audience: "public", Untranslated: untranslated}, r)
+		return DraftResult{Drafts: out}, save(DraftInfo{Name: "announcement", Kind: KindAnnouncement, Locale: strings.Join(locales, "+"), Audience: "public", Untranslated: untranslated,
+			Missing: templates.Missing(required, facts)}, r)
 	}
 	byJurisdiction := playbooks.JurisdictionFacts(in.Scope.ForRules(), in.Spec.ForRules())
 	for _, ob := range in.Obligations {

@@ -95,6 +95,37 @@ func TestAnEUReportIsInALanguageItsAuthorityAccepts(t *testing.T) {
 	})
 }
 
+// Where a substitute notice must name an inquiry desk (Japan's), the
+// announcement holds for legal until the incident has one, and names it
+// once it does; elsewhere nothing asks for it.
+func TestTheAnnouncementNeedsTheInquiryDeskWhereTheLawDoes(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaign(t, s)
+		spec := incident.Spec{Title: "Breach", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC), Description: "A key leaked.", Measures: "m", Advice: "a", Contact: "privacy@example.com"}
+		jp := playbooks.Obligation{Name: "jp-individuals", Jurisdiction: "JP", Audience: "individuals", Substitute: &playbooks.Substitution{Methods: []string{"website", "inquiry_desk"}}}
+		in := DraftInput{IncidentID: "INC-N", Spec: spec, DefaultLocale: "en", Author: "tocsin", Revision: 1, Announcement: true, Obligations: []playbooks.Obligation{jp}}
+		res, err := c.acts.RenderDrafts(ctx, in)
+		require.NoError(t, err)
+		require.Equal(t, []string{"inquiry_desk"}, res.Drafts[0].Missing)
+
+		in.Spec.Facts = map[string]string{"inquiry_phone": "0120-000-000", "inquiry_hours": "9:00-18:00 JST"}
+		in.Revision = 2
+		res, err = c.acts.RenderDrafts(ctx, in)
+		require.NoError(t, err)
+		require.Empty(t, res.Drafts[0].Missing)
+		d, err := s.GetDraft(ctx, "INC-N", "announcement", 2)
+		require.NoError(t, err)
+		require.Contains(t, d.Body, "Our inquiry desk: 0120-000-000 (9:00-18:00 JST)")
+
+		in.Obligations[0].Substitute.Methods = []string{"website"}
+		in.Spec.Facts, in.Revision = nil, 3
+		res, err = c.acts.RenderDrafts(ctx, in)
+		require.NoError(t, err)
+		require.Empty(t, res.Drafts[0].Missing, "no law here asks for a desk")
+	})
+}
+
 // Each copy of a notice carries its reader's own code; without the key
 // codes are made with, nothing is sent and the batch waits for an
 // operator (our configuration, never a fact about a person).

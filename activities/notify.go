@@ -465,8 +465,8 @@ func (a *Activities) noticeFor(ctx context.Context, in BatchInput, r store.Recip
 // code for the remedy offered (templates.EnrolmentMark), or nothing.
 func (a *Activities) personalize(ctx context.Context, incidentID string, plan []planned) error {
 	// Each person once, however many of their copies the plan holds.
-	var coded, enrolled []string
-	seenCoded, seenEnrolled := map[string]bool{}, map[string]bool{}
+	var coded, enrolled, described []string
+	seenCoded, seenEnrolled, seenDescribed := map[string]bool{}, map[string]bool{}, map[string]bool{}
 	for _, p := range plan {
 		text, id := p.msg.Title+p.msg.Body+p.msg.HTML, p.key.SubjectID
 		if strings.Contains(text, "[[code") && !seenCoded[id] {
@@ -477,8 +477,12 @@ func (a *Activities) personalize(ctx context.Context, incidentID string, plan []
 			seenEnrolled[id] = true
 			enrolled = append(enrolled, id)
 		}
+		if strings.Contains(text, templates.YourDataMark) && !seenDescribed[id] {
+			seenDescribed[id] = true
+			described = append(described, id)
+		}
 	}
-	if len(coded)+len(enrolled) == 0 {
+	if len(coded)+len(enrolled)+len(described) == 0 {
 		return nil
 	}
 	codes := map[string]string{}
@@ -499,10 +503,14 @@ func (a *Activities) personalize(ctx context.Context, incidentID string, plan []
 	if err != nil {
 		return err
 	}
+	categories, err := a.Store.CategoriesOf(ctx, incidentID, described)
+	if err != nil {
+		return err
+	}
 	for i := range plan {
 		m, id := &plan[i].msg, plan[i].key.SubjectID
 		e := enrolment[id]
-		per := templates.Personal{Code: codes[id], EnrolmentCode: e.Code, EnrolBy: e.EnrolBy}
+		per := templates.Personal{Code: codes[id], EnrolmentCode: e.Code, EnrolBy: e.EnrolBy, Categories: categories[id]}
 		m.Code = per.Code
 		m.Title = templates.Personalize(m.Title, m.Locale, per, false)
 		m.Body = templates.Personalize(m.Body, m.Locale, per, false)

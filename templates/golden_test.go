@@ -29,7 +29,7 @@ func sampleFacts() templates.Facts {
 		Contact:     "privacy@example.com", DetectedAt: time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC),
 		OccurredFrom: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC), OccurredTo: time.Date(2026, 11, 20, 7, 30, 0, 0, time.UTC),
 		Categories: []string{"biometric.face", "contact.phone", "credential.password_hash"}, Translations: sampleTranslations,
-		VerifyURL: "https://notify.example.com"}
+		VerifyURL: "https://notify.example.com", InquiryPhone: "+1 800 555 0100", InquiryHours: "daily 8:00-22:00 UTC", InquiryURL: "https://help.example.com/incident"}
 }
 
 // sampleTranslations are the sample's texts in each notice language.
@@ -211,7 +211,7 @@ func TestReportsAreInTheRegulatorsLanguageAndZone(t *testing.T) {
 // in for, English first, each section wholly in its language; a text not
 // translated into one of them is listed for legal.
 func TestTheAnnouncementSpeaksEachReadersLanguage(t *testing.T) {
-	r, untranslated, err := templates.Announcement(sampleFacts(), []string{"zh-CN", "ja", "pt-BR"})
+	r, untranslated, err := templates.Announcement(sampleFacts(), []string{"zh-CN", "ja", "pt-BR"}, []string{"inquiry_desk"})
 	require.NoError(t, err)
 	require.Empty(t, untranslated)
 	sections := strings.Split(r.Body, "\n\n——\n\n")
@@ -227,9 +227,34 @@ func TestTheAnnouncementSpeaksEachReadersLanguage(t *testing.T) {
 
 	f := sampleFacts()
 	f.Translations = nil
-	_, untranslated, err = templates.Announcement(f, []string{"ko"})
+	_, untranslated, err = templates.Announcement(f, []string{"ko"}, nil)
 	require.NoError(t, err)
 	require.Equal(t, []string{"title", "description", "measures", "advice", "remedies"}, untranslated)
+}
+
+// Where a substitute notice must name an inquiry desk, the announcement
+// names it in every language, and without one it is marked missing for
+// legal; notices name the desk whenever the incident has one.
+func TestTheInquiryDeskIsNamedWhereTheLawAsksAndMarkedMissingOtherwise(t *testing.T) {
+	r, _, err := templates.Announcement(sampleFacts(), []string{"ja"}, []string{"inquiry_desk"})
+	require.NoError(t, err)
+	sections := strings.Split(r.Body, "\n\n——\n\n")
+	require.Contains(t, sections[0], "Our inquiry desk: +1 800 555 0100 (daily 8:00-22:00 UTC) · https://help.example.com/incident")
+	require.Contains(t, sections[1], "お問い合わせ窓口：+1 800 555 0100 (daily 8:00-22:00 UTC) · https://help.example.com/incident")
+
+	f := sampleFacts()
+	f.InquiryPhone, f.InquiryHours, f.InquiryURL = "", "", ""
+	require.Equal(t, []string{"inquiry_desk"}, templates.Missing([]string{"inquiry_desk"}, f))
+	r, _, err = templates.Announcement(f, []string{"en"}, []string{"inquiry_desk"})
+	require.NoError(t, err)
+	require.Contains(t, r.Body, "[MISSING: inquiry_desk]")
+	n, err := templates.Notice(f, "de", "", nil)
+	require.NoError(t, err)
+	require.NotContains(t, n.Body, "Hotline", "no desk, no line, where no law asks for one")
+	f.InquiryURL = "https://help.example.com"
+	n, err = templates.Notice(f, "de", "", nil)
+	require.NoError(t, err)
+	require.Contains(t, n.Body, "Unsere Hotline für Ihre Fragen: https://help.example.com")
 }
 
 // A notice gives its times where its readers live, as their language

@@ -42,6 +42,12 @@ type labelSet struct {
 	// remedy offered and its last day (%s each).
 	Enrolment string `yaml:"enrolment"`
 	EnrolBy   string `yaml:"enrol_by"`
+	// YourOwnData names, in a notice, the reader's own data involved (%s:
+	// their categories, joined by ListSeparator).
+	YourOwnData   string  `yaml:"your_own_data"`
+	ListSeparator *string `yaml:"list_separator"`
+	// InquiryDesk introduces the incident's inquiry desk in a notice.
+	InquiryDesk string `yaml:"inquiry_desk"`
 	// SMSReplies answer a reply to our text: HELP, STOP, START, a question.
 	SMSReplies map[string]string `yaml:"sms_replies"`
 	// WordSeparator joins the impact sentences.

@@ -32,6 +32,9 @@ func TestEveryLocaleHasEveryLabel(t *testing.T) {
 		require.Contains(t, s.Enrolment, "%s", "labels/%s.yaml: enrolment", locale)
 		require.Contains(t, s.EnrolBy, "%s", "labels/%s.yaml: enrol_by", locale)
 		require.NotNil(t, s.WordSeparator, "labels/%s.yaml: word_separator", locale)
+		require.NotEmpty(t, s.InquiryDesk, "labels/%s.yaml: inquiry_desk", locale)
+		require.Contains(t, s.YourOwnData, "%s", "labels/%s.yaml: your_own_data", locale)
+		require.NotNil(t, s.ListSeparator, "labels/%s.yaml: list_separator", locale)
 		for _, k := range []string{ReplyHelp, ReplyStop, ReplyStart, ReplyReceived} {
 			require.NotEmpty(t, s.SMSReplies[k], "labels/%s.yaml: sms_replies.%s", locale, k)
 		}

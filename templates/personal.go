@@ -13,6 +13,11 @@ import (
 // enrolment code for the remedy offered (removed for readers without one).
 const EnrolmentMark = "[[enrolment]]"
 
+// YourDataMark stands, in an approved notice, for the categories of the
+// reader's own data involved (an incident's people each had some of its
+// categories exposed, not all).
+const YourDataMark = "[[your_data]]"
+
 // Personal is what one person's copy of a notice carries of their own.
 type Personal struct {
 	// Code is their notice code (internal/verify).
@@ -20,6 +25,8 @@ type Personal struct {
 	// EnrolmentCode and EnrolBy are their code for the remedy offered and
 	// its last day, where the incident has one for them.
 	EnrolmentCode, EnrolBy string
+	// Categories are the categories of their own data involved.
+	Categories []string
 }
 
 // Personalize makes one person's copy of an approved text written in
@@ -31,6 +38,9 @@ func Personalize(text, locale string, p Personal, html bool) string {
 	}
 	if p.Code != "" {
 		text = verify.Personalize(text, p.Code)
+	}
+	if strings.Contains(text, YourDataMark) {
+		text = strings.ReplaceAll(text, YourDataMark, yourData(locale, p.Categories, html))
 	}
 	if !strings.Contains(text, EnrolmentMark) {
 		return text
@@ -49,4 +59,24 @@ func Personalize(text, locale string, p Personal, html bool) string {
 		}
 	}
 	return strings.ReplaceAll(text, EnrolmentMark, line)
+}
+
+// yourData is the line naming a reader's own data involved, in their
+// language: nothing when Tocsin does not know it.
+func yourData(locale string, categories []string, html bool) string {
+	if len(categories) == 0 {
+		return ""
+	}
+	s, en := labelsFor(locale)
+	sep := ", "
+	if s.ListSeparator != nil {
+		sep = *s.ListSeparator
+	}
+	line := fmt.Sprintf(cmp.Or(s.YourOwnData, en.YourOwnData), strings.Join(Labels(categories, locale), sep))
+	// The mark begins the line after the list (HTML keeps the text's
+	// lines: the article is pre-wrapped).
+	if html {
+		return htemplate.HTMLEscapeString(line) + "\n"
+	}
+	return line + "\n"
 }

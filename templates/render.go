@@ -175,6 +175,9 @@ type Facts struct {
 	// VerifyURL is Tocsin's public base URL: a notice tells its reader
 	// where to check it is genuine, with their own code (verify.Mark).
 	VerifyURL string
+	// InquiryPhone, InquiryHours and InquiryURL are the incident's inquiry
+	// desk, which every notice names when it has one (inquiry_desk).
+	InquiryPhone, InquiryHours, InquiryURL string
 }
 
 // Rendered is a text ready for legal's review.
@@ -202,6 +205,11 @@ type view struct {
 	// EnrolmentMark stands where a reader with an enrolment code for the
 	// remedy gets it (Personalize); readers without one get nothing there.
 	EnrolmentMark string
+	// YourDataMark stands where each reader's copy names their own data
+	// involved (Personalize).
+	YourDataMark string
+	// DeskLabel introduces the inquiry desk, in the reader's language.
+	DeskLabel string
 	// VerifyLink opens the reader's own notice; Code and SpokenCode stand
 	// for their code (each copy gets its own, verify.Personalize).
 	VerifyLink, Code, SpokenCode string
@@ -231,7 +239,12 @@ func newView(f Facts, locale string) view {
 		}
 	}
 	v.Facts = f
-	v.EnrolmentMark = EnrolmentMark
+	v.EnrolmentMark, v.YourDataMark = EnrolmentMark, YourDataMark
+	if ls, en := labelsFor(locale); ls.InquiryDesk != "" {
+		v.DeskLabel = ls.InquiryDesk
+	} else {
+		v.DeskLabel = en.InquiryDesk
+	}
 	if f.VerifyURL != "" {
 		v.VerifyLink, v.Code, v.SpokenCode = strings.TrimRight(f.VerifyURL, "/")+"/n/"+verify.Mark, verify.Mark, verify.SpokenMark
 		v.VerifyURL = strings.TrimRight(f.VerifyURL, "/")
@@ -341,10 +354,29 @@ func (v view) value(name string) (val string, ok bool) {
 		return v.Organisation, true
 	case "reporter":
 		return v.Reporter, true
+	case "inquiry_desk":
+		return v.desk(), true
 	case "categories":
 		return strings.Join(v.Categories, ", "), true
 	}
 	return "", false
+}
+
+// desk is the inquiry desk in one line, in any language: "+1 800 555
+// 0100 (Mon-Fri 9:00-18:00) · https://help.example.com"; empty without a
+// phone or an address.
+func (v view) desk() string {
+	var parts []string
+	if p := strings.TrimSpace(v.InquiryPhone); p != "" {
+		if h := strings.TrimSpace(v.InquiryHours); h != "" {
+			p += " (" + h + ")"
+		}
+		parts = append(parts, p)
+	}
+	if u := strings.TrimSpace(v.InquiryURL); u != "" {
+		parts = append(parts, u)
+	}
+	return strings.Join(parts, " · ")
 }
 
 // Field is a content field's text: its value, the missing mark when the law
@@ -487,7 +519,7 @@ func RegulatorReport(f Facts, r Report) (Rendered, string, error) {
 // Announcement renders the public announcement in each of locales (the
 // languages of the people it stands in for; English first), a section
 // each, and lists the texts it quotes untranslated.
-func Announcement(f Facts, locales []string) (Rendered, []string, error) {
+func Announcement(f Facts, locales []string, required []string) (Rendered, []string, error) {
 	locales = AnnouncementLocales(locales)
 	var titles, bodies, htmls, untranslated []string
 	for _, l := range locales {
@@ -496,6 +528,7 @@ func Announcement(f Facts, locales []string) (Rendered, []string, error) {
 			return Rendered{}, nil, fmt.Errorf("no notice template for %q", l)
 		}
 		v := newView(f, l)
+		v.Required = required
 		for _, k := range v.Untranslated {
 			if !slices.Contains(untranslated, k) {
 				untranslated = append(untranslated, k)

@@ -24,7 +24,7 @@ var factExamples = map[string]string{
 	"remedies": `remedies="What we offer (credit monitoring, a hotline)"`, "contact": `contact="privacy@example.com, +1 800 555 0100"`,
 	"occurred_at": `occurred_from=2026-11-18T00:00:00Z`, "cause": `cause="How it happened"`,
 	"organisation": `organisation="The company's legal name"`, "reporter": `reporter="Who reports it, with a phone number"`,
-	"dpo_contact": `dpo_contact=dpo@example.com`,
+	"dpo_contact": `dpo_contact=dpo@example.com`, "inquiry_desk": `inquiry_phone="+1 800 555 0100" --set inquiry_hours="Mon-Fri 9:00-18:00" --set inquiry_url=https://help.example.com`,
 }
 
 // TranslateHint is a `tocsin incident facts --locale` command that
@@ -79,6 +79,9 @@ func checkSettable(set map[string]string) error {
 		known++
 		if len(v) > MaxFactBytes {
 			return fmt.Errorf("%s: %d bytes is longer than a notice can carry (at most %d); shorten it", k, len(v), MaxFactBytes)
+		}
+		if err := incident.CheckDeskFact(k, v); err != nil {
+			return err
 		}
 		if k == "occurred_from" || k == "occurred_to" {
 			if _, err := time.Parse(time.RFC3339, v); err != nil {

@@ -54,6 +54,8 @@ func TestEveryMissingFactsHintWorks(t *testing.T) {
 func TestAFactLongerThanANoticeCanCarryIsRefused(t *testing.T) {
 	require.ErrorContains(t, checkSettable(map[string]string{"cause": strings.Repeat("x", MaxFactBytes+1)}), "cause: 8193 bytes is longer than a notice can carry")
 	require.NoError(t, checkSettable(map[string]string{"cause": strings.Repeat("x", MaxFactBytes)}))
+	require.ErrorContains(t, checkSettable(map[string]string{"inquiry_url": "call us"}), `inquiry_url "call us": want an address`)
+	require.ErrorContains(t, checkSettable(map[string]string{"inquiry_phone": strings.Repeat("1", 201)}), "inquiry_phone: at most 200 bytes")
 }
 
 func TestAnUnknownFactIsNamedTheSameWayEveryTime(t *testing.T) {

@@ -144,13 +144,19 @@ func (s *Server) verifyCode(ctx context.Context, typed string) (VerifyResponse, 
 	}
 	e := enrolment[who.SubjectID]
 	out.EnrolmentCode, out.EnrolBy = e.Code, e.EnrolBy
+	var yours []string
+	if a, err := s.Store.AffectedOne(ctx, who.IncidentID, who.SubjectID); err == nil {
+		yours = a.Categories
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return VerifyResponse{}, err
+	}
 	name, revision, err := s.Store.NoticeSent(ctx, who.IncidentID, who.SubjectID)
 	if err == nil {
 		d, err := s.Store.GetDraft(ctx, who.IncidentID, name, revision)
 		if err != nil {
 			return VerifyResponse{}, err
 		}
-		per := templates.Personal{Code: code, EnrolmentCode: e.Code, EnrolBy: e.EnrolBy}
+		per := templates.Personal{Code: code, EnrolmentCode: e.Code, EnrolBy: e.EnrolBy, Categories: yours}
 		out.Locale, out.Title, out.Notice = d.Locale, templates.Personalize(d.Title, d.Locale, per, false), templates.Personalize(d.Body, d.Locale, per, false)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return VerifyResponse{}, err
@@ -163,10 +169,8 @@ func (s *Server) verifyCode(ctx context.Context, typed string) (VerifyResponse, 
 	for _, q := range asked {
 		out.Inquiries = append(out.Inquiries, PublicInquiry{Question: q.Question, AskedAt: q.AskedAt, Answer: q.Answer, AnsweredAt: q.AnsweredAt})
 	}
-	if a, err := s.Store.AffectedOne(ctx, who.IncidentID, who.SubjectID); err == nil {
-		out.YourData = templates.Labels(a.Categories, out.Locale)
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return VerifyResponse{}, err
+	if yours != nil {
+		out.YourData = templates.Labels(yours, out.Locale)
 	}
 	return out, nil
 }

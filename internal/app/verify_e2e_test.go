@@ -98,6 +98,8 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 		categories[s.SubjectID] = s.Categories
 	}
 	require.NotEqual(t, categories["v1"], categories["v2"], "the two systems hold different data")
+	require.Contains(t, texts["v1/email"], "Your own information involved: "+strings.Join(templates.Labels(categories["v1"], "en"), ", ")+".", "Ann's notice names her own data")
+	require.Contains(t, texts["v2/email"], "お客様ご自身の対象情報："+strings.Join(templates.Labels(categories["v2"], "ja"), "、")+"。", "and 花子's hers, in Japanese")
 
 	status, v1 := publicVerify(t, r.dev.URL, strings.ToLower(verify.Format(codes["v1"])))
 	require.Equal(t, http.StatusOK, status)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -60,11 +61,31 @@ type Spec struct {
 	// RestrictedTo makes the incident visible only to these identities (and
 	// whoever opened it): an insider case, or one involving an executive.
 	RestrictedTo []string `yaml:"restricted_to" json:"restricted_to,omitempty"`
+	// Inquiry is read from the file into Facts (see InquiryDesk).
+	Inquiry *InquiryDesk `yaml:"inquiry" json:"-"`
 }
 
 // TranslatableKeys are the texts notices and reports quote as written,
 // which a reader of another language needs translated.
 var TranslatableKeys = templates.TranslatableKeys
+
+// CheckDeskFact says what is wrong with an inquiry desk fact: too long,
+// or a URL that is not an absolute http(s) address a reader can open.
+func CheckDeskFact(key, v string) error {
+	if !strings.HasPrefix(key, "inquiry_") {
+		return nil
+	}
+	if len(v) > maxDeskField {
+		return fmt.Errorf("%s: at most %d bytes", key, maxDeskField)
+	}
+	if key == "inquiry_url" && v != "" {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("%s %q: want an address such as https://help.example.com", key, v)
+		}
+	}
+	return nil
+}
 
 // CheckTranslation says what is wrong with a translation of key into
 // locale: a language Tocsin has no notice in, English (the incident's own
@@ -80,7 +101,20 @@ func CheckTranslation(locale, key string) error {
 }
 
 // FactKeys are the free facts an incident can carry for its reports.
-var FactKeys = []string{"cause", "organisation", "reporter", "dpo_contact"}
+var FactKeys = []string{"cause", "organisation", "reporter", "dpo_contact", "inquiry_phone", "inquiry_hours", "inquiry_url"}
+
+// InquiryDesk is where affected people call or write with questions: a
+// substitute notice must name one in Japan, a toll-free number under
+// HIPAA. The incident file's inquiry: is kept as the facts inquiry_phone,
+// inquiry_hours and inquiry_url, which responders may change later.
+type InquiryDesk struct {
+	Phone string `yaml:"phone"`
+	Hours string `yaml:"hours"`
+	URL   string `yaml:"url"`
+}
+
+// maxDeskField bounds each of the desk's fields.
+const maxDeskField = 200
 
 var kinds = map[string]bool{"unauthorized-access": true, "ransomware": true, "loss": true, "misdelivery": true, "insider": true, "other": true}
 
@@ -142,6 +176,23 @@ func Parse(file string, data []byte) (Spec, error) {
 		if !slices.Contains(FactKeys, k) {
 			bad("facts", fmt.Sprintf("%q is not a fact reports use (%s)", k, strings.Join(FactKeys, ", ")))
 		}
+	}
+	if d := spec.Inquiry; d != nil {
+		if spec.Facts == nil {
+			spec.Facts = map[string]string{}
+		}
+		for key, v := range map[string]string{"inquiry_phone": d.Phone, "inquiry_hours": d.Hours, "inquiry_url": d.URL} {
+			v = strings.TrimSpace(v)
+			if err := CheckDeskFact(key, v); err != nil {
+				bad("inquiry", err.Error())
+			} else if v != "" {
+				spec.Facts[key] = v
+			}
+		}
+		if strings.TrimSpace(d.Phone) == "" && strings.TrimSpace(d.URL) == "" {
+			bad("inquiry", "give the desk's phone, its url, or both")
+		}
+		spec.Inquiry = nil
 	}
 	if len(spec.Systems) == 0 {
 		bad("systems", "at least one system ID is required")

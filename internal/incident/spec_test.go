@@ -25,3 +25,17 @@ func TestRestrictedToIsKeptLowerCase(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"counsel@example.com"}, spec.RestrictedTo)
 }
+
+// The incident file's inquiry desk becomes the facts a responder may
+// change later; a desk a reader could not reach is refused by its line.
+func TestTheInquiryDeskIsReadIntoFacts(t *testing.T) {
+	spec, err := Parse("incident.yaml", []byte(minimal+"inquiry:\n  phone: \"+81 120 000 000\"\n  hours: 9:00-18:00 JST\n  url: https://help.example.com\n"))
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"inquiry_phone": "+81 120 000 000", "inquiry_hours": "9:00-18:00 JST", "inquiry_url": "https://help.example.com"}, spec.Facts)
+	require.Nil(t, spec.Inquiry)
+
+	_, err = Parse("incident.yaml", []byte(minimal+"inquiry:\n  url: help.example.com\n"))
+	require.ErrorContains(t, err, `incident.yaml:8: inquiry: inquiry_url "help.example.com": want an address such as https://help.example.com`)
+	_, err = Parse("incident.yaml", []byte(minimal+"inquiry:\n  hours: always\n"))
+	require.ErrorContains(t, err, "incident.yaml:8: inquiry: give the desk's phone, its url, or both")
+}

@@ -427,6 +427,36 @@ func (s *Store) AffectedOne(ctx context.Context, incidentID, subjectID string) (
 	return out[0], nil
 }
 
+// CategoriesOf reads the categories of data involved for each of a batch
+// of an incident's people (their own, not the incident's every category).
+func (s *Store) CategoriesOf(ctx context.Context, incidentID string, subjectIDs []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	if len(subjectIDs) == 0 {
+		return out, nil
+	}
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
+		return out, err
+	}
+	args := []any{incidentID}
+	for _, id := range subjectIDs {
+		args = append(args, id)
+	}
+	rows, err := s.query(ctx, `SELECT a.subject_id, x.categories FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
+		WHERE a.subject_id IN (?`+strings.Repeat(",?", len(subjectIDs)-1)+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, cats string
+		if err := rows.Scan(&id, &cats); err != nil {
+			return nil, err
+		}
+		out[id] = strings.Split(cats, ";")
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) affected(ctx context.Context, incidentID, where string, args ...any) ([]AffectedSubject, error) {
 	snapshot, scoped, err := s.scopeState(ctx, incidentID)
 	if err != nil || !scoped {

@@ -15,7 +15,8 @@ import (
 )
 
 // Facts are the report facts a synthetic incident file leaves out.
-var Facts = map[string]string{"cause": "A bucket policy was changed.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe", "dpo_contact": "dpo@example.com"}
+var Facts = map[string]string{"cause": "A bucket policy was changed.", "organisation": "Example Platform Ltd", "reporter": "Jane Doe", "dpo_contact": "dpo@example.com",
+	"inquiry_phone": "+1 800 555 0100", "inquiry_url": "https://help.example.com"}
 
 // Incident is the incident file of a synthetic breach of synth.LeakedSystem,
 // detected now, with every fact a notice states except those in Facts.
