@@ -13,6 +13,7 @@ import (
 	"github.com/tocsin/tocsin/internal/store/storetest"
 	"github.com/tocsin/tocsin/internal/verify"
 	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/templates"
 )
 
 // English readers in Singapore, New York and Iceland share one notice,
@@ -160,5 +161,39 @@ func TestEachCopyCarriesItsReadersCodeAndNoKeySendsNothing(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, e.SubjectID, who.SubjectID)
 		}
+	})
+}
+
+// A minor's notice goes to the guardian the inventory names, and opens by
+// saying whose notice it is; an adult with a guardian's contact alone
+// (under guardianship) is told through the guardian too; an adult with
+// their own address gets their own copy, and a minor without a guardian
+// named gets theirs.
+func TestAMinorsNoticeGoesToTheirGuardian(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaignOf(t, s, "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,guardian_email,guardian_phone\n"+
+			"kid,Mia Chen,mia@example.com,,,en,SG,2014,crm,parent@example.com,+6591110000\n"+
+			"ward,Ed Low,,,,en,SG,1950,crm,carer@example.com,\n"+
+			"adult,Ann Lee,ann@example.com,,,en,SG,1980,crm,,\n"+
+			"teen,Bo Tan,bo@example.com,,,en,SG,2012,crm,,\n", nil, 0)
+		require.NoError(t, s.SaveDraft(ctx, store.Draft{IncidentID: "INC-N", Name: "notice-en", Revision: 2, Kind: KindNotice, Locale: "en", Title: "Notice",
+			Body: "Dear customer," + templates.GuardianMark + "\n\nYour data leaked."}))
+		in := batch("email")
+		in.Notices = map[string]int{"notice-en": 2}
+		_, err := c.acts.SendBatch(ctx, in)
+		require.NoError(t, err)
+		entries, err := c.outbox.List(ctx, "INC-N")
+		require.NoError(t, err)
+		to, body := map[string]string{}, map[string]string{}
+		for _, e := range entries {
+			to[e.SubjectID], body[e.SubjectID] = e.To, e.Body
+		}
+		require.Equal(t, map[string]string{"kid": "parent@example.com", "ward": "carer@example.com", "adult": "ann@example.com", "teen": "bo@example.com"}, to)
+		require.Contains(t, body["kid"], "as the parent or guardian of Mia Chen")
+		require.Contains(t, body["ward"], "as the parent or guardian of Ed Low")
+		require.NotContains(t, body["adult"], "guardian")
+		require.NotContains(t, body["teen"], "guardian")
+		require.NotContains(t, body["adult"], "[[")
 	})
 }

@@ -131,7 +131,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 		}
 		any := false
 		for _, ch := range in.Channels {
-			to := contactFor(rcp, ch)
+			to, guardian := contactFor(rcp, ch)
 			if to == "" || !playbooks.Allows(in.Lawful, rcp.Region, rcp.Consent, ch) {
 				continue
 			}
@@ -149,7 +149,7 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 			}
 			plan = append(plan, planned{
 				key: store.Delivery{IncidentID: in.IncidentID, SubjectID: rcp.SubjectID, Channel: ch, Rung: in.Rung, Draft: fmt.Sprintf("%s@%d", d.Name, d.Revision)},
-				msg: message(in.IncidentID, rcp, ch, to, locale, d),
+				msg: message(in.IncidentID, rcp, ch, to, locale, d), guardian: guardian,
 			})
 		}
 		if !any {
@@ -411,6 +411,8 @@ func recordAtOnce(ch string) bool {
 type planned struct {
 	key store.Delivery
 	msg senders.Message
+	// guardian: the copy goes to the person's guardian, and says so.
+	guardian bool
 }
 
 func isFailure(status string) bool {
@@ -483,6 +485,9 @@ func (a *Activities) personalize(ctx context.Context, incidentID string, plan []
 		}
 	}
 	if len(coded)+len(enrolled)+len(described) == 0 {
+		for i := range plan {
+			plan[i].personal(templates.Personal{})
+		}
 		return nil
 	}
 	codes := map[string]string{}
@@ -508,15 +513,23 @@ func (a *Activities) personalize(ctx context.Context, incidentID string, plan []
 		return err
 	}
 	for i := range plan {
-		m, id := &plan[i].msg, plan[i].key.SubjectID
+		id := plan[i].key.SubjectID
 		e := enrolment[id]
-		per := templates.Personal{Code: codes[id], EnrolmentCode: e.Code, EnrolBy: e.EnrolBy, Categories: categories[id]}
-		m.Code = per.Code
-		m.Title = templates.Personalize(m.Title, m.Locale, per, false)
-		m.Body = templates.Personalize(m.Body, m.Locale, per, false)
-		m.HTML = templates.Personalize(m.HTML, m.Locale, per, true)
+		plan[i].personal(templates.Personal{Code: codes[id], EnrolmentCode: e.Code, EnrolBy: e.EnrolBy, Categories: categories[id]})
 	}
 	return nil
+}
+
+// personal fills the copy's marks with what is its reader's own.
+func (p *planned) personal(per templates.Personal) {
+	if p.guardian {
+		per.GuardianOf = cmp.Or(p.msg.Name, templates.Someone)
+	}
+	m := &p.msg
+	m.Code = per.Code
+	m.Title = templates.Personalize(m.Title, m.Locale, per, false)
+	m.Body = templates.Personalize(m.Body, m.Locale, per, false)
+	m.HTML = templates.Personalize(m.HTML, m.Locale, per, true)
 }
 
 func message(incidentID string, rcp store.Recipient, ch, to, locale string, d store.Draft) senders.Message {
@@ -621,12 +634,19 @@ func retryable(key store.Delivery, err error) error {
 	return temporal.NewApplicationError(msg, ErrProviderUnavailable)
 }
 
-func contactFor(r store.Recipient, ch string) string {
+// contactFor is where a channel reaches a person: their own contact, or
+// their guardian's (guardian true) when they are a minor or have none of
+// their own and the inventory names one.
+func contactFor(r store.Recipient, ch string) (to string, guardian bool) {
 	info, ok := channel.Lookup(ch)
 	if !ok {
-		return ""
+		return "", false
 	}
-	return r.Contact(string(info.Contact))
+	own := r.Contact(string(info.Contact))
+	if g := r.Contact(inventory.GuardianOf(string(info.Contact))); g != "" && (r.Minor || own == "") {
+		return g, true
+	}
+	return own, false
 }
 
 // ReceiptsInput waits for SMS and voice receipts of one rung in a range.

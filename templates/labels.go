@@ -46,6 +46,10 @@ type labelSet struct {
 	// their categories, joined by ListSeparator).
 	YourOwnData   string  `yaml:"your_own_data"`
 	ListSeparator *string `yaml:"list_separator"`
+	// Guardian opens a copy sent to a person's parent or guardian (%s:
+	// the person's name); GuardianSomeone when the name is unknown.
+	Guardian        string `yaml:"guardian"`
+	GuardianSomeone string `yaml:"guardian_someone"`
 	// InquiryDesk introduces the incident's inquiry desk in a notice.
 	InquiryDesk string `yaml:"inquiry_desk"`
 	// SMSReplies answer a reply to our text: HELP, STOP, START, a question.

@@ -34,6 +34,8 @@ func TestEveryLocaleHasEveryLabel(t *testing.T) {
 		require.NotNil(t, s.WordSeparator, "labels/%s.yaml: word_separator", locale)
 		require.NotEmpty(t, s.InquiryDesk, "labels/%s.yaml: inquiry_desk", locale)
 		require.Contains(t, s.YourOwnData, "%s", "labels/%s.yaml: your_own_data", locale)
+		require.Contains(t, s.Guardian, "%s", "labels/%s.yaml: guardian", locale)
+		require.NotEmpty(t, s.GuardianSomeone, "labels/%s.yaml: guardian_someone", locale)
 		require.NotNil(t, s.ListSeparator, "labels/%s.yaml: list_separator", locale)
 		for _, k := range []string{ReplyHelp, ReplyStop, ReplyStart, ReplyReceived} {
 			require.NotEmpty(t, s.SMSReplies[k], "labels/%s.yaml: sms_replies.%s", locale, k)

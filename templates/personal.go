@@ -18,6 +18,14 @@ const EnrolmentMark = "[[enrolment]]"
 // categories exposed, not all).
 const YourDataMark = "[[your_data]]"
 
+// GuardianMark stands, after a notice's greeting, where a copy sent to
+// the person's parent or guardian says so (removed in the person's own).
+const GuardianMark = "[[guardian]]"
+
+// Someone stands for the name of a person in a guardian's care whose name
+// the inventory does not have.
+const Someone = "\x00someone"
+
 // Personal is what one person's copy of a notice carries of their own.
 type Personal struct {
 	// Code is their notice code (internal/verify).
@@ -27,6 +35,9 @@ type Personal struct {
 	EnrolmentCode, EnrolBy string
 	// Categories are the categories of their own data involved.
 	Categories []string
+	// GuardianOf, when set, is the name of the person in the reader's
+	// care (Someone when unknown): the copy goes to their guardian.
+	GuardianOf string
 }
 
 // Personalize makes one person's copy of an approved text written in
@@ -38,6 +49,9 @@ func Personalize(text, locale string, p Personal, html bool) string {
 	}
 	if p.Code != "" {
 		text = verify.Personalize(text, p.Code)
+	}
+	if strings.Contains(text, GuardianMark) {
+		text = strings.ReplaceAll(text, GuardianMark, guardianLine(locale, p.GuardianOf, html))
 	}
 	if strings.Contains(text, YourDataMark) {
 		text = strings.ReplaceAll(text, YourDataMark, yourData(locale, p.Categories, html))
@@ -79,4 +93,22 @@ func yourData(locale string, categories []string, html bool) string {
 		return htemplate.HTMLEscapeString(line) + "\n"
 	}
 	return line + "\n"
+}
+
+// guardianLine tells a guardian, in their language, whose notice this is
+// and that its "you" means that person; nothing in the person's own copy.
+func guardianLine(locale, name string, html bool) string {
+	if name == "" {
+		return ""
+	}
+	s, en := labelsFor(locale)
+	line := cmp.Or(s.GuardianSomeone, en.GuardianSomeone)
+	if name != Someone {
+		line = fmt.Sprintf(cmp.Or(s.Guardian, en.Guardian), name)
+	}
+	if html {
+		line = htemplate.HTMLEscapeString(line)
+	}
+	// The mark ends the greeting's line.
+	return "\n\n" + line
 }

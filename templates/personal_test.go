@@ -17,3 +17,14 @@ func TestACopyNamesItsReadersOwnData(t *testing.T) {
 	require.Equal(t, "- a\n\nNext", Personalize(text, "en", Personal{}, false))
 	require.Contains(t, Personalize(YourDataMark, "en", Personal{Categories: []string{"x<y"}}, true), "x&lt;y")
 }
+
+// A copy sent to a guardian says whose notice it is, in the guardian's
+// language, after the greeting; the person's own copy says nothing there.
+func TestAGuardiansCopySaysWhoseNoticeItIs(t *testing.T) {
+	text := "Dear customer," + GuardianMark + "\n\nWe are writing"
+	require.Equal(t, "Dear customer,\n\nWe are writing to you as the parent or guardian of Mia Chen, whose personal information was involved. Where this notice says “you” or “your”, it means them.\n\nWe are writing",
+		Personalize(text, "en", Personal{GuardianOf: "Mia Chen"}, false))
+	require.Contains(t, Personalize(text, "ja", Personal{GuardianOf: "山田太郎"}, false), "山田太郎 様の保護者または法定代理人の方にお送りしています。本文中の「お客様」は 山田太郎 様を指します。")
+	require.Contains(t, Personalize(text, "de", Personal{GuardianOf: Someone}, false), "einer Person in Ihrer Obhut")
+	require.Equal(t, "Dear customer,\n\nWe are writing", Personalize(text, "en", Personal{}, false))
+}

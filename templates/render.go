@@ -208,6 +208,8 @@ type view struct {
 	// YourDataMark stands where each reader's copy names their own data
 	// involved (Personalize).
 	YourDataMark string
+	// GuardianMark opens a copy sent to the person's guardian.
+	GuardianMark string
 	// DeskLabel introduces the inquiry desk, in the reader's language.
 	DeskLabel string
 	// VerifyLink opens the reader's own notice; Code and SpokenCode stand
@@ -239,7 +241,7 @@ func newView(f Facts, locale string) view {
 		}
 	}
 	v.Facts = f
-	v.EnrolmentMark, v.YourDataMark = EnrolmentMark, YourDataMark
+	v.EnrolmentMark, v.YourDataMark, v.GuardianMark = EnrolmentMark, YourDataMark, GuardianMark
 	if ls, en := labelsFor(locale); ls.InquiryDesk != "" {
 		v.DeskLabel = ls.InquiryDesk
 	} else {

@@ -40,6 +40,30 @@ var Contacts = []Contact{
 	{Name: "phone", Column: "phone", Columns: []string{"phone"}, check: checkPhone},
 	{Name: "push", Column: "push_tokens", Columns: []string{"push_tokens"}, Optional: true, check: checkPushTokens},
 	{Name: "address", Column: "address", Columns: AddressColumns, Optional: true, check: checkAddress},
+	// A parent's or guardian's contacts: a minor's notice goes to them
+	// (worded for a guardian), as does that of a person with none of
+	// their own (an adult under guardianship).
+	{Name: GuardianEmail, Column: GuardianEmail, Columns: []string{GuardianEmail}, Optional: true, check: checkEmailIn(GuardianEmail)},
+	{Name: GuardianPhone, Column: GuardianPhone, Columns: []string{GuardianPhone}, Optional: true, check: checkPhoneIn(GuardianPhone)},
+}
+
+// The guardian's contact kinds, and the kind of one's own each stands in
+// for.
+const (
+	GuardianEmail = "guardian_email"
+	GuardianPhone = "guardian_phone"
+)
+
+// GuardianOf is the guardian's contact kind standing in for a person's
+// own kind ("email": "guardian_email"), or "".
+func GuardianOf(kind string) string {
+	switch kind {
+	case "email":
+		return GuardianEmail
+	case "phone":
+		return GuardianPhone
+	}
+	return ""
 }
 
 // MaxContacts bounds Contacts, so that a Subject holds its contacts in a
@@ -98,18 +122,27 @@ func checkOnsite(cells []string, bad func(field, reason string)) string {
 	return cells[0]
 }
 
-func checkEmail(cells []string, bad func(field, reason string)) string {
-	if cells[0] != "" && !ValidEmail(cells[0]) {
-		bad("email", fmt.Sprintf("%q is not a valid email address", cells[0]))
+var (
+	checkEmail = checkEmailIn("email")
+	checkPhone = checkPhoneIn("phone")
+)
+
+func checkEmailIn(field string) func(cells []string, bad func(field, reason string)) string {
+	return func(cells []string, bad func(field, reason string)) string {
+		if cells[0] != "" && !ValidEmail(cells[0]) {
+			bad(field, fmt.Sprintf("%q is not a valid email address", cells[0]))
+		}
+		return cells[0]
 	}
-	return cells[0]
 }
 
-func checkPhone(cells []string, bad func(field, reason string)) string {
-	if cells[0] != "" && !ValidE164(cells[0]) {
-		bad("phone", fmt.Sprintf("%q is not an E.164 number (+ then country code and number, no spaces)", cells[0]))
+func checkPhoneIn(field string) func(cells []string, bad func(field, reason string)) string {
+	return func(cells []string, bad func(field, reason string)) string {
+		if cells[0] != "" && !ValidE164(cells[0]) {
+			bad(field, fmt.Sprintf("%q is not an E.164 number (+ then country code and number, no spaces)", cells[0]))
+		}
+		return cells[0]
 	}
-	return cells[0]
 }
 
 // MaxPushTokens bounds one person's devices.

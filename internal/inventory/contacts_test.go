@@ -57,3 +57,19 @@ func TestBadPushTokensAddressesAndConsentNameLineAndField(t *testing.T) {
 	require.Contains(t, errs[0], "many.csv:2: push_tokens:")
 	require.Contains(t, errs[0], "at most 10 devices")
 }
+
+// A guardian's contacts are read like the person's own, and a bad one is
+// named by its own column.
+func TestGuardianContactsAreReadAndCheckedByTheirColumn(t *testing.T) {
+	const header = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,guardian_email,guardian_phone\n"
+	subjects, errs := readAll(t, "kids.csv", header+"k1,Mia,,,,en,SG,2014,db,parent@example.com,+6591110000\n", map[string]bool{"db": true})
+	require.Empty(t, errs)
+	require.Equal(t, "parent@example.com", subjects[0].Contact(GuardianEmail))
+	require.Equal(t, "+6591110000", subjects[0].Contact(GuardianPhone))
+	require.Equal(t, GuardianEmail, GuardianOf("email"))
+	require.Empty(t, GuardianOf("push"))
+
+	_, errs = readAll(t, "kids.csv", header+"k1,Mia,,,,en,SG,2014,db,parent-at-example,91110000\n", map[string]bool{"db": true})
+	require.Contains(t, errs, `kids.csv:2: guardian_email: "parent-at-example" is not a valid email address`)
+	require.Contains(t, errs, `kids.csv:2: guardian_phone: "91110000" is not an E.164 number (+ then country code and number, no spaces)`)
+}

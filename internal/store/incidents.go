@@ -289,6 +289,9 @@ type Recipient struct {
 	Consent  string
 	Locale   string
 	Region   string
+	// Minor: under the age of majority at the incident (their notice goes
+	// to a guardian where the inventory names one).
+	Minor bool
 }
 
 // Contact is the recipient's value for a kind of contact ("" if none).
@@ -317,7 +320,7 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 		return nil, err
 	}
 	cond, args := rangeWhere(r, "a.subject_id")
-	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, `+contactColumns("s")+`, s.consent, a.locale, a.region
+	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, `+contactColumns("s")+`, s.consent, a.locale, a.region, a.minor
 		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
 		WHERE a.reached_rung=0 AND `+cond+` ORDER BY a.subject_id LIMIT ?`, append(args, limit)...)
 	if err != nil {
@@ -331,16 +334,18 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 		for i := range inventory.Contacts {
 			dest = append(dest, &r.Contacts[i])
 		}
-		if err := rows.Scan(append(dest, &r.Consent, &r.Locale, &r.Region)...); err != nil {
+		var minor int
+		if err := rows.Scan(append(dest, &r.Consent, &r.Locale, &r.Region, &minor)...); err != nil {
 			return nil, err
 		}
+		r.Minor = minor == 1
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
 // SharesPhone says whether another affected person of the incident has
-// the subject's phone number (a family's landline): a call found at the
+// the subject's phone number (a family's landline, siblings' guardian): a call found at the
 // provider for that number may be theirs. Asked only when a call was
 // interrupted, so an unindexed look is fine.
 func (s *Store) SharesPhone(ctx context.Context, incidentID, subjectID, phone string) (bool, error) {
@@ -350,7 +355,7 @@ func (s *Store) SharesPhone(ctx context.Context, incidentID, subjectID, phone st
 	}
 	var n int
 	err = s.queryRow(ctx, `SELECT count(*) FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
-		WHERE s.phone=? AND a.subject_id<>?`, phone, subjectID).Scan(&n)
+		WHERE (s.phone=? OR s.`+inventory.GuardianPhone+`=?) AND a.subject_id<>?`, phone, phone, subjectID).Scan(&n)
 	return n > 0, err
 }
 

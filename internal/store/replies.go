@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/inventory"
 )
 
 // TextedPerson is who a number we texted a notice to belongs to.
@@ -22,9 +24,9 @@ const recentIncidents = 50
 // phoneIndex indexes a snapshot by phone number, made the first time a
 // reply comes from a number (so an import does not pay for it). Partial,
 // as onsiteIndex: a query uses it by repeating the condition.
-func phoneIndex(snapshot int64) string {
+func phoneIndex(snapshot int64, column string) string {
 	t := subjectsTable(snapshot)
-	return `CREATE INDEX IF NOT EXISTS ` + t + `_phone ON ` + t + ` (phone) WHERE phone <> ''`
+	return `CREATE INDEX IF NOT EXISTS ` + t + `_` + column + ` ON ` + t + ` (` + column + `) WHERE ` + column + ` <> ''`
 }
 
 // TextedAt finds the person a reply from phone answers: among the latest
@@ -59,16 +61,19 @@ func (s *Store) TextedAt(ctx context.Context, phone string) (TextedPerson, error
 	var best TextedPerson
 	var bestAt string
 	for _, c := range cands {
-		if _, err := s.exec(ctx, phoneIndex(c.snap)); err != nil {
-			return TextedPerson{}, err
+		for _, col := range []string{"phone", inventory.GuardianPhone} {
+			if _, err := s.exec(ctx, phoneIndex(c.snap, col)); err != nil {
+				return TextedPerson{}, err
+			}
 		}
 		var p TextedPerson
 		var at string
+		// A guardian's number was texted for the person in their care.
 		err := s.queryRow(ctx, `SELECT a.subject_id, s.locale, d.updated_at FROM `+affectedTable(c.id)+` a
 			JOIN `+subjectsTable(c.snap)+` s ON s.subject_id=a.subject_id
 			JOIN deliveries d ON d.incident_id=? AND d.subject_id=a.subject_id AND d.channel='sms'
-			WHERE s.phone=? AND s.phone <> '' AND d.provider_ref <> ''
-			ORDER BY d.updated_at DESC LIMIT 1`, c.id, phone).Scan(&p.SubjectID, &p.Locale, &at)
+			WHERE ((s.phone=? AND s.phone <> '') OR (s.`+inventory.GuardianPhone+`=? AND s.`+inventory.GuardianPhone+` <> '')) AND d.provider_ref <> ''
+			ORDER BY d.updated_at DESC LIMIT 1`, c.id, phone, phone).Scan(&p.SubjectID, &p.Locale, &at)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
