@@ -535,7 +535,7 @@ func (s *Server) consoleInquiryAction(w http.ResponseWriter, r *http.Request, p 
 		return
 	}
 	if q.AnswerRef != "" {
-		back(w, r, "/inquiries", "flash", id+" answered by text message, as it was asked.")
+		back(w, r, "/inquiries", "flash", id+" answered by "+map[string]string{ChannelSMS: "text message", ChannelEmail: "e-mail"}[q.Channel]+", as it was asked.")
 		return
 	}
 	back(w, r, "/inquiries", "flash", id+" answered; the person reads it on their notice's page.")

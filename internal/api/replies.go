@@ -6,25 +6,49 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/tocsin/tocsin/internal/bounces"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/templates"
 )
 
 // Replier sends support's answer back on the channel a question came in
-// on (a text message: to the number it came from) and returns the
-// provider's ID of what it sent.
+// on (to the number or address it came from) and returns the provider's
+// ID of what it sent.
 type Replier interface {
-	Reply(ctx context.Context, channel, to, text string) (ref string, err error)
+	Reply(ctx context.Context, q store.Inquiry) (ref string, err error)
 }
 
-// ChannelSMS is where questions that come as replies to our texts are
-// asked, and answered.
-const ChannelSMS = "sms"
+// The channels questions that come as replies are asked, and answered,
+// on: a reply to our text, a reply to our e-mail.
+const (
+	ChannelSMS   = "sms"
+	ChannelEmail = "email"
+)
+
+// EmailQuestions takes people's replies to their notices' e-mails (the
+// reply mailbox, bounces.Listener) as questions.
+type EmailQuestions struct{ Store *store.Store }
+
+// AskByEmail keeps a reply as a question, answered by e-mail to the
+// address it came from, which must be one the notice was sent to.
+func (s EmailQuestions) AskByEmail(ctx context.Context, key bounces.Key, from, text string) error {
+	addrs, err := s.Store.EmailsOf(ctx, key.IncidentID, key.SubjectID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !slices.Contains(addrs, strings.ToLower(from))) {
+		return bounces.ErrNotTheirs
+	}
+	if err != nil {
+		return err
+	}
+	_, err = s.Store.AddInquiry(ctx, store.Inquiry{IncidentID: key.IncidentID, SubjectID: key.SubjectID, Channel: ChannelEmail,
+		Question: clip(text, MaxQuestionBytes), AskedAt: time.Now().UTC(), ReplyTo: from})
+	return err
+}
 
 // The keywords carriers and Twilio's opt-out handling know, in capitals.
 var (
@@ -125,15 +149,16 @@ func twiml(w http.ResponseWriter, text string) {
 // answer is already recorded, so a failed send loses nothing: answering
 // again sends it again.
 func (s *Server) sendAnswer(ctx context.Context, q store.Inquiry) error {
-	if q.Channel != ChannelSMS || q.ReplyTo == "" {
+	if (q.Channel != ChannelSMS && q.Channel != ChannelEmail) || q.ReplyTo == "" {
 		return nil
 	}
+	how := map[string]string{ChannelSMS: "texted", ChannelEmail: "e-mailed"}[q.Channel]
 	if s.Replies == nil {
-		return incident.Refuse(incident.Unavailable, fmt.Errorf("the answer to %s is saved but cannot be texted: this server has no SMS provider", q.ID))
+		return incident.Refuse(incident.Unavailable, fmt.Errorf("the answer to %s is saved but cannot be %s: this server has no provider for %s", q.ID, how, q.Channel))
 	}
-	ref, err := s.Replies.Reply(ctx, q.Channel, q.ReplyTo, q.Answer)
+	ref, err := s.Replies.Reply(ctx, q)
 	if err != nil {
-		return incident.Refuse(incident.Unavailable, fmt.Errorf("the answer to %s is saved but was not texted (answer again to retry): %w", q.ID, err))
+		return incident.Refuse(incident.Unavailable, fmt.Errorf("the answer to %s is saved but was not %s (answer again to retry): %w", q.ID, how, err))
 	}
 	return s.Store.AnswerSent(ctx, q.ID, ref)
 }

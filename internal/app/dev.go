@@ -63,8 +63,10 @@ type Dev struct {
 	URL          string
 	TemporalAddr string
 	SMTPAddr     string
-	SlackURL     string
-	TwilioURL    string
+	// MailboxAddr is the dev mailbox of bounces and replies to notices.
+	MailboxAddr string
+	SlackURL    string
+	TwilioURL   string
 	// SlackPeer is the Slack workspace stand-in; SlackSigningSecret signs
 	// what "Slack" sends to the webhooks.
 	SlackPeer          *devpeers.SlackPeer
@@ -172,12 +174,13 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, func() { d.Outbox.Close() })
 
 	// The bounce mailbox, where the SMTP peer returns what it bounces.
-	mailbox := &bounces.Listener{Ledger: d.Store, Base: devBounceAddress, Log: log}
+	mailbox := &bounces.Listener{Ledger: d.Store, Base: devBounceAddress, Log: log, ReplyAddress: devReplyAddress, Questions: api.EmailQuestions{Store: d.Store}}
 	if err := mailbox.Start("127.0.0.1:0"); err != nil {
 		listener.Close()
 		return nil, fmt.Errorf("bounce mailbox: %w", err)
 	}
 	d.closers = append(d.closers, func() { mailbox.Close() })
+	d.MailboxAddr = mailbox.Addr()
 
 	// Local peers.
 	smtpPeer := &devpeers.SMTPPeer{Outbox: d.Outbox, Log: log, Faults: cfg.PeerFaults, BounceRelay: mailbox.Addr()}
@@ -287,7 +290,9 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	})
 
 	d.peers = devPeers{Temporal: d.TemporalAddr, URL: d.URL, SMTP: d.SMTPAddr, Slack: d.SlackURL, Twilio: d.TwilioURL, APNs: apnsURL, PushKeys: pushKeys, Secrets: secrets, Timeout: cfg.ProviderTimeout, Metrics: set}
-	apiServer.Replies = newTextReplier(d.peers.twilio())
+	answers := newAnswerer(d.peers.twilio(), d.peers.smtp())
+	apiServer.Replies = answers
+	d.closers = append(d.closers, answers.mail.Close)
 	if !cfg.ExternalWorker {
 		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
 		d.closers = append(d.closers, closeActs)
@@ -343,7 +348,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		onsiteHTTP.Timeout = p.Timeout
 	}
 	reg, tw, closeSenders := senders.Build(senders.Providers{Twilio: twCfg,
-		SMTP:   senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress},
+		SMTP:   p.smtp(),
 		Onsite: senders.OnsiteConfig{WebhookURL: p.URL + "/dev/onsite/notices", Secret: p.Secrets["ONSITE_SECRET"]}, OnsiteHTTP: onsiteHTTP,
 		Push:   p.push(),
 		Letter: senders.LetterConfig{Sender: devLetterSender, VendorURL: p.URL + "/dev/print/letters", Secret: p.Secrets["PRINT_SECRET"], Timeout: p.Timeout}})
@@ -367,6 +372,16 @@ func (p devPeers) twilio() senders.TwilioConfig {
 	return senders.TwilioConfig{AccountSID: p.Secrets["TWILIO_ACCOUNT_SID"], AuthToken: p.Secrets["TWILIO_AUTH_TOKEN"], From: DevTwilioNumber, BaseURL: p.Twilio,
 		StatusCallback: p.URL + "/webhooks/twilio/status", AckCallback: p.URL + "/webhooks/twilio/ack", Timeout: p.Timeout}
 }
+
+// smtp aims the e-mail sender at the SMTP peer; bounces and replies come
+// back to the dev server's mailbox.
+func (p devPeers) smtp() senders.SMTPConfig {
+	return senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress, ReplyTo: devReplyAddress}
+}
+
+// devReplyAddress is where people's replies to dev notices go: the dev
+// server's mailbox makes each a question for support.
+const devReplyAddress = "replies@tocsin.local"
 
 // DevTwilioNumber is the number dev texts from, and people reply to.
 const DevTwilioNumber = "+15005550006"

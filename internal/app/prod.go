@@ -87,6 +87,10 @@ type Config struct {
 		// envelope sender is made from it); mail for it must reach
 		// bounces.listen, e.g. by an MX or a transport rule on the relay.
 		BounceAddress string `yaml:"bounce_address"`
+		// ReplyTo is where people's replies to notices go (their
+		// Reply-To); mail for it must reach bounces.listen too, which
+		// makes each reply a question for support.
+		ReplyTo string `yaml:"reply_to"`
 	} `yaml:"smtp"`
 	// Bounces is the bounce mailbox `tocsin serve` runs: an SMTP listener
 	// that reads delivery status notifications and fails what bounced.
@@ -396,6 +400,8 @@ func (c Config) Validate(path string) error {
 	need(c.SMTP.Addr != "" && c.SMTP.From != "", "smtp.addr and smtp.from")
 	need((c.SMTP.BounceAddress == "") == (c.Bounces.Listen == ""), "smtp.bounce_address and bounces.listen together (bounces go to the address, and the listener reads them)")
 	need(c.SMTP.BounceAddress == "" || strings.Count(c.SMTP.BounceAddress, "@") == 1, "smtp.bounce_address to be an address (bounces@example.com)")
+	need(c.SMTP.ReplyTo == "" || c.Bounces.Listen != "", "bounces.listen with smtp.reply_to (replies to notices reach the listener, which makes them questions)")
+	need(c.SMTP.ReplyTo == "" || strings.Count(c.SMTP.ReplyTo, "@") == 1, "smtp.reply_to to be an address (replies@example.com)")
 	need(c.Bounces.Listen == "" || len(c.Bounces.Allow) > 0, "bounces.allow, the mail relays' addresses or CIDR ranges (10.0.0.0/8), with bounces.listen: whoever can deliver a bounce can fail a delivery")
 	if c.bounceRelaysErr != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", path, c.bounceRelaysErr))
@@ -542,7 +548,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		BatchSize: c.Campaign.BatchSize, BatchWindow: c.Campaign.BatchWindow, PartitionSize: c.Campaign.PartitionSize, PartitionWindow: c.Campaign.PartitionWindow,
 		Slack: &api.SlackApp{SigningSecret: c.Secrets.SlackSigningSecret.Reveal(), WarRoom: senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}), Users: map[string]api.Principal{}}}
 	twCfg := c.twilio()
-	server.Replies = newTextReplier(twCfg)
+	server.Replies = newAnswerer(twCfg, c.smtp())
 	server.Uploads = api.Uploads{Dir: c.Uploads.Dir, MaxBytes: c.Uploads.MaxBytes, KeepFree: c.Uploads.KeepFreeBytes}
 	server.DataConverter, _ = codec.Converters(c.CodecKeys)
 	for id, u := range c.Slack.Users {
@@ -552,7 +558,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	if c.Bounces.Listen != "" {
-		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Allow: c.bounceRelays, Log: log}
+		mailbox := &bounces.Listener{Ledger: st, Base: c.SMTP.BounceAddress, Allow: c.bounceRelays, Log: log, ReplyAddress: c.SMTP.ReplyTo, Questions: api.EmailQuestions{Store: st}}
 		if err := mailbox.Start(c.Bounces.Listen); err != nil {
 			return fmt.Errorf("bounces.listen %s: %w", c.Bounces.Listen, err)
 		}
@@ -633,7 +639,7 @@ func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
 	}
 	twCfg := c.twilio()
 	return senders.Build(senders.Providers{Twilio: twCfg,
-		SMTP:   senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword.Reveal(), From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS, BounceAddress: c.SMTP.BounceAddress},
+		SMTP:   c.smtp(),
 		Onsite: senders.OnsiteConfig{WebhookURL: c.Onsite.WebhookURL, Secret: c.Secrets.OnsiteSecret.Reveal()},
 		Push: senders.PushConfig{FCMProjectID: c.Push.FCMProjectID, FCMCredentials: []byte(c.Secrets.FCMCredentials.Reveal()), FCMEndpoint: c.Push.FCMEndpoint,
 			APNsKey: []byte(c.Secrets.APNsKey.Reveal()), APNsKeyID: c.Push.APNsKeyID, APNsTeamID: c.Push.APNsTeamID, APNsTopic: c.Push.APNsTopic, APNsHost: c.Push.APNsHost, APNsHTTP: apnsHTTP, Link: c.Push.Link},
@@ -644,6 +650,12 @@ func (c Config) Senders() (senders.Registry, *twilio.RestClient, func()) {
 func (c Config) twilio() senders.TwilioConfig {
 	return senders.TwilioConfig{AccountSID: c.Twilio.AccountSID, AuthToken: c.Secrets.TwilioAuthToken.Reveal(), From: c.Twilio.From, MessagingServiceSID: c.Twilio.MessagingServiceSID,
 		StatusCallback: c.PublicURL + "/webhooks/twilio/status", AckCallback: c.PublicURL + "/webhooks/twilio/ack", ValidityPeriod: c.Twilio.ValidityPeriod, BaseURL: c.Twilio.APIURL}
+}
+
+// smtp is the SMTP relay's settings, for notices and for answers.
+func (c Config) smtp() senders.SMTPConfig {
+	return senders.SMTPConfig{Addr: c.SMTP.Addr, Username: c.SMTP.Username, Password: c.Secrets.SMTPPassword.Reveal(), From: c.SMTP.From, Connections: c.SMTP.Connections, TLS: c.SMTP.TLS,
+		BounceAddress: c.SMTP.BounceAddress, ReplyTo: c.SMTP.ReplyTo}
 }
 
 // apnsClient is an HTTP/2 client that trusts the authority in caFile.

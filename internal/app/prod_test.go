@@ -120,6 +120,9 @@ func TestBounceRelaysAreRequiredAndChecked(t *testing.T) {
 	}
 	require.ErrorContains(t, load("allow: [192.0.2.25, 192.0.2.26]", ""), "bounces.allow, the mail relays' addresses")
 	require.ErrorContains(t, load("allow: [192.0.2.25, 192.0.2.26]", "allow: [192.0.2.25, relay.example.com]"), `bounces.allow[1] "relay.example.com": want an address`)
+	require.Equal(t, "replies@example.com", c.smtp().ReplyTo, "the notices' Reply-To")
+	require.ErrorContains(t, load("reply_to: replies@example.com", "reply_to: replies"), "smtp.reply_to to be an address")
+	require.ErrorContains(t, load("listen: 0.0.0.0:2526", "listen: \"\""), "bounces.listen with smtp.reply_to")
 }
 
 // testCodecKeys is a key ring for configurations under test.

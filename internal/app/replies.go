@@ -3,24 +3,39 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
 )
 
-// textReplier texts support's answers back to people who asked by text,
-// through the same Twilio account as the notices but with no receipt:
-// an answer is no delivery of the campaign's ledger.
-type textReplier struct{ sms senders.Sender }
-
-func newTextReplier(cfg senders.TwilioConfig) textReplier {
-	cfg.StatusCallback, cfg.AckCallback = "", ""
-	return textReplier{sms: &senders.SMSSender{Client: senders.NewTwilioClient(cfg), Config: cfg}}
+// answerer sends support's answers back the way people asked: by text
+// through the notices' Twilio account, by e-mail through their SMTP relay.
+// Neither is a delivery of the campaign's ledger, so an SMS answer asks
+// for no receipt.
+type answerer struct {
+	sms  senders.Sender
+	mail *senders.EmailSender
 }
 
-func (t textReplier) Reply(ctx context.Context, channel, to, text string) (string, error) {
-	if channel != senders.SMS {
-		return "", fmt.Errorf("answers go back by text message, not %s", channel)
+func newAnswerer(tw senders.TwilioConfig, smtp senders.SMTPConfig) answerer {
+	tw.StatusCallback, tw.AckCallback = "", ""
+	smtp.Connections = 1
+	return answerer{sms: &senders.SMSSender{Client: senders.NewTwilioClient(tw), Config: tw}, mail: senders.NewEmailSender(smtp)}
+}
+
+func (a answerer) Reply(ctx context.Context, q store.Inquiry) (string, error) {
+	switch q.Channel {
+	case senders.SMS:
+		res, err := a.sms.Send(ctx, senders.Message{To: q.ReplyTo, Body: q.Answer})
+		return res.Ref, err
+	case senders.Email:
+		// Its own Message-ID, so no mailbox folds it into the notice; a
+		// reply to it names the notice again (References).
+		domain := a.mail.Domain()
+		res, err := a.mail.Send(ctx, senders.Message{To: q.ReplyTo, Title: "Re: your question (reference " + q.IncidentID + ")", Body: q.Answer,
+			MessageID: fmt.Sprintf("<answer-%s-%d@%s>", q.ID, time.Now().UnixNano(), domain), InReplyTo: senders.MessageID(q.IncidentID, q.SubjectID, domain)})
+		return res.Ref, err
 	}
-	res, err := t.sms.Send(ctx, senders.Message{To: to, Body: text})
-	return res.Ref, err
+	return "", fmt.Errorf("answers go back by text or e-mail, not %s", q.Channel)
 }

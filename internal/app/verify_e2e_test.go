@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/mail"
+	"net/smtp"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,6 +166,7 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	require.Empty(t, v2again.Inquiries, "a person sees only their own questions")
 
 	askedByText(t, r, support)
+	askedByEmail(t, r, support)
 
 	limited := false
 	for range api.DefaultVerifyPerMinute + 1 {
@@ -182,9 +185,42 @@ func TestANoticesCodeVerifiesAndAMadeUpOneDoesNot(t *testing.T) {
 	v := waitStatus(t, r.responder, r.id, api.StageClosed)
 	require.Equal(t, 6, v.Notifications.Verified, "v1 and v2 by the API, v1 twice in the browser and both again once answered count against the incident; the wrong codes and the refused check do not")
 	require.NotNil(t, v.Notifications.Inquiries)
-	require.Equal(t, 2, v.Notifications.Inquiries.Asked)
-	require.Equal(t, 2, v.Notifications.Inquiries.Answered)
-	require.Equal(t, map[string]int{"web": 1, "sms": 1}, v.Notifications.Inquiries.ByChannel)
+	require.Equal(t, 3, v.Notifications.Inquiries.Asked)
+	require.Equal(t, 3, v.Notifications.Inquiries.Answered)
+	require.Equal(t, map[string]int{"web": 1, "sms": 1, "email": 1}, v.Notifications.Inquiries.ByChannel)
+}
+
+// askedByEmail: Ann replies to her notice's e-mail; the reply mailbox
+// makes what she wrote above the quote a question, and support's answer
+// goes back to her address. A reply naming her notice from someone else's
+// address is not kept.
+func askedByEmail(t *testing.T, r sampleRun, support *client.Client) {
+	ctx := context.Background()
+	reply := func(from, text string) {
+		t.Helper()
+		msg := "From: " + from + "\r\nTo: replies@tocsin.local\r\nSubject: Re: Notice\r\nIn-Reply-To: <" + r.id + ".v1@tocsin.local>\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n\r\nOn Fri, Security Team wrote:\r\n> Dear customer,\r\n"
+		envelope, err := mail.ParseAddress(from)
+		require.NoError(t, err)
+		require.NoError(t, smtp.SendMail(r.dev.MailboxAddr, nil, envelope.Address, []string{"replies@tocsin.local"}, []byte(msg)))
+	}
+	reply("mallory@example.net", "Send me Ann's data.")
+	reply("Ann Lee <v1@example.com>", "Should I change my bank PIN too?")
+	var open []store.Inquiry
+	require.NoError(t, support.Do(ctx, "GET", "/api/v1/inquiries?status=open&incident="+r.id, nil, &open))
+	require.Len(t, open, 1, "only Ann's own reply is a question")
+	require.Equal(t, "email", open[0].Channel)
+	require.Equal(t, "v1", open[0].SubjectID)
+	require.Equal(t, "Should I change my bank PIN too?", open[0].Question, "her words, without the quoted notice")
+
+	var answered store.Inquiry
+	require.NoError(t, support.Do(ctx, "POST", "/api/v1/inquiries/"+open[0].ID+"/answer", api.AnswerRequest{Answer: "No: no bank data was involved."}, &answered))
+	require.NotEmpty(t, answered.AnswerRef, "e-mailed back")
+	got, err := r.dev.Outbox.ForRecipient(ctx, "email", "v1@example.com")
+	require.NoError(t, err)
+	last := got[len(got)-1]
+	require.Contains(t, last.Body, "No: no bank data was involved.")
+	require.Equal(t, "Re: your question (reference "+r.id+")", last.Subject)
 }
 
 // askedByText: Bo, told by SMS, replies to it. HELP says who we are and

@@ -2,6 +2,7 @@ package bounces
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -31,10 +32,15 @@ type Listener struct {
 	// connection from anywhere else is refused before it can say anything,
 	// since whoever can deliver a bounce can fail a delivery. Empty: this
 	// machine only.
-	Allow  []netip.Prefix
-	Log    *slog.Logger
-	server *smtp.Server
-	addr   string
+	Allow []netip.Prefix
+	// ReplyAddress, when set with Questions, is where people's replies
+	// to their notices arrive (the notices' Reply-To): each becomes a
+	// question for support.
+	ReplyAddress string
+	Questions    Questions
+	Log          *slog.Logger
+	server       *smtp.Server
+	addr         string
 }
 
 // loopback is the default Allow.
@@ -132,15 +138,20 @@ func (b listenerBackend) NewSession(*smtp.Conn) (smtp.Session, error) {
 }
 
 type bounceSession struct {
-	l  *Listener
-	to []string
+	l     *Listener
+	to    []string
+	reply bool // to the reply mailbox
 }
 
-func (s *bounceSession) Reset()                               { s.to = nil }
+func (s *bounceSession) Reset()                               { s.to, s.reply = nil, false }
 func (s *bounceSession) Logout() error                        { return nil }
 func (s *bounceSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *bounceSession) AuthPlain(string, string) error       { return smtp.ErrAuthUnsupported }
 func (s *bounceSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.l.isReply(to) {
+		s.reply = true
+		return nil
+	}
 	if !s.l.ours(to) {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "this server takes only delivery status notifications for Tocsin"}
 	}
@@ -152,6 +163,9 @@ func (s *bounceSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 // that is not a notification is accepted and dropped: a relay must not
 // keep retrying it, and it changes nothing.
 func (s *bounceSession) Data(r io.Reader) error {
+	if s.reply {
+		return s.question(r)
+	}
 	outcomes, err := ReadDSN(r)
 	if err != nil {
 		s.l.log().Info("bounce mailbox: ignored a message", "reason", err.Error())
@@ -195,6 +209,30 @@ func (s *bounceSession) Data(r io.Reader) error {
 		if !found {
 			s.l.log().Warn("bounce mailbox: no e-mail delivery for the bounce", "incident", k.IncidentID)
 		}
+	}
+	return nil
+}
+
+// isReply says whether an address is the reply mailbox.
+func (l *Listener) isReply(addr string) bool {
+	return l.Questions != nil && l.ReplyAddress != "" && strings.EqualFold(strings.Trim(addr, "<> "), l.ReplyAddress)
+}
+
+// question hands a person's reply to support. What cannot be one (no
+// notice named, another's notice, nothing written) is accepted and
+// dropped, so no relay retries it; nothing of it is logged but why.
+func (s *bounceSession) question(r io.Reader) error {
+	reply, err := ReadReply(r)
+	if err != nil {
+		s.l.log().Info("reply mailbox: ignored a message", "reason", err.Error())
+		return nil
+	}
+	err = s.l.Questions.AskByEmail(context.Background(), reply.Key, reply.From, reply.Text)
+	switch {
+	case errors.Is(err, ErrNotTheirs):
+		s.l.log().Warn("reply mailbox: a reply from an address its notice was not sent to; ignored", "incident", reply.Key.IncidentID)
+	case err != nil:
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "questions unavailable, try again later"}
 	}
 	return nil
 }

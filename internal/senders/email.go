@@ -42,6 +42,9 @@ type SMTPConfig struct {
 	// envelope sender is made from it (VERP: bounces+incident.subject@...),
 	// so a bounce names its delivery.
 	BounceAddress string
+	// ReplyTo, when set, is where a person's reply to a notice goes (the
+	// reply mailbox, which makes it a question for support).
+	ReplyTo string
 }
 
 // TLSModes are the values smtp.tls takes.
@@ -115,8 +118,18 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 		domain = strings.Trim(d, "> ")
 	}
 	id := MessageID(m.IncidentID, m.SubjectID, domain)
+	if m.MessageID != "" {
+		id = m.MessageID
+	}
 	e.Headers = textproto.MIMEHeader{}
 	e.Headers.Set("Message-ID", id)
+	if m.InReplyTo != "" {
+		e.Headers.Set("In-Reply-To", m.InReplyTo)
+		e.Headers.Set("References", m.InReplyTo)
+	}
+	if s.cfg.ReplyTo != "" {
+		e.Headers.Set("Reply-To", s.cfg.ReplyTo)
+	}
 	e.Headers.Set("X-Tocsin-Incident", m.IncidentID)
 	e.Headers.Set("X-Tocsin-Subject", m.SubjectID)
 	e.Headers.Set("Content-Language", m.Locale)
@@ -135,6 +148,14 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 		return Result{}, fmt.Errorf("smtp: %w", err)
 	}
 	return Result{Ref: id, Final: true}, nil
+}
+
+// Domain is the domain of the From address, which Message-IDs use.
+func (s *EmailSender) Domain() string {
+	if _, d, ok := strings.Cut(s.cfg.From, "@"); ok {
+		return strings.Trim(d, "> ")
+	}
+	return "tocsin.local"
 }
 
 // Close closes pooled connections.

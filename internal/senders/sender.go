@@ -33,6 +33,9 @@ type Message struct {
 	// Code is the person's notice code, which a push alert's link carries
 	// ({code}) to the page that shows their notice.
 	Code string
+	// MessageID and InReplyTo, for an e-mail that is no notice (support's
+	// answer to a question): its own Message-ID, and the notice it follows.
+	MessageID, InReplyTo string
 }
 
 // Result is what the provider said.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tocsin/tocsin/internal/inventory"
@@ -111,4 +112,30 @@ func (s *Store) OptedOut(ctx context.Context, incidentID string) (int, error) {
 	var n int
 	err := s.queryRow(ctx, `SELECT count(*) FROM sms_optouts WHERE incident_id=?`, incidentID).Scan(&n)
 	return n, err
+}
+
+// EmailsOf are the addresses an incident's notice to a person may have
+// gone to: their own e-mail and their guardian's, lower-cased; a reply
+// from any other is not theirs. ErrNotFound: not one of its people.
+func (s *Store) EmailsOf(ctx context.Context, incidentID, subjectID string) ([]string, error) {
+	snapshot, scoped, err := s.scopeState(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	if !scoped {
+		return nil, fmt.Errorf("incident %s is not scoped: %w", incidentID, ErrNotFound)
+	}
+	var own, guardian string
+	err = s.queryRow(ctx, `SELECT s.email, s.`+inventory.GuardianEmail+` FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
+		WHERE a.subject_id=?`, subjectID).Scan(&own, &guardian)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("subject %s of incident %s: %w", subjectID, incidentID, ErrNotFound)
+	}
+	var out []string
+	for _, e := range []string{own, guardian} {
+		if e != "" {
+			out = append(out, strings.ToLower(e))
+		}
+	}
+	return out, err
 }
