@@ -145,7 +145,8 @@ func drillSpec(playbook string, at time.Time) incident.Spec {
 		Playbook:    playbook,
 		Drill:       true,
 		Facts: map[string]string{"cause": "DRILL. An access key committed to a public repository.", "organisation": "Tocsin drill",
-			"reporter": "Tocsin drill identity", "dpo_contact": "dpo@tocsin.invalid"},
+			"reporter": "Tocsin drill identity", "dpo_contact": "dpo@tocsin.invalid",
+			"inquiry_phone": "+1 800 555 0199", "inquiry_hours": "DRILL", "inquiry_url": "https://drill.tocsin.invalid/help"},
 	}
 }
 

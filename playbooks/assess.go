@@ -177,6 +177,13 @@ func (o Obligation) DueText() string {
 	return o.DueAt.UTC().Format("2006-01-02 15:04 UTC")
 }
 
+// MoveDue sets the due time (a law-enforcement delay moved it), written
+// in the jurisdiction's zone as assessment writes it.
+func (o *Obligation) MoveDue(t time.Time) {
+	o.DueAt = t
+	o.DueLocal = localDue(t, o.Zone)
+}
+
 func localDue(t time.Time, zone string) string {
 	if t.IsZero() {
 		return ""

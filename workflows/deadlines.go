@@ -27,17 +27,40 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 	// A reminder whose duty is already due says nothing the overdue alert
 	// does not ("due in -13h"); histories from before this replay with it.
 	quietLate := workflow.GetVersion(ctx, changeNoLateReminders, workflow.DefaultVersion, 1) >= 1
+	movable := workflow.GetVersion(ctx, changeDelayMovesDue, workflow.DefaultVersion, 1) >= 1
 	for _, o := range plan.Obligations {
 		if o.DueAt.IsZero() {
 			continue
 		}
 		owner := plan.Owners[o.Owner]
 		met := func() bool { return s.p.Filings[o.Name].Met() }
+		// due is the duty's due time as it now stands: moved by a
+		// law-enforcement delay (the delay update), where one applies.
+		due := func() playbooks.Obligation {
+			if cur := s.obligation(o.Name); movable && cur != nil {
+				return *cur
+			}
+			return o
+		}
 		workflow.Go(ctx, func(ctx workflow.Context) {
-			for _, at := range plan.Reminders[o.Name] {
-				if s.waitUntil(ctx, at, met) {
-					return
+			for _, assessed := range plan.Reminders[o.Name] {
+				// A reminder is as far before the due time as it was
+				// assessed to be: when a delay moves the due time while
+				// it waits, it waits again for its moved time.
+				for {
+					at, cur := assessed, due().DueAt
+					if movable {
+						at = assessed.Add(cur.Sub(o.DueAt))
+					}
+					moved := func() bool { return met() || !due().DueAt.Equal(cur) }
+					if !s.waitUntil(ctx, at, moved) {
+						break
+					}
+					if met() {
+						return
+					}
 				}
+				o := due()
 				if quietLate && !workflow.Now(ctx).Before(o.DueAt) {
 					break
 				}
@@ -46,9 +69,17 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 				s.event(ctx, fmt.Sprintf("reminder: %s (%s, %s) is due in %s, at %s", o.Name, o.Jurisdiction, o.Audience, left, o.DueText()))
 				s.post(ctx, fmt.Sprintf(":alarm_clock: %s%s: %s to %s is due in %s (%s).", mention(owner), o.Name, o.Audience, o.Jurisdiction, left, o.DueText()))
 			}
-			if s.waitUntil(ctx, o.DueAt, met) {
-				return
+			for {
+				at := due().DueAt
+				moved := func() bool { return met() || !due().DueAt.Equal(at) }
+				if !s.waitUntil(ctx, at, moved) {
+					break
+				}
+				if met() {
+					return
+				}
 			}
+			o := due()
 			s.p.Filings[o.Name].Status = FilingOverdue
 			s.event(ctx, fmt.Sprintf("OVERDUE: %s (%s, %s) was due at %s", o.Name, o.Jurisdiction, o.Audience, o.DueText()))
 			s.post(ctx, fmt.Sprintf(":rotating_light: <!here> OVERDUE: %s to %s was due at %s. %sfile it now and record the reasons for the delay.",
@@ -193,6 +224,20 @@ func (s *plan) registerSubmit(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	// The delay update, as the waive one, sets a state only it reaches;
+	// the deadlines' timers follow it under changeDelayMovesDue.
+	err = workflow.SetUpdateHandlerWithOptions(ctx, UpdateDelay, func(ctx workflow.Context, in DelayInput) ([]Filing, error) {
+		s.remember(ctx, &in)
+		return s.delay(ctx, in), nil
+	}, workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, in DelayInput) error {
+		if err := s.verifySigned(ctx, UpdateDelay, &in); err != nil {
+			return err
+		}
+		return s.checkDelay(in)
+	}})
+	if err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateSubmit, func(ctx workflow.Context, in SubmitInput) (Filing, error) {
 		s.remember(ctx, &in)
 		return s.submit(ctx, in), nil
@@ -215,6 +260,62 @@ func (s *plan) submit(ctx workflow.Context, in SubmitInput) Filing {
 	s.event(ctx, fmt.Sprintf("%s filed by %s, reference %s%s", o.Name, in.Actor.Identity, in.Reference, late))
 	s.post(ctx, fmt.Sprintf(":page_facing_up: %s to %s filed by %s, reference %s%s.", o.Audience, o.Jurisdiction, senders.SlackEscape(in.Actor.Identity), senders.SlackEscape(in.Reference), senders.SlackEscape(late)))
 	return *f
+}
+
+// checkDelay admits a law-enforcement delay from legal or an admin, of
+// duties to tell people whose law allows one, not yet met.
+func (s *plan) checkDelay(in DelayInput) error {
+	if in.Actor.Role != roles.Legal && in.Actor.Role != roles.Admin {
+		return forbidden("only legal and admins may hold notice for law enforcement (%s is %s)", in.Actor.Identity, in.Actor.Role)
+	}
+	if len(in.Duties) == 0 || in.Until.IsZero() {
+		return errors.New("a delay names the duties it moves and until when")
+	}
+	for _, name := range in.Duties {
+		o := s.obligation(name)
+		if o == nil || s.p.Filings == nil {
+			return s.noObligation(name)
+		}
+		if o.Audience != "individuals" || o.LawEnforcementDelay == "" {
+			return fmt.Errorf("%s: its law lets no law-enforcement request delay it", name)
+		}
+		if err := alreadyMet(name, s.p.Filings[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// delay moves each duty's due time to no earlier than the delay's end
+// (from the time assessed, so a hold lifted early moves it back), and
+// the deadlines' reminders and overdue alert follow it.
+func (s *plan) delay(ctx workflow.Context, in DelayInput) []Filing {
+	if s.assessedDue == nil {
+		s.assessedDue = map[string]time.Time{}
+	}
+	var out []Filing
+	for _, name := range in.Duties {
+		o := s.obligation(name)
+		if _, ok := s.assessedDue[name]; !ok {
+			s.assessedDue[name] = o.DueAt
+		}
+		if assessed := s.assessedDue[name]; !assessed.IsZero() {
+			moved := assessed
+			if in.Until.After(assessed) {
+				moved = in.Until
+			}
+			o.MoveDue(moved)
+		}
+		f := s.p.Filings[name]
+		f.DelayedUntil, f.DelayRequestedBy = in.Until.UTC(), in.RequestedBy
+		due := "when practicable after it"
+		if !o.DueAt.IsZero() {
+			due = "due " + o.DueText()
+		}
+		s.event(ctx, fmt.Sprintf("%s held for law enforcement (%s) until %s by %s: %s", name, in.RequestedBy, in.Until.UTC().Format("2006-01-02 15:04 UTC"), in.Actor.Identity, due))
+		out = append(out, *f)
+	}
+	return out
 }
 
 // waive records legal's decision that a duty does not apply: the duty is

@@ -354,3 +354,60 @@ func TestTheOpenerCannotWaiveAndNobodyFilesNoticeByHand(t *testing.T) {
 	require.False(t, p.Filings["eu-authority"].Met(), "not waived")
 	require.False(t, p.Filings["eu-individuals"].Met(), "not filed by hand")
 }
+
+// A law-enforcement delay moves the duties whose law allows one: their
+// reminder and overdue alert follow the new due time, the delay is on
+// the filing's record, and a duty whose law allows none cannot be moved.
+func TestALawEnforcementDelayMovesTheDueTimeItsLawAllows(t *testing.T) {
+	detected := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	until := detected.Add(48 * time.Hour)
+	obligations := []playbooks.Obligation{
+		{Name: "us-ca-individuals", Jurisdiction: "US-CA", Audience: "individuals", AnchorAt: detected, DueAt: detected.Add(10 * time.Hour), LawEnforcementDelay: "Cal. Civ. Code 1798.82(c)"},
+		{Name: "sg-individuals", Jurisdiction: "SG", Audience: "individuals", AnchorAt: detected, DueAt: detected.Add(10 * time.Hour)},
+	}
+	var posts []string
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Obligations: obligations, Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute,
+			Reminders: map[string][]time.Time{"us-ca-individuals": {detected.Add(5 * time.Hour)}}},
+		post: func(_ context.Context, in activities.PostInput) error {
+			posts = append(posts, in.Text)
+			return nil
+		},
+	})
+	env.SetStartTime(detected)
+	legal := Actor{Identity: "legal@example.com", Role: "legal"}
+	query := func() Progress { return progressOf(t, env) }
+	var held, noLaw, responder *updateResult
+	env.RegisterDelayedCallback(func() {
+		responder = update(env, UpdateDelay, DelayInput{Actor: Actor{Identity: "r@example.com", Role: "responder"}, Duties: []string{"us-ca-individuals"}, Until: until, RequestedBy: "FBI SA Doe"})
+		noLaw = update(env, UpdateDelay, DelayInput{Actor: legal, Duties: []string{"sg-individuals"}, Until: until, RequestedBy: "FBI SA Doe"})
+		held = update(env, UpdateDelay, DelayInput{Actor: legal, Duties: []string{"us-ca-individuals"}, Until: until, RequestedBy: "FBI SA Doe"})
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		p := query()
+		require.NoError(t, held.rejected)
+		require.Equal(t, FilingOverdue, p.Filings["sg-individuals"].Status, "no law moved it")
+		require.Equal(t, FilingPending, p.Filings["us-ca-individuals"].Status, "held: not due yet")
+		require.Equal(t, 0, p.Filings["us-ca-individuals"].Reminders, "its reminder moved with it")
+		require.Equal(t, until, p.Filings["us-ca-individuals"].DelayedUntil)
+		require.Equal(t, "FBI SA Doe", p.Filings["us-ca-individuals"].DelayRequestedBy)
+		for _, o := range p.Obligations {
+			if o.Name == "us-ca-individuals" {
+				require.Equal(t, until, o.DueAt)
+			}
+		}
+	}, 11*time.Hour)
+	env.RegisterDelayedCallback(func() {
+		p := query()
+		require.Equal(t, 1, p.Filings["us-ca-individuals"].Reminders)
+		require.Equal(t, FilingOverdue, p.Filings["us-ca-individuals"].Status, "due when the delay ends")
+		update(env, UpdateApprove, ApproveInput{Actor: legal, Draft: "notice-en"})
+	}, 49*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	require.ErrorContains(t, responder.rejected, "forbidden")
+	require.ErrorContains(t, noLaw.rejected, "sg-individuals: its law lets no law-enforcement request delay it")
+	require.NoError(t, held.rejected)
+	require.Contains(t, posts, ":alarm_clock: us-ca-individuals: individuals to US-CA is due in 5h0m0s (2026-11-22 08:00 UTC).")
+}

@@ -22,11 +22,14 @@ import (
 )
 
 type plan struct {
-	in       IncidentInput
-	p        Progress
-	spec     incident.Spec
-	pending  []string // drafts a revision was asked for
-	reviewer map[string]string
+	in      IncidentInput
+	p       Progress
+	spec    incident.Spec
+	pending []string // drafts a revision was asked for
+	// assessedDue are duties' due times as assessed, before a
+	// law-enforcement delay moved them.
+	assessedDue map[string]time.Time
+	reviewer    map[string]string
 	// refresh are pending drafts to draft again with new facts, each by
 	// whom set them; a draft whose text does not change keeps its revision.
 	refresh []string

@@ -212,6 +212,9 @@ func signedAt(at time.Time, name string, arg any) any {
 	case FactsInput:
 		sign(&in)
 		return in
+	case DelayInput:
+		sign(&in)
+		return in
 	case SubmitInput:
 		sign(&in)
 		return in

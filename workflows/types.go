@@ -18,6 +18,9 @@ const (
 	UpdateSubmit  = "submit"
 	UpdateFacts   = "facts"
 	UpdateWaive   = "waive"
+	// UpdateDelay moves duties to tell people past a law-enforcement
+	// delay (tocsin incident hold), or back when it is lifted early.
+	UpdateDelay = "delay"
 	// UpdateReturned tells the plan of returned letters, or (Settled)
 	// ends its wait for them.
 	UpdateReturned = "returned"
@@ -82,6 +85,7 @@ type (
 	AnnouncementState = incident.AnnouncementState
 	Filing            = incident.Filing
 	WaiveInput        = incident.WaiveInput
+	DelayInput        = incident.DelayInput
 	SubmitInput       = incident.SubmitInput
 	ApproveInput      = incident.ApproveInput
 	RejectInput       = incident.RejectInput

@@ -72,6 +72,11 @@ const (
 	// anyone unreached (a marker as individual duties are marked met).
 	// Old branch: every history above; new: incident_returns.json.
 	changeReturnedMail = "returned-mail"
+	// changeDelayMovesDue makes a duty's reminders and overdue alert
+	// follow its due time when a law-enforcement delay moves it (the
+	// delay update); before, they kept the time assessed.
+	// Old branch: every history above; new: incident_delay.json.
+	changeDelayMovesDue = "delay-moves-due"
 )
 
 // Changes that need no change ID, and why:

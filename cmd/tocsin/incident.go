@@ -336,6 +336,9 @@ func printView(w io.Writer, v api.View) {
 		if o.Voluntary {
 			status += ", voluntary"
 		}
+		if f := o.Filing; f != nil && !f.DelayedUntil.IsZero() {
+			status += ", held for law enforcement until " + f.DelayedUntil.UTC().Format("2006-01-02 15:04 UTC") + " (" + f.DelayRequestedBy + ")"
+		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", o.Jurisdiction, o.Audience, o.Name, due, status)
 	}
 	tw.Flush()

@@ -148,10 +148,15 @@ type FilingView struct {
 	LateReason    string    `json:"late_reason,omitempty"`
 	Reminders     int       `json:"reminders,omitempty"`
 	WaivedBecause string    `json:"waived_because,omitempty"`
+	// DelayedUntil is when a law-enforcement delay of the duty ends (the
+	// due time moved with it); DelayRequestedBy who asked for it.
+	DelayedUntil     time.Time `json:"delayed_until,omitzero"`
+	DelayRequestedBy string    `json:"delay_requested_by,omitempty"`
 }
 
 func filingView(f workflows.Filing) FilingView {
-	return FilingView{Status: string(f.Status), By: f.By, At: f.At, Reference: f.Reference, LateReason: f.LateReason, Reminders: f.Reminders, WaivedBecause: f.WaivedBecause}
+	return FilingView{Status: string(f.Status), By: f.By, At: f.At, Reference: f.Reference, LateReason: f.LateReason, Reminders: f.Reminders, WaivedBecause: f.WaivedBecause,
+		DelayedUntil: f.DelayedUntil, DelayRequestedBy: f.DelayRequestedBy}
 }
 
 // ScopeView is the scope's aggregates.

@@ -4,11 +4,14 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
@@ -87,4 +90,70 @@ func TestAPausedCampaignSendsNothingUntilResumed(t *testing.T) {
 	}
 	require.Contains(t, actions, "pause campaign done legal@example.com")
 	require.Contains(t, actions, "resume campaign done legal@example.com")
+}
+
+// texans are affected people in Texas only, whose law lets a
+// law-enforcement request delay their notice (60 days from determination).
+const texans = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n" +
+	"tx1,Ann Lee,tx1@example.com,,,en,US-TX,1980,account-db,yes\n" +
+	"tx2,Bo Tan,tx2@example.com,,,en,US-TX,1990,account-db,yes\n"
+
+// TestAHoldForLawEnforcementMovesTheDutysDueTime: legal holds Texas's
+// notice at the police's request past its 60 days: the duty's due time
+// moves to the hold's end (its reminders and overdue alert with it), the
+// view says who asked; lifted early, the due time is the assessed one
+// again, and the incident goes on to close. With TOCSIN_RECORD_HISTORY_DELAY
+// set, the run's history is written there for the workflows replay test.
+func TestAHoldForLawEnforcementMovesTheDutysDueTime(t *testing.T) {
+	ctx := context.Background()
+	notices := func(d api.DraftView) bool { return d.Kind == activities.KindNotice }
+	r := runSample(t, sampleOptions{subjects: texans, leave: notices, done: func(v api.View) bool {
+		if v.Status != api.StageAwaitApproval {
+			return false
+		}
+		for _, d := range v.Drafts {
+			if !notices(d) && d.Status == api.DraftPending {
+				return false
+			}
+		}
+		return true
+	}})
+	duty := func(v api.View) api.ObligationView {
+		for _, o := range v.Obligations {
+			if o.Name == "us-tx-individuals" {
+				return o
+			}
+		}
+		t.Fatalf("no us-tx-individuals in %+v", v.Obligations)
+		return api.ObligationView{}
+	}
+	assessed := *duty(r.view).DueAt
+	until := assessed.Add(30 * 24 * time.Hour).Truncate(time.Second)
+	require.NoError(t, r.legal.Do(ctx, "POST", "/api/v1/incidents/"+r.id+"/hold",
+		api.HoldRequest{Until: until, Reason: "the suspect must not be alerted", RequestedBy: "Det. Ruiz, Austin PD"}, nil))
+	v := waitStatus(t, r.legal, r.id, api.StageAwaitApproval)
+	held := duty(v)
+	require.Equal(t, until, held.DueAt.UTC(), "due when the delay ends")
+	require.Equal(t, until, held.Filing.DelayedUntil.UTC())
+	require.Equal(t, "Det. Ruiz, Austin PD", held.Filing.DelayRequestedBy)
+	require.Contains(t, timelineText(v), "us-tx-individuals held for law enforcement (Det. Ruiz, Austin PD)")
+
+	require.NoError(t, r.legal.Do(ctx, "POST", "/api/v1/incidents/"+r.id+"/resume", nil, nil))
+	v = waitStatus(t, r.legal, r.id, api.StageAwaitApproval)
+	require.Equal(t, assessed, duty(v).DueAt.UTC(), "lifted early: due as assessed")
+
+	r.pilot = &autopilot.Pilot{Responder: r.responder, Legal: r.legal}
+	r.until(t, func(v api.View) bool { return v.Status == api.StageClosed })
+	if path := os.Getenv("TOCSIN_RECORD_HISTORY_DELAY"); path != "" {
+		recordHistory(t, r.dev, r.id, path)
+		recordKeys(t, filepath.Join(r.dir, DevCodecKeyFile), filepath.Join(filepath.Dir(path), "codec.keys"))
+	}
+}
+
+func timelineText(v api.View) string {
+	var b strings.Builder
+	for _, e := range v.Timeline {
+		b.WriteString(e.Text + "\n")
+	}
+	return b.String()
 }

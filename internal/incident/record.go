@@ -228,6 +228,10 @@ type Filing struct {
 	Reminders  int          `json:"reminders,omitempty"`
 	// WaivedBecause is legal's reason for waiving the duty.
 	WaivedBecause string `json:"waived_because,omitempty"`
+	// DelayedUntil is when a law-enforcement delay ends, which the duty
+	// is not due before (DelayRequestedBy asked for it).
+	DelayedUntil     time.Time `json:"delayed_until,omitzero"`
+	DelayRequestedBy string    `json:"delay_requested_by,omitempty"`
 }
 
 // Met says whether nothing more is owed on the duty: filed, or waived.

@@ -30,6 +30,16 @@ type WaiveInput struct {
 	Reason     string
 }
 
+// DelayInput moves duties to tell people past a law-enforcement delay
+// (tocsin incident hold): none is due before Until. A hold lifted early
+// sends the time it was lifted.
+type DelayInput struct {
+	Actor       Actor
+	Duties      []string
+	Until       time.Time
+	RequestedBy string
+}
+
 // SubmitInput records that an obligation was met: a report filed, a notice sent.
 type SubmitInput struct {
 	Actor      Actor
@@ -95,4 +105,5 @@ func (in *ReviseInput) Signer() *Actor   { return &in.Actor }
 func (in *FactsInput) Signer() *Actor    { return &in.Actor }
 func (in *SubmitInput) Signer() *Actor   { return &in.Actor }
 func (in *WaiveInput) Signer() *Actor    { return &in.Actor }
+func (in *DelayInput) Signer() *Actor    { return &in.Actor }
 func (in *ReturnedInput) Signer() *Actor { return &in.Actor }

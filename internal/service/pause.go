@@ -68,6 +68,23 @@ func (s *Service) ResumeCampaign(ctx context.Context, c Caller, id string) (stor
 	}
 	s.Audit(ctx, c, id, "resume campaign", store.AuditDone, map[string]string{"paused_by": p.By, "paused_at": p.At.Format(time.RFC3339)})
 	s.log().Info("campaign resumed", "incident", id, "by", c.Identity, "via", c.Via)
+	if now := time.Now().UTC(); p.RequestedBy != "" && p.Until.After(now) {
+		// A hold lifted early: the duties it moved are due as assessed,
+		// or now if that has passed.
+		rec, err := s.Record(ctx, id)
+		if err != nil {
+			return p, err
+		}
+		var open []string
+		for _, d := range p.Duties {
+			if rec.Status != incident.StageClosed && !rec.Filings[d].Met() {
+				open = append(open, d)
+			}
+		}
+		if err := s.moveDue(ctx, c, id, open, now, p.RequestedBy); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
 }
 
@@ -118,7 +135,7 @@ func (s *Service) HoldCampaign(ctx context.Context, c Caller, id string, h Hold)
 	if err != nil {
 		return store.Pause{}, err
 	}
-	var moves, refuses []string
+	var moves, refuses, open []string
 	for _, o := range rec.Obligations {
 		if o.Audience != "individuals" {
 			continue
@@ -127,6 +144,10 @@ func (s *Service) HoldCampaign(ctx context.Context, c Caller, id string, h Hold)
 			refuses = append(refuses, o.Name)
 		} else {
 			moves = append(moves, o.Name)
+			// A closed plan has no due time left to move.
+			if rec.Status != incident.StageClosed && !rec.Filings[o.Name].Met() {
+				open = append(open, o.Name)
+			}
 		}
 	}
 	if len(moves)+len(refuses) == 0 {
@@ -144,5 +165,30 @@ func (s *Service) HoldCampaign(ctx context.Context, c Caller, id string, h Hold)
 	}
 	s.Audit(ctx, c, id, "hold campaign", store.AuditDone, map[string]string{"reason": h.Reason, "requested_by": h.RequestedBy, "until": h.Until.UTC().Format(time.RFC3339), "duties": strings.Join(moves, ", ")})
 	s.log().Info("campaign held for law enforcement", "incident", id, "by", c.Identity, "until", h.Until.UTC())
+	if err := s.moveDue(ctx, c, id, open, h.Until.UTC(), h.RequestedBy); err != nil {
+		return p, err
+	}
 	return p, nil
+}
+
+// moveDue tells the plan that a law-enforcement delay moves duties' due
+// times to no earlier than until (or, for a hold lifted early, back), so
+// its reminders and overdue alerts follow. The hold itself is the store's:
+// if the plan cannot be told, nothing is sent all the same, and c is told
+// the due times did not move.
+func (s *Service) moveDue(ctx context.Context, c Caller, id string, duties []string, until time.Time, requestedBy string) error {
+	if len(duties) == 0 {
+		return nil
+	}
+	var filings []incident.Filing
+	err := s.runUpdate(ctx, c, id, workflows.UpdateDelay, &incident.DelayInput{Actor: actorOf(c), Duties: duties, Until: until, RequestedBy: requestedBy}, &filings,
+		map[string]string{"duties": strings.Join(duties, ", "), "until": until.Format(time.RFC3339)})
+	if err != nil {
+		kind := incident.RefusedAs(err)
+		if kind == 0 {
+			kind = incident.Unavailable
+		}
+		return incident.Refuse(kind, fmt.Errorf("notice is held, but the plan's due times for %s did not move: %w", strings.Join(duties, ", "), err))
+	}
+	return nil
 }
