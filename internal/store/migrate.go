@@ -140,20 +140,12 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS) error {
 		if slices.Contains(applied, m.version) {
 			continue
 		}
-		// A column is added only where the table lacks it, as CREATE
-		// TABLE IF NOT EXISTS: an adopted database may have it already.
-		var stmts []string
-		for _, stmt := range statements(s.dialectSQL(m.sql)) {
-			if c := addColumn.FindStringSubmatch(stmt); c != nil {
-				if has, err := s.hasColumn(ctx, c[1], c[2]); err != nil {
-					return err
-				} else if has {
-					continue
-				}
-			}
-			stmts = append(stmts, stmt)
+		// An adopted database may have a column a later file adds.
+		stmts, err := s.needed(ctx, m)
+		if err != nil {
+			return err
 		}
-		err := s.inTx(ctx, func(t *tx) error {
+		err = s.inTx(ctx, func(t *tx) error {
 			for _, stmt := range stmts {
 				if _, err := t.exec(ctx, stmt); err != nil {
 					return fmt.Errorf("%w in %s", err, stmt)
@@ -211,14 +203,11 @@ func (s *Store) adopt(ctx context.Context, migrations []migration) error {
 		if m.version > adoptedThrough {
 			break
 		}
-		for _, stmt := range statements(s.dialectSQL(m.sql)) {
-			if c := addColumn.FindStringSubmatch(stmt); c != nil {
-				if has, err := s.hasColumn(ctx, c[1], c[2]); err != nil {
-					return err
-				} else if has {
-					continue
-				}
-			}
+		stmts, err := s.needed(ctx, m)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range stmts {
 			if _, err := s.exec(ctx, stmt); err != nil {
 				return fmt.Errorf("adopt the database from before numbered migrations: %s: %w in %s", m.name, err, stmt)
 			}
@@ -228,6 +217,24 @@ func (s *Store) adopt(ctx context.Context, migrations []migration) error {
 		}
 	}
 	return nil
+}
+
+// needed are a migration's statements but those adding a column the
+// table already has: a column is added only where it is missing, as
+// CREATE TABLE IF NOT EXISTS makes a table.
+func (s *Store) needed(ctx context.Context, m migration) ([]string, error) {
+	var out []string
+	for _, stmt := range statements(s.dialectSQL(m.sql)) {
+		if c := addColumn.FindStringSubmatch(stmt); c != nil {
+			if has, err := s.hasColumn(ctx, c[1], c[2]); err != nil {
+				return nil, err
+			} else if has {
+				continue
+			}
+		}
+		out = append(out, stmt)
+	}
+	return out, nil
 }
 
 func (s *Store) hasColumn(ctx context.Context, table, column string) (bool, error) {

@@ -446,15 +446,7 @@ func (s *Store) CategoriesOf(ctx context.Context, incidentID string, subjectIDs 
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, cats string
-		if err := rows.Scan(&id, &cats); err != nil {
-			return nil, err
-		}
-		out[id] = strings.Split(cats, ";")
-	}
-	return out, rows.Err()
+	return categoriesByID(rows)
 }
 
 func (s *Store) affected(ctx context.Context, incidentID, where string, args ...any) ([]AffectedSubject, error) {
