@@ -546,7 +546,7 @@ func loadOrCreateEnv(path string, names []string) (map[string]string, error) {
 
 // quiet keeps the SDK's routine chatter out of the dev console.
 func quiet(l *slog.Logger) *slog.Logger {
-	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+	return slog.New(pausedAttempts{levelFilter{l.Handler(), slog.LevelWarn}})
 }
 
 type levelFilter struct {
