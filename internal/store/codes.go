@@ -60,27 +60,14 @@ func (s *Store) ensureCodes(ctx context.Context, incidentID string, subjects []s
 }
 
 func (s *Store) readCodes(ctx context.Context, incidentID string, subjects []string, out map[string]string) error {
-	if len(subjects) == 0 {
-		return nil
-	}
-	args := make([]any, 0, len(subjects)+1)
-	args = append(args, incidentID)
-	for _, id := range subjects {
-		args = append(args, id)
-	}
-	rows, err := s.query(ctx, `SELECT subject_id, code FROM notice_codes WHERE incident_id=? AND subject_id IN (?`+strings.Repeat(",?", len(subjects)-1)+`)`, args...)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return s.eachIn(ctx, subjects, []any{incidentID}, `SELECT subject_id, code FROM notice_codes WHERE incident_id=? AND subject_id IN `, func(rows *sql.Rows) error {
 		var id, c string
 		if err := rows.Scan(&id, &c); err != nil {
 			return err
 		}
 		out[id] = c
-	}
-	return rows.Err()
+		return nil
+	})
 }
 
 // NoticeOf is whose notice a code is.

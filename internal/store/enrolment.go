@@ -2,7 +2,7 @@ package store
 
 import (
 	"context"
-	"strings"
+	"database/sql"
 
 	"github.com/tocsin/tocsin/internal/inventory"
 )
@@ -23,28 +23,16 @@ func (s *Store) ImportEnrolmentCodes(ctx context.Context, incidentID string, cod
 		ids[i] = c.SubjectID
 	}
 	affected := map[string]bool{}
-	for lo := 0; lo < len(ids); lo += 400 {
-		chunk := ids[lo:min(lo+400, len(ids))]
-		args := []any{}
-		for _, id := range chunk {
-			args = append(args, id)
+	err = s.eachIn(ctx, ids, nil, `SELECT subject_id FROM `+affectedTable(incidentID)+` WHERE subject_id IN `, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return err
 		}
-		rows, err := s.query(ctx, `SELECT subject_id FROM `+affectedTable(incidentID)+` WHERE subject_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			affected[id] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		affected[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, id := range ids {
 		if !affected[id] {
@@ -69,28 +57,16 @@ func (s *Store) ImportEnrolmentCodes(ctx context.Context, incidentID string, cod
 // EnrolmentCodesOf reads the enrolment codes of some of an incident's people.
 func (s *Store) EnrolmentCodesOf(ctx context.Context, incidentID string, subjects []string) (map[string]inventory.EnrolmentCode, error) {
 	out := map[string]inventory.EnrolmentCode{}
-	for lo := 0; lo < len(subjects); lo += 400 {
-		chunk := subjects[lo:min(lo+400, len(subjects))]
-		args := []any{incidentID}
-		for _, id := range chunk {
-			args = append(args, id)
+	err := s.eachIn(ctx, subjects, []any{incidentID}, `SELECT subject_id, code, enrol_by FROM enrolment_codes WHERE incident_id=? AND subject_id IN `, func(rows *sql.Rows) error {
+		var c inventory.EnrolmentCode
+		if err := rows.Scan(&c.SubjectID, &c.Code, &c.EnrolBy); err != nil {
+			return err
 		}
-		rows, err := s.query(ctx, `SELECT subject_id, code, enrol_by FROM enrolment_codes WHERE incident_id=? AND subject_id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var c inventory.EnrolmentCode
-			if err := rows.Scan(&c.SubjectID, &c.Code, &c.EnrolBy); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[c.SubjectID] = c
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+		out[c.SubjectID] = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

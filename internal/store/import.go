@@ -655,11 +655,6 @@ func (s *Store) systemCategories(ctx context.Context, snapshot int64) (map[strin
 	if err != nil {
 		return nil, err
 	}
-	return categoriesByID(rows)
-}
-
-// categoriesByID reads rows of an ID and its ";"-joined categories.
-func categoriesByID(rows *sql.Rows) (map[string][]string, error) {
 	defer rows.Close()
 	out := map[string][]string{}
 	for rows.Next() {

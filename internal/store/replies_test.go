@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -47,5 +48,26 @@ func TestARepliedTextFindsWhoItWasSentTo(t *testing.T) {
 		n, err = s.OptedOut(ctx, inc.ID)
 		require.NoError(t, err)
 		require.Zero(t, n)
+	})
+}
+
+// A batch's own categories are read however large the batch is: past
+// every backend's limit on a statement's parameters (SQLite's 32,766).
+func TestCategoriesOfALargeBatchAreRead(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		importPeople(t, s, people)
+		inc := openIncident(t, s, "INC-C", "")
+		_, err := s.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: inc.Snapshot, Systems: []string{"crm", "media"}, Year: 2026})
+		require.NoError(t, err)
+		ids := []string{"u1", "u2"}
+		for i := range 40_000 {
+			ids = append(ids, fmt.Sprint("nobody-", i))
+		}
+		got, err := s.CategoriesOf(ctx, inc.ID, ids)
+		require.NoError(t, err)
+		require.Len(t, got, 2)
+		require.Contains(t, got["u1"], "contact.email")
+		require.Contains(t, got["u2"], "biometric.face")
 	})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -431,22 +432,19 @@ func (s *Store) AffectedOne(ctx context.Context, incidentID, subjectID string) (
 // of an incident's people (their own, not the incident's every category).
 func (s *Store) CategoriesOf(ctx context.Context, incidentID string, subjectIDs []string) (map[string][]string, error) {
 	out := map[string][]string{}
-	if len(subjectIDs) == 0 {
-		return out, nil
-	}
 	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
 		return out, err
 	}
-	args := []any{incidentID}
-	for _, id := range subjectIDs {
-		args = append(args, id)
-	}
-	rows, err := s.query(ctx, `SELECT a.subject_id, x.categories FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
-		WHERE a.subject_id IN (?`+strings.Repeat(",?", len(subjectIDs)-1)+`)`, args...)
-	if err != nil {
-		return nil, err
-	}
-	return categoriesByID(rows)
+	err := s.eachIn(ctx, subjectIDs, []any{incidentID}, `SELECT a.subject_id, x.categories FROM `+affectedTable(incidentID)+` a JOIN scope_sets x ON x.incident_id = ? AND x.set_id = a.set_id
+		WHERE a.subject_id IN `, func(rows *sql.Rows) error {
+		var id, cats string
+		if err := rows.Scan(&id, &cats); err != nil {
+			return err
+		}
+		out[id] = strings.Split(cats, ";")
+		return nil
+	})
+	return out, err
 }
 
 func (s *Store) affected(ctx context.Context, incidentID, where string, args ...any) ([]AffectedSubject, error) {

@@ -216,6 +216,43 @@ func boolInt(b bool) int {
 
 // subjectsTable is the per-snapshot subjects table. The name is built from
 // an integer, never from input.
+// inChunk bounds the IDs of one IN list: no backend's limit on a
+// statement's parameters is met, however large a batch is.
+const inChunk = 400
+
+// eachIn runs query, which ends in "IN ", once per chunk of ids with the
+// chunk's placeholders after it and args before them, and hands each row
+// to scan.
+func (s *Store) eachIn(ctx context.Context, ids []string, args []any, query string, scan func(*sql.Rows) error) error {
+	for lo := 0; lo < len(ids); lo += inChunk {
+		chunk := ids[lo:min(lo+inChunk, len(ids))]
+		all := append(append(make([]any, 0, len(args)+len(chunk)), args...), anySlice(chunk)...)
+		rows, err := s.query(ctx, query+`(?`+strings.Repeat(",?", len(chunk)-1)+`)`, all...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func anySlice(ids []string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = id
+	}
+	return out
+}
+
 func subjectsTable(snapshot int64) string { return fmt.Sprintf("subjects_%d", snapshot) }
 
 // onsiteIndex indexes a snapshot by on-site account, for the in-app inbox
