@@ -85,13 +85,13 @@ func (s *Server) twilioIncoming(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, err)
 		return
 	}
-	org := ""
-	if who.IncidentID != "" {
-		if inc, err := s.Store.GetIncident(ctx, who.IncidentID); err == nil {
-			org = inc.Spec.Facts["organisation"]
-		}
-	}
 	reply := func(kind string) {
+		org := "" // only HELP names who texts
+		if kind == templates.ReplyHelp && who.IncidentID != "" {
+			if inc, err := s.Store.GetIncident(ctx, who.IncidentID); err == nil {
+				org = inc.Spec.Facts["organisation"]
+			}
+		}
 		twiml(w, templates.SMSReply(kind, who.Locale, org, s.PublicURL))
 	}
 	if k, ok := keyword(body, stopWords); ok {

@@ -62,10 +62,13 @@ func (s *Store) TextedAt(ctx context.Context, phone string) (TextedPerson, error
 	var best TextedPerson
 	var bestAt string
 	for _, c := range cands {
-		for _, col := range []string{"phone", inventory.GuardianPhone} {
-			if _, err := s.exec(ctx, phoneIndex(c.snap, col)); err != nil {
-				return TextedPerson{}, err
+		if _, done := s.phoneIndexed.Load(c.snap); !done {
+			for _, col := range []string{"phone", inventory.GuardianPhone} {
+				if _, err := s.exec(ctx, phoneIndex(c.snap, col)); err != nil {
+					return TextedPerson{}, err
+				}
 			}
+			s.phoneIndexed.Store(c.snap, true)
 		}
 		var p TextedPerson
 		var at string

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -29,6 +30,9 @@ var ErrBadScope = errors.New("the incident's scope does not match the inventory"
 type Store struct {
 	db      *sql.DB
 	dialect dialect
+	// phoneIndexed are the snapshots whose phone indexes this process
+	// has made sure of (TextedAt), so a reply runs no DDL after the first.
+	phoneIndexed sync.Map
 }
 
 // dialect is what differs between the backends.
