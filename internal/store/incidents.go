@@ -2,6 +2,7 @@ package store
 
 import (
 	"github.com/tocsin/tocsin/internal/plandata"
+	"slices"
 
 	"context"
 	"database/sql"
@@ -89,10 +90,25 @@ func (s *Store) ForgetIncident(ctx context.Context, id string) error {
 }
 
 func (t *tx) addNamedSubjects(ctx context.Context, inc Incident, named *NamedSubjects) error {
+	n, err := t.loadNamed(ctx, "incident_subjects", []string{"incident_id"}, []any{inc.ID}, inc.Snapshot, named)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `UPDATE incidents SET named_subjects=? WHERE id=?`, n, inc.ID)
+	return err
+}
+
+// loadNamed writes a list of subject IDs into table (keyed by the columns
+// key names, with the values vals, then subject_id and line) and answers
+// how many it holds under that key. Every ID must be a person of the
+// snapshot: a typo would otherwise silently leave someone out of the
+// notice. What it cannot take comes back as an *ImportError naming the
+// file and line.
+func (t *tx) loadNamed(ctx context.Context, table string, key []string, vals []any, snapshot int64, named *NamedSubjects) (int64, error) {
 	if named.MaxErrors <= 0 {
 		named.MaxErrors = defaultMaxErrors
 	}
-	bad := &ImportError{File: named.File, Current: inc.Snapshot}
+	bad := &ImportError{File: named.File, Current: snapshot}
 	fail := func(line int, reason string) bool {
 		bad.Rejected++
 		if len(bad.Errors) == named.MaxErrors {
@@ -102,58 +118,57 @@ func (t *tx) addNamedSubjects(ctx context.Context, inc Incident, named *NamedSub
 		bad.Errors = append(bad.Errors, inventory.RowError{File: named.File, Line: line, Field: "subject_id", Reason: reason})
 		return true
 	}
-	src := &namedSource{list: inventory.NewIDList(named.Reader), incident: inc.ID, fail: fail}
-	if err := t.insertRows(ctx, "incident_subjects", []string{"incident_id", "subject_id", "line"}, src, " ON CONFLICT DO NOTHING"); err != nil {
-		return fmt.Errorf("%s: %w", named.File, err)
+	src := &namedSource{list: inventory.NewIDList(named.Reader), prefix: vals, fail: fail}
+	if err := t.insertRows(ctx, table, append(slices.Clone(key), "subject_id", "line"), src, " ON CONFLICT DO NOTHING"); err != nil {
+		return 0, fmt.Errorf("%s: %w", named.File, err)
 	}
 	bad.Rows = src.rows
 	if src.rows-bad.Rejected == 0 && len(bad.Errors) == 0 {
-		return fmt.Errorf("%s: no subject IDs in the file", named.File)
+		return 0, fmt.Errorf("%s: no subject IDs in the file", named.File)
+	}
+	var where []string
+	for _, k := range key {
+		where = append(where, "n."+k+"=?")
 	}
 	if len(bad.Errors) == 0 {
-		// Every named ID must be a person of the snapshot: a typo would
-		// otherwise silently leave someone out of the notice.
-		rows, err := t.query(ctx, `SELECT n.subject_id, n.line FROM incident_subjects n
-			LEFT JOIN `+subjectsTable(inc.Snapshot)+` s ON s.subject_id = n.subject_id
-			WHERE n.incident_id=? AND s.subject_id IS NULL ORDER BY n.line`, inc.ID)
+		rows, err := t.query(ctx, `SELECT n.subject_id, n.line FROM `+table+` n
+			LEFT JOIN `+subjectsTable(snapshot)+` s ON s.subject_id = n.subject_id
+			WHERE `+strings.Join(where, " AND ")+` AND s.subject_id IS NULL ORDER BY n.line`, vals...)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var id string
 			var line int
 			if err := rows.Scan(&id, &line); err != nil {
-				return err
+				return 0, err
 			}
-			if !fail(line, fmt.Sprintf("%q is not in inventory snapshot %d", id, inc.Snapshot)) {
+			if !fail(line, fmt.Sprintf("%q is not in inventory snapshot %d", id, snapshot)) {
 				break
 			}
 		}
 		if err := rows.Err(); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	if len(bad.Errors) > 0 {
 		bad.Accepted = bad.Rows - bad.Rejected
-		return bad
+		return 0, bad
 	}
 	var n int64
-	if err := t.queryRow(ctx, `SELECT count(*) FROM incident_subjects WHERE incident_id=?`, inc.ID).Scan(&n); err != nil {
-		return err
-	}
-	_, err := t.exec(ctx, `UPDATE incidents SET named_subjects=? WHERE id=?`, n, inc.ID)
-	return err
+	err := t.queryRow(ctx, `SELECT count(*) FROM `+table+` n WHERE `+strings.Join(where, " AND "), vals...).Scan(&n)
+	return n, err
 }
 
 // namedSource feeds a subject-ID list (inventory.IDList) to insertRows.
 type namedSource struct {
-	list     *inventory.IDList
-	incident string
-	fail     func(line int, reason string) bool
-	rows     int64
-	vals     [3]any
-	err      error
+	list   *inventory.IDList
+	prefix []any // the key the IDs are kept under
+	fail   func(line int, reason string) bool
+	rows   int64
+	vals   []any
+	err    error
 }
 
 func (n *namedSource) Next() bool {
@@ -170,12 +185,12 @@ func (n *namedSource) Next() bool {
 			}
 			continue
 		}
-		n.vals = [3]any{n.incident, id, int64(line)}
+		n.vals = append(append(n.vals[:0], n.prefix...), id, int64(line))
 		return true
 	}
 }
 
-func (n *namedSource) Values() ([]any, error) { return n.vals[:], nil }
+func (n *namedSource) Values() ([]any, error) { return n.vals, nil }
 func (n *namedSource) Err() error             { return n.err }
 
 // insertRows writes rows through one prepared multi-row INSERT, the fastest

@@ -97,50 +97,12 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	if _, err := t.exec(ctx, `DROP TABLE IF EXISTS `+table); err != nil {
 		return ScopeSummary{}, err
 	}
-	// The minors rule of inventory.IsMinor, in SQL.
-	minorFrom := in.Year - inventory.MinorAgeLimit
-	args := []any{minorFrom, minorFrom}
-	// The exposed system sets go in as literal lists (they are our own
-	// integers): probing scope_sets once per person costs more than the
-	// rest of the INSERT.
-	var all, sensitive []string
-	for _, set := range sets {
-		all = append(all, strconv.Itoa(int(set.id)))
-		if set.sensitive {
-			sensitive = append(sensitive, strconv.Itoa(int(set.id)))
-		}
-	}
-	if len(all) == 0 {
-		all = []string{"-1"}
-	}
-	if len(sensitive) == 0 {
-		sensitive = []string{"-1"}
-	}
-	conds := []string{"s.set_id IN (" + strings.Join(all, ",") + ")"}
-	if len(in.Regions) > 0 {
-		rf := newRegionFilter(in.Regions)
-		cond := "s.region IN (" + placeholders(len(rf.exact)) + ")"
-		for _, r := range rf.exact {
-			args = append(args, r)
-		}
-		if len(rf.countries) > 0 {
-			cond += " OR substr(s.region, 1, 3) IN (" + placeholders(len(rf.countries)) + ")"
-			for _, c := range rf.countries {
-				args = append(args, c+"-")
-			}
-		}
-		conds = append(conds, "("+cond+")")
-	}
+	var named []string
+	var namedArgs []any
 	if in.NamedOnly {
-		conds = append(conds, "s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)")
-		args = append(args, in.IncidentID)
+		named, namedArgs = []string{"s.subject_id IN (SELECT subject_id FROM incident_subjects WHERE incident_id=?)"}, []any{in.IncidentID}
 	}
-	where := " WHERE " + strings.Join(conds, " AND ")
-	selectAffected := `SELECT s.subject_id, s.region, s.locale, s.set_id,
-		  CASE WHEN s.set_id IN (` + strings.Join(sensitive, ",") + `) OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END AS sensitive,
-		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END AS minor,
-		  ` + reachSQL("s") + ` AS reach, s.consent`
-	from := ` FROM ` + subjectsTable(in.Snapshot) + ` s` + where
+	selectAffected, from, args := affectedSelect(in, sets, named, namedArgs)
 	if clustered := t.d.clustered(); clustered != "" {
 		// SQLite: a table clustered on the subject ID, filled in the
 		// inventory's order (usually sorted, so the B-tree grows at its end).
@@ -182,6 +144,56 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 	}
 	sum.Snapshot = in.Snapshot
 	return sum, t.Commit()
+}
+
+// affectedSelect is the SELECT of the affected set's columns, and its FROM
+// and WHERE over the snapshot's subjects: the people of the exposed system
+// sets in the incident's regions, with more conditions (and their
+// arguments) where given.
+func affectedSelect(in ScopeInput, sets []scopeSet, more []string, moreArgs []any) (selectAffected, from string, args []any) {
+	// The minors rule of inventory.IsMinor, in SQL.
+	minorFrom := in.Year - inventory.MinorAgeLimit
+	args = []any{minorFrom, minorFrom}
+	// The exposed system sets go in as literal lists (they are our own
+	// integers): probing scope_sets once per person costs more than the
+	// rest of the INSERT.
+	var all, sensitive []string
+	for _, set := range sets {
+		all = append(all, strconv.Itoa(int(set.id)))
+		if set.sensitive {
+			sensitive = append(sensitive, strconv.Itoa(int(set.id)))
+		}
+	}
+	if len(all) == 0 {
+		all = []string{"-1"}
+	}
+	if len(sensitive) == 0 {
+		sensitive = []string{"-1"}
+	}
+	conds := []string{"s.set_id IN (" + strings.Join(all, ",") + ")"}
+	if len(in.Regions) > 0 {
+		rf := newRegionFilter(in.Regions)
+		cond := "s.region IN (" + placeholders(len(rf.exact)) + ")"
+		for _, r := range rf.exact {
+			args = append(args, r)
+		}
+		if len(rf.countries) > 0 {
+			cond += " OR substr(s.region, 1, 3) IN (" + placeholders(len(rf.countries)) + ")"
+			for _, c := range rf.countries {
+				args = append(args, c+"-")
+			}
+		}
+		conds = append(conds, "("+cond+")")
+	}
+	conds = append(conds, more...)
+	args = append(args, moreArgs...)
+	where := " WHERE " + strings.Join(conds, " AND ")
+	selectAffected = `SELECT s.subject_id, s.region, s.locale, s.set_id,
+		  CASE WHEN s.set_id IN (` + strings.Join(sensitive, ",") + `) OR (s.birth_year > 0 AND s.birth_year >= ?) THEN 1 ELSE 0 END AS sensitive,
+		  CASE WHEN s.birth_year > 0 AND s.birth_year >= ? THEN 1 ELSE 0 END AS minor,
+		  ` + reachSQL("s") + ` AS reach, s.consent`
+	from = ` FROM ` + subjectsTable(in.Snapshot) + ` s` + where
+	return selectAffected, from, args
 }
 
 // reachSQL is the bits of the contacts a row of a subjects table has, in
