@@ -207,6 +207,37 @@ func (a *Activities) Scope(ctx context.Context, in ScopeInput) (ScopeResult, err
 	return ScopeResult{Summary: sum}, nil
 }
 
+// WaveInput applies a follow-up wave the store holds (tocsin incident
+// add): Systems are all the incident's systems, the wave's included.
+type WaveInput struct {
+	IncidentID string
+	Wave       int
+	Systems    []string
+	Categories []string
+	Regions    []string
+	Year       int
+}
+
+// WaveResult is how many people the wave added and the scope's aggregates
+// over everyone now affected.
+type WaveResult struct {
+	Added   int
+	Summary plandata.ScopeSummary
+}
+
+// ApplyWave adds a wave's people to the affected set, once (the store
+// answers the same count when the activity is retried).
+func (a *Activities) ApplyWave(ctx context.Context, in WaveInput) (WaveResult, error) {
+	added, sum, err := a.Store.ApplyWave(ctx, store.WaveInput{IncidentID: in.IncidentID, Wave: in.Wave, Systems: in.Systems, Categories: in.Categories, Regions: in.Regions, Year: in.Year})
+	if errors.Is(err, store.ErrBadScope) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrNotScoped) {
+		return WaveResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownSystem, err)
+	}
+	if err != nil {
+		return WaveResult{}, err
+	}
+	return WaveResult{Added: int(added), Summary: sum}, nil
+}
+
 // AssessInput is what the playbook needs.
 type AssessInput struct {
 	Playbook   string

@@ -69,6 +69,9 @@ type DraftInput struct {
 	// Only limits rendering to these names (a revision); empty renders the
 	// regulator reports and subject notices.
 	Only []string
+	// Except skips these names: a follow-up wave drafts only what its new
+	// duties and readers need, leaving the approved drafts as they are.
+	Except []string `json:",omitempty"`
 	// Revision numbers the new texts; 1 for the first drafts.
 	Revision int
 	// Announcement renders the public announcement instead.
@@ -254,7 +257,9 @@ func (a *Activities) RenderDrafts(ctx context.Context, in DraftInput) (DraftResu
 	}
 	facts := FactsOf(in.Spec, in.IncidentID, in.Scope.Categories)
 	facts.VerifyURL = a.PublicURL
-	want := func(name string) bool { return len(in.Only) == 0 || slices.Contains(in.Only, name) }
+	want := func(name string) bool {
+		return (len(in.Only) == 0 || slices.Contains(in.Only, name)) && !slices.Contains(in.Except, name)
+	}
 	var out []DraftInfo
 	save := func(info DraftInfo, r templates.Rendered) error {
 		info.Revision, info.Author = in.Revision, in.Author

@@ -19,14 +19,18 @@ import (
 
 // campaign splits the affected set into partitions and runs a NotifyWorkflow
 // for each, PartitionWindow at a time.
-func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, notices map[string]int) error {
+//
+// A follow-up wave (wave > 1) runs the same campaign over the people not
+// yet reached: the ledger's rows keep everyone told before from being
+// told twice, and its children have IDs of their own.
+func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, notices map[string]int, wave int) error {
 	id := s.in.IncidentID
 	size := s.in.PartitionSize
 	if size <= 0 {
 		size = DefaultPartitionSize
 	}
 	var split activities.SplitResult
-	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: id, Size: size}).Get(ctx, &split); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: id, Size: size, Unreached: wave > 1}).Get(ctx, &split); err != nil {
 		return fmt.Errorf("split campaign: %w", err)
 	}
 	c := &CampaignState{StartedAt: workflow.Now(ctx), Subjects: split.Subjects, Partitions: len(split.Ranges)}
@@ -61,7 +65,11 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		if firstErr != nil {
 			break
 		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: fmt.Sprintf("%s-notify-%d", id, i+1)})
+		child := fmt.Sprintf("%s-notify-%d", id, i+1)
+		if wave > 1 {
+			child = fmt.Sprintf("%s-wave%d-notify-%d", id, wave, i+1)
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: child})
 		in := NotifyInput{IncidentID: id, Partition: i + 1, Range: r, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
 			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail, Lawful: lawful}
 		inflight++

@@ -24,11 +24,17 @@ func (s *plan) trackDeadlines(ctx workflow.Context, plan activities.AssessResult
 	for _, o := range plan.Obligations {
 		s.p.Filings[o.Name] = &Filing{Status: FilingPending}
 	}
+	s.watchDeadlines(ctx, plan, plan.Obligations)
+}
+
+// watchDeadlines starts the timer loops of obligations, with the reminder
+// times and owners plan assessed for them.
+func (s *plan) watchDeadlines(ctx workflow.Context, plan activities.AssessResult, obligations []playbooks.Obligation) {
 	// A reminder whose duty is already due says nothing the overdue alert
 	// does not ("due in -13h"); histories from before this replay with it.
 	quietLate := workflow.GetVersion(ctx, changeNoLateReminders, workflow.DefaultVersion, 1) >= 1
 	movable := workflow.GetVersion(ctx, changeDelayMovesDue, workflow.DefaultVersion, 1) >= 1
-	for _, o := range plan.Obligations {
+	for _, o := range obligations {
 		if o.DueAt.IsZero() {
 			continue
 		}
@@ -137,7 +143,8 @@ func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
 // Where letters went out and no announcement did, it first awaits
 // returned mail (awaitReturns), and answers with the reach and
 // announcement as they then stand.
-func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, announced bool, returnsWindow time.Duration, announce func(plandata.Reach) (bool, error)) (activities.ReachResult, bool, error) {
+func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, announced bool, returnsWindow time.Duration, announce func(plandata.Reach) (bool, error),
+	follow func(*WaveState, activities.ReachResult, bool) (activities.ReachResult, bool, error)) (activities.ReachResult, bool, error) {
 	// Each duty states its own jurisdiction's residents; a history from
 	// before the per-jurisdiction counts states the whole campaign's.
 	refFor := func(jurisdiction string) string {
@@ -182,12 +189,27 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 		}
 		return out
 	}
-	if len(open()) == 0 {
-		return reach, announced, nil
+	// A follow-up wave asked for meanwhile runs before the incident may
+	// close, and any later while it waits for filings.
+	waves := workflow.GetVersion(ctx, changeFollowUpWaves, workflow.DefaultVersion, 1) >= 1
+	s.noWaves = !waves
+	for {
+		if w := s.queuedWave(); waves && w != nil {
+			var err error
+			if reach, announced, err = follow(w, reach, announced); err != nil {
+				return reach, announced, err
+			}
+			continue
+		}
+		if len(open()) == 0 {
+			return reach, announced, nil
+		}
+		s.stage(ctx, StageFiling, "waiting for filings: "+strings.Join(open(), ", "))
+		s.post(ctx, "Notice is done; the incident closes once these are filed: "+strings.Join(open(), ", ")+".")
+		if err := workflow.Await(ctx, func() bool { return len(open()) == 0 || waves && s.queuedWave() != nil }); err != nil {
+			return reach, announced, err
+		}
 	}
-	s.stage(ctx, StageFiling, "waiting for filings: "+strings.Join(open(), ", "))
-	s.post(ctx, "Notice is done; the incident closes once these are filed: "+strings.Join(open(), ", ")+".")
-	return reach, announced, workflow.Await(ctx, func() bool { return len(open()) == 0 })
 }
 
 func alreadyMet(name string, f *Filing) error {

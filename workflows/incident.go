@@ -55,6 +55,9 @@ type plan struct {
 	nonces map[string]time.Time
 	// keys are the actor keys this worker verifies signed updates with.
 	keys [][]byte
+	// noWaves: this run's history reached the wait for filings before
+	// follow-up waves existed, so it cannot run one.
+	noWaves bool
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -306,6 +309,8 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	tracking := workflow.GetVersion(ctx, changeDeadlines, workflow.DefaultVersion, 1) >= 1
 	if tracking {
 		s.trackDeadlines(ctx, plan)
+	} else {
+		s.noWaves = true // they run in the wait for filings
 	}
 
 	s.stage(ctx, StageDrafting, "drafting regulator reports and notices")
@@ -353,7 +358,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	}
 	// Incidents started before campaigns were partitioned keep their loop.
 	if workflow.GetVersion(ctx, changeFanout, workflow.DefaultVersion, 1) >= 1 {
-		if err := s.campaign(ctx, plan, notices); err != nil {
+		if err := s.campaign(ctx, plan, notices, 1); err != nil {
 			return IncidentResult{}, err
 		}
 	} else {
@@ -386,7 +391,10 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 
 	if tracking {
 		again := func(r plandata.Reach) (bool, error) { return s.announce(ctx, draftIn, r) }
-		if reach, announced, err = s.awaitFilings(ctx, reach, announced, plan.ReturnsWindow, again); err != nil {
+		follow := func(w *WaveState, r activities.ReachResult, announced bool) (activities.ReachResult, bool, error) {
+			return s.followUp(ctx, w, &draftIn, r, announced)
+		}
+		if reach, announced, err = s.awaitFilings(ctx, reach, announced, plan.ReturnsWindow, again, follow); err != nil {
 			return IncidentResult{}, err
 		}
 	}

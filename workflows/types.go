@@ -24,7 +24,9 @@ const (
 	// UpdateReturned tells the plan of returned letters, or (Settled)
 	// ends its wait for them.
 	UpdateReturned = "returned"
-	TaskQueue      = "tocsin"
+	// UpdateAdd asks for a follow-up wave (tocsin incident add).
+	UpdateAdd = "add"
+	TaskQueue = "tocsin"
 )
 
 // IncidentInput starts an incident.
@@ -86,6 +88,8 @@ type (
 	Filing            = incident.Filing
 	WaiveInput        = incident.WaiveInput
 	DelayInput        = incident.DelayInput
+	AddInput          = incident.AddInput
+	WaveState         = incident.WaveState
 	SubmitInput       = incident.SubmitInput
 	ApproveInput      = incident.ApproveInput
 	RejectInput       = incident.RejectInput

@@ -77,6 +77,11 @@ const (
 	// delay update); before, they kept the time assessed.
 	// Old branch: every history above; new: incident_delay.json.
 	changeDelayMovesDue = "delay-moves-due"
+	// changeFollowUpWaves runs follow-up waves (the add update) in the
+	// wait for filings, and keeps an incident open until every wave asked
+	// for has run (a marker as that wait begins).
+	// Old branch: every history above; new: incident_wave.json.
+	changeFollowUpWaves = "follow-up-waves"
 )
 
 // Changes that need no change ID, and why:

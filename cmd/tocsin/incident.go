@@ -289,6 +289,7 @@ func (cl *cli) incidentCmd() *cobra.Command {
 	inc.AddCommand(open, list, show, cl.watchCmd(), cl.exportCmd(), approve, reject, revise, subjects, submit, waive, facts, draftCmd, releaseCalls, cl.lettersCmd(), cl.returnedCmd())
 	inc.AddCommand(cl.pauseCmds()...)
 	inc.AddCommand(cl.codesCmd())
+	inc.AddCommand(cl.addCmd())
 	return inc
 }
 
@@ -385,6 +386,9 @@ func printView(w io.Writer, v api.View) {
 	}
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
+	}
+	for _, wv := range v.Waves {
+		fmt.Fprintf(w, "wave %d (%s, asked for by %s at %s): %s\n", wv.Wave, waveNamed(wv), wv.RequestedBy, wv.RequestedAt.UTC().Format("2006-01-02 15:04 UTC"), waveStatus(wv))
 	}
 	if r := v.Returns; r != nil {
 		if r.Ended == "" {

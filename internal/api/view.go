@@ -60,8 +60,10 @@ type View struct {
 	Campaign      *CampaignView     `json:"campaign,omitempty"`
 	Announcement  AnnouncementView  `json:"announcement"`
 	// Returns is the wait for returned letters, when the incident has one.
-	Returns  *ReturnsView `json:"returns,omitempty"`
-	Timeline []EventView  `json:"timeline"`
+	Returns *ReturnsView `json:"returns,omitempty"`
+	// Waves are the follow-up waves asked for after the first notice.
+	Waves    []WaveView  `json:"waves,omitempty"`
+	Timeline []EventView `json:"timeline"`
 	// RefusedRuns are workflow runs started under the incident's ID outside
 	// Tocsin, which did nothing (see activities.ClaimCharter).
 	RefusedRuns []RefusedRunView `json:"refused_runs,omitempty"`
@@ -363,6 +365,9 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	if w := p.Returns; w != nil {
 		v.Returns = &ReturnsView{Letters: w.Letters, Until: w.Until, Ended: w.Ended, SettledBy: w.SettledBy}
+	}
+	for _, w := range p.Waves {
+		v.Waves = append(v.Waves, waveView(w))
 	}
 	return v
 }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/client"
@@ -51,6 +52,20 @@ func (c *Client) OpenIncident(ctx context.Context, req api.OpenRequest) (Opened,
 func (c *Client) OpenIncidentNamed(ctx context.Context, incidentFile, subjectsFile string) (Opened, error) {
 	var out Opened
 	return out, c.UploadFiles(ctx, "/api/v1/incidents", []client.Upload{{Field: "incident", Path: incidentFile}, {Field: "subjects", Path: subjectsFile}}, nil, &out)
+}
+
+// AddWave adds people found after the first notice to an incident: the
+// systems named, and with a subjects file only the people it lists.
+func (c *Client) AddWave(ctx context.Context, id string, systems []string, subjectsFile string) (api.WaveView, error) {
+	var out api.WaveView
+	if subjectsFile == "" {
+		return out, c.Do(ctx, "POST", incident(id)+"/waves", api.AddRequest{Systems: systems}, &out)
+	}
+	path := incident(id) + "/waves"
+	if len(systems) > 0 {
+		path += "?" + url.Values{"systems": {strings.Join(systems, ",")}}.Encode()
+	}
+	return out, c.UploadFiles(ctx, path, []client.Upload{{Field: "subjects", Path: subjectsFile}}, nil, &out)
 }
 
 // ListIncidents reads one page of incidents (filters as the API's query

@@ -107,6 +107,9 @@ type Record struct {
 	// Returns is the wait for returned letters, where letters went out and
 	// no public announcement did.
 	Returns *ReturnsWatch `json:"returns,omitempty"`
+	// Waves are the follow-up waves asked for after the first notice,
+	// oldest first.
+	Waves []WaveState `json:"waves,omitempty"`
 	// Filings are the obligations' states, by obligation name.
 	Filings map[string]*Filing `json:"filings,omitempty"`
 	// Milestones are when the plan reached each stage a playbook sets a
@@ -167,6 +170,28 @@ func (p Record) Summary() Summary {
 		sum.Reached = p.Reach.Reached
 	}
 	return sum
+}
+
+// WaveState is one follow-up wave as the plan ran it.
+type WaveState struct {
+	Number       int       `json:"wave"`
+	RequestedBy  string    `json:"requested_by"`
+	RequestedAt  time.Time `json:"requested_at"`
+	Systems      []string  `json:"systems,omitempty"`
+	SubjectsFile string    `json:"subjects_file,omitempty"`
+	Named        int64     `json:"named,omitempty"`
+	// Status is queued, scoping, awaiting_approval, notifying, done or
+	// failed (Error says why).
+	Status string `json:"status"`
+	// Added is how many people the wave brought into the affected set.
+	Added int `json:"added"`
+	// Duties are the duties it newly triggered; Drafts the drafts written
+	// for them and its new readers.
+	Duties []string `json:"duties,omitempty"`
+	Drafts []string `json:"drafts,omitempty"`
+	// Reached is how many of everyone affected were reached once it was done.
+	Reached int    `json:"reached,omitempty"`
+	Error   string `json:"error,omitempty"`
 }
 
 // CampaignState is the individual-notice campaign as the workflow sees it:

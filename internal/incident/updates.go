@@ -40,6 +40,18 @@ type DelayInput struct {
 	RequestedBy string
 }
 
+// AddInput asks the plan to apply a follow-up wave the store holds
+// (tocsin incident add): people found after the first notice, by more
+// systems (Systems) or named subject IDs (Named of them, from
+// SubjectsFile), scoped against the same snapshot.
+type AddInput struct {
+	Actor        Actor
+	Wave         int
+	Systems      []string `json:",omitempty"`
+	SubjectsFile string   `json:",omitempty"`
+	Named        int64    `json:",omitempty"`
+}
+
 // SubmitInput records that an obligation was met: a report filed, a notice sent.
 type SubmitInput struct {
 	Actor      Actor
@@ -106,4 +118,5 @@ func (in *FactsInput) Signer() *Actor    { return &in.Actor }
 func (in *SubmitInput) Signer() *Actor   { return &in.Actor }
 func (in *WaiveInput) Signer() *Actor    { return &in.Actor }
 func (in *DelayInput) Signer() *Actor    { return &in.Actor }
+func (in *AddInput) Signer() *Actor      { return &in.Actor }
 func (in *ReturnedInput) Signer() *Actor { return &in.Actor }
