@@ -33,7 +33,9 @@ import (
 // whose letters alone reached everyone, kept open for returned mail until
 // a return drafted the public announcement (incident_returns.json); and
 // one held for law enforcement past its duty's due time and lifted early,
-// the due time moving with it (incident_delay.json).
+// the due time moving with it (incident_delay.json); and one to which
+// legal added a follow-up wave while it waited for filings, the wave's new
+// duties drafted, approved and its people told (incident_wave.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -43,7 +45,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)
