@@ -89,6 +89,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents/{id}/pause", s.incidentForm(s.consolePause))
 	mux.HandleFunc("POST /incidents/{id}/resume", s.incidentForm(s.consoleResume))
 	mux.HandleFunc("POST /incidents/{id}/hold", s.incidentForm(s.consoleHold))
+	mux.HandleFunc("POST /incidents/{id}/waves", s.incidentForm(s.consoleAddWave))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /register", s.consolePage(s.consoleRegister))
@@ -437,6 +438,21 @@ func (s *Server) consoleHold(w http.ResponseWriter, r *http.Request, p Principal
 		return
 	}
 	back(w, r, page, "flash", fmt.Sprintf("Notice held until %s at the request of %s; it moves %s.", pv.Until.UTC().Format("2006-01-02 15:04 UTC"), pv.RequestedBy, strings.Join(pv.Duties, ", ")))
+}
+
+func (s *Server) consoleAddWave(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	var systems []string
+	for _, sys := range strings.Split(r.PostFormValue("systems"), ",") {
+		if sys = strings.TrimSpace(sys); sys != "" {
+			systems = append(systems, sys)
+		}
+	}
+	wave, err := s.service().AddWave(r.Context(), caller(p), id, systems, nil)
+	if err != nil {
+		back(w, r, page, "error", "Nobody was added: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("Wave %d asked for: the plan scopes %s, drafts what it newly needs for legal, then tells only its new people.", wave.Number, strings.Join(systems, ", ")))
 }
 
 func (s *Server) consoleResume(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {

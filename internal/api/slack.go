@@ -136,7 +136,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		slackReply(w, fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id))
-	case "facts", "revise", "file", "waive", "release-calls", "pause", "resume", "hold":
+	case "facts", "revise", "file", "waive", "release-calls", "pause", "resume", "hold", "add":
 		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
 		slackReply(w, slackUsage)
@@ -153,6 +153,7 @@ const slackUsage = "Usage:\n" +
 	"`/tocsin release-calls INC-… reason…` (legal, admins) places calls held for quiet hours now: the harm is urgent\n" +
 	"`/tocsin pause INC-… reason…` · `/tocsin resume INC-…` (legal, admins) stop and restart the campaign's sending\n" +
 	"`/tocsin hold INC-… UNTIL` and `requested_by:`, `reason:` lines (legal, admins) delays notice at law enforcement's request\n" +
+	"`/tocsin add INC-… SYSTEM,SYSTEM` (legal, admins) adds the people of systems found later (a list of people: `tocsin incident add --subjects-file`)\n" +
 	"Legal approves and rejects drafts with the buttons in the war room."
 
 // slackChange runs facts, revise and file: the responders' side of an
@@ -230,6 +231,21 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			return "Notice not held: " + err.Error()
 		}
 		return fmt.Sprintf("%s: notice held until %s at the request of %s; it moves %s.", id, pv.Until.UTC().Format("2006-01-02 15:04 UTC"), pv.RequestedBy, strings.Join(pv.Duties, ", "))
+	case "add":
+		var systems []string
+		for _, sys := range strings.Split(strings.Join(args[1:], ","), ",") {
+			if sys = strings.TrimSpace(sys); sys != "" {
+				systems = append(systems, sys)
+			}
+		}
+		if len(systems) == 0 {
+			return "Which systems? `/tocsin add INC-… SYSTEM,SYSTEM` (a list of people: `tocsin incident add " + id + " --subjects-file F`)."
+		}
+		w, err := s.service().AddWave(ctx, caller(p), id, systems, nil)
+		if err != nil {
+			return "Nobody was added: " + err.Error()
+		}
+		return fmt.Sprintf("%s: wave %d asked for by %s: the plan scopes %s, drafts what it newly needs for legal, then tells only its new people.", id, w.Number, w.RequestedBy, strings.Join(systems, ", "))
 	case "resume":
 		pv, err := s.ResumeCampaign(ctx, p, id)
 		if err != nil {

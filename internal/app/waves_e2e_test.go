@@ -65,6 +65,10 @@ func TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty(t *testing.T) {
 	err = r.legal.Do(ctx, "POST", "/api/v1/incidents/"+r.id+"/waves", api.AddRequest{Systems: []string{"sg-sass"}}, nil)
 	require.ErrorContains(t, err, `system "sg-sass" is not in inventory snapshot`)
 
+	// The same from Slack.
+	require.Contains(t, slackUser{t, r.dev, "UDEVRESPONDER"}.command("add "+r.id+" sg-saas"), "may not add people to an incident; legal and admins may")
+	require.Contains(t, slackUser{t, r.dev, "UDEVLEGAL"}.command("add "+r.id+" sg-sass"), `Nobody was added: system "sg-sass" is not in inventory snapshot`)
+
 	var w api.WaveView
 	require.NoError(t, r.legal.Do(ctx, "POST", "/api/v1/incidents/"+r.id+"/waves", api.AddRequest{Systems: []string{"sg-saas"}}, &w))
 	require.Equal(t, 2, w.Wave, "the incident's own scope is wave 1")
