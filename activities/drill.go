@@ -32,9 +32,9 @@ type drillSink struct {
 }
 
 func (d drillSink) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
-	err := d.store.RecordDrillMessage(ctx, m.SubjectID+"/"+d.channel, store.DrillMessage{IncidentID: m.IncidentID, SubjectID: m.SubjectID,
+	err := d.store.RecordDrillMessage(ctx, m.NoticeKey()+"/"+d.channel, store.DrillMessage{IncidentID: m.IncidentID, SubjectID: m.SubjectID,
 		Channel: d.channel, To: redact.Contact(m.To), Title: m.Title, Body: m.Body})
-	return senders.Result{Ref: "drill-" + m.IncidentID + "-" + m.SubjectID + "-" + d.channel, Final: true, Delivered: true}, err
+	return senders.Result{Ref: "drill-" + m.IncidentID + "-" + m.NoticeKey() + "-" + d.channel, Final: true, Delivered: true}, err
 }
 
 // senderFor picks the sender of one notice. A drill incident (as recorded

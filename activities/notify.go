@@ -167,15 +167,23 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if err := a.Store.ReleaseHeldCalls(ctx, in.IncidentID, calling); err != nil {
 		return res, err
 	}
+	err = a.sendPlan(ctx, drill, in.IncidentID, plan, &res, pause)
+	return res, err
+}
+
+// sendPlan claims, sends and records what a batch planned: notices of a
+// rung, or corrections. Their ledger keys say which.
+func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string, plan []planned, res *BatchResult, pause *pauseWatch) error {
 	// A provider call may take longer than the heartbeat timeout (an SMTP
 	// relay answers within 30 s, Twilio within 15 s, the limiter may wait):
 	// the attempt says it is alive while it waits, or Temporal would start a
 	// retry while this attempt is still sending. Its claims carry a lease it
 	// renews, so a retry that starts anyway waits for them.
-	holds := &channelHolds{a: a, incidentID: in.IncidentID, skipped: map[string]bool{}, probing: map[string]bool{}}
+	holds := &channelHolds{a: a, incidentID: incidentID, skipped: map[string]bool{}, probing: map[string]bool{}}
+	var err error
 	if !drill { // a drill's sinks never refuse
 		if plan, err = holds.check(ctx, plan); err != nil {
-			return res, err
+			return err
 		}
 	}
 	defer keepAlive(ctx)()
@@ -188,19 +196,19 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	// the provider may still be working on it.
 	var again []planned
 	for lo := 0; lo < len(plan); lo += flushEvery {
-		more, err := a.sendChunk(ctx, drill, lk, holds.keep(plan[lo:min(lo+flushEvery, len(plan))]), &res, false, holds, pause)
+		more, err := a.sendChunk(ctx, drill, lk, holds.keep(plan[lo:min(lo+flushEvery, len(plan))]), res, false, holds, pause)
 		if err != nil {
-			return res, err
+			return err
 		}
 		again = append(again, more...)
 	}
 	again = holds.keep(again)
 	for lo := 0; lo < len(again); lo += flushEvery {
-		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], &res, true, holds, pause); err != nil {
-			return res, err
+		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], res, true, holds, pause); err != nil {
+			return err
 		}
 	}
-	return res, holds.err(ctx)
+	return holds.err(ctx)
 }
 
 // DefaultDoubtHold is how long a send left in doubt is held before the
@@ -569,7 +577,7 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 		// affected person shares the number, a call found there may be
 		// theirs, and taking it would leave this person never rung. Ring
 		// again instead (the household may hear it twice; nobody is left out).
-		shared, err := a.Store.SharesPhone(ctx, key.IncidentID, key.SubjectID, p.msg.To)
+		shared, err := a.Store.SharesPhone(ctx, p.msg.IncidentID, key.SubjectID, p.msg.To)
 		if err != nil {
 			return key, err
 		}

@@ -54,6 +54,10 @@ type labelSet struct {
 	InquiryDesk string `yaml:"inquiry_desk"`
 	// SMSReplies answer a reply to our text: HELP, STOP, START, a question.
 	SMSReplies map[string]string `yaml:"sms_replies"`
+	// Correction titles a copy that corrects an earlier notice (%s: its
+	// title); CorrectionLead opens it.
+	Correction     string `yaml:"correction"`
+	CorrectionLead string `yaml:"correction_lead"`
 	// WordSeparator joins the impact sentences.
 	WordSeparator *string `yaml:"word_separator"`
 }

@@ -37,6 +37,8 @@ func TestEveryLocaleHasEveryLabel(t *testing.T) {
 		require.Contains(t, s.Guardian, "%s", "labels/%s.yaml: guardian", locale)
 		require.NotEmpty(t, s.GuardianSomeone, "labels/%s.yaml: guardian_someone", locale)
 		require.NotNil(t, s.ListSeparator, "labels/%s.yaml: list_separator", locale)
+		require.Contains(t, s.Correction, "%s", "labels/%s.yaml: correction", locale)
+		require.NotEmpty(t, s.CorrectionLead, "labels/%s.yaml: correction_lead", locale)
 		for _, k := range []string{ReplyHelp, ReplyStop, ReplyStart, ReplyReceived} {
 			require.NotEmpty(t, s.SMSReplies[k], "labels/%s.yaml: sms_replies.%s", locale, k)
 		}

@@ -116,6 +116,9 @@ func (s *plan) registerUpdates(ctx workflow.Context) error {
 	if err := s.registerAdd(ctx); err != nil {
 		return err
 	}
+	if err := s.registerCorrect(ctx); err != nil {
+		return err
+	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, UpdateRevise, func(ctx workflow.Context, in ReviseInput) (DraftState, error) {
 		s.remember(ctx, &in)
 		s.setFacts(in.Changes)

@@ -144,7 +144,7 @@ func (s *plan) awaitFilingsBeforeNotice(ctx workflow.Context) error {
 // returned mail (awaitReturns), and answers with the reach and
 // announcement as they then stand.
 func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, announced bool, returnsWindow time.Duration, announce func(plandata.Reach) (bool, error),
-	follow func(*WaveState, activities.ReachResult, bool) (activities.ReachResult, bool, error)) (activities.ReachResult, bool, error) {
+	follow func(*WaveState, activities.ReachResult, bool) (activities.ReachResult, bool, error), correct func(*CorrectionState) error) (activities.ReachResult, bool, error) {
 	// Each duty states its own jurisdiction's residents; a history from
 	// before the per-jurisdiction counts states the whole campaign's.
 	refFor := func(jurisdiction string) string {
@@ -193,10 +193,22 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 	// close, and any later while it waits for filings.
 	waves := workflow.GetVersion(ctx, changeFollowUpWaves, workflow.DefaultVersion, 1) >= 1
 	s.noWaves = !waves
+	// So does a correction of a notice that went out.
+	corrections := workflow.GetVersion(ctx, changeCorrections, workflow.DefaultVersion, 1) >= 1
+	s.noCorrections = !corrections
+	queued := func() bool {
+		return waves && s.queuedWave() != nil || corrections && s.queuedCorrection() != nil
+	}
 	for {
 		if w := s.queuedWave(); waves && w != nil {
 			var err error
 			if reach, announced, err = follow(w, reach, announced); err != nil {
+				return reach, announced, err
+			}
+			continue
+		}
+		if c := s.queuedCorrection(); corrections && c != nil {
+			if err := correct(c); err != nil {
 				return reach, announced, err
 			}
 			continue
@@ -206,7 +218,7 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 		}
 		s.stage(ctx, StageFiling, "waiting for filings: "+strings.Join(open(), ", "))
 		s.post(ctx, "Notice is done; the incident closes once these are filed: "+strings.Join(open(), ", ")+".")
-		if err := workflow.Await(ctx, func() bool { return len(open()) == 0 || waves && s.queuedWave() != nil }); err != nil {
+		if err := workflow.Await(ctx, func() bool { return len(open()) == 0 || queued() }); err != nil {
 			return reach, announced, err
 		}
 	}

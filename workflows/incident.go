@@ -55,9 +55,10 @@ type plan struct {
 	nonces map[string]time.Time
 	// keys are the actor keys this worker verifies signed updates with.
 	keys [][]byte
-	// noWaves: this run's history reached the wait for filings before
-	// follow-up waves existed, so it cannot run one.
-	noWaves bool
+	// noWaves, noCorrections: this run's history reached the wait for
+	// filings before follow-up waves (corrections) existed, so it cannot
+	// run one.
+	noWaves, noCorrections bool
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -310,7 +311,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	if tracking {
 		s.trackDeadlines(ctx, plan)
 	} else {
-		s.noWaves = true // they run in the wait for filings
+		s.noWaves, s.noCorrections = true, true // they run in the wait for filings
 	}
 
 	s.stage(ctx, StageDrafting, "drafting regulator reports and notices")
@@ -394,7 +395,8 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 		follow := func(w *WaveState, r activities.ReachResult, announced bool) (activities.ReachResult, bool, error) {
 			return s.followUp(ctx, w, &draftIn, r, announced)
 		}
-		if reach, announced, err = s.awaitFilings(ctx, reach, announced, plan.ReturnsWindow, again, follow); err != nil {
+		correct := func(c *CorrectionState) error { return s.correct(ctx, c, draftIn) }
+		if reach, announced, err = s.awaitFilings(ctx, reach, announced, plan.ReturnsWindow, again, follow, correct); err != nil {
 			return IncidentResult{}, err
 		}
 	}

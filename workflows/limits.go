@@ -41,6 +41,9 @@ func TooLong(in SignedInput) error {
 		facts = in.Changes
 	case *FactsInput:
 		facts = in.Set
+	case *CorrectInput:
+		fields = []field{{"draft", in.Draft, MaxNameBytes}}
+		facts = in.Changes
 	case *SubmitInput:
 		fields = []field{{"obligation", in.Obligation, MaxNameBytes}, {"reference", in.Reference, MaxReferenceBytes}, {"late_reason", in.LateReason, MaxNoteBytes}}
 	case *WaiveInput:

@@ -26,7 +26,10 @@ const (
 	UpdateReturned = "returned"
 	// UpdateAdd asks for a follow-up wave (tocsin incident add).
 	UpdateAdd = "add"
-	TaskQueue = "tocsin"
+	// UpdateCorrect asks for a correction of a notice that went out
+	// (tocsin incident correct).
+	UpdateCorrect = "correct"
+	TaskQueue     = "tocsin"
 )
 
 // IncidentInput starts an incident.
@@ -89,6 +92,8 @@ type (
 	WaiveInput        = incident.WaiveInput
 	DelayInput        = incident.DelayInput
 	AddInput          = incident.AddInput
+	CorrectInput      = incident.CorrectInput
+	CorrectionState   = incident.CorrectionState
 	WaveState         = incident.WaveState
 	SubmitInput       = incident.SubmitInput
 	ApproveInput      = incident.ApproveInput

@@ -82,6 +82,11 @@ const (
 	// for has run (a marker as that wait begins).
 	// Old branch: every history above; new: incident_wave.json.
 	changeFollowUpWaves = "follow-up-waves"
+	// changeCorrections runs corrections of notices that went out (the
+	// correct update) in the wait for filings, which no longer ends while
+	// one is queued (a marker as that wait begins).
+	// Old branch: every history above; new: incident_correction.json.
+	changeCorrections = "corrections"
 )
 
 // Changes that need no change ID, and why:

@@ -290,6 +290,7 @@ func (cl *cli) incidentCmd() *cobra.Command {
 	inc.AddCommand(cl.pauseCmds()...)
 	inc.AddCommand(cl.codesCmd())
 	inc.AddCommand(cl.addCmd())
+	inc.AddCommand(cl.correctCmd())
 	return inc
 }
 
@@ -386,6 +387,9 @@ func printView(w io.Writer, v api.View) {
 	}
 	if v.Announcement.Published {
 		fmt.Fprintf(w, "announcement: %s\n", v.Announcement.URL)
+	}
+	for _, c := range v.Corrections {
+		fmt.Fprintf(w, "correction %d of %s revision %d (asked for by %s at %s): %s\n", c.Correction, c.Draft, c.From, c.RequestedBy, c.RequestedAt.UTC().Format("2006-01-02 15:04 UTC"), correctionStatus(c))
 	}
 	for _, wv := range v.Waves {
 		fmt.Fprintf(w, "wave %d (%s, asked for by %s at %s): %s\n", wv.Wave, waveNamed(wv), wv.RequestedBy, wv.RequestedAt.UTC().Format("2006-01-02 15:04 UTC"), waveStatus(wv))

@@ -105,6 +105,7 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"POST /api/v1/inquiries/{id}/close":           {resp, legal, admin, support},
 		"POST /api/v1/incidents/{id}/hold":            {legal, admin},
 		"POST /api/v1/incidents/{id}/waves":           {legal, admin},
+		"POST /api/v1/incidents/{id}/correct":         {legal, admin},
 		"POST /api/v1/incidents/{id}/pause":           {legal, admin},
 		"POST /api/v1/incidents/{id}/resume":          {legal, admin},
 		"GET /api/v1/register":                        {resp, legal, admin},

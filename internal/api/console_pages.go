@@ -90,6 +90,7 @@ func (s *Server) consoleRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /incidents/{id}/resume", s.incidentForm(s.consoleResume))
 	mux.HandleFunc("POST /incidents/{id}/hold", s.incidentForm(s.consoleHold))
 	mux.HandleFunc("POST /incidents/{id}/waves", s.incidentForm(s.consoleAddWave))
+	mux.HandleFunc("POST /incidents/{id}/correct", s.incidentForm(s.consoleCorrect))
 	mux.HandleFunc("GET /outbox", s.consolePage(s.consoleOutbox))
 	mux.HandleFunc("GET /drills", s.consolePage(s.consoleDrills))
 	mux.HandleFunc("GET /register", s.consolePage(s.consoleRegister))
@@ -279,6 +280,9 @@ type draftPanel struct {
 	Previous     int
 	CanDecide    bool
 	CanRevise    bool
+	// CanCorrect: an approved notice that went out, and a caller who may
+	// ask for its correction.
+	CanCorrect bool
 }
 
 func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -308,7 +312,8 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 	}
 	for _, d := range v.Drafts {
 		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == DraftPending,
-			CanRevise: slices.Contains(responders, p.Role) && d.Status == DraftRejected}
+			CanRevise:  slices.Contains(responders, p.Role) && d.Status == DraftRejected,
+			CanCorrect: slices.Contains(releasers, p.Role) && d.Kind == "notice" && d.Status == DraftApproved && NoticeBegun(v.Status) && v.Status != StageClosed}
 		if !slices.Contains(caseWorkers, p.Role) {
 			// Viewers see where each draft stands, not its text (as in the API).
 			data.Drafts = append(data.Drafts, dp)
@@ -383,6 +388,21 @@ func (s *Server) consoleRevise(w http.ResponseWriter, r *http.Request, p Princip
 		return
 	}
 	back(w, r, page, "flash", fmt.Sprintf("%s is being drafted again (after revision %d).", d.Name, d.Revision))
+}
+
+func (s *Server) consoleCorrect(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
+	draft := r.FormValue("draft")
+	changes, err := parseFields(r.FormValue("changes"))
+	if err != nil {
+		back(w, r, page, "error", "Correct "+draft+": "+err.Error())
+		return
+	}
+	c, err := s.service().CorrectNotice(r.Context(), caller(p), id, draft, changes)
+	if err != nil {
+		back(w, r, page, "error", draft+" is not being corrected: "+err.Error())
+		return
+	}
+	back(w, r, page, "flash", fmt.Sprintf("Correction %d of %s asked for: legal approves the new revision, then it goes to everyone who got an earlier one.", c.Number, c.Draft))
 }
 
 func (s *Server) consoleFacts(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {

@@ -114,6 +114,7 @@ var apiRoutes = []route{
 	{"POST /api/v1/incidents/{id}/waive", waivers, func(s *Server) http.HandlerFunc { return s.waive }},
 	{"POST /api/v1/incidents/{id}/release-calls", releasers, func(s *Server) http.HandlerFunc { return s.releaseCalls }},
 	{"POST /api/v1/incidents/{id}/enrolment-codes", responders, func(s *Server) http.HandlerFunc { return s.importEnrolmentCodes }},
+	{"POST /api/v1/incidents/{id}/correct", releasers, func(s *Server) http.HandlerFunc { return s.correctNotice }},
 	{"POST /api/v1/incidents/{id}/waves", releasers, func(s *Server) http.HandlerFunc { return s.addWave }},
 	{"POST /api/v1/incidents/{id}/hold", releasers, func(s *Server) http.HandlerFunc { return s.holdCampaign }},
 	{"POST /api/v1/incidents/{id}/pause", releasers, func(s *Server) http.HandlerFunc { return s.pauseCampaign }},

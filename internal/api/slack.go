@@ -136,7 +136,7 @@ func (s *Server) slackCommand(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		slackReply(w, fmt.Sprintf(":rotating_light: %s opened by %s. Its war room is #%s; `/tocsin status %s` shows where it stands.", id, p.Identity, senders.ChannelName(id), id))
-	case "facts", "revise", "file", "waive", "release-calls", "pause", "resume", "hold", "add":
+	case "facts", "revise", "file", "waive", "release-calls", "pause", "resume", "hold", "add", "correct":
 		slackReply(w, s.slackChange(r.Context(), p, strings.ToLower(verb), rest))
 	default:
 		slackReply(w, slackUsage)
@@ -153,6 +153,7 @@ const slackUsage = "Usage:\n" +
 	"`/tocsin release-calls INC-… reason…` (legal, admins) places calls held for quiet hours now: the harm is urgent\n" +
 	"`/tocsin pause INC-… reason…` · `/tocsin resume INC-…` (legal, admins) stop and restart the campaign's sending\n" +
 	"`/tocsin hold INC-… UNTIL` and `requested_by:`, `reason:` lines (legal, admins) delays notice at law enforcement's request\n" +
+	"`/tocsin correct INC-… DRAFT` and `field: value` lines (legal, admins) drafts a correction of a notice that went out, sent once approved to those who got it\n" +
 	"`/tocsin add INC-… SYSTEM,SYSTEM` (legal, admins) adds the people of systems found later (a list of people: `tocsin incident add --subjects-file`)\n" +
 	"Legal approves and rejects drafts with the buttons in the war room."
 
@@ -231,6 +232,19 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 			return "Notice not held: " + err.Error()
 		}
 		return fmt.Sprintf("%s: notice held until %s at the request of %s; it moves %s.", id, pv.Until.UTC().Format("2006-01-02 15:04 UTC"), pv.RequestedBy, strings.Join(pv.Duties, ", "))
+	case "correct":
+		if len(args) < 2 {
+			return "Which notice? `/tocsin correct INC-… DRAFT` and `field: value` lines to set first."
+		}
+		changes, err := parseFields(body)
+		if err != nil {
+			return err.Error()
+		}
+		c, err := s.service().CorrectNotice(ctx, caller(p), id, args[1], changes)
+		if err != nil {
+			return args[1] + " is not being corrected: " + err.Error()
+		}
+		return fmt.Sprintf("%s: correction %d of %s (revision %d) asked for by %s. Legal gets the new revision in the war room; once approved it goes to everyone who got an earlier one.", id, c.Number, c.Draft, c.From, c.RequestedBy)
 	case "add":
 		var systems []string
 		for _, sys := range strings.Split(strings.Join(args[1:], ","), ",") {

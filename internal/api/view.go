@@ -62,8 +62,10 @@ type View struct {
 	// Returns is the wait for returned letters, when the incident has one.
 	Returns *ReturnsView `json:"returns,omitempty"`
 	// Waves are the follow-up waves asked for after the first notice.
-	Waves    []WaveView  `json:"waves,omitempty"`
-	Timeline []EventView `json:"timeline"`
+	Waves []WaveView `json:"waves,omitempty"`
+	// Corrections are the corrections of notices that went out.
+	Corrections []CorrectionView `json:"corrections,omitempty"`
+	Timeline    []EventView      `json:"timeline"`
 	// RefusedRuns are workflow runs started under the incident's ID outside
 	// Tocsin, which did nothing (see activities.ClaimCharter).
 	RefusedRuns []RefusedRunView `json:"refused_runs,omitempty"`
@@ -368,6 +370,9 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	}
 	for _, w := range p.Waves {
 		v.Waves = append(v.Waves, waveView(w))
+	}
+	for _, c := range p.Corrections {
+		v.Corrections = append(v.Corrections, correctionView(c))
 	}
 	return v
 }

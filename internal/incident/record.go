@@ -110,6 +110,8 @@ type Record struct {
 	// Waves are the follow-up waves asked for after the first notice,
 	// oldest first.
 	Waves []WaveState `json:"waves,omitempty"`
+	// Corrections are the corrections of notices that went out, oldest first.
+	Corrections []CorrectionState `json:"corrections,omitempty"`
 	// Filings are the obligations' states, by obligation name.
 	Filings map[string]*Filing `json:"filings,omitempty"`
 	// Milestones are when the plan reached each stage a playbook sets a
@@ -192,6 +194,26 @@ type WaveState struct {
 	// Reached is how many of everyone affected were reached once it was done.
 	Reached int    `json:"reached,omitempty"`
 	Error   string `json:"error,omitempty"`
+}
+
+// CorrectionState is one correction of a notice as the plan ran it.
+type CorrectionState struct {
+	Number      int       `json:"correction"`
+	Draft       string    `json:"draft"`
+	RequestedBy string    `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+	// From is the revision that was approved when it was asked for (the
+	// copies it follows are of any revision before Revision); Revision is
+	// the corrected one, once drafted.
+	From     int `json:"from"`
+	Revision int `json:"revision,omitempty"`
+	// Status is queued, drafting, awaiting_approval, sending or done.
+	Status string `json:"status"`
+	// Copies is how many copies of an earlier revision it followed; Sent
+	// and Failed how its own went.
+	Copies int `json:"copies"`
+	Sent   int `json:"sent"`
+	Failed int `json:"failed,omitempty"`
 }
 
 // CampaignState is the individual-notice campaign as the workflow sees it:

@@ -52,6 +52,16 @@ type AddInput struct {
 	Named        int64    `json:",omitempty"`
 }
 
+// CorrectInput asks the plan for a correction of an approved notice that
+// went out (tocsin incident correct): a new revision, with Changes set as
+// facts first, for legal to approve; then it goes to exactly the people
+// who received an earlier revision.
+type CorrectInput struct {
+	Actor   Actor
+	Draft   string
+	Changes map[string]string `json:",omitempty"`
+}
+
 // SubmitInput records that an obligation was met: a report filed, a notice sent.
 type SubmitInput struct {
 	Actor      Actor
@@ -119,4 +129,5 @@ func (in *SubmitInput) Signer() *Actor   { return &in.Actor }
 func (in *WaiveInput) Signer() *Actor    { return &in.Actor }
 func (in *DelayInput) Signer() *Actor    { return &in.Actor }
 func (in *AddInput) Signer() *Actor      { return &in.Actor }
+func (in *CorrectInput) Signer() *Actor  { return &in.Actor }
 func (in *ReturnedInput) Signer() *Actor { return &in.Actor }

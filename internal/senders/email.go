@@ -117,7 +117,7 @@ func (s *EmailSender) Send(ctx context.Context, m Message) (Result, error) {
 	if _, d, ok := strings.Cut(s.cfg.From, "@"); ok {
 		domain = strings.Trim(d, "> ")
 	}
-	id := MessageID(m.IncidentID, m.SubjectID, domain)
+	id := MessageID(m.IncidentID, m.NoticeKey(), domain)
 	if m.MessageID != "" {
 		id = m.MessageID
 	}

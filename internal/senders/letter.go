@@ -91,7 +91,7 @@ func (s *LetterSender) Send(ctx context.Context, m Message) (Result, error) {
 	if s.Now != nil {
 		now = s.Now
 	}
-	l := letters.Letter{ID: LetterID(m.IncidentID, m.SubjectID), IncidentID: m.IncidentID, SubjectID: m.SubjectID, Name: m.Name,
+	l := letters.Letter{ID: LetterID(m.IncidentID, m.NoticeKey()), IncidentID: m.IncidentID, SubjectID: m.SubjectID, Name: m.Name,
 		Address: inventory.ParseAddress(m.To), Title: m.Title, Body: m.Body, Date: now().UTC()}
 	pdf, pages, err := s.Printer.One(l)
 	if errors.Is(err, letters.ErrNoFont) {

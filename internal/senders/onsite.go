@@ -50,7 +50,7 @@ func SignOnsite(secret, timestamp string, body []byte) string {
 
 // Send posts the notice; a 2xx answer is acceptance.
 func (s *OnsiteSender) Send(ctx context.Context, m Message) (Result, error) {
-	n := OnsiteNotice{ID: m.IncidentID + "." + m.SubjectID, IncidentID: m.IncidentID, SubjectID: m.SubjectID, AccountID: m.To, Locale: m.Locale, Title: m.Title, Body: m.Body}
+	n := OnsiteNotice{ID: m.IncidentID + "." + m.NoticeKey(), IncidentID: m.IncidentID, SubjectID: m.SubjectID, AccountID: m.To, Locale: m.Locale, Title: m.Title, Body: m.Body}
 	body, _ := json.Marshal(n)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Config.WebhookURL, bytes.NewReader(body))
 	if err != nil {

@@ -118,7 +118,7 @@ type PushText struct {
 // device shows a resend in place of the first (APNs collapse ID, FCM tag):
 // at most 64 bytes, and no personal data.
 func pushKey(m Message) string {
-	sum := sha256.Sum256([]byte(m.IncidentID + "\x00" + m.SubjectID))
+	sum := sha256.Sum256([]byte(m.IncidentID + "\x00" + m.NoticeKey()))
 	return "tocsin-" + hex.EncodeToString(sum[:16])
 }
 

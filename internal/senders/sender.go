@@ -36,6 +36,19 @@ type Message struct {
 	// MessageID and InReplyTo, for an e-mail that is no notice (support's
 	// answer to a question): its own Message-ID, and the notice it follows.
 	MessageID, InReplyTo string
+	// Correction numbers a correction of the notice (tocsin incident
+	// correct); 0 for the notice itself. It is part of every key a
+	// provider deduplicates by, so a correction is a message of its own.
+	Correction int
+}
+
+// NoticeKey is what names one message to one person in the keys providers
+// deduplicate by: the subject, and for a correction its number.
+func (m Message) NoticeKey() string {
+	if m.Correction > 0 {
+		return fmt.Sprintf("%s.c%d", m.SubjectID, m.Correction)
+	}
+	return m.SubjectID
 }
 
 // Result is what the provider said.
