@@ -79,7 +79,9 @@ const (
 	changeDelayMovesDue = "delay-moves-due"
 	// changeFollowUpWaves runs follow-up waves (the add update) in the
 	// wait for filings, and keeps an incident open until every wave asked
-	// for has run (a marker as that wait begins).
+	// for has run (a marker as that wait begins). A wave drafts its new
+	// duties' texts and the supplementary reports of regulators whose
+	// jurisdiction it adds people to.
 	// Old branch: every history above; new: incident_wave.json.
 	changeFollowUpWaves = "follow-up-waves"
 	// changeCorrections runs corrections of notices that went out (the

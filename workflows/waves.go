@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/plandata"
 	"github.com/tocsin/tocsin/internal/roles"
 	"github.com/tocsin/tocsin/playbooks"
 )
@@ -126,6 +127,7 @@ func (s *plan) followUp(ctx workflow.Context, w *WaveState, draftIn *activities.
 	}
 	s.spec.Systems = systems
 	w.Added = res.Added
+	before := s.p.Scope
 	s.p.Scope = &res.Summary
 	if res.Added == 0 {
 		w.Status = WaveDone
@@ -136,6 +138,7 @@ func (s *plan) followUp(ctx workflow.Context, w *WaveState, draftIn *activities.
 	s.event(ctx, fmt.Sprintf("wave %d: %d more people affected, %d in all", n, res.Added, res.Summary.Subjects))
 	s.post(ctx, fmt.Sprintf(":mag: Wave %d: %d more people affected (%d in all).", n, res.Added, res.Summary.Subjects))
 
+	grown := grownJurisdictions(before, &res.Summary)
 	var plan activities.AssessResult
 	if err := workflow.ExecuteActivity(ctx, a.Assess, activities.AssessInput{Playbook: s.spec.Playbook, Scope: res.Summary, DetectedAt: s.spec.DetectedAt,
 		AssessedAt: workflow.Now(ctx), Spec: s.spec}).Get(ctx, &plan); err != nil {
@@ -168,13 +171,45 @@ func (s *plan) followUp(ctx workflow.Context, w *WaveState, draftIn *activities.
 	if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, in).Get(ctx, &drafts); err != nil {
 		return reach, announced, fmt.Errorf("wave %d: draft: %w", n, err)
 	}
+	// A regulator already reported to (or about to be) whose jurisdiction
+	// the wave adds people to gets a supplementary report: its report is
+	// drafted again with the new totals, for legal.
+	for _, o := range s.p.Obligations {
+		name := activities.ReportDraftName(o.Name)
+		d := s.draft(name)
+		if o.Audience == "individuals" || !slices.Contains(grown, o.Jurisdiction) || d == nil || slices.Contains(w.Duties, o.Name) || s.reportWaived(name) {
+			continue
+		}
+		rin := in
+		rin.Only, rin.Except, rin.Revision, rin.IfChanged = []string{name}, nil, d.Revision+1, true
+		var res activities.DraftResult
+		if err := workflow.ExecuteActivity(ctx, a.RenderDrafts, rin).Get(ctx, &res); err != nil {
+			return reach, announced, fmt.Errorf("wave %d: supplementary report %s: %w", n, name, err)
+		}
+		if len(res.Drafts) != 1 || res.Drafts[0].Revision == d.Revision {
+			continue // the report states nothing the wave changed
+		}
+		got := res.Drafts[0]
+		d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
+		d.SMSTooLong, d.Untranslated, d.Zones, d.LanguageNote = got.SMSTooLong, got.Untranslated, got.Zones, got.LanguageNote
+		w.Supplementary = append(w.Supplementary, name)
+		filed := ""
+		if f := s.p.Filings[o.Name]; f.Met() {
+			filed = fmt.Sprintf(" (%s was filed as %s)", o.Name, f.Reference)
+		}
+		s.event(ctx, fmt.Sprintf("wave %d: %s revision %d drafted with the new totals, a supplementary report%s", n, name, d.Revision, filed))
+		drafts.Drafts = append(drafts.Drafts, got)
+	}
 	for _, d := range drafts.Drafts {
+		if slices.Contains(w.Supplementary, d.Name) {
+			continue // a new revision of a draft the plan has
+		}
 		s.p.Drafts = append(s.p.Drafts, draftState(d))
 		w.Drafts = append(w.Drafts, d.Name)
 	}
 	if len(drafts.Drafts) > 0 {
 		w.Status = WaveApproval
-		s.event(ctx, fmt.Sprintf("wave %d: %s drafted for legal", n, strings.Join(w.Drafts, ", ")))
+		s.event(ctx, fmt.Sprintf("wave %d: %s drafted for legal", n, strings.Join(slices.Concat(w.Drafts, w.Supplementary), ", ")))
 		s.post(ctx, fmt.Sprintf("Wave %d: %d drafts are ready for legal review; its people are told once they are approved.", n, len(drafts.Drafts)))
 		s.review(ctx, drafts.Drafts)
 	}
@@ -229,4 +264,27 @@ func (s *plan) followUp(ctx workflow.Context, w *WaveState, draftIn *activities.
 		announced = announced || ok
 	}
 	return reach, announced, nil
+}
+
+// grownJurisdictions lists, sorted, the jurisdictions of the regions whose
+// affected people grew from before to after.
+func grownJurisdictions(before, after *plandata.ScopeSummary) []string {
+	var out []string
+	// Sorted before use: the map's order does not matter.
+	//workflowcheck:ignore
+	for region, f := range after.Regions {
+		was := 0
+		if before != nil {
+			was = before.Regions[region].Subjects
+		}
+		if f.Subjects > was {
+			for _, j := range playbooks.JurisdictionsOf(region) {
+				if !slices.Contains(out, j) {
+					out = append(out, j)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -80,6 +80,9 @@ func waveStatus(w api.WaveView) string {
 	if len(w.Drafts) > 0 {
 		out += "; drafted " + strings.Join(w.Drafts, ", ")
 	}
+	if len(w.Supplementary) > 0 {
+		out += "; supplementary reports " + strings.Join(w.Supplementary, ", ")
+	}
 	switch w.Status {
 	case "awaiting_approval":
 		out += "; waiting for legal to approve them"

@@ -29,13 +29,15 @@ type WaveView struct {
 	Added        int       `json:"added"`
 	Duties       []string  `json:"duties,omitempty"`
 	Drafts       []string  `json:"drafts,omitempty"`
-	Reached      int       `json:"reached,omitempty"`
-	Error        string    `json:"error,omitempty"`
+	// Supplementary are reports drafted again with the wave's totals.
+	Supplementary []string `json:"supplementary,omitempty"`
+	Reached       int      `json:"reached,omitempty"`
+	Error         string   `json:"error,omitempty"`
 }
 
 func waveView(w incident.WaveState) WaveView {
 	return WaveView{Wave: w.Number, Status: w.Status, RequestedBy: w.RequestedBy, RequestedAt: w.RequestedAt, Systems: w.Systems, SubjectsFile: w.SubjectsFile,
-		Named: w.Named, Added: w.Added, Duties: w.Duties, Drafts: w.Drafts, Reached: w.Reached, Error: w.Error}
+		Named: w.Named, Added: w.Added, Duties: w.Duties, Drafts: w.Drafts, Supplementary: w.Supplementary, Reached: w.Reached, Error: w.Error}
 }
 
 // addWave adds people found after the first notice to a running incident

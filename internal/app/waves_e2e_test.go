@@ -16,22 +16,25 @@ import (
 
 // waveSubjects: two Texans and a Briton whose account data the incident's
 // systems hold (the ICO's report keeps the incident open after notice),
-// and two people forensics finds later in the media SaaS tenant (not one
-// of the incident's systems): a German, whom no duty covered yet, and a
-// Texan.
+// and three people forensics finds later in the media SaaS tenant (not
+// one of the incident's systems): a German, whom no duty covered yet, a
+// Texan and a Briton (the ICO, already reported to, gets a supplementary
+// report).
 const waveSubjects = "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n" +
 	"tx1,Ann Lee,tx1@example.com,,,en,US-TX,1980,account-db,yes\n" +
 	"tx2,Bo Tan,tx2@example.com,,,en,US-TX,1990,account-db,yes\n" +
 	"gb1,Eve Hart,gb1@example.com,,,en,GB,1975,account-db,yes\n" +
 	"de1,Dana Vogel,de1@example.com,,,de,DE,1985,sg-saas,yes\n" +
-	"tx3,Cy Ortiz,tx3@example.com,,,en,US-TX,1970,sg-saas,yes\n"
+	"tx3,Cy Ortiz,tx3@example.com,,,en,US-TX,1970,sg-saas,yes\n" +
+	"gb2,Finn Roe,gb2@example.com,,,en,GB,1982,sg-saas,yes\n"
 
 // TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty: once the first
 // notice is out and the incident waits for its filings, legal adds the
-// SaaS tenant forensics found was reached too. The plan adds its two
+// SaaS tenant forensics found was reached too. The plan adds its three
 // people, finds the duty the German brings, drafts only what is new for
-// legal, and once legal approves tells exactly the two new people; nobody
-// told before is told again. With TOCSIN_RECORD_HISTORY_WAVE set, the
+// legal (and the ICO's report again, with the new totals), and once legal
+// approves tells exactly the three new people; nobody told before is told
+// again. With TOCSIN_RECORD_HISTORY_WAVE set, the
 // run's history is written there for the workflows replay test.
 func TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty(t *testing.T) {
 	ctx := context.Background()
@@ -83,8 +86,8 @@ func TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty(t *testing.T) {
 		return len(v.Waves) == 1 && v.Waves[0].Status == "awaiting_approval"
 	}, 2*time.Minute, 100*time.Millisecond, "the wave is scoped, assessed and drafted")
 	wave := v.Waves[0]
-	require.Equal(t, 2, wave.Added)
-	require.Equal(t, 5, v.Scope.Subjects)
+	require.Equal(t, 3, wave.Added)
+	require.Equal(t, 6, v.Scope.Subjects)
 	require.NotEmpty(t, wave.Duties, "the German brings a duty of German law")
 	for _, name := range wave.Duties {
 		require.NotContains(t, duties, name, "only duties that were not there before")
@@ -94,6 +97,11 @@ func TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty(t *testing.T) {
 	require.Contains(t, wave.Duties, "eu-gdpr-authority/initial")
 	require.Contains(t, wave.Drafts, activities.ReportDraftName("eu-gdpr-authority/initial"), "the new report is drafted for legal")
 	for _, d := range v.Drafts {
+		if d.Name == "report-uk-ico" {
+			require.Equal(t, api.DraftPending, d.Status, "the ICO's report is drafted again with the new totals")
+			require.Equal(t, drafted[d.Name]+1, d.Revision)
+			continue
+		}
 		if rev, ok := drafted[d.Name]; ok {
 			require.Equal(t, api.DraftApproved, d.Status, "%s was approved and is not drafted again", d.Name)
 			require.Equal(t, rev, d.Revision)
@@ -103,6 +111,7 @@ func TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty(t *testing.T) {
 		require.Equal(t, api.DraftPending, d.Status)
 	}
 	require.Contains(t, wave.Drafts, "notice-de", "the German reads a notice in German")
+	require.Equal(t, []string{"report-uk-ico"}, wave.Supplementary)
 	require.Never(t, func() bool { return len(told()) > 3 }, time.Second, 100*time.Millisecond, "nobody new is told before legal approves")
 
 	for _, d := range v.Drafts {
@@ -116,14 +125,14 @@ func TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty(t *testing.T) {
 		require.NoError(t, err)
 		return v.Waves[0].Status == "done"
 	}, 2*time.Minute, 100*time.Millisecond, "the wave tells its people")
-	require.Equal(t, map[string]int{"tx1": 1, "tx2": 1, "gb1": 1, "de1": 1, "tx3": 1}, told(), "exactly the new people are told, once")
-	require.Equal(t, 5, v.Notifications.Reached)
+	require.Equal(t, map[string]int{"tx1": 1, "tx2": 1, "gb1": 1, "de1": 1, "tx3": 1, "gb2": 1}, told(), "exactly the new people are told, once")
+	require.Equal(t, 6, v.Notifications.Reached)
 	for _, name := range wave.Duties {
 		if o := obligationNamed(t, v, name); o.Audience == "individuals" {
 			require.Equal(t, api.FilingSubmitted, o.Status, "%s is met by the wave's notice", name)
 		}
 	}
-	require.Contains(t, timelineText(v), "wave 2: 2 more people affected, 5 in all")
+	require.Contains(t, timelineText(v), "wave 2: 3 more people affected, 6 in all")
 
 	// A list of people, as the CLI uploads it: an ID the snapshot lacks is
 	// refused by file and line; people already affected add nobody.
@@ -149,7 +158,7 @@ func TestAFollowUpWaveTellsOnlyItsNewPeopleAndAddsItsDuty(t *testing.T) {
 
 	// The incident closes once the wave's new report is filed with the rest.
 	r.until(t, func(v api.View) bool { return v.Status == api.StageClosed })
-	require.Equal(t, map[string]int{"tx1": 1, "tx2": 1, "gb1": 1, "de1": 1, "tx3": 1}, told())
+	require.Equal(t, map[string]int{"tx1": 1, "tx2": 1, "gb1": 1, "de1": 1, "tx3": 1, "gb2": 1}, told())
 	err = r.legal.Do(ctx, "POST", "/api/v1/incidents/"+r.id+"/waves", api.AddRequest{Systems: []string{"device-logs"}}, nil)
 	require.ErrorContains(t, err, "is closed: open a follow-up incident")
 	if path := os.Getenv("TOCSIN_RECORD_HISTORY_WAVE"); path != "" {

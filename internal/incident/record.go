@@ -191,6 +191,10 @@ type WaveState struct {
 	// for them and its new readers.
 	Duties []string `json:"duties,omitempty"`
 	Drafts []string `json:"drafts,omitempty"`
+	// Supplementary are reports drafted again with the new totals, for
+	// regulators already reported to (or about to be) whose jurisdiction
+	// it adds people to.
+	Supplementary []string `json:"supplementary,omitempty"`
 	// Reached is how many of everyone affected were reached once it was done.
 	Reached int    `json:"reached,omitempty"`
 	Error   string `json:"error,omitempty"`
