@@ -461,18 +461,13 @@ func (s *Server) consoleHold(w http.ResponseWriter, r *http.Request, p Principal
 }
 
 func (s *Server) consoleAddWave(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {
-	var systems []string
-	for _, sys := range strings.Split(r.PostFormValue("systems"), ",") {
-		if sys = strings.TrimSpace(sys); sys != "" {
-			systems = append(systems, sys)
-		}
-	}
+	systems := strings.Split(r.PostFormValue("systems"), ",") // the service trims and drops empties
 	wave, err := s.service().AddWave(r.Context(), caller(p), id, systems, nil)
 	if err != nil {
 		back(w, r, page, "error", "Nobody was added: "+err.Error())
 		return
 	}
-	back(w, r, page, "flash", fmt.Sprintf("Wave %d asked for: the plan scopes %s, drafts what it newly needs for legal, then tells only its new people.", wave.Number, strings.Join(systems, ", ")))
+	back(w, r, page, "flash", fmt.Sprintf("Wave %d asked for: the plan scopes %s, drafts what it newly needs for legal, then tells only its new people.", wave.Number, strings.Join(wave.Systems, ", ")))
 }
 
 func (s *Server) consoleResume(w http.ResponseWriter, r *http.Request, p Principal, id, page string) {

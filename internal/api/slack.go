@@ -246,20 +246,15 @@ func (s *Server) slackChange(ctx context.Context, p Principal, verb, rest string
 		}
 		return fmt.Sprintf("%s: correction %d of %s (revision %d) asked for by %s. Legal gets the new revision in the war room; once approved it goes to everyone who got an earlier one.", id, c.Number, c.Draft, c.From, c.RequestedBy)
 	case "add":
-		var systems []string
-		for _, sys := range strings.Split(strings.Join(args[1:], ","), ",") {
-			if sys = strings.TrimSpace(sys); sys != "" {
-				systems = append(systems, sys)
-			}
-		}
-		if len(systems) == 0 {
+		if len(args) < 2 {
 			return "Which systems? `/tocsin add INC-… SYSTEM,SYSTEM` (a list of people: `tocsin incident add " + id + " --subjects-file F`)."
 		}
-		w, err := s.service().AddWave(ctx, caller(p), id, systems, nil)
+		// The service trims the names and drops empty ones.
+		w, err := s.service().AddWave(ctx, caller(p), id, strings.Split(strings.Join(args[1:], ","), ","), nil)
 		if err != nil {
 			return "Nobody was added: " + err.Error()
 		}
-		return fmt.Sprintf("%s: wave %d asked for by %s: the plan scopes %s, drafts what it newly needs for legal, then tells only its new people.", id, w.Number, w.RequestedBy, strings.Join(systems, ", "))
+		return fmt.Sprintf("%s: wave %d asked for by %s: the plan scopes %s, drafts what it newly needs for legal, then tells only its new people.", id, w.Number, w.RequestedBy, strings.Join(w.Systems, ", "))
 	case "resume":
 		pv, err := s.ResumeCampaign(ctx, p, id)
 		if err != nil {

@@ -64,11 +64,7 @@ func (s *Server) addWave(w http.ResponseWriter, r *http.Request) {
 		}
 		defer ids.Close()
 		named = &store.NamedSubjects{File: part.FileName(), Reader: ids}
-		for _, sys := range strings.Split(r.URL.Query().Get("systems"), ",") {
-			if sys = strings.TrimSpace(sys); sys != "" {
-				req.Systems = append(req.Systems, sys)
-			}
-		}
+		req.Systems = strings.Split(r.URL.Query().Get("systems"), ",") // the service trims and drops empties
 	} else if err := decode(r, &req); err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
