@@ -24,6 +24,7 @@ import (
 	"github.com/tocsin/tocsin/internal/csvout"
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/inventory"
+	"github.com/tocsin/tocsin/internal/pacing"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/templates"
 )
@@ -367,6 +368,20 @@ func printView(w io.Writer, v api.View) {
 			fmt.Fprintln(w, l)
 		}
 		fmt.Fprintln(w, " ", campaignLines(v.Campaign, true)[0])
+	}
+	if pc := v.Pacing; pc != nil {
+		for _, m := range pc.Misses {
+			fmt.Fprintf(w, "\nLATE: %s\n", m.Text)
+		}
+		var fin []string
+		for _, f := range pc.Finishes {
+			if f.Rate > 0 {
+				fin = append(fin, fmt.Sprintf("%s %d left at %s/s, done %s", f.Channel, f.Remaining, pacing.Rate(f.Rate), f.At.UTC().Format("2006-01-02 15:04 UTC")))
+			}
+		}
+		if len(fin) > 0 {
+			fmt.Fprintf(w, "at the configured rates: %s\n", strings.Join(fin, "; "))
+		}
 	}
 	fmt.Fprintln(w, "\n"+notificationsLine(v))
 	if p := v.Paused; p != nil && p.Until.IsZero() {

@@ -51,6 +51,10 @@ type Server struct {
 	ReceiptPoll                                            time.Duration
 	// PlaybookDir overrides the built-in playbooks (drills check the name).
 	PlaybookDir string
+	// Rates are the channels' configured messages per second, all workers
+	// together: what the view projects a campaign's finish with.
+	Rates   map[string]float64
+	ladders ladders
 	// Replies texts support's answers to questions asked by text (nil:
 	// such answers are saved and the console says they were not sent).
 	Replies Replier

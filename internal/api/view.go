@@ -58,7 +58,10 @@ type View struct {
 	Drafts        []DraftView       `json:"drafts"`
 	Notifications NotificationsView `json:"notifications"`
 	Campaign      *CampaignView     `json:"campaign,omitempty"`
-	Announcement  AnnouncementView  `json:"announcement"`
+	// Pacing projects the campaign's finish at the configured rates
+	// against the due times of the duties to tell people, until it is done.
+	Pacing       *PacingView      `json:"pacing,omitempty"`
+	Announcement AnnouncementView `json:"announcement"`
 	// Returns is the wait for returned letters, when the incident has one.
 	Returns *ReturnsView `json:"returns,omitempty"`
 	// Waves are the follow-up waves asked for after the first notice.
@@ -343,6 +346,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	if p.Campaign != nil {
 		v.Campaign = s.campaignView(ctx, inc.ID, *p.Campaign, p.Reach != nil)
 	}
+	v.Pacing = s.pacingView(ctx, inc.ID, p, inc.Spec.Playbook)
 	if pause, paused, err := s.Store.CampaignPaused(ctx, inc.ID); err == nil && paused {
 		pv := pauseView(pause)
 		v.Paused = &pv

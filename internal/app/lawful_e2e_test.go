@@ -18,6 +18,7 @@ import (
 	"github.com/tocsin/tocsin/internal/apiclient"
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
+	"github.com/tocsin/tocsin/internal/senders"
 )
 
 // lawfulPeople are US residents of a breach of health data, where HIPAA
@@ -122,6 +123,8 @@ type sampleOptions struct {
 	playbook        func(dir string)
 	leave           func(api.DraftView) bool
 	done            func(api.View) bool
+	// rates pace the dev server's channels (none: unpaced).
+	rates senders.Rates
 }
 
 func runSample(t *testing.T, o sampleOptions) sampleRun {
@@ -132,7 +135,7 @@ func runSample(t *testing.T, o sampleOptions) sampleRun {
 	if o.playbook != nil {
 		o.playbook(pb)
 	}
-	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
+	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond, Rates: o.rates,
 		PlaybookDir: pb, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)

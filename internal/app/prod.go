@@ -541,7 +541,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeAll()
-	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken.Reveal(), PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, OIDC: c.OIDC,
+	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken.Reveal(), PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, Rates: c.Rates, OIDC: c.OIDC,
 		ActorKey:  []byte(c.Secrets.ActorKey.Reveal()),
 		Letters:   &letters.Printer{Sender: c.Letters.Sender, Font: c.Letters.Font},
 		Codec:     &api.CodecEndpoint{Codec: codec.Codec{Keys: c.CodecKeys}, Namespace: c.Temporal.Namespace, UIOrigins: c.Temporal.UIOrigins},

@@ -1,0 +1,115 @@
+package api
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/tocsin/tocsin/internal/channel"
+	"github.com/tocsin/tocsin/internal/pacing"
+	"github.com/tocsin/tocsin/playbooks"
+	"github.com/tocsin/tocsin/workflows"
+)
+
+// PacingView projects when the people still waiting are reached at the
+// configured rates (the ladder's first rung, which tries everyone), and
+// names each duty to tell them that the campaign would miss, with the
+// rate that would meet it.
+type PacingView struct {
+	Finishes []PacingFinish `json:"finishes"`
+	Misses   []PacingMiss   `json:"misses,omitempty"`
+}
+
+// PacingFinish is when one channel's remaining sends end at its rate.
+type PacingFinish struct {
+	Channel   string    `json:"channel"`
+	Remaining int       `json:"remaining"`
+	Rate      float64   `json:"rate"`
+	At        time.Time `json:"at"`
+}
+
+// PacingMiss is a duty the campaign would reach its people after.
+type PacingMiss struct {
+	Duty         string    `json:"duty"`
+	Jurisdiction string    `json:"jurisdiction"`
+	DueAt        time.Time `json:"due_at"`
+	Channel      string    `json:"channel"`
+	Rate         float64   `json:"rate"`
+	LateSeconds  int64     `json:"late_seconds"`
+	// Need is the rate on Channel that meets the due time (0: none can).
+	Need float64 `json:"need"`
+	Text string  `json:"text"`
+}
+
+// pacingView projects an incident's campaign until it is done, where the
+// channels it sends first have configured rates.
+func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress, playbook string) *PacingView {
+	if len(s.Rates) == 0 || p.Scope == nil || p.Reach != nil || p.Status == workflows.StageClosed {
+		return nil
+	}
+	ladder := s.firstRung(playbook)
+	if len(ladder) == 0 {
+		return nil
+	}
+	waiting, err := s.Store.WaitingByContact(ctx, id)
+	if err != nil {
+		return nil
+	}
+	var loads []pacing.Load
+	for _, ch := range ladder {
+		info, ok := channel.Lookup(ch)
+		if !ok {
+			continue
+		}
+		loads = append(loads, pacing.Load{Channel: ch, Remaining: waiting[string(info.Contact)], Rate: s.Rates[ch]})
+	}
+	var duties []pacing.Duty
+	for _, o := range p.Obligations {
+		if o.Audience == "individuals" && !o.DueAt.IsZero() && !p.Filings[o.Name].Met() {
+			duties = append(duties, pacing.Duty{Name: o.Name, Jurisdiction: o.Jurisdiction, DueAt: o.DueAt})
+		}
+	}
+	proj := pacing.Project(time.Now().UTC(), duties, loads)
+	out := &PacingView{Finishes: []PacingFinish{}}
+	for _, f := range proj.Finishes {
+		out.Finishes = append(out.Finishes, PacingFinish{Channel: f.Channel, Remaining: f.Remaining, Rate: f.Rate, At: f.At})
+	}
+	for _, m := range proj.Misses {
+		out.Misses = append(out.Misses, PacingMiss{Duty: m.Duty, Jurisdiction: m.Jurisdiction, DueAt: m.DueAt, Channel: m.Channel, Rate: m.Rate,
+			LateSeconds: int64(m.Late.Seconds()), Need: m.Need, Text: m.Say()})
+	}
+	return out
+}
+
+// ladders keeps each playbook's first rung for a while: a view is read
+// every few seconds while a campaign runs, and a playbook is a dozen
+// law files to parse.
+type ladders struct {
+	mu   sync.Mutex
+	seen map[string]ladderAt
+}
+
+type ladderAt struct {
+	rung []string
+	at   time.Time
+}
+
+const ladderTTL = 30 * time.Second
+
+// firstRung is the channels a playbook's campaign tries everyone on first.
+func (s *Server) firstRung(playbook string) []string {
+	s.ladders.mu.Lock()
+	defer s.ladders.mu.Unlock()
+	if l, ok := s.ladders.seen[playbook]; ok && time.Since(l.at) < ladderTTL {
+		return l.rung
+	}
+	pb, err := playbooks.Load(s.PlaybookDir, playbook)
+	if err != nil || len(pb.Ladder) == 0 {
+		return nil
+	}
+	if s.ladders.seen == nil {
+		s.ladders.seen = map[string]ladderAt{}
+	}
+	s.ladders.seen[playbook] = ladderAt{rung: pb.Ladder[0], at: time.Now()}
+	return pb.Ladder[0]
+}

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/senders"
+)
+
+// TestACampaignThatWouldMissADutySaysSoAndNamesTheRate: 200 Koreans,
+// detected now (Korea's notice is due in 72 hours), and e-mail configured
+// at 0.0005 a second: their notice would take 111 hours. While legal
+// reads the notices, the incident's view says the campaign would miss the
+// Korean duty, by how much, and the rate that meets it.
+func TestACampaignThatWouldMissADutySaysSoAndNamesTheRate(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "kr%03d,Kim %d,kr%03d@example.com,,,ko,KR,1980,account-db,yes\n", i, i, i)
+	}
+	detected := time.Now().UTC().Truncate(time.Second)
+	notices := func(d api.DraftView) bool { return d.Kind == activities.KindNotice }
+	r := runSample(t, sampleOptions{subjects: b.String(), rates: senders.Rates{"email": 0.0005}, leave: notices,
+		incident: func(yaml string) string {
+			return strings.Replace(yaml, "detected_at: 2026-11-20T08:00:00Z", "detected_at: "+detected.Format(time.RFC3339), 1)
+		},
+		done: func(v api.View) bool { return v.Pacing != nil && len(v.Pacing.Misses) > 0 }})
+	p := r.view.Pacing
+	require.Len(t, p.Misses, 1)
+	m := p.Misses[0]
+	require.Equal(t, "kr-individuals", m.Duty)
+	require.Equal(t, "email", m.Channel)
+	require.Equal(t, detected.Add(72*time.Hour), m.DueAt.UTC())
+	// 200 e-mails at 0.0005/s take 400,000 s (111 h 7 m): 39 h late.
+	require.InDelta(t, (111*time.Hour + 7*time.Minute - 72*time.Hour).Seconds(), float64(m.LateSeconds), 120)
+	require.InDelta(t, 200/(72*3600.0), m.Need, 0.000001, "200 people in 72 hours")
+	require.GreaterOrEqual(t, m.Need, 200/(72*3600.0), "never below the rate that meets it")
+	require.Contains(t, m.Text, "at 0.0005 email/s the people still waiting are told 1d 15h after kr-individuals (KR) is due")
+	require.Contains(t, m.Text, "0.000772 email/s meets it")
+	require.Equal(t, "email", p.Finishes[0].Channel)
+	require.Equal(t, 200, p.Finishes[0].Remaining)
+}

@@ -1,0 +1,120 @@
+// Package pacing projects when a campaign reaches the people still
+// waiting, at the providers' configured rates, against the due times of
+// the duties to tell them: which duty the campaign will miss, by how much,
+// and the rate that would meet it.
+package pacing
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+)
+
+// Duty is a duty to tell people that has a due time.
+type Duty struct {
+	Name, Jurisdiction string
+	DueAt              time.Time
+}
+
+// Load is one channel's sends still to make and its configured rate
+// (messages per second; 0: unpaced, as fast as the provider answers).
+type Load struct {
+	Channel   string
+	Remaining int
+	Rate      float64
+}
+
+// Finish is when a channel's remaining sends end at its rate.
+type Finish struct {
+	Channel   string
+	Remaining int
+	Rate      float64
+	At        time.Time
+}
+
+// Miss is a duty the campaign reaches its people after: the channel that
+// finishes last, how late, and the rate on it that would meet the due time
+// (0 when the due time has passed: no rate meets it).
+type Miss struct {
+	Duty         string
+	Jurisdiction string
+	DueAt        time.Time
+	Channel      string
+	Rate         float64
+	Late         time.Duration
+	Need         float64
+}
+
+// Projection is the campaign's finish per channel and the duties it misses.
+type Projection struct {
+	Finishes []Finish
+	Misses   []Miss
+}
+
+// Project projects the campaign from now. Unpaced channels finish "now"
+// for the projection: their pace is the provider's, which it does not know.
+func Project(now time.Time, duties []Duty, loads []Load) Projection {
+	var p Projection
+	var last *Finish
+	for _, l := range loads {
+		if l.Remaining <= 0 {
+			continue
+		}
+		f := Finish{Channel: l.Channel, Remaining: l.Remaining, Rate: l.Rate, At: now}
+		if l.Rate > 0 {
+			f.At = now.Add(time.Duration(float64(l.Remaining) / l.Rate * float64(time.Second)))
+		}
+		p.Finishes = append(p.Finishes, f)
+	}
+	slices.SortFunc(p.Finishes, func(a, b Finish) int { return b.At.Compare(a.At) })
+	if len(p.Finishes) > 0 {
+		last = &p.Finishes[0]
+	}
+	for _, d := range duties {
+		if last == nil || d.DueAt.IsZero() || !last.At.After(d.DueAt) {
+			continue
+		}
+		m := Miss{Duty: d.Name, Jurisdiction: d.Jurisdiction, DueAt: d.DueAt, Channel: last.Channel, Rate: last.Rate, Late: last.At.Sub(d.DueAt)}
+		if left := d.DueAt.Sub(now).Seconds(); left > 0 {
+			m.Need = ceilSignificant(float64(last.Remaining)/left, 3)
+		}
+		p.Misses = append(p.Misses, m)
+	}
+	return p
+}
+
+// Say is a miss as a responder reads it.
+func (m Miss) Say() string {
+	if m.Need == 0 {
+		return fmt.Sprintf("%s (%s) was due at %s: at %s %s/s the people still waiting are told %s after it; no rate meets it now",
+			m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Rate), m.Channel, Span(m.Late))
+	}
+	return fmt.Sprintf("at %s %s/s the people still waiting are told %s after %s (%s) is due at %s; %s %s/s meets it",
+		Rate(m.Rate), m.Channel, Span(m.Late), m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Need), m.Channel)
+}
+
+// Rate writes a rate without needless decimals (20, 0.5, 0.0001).
+func Rate(r float64) string {
+	return fmt.Sprintf("%.4g", r)
+}
+
+// Span writes a duration in days, hours and minutes, as people say it.
+func Span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	days, hours, mins := int(d.Hours())/24, int(d.Hours())%24, int(d.Minutes())%60
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh", days, hours)
+	case hours > 0:
+		return fmt.Sprintf("%dh %dm", hours, mins)
+	}
+	return fmt.Sprintf("%dm", mins)
+}
+
+// ceilSignificant rounds x > 0 up to n significant digits: a rate that
+// meets a due time must not be rounded below it.
+func ceilSignificant(x float64, n int) float64 {
+	p := math.Pow(10, float64(n-1)-math.Floor(math.Log10(x)))
+	return math.Ceil(x*p) / p
+}

@@ -1,0 +1,35 @@
+package pacing
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestACampaignThatFinishesAfterADutyIsDueSaysSoAndNamesTheRate(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	duties := []Duty{
+		{Name: "kr-individuals", Jurisdiction: "KR", DueAt: now.Add(72 * time.Hour)},
+		{Name: "us-tx-individuals", Jurisdiction: "US-TX", DueAt: now.Add(60 * 24 * time.Hour)},
+	}
+	// 1.3 million texts at 4/s take 90 h 16 m.
+	p := Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 4}, {Channel: "email", Remaining: 900_000, Rate: 0}})
+	require.Len(t, p.Misses, 1, "Texas's 60 days are met")
+	m := p.Misses[0]
+	require.Equal(t, "kr-individuals", m.Duty)
+	require.Equal(t, "sms", m.Channel)
+	require.Equal(t, 18*time.Hour+16*time.Minute+40*time.Second, m.Late)
+	require.InDelta(t, 5.02, m.Need, 0.01, "1.3 million in 72 h")
+	require.Equal(t, "at 4 sms/s the people still waiting are told 18h 17m after kr-individuals (KR) is due at 2026-12-08 00:00 UTC; 5.02 sms/s meets it", m.Say())
+	require.Equal(t, "sms", p.Finishes[0].Channel, "the slowest channel first")
+
+	// At 6/s everything is on time.
+	require.Empty(t, Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 6}}).Misses)
+	// Past its due time, no rate meets it.
+	late := Project(now, []Duty{{Name: "x", Jurisdiction: "KR", DueAt: now.Add(-time.Hour)}}, []Load{{Channel: "sms", Remaining: 10, Rate: 1}})
+	require.Zero(t, late.Misses[0].Need)
+	require.Contains(t, late.Misses[0].Say(), "no rate meets it now")
+	// Unpaced channels and a campaign with nobody waiting project nothing late.
+	require.Empty(t, Project(now, duties, []Load{{Channel: "email", Remaining: 5, Rate: 0}, {Channel: "sms", Remaining: 0, Rate: 1}}).Misses)
+}

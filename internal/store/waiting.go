@@ -1,0 +1,39 @@
+package store
+
+import (
+	"context"
+
+	"github.com/tocsin/tocsin/internal/inventory"
+)
+
+// WaitingByContact counts the affected people no rung has reached yet
+// (the withheld are not waiting) by the kinds of contact they can be
+// reached at, their own or, for email and phone, a guardian's: what each
+// channel still has to send, for pacing.
+func (s *Store) WaitingByContact(ctx context.Context, incidentID string) (map[string]int, error) {
+	out := map[string]int{}
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
+		return out, err
+	}
+	rows, err := s.query(ctx, `SELECT reach, count(*) FROM `+affectedTable(incidentID)+` WHERE reached_rung = 0 GROUP BY reach`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var reach, n int
+		if err := rows.Scan(&reach, &n); err != nil {
+			return nil, err
+		}
+		has := func(kind string) bool {
+			i := inventory.ContactIndex(kind)
+			return i >= 0 && reach&(1<<i) != 0
+		}
+		for _, c := range inventory.Contacts {
+			if g := inventory.GuardianOf(c.Name); has(c.Name) || g != "" && has(g) {
+				out[c.Name] += n
+			}
+		}
+	}
+	return out, rows.Err()
+}
