@@ -48,6 +48,9 @@ type Activities struct {
 	PublicURL string
 	// VerifyKey makes each person's notice code (internal/verify).
 	VerifyKey []byte
+	// Rates are the channels' configured messages per second, all workers
+	// together: what ProjectPace projects a campaign with.
+	Rates map[string]float64
 	// PauseFreshness is how stale a batch's knowledge of a campaign pause
 	// may be (0: a second): a pause stops new sends within it, at one
 	// store read per batch per period.

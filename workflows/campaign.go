@@ -9,11 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/channel"
+	"github.com/tocsin/tocsin/internal/pacing"
 	"github.com/tocsin/tocsin/internal/plandata"
+	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -25,6 +28,9 @@ import (
 // told twice, and its children have IDs of their own.
 func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, notices map[string]int, wave int) error {
 	id := s.in.IncidentID
+	if workflow.GetVersion(ctx, changePaceWarning, workflow.DefaultVersion, 1) >= 1 {
+		s.warnPace(ctx, plan)
+	}
 	size := s.in.PartitionSize
 	if size <= 0 {
 		size = DefaultPartitionSize
@@ -210,4 +216,32 @@ func (s *plan) notifyRung(ctx workflow.Context, rung int, channels []string, pla
 	}
 	s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", rung, strings.Join(channels, "+"), resolved.Reached))
 	return nil
+}
+
+// warnPace tells the war room, as a campaign starts, of each duty to tell
+// people it would miss at the configured rates, and the rate that meets
+// it: raised in time, it is met.
+func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
+	if len(plan.Ladder) == 0 {
+		return
+	}
+	var duties []pacing.Duty
+	for _, o := range s.p.Obligations {
+		if o.Audience == "individuals" && !o.DueAt.IsZero() && !s.p.Filings[o.Name].Met() {
+			duties = append(duties, pacing.Duty{Name: o.Name, Jurisdiction: o.Jurisdiction, DueAt: o.DueAt})
+		}
+	}
+	if len(duties) == 0 {
+		return
+	}
+	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
+	var res activities.PaceResult
+	if err := workflow.ExecuteActivity(pctx, a.ProjectPace, activities.PaceInput{IncidentID: s.in.IncidentID, Channels: plan.Ladder[0], Duties: duties}).Get(ctx, &res); err != nil {
+		workflow.GetLogger(ctx).Warn("pace projection failed", "error", err)
+		return
+	}
+	for _, late := range res.Late {
+		s.event(ctx, "LATE: "+late)
+		s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". Raise the channel's rate in the configuration (`rates:`), up to what the provider allows.")
+	}
 }

@@ -47,6 +47,8 @@ type overrides struct {
 	record func(context.Context, activities.RecordInput) error
 	// charter answers ClaimCharter (default: the store agrees with the run).
 	charter func(context.Context, activities.CharterInput) (activities.CharterResult, error)
+	// pace answers ProjectPace (default: on time).
+	pace func(context.Context, activities.PaceInput) (activities.PaceResult, error)
 }
 
 func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowEnvironment {
@@ -88,6 +90,11 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	env.RegisterActivity(a)
 	env.RegisterWorkflow(NotifyWorkflow)
 	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 3}, nil)
+	if ov.pace != nil {
+		env.OnActivity(a.ProjectPace, mock.Anything, mock.Anything).Return(ov.pace)
+	} else {
+		env.OnActivity(a.ProjectPace, mock.Anything, mock.Anything).Return(activities.PaceResult{}, nil)
+	}
 	if ov.charter != nil {
 		env.OnActivity(a.ClaimCharter, mock.Anything, mock.Anything).Return(ov.charter)
 	} else {

@@ -89,6 +89,12 @@ const (
 	// one is queued (a marker as that wait begins).
 	// Old branch: every history above; new: incident_correction.json.
 	changeCorrections = "corrections"
+	// changePaceWarning tells the war room, as a campaign starts, of each
+	// duty to tell people it would miss at the configured rates
+	// (ProjectPace). Old branch: every history above; the new branch has
+	// a workflow test (TestACampaignThatWouldMissADutyWarnsTheWarRoom), no
+	// recorded history: a campaign that slow does not end inside a test.
+	changePaceWarning = "pace-warning"
 )
 
 // Changes that need no change ID, and why:

@@ -361,6 +361,7 @@ func (p devPeers) activities(st *store.Store, playbookDir string, rates senders.
 		PlaybookDir: playbookDir,
 		PublicURL:   p.URL,
 		VerifyKey:   verify.KeyFrom([]byte(p.Secrets["ACTOR_KEY"])),
+		Rates:       rates,
 		SlackUsers:  devSlackUsers(),
 		Log:         log,
 		DoubtHold:   p.Timeout,

@@ -608,7 +608,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret.Reveal()},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
-		VerifyKey: verify.KeyFrom([]byte(c.Secrets.ActorKey.Reveal())),
+		VerifyKey: verify.KeyFrom([]byte(c.Secrets.ActorKey.Reveal())), Rates: c.Rates,
 	}
 	w := newWorkerWith(tc, acts, c.actorKeys(), worker.Options{WorkerStopTimeout: stopGrace, MaxConcurrentActivityExecutionSize: c.Worker.MaxConcurrentActivities})
 	if err := w.Start(); err != nil {

@@ -1,0 +1,46 @@
+package activities
+
+import (
+	"context"
+
+	"github.com/tocsin/tocsin/internal/channel"
+	"github.com/tocsin/tocsin/internal/pacing"
+)
+
+// PaceInput asks whether a campaign about to send would miss a duty to
+// tell people: Channels are the ladder's first rung, Duties the unmet
+// duties to individuals with a due time.
+type PaceInput struct {
+	IncidentID string
+	Channels   []string
+	Duties     []pacing.Duty
+}
+
+// PaceResult says, for each duty the campaign would miss at the
+// configured rates, by how much and the rate that meets it.
+type PaceResult struct {
+	Late []string `json:",omitempty"`
+}
+
+// ProjectPace projects the campaign's finish at the configured rates (as
+// the incident's view does) against the duties' due times.
+func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult, error) {
+	if len(a.Rates) == 0 || len(in.Duties) == 0 {
+		return PaceResult{}, nil
+	}
+	waiting, err := a.Store.WaitingByContact(ctx, in.IncidentID)
+	if err != nil {
+		return PaceResult{}, err
+	}
+	var loads []pacing.Load
+	for _, ch := range in.Channels {
+		if info, ok := channel.Lookup(ch); ok {
+			loads = append(loads, pacing.Load{Channel: ch, Remaining: waiting[string(info.Contact)], Rate: a.Rates[ch]})
+		}
+	}
+	var out PaceResult
+	for _, m := range pacing.Project(a.now(), in.Duties, loads).Misses {
+		out.Late = append(out.Late, m.Say())
+	}
+	return out, nil
+}

@@ -1,0 +1,65 @@
+package workflows
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/playbooks"
+)
+
+// As a campaign starts, the war room hears of each duty to tell people it
+// would miss at the configured rates, with the rate that meets it; the
+// projection is asked about the unmet duties with a due time and the
+// ladder's first rung.
+func TestACampaignThatWouldMissADutyWarnsTheWarRoom(t *testing.T) {
+	var mu sync.Mutex
+	var posts []string
+	var asked activities.PaceInput
+	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	late := "at 4 sms/s the people still waiting are told 18h 17m after kr-individuals (KR) is due at 2026-11-23 08:00 UTC; 5.02 sms/s meets it"
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
+			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
+			{Name: "kr-pipc", Jurisdiction: "KR", Audience: "regulator", DueAt: due},
+		}},
+		pace: func(_ context.Context, in activities.PaceInput) (activities.PaceResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = in
+			return activities.PaceResult{Late: []string{late}}, nil
+		},
+		post: func(_ context.Context, in activities.PostInput) error {
+			mu.Lock()
+			defer mu.Unlock()
+			posts = append(posts, in.Text)
+			return nil
+		}})
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"onsite", "email"}, asked.Channels)
+	require.Len(t, asked.Duties, 1, "duties to tell people only")
+	require.Equal(t, "kr-individuals", asked.Duties[0].Name)
+	require.True(t, slicesContain(posts, ":hourglass_flowing_sand: <!here> Late: "+late), "posts: %q", posts)
+}
+
+func slicesContain(posts []string, prefix string) bool {
+	for _, p := range posts {
+		if strings.HasPrefix(p, prefix) {
+			return true
+		}
+	}
+	return false
+}
