@@ -52,6 +52,9 @@ var consoleTemplates = template.Must(template.New("layout").Funcs(template.FuncM
 		return n * 100 / of
 	},
 	"title": func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+	// timeline draws an incident's due times against its campaign's
+	// projected finish (an inline SVG).
+	"timeline": func(v View) template.HTML { return timelineSVG(v, time.Now().UTC()) },
 }).ParseFS(consoleFiles, "console/*.html"))
 
 // page is what every console page has.

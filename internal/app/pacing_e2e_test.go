@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/activities"
@@ -20,18 +22,7 @@ import (
 // reads the notices, the incident's view says the campaign would miss the
 // Korean duty, by how much, and the rate that meets it.
 func TestACampaignThatWouldMissADutySaysSoAndNamesTheRate(t *testing.T) {
-	var b strings.Builder
-	b.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
-	for i := range 200 {
-		fmt.Fprintf(&b, "kr%03d,Kim %d,kr%03d@example.com,,,ko,KR,1980,account-db,yes\n", i, i, i)
-	}
-	detected := time.Now().UTC().Truncate(time.Second)
-	notices := func(d api.DraftView) bool { return d.Kind == activities.KindNotice }
-	r := runSample(t, sampleOptions{subjects: b.String(), rates: senders.Rates{"email": 0.0005}, leave: notices,
-		incident: func(yaml string) string {
-			return strings.Replace(yaml, "detected_at: 2026-11-20T08:00:00Z", "detected_at: "+detected.Format(time.RFC3339), 1)
-		},
-		done: func(v api.View) bool { return v.Pacing != nil && len(v.Pacing.Misses) > 0 }})
+	r, detected := slowKoreanCampaign(t)
 	p := r.view.Pacing
 	require.Len(t, p.Misses, 1)
 	m := p.Misses[0]
@@ -62,4 +53,52 @@ func TestACampaignThatWouldMissADutySaysSoAndNamesTheRate(t *testing.T) {
 		}
 		return false
 	}, time.Minute, 100*time.Millisecond, "the war room hears the campaign would be late")
+}
+
+// slowKoreanCampaign opens the sample breach over 200 Koreans, detected
+// now, with e-mail paced at 0.0005 a second, and waits (the notices left
+// to legal) until the view says the campaign would be late.
+func slowKoreanCampaign(t *testing.T) (sampleRun, time.Time) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
+	for i := range 200 {
+		fmt.Fprintf(&b, "kr%03d,Kim %d,kr%03d@example.com,,,ko,KR,1980,account-db,yes\n", i, i, i)
+	}
+	detected := time.Now().UTC().Truncate(time.Second)
+	notices := func(d api.DraftView) bool { return d.Kind == activities.KindNotice }
+	r := runSample(t, sampleOptions{subjects: b.String(), rates: senders.Rates{"email": 0.0005}, leave: notices,
+		incident: func(yaml string) string {
+			return strings.Replace(yaml, "detected_at: 2026-11-20T08:00:00Z", "detected_at: "+detected.Format(time.RFC3339), 1)
+		},
+		done: func(v api.View) bool { return v.Pacing != nil && len(v.Pacing.Misses) > 0 }})
+	return r, detected
+}
+
+// TestTheConsoleDrawsDueTimesAgainstTheProjectedFinish: the incident page
+// draws, without a script, each duty's due time, now, and e-mail's
+// projected finish, red where it passes the Korean duty.
+func TestTheConsoleDrawsDueTimesAgainstTheProjectedFinish(t *testing.T) {
+	ctx := browser(t)
+	r, _ := slowKoreanCampaign(t)
+	signIn(t, ctx, r.dev.URL, "legal@example.com")
+	var labels []string
+	var lateBars, dues int
+	run(t, ctx, "the timeline", emulation.SetScriptExecutionDisabled(true), chromedp.Navigate(r.dev.URL+"/incidents/"+r.id),
+		chromedp.WaitVisible(`#timeline svg`, chromedp.ByQuery),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll('#timeline svg text')).map(e => e.textContent)`, &labels),
+		chromedp.Evaluate(`document.querySelectorAll('#timeline svg rect.finish[fill="#cf222e"]').length`, &lateBars),
+		chromedp.Evaluate(`document.querySelectorAll('#timeline svg path.due').length`, &dues),
+		chromedp.ScrollIntoView(`#pacing`, chromedp.ByQuery))
+	screenshot(t, ctx, "07-pacing-timeline")
+	require.Equal(t, 1, lateBars, "e-mail's finish, red: it passes a due time")
+	require.GreaterOrEqual(t, dues, 1)
+	joined := strings.Join(labels, "\n")
+	require.Contains(t, joined, "kr-individuals due ")
+	require.Contains(t, joined, "UTC)", "each due time in its jurisdiction's time and UTC")
+	require.Contains(t, joined, "email: 200 left at 0.0005/s, done ")
+	require.Contains(t, joined, "now")
+	var text string
+	run(t, ctx, "the page's words", chromedp.Text(`#pacing`, &text, chromedp.ByQuery))
+	require.Contains(t, text, "Late: at 0.0005 email/s the people still waiting are told")
 }
