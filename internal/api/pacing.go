@@ -51,7 +51,7 @@ func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress
 	if len(ladder) == 0 {
 		return nil
 	}
-	waiting, err := s.Store.WaitingByContact(ctx, id)
+	waiting, err := s.waitingByContact(ctx, id)
 	if err != nil {
 		return nil
 	}
@@ -112,4 +112,27 @@ func (s *Server) firstRung(playbook string) []string {
 	}
 	s.ladders.seen[playbook] = ladderAt{rung: pb.Ladder[0], at: time.Now()}
 	return pb.Ladder[0]
+}
+
+// waitingTTL is how long a count of the people still waiting is reused: it
+// reads the whole affected set, and a running campaign's view is read
+// every few seconds by each console open on it.
+const waitingTTL = 5 * time.Second
+
+type cachedWaiting struct {
+	at     time.Time
+	counts map[string]int
+}
+
+func (s *Server) waitingByContact(ctx context.Context, id string) (map[string]int, error) {
+	if v, ok := s.waiting.Load(id); ok {
+		if c := v.(cachedWaiting); time.Since(c.at) < waitingTTL {
+			return c.counts, nil
+		}
+	}
+	counts, err := s.Store.WaitingByContact(ctx, id)
+	if err == nil {
+		s.waiting.Store(id, cachedWaiting{at: time.Now(), counts: counts})
+	}
+	return counts, err
 }

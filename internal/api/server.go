@@ -87,6 +87,8 @@ type Server struct {
 	// campaigns caches each incident's ledger counts for a second: a room
 	// of people running `incident watch` must not slow the campaign.
 	campaigns sync.Map // incident ID -> cachedCampaign
+	// waiting caches the people each campaign has still to send to (pacing).
+	waiting sync.Map
 }
 
 // route is one authenticated API route and the roles allowed on it. The
