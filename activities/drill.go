@@ -192,6 +192,9 @@ type FinishInput struct {
 	Milestones map[string]time.Time
 	// Error is why the incident did not close, if it did not.
 	Error string
+	// Late are the duties to tell people the campaign was projected to
+	// miss at the configured rates: the real campaign would be late.
+	Late []string `json:",omitempty"`
 }
 
 // FinishDrill grades the drill against the playbook's stage targets and keeps
@@ -204,6 +207,10 @@ func (a *Activities) FinishDrill(ctx context.Context, in FinishInput) (plandata.
 	rep := plandata.DrillReport{Passed: in.Error == "", Sent: map[string]int{}}
 	if in.Error != "" {
 		rep.Notes = append(rep.Notes, "the incident did not close: "+in.Error)
+	}
+	for _, late := range in.Late {
+		rep.Passed = false
+		rep.Notes = append(rep.Notes, "at the configured rates the campaign would be late: "+late)
 	}
 	for _, name := range playbooks.Milestones {
 		m := plandata.MilestoneResult{Name: name}

@@ -241,6 +241,7 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 		return
 	}
 	for _, late := range res.Late {
+		s.late = append(s.late, late)
 		s.event(ctx, "LATE: "+late)
 		s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". Raise the channel's rate in the configuration (`rates:`), up to what the provider allows.")
 	}

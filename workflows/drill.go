@@ -69,7 +69,7 @@ func DrillWorkflow(ctx workflow.Context, in DrillRequest) (plandata.DrillReport,
 	err := workflow.ExecuteChildWorkflow(cctx, IncidentWorkflow, IncidentInput{IncidentID: setup.IncidentID, OpenedBy: in.RequestedBy, Spec: setup.Spec, Charter: setup.Charter,
 		BatchSize: in.BatchSize, ReceiptPoll: in.ReceiptPoll, BatchWindow: in.BatchWindow, PartitionSize: in.PartitionSize, PartitionWindow: in.PartitionWindow,
 		Drill: &DrillMode{Attended: in.Attended, ApprovalDelay: in.ApprovalDelay, Identity: DrillIdentity}}).Get(ctx, &res)
-	finish := activities.FinishInput{DrillID: in.DrillID, Playbook: in.Playbook, IncidentID: setup.IncidentID, StartedAt: started, Milestones: res.Milestones}
+	finish := activities.FinishInput{DrillID: in.DrillID, Playbook: in.Playbook, IncidentID: setup.IncidentID, StartedAt: started, Milestones: res.Milestones, Late: res.Late}
 	if err != nil {
 		finish.Error = err.Error()
 	}

@@ -59,6 +59,8 @@ type plan struct {
 	// filings before follow-up waves (corrections) existed, so it cannot
 	// run one.
 	noWaves, noCorrections bool
+	// late are the projected misses the war room was warned of.
+	late []string
 }
 
 // redrafted says whether a draft has a new revision on its way.
@@ -404,7 +406,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 	s.milestone(ctx, "closed")
 	s.stage(ctx, StageClosed, fmt.Sprintf("closed: %d reached (%s), %d by public announcement", reach.Reach.Reached, channelSummary(reach.Reach.ByChannel), reach.Reach.Unreached))
 	s.post(ctx, fmt.Sprintf(":white_check_mark: %s closed. %d reached individually, %d covered by the public announcement.", id, reach.Reach.Reached, reach.Reach.Unreached))
-	return IncidentResult{Reached: reach.Reach.Reached, Unreached: reach.Reach.Unreached, ByChannel: reach.Reach.ByChannel, Announced: announced}, nil
+	return IncidentResult{Reached: reach.Reach.Reached, Unreached: reach.Reach.Unreached, ByChannel: reach.Reach.ByChannel, Announced: announced, Late: s.late}, nil
 }
 
 // awaitApproval blocks until every draft that matches is approved, rendering a

@@ -7,9 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/activities"
+	"github.com/tocsin/tocsin/internal/plandata"
 	"github.com/tocsin/tocsin/playbooks"
 )
 
@@ -62,4 +64,30 @@ func slicesContain(posts []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// A drill whose campaign was projected to miss a duty hands that to its
+// report, which fails it: the real campaign would be late.
+func TestADrillIsGradedOnTheCampaignsPace(t *testing.T) {
+	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	late := "at 4 sms/s the people still waiting are told 18h 17m after kr-individuals (KR) is due"
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Ladder: [][]string{{"onsite", "email"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
+			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
+		}},
+		pace: func(context.Context, activities.PaceInput) (activities.PaceResult, error) {
+			return activities.PaceResult{Late: []string{late}}, nil
+		}})
+	var a *activities.Activities
+	spec := input().Spec
+	spec.Drill = true
+	env.OnActivity(a.PrepareDrill, mock.Anything, mock.Anything).Return(activities.DrillSetup{IncidentID: "DRILL-1", Spec: spec}, nil)
+	var finished activities.FinishInput
+	env.OnActivity(a.FinishDrill, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FinishInput) (plandata.DrillReport, error) {
+		finished = in
+		return plandata.DrillReport{}, nil
+	})
+	env.ExecuteWorkflow(DrillWorkflow, DrillRequest{DrillID: "DR-1", RequestedBy: "responder@example.com", ApprovalDelay: time.Minute})
+	require.NoError(t, env.GetWorkflowError())
+	require.Equal(t, []string{late}, finished.Late)
 }

@@ -73,6 +73,9 @@ type IncidentResult struct {
 	Announced bool
 	// Milestones are when each stage of the plan was reached.
 	Milestones map[string]time.Time `json:",omitempty"`
+	// Late are the duties to tell people its campaign was projected to
+	// miss at the configured rates (a drill is graded on them).
+	Late []string `json:",omitempty"`
 }
 
 func draftState(d activities.DraftInfo) DraftState {
