@@ -307,11 +307,16 @@ func (s *Server) consoleIncident(w http.ResponseWriter, r *http.Request, p Princ
 		CanRelease  bool
 		// Languages are those the facts form translates into.
 		Languages []string
+		// Progress draws the campaign's sends over time per channel.
+		Progress template.HTML
 	}{page: s.base(r, p, inc.ID), V: v, Languages: templates.NoticeLocales[1:], CanFile: slices.Contains(caseWorkers, p.Role), CanWaive: p.Role == RoleLegal || (p.Role == RoleDrill && inc.Drill),
 		NoticeBegun: NoticeBegun(v.Status) || v.Status == "unknown", CanRespond: slices.Contains(responders, p.Role) && v.Status != StageClosed,
 		CanRelease: slices.Contains(releasers, p.Role)}
 	if v.Status != StageClosed {
 		data.Refresh = 10
+	}
+	if v.Campaign != nil {
+		data.Progress = progressSVG(s.sendProgress(r.Context(), inc.ID, v.Status == StageClosed))
 	}
 	for _, d := range v.Drafts {
 		dp := draftPanel{State: d, CanDecide: p.Role == RoleLegal && d.Status == DraftPending,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/pacing"
+	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -135,4 +136,30 @@ func (s *Server) waitingByContact(ctx context.Context, id string) (map[string]in
 		s.waiting.Store(id, cachedWaiting{at: time.Now(), counts: counts})
 	}
 	return counts, err
+}
+
+// progressPoints bounds the progress chart's points per channel.
+const progressPoints = 300
+
+type cachedProgress struct {
+	at     time.Time
+	done   bool
+	points map[string][]store.ProgressPoint
+}
+
+// sendProgress is the campaign's sends over time per channel, read at most
+// every waitingTTL per incident while it runs (it groups the incident's
+// whole ledger), and once more when it is done.
+func (s *Server) sendProgress(ctx context.Context, id string, done bool) map[string][]store.ProgressPoint {
+	if v, ok := s.sends.Load(id); ok {
+		if c := v.(cachedProgress); c.done == done && (done || time.Since(c.at) < waitingTTL) {
+			return c.points
+		}
+	}
+	points, err := s.Store.SendProgress(ctx, id, progressPoints)
+	if err != nil {
+		return nil
+	}
+	s.sends.Store(id, cachedProgress{at: time.Now(), done: done, points: points})
+	return points
 }

@@ -87,8 +87,9 @@ type Server struct {
 	// campaigns caches each incident's ledger counts for a second: a room
 	// of people running `incident watch` must not slow the campaign.
 	campaigns sync.Map // incident ID -> cachedCampaign
-	// waiting caches the people each campaign has still to send to (pacing).
-	waiting sync.Map
+	// waiting caches the people each campaign has still to send to
+	// (pacing); sends its sends over time (the console's chart).
+	waiting, sends sync.Map
 }
 
 // route is one authenticated API route and the roles allowed on it. The

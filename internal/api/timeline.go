@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"html"
 	"html/template"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/tocsin/tocsin/internal/pacing"
+	"github.com/tocsin/tocsin/internal/store"
 )
 
 // timelineSVG draws, on one time axis, every duty's due time (in its
@@ -110,4 +113,56 @@ func anchor(i int) string {
 		return "end"
 	}
 	return "middle"
+}
+
+// channelColors tell the channels apart in the progress chart.
+var channelColors = []string{"#0969da", "#1a7f37", "#9a6700", "#8250df", "#cf222e", "#57606a", "#bf3989"}
+
+// progressSVG draws each channel's sends over time, cumulative: how the
+// campaign went, or is going. Drawn on the server, every text escaped.
+func progressSVG(progress map[string][]store.ProgressPoint) template.HTML {
+	channels := slices.Sorted(maps.Keys(progress))
+	if len(channels) == 0 {
+		return ""
+	}
+	var t0, t1 time.Time
+	most := 1
+	for _, ch := range channels {
+		pts := progress[ch]
+		if t0.IsZero() || pts[0].At.Before(t0) {
+			t0 = pts[0].At
+		}
+		if last := pts[len(pts)-1]; last.At.After(t1) {
+			t1 = last.At
+		}
+		most = max(most, pts[len(pts)-1].Sent)
+	}
+	if !t1.After(t0) {
+		t1 = t0.Add(time.Second)
+	}
+	const width, height, left, right, top, bottom = 960.0, 220.0, 60.0, 180.0, 20.0, 30.0
+	x := func(t time.Time) float64 { return left + (width-left-right)*float64(t.Sub(t0))/float64(t1.Sub(t0)) }
+	y := func(n int) float64 { return height - bottom - (height-top-bottom)*float64(n)/float64(most) }
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" role="img" aria-label="sends over time per channel" font-family="system-ui,sans-serif" font-size="12">`, width, height, width, height)
+	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/><line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`,
+		left, height-bottom, width-right, height-bottom, left, top, left, height-bottom)
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" text-anchor="end">%d</text><text x="%.0f" y="%.0f" text-anchor="end">0</text>`, left-6, top+4, most, left-6, height-bottom)
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.0f">%s</text><text x="%.0f" y="%.0f" text-anchor="end">%s</text>`, left, height-8,
+		html.EscapeString(t0.UTC().Format("01-02 15:04:05 UTC")), width-right, height-8, html.EscapeString(t1.UTC().Format("01-02 15:04:05 UTC")))
+	for i, ch := range channels {
+		color := channelColors[i%len(channelColors)]
+		var pts []string
+		for _, p := range progress[ch] {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(p.At), y(p.Sent)))
+		}
+		if len(pts) == 1 {
+			pts = append([]string{fmt.Sprintf("%.1f,%.1f", x(t0), y(0))}, pts...)
+		}
+		last := progress[ch][len(progress[ch])-1]
+		fmt.Fprintf(&b, `<polyline class="sent" data-channel="%s" points="%s" fill="none" stroke="%s" stroke-width="2"/>`, html.EscapeString(ch), strings.Join(pts, " "), color)
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f" fill="%s">%s: %d</text>`, width-right+10, top+16*float64(i)+4, color, html.EscapeString(ch), last.Sent)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // built here, every text escaped
 }

@@ -281,6 +281,23 @@ func TestIncidentRunFromConsoleAlone(t *testing.T) {
 	require.Contains(t, progress, fmt.Sprintf("%d of %d people contacted", v.Campaign.Contacted, v.Campaign.Subjects))
 	require.Contains(t, progress, "partitions 1/1")
 	require.Equal(t, v.Announcement.URL, announcement)
+	// How the campaign went, drawn per channel: a line each, ending at
+	// what the ledger counts as taken by the provider.
+	var lines int
+	var legend []string
+	run(t, ctx, "progress chart", chromedp.Evaluate(`document.querySelectorAll('#progress svg polyline.sent').length`, &lines),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll('#progress svg text')).map(e => e.textContent)`, &legend))
+	sent := 0
+	for ch, c := range v.Campaign.Channels {
+		if c.Delivered+c.Sent > 0 {
+			sent++
+			require.Contains(t, legend, fmt.Sprintf("%s: %d", ch, c.Delivered+c.Sent))
+		}
+	}
+	require.Equal(t, sent, lines, "a line per channel that sent")
+	run(t, ctx, "show the chart", chromedp.ScrollIntoView(`#progress`, chromedp.ByQuery))
+	screenshot(t, ctx, "08-campaign-progress")
+	run(t, ctx, "back to the top", chromedp.Evaluate(`window.scrollTo(0, 0)`, nil))
 	screenshot(t, ctx, "04-incident-closed")
 
 	run(t, ctx, "outbox", chromedp.Navigate(d.URL+"/outbox"), chromedp.WaitVisible(`main table`, chromedp.ByQuery))

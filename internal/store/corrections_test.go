@@ -55,3 +55,28 @@ func TestWrongRevisionsAreTheCopiesThatReachedPeopleInAnEarlierRevision(t *testi
 		require.Equal(t, "notice-en@America/New_York@1", page[1].Draft)
 	})
 }
+
+func TestSendProgressCountsEachChannelsSendsOverTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		importPeople(t, s, people)
+		inc := openIncident(t, s, "INC-P", "")
+		_, err := s.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: inc.Snapshot, Systems: []string{"crm"}, Year: 2026})
+		require.NoError(t, err)
+		lease := store.Lease{Owner: "attempt-1", Until: time.Now().Add(time.Minute)}
+		rows := []store.Delivery{
+			{IncidentID: inc.ID, SubjectID: "u1", Channel: "email", Rung: 1, Status: store.StatusAccepted},
+			{IncidentID: inc.ID, SubjectID: "u3", Channel: "email", Rung: 1, Status: store.StatusAccepted},
+			{IncidentID: inc.ID, SubjectID: "u5", Channel: "email", Rung: 1, Status: store.StatusFailed},
+			{IncidentID: inc.ID, SubjectID: "u1", Channel: "onsite", Rung: 1, Status: store.StatusAccepted},
+		}
+		_, err = s.ClaimDeliveries(ctx, rows, lease)
+		require.NoError(t, err)
+		require.NoError(t, s.FinishDeliveries(ctx, rows))
+		got, err := s.SendProgress(ctx, inc.ID, 100)
+		require.NoError(t, err)
+		require.Equal(t, 2, got["email"][len(got["email"])-1].Sent, "the failed one is not counted")
+		require.Equal(t, 1, got["onsite"][len(got["onsite"])-1].Sent)
+		require.WithinDuration(t, time.Now(), got["email"][0].At, time.Minute)
+	})
+}
