@@ -101,8 +101,7 @@ func (s *plan) correct(ctx workflow.Context, c *CorrectionState, draftIn activit
 		return fmt.Errorf("correct %s: %d drafts rendered", c.Draft, len(res.Drafts))
 	}
 	got := res.Drafts[0]
-	d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
-	d.SMSTooLong, d.Untranslated, d.Zones, d.LanguageNote = got.SMSTooLong, got.Untranslated, got.Zones, got.LanguageNote
+	pendRevision(d, got)
 	c.Revision, c.Status = d.Revision, CorrectionApproval
 	s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s as correction %d of revision %d", c.Draft, d.Revision, d.Author, c.Number, c.From))
 	s.post(ctx, fmt.Sprintf(":pencil2: Correction %d: %s revision %d is ready for legal review; once approved it goes to everyone who got an earlier revision.", c.Number, c.Draft, d.Revision))

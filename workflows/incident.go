@@ -448,8 +448,7 @@ func (s *plan) awaitApproval(ctx workflow.Context, in activities.DraftInput, mat
 				d.Missing, d.SMSTooLong, d.Untranslated, d.Zones, d.LanguageNote = got.Missing, got.SMSTooLong, got.Untranslated, got.Zones, got.LanguageNote
 				continue
 			}
-			d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
-			d.SMSTooLong, d.Untranslated, d.Zones, d.LanguageNote = got.SMSTooLong, got.Untranslated, got.Zones, got.LanguageNote
+			pendRevision(d, got)
 			s.event(ctx, fmt.Sprintf("%s revision %d drafted by %s", name, d.Revision, d.Author))
 			redrafted = append(redrafted, got)
 		}

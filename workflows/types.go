@@ -78,6 +78,13 @@ type IncidentResult struct {
 	Late []string `json:",omitempty"`
 }
 
+// pendRevision makes a draft's new revision the one legal decides on:
+// pending, written by its author, with nothing decided yet.
+func pendRevision(d *DraftState, got activities.DraftInfo) {
+	d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
+	d.SMSTooLong, d.Untranslated, d.Zones, d.LanguageNote = got.SMSTooLong, got.Untranslated, got.Zones, got.LanguageNote
+}
+
 func draftState(d activities.DraftInfo) DraftState {
 	return DraftState{Name: d.Name, Kind: d.Kind, Locale: d.Locale, Audience: d.Audience, Revision: d.Revision, Author: d.Author, Status: DraftPending, Missing: d.Missing, SMSTooLong: d.SMSTooLong, Untranslated: d.Untranslated, Zones: d.Zones, LanguageNote: d.LanguageNote}
 }

@@ -190,8 +190,7 @@ func (s *plan) followUp(ctx workflow.Context, w *WaveState, draftIn *activities.
 			continue // the report states nothing the wave changed
 		}
 		got := res.Drafts[0]
-		d.Revision, d.Status, d.Author, d.ApprovedBy, d.Comment, d.Reason, d.Missing = got.Revision, DraftPending, got.Author, "", "", "", got.Missing
-		d.SMSTooLong, d.Untranslated, d.Zones, d.LanguageNote = got.SMSTooLong, got.Untranslated, got.Zones, got.LanguageNote
+		pendRevision(d, got)
 		w.Supplementary = append(w.Supplementary, name)
 		filed := ""
 		if f := s.p.Filings[o.Name]; f.Met() {
