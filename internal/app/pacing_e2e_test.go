@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/api"
+	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/senders"
 )
 
@@ -38,21 +38,18 @@ func TestACampaignThatWouldMissADutySaysSoAndNamesTheRate(t *testing.T) {
 	require.Equal(t, "email", p.Finishes[0].Channel)
 	require.Equal(t, 200, p.Finishes[0].Remaining)
 
-	// Once legal approves the notices the campaign starts, and the war
-	// room is told before the first e-mail goes.
-	for _, d := range r.view.Drafts {
-		if d.Status == api.DraftPending {
-			require.NoError(t, r.legal.Do(context.Background(), "POST", "/api/v1/incidents/"+r.id+"/approve", api.DecisionRequest{Draft: d.Name, Revision: d.Revision, Comment: "reviewed"}, nil))
-		}
-	}
-	require.Eventually(t, func() bool {
+	// Once legal approves every draft, the notices too (the view may have
+	// said so before the drafts were written), the campaign starts, and
+	// the war room is told before the first e-mail goes.
+	r.pilot = &autopilot.Pilot{Responder: r.responder, Legal: r.legal}
+	r.until(t, func(api.View) bool {
 		for _, msg := range r.dev.SlackPeer.Messages(senders.ChannelName(r.id)) {
 			if strings.Contains(msg.Text, "Late: at 0.0005 email/s the people still waiting are told") && strings.Contains(msg.Text, "0.000772 email/s meets it") {
 				return true
 			}
 		}
 		return false
-	}, time.Minute, 100*time.Millisecond, "the war room hears the campaign would be late")
+	})
 }
 
 // slowKoreanCampaign opens the sample breach over 200 Koreans, detected
