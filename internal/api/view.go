@@ -449,10 +449,7 @@ func (s *Server) lawfulReach(ctx context.Context, id string, obligations []playb
 	rules := playbooks.LawfulRules(obligations)
 	out := map[string]int{}
 	for _, c := range channel.All() {
-		bit := 1 << inventory.ContactIndex(string(c.Contact))
-		if g := inventory.ContactIndex(inventory.GuardianOf(string(c.Contact))); g >= 0 {
-			bit |= 1 << g // a guardian's contact stands in for a person's own
-		}
+		bit := inventory.ReachMask(string(c.Contact)) // a guardian's contact stands in for a person's own
 		out[c.Name] = 0
 		for g, n := range groups {
 			if g.Reach&bit != 0 && playbooks.Allows(rules, g.Region, g.Consent, c.Name) {

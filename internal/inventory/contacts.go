@@ -66,6 +66,20 @@ func GuardianOf(kind string) string {
 	return ""
 }
 
+// ReachMask is the bits of a reach (one per kind, in Contacts order) that
+// reach a person at a kind of contact: their own, or the guardian's that
+// stands in for it.
+func ReachMask(kind string) int {
+	mask := 0
+	if i := ContactIndex(kind); i >= 0 {
+		mask |= 1 << i
+	}
+	if g := ContactIndex(GuardianOf(kind)); g >= 0 {
+		mask |= 1 << g
+	}
+	return mask
+}
+
 // MaxContacts bounds Contacts, so that a Subject holds its contacts in a
 // fixed array (no allocation per row of a ten-million-row import).
 const MaxContacts = 8

@@ -25,12 +25,8 @@ func (s *Store) WaitingByContact(ctx context.Context, incidentID string) (map[st
 		if err := rows.Scan(&reach, &n); err != nil {
 			return nil, err
 		}
-		has := func(kind string) bool {
-			i := inventory.ContactIndex(kind)
-			return i >= 0 && reach&(1<<i) != 0
-		}
 		for _, c := range inventory.Contacts {
-			if g := inventory.GuardianOf(c.Name); has(c.Name) || g != "" && has(g) {
+			if reach&inventory.ReachMask(c.Name) != 0 {
 				out[c.Name] += n
 			}
 		}
