@@ -159,12 +159,7 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 		return ref
 	}
 	for _, o := range s.p.Obligations {
-		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && !f.Met() {
-			f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), refFor(o.Jurisdiction)
-			if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) {
-				f.LateReason = "individual notice finished after the due time"
-			}
-		}
+		s.noticeMet(ctx, o, refFor(o.Jurisdiction))
 	}
 	if workflow.GetVersion(ctx, changeReturnedMail, workflow.DefaultVersion, 1) >= 1 {
 		var err error
@@ -221,6 +216,20 @@ func (s *plan) awaitFilings(ctx workflow.Context, reach activities.ReachResult, 
 		if err := workflow.Await(ctx, func() bool { return len(open()) == 0 || queued() }); err != nil {
 			return reach, announced, err
 		}
+	}
+}
+
+// noticeMet records a duty to tell people as met by the campaign, with
+// the reference given (late, where it ended after the due time); other
+// duties, and one met already, are left as they are.
+func (s *plan) noticeMet(ctx workflow.Context, o playbooks.Obligation, reference string) {
+	f := s.p.Filings[o.Name]
+	if o.Audience != "individuals" || f.Met() {
+		return
+	}
+	f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), reference
+	if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) {
+		f.LateReason = "individual notice finished after the due time"
 	}
 }
 

@@ -353,12 +353,7 @@ func (s *plan) run(ctx workflow.Context) (IncidentResult, error) {
 			return IncidentResult{}, err
 		}
 	}
-	notices := map[string]int{}
-	for _, d := range s.p.Drafts {
-		if d.Kind == activities.KindNotice {
-			notices[d.Name] = d.Revision
-		}
-	}
+	notices := s.noticeRevisions()
 	// Incidents started before campaigns were partitioned keep their loop.
 	if workflow.GetVersion(ctx, changeFanout, workflow.DefaultVersion, 1) >= 1 {
 		if err := s.campaign(ctx, plan, notices, 1); err != nil {
@@ -477,6 +472,18 @@ func (s *plan) reportWaived(draft string) bool {
 		}
 	}
 	return false
+}
+
+// noticeRevisions maps each notice to its current revision: what a
+// campaign sends (it starts only once they are approved).
+func (s *plan) noticeRevisions() map[string]int {
+	notices := map[string]int{}
+	for _, d := range s.p.Drafts {
+		if d.Kind == activities.KindNotice {
+			notices[d.Name] = d.Revision
+		}
+	}
+	return notices
 }
 
 func (s *plan) draft(name string) *DraftState {

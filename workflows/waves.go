@@ -225,12 +225,7 @@ func (s *plan) followUp(ctx workflow.Context, w *WaveState, draftIn *activities.
 	if err := s.withholdWaived(ctx); err != nil {
 		return reach, announced, err
 	}
-	notices := map[string]int{}
-	for _, d := range s.p.Drafts {
-		if d.Kind == activities.KindNotice {
-			notices[d.Name] = d.Revision
-		}
-	}
+	notices := s.noticeRevisions()
 	s.postedQuarter = 0
 	if err := s.campaign(ctx, plan, notices, n); err != nil {
 		return reach, announced, fmt.Errorf("wave %d: %w", n, err)
@@ -241,16 +236,11 @@ func (s *plan) followUp(ctx workflow.Context, w *WaveState, draftIn *activities.
 	s.p.Reach = &reach.Reach
 	s.p.Unreachable = reach.Reach.Unreached
 	for _, o := range added {
-		if f := s.p.Filings[o.Name]; o.Audience == "individuals" && !f.Met() {
-			r := reach.Reach.Reached
-			if j, ok := reach.ByJurisdiction[o.Jurisdiction]; ok {
-				r = j.Reached
-			}
-			f.Status, f.By, f.At, f.Reference = FilingSubmitted, "tocsin", workflow.Now(ctx), fmt.Sprintf("individual notice (wave %d): %d reached", n, r)
-			if !o.DueAt.IsZero() && workflow.Now(ctx).After(o.DueAt) {
-				f.LateReason = "individual notice finished after the due time"
-			}
+		r := reach.Reach.Reached
+		if j, ok := reach.ByJurisdiction[o.Jurisdiction]; ok {
+			r = j.Reached
 		}
+		s.noticeMet(ctx, o, fmt.Sprintf("individual notice (wave %d): %d reached", n, r))
 	}
 	w.Status, w.Reached = WaveDone, reach.Reach.Reached
 	s.event(ctx, fmt.Sprintf("wave %d done: %d reached in all, %d not reachable", n, reach.Reach.Reached, reach.Reach.Unreached))
