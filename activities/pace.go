@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 
-	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/pacing"
 )
 
@@ -32,14 +31,8 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 	if err != nil {
 		return PaceResult{}, err
 	}
-	var loads []pacing.Load
-	for _, ch := range in.Channels {
-		if info, ok := channel.Lookup(ch); ok {
-			loads = append(loads, pacing.Load{Channel: ch, Remaining: waiting[string(info.Contact)], Rate: a.Rates[ch]})
-		}
-	}
 	var out PaceResult
-	for _, m := range pacing.Project(a.now(), in.Duties, loads).Misses {
+	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, a.Rates)).Misses {
 		out.Late = append(out.Late, m.Say())
 	}
 	return out, nil

@@ -225,12 +225,7 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 	if len(plan.Ladder) == 0 {
 		return
 	}
-	var duties []pacing.Duty
-	for _, o := range s.p.Obligations {
-		if o.Audience == "individuals" && !o.DueAt.IsZero() && !s.p.Filings[o.Name].Met() {
-			duties = append(duties, pacing.Duty{Name: o.Name, Jurisdiction: o.Jurisdiction, DueAt: o.DueAt})
-		}
-	}
+	duties := PaceDuties(s.p)
 	if len(duties) == 0 {
 		return
 	}
@@ -245,4 +240,16 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 		s.event(ctx, "LATE: "+late)
 		s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". Raise the channel's rate in the configuration (`rates:`), up to what the provider allows.")
 	}
+}
+
+// PaceDuties are a plan's unmet duties to tell people that have a due
+// time: what a campaign's pace is measured against.
+func PaceDuties(p Progress) []pacing.Duty {
+	var duties []pacing.Duty
+	for _, o := range p.Obligations {
+		if o.Audience == "individuals" && !o.DueAt.IsZero() && !p.Filings[o.Name].Met() {
+			duties = append(duties, pacing.Duty{Name: o.Name, Jurisdiction: o.Jurisdiction, DueAt: o.DueAt})
+		}
+	}
+	return duties
 }

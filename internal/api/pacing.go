@@ -5,7 +5,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/pacing"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
@@ -56,21 +55,7 @@ func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress
 	if err != nil {
 		return nil
 	}
-	var loads []pacing.Load
-	for _, ch := range ladder {
-		info, ok := channel.Lookup(ch)
-		if !ok {
-			continue
-		}
-		loads = append(loads, pacing.Load{Channel: ch, Remaining: waiting[string(info.Contact)], Rate: s.Rates[ch]})
-	}
-	var duties []pacing.Duty
-	for _, o := range p.Obligations {
-		if o.Audience == "individuals" && !o.DueAt.IsZero() && !p.Filings[o.Name].Met() {
-			duties = append(duties, pacing.Duty{Name: o.Name, Jurisdiction: o.Jurisdiction, DueAt: o.DueAt})
-		}
-	}
-	proj := pacing.Project(time.Now().UTC(), duties, loads)
+	proj := pacing.Project(time.Now().UTC(), workflows.PaceDuties(p), pacing.Loads(ladder, waiting, s.Rates))
 	out := &PacingView{Finishes: []PacingFinish{}}
 	for _, f := range proj.Finishes {
 		out.Finishes = append(out.Finishes, PacingFinish{Channel: f.Channel, Remaining: f.Remaining, Rate: f.Rate, At: f.At})

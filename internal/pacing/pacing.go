@@ -9,6 +9,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/channel"
 )
 
 // Duty is a duty to tell people that has a due time.
@@ -23,6 +25,19 @@ type Load struct {
 	Channel   string
 	Remaining int
 	Rate      float64
+}
+
+// Loads are the channels' sends still to make: for each, the people
+// waiting who have the contact it needs (waiting, by contact kind) and
+// its configured rate. A channel Tocsin does not know is left out.
+func Loads(channels []string, waiting map[string]int, rates map[string]float64) []Load {
+	var out []Load
+	for _, ch := range channels {
+		if info, ok := channel.Lookup(ch); ok {
+			out = append(out, Load{Channel: ch, Remaining: waiting[string(info.Contact)], Rate: rates[ch]})
+		}
+	}
+	return out
 }
 
 // Finish is when a channel's remaining sends end at its rate.
