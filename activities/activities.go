@@ -62,6 +62,9 @@ type Activities struct {
 	// DoubtHold is how long a send left in doubt waits before the provider
 	// is asked about it (0: DefaultDoubtHold).
 	DoubtHold time.Duration
+	// SendLanes is how many sends of a batch are in flight at once (0:
+	// DefaultSendLanes).
+	SendLanes int
 	// Clock is the time the activities decide by: whose quiet hours it is,
 	// when a send in doubt is next asked about, when a drill ended (nil:
 	// the wall clock). Leases and waits stay on the wall clock: other

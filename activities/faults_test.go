@@ -4,6 +4,7 @@ import (
 	"github.com/tocsin/tocsin/internal/plandata"
 
 	"context"
+	"fmt"
 	"maps"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
+	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
 )
@@ -188,4 +190,98 @@ func TestOnlyTheEmailInFlightWhenAWorkerDiedIsPossiblyTwice(t *testing.T) {
 	repeated, err := c.outbox.Repeated(ctx, "INC-N")
 	require.NoError(t, err)
 	require.Equal(t, map[[2]string]int{{"u1", "email"}: 1}, repeated, "and the ledger's one is the one that came twice")
+}
+
+// A batch's lanes each send their own chunk: a worker killed with two
+// lanes mid-chunk leaves each with one e-mail possibly in flight (the
+// first of its claims it had not recorded), whichever lanes of the retry
+// meet them and in whatever order. Exactly those two are sent again and
+// owned up to as possibly twice; the others are sent once.
+func TestEachDeadLanesEmailInFlightIsTheOnlyOnePossiblyTwice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		var csv strings.Builder
+		csv.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n")
+		for i := 1; i <= 8; i++ {
+			fmt.Fprintf(&csv, "u%d,P%d,p%d@example.com,,,en,SG,1980,crm\n", i, i, i)
+		}
+		c := newCampaignOf(t, s, csv.String(), nil, 0)
+		d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
+		require.NoError(t, err)
+		claim := func(owner string, ids ...string) {
+			var ds []store.Delivery
+			for _, id := range ids {
+				ds = append(ds, store.Delivery{IncidentID: "INC-N", SubjectID: id, Channel: "email", Rung: 1, Draft: "notice-en@1"})
+			}
+			_, err := s.ClaimDeliveries(ctx, ds, store.Lease{Owner: owner, Until: time.Now()})
+			require.NoError(t, err)
+		}
+		send := func(id string) {
+			_, err := c.mail.Send(ctx, message("INC-N", store.Recipient{SubjectID: id}, "email", id+"@example.com", "en", d))
+			require.NoError(t, err)
+		}
+		// Lane 0 of the dead attempt had u1 in flight; lane 1 had sent and
+		// recorded u5 and had u6 in flight; u2-u4 and u7-u8 were never tried.
+		claim("dead#1/0", "u1", "u2", "u3", "u4")
+		claim("dead#1/1", "u5", "u6", "u7", "u8")
+		send("u1")
+		send("u5")
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u5", Channel: "email", Status: store.StatusAccepted}}))
+		send("u6")
+
+		res, err := c.acts.SendBatch(ctx, batch("email"))
+		require.NoError(t, err)
+		require.Equal(t, 7, res.Attempts, "u5 was recorded: not sent again")
+		require.Equal(t, 2, res.Recovered)
+		counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Equal(t, store.ChannelCounts{Delivered: 8, PossiblyTwice: 2}, counts["email"])
+		repeated, err := c.outbox.Repeated(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Equal(t, map[[2]string]int{{"u1", "email"}: 1, {"u6", "email"}: 1}, repeated, "the ledger's two are the two that came twice")
+	})
+}
+
+// A provider call that hangs holds up its own lane, not the batch: the
+// others' notices go out while it waits.
+func TestASlowCallDoesNotHoldUpTheRestOfItsBatch(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	var csv strings.Builder
+	csv.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n")
+	for i := 1; i <= 6; i++ {
+		fmt.Fprintf(&csv, "u%d,P%d,p%d@example.com,,,en,SG,1980,crm\n", i, i, i)
+	}
+	c := newCampaignOf(t, s, csv.String(), nil, 0)
+	release := make(chan struct{})
+	c.acts.Senders["email"] = stallingSender{inner: c.mail, stall: "u1", release: release}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.acts.SendBatch(ctx, batch("email"))
+		done <- err
+	}()
+	require.Eventually(t, func() bool {
+		tally, _, err := c.outbox.Tally(ctx, "INC-N")
+		return err == nil && len(tally) == 5
+	}, 10*time.Second, 20*time.Millisecond, "the five others are told while u1's call hangs")
+	close(release)
+	require.NoError(t, <-done)
+	tally, repeats, err := c.outbox.Tally(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Len(t, tally, 6)
+	require.Zero(t, repeats)
+}
+
+// stallingSender holds the send to one subject until release is closed.
+type stallingSender struct {
+	inner   senders.Sender
+	stall   string
+	release chan struct{}
+}
+
+func (s stallingSender) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
+	if m.SubjectID == s.stall {
+		<-s.release
+	}
+	return s.inner.Send(ctx, m)
 }

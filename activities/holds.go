@@ -3,7 +3,9 @@ package activities
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -20,9 +22,34 @@ import (
 type channelHolds struct {
 	a          *Activities
 	incidentID string
+	// mu guards the maps: the batch's lanes share them.
+	mu sync.Mutex
 	// skipped are the channels this batch leaves queued; probing those it
 	// is the one to probe.
 	skipped, probing map[string]bool
+	// probe keeps a probed channel to one send at a time, whatever the
+	// lanes: a provider that still refuses Tocsin is asked once.
+	probe sync.Mutex
+}
+
+// isSkipped says whether the batch leaves a channel's sends queued.
+func (h *channelHolds) isSkipped(ch string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.skipped[ch]
+}
+
+// probeTurn waits for the channel's turn when this batch probes it, and
+// returns what ends the turn (after the send's answer is known).
+func (h *channelHolds) probeTurn(ch string) (done func()) {
+	h.mu.Lock()
+	probing := h.probing[ch]
+	h.mu.Unlock()
+	if !probing {
+		return func() {}
+	}
+	h.probe.Lock()
+	return h.probe.Unlock
 }
 
 // check leaves out of the plan the sends of channels held and not due a
@@ -39,16 +66,20 @@ func (h *channelHolds) check(ctx context.Context, plan []planned) ([]planned, er
 		if err != nil {
 			return nil, err
 		}
+		h.mu.Lock()
 		if held && !probe {
 			h.skipped[ch] = true
 		}
 		h.probing[ch] = held && probe
+		h.mu.Unlock()
 	}
 	return h.keep(plan), nil
 }
 
 // keep is the plan without the sends of skipped channels.
 func (h *channelHolds) keep(plan []planned) []planned {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if len(h.skipped) == 0 {
 		return plan
 	}
@@ -64,9 +95,11 @@ func (h *channelHolds) keep(plan []planned) []planned {
 // hold records that the channel's provider refused Tocsin (a new hold, or a
 // probe refused again) and tells the incident's war room once per hold.
 func (h *channelHolds) hold(ctx context.Context, channel string, cause error) error {
+	h.mu.Lock()
 	probed := h.probing[channel]
 	h.skipped[channel] = true
 	h.probing[channel] = false
+	h.mu.Unlock()
 	reason := redact.Text(cause.Error())
 	held, began, err := h.a.Store.HoldChannel(ctx, channel, reason, h.a.now(), probed)
 	if err != nil {
@@ -85,10 +118,13 @@ func (h *channelHolds) hold(ctx context.Context, channel string, cause error) er
 // accepted is a send the provider took: on a channel this batch probed, the
 // hold is lifted, and every incident told of it is told it ended.
 func (h *channelHolds) accepted(ctx context.Context, channel string) {
-	if !h.probing[channel] {
+	h.mu.Lock()
+	probing := h.probing[channel]
+	h.probing[channel] = false
+	h.mu.Unlock()
+	if !probing {
 		return
 	}
-	h.probing[channel] = false
 	held, found, err := h.a.Store.LiftHold(ctx, channel)
 	if err != nil || !found {
 		return
@@ -104,7 +140,10 @@ func (h *channelHolds) accepted(ctx context.Context, channel string) {
 // err is the batch's end while a channel it skipped is held: retried when
 // the next probe is due.
 func (h *channelHolds) err(ctx context.Context) error {
-	if len(h.skipped) == 0 {
+	h.mu.Lock()
+	skipped := maps.Clone(h.skipped)
+	h.mu.Unlock()
+	if len(skipped) == 0 {
 		return nil
 	}
 	holds, err := h.a.Store.ChannelHolds(ctx)
@@ -114,7 +153,7 @@ func (h *channelHolds) err(ctx context.Context) error {
 	var parts []string
 	next := 5 * time.Minute
 	for _, held := range holds {
-		if !h.skipped[held.Channel] {
+		if !skipped[held.Channel] {
 			continue
 		}
 		parts = append(parts, fmt.Sprintf("%s held since %s: %s", held.Channel, held.Since.UTC().Format("15:04:05 UTC"), held.Reason))

@@ -36,37 +36,74 @@ func attemptOwner(ctx context.Context) string {
 	return "local-" + hex.EncodeToString(b)
 }
 
-// leaseKeeper renews, while the batch runs, the leases of the chunk being
-// sent.
+// leaseKeeper renews, while the batch runs, the leases of the chunks its
+// lanes are sending, each under the lane's own owner.
 type leaseKeeper struct {
 	store *store.Store
 	owner string
 	mu    sync.Mutex
-	held  []store.Delivery
-	// reached are the lapsed attempts whose e-mail in flight, if any, this
-	// attempt has already accounted for.
-	reached map[string]bool
+	held  map[string][]store.Delivery // by lane owner
+	// lo and hi bound the subjects of the batch's plan, where a lapsed
+	// attempt of the same batch held its claims.
+	lo, hi string
+	// firstMu guards first: a lapsed owner's first e-mail neither recorded
+	// nor marked in doubt, by owner and channel, found before any of its
+	// claims is taken over.
+	firstMu sync.Mutex
+	first   map[[2]string]string
 }
 
-// accounted reports whether a lapsed owner's possibly-sent e-mail was
-// already met, and marks it met.
-func (k *leaseKeeper) accounted(owner string) bool {
-	if k.reached == nil {
-		k.reached = map[string]bool{}
+// lane is one of a batch's senders: it sends its chunks one message at a
+// time, so at most one of its e-mails is ever in flight, and its claims
+// carry its own owner.
+type lane struct {
+	k     *leaseKeeper
+	owner string
+}
+
+func (k *leaseKeeper) lane(i int) *lane {
+	return &lane{k: k, owner: fmt.Sprintf("%s/%d", k.owner, i)}
+}
+
+func (l *lane) lease() store.Lease {
+	return store.Lease{Owner: l.owner, Until: time.Now().Add(ClaimLease)}
+}
+
+func (l *lane) hold(ds []store.Delivery) {
+	l.k.mu.Lock()
+	defer l.k.mu.Unlock()
+	if l.k.held == nil {
+		l.k.held = map[string][]store.Delivery{}
 	}
-	seen := k.reached[owner]
-	k.reached[owner] = true
-	return seen
+	if ds == nil {
+		delete(l.k.held, l.owner)
+		return
+	}
+	l.k.held[l.owner] = ds
 }
 
-func (k *leaseKeeper) lease() store.Lease {
-	return store.Lease{Owner: k.owner, Until: time.Now().Add(ClaimLease)}
-}
-
-func (k *leaseKeeper) hold(ds []store.Delivery) {
-	k.mu.Lock()
-	k.held = ds
-	k.mu.Unlock()
+// neverTried says whether a lapsed attempt's unrecorded e-mail was never
+// handed to the relay. A lane sends its chunk in subject order and records
+// each e-mail before the next, so of its owner's e-mails neither recorded
+// nor marked in doubt only the first can have been taken by the relay; it
+// never tried the others. It must be asked before the claim is taken over
+// (which changes the row's owner).
+func (k *leaseKeeper) neverTried(ctx context.Context, d store.Delivery) (bool, error) {
+	k.firstMu.Lock()
+	defer k.firstMu.Unlock()
+	if k.first == nil {
+		k.first = map[[2]string]string{}
+	}
+	key := [2]string{d.Owner, d.Channel}
+	first, ok := k.first[key]
+	if !ok {
+		var err error
+		if first, err = k.store.FirstUnsettled(ctx, d.IncidentID, d.Owner, d.Channel, k.lo, k.hi); err != nil {
+			return false, err
+		}
+		k.first[key] = first
+	}
+	return d.SubjectID != first, nil
 }
 
 // run renews until ctx ends. It stops with the attempt's context: after
@@ -76,9 +113,14 @@ func (k *leaseKeeper) hold(ds []store.Delivery) {
 func (k *leaseKeeper) run(ctx context.Context) (stop func()) {
 	return every(ctx, renewEvery, func() {
 		k.mu.Lock()
-		held := k.held
+		held := make(map[string][]store.Delivery, len(k.held))
+		for owner, ds := range k.held {
+			held[owner] = ds
+		}
 		k.mu.Unlock()
-		_ = k.store.RenewLeases(ctx, held, k.lease())
+		for owner, ds := range held {
+			_ = k.store.RenewLeases(ctx, ds, store.Lease{Owner: owner, Until: time.Now().Add(ClaimLease)})
+		}
 	})
 }
 

@@ -12,7 +12,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tocsin/tocsin/internal/redact"
@@ -180,6 +183,9 @@ func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string
 	// retry while this attempt is still sending. Its claims carry a lease it
 	// renews, so a retry that starts anyway waits for them.
 	holds := &channelHolds{a: a, incidentID: incidentID, skipped: map[string]bool{}, probing: map[string]bool{}}
+	for i := range plan {
+		plan[i].seq = i
+	}
 	var err error
 	if !drill { // a drill's sinks never refuse
 		if plan, err = holds.check(ctx, plan); err != nil {
@@ -188,58 +194,175 @@ func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string
 	}
 	defer keepAlive(ctx)()
 	lk := &leaseKeeper{store: a.Store, owner: attemptOwner(ctx)}
-	defer lk.run(ctx)()
-	// Claim, send and record a chunk at a time: a crash leaves at most one
-	// chunk per batch in doubt. A send left in doubt (a timeout after the
-	// request went out) or refused once does not hold up the others: it is
-	// tried again at the end, a send in doubt after its hold, while which
-	// the provider may still be working on it.
-	var again []planned
-	for lo := 0; lo < len(plan); lo += flushEvery {
-		more, err := a.sendChunk(ctx, drill, lk, holds.keep(plan[lo:min(lo+flushEvery, len(plan))]), res, false, holds, pause)
-		if err != nil {
-			return err
-		}
-		again = append(again, more...)
+	if len(plan) > 0 {
+		lk.lo, lk.hi = plan[0].key.SubjectID, plan[len(plan)-1].key.SubjectID
 	}
-	again = holds.keep(again)
-	for lo := 0; lo < len(again); lo += flushEvery {
-		if _, err := a.sendChunk(ctx, drill, lk, again[lo:min(lo+flushEvery, len(again))], res, true, holds, pause); err != nil {
-			return err
-		}
+	defer lk.run(ctx)()
+	// The batch's lanes claim, send and record a chunk at a time each: a
+	// crash leaves at most one chunk per lane in doubt, and a slow or
+	// failing call holds up only its own lane. A send left in doubt (a
+	// timeout after the request went out) or refused once does not hold up
+	// the others: it is tried again at the end, a send in doubt after its
+	// hold, while which the provider may still be working on it.
+	again, err := a.runLanes(ctx, drill, lk, plan, res, false, holds, pause)
+	// What is left is tried again a few rounds (a provider failing a few
+	// percent of requests fails some twice); in the last, any failure ends
+	// the attempt for Temporal to retry.
+	for round := 1; err == nil && len(again) > 0; round++ {
+		again, err = a.runLanes(ctx, drill, lk, holds.keep(again), res, round >= settleRounds, holds, pause)
+	}
+	if err != nil {
+		return err
 	}
 	return holds.err(ctx)
 }
 
-// DefaultDoubtHold is how long a send left in doubt is held before the
-// provider is asked about it (or, for e-mail, it is sent again): a request
-// that timed out may still be processed, and its status callback, which
-// names the ledger row, usually settles it first. It is the longest
-// provider timeout: as long again as the sender waited.
-const DefaultDoubtHold = senders.SMTPTimeout
+// settleRounds is how many times a batch tries the sends left in doubt or
+// refused once before it fails for Temporal to retry.
+const settleRounds = 3
 
-func (a *Activities) doubtHold() time.Duration {
-	if a.DoubtHold > 0 {
-		return a.DoubtHold
+// DefaultSendLanes is how many sends of one batch are in flight at once.
+// A provider call that hangs for its whole timeout (a relay's 30 s) then
+// holds up one lane, not the batch; each lane still sends one message at a
+// time, which is what lets a retry tell which of a dead lane's e-mails
+// may have gone out.
+const DefaultSendLanes = 8
+
+func (a *Activities) sendLanes() int {
+	if a.SendLanes > 0 {
+		return a.SendLanes
 	}
-	return DefaultDoubtHold
+	return DefaultSendLanes
+}
+
+// errLaneHalted stops a lane's chunk because another lane of the batch
+// failed: its sends not yet tried go back, as when the attempt is cancelled.
+var errLaneHalted = errors.New("another lane of the batch failed")
+
+// runLanes sends plan in chunks over the batch's lanes and returns the
+// sends to try once more, in plan order. The first lane to fail stops the
+// others after their current send; the batch fails with its error.
+func (a *Activities) runLanes(ctx context.Context, drill bool, lk *leaseKeeper, plan []planned, res *BatchResult, settling bool, holds *channelHolds, pause *pauseWatch) ([]planned, error) {
+	if len(plan) == 0 {
+		return nil, nil
+	}
+	lanes := a.sendLanes()
+	// Chunks small enough that every lane has a few, no bigger than a claim.
+	size := max(1, min(flushEvery, (len(plan)+2*lanes-1)/(2*lanes)))
+	lanes = min(lanes, (len(plan)+size-1)/size)
+	var (
+		mu     sync.Mutex
+		next   int
+		again  []planned
+		errs   = make([]error, lanes)
+		counts = make([]BatchResult, lanes)
+		halt   atomic.Bool
+		wg     sync.WaitGroup
+	)
+	for l := range lanes {
+		ln := lk.lane(l)
+		wg.Go(func() {
+			for !halt.Load() {
+				mu.Lock()
+				lo := next
+				next += size
+				mu.Unlock()
+				if lo >= len(plan) {
+					return
+				}
+				more, err := a.sendChunk(ctx, drill, ln, holds.keep(plan[lo:min(lo+size, len(plan))]), &counts[l], settling, holds, pause, &halt)
+				mu.Lock()
+				again = append(again, more...)
+				mu.Unlock()
+				if err != nil {
+					if !onlyCause(err, errLaneHalted) {
+						errs[l] = err
+						halt.Store(true)
+					}
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, c := range counts {
+		res.Attempts += c.Attempts
+		res.Failed += c.Failed
+		res.Recovered += c.Recovered
+	}
+	slices.SortFunc(again, func(x, y planned) int { return x.seq - y.seq })
+	// The first failure by lane is the batch's: a pause over a provider's
+	// error only because both end the batch for a retry.
+	for _, err := range errs {
+		if err != nil {
+			return again, err
+		}
+	}
+	return again, nil
+}
+
+// onlyCause says whether a stopped chunk's error is cause alone (its
+// records all written).
+func onlyCause(err, cause error) bool {
+	if err == cause {
+		return true
+	}
+	j, ok := err.(interface{ Unwrap() []error })
+	return ok && len(j.Unwrap()) == 1 && j.Unwrap()[0] == cause
+}
+
+// DefaultDoubtHold is how long a send left in doubt is held before the
+// provider is asked about it, on a channel whose provider can be asked (or
+// reports by a status callback, which names the ledger row and usually
+// settles it first): a request that timed out may still be processed. It
+// is the provider's own timeout: as long again as the sender waited.
+const DefaultDoubtHold = senders.TwilioTimeout
+
+// resendHold is how long a send in doubt is held on a channel whose
+// provider cannot be asked: waiting longer learns nothing (an e-mail is
+// sent again, marked possibly twice; on-site, push and letters again under
+// the key their provider deduplicates), so it is tried again promptly.
+const resendHold = time.Second
+
+// doubtHold is how long a send in doubt on ch waits before it is settled.
+func (a *Activities) doubtHold(ch string) time.Duration {
+	hold := cmp.Or(a.DoubtHold, DefaultDoubtHold)
+	if info, ok := channel.Lookup(ch); ok && info.Resend == channel.ResendFound {
+		return hold
+	}
+	return min(hold, resendHold)
+}
+
+// leaveInDoubt marks the owner's claims in doubt, each held as long as its
+// channel's provider may still settle it.
+func (a *Activities) leaveInDoubt(ctx context.Context, ds []store.Delivery, owner string) error {
+	byHold := map[time.Duration][]store.Delivery{}
+	for _, d := range ds {
+		h := a.doubtHold(d.Channel)
+		byHold[h] = append(byHold[h], d)
+	}
+	var err error
+	for h, group := range byHold {
+		err = errors.Join(err, a.Store.LeaveInDoubt(ctx, group, owner, a.now().Add(h)))
+	}
+	return err
 }
 
 // sendChunk claims and sends a chunk. It returns the sends to try once
 // more at the end of the batch: those left in doubt (held for doubtHold)
 // and those refused this once. When settling, any failure ends the attempt
 // instead, for Temporal to retry.
-func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper, chunk []planned, res *BatchResult, settling bool, holds *channelHolds, pause *pauseWatch) ([]planned, error) {
+func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk []planned, res *BatchResult, settling bool, holds *channelHolds, pause *pauseWatch, halt *atomic.Bool) ([]planned, error) {
 	keys := make([]store.Delivery, len(chunk))
 	for i, p := range chunk {
 		keys[i] = p.key
 	}
-	existing, err := a.Store.ClaimDeliveries(ctx, keys, lk.lease())
+	existing, err := a.Store.ClaimDeliveries(ctx, keys, ln.lease())
 	if err != nil {
 		return nil, err
 	}
-	lk.hold(keys)
-	defer lk.hold(nil)
+	ln.hold(keys)
+	defer ln.hold(nil)
 	fresh := func(p planned) bool {
 		_, was := existing[[2]string{p.key.SubjectID, p.key.Channel}]
 		return !was
@@ -248,7 +371,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 	var done, doubt, unsent []store.Delivery
 	var again []planned // sent again at the end of the batch
 	holdInDoubt := func(ctx context.Context, ds []store.Delivery) error {
-		return a.Store.LeaveInDoubt(ctx, ds, lk.owner, a.now().Add(a.doubtHold()))
+		return a.leaveInDoubt(ctx, ds, ln.owner)
 	}
 	// stop ends the chunk at item i: what went out is recorded, the fresh
 	// claims not yet tried are given back for the retry, and claims that may
@@ -258,7 +381,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		for j, q := range chunk[i:] {
 			k := [2]string{q.key.SubjectID, q.key.Channel}
 			switch {
-			case j == 0 && fresh(q) && (cause == ctx.Err() || cause == errCampaignPaused || senders.NotSent(cause)):
+			case j == 0 && fresh(q) && (cause == ctx.Err() || cause == errCampaignPaused || cause == errLaneHalted || senders.NotSent(cause)):
 				unsent = append(unsent, q.key)
 			case j == 0 || taken[k]:
 				doubt = append(doubt, q.key)
@@ -267,17 +390,17 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			}
 		}
 		bg := context.WithoutCancel(ctx)
-		if cause != ctx.Err() && cause != errCampaignPaused {
+		if cause != ctx.Err() && cause != errCampaignPaused && cause != errLaneHalted {
 			cause = retryable(chunk[i].key, cause)
 		}
-		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, lk.owner), holdInDoubt(bg, doubt))
+		return errors.Join(cause, a.Store.FinishDeliveries(bg, done), a.Store.ReleaseDeliveries(bg, unsent, ln.owner), holdInDoubt(bg, doubt))
 	}
 	// leaveQueued gives back the claim of a send on a held channel: a fresh
 	// one is queued again; one taken over from an interrupted attempt stays
 	// in doubt, for the retry to ask about.
 	leaveQueued := func(p planned) error {
 		if fresh(p) {
-			if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
+			if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, ln.owner); err != nil {
 				unsent = append(unsent, p.key)
 				return err
 			}
@@ -292,8 +415,12 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		if ctx.Err() != nil {
 			return nil, stop(i, ctx.Err()) // the attempt timed out or was cancelled: send no more
 		}
+		if halt.Load() {
+			return nil, stop(i, errLaneHalted)
+		}
 		k := [2]string{p.key.SubjectID, p.key.Channel}
 		prior, claimedBefore := existing[k]
+		neverTried := false
 		if claimedBefore && prior.Status == store.StatusSending {
 			// Another attempt claimed it (or this one, in doubt): wait while
 			// it may still be sending, then take over what is unfinished.
@@ -301,7 +428,16 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 				return nil, stop(i, err)
 			}
 			if prior.Status == store.StatusSending {
-				ok, err := a.Store.TakeOver(ctx, prior, lk.lease())
+				if recordAtOnce(p.key.Channel) && prior.Doubt != store.DoubtInterrupted {
+					// Of a dead lane's unrecorded e-mails only the first it
+					// reached can have been taken by the relay; it never
+					// tried the others. Which is first is settled before
+					// any of them changes hands.
+					if neverTried, err = ln.k.neverTried(ctx, prior); err != nil {
+						return nil, stop(i, err)
+					}
+				}
+				ok, err := a.Store.TakeOver(ctx, prior, ln.lease())
 				if err != nil {
 					return nil, stop(i, err)
 				}
@@ -317,7 +453,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			}
 			continue
 		}
-		if holds.skipped[p.key.Channel] {
+		if holds.isSkipped(p.key.Channel) {
 			// Held since this chunk was claimed: the claim goes back, the
 			// delivery stays queued for when the provider accepts again.
 			if err := leaveQueued(p); err != nil {
@@ -336,19 +472,16 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 			}
 			return nil, pause.err()
 		}
-		interrupted := claimedBefore
-		if claimedBefore && recordAtOnce(p.key.Channel) && prior.Doubt != store.DoubtInterrupted && lk.accounted(prior.Owner) {
-			// E-mails go out one at a time and are recorded at once: of a
-			// dead attempt's unrecorded ones only the first it reached can
-			// have been taken by the relay; it never tried the others.
-			interrupted = false
-		}
+		interrupted := claimedBefore && !neverTried
+		turnDone := holds.probeTurn(p.key.Channel)
 		d, err := a.deliver(ctx, drill, p, prior, interrupted)
 		if senders.Misconfigured(err) {
 			// The provider refuses Tocsin, not this person: nothing was
 			// sent. Hold the channel (its deliveries stay queued) and go
 			// on with the others.
-			if herr := holds.hold(ctx, p.key.Channel, err); herr != nil {
+			herr := holds.hold(ctx, p.key.Channel, err)
+			turnDone()
+			if herr != nil {
 				return nil, stop(i, herr)
 			}
 			if err := leaveQueued(p); err != nil {
@@ -359,15 +492,18 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		if err == nil {
 			holds.accepted(ctx, p.key.Channel)
 		}
+		turnDone()
 		var throttled *senders.RetryAfterError
 		switch {
 		case err == nil, settling, ctx.Err() != nil, errors.As(err, &throttled):
 			// A provider asking us to slow down ends the batch, for
 			// Temporal to retry when it said.
-		case !senders.NotSent(err):
+		case !senders.NotSent(err), !fresh(p):
 			// In doubt: go on with the others and ask about this one later.
 			// It is marked at once: were this worker to die, the retry must
 			// know it for a send that may have gone out, whatever came after.
+			// A send taken over from an interrupted one and refused this
+			// time stays in doubt too: the first may have gone out.
 			if err := holdInDoubt(ctx, []store.Delivery{p.key}); err != nil {
 				doubt = append(doubt, p.key)
 				return nil, stop(i+1, err)
@@ -377,7 +513,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, lk *leaseKeeper,
 		case fresh(p):
 			// Refused this once (a greylist, a 451): give the claim back at
 			// once and try it again at the end, rather than fail the batch.
-			if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, lk.owner); err != nil {
+			if err := a.Store.ReleaseDeliveries(ctx, []store.Delivery{p.key}, ln.owner); err != nil {
 				unsent = append(unsent, p.key)
 				return nil, stop(i+1, err)
 			}
@@ -417,6 +553,7 @@ func recordAtOnce(ch string) bool {
 }
 
 type planned struct {
+	seq int // its place in the batch's plan
 	key store.Delivery
 	msg senders.Message
 	// guardian: the copy goes to the person's guardian, and says so.

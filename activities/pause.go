@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -32,6 +33,7 @@ var errCampaignPaused = errors.New("campaign paused")
 // incident's campaign (tocsin incident pause), read from the store at
 // most once per pauseFreshness.
 type pauseWatch struct {
+	mu         sync.Mutex // the batch's lanes share it
 	a          *Activities
 	incidentID string
 	checked    time.Time
@@ -40,6 +42,8 @@ type pauseWatch struct {
 }
 
 func (w *pauseWatch) paused(ctx context.Context) (bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if time.Since(w.checked) < cmp.Or(w.a.PauseFreshness, defaultPauseFreshness) {
 		return w.is, nil
 	}
@@ -53,6 +57,8 @@ func (w *pauseWatch) paused(ctx context.Context) (bool, error) {
 
 // err is the paused batch's failure, for Temporal to retry until resumed.
 func (w *pauseWatch) err() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	delay := pauseRecheck
 	if !w.pause.Until.IsZero() {
 		// A hold lasts hours or days: look again less often, and at its end.
@@ -65,9 +71,5 @@ func (w *pauseWatch) err() error {
 // onlyPaused says whether a stopped chunk's error is the pause alone (its
 // records all written).
 func onlyPaused(err error) bool {
-	if err == errCampaignPaused {
-		return true
-	}
-	j, ok := err.(interface{ Unwrap() []error })
-	return ok && len(j.Unwrap()) == 1 && j.Unwrap()[0] == errCampaignPaused
+	return onlyCause(err, errCampaignPaused)
 }

@@ -50,12 +50,14 @@ func TestAPausedCampaignSendsNothingUntilResumed(t *testing.T) {
 
 // A pause that lands mid-batch stops it before the next send: what went
 // out is recorded, the rest is given back, and nothing is lost or sent
-// twice when the batch is retried after the resume.
+// twice when the batch is retried after the resume. One lane, so that the
+// next send is certain (with several, those already under way finish).
 func TestAPauseMidBatchStopsTheNextSend(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := newCampaign(t, s)
 		c.acts.PauseFreshness = time.Nanosecond // every send looks
+		c.acts.SendLanes = 1
 		sent := 0
 		c.acts.Senders["email"] = pausingSender{inner: c.acts.Senders["email"], after: func() {
 			sent++

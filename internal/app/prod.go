@@ -166,6 +166,9 @@ type Config struct {
 	// filling the first.
 	Worker struct {
 		MaxConcurrentActivities int `yaml:"max_concurrent_activities"`
+		// SendLanes is how many sends of one batch are in flight at once
+		// (0: 8): a provider call that hangs holds up one lane, not the batch.
+		SendLanes int `yaml:"send_lanes"`
 	} `yaml:"worker"`
 	// Uploads bounds what inventory and subject-list uploads spool to disk
 	// before the import reads them: dir (default: the system's temporary
@@ -423,7 +426,7 @@ func (c Config) Validate(path string) error {
 	}
 	for name, v := range map[string]int{"campaign.batch_size": c.Campaign.BatchSize, "campaign.batch_window": c.Campaign.BatchWindow,
 		"campaign.partition_size": c.Campaign.PartitionSize, "campaign.partition_window": c.Campaign.PartitionWindow,
-		"worker.max_concurrent_activities": c.Worker.MaxConcurrentActivities} {
+		"worker.max_concurrent_activities": c.Worker.MaxConcurrentActivities, "worker.send_lanes": c.Worker.SendLanes} {
 		need(v >= 0, name+" to be a positive number (or unset for the default)")
 	}
 	need(c.Campaign.PartitionSize == 0 || c.Campaign.BatchSize == 0 || c.Campaign.PartitionSize >= c.Campaign.BatchSize, "campaign.partition_size to be at least campaign.batch_size")
@@ -608,7 +611,7 @@ func RunWorker(ctx context.Context, c Config, log *slog.Logger) error {
 		Chat:        senders.NewWarRoom(senders.SlackConfig{BotToken: c.Secrets.SlackBotToken.Reveal(), APIURL: c.Slack.APIURL}),
 		Announcer:   &senders.WebhookAnnouncer{URL: c.Announce.WebhookURL, Secret: c.Secrets.PressSecret.Reveal()},
 		PlaybookDir: c.PlaybookDir, PublicURL: c.PublicURL, SlackUsers: c.slackAccounts(), Log: log,
-		VerifyKey: verify.KeyFrom([]byte(c.Secrets.ActorKey.Reveal())), Rates: c.Rates,
+		VerifyKey: verify.KeyFrom([]byte(c.Secrets.ActorKey.Reveal())), Rates: c.Rates, SendLanes: c.Worker.SendLanes,
 	}
 	w := newWorkerWith(tc, acts, c.actorKeys(), worker.Options{WorkerStopTimeout: stopGrace, MaxConcurrentActivityExecutionSize: c.Worker.MaxConcurrentActivities})
 	if err := w.Start(); err != nil {

@@ -219,6 +219,17 @@ func (s *Store) eachInTx(ctx context.Context, ds []Delivery, f func(t *tx, d Del
 	})
 }
 
+// FirstUnsettled is the first subject, in subject order between lo and hi
+// (inclusive; "" leaves a side open), whose send on channel the owner
+// claimed and neither recorded nor marked in doubt; "" when there is none.
+func (s *Store) FirstUnsettled(ctx context.Context, incidentID, owner, channel, lo, hi string) (string, error) {
+	var first string
+	err := s.queryRow(ctx, `SELECT coalesce(min(subject_id), '') FROM deliveries
+		WHERE incident_id=? AND (?='' OR subject_id>=?) AND (?='' OR subject_id<=?) AND channel=? AND owner=? AND status=? AND doubt=''`,
+		incidentID, lo, lo, hi, hi, channel, owner, StatusSending).Scan(&first)
+	return first, err
+}
+
 // ReleaseDeliveries drops the owner's claims whose send never reached the
 // provider, so a retry sends them.
 func (s *Store) ReleaseDeliveries(ctx context.Context, ds []Delivery, owner string) error {
