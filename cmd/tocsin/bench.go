@@ -53,13 +53,18 @@ func (cl *cli) benchCmd() *cobra.Command {
 				return printJSON(res)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "backend	subjects	messages	seconds	msg/s	onsite/s	email/s	sms/s	voice/s	peak RSS MB	RSS MB at 25/50/75/100%	loop msg/s	loop onsite/s	loop email/s	loop sms/s	ratio	")
+			fmt.Fprintln(tw, "backend	faults	subjects	messages	seconds	msg/s	send s	send msg/s	vs fault-free	in doubt	settled s after last send	duplicates	email repeats/possibly twice	onsite/s	email/s	sms/s	voice/s	peak RSS MB	RSS MB at 25/50/75/100%	loop msg/s	loop onsite/s	loop email/s	loop sms/s	ratio	")
 			for _, r := range res {
 				var at []string
 				for _, m := range r.RSSMBAt {
 					at = append(at, fmt.Sprintf("%.0f", m))
 				}
-				fmt.Fprintf(tw, "%s	%d	%d	%.1f	%.0f	%.0f	%.0f	%.0f	%.0f	%.0f	%s	%.0f	%.0f	%.0f	%.0f	%.2f	\n", r.Backend, r.Subjects, r.Messages, r.Seconds, r.PerS,
+				faults := "none"
+				if r.Faults != "" {
+					faults = "profile"
+				}
+				fmt.Fprintf(tw, "%s	%s	%d	%d	%.1f	%.0f	%.1f	%.0f	%.2f	%d	%.1f	%d	%d/%d	%.0f	%.0f	%.0f	%.0f	%.0f	%s	%.0f	%.0f	%.0f	%.0f	%.2f	\n", r.Backend, faults, r.Subjects, r.Messages, r.Seconds, r.PerS,
+					r.SendSeconds, r.SendPerS, r.FaultRatio, r.InDoubt, r.SettleSeconds, r.Duplicates, r.EmailRepeats, r.PossiblyTwice,
 					r.Channels["onsite"], r.Channels["email"], r.Channels["sms"], r.Channels["voice"], r.PeakMB, strings.Join(at, "/"),
 					r.BaselinePerS, r.BaselineChannels["onsite"], r.BaselineChannels["email"], r.BaselineChannels["sms"], r.Ratio)
 			}
@@ -71,6 +76,10 @@ func (cl *cli) benchCmd() *cobra.Command {
 	notify.Flags().IntVar(&nc.BatchSize, "batch", bench.DefaultBatchSize, "subjects per SendBatch activity")
 	notify.Flags().StringVar(&nBackends, "backends", "sqlite", "comma-separated: sqlite,postgres")
 	notify.Flags().StringVar(&nc.PostgresDSN, "postgres", os.Getenv("TOCSIN_BENCH_POSTGRES"), "PostgreSQL URL for the postgres backend")
+	notify.Flags().StringVar(&nc.PeerFaults, "peer-faults", "", "also run the campaign with the local peers slow and failing as this profile says (as tocsin dev --peer-faults), beside the fault-free run")
+	notify.Flags().Int64Var(&nc.FaultSeed, "peer-faults-seed", 1, "seed of the fault profile")
+	notify.Flags().IntVar(&nc.BatchWindow, "batch-window", 0, "batches at once per partition (0: the campaign's default)")
+	notify.Flags().IntVar(&nc.SendLanes, "send-lanes", 0, "sends at once per batch (0: the worker's default)")
 	b.AddCommand(inv, notify)
 	return b
 }

@@ -48,9 +48,13 @@ type DevConfig struct {
 	// fault profile's latencies can be scaled down with them. 0 keeps the
 	// providers' own timeouts.
 	ProviderTimeout time.Duration
-	// Test knobs: faster receipts and smaller batches.
+	// Test knobs: faster receipts and smaller batches; the benchmark's
+	// batches at once per partition and sends at once per batch (0: the
+	// defaults).
 	BatchSize   int
 	ReceiptPoll time.Duration
+	BatchWindow int
+	SendLanes   int
 	// ExternalWorker leaves the workflows and activities to other processes
 	// (`tocsin worker --dev DATA`), which can then be killed and restarted.
 	ExternalWorker bool
@@ -229,7 +233,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, tc.Close)
 	d.Temporal = tc
 
-	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir, Rates: cfg.Rates,
+	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir, Rates: cfg.Rates,
 		DataConverter: dc, Codec: &api.CodecEndpoint{Codec: codec.Codec{Keys: keys}, Namespace: "default"}, ActorKey: []byte(secrets["ACTOR_KEY"]),
 		Letters: &letters.Printer{Sender: devLetterSender}}
 	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]
@@ -295,6 +299,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, answers.mail.Close)
 	if !cfg.ExternalWorker {
 		acts, closeActs := d.peers.activities(d.Store, cfg.PlaybookDir, cfg.Rates, log)
+		acts.SendLanes = cfg.SendLanes
 		d.closers = append(d.closers, closeActs)
 		w := NewWorker(tc, acts, []byte(secrets["ACTOR_KEY"]))
 		if err := w.Start(); err != nil {
@@ -377,7 +382,7 @@ func (p devPeers) twilio() senders.TwilioConfig {
 // smtp aims the e-mail sender at the SMTP peer; bounces and replies come
 // back to the dev server's mailbox.
 func (p devPeers) smtp() senders.SMTPConfig {
-	return senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 8, Timeout: p.Timeout, BounceAddress: devBounceAddress, ReplyTo: devReplyAddress}
+	return senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 64, Timeout: p.Timeout, BounceAddress: devBounceAddress, ReplyTo: devReplyAddress}
 }
 
 // devReplyAddress is where people's replies to dev notices go: the dev

@@ -16,13 +16,23 @@ import (
 	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/devtools/bench/loop"
+	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
+	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
 
 // DefaultBatchSize is the campaign's own batch size, the benchmark's default.
 const DefaultBatchSize = workflows.DefaultBatchSize
+
+// BadDayProfile is a carrier's ordinary bad day (issue 29's profile): 3%
+// of Twilio calls slower than the client waits, a few percent failing or
+// going silent after accepting, an SMTP relay that hangs 2% of sessions
+// past its 30 s timeout and defers 5%, an on-site webhook that refuses or
+// resets a few percent.
+const BadDayProfile = "twilio.latency=20s@0.03,twilio.accept_then_timeout=0.02,twilio.status_500=0.05,twilio.reset=0.02," +
+	"smtp.latency=40s@0.02,smtp.tempfail=0.05,onsite.status_503=0.05,onsite.reset=0.02"
 
 // NotifyConfig says what campaign to measure.
 type NotifyConfig struct {
@@ -34,7 +44,15 @@ type NotifyConfig struct {
 	// is what is compared; a million sequential sends would only take longer).
 	BaselineSubjects int
 	BatchSize        int
-	Log              *os.File
+	// PeerFaults, when set, runs the campaign again on each backend with
+	// the local peers slow and failing as this profile says (the syntax of
+	// `tocsin dev --peer-faults`), beside the fault-free run.
+	PeerFaults string
+	FaultSeed  int64
+	// BatchWindow and SendLanes, when set, replace the campaign's batches
+	// at once per partition and the worker's sends at once per batch.
+	BatchWindow, SendLanes int
+	Log                    *os.File
 }
 
 // NotifyResult is one backend's campaign beside the plain loop.
@@ -55,6 +73,28 @@ type NotifyResult struct {
 	BaselinePerS     float64            `json:"baseline_messages_per_s"`
 	BaselineChannels map[string]float64 `json:"baseline_channel_messages_per_s"`
 	Ratio            float64            `json:"ratio"`
+	// Faults is the peers' fault profile of this run ("" fault-free).
+	Faults string `json:"faults,omitempty"`
+	// SendSeconds runs from the campaign's start to its last new send (a
+	// claim of someone not tried before); SendPerS is the messages over it.
+	SendSeconds float64 `json:"send_seconds"`
+	SendPerS    float64 `json:"send_messages_per_s"`
+	// InDoubt counts sends the ledger ever saw in doubt (settled as found or
+	// sent again); SettleSeconds is from the last new send to the moment
+	// none was left in doubt (0: none was by then).
+	InDoubt       int     `json:"in_doubt"`
+	SettleSeconds float64 `json:"settle_seconds"`
+	// FaultRatio is this run's send rate over the fault-free run's, in the
+	// same benchmark run (faulted runs only).
+	FaultRatio float64 `json:"fault_ratio,omitempty"`
+	// Duplicates are people who got a second text, call, on-site or push
+	// notice, or a second e-mail the ledger does not mark possibly twice;
+	// EmailRepeats the people who got a second e-mail (each marked, of the
+	// PossiblyTwice the ledger marks: a relay that timed out may never
+	// have taken the first).
+	Duplicates    int `json:"duplicates"`
+	EmailRepeats  int `json:"email_repeats"`
+	PossiblyTwice int `json:"possibly_twice"`
 }
 
 func (c NotifyConfig) logf(format string, args ...any) {
@@ -82,16 +122,32 @@ func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
 	}
 	var out []NotifyResult
 	for _, b := range c.Backends {
-		r, err := c.campaign(ctx, b, subjects)
+		r, err := c.campaign(ctx, b, subjects, nil)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", b, err)
 		}
 		out = append(out, r)
+		if c.PeerFaults == "" {
+			continue
+		}
+		faults, err := devpeers.ParseFaults(c.PeerFaults, c.FaultSeed)
+		if err != nil {
+			return out, fmt.Errorf("--peer-faults: %w", err)
+		}
+		f, err := c.campaign(ctx, b, subjects, faults)
+		if err != nil {
+			return out, fmt.Errorf("%s with faults: %w", b, err)
+		}
+		f.Faults = c.PeerFaults
+		if r.SendPerS > 0 {
+			f.FaultRatio = f.SendPerS / r.SendPerS
+		}
+		out = append(out, f)
 	}
 	return out, nil
 }
 
-func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (NotifyResult, error) {
+func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, faults *devpeers.Faults) (NotifyResult, error) {
 	r := NotifyResult{Backend: backend, Subjects: c.Subjects, Channels: map[string]float64{}, BaselineChannels: map[string]float64{}}
 	dir := filepath.Join(c.Dir, "notify-"+backend+"-"+strconv.FormatInt(time.Now().Unix(), 10))
 	dsn := ""
@@ -109,8 +165,8 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 	if err := playbooks.WriteAnyHourDefault(pb); err != nil {
 		return r, err
 	}
-	d, err := app.StartDev(ctx, app.DevConfig{DataDir: dir, Database: dsn, Listen: "127.0.0.1:0", TemporalPort: 0, SMTPListen: "127.0.0.1:0", BatchSize: c.BatchSize,
-		ReceiptPoll: 200 * time.Millisecond, PlaybookDir: pb, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	d, err := app.StartDev(ctx, app.DevConfig{DataDir: dir, Database: dsn, Listen: "127.0.0.1:0", TemporalPort: 0, SMTPListen: "127.0.0.1:0", BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, SendLanes: c.SendLanes,
+		ReceiptPoll: 200 * time.Millisecond, PlaybookDir: pb, PeerFaults: faults, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	if err != nil {
 		return r, err
 	}
@@ -133,7 +189,8 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 	}
 	id := opened["id"]
 	var v api.View
-	var started time.Time
+	var started, lastNew, lastDoubt time.Time
+	rows := 0
 	quarter := 1
 	for {
 		if v, err = pilot.View(ctx, id); err != nil {
@@ -142,7 +199,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 		if v.Error != "" {
 			return r, fmt.Errorf("incident %s: %s", id, v.Error)
 		}
-		if v.Status == api.StageAwaitApproval && r.BaselineSubjects == 0 {
+		if v.Status == api.StageAwaitApproval && r.BaselineSubjects == 0 && faults == nil {
 			// While legal reads, the plain loop sends the same notices.
 			c.logf("%s: baseline loop over %d people", backend, c.BaselineSubjects)
 			if err := c.baseline(ctx, d, id, &r); err != nil {
@@ -155,8 +212,28 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 			started = time.Now()
 			c.logf("%s: campaign started", backend)
 		}
-		if !started.IsZero() && v.Status != api.StageNotifying {
-			break
+		if !started.IsZero() {
+			// The ledger says when the last new send went out (a row
+			// appeared) and when the last send in doubt was settled.
+			counts, _, _, err := d.Store.CampaignCounts(ctx, id)
+			if err != nil {
+				return r, err
+			}
+			n, doubt := 0, 0
+			for _, k := range counts {
+				n += k.Queued + k.Sent + k.Delivered + k.Failed
+				doubt += k.Unknown
+			}
+			now := time.Now()
+			if n > rows {
+				rows, lastNew = n, now
+			}
+			if doubt > 0 {
+				lastDoubt = now
+			}
+			if v.Status != api.StageNotifying {
+				break
+			}
 		}
 		if v.Campaign != nil && quarter <= 3 && v.Campaign.Contacted >= quarter*c.Subjects/4 {
 			r.RSSMBAt = append(r.RSSMBAt, rssMB())
@@ -169,6 +246,10 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 		time.Sleep(200 * time.Millisecond)
 	}
 	r.Seconds = time.Since(started).Seconds()
+	r.SendSeconds = lastNew.Sub(started).Seconds()
+	if lastDoubt.After(lastNew) {
+		r.SettleSeconds = lastDoubt.Sub(lastNew).Seconds()
+	}
 	r.PeakMB = peakRSSMB()
 	r.RSSMBAt = append(r.RSSMBAt, rssMB())
 	counts, _, _, err := d.Store.CampaignCounts(ctx, id)
@@ -179,8 +260,29 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string) (N
 		m := n.Sent + n.Delivered + n.Failed
 		r.Messages += m
 		r.Channels[ch] = float64(m) / r.Seconds
+		r.InDoubt += n.Recovered + n.PossiblyTwice
+		r.PossiblyTwice += n.PossiblyTwice
 	}
 	r.PerS = float64(r.Messages) / r.Seconds
+	if r.SendSeconds > 0 {
+		r.SendPerS = float64(r.Messages) / r.SendSeconds
+	}
+	repeated, err := d.Outbox.Repeated(ctx, id)
+	if err != nil {
+		return r, err
+	}
+	for k := range repeated {
+		if k[1] != "email" {
+			r.Duplicates++
+			continue
+		}
+		// A second e-mail is owned up to when its row says it was sent
+		// again; one that is not is a duplicate like any other.
+		r.EmailRepeats++
+		if row, err := d.Store.GetDelivery(ctx, id, k[0], k[1]); err != nil || row.Doubt != store.DoubtResent {
+			r.Duplicates++
+		}
+	}
 	if v.Campaign != nil {
 		r.Partitions = v.Campaign.Partitions
 	}

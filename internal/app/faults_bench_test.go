@@ -1,0 +1,54 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/tocsin/tocsin/internal/devtools/bench"
+)
+
+// BenchmarkCampaignUnderFaults runs the same campaign twice in one run, on
+// `tocsin dev` with SQLite: with well-behaved peers, then with the peers
+// having a carrier's bad day (bench.BadDayProfile). It reports both send
+// rates, their ratio, how long after the last new send the last send in
+// doubt was settled, and fails when anyone got a duplicate, when the
+// faulted rate is under half the fault-free one, or when settling took
+// over two minutes. TOCSIN_FAULT_BENCH_SUBJECTS sets the size (default
+// 2000).
+//
+//	go test -run '^$' -bench CampaignUnderFaults -benchtime 1x ./internal/app/
+func BenchmarkCampaignUnderFaults(b *testing.B) {
+	n := 2000
+	if v := os.Getenv("TOCSIN_FAULT_BENCH_SUBJECTS"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("TOCSIN_FAULT_BENCH_SUBJECTS: %v", err)
+		}
+	}
+	var res []bench.NotifyResult
+	for b.Loop() {
+		var err error
+		res, err = bench.Notify(context.Background(), bench.NotifyConfig{Dir: b.TempDir(), Subjects: n, BaselineSubjects: n,
+			Backends: []string{"sqlite"}, PeerFaults: bench.BadDayProfile, FaultSeed: 1, Log: os.Stderr})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	clean, faulted := res[0], res[1]
+	b.ReportMetric(clean.SendPerS, "fault-free-msg/s")
+	b.ReportMetric(faulted.SendPerS, "bad-day-msg/s")
+	b.ReportMetric(faulted.FaultRatio, "ratio")
+	b.ReportMetric(faulted.SettleSeconds, "settle-s")
+	b.ReportMetric(float64(faulted.InDoubt), "in-doubt")
+	if faulted.Duplicates > 0 || clean.Duplicates > 0 {
+		b.Errorf("duplicates: %d fault-free, %d on the bad day", clean.Duplicates, faulted.Duplicates)
+	}
+	if faulted.FaultRatio < 0.5 {
+		b.Errorf("on the bad day the campaign sent %.0f msg/s, %.2f of the fault-free %.0f: under the target half", faulted.SendPerS, faulted.FaultRatio, clean.SendPerS)
+	}
+	if faulted.SettleSeconds > 120 {
+		b.Errorf("the last send in doubt was settled %.0f s after the last new send: over the target two minutes", faulted.SettleSeconds)
+	}
+}
