@@ -226,7 +226,7 @@ const settleRounds = 3
 // holds up one lane, not the batch; each lane still sends one message at a
 // time, which is what lets a retry tell which of a dead lane's e-mails
 // may have gone out.
-const DefaultSendLanes = 8
+const DefaultSendLanes = 32
 
 func (a *Activities) sendLanes() int {
 	if a.SendLanes > 0 {

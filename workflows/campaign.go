@@ -50,7 +50,10 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		window = DefaultPartitionWindow
 	}
 	if bwindow <= 0 {
-		bwindow = DefaultBatchWindow
+		bwindow = legacyBatchWindow
+		if workflow.GetVersion(ctx, changeWiderBatchWindow, workflow.DefaultVersion, 1) >= 1 {
+			bwindow = DefaultBatchWindow
+		}
 	}
 	s.event(ctx, fmt.Sprintf("campaign: %d people in %d partitions of up to %d, batches of %d", split.Subjects, len(split.Ranges), size, batch))
 	// Each person is told only by channels every duty to them accepts

@@ -18,9 +18,12 @@ import (
 // per partition, a partition's a few events per batch and continues as new
 // long before Temporal's limits.
 const (
-	DefaultBatchSize       = 250
-	DefaultPartitionSize   = 20000
-	DefaultBatchWindow     = 4
+	DefaultBatchSize     = 250
+	DefaultPartitionSize = 20000
+	DefaultBatchWindow   = 16
+	// legacyBatchWindow is the default of campaigns started before
+	// changeWiderBatchWindow: 4 batches at once.
+	legacyBatchWindow      = 4
 	DefaultPartitionWindow = 4
 	notifyHeartbeat        = 10 * time.Second
 	// slowestProviderCall bounds one send: connect (15 s) plus the SMTP

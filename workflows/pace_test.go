@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
 	"github.com/tocsin/tocsin/internal/plandata"
@@ -90,4 +91,33 @@ func TestADrillIsGradedOnTheCampaignsPace(t *testing.T) {
 	env.ExecuteWorkflow(DrillWorkflow, DrillRequest{DrillID: "DR-1", RequestedBy: "responder@example.com", ApprovalDelay: time.Minute})
 	require.NoError(t, env.GetWorkflowError())
 	require.Equal(t, []string{late}, finished.Late)
+}
+
+// A campaign's partitions run 16 batches at once unless the deployment
+// configures a window: a batch lasts as long as its slowest provider call,
+// so on a provider's bad day the window is what bounds the rate.
+func TestACampaignRunsSixteenBatchesAtOnceUnlessConfigured(t *testing.T) {
+	for _, tc := range []struct{ configured, want int }{{0, 16}, {3, 3}} {
+		var mu sync.Mutex
+		var windows []int
+		env := setup(t, 0)
+		env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in NotifyInput) (NotifyResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			windows = append(windows, in.Window)
+			return NotifyResult{Reached: make([]int, len(in.Ladder))}, nil
+		})
+		env.RegisterDelayedCallback(func() {
+			for _, d := range progressOf(t, env).Drafts {
+				update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+			}
+		}, time.Minute)
+		env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
+		in := input()
+		in.BatchWindow = tc.configured
+		env.ExecuteWorkflow(IncidentWorkflowName, in)
+		mu.Lock()
+		require.Equal(t, []int{tc.want}, windows, "configured %d", tc.configured)
+		mu.Unlock()
+	}
 }

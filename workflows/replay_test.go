@@ -37,7 +37,9 @@ import (
 // legal added a follow-up wave while it waited for filings, the wave's new
 // duties drafted, approved and its people told (incident_wave.json); and
 // one whose English notice legal corrected after it went out, the new
-// revision sent to those who got the old one (incident_correction.json).
+// revision sent to those who got the old one (incident_correction.json);
+// and one whose campaign took the wider default batch window
+// (incident_window.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -47,7 +49,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json", "incident_window.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)

@@ -95,6 +95,14 @@ const (
 	// a workflow test (TestACampaignThatWouldMissADutyWarnsTheWarRoom), no
 	// recorded history: a campaign that slow does not end inside a test.
 	changePaceWarning = "pace-warning"
+	// changeWiderBatchWindow runs 16 batches of a partition at once
+	// unless configured (was 4): a batch lasts as long as its slowest
+	// call, so on a provider's bad day the window bounds the rate. Old
+	// branch: every history above; new branch: incident_window.json. The
+	// window reaches the partitions only in their input, which replay does
+	// not compare, so TestACampaignRunsSixteenBatchesAtOnceUnlessConfigured
+	// is what fails when the branch is lost.
+	changeWiderBatchWindow = "wider-batch-window"
 )
 
 // Changes that need no change ID, and why:

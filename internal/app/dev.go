@@ -382,7 +382,7 @@ func (p devPeers) twilio() senders.TwilioConfig {
 // smtp aims the e-mail sender at the SMTP peer; bounces and replies come
 // back to the dev server's mailbox.
 func (p devPeers) smtp() senders.SMTPConfig {
-	return senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 64, Timeout: p.Timeout, BounceAddress: devBounceAddress, ReplyTo: devReplyAddress}
+	return senders.SMTPConfig{Addr: p.SMTP, From: "Security Team <security@tocsin.local>", Connections: 256, Timeout: p.Timeout, BounceAddress: devBounceAddress, ReplyTo: devReplyAddress}
 }
 
 // devReplyAddress is where people's replies to dev notices go: the dev

@@ -151,7 +151,7 @@ type Config struct {
 		Listen string `yaml:"listen"`
 	} `yaml:"metrics"`
 	// Campaign sizes new incidents' campaigns (unset: the defaults, 250 people
-	// a batch, 4 batches of each of 4 partitions of 20,000 at once). Up to
+	// a batch, 16 batches of each of 4 partitions of 20,000 at once). Up to
 	// partition_window x batch_window batches run at once, across all
 	// workers: keep it at least the workers' activity slots together, or
 	// more workers send no faster.
@@ -167,7 +167,7 @@ type Config struct {
 	Worker struct {
 		MaxConcurrentActivities int `yaml:"max_concurrent_activities"`
 		// SendLanes is how many sends of one batch are in flight at once
-		// (0: 8): a provider call that hangs holds up one lane, not the batch.
+		// (0: 32): a provider call that hangs holds up one lane, not the batch.
 		SendLanes int `yaml:"send_lanes"`
 	} `yaml:"worker"`
 	// Uploads bounds what inventory and subject-list uploads spool to disk
