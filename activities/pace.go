@@ -21,7 +21,7 @@ type PaceResult struct {
 	Late []string `json:",omitempty"`
 }
 
-// ProjectPace projects the campaign's finish at the configured rates (as
+// ProjectPace projects the campaign's finish at the channels' rates (as
 // the incident's view does) against the duties' due times.
 func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult, error) {
 	if len(a.Rates) == 0 || len(in.Duties) == 0 {
@@ -31,8 +31,12 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 	if err != nil {
 		return PaceResult{}, err
 	}
+	rates, err := a.Store.RatesNow(ctx, a.Rates) // with any an admin raised
+	if err != nil {
+		return PaceResult{}, err
+	}
 	var out PaceResult
-	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, a.Rates)).Misses {
+	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, rates)).Misses {
 		out.Late = append(out.Late, m.Say())
 	}
 	return out, nil

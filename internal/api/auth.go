@@ -142,8 +142,10 @@ var (
 	// letterReaders may export the letters mailed: names and addresses.
 	letterReaders = []string{RoleLegal, RoleAdmin}
 	caseWorkers   = []string{RoleResponder, RoleLegal, RoleAdmin, RoleDrill}
-	auditors      = []string{RoleResponder, RoleLegal, RoleAdmin}
-	platform      = []string{RolePlatform}
+	// admins set a channel's rate at run time, within its ceiling.
+	admins   = []string{RoleAdmin}
+	auditors = []string{RoleResponder, RoleLegal, RoleAdmin}
+	platform = []string{RolePlatform}
 	// supporters answer people's inquiries.
 	supporters = []string{RoleSupport, RoleResponder, RoleLegal, RoleAdmin}
 )

@@ -55,7 +55,11 @@ func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress
 	if err != nil {
 		return nil
 	}
-	proj := pacing.Project(time.Now().UTC(), workflows.PaceDuties(p), pacing.Loads(ladder, waiting, s.Rates))
+	rates, err := s.Store.RatesNow(ctx, s.Rates) // with any an admin raised
+	if err != nil {
+		return nil
+	}
+	proj := pacing.Project(time.Now().UTC(), workflows.PaceDuties(p), pacing.Loads(ladder, waiting, rates))
 	out := &PacingView{Finishes: []PacingFinish{}}
 	for _, f := range proj.Finishes {
 		out.Finishes = append(out.Finishes, PacingFinish{Channel: f.Channel, Remaining: f.Remaining, Rate: f.Rate, At: f.At})

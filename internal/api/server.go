@@ -53,8 +53,11 @@ type Server struct {
 	PlaybookDir string
 	// Rates are the channels' configured messages per second, all workers
 	// together: what the view projects a campaign's finish with.
-	Rates   map[string]float64
-	ladders ladders
+	Rates map[string]float64
+	// RateCeilings are the providers' ceilings (rate_ceilings:): an admin
+	// may set a paced channel's rate at run time up to its ceiling.
+	RateCeilings map[string]float64
+	ladders      ladders
 	// Replies texts support's answers to questions asked by text (nil:
 	// such answers are saved and the console says they were not sent).
 	Replies Replier
@@ -139,6 +142,8 @@ var apiRoutes = []route{
 	{"GET /api/v1/drill-schedules", anyone, func(s *Server) http.HandlerFunc { return s.listDrillSchedules }},
 	{"GET /api/v1/channels/holds", caseWorkers, func(s *Server) http.HandlerFunc { return s.listHolds }},
 	{"POST /api/v1/channels/{channel}/resume", responders, func(s *Server) http.HandlerFunc { return s.resumeChannel }},
+	{"GET /api/v1/channels/rates", caseWorkers, func(s *Server) http.HandlerFunc { return s.listRates }},
+	{"PUT /api/v1/channels/{channel}/rate", admins, func(s *Server) http.HandlerFunc { return s.setRate }},
 	{"GET /api/v1/outbox", caseWorkers, func(s *Server) http.HandlerFunc { return s.outbox }},
 	{"GET /api/v1/onsite/inbox/{account}", platform, func(s *Server) http.HandlerFunc { return s.onsiteInbox }},
 }

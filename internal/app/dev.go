@@ -58,8 +58,9 @@ type DevConfig struct {
 	// ExternalWorker leaves the workflows and activities to other processes
 	// (`tocsin worker --dev DATA`), which can then be killed and restarted.
 	ExternalWorker bool
-	// Rates paces each channel (messages per second, all workers together).
-	Rates senders.Rates
+	// Rates paces each channel (messages per second, all workers together);
+	// RateCeilings bound what an admin may set them to at run time.
+	Rates, RateCeilings senders.Rates
 }
 
 // Dev is a running all-in-one Tocsin.
@@ -233,7 +234,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, tc.Close)
 	d.Temporal = tc
 
-	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir, Rates: cfg.Rates,
+	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir, Rates: cfg.Rates, RateCeilings: cfg.RateCeilings,
 		DataConverter: dc, Codec: &api.CodecEndpoint{Codec: codec.Codec{Keys: keys}, Namespace: "default"}, ActorKey: []byte(secrets["ACTOR_KEY"]),
 		Letters: &letters.Printer{Sender: devLetterSender}}
 	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]

@@ -123,8 +123,9 @@ type sampleOptions struct {
 	playbook        func(dir string)
 	leave           func(api.DraftView) bool
 	done            func(api.View) bool
-	// rates pace the dev server's channels (none: unpaced).
-	rates senders.Rates
+	// rates pace the dev server's channels (none: unpaced); ceilings
+	// bound what an admin may raise them to.
+	rates, ceilings senders.Rates
 }
 
 func runSample(t *testing.T, o sampleOptions) sampleRun {
@@ -135,7 +136,7 @@ func runSample(t *testing.T, o sampleOptions) sampleRun {
 	if o.playbook != nil {
 		o.playbook(pb)
 	}
-	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond, Rates: o.rates,
+	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond, Rates: o.rates, RateCeilings: o.ceilings,
 		PlaybookDir: pb, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)

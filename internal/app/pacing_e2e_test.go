@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -52,10 +53,45 @@ func TestACampaignThatWouldMissADutySaysSoAndNamesTheRate(t *testing.T) {
 	})
 }
 
+// The responder's way out of a late campaign: an admin raises e-mail's
+// rate, within the ceiling the config names, to the rate the projection
+// named, and the campaign is on time. Above the ceiling, or asked by a
+// responder, nothing changes.
+func TestAnAdminRaisesARateWithinItsCeilingAndTheCampaignIsOnTime(t *testing.T) {
+	r, _ := slowKoreanCampaignCapped(t, senders.Rates{"email": 0.001})
+	ctx := context.Background()
+	admin := as(r.dev, "TOCSIN_TOKEN_ADMIN")
+	err := r.responder.Do(ctx, "PUT", "/api/v1/channels/email/rate", api.SetRateRequest{PerSecond: 0.0008}, nil)
+	require.ErrorContains(t, err, "may not do this; it needs one of: admin")
+	err = admin.Do(ctx, "PUT", "/api/v1/channels/email/rate", api.SetRateRequest{PerSecond: 0.01}, nil)
+	require.ErrorContains(t, err, "0.01/s is over email's ceiling of 0.001/s")
+	err = admin.Do(ctx, "PUT", "/api/v1/channels/sms/rate", api.SetRateRequest{PerSecond: 5}, nil)
+	require.ErrorContains(t, err, "sms is not paced")
+	r.until(t, func(v api.View) bool { return v.Pacing != nil && len(v.Pacing.Misses) == 1 })
+
+	var set api.RateView
+	require.NoError(t, admin.Do(ctx, "PUT", "/api/v1/channels/email/rate", api.SetRateRequest{PerSecond: 0.0008}, &set))
+	require.Equal(t, 0.0008, set.PerSecond)
+	require.Equal(t, 0.0005, set.Configured)
+	r.until(t, func(v api.View) bool { return v.Pacing != nil && len(v.Pacing.Misses) == 0 })
+	require.Equal(t, 0.0008, r.view.Pacing.Finishes[0].Rate, "projected at the rate set")
+	var rates []api.RateView
+	require.NoError(t, r.legal.Do(ctx, "GET", "/api/v1/channels/rates", nil, &rates))
+	require.Len(t, rates, 1)
+	require.Equal(t, "admin@example.com", rates[0].SetBy)
+	require.Equal(t, 0.001, rates[0].Ceiling)
+}
+
 // slowKoreanCampaign opens the sample breach over 200 Koreans, detected
 // now, with e-mail paced at 0.0005 a second, and waits (the notices left
 // to legal) until the view says the campaign would be late.
 func slowKoreanCampaign(t *testing.T) (sampleRun, time.Time) {
+	return slowKoreanCampaignCapped(t, nil)
+}
+
+// slowKoreanCampaignCapped is slowKoreanCampaign with the providers'
+// ceilings in the config.
+func slowKoreanCampaignCapped(t *testing.T, ceilings senders.Rates) (sampleRun, time.Time) {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
@@ -64,7 +100,7 @@ func slowKoreanCampaign(t *testing.T) (sampleRun, time.Time) {
 	}
 	detected := time.Now().UTC().Truncate(time.Second)
 	notices := func(d api.DraftView) bool { return d.Kind == activities.KindNotice }
-	r := runSample(t, sampleOptions{subjects: b.String(), rates: senders.Rates{"email": 0.0005}, leave: notices,
+	r := runSample(t, sampleOptions{subjects: b.String(), rates: senders.Rates{"email": 0.0005}, ceilings: ceilings, leave: notices,
 		incident: func(yaml string) string {
 			return strings.Replace(yaml, "detected_at: 2026-11-20T08:00:00Z", "detected_at: "+detected.Format(time.RFC3339), 1)
 		},

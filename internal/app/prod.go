@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/twilio/twilio-go"
@@ -75,7 +76,12 @@ type Config struct {
 	// same windows in the store, so the provider's limit holds however many
 	// workers run. A 429 from a provider is honoured on top (Retry-After).
 	Rates senders.Rates `yaml:"rates"`
-	SMTP  struct {
+	// RateCeilings are the providers' own limits for the account (Twilio's
+	// messages per second, the relay's): an admin may set a paced channel's
+	// rate at run time up to its ceiling (tocsin channel rate), when a
+	// campaign is projected to finish after a duty's due time.
+	RateCeilings senders.Rates `yaml:"rate_ceilings"`
+	SMTP         struct {
 		Addr        string `yaml:"addr"`
 		Username    string `yaml:"username"`
 		From        string `yaml:"from"`
@@ -435,6 +441,10 @@ func (c Config) Validate(path string) error {
 		_, known := channel.Lookup(ch)
 		need(known && r > 0, fmt.Sprintf("rates.%s to name a channel (%s) with a positive rate", ch, strings.Join(channel.Names(), ", ")))
 	}
+	for ch, ceiling := range c.RateCeilings {
+		r, paced := c.Rates[ch]
+		need(paced && ceiling >= r, fmt.Sprintf("rate_ceilings.%s to name a channel that has a rate under rates:, and to be no lower than it", ch))
+	}
 	if c.Secrets.legacyWebhook && (!c.Secrets.OnsiteSecret.Set() || !c.Secrets.PressSecret.Set()) {
 		errs = append(errs, fmt.Errorf("TOCSIN_WEBHOOK_SECRET signed both on-site notices and press announcements and is no longer read: set TOCSIN_ONSITE_SECRET (shared with the on-site notification service) and TOCSIN_PRESS_SECRET (shared with the press webhook), two different values"))
 	}
@@ -544,7 +554,7 @@ func RunServe(ctx context.Context, c Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeAll()
-	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken.Reveal(), PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, Rates: c.Rates, OIDC: c.OIDC,
+	server := &api.Server{Store: st, Temporal: tc, TwilioAuthToken: c.Secrets.TwilioAuthToken.Reveal(), PublicURL: c.PublicURL, Log: log, PlaybookDir: c.PlaybookDir, Rates: c.Rates, RateCeilings: c.RateCeilings, OIDC: c.OIDC,
 		ActorKey:  []byte(c.Secrets.ActorKey.Reveal()),
 		Letters:   &letters.Printer{Sender: c.Letters.Sender, Font: c.Letters.Font},
 		Codec:     &api.CodecEndpoint{Codec: codec.Codec{Keys: c.CodecKeys}, Namespace: c.Temporal.Namespace, UIOrigins: c.Temporal.UIOrigins},
@@ -677,9 +687,34 @@ func apnsClient(caFile string) (*http.Client, error) {
 // sharedPace paces each channel at its rate for all workers together: the
 // windows live in the store every worker shares.
 func sharedPace(reg senders.Registry, rates senders.Rates, st *store.Store) senders.Registry {
+	live := &liveRates{store: st}
 	return senders.PaceWith(reg, rates, func(channel string, perSecond float64) senders.Limiter {
-		return senders.SharedRate{Bucket: st, Name: channel, Rate: perSecond}
+		return senders.SharedRate{Bucket: st, Name: channel, Rate: perSecond, Live: live}
 	})
+}
+
+// liveRateFreshness is how soon every worker paces by a rate an admin set.
+const liveRateFreshness = 5 * time.Second
+
+// liveRates reads the rates set at run time (tocsin channel rate) from the
+// store, at most once per liveRateFreshness per worker.
+type liveRates struct {
+	store *store.Store
+	mu    sync.Mutex
+	at    time.Time
+	rates map[string]store.ChannelRate
+}
+
+func (l *liveRates) RateNow(ctx context.Context, channel string) (float64, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time.Since(l.at) > liveRateFreshness {
+		if rates, err := l.store.ChannelRates(ctx); err == nil {
+			l.rates, l.at = rates, time.Now()
+		}
+	}
+	r, ok := l.rates[channel]
+	return r.PerSecond, ok
 }
 
 // relayPrefixes reads bounces.allow: each entry an address (one host) or a

@@ -84,12 +84,27 @@ func TestCampaignSizingIsReadAndChecked(t *testing.T) {
 	require.Equal(t, 20000, c.Campaign.PartitionSize)
 	require.Equal(t, 16, c.Worker.MaxConcurrentActivities)
 	path := filepath.Join(t.TempDir(), "tocsin.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "batch_window: 4", "batch_window: -1", 1)), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "batch_window: 16", "batch_window: -1", 1)), 0o600))
 	_, err = LoadConfig(path)
 	require.ErrorContains(t, err, "campaign.batch_window to be a positive number")
 	require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "partition_size: 20000", "partition_size: 100", 1)), 0o600))
 	_, err = LoadConfig(path)
 	require.ErrorContains(t, err, "campaign.partition_size to be at least campaign.batch_size")
+}
+
+// A provider's ceiling bounds a paced channel's rate from above: one below
+// the configured rate, or for a channel that is not paced, is refused.
+func TestRateCeilingsAreCheckedAgainstTheRates(t *testing.T) {
+	data := exampleConfig(t)
+	c, err := LoadConfig("../../deploy/tocsin.example.yaml")
+	require.NoError(t, err)
+	require.Equal(t, 100.0, c.RateCeilings["sms"])
+	path := filepath.Join(t.TempDir(), "tocsin.yaml")
+	for _, bad := range []string{"rate_ceilings:\n  sms: 10\n", "rate_ceilings:\n  sms: 100\n  push: 5\n"} {
+		require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(data), "rate_ceilings:\n  sms: 100\n", bad, 1)), 0o600))
+		_, err = LoadConfig(path)
+		require.ErrorContains(t, err, "to name a channel that has a rate under rates:, and to be no lower than it", bad)
+	}
 }
 
 func TestSMTPTLSModeIsChecked(t *testing.T) {

@@ -107,20 +107,34 @@ type SharedRate struct {
 	Bucket RateBucket
 	Name   string
 	Rate   float64
+	// Live, when set, may answer a rate set at run time in Rate's place.
+	Live RateSource
 }
 
-func (l SharedRate) window() (time.Duration, int) {
-	if l.Rate >= 1 {
-		return time.Second, int(l.Rate)
+// RateSource answers a channel's rate as set at run time (ok false: the
+// configured one stands).
+type RateSource interface {
+	RateNow(ctx context.Context, channel string) (perSecond float64, ok bool)
+}
+
+func window(rate float64) (time.Duration, int) {
+	if rate >= 1 {
+		return time.Second, int(rate)
 	}
-	return time.Duration(float64(time.Second) / l.Rate), 1
+	return time.Duration(float64(time.Second) / rate), 1
 }
 
 // Wait takes a slot, sleeping to the next window while the current is full.
 // A store that cannot be reached is an error (nothing was sent).
 func (l SharedRate) Wait(ctx context.Context) error {
-	length, limit := l.window()
 	for {
+		rate := l.Rate
+		if l.Live != nil {
+			if r, ok := l.Live.RateNow(ctx, l.Name); ok && r > 0 {
+				rate = r
+			}
+		}
+		length, limit := window(rate)
 		idx := time.Now().UnixNano() / int64(length)
 		ok, err := l.Bucket.TakeRate(ctx, l.Name, idx, limit)
 		if err != nil {

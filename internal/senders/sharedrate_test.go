@@ -64,3 +64,32 @@ func TestASharedRateWaitEndsWithItsActivity(t *testing.T) {
 	defer cancel()
 	require.ErrorIs(t, l.Wait(ctx), context.DeadlineExceeded)
 }
+
+// liveRate answers one channel's rate as set at run time.
+type liveRate struct {
+	channel string
+	rate    float64
+}
+
+func (l liveRate) RateNow(_ context.Context, channel string) (float64, bool) {
+	return l.rate, channel == l.channel
+}
+
+// A rate an admin set at run time paces in place of the configured one:
+// configured at 100 SMS a second, set to 2, six texts take three windows
+// (more than one second: two window boundaries).
+func TestARateSetAtRunTimePacesInPlaceOfTheConfiguredOne(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	var sent atomic.Int64
+	reg := senders.PaceWith(senders.Registry{senders.SMS: countingSender{&sent}}, senders.Rates{senders.SMS: 100},
+		func(ch string, r float64) senders.Limiter {
+			return senders.SharedRate{Bucket: st, Name: ch, Rate: r, Live: liveRate{channel: senders.SMS, rate: 2}}
+		})
+	start := time.Now()
+	for range 6 {
+		_, err := reg[senders.SMS].Send(context.Background(), senders.Message{})
+		require.NoError(t, err)
+	}
+	require.EqualValues(t, 6, sent.Load())
+	require.GreaterOrEqual(t, time.Since(start), time.Second, "6 texts at 2/s, not 100/s")
+}
