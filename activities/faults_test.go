@@ -200,12 +200,7 @@ func TestOnlyTheEmailInFlightWhenAWorkerDiedIsPossiblyTwice(t *testing.T) {
 func TestEachDeadLanesEmailInFlightIsTheOnlyOnePossiblyTwice(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		var csv strings.Builder
-		csv.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n")
-		for i := 1; i <= 8; i++ {
-			fmt.Fprintf(&csv, "u%d,P%d,p%d@example.com,,,en,SG,1980,crm\n", i, i, i)
-		}
-		c := newCampaignOf(t, s, csv.String(), nil, 0)
+		c := newCampaignOf(t, s, emailOnly(8), nil, 0)
 		d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
 		require.NoError(t, err)
 		claim := func(owner string, ids ...string) {
@@ -247,12 +242,7 @@ func TestEachDeadLanesEmailInFlightIsTheOnlyOnePossiblyTwice(t *testing.T) {
 func TestASlowCallDoesNotHoldUpTheRestOfItsBatch(t *testing.T) {
 	s := storetest.Open(t, "sqlite")
 	ctx := context.Background()
-	var csv strings.Builder
-	csv.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n")
-	for i := 1; i <= 6; i++ {
-		fmt.Fprintf(&csv, "u%d,P%d,p%d@example.com,,,en,SG,1980,crm\n", i, i, i)
-	}
-	c := newCampaignOf(t, s, csv.String(), nil, 0)
+	c := newCampaignOf(t, s, emailOnly(6), nil, 0)
 	release := make(chan struct{})
 	c.acts.Senders["email"] = stallingSender{inner: c.mail, stall: "u1", release: release}
 	done := make(chan error, 1)
@@ -284,4 +274,14 @@ func (s stallingSender) Send(ctx context.Context, m senders.Message) (senders.Re
 		<-s.release
 	}
 	return s.inner.Send(ctx, m)
+}
+
+// emailOnly is an inventory of n people u1..un reached by e-mail alone.
+func emailOnly(n int) string {
+	var csv strings.Builder
+	csv.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n")
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&csv, "u%d,P%d,p%d@example.com,,,en,SG,1980,crm\n", i, i, i)
+	}
+	return csv.String()
 }

@@ -228,12 +228,6 @@ const settleRounds = 3
 // may have gone out.
 const DefaultSendLanes = 32
 
-func (a *Activities) sendLanes() int {
-	if a.SendLanes > 0 {
-		return a.SendLanes
-	}
-	return DefaultSendLanes
-}
 
 // errLaneHalted stops a lane's chunk because another lane of the batch
 // failed: its sends not yet tried go back, as when the attempt is cancelled.
@@ -246,7 +240,7 @@ func (a *Activities) runLanes(ctx context.Context, drill bool, lk *leaseKeeper, 
 	if len(plan) == 0 {
 		return nil, nil
 	}
-	lanes := a.sendLanes()
+	lanes := cmp.Or(a.SendLanes, DefaultSendLanes)
 	// Chunks small enough that every lane has a few, no bigger than a claim.
 	size := max(1, min(flushEvery, (len(plan)+2*lanes-1)/(2*lanes)))
 	lanes = min(lanes, (len(plan)+size-1)/size)
