@@ -29,7 +29,10 @@ import (
 // is marked failed for it.
 func TestAMisconfiguredProviderHoldsItsChannelAndWritesNobodyOff(t *testing.T) {
 	ctx := context.Background()
+	// Slow peers, one send at a time in each of 4 batches: the campaign
+	// lasts long enough for the providers to change their minds mid-way.
 	d, err := StartDev(ctx, DevConfig{DataDir: t.TempDir(), Listen: "127.0.0.1:0", SMTPListen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond,
+		BatchWindow: 4, SendLanes: 1,
 		PlaybookDir: anyHourPlaybooks(t), PeerFaults: mustFaults(t, "smtp.latency=200ms@1,onsite.latency=200ms@1"),
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
 	require.NoError(t, err)
