@@ -118,6 +118,8 @@ func TestEveryRouteHasTheRightRoles(t *testing.T) {
 		"GET /api/v1/outbox":                          {resp, legal, admin, drill},
 		"GET /api/v1/channels/holds":                  {resp, legal, admin, drill},
 		"POST /api/v1/channels/{channel}/resume":      {resp, admin},
+		"GET /api/v1/channels/rates":                  {resp, legal, admin, drill},
+		"PUT /api/v1/channels/{channel}/rate":         {admin},
 		"GET /api/v1/onsite/inbox/{account}":          {plat},
 	}
 	var served []string
