@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -113,10 +114,7 @@ func (k *leaseKeeper) neverTried(ctx context.Context, d store.Delivery) (bool, e
 func (k *leaseKeeper) run(ctx context.Context) (stop func()) {
 	return every(ctx, renewEvery, func() {
 		k.mu.Lock()
-		held := make(map[string][]store.Delivery, len(k.held))
-		for owner, ds := range k.held {
-			held[owner] = ds
-		}
+		held := maps.Clone(k.held)
 		k.mu.Unlock()
 		for owner, ds := range held {
 			_ = k.store.RenewLeases(ctx, ds, store.Lease{Owner: owner, Until: time.Now().Add(ClaimLease)})

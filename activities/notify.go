@@ -228,7 +228,6 @@ const settleRounds = 3
 // may have gone out.
 const DefaultSendLanes = 32
 
-
 // errLaneHalted stops a lane's chunk because another lane of the batch
 // failed: its sends not yet tried go back, as when the attempt is cancelled.
 var errLaneHalted = errors.New("another lane of the batch failed")
@@ -285,8 +284,8 @@ func (a *Activities) runLanes(ctx context.Context, drill bool, lk *leaseKeeper, 
 		res.Recovered += c.Recovered
 	}
 	slices.SortFunc(again, func(x, y planned) int { return x.seq - y.seq })
-	// The first failure by lane is the batch's: a pause over a provider's
-	// error only because both end the batch for a retry.
+	// Each failure ends the batch for Temporal to retry; the lowest lane's
+	// is the one it reports.
 	for _, err := range errs {
 		if err != nil {
 			return again, err

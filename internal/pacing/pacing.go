@@ -29,7 +29,7 @@ type Load struct {
 
 // Loads are the channels' sends still to make: for each, the people
 // waiting who have the contact it needs (waiting, by contact kind) and
-// its configured rate. A channel Tocsin does not know is left out.
+// its rate (configured, or as an admin set it at run time). A channel Tocsin does not know is left out.
 func Loads(channels []string, waiting map[string]int, rates map[string]float64) []Load {
 	var out []Load
 	for _, ch := range channels {
