@@ -43,6 +43,7 @@ type CorrectionResult struct {
 // notices' claims, leases and doubt, so a retried page sends no copy
 // twice. A paused campaign pauses corrections too.
 func (a *Activities) SendCorrections(ctx context.Context, in CorrectionInput) (CorrectionResult, error) {
+	defer keepAlive(ctx)() // alive while it reads the page, as SendBatch
 	limit := cmp.Or(in.Limit, 500)
 	copies, next, err := a.Store.WrongRevisions(ctx, in.IncidentID, in.Draft, in.Revision, in.After[0], in.After[1], limit)
 	if err != nil {

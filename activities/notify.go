@@ -35,6 +35,8 @@ type SplitInput struct {
 	Size       int
 	// Unreached counts only subjects no rung has reached yet.
 	Unreached bool
+	// Regions counts only their residents (none: everyone).
+	Regions []string `json:",omitempty"`
 }
 
 // SplitResult holds the ranges: IDs only, a few per thousand subjects.
@@ -45,7 +47,7 @@ type SplitResult struct {
 
 // SplitRange cuts the affected set into ranges of at most Size subjects.
 func (a *Activities) SplitRange(ctx context.Context, in SplitInput) (SplitResult, error) {
-	ranges, n, err := a.Store.SplitRange(ctx, in.IncidentID, in.Range, max(in.Size, 1), in.Unreached)
+	ranges, n, err := a.Store.SplitRange(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.Unreached)
 	return SplitResult{Ranges: ranges, Subjects: n}, err
 }
 
@@ -69,6 +71,8 @@ type BatchInput struct {
 	// Lawful are the channels each duty to individuals accepts: a person
 	// is told only by channels every duty to them accepts.
 	Lawful []playbooks.Lawful `json:",omitempty"`
+	// Regions sends only to their residents (none: everyone).
+	Regions []string `json:",omitempty"`
 }
 
 // BatchResult counts what happened.
@@ -96,11 +100,16 @@ const flushEvery = 50
 // "sending" was interrupted, and is recovered by asking the provider (SMS,
 // voice) or sending again under the same idempotency key (on-site, email).
 func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult, error) {
+	// Reading the batch's people and their notices takes seconds when a
+	// wide campaign's batches start at once on one database: the attempt
+	// says it is alive from its first step, or Temporal gives up on it
+	// before its first send and starts another, which waits the same.
+	defer keepAlive(ctx)()
 	r, limit := in.Range, 100000
 	if in.Limit > 0 {
 		r, limit = plandata.Range{After: in.After}, in.Limit
 	}
-	recipients, err := a.Store.UnreachedRecipients(ctx, in.IncidentID, r, limit)
+	recipients, err := a.Store.UnreachedRecipients(ctx, in.IncidentID, r, in.Regions, limit)
 	if err != nil {
 		return BatchResult{}, err
 	}
@@ -179,9 +188,10 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string, plan []planned, res *BatchResult, pause *pauseWatch) error {
 	// A provider call may take longer than the heartbeat timeout (an SMTP
 	// relay answers within 30 s, Twilio within 15 s, the limiter may wait):
-	// the attempt says it is alive while it waits, or Temporal would start a
-	// retry while this attempt is still sending. Its claims carry a lease it
-	// renews, so a retry that starts anyway waits for them.
+	// the caller's attempt says it is alive while it waits (keepAlive), or
+	// Temporal would start a retry while this attempt is still sending. Its
+	// claims carry a lease it renews, so a retry that starts anyway waits
+	// for them.
 	holds := &channelHolds{a: a, incidentID: incidentID, skipped: map[string]bool{}, probing: map[string]bool{}}
 	for i := range plan {
 		plan[i].seq = i
@@ -192,7 +202,6 @@ func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string
 			return err
 		}
 	}
-	defer keepAlive(ctx)()
 	lk := &leaseKeeper{store: a.Store, owner: attemptOwner(ctx)}
 	if len(plan) > 0 {
 		lk.lo, lk.hi = plan[0].key.SubjectID, plan[len(plan)-1].key.SubjectID

@@ -62,53 +62,36 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 	if workflow.GetVersion(ctx, changeLawfulChannels, workflow.DefaultVersion, 1) >= 1 {
 		lawful = playbooks.LawfulRules(plan.Obligations)
 	}
-	reached := make([]int, len(plan.Ladder))
-	var firstErr error
-	inflight := 0
-	sel := workflow.NewSelector(ctx)
+	base := NotifyInput{IncidentID: id, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
+		Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail, Lawful: lawful}
+	if workflow.GetVersion(ctx, changeEarliestDueFirst, workflow.DefaultVersion, 1) >= 1 {
+		if err := s.earliestDueFirst(ctx, base, wave, size, window, split.Subjects); err != nil {
+			return err
+		}
+	}
+	runs := make([]partitionRun, len(split.Ranges))
 	for i, r := range split.Ranges {
-		for inflight >= window {
-			sel.Select(ctx)
-			s.campaignProgress(ctx)
-		}
-		if firstErr != nil {
-			break
-		}
-		child := fmt.Sprintf("%s-notify-%d", id, i+1)
+		runs[i] = partitionRun{child: fmt.Sprintf("%s-notify-%d", id, i+1), in: base}
 		if wave > 1 {
-			child = fmt.Sprintf("%s-wave%d-notify-%d", id, wave, i+1)
+			runs[i].child = fmt.Sprintf("%s-wave%d-notify-%d", id, wave, i+1)
 		}
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: child})
-		in := NotifyInput{IncidentID: id, Partition: i + 1, Range: r, Ladder: plan.Ladder, BatchSize: batch, Window: bwindow, DefaultLocale: plan.DefaultLocale,
-			Notices: notices, Quiet: plan.Quiet, ReceiptTimeout: plan.ReceiptTimeout, ReceiptPoll: s.in.ReceiptPoll, BounceWindow: plan.BounceWindow, NoVoicemail: plan.NoVoicemail, Lawful: lawful}
-		inflight++
-		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, in), func(f workflow.Future) {
-			inflight--
-			var res NotifyResult
-			if err := f.Get(ctx, &res); err != nil {
-				if firstErr == nil {
-					firstErr = fmt.Errorf("notify partition %d: %w", in.Partition, err)
-				}
-				return
-			}
-			c.PartitionsDone++
-			c.Attempts += res.Attempts
-			c.Failed += res.Failed
-			c.Recovered += res.Recovered
-			c.Deferred += res.Deferred
-			for k, n := range res.Reached {
-				if k < len(reached) {
-					reached[k] += n
-				}
-			}
-		})
+		runs[i].in.Partition, runs[i].in.Range = i+1, r
 	}
-	for inflight > 0 {
-		sel.Select(ctx)
-		s.campaignProgress(ctx)
-	}
-	if firstErr != nil {
-		return firstErr
+	reached := make([]int, len(plan.Ladder))
+	err := s.runPartitions(ctx, window, runs, func(res NotifyResult) {
+		c.PartitionsDone++
+		c.Attempts += res.Attempts
+		c.Failed += res.Failed
+		c.Recovered += res.Recovered
+		c.Deferred += res.Deferred
+		for k, n := range res.Reached {
+			if k < len(reached) {
+				reached[k] += n
+			}
+		}
+	})
+	if err != nil {
+		return err
 	}
 	for i, channels := range plan.Ladder {
 		s.event(ctx, fmt.Sprintf("rung %d (%s) reached %d people", i+1, strings.Join(channels, "+"), reached[i]))
@@ -117,6 +100,124 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 		s.event(ctx, fmt.Sprintf("%d sends interrupted by a crash were recovered without sending twice", c.Recovered))
 	}
 	return nil
+}
+
+// partitionRun is one child of a campaign: its workflow ID and input.
+type partitionRun struct {
+	child string
+	in    NotifyInput
+}
+
+// runPartitions runs a NotifyWorkflow per run, window at a time, and hands
+// each result to done; after a failure it starts no more and returns the
+// first.
+func (s *plan) runPartitions(ctx workflow.Context, window int, runs []partitionRun, done func(NotifyResult)) error {
+	var firstErr error
+	inflight := 0
+	sel := workflow.NewSelector(ctx)
+	for _, run := range runs {
+		for inflight >= window {
+			sel.Select(ctx)
+			s.campaignProgress(ctx)
+		}
+		if firstErr != nil {
+			break
+		}
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: run.child})
+		partition := run.in.Partition
+		inflight++
+		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, run.in), func(f workflow.Future) {
+			inflight--
+			var res NotifyResult
+			if err := f.Get(ctx, &res); err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("notify partition %d: %w", partition, err)
+				}
+				return
+			}
+			done(res)
+		})
+	}
+	for inflight > 0 {
+		sel.Select(ctx)
+		s.campaignProgress(ctx)
+	}
+	return firstErr
+}
+
+// earliestDueFirst sends the ladder's first rung to the residents of the
+// regions whose duty to be told falls due first, before anyone else is
+// sent anything: when a provider's rate bounds the campaign, they are the
+// people a late notice wrongs first. It does not wait for their receipts
+// or resolve the rung: the campaign that follows takes everyone, finds
+// their first-rung sends in the ledger (none goes twice), and carries them
+// down the ladder with the others. Nothing is done when no duty has a due
+// time or its regions hold nobody or everybody.
+func (s *plan) earliestDueFirst(ctx workflow.Context, base NotifyInput, wave, size, window, everyone int) error {
+	regions, duties, due := dueFirst(s.p.Scope, PaceDuties(s.p))
+	if len(regions) == 0 {
+		return nil
+	}
+	var split activities.SplitResult
+	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: base.IncidentID, Size: size, Unreached: wave > 1, Regions: regions}).Get(ctx, &split); err != nil {
+		return fmt.Errorf("split the earliest due: %w", err)
+	}
+	if split.Subjects == 0 || split.Subjects >= everyone {
+		return nil
+	}
+	s.event(ctx, fmt.Sprintf("earliest due first: the %d people in %s, whose %s falls due at %s, are sent the first rung before the other %d",
+		split.Subjects, strings.Join(regions, ", "), strings.Join(duties, ", "), due.UTC().Format("2006-01-02 15:04 UTC"), everyone-split.Subjects))
+	runs := make([]partitionRun, len(split.Ranges))
+	for i, r := range split.Ranges {
+		runs[i] = partitionRun{child: fmt.Sprintf("%s-first-%d", base.IncidentID, i+1), in: base}
+		if wave > 1 {
+			runs[i].child = fmt.Sprintf("%s-wave%d-first-%d", base.IncidentID, wave, i+1)
+		}
+		in := &runs[i].in
+		in.Partition, in.Range, in.Regions, in.SendOnly = i+1, r, regions, true
+		in.Ladder = base.Ladder[:1]
+	}
+	// Failures, people without a contact and held calls are counted by the
+	// campaign that follows, which meets them again.
+	c := s.p.Campaign
+	return s.runPartitions(ctx, window, runs, func(res NotifyResult) {
+		c.Attempts += res.Attempts
+		c.Recovered += res.Recovered
+	})
+}
+
+// dueFirst names the affected regions under the duties to tell people
+// that fall due first, those duties, and when.
+func dueFirst(scope *plandata.ScopeSummary, duties []pacing.Duty) (regions, names []string, due time.Time) {
+	if scope == nil || len(duties) == 0 {
+		return nil, nil, time.Time{}
+	}
+	due = duties[0].DueAt
+	for _, d := range duties {
+		if d.DueAt.Before(due) {
+			due = d.DueAt
+		}
+	}
+	var jurisdictions []string
+	for _, d := range duties {
+		if d.DueAt.Equal(due) {
+			names = append(names, d.Name)
+			jurisdictions = append(jurisdictions, d.Jurisdiction)
+		}
+	}
+	// Sorted before use, so the map's order does not matter.
+	//workflowcheck:ignore
+	for region := range scope.Regions {
+		for _, j := range playbooks.JurisdictionsOf(region) {
+			if slices.Contains(jurisdictions, j) {
+				regions = append(regions, region)
+				break
+			}
+		}
+	}
+	slices.Sort(regions)
+	slices.Sort(names)
+	return regions, names, due
 }
 
 // withholdWaived takes out of the campaign the residents of every region

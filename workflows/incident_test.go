@@ -49,6 +49,8 @@ type overrides struct {
 	charter func(context.Context, activities.CharterInput) (activities.CharterResult, error)
 	// pace answers ProjectPace (default: on time).
 	pace func(context.Context, activities.PaceInput) (activities.PaceResult, error)
+	// split answers SplitRange (default: one range of 3 people).
+	split func(context.Context, activities.SplitInput) (activities.SplitResult, error)
 }
 
 func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowEnvironment {
@@ -89,7 +91,11 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	var a *activities.Activities
 	env.RegisterActivity(a)
 	env.RegisterWorkflow(NotifyWorkflow)
-	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 3}, nil)
+	if ov.split != nil {
+		env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(ov.split)
+	} else {
+		env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 3}, nil)
+	}
 	if ov.pace != nil {
 		env.OnActivity(a.ProjectPace, mock.Anything, mock.Anything).Return(ov.pace)
 	} else {

@@ -53,6 +53,12 @@ type NotifyInput struct {
 	// Lawful are the channels each duty to individuals accepts; empty in
 	// partitions started before people were told only by those.
 	Lawful []playbooks.Lawful `json:",omitempty"`
+	// Regions: only their residents are sent to (none: everyone).
+	Regions []string `json:",omitempty"`
+	// SendOnly sends the first rung and stops: no wait for the morning,
+	// receipts or resolution (the earliest due, ahead of the campaign,
+	// which does those for them).
+	SendOnly bool `json:",omitempty"`
 	// MaxBatchesPerRun continues as new after this many batches even when
 	// Temporal does not suggest it yet (0: only when suggested).
 	MaxBatchesPerRun int
@@ -123,7 +129,7 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 				}
 				return tot, workflow.NewContinueAsNewError(ctx, NotifyWorkflow, next)
 			}
-			if res.deferred == 0 {
+			if res.deferred == 0 || in.SendOnly {
 				break
 			}
 			// Calls held for the night: wait for the earliest morning, or
@@ -141,6 +147,9 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 				}
 			}
 			pass = passInput{rung: rung, channels: ringing, r: plandata.Range{After: in.Range.After, Upto: in.Range.Upto}}
+		}
+		if in.SendOnly {
+			continue
 		}
 		// Bounces are awaited like receipts: a bounced e-mail reached
 		// nobody, and its person must be moved on by this rung's resolution.
@@ -184,7 +193,7 @@ type passResult struct {
 func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResult, batches *int) (passResult, error) {
 
 	var split activities.SplitResult
-	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: in.IncidentID, Range: p.r, Size: in.BatchSize, Unreached: true}).Get(ctx, &split); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: in.IncidentID, Range: p.r, Size: in.BatchSize, Unreached: true, Regions: in.Regions}).Get(ctx, &split); err != nil {
 		return passResult{}, fmt.Errorf("split rung %d: %w", p.rung+1, err)
 	}
 	var out passResult
@@ -198,7 +207,7 @@ func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResu
 		if firstErr != nil {
 			break
 		}
-		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet, Lawful: in.Lawful}
+		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet, Lawful: in.Lawful, Regions: in.Regions}
 		inflight++
 		// A batch may take its size times the slowest provider call (an SMTP
 		// relay's 30 s answer after a 15 s connect); the heartbeat, not this

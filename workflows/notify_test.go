@@ -188,3 +188,55 @@ func TestReleasedCallsAreNotHeldUntilMorning(t *testing.T) {
 	require.Len(t, calls, 2)
 	require.Equal(t, released, calls[1].UTC(), "the held calls were placed at the release, not in the morning")
 }
+
+// A partition sent ahead of the campaign (the earliest due) sends its
+// first rung to its regions' residents and stops: no wait for the morning
+// for calls held at night, no receipts awaited, no rung resolved, all of
+// which the campaign that follows does for them.
+func TestASendOnlyPartitionSendsItsRegionsFirstRungAndStops(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	var a *activities.Activities
+	env.RegisterActivity(a)
+	env.RegisterWorkflow(NotifyWorkflow)
+	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
+	env.SetStartTime(start)
+	var mu sync.Mutex
+	var batches []activities.BatchInput
+	var splits []activities.SplitInput
+	var resolved, awaited bool
+	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(func(context.Context, activities.ResolveInput) (activities.ResolveResult, error) {
+		resolved = true
+		return activities.ResolveResult{}, nil
+	})
+	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(func(context.Context, activities.ReceiptsInput) (activities.ReceiptsResult, error) {
+		awaited = true
+		return activities.ReceiptsResult{}, nil
+	})
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		splits = append(splits, in)
+		return activities.SplitResult{Ranges: []plandata.Range{{}}}, nil
+	})
+	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		batches = append(batches, in)
+		return activities.BatchResult{Attempts: 1, Deferred: 1, ResumeAt: start.Add(10 * time.Hour)}, nil
+	})
+	in := callingPartition
+	in.Regions, in.SendOnly = []string{"KR"}, true
+	env.ExecuteWorkflow(NotifyWorkflow, in)
+	require.NoError(t, env.GetWorkflowError())
+	var res NotifyResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	require.Equal(t, 1, res.Attempts)
+	require.Equal(t, []int{0}, res.Reached, "the campaign resolves the rung")
+	require.Len(t, batches, 1, "no second pass for the held call")
+	require.Equal(t, []string{"KR"}, batches[0].Regions)
+	require.Equal(t, []string{"KR"}, splits[0].Regions)
+	require.False(t, resolved, "no rung resolved")
+	require.False(t, awaited, "no receipts awaited")
+	require.Less(t, env.Now().Sub(start), time.Hour, "did not wait for the morning")
+}

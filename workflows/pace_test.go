@@ -121,3 +121,99 @@ func TestACampaignRunsSixteenBatchesAtOnceUnlessConfigured(t *testing.T) {
 		mu.Unlock()
 	}
 }
+
+// The people whose duty to be told falls due first are sent the first
+// rung before anyone else: the Koreans (72 hours) ahead of the Britons
+// (as soon as practicable, no fixed time). Only the first rung goes ahead,
+// without waiting for receipts; the campaign then takes everyone down the
+// ladder, the ledger keeping the Koreans' first sends from going twice.
+func TestTheEarliestDueAreSentTheFirstRungFirst(t *testing.T) {
+	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	var started []NotifyInput
+	var splits []activities.SplitInput
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
+			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
+			{Name: "uk-individuals", Jurisdiction: "UK", Audience: "individuals"},
+		}},
+		scope: &plandata.ScopeSummary{Subjects: 5, Regions: map[string]plandata.RegionFacts{"KR": {Subjects: 2}, "GB": {Subjects: 3}}},
+		split: func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			splits = append(splits, in)
+			if len(in.Regions) > 0 {
+				return activities.SplitResult{Ranges: []plandata.Range{{Upto: "kr1"}, {After: "kr1"}}, Subjects: 2}, nil
+			}
+			return activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 5}, nil
+		}})
+	env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in NotifyInput) (NotifyResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		started = append(started, in)
+		if in.SendOnly {
+			return NotifyResult{Attempts: 2, Failed: 1, Reached: make([]int, len(in.Ladder))}, nil
+		}
+		return NotifyResult{Attempts: 3, Failed: 1, Reached: []int{4, 0}}, nil
+	})
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	p := progressOf(t, env)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, started, 3, "two ranges of Koreans first, then the campaign")
+	for _, in := range started[:2] {
+		require.True(t, in.SendOnly)
+		require.Equal(t, []string{"KR"}, in.Regions)
+		require.Equal(t, [][]string{{"onsite", "email"}}, in.Ladder, "the first rung only")
+	}
+	require.Equal(t, []plandata.Range{{Upto: "kr1"}, {After: "kr1"}}, []plandata.Range{started[0].Range, started[1].Range})
+	require.False(t, started[2].SendOnly)
+	require.Empty(t, started[2].Regions, "then everyone, the whole ladder")
+	require.Len(t, started[2].Ladder, 2)
+	require.Equal(t, []string{"KR"}, splits[1].Regions)
+	var said []string
+	for _, e := range p.Timeline {
+		said = append(said, e.Text)
+	}
+	require.Contains(t, said, "earliest due first: the 2 people in KR, whose kr-individuals falls due at 2026-11-23 08:00 UTC, are sent the first rung before the other 3")
+	require.NotNil(t, p.Campaign)
+	require.Equal(t, 2+2+3, p.Campaign.Attempts, "every send counted once")
+	require.Equal(t, 1, p.Campaign.Failed, "a failure ahead of the campaign is counted when the campaign meets it")
+	require.Equal(t, 1, p.Campaign.Partitions, "the partitions of the campaign itself")
+}
+
+// Nobody is sent ahead when the earliest duty covers everyone affected:
+// the campaign is theirs.
+func TestNobodyGoesAheadWhenTheEarliestDueAreEveryone(t *testing.T) {
+	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	var started []NotifyInput
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
+			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
+		}},
+		scope: &plandata.ScopeSummary{Subjects: 3, Regions: map[string]plandata.RegionFacts{"KR": {Subjects: 3}}}})
+	env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in NotifyInput) (NotifyResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		started = append(started, in)
+		return NotifyResult{Reached: make([]int, len(in.Ladder))}, nil
+	})
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, started, 1)
+	require.False(t, started[0].SendOnly)
+}

@@ -39,7 +39,8 @@ import (
 // one whose English notice legal corrected after it went out, the new
 // revision sent to those who got the old one (incident_correction.json);
 // and one whose campaign took the wider default batch window
-// (incident_window.json).
+// (incident_window.json); and one whose Koreans, due first, were sent
+// their first rung before the Britons (incident_due_first.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -49,7 +50,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json", "incident_window.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json", "incident_window.json", "incident_due_first.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)

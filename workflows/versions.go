@@ -103,6 +103,11 @@ const (
 	// not compare, so TestACampaignRunsSixteenBatchesAtOnceUnlessConfigured
 	// is what fails when the branch is lost.
 	changeWiderBatchWindow = "wider-batch-window"
+	// changeEarliestDueFirst sends the first rung to the residents of the
+	// regions whose duty to be told falls due first before the campaign
+	// (earliestDueFirst). Old branch: every history above; new branch:
+	// incident_due_first.json.
+	changeEarliestDueFirst = "earliest-due-first"
 )
 
 // Changes that need no change ID, and why:

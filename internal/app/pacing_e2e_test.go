@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +136,66 @@ func TestTheConsoleDrawsDueTimesAgainstTheProjectedFinish(t *testing.T) {
 	var text string
 	run(t, ctx, "the page's words", chromedp.Text(`#pacing`, &text, chromedp.ByQuery))
 	require.Contains(t, text, "Late: at 0.0005 email/s the people still waiting are told")
+}
+
+// TestTheEarliestDueAreToldFirst: 24 Koreans (their notice is due 72
+// hours after detection, now) and 24 Britons (as soon as practicable: no
+// fixed time) in one campaign. Every Korean's notice is claimed before any
+// Briton's, each person gets one e-mail, and the timeline says why. With
+// TOCSIN_RECORD_HISTORY_DUE_FIRST set, the run's history is written there
+// for the workflows' replay test.
+func TestTheEarliestDueAreToldFirst(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
+	for i := range 24 {
+		// Interleaved in subject order, so order alone would mix them.
+		fmt.Fprintf(&b, "p%03da,Kim %d,kr%03d@example.com,,,ko,KR,1980,account-db,yes\n", i, i, i)
+		fmt.Fprintf(&b, "p%03db,Ann %d,gb%03d@example.com,,,en,GB,1980,account-db,yes\n", i, i, i)
+	}
+	detected := time.Now().UTC().Truncate(time.Second)
+	r := runSample(t, sampleOptions{subjects: b.String(),
+		incident: func(yaml string) string {
+			return strings.Replace(yaml, "detected_at: 2026-11-20T08:00:00Z", "detected_at: "+detected.Format(time.RFC3339), 1)
+		},
+		done: func(v api.View) bool { return v.Status == api.StageClosed }})
+
+	ctx := context.Background()
+	rows, err := r.dev.Store.LedgerPage(ctx, r.id, "", "", 1000)
+	require.NoError(t, err)
+	var lastKorean, firstBriton time.Time
+	sent := map[string]int{}
+	for _, row := range rows {
+		require.Equal(t, "email", row.Channel)
+		sent[row.SubjectID]++
+		at, err := time.Parse(time.RFC3339Nano, row.ClaimedAt)
+		require.NoError(t, err, row.ClaimedAt)
+		if strings.HasSuffix(row.SubjectID, "a") && at.After(lastKorean) {
+			lastKorean = at
+		}
+		if strings.HasSuffix(row.SubjectID, "b") && (firstBriton.IsZero() || at.Before(firstBriton)) {
+			firstBriton = at
+		}
+	}
+	require.Len(t, sent, 48, "everyone told")
+	for id, n := range sent {
+		require.Equal(t, 1, n, "%s sent %d e-mails", id, n)
+	}
+	require.True(t, lastKorean.Before(firstBriton), "the last Korean's e-mail (%s) is claimed before the first Briton's (%s)", lastKorean, firstBriton)
+	tally, repeats, err := r.dev.Outbox.Tally(ctx, r.id)
+	require.NoError(t, err)
+	require.Zero(t, repeats)
+	for k, n := range tally {
+		if k[1] == "email" {
+			require.Equal(t, 1, n, "%s got %d e-mails at the relay", k[0], n)
+		}
+	}
+	var said []string
+	for _, e := range r.view.Timeline {
+		said = append(said, e.Text)
+	}
+	require.Contains(t, strings.Join(said, "\n"), "earliest due first: the 24 people in KR, whose kr-individuals falls due at "+detected.Add(72*time.Hour).Format("2006-01-02 15:04 UTC")+", are sent the first rung before the other 24")
+	if path := os.Getenv("TOCSIN_RECORD_HISTORY_DUE_FIRST"); path != "" {
+		recordHistory(t, r.dev, r.id, path)
+		recordKeys(t, filepath.Join(r.dir, DevCodecKeyFile), filepath.Join(filepath.Dir(path), "codec.keys"))
+	}
 }

@@ -22,14 +22,29 @@ func rangeWhere(r Range, col string) (string, []any) {
 	return col + " > ? AND " + col + " <= ?", []any{r.After, r.Upto}
 }
 
+// regionsWhere narrows a query to the residents of regions (none: all).
+func regionsWhere(regions []string, col string) (string, []any) {
+	if len(regions) == 0 {
+		return "", nil
+	}
+	args := make([]any, len(regions))
+	for i, r := range regions {
+		args[i] = r
+	}
+	return " AND " + col + " IN (" + strings.TrimSuffix(strings.Repeat("?,", len(regions)), ",") + ")", args
+}
+
 // SplitRange cuts r into consecutive ranges of at most size subjects, counting
-// only subjects not yet reached when unreached is set. It returns the ranges
-// and how many subjects they hold; an empty r gives no ranges.
-func (s *Store) SplitRange(ctx context.Context, incidentID string, r Range, size int, unreached bool) ([]Range, int, error) {
+// only subjects not yet reached when unreached is set, and only residents of
+// regions when any are named. It returns the ranges and how many subjects
+// they hold; an empty r gives no ranges.
+func (s *Store) SplitRange(ctx context.Context, incidentID string, r Range, regions []string, size int, unreached bool) ([]Range, int, error) {
 	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
 		return nil, 0, err
 	}
 	cond, args := rangeWhere(r, "subject_id")
+	among, more := regionsWhere(regions, "region")
+	cond, args = cond+among, append(args, more...)
 	if unreached {
 		cond += " AND reached_rung = 0"
 	} else {

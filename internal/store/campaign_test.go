@@ -25,12 +25,12 @@ func TestSplitRangeCutsTheAffectedSetIntoRangesOfAtMostSize(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		scopedAll(t, s, "INC-S")
-		ranges, n, err := s.SplitRange(ctx, "INC-S", store.Range{}, 4, false)
+		ranges, n, err := s.SplitRange(ctx, "INC-S", store.Range{}, nil, 4, false)
 		require.NoError(t, err)
 		require.Equal(t, 6, n)
 		require.Equal(t, []store.Range{{After: "", Upto: "u4"}, {After: "u4", Upto: ""}}, ranges, "the last range stays open-ended")
 
-		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{After: "u1", Upto: "u5"}, 2, false)
+		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{After: "u1", Upto: "u5"}, nil, 2, false)
 		require.NoError(t, err)
 		require.Equal(t, 4, n)
 		require.Equal(t, []store.Range{{After: "u1", Upto: "u3"}, {After: "u3", Upto: "u5"}}, ranges)
@@ -43,16 +43,26 @@ func TestSplitRangeCutsTheAffectedSetIntoRangesOfAtMostSize(t *testing.T) {
 		marked, err := s.ResolveRange(ctx, "INC-S", 1, store.Range{}, []string{"onsite", "email"}, false)
 		require.NoError(t, err)
 		require.Equal(t, 1, marked, "only the accepted email reached someone")
-		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{}, 10, true)
+		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{}, nil, 10, true)
 		require.NoError(t, err)
 		require.Equal(t, 5, n)
 		require.Equal(t, []store.Range{{}}, ranges)
 
-		rcps, err := s.UnreachedRecipients(ctx, "INC-S", store.Range{After: "u1", Upto: "u3"}, 100)
+		rcps, err := s.UnreachedRecipients(ctx, "INC-S", store.Range{After: "u1", Upto: "u3"}, nil, 100)
 		require.NoError(t, err)
 		require.Len(t, rcps, 2)
 		require.Equal(t, "u2", rcps[0].SubjectID)
 		require.Equal(t, "u3", rcps[1].SubjectID)
+
+		// The residents of some regions only: the earliest-due first.
+		ranges, n, err = s.SplitRange(ctx, "INC-S", store.Range{}, []string{"US-CA", "HK", "SG"}, 1, true)
+		require.NoError(t, err)
+		require.Equal(t, 2, n, "u1 (SG) was reached")
+		require.Equal(t, []store.Range{{After: "", Upto: "u3"}, {After: "u3", Upto: ""}}, ranges)
+		rcps, err = s.UnreachedRecipients(ctx, "INC-S", store.Range{}, []string{"US-CA", "HK", "SG"}, 100)
+		require.NoError(t, err)
+		require.Equal(t, []string{"u3", "u6"}, []string{rcps[0].SubjectID, rcps[1].SubjectID})
+		require.Len(t, rcps, 2)
 	})
 }
 
@@ -309,14 +319,14 @@ func TestWithheldPeopleAreLeftOutOfTheCampaignButNotOutOfTheRecord(t *testing.T)
 			require.NoError(t, err)
 			require.Equal(t, 2, n, "u5 and u6; u1 was told already")
 		}
-		left, err := s.UnreachedRecipients(ctx, "INC-W", store.Range{}, 10)
+		left, err := s.UnreachedRecipients(ctx, "INC-W", store.Range{}, nil, 10)
 		require.NoError(t, err)
 		var ids []string
 		for _, r := range left {
 			ids = append(ids, r.SubjectID)
 		}
 		require.Equal(t, []string{"u2", "u3", "u4"}, ids)
-		_, total, err := s.SplitRange(ctx, "INC-W", store.Range{}, 2, false)
+		_, total, err := s.SplitRange(ctx, "INC-W", store.Range{}, nil, 2, false)
 		require.NoError(t, err)
 		require.Equal(t, 4, total, "the campaign counts the told and the still to tell, not the withheld")
 

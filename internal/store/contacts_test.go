@@ -47,7 +47,7 @@ func TestScopeCountsPushAndPostalContacts(t *testing.T) {
 				{Region: "SG", Consent: "", Reach: 1 << 3}:            1,
 			}, groups, id)
 
-			rcp, err := s.UnreachedRecipients(ctx, inc.ID, store.Range{}, 10)
+			rcp, err := s.UnreachedRecipients(ctx, inc.ID, store.Range{}, nil, 10)
 			require.NoError(t, err)
 			require.Equal(t, "fcm:ZmNtLXRva2VuLWZvci1sdQ", rcp[2].Contact("push"))
 			require.Equal(t, "1 Main St\n\nAlbany\nNY\n12207\nUS", rcp[0].Contact("address"))
@@ -96,7 +96,7 @@ func TestASnapshotFromBeforeNewContactsStillScopes(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, []string{"sms", "voice"}, page[0].Channels, "u2's phone, from the old table's columns")
 			require.Equal(t, []string{"email"}, page[1].Channels)
-			rcp, err := s.UnreachedRecipients(ctx, "INC-OLD", store.Range{}, 10)
+			rcp, err := s.UnreachedRecipients(ctx, "INC-OLD", store.Range{}, nil, 10)
 			require.NoError(t, err)
 			require.Len(t, rcp, 4)
 			require.Empty(t, rcp[0].Contact("push"))

@@ -328,13 +328,16 @@ func contactColumns(alias string) string {
 }
 
 // UnreachedRecipients pages through affected subjects not yet reached, in
-// subject order, within the range r (after the cursor r.After).
-func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Range, limit int) ([]Recipient, error) {
+// subject order, within the range r (after the cursor r.After), residents
+// of regions only when any are named.
+func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Range, regions []string, limit int) ([]Recipient, error) {
 	snapshot, scoped, err := s.scopeState(ctx, incidentID)
 	if err != nil || !scoped {
 		return nil, err
 	}
 	cond, args := rangeWhere(r, "a.subject_id")
+	among, more := regionsWhere(regions, "a.region")
+	cond, args = cond+among, append(args, more...)
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, `+contactColumns("s")+`, s.consent, a.locale, a.region, a.minor
 		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
 		WHERE a.reached_rung=0 AND `+cond+` ORDER BY a.subject_id LIMIT ?`, append(args, limit)...)

@@ -36,7 +36,7 @@ func Run(ctx context.Context, reg senders.Registry, st *store.Store, incidentID 
 	done := 0
 	baseID := "BASELINE-" + strconv.FormatInt(time.Now().Unix(), 10)
 	for done < n {
-		page, err := st.UnreachedRecipients(ctx, incidentID, store.Range{After: after}, 1000)
+		page, err := st.UnreachedRecipients(ctx, incidentID, store.Range{After: after}, nil, 1000)
 		if err != nil {
 			return res, err
 		}
