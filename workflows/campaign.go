@@ -342,7 +342,7 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 	for _, late := range res.Late {
 		s.late = append(s.late, late)
 		s.event(ctx, "LATE: "+late)
-		s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". Raise the channel's rate in the configuration (`rates:`), up to what the provider allows.")
+		s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". An admin can raise the channel's rate up to the provider's ceiling: `tocsin channel rate CHANNEL PER-SECOND`.")
 	}
 }
 

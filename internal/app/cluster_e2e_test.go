@@ -108,7 +108,9 @@ type tempCluster struct {
 	metrics  []string // each worker's metrics address
 	// taken are the ports handed out so far: one not listened on yet
 	// (a process still starting) must not be handed out twice.
-	taken    map[int]bool
+	taken map[int]bool
+	// spent is the CPU time each process used in the last metered campaign.
+	spent    map[string]time.Duration
 	config   string
 	url      string
 	database string
@@ -509,6 +511,13 @@ func sendsCounted(t testing.TB, page string) float64 {
 // incident to closed, and returns the campaign's messages per second: every
 // send the ledger holds, over the time from its first send to its last.
 func campaignOnCluster(tb testing.TB, crew scenarioCrew, database string, n int, seed uint64) (perS float64, messages int, id string) {
+	return meteredCampaign(tb, nil, crew, database, n, seed)
+}
+
+// meteredCampaign is campaignOnCluster; with c, it also reads what each of
+// c's processes spent on the CPU from legal's approval (the status
+// "notifying") to the close, into c.spent.
+func meteredCampaign(tb testing.TB, c *tempCluster, crew scenarioCrew, database string, n int, seed uint64) (perS float64, messages int, id string) {
 	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
@@ -522,12 +531,20 @@ func campaignOnCluster(tb testing.TB, crew scenarioCrew, database string, n int,
 	id = openIncident(tb, crew.responder, autopilot.Incident(synth.LeakedSystem, time.Now()))
 	pilot := &autopilot.Pilot{Responder: crew.responder, Legal: crew.legal}
 	deadline := time.Now().Add(10*time.Minute + time.Duration(n)*5*time.Millisecond)
+	var before map[string]time.Duration
 	for {
 		require.True(tb, time.Now().Before(deadline), "incident %s did not close", id)
 		v, err := pilot.View(ctx, id)
 		require.NoError(tb, err)
 		require.Empty(tb, v.Error)
+		if c != nil && before == nil && v.Status == api.StageNotifying {
+			before = c.cpuNow(tb)
+		}
 		if v.Status == api.StageClosed {
+			if c != nil {
+				require.NotNil(tb, before, "the campaign was never seen notifying")
+				c.spent = cpuSpent(before, c.cpuNow(tb))
+			}
 			break
 		}
 		require.NoError(tb, pilot.Step(ctx, v))
@@ -558,8 +575,9 @@ func BenchmarkCampaignOnACluster(b *testing.B) {
 	c := startCluster(b, 1, "")
 	crew := seedCrew(b, c.database, c.url)
 	for range b.N {
-		one, msgs1, _ := campaignOnCluster(b, crew, c.database, n, 11)
-		b.Logf("one worker: %.0f msg/s (%d messages)", one, msgs1)
+		one, msgs1, _ := meteredCampaign(b, c, crew, c.database, n, 11)
+		table, campaignMS := cpuTable(c.spent, msgs1)
+		b.Logf("one worker: %.0f msg/s (%d messages); CPU from approval to close:\n%s", one, msgs1, table)
 		c.startWorker()
 		two, msgs2, _ := campaignOnCluster(b, crew, c.database, n, 12)
 		b.Logf("two workers: %.0f msg/s (%d messages)", two, msgs2)
@@ -577,7 +595,9 @@ func BenchmarkCampaignOnACluster(b *testing.B) {
 		reg, _, closeSenders := cfg.Senders()
 		st, err := store.Open(c.database)
 		require.NoError(b, err)
+		before := c.cpuNow(b)
 		plain, err := loop.Run(context.Background(), reg, st, id, n/2)
+		loopSpent := cpuSpent(before, c.cpuNow(b))
 		closeSenders()
 		st.Close()
 		require.NoError(b, err)
@@ -587,6 +607,10 @@ func BenchmarkCampaignOnACluster(b *testing.B) {
 		b.ReportMetric(plain.PerS, "msg/s-loop")
 		b.ReportMetric(one/plain.PerS, "ratio-1-worker")
 		b.ReportMetric(two/2/plain.PerS, "ratio-per-worker-of-2")
+		loopTable, loopMS := cpuTable(loopSpent, plain.Messages)
+		b.Logf("plain loop: CPU over its %d messages:\n%s", plain.Messages, loopTable)
+		b.ReportMetric(campaignMS, "cpu-ms/msg-campaign")
+		b.ReportMetric(loopMS, "cpu-ms/msg-loop")
 		b.Logf("%d people: one worker %.0f msg/s (%d messages), two workers %.0f msg/s (%d), plain loop %.0f msg/s (%d messages, %v)",
 			n, one, msgs1, two, msgs2, plain.PerS, plain.Messages, plain.Channels)
 	}
