@@ -80,6 +80,7 @@ func (cl *cli) benchCmd() *cobra.Command {
 	notify.Flags().Int64Var(&nc.FaultSeed, "peer-faults-seed", 1, "seed of the fault profile")
 	notify.Flags().IntVar(&nc.BatchWindow, "batch-window", 0, "batches at once per partition (0: the campaign's default)")
 	notify.Flags().IntVar(&nc.SendLanes, "send-lanes", 0, "sends at once per batch (0: the worker's default)")
+	notify.Flags().StringVar(&nc.CPUProfile, "cpu-profile", "", "write the fault-free campaign's CPU profile here (go tool pprof reads it)")
 	b.AddCommand(inv, notify)
 	return b
 }

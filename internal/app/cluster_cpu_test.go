@@ -29,7 +29,11 @@ func (c *tempCluster) cpuNow(tb testing.TB) map[string]time.Duration {
 		}
 		t, err := proccpu.Of(p.cmd.Process.Pid)
 		require.NoError(tb, err, p.name)
-		out[p.name] = t.Own
+		name := "tocsin " + p.name
+		if c.services[p.name] == p {
+			name = "temporal " + p.name
+		}
+		out[name] = t.Own
 	}
 	pg, err := proccpu.Named("postgres")
 	require.NoError(tb, err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -52,7 +53,12 @@ type NotifyConfig struct {
 	// BatchWindow and SendLanes, when set, replace the campaign's batches
 	// at once per partition and the worker's sends at once per batch.
 	BatchWindow, SendLanes int
-	Log                    *os.File
+	// CPUProfile, when set, is where the fault-free campaign's CPU profile
+	// is written (the last backend's, when there are several): the whole
+	// dev process (embedded Temporal, worker, store, peers) from legal's
+	// approval to the incident's close.
+	CPUProfile string
+	Log        *os.File
 }
 
 // NotifyResult is one backend's campaign beside the plain loop.
@@ -211,6 +217,13 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 			resetPeakRSS()
 			started = time.Now()
 			c.logf("%s: campaign started", backend)
+			if c.CPUProfile != "" && faults == nil {
+				stop, err := startCPUProfile(c.CPUProfile)
+				if err != nil {
+					return r, err
+				}
+				defer stop()
+			}
 		}
 		if !started.IsZero() {
 			// The ledger says when the last new send went out (a row
@@ -321,4 +334,17 @@ func rssMB() float64 {
 		}
 	}
 	return 0
+}
+
+// startCPUProfile profiles this process into path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpu-profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
