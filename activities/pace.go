@@ -13,6 +13,10 @@ type PaceInput struct {
 	IncidentID string
 	Channels   []string
 	Duties     []pacing.Duty
+	// AheadRegions' residents are sent first, owed AheadDuties (the
+	// earliest due): those duties are measured by their finish alone.
+	AheadRegions []string `json:",omitempty"`
+	AheadDuties  []string `json:",omitempty"`
 }
 
 // PaceResult says, for each duty the campaign would miss at the
@@ -27,7 +31,7 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 	if len(a.Rates) == 0 || len(in.Duties) == 0 {
 		return PaceResult{}, nil
 	}
-	waiting, err := a.Store.WaitingByContact(ctx, in.IncidentID)
+	waiting, err := a.Store.WaitingByContact(ctx, in.IncidentID, nil)
 	if err != nil {
 		return PaceResult{}, err
 	}
@@ -35,8 +39,16 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 	if err != nil {
 		return PaceResult{}, err
 	}
+	var ahead pacing.Ahead
+	if len(in.AheadRegions) > 0 {
+		first, err := a.Store.WaitingByContact(ctx, in.IncidentID, in.AheadRegions)
+		if err != nil {
+			return PaceResult{}, err
+		}
+		ahead = pacing.AheadOf(in.AheadDuties, in.Channels, first, waiting, rates)
+	}
 	var out PaceResult
-	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, rates)).Misses {
+	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, rates), ahead).Misses {
 		out.Late = append(out.Late, m.Say())
 	}
 	return out, nil

@@ -154,7 +154,7 @@ func (s *plan) runPartitions(ctx workflow.Context, window int, runs []partitionR
 // down the ladder with the others. Nothing is done when no duty has a due
 // time or its regions hold nobody or everybody.
 func (s *plan) earliestDueFirst(ctx workflow.Context, base NotifyInput, wave, size, window, everyone int) error {
-	regions, duties, due := dueFirst(s.p.Scope, PaceDuties(s.p))
+	regions, duties, due := DueFirst(s.p.Scope, PaceDuties(s.p))
 	if len(regions) == 0 {
 		return nil
 	}
@@ -186,9 +186,10 @@ func (s *plan) earliestDueFirst(ctx workflow.Context, base NotifyInput, wave, si
 	})
 }
 
-// dueFirst names the affected regions under the duties to tell people
-// that fall due first, those duties, and when.
-func dueFirst(scope *plandata.ScopeSummary, duties []pacing.Duty) (regions, names []string, due time.Time) {
+// DueFirst names the affected regions under the duties to tell people
+// that fall due first, those duties, and when: the people a campaign
+// sends its first rung to before anyone else.
+func DueFirst(scope *plandata.ScopeSummary, duties []pacing.Duty) (regions, names []string, due time.Time) {
 	if scope == nil || len(duties) == 0 {
 		return nil, nil, time.Time{}
 	}
@@ -335,7 +336,9 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 	}
 	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
 	var res activities.PaceResult
-	if err := workflow.ExecuteActivity(pctx, a.ProjectPace, activities.PaceInput{IncidentID: s.in.IncidentID, Channels: plan.Ladder[0], Duties: duties}).Get(ctx, &res); err != nil {
+	ahead, aheadDuties, _ := DueFirst(s.p.Scope, duties)
+	in := activities.PaceInput{IncidentID: s.in.IncidentID, Channels: plan.Ladder[0], Duties: duties, AheadRegions: ahead, AheadDuties: aheadDuties}
+	if err := workflow.ExecuteActivity(pctx, a.ProjectPace, in).Get(ctx, &res); err != nil {
 		workflow.GetLogger(ctx).Warn("pace projection failed", "error", err)
 		return
 	}

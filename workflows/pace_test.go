@@ -132,7 +132,12 @@ func TestTheEarliestDueAreSentTheFirstRungFirst(t *testing.T) {
 	var mu sync.Mutex
 	var started []NotifyInput
 	var splits []activities.SplitInput
+	var paced activities.PaceInput
 	env := setup(t, 0, overrides{
+		pace: func(_ context.Context, in activities.PaceInput) (activities.PaceResult, error) {
+			paced = in
+			return activities.PaceResult{}, nil
+		},
 		assess: &activities.AssessResult{Ladder: [][]string{{"onsite", "email"}, {"sms"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
 			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
 			{Name: "uk-individuals", Jurisdiction: "UK", Audience: "individuals"},
@@ -177,6 +182,8 @@ func TestTheEarliestDueAreSentTheFirstRungFirst(t *testing.T) {
 	require.Empty(t, started[2].Regions, "then everyone, the whole ladder")
 	require.Len(t, started[2].Ladder, 2)
 	require.Equal(t, []string{"KR"}, splits[1].Regions)
+	require.Equal(t, []string{"KR"}, paced.AheadRegions, "the projection measures the Koreans' duty by their own finish")
+	require.Equal(t, []string{"kr-individuals"}, paced.AheadDuties)
 	var said []string
 	for _, e := range p.Timeline {
 		said = append(said, e.Text)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,7 +52,7 @@ func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress
 	if len(ladder) == 0 {
 		return nil
 	}
-	waiting, err := s.waitingByContact(ctx, id)
+	waiting, err := s.waitingByContact(ctx, id, nil)
 	if err != nil {
 		return nil
 	}
@@ -59,7 +60,17 @@ func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress
 	if err != nil {
 		return nil
 	}
-	proj := pacing.Project(time.Now().UTC(), workflows.PaceDuties(p), pacing.Loads(ladder, waiting, rates))
+	duties := workflows.PaceDuties(p)
+	regions, names, _ := workflows.DueFirst(p.Scope, duties)
+	var ahead pacing.Ahead
+	if len(regions) > 0 {
+		first, err := s.waitingByContact(ctx, id, regions)
+		if err != nil {
+			return nil
+		}
+		ahead = pacing.AheadOf(names, ladder, first, waiting, rates)
+	}
+	proj := pacing.Project(time.Now().UTC(), duties, pacing.Loads(ladder, waiting, rates), ahead)
 	out := &PacingView{Finishes: []PacingFinish{}}
 	for _, f := range proj.Finishes {
 		out.Finishes = append(out.Finishes, PacingFinish{Channel: f.Channel, Remaining: f.Remaining, Rate: f.Rate, At: f.At})
@@ -114,15 +125,16 @@ type cachedWaiting struct {
 	counts map[string]int
 }
 
-func (s *Server) waitingByContact(ctx context.Context, id string) (map[string]int, error) {
-	if v, ok := s.waiting.Load(id); ok {
+func (s *Server) waitingByContact(ctx context.Context, id string, regions []string) (map[string]int, error) {
+	key := id + "|" + strings.Join(regions, ",")
+	if v, ok := s.waiting.Load(key); ok {
 		if c := v.(cachedWaiting); time.Since(c.at) < waitingTTL {
 			return c.counts, nil
 		}
 	}
-	counts, err := s.Store.WaitingByContact(ctx, id)
+	counts, err := s.Store.WaitingByContact(ctx, id, regions)
 	if err == nil {
-		s.waiting.Store(id, cachedWaiting{at: time.Now(), counts: counts})
+		s.waiting.Store(key, cachedWaiting{at: time.Now(), counts: counts})
 	}
 	return counts, err
 }

@@ -84,6 +84,42 @@ func TestAnAdminRaisesARateWithinItsCeilingAndTheCampaignIsOnTime(t *testing.T) 
 	require.Equal(t, 0.001, rates[0].Ceiling)
 }
 
+// TestTheEarliestDueAreProjectedByTheirOwnFinish: 200 Koreans and 400
+// Britons, e-mail at 0.001 a second. Everyone takes 166 hours, but the
+// Koreans go first and are told within 56 of their 72: the view says
+// nobody is late, and draws everyone's finish.
+func TestTheEarliestDueAreProjectedByTheirOwnFinish(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
+	for i := range 600 {
+		if i%3 == 0 {
+			fmt.Fprintf(&b, "p%03d,Kim %d,kr%03d@example.com,,,ko,KR,1980,account-db,yes\n", i, i, i)
+		} else {
+			fmt.Fprintf(&b, "p%03d,Ann %d,gb%03d@example.com,,,en,GB,1980,account-db,yes\n", i, i, i)
+		}
+	}
+	detected := time.Now().UTC().Truncate(time.Second)
+	notices := func(d api.DraftView) bool { return d.Kind == activities.KindNotice }
+	r := runSample(t, sampleOptions{subjects: b.String(), rates: senders.Rates{"email": 0.001}, leave: notices,
+		incident: func(yaml string) string {
+			return strings.Replace(yaml, "detected_at: 2026-11-20T08:00:00Z", "detected_at: "+detected.Format(time.RFC3339), 1)
+		},
+		done: func(v api.View) bool {
+			// Projected once the Korean duty's due time is known.
+			for _, o := range v.Obligations {
+				if o.Name == "kr-individuals" && o.DueAt != nil {
+					return v.Pacing != nil && len(v.Pacing.Finishes) > 0
+				}
+			}
+			return false
+		}})
+	p := r.view.Pacing
+	require.Empty(t, p.Misses, "the Koreans, sent first, are on time")
+	require.Equal(t, "email", p.Finishes[0].Channel)
+	require.Equal(t, 600, p.Finishes[0].Remaining, "the drawing shows everyone's finish")
+	require.True(t, p.Finishes[0].At.After(detected.Add(72*time.Hour)), "everyone's is past the Korean due time")
+}
+
 // slowKoreanCampaign opens the sample breach over 200 Koreans, detected
 // now, with e-mail paced at 0.0005 a second, and waits (the notices left
 // to legal) until the view says the campaign would be late.

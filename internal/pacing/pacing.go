@@ -6,6 +6,7 @@ package pacing
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -40,6 +41,17 @@ func Loads(channels []string, waiting map[string]int, rates map[string]float64) 
 	return out
 }
 
+// AheadOf is what goes ahead when the people owed duties are those of
+// first among everyone waiting (counts by contact kind, as Loads reads
+// them): nothing when they are everyone, as the campaign then sends nobody
+// ahead.
+func AheadOf(duties, channels []string, first, waiting map[string]int, rates map[string]float64) Ahead {
+	if len(duties) == 0 || maps.Equal(first, waiting) {
+		return Ahead{}
+	}
+	return Ahead{Duties: duties, Loads: Loads(channels, first, rates)}
+}
+
 // Finish is when a channel's remaining sends end at its rate.
 type Finish struct {
 	Channel   string
@@ -59,6 +71,17 @@ type Miss struct {
 	Rate         float64
 	Late         time.Duration
 	Need         float64
+	// Ahead: the duty's people are sent first, and are late on their own.
+	Ahead bool
+}
+
+// Ahead are the people a campaign sends its first rung to before anyone
+// else (the earliest due first): the duties owed them, and their sends
+// still to make on each channel. Those duties are measured against their
+// people's finish, not everyone's.
+type Ahead struct {
+	Duties []string
+	Loads  []Load
 }
 
 // Projection is the campaign's finish per channel and the duties it misses.
@@ -69,28 +92,19 @@ type Projection struct {
 
 // Project projects the campaign from now. Unpaced channels finish "now"
 // for the projection: their pace is the provider's, which it does not know.
-func Project(now time.Time, duties []Duty, loads []Load) Projection {
-	var p Projection
-	var last *Finish
-	for _, l := range loads {
-		if l.Remaining <= 0 {
-			continue
-		}
-		f := Finish{Channel: l.Channel, Remaining: l.Remaining, Rate: l.Rate, At: now}
-		if l.Rate > 0 {
-			f.At = now.Add(time.Duration(float64(l.Remaining) / l.Rate * float64(time.Second)))
-		}
-		p.Finishes = append(p.Finishes, f)
-	}
-	slices.SortFunc(p.Finishes, func(a, b Finish) int { return b.At.Compare(a.At) })
-	if len(p.Finishes) > 0 {
-		last = &p.Finishes[0]
-	}
+func Project(now time.Time, duties []Duty, loads []Load, ahead Ahead) Projection {
+	p := Projection{Finishes: finishes(now, loads)}
+	first := finishes(now, ahead.Loads)
 	for _, d := range duties {
-		if last == nil || d.DueAt.IsZero() || !last.At.After(d.DueAt) {
+		fs, isAhead := p.Finishes, slices.Contains(ahead.Duties, d.Name)
+		if isAhead {
+			fs = first
+		}
+		if len(fs) == 0 || d.DueAt.IsZero() || !fs[0].At.After(d.DueAt) {
 			continue
 		}
-		m := Miss{Duty: d.Name, Jurisdiction: d.Jurisdiction, DueAt: d.DueAt, Channel: last.Channel, Rate: last.Rate, Late: last.At.Sub(d.DueAt)}
+		last := fs[0]
+		m := Miss{Duty: d.Name, Jurisdiction: d.Jurisdiction, DueAt: d.DueAt, Channel: last.Channel, Rate: last.Rate, Late: last.At.Sub(d.DueAt), Ahead: isAhead}
 		if left := d.DueAt.Sub(now).Seconds(); left > 0 {
 			m.Need = ceilSignificant(float64(last.Remaining)/left, 3)
 		}
@@ -99,14 +113,36 @@ func Project(now time.Time, duties []Duty, loads []Load) Projection {
 	return p
 }
 
+// finishes are the channels' finishes with sends still to make, the last
+// first.
+func finishes(now time.Time, loads []Load) []Finish {
+	var out []Finish
+	for _, l := range loads {
+		if l.Remaining <= 0 {
+			continue
+		}
+		f := Finish{Channel: l.Channel, Remaining: l.Remaining, Rate: l.Rate, At: now}
+		if l.Rate > 0 {
+			f.At = now.Add(time.Duration(float64(l.Remaining) / l.Rate * float64(time.Second)))
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b Finish) int { return b.At.Compare(a.At) })
+	return out
+}
+
 // Say is a miss as a responder reads it.
 func (m Miss) Say() string {
 	if m.Need == 0 {
 		return fmt.Sprintf("%s (%s) was due at %s: at %s %s/s the people still waiting are told %s after it; no rate meets it now",
 			m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Rate), m.Channel, Span(m.Late))
 	}
-	return fmt.Sprintf("at %s %s/s the people still waiting are told %s after %s (%s) is due at %s; %s %s/s meets it",
-		Rate(m.Rate), m.Channel, Span(m.Late), m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Need), m.Channel)
+	who := "the people still waiting are"
+	if m.Ahead {
+		who = "its people, sent first, are"
+	}
+	return fmt.Sprintf("at %s %s/s %s told %s after %s (%s) is due at %s; %s %s/s meets it",
+		Rate(m.Rate), m.Channel, who, Span(m.Late), m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Need), m.Channel)
 }
 
 // Rate writes a rate without needless decimals (20, 0.5, 0.0001).

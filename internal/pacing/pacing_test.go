@@ -14,7 +14,7 @@ func TestACampaignThatFinishesAfterADutyIsDueSaysSoAndNamesTheRate(t *testing.T)
 		{Name: "us-tx-individuals", Jurisdiction: "US-TX", DueAt: now.Add(60 * 24 * time.Hour)},
 	}
 	// 1.3 million texts at 4/s take 90 h 16 m.
-	p := Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 4}, {Channel: "email", Remaining: 900_000, Rate: 0}})
+	p := Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 4}, {Channel: "email", Remaining: 900_000, Rate: 0}}, Ahead{})
 	require.Len(t, p.Misses, 1, "Texas's 60 days are met")
 	m := p.Misses[0]
 	require.Equal(t, "kr-individuals", m.Duty)
@@ -25,11 +25,46 @@ func TestACampaignThatFinishesAfterADutyIsDueSaysSoAndNamesTheRate(t *testing.T)
 	require.Equal(t, "sms", p.Finishes[0].Channel, "the slowest channel first")
 
 	// At 6/s everything is on time.
-	require.Empty(t, Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 6}}).Misses)
+	require.Empty(t, Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 6}}, Ahead{}).Misses)
 	// Past its due time, no rate meets it.
-	late := Project(now, []Duty{{Name: "x", Jurisdiction: "KR", DueAt: now.Add(-time.Hour)}}, []Load{{Channel: "sms", Remaining: 10, Rate: 1}})
+	late := Project(now, []Duty{{Name: "x", Jurisdiction: "KR", DueAt: now.Add(-time.Hour)}}, []Load{{Channel: "sms", Remaining: 10, Rate: 1}}, Ahead{})
 	require.Zero(t, late.Misses[0].Need)
 	require.Contains(t, late.Misses[0].Say(), "no rate meets it now")
 	// Unpaced channels and a campaign with nobody waiting project nothing late.
-	require.Empty(t, Project(now, duties, []Load{{Channel: "email", Remaining: 5, Rate: 0}, {Channel: "sms", Remaining: 0, Rate: 1}}).Misses)
+	require.Empty(t, Project(now, duties, []Load{{Channel: "email", Remaining: 5, Rate: 0}, {Channel: "sms", Remaining: 0, Rate: 1}}, Ahead{}).Misses)
+}
+
+// The people under the earliest due time go first: their duty is met or
+// missed by their own sends, not everyone's.
+func TestTheEarliestDueAreMeasuredByTheirOwnFinish(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	duties := []Duty{
+		{Name: "kr-individuals", Jurisdiction: "KR", DueAt: now.Add(72 * time.Hour)},
+		{Name: "us-tx-individuals", Jurisdiction: "US-TX", DueAt: now.Add(30 * 24 * time.Hour)},
+	}
+	everyone := []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 4}}
+	// 10,000 Koreans first at 4/s: 41 h 40 m, inside their 72 hours,
+	// though everyone's 90 h are not.
+	p := Project(now, duties, everyone, Ahead{Duties: []string{"kr-individuals"}, Loads: []Load{{Channel: "sms", Remaining: 10_000, Rate: 4}}})
+	require.Empty(t, p.Misses)
+	require.Equal(t, 1_300_000, p.Finishes[0].Remaining, "the drawing shows everyone's finish")
+
+	// 1.2 million Koreans first at 4/s: 83 h 20 m, late on their own.
+	p = Project(now, duties, everyone, Ahead{Duties: []string{"kr-individuals"}, Loads: []Load{{Channel: "sms", Remaining: 1_200_000, Rate: 4}}})
+	require.Len(t, p.Misses, 1)
+	m := p.Misses[0]
+	require.True(t, m.Ahead)
+	require.Equal(t, 11*time.Hour+20*time.Minute, m.Late)
+	require.InDelta(t, 4.63, m.Need, 0.01, "1.2 million in 72 h")
+	require.Equal(t, "at 4 sms/s its people, sent first, are told 11h 20m after kr-individuals (KR) is due at 2026-12-08 00:00 UTC; 4.63 sms/s meets it", m.Say())
+}
+
+// Nobody goes ahead when the earliest due are everyone waiting.
+func TestNobodyIsAheadWhenTheEarliestDueAreEveryone(t *testing.T) {
+	rates := map[string]float64{"sms": 4}
+	all := map[string]int{"phone": 10, "email": 3}
+	require.Empty(t, AheadOf([]string{"kr-individuals"}, []string{"sms"}, all, all, rates).Duties)
+	a := AheadOf([]string{"kr-individuals"}, []string{"sms"}, map[string]int{"phone": 4}, all, rates)
+	require.Equal(t, []string{"kr-individuals"}, a.Duties)
+	require.Equal(t, []Load{{Channel: "sms", Remaining: 4, Rate: 4}}, a.Loads)
 }

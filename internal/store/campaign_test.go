@@ -63,6 +63,12 @@ func TestSplitRangeCutsTheAffectedSetIntoRangesOfAtMostSize(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, []string{"u3", "u6"}, []string{rcps[0].SubjectID, rcps[1].SubjectID})
 		require.Len(t, rcps, 2)
+		waiting, err := s.WaitingByContact(ctx, "INC-S", []string{"US-CA", "HK", "SG"})
+		require.NoError(t, err)
+		require.Equal(t, map[string]int{"email": 2}, waiting, "u3 and u6; u1 (SG) was reached")
+		waiting, err = s.WaitingByContact(ctx, "INC-S", nil)
+		require.NoError(t, err)
+		require.Equal(t, 3, waiting["email"], "and u5 (DE) among everyone")
 	})
 }
 

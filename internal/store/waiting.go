@@ -7,15 +7,17 @@ import (
 )
 
 // WaitingByContact counts the affected people no rung has reached yet
-// (the withheld are not waiting) by the kinds of contact they can be
-// reached at, their own or, for email and phone, a guardian's: what each
-// channel still has to send, for pacing.
-func (s *Store) WaitingByContact(ctx context.Context, incidentID string) (map[string]int, error) {
+// (the withheld are not waiting), residents of regions only when any are
+// named, by the kinds of contact they can be reached at, their own or, for
+// email and phone, a guardian's: what each channel still has to send, for
+// pacing.
+func (s *Store) WaitingByContact(ctx context.Context, incidentID string, regions []string) (map[string]int, error) {
 	out := map[string]int{}
 	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
 		return out, err
 	}
-	rows, err := s.query(ctx, `SELECT reach, count(*) FROM `+affectedTable(incidentID)+` WHERE reached_rung = 0 GROUP BY reach`)
+	among, args := regionsWhere(regions, "region")
+	rows, err := s.query(ctx, `SELECT reach, count(*) FROM `+affectedTable(incidentID)+` WHERE reached_rung = 0`+among+` GROUP BY reach`, args...)
 	if err != nil {
 		return nil, err
 	}
