@@ -25,7 +25,7 @@ func openSQLite(path string) (*Store, error) {
 	// One writer at a time is how SQLite works; a single connection avoids
 	// SQLITE_BUSY between our own goroutines.
 	db.SetMaxOpenConns(1)
-	return &Store{db: db, dialect: sqliteDialect{}}, nil
+	return &Store{db: db, dialect: sqliteDialect{}, stmts: newStmtCache(db)}, nil
 }
 
 func (sqliteDialect) Name() string           { return "sqlite" }
@@ -39,7 +39,7 @@ func (d sqliteDialect) beginLoad(ctx context.Context, db *sql.DB) (loadTx, error
 	if err != nil {
 		return nil, err
 	}
-	return &sqliteLoad{tx: &tx{t, d}}, nil
+	return &sqliteLoad{tx: &tx{Tx: t, d: d}}, nil
 }
 
 // sqliteLoad bulk-loads through prepared multi-row INSERTs in one

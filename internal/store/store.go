@@ -30,6 +30,8 @@ var ErrBadScope = errors.New("the incident's scope does not match the inventory"
 type Store struct {
 	db      *sql.DB
 	dialect dialect
+	// stmts keeps prepared statements (SQLite's; nil on PostgreSQL).
+	stmts *stmtCache
 	// phoneIndexed are the snapshots whose phone indexes this process
 	// has made sure of (TextedAt), so a reply runs no DDL after the first.
 	phoneIndexed sync.Map
@@ -92,7 +94,10 @@ func Open(dsn string) (*Store, error) {
 func (s *Store) Backend() string { return s.dialect.Name() }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.stmts.close()
+	return s.db.Close()
+}
 
 // redactDSN hides a password in a connection URL before it reaches an error or a log.
 func redactDSN(dsn string) string {
@@ -109,11 +114,23 @@ func redactDSN(dsn string) string {
 }
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return s.db.ExecContext(ctx, s.dialect.rebind(q), args...)
+	q = s.dialect.rebind(q)
+	if st, err := s.stmts.get(ctx, q); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return s.db.ExecContext(ctx, q, args...)
 }
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return s.db.QueryContext(ctx, s.dialect.rebind(q), args...)
+	q = s.dialect.rebind(q)
+	if st, err := s.stmts.get(ctx, q); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.db.QueryContext(ctx, q, args...)
 }
 
 // queryColumn reads a one-column result as values of T.
@@ -135,13 +152,18 @@ func queryColumn[T any](ctx context.Context, s *Store, q string, args ...any) ([
 }
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return s.db.QueryRowContext(ctx, s.dialect.rebind(q), args...)
+	q = s.dialect.rebind(q)
+	if st, err := s.stmts.get(ctx, q); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.db.QueryRowContext(ctx, q, args...)
 }
 
 // tx is a database/sql transaction that rebinds placeholders.
 type tx struct {
 	*sql.Tx
-	d dialect
+	d     dialect
+	stmts *stmtCache
 }
 
 func (s *Store) begin(ctx context.Context) (*tx, error) {
@@ -149,7 +171,17 @@ func (s *Store) begin(ctx context.Context) (*tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tx{t, s.dialect}, nil
+	return &tx{t, s.dialect, s.stmts}, nil
+}
+
+// stmt is q's statement, if the cache keeps it, within the transaction:
+// on the connection it was prepared on it is not prepared again.
+func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	st := t.stmts.peek(q)
+	if st == nil {
+		return nil, nil
+	}
+	return t.StmtContext(ctx, st), nil
 }
 
 // inTx runs f in one transaction and commits when f succeeds.
@@ -166,15 +198,31 @@ func (s *Store) inTx(ctx context.Context, f func(t *tx) error) error {
 }
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.ExecContext(ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	if st, err := t.stmt(ctx, q); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return t.ExecContext(ctx, q, args...)
 }
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.QueryContext(ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	if st, err := t.stmt(ctx, q); err != nil {
+		return nil, err
+	} else if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return t.QueryContext(ctx, q, args...)
 }
 
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.QueryRowContext(ctx, t.d.rebind(q), args...)
+	q = t.d.rebind(q)
+	if st, err := t.stmt(ctx, q); err == nil && st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return t.QueryRowContext(ctx, q, args...)
 }
 
 // indexOnsiteAccounts gives snapshots imported before the on-site index

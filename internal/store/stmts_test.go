@@ -1,0 +1,54 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Only single statements that read or write rows are prepared and kept:
+// preparing a text runs its first statement alone.
+func TestOnlyOneRowStatementIsKeptPrepared(t *testing.T) {
+	require.True(t, cacheable("SELECT 1"))
+	require.True(t, cacheable("\n\t\tUPDATE deliveries SET x=?"))
+	require.True(t, cacheable("with t as (select 1) select * from t"))
+	require.False(t, cacheable("CREATE TABLE t (x INT)"))
+	require.False(t, cacheable("DELETE FROM a; DELETE FROM b"))
+}
+
+// The cache keeps at most its limit, the least recently used going first,
+// and what it keeps still runs; a transaction uses what is kept and never
+// waits to prepare on the one connection it holds.
+func TestPreparedStatementsAreKeptBoundedAndUsedInTransactions(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	s.stmts.limit = 2
+	_, err = s.exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)`)
+	require.NoError(t, err)
+	_, err = s.exec(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`, "a", "1")
+	require.NoError(t, err)
+	var v string
+	require.NoError(t, s.queryRow(ctx, `SELECT v FROM kv WHERE k=?`, "a").Scan(&v))
+	require.Equal(t, "1", v)
+	require.Equal(t, 2, s.stmts.order.Len())
+	_, err = s.exec(ctx, `UPDATE kv SET v=? WHERE k=?`, "2", "a")
+	require.NoError(t, err)
+	require.Equal(t, 2, s.stmts.order.Len(), "bounded")
+	require.Nil(t, s.stmts.peek(`INSERT INTO kv (k, v) VALUES (?, ?)`), "the least recently used went")
+
+	require.NoError(t, s.inTx(ctx, func(t *tx) error {
+		if _, err := t.exec(ctx, `UPDATE kv SET v=? WHERE k=?`, "3", "a"); err != nil { // kept: reused
+			return err
+		}
+		_, err := t.exec(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`, "b", "4") // not kept: run as it is
+		return err
+	}))
+	require.NoError(t, s.queryRow(ctx, `SELECT v FROM kv WHERE k=?`, "a").Scan(&v))
+	require.Equal(t, "3", v)
+	require.NoError(t, s.queryRow(ctx, `SELECT v FROM kv WHERE k=?`, "b").Scan(&v))
+	require.Equal(t, "4", v)
+}
