@@ -165,6 +165,14 @@ func (s *plan) earliestDueFirst(ctx workflow.Context, base NotifyInput, wave, si
 	if split.Subjects == 0 || split.Subjects >= everyone {
 		return nil
 	}
+	// Fewer people than a window of full partitions are spread over the
+	// whole window: one partition alone would send them with a quarter of
+	// the batches the campaign runs at once.
+	if spread := (split.Subjects + window - 1) / window; len(split.Ranges) < window && spread > base.BatchSize && spread < size {
+		if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: base.IncidentID, Size: spread, Unreached: wave > 1, Regions: regions}).Get(ctx, &split); err != nil {
+			return fmt.Errorf("split the earliest due: %w", err)
+		}
+	}
 	s.event(ctx, fmt.Sprintf("earliest due first: the %d people in %s, whose %s falls due at %s, are sent the first rung before the other %d",
 		split.Subjects, strings.Join(regions, ", "), strings.Join(duties, ", "), due.UTC().Format("2006-01-02 15:04 UTC"), everyone-split.Subjects))
 	runs := make([]partitionRun, len(split.Ranges))

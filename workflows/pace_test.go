@@ -224,3 +224,48 @@ func TestNobodyGoesAheadWhenTheEarliestDueAreEveryone(t *testing.T) {
 	require.Len(t, started, 1)
 	require.False(t, started[0].SendOnly)
 }
+
+// The earliest due, fewer than a window of full partitions, are spread
+// over the whole window: 2,000 Koreans go in four partitions of 500 at
+// once, not one of 2,000.
+func TestTheEarliestDueAreSpreadOverThePartitionWindow(t *testing.T) {
+	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	var started []NotifyInput
+	var sizes []int
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
+			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
+		}},
+		scope: &plandata.ScopeSummary{Subjects: 5000, Regions: map[string]plandata.RegionFacts{"KR": {Subjects: 2000}, "GB": {Subjects: 3000}}},
+		split: func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(in.Regions) == 0 {
+				return activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 5000}, nil
+			}
+			sizes = append(sizes, in.Size)
+			n := (2000 + in.Size - 1) / in.Size
+			return activities.SplitResult{Ranges: batchRanges(n), Subjects: 2000}, nil
+		}})
+	env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in NotifyInput) (NotifyResult, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		started = append(started, in)
+		return NotifyResult{Reached: make([]int, len(in.Ladder))}, nil
+	})
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []int{DefaultPartitionSize, 500}, sizes, "split again, a quarter each")
+	require.Len(t, started, 5, "four partitions of Koreans, then the campaign")
+	for _, in := range started[:4] {
+		require.True(t, in.SendOnly)
+	}
+}
