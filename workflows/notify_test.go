@@ -117,6 +117,15 @@ func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
 // nightPartition is one partition started at 22:00 UTC, in one range,
 // whose rung reaches four people; its batches and receipts are the test's.
 func nightPartition() (*testsuite.TestWorkflowEnvironment, *activities.Activities, time.Time) {
+	env, a, start := partitionAtNight()
+	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}}, nil)
+	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
+	return env, a, start
+}
+
+// partitionAtNight is a partition's test environment at 22:00 UTC, its
+// activities not yet answered.
+func partitionAtNight() (*testsuite.TestWorkflowEnvironment, *activities.Activities, time.Time) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	var a *activities.Activities
@@ -124,8 +133,6 @@ func nightPartition() (*testsuite.TestWorkflowEnvironment, *activities.Activitie
 	env.RegisterWorkflow(NotifyWorkflow)
 	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
 	env.SetStartTime(start)
-	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}}, nil)
-	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
 	return env, a, start
 }
 
@@ -194,13 +201,7 @@ func TestReleasedCallsAreNotHeldUntilMorning(t *testing.T) {
 // for calls held at night, no receipts awaited, no rung resolved, all of
 // which the campaign that follows does for them.
 func TestASendOnlyPartitionSendsItsRegionsFirstRungAndStops(t *testing.T) {
-	var s testsuite.WorkflowTestSuite
-	env := s.NewTestWorkflowEnvironment()
-	var a *activities.Activities
-	env.RegisterActivity(a)
-	env.RegisterWorkflow(NotifyWorkflow)
-	start := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
-	env.SetStartTime(start)
+	env, a, start := partitionAtNight()
 	var mu sync.Mutex
 	var batches []activities.BatchInput
 	var splits []activities.SplitInput

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/tocsin/tocsin/activities"
@@ -130,7 +131,6 @@ func TestACampaignRunsSixteenBatchesAtOnceUnlessConfigured(t *testing.T) {
 func TestTheEarliestDueAreSentTheFirstRungFirst(t *testing.T) {
 	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
-	var started []NotifyInput
 	var splits []activities.SplitInput
 	var paced activities.PaceInput
 	env := setup(t, 0, overrides{
@@ -152,22 +152,12 @@ func TestTheEarliestDueAreSentTheFirstRungFirst(t *testing.T) {
 			}
 			return activities.SplitResult{Ranges: []plandata.Range{{}}, Subjects: 5}, nil
 		}})
-	env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in NotifyInput) (NotifyResult, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		started = append(started, in)
+	started := approvedCampaign(t, env, func(in NotifyInput) NotifyResult {
 		if in.SendOnly {
-			return NotifyResult{Attempts: 2, Failed: 1, Reached: make([]int, len(in.Ladder))}, nil
+			return NotifyResult{Attempts: 2, Failed: 1, Reached: make([]int, len(in.Ladder))}
 		}
-		return NotifyResult{Attempts: 3, Failed: 1, Reached: []int{4, 0}}, nil
+		return NotifyResult{Attempts: 3, Failed: 1, Reached: []int{4, 0}}
 	})
-	env.RegisterDelayedCallback(func() {
-		for _, d := range progressOf(t, env).Drafts {
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
-		}
-	}, time.Minute)
-	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	p := progressOf(t, env)
 	mu.Lock()
 	defer mu.Unlock()
@@ -199,28 +189,12 @@ func TestTheEarliestDueAreSentTheFirstRungFirst(t *testing.T) {
 // the campaign is theirs.
 func TestNobodyGoesAheadWhenTheEarliestDueAreEveryone(t *testing.T) {
 	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
-	var mu sync.Mutex
-	var started []NotifyInput
 	env := setup(t, 0, overrides{
 		assess: &activities.AssessResult{Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
 			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
 		}},
 		scope: &plandata.ScopeSummary{Subjects: 3, Regions: map[string]plandata.RegionFacts{"KR": {Subjects: 3}}}})
-	env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in NotifyInput) (NotifyResult, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		started = append(started, in)
-		return NotifyResult{Reached: make([]int, len(in.Ladder))}, nil
-	})
-	env.RegisterDelayedCallback(func() {
-		for _, d := range progressOf(t, env).Drafts {
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
-		}
-	}, time.Minute)
-	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
-	env.ExecuteWorkflow(IncidentWorkflowName, input())
-	mu.Lock()
-	defer mu.Unlock()
+	started := approvedCampaign(t, env, reachedNobody)
 	require.Len(t, started, 1)
 	require.False(t, started[0].SendOnly)
 }
@@ -231,7 +205,6 @@ func TestNobodyGoesAheadWhenTheEarliestDueAreEveryone(t *testing.T) {
 func TestTheEarliestDueAreSpreadOverThePartitionWindow(t *testing.T) {
 	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
-	var started []NotifyInput
 	var sizes []int
 	env := setup(t, 0, overrides{
 		assess: &activities.AssessResult{Ladder: [][]string{{"email"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
@@ -248,11 +221,28 @@ func TestTheEarliestDueAreSpreadOverThePartitionWindow(t *testing.T) {
 			n := (2000 + in.Size - 1) / in.Size
 			return activities.SplitResult{Ranges: batchRanges(n), Subjects: 2000}, nil
 		}})
+	started := approvedCampaign(t, env, reachedNobody)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []int{DefaultPartitionSize, 500}, sizes, "split again, a quarter each")
+	require.Len(t, started, 5, "four partitions of Koreans, then the campaign")
+	for _, in := range started[:4] {
+		require.True(t, in.SendOnly)
+	}
+}
+
+// approvedCampaign approves every draft a minute in, runs the incident
+// for two hours with each partition answered by result, and returns the
+// partitions' inputs in the order they started.
+func approvedCampaign(t *testing.T, env *testsuite.TestWorkflowEnvironment, result func(NotifyInput) NotifyResult) []NotifyInput {
+	t.Helper()
+	var mu sync.Mutex
+	var started []NotifyInput
 	env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(_ workflow.Context, in NotifyInput) (NotifyResult, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		started = append(started, in)
-		return NotifyResult{Reached: make([]int, len(in.Ladder))}, nil
+		return result(in), nil
 	})
 	env.RegisterDelayedCallback(func() {
 		for _, d := range progressOf(t, env).Drafts {
@@ -263,9 +253,10 @@ func TestTheEarliestDueAreSpreadOverThePartitionWindow(t *testing.T) {
 	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	mu.Lock()
 	defer mu.Unlock()
-	require.Equal(t, []int{DefaultPartitionSize, 500}, sizes, "split again, a quarter each")
-	require.Len(t, started, 5, "four partitions of Koreans, then the campaign")
-	for _, in := range started[:4] {
-		require.True(t, in.SendOnly)
-	}
+	return started
+}
+
+// reachedNobody answers a partition: sent, nobody resolved.
+func reachedNobody(in NotifyInput) NotifyResult {
+	return NotifyResult{Reached: make([]int, len(in.Ladder))}
 }
