@@ -23,7 +23,25 @@ type stmtCache struct {
 type cachedStmt struct {
 	q    string
 	stmt *sql.Stmt
+	// users are callers between get (or peek) and their release; an
+	// evicted statement closes when the last lets go, as a closed one
+	// would fail a call that had it in hand. Rows a query left open keep
+	// it themselves (database/sql closes it after them).
+	users   int
+	evicted bool
 }
+
+// release lets go of a statement get or peek handed out.
+func (c *stmtCache) release(e *cachedStmt) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e.users--
+	if e.evicted && e.users == 0 {
+		e.stmt.Close()
+	}
+}
+
+func noRelease() {}
 
 // stmtCacheSize bounds the statements kept: a chunk's claim has a text per
 // chunk size, and an incident's tables are named by it.
@@ -48,54 +66,56 @@ func cacheable(q string) bool {
 	return false
 }
 
-// get is q's prepared statement (nil when q is not cached). A statement
-// evicted while another goroutine runs it closes once that run ends
-// (database/sql waits for it).
-func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, error) {
+// get is q's prepared statement (nil when q is not cached) and the
+// release the caller calls once its call with it has returned.
+func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, func(), error) {
 	if c == nil || !cacheable(q) {
-		return nil, nil
+		return nil, noRelease, nil
 	}
-	c.mu.Lock()
-	if e, ok := c.byQ[q]; ok {
-		c.order.MoveToFront(e)
-		st := e.Value.(*cachedStmt).stmt
-		c.mu.Unlock()
-		return st, nil
+	if st, release := c.peek(q); st != nil {
+		return st, release, nil
 	}
-	c.mu.Unlock()
 	st, err := c.db.PrepareContext(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, noRelease, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byQ[q]; ok { // prepared meanwhile by another goroutine
+	if el, ok := c.byQ[q]; ok { // prepared meanwhile by another goroutine
 		st.Close()
-		return e.Value.(*cachedStmt).stmt, nil
+		e := el.Value.(*cachedStmt)
+		e.users++
+		return e.stmt, func() { c.release(e) }, nil
 	}
-	c.byQ[q] = c.order.PushFront(&cachedStmt{q: q, stmt: st})
+	e := &cachedStmt{q: q, stmt: st, users: 1}
+	c.byQ[q] = c.order.PushFront(e)
 	for c.order.Len() > c.limit {
 		old := c.order.Remove(c.order.Back()).(*cachedStmt)
 		delete(c.byQ, old.q)
-		old.stmt.Close()
+		old.evicted = true
+		if old.users == 0 {
+			old.stmt.Close()
+		}
 	}
-	return st, nil
+	return st, func() { c.release(e) }, nil
 }
 
 // peek is q's statement if it is kept, without preparing it: within a
 // transaction, which holds SQLite's one connection, preparing on the
 // database would wait for that connection forever.
-func (c *stmtCache) peek(q string) *sql.Stmt {
+func (c *stmtCache) peek(q string) (*sql.Stmt, func()) {
 	if c == nil {
-		return nil
+		return nil, noRelease
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e, ok := c.byQ[q]; ok {
-		c.order.MoveToFront(e)
-		return e.Value.(*cachedStmt).stmt
+	if el, ok := c.byQ[q]; ok {
+		c.order.MoveToFront(el)
+		e := el.Value.(*cachedStmt)
+		e.users++
+		return e.stmt, func() { c.release(e) }
 	}
-	return nil
+	return nil, noRelease
 }
 
 // close closes every statement kept.
@@ -105,8 +125,8 @@ func (c *stmtCache) close() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, e := range c.byQ {
-		e.Value.(*cachedStmt).stmt.Close()
+	for _, el := range c.byQ {
+		el.Value.(*cachedStmt).stmt.Close() // the store is closing: no call is under way
 	}
 	c.byQ, c.order = map[string]*list.Element{}, list.New()
 }

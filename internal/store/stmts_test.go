@@ -38,7 +38,8 @@ func TestPreparedStatementsAreKeptBoundedAndUsedInTransactions(t *testing.T) {
 	_, err = s.exec(ctx, `UPDATE kv SET v=? WHERE k=?`, "2", "a")
 	require.NoError(t, err)
 	require.Equal(t, 2, s.stmts.order.Len(), "bounded")
-	require.Nil(t, s.stmts.peek(`INSERT INTO kv (k, v) VALUES (?, ?)`), "the least recently used went")
+	gone, _ := s.stmts.peek(`INSERT INTO kv (k, v) VALUES (?, ?)`)
+	require.Nil(t, gone, "the least recently used went")
 
 	require.NoError(t, s.inTx(ctx, func(t *tx) error {
 		if _, err := t.exec(ctx, `UPDATE kv SET v=? WHERE k=?`, "3", "a"); err != nil { // kept: reused
@@ -51,4 +52,25 @@ func TestPreparedStatementsAreKeptBoundedAndUsedInTransactions(t *testing.T) {
 	require.Equal(t, "3", v)
 	require.NoError(t, s.queryRow(ctx, `SELECT v FROM kv WHERE k=?`, "b").Scan(&v))
 	require.Equal(t, "4", v)
+}
+
+// A statement evicted while a caller has it in hand still runs for that
+// caller, and closes once it lets go.
+func TestAStatementEvictedInUseRunsForItsCaller(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	s.stmts.limit = 1
+	_, err = s.exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)`)
+	require.NoError(t, err)
+	held, release, err := s.stmts.get(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`)
+	require.NoError(t, err)
+	_, err = s.exec(ctx, `UPDATE kv SET v=? WHERE k=?`, "x", "y") // evicts the INSERT
+	require.NoError(t, err)
+	_, err = held.ExecContext(ctx, "a", "1")
+	require.NoError(t, err, "still open for the caller that had it")
+	release()
+	_, err = held.ExecContext(ctx, "b", "2")
+	require.ErrorContains(t, err, "closed", "closed once let go")
 }

@@ -115,7 +115,9 @@ func redactDSN(dsn string) string {
 
 func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q = s.dialect.rebind(q)
-	if st, err := s.stmts.get(ctx, q); err != nil {
+	st, release, err := s.stmts.get(ctx, q)
+	defer release()
+	if err != nil {
 		return nil, err
 	} else if st != nil {
 		return st.ExecContext(ctx, args...)
@@ -125,7 +127,9 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, er
 
 func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q = s.dialect.rebind(q)
-	if st, err := s.stmts.get(ctx, q); err != nil {
+	st, release, err := s.stmts.get(ctx, q)
+	defer release()
+	if err != nil {
 		return nil, err
 	} else if st != nil {
 		return st.QueryContext(ctx, args...)
@@ -153,7 +157,9 @@ func queryColumn[T any](ctx context.Context, s *Store, q string, args ...any) ([
 
 func (s *Store) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	q = s.dialect.rebind(q)
-	if st, err := s.stmts.get(ctx, q); err == nil && st != nil {
+	st, release, err := s.stmts.get(ctx, q)
+	defer release()
+	if err == nil && st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return s.db.QueryRowContext(ctx, q, args...)
@@ -174,14 +180,15 @@ func (s *Store) begin(ctx context.Context) (*tx, error) {
 	return &tx{t, s.dialect, s.stmts}, nil
 }
 
-// stmt is q's statement, if the cache keeps it, within the transaction:
-// on the connection it was prepared on it is not prepared again.
-func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
-	st := t.stmts.peek(q)
+// stmt is q's statement, if the cache keeps it, within the transaction
+// (on the connection it was prepared on it is not prepared again), and
+// its release.
+func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, func()) {
+	st, release := t.stmts.peek(q)
 	if st == nil {
-		return nil, nil
+		return nil, release
 	}
-	return t.StmtContext(ctx, st), nil
+	return t.StmtContext(ctx, st), release
 }
 
 // inTx runs f in one transaction and commits when f succeeds.
@@ -199,9 +206,9 @@ func (s *Store) inTx(ctx context.Context, f func(t *tx) error) error {
 
 func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	q = t.d.rebind(q)
-	if st, err := t.stmt(ctx, q); err != nil {
-		return nil, err
-	} else if st != nil {
+	st, release := t.stmt(ctx, q)
+	defer release()
+	if st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return t.ExecContext(ctx, q, args...)
@@ -209,9 +216,9 @@ func (t *tx) exec(ctx context.Context, q string, args ...any) (sql.Result, error
 
 func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	q = t.d.rebind(q)
-	if st, err := t.stmt(ctx, q); err != nil {
-		return nil, err
-	} else if st != nil {
+	st, release := t.stmt(ctx, q)
+	defer release()
+	if st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return t.QueryContext(ctx, q, args...)
@@ -219,7 +226,9 @@ func (t *tx) query(ctx context.Context, q string, args ...any) (*sql.Rows, error
 
 func (t *tx) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	q = t.d.rebind(q)
-	if st, err := t.stmt(ctx, q); err == nil && st != nil {
+	st, release := t.stmt(ctx, q)
+	defer release()
+	if st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return t.QueryRowContext(ctx, q, args...)
