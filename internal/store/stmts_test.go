@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -73,4 +75,41 @@ func TestAStatementEvictedInUseRunsForItsCaller(t *testing.T) {
 	release()
 	_, err = held.ExecContext(ctx, "b", "2")
 	require.ErrorContains(t, err, "closed", "closed once let go")
+}
+
+// Many callers on more texts than the cache keeps: every call runs, none
+// meets a statement closed under it.
+func TestCallersOnMoreTextsThanTheCacheKeepsAllRun(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	s.stmts.limit = 2
+	_, err = s.exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)`)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*50)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				// Ten texts: the limit alias, so statements keep being evicted.
+				q := fmt.Sprintf(`INSERT INTO kv (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v=excluded.v /* %d */`, i%10)
+				if _, err := s.exec(ctx, q, fmt.Sprint(g*100+i), "v"); err != nil {
+					errs <- err
+				}
+				var n int
+				if err := s.queryRow(ctx, fmt.Sprintf(`SELECT count(*) FROM kv WHERE v=? /* %d */`, i%7), "v").Scan(&n); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	var n int
+	require.NoError(t, s.queryRow(ctx, `SELECT count(*) FROM kv`).Scan(&n))
+	require.Equal(t, 400, n)
 }
