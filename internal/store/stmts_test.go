@@ -25,12 +25,8 @@ func TestOnlyOneRowStatementIsKeptPrepared(t *testing.T) {
 // waits to prepare on the one connection it holds.
 func TestPreparedStatementsAreKeptBoundedAndUsedInTransactions(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
-	require.NoError(t, err)
-	defer s.Close()
-	s.stmts.limit = 2
-	_, err = s.exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)`)
-	require.NoError(t, err)
+	s := kvStore(t, 2)
+	var err error
 	_, err = s.exec(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`, "a", "1")
 	require.NoError(t, err)
 	var v string
@@ -60,12 +56,8 @@ func TestPreparedStatementsAreKeptBoundedAndUsedInTransactions(t *testing.T) {
 // caller, and closes once it lets go.
 func TestAStatementEvictedInUseRunsForItsCaller(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
-	require.NoError(t, err)
-	defer s.Close()
-	s.stmts.limit = 1
-	_, err = s.exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)`)
-	require.NoError(t, err)
+	s := kvStore(t, 1)
+	var err error
 	held, release, err := s.stmts.get(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`)
 	require.NoError(t, err)
 	_, err = s.exec(ctx, `UPDATE kv SET v=? WHERE k=?`, "x", "y") // evicts the INSERT
@@ -81,12 +73,7 @@ func TestAStatementEvictedInUseRunsForItsCaller(t *testing.T) {
 // meets a statement closed under it.
 func TestCallersOnMoreTextsThanTheCacheKeepsAllRun(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
-	require.NoError(t, err)
-	defer s.Close()
-	s.stmts.limit = 2
-	_, err = s.exec(ctx, `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)`)
-	require.NoError(t, err)
+	s := kvStore(t, 2)
 	var wg sync.WaitGroup
 	errs := make(chan error, 8*50)
 	for g := range 8 {
@@ -112,4 +99,17 @@ func TestCallersOnMoreTextsThanTheCacheKeepsAllRun(t *testing.T) {
 	var n int
 	require.NoError(t, s.queryRow(ctx, `SELECT count(*) FROM kv`).Scan(&n))
 	require.Equal(t, 400, n)
+}
+
+// kvStore is a SQLite store with a table kv (k, v) whose statement cache
+// keeps at most limit statements.
+func kvStore(t *testing.T, limit int) *Store {
+	t.Helper()
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	s.stmts.limit = limit
+	_, err = s.exec(context.Background(), `CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT)`)
+	require.NoError(t, err)
+	return s
 }
