@@ -4,6 +4,7 @@
 package bench
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -187,7 +188,10 @@ const scopeSQL = `CREATE TABLE affected_raw AS SELECT subject_id, region, locale
 SELECT region, count(*), sum(minor), sum(CASE WHEN can_onsite + can_email + can_phone = 0 THEN 1 ELSE 0 END) FROM affected_raw GROUP BY region`
 
 func (c Config) baseline(backend, subjects string, r *Result) error {
-	rawTable := "CREATE TABLE raw (subject_id TEXT, name TEXT, email TEXT, phone TEXT, onsite_id TEXT, locale TEXT, region TEXT, birth_year TEXT, systems TEXT)"
+	rawTable, err := rawTableFor(subjects)
+	if err != nil {
+		return err
+	}
 	switch backend {
 	case "sqlite":
 		db := filepath.Join(c.Dir, "tool-bench.db")
@@ -241,6 +245,25 @@ func (c Config) baseline(backend, subjects string, r *Result) error {
 	}
 	r.ToolImportRowsPerS = float64(r.Subjects) / r.ToolImportSeconds
 	return nil
+}
+
+// rawTableFor declares a text column for each column of the file's header,
+// so the tools load the same file whatever columns the generator writes.
+func rawTableFor(subjects string) (string, error) {
+	f, err := os.Open(subjects)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	header, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("%s: reading the header: %w", subjects, err)
+	}
+	var cols []string
+	for _, name := range strings.Split(strings.TrimSpace(header), ",") {
+		cols = append(cols, name+" TEXT")
+	}
+	return "CREATE TABLE raw (" + strings.Join(cols, ", ") + ")", nil
 }
 
 func psql(dsn, sql string) error {
