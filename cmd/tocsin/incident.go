@@ -300,6 +300,9 @@ func printView(w io.Writer, v api.View) {
 	if v.Error != "" {
 		fmt.Fprintf(w, "error: %s\n", v.Error)
 	}
+	if v.LastKnown != nil {
+		fmt.Fprintf(w, "shown as recorded at %s (%s); the incident runs on\n", v.LastKnown.RecordedAt.Format(time.RFC3339), v.LastKnown.Reason)
+	}
 	var regions []string
 	for r, n := range v.Scope.ByRegion {
 		regions = append(regions, fmt.Sprintf("%s %d", r, n))

@@ -75,12 +75,16 @@ func (w *watcher) draw(v api.View) {
 		fmt.Fprintf(w.out, "%s  %-18s %s\n", e.At.Local().Format("15:04:05"), e.Stage, e.Text)
 	}
 	w.seen = total
-	if v.Campaign == nil {
-		return
+	var lines []string
+	if v.Campaign != nil {
+		lines = campaignLines(v.Campaign, w.tty)
+		if !w.tty {
+			lines = lines[:1]
+		}
 	}
-	lines := campaignLines(v.Campaign, w.tty)
-	if !w.tty {
-		lines = lines[:1]
+	if v.LastKnown != nil {
+		// The plan did not answer this time; the next look may be live.
+		lines = append(lines, fmt.Sprintf("(as recorded at %s: %s)", v.LastKnown.RecordedAt.Local().Format("15:04:05"), v.LastKnown.Reason))
 	}
 	for _, l := range lines {
 		fmt.Fprintln(w.out, l)

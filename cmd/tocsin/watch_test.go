@@ -125,3 +125,23 @@ func TestReviseSaysANewRevisionWaitsForLegal(t *testing.T) {
 		t.Fatalf("approve said %q", got)
 	}
 }
+
+// A view the plan did not answer for says, in show and in watch, that it
+// is the state recorded at a time, and watch keeps watching.
+func TestShowAndWatchSayAStateIsAsRecorded(t *testing.T) {
+	v := view(1000, 400)
+	at := time.Date(2026, 12, 5, 22, 40, 0, 0, time.UTC)
+	v.LastKnown = &api.LastKnownView{RecordedAt: at, Reason: "the plan did not answer: context deadline exceeded"}
+	var out bytes.Buffer
+	printView(&out, v)
+	if want := "shown as recorded at 2026-12-05T22:40:00Z (the plan did not answer: context deadline exceeded); the incident runs on"; !strings.Contains(out.String(), want) {
+		t.Fatalf("incident show lacks %q:\n%s", want, out.String())
+	}
+	for _, tty := range []bool{true, false} {
+		out.Reset()
+		(&watcher{out: &out, tty: tty}).draw(v)
+		if want := "(as recorded at " + at.Local().Format("15:04:05") + ": the plan did not answer"; !strings.Contains(out.String(), want) {
+			t.Fatalf("tty=%v: watch lacks %q:\n%s", tty, want, out.String())
+		}
+	}
+}

@@ -132,12 +132,12 @@ func BenchmarkListTenThousandIncidents(b *testing.B) {
 				b.Fatal(err)
 			}
 			for _, inc := range incs {
-				rec, _, err := s.Store.GetRecord(ctx, inc.ID)
+				rec, err := s.Store.GetRecord(ctx, inc.ID)
 				if err != nil {
 					b.Fatal(err)
 				}
 				var p workflows.Progress
-				if err := json.Unmarshal(rec, &p); err != nil {
+				if err := json.Unmarshal(rec.Record, &p); err != nil {
 					b.Fatal(err)
 				}
 			}

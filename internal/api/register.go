@@ -113,10 +113,10 @@ func (s *Server) registerEntry(ctx context.Context, id string) (RegisterEntry, e
 		return RegisterEntry{}, err
 	}
 	var p workflows.Progress
-	rec, _, err := s.Store.GetRecord(ctx, id)
+	rec, err := s.Store.GetRecord(ctx, id)
 	switch {
 	case err == nil:
-		err = json.Unmarshal(rec, &p)
+		err = json.Unmarshal(rec.Record, &p)
 	case errors.Is(err, store.ErrNotFound):
 		// No record yet (just opened, or a worker from before records).
 		p, err = s.progress(ctx, id)

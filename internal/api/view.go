@@ -78,8 +78,19 @@ type View struct {
 	// Paused is the campaign's pause, while legal or an admin holds it.
 	Paused *PauseView `json:"paused,omitempty"`
 	// TimelineOmitted counts events left out of a long timeline's middle.
-	TimelineOmitted int    `json:"timeline_omitted,omitempty"`
-	Error           string `json:"error,omitempty"`
+	TimelineOmitted int `json:"timeline_omitted,omitempty"`
+	// LastKnown, when set, says this is the state the plan last recorded,
+	// because it did not answer just now (its worker busy, or Temporal out
+	// of reach): the incident runs on, and a later look shows it live.
+	LastKnown *LastKnownView `json:"last_known,omitempty"`
+	Error     string         `json:"error,omitempty"`
+}
+
+// LastKnownView is when the state shown was recorded, and why the live
+// state is not shown.
+type LastKnownView struct {
+	RecordedAt time.Time `json:"recorded_at"`
+	Reason     string    `json:"reason"`
 }
 
 // HeldChannelView is a channel whose notices wait for its provider to
@@ -293,11 +304,14 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 			v.RefusedRuns = append(v.RefusedRuns, RefusedRunView(r))
 		}
 	}
-	p, err := s.progress(ctx, inc.ID)
+	p, last, err := s.service().RecordToShow(ctx, inc.ID)
 	if err != nil {
 		v.Status = "unknown"
 		v.Error = "progress unavailable: " + err.Error()
 		return v
+	}
+	if last != nil {
+		v.LastKnown = &LastKnownView{RecordedAt: last.WrittenAt, Reason: "the plan did not answer: " + last.Why.Error()}
 	}
 	v.Status, v.Error = string(p.Status), p.Error
 	for _, d := range p.Drafts {

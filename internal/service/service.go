@@ -169,13 +169,34 @@ func (s *Service) Open(ctx context.Context, c Caller, file, yaml string, named *
 // namespace keeps the history only for its retention), a live one from
 // its workflow, and one whose workflow is gone from its last record.
 func (s *Service) Record(ctx context.Context, id string) (incident.Record, error) {
+	rec, _, err := s.record(ctx, id, false)
+	return rec, err
+}
+
+// LastKnown says a record shown is the one the workflow last kept in the
+// store, because the workflow itself did not answer, and why.
+type LastKnown struct {
+	WrittenAt time.Time
+	Why       error
+}
+
+// RecordToShow is Record for people to look at: when the workflow does not
+// answer (its worker busy with many incidents at once, or Temporal out of
+// reach), the record it last kept, at most a few seconds behind, is shown
+// with when it was written, rather than no state at all. Decisions read
+// Record, which never falls back.
+func (s *Service) RecordToShow(ctx context.Context, id string) (incident.Record, *LastKnown, error) {
+	return s.record(ctx, id, true)
+}
+
+func (s *Service) record(ctx context.Context, id string, lastKnown bool) (incident.Record, *LastKnown, error) {
 	var stored incident.Record
-	rec, _, rerr := s.Store.GetRecord(ctx, id)
+	kept, rerr := s.Store.GetRecord(ctx, id)
 	if rerr == nil {
-		rerr = json.Unmarshal(rec, &stored)
+		rerr = json.Unmarshal(kept.Record, &stored)
 	}
 	if rerr == nil && stored.Status == incident.StageClosed {
-		return stored, nil
+		return stored, nil, nil
 	}
 	// The run that claimed the incident's charter is the incident: a run
 	// someone else started under its ID (refused, see ClaimCharter) is not.
@@ -184,13 +205,16 @@ func (s *Service) Record(ctx context.Context, id string) (incident.Record, error
 	if err != nil {
 		var gone *serviceerror.NotFound
 		if rerr == nil && errors.As(err, &gone) {
-			return stored, nil
+			return stored, nil, nil
 		}
-		return incident.Record{}, err
+		if rerr == nil && lastKnown {
+			return stored, &LastKnown{WrittenAt: kept.WrittenAt, Why: err}, nil
+		}
+		return incident.Record{}, nil, err
 	}
 	var p incident.Record
 	if err := v.Get(&p); err != nil {
-		return p, err
+		return p, nil, err
 	}
 	if errors.Is(rerr, store.ErrNotFound) && p.Status == incident.StageClosed {
 		// An incident closed before workflows kept their record (an older
@@ -202,7 +226,7 @@ func (s *Service) Record(ctx context.Context, id string) (incident.Record, error
 			}
 		}
 	}
-	return p, nil
+	return p, nil, nil
 }
 
 // Decision approves, rejects or revises a draft.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/tocsin/tocsin/internal/incident"
 	"github.com/tocsin/tocsin/internal/roles"
@@ -54,4 +56,36 @@ func TestARestrictedIncidentIsSeenOnlyByThoseItNames(t *testing.T) {
 	require.False(t, MayView(Caller{Identity: "other@example.com", Role: roles.Admin}, inc))
 	require.False(t, MayView(Caller{Identity: "drill@example.com", Role: roles.Drill}, store.Incident{}), "the drill identity sees drills only")
 	require.True(t, MayView(Caller{Identity: "drill@example.com", Role: roles.Drill}, store.Incident{Drill: true}))
+}
+
+// unanswering is a Temporal client whose workflows do not answer queries
+// in time, as when one worker is busy with hundreds of incidents at once.
+type unanswering struct{ client.Client }
+
+func (unanswering) QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error) {
+	return nil, context.DeadlineExceeded
+}
+
+// When the plan does not answer, people are shown the state it last kept,
+// with when it was kept, rather than "unknown"; decisions, which read
+// Record, still refuse to act on it.
+func TestAPlanThatDoesNotAnswerIsShownAsLastRecorded(t *testing.T) {
+	ctx := context.Background()
+	s := &Service{Store: storetest.Open(t, "sqlite"), Temporal: unanswering{}}
+	require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: "INC-Q", Title: "t", OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
+
+	_, last, err := s.RecordToShow(ctx, "INC-Q")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "nothing kept yet: nothing to show")
+	require.Nil(t, last)
+
+	require.NoError(t, s.Store.SaveRecord(ctx, "INC-Q", 4, []byte(`{"status":"notifying"}`), store.RecordSummary{Status: "notifying"}))
+	rec, last, err := s.RecordToShow(ctx, "INC-Q")
+	require.NoError(t, err)
+	require.Equal(t, incident.StageNotifying, rec.Status)
+	require.NotNil(t, last, "the record shown says it is the kept one")
+	require.ErrorIs(t, last.Why, context.DeadlineExceeded)
+	require.WithinDuration(t, time.Now(), last.WrittenAt, time.Minute)
+
+	_, err = s.Record(ctx, "INC-Q")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a decision never reads a state that may be behind")
 }

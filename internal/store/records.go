@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tocsin/tocsin/internal/incident"
 )
@@ -39,15 +40,23 @@ func (s *Store) SaveRecord(ctx context.Context, incidentID string, seq int, reco
 	})
 }
 
-// GetRecord returns the incident's last record and its seq, or ErrNotFound.
-func (s *Store) GetRecord(ctx context.Context, incidentID string) ([]byte, int, error) {
-	var rec string
-	var seq int
-	err := s.queryRow(ctx, `SELECT record, seq FROM incident_records WHERE incident_id = ?`, incidentID).Scan(&rec, &seq)
+// StoredRecord is an incident's record as the workflow last wrote it.
+type StoredRecord struct {
+	Record    []byte
+	Seq       int
+	WrittenAt time.Time
+}
+
+// GetRecord returns the incident's last record, or ErrNotFound.
+func (s *Store) GetRecord(ctx context.Context, incidentID string) (StoredRecord, error) {
+	var rec, at string
+	var out StoredRecord
+	err := s.queryRow(ctx, `SELECT record, seq, updated_at FROM incident_records WHERE incident_id = ?`, incidentID).Scan(&rec, &out.Seq, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, ErrNotFound
+		return StoredRecord{}, ErrNotFound
 	}
-	return []byte(rec), seq, err
+	out.Record, out.WrittenAt = []byte(rec), parseTime(at)
+	return out, err
 }
 
 // wrapList keeps a list in one column as ",a,b,": a LIKE '%,a,%' then

@@ -38,6 +38,9 @@ type Pilot struct {
 
 // Step looks at the incident once and does what it waits for.
 func (p *Pilot) Step(ctx context.Context, v api.View) error {
+	if v.LastKnown != nil {
+		return nil // a recorded state, perhaps behind: act on the live one
+	}
 	path := "/api/v1/incidents/" + v.ID
 	for _, d := range v.Drafts {
 		if d.Status == api.DraftPending && len(d.Missing) > 0 {
