@@ -207,8 +207,15 @@ func (s *Service) record(ctx context.Context, id string, lastKnown bool) (incide
 		if rerr == nil && errors.As(err, &gone) {
 			return stored, nil, nil
 		}
-		if rerr == nil && lastKnown {
-			return stored, &LastKnown{WrittenAt: kept.WrittenAt, Why: err}, nil
+		if lastKnown {
+			if rerr == nil {
+				return stored, &LastKnown{WrittenAt: kept.WrittenAt, Why: err}, nil
+			}
+			// Opened, and its plan has not yet recorded anything: that
+			// much the store knows.
+			if inc, ierr := s.Store.GetIncident(ctx, id); ierr == nil && errors.Is(rerr, store.ErrNotFound) {
+				return incident.Record{Status: incident.StageOpen}, &LastKnown{WrittenAt: inc.OpenedAt, Why: err}, nil
+			}
 		}
 		return incident.Record{}, nil, err
 	}

@@ -74,12 +74,15 @@ func TestAPlanThatDoesNotAnswerIsShownAsLastRecorded(t *testing.T) {
 	s := &Service{Store: storetest.Open(t, "sqlite"), Temporal: unanswering{}}
 	require.NoError(t, s.Store.CreateIncident(ctx, store.Incident{ID: "INC-Q", Title: "t", OpenedBy: "r@example.com", OpenedAt: time.Now()}, nil))
 
-	_, last, err := s.RecordToShow(ctx, "INC-Q")
-	require.ErrorIs(t, err, context.DeadlineExceeded, "nothing kept yet: nothing to show")
-	require.Nil(t, last)
+	rec, last, err := s.RecordToShow(ctx, "INC-Q")
+	require.NoError(t, err)
+	require.Equal(t, incident.StageOpen, rec.Status, "nothing recorded yet: the incident is open")
+	require.NotNil(t, last)
+	_, _, err = s.RecordToShow(ctx, "INC-NONE")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "no such incident: nothing to show")
 
 	require.NoError(t, s.Store.SaveRecord(ctx, "INC-Q", 4, []byte(`{"status":"notifying"}`), store.RecordSummary{Status: "notifying"}))
-	rec, last, err := s.RecordToShow(ctx, "INC-Q")
+	rec, last, err = s.RecordToShow(ctx, "INC-Q")
 	require.NoError(t, err)
 	require.Equal(t, incident.StageNotifying, rec.Status)
 	require.NotNil(t, last, "the record shown says it is the kept one")
