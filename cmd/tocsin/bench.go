@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,6 +54,13 @@ func (cl *cli) benchCmd() *cobra.Command {
 				return printJSON(res)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			if nc.UntilDrafts {
+				fmt.Fprintln(tw, "backend\tsubjects\timport s\topen to drafts s\t")
+				for _, r := range res {
+					fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t\n", r.Backend, r.Subjects, r.ImportSeconds, r.DraftsSeconds)
+				}
+				return tw.Flush()
+			}
 			fmt.Fprintln(tw, "backend	faults	subjects	messages	seconds	msg/s	send s	send msg/s	vs fault-free	in doubt	settled s after last send	duplicates	email repeats/possibly twice	onsite/s	email/s	sms/s	voice/s	peak RSS MB	RSS MB at 25/50/75/100%	loop msg/s	loop onsite/s	loop email/s	loop sms/s	ratio	")
 			for _, r := range res {
 				var at []string
@@ -80,7 +88,37 @@ func (cl *cli) benchCmd() *cobra.Command {
 	notify.Flags().Int64Var(&nc.FaultSeed, "peer-faults-seed", 1, "seed of the fault profile")
 	notify.Flags().IntVar(&nc.BatchWindow, "batch-window", 0, "batches at once per partition (0: the campaign's default)")
 	notify.Flags().IntVar(&nc.SendLanes, "send-lanes", 0, "sends at once per batch (0: the worker's default)")
+	notify.Flags().BoolVar(&nc.UntilDrafts, "until-drafts", false, "stop once the drafts wait for legal: time the import and the incident's open to its drafts, no campaign")
 	notify.Flags().StringVar(&nc.CPUProfile, "cpu-profile", "", "write the fault-free campaign's CPU profile here (go tool pprof reads it)")
-	b.AddCommand(inv, notify)
+	var ic bench.IncidentsConfig
+	var iBackends string
+	incidents := &cobra.Command{Use: "incidents", Short: "Open many incidents at once on one dev server, steer each to its close with an autopilot, and check nobody was told twice",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ic.Backends = strings.Split(iBackends, ",")
+			ic.Log = os.Stderr
+			res, err := bench.Incidents(cmd.Context(), ic)
+			if err != nil {
+				return err
+			}
+			if cl.output == "json" {
+				return printJSON(res)
+			}
+			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "backend\tincidents\tpeople each\tclosed\topen all s\tlast closed s\tclosed/min\tmedian incident s\tslowest s\tmessages\tduplicates\temail repeats\tcalls timed out\tpeak RSS MB\t")
+			for _, r := range res {
+				fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.1f\t%.1f\t%d\t%d\t%d\t%d\t%.0f\t\n", r.Backend, r.Incidents, r.Subjects, r.Closed, r.OpenSeconds, r.Seconds,
+					r.PerMinute, r.MedianSeconds, r.SlowestSeconds, r.Messages, r.Duplicates, r.EmailRepeats, r.TimedOut, r.PeakMB)
+			}
+			return tw.Flush()
+		}}
+	incidents.Flags().StringVar(&ic.Dir, "dir", "./bench-data", "where the generated files and databases go")
+	incidents.Flags().IntVar(&ic.Incidents, "incidents", 200, "incidents open at once")
+	incidents.Flags().IntVar(&ic.Subjects, "subjects", 100, "people in the inventory, each affected by every incident")
+	incidents.Flags().StringVar(&iBackends, "backends", "sqlite", "comma-separated: sqlite,postgres")
+	incidents.Flags().StringVar(&ic.PostgresDSN, "postgres", os.Getenv("TOCSIN_BENCH_POSTGRES"), "PostgreSQL URL for the postgres backend")
+	incidents.Flags().DurationVar(&ic.Poll, "poll", 2*time.Second, "how often each incident's autopilot looks at it")
+	incidents.Flags().StringVar(&ic.CPUProfile, "cpu-profile", "", "write the dev process's CPU profile from the first open to the last close here")
+	incidents.Flags().DurationVar(&ic.Timeout, "timeout", 30*time.Minute, "give up when not every incident is closed by then")
+	b.AddCommand(inv, notify, incidents)
 	return b
 }

@@ -47,8 +47,11 @@ func (p *Pilot) Step(ctx context.Context, v api.View) error {
 			if p.factsSet {
 				return fmt.Errorf("draft %s still lacks %v", d.Name, d.Missing)
 			}
+			if err := p.Responder.Do(ctx, "POST", path+"/facts", api.FactsRequest{Set: Facts}, nil); err != nil {
+				return err // unanswered: the next look tries again
+			}
 			p.factsSet = true
-			return p.Responder.Do(ctx, "POST", path+"/facts", api.FactsRequest{Set: Facts}, nil)
+			return nil
 		}
 	}
 	if v.Status == api.StageAwaitApproval || v.Status == api.StageAnnouncing {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -14,13 +13,10 @@ import (
 
 	"github.com/tocsin/tocsin/internal/api"
 	"github.com/tocsin/tocsin/internal/app"
-	"github.com/tocsin/tocsin/internal/client"
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/devtools/bench/loop"
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
-	"github.com/tocsin/tocsin/internal/store"
-	"github.com/tocsin/tocsin/playbooks"
 	"github.com/tocsin/tocsin/workflows"
 )
 
@@ -58,17 +54,26 @@ type NotifyConfig struct {
 	// dev process (embedded Temporal, worker, store, peers) from legal's
 	// approval to the incident's close.
 	CPUProfile string
-	Log        *os.File
+	// UntilDrafts stops once the drafts are ready for legal, with no loop
+	// and no campaign: how long a big inventory takes from open to drafts.
+	UntilDrafts bool
+	Log         *os.File
 }
 
 // NotifyResult is one backend's campaign beside the plain loop.
 type NotifyResult struct {
-	Backend  string             `json:"backend"`
-	Subjects int                `json:"subjects"`
-	Seconds  float64            `json:"campaign_seconds"`
-	Messages int                `json:"messages"`
-	PerS     float64            `json:"messages_per_s"`
-	Channels map[string]float64 `json:"channel_messages_per_s"`
+	Backend  string `json:"backend"`
+	Subjects int    `json:"subjects"`
+	// ImportSeconds is the inventory's import through the API; DraftsSeconds
+	// runs from the incident's open to its drafts waiting for legal
+	// (scoped, assessed and drafted; facts the synthetic file leaves out
+	// are a responder's to supply, and the autopilot supplies them after).
+	ImportSeconds float64            `json:"import_seconds"`
+	DraftsSeconds float64            `json:"open_to_drafts_seconds"`
+	Seconds       float64            `json:"campaign_seconds"`
+	Messages      int                `json:"messages"`
+	PerS          float64            `json:"messages_per_s"`
+	Channels      map[string]float64 `json:"channel_messages_per_s"`
 	// RSS: the whole dev process (embedded Temporal, peers, API, worker).
 	PeakMB     float64   `json:"peak_rss_mb"`
 	RSSMBAt    []float64 `json:"rss_mb_at_quarters"`
@@ -133,7 +138,7 @@ func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
 			return out, fmt.Errorf("%s: %w", b, err)
 		}
 		out = append(out, r)
-		if c.PeerFaults == "" {
+		if c.PeerFaults == "" || c.UntilDrafts {
 			continue
 		}
 		faults, err := devpeers.ParseFaults(c.PeerFaults, c.FaultSeed)
@@ -163,33 +168,22 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 		}
 		dsn = c.PostgresDSN
 	}
-	// Calls at whatever hour the benchmark runs, so figures do not depend on it.
-	pb := filepath.Join(dir, "playbooks")
-	if err := os.MkdirAll(pb, 0o755); err != nil {
-		return r, err
-	}
-	if err := playbooks.WriteAnyHourDefault(pb); err != nil {
-		return r, err
-	}
-	d, err := app.StartDev(ctx, app.DevConfig{DataDir: dir, Database: dsn, Listen: "127.0.0.1:0", TemporalPort: 0, SMTPListen: "127.0.0.1:0", BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, SendLanes: c.SendLanes,
-		ReceiptPoll: 200 * time.Millisecond, PlaybookDir: pb, PeerFaults: faults, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	d, err := startDev(ctx, dir, dsn, app.DevConfig{BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, SendLanes: c.SendLanes, PeerFaults: faults,
+		ReceiptPoll: 200 * time.Millisecond})
 	if err != nil {
 		return r, err
 	}
-	defer func() { d.Stop(); os.RemoveAll(dir) }()
-	responder := &client.Client{Server: d.URL, Token: d.Tokens["TOCSIN_TOKEN_RESPONDER"]}
-	pilot := &autopilot.Pilot{Responder: responder, Legal: &client.Client{Server: d.URL, Token: d.Tokens["TOCSIN_TOKEN_LEGAL"]}}
+	defer d.stop()
+	responder, pilot := d.responder, d.pilot()
 	c.logf("%s: importing %d subjects", backend, c.Subjects)
-	if err := responder.ImportInventory(ctx, filepath.Join(c.Dir, "systems.yaml"), subjects, 0, nil, nil); err != nil {
-		if err := os.WriteFile(filepath.Join(c.Dir, "systems.yaml"), []byte(synth.Systems), 0o644); err != nil {
-			return r, err
-		}
-		if err := responder.ImportInventory(ctx, filepath.Join(c.Dir, "systems.yaml"), subjects, 0, nil, nil); err != nil {
-			return r, err
-		}
+	importing := time.Now()
+	if err := d.importSubjects(ctx, c.Dir, subjects); err != nil {
+		return r, err
 	}
+	r.ImportSeconds = time.Since(importing).Seconds()
 	incYAML := autopilot.Incident(synth.LeakedSystem, time.Now())
 	var opened map[string]string
+	openedAt := time.Now()
 	if err := responder.Do(ctx, "POST", "/api/v1/incidents", api.OpenRequest{File: "incident.yaml", YAML: incYAML}, &opened); err != nil {
 		return r, err
 	}
@@ -204,6 +198,13 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 		}
 		if v.Error != "" {
 			return r, fmt.Errorf("incident %s: %s", id, v.Error)
+		}
+		if v.Status == api.StageAwaitApproval && r.DraftsSeconds == 0 {
+			r.DraftsSeconds = time.Since(openedAt).Seconds()
+			c.logf("%s: drafts ready %.1f s after the incident opened", backend, r.DraftsSeconds)
+			if c.UntilDrafts {
+				return r, nil
+			}
 		}
 		if v.Status == api.StageAwaitApproval && r.BaselineSubjects == 0 && faults == nil {
 			// While legal reads, the plain loop sends the same notices.
@@ -284,21 +285,8 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 	if r.SendSeconds > 0 {
 		r.SendPerS = float64(r.Messages) / r.SendSeconds
 	}
-	repeated, err := d.Outbox.Repeated(ctx, id)
-	if err != nil {
+	if r.Duplicates, r.EmailRepeats, err = d.duplicates(ctx, id); err != nil {
 		return r, err
-	}
-	for k := range repeated {
-		if k[1] != "email" {
-			r.Duplicates++
-			continue
-		}
-		// A second e-mail is owned up to when its row says it was sent
-		// again; one that is not is a duplicate like any other.
-		r.EmailRepeats++
-		if row, err := d.Store.GetDelivery(ctx, id, k[0], k[1]); err != nil || row.Doubt != store.DoubtResent {
-			r.Duplicates++
-		}
 	}
 	if v.Campaign != nil {
 		r.Partitions = v.Campaign.Partitions
@@ -311,7 +299,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 }
 
 // baseline runs Loop with the dev worker's senders.
-func (c NotifyConfig) baseline(ctx context.Context, d *app.Dev, incidentID string, r *NotifyResult) error {
+func (c NotifyConfig) baseline(ctx context.Context, d *benchDev, incidentID string, r *NotifyResult) error {
 	reg, closeSenders := d.Senders()
 	defer closeSenders()
 	res, err := loop.Run(ctx, reg, d.Store, incidentID, c.BaselineSubjects)
