@@ -82,9 +82,15 @@ func Start(cfg Config) (*Server, error) {
 		sqlCfg.DatabaseName = fmt.Sprintf("tocsin-%d", rand.IntN(1<<30))
 	} else {
 		sqlCfg.ConnectAttributes["mode"] = "rwc"
-		// WAL with full sync: a workflow survives kill -9 of the process.
-		sqlCfg.ConnectAttributes["_journal_mode"] = "wal"
-		sqlCfg.ConnectAttributes["_synchronous"] = "2"
+		// WAL with full sync: a workflow survives kill -9 of the process,
+		// each commit costs one fsync, and readers do not wait for the
+		// writer. The plugin turns every attribute that is not a URI
+		// parameter into a pragma of that name, so these carry no leading
+		// underscore (with one, SQLite ignored them as unknown pragmas
+		// and the file stayed in rollback-journal mode).
+		sqlCfg.ConnectAttributes["journal_mode"] = "wal"
+		sqlCfg.ConnectAttributes["synchronous"] = "2"
+		sqlCfg.ConnectAttributes["busy_timeout"] = "10000"
 		if _, err := os.Stat(cfg.DatabaseFile); errors.Is(err, os.ErrNotExist) {
 			if err := os.MkdirAll(filepath.Dir(cfg.DatabaseFile), 0o700); err != nil {
 				return nil, fmt.Errorf("temporal data dir: %w", err)
