@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -48,6 +49,35 @@ func startDev(ctx context.Context, dir, dsn string, dc app.DevConfig) (*benchDev
 func (d *benchDev) stop() {
 	d.Stop()
 	os.RemoveAll(d.dir)
+}
+
+// devDatabase is the store a benchmark's tocsin dev runs on: "" (SQLite in
+// its data directory) for sqlite, the URL for postgres.
+func devDatabase(backend, postgresDSN string) (string, error) {
+	switch backend {
+	case "sqlite":
+		return "", nil
+	case "postgres":
+		if postgresDSN == "" {
+			return "", fmt.Errorf("the postgres backend needs --postgres or TOCSIN_BENCH_POSTGRES")
+		}
+		return postgresDSN, nil
+	}
+	return "", fmt.Errorf("unknown backend %q (sqlite, postgres)", backend)
+}
+
+// eachBackend measures each backend in turn, keeping the results of those
+// measured before one fails.
+func eachBackend[R any](backends []string, measure func(backend string) (R, error)) ([]R, error) {
+	var out []R
+	for _, b := range backends {
+		r, err := measure(b)
+		if err != nil {
+			return out, fmt.Errorf("%s: %w", b, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // pilot plays responder and legal for one incident.

@@ -82,15 +82,7 @@ func Incidents(ctx context.Context, c IncidentsConfig) ([]IncidentsResult, error
 	}); err != nil {
 		return nil, err
 	}
-	var out []IncidentsResult
-	for _, b := range c.Backends {
-		r, err := c.run(ctx, b, subjects)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", b, err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return eachBackend(c.Backends, func(b string) (IncidentsResult, error) { return c.run(ctx, b, subjects) })
 }
 
 func (c IncidentsConfig) logf(format string, args ...any) {
@@ -101,16 +93,9 @@ func (c IncidentsConfig) logf(format string, args ...any) {
 
 func (c IncidentsConfig) run(ctx context.Context, backend, subjects string) (IncidentsResult, error) {
 	r := IncidentsResult{Backend: backend, Incidents: c.Incidents, Subjects: c.Subjects}
-	dsn := ""
-	switch backend {
-	case "sqlite":
-	case "postgres":
-		if c.PostgresDSN == "" {
-			return r, fmt.Errorf("the postgres backend needs --postgres or TOCSIN_BENCH_POSTGRES")
-		}
-		dsn = c.PostgresDSN
-	default:
-		return r, fmt.Errorf("unknown backend %q (sqlite, postgres)", backend)
+	dsn, err := devDatabase(backend, c.PostgresDSN)
+	if err != nil {
+		return r, err
 	}
 	dir := filepath.Join(c.Dir, "incidents-"+backend+"-"+strconv.FormatInt(time.Now().Unix(), 10))
 	d, err := startDev(ctx, dir, dsn, app.DevConfig{})

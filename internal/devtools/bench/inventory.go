@@ -70,15 +70,7 @@ func Inventory(ctx context.Context, c Config) ([]Result, error) {
 			return nil, err
 		}
 	}
-	var out []Result
-	for _, b := range c.Backends {
-		r, err := c.measure(ctx, b, systems, subjects)
-		if err != nil {
-			return out, fmt.Errorf("%s: %w", b, err)
-		}
-		out = append(out, r)
-	}
-	return out, nil
+	return eachBackend(c.Backends, func(b string) (Result, error) { return c.measure(ctx, b, systems, subjects) })
 }
 
 func (c Config) logf(format string, args ...any) {

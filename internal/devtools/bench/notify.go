@@ -161,12 +161,9 @@ func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
 func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, faults *devpeers.Faults) (NotifyResult, error) {
 	r := NotifyResult{Backend: backend, Subjects: c.Subjects, Channels: map[string]float64{}, BaselineChannels: map[string]float64{}}
 	dir := filepath.Join(c.Dir, "notify-"+backend+"-"+strconv.FormatInt(time.Now().Unix(), 10))
-	dsn := ""
-	if backend == "postgres" {
-		if c.PostgresDSN == "" {
-			return r, fmt.Errorf("the postgres backend needs --postgres or TOCSIN_BENCH_POSTGRES")
-		}
-		dsn = c.PostgresDSN
+	dsn, err := devDatabase(backend, c.PostgresDSN)
+	if err != nil {
+		return r, err
 	}
 	d, err := startDev(ctx, dir, dsn, app.DevConfig{BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, SendLanes: c.SendLanes, PeerFaults: faults,
 		ReceiptPoll: 200 * time.Millisecond})
