@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -101,6 +102,13 @@ func (c *Client) exchange(hc *http.Client, req *http.Request, out any) (http.Hea
 	req.Header.Set("Authorization", "Bearer "+c.Token)
 	resp, err := hc.Do(req)
 	if err != nil {
+		var slow net.Error
+		if errors.As(err, &slow) && slow.Timeout() && req.Context().Err() == nil && hc.Timeout > 0 {
+			// Reached, but the answer did not come in time: a server busy
+			// with many incidents may still carry the request out, so
+			// sending it again blindly is not the advice.
+			return nil, fmt.Errorf("no answer from Tocsin at %s within %s; it may still carry the request out: look at the incident before sending it again: %w", c.Server, hc.Timeout, err)
+		}
 		return nil, fmt.Errorf("cannot reach Tocsin at %s: %w (is 'tocsin dev' running? set --server or TOCSIN_SERVER)", c.Server, err)
 	}
 	defer resp.Body.Close()
