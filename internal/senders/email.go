@@ -251,48 +251,27 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string) er
 		return notSent(ctx.Err())
 	}
 	defer func() { <-p.slots }()
-	var sc *smtpConn
+	sc, reused := (*smtpConn)(nil), false
 	select {
 	case sc = <-p.idle:
+		reused = true
 	default:
 		if sc, err = p.dial(ctx); err != nil {
 			return notSent(err)
 		}
 	}
-	sc.conn.SetDeadline(time.Now().Add(p.cfg.Timeout))
-	err = func() error {
-		// Until the message's last line is written the server cannot have
-		// taken it, whatever goes wrong.
-		if err := sc.c.Mail(from.Address); err != nil {
-			var te *textproto.Error
-			if errors.As(err, &te) && te.Code >= 500 {
-				// MAIL FROM is ours: the relay does not let us send as
-				// this sender (or wants authentication we do not give).
-				return &ConfigError{Provider: "smtp", Code: fmt.Sprint(te.Code), Reason: "sender " + from.Address + " refused: " + te.Msg}
-			}
+	opened, err := p.transact(sc, from.Address, e.To, raw)
+	if err != nil && reused && !opened {
+		// A pooled connection the relay has since closed (a 421 for an idle
+		// session, a reset) fails at MAIL FROM, before any of the message
+		// was given: a fresh connection sends it, rather than the campaign
+		// taking the relay's housekeeping for a refusal of this person.
+		sc.c.Close()
+		if sc, err = p.dial(ctx); err != nil {
 			return notSent(err)
 		}
-		for _, to := range e.To {
-			if err := sc.c.Rcpt(to); err != nil {
-				return notSent(err)
-			}
-		}
-		w, err := sc.c.Data()
-		if err != nil {
-			return notSent(err)
-		}
-		if _, err := w.Write(raw); err != nil {
-			return notSent(err)
-		}
-		// The server's answer to the end of DATA: a refusal it replied
-		// with is certain; no answer (timeout, reset) is doubt.
-		err = w.Close()
-		var te *textproto.Error
-		if errors.As(err, &te) {
-			return notSent(err)
-		}
-		return err
-	}()
+		_, err = p.transact(sc, from.Address, e.To, raw)
+	}
 	if err != nil {
 		// After a refusal the connection may still serve; after anything
 		// else it is in an unknown state.
@@ -306,6 +285,43 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string) er
 	}
 	p.put(sc)
 	return nil
+}
+
+// transact runs one mail transaction on sc; opened says whether the relay
+// accepted MAIL FROM, so that a failure before it is the connection's.
+func (p *smtpPool) transact(sc *smtpConn, from string, to []string, raw []byte) (opened bool, err error) {
+	sc.conn.SetDeadline(time.Now().Add(p.cfg.Timeout))
+	// Until the message's last line is written the server cannot have
+	// taken it, whatever goes wrong.
+	if err := sc.c.Mail(from); err != nil {
+		var te *textproto.Error
+		if errors.As(err, &te) && te.Code >= 500 {
+			// MAIL FROM is ours: the relay does not let us send as
+			// this sender (or wants authentication we do not give).
+			return true, &ConfigError{Provider: "smtp", Code: fmt.Sprint(te.Code), Reason: "sender " + from + " refused: " + te.Msg}
+		}
+		return false, notSent(err)
+	}
+	for _, rcpt := range to {
+		if err := sc.c.Rcpt(rcpt); err != nil {
+			return true, notSent(err)
+		}
+	}
+	w, err := sc.c.Data()
+	if err != nil {
+		return true, notSent(err)
+	}
+	if _, err := w.Write(raw); err != nil {
+		return true, notSent(err)
+	}
+	// The server's answer to the end of DATA: a refusal it replied
+	// with is certain; no answer (timeout, reset) is doubt.
+	err = w.Close()
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return true, notSent(err)
+	}
+	return true, err
 }
 
 func (p *smtpPool) put(sc *smtpConn) {

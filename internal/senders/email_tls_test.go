@@ -74,3 +74,22 @@ func TestRequiredTLSSendsOverAVerifiedConnection(t *testing.T) {
 	var unknown x509.UnknownAuthorityError
 	require.True(t, errors.As(err, &unknown), "%v", err)
 }
+
+// A pooled connection the relay has closed since (an idle session timed
+// out, the relay restarted) is dialled again: the notice goes out on the
+// first try, rather than failing its batch as if the relay refused it.
+func TestAConnectionTheRelayClosedIsDialledAgain(t *testing.T) {
+	peer, _ := smtpPeer(t, false)
+	s := senders.NewEmailSender(senders.SMTPConfig{Addr: peer.Addr(), From: "sec@example.com", Connections: 1})
+	defer s.Close()
+	_, err := s.Send(context.Background(), notice())
+	require.NoError(t, err)
+	peer.DropConnections()
+	second := notice()
+	second.SubjectID = "s2"
+	_, err = s.Send(context.Background(), second)
+	require.NoError(t, err, "a dead pooled connection is the pool's, not the person's")
+	got, _, err := peer.Outbox.Tally(context.Background(), "INC-1")
+	require.NoError(t, err)
+	require.Equal(t, map[[2]string]int{{"s1", "email"}: 1, {"s2", "email"}: 1}, got)
+}

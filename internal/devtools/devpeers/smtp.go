@@ -11,6 +11,7 @@ import (
 	"net"
 	netsmtp "net/smtp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -44,6 +45,56 @@ type SMTPPeer struct {
 	RefuseSender atomic.Bool
 	server       *smtp.Server
 	addr         string
+	conns        connSet
+}
+
+// connSet keeps the relay's open connections, for DropConnections.
+type connSet struct {
+	mu sync.Mutex
+	m  map[net.Conn]bool
+}
+
+type trackedListener struct {
+	net.Listener
+	set *connSet
+}
+
+func (l trackedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return c, err
+	}
+	l.set.mu.Lock()
+	if l.set.m == nil {
+		l.set.m = map[net.Conn]bool{}
+	}
+	l.set.m[c] = true
+	l.set.mu.Unlock()
+	return trackedConn{c, l.set}, nil
+}
+
+type trackedConn struct {
+	net.Conn
+	set *connSet
+}
+
+func (c trackedConn) Close() error {
+	c.set.mu.Lock()
+	delete(c.set.m, c.Conn)
+	c.set.mu.Unlock()
+	return c.Conn.Close()
+}
+
+// DropConnections closes every open session, as a relay does with the
+// sessions it holds idle too long or when it restarts: a client's pooled
+// connection is then dead when next used.
+func (p *SMTPPeer) DropConnections() {
+	p.conns.mu.Lock()
+	defer p.conns.mu.Unlock()
+	for c := range p.conns.m {
+		c.Close()
+		delete(p.conns.m, c)
+	}
 }
 
 // Start listens on addr ("127.0.0.1:0" picks a port).
@@ -65,7 +116,7 @@ func (p *SMTPPeer) Start(addr string) error {
 	// ours: say so at debug level, not on stderr.
 	s.ErrorLog = smtpLog{p.Log}
 	p.server = s
-	go s.Serve(l)
+	go s.Serve(trackedListener{l, &p.conns})
 	return nil
 }
 
