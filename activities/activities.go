@@ -70,6 +70,12 @@ type Activities struct {
 	// the wall clock). Leases and waits stay on the wall clock: other
 	// workers compare them, and a sleep is real time.
 	Clock func() time.Time
+	// StragglerAfter is how long a batch a settling step follows waits on
+	// one provider call before it goes on without it (0:
+	// DefaultStragglerAfter).
+	StragglerAfter time.Duration
+	stragglersOnce sync.Once
+	late           *stragglerSet
 }
 
 func (a *Activities) now() time.Time {

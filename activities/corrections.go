@@ -82,7 +82,7 @@ func (a *Activities) SendCorrections(ctx context.Context, in CorrectionInput) (C
 		return out, err
 	}
 	var res BatchResult
-	err = a.sendPlan(ctx, drill, in.IncidentID, plan, &res, pause)
+	err = a.sendPlan(ctx, drill, in.IncidentID, plan, &res, pause, false)
 	out.Sent, out.Failed = res.Attempts-res.Failed, res.Failed
 	return out, err
 }

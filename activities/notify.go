@@ -73,6 +73,10 @@ type BatchInput struct {
 	Lawful []playbooks.Lawful `json:",omitempty"`
 	// Regions sends only to their residents (none: everyone).
 	Regions []string `json:",omitempty"`
+	// SettleLater says a settling step (SettleRung) follows the rung's
+	// batches: the batch goes on past a call that hangs and leaves its sends
+	// in doubt to that step, rather than lasting as long as its slowest call.
+	SettleLater bool `json:",omitempty"`
 }
 
 // BatchResult counts what happened.
@@ -131,24 +135,49 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if in.Limit > 0 && len(recipients) > 0 {
 		res.Next = recipients[len(recipients)-1].SubjectID
 	}
+	plan, held, calling, err := a.planSends(ctx, in, recipients, drill, nil, &res)
+	if err != nil {
+		return res, err
+	}
+	if err := a.personalize(ctx, in.IncidentID, plan); err != nil {
+		return res, err
+	}
+	// The held calls are kept where incident show can count them (the
+	// workflow learns of them only when a partition ends).
+	if err := a.Store.HoldCalls(ctx, in.IncidentID, held); err != nil {
+		return res, err
+	}
+	if err := a.Store.ReleaseHeldCalls(ctx, in.IncidentID, calling); err != nil {
+		return res, err
+	}
+	err = a.sendPlan(ctx, drill, in.IncidentID, plan, &res, pause, in.SettleLater)
+	return res, err
+}
+
+// planSends plans the rung's sends to recipients: each channel the person
+// has a contact on and every duty to them accepts, calls held for their
+// quiet hours (held, with the subjects now called in calling). With only
+// set, just the sends it names are planned, quiet hours or not: claims a
+// settling step finishes.
+func (a *Activities) planSends(ctx context.Context, in BatchInput, recipients []store.Recipient, drill bool, only map[[2]string]bool, res *BatchResult) (plan []planned, held []store.HeldCall, calling []string, err error) {
 	now := a.now()
-	var plan []planned
-	var held []store.HeldCall
-	var calling []string
 	drafts := map[string]store.Draft{}
 	for _, rcp := range recipients {
 		d, locale, err := a.noticeFor(ctx, in, rcp, drafts)
 		if err != nil {
-			return res, err
+			return nil, nil, nil, err
 		}
 		any := false
 		for _, ch := range in.Channels {
 			to, guardian := contactFor(rcp, ch)
+			if only != nil && !only[[2]string{rcp.SubjectID, ch}] {
+				continue
+			}
 			if to == "" || !playbooks.Allows(in.Lawful, rcp.Region, rcp.Consent, ch) {
 				continue
 			}
 			any = true
-			if channel.Is(ch, channel.RingsPeople) && !drill { // a drill rings nobody's phone
+			if channel.Is(ch, channel.RingsPeople) && !drill && only == nil { // a drill rings nobody's phone
 				if until, quiet := in.Quiet.Until(now.In(inventory.ZoneOf(rcp.Region))); quiet {
 					res.Deferred++
 					if res.ResumeAt.IsZero() || until.Before(res.ResumeAt) {
@@ -164,28 +193,20 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 				msg: message(in.IncidentID, rcp, ch, to, locale, d), guardian: guardian,
 			})
 		}
-		if !any {
+		if !any && only == nil {
 			res.Skipped++
 		}
 	}
-	if err := a.personalize(ctx, in.IncidentID, plan); err != nil {
-		return res, err
-	}
-	// The held calls are kept where incident show can count them (the
-	// workflow learns of them only when a partition ends).
-	if err := a.Store.HoldCalls(ctx, in.IncidentID, held); err != nil {
-		return res, err
-	}
-	if err := a.Store.ReleaseHeldCalls(ctx, in.IncidentID, calling); err != nil {
-		return res, err
-	}
-	err = a.sendPlan(ctx, drill, in.IncidentID, plan, &res, pause)
-	return res, err
+	return plan, held, calling, nil
 }
 
 // sendPlan claims, sends and records what a batch planned: notices of a
 // rung, or corrections. Their ledger keys say which.
-func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string, plan []planned, res *BatchResult, pause *pauseWatch) error {
+//
+// With later set (a settling step follows), a call past its patience goes
+// on without the batch and a send left in doubt is left to that step: the
+// batch still tries again, in rounds, what was certainly not sent.
+func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string, plan []planned, res *BatchResult, pause *pauseWatch, later bool) error {
 	// A provider call may take longer than the heartbeat timeout (an SMTP
 	// relay answers within 30 s, Twilio within 15 s, the limiter may wait):
 	// the caller's attempt says it is alive while it waits (keepAlive), or
@@ -213,12 +234,15 @@ func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string
 	// timeout after the request went out) or refused once does not hold up
 	// the others: it is tried again at the end, a send in doubt after its
 	// hold, while which the provider may still be working on it.
-	again, err := a.runLanes(ctx, drill, lk, plan, res, false, holds, pause)
+	again, err := a.runLanes(ctx, drill, lk, plan, res, false, later, holds, pause)
 	// What is left is tried again a few rounds (a provider failing a few
 	// percent of requests fails some twice); in the last, any failure ends
 	// the attempt for Temporal to retry.
 	for round := 1; err == nil && len(again) > 0; round++ {
-		again, err = a.runLanes(ctx, drill, lk, holds.keep(again), res, round >= settleRounds, holds, pause)
+		if later {
+			again = slices.DeleteFunc(again, func(p planned) bool { return p.inDoubt })
+		}
+		again, err = a.runLanes(ctx, drill, lk, holds.keep(again), res, round >= settleRounds, later, holds, pause)
 	}
 	if err != nil {
 		return err
@@ -244,7 +268,7 @@ var errLaneHalted = errors.New("another lane of the batch failed")
 // runLanes sends plan in chunks over the batch's lanes and returns the
 // sends to try once more, in plan order. The first lane to fail stops the
 // others after their current send; the batch fails with its error.
-func (a *Activities) runLanes(ctx context.Context, drill bool, lk *leaseKeeper, plan []planned, res *BatchResult, settling bool, holds *channelHolds, pause *pauseWatch) ([]planned, error) {
+func (a *Activities) runLanes(ctx context.Context, drill bool, lk *leaseKeeper, plan []planned, res *BatchResult, settling, later bool, holds *channelHolds, pause *pauseWatch) ([]planned, error) {
 	if len(plan) == 0 {
 		return nil, nil
 	}
@@ -272,7 +296,7 @@ func (a *Activities) runLanes(ctx context.Context, drill bool, lk *leaseKeeper, 
 				if lo >= len(plan) {
 					return
 				}
-				more, err := a.sendChunk(ctx, drill, ln, holds.keep(plan[lo:min(lo+size, len(plan))]), &counts[l], settling, holds, pause, &halt)
+				more, err := a.sendChunk(ctx, drill, ln, holds.keep(plan[lo:min(lo+size, len(plan))]), &counts[l], settling, later && !settling, holds, pause, &halt)
 				mu.Lock()
 				again = append(again, more...)
 				mu.Unlock()
@@ -354,7 +378,10 @@ func (a *Activities) leaveInDoubt(ctx context.Context, ds []store.Delivery, owne
 // more at the end of the batch: those left in doubt (held for doubtHold)
 // and those refused this once. When settling, any failure ends the attempt
 // instead, for Temporal to retry.
-func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk []planned, res *BatchResult, settling bool, holds *channelHolds, pause *pauseWatch, halt *atomic.Bool) ([]planned, error) {
+//
+// With detach set, a call past its patience goes on without the lane
+// (deliverOrGoOn) and records its own answer.
+func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk []planned, res *BatchResult, settling, detach bool, holds *channelHolds, pause *pauseWatch, halt *atomic.Bool) ([]planned, error) {
 	keys := make([]store.Delivery, len(chunk))
 	for i, p := range chunk {
 		keys[i] = p.key
@@ -430,11 +457,16 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk 
 				return nil, stop(i, err)
 			}
 			if prior.Status == store.StatusSending {
-				if recordAtOnce(p.key.Channel) && prior.Doubt != store.DoubtInterrupted {
+				switch {
+				case prior.Doubt == store.DoubtUnsent:
+					// A late call that came back refused: nothing went out.
+					neverTried = true
+				case recordAtOnce(p.key.Channel) && prior.Doubt == "":
 					// Of a dead lane's unrecorded e-mails only the first it
 					// reached can have been taken by the relay; it never
 					// tried the others. Which is first is settled before
-					// any of them changes hands.
+					// any of them changes hands. (A straggling or
+					// interrupted one may have gone out.)
 					if neverTried, err = ln.k.neverTried(ctx, prior); err != nil {
 						return nil, stop(i, err)
 					}
@@ -476,7 +508,16 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk 
 		}
 		interrupted := claimedBefore && !neverTried
 		turnDone := holds.probeTurn(p.key.Channel)
-		d, err := a.deliver(ctx, drill, p, prior, interrupted)
+		d, err, went := a.deliverOrGoOn(ctx, drill, ln, p, prior, interrupted, fresh(p), detach)
+		if went {
+			// The call goes on without the lane and records its own answer.
+			turnDone()
+			res.Attempts++
+			if interrupted {
+				res.Recovered++
+			}
+			continue
+		}
 		if senders.Misconfigured(err) {
 			// The provider refuses Tocsin, not this person: nothing was
 			// sent. Hold the channel (its deliveries stay queued) and go
@@ -510,6 +551,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk 
 				doubt = append(doubt, p.key)
 				return nil, stop(i+1, err)
 			}
+			p.inDoubt = true
 			again = append(again, p)
 			continue
 		case fresh(p):
@@ -560,6 +602,8 @@ type planned struct {
 	msg senders.Message
 	// guardian: the copy goes to the person's guardian, and says so.
 	guardian bool
+	// inDoubt: its send was left in doubt, held for the provider.
+	inDoubt bool
 }
 
 func isFailure(status string) bool {

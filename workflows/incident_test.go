@@ -147,6 +147,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 	}
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
+	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)
 	reach := activities.ReachResult{Reach: plandata.Reach{Reached: 3 - unreached, Unreached: unreached, ByChannel: map[string]int{"email": 3 - unreached}}}
 	if ov.reach != nil {

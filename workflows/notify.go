@@ -98,13 +98,16 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 		tot.Reached = append(tot.Reached, make([]int, len(in.Ladder)-len(tot.Reached))...)
 	}
 	batches := 0
+	// Batches go on past calls that hang, and a step per rung settles what
+	// they left in doubt, so a bad day at a provider does not set the pace.
+	settleLater := workflow.GetVersion(ctx, changeSettleRung, workflow.DefaultVersion, 1) >= 1
 	for rung := in.Rung; rung < len(in.Ladder); rung++ {
 		channels := in.Ladder[rung]
 		from := in.Range.After
 		if rung == in.Rung && in.Cursor != "" {
 			from = in.Cursor
 		}
-		pass := passInput{rung: rung, channels: channels, r: plandata.Range{After: from, Upto: in.Range.Upto}}
+		pass := passInput{rung: rung, channels: channels, r: plandata.Range{After: from, Upto: in.Range.Upto}, settleLater: settleLater}
 		held := time.Time{}
 		if rung == in.Rung {
 			held = in.HeldUntil
@@ -146,7 +149,12 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 					ringing = append(ringing, ch)
 				}
 			}
-			pass = passInput{rung: rung, channels: ringing, r: plandata.Range{After: in.Range.After, Upto: in.Range.Upto}}
+			pass = passInput{rung: rung, channels: ringing, r: plandata.Range{After: in.Range.After, Upto: in.Range.Upto}, settleLater: settleLater}
+		}
+		if settleLater {
+			if err := settleRung(ctx, in, rung, channels, &tot); err != nil {
+				return tot, err
+			}
 		}
 		if in.SendOnly {
 			continue
@@ -178,6 +186,25 @@ type passInput struct {
 	rung     int
 	channels []string
 	r        plandata.Range
+	// settleLater: settleRung follows the pass.
+	settleLater bool
+}
+
+// settleRung finishes the sends the rung's batches left unsettled over the
+// partition's range, before anyone is moved down the ladder.
+func settleRung(ctx workflow.Context, in NotifyInput, rung int, channels []string, tot *NotifyResult) error {
+	sin := activities.BatchInput{IncidentID: in.IncidentID, Rung: rung + 1, Channels: channels, Range: in.Range, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Lawful: in.Lawful, Regions: in.Regions}
+	// Every send it finishes may wait out its hold and its provider's
+	// timeout; the heartbeat is what notices a dead worker.
+	sctx := workflow.WithStartToCloseTimeout(ctx, max(10*time.Minute, time.Duration(in.BatchSize)*slowestProviderCall))
+	var res activities.BatchResult
+	if err := workflow.ExecuteActivity(sctx, a.SettleRung, sin).Get(ctx, &res); err != nil {
+		return fmt.Errorf("settle rung %d: %w", rung+1, err)
+	}
+	tot.Attempts += res.Attempts
+	tot.Failed += res.Failed
+	tot.Recovered += res.Recovered
+	return nil
 }
 
 type passResult struct {
@@ -207,7 +234,7 @@ func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResu
 		if firstErr != nil {
 			break
 		}
-		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet, Lawful: in.Lawful, Regions: in.Regions}
+		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet, Lawful: in.Lawful, Regions: in.Regions, SettleLater: p.settleLater}
 		inflight++
 		// A batch may take its size times the slowest provider call (an SMTP
 		// relay's 30 s answer after a 15 s connect); the heartbeat, not this

@@ -36,6 +36,9 @@ type batchRecorder struct {
 	sent           map[string]int // "rung/upto"
 	inflight, peak int
 	order          []string
+	// waitedOn: batches told to wait for every call (no settling step).
+	waitedOn int
+	settled  []plandata.Range
 }
 
 func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range) *testsuite.TestWorkflowEnvironment {
@@ -61,6 +64,9 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 		r.peak = max(r.peak, r.inflight)
 		r.sent[string(rune('0'+in.Rung))+"/"+in.Range.Upto]++
 		r.order = append(r.order, "send")
+		if !in.SettleLater {
+			r.waitedOn++
+		}
 		r.mu.Unlock()
 		time.Sleep(time.Millisecond)
 		r.mu.Lock()
@@ -69,6 +75,13 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 		return activities.BatchResult{Attempts: 2}, nil
 	})
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
+	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
+		r.mu.Lock()
+		r.order = append(r.order, "settle")
+		r.settled = append(r.settled, in.Range)
+		r.mu.Unlock()
+		return activities.BatchResult{Recovered: 1}, nil
+	})
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ResolveInput) (activities.ResolveResult, error) {
 		r.mu.Lock()
 		r.order = append(r.order, "resolve")
@@ -111,7 +124,10 @@ func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
 	require.Equal(t, 40, res.Attempts, "totals survive continue-as-new")
 	require.Equal(t, []int{7, 14}, res.Reached)
 	require.Equal(t, 5, res.Runs, "20 batches at 4 a run")
-	require.Equal(t, "resolve", rec.order[10], "rung 1 is resolved after its 10 batches and before rung 2 starts")
+	require.Equal(t, []string{"settle", "resolve"}, rec.order[10:12], "rung 1 is settled and resolved after its 10 batches and before rung 2 starts")
+	require.Zero(t, rec.waitedOn, "every batch goes on past calls that hang: the settling step finishes them")
+	require.Equal(t, []plandata.Range{in.Range, in.Range}, rec.settled, "each rung settled once, over the whole partition")
+	require.Equal(t, 2, res.Recovered, "what the settling steps recovered is counted")
 }
 
 // nightPartition is one partition started at 22:00 UTC, in one range,
@@ -119,6 +135,7 @@ func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
 func nightPartition() (*testsuite.TestWorkflowEnvironment, *activities.Activities, time.Time) {
 	env, a, start := partitionAtNight()
 	env.OnActivity(a.SplitRange, mock.Anything, mock.Anything).Return(activities.SplitResult{Ranges: []plandata.Range{{}}}, nil)
+	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{Reached: 4}, nil)
 	return env, a, start
 }
@@ -206,6 +223,7 @@ func TestASendOnlyPartitionSendsItsRegionsFirstRungAndStops(t *testing.T) {
 	var batches []activities.BatchInput
 	var splits []activities.SplitInput
 	var resolved, awaited bool
+	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(func(context.Context, activities.ResolveInput) (activities.ResolveResult, error) {
 		resolved = true
 		return activities.ResolveResult{}, nil

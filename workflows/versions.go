@@ -108,6 +108,12 @@ const (
 	// (earliestDueFirst). Old branch: every history above; new branch:
 	// incident_due_first.json.
 	changeEarliestDueFirst = "earliest-due-first"
+	// changeSettleRung lets a partition's batches go on past provider calls
+	// that hang and leave their sends in doubt to a settling step per rung
+	// (SettleRung) before the rung resolves: a batch no longer lasts as long
+	// as its slowest call. Old branch: every history above; new branch:
+	// incident_settle_notify.json.
+	changeSettleRung = "settle-rung"
 )
 
 // Changes that need no change ID, and why:

@@ -65,8 +65,15 @@ type Paced struct {
 
 // Send waits for a token, then sends.
 func (p Paced) Send(ctx context.Context, m Message) (Result, error) {
+	w := watchOf(ctx)
+	if w != nil {
+		w.Pacing()
+	}
 	if err := p.Limiter.Wait(ctx); err != nil {
 		return Result{}, notSent(err)
+	}
+	if w != nil {
+		w.Calling()
 	}
 	return p.Sender.Send(ctx, m)
 }

@@ -141,12 +141,13 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery, lease Lease)
 }
 
 // RenewLeases extends the lease on those of ds the owner still holds and
-// is sending (not those it holds in doubt, whose hold must run out).
+// is sending (not those it holds in doubt, whose hold must run out, nor
+// those left unsent for the rung's settling step).
 func (s *Store) RenewLeases(ctx context.Context, ds []Delivery, lease Lease) error {
 	until := formatTime(lease.Until)
 	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
-		_, err := t.exec(ctx, `UPDATE deliveries SET lease_until=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=? AND doubt<>?`,
-			until, d.IncidentID, d.SubjectID, d.Channel, lease.Owner, StatusSending, DoubtInterrupted)
+		_, err := t.exec(ctx, `UPDATE deliveries SET lease_until=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=? AND doubt NOT IN (?,?)`,
+			until, d.IncidentID, d.SubjectID, d.Channel, lease.Owner, StatusSending, DoubtInterrupted, DoubtUnsent)
 		return err
 	})
 }
@@ -192,7 +193,7 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
 		error = CASE WHEN deliveries.status=? THEN v.column5 ELSE deliveries.error END,
 		provider_ref = CASE WHEN deliveries.provider_ref='' THEN v.column6 ELSE deliveries.provider_ref END,
 		segments = v.column7, detail = CASE WHEN deliveries.detail='' THEN v.column8 ELSE deliveries.detail END,
-		doubt = CASE WHEN v.column9<>'' THEN v.column9 ELSE deliveries.doubt END,
+		doubt = CASE WHEN v.column9<>'' THEN v.column9 WHEN deliveries.doubt='` + DoubtStraggling + `' THEN '' ELSE deliveries.doubt END,
 		lease_until = '', updated_at=?
 		FROM (VALUES `)
 	ts := now()
@@ -243,6 +244,35 @@ func (s *Store) FirstUnsettled(ctx context.Context, incidentID, owner, channel, 
 		WHERE incident_id=? AND (?='' OR subject_id>=?) AND (?='' OR subject_id<=?) AND channel=? AND owner=? AND status=? AND doubt=''`,
 		incidentID, lo, lo, hi, hi, channel, owner, StatusSending).Scan(&first)
 	return first, err
+}
+
+// MarkStraggling marks the owner's claim whose provider call outlasted the
+// batch's patience: the batch goes on and the call's answer is recorded when
+// it comes. Marked before the batch moves on, the claim is never taken for
+// the one unrecorded e-mail a dead lane can have had in flight (FirstUnsettled
+// skips it), and a retry that finds its lease lapsed treats it as in doubt.
+// It reports whether the claim was still the owner's, sending, and unmarked.
+func (s *Store) MarkStraggling(ctx context.Context, d Delivery, owner string) (bool, error) {
+	res, err := s.exec(ctx, `UPDATE deliveries SET doubt=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=? AND doubt=''`,
+		DoubtStraggling, now(), d.IncidentID, d.SubjectID, d.Channel, owner, StatusSending)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// MarkUnsent leaves the owner's straggling claims whose call came back
+// certainly unsent for whoever settles the rung: the lease ends now, and
+// the mark says to send afresh rather than ask the provider or own up to a
+// second copy.
+func (s *Store) MarkUnsent(ctx context.Context, ds []Delivery, owner string) error {
+	ts := now()
+	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
+		_, err := t.exec(ctx, `UPDATE deliveries SET doubt=?, lease_until=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
+			DoubtUnsent, ts, ts, d.IncidentID, d.SubjectID, d.Channel, owner, StatusSending)
+		return err
+	})
 }
 
 // ReleaseDeliveries drops the owner's claims whose send never reached the
@@ -366,7 +396,7 @@ func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[stri
 			c.Failed += n
 		}
 		switch {
-		case doubt == DoubtInterrupted:
+		case doubt == DoubtInterrupted, doubt == DoubtStraggling:
 			c.Unknown += n
 		case possiblyTwice(ch, doubt):
 			c.PossiblyTwice += n
@@ -393,7 +423,7 @@ func possiblyTwice(ch, doubt string) bool {
 // channel, for the evidence bundle's ledger.
 func DoubtText(ch, doubt string) string {
 	switch {
-	case doubt == DoubtInterrupted:
+	case doubt == DoubtInterrupted, doubt == DoubtStraggling:
 		return "unknown: interrupted after the request may have reached the provider"
 	case possiblyTwice(ch, doubt):
 		return "possibly delivered twice: sent again after an interrupted send (the provider keeps no idempotency key)"

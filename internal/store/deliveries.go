@@ -60,6 +60,14 @@ const (
 	// service keeps one; an SMTP relay has no such key, so the mail was
 	// possibly delivered twice.
 	DoubtResent = "resent"
+	// DoubtStraggling: the provider call is still under way, past the
+	// batch's patience: the batch went on without it and the worker that
+	// made it records its answer (a worker that died leaves it as
+	// interrupted: its lease lapses and the next attempt asks or resends).
+	DoubtStraggling = "straggling"
+	// DoubtUnsent: that late call came back refused (or never began):
+	// nothing went out, and whoever takes the claim over sends it afresh.
+	DoubtUnsent = "unsent"
 )
 
 const deliveryCols = `incident_id, subject_id, channel, rung, status, provider_ref, error, draft, segments, detail, created_at, owner, lease_until, doubt`
@@ -120,7 +128,7 @@ func (s *Store) GetDelivery(ctx context.Context, incidentID, subjectID, channel 
 
 // settleDoubt is the assignment by which word from the provider itself (a
 // receipt, a bounce) settles a send held in doubt: it was sent, once.
-const settleDoubt = `doubt = CASE WHEN doubt='` + DoubtInterrupted + `' THEN '` + DoubtFound + `' ELSE doubt END`
+const settleDoubt = `doubt = CASE WHEN doubt='` + DoubtInterrupted + `' THEN '` + DoubtFound + `' WHEN doubt='` + DoubtStraggling + `' THEN '' ELSE doubt END`
 
 // DeliveryByRef reads the ledger row that a provider reference belongs to.
 func (s *Store) DeliveryByRef(ctx context.Context, ref string) (Delivery, error) {

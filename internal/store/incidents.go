@@ -331,16 +331,34 @@ func contactColumns(alias string) string {
 // subject order, within the range r (after the cursor r.After), residents
 // of regions only when any are named.
 func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Range, regions []string, limit int) ([]Recipient, error) {
+	cond, args := rangeWhere(r, "a.subject_id")
+	among, more := regionsWhere(regions, "a.region")
+	return s.recipients(ctx, incidentID, `a.reached_rung=0 AND `+cond+among+` ORDER BY a.subject_id LIMIT ?`, append(append(args, more...), limit)...)
+}
+
+// RecipientsOf reads the affected subjects named, in subject order, reached
+// or not: the people whose sends a rung's settling step finishes.
+func (s *Store) RecipientsOf(ctx context.Context, incidentID string, ids []string) ([]Recipient, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	return s.recipients(ctx, incidentID, `a.subject_id IN (`+placeholders(len(ids))+`) ORDER BY a.subject_id`, args...)
+}
+
+// recipients reads the affected subjects (a) with their contacts (s) that
+// where selects.
+func (s *Store) recipients(ctx context.Context, incidentID, where string, args ...any) ([]Recipient, error) {
 	snapshot, scoped, err := s.scopeState(ctx, incidentID)
 	if err != nil || !scoped {
 		return nil, err
 	}
-	cond, args := rangeWhere(r, "a.subject_id")
-	among, more := regionsWhere(regions, "a.region")
-	cond, args = cond+among, append(args, more...)
 	rows, err := s.query(ctx, `SELECT a.subject_id, s.name, `+contactColumns("s")+`, s.consent, a.locale, a.region, a.minor
 		FROM `+affectedTable(incidentID)+` a JOIN `+subjectsTable(snapshot)+` s ON s.subject_id=a.subject_id
-		WHERE a.reached_rung=0 AND `+cond+` ORDER BY a.subject_id LIMIT ?`, append(args, limit)...)
+		WHERE `+where, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,161 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tocsin/tocsin/internal/plandata"
+	"github.com/tocsin/tocsin/internal/senders"
+	"github.com/tocsin/tocsin/internal/store"
+	"github.com/tocsin/tocsin/internal/store/storetest"
+)
+
+// lateSender holds the send to one subject until release is closed, then
+// sends it (fail nil) or answers fail instead.
+type lateSender struct {
+	inner   senders.Sender
+	stall   string
+	release chan struct{}
+	fail    error
+}
+
+func (s lateSender) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
+	if m.SubjectID == s.stall {
+		<-s.release
+		if s.fail != nil {
+			return senders.Result{}, s.fail
+		}
+	}
+	return s.inner.Send(ctx, m)
+}
+
+func settleLater(channels ...string) BatchInput {
+	in := batch(channels...)
+	in.SettleLater = true
+	return in
+}
+
+// A batch that a settling step follows goes on past a call that hangs: it
+// ends with the others told and the late call still under way, its claim
+// marked and kept. The rung's settling step waits for that call's own
+// answer rather than sending the notice again.
+func TestABatchEndsWithoutItsHungCallAndTheRungWaitsForIt(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaignOf(t, s, emailOnly(6), nil, 0)
+		c.acts.StragglerAfter = 100 * time.Millisecond
+		release := make(chan struct{})
+		c.acts.Senders["email"] = lateSender{inner: c.mail, stall: "u1", release: release}
+
+		res, err := c.acts.SendBatch(ctx, settleLater("email"))
+		require.NoError(t, err, "the batch ends while u1's call hangs")
+		require.Equal(t, 6, res.Attempts)
+		tally, _, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Len(t, tally, 5)
+		u1, err := s.GetDelivery(ctx, "INC-N", "u1", "email")
+		require.NoError(t, err)
+		require.Equal(t, store.StatusSending, u1.Status)
+		require.Equal(t, store.DoubtStraggling, u1.Doubt)
+		counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Equal(t, 1, counts["email"].Unknown, "shown as in doubt while it is")
+
+		settled := make(chan error, 1)
+		go func() {
+			_, err := c.acts.SettleRung(ctx, settleLater("email"))
+			settled <- err
+		}()
+		close(release)
+		require.NoError(t, <-settled)
+		u1, err = s.GetDelivery(ctx, "INC-N", "u1", "email")
+		require.NoError(t, err)
+		require.Equal(t, store.StatusAccepted, u1.Status)
+		require.Empty(t, u1.Doubt, "its own answer settled it: not sent again")
+		tally, repeats, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Len(t, tally, 6)
+		require.Zero(t, repeats)
+		require.Eventually(t, func() bool { return c.acts.stragglersLeft() == 0 }, 5*time.Second, 10*time.Millisecond)
+	})
+}
+
+// A late call's answer decides how the rung settles it: one that timed out
+// may have gone out, and is sent again and owned up to as possibly twice;
+// one the provider refused went nowhere, and is sent afresh with nothing
+// to own up to.
+func TestALateCallIsSettledByWhatItsProviderAnswered(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fail  error
+		doubt string
+		twice int
+	}{
+		{"timed out", errors.New("i/o timeout after DATA"), store.DoubtResent, 1},
+		{"refused", &senders.NotSentError{Err: errors.New("451 try again later")}, "", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := storetest.Open(t, "sqlite")
+			ctx := context.Background()
+			c := newCampaignOf(t, s, emailOnly(3), nil, 0)
+			c.acts.StragglerAfter = 100 * time.Millisecond
+			release := make(chan struct{})
+			c.acts.Senders["email"] = lateSender{inner: c.mail, stall: "u2", release: release, fail: tc.fail}
+			_, err := c.acts.SendBatch(ctx, settleLater("email"))
+			require.NoError(t, err)
+			close(release)
+			require.Eventually(t, func() bool { return c.acts.stragglersLeft() == 0 }, 5*time.Second, 10*time.Millisecond)
+			c.acts.Senders["email"] = c.mail
+
+			_, err = c.acts.SettleRung(ctx, settleLater("email"))
+			require.NoError(t, err)
+			rows, err := s.RangeDeliveries(ctx, "INC-N", 1, plandata.Range{}, store.StatusSending)
+			require.NoError(t, err)
+			require.Empty(t, rows, "nothing is left unsettled")
+			u2, err := s.GetDelivery(ctx, "INC-N", "u2", "email")
+			require.NoError(t, err)
+			require.Equal(t, store.StatusAccepted, u2.Status)
+			require.Equal(t, tc.doubt, u2.Doubt)
+			counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
+			require.NoError(t, err)
+			require.Equal(t, store.ChannelCounts{Delivered: 3, PossiblyTwice: tc.twice}, counts["email"])
+			tally, _, err := c.outbox.Tally(ctx, "INC-N")
+			require.NoError(t, err)
+			require.Len(t, tally, 3, "everyone is told")
+		})
+	}
+}
+
+// A worker that died with a call under way past its batch leaves the claim
+// marked straggling; once its lease lapses the rung's settling step takes
+// it for in doubt: Twilio is asked, and the text it already has is not
+// sent again.
+func TestALateCallOfADeadWorkerIsAskedAboutNotSentAgain(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaign(t, s)
+	d, err := s.GetDraft(ctx, "INC-N", "notice-en", 1)
+	require.NoError(t, err)
+	claim := store.Delivery{IncidentID: "INC-N", SubjectID: "u2", Channel: "sms", Rung: 1, Draft: "notice-en@1"}
+	_, err = s.ClaimDeliveries(ctx, []store.Delivery{claim}, store.Lease{Owner: "dead#1/0", Until: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+	marked, err := s.MarkStraggling(ctx, claim, "dead#1/0")
+	require.NoError(t, err)
+	require.True(t, marked)
+	_, err = c.sms.Send(ctx, message("INC-N", store.Recipient{SubjectID: "u2"}, "sms", "+8613800000002", "en", d))
+	require.NoError(t, err)
+	require.NoError(t, s.RenewLeases(ctx, []store.Delivery{claim}, store.Lease{Owner: "dead#1/0", Until: time.Now()}), "the dead worker's lease lapses")
+
+	_, err = c.acts.SettleRung(ctx, settleLater("sms"))
+	require.NoError(t, err)
+	u2, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
+	require.NoError(t, err)
+	require.Equal(t, store.DoubtFound, u2.Doubt)
+	tally, _, err := c.outbox.Tally(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Equal(t, map[[2]string]int{{"u2", "sms"}: 1}, tally, "one text; the settling step sends only what the batch left")
+}
