@@ -450,6 +450,11 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk 
 		k := [2]string{p.key.SubjectID, p.key.Channel}
 		prior, claimedBefore := existing[k]
 		neverTried := false
+		if claimedBefore && prior.Status == store.StatusSending && detach && prior.Live(time.Now()) {
+			// A call still under way, or a send held in doubt: the rung's
+			// settling step finishes it, rather than this lane waiting.
+			continue
+		}
 		if claimedBefore && prior.Status == store.StatusSending {
 			// Another attempt claimed it (or this one, in doubt): wait while
 			// it may still be sending, then take over what is unfinished.

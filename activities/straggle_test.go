@@ -159,3 +159,33 @@ func TestALateCallOfADeadWorkerIsAskedAboutNotSentAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[[2]string]int{{"u2", "sms"}: 1}, tally, "one text; the settling step sends only what the batch left")
 }
+
+// A batch a settling step follows does not wait on a claim another attempt
+// still holds (a pass ahead of the campaign, a retry's predecessor): it
+// leaves it to the rung's settling step, which waits for the lease and
+// then finishes it.
+func TestABatchLeavesAnotherAttemptsLiveClaimToTheSettlingStep(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaignOf(t, s, emailOnly(3), nil, 0)
+	claim := store.Delivery{IncidentID: "INC-N", SubjectID: "u2", Channel: "email", Rung: 1, Draft: "notice-en@1"}
+	_, err := s.ClaimDeliveries(ctx, []store.Delivery{claim}, store.Lease{Owner: "ahead#1/0", Until: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
+
+	res, err := c.acts.SendBatch(ctx, settleLater("email"))
+	require.NoError(t, err, "the batch ends without waiting an hour for u2's lease")
+	require.Equal(t, 2, res.Attempts)
+	u2, err := s.GetDelivery(ctx, "INC-N", "u2", "email")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSending, u2.Status, "still the other attempt's")
+
+	require.NoError(t, s.RenewLeases(ctx, []store.Delivery{claim}, store.Lease{Owner: "ahead#1/0", Until: time.Now()}), "that attempt died")
+	_, err = c.acts.SettleRung(ctx, settleLater("email"))
+	require.NoError(t, err)
+	u2, err = s.GetDelivery(ctx, "INC-N", "u2", "email")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusAccepted, u2.Status)
+	tally, _, err := c.outbox.Tally(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Len(t, tally, 3)
+}

@@ -151,7 +151,9 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 			}
 			pass = passInput{rung: rung, channels: ringing, r: plandata.Range{After: in.Range.After, Upto: in.Range.Upto}, settleLater: settleLater}
 		}
-		if settleLater {
+		// A pass ahead of the campaign leaves what it did not settle to the
+		// campaign's own partitions, which take everyone and settle after.
+		if settleLater && !in.SendOnly {
 			if err := settleRung(ctx, in, rung, channels, &tot); err != nil {
 				return tot, err
 			}

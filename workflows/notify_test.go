@@ -215,15 +215,18 @@ func TestReleasedCallsAreNotHeldUntilMorning(t *testing.T) {
 
 // A partition sent ahead of the campaign (the earliest due) sends its
 // first rung to its regions' residents and stops: no wait for the morning
-// for calls held at night, no receipts awaited, no rung resolved, all of
-// which the campaign that follows does for them.
+// for calls held at night, no receipts awaited, nothing settled, no rung
+// resolved, all of which the campaign that follows does for them.
 func TestASendOnlyPartitionSendsItsRegionsFirstRungAndStops(t *testing.T) {
 	env, a, start := partitionAtNight()
 	var mu sync.Mutex
 	var batches []activities.BatchInput
 	var splits []activities.SplitInput
-	var resolved, awaited bool
-	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
+	var resolved, awaited, settled bool
+	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(func(context.Context, activities.BatchInput) (activities.BatchResult, error) {
+		settled = true
+		return activities.BatchResult{}, nil
+	})
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(func(context.Context, activities.ResolveInput) (activities.ResolveResult, error) {
 		resolved = true
 		return activities.ResolveResult{}, nil
@@ -257,5 +260,7 @@ func TestASendOnlyPartitionSendsItsRegionsFirstRungAndStops(t *testing.T) {
 	require.Equal(t, []string{"KR"}, splits[0].Regions)
 	require.False(t, resolved, "no rung resolved")
 	require.False(t, awaited, "no receipts awaited")
+	require.False(t, settled, "nothing settled: the campaign's partitions meet its sends and settle them")
+	require.True(t, batches[0].SettleLater, "its batch goes on past calls that hang")
 	require.Less(t, env.Now().Sub(start), time.Hour, "did not wait for the morning")
 }
