@@ -3,6 +3,7 @@ package activities
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -226,11 +227,33 @@ func (a *Activities) SettleRung(ctx context.Context, in BatchInput) (BatchResult
 		return res, err
 	}
 	pause := &pauseWatch{a: a, incidentID: in.IncidentID}
-	rows, err := a.Store.RangeDeliveries(ctx, in.IncidentID, in.Rung, in.Range, store.StatusSending)
-	if err != nil {
-		return res, err
-	}
 	in.Quiet = playbooks.Quiet{} // claimed while the person could be called
+	for pass := 1; ; pass++ {
+		rows, err := a.Store.RangeDeliveries(ctx, in.IncidentID, in.Rung, in.Range, store.StatusSending)
+		if err != nil || len(rows) == 0 {
+			return res, err
+		}
+		if pass > settlePasses {
+			// Left by a takeover another attempt won, or claimed meanwhile
+			// by an attempt Temporal had already given up on: Temporal
+			// retries the step, and the rung waits.
+			return res, fmt.Errorf("settle rung %d: %d sends still unsettled after %d passes", in.Rung, len(rows), settlePasses)
+		}
+		if pass > 1 {
+			logger(a).Warn("sends still unsettled after a pass; settling again", "incident", in.IncidentID, "rung", in.Rung, "sends", len(rows), "pass", pass)
+		}
+		if err := a.settleRows(ctx, in, drill, rows, &res, pause); err != nil {
+			return res, err
+		}
+	}
+}
+
+// settlePasses is how many times SettleRung reads what is still unsettled
+// and finishes it before it fails for Temporal to retry.
+const settlePasses = 5
+
+// settleRows finishes rows a page at a time.
+func (a *Activities) settleRows(ctx context.Context, in BatchInput, drill bool, rows []store.Delivery, res *BatchResult, pause *pauseWatch) error {
 	for len(rows) > 0 {
 		page := rows[:min(settlePage, len(rows))]
 		rows = rows[len(page):]
@@ -248,18 +271,21 @@ func (a *Activities) SettleRung(ctx context.Context, in BatchInput) (BatchResult
 		}
 		recipients, err := a.Store.RecipientsOf(ctx, in.IncidentID, ids)
 		if err != nil {
-			return res, err
+			return err
 		}
-		plan, _, _, err := a.planSends(ctx, in, recipients, drill, only, &res)
+		plan, _, _, err := a.planSends(ctx, in, recipients, drill, only, res)
 		if err != nil {
-			return res, err
+			return err
+		}
+		if len(plan) < len(page) {
+			logger(a).Warn("unsettled sends the settling step cannot plan", "incident", in.IncidentID, "rung", in.Rung, "rows", len(page), "planned", len(plan))
 		}
 		if err := a.personalize(ctx, in.IncidentID, plan); err != nil {
-			return res, err
+			return err
 		}
-		if err := a.sendPlan(ctx, drill, in.IncidentID, plan, &res, pause, false); err != nil {
-			return res, err
+		if err := a.sendPlan(ctx, drill, in.IncidentID, plan, res, pause, false); err != nil {
+			return err
 		}
 	}
-	return res, nil
+	return nil
 }

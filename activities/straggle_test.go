@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,17 +15,18 @@ import (
 	"github.com/tocsin/tocsin/internal/store/storetest"
 )
 
-// lateSender holds the send to one subject until release is closed, then
-// sends it (fail nil) or answers fail instead.
+// lateSender holds the first send to one subject until release is closed,
+// then sends it (fail nil) or answers fail instead; later sends go through.
 type lateSender struct {
 	inner   senders.Sender
 	stall   string
 	release chan struct{}
 	fail    error
+	calls   *atomic.Int32
 }
 
 func (s lateSender) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
-	if m.SubjectID == s.stall {
+	if m.SubjectID == s.stall && (s.calls == nil || s.calls.Add(1) == 1) {
 		<-s.release
 		if s.fail != nil {
 			return senders.Result{}, s.fail
