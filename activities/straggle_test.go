@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -190,4 +191,43 @@ func TestABatchLeavesAnotherAttemptsLiveClaimToTheSettlingStep(t *testing.T) {
 	tally, _, err := c.outbox.Tally(ctx, "INC-N")
 	require.NoError(t, err)
 	require.Len(t, tally, 3)
+}
+
+// hookSender runs hook once, before the first send to subject on.
+type hookSender struct {
+	inner senders.Sender
+	on    string
+	hook  func()
+	once  *sync.Once
+}
+
+func (s hookSender) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
+	if m.SubjectID == s.on {
+		s.once.Do(s.hook)
+	}
+	return s.inner.Send(ctx, m)
+}
+
+// A claim made while the settling step runs (an attempt Temporal had given
+// up on, still sending) is found by the step's next read and finished:
+// the rung never resolves past a send still unsettled.
+func TestTheSettlingStepReadsAgainUntilNothingIsLeft(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaignOf(t, s, emailOnly(3), nil, 0)
+	claim := func(id, owner string) {
+		_, err := s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: id, Channel: "email", Rung: 1, Draft: "notice-en@1"}}, store.Lease{Owner: owner, Until: time.Now()})
+		require.NoError(t, err)
+	}
+	claim("u1", "dead#1/0")
+	c.acts.Senders["email"] = hookSender{inner: c.mail, on: "u1", once: new(sync.Once), hook: func() { claim("u3", "zombie#1/0") }}
+
+	_, err := c.acts.SettleRung(ctx, settleLater("email"))
+	require.NoError(t, err)
+	rows, err := s.RangeDeliveries(ctx, "INC-N", 1, plandata.Range{}, store.StatusSending)
+	require.NoError(t, err)
+	require.Empty(t, rows, "nothing is left sending")
+	tally, _, err := c.outbox.Tally(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Equal(t, map[[2]string]int{{"u1", "email"}: 1, {"u3", "email"}: 1}, tally)
 }
