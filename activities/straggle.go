@@ -28,13 +28,12 @@ func (a *Activities) stragglerAfter() time.Duration {
 // callWatch times a provider call without the wait for its channel's rate
 // limiter: pacing is not a provider that hangs.
 type callWatch struct {
-	mu      sync.Mutex
-	since   time.Time // when the provider call began; zero while pacing
-	pacing  bool
-	started time.Time
+	mu     sync.Mutex
+	since  time.Time // when the provider call began
+	pacing bool      // waiting for a token: the call has not begun
 }
 
-func newCallWatch() *callWatch { now := time.Now(); return &callWatch{since: now, started: now} }
+func newCallWatch() *callWatch { return &callWatch{since: time.Now()} }
 
 func (w *callWatch) Pacing() {
 	w.mu.Lock()

@@ -231,3 +231,31 @@ func TestTheSettlingStepReadsAgainUntilNothingIsLeft(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[[2]string]int{{"u1", "email"}: 1, {"u3", "email"}: 1}, tally)
 }
+
+// slowToken is a rate limiter whose every token takes wait.
+type slowToken struct{ wait time.Duration }
+
+func (l slowToken) Wait(ctx context.Context) error {
+	select {
+	case <-time.After(l.wait):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Waiting for a paced channel's token is pacing, not a provider that
+// hangs: a batch does not go on without such a send, which would only
+// move the wait into the background.
+func TestAWaitForARateTokenIsNotAHungCall(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaignOf(t, s, emailOnly(2), nil, 0)
+	c.acts.StragglerAfter = time.Second // far above a local relay's answer, far below the token's wait
+	c.acts.Senders["email"] = senders.Paced{Sender: c.mail, Limiter: slowToken{wait: 2500 * time.Millisecond}}
+	_, err := c.acts.SendBatch(ctx, settleLater("email"))
+	require.NoError(t, err)
+	counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Equal(t, store.ChannelCounts{Delivered: 2}, counts["email"], "both sent by the batch itself, none left under way")
+}
