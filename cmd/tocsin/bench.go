@@ -87,6 +87,7 @@ func (cl *cli) benchCmd() *cobra.Command {
 	notify.Flags().StringVar(&nc.PeerFaults, "peer-faults", "", "also run the campaign with the local peers slow and failing as this profile says (as tocsin dev --peer-faults), beside the fault-free run")
 	notify.Flags().Int64Var(&nc.FaultSeed, "peer-faults-seed", 1, "seed of the fault profile")
 	notify.Flags().IntVar(&nc.BatchWindow, "batch-window", 0, "batches at once per partition (0: the campaign's default)")
+	notify.Flags().IntVar(&nc.PartitionWindow, "partition-window", 0, "partitions of the campaign at once (0: the campaign's default)")
 	notify.Flags().IntVar(&nc.SendLanes, "send-lanes", 0, "sends at once per batch (0: the worker's default)")
 	notify.Flags().BoolVar(&nc.UntilDrafts, "until-drafts", false, "stop once the drafts wait for legal: time the import and the incident's open to its drafts, no campaign")
 	notify.Flags().StringVar(&nc.CPUProfile, "cpu-profile", "", "write the fault-free campaign's CPU profile here (go tool pprof reads it)")

@@ -54,7 +54,9 @@ type DevConfig struct {
 	BatchSize   int
 	ReceiptPoll time.Duration
 	BatchWindow int
-	SendLanes   int
+	// PartitionWindow: partitions of a campaign at once (0: the default).
+	PartitionWindow int
+	SendLanes       int
 	// ExternalWorker leaves the workflows and activities to other processes
 	// (`tocsin worker --dev DATA`), which can then be killed and restarted.
 	ExternalWorker bool
@@ -234,7 +236,7 @@ func StartDev(ctx context.Context, cfg DevConfig) (_ *Dev, err error) {
 	d.closers = append(d.closers, tc.Close)
 	d.Temporal = tc
 
-	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir, Rates: cfg.Rates, RateCeilings: cfg.RateCeilings,
+	apiServer := &api.Server{Store: d.Store, Temporal: tc, Outbox: outboxView{d.Outbox}, TwilioAuthToken: twilioPeer.AuthToken, PublicURL: d.URL, Log: log, BatchSize: cfg.BatchSize, BatchWindow: cfg.BatchWindow, PartitionWindow: cfg.PartitionWindow, ReceiptPoll: cfg.ReceiptPoll, PlaybookDir: cfg.PlaybookDir, Rates: cfg.Rates, RateCeilings: cfg.RateCeilings,
 		DataConverter: dc, Codec: &api.CodecEndpoint{Codec: codec.Codec{Keys: keys}, Namespace: "default"}, ActorKey: []byte(secrets["ACTOR_KEY"]),
 		Letters: &letters.Printer{Sender: devLetterSender}}
 	d.SlackSigningSecret = secrets["SLACK_SIGNING_SECRET"]

@@ -49,6 +49,8 @@ type NotifyConfig struct {
 	// BatchWindow and SendLanes, when set, replace the campaign's batches
 	// at once per partition and the worker's sends at once per batch.
 	BatchWindow, SendLanes int
+	// PartitionWindow, when set, replaces the campaign's partitions at once.
+	PartitionWindow int
 	// CPUProfile, when set, is where the fault-free campaign's CPU profile
 	// is written (the last backend's, when there are several): the whole
 	// dev process (embedded Temporal, worker, store, peers) from legal's
@@ -165,7 +167,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 	if err != nil {
 		return r, err
 	}
-	d, err := startDev(ctx, dir, dsn, app.DevConfig{BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, SendLanes: c.SendLanes, PeerFaults: faults,
+	d, err := startDev(ctx, dir, dsn, app.DevConfig{BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, PartitionWindow: c.PartitionWindow, SendLanes: c.SendLanes, PeerFaults: faults,
 		ReceiptPoll: 200 * time.Millisecond})
 	if err != nil {
 		return r, err
