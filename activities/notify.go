@@ -37,6 +37,9 @@ type SplitInput struct {
 	Unreached bool
 	// Regions counts only their residents (none: everyone).
 	Regions []string `json:",omitempty"`
+	// MovedOn counts only the unreached this rung (1-based) can no longer
+	// reach (BatchInput.WhileSettling's people).
+	MovedOn int `json:",omitempty"`
 }
 
 // SplitResult holds the ranges: IDs only, a few per thousand subjects.
@@ -47,7 +50,15 @@ type SplitResult struct {
 
 // SplitRange cuts the affected set into ranges of at most Size subjects.
 func (a *Activities) SplitRange(ctx context.Context, in SplitInput) (SplitResult, error) {
-	ranges, n, err := a.Store.SplitRange(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.Unreached)
+	split := func() ([]store.Range, int, error) {
+		return a.Store.SplitRange(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.Unreached)
+	}
+	if in.MovedOn > 0 {
+		split = func() ([]store.Range, int, error) {
+			return a.Store.SplitMovedOn(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.MovedOn)
+		}
+	}
+	ranges, n, err := split()
 	return SplitResult{Ranges: ranges, Subjects: n}, err
 }
 
@@ -77,6 +88,11 @@ type BatchInput struct {
 	// batches: the batch goes on past a call that hangs and leaves its sends
 	// in doubt to that step, rather than lasting as long as its slowest call.
 	SettleLater bool `json:",omitempty"`
+	// WhileSettling is the rung (1-based) still settling when this batch of
+	// the next one goes ahead of its resolution: only people it can no
+	// longer reach are sent to (store.MovedOnRecipients); the others wait
+	// for the rung's resolution and the next rung's own pass.
+	WhileSettling int `json:",omitempty"`
 }
 
 // BatchResult counts what happened.
@@ -113,7 +129,13 @@ func (a *Activities) SendBatch(ctx context.Context, in BatchInput) (BatchResult,
 	if in.Limit > 0 {
 		r, limit = plandata.Range{After: in.After}, in.Limit
 	}
-	recipients, err := a.Store.UnreachedRecipients(ctx, in.IncidentID, r, in.Regions, limit)
+	var recipients []store.Recipient
+	var err error
+	if in.WhileSettling > 0 {
+		recipients, err = a.Store.MovedOnRecipients(ctx, in.IncidentID, r, in.Regions, in.WhileSettling, limit)
+	} else {
+		recipients, err = a.Store.UnreachedRecipients(ctx, in.IncidentID, r, in.Regions, limit)
+	}
 	if err != nil {
 		return BatchResult{}, err
 	}

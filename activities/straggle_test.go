@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -258,4 +259,64 @@ func TestAWaitForARateTokenIsNotAHungCall(t *testing.T) {
 	counts, _, _, err := s.CampaignCounts(ctx, "INC-N")
 	require.NoError(t, err)
 	require.Equal(t, store.ChannelCounts{Delivered: 2}, counts["email"], "both sent by the batch itself, none left under way")
+}
+
+// The next rung's pass ahead of a settling rung texts only the people that
+// rung can no longer reach: u2, whose e-mail failed, and u4, who has no
+// address. u1's e-mail was accepted and u3's is still under way: they wait
+// for the rung's resolution. The rung's own pass after it texts u3, whose
+// e-mail failed in the end, and nobody twice.
+func TestAPassAheadTextsOnlyThoseTheSettlingRungCannotReach(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaignOf(t, s, "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n"+
+			"u1,Ann,ann@example.com,+14155550101,,en,SG,1980,crm\n"+
+			"u2,Bo,bo@example.com,+14155550102,,en,SG,1990,crm\n"+
+			"u3,Cy,cy@example.com,+14155550103,,en,SG,1990,crm\n"+
+			"u4,Di,,+14155550104,,en,SG,1990,crm\n", nil, 0)
+		mail := func(subject string) store.Delivery {
+			return store.Delivery{IncidentID: "INC-N", SubjectID: subject, Channel: "email", Rung: 1}
+		}
+		_, err := s.ClaimDeliveries(ctx, []store.Delivery{mail("u1"), mail("u2"), mail("u3")}, store.Lease{Owner: "rung-1", Until: time.Now().Add(time.Minute)})
+		require.NoError(t, err)
+		accepted, failed := mail("u1"), mail("u2")
+		accepted.Status, failed.Status = store.StatusAccepted, store.StatusFailed
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{accepted, failed}))
+
+		texts := func() []string {
+			tally, repeats, err := c.outbox.Tally(ctx, "INC-N")
+			require.NoError(t, err)
+			require.Zero(t, repeats, "nobody is texted twice")
+			var out []string
+			for k := range tally {
+				if k[1] == "sms" {
+					out = append(out, k[0])
+				}
+			}
+			slices.Sort(out)
+			return out
+		}
+		split, err := c.acts.SplitRange(ctx, SplitInput{IncidentID: "INC-N", Size: 10, Unreached: true, MovedOn: 1})
+		require.NoError(t, err)
+		require.Equal(t, 2, split.Subjects, "the pass ahead is sized to u2 and u4")
+		ahead := settleLater("sms")
+		ahead.Rung, ahead.WhileSettling = 2, 1
+		res, err := c.acts.SendBatch(ctx, ahead)
+		require.NoError(t, err)
+		require.Equal(t, 2, res.Attempts)
+		require.Equal(t, []string{"u2", "u4"}, texts())
+
+		late := mail("u3")
+		late.Status = store.StatusFailed
+		require.NoError(t, s.FinishDeliveries(ctx, []store.Delivery{late}))
+		reached, err := c.acts.ResolveRung(ctx, ResolveInput{IncidentID: "INC-N", Rung: 1, Channels: []string{"email"}})
+		require.NoError(t, err)
+		require.Equal(t, 1, reached.Reached)
+		own := settleLater("sms")
+		own.Rung = 2
+		res, err = c.acts.SendBatch(ctx, own)
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Attempts, "only u3 is new to the rung's own pass")
+		require.Equal(t, []string{"u2", "u3", "u4"}, texts())
+	})
 }

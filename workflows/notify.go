@@ -101,6 +101,9 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 	// Batches go on past calls that hang, and a step per rung settles what
 	// they left in doubt, so a bad day at a provider does not set the pace.
 	settleLater := workflow.GetVersion(ctx, changeSettleRung, workflow.DefaultVersion, 1) >= 1
+	// And the next rung goes to those a settling rung can no longer reach
+	// while it settles.
+	goAhead := settleLater && workflow.GetVersion(ctx, changeGoAhead, workflow.DefaultVersion, 1) >= 1
 	for rung := in.Rung; rung < len(in.Ladder); rung++ {
 		channels := in.Ladder[rung]
 		from := in.Range.After
@@ -154,7 +157,8 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 		// A pass ahead of the campaign leaves what it did not settle to the
 		// campaign's own partitions, which take everyone and settle after.
 		if settleLater && !in.SendOnly {
-			if err := settleRung(ctx, in, rung, channels, &tot); err != nil {
+			ahead := goAhead && mayGoAhead(in.Ladder, rung)
+			if err := settleRung(ctx, in, rung, channels, &tot, ahead, &batches); err != nil {
 				return tot, err
 			}
 		}
@@ -190,23 +194,49 @@ type passInput struct {
 	r        plandata.Range
 	// settleLater: settleRung follows the pass.
 	settleLater bool
+	// whileSettling: the pass goes ahead of this rung's (1-based)
+	// resolution, to the people it can no longer reach.
+	whileSettling int
 }
 
 // settleRung finishes the sends the rung's batches left unsettled over the
-// partition's range, before anyone is moved down the ladder.
-func settleRung(ctx workflow.Context, in NotifyInput, rung int, channels []string, tot *NotifyResult) error {
+// partition's range, before anyone is moved down the ladder. With ahead
+// set, the next rung goes meanwhile to the people this one can no longer
+// reach (every send to them failed, or they had none): its own pass after
+// the resolution finds them in the ledger and sends nobody twice.
+func settleRung(ctx workflow.Context, in NotifyInput, rung int, channels []string, tot *NotifyResult, ahead bool, batches *int) error {
 	sin := activities.BatchInput{IncidentID: in.IncidentID, Rung: rung + 1, Channels: channels, Range: in.Range, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Lawful: in.Lawful, Regions: in.Regions}
 	// Every send it finishes may wait out its hold and its provider's
 	// timeout; the heartbeat is what notices a dead worker.
 	sctx := workflow.WithStartToCloseTimeout(ctx, max(10*time.Minute, time.Duration(in.BatchSize)*slowestProviderCall))
+	settled := workflow.ExecuteActivity(sctx, a.SettleRung, sin)
+	var aheadErr error
+	if ahead {
+		// The next rung's pass counts its failures and the people without
+		// a contact again: only the sends made here are added.
+		var scratch NotifyResult
+		next := passInput{rung: rung + 1, channels: in.Ladder[rung+1], r: in.Range, settleLater: true, whileSettling: rung + 1}
+		// A cut (time to continue as new) only ends this pass early: the
+		// next rung's own pass sends the rest.
+		_, aheadErr = sendPass(ctx, in, next, &scratch, batches)
+		tot.Attempts += scratch.Attempts
+		tot.Recovered += scratch.Recovered
+	}
 	var res activities.BatchResult
-	if err := workflow.ExecuteActivity(sctx, a.SettleRung, sin).Get(ctx, &res); err != nil {
+	if err := settled.Get(ctx, &res); err != nil {
 		return fmt.Errorf("settle rung %d: %w", rung+1, err)
 	}
 	tot.Attempts += res.Attempts
 	tot.Failed += res.Failed
 	tot.Recovered += res.Recovered
-	return nil
+	return aheadErr
+}
+
+// mayGoAhead says whether the rung after rung may start while rung
+// settles. Not where either rings people: a call held for the night or
+// answered by a machine is resolved only by the rung's own steps.
+func mayGoAhead(ladder [][]string, rung int) bool {
+	return rung+1 < len(ladder) && !channel.Any(ladder[rung], channel.RingsPeople) && !channel.Any(ladder[rung+1], channel.RingsPeople)
 }
 
 type passResult struct {
@@ -222,7 +252,7 @@ type passResult struct {
 func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResult, batches *int) (passResult, error) {
 
 	var split activities.SplitResult
-	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: in.IncidentID, Range: p.r, Size: in.BatchSize, Unreached: true, Regions: in.Regions}).Get(ctx, &split); err != nil {
+	if err := workflow.ExecuteActivity(ctx, a.SplitRange, activities.SplitInput{IncidentID: in.IncidentID, Range: p.r, Size: in.BatchSize, Unreached: true, Regions: in.Regions, MovedOn: p.whileSettling}).Get(ctx, &split); err != nil {
 		return passResult{}, fmt.Errorf("split rung %d: %w", p.rung+1, err)
 	}
 	var out passResult
@@ -236,7 +266,7 @@ func sendPass(ctx workflow.Context, in NotifyInput, p passInput, tot *NotifyResu
 		if firstErr != nil {
 			break
 		}
-		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet, Lawful: in.Lawful, Regions: in.Regions, SettleLater: p.settleLater}
+		bin := activities.BatchInput{IncidentID: in.IncidentID, Rung: p.rung + 1, Channels: p.channels, Range: r, DefaultLocale: in.DefaultLocale, Notices: in.Notices, Quiet: in.Quiet, Lawful: in.Lawful, Regions: in.Regions, SettleLater: p.settleLater, WhileSettling: p.whileSettling}
 		inflight++
 		// A batch may take its size times the slowest provider call (an SMTP
 		// relay's 30 s answer after a 15 s connect); the heartbeat, not this

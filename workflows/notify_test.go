@@ -4,6 +4,7 @@ import (
 	"github.com/tocsin/tocsin/internal/plandata"
 
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -39,6 +40,11 @@ type batchRecorder struct {
 	// waitedOn: batches told to wait for every call (no settling step).
 	waitedOn int
 	settled  []plandata.Range
+	// ahead: batches of a rung sent while the one before it settled;
+	// aheadWhileSettling: rung 1's settling step saw one while it ran.
+	ahead              map[string]int
+	aheadSplits        []activities.SplitInput
+	aheadWhileSettling bool
 }
 
 func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range) *testsuite.TestWorkflowEnvironment {
@@ -56,14 +62,26 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 		if len(out) > 0 {
 			out[0].After = in.Range.After
 		}
+		if in.MovedOn > 0 {
+			r.mu.Lock()
+			r.aheadSplits = append(r.aheadSplits, in)
+			r.mu.Unlock()
+		}
 		return activities.SplitResult{Ranges: out}, nil
 	})
 	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
 		r.mu.Lock()
 		r.inflight++
 		r.peak = max(r.peak, r.inflight)
-		r.sent[string(rune('0'+in.Rung))+"/"+in.Range.Upto]++
-		r.order = append(r.order, "send")
+		key := string(rune('0'+in.Rung)) + "/" + in.Range.Upto
+		switch {
+		case in.WhileSettling > 0:
+			r.ahead[key+" while "+string(rune('0'+in.WhileSettling))+" settles"]++
+			r.order = append(r.order, "ahead")
+		default:
+			r.sent[key]++
+			r.order = append(r.order, "send")
+		}
 		if !in.SettleLater {
 			r.waitedOn++
 		}
@@ -72,7 +90,7 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 		r.mu.Lock()
 		r.inflight--
 		r.mu.Unlock()
-		return activities.BatchResult{Attempts: 2}, nil
+		return activities.BatchResult{Attempts: 2, Failed: 1}, nil
 	})
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
 	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.BatchInput) (activities.BatchResult, error) {
@@ -80,6 +98,19 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 		r.order = append(r.order, "settle")
 		r.settled = append(r.settled, in.Range)
 		r.mu.Unlock()
+		if in.Rung == 1 {
+			// A long settling step: the next rung's pass ahead of it, if
+			// any, has time to start.
+			for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				r.mu.Lock()
+				seen := len(r.ahead) > 0
+				r.aheadWhileSettling = r.aheadWhileSettling || seen
+				r.mu.Unlock()
+				if seen {
+					break
+				}
+			}
+		}
 		return activities.BatchResult{Recovered: 1}, nil
 	})
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ResolveInput) (activities.ResolveResult, error) {
@@ -94,12 +125,13 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 // TestNotifyWorkflowKeepsAWindowAndContinuesAsNew runs a partition of 10
 // batches with a window of 3 and a run limit of 4 batches: every batch is sent
 // exactly once across the runs, never more than 3 at a time, and the ladder
-// moves on only after the rung is resolved.
+// moves on only after the rung is resolved. (Its second rung calls, so no
+// pass goes ahead of the first's resolution: the next test's subject.)
 func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	all := batchRanges(10)
-	rec := &batchRecorder{sent: map[string]int{}}
-	in := NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"email"}, {"sms"}}, BatchSize: 25, Window: 3, MaxBatchesPerRun: 4, ReceiptTimeout: time.Minute}
+	rec := &batchRecorder{sent: map[string]int{}, ahead: map[string]int{}}
+	in := NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"email"}, {"voice"}}, BatchSize: 25, Window: 3, MaxBatchesPerRun: 4, ReceiptTimeout: time.Minute}
 	env := rec.env(&s, all)
 	env.ExecuteWorkflow(NotifyWorkflow, in)
 	// The test environment ends a run that continues as new with that error;
@@ -128,6 +160,62 @@ func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
 	require.Zero(t, rec.waitedOn, "every batch goes on past calls that hang: the settling step finishes them")
 	require.Equal(t, []plandata.Range{in.Range, in.Range}, rec.settled, "each rung settled once, over the whole partition")
 	require.Equal(t, 2, res.Recovered, "what the settling steps recovered is counted")
+}
+
+// While a rung settles, the next goes ahead to the people it can no
+// longer reach; after its resolution the next rung's own pass goes to
+// everyone left (the ledger skips those sent ahead). Not into a rung that
+// calls: a call is resolved only by its rung's own steps. A run that must
+// continue as new in the middle of a pass ahead ends that pass there, and
+// every batch of every rung's own pass is still sent exactly once.
+func TestTheNextRungGoesAheadWhileARungSettles(t *testing.T) {
+	for _, limit := range []int{0, 6} {
+		var s testsuite.WorkflowTestSuite
+		all := batchRanges(4)
+		rec := &batchRecorder{sent: map[string]int{}, ahead: map[string]int{}}
+		in := NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"onsite", "email"}, {"sms"}, {"voice"}}, BatchSize: 25, Window: 2, MaxBatchesPerRun: limit, ReceiptTimeout: time.Minute}
+		env := rec.env(&s, all)
+		env.ExecuteWorkflow(NotifyWorkflow, in)
+		for runs := 1; env.GetWorkflowError() != nil; runs++ {
+			var can *workflow.ContinueAsNewError
+			require.ErrorAs(t, env.GetWorkflowError(), &can, "run %d", runs)
+			var next NotifyInput
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+			require.Less(t, runs, 10, "a partition must finish")
+			env = rec.env(&s, all)
+			env.ExecuteWorkflow(NotifyWorkflow, next)
+		}
+		var res NotifyResult
+		require.NoError(t, env.GetWorkflowResult(&res))
+		require.Len(t, rec.sent, 12, "4 batches on each of 3 rungs, limit %d", limit)
+		for k, n := range rec.sent {
+			require.Equal(t, 1, n, "batch %s sent %d times, limit %d", k, n, limit)
+		}
+		require.True(t, rec.aheadWhileSettling, "rung 2 went ahead while rung 1 settled, limit %d", limit)
+		aheadCalls := 0
+		for k, n := range rec.ahead {
+			require.Equal(t, 1, n, "batch %s sent ahead %d times", k, n)
+			require.Contains(t, k, " while 1 settles", "only the texts go ahead: not the calls after them")
+			aheadCalls += n
+		}
+		require.NotEmpty(t, rec.aheadSplits)
+		for _, sp := range rec.aheadSplits {
+			require.Equal(t, 1, sp.MovedOn, "the pass ahead counts only those rung 1 can no longer reach")
+		}
+		count := func(order []string, what string) int {
+			return len(slices.DeleteFunc(slices.Clone(order), func(o string) bool { return o != what }))
+		}
+		first := slices.Index(rec.order, "resolve")
+		require.Equal(t, 4, count(rec.order[:first], "send"), "rung 1's own batches, then rung 1 settles: %v", rec.order)
+		require.Equal(t, aheadCalls, count(rec.order[:first], "ahead"), "rung 2 goes ahead before rung 1 resolves: %v", rec.order)
+		require.Equal(t, 2*(12+aheadCalls), res.Attempts, "the sends made ahead are counted")
+		require.Equal(t, 12, res.Failed, "a failure met again by the rung's own pass is counted once")
+		if limit == 0 {
+			require.Equal(t, 4, aheadCalls, "the whole pass went ahead")
+		} else {
+			require.Equal(t, 2, aheadCalls, "the pass ahead ended where the run had to continue as new")
+		}
+	}
 }
 
 // nightPartition is one partition started at 22:00 UTC, in one range,

@@ -42,7 +42,9 @@ import (
 // (incident_window.json); and one whose Koreans, due first, were sent
 // their first rung before the Britons (incident_due_first.json); and a
 // partition whose batches went on past calls that hang and whose rungs
-// were settled before they resolved (incident_settle_notify.json).
+// were settled before they resolved (incident_settle_notify.json); and a
+// partition whose texts went to those its first rung could no longer reach
+// while that rung settled (incident_go_ahead_notify.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -58,7 +60,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
 	}
-	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json", "incident_charter_notify.json", "incident_settle_notify.json"} {
+	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json", "incident_charter_notify.json", "incident_settle_notify.json", "incident_go_ahead_notify.json"} {
 		r := replayer()
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)

@@ -114,6 +114,11 @@ const (
 	// as its slowest call. Old branch: every history above; new branch:
 	// incident_settle_notify.json.
 	changeSettleRung = "settle-rung"
+	// changeGoAhead sends the next rung to the people a settling rung can
+	// no longer reach while it settles (goAhead), rather than after: a
+	// rung's slowest calls no longer hold up the next rung's sending. Old
+	// branch: every history above; new branch: incident_go_ahead_notify.json.
+	changeGoAhead = "go-ahead"
 )
 
 // Changes that need no change ID, and why:

@@ -39,22 +39,37 @@ func regionsWhere(regions []string, col string) (string, []any) {
 // regions when any are named. It returns the ranges and how many subjects
 // they hold; an empty r gives no ranges.
 func (s *Store) SplitRange(ctx context.Context, incidentID string, r Range, regions []string, size int, unreached bool) ([]Range, int, error) {
-	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
-		return nil, 0, err
-	}
-	cond, args := rangeWhere(r, "subject_id")
-	among, more := regionsWhere(regions, "region")
+	cond, args := rangeWhere(r, "a.subject_id")
+	among, more := regionsWhere(regions, "a.region")
 	cond, args = cond+among, append(args, more...)
 	if unreached {
-		cond += " AND reached_rung = 0"
+		cond += " AND a.reached_rung = 0"
 	} else {
-		cond += " AND reached_rung >= 0" // the withheld are not in the campaign
+		cond += " AND a.reached_rung >= 0" // the withheld are not in the campaign
+	}
+	return s.split(ctx, incidentID, r, size, cond, args)
+}
+
+// SplitMovedOn cuts, as SplitRange does, the people of r not yet reached
+// whom rung (1-based) can no longer reach (MovedOnRecipients' people).
+func (s *Store) SplitMovedOn(ctx context.Context, incidentID string, r Range, regions []string, size, rung int) ([]Range, int, error) {
+	cond, args := rangeWhere(r, "a.subject_id")
+	among, more := regionsWhere(regions, "a.region")
+	pending, also := movedOnWhere(incidentID, rung, "a.subject_id")
+	return s.split(ctx, incidentID, r, size, cond+among+" AND a.reached_rung = 0"+pending, append(append(args, more...), also...))
+}
+
+// split numbers the affected subjects (a) that cond selects and cuts them
+// into ranges of size.
+func (s *Store) split(ctx context.Context, incidentID string, r Range, size int, cond string, args []any) ([]Range, int, error) {
+	if _, scoped, err := s.scopeState(ctx, incidentID); err != nil || !scoped {
+		return nil, 0, err
 	}
 	// Numbering the rows in the database sends back one ID per range, not
 	// every ID of a million-person incident.
 	rows, err := s.query(ctx, `SELECT subject_id, rn, total FROM (
-		SELECT subject_id, row_number() OVER (ORDER BY subject_id) AS rn, count(*) OVER () AS total
-		FROM `+affectedTable(incidentID)+` WHERE `+cond+`) t
+		SELECT a.subject_id, row_number() OVER (ORDER BY a.subject_id) AS rn, count(*) OVER () AS total
+		FROM `+affectedTable(incidentID)+` a WHERE `+cond+`) t
 		WHERE rn % ? = 0 OR rn = total ORDER BY rn`, append(args, size)...)
 	if err != nil {
 		return nil, 0, err

@@ -72,6 +72,47 @@ func TestSplitRangeCutsTheAffectedSetIntoRangesOfAtMostSize(t *testing.T) {
 	})
 }
 
+func TestTheNextRungGoesAheadOnlyToPeopleTheSettlingRungCannotReach(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		scopedAll(t, s, "INC-A")
+		d := func(subject, ch string, rung int) store.Delivery {
+			return store.Delivery{IncidentID: "INC-A", SubjectID: subject, Channel: ch, Rung: rung}
+		}
+		claims := []store.Delivery{d("u1", "email", 1), d("u2", "email", 1), d("u3", "email", 1), d("u4", "sms", 1), d("u5", "email", 1), d("u5", "onsite", 1), d("u6", "sms", 2)}
+		_, err := s.ClaimDeliveries(ctx, claims, lease("a1"))
+		require.NoError(t, err)
+		done := func(ds ...store.Delivery) { require.NoError(t, s.FinishDeliveries(ctx, ds)) }
+		with := func(x store.Delivery, status string) store.Delivery { x.Status = status; return x }
+		// u1's e-mail was accepted (it may still bounce), u4's text waits
+		// for its receipt and u3's e-mail is still under way; u2's and both
+		// of u5's failed; u6 had nothing on rung 1 (a rung-2 send is not
+		// rung 1's).
+		done(with(claims[0], store.StatusAccepted), with(claims[1], store.StatusFailed), with(claims[3], store.StatusSent),
+			with(claims[4], store.StatusFailed), with(claims[5], store.StatusUndelivered), with(claims[6], store.StatusSent))
+		ids := func() []string {
+			rcps, err := s.MovedOnRecipients(ctx, "INC-A", store.Range{}, nil, 1, 100)
+			require.NoError(t, err)
+			var out []string
+			for _, r := range rcps {
+				out = append(out, r.SubjectID)
+			}
+			return out
+		}
+		require.Equal(t, []string{"u2", "u5", "u6"}, ids())
+		ranges, n, err := s.SplitMovedOn(ctx, "INC-A", store.Range{}, nil, 2, 1)
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+		require.Equal(t, []store.Range{{After: "", Upto: "u5"}, {After: "u5", Upto: ""}}, ranges)
+		done(with(claims[2], store.StatusFailed))
+		require.Equal(t, []string{"u2", "u3", "u5", "u6"}, ids(), "u3's e-mail failed when it settled")
+		rcps, err := s.MovedOnRecipients(ctx, "INC-A", store.Range{After: "u2", Upto: "u5"}, []string{"US-CA", "HK", "SG", "DE"}, 1, 1)
+		require.NoError(t, err)
+		require.Len(t, rcps, 1, "a page of one, within the range")
+		require.Equal(t, "u3", rcps[0].SubjectID)
+	})
+}
+
 func TestClaimsAreWrittenBeforeSendsAndACallbackThatCameFirstWins(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()

@@ -336,6 +336,27 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 	return s.recipients(ctx, incidentID, `a.reached_rung=0 AND `+cond+among+` ORDER BY a.subject_id LIMIT ?`, append(append(args, more...), limit)...)
 }
 
+// MovedOnRecipients pages, as UnreachedRecipients does, through the people
+// rung (1-based) can no longer reach: every send of it to them failed, or
+// it had none. The next rung may be sent to them while rung's other sends
+// settle and before it is resolved; anyone rung may yet reach (a send under
+// way or in doubt, a text awaiting its receipt, an e-mail accepted that may
+// bounce) waits for that resolution.
+func (s *Store) MovedOnRecipients(ctx context.Context, incidentID string, r Range, regions []string, rung, limit int) ([]Recipient, error) {
+	cond, args := rangeWhere(r, "a.subject_id")
+	among, more := regionsWhere(regions, "a.region")
+	pending, also := movedOnWhere(incidentID, rung, "a.subject_id")
+	args = append(append(append(args, more...), also...), limit)
+	return s.recipients(ctx, incidentID, `a.reached_rung=0 AND `+cond+among+pending+` ORDER BY a.subject_id LIMIT ?`, args...)
+}
+
+// movedOnWhere keeps, of the subjects whose ID column col names, those
+// rung (1-based) can no longer reach: no send of it to them but failed ones.
+func movedOnWhere(incidentID string, rung int, col string) (string, []any) {
+	return ` AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.incident_id=? AND d.subject_id=` + col + ` AND d.rung=? AND d.status NOT IN (?, ?))`,
+		[]any{incidentID, rung, StatusFailed, StatusUndelivered}
+}
+
 // RecipientsOf reads the affected subjects named, in subject order, reached
 // or not: the people whose sends a rung's settling step finishes.
 func (s *Store) RecipientsOf(ctx context.Context, incidentID string, ids []string) ([]Recipient, error) {
