@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -160,7 +161,12 @@ func (h *channelHolds) err(ctx context.Context) error {
 		next = min(next, held.ProbeAt.Sub(h.a.now()))
 	}
 	if len(parts) == 0 {
-		return nil // lifted meanwhile by another batch: the retry sends at once
+		// Lifted meanwhile by another batch: the sends left out are still
+		// unsent, and only a retry sends them (ending well would leave
+		// them to the rung's resolution, as if they had failed).
+		lifted := slices.Sorted(maps.Keys(skipped))
+		return temporal.NewApplicationErrorWithOptions(strings.Join(lifted, ", ")+" lifted while the batch ran: the retry sends what it left out", ErrChannelHeld,
+			temporal.ApplicationErrorOptions{NextRetryDelay: time.Second})
 	}
 	return temporal.NewApplicationErrorWithOptions(strings.Join(parts, "; "), ErrChannelHeld,
 		temporal.ApplicationErrorOptions{NextRetryDelay: max(next, 5*time.Second)})

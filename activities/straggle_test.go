@@ -320,3 +320,36 @@ func TestAPassAheadTextsOnlyThoseTheSettlingRungCannotReach(t *testing.T) {
 		require.Equal(t, []string{"u2", "u3", "u4"}, texts())
 	})
 }
+
+// A batch that left out a held channel's sends ends for Temporal to retry
+// them, even when another batch lifted the hold while this one ran: ending
+// well would leave those people without their e-mail, and the rung's
+// resolution would move them down the ladder as if the e-mail had failed.
+func TestABatchRetriesTheSendsOfAHoldLiftedWhileItRan(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := newCampaignOf(t, s, "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems\n"+
+			"u1,Ann,ann@example.com,+14155550101,,en,SG,1980,crm\n"+
+			"u2,Bo,bo@example.com,+14155550102,,en,SG,1990,crm\n", nil, 0)
+		_, began, err := s.HoldChannel(ctx, "email", "smtp: 535 authentication failed", time.Now(), false)
+		require.NoError(t, err)
+		require.True(t, began)
+		c.acts.Senders["sms"] = hookSender{inner: c.sms, on: "u1", once: &sync.Once{}, hook: func() {
+			_, _, err := s.LiftHold(ctx, "email") // another batch's probe was accepted
+			require.NoError(t, err)
+		}}
+		_, err = c.acts.SendBatch(ctx, batch("email", "sms"))
+		require.Error(t, err, "the e-mails left out are sent by the retry, not written off")
+		for _, subject := range []string{"u1", "u2"} {
+			_, err := s.GetDelivery(ctx, "INC-N", subject, "email")
+			require.Error(t, err, "%s's e-mail was never claimed", subject)
+		}
+		res, err := c.acts.SendBatch(ctx, batch("email", "sms"))
+		require.NoError(t, err)
+		require.Equal(t, 2, res.Attempts, "the retry sends the two e-mails; the texts went out")
+		tally, repeats, err := c.outbox.Tally(ctx, "INC-N")
+		require.NoError(t, err)
+		require.Len(t, tally, 4)
+		require.Zero(t, repeats)
+	})
+}
