@@ -108,15 +108,39 @@ type partitionRun struct {
 	in    NotifyInput
 }
 
+// partitionsPerSlot bounds the partitions in flight, window slots of them
+// sending their first rung, at this many per slot: the others wait for
+// settling, receipts and their later rungs.
+const partitionsPerSlot = 4
+
 // runPartitions runs a NotifyWorkflow per run, window at a time, and hands
 // each result to done; after a failure it starts no more and returns the
-// first.
+// first. A partition that has sent its first rung gives its place to the
+// next (SignalFirstRungSent), up to partitionsPerSlot times window in flight.
 func (s *plan) runPartitions(ctx workflow.Context, window int, runs []partitionRun, done func(NotifyResult)) error {
 	var firstErr error
 	inflight := 0
 	sel := workflow.NewSelector(ctx)
+	// sending are the partitions in flight that have not yet sent their
+	// first rung; without the change, a partition is sending until it ends.
+	sending := map[string]bool{}
+	most := window
+	if workflow.GetVersion(ctx, changeFirstRungSlot, workflow.DefaultVersion, 1) >= 1 {
+		most = window * partitionsPerSlot
+		sent := workflow.GetSignalChannel(ctx, SignalFirstRungSent)
+		sel.AddReceive(sent, func(c workflow.ReceiveChannel, _ bool) {
+			var child string
+			c.Receive(ctx, &child)
+			delete(sending, child) // a stale one (another campaign's) names none
+		})
+		defer func() {
+			var child string
+			for sent.ReceiveAsync(&child) {
+			}
+		}()
+	}
 	for _, run := range runs {
-		for inflight >= window {
+		for inflight >= most || len(sending) >= window {
 			sel.Select(ctx)
 			s.campaignProgress(ctx)
 		}
@@ -124,10 +148,12 @@ func (s *plan) runPartitions(ctx workflow.Context, window int, runs []partitionR
 			break
 		}
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: run.child})
-		partition := run.in.Partition
+		partition, child := run.in.Partition, run.child
 		inflight++
+		sending[child] = true
 		sel.AddFuture(workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, run.in), func(f workflow.Future) {
 			inflight--
+			delete(sending, child)
 			var res NotifyResult
 			if err := f.Get(ctx, &res); err != nil {
 				if firstErr == nil {

@@ -104,6 +104,7 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 	// And the next rung goes to those a settling rung can no longer reach
 	// while it settles.
 	goAhead := settleLater && workflow.GetVersion(ctx, changeGoAhead, workflow.DefaultVersion, 1) >= 1
+	slotFreed := false
 	for rung := in.Rung; rung < len(in.Ladder); rung++ {
 		channels := in.Ladder[rung]
 		from := in.Range.After
@@ -134,6 +135,15 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 					next.HeldUntil = res.resumeAt
 				}
 				return tot, workflow.NewContinueAsNewError(ctx, NotifyWorkflow, next)
+			}
+			if rung == 0 && !in.SendOnly && !slotFreed {
+				// The first rung has gone to everyone: what is left is
+				// mostly waiting, and the campaign may start another
+				// partition in this one's place.
+				slotFreed = true
+				if workflow.GetVersion(ctx, changeFirstRungSlot, workflow.DefaultVersion, 1) >= 1 {
+					firstRungSent(ctx)
+				}
 			}
 			if res.deferred == 0 || in.SendOnly {
 				break
@@ -186,6 +196,24 @@ func NotifyWorkflow(ctx workflow.Context, in NotifyInput) (NotifyResult, error) 
 		tot.Reached[rung] += resolved.Reached
 	}
 	return tot, nil
+}
+
+// SignalFirstRungSent tells a campaign, with a partition's workflow ID,
+// that the partition has sent its first rung to everyone in it.
+const SignalFirstRungSent = "first-rung-sent"
+
+// firstRungSent signals the partition's campaign, if it has one. A signal
+// that fails only leaves the slot taken until the partition ends, as
+// before: it is not worth failing a partition over.
+func firstRungSent(ctx workflow.Context) {
+	info := workflow.GetInfo(ctx)
+	if info.ParentWorkflowExecution == nil {
+		return
+	}
+	err := workflow.SignalExternalWorkflow(ctx, info.ParentWorkflowExecution.ID, "", SignalFirstRungSent, info.WorkflowExecution.ID).Get(ctx, nil)
+	if err != nil {
+		workflow.GetLogger(ctx).Warn("the campaign was not told the first rung was sent", "error", err)
+	}
 }
 
 type passInput struct {

@@ -5,6 +5,7 @@ import (
 
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -351,4 +352,36 @@ func TestASendOnlyPartitionSendsItsRegionsFirstRungAndStops(t *testing.T) {
 	require.False(t, settled, "nothing settled: the campaign's partitions meet its sends and settle them")
 	require.True(t, batches[0].SettleLater, "its batch goes on past calls that hang")
 	require.Less(t, env.Now().Sub(start), time.Hour, "did not wait for the morning")
+}
+
+// A partition tells its campaign, by its workflow ID, once its first rung
+// has gone to everyone in it: before it settles that rung or goes on.
+func TestAPartitionTellsItsCampaignWhenItsFirstRungIsSent(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	rec := &batchRecorder{sent: map[string]int{}, ahead: map[string]int{}}
+	env := rec.env(&s, batchRanges(3))
+	campaign := func(ctx workflow.Context) ([]string, error) {
+		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{WorkflowID: "INC-1-notify-1"})
+		child := workflow.ExecuteChildWorkflow(cctx, NotifyWorkflow, NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"email"}, {"voice"}}, BatchSize: 25, Window: 2, ReceiptTimeout: time.Minute})
+		var seen []string
+		sel := workflow.NewSelector(ctx)
+		sel.AddReceive(workflow.GetSignalChannel(ctx, SignalFirstRungSent), func(c workflow.ReceiveChannel, _ bool) {
+			var id string
+			c.Receive(ctx, &id)
+			rec.mu.Lock()
+			seen = append(seen, id+" after "+strings.Join(rec.order, ","))
+			rec.mu.Unlock()
+		})
+		sel.AddFuture(child, func(workflow.Future) { seen = append(seen, "ended") })
+		for len(seen) == 0 || seen[len(seen)-1] != "ended" {
+			sel.Select(ctx)
+		}
+		return seen, child.Get(ctx, nil)
+	}
+	env.RegisterWorkflowWithOptions(campaign, workflow.RegisterOptions{Name: "campaign"})
+	env.ExecuteWorkflow("campaign")
+	require.NoError(t, env.GetWorkflowError())
+	var seen []string
+	require.NoError(t, env.GetWorkflowResult(&seen))
+	require.Equal(t, []string{"INC-1-notify-1 after send,send,send", "ended"}, seen)
 }

@@ -261,3 +261,45 @@ func approvedCampaign(t *testing.T, env *testsuite.TestWorkflowEnvironment, resu
 func reachedNobody(in NotifyInput) NotifyResult {
 	return NotifyResult{Reached: make([]int, len(in.Ladder))}
 }
+
+// A partition that has sent its first rung gives its place in the window
+// to the next: what is left of it (settling, receipts, the few its first
+// rung did not reach) is mostly waiting, and the sending goes on beside
+// it. At most four partitions a slot are in flight. With a window of one
+// and six partitions that each take half an hour after their first rung,
+// four start at once and the fifth and sixth when the first ends.
+func TestAPartitionThatSentItsFirstRungGivesItsPlaceToTheNext(t *testing.T) {
+	env := setup(t, 0, overrides{split: func(_ context.Context, in activities.SplitInput) (activities.SplitResult, error) {
+		return activities.SplitResult{Ranges: batchRanges(6), Subjects: 6000}, nil
+	}})
+	var mu sync.Mutex
+	var started []time.Time
+	env.OnWorkflow(NotifyWorkflow, mock.Anything, mock.Anything).Return(func(ctx workflow.Context, in NotifyInput) (NotifyResult, error) {
+		mu.Lock()
+		started = append(started, workflow.Now(ctx))
+		mu.Unlock()
+		firstRungSent(ctx)
+		if err := workflow.Sleep(ctx, 30*time.Minute); err != nil {
+			return NotifyResult{}, err
+		}
+		return reachedNobody(in), nil
+	})
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 4*time.Hour)
+	in := input()
+	in.PartitionWindow = 1
+	env.ExecuteWorkflow(IncidentWorkflowName, in)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, started, 6)
+	for i, at := range started[1:4] {
+		require.Less(t, at.Sub(started[0]), time.Minute, "partition %d starts once the one before it sent its first rung", i+2)
+	}
+	for i, at := range started[4:] {
+		require.GreaterOrEqual(t, at.Sub(started[0]), 30*time.Minute, "partition %d waits: four are in flight", i+5)
+	}
+}

@@ -44,7 +44,9 @@ import (
 // partition whose batches went on past calls that hang and whose rungs
 // were settled before they resolved (incident_settle_notify.json); and a
 // partition whose texts went to those its first rung could no longer reach
-// while that rung settled (incident_go_ahead_notify.json).
+// while that rung settled (incident_go_ahead_notify.json); and one whose
+// partition told the campaign it had sent its first rung, giving its place
+// to the next (incident_first_rung_slot.json and its _notify.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -54,13 +56,13 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json", "incident_window.json", "incident_due_first.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json", "incident_window.json", "incident_due_first.json", "incident_first_rung_slot.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
 	}
-	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json", "incident_charter_notify.json", "incident_settle_notify.json", "incident_go_ahead_notify.json"} {
+	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json", "incident_charter_notify.json", "incident_settle_notify.json", "incident_go_ahead_notify.json", "incident_first_rung_slot_notify.json"} {
 		r := replayer()
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)

@@ -119,6 +119,13 @@ const (
 	// rung's slowest calls no longer hold up the next rung's sending. Old
 	// branch: every history above; new branch: incident_go_ahead_notify.json.
 	changeGoAhead = "go-ahead"
+	// changeFirstRungSlot lets a campaign start another partition when one
+	// has sent its first rung (SignalFirstRungSent), rather than when it
+	// ends: the rest of a partition is mostly waiting (settling, receipts,
+	// the few its first rung did not reach). In the incident (runPartitions)
+	// and its partitions (NotifyWorkflow). Old branch: every history above;
+	// new branch: incident_first_rung_slot.json and its _notify.json.
+	changeFirstRungSlot = "first-rung-slot"
 )
 
 // Changes that need no change ID, and why:
