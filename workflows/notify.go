@@ -247,6 +247,19 @@ func settleRung(ctx workflow.Context, in NotifyInput, rung int, channels []strin
 		// A cut (time to continue as new) only ends this pass early: the
 		// next rung's own pass sends the rest.
 		_, aheadErr = sendPass(ctx, in, next, &scratch, batches)
+		if aheadErr == nil && workflow.GetVersion(ctx, changeSettleAhead, workflow.DefaultVersion, 1) >= 1 {
+			// What the pass ahead left in doubt is settled now, beside
+			// this rung: nothing else of the next rung runs until its
+			// own pass, which waits for this.
+			ain := sin
+			ain.Rung, ain.Channels = rung+2, in.Ladder[rung+1]
+			var ares activities.BatchResult
+			if err := workflow.ExecuteActivity(sctx, a.SettleRung, ain).Get(ctx, &ares); err != nil {
+				aheadErr = fmt.Errorf("settle rung %d ahead: %w", rung+2, err)
+			}
+			scratch.Attempts += ares.Attempts
+			scratch.Recovered += ares.Recovered
+		}
 		tot.Attempts += scratch.Attempts
 		tot.Recovered += scratch.Recovered
 	}

@@ -41,6 +41,8 @@ type batchRecorder struct {
 	// waitedOn: batches told to wait for every call (no settling step).
 	waitedOn int
 	settled  []plandata.Range
+	// settledRungs: the rung of each settling step, in order.
+	settledRungs []int
 	// ahead: batches of a rung sent while the one before it settled;
 	// aheadWhileSettling: rung 1's settling step saw one while it ran.
 	ahead              map[string]int
@@ -98,6 +100,7 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 		r.mu.Lock()
 		r.order = append(r.order, "settle")
 		r.settled = append(r.settled, in.Range)
+		r.settledRungs = append(r.settledRungs, in.Rung)
 		r.mu.Unlock()
 		if in.Rung == 1 {
 			// A long settling step: the next rung's pass ahead of it, if
@@ -209,6 +212,11 @@ func TestTheNextRungGoesAheadWhileARungSettles(t *testing.T) {
 		first := slices.Index(rec.order, "resolve")
 		require.Equal(t, 4, count(rec.order[:first], "send"), "rung 1's own batches, then rung 1 settles: %v", rec.order)
 		require.Equal(t, aheadCalls, count(rec.order[:first], "ahead"), "rung 2 goes ahead before rung 1 resolves: %v", rec.order)
+		require.Equal(t, 2, count(rec.order[:first], "settle"), "what went ahead is settled beside rung 1, before it resolves: %v", rec.order)
+		require.Equal(t, []int{1, 2}, rec.settledRungs[:2])
+		firstSettle := slices.Index(rec.order, "settle")
+		secondSettle := firstSettle + 1 + slices.Index(rec.order[firstSettle+1:], "settle")
+		require.Equal(t, aheadCalls, count(rec.order[:secondSettle], "ahead"), "rung 2's settling ahead follows its pass ahead: %v", rec.order)
 		require.Equal(t, 2*(12+aheadCalls), res.Attempts, "the sends made ahead are counted")
 		require.Equal(t, 12, res.Failed, "a failure met again by the rung's own pass is counted once")
 		if limit == 0 {

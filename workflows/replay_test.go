@@ -46,7 +46,9 @@ import (
 // partition whose texts went to those its first rung could no longer reach
 // while that rung settled (incident_go_ahead_notify.json); and one whose
 // partition told the campaign it had sent its first rung, giving its place
-// to the next (incident_first_rung_slot.json and its _notify.json).
+// to the next (incident_first_rung_slot.json and its _notify.json); and a
+// partition that settled its texts sent ahead beside its first rung
+// (incident_settle_ahead_notify.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -62,7 +64,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)
 	}
-	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json", "incident_charter_notify.json", "incident_settle_notify.json", "incident_go_ahead_notify.json", "incident_first_rung_slot_notify.json"} {
+	for _, file := range []string{"incident_fanout_notify.json", "incident_bounces_notify.json", "incident_encrypted_notify.json", "incident_waive_notify.json", "incident_charter_notify.json", "incident_settle_notify.json", "incident_go_ahead_notify.json", "incident_first_rung_slot_notify.json", "incident_settle_ahead_notify.json"} {
 		r := replayer()
 		r.RegisterWorkflow(NotifyWorkflow)
 		require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, "testdata/"+file), file)

@@ -126,6 +126,12 @@ const (
 	// and its partitions (NotifyWorkflow). Old branch: every history above;
 	// new branch: incident_first_rung_slot.json and its _notify.json.
 	changeFirstRungSlot = "first-rung-slot"
+	// changeSettleAhead settles what the next rung's pass ahead left in
+	// doubt as soon as that pass ends, beside the rung still settling,
+	// rather than after the next rung's own pass: a text left in doubt is
+	// asked about in seconds, not minutes. Old branch: every history above;
+	// new branch: incident_settle_ahead_notify.json.
+	changeSettleAhead = "settle-ahead"
 )
 
 // Changes that need no change ID, and why:
