@@ -126,6 +126,27 @@ func (r *batchRecorder) env(s *testsuite.WorkflowTestSuite, all []plandata.Range
 	return env
 }
 
+// runToEnd runs a partition through every run it continues as new into:
+// the test environment ends such a run with that error, and the next run
+// starts from its input, as the server would.
+func (r *batchRecorder) runToEnd(t *testing.T, s *testsuite.WorkflowTestSuite, all []plandata.Range, in NotifyInput) NotifyResult {
+	t.Helper()
+	env := r.env(s, all)
+	env.ExecuteWorkflow(NotifyWorkflow, in)
+	for runs := 1; env.GetWorkflowError() != nil; runs++ {
+		var can *workflow.ContinueAsNewError
+		require.ErrorAs(t, env.GetWorkflowError(), &can, "run %d", runs)
+		var next NotifyInput
+		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+		require.Less(t, runs, 10, "a partition must finish")
+		env = r.env(s, all)
+		env.ExecuteWorkflow(NotifyWorkflow, next)
+	}
+	var res NotifyResult
+	require.NoError(t, env.GetWorkflowResult(&res))
+	return res
+}
+
 // TestNotifyWorkflowKeepsAWindowAndContinuesAsNew runs a partition of 10
 // batches with a window of 3 and a run limit of 4 batches: every batch is sent
 // exactly once across the runs, never more than 3 at a time, and the ladder
@@ -136,21 +157,7 @@ func TestNotifyWorkflowKeepsAWindowAndContinuesAsNew(t *testing.T) {
 	all := batchRanges(10)
 	rec := &batchRecorder{sent: map[string]int{}, ahead: map[string]int{}}
 	in := NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"email"}, {"voice"}}, BatchSize: 25, Window: 3, MaxBatchesPerRun: 4, ReceiptTimeout: time.Minute}
-	env := rec.env(&s, all)
-	env.ExecuteWorkflow(NotifyWorkflow, in)
-	// The test environment ends a run that continues as new with that error;
-	// the next run starts from its input, as the server would.
-	for runs := 1; env.GetWorkflowError() != nil; runs++ {
-		var can *workflow.ContinueAsNewError
-		require.ErrorAs(t, env.GetWorkflowError(), &can, "run %d", runs)
-		var next NotifyInput
-		require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
-		require.Less(t, runs, 10, "a partition must finish")
-		env = rec.env(&s, all)
-		env.ExecuteWorkflow(NotifyWorkflow, next)
-	}
-	var res NotifyResult
-	require.NoError(t, env.GetWorkflowResult(&res))
+	res := rec.runToEnd(t, &s, all, in)
 	require.Len(t, rec.sent, 20, "10 batches on each of 2 rungs")
 	for k, n := range rec.sent {
 		require.Equal(t, 1, n, "batch %s sent %d times", k, n)
@@ -178,19 +185,7 @@ func TestTheNextRungGoesAheadWhileARungSettles(t *testing.T) {
 		all := batchRanges(4)
 		rec := &batchRecorder{sent: map[string]int{}, ahead: map[string]int{}}
 		in := NotifyInput{IncidentID: "INC-1", Ladder: [][]string{{"onsite", "email"}, {"sms"}, {"voice"}}, BatchSize: 25, Window: 2, MaxBatchesPerRun: limit, ReceiptTimeout: time.Minute}
-		env := rec.env(&s, all)
-		env.ExecuteWorkflow(NotifyWorkflow, in)
-		for runs := 1; env.GetWorkflowError() != nil; runs++ {
-			var can *workflow.ContinueAsNewError
-			require.ErrorAs(t, env.GetWorkflowError(), &can, "run %d", runs)
-			var next NotifyInput
-			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
-			require.Less(t, runs, 10, "a partition must finish")
-			env = rec.env(&s, all)
-			env.ExecuteWorkflow(NotifyWorkflow, next)
-		}
-		var res NotifyResult
-		require.NoError(t, env.GetWorkflowResult(&res))
+		res := rec.runToEnd(t, &s, all, in)
 		require.Len(t, rec.sent, 12, "4 batches on each of 3 rungs, limit %d", limit)
 		for k, n := range rec.sent {
 			require.Equal(t, 1, n, "batch %s sent %d times, limit %d", k, n, limit)

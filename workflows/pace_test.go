@@ -245,16 +245,22 @@ func approvedCampaign(t *testing.T, env *testsuite.TestWorkflowEnvironment, resu
 		started = append(started, in)
 		return result(in), nil
 	})
-	env.RegisterDelayedCallback(func() {
-		for _, d := range progressOf(t, env).Drafts {
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
-		}
-	}, time.Minute)
+	approveAllAfterAMinute(t, env)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
 	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	mu.Lock()
 	defer mu.Unlock()
 	return started
+}
+
+// approveAllAfterAMinute has legal approve every draft a minute in.
+func approveAllAfterAMinute(t *testing.T, env *testsuite.TestWorkflowEnvironment) {
+	t.Helper()
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+		}
+	}, time.Minute)
 }
 
 // reachedNobody answers a partition: sent, nobody resolved.
@@ -284,11 +290,7 @@ func TestAPartitionThatSentItsFirstRungGivesItsPlaceToTheNext(t *testing.T) {
 		}
 		return reachedNobody(in), nil
 	})
-	env.RegisterDelayedCallback(func() {
-		for _, d := range progressOf(t, env).Drafts {
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
-		}
-	}, time.Minute)
+	approveAllAfterAMinute(t, env)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 4*time.Hour)
 	in := input()
 	in.PartitionWindow = 1
