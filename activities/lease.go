@@ -116,10 +116,17 @@ func (k *leaseKeeper) run(ctx context.Context) (stop func()) {
 		k.mu.Lock()
 		held := maps.Clone(k.held)
 		k.mu.Unlock()
-		for owner, ds := range held {
-			_ = k.store.RenewLeases(ctx, ds, store.Lease{Owner: owner, Until: time.Now().Add(ClaimLease)})
-		}
+		renewHeld(ctx, k.store, held)
 	})
+}
+
+// renewHeld extends, for each owner, the leases of the claims it holds by
+// ClaimLease. A renewal that fails is left to the next tick: the lease
+// outlasts several.
+func renewHeld(ctx context.Context, st *store.Store, held map[string][]store.Delivery) {
+	for owner, ds := range held {
+		_ = st.RenewLeases(ctx, ds, store.Lease{Owner: owner, Until: time.Now().Add(ClaimLease)})
+	}
 }
 
 // awaitClaim waits while another attempt's lease on d is live, and returns

@@ -50,15 +50,14 @@ type SplitResult struct {
 
 // SplitRange cuts the affected set into ranges of at most Size subjects.
 func (a *Activities) SplitRange(ctx context.Context, in SplitInput) (SplitResult, error) {
-	split := func() ([]store.Range, int, error) {
-		return a.Store.SplitRange(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.Unreached)
-	}
+	var ranges []store.Range
+	var n int
+	var err error
 	if in.MovedOn > 0 {
-		split = func() ([]store.Range, int, error) {
-			return a.Store.SplitMovedOn(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.MovedOn)
-		}
+		ranges, n, err = a.Store.SplitMovedOn(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.MovedOn)
+	} else {
+		ranges, n, err = a.Store.SplitRange(ctx, in.IncidentID, in.Range, in.Regions, max(in.Size, 1), in.Unreached)
 	}
-	ranges, n, err := split()
 	return SplitResult{Ranges: ranges, Subjects: n}, err
 }
 

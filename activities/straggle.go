@@ -191,9 +191,7 @@ func (s *stragglerSet) renew() {
 			byOwner[owner] = append(byOwner[owner], store.Delivery{IncidentID: k[0], SubjectID: k[1], Channel: k[2]})
 		}
 		s.mu.Unlock()
-		for owner, ds := range byOwner {
-			_ = s.a.Store.RenewLeases(context.Background(), ds, store.Lease{Owner: owner, Until: time.Now().Add(ClaimLease)})
-		}
+		renewHeld(context.Background(), s.a.Store, byOwner)
 	}
 }
 

@@ -331,9 +331,7 @@ func contactColumns(alias string) string {
 // subject order, within the range r (after the cursor r.After), residents
 // of regions only when any are named.
 func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Range, regions []string, limit int) ([]Recipient, error) {
-	cond, args := rangeWhere(r, "a.subject_id")
-	among, more := regionsWhere(regions, "a.region")
-	return s.recipients(ctx, incidentID, `a.reached_rung=0 AND `+cond+among+` ORDER BY a.subject_id LIMIT ?`, append(append(args, more...), limit)...)
+	return s.unreachedRecipients(ctx, incidentID, r, regions, limit, "", nil)
 }
 
 // MovedOnRecipients pages, as UnreachedRecipients does, through the people
@@ -343,11 +341,17 @@ func (s *Store) UnreachedRecipients(ctx context.Context, incidentID string, r Ra
 // way or in doubt, a text awaiting its receipt, an e-mail accepted that may
 // bounce) waits for that resolution.
 func (s *Store) MovedOnRecipients(ctx context.Context, incidentID string, r Range, regions []string, rung, limit int) ([]Recipient, error) {
+	pending, also := movedOnWhere(incidentID, rung, "a.subject_id")
+	return s.unreachedRecipients(ctx, incidentID, r, regions, limit, pending, also)
+}
+
+// unreachedRecipients is UnreachedRecipients narrowed by extra (an
+// " AND ..." clause over the affected table a) and its arguments.
+func (s *Store) unreachedRecipients(ctx context.Context, incidentID string, r Range, regions []string, limit int, extra string, extraArgs []any) ([]Recipient, error) {
 	cond, args := rangeWhere(r, "a.subject_id")
 	among, more := regionsWhere(regions, "a.region")
-	pending, also := movedOnWhere(incidentID, rung, "a.subject_id")
-	args = append(append(append(args, more...), also...), limit)
-	return s.recipients(ctx, incidentID, `a.reached_rung=0 AND `+cond+among+pending+` ORDER BY a.subject_id LIMIT ?`, args...)
+	args = append(append(append(args, more...), extraArgs...), limit)
+	return s.recipients(ctx, incidentID, `a.reached_rung=0 AND `+cond+among+extra+` ORDER BY a.subject_id LIMIT ?`, args...)
 }
 
 // movedOnWhere keeps, of the subjects whose ID column col names, those
