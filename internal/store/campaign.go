@@ -120,7 +120,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery, lease Lease)
 		args = append(args, d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts, lease.Owner, until)
 	}
 	q.WriteString(` ON CONFLICT DO NOTHING RETURNING incident_id, subject_id, channel`)
-	err := s.inTx(ctx, func(t *tx) error {
+	err := s.grouped(ctx, func(ctx context.Context, t *tx) error {
 		claimed := map[[3]string]bool{}
 		rows, err := t.query(ctx, q.String(), args...)
 		if err != nil {
@@ -229,8 +229,14 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
 	q.WriteString(`) AS v WHERE deliveries.incident_id=v.column1 AND deliveries.subject_id=v.column2 AND deliveries.channel=v.column3
 		AND (deliveries.status=? OR deliveries.provider_ref=v.column6 OR deliveries.provider_ref='')`)
 	args = append(args, StatusSending)
-	_, err := s.exec(ctx, q.String(), args...)
-	return err
+	if !s.dialect.groupsWrites() {
+		_, err := s.exec(ctx, q.String(), args...)
+		return err
+	}
+	return s.grouped(ctx, func(ctx context.Context, t *tx) error {
+		_, err := t.exec(ctx, q.String(), args...)
+		return err
+	})
 }
 
 // eachInTx applies f to every delivery in one transaction (none: no

@@ -33,6 +33,7 @@ func (sqliteDialect) idColumn() string       { return "INTEGER PRIMARY KEY AUTOI
 func (sqliteDialect) rebind(q string) string { return q }
 func (sqliteDialect) keyText() string        { return "TEXT" }
 func (sqliteDialect) clustered() string      { return " WITHOUT ROWID" }
+func (sqliteDialect) groupsWrites() bool     { return true }
 
 func (d sqliteDialect) beginLoad(ctx context.Context, db *sql.DB) (loadTx, error) {
 	t, err := db.BeginTx(ctx, nil)

@@ -35,6 +35,9 @@ type Store struct {
 	// phoneIndexed are the snapshots whose phone indexes this process
 	// has made sure of (TextedAt), so a reply runs no DDL after the first.
 	phoneIndexed sync.Map
+	// group shares SQLite transactions among the ledger's claims and
+	// records (grouped).
+	group commitGroup
 }
 
 // dialect is what differs between the backends.
@@ -56,6 +59,9 @@ type dialect interface {
 	// beginLoad starts the transaction an import runs in; PostgreSQL's
 	// needs the native connection for COPY.
 	beginLoad(ctx context.Context, db *sql.DB) (loadTx, error)
+	// groupsWrites says whether the ledger's writes share transactions
+	// (grouped): SQLite's, which has one connection to write on.
+	groupsWrites() bool
 }
 
 // Open opens (and migrates) the database named by dsn: a postgres:// or

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"sync"
+)
+
+// commitGroup shares one SQLite transaction among the ledger writes that
+// arrive together. Every lane of every batch claims its chunk and records
+// its answers (an e-mail's one by one: its record must be durable before
+// the lane sends again), and with a commit each they queued for SQLite's
+// one connection and its fsync, one by one: the connection was busy all of
+// a campaign. Each caller still returns only once its own write is
+// committed, so a crash loses what it could lose before: the writes that
+// were waiting.
+type commitGroup struct {
+	mu      sync.Mutex
+	pending []groupedWrite
+	running bool
+}
+
+type groupedWrite struct {
+	write func(ctx context.Context, t *tx) error
+	done  chan error
+}
+
+// maxGroup bounds how many writes share a transaction.
+const maxGroup = 64
+
+// grouped runs write in a transaction it may share with other writes, and
+// returns once that transaction has committed (or write failed, undone
+// alone). It waits for the commit whatever ctx does meanwhile, for the
+// caller must know whether its write is in the ledger; write runs with a
+// context of its own, since cancelling a statement in SQLite can roll back
+// the whole shared transaction. On PostgreSQL, whose pool writes in
+// parallel, write has a transaction to itself.
+func (s *Store) grouped(ctx context.Context, write func(ctx context.Context, t *tx) error) error {
+	if !s.dialect.groupsWrites() {
+		return s.inTx(ctx, func(t *tx) error { return write(ctx, t) })
+	}
+	done := make(chan error, 1)
+	g := &s.group
+	g.mu.Lock()
+	g.pending = append(g.pending, groupedWrite{write: write, done: done})
+	if !g.running {
+		g.running = true
+		go s.flushGroups(context.WithoutCancel(ctx))
+	}
+	g.mu.Unlock()
+	return <-done
+}
+
+// flushGroups commits what is pending, a transaction at a time, until
+// nothing is.
+func (s *Store) flushGroups(ctx context.Context) {
+	g := &s.group
+	for {
+		g.mu.Lock()
+		if len(g.pending) == 0 {
+			g.running = false
+			g.mu.Unlock()
+			return
+		}
+		n := min(len(g.pending), maxGroup)
+		batch := make([]groupedWrite, n)
+		copy(batch, g.pending)
+		g.pending = append(g.pending[:0], g.pending[n:]...)
+		g.mu.Unlock()
+
+		errs := make([]error, n)
+		err := s.inTx(ctx, func(t *tx) error {
+			if n == 1 {
+				errs[0] = batch[0].write(ctx, t)
+				return errs[0]
+			}
+			for i, w := range batch {
+				// A savepoint each: one write failing is undone alone.
+				if _, err := t.exec(ctx, `SAVEPOINT grouped`); err != nil {
+					return err
+				}
+				if errs[i] = w.write(ctx, t); errs[i] != nil {
+					if _, err := t.exec(ctx, `ROLLBACK TO grouped`); err != nil {
+						return err
+					}
+				}
+				if _, err := t.exec(ctx, `RELEASE grouped`); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		for i, w := range batch {
+			w.done <- cmp.Or(err, errs[i])
+		}
+	}
+}
