@@ -120,7 +120,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery, lease Lease)
 		args = append(args, d.IncidentID, d.SubjectID, d.Channel, d.Rung, StatusSending, d.Draft, ts, ts, lease.Owner, until)
 	}
 	q.WriteString(` ON CONFLICT DO NOTHING RETURNING incident_id, subject_id, channel`)
-	err := s.grouped(ctx, func(ctx context.Context, t *tx) error {
+	err := s.grouped(ctx, func(ctx context.Context, t querier) error {
 		claimed := map[[3]string]bool{}
 		rows, err := t.query(ctx, q.String(), args...)
 		if err != nil {
@@ -160,7 +160,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, ds []Delivery, lease Lease)
 // those left unsent for the rung's settling step).
 func (s *Store) RenewLeases(ctx context.Context, ds []Delivery, lease Lease) error {
 	until := formatTime(lease.Until)
-	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
+	return s.eachInTx(ctx, ds, func(ctx context.Context, t querier, d Delivery, _ string) error {
 		_, err := t.exec(ctx, `UPDATE deliveries SET lease_until=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=? AND doubt NOT IN (?,?)`,
 			until, d.IncidentID, d.SubjectID, d.Channel, lease.Owner, StatusSending, DoubtInterrupted, DoubtUnsent)
 		return err
@@ -186,7 +186,7 @@ func (s *Store) TakeOver(ctx context.Context, d Delivery, lease Lease) (bool, er
 // whoever takes them over asks the provider before sending again.
 func (s *Store) LeaveInDoubt(ctx context.Context, ds []Delivery, owner string, until time.Time) error {
 	u := formatTime(until)
-	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, ts string) error {
+	return s.eachInTx(ctx, ds, func(ctx context.Context, t querier, d Delivery, ts string) error {
 		_, err := t.exec(ctx, `UPDATE deliveries SET doubt=?, lease_until=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
 			DoubtInterrupted, u, ts, d.IncidentID, d.SubjectID, d.Channel, owner, StatusSending)
 		return err
@@ -229,31 +229,33 @@ func (s *Store) FinishDeliveries(ctx context.Context, ds []Delivery) error {
 	q.WriteString(`) AS v WHERE deliveries.incident_id=v.column1 AND deliveries.subject_id=v.column2 AND deliveries.channel=v.column3
 		AND (deliveries.status=? OR deliveries.provider_ref=v.column6 OR deliveries.provider_ref='')`)
 	args = append(args, StatusSending)
-	if !s.dialect.groupsWrites() {
-		_, err := s.exec(ctx, q.String(), args...)
-		return err
-	}
-	return s.grouped(ctx, func(ctx context.Context, t *tx) error {
+	return s.grouped(ctx, func(ctx context.Context, t querier) error {
 		_, err := t.exec(ctx, q.String(), args...)
 		return err
 	})
 }
 
 // eachInTx applies f to every delivery in one transaction (none: no
-// transaction), with one timestamp for all.
-func (s *Store) eachInTx(ctx context.Context, ds []Delivery, f func(t *tx, d Delivery, ts string) error) error {
+// transaction), with one timestamp for all. On SQLite the transaction is
+// shared with other writes (grouped); f's statements must use the ctx it
+// is given.
+func (s *Store) eachInTx(ctx context.Context, ds []Delivery, f func(ctx context.Context, t querier, d Delivery, ts string) error) error {
 	if len(ds) == 0 {
 		return nil
 	}
 	ts := now()
-	return s.inTx(ctx, func(t *tx) error {
+	each := func(ctx context.Context, t querier) error {
 		for _, d := range ds {
-			if err := f(t, d, ts); err != nil {
+			if err := f(ctx, t, d, ts); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}
+	if s.dialect.groupsWrites() {
+		return s.grouped(ctx, each)
+	}
+	return s.inTx(ctx, func(t *tx) error { return each(ctx, t) })
 }
 
 // FirstUnsettled is the first subject, in subject order between lo and hi
@@ -289,7 +291,7 @@ func (s *Store) MarkStraggling(ctx context.Context, d Delivery, owner string) (b
 // second copy.
 func (s *Store) MarkUnsent(ctx context.Context, ds []Delivery, owner string) error {
 	ts := now()
-	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
+	return s.eachInTx(ctx, ds, func(ctx context.Context, t querier, d Delivery, _ string) error {
 		_, err := t.exec(ctx, `UPDATE deliveries SET doubt=?, lease_until=?, updated_at=? WHERE incident_id=? AND subject_id=? AND channel=? AND owner=? AND status=?`,
 			DoubtUnsent, ts, ts, d.IncidentID, d.SubjectID, d.Channel, owner, StatusSending)
 		return err
@@ -299,7 +301,7 @@ func (s *Store) MarkUnsent(ctx context.Context, ds []Delivery, owner string) err
 // ReleaseDeliveries drops the owner's claims whose send never reached the
 // provider, so a retry sends them.
 func (s *Store) ReleaseDeliveries(ctx context.Context, ds []Delivery, owner string) error {
-	return s.eachInTx(ctx, ds, func(t *tx, d Delivery, _ string) error {
+	return s.eachInTx(ctx, ds, func(ctx context.Context, t querier, d Delivery, _ string) error {
 		_, err := t.exec(ctx, `DELETE FROM deliveries WHERE incident_id=? AND subject_id=? AND channel=? AND status=? AND owner=?`, d.IncidentID, d.SubjectID, d.Channel, StatusSending, owner)
 		return err
 	})

@@ -177,10 +177,18 @@ var finalRank = map[string]int{StatusSending: 0, StatusSent: 1, StatusUnknown: 1
 // The write is conditional on the status it read: two callbacks at once
 // ("delivered" and a late "sent") cannot both pass the rank check and
 // leave the lower one last; the loser reads again and stops.
-func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText string) (bool, error) {
+func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText string) (found bool, err error) {
+	err = s.grouped(ctx, func(ctx context.Context, q querier) error {
+		found, err = updateByRef(ctx, q, ref, status, errText)
+		return err
+	})
+	return found, err
+}
+
+func updateByRef(ctx context.Context, q querier, ref, status, errText string) (bool, error) {
 	for {
 		var cur string
-		err := s.queryRow(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
+		err := q.queryRow(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		}
@@ -190,7 +198,7 @@ func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText st
 		if finalRank[status] <= finalRank[cur] && cur != StatusSending {
 			return true, nil
 		}
-		res, err := s.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=? AND status=?`, status, errText, now(), ref, cur)
+		res, err := q.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=? AND status=?`, status, errText, now(), ref, cur)
 		if err != nil {
 			return true, err
 		}

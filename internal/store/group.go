@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"sync"
 )
 
@@ -21,8 +22,16 @@ type commitGroup struct {
 }
 
 type groupedWrite struct {
-	write func(ctx context.Context, t *tx) error
+	write func(ctx context.Context, q querier) error
 	done  chan error
+}
+
+// querier is what a grouped write runs its statements on: the shared
+// transaction, or on PostgreSQL the store itself.
+type querier interface {
+	exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	queryRow(ctx context.Context, q string, args ...any) *sql.Row
 }
 
 // maxGroup bounds how many writes share a transaction.
@@ -34,10 +43,11 @@ const maxGroup = 64
 // caller must know whether its write is in the ledger; write runs with a
 // context of its own, since cancelling a statement in SQLite can roll back
 // the whole shared transaction. On PostgreSQL, whose pool writes in
-// parallel, write has a transaction to itself.
-func (s *Store) grouped(ctx context.Context, write func(ctx context.Context, t *tx) error) error {
+// parallel, write runs its statements at once, each committed by itself:
+// a grouped write must not need them to be atomic.
+func (s *Store) grouped(ctx context.Context, write func(ctx context.Context, q querier) error) error {
 	if !s.dialect.groupsWrites() {
-		return s.inTx(ctx, func(t *tx) error { return write(ctx, t) })
+		return write(ctx, s)
 	}
 	done := make(chan error, 1)
 	g := &s.group

@@ -19,7 +19,7 @@ func holdFlusher(t *testing.T, s *Store) (release func(), waitFirst func()) {
 	started, gate := make(chan struct{}), make(chan struct{})
 	var first sync.WaitGroup
 	first.Go(func() {
-		require.NoError(t, s.grouped(context.Background(), func(ctx context.Context, tx *tx) error {
+		require.NoError(t, s.grouped(context.Background(), func(ctx context.Context, tx querier) error {
 			close(started)
 			<-gate
 			_, err := tx.exec(ctx, `INSERT INTO kv (k, v) VALUES ('first', '1')`)
@@ -53,7 +53,7 @@ func TestAFailedWriteInAGroupIsUndoneAlone(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			results[i] = s.grouped(context.Background(), func(ctx context.Context, tx *tx) error {
+			results[i] = s.grouped(context.Background(), func(ctx context.Context, tx querier) error {
 				if _, err := tx.exec(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`, fmt.Sprint("w", i), "x"); err != nil {
 					return err
 				}
@@ -88,7 +88,7 @@ func TestAGroupedWriteIsCommittedThoughItsCallerGaveUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- s.grouped(ctx, func(ctx context.Context, tx *tx) error {
+		done <- s.grouped(ctx, func(ctx context.Context, tx querier) error {
 			_, err := tx.exec(ctx, `INSERT INTO kv (k, v) VALUES ('late', '1')`)
 			return err
 		})
