@@ -178,17 +178,22 @@ var finalRank = map[string]int{StatusSending: 0, StatusSent: 1, StatusUnknown: 1
 // ("delivered" and a late "sent") cannot both pass the rank check and
 // leave the lower one last; the loser reads again and stops.
 func (s *Store) UpdateDeliveryByRef(ctx context.Context, ref, status, errText string) (found bool, err error) {
-	err = s.grouped(ctx, func(ctx context.Context, q querier) error {
+	err = s.grouped(ctx, []string{statusByRef, updateStatusByRef}, func(ctx context.Context, q querier) error {
 		found, err = updateByRef(ctx, q, ref, status, errText)
 		return err
 	})
 	return found, err
 }
 
+const (
+	statusByRef       = `SELECT status FROM deliveries WHERE provider_ref=?`
+	updateStatusByRef = `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=? AND status=?`
+)
+
 func updateByRef(ctx context.Context, q querier, ref, status, errText string) (bool, error) {
 	for {
 		var cur string
-		err := q.queryRow(ctx, `SELECT status FROM deliveries WHERE provider_ref=?`, ref).Scan(&cur)
+		err := q.queryRow(ctx, statusByRef, ref).Scan(&cur)
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, nil
 		}
@@ -198,7 +203,7 @@ func updateByRef(ctx context.Context, q querier, ref, status, errText string) (b
 		if finalRank[status] <= finalRank[cur] && cur != StatusSending {
 			return true, nil
 		}
-		res, err := q.exec(ctx, `UPDATE deliveries SET status=?, error=?, updated_at=? WHERE provider_ref=? AND status=?`, status, errText, now(), ref, cur)
+		res, err := q.exec(ctx, updateStatusByRef, status, errText, now(), ref, cur)
 		if err != nil {
 			return true, err
 		}

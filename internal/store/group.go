@@ -37,6 +37,13 @@ type querier interface {
 // maxGroup bounds how many writes share a transaction.
 const maxGroup = 64
 
+// The statements of a grouped write on a SQLite transaction.
+const (
+	savepoint  = `SAVEPOINT grouped`
+	rollbackTo = `ROLLBACK TO grouped`
+	release    = `RELEASE grouped`
+)
+
 // grouped runs write in a transaction it may share with other writes, and
 // returns once that transaction has committed (or write failed, undone
 // alone). It waits for the commit whatever ctx does meanwhile, for the
@@ -44,10 +51,16 @@ const maxGroup = 64
 // context of its own, since cancelling a statement in SQLite can roll back
 // the whole shared transaction. On PostgreSQL, whose pool writes in
 // parallel, write runs its statements at once, each committed by itself:
-// a grouped write must not need them to be atomic.
-func (s *Store) grouped(ctx context.Context, write func(ctx context.Context, q querier) error) error {
+// a grouped write must not need them to be atomic. texts are the
+// statements write runs, prepared beforehand.
+func (s *Store) grouped(ctx context.Context, texts []string, write func(ctx context.Context, q querier) error) error {
 	if !s.dialect.groupsWrites() {
 		return write(ctx, s)
+	}
+	// What runs within the shared transaction can only use what is
+	// prepared already.
+	if err := s.stmts.warm(ctx, append(texts, savepoint, rollbackTo, release)...); err != nil {
+		return err
 	}
 	done := make(chan error, 1)
 	g := &s.group
@@ -86,15 +99,15 @@ func (s *Store) flushGroups(ctx context.Context) {
 			}
 			for i, w := range batch {
 				// A savepoint each: one write failing is undone alone.
-				if _, err := t.exec(ctx, `SAVEPOINT grouped`); err != nil {
+				if _, err := t.exec(ctx, savepoint); err != nil {
 					return err
 				}
 				if errs[i] = w.write(ctx, t); errs[i] != nil {
-					if _, err := t.exec(ctx, `ROLLBACK TO grouped`); err != nil {
+					if _, err := t.exec(ctx, rollbackTo); err != nil {
 						return err
 					}
 				}
-				if _, err := t.exec(ctx, `RELEASE grouped`); err != nil {
+				if _, err := t.exec(ctx, release); err != nil {
 					return err
 				}
 			}

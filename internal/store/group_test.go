@@ -19,7 +19,7 @@ func holdFlusher(t *testing.T, s *Store) (release func(), waitFirst func()) {
 	started, gate := make(chan struct{}), make(chan struct{})
 	var first sync.WaitGroup
 	first.Go(func() {
-		require.NoError(t, s.grouped(context.Background(), func(ctx context.Context, tx querier) error {
+		require.NoError(t, s.grouped(context.Background(), nil, func(ctx context.Context, tx querier) error {
 			close(started)
 			<-gate
 			_, err := tx.exec(ctx, `INSERT INTO kv (k, v) VALUES ('first', '1')`)
@@ -53,7 +53,7 @@ func TestAFailedWriteInAGroupIsUndoneAlone(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Go(func() {
-			results[i] = s.grouped(context.Background(), func(ctx context.Context, tx querier) error {
+			results[i] = s.grouped(context.Background(), nil, func(ctx context.Context, tx querier) error {
 				if _, err := tx.exec(ctx, `INSERT INTO kv (k, v) VALUES (?, ?)`, fmt.Sprint("w", i), "x"); err != nil {
 					return err
 				}
@@ -88,7 +88,7 @@ func TestAGroupedWriteIsCommittedThoughItsCallerGaveUp(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- s.grouped(ctx, func(ctx context.Context, tx querier) error {
+		done <- s.grouped(ctx, nil, func(ctx context.Context, tx querier) error {
 			_, err := tx.exec(ctx, `INSERT INTO kv (k, v) VALUES ('late', '1')`)
 			return err
 		})
@@ -100,4 +100,23 @@ func TestAGroupedWriteIsCommittedThoughItsCallerGaveUp(t *testing.T) {
 	waitFirst()
 	_, ok := kvValue(t, s, "late")
 	require.True(t, ok)
+}
+
+// A grouped write runs within a transaction, where a statement not yet
+// kept would be parsed again each time: its statements, and the
+// savepoints around it, are prepared beforehand and kept.
+func TestAGroupedWritesStatementsArePreparedAndKept(t *testing.T) {
+	s := kvStore(t, 16)
+	insert := `INSERT INTO kv (k, v) VALUES (?, ?)`
+	for i := range 2 {
+		require.NoError(t, s.grouped(context.Background(), []string{insert}, func(ctx context.Context, q querier) error {
+			_, err := q.exec(ctx, insert, fmt.Sprint("k", i), "v")
+			return err
+		}))
+	}
+	for _, q := range []string{insert, savepoint, rollbackTo, release} {
+		st, done := s.stmts.peek(q)
+		done()
+		require.NotNil(t, st, "%s is kept prepared", q)
+	}
 }

@@ -51,14 +51,15 @@ func newStmtCache(db *sql.DB) *stmtCache {
 	return &stmtCache{db: db, limit: stmtCacheSize, byQ: map[string]*list.Element{}, order: list.New()}
 }
 
-// cacheable says whether q is one statement that reads or writes rows:
-// preparing compiles only a text's first statement, and DDL is run once.
+// cacheable says whether q is one statement that reads or writes rows, or
+// marks a savepoint (grouped writes run three each): preparing compiles
+// only a text's first statement, and DDL is run once.
 func cacheable(q string) bool {
 	if strings.Contains(q, ";") {
 		return false
 	}
 	head := strings.ToUpper(strings.TrimSpace(q))
-	for _, verb := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "WITH"} {
+	for _, verb := range []string{"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "SAVEPOINT", "RELEASE", "ROLLBACK TO"} {
 		if strings.HasPrefix(head, verb) {
 			return true
 		}
@@ -98,6 +99,19 @@ func (c *stmtCache) get(ctx context.Context, q string) (*sql.Stmt, func(), error
 		}
 	}
 	return st, func() { c.release(e) }, nil
+}
+
+// warm prepares and keeps the texts a caller is about to run within a
+// transaction, where peek cannot prepare them.
+func (c *stmtCache) warm(ctx context.Context, qs ...string) error {
+	for _, q := range qs {
+		_, release, err := c.get(ctx, q)
+		release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // peek is q's statement if it is kept, without preparing it: within a

@@ -16,6 +16,8 @@ func TestOnlyOneRowStatementIsKeptPrepared(t *testing.T) {
 	require.True(t, cacheable("SELECT 1"))
 	require.True(t, cacheable("\n\t\tUPDATE deliveries SET x=?"))
 	require.True(t, cacheable("with t as (select 1) select * from t"))
+	require.True(t, cacheable("SAVEPOINT grouped"), "grouped writes run three a write")
+	require.True(t, cacheable("ROLLBACK TO grouped"))
 	require.False(t, cacheable("CREATE TABLE t (x INT)"))
 	require.False(t, cacheable("DELETE FROM a; DELETE FROM b"))
 }
