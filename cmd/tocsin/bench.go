@@ -61,7 +61,7 @@ func (cl *cli) benchCmd() *cobra.Command {
 				}
 				return tw.Flush()
 			}
-			fmt.Fprintln(tw, "backend	faults	subjects	messages	seconds	msg/s	send s	send msg/s	vs fault-free	in doubt	settled s after last send	duplicates	email repeats/possibly twice	onsite/s	email/s	sms/s	voice/s	peak RSS MB	RSS MB at 25/50/75/100%	loop msg/s	loop onsite/s	loop email/s	loop sms/s	ratio	")
+			fmt.Fprintln(tw, "backend	faults	subjects	messages	seconds	msg/s	send s	send msg/s	vs fault-free	in doubt	settled s after last send	duplicates	email repeats/possibly twice	onsite/s	email/s	sms/s	voice/s	peak RSS MB	RSS MB at 25/50/75/100%	loop msg/s	loop onsite/s	loop email/s	loop sms/s	ratio	send ratio	CPU ms/msg	loop CPU ms/msg	")
 			for _, r := range res {
 				var at []string
 				for _, m := range r.RSSMBAt {
@@ -71,10 +71,10 @@ func (cl *cli) benchCmd() *cobra.Command {
 				if r.Faults != "" {
 					faults = "profile"
 				}
-				fmt.Fprintf(tw, "%s	%s	%d	%d	%.1f	%.0f	%.1f	%.0f	%.2f	%d	%.1f	%d	%d/%d	%.0f	%.0f	%.0f	%.0f	%.0f	%s	%.0f	%.0f	%.0f	%.0f	%.2f	\n", r.Backend, faults, r.Subjects, r.Messages, r.Seconds, r.PerS,
+				fmt.Fprintf(tw, "%s	%s	%d	%d	%.1f	%.0f	%.1f	%.0f	%.2f	%d	%.1f	%d	%d/%d	%.0f	%.0f	%.0f	%.0f	%.0f	%s	%.0f	%.0f	%.0f	%.0f	%.2f	%.2f	%.2f	%.2f	\n", r.Backend, faults, r.Subjects, r.Messages, r.Seconds, r.PerS,
 					r.SendSeconds, r.SendPerS, r.FaultRatio, r.InDoubt, r.SettleSeconds, r.Duplicates, r.EmailRepeats, r.PossiblyTwice,
 					r.Channels["onsite"], r.Channels["email"], r.Channels["sms"], r.Channels["voice"], r.PeakMB, strings.Join(at, "/"),
-					r.BaselinePerS, r.BaselineChannels["onsite"], r.BaselineChannels["email"], r.BaselineChannels["sms"], r.Ratio)
+					r.BaselinePerS, r.BaselineChannels["onsite"], r.BaselineChannels["email"], r.BaselineChannels["sms"], r.Ratio, r.SendRatio, r.CPUMsPerMessage, r.BaselineCPUMsPerMessage)
 			}
 			return tw.Flush()
 		}}

@@ -16,6 +16,7 @@ import (
 	"github.com/tocsin/tocsin/internal/devtools/autopilot"
 	"github.com/tocsin/tocsin/internal/devtools/bench/loop"
 	"github.com/tocsin/tocsin/internal/devtools/devpeers"
+	"github.com/tocsin/tocsin/internal/devtools/proccpu"
 	"github.com/tocsin/tocsin/internal/inventory/synth"
 	"github.com/tocsin/tocsin/workflows"
 )
@@ -86,6 +87,17 @@ type NotifyResult struct {
 	BaselinePerS     float64            `json:"baseline_messages_per_s"`
 	BaselineChannels map[string]float64 `json:"baseline_channel_messages_per_s"`
 	Ratio            float64            `json:"ratio"`
+	// SendRatio is the campaign's send rate over the loop's: the ratio
+	// without the campaign's waits after its last new send (the e-mails'
+	// bounce window, receipts, the later rungs' resolutions).
+	SendRatio float64 `json:"send_ratio"`
+	// CPUMsPerMessage is the whole process's CPU time (worker, embedded
+	// Temporal, store, peers, API) over the campaign, a millisecond per
+	// message; BaselineCPUMsPerMessage the same over the loop. Steadier
+	// than a rate on a shared machine, and it says where a slip comes
+	// from: the peers cost the same in both.
+	CPUMsPerMessage         float64 `json:"cpu_ms_per_message"`
+	BaselineCPUMsPerMessage float64 `json:"baseline_cpu_ms_per_message"`
 	// Faults is the peers' fault profile of this run ("" fault-free).
 	Faults string `json:"faults,omitempty"`
 	// SendSeconds runs from the campaign's start to its last new send (a
@@ -189,6 +201,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 	id := opened["id"]
 	var v api.View
 	var started, lastNew, lastDoubt, counted time.Time
+	var cpuAtStart time.Duration
 	rows := 0
 	quarter := 1
 	for {
@@ -215,7 +228,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 		}
 		if v.Status == api.StageNotifying && started.IsZero() {
 			resetPeakRSS()
-			started = time.Now()
+			started, cpuAtStart = time.Now(), processCPU()
 			c.logf("%s: campaign started", backend)
 			if c.CPUProfile != "" && faults == nil {
 				stop, err := startCPUProfile(c.CPUProfile)
@@ -292,18 +305,34 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 	}
 	c.logf("%s: campaign %d messages in %.1f s (%.0f/s); per channel %v msg/s; peak RSS %.0f MB", backend, r.Messages, r.Seconds, r.PerS, r.Channels, r.PeakMB)
 	if r.BaselinePerS > 0 {
-		r.Ratio = r.PerS / r.BaselinePerS
+		r.Ratio, r.SendRatio = r.PerS/r.BaselinePerS, r.SendPerS/r.BaselinePerS
+	}
+	if r.Messages > 0 {
+		r.CPUMsPerMessage = float64(processCPU()-cpuAtStart) / float64(time.Millisecond) / float64(r.Messages)
 	}
 	return r, nil
+}
+
+// processCPU is this process's CPU time so far (0 where /proc is not).
+func processCPU() time.Duration {
+	t, err := proccpu.Of(os.Getpid())
+	if err != nil {
+		return 0
+	}
+	return t.Own
 }
 
 // baseline runs Loop with the dev worker's senders.
 func (c NotifyConfig) baseline(ctx context.Context, d *benchDev, incidentID string, r *NotifyResult) error {
 	reg, closeSenders := d.Senders()
 	defer closeSenders()
+	cpu := processCPU()
 	res, err := loop.Run(ctx, reg, d.Store, incidentID, c.BaselineSubjects)
 	if err != nil {
 		return err
+	}
+	if res.Messages > 0 {
+		r.BaselineCPUMsPerMessage = float64(processCPU()-cpu) / float64(time.Millisecond) / float64(res.Messages)
 	}
 	r.BaselineSubjects, r.BaselineMessages, r.BaselinePerS = res.Subjects, res.Messages, res.PerS
 	for ch, v := range res.Channels {
