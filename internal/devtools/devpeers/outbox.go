@@ -10,6 +10,8 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"slices"
+	"sync"
 	"time"
 
 	_ "modernc.org/sqlite"
@@ -33,7 +35,28 @@ type Entry struct {
 }
 
 // Outbox stores peer entries in SQLite.
-type Outbox struct{ db *sql.DB }
+type Outbox struct {
+	db *sql.DB
+
+	// The entries AddOnce is given at the same moment share a commit
+	// (flushOnce): a provider keeps up with a client sending on many
+	// connections at once, and a commit each on the outbox's one
+	// connection made the stand-in the queue a concurrent campaign waited
+	// in, where a client sending one message at a time never did.
+	mu       sync.Mutex
+	waiting  []onceEntry
+	flushing bool
+}
+
+type onceEntry struct {
+	e    Entry
+	done chan onceResult
+}
+
+type onceResult struct {
+	added bool
+	err   error
+}
 
 // OpenOutbox opens the outbox file; ":memory:" is fine for tests.
 func OpenOutbox(path string) (*Outbox, error) {
@@ -102,28 +125,64 @@ func (o *Outbox) add(ctx context.Context, db execer, e Entry) error {
 // AddOnce records an entry unless one with the same channel and reference is
 // already there (a webhook redelivered under its Idempotency-Key, a mail
 // resent with its Message-ID): mail stores and notification services keep
-// one copy. It reports whether the entry is new. Look-up and insert are one
-// transaction: one commit (one fsync) per message received.
+// one copy. It reports whether the entry is new, once it is committed.
+// Look-up and insert are in one transaction, shared with the entries
+// received at the same moment.
 func (o *Outbox) AddOnce(ctx context.Context, e Entry) (bool, error) {
 	if e.Ref == "" {
 		return true, o.Add(ctx, e)
 	}
-	tx, err := o.db.BeginTx(ctx, nil)
-	if err != nil {
-		return false, err
+	done := make(chan onceResult, 1)
+	o.mu.Lock()
+	o.waiting = append(o.waiting, onceEntry{e: e, done: done})
+	if !o.flushing {
+		o.flushing = true
+		go o.flushOnce(context.WithoutCancel(ctx))
 	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE outbox SET repeats = repeats + 1 WHERE channel=? AND ref=?`, e.Channel, e.Ref)
-	if err != nil {
-		return false, err
-	}
-	n, _ := res.RowsAffected()
-	if n == 0 {
-		if err := o.add(ctx, tx, e); err != nil {
-			return false, err
+	o.mu.Unlock()
+	r := <-done
+	return r.added, r.err
+}
+
+// flushOnce commits what AddOnce was given, a transaction at a time, until
+// nothing is pending. A failed transaction fails each of its entries.
+func (o *Outbox) flushOnce(ctx context.Context) {
+	for {
+		o.mu.Lock()
+		if len(o.waiting) == 0 {
+			o.flushing = false
+			o.mu.Unlock()
+			return
+		}
+		batch := o.waiting[:min(len(o.waiting), 64)]
+		o.waiting = slices.Clone(o.waiting[len(batch):])
+		o.mu.Unlock()
+
+		added := make([]bool, len(batch))
+		err := func() error {
+			tx, err := o.db.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			for i, b := range batch {
+				res, err := tx.ExecContext(ctx, `UPDATE outbox SET repeats = repeats + 1 WHERE channel=? AND ref=?`, b.e.Channel, b.e.Ref)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					if err := o.add(ctx, tx, b.e); err != nil {
+						return err
+					}
+					added[i] = true
+				}
+			}
+			return tx.Commit()
+		}()
+		for i, b := range batch {
+			b.done <- onceResult{added: added[i] && err == nil, err: err}
 		}
 	}
-	return n == 0, tx.Commit()
 }
 
 // ByRef finds the entry with a provider reference.
