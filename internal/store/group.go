@@ -4,27 +4,16 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
-	"sync"
 )
 
-// commitGroup shares one SQLite transaction among the ledger writes that
-// arrive together. Every lane of every batch claims its chunk and records
-// its answers (an e-mail's one by one: its record must be durable before
-// the lane sends again), and with a commit each they queued for SQLite's
-// one connection and its fsync, one by one: the connection was busy all of
-// a campaign. Each caller still returns only once its own write is
-// committed, so a crash loses what it could lose before: the writes that
-// were waiting.
-type commitGroup struct {
-	mu      sync.Mutex
-	pending []groupedWrite
-	running bool
-}
-
-type groupedWrite struct {
-	write func(ctx context.Context, q querier) error
-	done  chan error
-}
+// groupedWrite is one write sharing a SQLite transaction (grouped). Every
+// lane of every batch claims its chunk and records its answers (an
+// e-mail's one by one: its record must be durable before the lane sends
+// again), and with a commit each they queued for SQLite's one connection
+// and its fsync, one by one: the connection was busy all of a campaign.
+// Each caller still returns only once its own write is committed, so a
+// crash loses what it could lose before: the writes that were waiting.
+type groupedWrite func(ctx context.Context, q querier) error
 
 // querier is what a grouped write runs its statements on: the shared
 // transaction, or on PostgreSQL the store itself.
@@ -62,59 +51,36 @@ func (s *Store) grouped(ctx context.Context, texts []string, write func(ctx cont
 	if err := s.stmts.warm(ctx, append(texts, savepoint, rollbackTo, release)...); err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	g := &s.group
-	g.mu.Lock()
-	g.pending = append(g.pending, groupedWrite{write: write, done: done})
-	if !g.running {
-		g.running = true
-		go s.flushGroups(context.WithoutCancel(ctx))
-	}
-	g.mu.Unlock()
-	return <-done
+	return s.group.Do(ctx, write)
 }
 
-// flushGroups commits what is pending, a transaction at a time, until
-// nothing is.
-func (s *Store) flushGroups(ctx context.Context) {
-	g := &s.group
-	for {
-		g.mu.Lock()
-		if len(g.pending) == 0 {
-			g.running = false
-			g.mu.Unlock()
-			return
+// commitGroup runs a group of writes in one transaction, a savepoint
+// each so that one failing is undone alone, and returns each one's error.
+func (s *Store) commitGroup(ctx context.Context, batch []groupedWrite) []error {
+	n := len(batch)
+	errs := make([]error, n)
+	err := s.inTx(ctx, func(t *tx) error {
+		if n == 1 {
+			errs[0] = batch[0](ctx, t)
+			return errs[0]
 		}
-		n := min(len(g.pending), maxGroup)
-		batch := make([]groupedWrite, n)
-		copy(batch, g.pending)
-		g.pending = append(g.pending[:0], g.pending[n:]...)
-		g.mu.Unlock()
-
-		errs := make([]error, n)
-		err := s.inTx(ctx, func(t *tx) error {
-			if n == 1 {
-				errs[0] = batch[0].write(ctx, t)
-				return errs[0]
+		for i, write := range batch {
+			if _, err := t.exec(ctx, savepoint); err != nil {
+				return err
 			}
-			for i, w := range batch {
-				// A savepoint each: one write failing is undone alone.
-				if _, err := t.exec(ctx, savepoint); err != nil {
-					return err
-				}
-				if errs[i] = w.write(ctx, t); errs[i] != nil {
-					if _, err := t.exec(ctx, rollbackTo); err != nil {
-						return err
-					}
-				}
-				if _, err := t.exec(ctx, release); err != nil {
+			if errs[i] = write(ctx, t); errs[i] != nil {
+				if _, err := t.exec(ctx, rollbackTo); err != nil {
 					return err
 				}
 			}
-			return nil
-		})
-		for i, w := range batch {
-			w.done <- cmp.Or(err, errs[i])
+			if _, err := t.exec(ctx, release); err != nil {
+				return err
+			}
 		}
+		return nil
+	})
+	for i := range errs {
+		errs[i] = cmp.Or(err, errs[i])
 	}
+	return errs
 }

@@ -46,7 +46,7 @@ func kvValue(t *testing.T, s *Store, k string) (string, bool) {
 func TestAFailedWriteInAGroupIsUndoneAlone(t *testing.T) {
 	s := kvStore(t, 16)
 	release, waitFirst := holdFlusher(t, s)
-	queued := func() int { s.group.mu.Lock(); defer s.group.mu.Unlock(); return len(s.group.pending) }
+	queued := s.group.Waiting
 
 	errBroken := errors.New("this write fails after its insert")
 	results := make([]error, 3)
@@ -93,7 +93,7 @@ func TestAGroupedWriteIsCommittedThoughItsCallerGaveUp(t *testing.T) {
 			return err
 		})
 	}()
-	require.Eventually(t, func() bool { s.group.mu.Lock(); defer s.group.mu.Unlock(); return len(s.group.pending) == 1 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return s.group.Waiting() == 1 }, 5*time.Second, 5*time.Millisecond)
 	cancel()
 	release()
 	require.NoError(t, <-done)

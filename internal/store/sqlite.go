@@ -25,7 +25,9 @@ func openSQLite(path string) (*Store, error) {
 	// One writer at a time is how SQLite works; a single connection avoids
 	// SQLITE_BUSY between our own goroutines.
 	db.SetMaxOpenConns(1)
-	return &Store{db: db, dialect: sqliteDialect{}, stmts: newStmtCache(db)}, nil
+	s := &Store{db: db, dialect: sqliteDialect{}, stmts: newStmtCache(db)}
+	s.group.Max, s.group.Run = maxGroup, s.commitGroup
+	return s, nil
 }
 
 func (sqliteDialect) Name() string           { return "sqlite" }

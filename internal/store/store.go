@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/gather"
 )
 
 // ErrNotFound is returned when a row asked for does not exist.
@@ -37,7 +39,7 @@ type Store struct {
 	phoneIndexed sync.Map
 	// group shares SQLite transactions among the ledger's claims and
 	// records (grouped).
-	group commitGroup
+	group gather.Batches[groupedWrite, error]
 }
 
 // dialect is what differs between the backends.

@@ -10,11 +10,11 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"slices"
-	"sync"
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/tocsin/tocsin/internal/gather"
 )
 
 // Entry is one thing a peer received.
@@ -37,20 +37,12 @@ type Entry struct {
 // Outbox stores peer entries in SQLite.
 type Outbox struct {
 	db *sql.DB
-
-	// The entries AddOnce is given at the same moment share a commit
-	// (flushOnce): a provider keeps up with a client sending on many
+	// once shares a transaction among the entries AddOnce is given at the
+	// same moment: a provider keeps up with a client sending on many
 	// connections at once, and a commit each on the outbox's one
 	// connection made the stand-in the queue a concurrent campaign waited
 	// in, where a client sending one message at a time never did.
-	mu       sync.Mutex
-	waiting  []onceEntry
-	flushing bool
-}
-
-type onceEntry struct {
-	e    Entry
-	done chan onceResult
+	once gather.Batches[Entry, onceResult]
 }
 
 type onceResult struct {
@@ -98,7 +90,9 @@ func OpenOutbox(path string) (*Outbox, error) {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
 	}
-	return &Outbox{db: db}, nil
+	o := &Outbox{db: db}
+	o.once.Max, o.once.Run = 64, o.addOnce
+	return o, nil
 }
 
 // Close closes the outbox.
@@ -132,57 +126,40 @@ func (o *Outbox) AddOnce(ctx context.Context, e Entry) (bool, error) {
 	if e.Ref == "" {
 		return true, o.Add(ctx, e)
 	}
-	done := make(chan onceResult, 1)
-	o.mu.Lock()
-	o.waiting = append(o.waiting, onceEntry{e: e, done: done})
-	if !o.flushing {
-		o.flushing = true
-		go o.flushOnce(context.WithoutCancel(ctx))
-	}
-	o.mu.Unlock()
-	r := <-done
+	r := o.once.Do(ctx, e)
 	return r.added, r.err
 }
 
-// flushOnce commits what AddOnce was given, a transaction at a time, until
-// nothing is pending. A failed transaction fails each of its entries.
-func (o *Outbox) flushOnce(ctx context.Context) {
-	for {
-		o.mu.Lock()
-		if len(o.waiting) == 0 {
-			o.flushing = false
-			o.mu.Unlock()
-			return
+// addOnce adds the entries not there yet, in one transaction. A failed
+// transaction fails each of them.
+func (o *Outbox) addOnce(ctx context.Context, batch []Entry) []onceResult {
+	out := make([]onceResult, len(batch))
+	err := func() error {
+		tx, err := o.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
 		}
-		batch := o.waiting[:min(len(o.waiting), 64)]
-		o.waiting = slices.Clone(o.waiting[len(batch):])
-		o.mu.Unlock()
-
-		added := make([]bool, len(batch))
-		err := func() error {
-			tx, err := o.db.BeginTx(ctx, nil)
+		defer tx.Rollback()
+		for i, e := range batch {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET repeats = repeats + 1 WHERE channel=? AND ref=?`, e.Channel, e.Ref)
 			if err != nil {
 				return err
 			}
-			defer tx.Rollback()
-			for i, b := range batch {
-				res, err := tx.ExecContext(ctx, `UPDATE outbox SET repeats = repeats + 1 WHERE channel=? AND ref=?`, b.e.Channel, b.e.Ref)
-				if err != nil {
+			if n, _ := res.RowsAffected(); n == 0 {
+				if err := o.add(ctx, tx, e); err != nil {
 					return err
 				}
-				if n, _ := res.RowsAffected(); n == 0 {
-					if err := o.add(ctx, tx, b.e); err != nil {
-						return err
-					}
-					added[i] = true
-				}
+				out[i].added = true
 			}
-			return tx.Commit()
-		}()
-		for i, b := range batch {
-			b.done <- onceResult{added: added[i] && err == nil, err: err}
+		}
+		return tx.Commit()
+	}()
+	if err != nil {
+		for i := range out {
+			out[i] = onceResult{err: err}
 		}
 	}
+	return out
 }
 
 // ByRef finds the entry with a provider reference.
