@@ -20,22 +20,7 @@ import (
 //
 //	go test -run '^$' -bench CampaignUnderFaults -benchtime 1x ./internal/app/
 func BenchmarkCampaignUnderFaults(b *testing.B) {
-	n := 2000
-	if v := os.Getenv("TOCSIN_FAULT_BENCH_SUBJECTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("TOCSIN_FAULT_BENCH_SUBJECTS: %v", err)
-		}
-	}
-	var res []bench.NotifyResult
-	for b.Loop() {
-		var err error
-		res, err = bench.Notify(context.Background(), bench.NotifyConfig{Dir: b.TempDir(), Subjects: n, BaselineSubjects: n,
-			Backends: []string{"sqlite"}, PeerFaults: bench.BadDayProfile, FaultSeed: 1, Log: os.Stderr})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	res := notifyOnDev(b, "TOCSIN_FAULT_BENCH_SUBJECTS", 2000, bench.NotifyConfig{PeerFaults: bench.BadDayProfile, FaultSeed: 1})
 	clean, faulted := res[0], res[1]
 	b.ReportMetric(clean.SendPerS, "fault-free-msg/s")
 	b.ReportMetric(faulted.SendPerS, "bad-day-msg/s")
@@ -51,4 +36,27 @@ func BenchmarkCampaignUnderFaults(b *testing.B) {
 	if faulted.SettleSeconds > 120 {
 		b.Errorf("the last send in doubt was settled %.0f s after the last new send: over the target two minutes", faulted.SettleSeconds)
 	}
+}
+
+// notifyOnDev runs bench.Notify as cfg says, on `tocsin dev` with SQLite,
+// for as many people as the environment variable sizeEnv says (size
+// unless set), the plain loop over as many.
+func notifyOnDev(b *testing.B, sizeEnv string, size int, cfg bench.NotifyConfig) []bench.NotifyResult {
+	b.Helper()
+	if v := os.Getenv(sizeEnv); v != "" {
+		var err error
+		if size, err = strconv.Atoi(v); err != nil {
+			b.Fatalf("%s: %v", sizeEnv, err)
+		}
+	}
+	cfg.Subjects, cfg.BaselineSubjects, cfg.Backends, cfg.Log = size, size, []string{"sqlite"}, os.Stderr
+	var res []bench.NotifyResult
+	for b.Loop() {
+		var err error
+		cfg.Dir = b.TempDir()
+		if res, err = bench.Notify(context.Background(), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return res
 }

@@ -1,9 +1,6 @@
 package app_test
 
 import (
-	"context"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/tocsin/tocsin/internal/devtools/bench"
@@ -19,22 +16,7 @@ import (
 //
 //	go test -run '^$' -bench OneWorkerAgainstTheLoop -benchtime 1x ./internal/app/
 func BenchmarkOneWorkerAgainstTheLoop(b *testing.B) {
-	n := 20_000
-	if v := os.Getenv("TOCSIN_LOOP_BENCH_SUBJECTS"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil {
-			b.Fatalf("TOCSIN_LOOP_BENCH_SUBJECTS: %v", err)
-		}
-	}
-	var res []bench.NotifyResult
-	for b.Loop() {
-		var err error
-		res, err = bench.Notify(context.Background(), bench.NotifyConfig{Dir: b.TempDir(), Subjects: n, BaselineSubjects: n,
-			Backends: []string{"sqlite"}, Log: os.Stderr})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+	res := notifyOnDev(b, "TOCSIN_LOOP_BENCH_SUBJECTS", 20_000, bench.NotifyConfig{})
 	r := res[0]
 	b.ReportMetric(r.PerS, "campaign-msg/s")
 	b.ReportMetric(r.BaselinePerS, "loop-msg/s")

@@ -42,7 +42,7 @@ const (
 // parallel, write runs its statements at once, each committed by itself:
 // a grouped write must not need them to be atomic. texts are the
 // statements write runs, prepared beforehand.
-func (s *Store) grouped(ctx context.Context, texts []string, write func(ctx context.Context, q querier) error) error {
+func (s *Store) grouped(ctx context.Context, texts []string, write groupedWrite) error {
 	if !s.dialect.groupsWrites() {
 		return write(ctx, s)
 	}

@@ -308,7 +308,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 		r.Ratio, r.SendRatio = r.PerS/r.BaselinePerS, r.SendPerS/r.BaselinePerS
 	}
 	if r.Messages > 0 {
-		r.CPUMsPerMessage = float64(processCPU()-cpuAtStart) / float64(time.Millisecond) / float64(r.Messages)
+		r.CPUMsPerMessage = msPer(processCPU()-cpuAtStart, r.Messages)
 	}
 	return r, nil
 }
@@ -322,6 +322,11 @@ func processCPU() time.Duration {
 	return t.Own
 }
 
+// msPer is d in milliseconds over n.
+func msPer(d time.Duration, n int) float64 {
+	return float64(d) / float64(time.Millisecond) / float64(n)
+}
+
 // baseline runs Loop with the dev worker's senders.
 func (c NotifyConfig) baseline(ctx context.Context, d *benchDev, incidentID string, r *NotifyResult) error {
 	reg, closeSenders := d.Senders()
@@ -332,7 +337,7 @@ func (c NotifyConfig) baseline(ctx context.Context, d *benchDev, incidentID stri
 		return err
 	}
 	if res.Messages > 0 {
-		r.BaselineCPUMsPerMessage = float64(processCPU()-cpu) / float64(time.Millisecond) / float64(res.Messages)
+		r.BaselineCPUMsPerMessage = msPer(processCPU()-cpu, res.Messages)
 	}
 	r.BaselineSubjects, r.BaselineMessages, r.BaselinePerS = res.Subjects, res.Messages, res.PerS
 	for ch, v := range res.Channels {
