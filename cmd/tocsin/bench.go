@@ -89,8 +89,9 @@ func (cl *cli) benchCmd() *cobra.Command {
 	notify.Flags().IntVar(&nc.BatchWindow, "batch-window", 0, "batches at once per partition (0: the campaign's default)")
 	notify.Flags().IntVar(&nc.PartitionWindow, "partition-window", 0, "partitions of the campaign at once (0: the campaign's default)")
 	notify.Flags().IntVar(&nc.SendLanes, "send-lanes", 0, "sends at once per batch (0: the worker's default)")
+	notify.Flags().IntVar(&nc.SMTPConnections, "smtp-connections", 0, "the e-mail pool's connections to the local relay (0: tocsin dev's 1024); a hung session holds one for 30 s")
 	notify.Flags().BoolVar(&nc.UntilDrafts, "until-drafts", false, "stop once the drafts wait for legal: time the import and the incident's open to its drafts, no campaign")
-	notify.Flags().StringVar(&nc.CPUProfile, "cpu-profile", "", "write the fault-free campaign's CPU profile here (go tool pprof reads it)")
+	notify.Flags().StringVar(&nc.CPUProfile, "cpu-profile", "", "write the fault-free campaign's CPU profile here, and the one under --peer-faults here with .faults added (go tool pprof reads them)")
 	var ic bench.IncidentsConfig
 	var iBackends string
 	incidents := &cobra.Command{Use: "incidents", Short: "Open many incidents at once on one dev server, steer each to its close with an autopilot, and check nobody was told twice",

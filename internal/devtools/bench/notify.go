@@ -52,10 +52,14 @@ type NotifyConfig struct {
 	BatchWindow, SendLanes int
 	// PartitionWindow, when set, replaces the campaign's partitions at once.
 	PartitionWindow int
+	// SMTPConnections, when set, replaces the dev e-mail pool's size: on a
+	// bad day it bounds the e-mails a second (hung sessions hold theirs).
+	SMTPConnections int
 	// CPUProfile, when set, is where the fault-free campaign's CPU profile
 	// is written (the last backend's, when there are several): the whole
 	// dev process (embedded Temporal, worker, store, peers) from legal's
-	// approval to the incident's close.
+	// approval to the incident's close. The campaign under PeerFaults
+	// writes its own beside it, with ".faults" added to the name.
 	CPUProfile string
 	// UntilDrafts stops once the drafts are ready for legal, with no loop
 	// and no campaign: how long a big inventory takes from open to drafts.
@@ -179,7 +183,7 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 	if err != nil {
 		return r, err
 	}
-	d, err := startDev(ctx, dir, dsn, app.DevConfig{BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, PartitionWindow: c.PartitionWindow, SendLanes: c.SendLanes, PeerFaults: faults,
+	d, err := startDev(ctx, dir, dsn, app.DevConfig{BatchSize: c.BatchSize, BatchWindow: c.BatchWindow, PartitionWindow: c.PartitionWindow, SendLanes: c.SendLanes, SMTPConnections: c.SMTPConnections, PeerFaults: faults,
 		ReceiptPoll: 200 * time.Millisecond})
 	if err != nil {
 		return r, err
@@ -230,8 +234,12 @@ func (c NotifyConfig) campaign(ctx context.Context, backend, subjects string, fa
 			resetPeakRSS()
 			started, cpuAtStart = time.Now(), processCPU()
 			c.logf("%s: campaign started", backend)
-			if c.CPUProfile != "" && faults == nil {
-				stop, err := startCPUProfile(c.CPUProfile)
+			if c.CPUProfile != "" {
+				path := c.CPUProfile
+				if faults != nil {
+					path += ".faults"
+				}
+				stop, err := startCPUProfile(path)
 				if err != nil {
 					return r, err
 				}
