@@ -228,6 +228,12 @@ func (a *Activities) planSends(ctx context.Context, in BatchInput, recipients []
 // on without the batch and a send left in doubt is left to that step: the
 // batch still tries again, in rounds, what was certainly not sent.
 func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string, plan []planned, res *BatchResult, pause *pauseWatch, later bool) error {
+	return a.sendPlanAs(ctx, attemptOwner(ctx), drill, incidentID, plan, res, pause, later)
+}
+
+// sendPlanAs is sendPlan with its lanes' owners named after owner: plans
+// sent at once in one attempt each need their own.
+func (a *Activities) sendPlanAs(ctx context.Context, owner string, drill bool, incidentID string, plan []planned, res *BatchResult, pause *pauseWatch, later bool) error {
 	// A provider call may take longer than the heartbeat timeout (an SMTP
 	// relay answers within 30 s, Twilio within 15 s, the limiter may wait):
 	// the caller's attempt says it is alive while it waits (keepAlive), or
@@ -244,7 +250,7 @@ func (a *Activities) sendPlan(ctx context.Context, drill bool, incidentID string
 			return err
 		}
 	}
-	lk := &leaseKeeper{store: a.Store, owner: attemptOwner(ctx)}
+	lk := &leaseKeeper{store: a.Store, owner: owner}
 	if len(plan) > 0 {
 		lk.lo, lk.hi = plan[0].key.SubjectID, plan[len(plan)-1].key.SubjectID
 	}

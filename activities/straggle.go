@@ -249,9 +249,27 @@ func (a *Activities) SettleRung(ctx context.Context, in BatchInput) (BatchResult
 // and finishes it before it fails for Temporal to retry.
 const settlePasses = 5
 
-// settleRows finishes rows a page at a time.
+// settlePagesAtOnce is how many pages SettleRung sends at once. Each page
+// lasts as long as its slowest send (a relay's 30 s on a hung session, a
+// resend that hangs again): one after another, a rung of a few thousand
+// sends in doubt settled for a minute and a half.
+const settlePagesAtOnce = 8
+
+// settleRows finishes rows a page at a time, settlePagesAtOnce pages at
+// once. It plans each page before it starts sending it; after a page
+// fails it starts no more, and returns the first page's error that failed.
 func (a *Activities) settleRows(ctx context.Context, in BatchInput, drill bool, rows []store.Delivery, res *BatchResult, pause *pauseWatch) error {
-	for len(rows) > 0 {
+	owner := attemptOwner(ctx)
+	var (
+		wg     sync.WaitGroup
+		slots  = make(chan struct{}, settlePagesAtOnce)
+		mu     sync.Mutex
+		failed bool
+		errs   []error
+		sent   []BatchResult
+	)
+	defer wg.Wait()
+	for n := 0; len(rows) > 0; n++ {
 		page := rows[:min(settlePage, len(rows))]
 		rows = rows[len(page):]
 		// A subject's rows are kept on one page.
@@ -280,7 +298,36 @@ func (a *Activities) settleRows(ctx context.Context, in BatchInput, drill bool, 
 		if err := a.personalize(ctx, in.IncidentID, plan); err != nil {
 			return err
 		}
-		if err := a.sendPlan(ctx, drill, in.IncidentID, plan, res, pause, false); err != nil {
+		slots <- struct{}{}
+		mu.Lock()
+		stop := failed
+		errs, sent = append(errs, nil), append(sent, BatchResult{})
+		mu.Unlock()
+		if stop {
+			<-slots
+			break
+		}
+		// Each page's lanes are owners of their own: a lane's owner has
+		// at most one e-mail in flight, which is how a retry tells which
+		// of a dead lane's e-mails may have gone out.
+		wg.Go(func() {
+			defer func() { <-slots }()
+			var r BatchResult
+			err := a.sendPlanAs(ctx, fmt.Sprintf("%s/p%d", owner, n), drill, in.IncidentID, plan, &r, pause, false)
+			mu.Lock()
+			defer mu.Unlock()
+			errs[n], sent[n] = err, r
+			failed = failed || err != nil
+		})
+	}
+	wg.Wait()
+	for _, r := range sent {
+		res.Attempts += r.Attempts
+		res.Failed += r.Failed
+		res.Recovered += r.Recovered
+	}
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}

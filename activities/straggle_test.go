@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -352,4 +353,55 @@ func TestABatchRetriesTheSendsOfAHoldLiftedWhileItRan(t *testing.T) {
 		require.Len(t, tally, 4)
 		require.Zero(t, repeats)
 	})
+}
+
+// A settling step's pages do not wait for each other: a resend that hangs
+// holds up its own page, and the sends in doubt on the pages after it are
+// settled meanwhile.
+func TestASettlingStepsHungSendHoldsUpOnlyItsOwnPage(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	const people = 2*settlePage + 100
+	c := newCampaignOf(t, s, emailOnly(people), nil, 0)
+	keys := make([]store.Delivery, people)
+	for i := range keys {
+		keys[i] = store.Delivery{IncidentID: "INC-N", SubjectID: fmt.Sprintf("u%d", i+1), Channel: "email", Rung: 1, Draft: "notice-en@1"}
+	}
+	// Claims a dead worker left: every one of them is settled by the step.
+	_, err := s.ClaimDeliveries(ctx, keys, store.Lease{Owner: "dead#1/0", Until: time.Now()})
+	require.NoError(t, err)
+	release := make(chan struct{})
+	c.acts.Senders["email"] = stallingSender{inner: c.mail, stall: "u1", release: release} // on the first page
+	settled := make(chan error, 1)
+	go func() {
+		_, err := c.acts.SettleRung(ctx, settleLater("email"))
+		settled <- err
+	}()
+	// The step reads its rows in subject order, a page at a time.
+	ids := make([]string, people)
+	for i, k := range keys {
+		ids[i] = k.SubjectID
+	}
+	slices.Sort(ids)
+	require.Eventually(t, func() bool {
+		tally, _, err := c.outbox.Tally(ctx, "INC-N")
+		if err != nil {
+			return false
+		}
+		for _, id := range ids[settlePage:] {
+			if tally[[2]string{id, "email"}] == 0 {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 50*time.Millisecond, "the later pages are told while u1's resend hangs on the first")
+	close(release)
+	require.NoError(t, <-settled)
+	tally, repeats, err := c.outbox.Tally(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Len(t, tally, people)
+	require.Zero(t, repeats)
+	rows, err := s.RangeDeliveries(ctx, "INC-N", 1, plandata.Range{}, store.StatusSending)
+	require.NoError(t, err)
+	require.Empty(t, rows, "nothing is left sending")
 }
