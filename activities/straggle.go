@@ -105,6 +105,18 @@ func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p 
 	}
 	bg := context.WithoutCancel(ctx)
 	marked, err := a.Store.MarkStraggling(bg, p.key, ln.owner)
+	if err == nil && !marked && a.settledMeanwhile(bg, p.key) {
+		// Its receipt came first: a provider that took the message and
+		// never answered the request (Twilio's status callback names the
+		// ledger's row). Nothing waits on the call's answer any more, and
+		// every write of it is one the receipt's status wins over.
+		go func() {
+			o := <-done
+			cancel()
+			a.recordStraggler(bg, ln.owner, p, o, fresh)
+		}()
+		return store.Delivery{}, nil, true
+	}
 	if err != nil || !marked {
 		// Unmarked, the claim would be taken for the lane's own e-mail in
 		// flight by a retry: wait for the call here instead.
@@ -122,6 +134,13 @@ func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p 
 		a.recordStraggler(bg, ln.owner, p, o, fresh)
 	}()
 	return store.Delivery{}, nil, true
+}
+
+// settledMeanwhile says whether d's row is no longer sending: a receipt
+// settled it while its call was under way. A row it cannot read is not.
+func (a *Activities) settledMeanwhile(ctx context.Context, d store.Delivery) bool {
+	now, err := a.Store.GetDelivery(ctx, d.IncidentID, d.SubjectID, d.Channel)
+	return err == nil && now.Status != store.StatusSending
 }
 
 // recordStraggler writes a late call's answer as its lane would have: sent,

@@ -405,3 +405,74 @@ func TestASettlingStepsHungSendHoldsUpOnlyItsOwnPage(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, rows, "nothing is left sending")
 }
+
+// receiptFirstSender is a provider that takes the message to one subject
+// and posts its receipt, then never answers the request until release is
+// closed (a Twilio request that timed out after the message was created).
+type receiptFirstSender struct {
+	inner    senders.Sender
+	store    *store.Store
+	on       string
+	release  chan struct{}
+	answered chan struct{} // closed as the late answer is given
+}
+
+func (s receiptFirstSender) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
+	r, err := s.inner.Send(ctx, m)
+	if err != nil || m.SubjectID != s.on {
+		return r, err
+	}
+	// What the status webhook does with the ledger key its URL carries.
+	d, err := s.store.GetDelivery(ctx, m.IncidentID, m.SubjectID, "sms")
+	if err != nil {
+		return senders.Result{}, err
+	}
+	d.ProviderRef, d.Status = r.Ref, store.StatusSent
+	if err := s.store.FinishDelivery(ctx, d); err != nil {
+		return senders.Result{}, err
+	}
+	<-s.release
+	close(s.answered)
+	return senders.Result{}, context.DeadlineExceeded
+}
+
+// A call whose receipt came before its answer holds up nobody: the batch
+// goes on past it, and its late timeout does not put in doubt a text the
+// receipt says was sent.
+func TestACallWhoseReceiptCameFirstIsNotWaitedFor(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaign(t, s)
+	c.acts.StragglerAfter = 100 * time.Millisecond
+	release := make(chan struct{})
+	answered := make(chan struct{})
+	c.acts.Senders["sms"] = receiptFirstSender{inner: c.sms, store: s, on: "u2", release: release, answered: answered}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.acts.SendBatch(ctx, settleLater("sms"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the batch waited for a call its receipt had already settled")
+	}
+	close(release)
+	<-answered
+	require.Never(t, func() bool {
+		u2, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
+		return err != nil || u2.Doubt != ""
+	}, 300*time.Millisecond, 20*time.Millisecond, "its late timeout puts nothing in doubt")
+	u2, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSent, u2.Status)
+	require.Empty(t, u2.Doubt, "the receipt said sent: not in doubt for its late timeout")
+	_, err = c.acts.SettleRung(ctx, settleLater("sms"))
+	require.NoError(t, err)
+	tally, _, err := c.outbox.Tally(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Equal(t, 1, tally[[2]string{"u2", "sms"}], "texted once")
+	require.Equal(t, 1, tally[[2]string{"u3", "sms"}])
+}
