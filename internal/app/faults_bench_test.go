@@ -16,11 +16,14 @@ import (
 // doubt was settled, and fails when anyone got a duplicate, when the
 // faulted rate is under half the fault-free one, or when settling took
 // over two minutes. TOCSIN_FAULT_BENCH_SUBJECTS sets the size (default
-// 2000).
+// 40,000: two partitions and the earliest-due pass, where the send rate is
+// the campaign's throughput; at 2,000 a campaign is one partition and its
+// fixed waits, a lane's 3 s patience and the settling tails, are most of
+// it).
 //
 //	go test -run '^$' -bench CampaignUnderFaults -benchtime 1x ./internal/app/
 func BenchmarkCampaignUnderFaults(b *testing.B) {
-	res := notifyOnDev(b, "TOCSIN_FAULT_BENCH_SUBJECTS", 2000, bench.NotifyConfig{PeerFaults: bench.BadDayProfile, FaultSeed: 1})
+	res := notifyOnDev(b, "TOCSIN_FAULT_BENCH_SUBJECTS", 40000, bench.NotifyConfig{PeerFaults: bench.BadDayProfile, FaultSeed: 1})
 	clean, faulted := res[0], res[1]
 	b.ReportMetric(clean.SendPerS, "fault-free-msg/s")
 	b.ReportMetric(faulted.SendPerS, "bad-day-msg/s")
