@@ -119,21 +119,27 @@ func (s *Store) migrateFrom(ctx context.Context, fsys fs.FS) error {
 	if _, err := s.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
 		return err
 	}
+	// The tables are looked for before the versions are read: another
+	// process opening the same SQLite file commits its first migration's
+	// tables and version together, so tables seen first with no version
+	// after are a database from before numbered migrations. Read the
+	// other way round, a migration committed in between looked like one,
+	// and adopting it again failed on the versions it had just written.
+	tables, err := s.tablesNamed(ctx, "incidents")
+	if err != nil {
+		return err
+	}
 	applied, err := queryColumn[int](ctx, s, `SELECT version FROM schema_migrations ORDER BY version`)
 	if err != nil {
 		return err
 	}
-	if len(applied) == 0 {
-		if n, err := s.tablesNamed(ctx, "incidents"); err != nil {
+	if len(applied) == 0 && tables > 0 {
+		if err := s.adopt(ctx, migrations); err != nil {
 			return err
-		} else if n > 0 {
-			if err := s.adopt(ctx, migrations); err != nil {
-				return err
-			}
-			applied, err = queryColumn[int](ctx, s, `SELECT version FROM schema_migrations ORDER BY version`)
-			if err != nil {
-				return err
-			}
+		}
+		applied, err = queryColumn[int](ctx, s, `SELECT version FROM schema_migrations ORDER BY version`)
+		if err != nil {
+			return err
 		}
 	}
 	for _, m := range migrations {
