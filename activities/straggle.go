@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tocsin/tocsin/internal/channel"
 	"github.com/tocsin/tocsin/internal/redact"
 	"github.com/tocsin/tocsin/internal/senders"
 	"github.com/tocsin/tocsin/internal/store"
@@ -71,6 +72,9 @@ type outcome struct {
 // provider's own timeout, as the claim's lease allows for.
 func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p planned, prior store.Delivery, interrupted, fresh, detach bool) (d store.Delivery, err error, went bool) {
 	if !detach {
+		if info, ok := channel.Lookup(p.key.Channel); ok && info.Outcome == channel.OnReceipt {
+			return a.deliverUntilReceipt(ctx, drill, ln, p, prior, interrupted, fresh)
+		}
 		d, err = a.deliver(ctx, drill, p, prior, interrupted)
 		return d, err, false
 	}
@@ -134,6 +138,49 @@ func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p 
 		a.recordStraggler(bg, ln.owner, p, o, fresh)
 	}()
 	return store.Delivery{}, nil, true
+}
+
+// receiptPoll is how often a lane that cannot go on past a hung call looks
+// for the call's receipt.
+const receiptPoll = 500 * time.Millisecond
+
+// deliverUntilReceipt delivers p for a lane that waits for its calls (a
+// settling step's), on a channel whose provider posts receipts. Past the
+// straggler patience the lane still waits, but goes on once a receipt has
+// settled the row: Twilio can create a text, post its status, and never
+// answer the request, and its whole 15 s timeout would then hold up the
+// last links of a chain of sends in doubt. The late answer is recorded as
+// a straggler's, and every write of it yields to the receipt's status.
+func (a *Activities) deliverUntilReceipt(ctx context.Context, drill bool, ln *lane, p planned, prior store.Delivery, interrupted, fresh bool) (store.Delivery, error, bool) {
+	callCtx, cancel := context.WithCancel(ctx)
+	w := newCallWatch()
+	done := make(chan outcome, 1)
+	go func() {
+		d, err := a.deliver(senders.WithCallWatch(callCtx, w), drill, p, prior, interrupted)
+		done <- outcome{d, err}
+	}()
+	patience := a.stragglerAfter()
+	for {
+		wait := w.left(patience)
+		if wait <= 0 {
+			if a.settledMeanwhile(ctx, p.key) {
+				bg := context.WithoutCancel(ctx)
+				go func() {
+					o := <-done
+					cancel()
+					a.recordStraggler(bg, ln.owner, p, o, fresh)
+				}()
+				return store.Delivery{}, nil, true
+			}
+			wait = receiptPoll
+		}
+		select {
+		case o := <-done:
+			cancel()
+			return o.d, o.err, false
+		case <-time.After(wait):
+		}
+	}
 }
 
 // settledMeanwhile says whether d's row is no longer sending: a receipt

@@ -476,3 +476,42 @@ func TestACallWhoseReceiptCameFirstIsNotWaitedFor(t *testing.T) {
 	require.Equal(t, 1, tally[[2]string{"u2", "sms"}], "texted once")
 	require.Equal(t, 1, tally[[2]string{"u3", "sms"}])
 }
+
+// A settling step waits for its calls, but not for one whose receipt came
+// first: the resend's receipt settles the text, and the step ends without
+// waiting out the request Twilio never answers.
+func TestASettlingStepGoesOnPastACallItsReceiptSettled(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaign(t, s)
+	c.acts.StragglerAfter = 100 * time.Millisecond
+	// A claim a dead worker left: the step asks about it and texts again.
+	_, err := s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u2", Channel: "sms", Rung: 1, Draft: "notice-en@1"}},
+		store.Lease{Owner: "dead#1/0", Until: time.Now()})
+	require.NoError(t, err)
+	release := make(chan struct{})
+	answered := make(chan struct{})
+	c.acts.Senders["sms"] = receiptFirstSender{inner: c.sms, store: s, on: "u2", release: release, answered: answered}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.acts.SettleRung(ctx, settleLater("sms"))
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("the settling step waited for a call its receipt had already settled")
+	}
+	close(release)
+	<-answered
+	require.Never(t, func() bool {
+		u2, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
+		return err != nil || u2.Status != store.StatusSent
+	}, 300*time.Millisecond, 20*time.Millisecond, "its late timeout leaves the receipt's status")
+	tally, repeats, err := c.outbox.Tally(ctx, "INC-N")
+	require.NoError(t, err)
+	require.Equal(t, 1, tally[[2]string{"u2", "sms"}], "texted once by the step")
+	require.Zero(t, repeats)
+}
