@@ -45,10 +45,11 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 		if err != nil {
 			return PaceResult{}, err
 		}
-		ahead = pacing.AheadOf(in.AheadDuties, in.Channels, first, waiting, rates)
+		ahead = pacing.AheadOf(in.AheadDuties, in.Channels, first, waiting, rates, nil)
 	}
 	var out PaceResult
-	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, rates), ahead).Misses {
+	// As a campaign starts, nothing is measured yet.
+	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, rates, nil), ahead).Misses {
 		out.Late = append(out.Late, m.Say())
 	}
 	return out, nil

@@ -377,13 +377,22 @@ func printView(w io.Writer, v api.View) {
 			fmt.Fprintf(w, "\nLATE: %s\n", m.Text)
 		}
 		var fin []string
+		measured := false
 		for _, f := range pc.Finishes {
 			if f.Rate > 0 {
-				fin = append(fin, fmt.Sprintf("%s %d left at %s/s, done %s", f.Channel, f.Remaining, pacing.Rate(f.Rate), f.At.UTC().Format("2006-01-02 15:04 UTC")))
+				pace := pacing.Rate(f.Rate) + "/s"
+				if f.Measured {
+					pace, measured = pace+" measured", true
+				}
+				fin = append(fin, fmt.Sprintf("%s %d left at %s, done %s", f.Channel, f.Remaining, pace, f.At.UTC().Format("2006-01-02 15:04 UTC")))
 			}
 		}
 		if len(fin) > 0 {
-			fmt.Fprintf(w, "at the configured rates: %s\n", strings.Join(fin, "; "))
+			how := "at the configured rates"
+			if measured {
+				how = "at the configured rates, or the slower ones measured lately"
+			}
+			fmt.Fprintf(w, "%s: %s\n", how, strings.Join(fin, "; "))
 		}
 	}
 	fmt.Fprintln(w, "\n"+notificationsLine(v))

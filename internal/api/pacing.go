@@ -13,7 +13,8 @@ import (
 )
 
 // PacingView projects when the people still waiting are reached at the
-// configured rates (the ladder's first rung, which tries everyone), and
+// configured rates, or the slower rates a running campaign has measured
+// (the ladder's first rung, which tries everyone), and
 // names each duty to tell them that the campaign would miss, with the
 // rate that would meet it.
 type PacingView struct {
@@ -23,10 +24,13 @@ type PacingView struct {
 
 // PacingFinish is when one channel's remaining sends end at its rate.
 type PacingFinish struct {
-	Channel   string    `json:"channel"`
-	Remaining int       `json:"remaining"`
-	Rate      float64   `json:"rate"`
-	At        time.Time `json:"at"`
+	Channel   string  `json:"channel"`
+	Remaining int     `json:"remaining"`
+	Rate      float64 `json:"rate"`
+	// Measured: Rate is what the running campaign has kept lately, slower
+	// than the configured rate (or the channel is unpaced).
+	Measured bool      `json:"measured,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // PacingMiss is a duty the campaign would reach its people after.
@@ -36,6 +40,7 @@ type PacingMiss struct {
 	DueAt        time.Time `json:"due_at"`
 	Channel      string    `json:"channel"`
 	Rate         float64   `json:"rate"`
+	Measured     bool      `json:"measured,omitempty"`
 	LateSeconds  int64     `json:"late_seconds"`
 	// Need is the rate on Channel that meets the due time (0: none can).
 	Need float64 `json:"need"`
@@ -45,7 +50,15 @@ type PacingMiss struct {
 // pacingView projects an incident's campaign until it is done, where the
 // channels it sends first have configured rates.
 func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress, playbook string) *PacingView {
-	if len(s.Rates) == 0 || p.Scope == nil || p.Reach != nil || p.Status == workflows.StageClosed {
+	if p.Scope == nil || p.Reach != nil || p.Status == workflows.StageClosed {
+		return nil
+	}
+	now := time.Now().UTC()
+	var measured map[string]float64
+	if p.Campaign != nil {
+		measured = pacing.Measured(now, progressOf(s.sendProgress(ctx, id, false)), measureWindow)
+	}
+	if len(s.Rates) == 0 && len(measured) == 0 {
 		return nil
 	}
 	ladder := s.firstRung(playbook)
@@ -68,15 +81,15 @@ func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress
 		if err != nil {
 			return nil
 		}
-		ahead = pacing.AheadOf(names, ladder, first, waiting, rates)
+		ahead = pacing.AheadOf(names, ladder, first, waiting, rates, measured)
 	}
-	proj := pacing.Project(time.Now().UTC(), duties, pacing.Loads(ladder, waiting, rates), ahead)
+	proj := pacing.Project(now, duties, pacing.Loads(ladder, waiting, rates, measured), ahead)
 	out := &PacingView{Finishes: []PacingFinish{}}
 	for _, f := range proj.Finishes {
-		out.Finishes = append(out.Finishes, PacingFinish{Channel: f.Channel, Remaining: f.Remaining, Rate: f.Rate, At: f.At})
+		out.Finishes = append(out.Finishes, PacingFinish{Channel: f.Channel, Remaining: f.Remaining, Rate: f.Rate, Measured: f.Measured, At: f.At})
 	}
 	for _, m := range proj.Misses {
-		out.Misses = append(out.Misses, PacingMiss{Duty: m.Duty, Jurisdiction: m.Jurisdiction, DueAt: m.DueAt, Channel: m.Channel, Rate: m.Rate,
+		out.Misses = append(out.Misses, PacingMiss{Duty: m.Duty, Jurisdiction: m.Jurisdiction, DueAt: m.DueAt, Channel: m.Channel, Rate: m.Rate, Measured: m.Measured,
 			LateSeconds: int64(m.Late.Seconds()), Need: m.Need, Text: m.Say()})
 	}
 	return out
@@ -137,6 +150,23 @@ func (s *Server) waitingByContact(ctx context.Context, id string, regions []stri
 		s.waiting.Store(key, cachedWaiting{at: time.Now(), counts: counts})
 	}
 	return counts, err
+}
+
+// measureWindow is how far back a running campaign's rate is measured:
+// long enough to smooth a batch's rhythm, short enough to see a provider
+// slow down within minutes.
+const measureWindow = 5 * time.Minute
+
+func progressOf(sent map[string][]store.ProgressPoint) map[string][]pacing.Point {
+	out := make(map[string][]pacing.Point, len(sent))
+	for ch, pts := range sent {
+		ps := make([]pacing.Point, len(pts))
+		for i, p := range pts {
+			ps[i] = pacing.Point{At: p.At, Sent: p.Sent}
+		}
+		out[ch] = ps
+	}
+	return out
 }
 
 // progressPoints bounds the progress chart's points per channel.

@@ -50,7 +50,11 @@ func timelineSVG(v View, now time.Time) template.HTML {
 		if f.Rate <= 0 {
 			continue
 		}
-		rows = append(rows, row{label: fmt.Sprintf("%s: %d left at %s/s, done %s UTC", f.Channel, f.Remaining, pacing.Rate(f.Rate), f.At.UTC().Format("01-02 15:04")),
+		pace := "at " + pacing.Rate(f.Rate) + "/s"
+		if f.Measured {
+			pace += " (measured)"
+		}
+		rows = append(rows, row{label: fmt.Sprintf("%s: %d left %s, done %s UTC", f.Channel, f.Remaining, pace, f.At.UTC().Format("01-02 15:04")),
 			from: now, to: f.At, bar: true, bad: late[f.Channel]})
 	}
 	if len(rows) == 0 {

@@ -126,6 +126,10 @@ type sampleOptions struct {
 	// rates pace the dev server's channels (none: unpaced); ceilings
 	// bound what an admin may raise them to.
 	rates, ceilings senders.Rates
+	// faults slow the local peers (tocsin dev --peer-faults); narrow
+	// sends one message at a time, for a campaign the peers' pace bounds.
+	faults string
+	narrow bool
 }
 
 func runSample(t *testing.T, o sampleOptions) sampleRun {
@@ -136,8 +140,15 @@ func runSample(t *testing.T, o sampleOptions) sampleRun {
 	if o.playbook != nil {
 		o.playbook(pb)
 	}
-	d, err := StartDev(ctx, DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond, Rates: o.rates, RateCeilings: o.ceilings,
-		PlaybookDir: pb, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
+	cfg := DevConfig{DataDir: dir, Listen: "127.0.0.1:0", BatchSize: 8, ReceiptPoll: 50 * time.Millisecond, Rates: o.rates, RateCeilings: o.ceilings,
+		PlaybookDir: pb, Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))}
+	if o.faults != "" {
+		cfg.PeerFaults = mustFaults(t, o.faults)
+	}
+	if o.narrow {
+		cfg.PartitionWindow, cfg.BatchWindow, cfg.SendLanes = 1, 1, 1
+	}
+	d, err := StartDev(ctx, cfg)
 	require.NoError(t, err)
 	t.Cleanup(d.Stop)
 	if o.before != nil {

@@ -120,6 +120,47 @@ func TestTheEarliestDueAreProjectedByTheirOwnFinish(t *testing.T) {
 	require.True(t, p.Finishes[0].At.After(detected.Add(72*time.Hour)), "everyone's is past the Korean due time")
 }
 
+// TestACampaignSlowerThanConfiguredIsProjectedAtItsMeasuredPace: e-mail
+// is configured at 10 a second, which tells 120 Koreans in 12 s, well
+// inside the 5 minutes left of their 72 hours. But the relay takes 5 s an
+// e-mail (a bad day), and the campaign keeps about 0.2 a second. Once it
+// has sent for half a minute, the view projects e-mail at the measured
+// rate, says so, and names the duty it will miss.
+func TestACampaignSlowerThanConfiguredIsProjectedAtItsMeasuredPace(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
+	for i := range 120 {
+		fmt.Fprintf(&b, "kr%03d,Kim %d,kr%03d@example.com,,,ko,KR,1980,account-db,yes\n", i, i, i)
+	}
+	detected := time.Now().UTC().Add(-72*time.Hour + 5*time.Minute).Truncate(time.Second)
+	var before api.View
+	r := runSample(t, sampleOptions{subjects: b.String(), rates: senders.Rates{"email": 10}, faults: "smtp.latency=5s@1", narrow: true,
+		incident: func(yaml string) string {
+			return strings.Replace(yaml, "detected_at: 2026-11-20T08:00:00Z", "detected_at: "+detected.Format(time.RFC3339), 1)
+		},
+		done: func(v api.View) bool {
+			if v.Campaign == nil && v.Pacing != nil && len(v.Pacing.Finishes) > 0 {
+				before = v
+			}
+			return v.Pacing != nil && len(v.Pacing.Misses) > 0
+		}})
+	require.NotNil(t, before.Pacing, "projected at the configured rate before the campaign sent")
+	require.Empty(t, before.Pacing.Misses, "at 10 a second nobody is late")
+	require.False(t, before.Pacing.Finishes[0].Measured)
+
+	p := r.view.Pacing
+	require.Len(t, p.Misses, 1)
+	m := p.Misses[0]
+	require.Equal(t, "kr-individuals", m.Duty)
+	require.Equal(t, "email", m.Channel)
+	require.True(t, m.Measured)
+	require.Less(t, m.Rate, 1.0, "the relay's pace, not the configured 10")
+	require.Greater(t, m.Need, m.Rate, "the rate that meets it is above the measured one")
+	require.Contains(t, m.Text, "email/s measured lately the people still waiting are told")
+	require.Contains(t, m.Text, "after kr-individuals (KR) is due")
+	require.True(t, p.Finishes[0].Measured)
+}
+
 // slowKoreanCampaign opens the sample breach over 200 Koreans, detected
 // now, with e-mail paced at 0.0005 a second, and waits (the notices left
 // to legal) until the view says the campaign would be late.

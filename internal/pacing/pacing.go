@@ -1,7 +1,8 @@
 // Package pacing projects when a campaign reaches the people still
-// waiting, at the providers' configured rates, against the due times of
-// the duties to tell them: which duty the campaign will miss, by how much,
-// and the rate that would meet it.
+// waiting, at the providers' configured rates (or the slower rate a
+// running campaign has measured), against the due times of the duties to
+// tell them: which duty the campaign will miss, by how much, and the rate
+// that would meet it.
 package pacing
 
 import (
@@ -26,16 +27,73 @@ type Load struct {
 	Channel   string
 	Remaining int
 	Rate      float64
+	// Measured is the rate the running campaign has kept on the channel
+	// lately (0: not known). A provider having a bad day sends below the
+	// configured rate, and an unpaced channel has none: the projection
+	// takes the slower of the two it knows.
+	Measured float64
+}
+
+// pace is the rate l is projected at, and whether it is the measured one.
+func (l Load) pace() (float64, bool) {
+	if l.Measured > 0 && (l.Rate <= 0 || l.Measured < l.Rate) {
+		return l.Measured, true
+	}
+	return l.Rate, false
 }
 
 // Loads are the channels' sends still to make: for each, the people
-// waiting who have the contact it needs (waiting, by contact kind) and
-// its rate (configured, or as an admin set it at run time). A channel Tocsin does not know is left out.
-func Loads(channels []string, waiting map[string]int, rates map[string]float64) []Load {
+// waiting who have the contact it needs (waiting, by contact kind), its
+// rate (configured, or as an admin set it at run time) and the rate
+// measured (Measured; nil before the campaign sends). A channel Tocsin
+// does not know is left out.
+func Loads(channels []string, waiting map[string]int, rates, measured map[string]float64) []Load {
 	var out []Load
 	for _, ch := range channels {
 		if info, ok := channel.Lookup(ch); ok {
-			out = append(out, Load{Channel: ch, Remaining: waiting[string(info.Contact)], Rate: rates[ch]})
+			out = append(out, Load{Channel: ch, Remaining: waiting[string(info.Contact)], Rate: rates[ch], Measured: measured[ch]})
+		}
+	}
+	return out
+}
+
+// Point is how many of a channel's sends had gone out by At.
+type Point struct {
+	At   time.Time
+	Sent int
+}
+
+// MinMeasured is the least time a channel must have been sending, within
+// the window, before its rate is taken as measured: the first seconds of
+// a campaign are its ramp, not its pace.
+const MinMeasured = 30 * time.Second
+
+// Measured is each channel's send rate over the window before now, from
+// its sends over time (cumulative, in time order). A channel that has sent
+// for less than MinMeasured, or nothing within the window, has none. The
+// rate runs to now, not to the last send: a channel that stopped sending
+// a minute ago is slowing, not at its old pace. Failed sends are not
+// counted, so a channel failing many errs on the late side.
+func Measured(now time.Time, sent map[string][]Point, window time.Duration) map[string]float64 {
+	out := map[string]float64{}
+	for ch, pts := range sent {
+		if len(pts) == 0 {
+			continue
+		}
+		from := now.Add(-window)
+		base := Point{At: pts[0].At}
+		for _, p := range pts {
+			if p.At.After(from) {
+				break
+			}
+			base = Point{At: from, Sent: p.Sent}
+		}
+		span := now.Sub(base.At)
+		if span < MinMeasured {
+			continue
+		}
+		if n := pts[len(pts)-1].Sent - base.Sent; n > 0 {
+			out[ch] = float64(n) / span.Seconds()
 		}
 	}
 	return out
@@ -45,11 +103,11 @@ func Loads(channels []string, waiting map[string]int, rates map[string]float64) 
 // first among everyone waiting (counts by contact kind, as Loads reads
 // them): nothing when they are everyone, as the campaign then sends nobody
 // ahead.
-func AheadOf(duties, channels []string, first, waiting map[string]int, rates map[string]float64) Ahead {
+func AheadOf(duties, channels []string, first, waiting map[string]int, rates, measured map[string]float64) Ahead {
 	if len(duties) == 0 || maps.Equal(first, waiting) {
 		return Ahead{}
 	}
-	return Ahead{Duties: duties, Loads: Loads(channels, first, rates)}
+	return Ahead{Duties: duties, Loads: Loads(channels, first, rates, measured)}
 }
 
 // Finish is when a channel's remaining sends end at its rate.
@@ -57,7 +115,10 @@ type Finish struct {
 	Channel   string
 	Remaining int
 	Rate      float64
-	At        time.Time
+	// Measured: Rate is the one the campaign has kept, below the
+	// configured rate (or the channel is unpaced).
+	Measured bool
+	At       time.Time
 }
 
 // Miss is a duty the campaign reaches its people after: the channel that
@@ -69,6 +130,7 @@ type Miss struct {
 	DueAt        time.Time
 	Channel      string
 	Rate         float64
+	Measured     bool // Rate is the campaign's measured rate
 	Late         time.Duration
 	Need         float64
 	// Ahead: the duty's people are sent first, and are late on their own.
@@ -90,8 +152,9 @@ type Projection struct {
 	Misses   []Miss
 }
 
-// Project projects the campaign from now. Unpaced channels finish "now"
-// for the projection: their pace is the provider's, which it does not know.
+// Project projects the campaign from now. An unpaced channel the campaign
+// has not measured finishes "now" for the projection: its pace is the
+// provider's, which it does not know yet.
 func Project(now time.Time, duties []Duty, loads []Load, ahead Ahead) Projection {
 	p := Projection{Finishes: finishes(now, loads)}
 	first := finishes(now, ahead.Loads)
@@ -104,7 +167,7 @@ func Project(now time.Time, duties []Duty, loads []Load, ahead Ahead) Projection
 			continue
 		}
 		last := fs[0]
-		m := Miss{Duty: d.Name, Jurisdiction: d.Jurisdiction, DueAt: d.DueAt, Channel: last.Channel, Rate: last.Rate, Late: last.At.Sub(d.DueAt), Ahead: isAhead}
+		m := Miss{Duty: d.Name, Jurisdiction: d.Jurisdiction, DueAt: d.DueAt, Channel: last.Channel, Rate: last.Rate, Measured: last.Measured, Late: last.At.Sub(d.DueAt), Ahead: isAhead}
 		if left := d.DueAt.Sub(now).Seconds(); left > 0 {
 			m.Need = ceilSignificant(float64(last.Remaining)/left, 3)
 		}
@@ -121,9 +184,10 @@ func finishes(now time.Time, loads []Load) []Finish {
 		if l.Remaining <= 0 {
 			continue
 		}
-		f := Finish{Channel: l.Channel, Remaining: l.Remaining, Rate: l.Rate, At: now}
-		if l.Rate > 0 {
-			f.At = now.Add(time.Duration(float64(l.Remaining) / l.Rate * float64(time.Second)))
+		rate, measured := l.pace()
+		f := Finish{Channel: l.Channel, Remaining: l.Remaining, Rate: rate, Measured: measured, At: now}
+		if rate > 0 {
+			f.At = now.Add(time.Duration(float64(l.Remaining) / rate * float64(time.Second)))
 		}
 		out = append(out, f)
 	}
@@ -133,16 +197,20 @@ func finishes(now time.Time, loads []Load) []Finish {
 
 // Say is a miss as a responder reads it.
 func (m Miss) Say() string {
+	at := "at " + Rate(m.Rate) + " " + m.Channel + "/s"
+	if m.Measured {
+		at = "at the " + Rate(m.Rate) + " " + m.Channel + "/s measured lately"
+	}
 	if m.Need == 0 {
-		return fmt.Sprintf("%s (%s) was due at %s: at %s %s/s the people still waiting are told %s after it; no rate meets it now",
-			m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Rate), m.Channel, Span(m.Late))
+		return fmt.Sprintf("%s (%s) was due at %s: %s the people still waiting are told %s after it; no rate meets it now",
+			m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), at, Span(m.Late))
 	}
 	who := "the people still waiting are"
 	if m.Ahead {
 		who = "its people, sent first, are"
 	}
-	return fmt.Sprintf("at %s %s/s %s told %s after %s (%s) is due at %s; %s %s/s meets it",
-		Rate(m.Rate), m.Channel, who, Span(m.Late), m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Need), m.Channel)
+	return fmt.Sprintf("%s %s told %s after %s (%s) is due at %s; %s %s/s meets it",
+		at, who, Span(m.Late), m.Duty, m.Jurisdiction, m.DueAt.UTC().Format("2006-01-02 15:04 UTC"), Rate(m.Need), m.Channel)
 }
 
 // Rate writes a rate without needless decimals (20, 0.5, 0.0001).

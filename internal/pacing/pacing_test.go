@@ -63,8 +63,67 @@ func TestTheEarliestDueAreMeasuredByTheirOwnFinish(t *testing.T) {
 func TestNobodyIsAheadWhenTheEarliestDueAreEveryone(t *testing.T) {
 	rates := map[string]float64{"sms": 4}
 	all := map[string]int{"phone": 10, "email": 3}
-	require.Empty(t, AheadOf([]string{"kr-individuals"}, []string{"sms"}, all, all, rates).Duties)
-	a := AheadOf([]string{"kr-individuals"}, []string{"sms"}, map[string]int{"phone": 4}, all, rates)
+	require.Empty(t, AheadOf([]string{"kr-individuals"}, []string{"sms"}, all, all, rates, nil).Duties)
+	a := AheadOf([]string{"kr-individuals"}, []string{"sms"}, map[string]int{"phone": 4}, all, rates, map[string]float64{"sms": 3})
 	require.Equal(t, []string{"kr-individuals"}, a.Duties)
-	require.Equal(t, []Load{{Channel: "sms", Remaining: 4, Rate: 4}}, a.Loads)
+	require.Equal(t, []Load{{Channel: "sms", Remaining: 4, Rate: 4, Measured: 3}}, a.Loads)
+}
+
+// A carrier's bad day: texts configured at 60 a second go out at 4. The
+// projection takes the slower rate the campaign keeps, says it is the
+// measured one, and names the rate that meets the duty; an unpaced
+// channel is projected at its measured pace rather than finishing "now".
+func TestARunningCampaignIsProjectedAtTheSlowerRateItMeasures(t *testing.T) {
+	now := time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)
+	duties := []Duty{{Name: "kr-individuals", Jurisdiction: "KR", DueAt: now.Add(72 * time.Hour)}}
+	// At 60/s, 1.3 million texts take 6 h: on time.
+	require.Empty(t, Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 60}}, Ahead{}).Misses)
+
+	p := Project(now, duties, []Load{{Channel: "sms", Remaining: 1_300_000, Rate: 60, Measured: 4}}, Ahead{})
+	require.Len(t, p.Misses, 1)
+	m := p.Misses[0]
+	require.True(t, m.Measured)
+	require.Equal(t, 4.0, m.Rate)
+	require.Equal(t, 18*time.Hour+16*time.Minute+40*time.Second, m.Late)
+	require.Equal(t, "at the 4 sms/s measured lately the people still waiting are told 18h 17m after kr-individuals (KR) is due at 2026-12-08 00:00 UTC; 5.02 sms/s meets it", m.Say())
+	require.True(t, p.Finishes[0].Measured)
+
+	// Faster than configured (the limiter's burst) is not the pace.
+	f := Project(now, duties, []Load{{Channel: "sms", Remaining: 600, Rate: 2, Measured: 9}}, Ahead{}).Finishes[0]
+	require.False(t, f.Measured)
+	require.Equal(t, now.Add(5*time.Minute), f.At)
+
+	// Unpaced e-mail at the 53 a second a small pool carries on a bad day.
+	f = Project(now, duties, []Load{{Channel: "email", Remaining: 53 * 3600, Measured: 53}}, Ahead{}).Finishes[0]
+	require.True(t, f.Measured)
+	require.Equal(t, now.Add(time.Hour), f.At)
+}
+
+func TestAChannelsRateIsMeasuredOverTheLastMinutesUntilNow(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	steady := func(from, to time.Duration, perSecond int) []Point {
+		var pts []Point
+		n := 0
+		for at := from; at <= to; at += time.Second {
+			n += perSecond
+			pts = append(pts, Point{At: now.Add(at), Sent: n})
+		}
+		return pts
+	}
+	got := Measured(now, map[string][]Point{
+		"sms":     steady(-10*time.Minute, 0, 10),               // ten a second for ten minutes
+		"email":   steady(-10*time.Minute, -150*time.Second, 8), // stopped two and a half minutes ago
+		"onsite":  steady(-20*time.Second, 0, 100),              // began 20 s ago: its ramp
+		"voice":   steady(-20*time.Minute, -6*time.Minute, 1),   // nothing within the window
+		"unknown": nil,
+	}, 5*time.Minute)
+	require.InDelta(t, 10, got["sms"], 0.01)
+	require.InDelta(t, 4, got["email"], 0.01, "half the window at 8, half at nothing")
+	require.NotContains(t, got, "onsite")
+	require.NotContains(t, got, "voice")
+	require.NotContains(t, got, "unknown")
+
+	// A campaign that began 100 s ago is measured over those 100 s.
+	got = Measured(now, map[string][]Point{"sms": steady(-100*time.Second, 0, 3)}, 5*time.Minute)
+	require.InDelta(t, 3, got["sms"], 0.05)
 }
