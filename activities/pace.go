@@ -17,19 +17,35 @@ type PaceInput struct {
 	// earliest due): those duties are measured by their finish alone.
 	AheadRegions []string `json:",omitempty"`
 	AheadDuties  []string `json:",omitempty"`
+	// Measured asks about a running campaign at the rates it has kept
+	// lately, where slower than the configured ones: only the misses the
+	// measured rates cause are answered.
+	Measured bool `json:",omitempty"`
 }
 
 // PaceResult says, for each duty the campaign would miss at the
 // configured rates, by how much and the rate that meets it.
 type PaceResult struct {
 	Late []string `json:",omitempty"`
+	// Duties names the duty of each of Late.
+	Duties []string `json:",omitempty"`
 }
 
 // ProjectPace projects the campaign's finish at the channels' rates (as
 // the incident's view does) against the duties' due times.
 func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult, error) {
-	if len(a.Rates) == 0 || len(in.Duties) == 0 {
+	if len(in.Duties) == 0 || (len(a.Rates) == 0 && !in.Measured) {
 		return PaceResult{}, nil
+	}
+	var measured map[string]float64
+	if in.Measured {
+		sent, err := a.Store.SendProgress(ctx, in.IncidentID, 0)
+		if err != nil {
+			return PaceResult{}, err
+		}
+		if measured = pacing.Measured(a.now(), sent, pacing.MeasureWindow); len(measured) == 0 {
+			return PaceResult{}, nil
+		}
 	}
 	waiting, err := a.Store.WaitingByContact(ctx, in.IncidentID, nil)
 	if err != nil {
@@ -45,12 +61,15 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 		if err != nil {
 			return PaceResult{}, err
 		}
-		ahead = pacing.AheadOf(in.AheadDuties, in.Channels, first, waiting, rates, nil)
+		ahead = pacing.AheadOf(in.AheadDuties, in.Channels, first, waiting, rates, measured)
 	}
 	var out PaceResult
-	// As a campaign starts, nothing is measured yet.
-	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, rates, nil), ahead).Misses {
+	for _, m := range pacing.Project(a.now(), in.Duties, pacing.Loads(in.Channels, waiting, rates, measured), ahead).Misses {
+		if in.Measured && !m.Measured {
+			continue // late at the configured rate too: the war room was told as the campaign started
+		}
 		out.Late = append(out.Late, m.Say())
+		out.Duties = append(out.Duties, m.Duty)
 	}
 	return out, nil
 }

@@ -31,6 +31,9 @@ func (s *plan) campaign(ctx workflow.Context, plan activities.AssessResult, noti
 	if workflow.GetVersion(ctx, changePaceWarning, workflow.DefaultVersion, 1) >= 1 {
 		s.warnPace(ctx, plan)
 	}
+	if workflow.GetVersion(ctx, changePaceWatch, workflow.DefaultVersion, 1) >= 1 {
+		defer s.watchPace(ctx, plan)()
+	}
 	size := s.in.PartitionSize
 	if size <= 0 {
 		size = DefaultPartitionSize
@@ -381,6 +384,56 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 		s.event(ctx, "LATE: "+late)
 		s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". An admin can raise the channel's rate up to the provider's ceiling: `tocsin channel rate CHANNEL PER-SECOND`.")
 	}
+}
+
+// paceWatchEvery is how often a running campaign is projected again at
+// the rates it measures: a provider's bad day shows within minutes, and a
+// duty's due time is hours or days away.
+const paceWatchEvery = 10 * time.Minute
+
+// watchPace projects the running campaign every paceWatchEvery at the
+// rates it has measured, slower than the configured ones, and tells the
+// war room, once a duty, of each it would then miss: the warning as the
+// campaign started could only use the configured rates. It returns the
+// function that stops it, when the campaign ends.
+func (s *plan) watchPace(ctx workflow.Context, plan activities.AssessResult) (stop func()) {
+	if len(plan.Ladder) == 0 || len(PaceDuties(s.p)) == 0 {
+		return func() {}
+	}
+	wctx, cancel := workflow.WithCancel(ctx)
+	warned := map[string]bool{}
+	workflow.Go(wctx, func(ctx workflow.Context) {
+		for {
+			if err := workflow.NewTimer(ctx, paceWatchEvery).Get(ctx, nil); err != nil {
+				return // the campaign ended
+			}
+			duties := PaceDuties(s.p) // a duty met meanwhile is no longer watched
+			if len(duties) == 0 {
+				return
+			}
+			ahead, aheadDuties, _ := DueFirst(s.p.Scope, duties)
+			in := activities.PaceInput{IncidentID: s.in.IncidentID, Channels: plan.Ladder[0], Duties: duties, AheadRegions: ahead, AheadDuties: aheadDuties, Measured: true}
+			pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
+			var res activities.PaceResult
+			if err := workflow.ExecuteActivity(pctx, a.ProjectPace, in).Get(ctx, &res); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				workflow.GetLogger(ctx).Warn("pace projection failed", "error", err)
+				continue
+			}
+			for i, late := range res.Late {
+				if i >= len(res.Duties) || warned[res.Duties[i]] {
+					continue
+				}
+				warned[res.Duties[i]] = true
+				s.late = append(s.late, late)
+				s.event(ctx, "LATE: "+late)
+				s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". The campaign is slower than its configured rates: the provider, not the rate, may be the bound.")
+			}
+		}
+	})
+	return cancel
 }
 
 // PaceDuties are a plan's unmet duties to tell people that have a due

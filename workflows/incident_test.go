@@ -51,6 +51,8 @@ type overrides struct {
 	pace func(context.Context, activities.PaceInput) (activities.PaceResult, error)
 	// split answers SplitRange (default: one range of 3 people).
 	split func(context.Context, activities.SplitInput) (activities.SplitResult, error)
+	// sendTakes is how long each SendBatch takes on the workflow's clock.
+	sendTakes time.Duration
 }
 
 func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowEnvironment {
@@ -145,7 +147,7 @@ func setup(t *testing.T, unreached int, o ...overrides) *testsuite.TestWorkflowE
 				return activities.DraftResult{Drafts: []activities.DraftInfo{{Name: name, Kind: activities.KindNotice, Revision: in.Revision, Author: in.Author}}}, nil
 			})
 	}
-	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
+	env.OnActivity(a.SendBatch, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil).After(ov.sendTakes)
 	env.OnActivity(a.AwaitReceipts, mock.Anything, mock.Anything).Return(activities.ReceiptsResult{}, nil)
 	env.OnActivity(a.SettleRung, mock.Anything, mock.Anything).Return(activities.BatchResult{}, nil)
 	env.OnActivity(a.ResolveRung, mock.Anything, mock.Anything).Return(activities.ResolveResult{}, nil)

@@ -59,6 +59,68 @@ func TestACampaignThatWouldMissADutyWarnsTheWarRoom(t *testing.T) {
 	require.True(t, slicesContain(posts, ":hourglass_flowing_sand: <!here> Late: "+late), "posts: %q", posts)
 }
 
+// While a campaign runs, it is projected again every paceWatchEvery at the
+// rates it measures; the war room hears once of a duty the measured pace
+// would miss, and the watch ends with the campaign.
+func TestASlowCampaignWarnsTheWarRoomAtItsMeasuredPace(t *testing.T) {
+	var mu sync.Mutex
+	var posts []string
+	var asked []activities.PaceInput
+	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	late := "at the 3.5 sms/s measured lately the people still waiting are told 2h 1m after kr-individuals (KR) is due at 2026-11-23 08:00 UTC; 4.1 sms/s meets it"
+	env := setup(t, 0, overrides{
+		assess: &activities.AssessResult{Ladder: [][]string{{"sms"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
+			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
+		}},
+		sendTakes: 25 * time.Minute, // the campaign runs for 25 minutes of the workflow's clock
+		pace: func(_ context.Context, in activities.PaceInput) (activities.PaceResult, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			asked = append(asked, in)
+			if !in.Measured {
+				return activities.PaceResult{}, nil // on time at the configured rate
+			}
+			return activities.PaceResult{Late: []string{late}, Duties: []string{"kr-individuals"}}, nil
+		},
+		post: func(_ context.Context, in activities.PostInput) error {
+			mu.Lock()
+			defer mu.Unlock()
+			posts = append(posts, in.Text)
+			return nil
+		}})
+	env.RegisterDelayedCallback(func() {
+		for _, d := range progressOf(t, env).Drafts {
+			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
+		}
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 3*time.Hour)
+	env.ExecuteWorkflow(IncidentWorkflowName, input())
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, asked)
+	require.False(t, asked[0].Measured, "as the campaign starts, at the configured rates")
+	var watched int
+	for _, in := range asked[1:] {
+		require.True(t, in.Measured)
+		require.Equal(t, []string{"sms"}, in.Channels)
+		watched++
+	}
+	require.Equal(t, 2, watched, "at 10 and 20 minutes of a 25-minute campaign, then no more")
+	var warned int
+	for _, p := range posts {
+		if strings.HasPrefix(p, ":hourglass_flowing_sand: <!here> Late: "+late) {
+			warned++
+			require.Contains(t, p, "slower than its configured rates")
+		}
+	}
+	require.Equal(t, 1, warned, "once a duty: posts %q", posts)
+	var inTimeline bool
+	for _, e := range progressOf(t, env).Timeline {
+		inTimeline = inTimeline || e.Text == "LATE: "+late
+	}
+	require.True(t, inTimeline, "the incident's timeline says so too")
+}
+
 func slicesContain(posts []string, prefix string) bool {
 	for _, p := range posts {
 		if strings.HasPrefix(p, prefix) {

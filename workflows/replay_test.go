@@ -48,7 +48,9 @@ import (
 // partition told the campaign it had sent its first rung, giving its place
 // to the next (incident_first_rung_slot.json and its _notify.json); and a
 // partition that settled its texts sent ahead beside its first rung
-// (incident_settle_ahead_notify.json).
+// (incident_settle_ahead_notify.json); and one whose running campaign was
+// watched for its measured pace, the watch ended with it
+// (incident_pace_watch.json).
 func TestReplayBasicScenarioHistory(t *testing.T) {
 	keys, err := codec.LoadKeyFile("testdata/codec.keys")
 	require.NoError(t, err)
@@ -58,7 +60,7 @@ func TestReplayBasicScenarioHistory(t *testing.T) {
 		require.NoError(t, err)
 		return r
 	}
-	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json", "incident_window.json", "incident_due_first.json", "incident_first_rung_slot.json"} {
+	for _, file := range []string{"incident_basic.json", "incident_fanout.json", "incident_review.json", "incident_bounces.json", "incident_encrypted.json", "incident_waive.json", "incident_withhold.json", "incident_charter.json", "incident_returns.json", "incident_delay.json", "incident_wave.json", "incident_correction.json", "incident_window.json", "incident_due_first.json", "incident_first_rung_slot.json", "incident_pace_watch.json"} {
 		r := replayer()
 		r.RegisterWorkflow(IncidentWorkflow)
 		r.RegisterWorkflow(NotifyWorkflow)

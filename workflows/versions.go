@@ -132,6 +132,12 @@ const (
 	// asked about in seconds, not minutes. Old branch: every history above;
 	// new branch: incident_settle_ahead_notify.json.
 	changeSettleAhead = "settle-ahead"
+	// changePaceWatch projects a running campaign every paceWatchEvery at
+	// the rates it measures, and tells the war room of a duty it would
+	// then miss (watchPace). Old branch: every history above; the new
+	// branch has a workflow test (TestASlowCampaignWarnsTheWarRoomAtItsMeasuredPace)
+	// and incident_pace_watch.json.
+	changePaceWatch = "pace-watch"
 )
 
 // Changes that need no change ID, and why:

@@ -56,7 +56,7 @@ func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress
 	now := time.Now().UTC()
 	var measured map[string]float64
 	if p.Campaign != nil {
-		measured = pacing.Measured(now, progressOf(s.sendProgress(ctx, id, false)), measureWindow)
+		measured = pacing.Measured(now, s.sendProgress(ctx, id, false), pacing.MeasureWindow)
 	}
 	if len(s.Rates) == 0 && len(measured) == 0 {
 		return nil
@@ -150,23 +150,6 @@ func (s *Server) waitingByContact(ctx context.Context, id string, regions []stri
 		s.waiting.Store(key, cachedWaiting{at: time.Now(), counts: counts})
 	}
 	return counts, err
-}
-
-// measureWindow is how far back a running campaign's rate is measured:
-// long enough to smooth a batch's rhythm, short enough to see a provider
-// slow down within minutes.
-const measureWindow = 5 * time.Minute
-
-func progressOf(sent map[string][]store.ProgressPoint) map[string][]pacing.Point {
-	out := make(map[string][]pacing.Point, len(sent))
-	for ch, pts := range sent {
-		ps := make([]pacing.Point, len(pts))
-		for i, p := range pts {
-			ps[i] = pacing.Point{At: p.At, Sent: p.Sent}
-		}
-		out[ch] = ps
-	}
-	return out
 }
 
 // progressPoints bounds the progress chart's points per channel.

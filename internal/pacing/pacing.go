@@ -63,6 +63,11 @@ type Point struct {
 	Sent int
 }
 
+// MeasureWindow is how far back a running campaign's rate is measured:
+// long enough to smooth a batch's rhythm, short enough to see a provider
+// slow down within minutes.
+const MeasureWindow = 5 * time.Minute
+
 // MinMeasured is the least time a channel must have been sending, within
 // the window, before its rate is taken as measured: the first seconds of
 // a campaign are its ramp, not its pace.
@@ -199,7 +204,8 @@ func finishes(now time.Time, loads []Load) []Finish {
 func (m Miss) Say() string {
 	at := "at " + Rate(m.Rate) + " " + m.Channel + "/s"
 	if m.Measured {
-		at = "at the " + Rate(m.Rate) + " " + m.Channel + "/s measured lately"
+		// A measured rate is an estimate: two significant digits say it.
+		at = "at the " + Rate(roundSignificant(m.Rate, 2)) + " " + m.Channel + "/s measured lately"
 	}
 	if m.Need == 0 {
 		return fmt.Sprintf("%s (%s) was due at %s: %s the people still waiting are told %s after it; no rate meets it now",
@@ -229,6 +235,12 @@ func Span(d time.Duration) string {
 		return fmt.Sprintf("%dh %dm", hours, mins)
 	}
 	return fmt.Sprintf("%dm", mins)
+}
+
+// roundSignificant rounds x > 0 to n significant digits.
+func roundSignificant(x float64, n int) float64 {
+	p := math.Pow(10, float64(n-1)-math.Floor(math.Log10(x)))
+	return math.Round(x*p) / p
 }
 
 // ceilSignificant rounds x > 0 up to n significant digits: a rate that

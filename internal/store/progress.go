@@ -3,13 +3,13 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/pacing"
 )
 
-// ProgressPoint is how many of a channel's sends had gone out by At.
-type ProgressPoint struct {
-	At   time.Time
-	Sent int
-}
+// ProgressPoint is how many of a channel's sends had gone out by At: what
+// the campaign's pace is measured from (pacing.Measured).
+type ProgressPoint = pacing.Point
 
 // SendProgress is, per channel, an incident's sends over time: the
 // cumulative count of notices the provider took (or may have), by the
