@@ -429,7 +429,7 @@ func (s *plan) watchPace(ctx workflow.Context, plan activities.AssessResult) (st
 				warned[res.Duties[i]] = true
 				s.late = append(s.late, late)
 				s.event(ctx, "LATE: "+late)
-				s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". The campaign is slower than its configured rates: the provider, not the rate, may be the bound.")
+				s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". That is the pace the campaign keeps, not its configured rate: where the provider is what is slow, raising the rate will not help.")
 			}
 		}
 	})

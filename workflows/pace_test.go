@@ -110,7 +110,7 @@ func TestASlowCampaignWarnsTheWarRoomAtItsMeasuredPace(t *testing.T) {
 	for _, p := range posts {
 		if strings.HasPrefix(p, ":hourglass_flowing_sand: <!here> Late: "+late) {
 			warned++
-			require.Contains(t, p, "slower than its configured rates")
+			require.Contains(t, p, "the pace the campaign keeps, not its configured rate")
 		}
 	}
 	require.Equal(t, 1, warned, "once a duty: posts %q", posts)
