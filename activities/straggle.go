@@ -80,12 +80,7 @@ func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p 
 	}
 	callCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	stopCancelling := context.AfterFunc(ctx, cancel)
-	w := newCallWatch()
-	done := make(chan outcome, 1)
-	go func() {
-		d, err := a.deliver(senders.WithCallWatch(callCtx, w), drill, p, prior, interrupted)
-		done <- outcome{d, err}
-	}()
+	w, done := a.startCall(callCtx, drill, p, prior, interrupted)
 	patience := a.stragglerAfter()
 	for {
 		wait := w.left(patience)
@@ -140,6 +135,18 @@ func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p 
 	return store.Delivery{}, nil, true
 }
 
+// startCall delivers p on a goroutine of its own, timed by the returned
+// watch; its outcome arrives on done.
+func (a *Activities) startCall(ctx context.Context, drill bool, p planned, prior store.Delivery, interrupted bool) (w *callWatch, done <-chan outcome) {
+	w = newCallWatch()
+	out := make(chan outcome, 1)
+	go func() {
+		d, err := a.deliver(senders.WithCallWatch(ctx, w), drill, p, prior, interrupted)
+		out <- outcome{d, err}
+	}()
+	return w, out
+}
+
 // receiptPoll is how often a lane that cannot go on past a hung call looks
 // for the call's receipt.
 const receiptPoll = 500 * time.Millisecond
@@ -153,12 +160,7 @@ const receiptPoll = 500 * time.Millisecond
 // a straggler's, and every write of it yields to the receipt's status.
 func (a *Activities) deliverUntilReceipt(ctx context.Context, drill bool, ln *lane, p planned, prior store.Delivery, interrupted, fresh bool) (store.Delivery, error, bool) {
 	callCtx, cancel := context.WithCancel(ctx)
-	w := newCallWatch()
-	done := make(chan outcome, 1)
-	go func() {
-		d, err := a.deliver(senders.WithCallWatch(callCtx, w), drill, p, prior, interrupted)
-		done <- outcome{d, err}
-	}()
+	w, done := a.startCall(callCtx, drill, p, prior, interrupted)
 	patience := a.stragglerAfter()
 	for {
 		wait := w.left(patience)
