@@ -39,6 +39,11 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 	}
 	var measured map[string]float64
 	if in.Measured {
+		// A paused campaign's last minutes are the pause's pace, not its
+		// providers'.
+		if _, paused, err := a.Store.CampaignPaused(ctx, in.IncidentID); err != nil || paused {
+			return PaceResult{}, err
+		}
 		sent, err := a.Store.SendProgress(ctx, in.IncidentID, 0)
 		if err != nil {
 			return PaceResult{}, err

@@ -48,4 +48,11 @@ func TestProjectPaceAtTheMeasuredRateNamesTheDutyItMisses(t *testing.T) {
 	// 6 in the minute and a fraction since the second of the first send.
 	require.Regexp(t, `^at the 0\.(1|09\d) email/s measured lately the people still waiting are told`, res.Late[0])
 	require.Contains(t, res.Late[0], "0.2 email/s meets it", "60 people in 5 minutes")
+
+	// Paused by legal, it sends nothing: that is not its providers' pace.
+	_, _, err = s.PauseCampaign(ctx, "INC-N", store.Pause{By: "legal@example.com", Reason: "wording", At: time.Now()})
+	require.NoError(t, err)
+	res, err = c.acts.ProjectPace(ctx, in)
+	require.NoError(t, err)
+	require.Empty(t, res.Late)
 }

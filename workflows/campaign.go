@@ -393,15 +393,17 @@ const paceWatchEvery = 10 * time.Minute
 
 // watchPace projects the running campaign every paceWatchEvery at the
 // rates it has measured, slower than the configured ones, and tells the
-// war room, once a duty, of each it would then miss: the warning as the
-// campaign started could only use the configured rates. It returns the
-// function that stops it, when the campaign ends.
+// war room, once a duty, of each it would miss two projections running:
+// the warning as the campaign started could only use the configured
+// rates. One projection alone can be a pause's (a campaign paused, or
+// resumed minutes ago, has sent less in the last minutes than its pace).
+// It returns the function that stops it, when the campaign ends.
 func (s *plan) watchPace(ctx workflow.Context, plan activities.AssessResult) (stop func()) {
 	if len(plan.Ladder) == 0 || len(PaceDuties(s.p)) == 0 {
 		return func() {}
 	}
 	wctx, cancel := workflow.WithCancel(ctx)
-	warned := map[string]bool{}
+	warned, lateBefore := map[string]bool{}, map[string]bool{}
 	workflow.Go(wctx, func(ctx workflow.Context) {
 		for {
 			if err := workflow.NewTimer(ctx, paceWatchEvery).Get(ctx, nil); err != nil {
@@ -422,15 +424,22 @@ func (s *plan) watchPace(ctx workflow.Context, plan activities.AssessResult) (st
 				workflow.GetLogger(ctx).Warn("pace projection failed", "error", err)
 				continue
 			}
+			lateNow := map[string]bool{}
 			for i, late := range res.Late {
-				if i >= len(res.Duties) || warned[res.Duties[i]] {
+				if i >= len(res.Duties) {
 					continue
 				}
-				warned[res.Duties[i]] = true
+				duty := res.Duties[i]
+				lateNow[duty] = true
+				if warned[duty] || !lateBefore[duty] {
+					continue
+				}
+				warned[duty] = true
 				s.late = append(s.late, late)
 				s.event(ctx, "LATE: "+late)
 				s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". That is the pace the campaign keeps, not its configured rate: where the provider is what is slow, raising the rate will not help.")
 			}
+			lateBefore = lateNow
 		}
 	})
 	return cancel

@@ -61,30 +61,37 @@ func TestACampaignThatWouldMissADutyWarnsTheWarRoom(t *testing.T) {
 
 // While a campaign runs, it is projected again every paceWatchEvery at the
 // rates it measures; the war room hears once of a duty the measured pace
-// would miss, and the watch ends with the campaign.
+// misses two projections running (one alone may be a pause's), and the
+// watch ends with the campaign.
 func TestASlowCampaignWarnsTheWarRoomAtItsMeasuredPace(t *testing.T) {
 	var mu sync.Mutex
 	var posts []string
 	var asked []activities.PaceInput
+	warnedAfter := 0 // projections asked for when the war room was warned
 	due := time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
 	late := "at the 3.5 sms/s measured lately the people still waiting are told 2h 1m after kr-individuals (KR) is due at 2026-11-23 08:00 UTC; 4.1 sms/s meets it"
 	env := setup(t, 0, overrides{
 		assess: &activities.AssessResult{Ladder: [][]string{{"sms"}}, ReceiptTimeout: time.Minute, Obligations: []playbooks.Obligation{
 			{Name: "kr-individuals", Jurisdiction: "KR", Audience: "individuals", DueAt: due},
 		}},
-		sendTakes: 25 * time.Minute, // the campaign runs for 25 minutes of the workflow's clock
+		sendTakes: 55 * time.Minute, // the campaign runs for 55 minutes of the workflow's clock
 		pace: func(_ context.Context, in activities.PaceInput) (activities.PaceResult, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			asked = append(asked, in)
-			if !in.Measured {
-				return activities.PaceResult{}, nil // on time at the configured rate
+			// At the configured rate on time; measured late at 10, on
+			// time at 20 (resumed from a pause), late at 30, 40 and 50.
+			if !in.Measured || len(asked) == 3 {
+				return activities.PaceResult{}, nil
 			}
 			return activities.PaceResult{Late: []string{late}, Duties: []string{"kr-individuals"}}, nil
 		},
 		post: func(_ context.Context, in activities.PostInput) error {
 			mu.Lock()
 			defer mu.Unlock()
+			if strings.HasPrefix(in.Text, ":hourglass_flowing_sand: <!here> Late: "+late) {
+				warnedAfter = len(asked)
+			}
 			posts = append(posts, in.Text)
 			return nil
 		}})
@@ -99,13 +106,11 @@ func TestASlowCampaignWarnsTheWarRoomAtItsMeasuredPace(t *testing.T) {
 	defer mu.Unlock()
 	require.NotEmpty(t, asked)
 	require.False(t, asked[0].Measured, "as the campaign starts, at the configured rates")
-	var watched int
 	for _, in := range asked[1:] {
 		require.True(t, in.Measured)
 		require.Equal(t, []string{"sms"}, in.Channels)
-		watched++
 	}
-	require.Equal(t, 2, watched, "at 10 and 20 minutes of a 25-minute campaign, then no more")
+	require.Len(t, asked, 6, "at 10, 20, 30, 40 and 50 minutes of a 55-minute campaign, then no more")
 	var warned int
 	for _, p := range posts {
 		if strings.HasPrefix(p, ":hourglass_flowing_sand: <!here> Late: "+late) {
@@ -114,6 +119,7 @@ func TestASlowCampaignWarnsTheWarRoomAtItsMeasuredPace(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, warned, "once a duty: posts %q", posts)
+	require.Equal(t, 5, warnedAfter, "warned at 40 minutes (the fifth projection, the first as it started), the second late one running, not at 10 or 30")
 	var inTimeline bool
 	for _, e := range progressOf(t, env).Timeline {
 		inTimeline = inTimeline || e.Text == "LATE: "+late

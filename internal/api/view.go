@@ -360,11 +360,12 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 	if p.Campaign != nil {
 		v.Campaign = s.campaignView(ctx, inc.ID, *p.Campaign, p.Reach != nil)
 	}
-	v.Pacing = s.pacingView(ctx, inc.ID, p, inc.Spec.Playbook)
-	if pause, paused, err := s.Store.CampaignPaused(ctx, inc.ID); err == nil && paused {
+	pause, paused, err := s.Store.CampaignPaused(ctx, inc.ID)
+	if err == nil && paused {
 		pv := pauseView(pause)
 		v.Paused = &pv
 	}
+	v.Pacing = s.pacingView(ctx, inc.ID, p, inc.Spec.Playbook, v.Paused != nil)
 	if p.Reach == nil && workflows.NoticeBegun(p.Status) {
 		if holds, err := s.Store.ChannelHolds(ctx); err == nil {
 			for _, h := range holds {
