@@ -74,6 +74,9 @@ type Activities struct {
 	// one provider call before it goes on without it (0:
 	// DefaultStragglerAfter).
 	StragglerAfter time.Duration
+	// ResendTimeout is how long the resend of an e-mail in doubt waits
+	// for the relay's answer (0: DefaultResendTimeout).
+	ResendTimeout  time.Duration
 	stragglersOnce sync.Once
 	late           *stragglerSet
 }

@@ -371,6 +371,14 @@ func onlyCause(err, cause error) bool {
 // is the provider's own timeout: as long again as the sender waited.
 const DefaultDoubtHold = senders.TwilioTimeout
 
+// DefaultResendTimeout is how long the resend of an e-mail in doubt waits
+// for the relay. Its first send hung for the whole 30 s transaction while
+// the relay answered other sessions in milliseconds; a resend that takes
+// this long has hung again, and is in doubt again at once rather than
+// after 30 s more. The sends in doubt a campaign settles last are chains
+// of such hung resends, each link as long as this wait.
+const DefaultResendTimeout = 10 * time.Second
+
 // resendHold is how long a send in doubt is held on a channel whose
 // provider cannot be asked: waiting longer learns nothing (an e-mail is
 // sent again, marked possibly twice; on-site, push and letters again under
@@ -823,7 +831,11 @@ func (a *Activities) deliver(ctx context.Context, drill bool, p planned, prior s
 		}
 	}
 	if !found {
-		result, err = sender.Send(ctx, p.msg)
+		callCtx := ctx
+		if interrupted && channel.Is(key.Channel, channel.MayDuplicate) {
+			callCtx = senders.WithCallTimeout(ctx, cmp.Or(a.ResendTimeout, DefaultResendTimeout))
+		}
+		result, err = sender.Send(callCtx, p.msg)
 	}
 	switch {
 	case senders.IsPermanent(err):

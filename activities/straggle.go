@@ -72,7 +72,7 @@ type outcome struct {
 // provider's own timeout, as the claim's lease allows for.
 func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p planned, prior store.Delivery, interrupted, fresh, detach bool) (d store.Delivery, err error, went bool) {
 	if !detach {
-		if info, ok := channel.Lookup(p.key.Channel); ok && info.Outcome == channel.OnReceipt {
+		if channel.Is(p.key.Channel, channel.AwaitsReceipt) {
 			return a.deliverUntilReceipt(ctx, drill, ln, p, prior, interrupted, fresh)
 		}
 		d, err = a.deliver(ctx, drill, p, prior, interrupted)

@@ -515,3 +515,40 @@ func TestASettlingStepGoesOnPastACallItsReceiptSettled(t *testing.T) {
 	require.Equal(t, 1, tally[[2]string{"u2", "sms"}], "texted once by the step")
 	require.Zero(t, repeats)
 }
+
+// timeoutSender notes the call timeout each subject's send was asked to
+// keep (senders.WithCallTimeout).
+type timeoutSender struct {
+	inner senders.Sender
+	mu    *sync.Mutex
+	got   map[string]time.Duration
+}
+
+func (s timeoutSender) Send(ctx context.Context, m senders.Message) (senders.Result, error) {
+	s.mu.Lock()
+	s.got[m.SubjectID] = senders.CallTimeout(ctx)
+	s.mu.Unlock()
+	return s.inner.Send(ctx, m)
+}
+
+// The resend of an e-mail in doubt waits for the relay ResendTimeout, not
+// the sender's whole 30 s: its first send already hung once. A first send
+// keeps the sender's own timeout.
+func TestAnEmailResentAfterItsSendWasInterruptedWaitsLessForTheRelay(t *testing.T) {
+	s := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	c := newCampaignOf(t, s, emailOnly(3), nil, 0)
+	c.acts.ResendTimeout = 4 * time.Second
+	// A dead worker's lane claimed u1's e-mail, and may have sent it.
+	_, err := s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u1", Channel: "email", Rung: 1, Draft: "notice-en@1"}},
+		store.Lease{Owner: "dead#1/0", Until: time.Now()})
+	require.NoError(t, err)
+	ts := timeoutSender{inner: c.mail, mu: &sync.Mutex{}, got: map[string]time.Duration{}}
+	c.acts.Senders["email"] = ts
+	_, err = c.acts.SendBatch(ctx, batch("email"))
+	require.NoError(t, err)
+	require.Equal(t, map[string]time.Duration{"u1": 4 * time.Second, "u2": 0, "u3": 0}, ts.got)
+	u1, err := s.GetDelivery(ctx, "INC-N", "u1", "email")
+	require.NoError(t, err)
+	require.Equal(t, store.DoubtResent, u1.Doubt, "sent again, and says so")
+}

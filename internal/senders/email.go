@@ -260,7 +260,11 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string) er
 			return notSent(err)
 		}
 	}
-	opened, err := p.transact(sc, from.Address, e.To, raw)
+	wait := p.cfg.Timeout
+	if d := CallTimeout(ctx); d > 0 && d < wait {
+		wait = d
+	}
+	opened, err := p.transact(sc, wait, from.Address, e.To, raw)
 	if err != nil && reused && !opened {
 		// A pooled connection the relay has since closed (a 421 for an idle
 		// session, a reset) fails at MAIL FROM, before any of the message
@@ -270,7 +274,7 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string) er
 		if sc, err = p.dial(ctx); err != nil {
 			return notSent(err)
 		}
-		_, err = p.transact(sc, from.Address, e.To, raw)
+		_, err = p.transact(sc, wait, from.Address, e.To, raw)
 	}
 	if err != nil {
 		// After a refusal the connection may still serve; after anything
@@ -287,10 +291,11 @@ func (p *smtpPool) send(ctx context.Context, e *email.Email, envelope string) er
 	return nil
 }
 
-// transact runs one mail transaction on sc; opened says whether the relay
-// accepted MAIL FROM, so that a failure before it is the connection's.
-func (p *smtpPool) transact(sc *smtpConn, from string, to []string, raw []byte) (opened bool, err error) {
-	sc.conn.SetDeadline(time.Now().Add(p.cfg.Timeout))
+// transact runs one mail transaction on sc, within wait; opened says
+// whether the relay accepted MAIL FROM, so that a failure before it is the
+// connection's.
+func (p *smtpPool) transact(sc *smtpConn, wait time.Duration, from string, to []string, raw []byte) (opened bool, err error) {
+	sc.conn.SetDeadline(time.Now().Add(wait))
 	// Until the message's last line is written the server cannot have
 	// taken it, whatever goes wrong.
 	if err := sc.c.Mail(from); err != nil {

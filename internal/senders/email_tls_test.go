@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -92,4 +93,22 @@ func TestAConnectionTheRelayClosedIsDialledAgain(t *testing.T) {
 	got, _, err := peer.Outbox.Tally(context.Background(), "INC-1")
 	require.NoError(t, err)
 	require.Equal(t, map[[2]string]int{{"s1", "email"}: 1, {"s2", "email"}: 1}, got)
+}
+
+// A relay that hangs at the end of DATA holds a send for the sender's
+// whole timeout; a call asked to wait less (the resend of an e-mail in
+// doubt) gives up then, in doubt again: the relay may have taken it.
+func TestACallTimeoutBoundsTheWaitForTheRelaysAnswer(t *testing.T) {
+	peer, _ := smtpPeer(t, false)
+	faults, err := devpeers.ParseFaults("smtp.latency=20s@1", 1)
+	require.NoError(t, err)
+	t.Cleanup(faults.Stop)
+	peer.Faults = faults
+	s := senders.NewEmailSender(senders.SMTPConfig{Addr: peer.Addr(), From: "sec@example.com"})
+	defer s.Close()
+	started := time.Now()
+	_, err = s.Send(senders.WithCallTimeout(context.Background(), 300*time.Millisecond), notice())
+	require.Error(t, err)
+	require.False(t, senders.NotSent(err), "the message went out before the relay hung: in doubt")
+	require.Less(t, time.Since(started), 10*time.Second, "gave up at the call's timeout, not the sender's 30 s")
 }
