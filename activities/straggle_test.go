@@ -436,6 +436,27 @@ func (s receiptFirstSender) Send(ctx context.Context, m senders.Message) (sender
 	return senders.Result{}, context.DeadlineExceeded
 }
 
+// receiptFirst runs step with u2's text taken, its receipt posted and its
+// request left unanswered (receiptFirstSender): the step must end within
+// 10 s, without the answer. It returns once the late answer is given.
+func receiptFirst(t *testing.T, c *campaign, s *store.Store, who string, step func() error) {
+	t.Helper()
+	release := make(chan struct{})
+	answered := make(chan struct{})
+	c.acts.Senders["sms"] = receiptFirstSender{inner: c.sms, store: s, on: "u2", release: release, answered: answered}
+	done := make(chan error, 1)
+	go func() { done <- step() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatalf("%s waited for a call its receipt had already settled", who)
+	}
+	close(release)
+	<-answered
+}
+
 // A call whose receipt came before its answer holds up nobody: the batch
 // goes on past it, and its late timeout does not put in doubt a text the
 // receipt says was sent.
@@ -444,23 +465,10 @@ func TestACallWhoseReceiptCameFirstIsNotWaitedFor(t *testing.T) {
 	ctx := context.Background()
 	c := newCampaign(t, s)
 	c.acts.StragglerAfter = 100 * time.Millisecond
-	release := make(chan struct{})
-	answered := make(chan struct{})
-	c.acts.Senders["sms"] = receiptFirstSender{inner: c.sms, store: s, on: "u2", release: release, answered: answered}
-	done := make(chan error, 1)
-	go func() {
+	receiptFirst(t, c, s, "the batch", func() error {
 		_, err := c.acts.SendBatch(ctx, settleLater("sms"))
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		close(release)
-		t.Fatal("the batch waited for a call its receipt had already settled")
-	}
-	close(release)
-	<-answered
+		return err
+	})
 	require.Never(t, func() bool {
 		u2, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
 		return err != nil || u2.Doubt != ""
@@ -489,23 +497,10 @@ func TestASettlingStepGoesOnPastACallItsReceiptSettled(t *testing.T) {
 	_, err := s.ClaimDeliveries(ctx, []store.Delivery{{IncidentID: "INC-N", SubjectID: "u2", Channel: "sms", Rung: 1, Draft: "notice-en@1"}},
 		store.Lease{Owner: "dead#1/0", Until: time.Now()})
 	require.NoError(t, err)
-	release := make(chan struct{})
-	answered := make(chan struct{})
-	c.acts.Senders["sms"] = receiptFirstSender{inner: c.sms, store: s, on: "u2", release: release, answered: answered}
-	done := make(chan error, 1)
-	go func() {
+	receiptFirst(t, c, s, "the settling step", func() error {
 		_, err := c.acts.SettleRung(ctx, settleLater("sms"))
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		require.NoError(t, err)
-	case <-time.After(10 * time.Second):
-		close(release)
-		t.Fatal("the settling step waited for a call its receipt had already settled")
-	}
-	close(release)
-	<-answered
+		return err
+	})
 	require.Never(t, func() bool {
 		u2, err := s.GetDelivery(ctx, "INC-N", "u2", "sms")
 		return err != nil || u2.Status != store.StatusSent

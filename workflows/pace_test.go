@@ -44,11 +44,7 @@ func TestACampaignThatWouldMissADutyWarnsTheWarRoom(t *testing.T) {
 			posts = append(posts, in.Text)
 			return nil
 		}})
-	env.RegisterDelayedCallback(func() {
-		for _, d := range progressOf(t, env).Drafts {
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
-		}
-	}, time.Minute)
+	approveAllAfterAMinute(t, env)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 2*time.Hour)
 	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	mu.Lock()
@@ -95,11 +91,7 @@ func TestASlowCampaignWarnsTheWarRoomAtItsMeasuredPace(t *testing.T) {
 			posts = append(posts, in.Text)
 			return nil
 		}})
-	env.RegisterDelayedCallback(func() {
-		for _, d := range progressOf(t, env).Drafts {
-			update(env, UpdateApprove, ApproveInput{Actor: Actor{Identity: "legal@example.com", Role: "legal"}, Draft: d.Name})
-		}
-	}, time.Minute)
+	approveAllAfterAMinute(t, env)
 	env.RegisterDelayedCallback(func() { env.CancelWorkflow() }, 3*time.Hour)
 	env.ExecuteWorkflow(IncidentWorkflowName, input())
 	mu.Lock()
