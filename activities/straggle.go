@@ -109,11 +109,7 @@ func (a *Activities) deliverOrGoOn(ctx context.Context, drill bool, ln *lane, p 
 		// never answered the request (Twilio's status callback names the
 		// ledger's row). Nothing waits on the call's answer any more, and
 		// every write of it is one the receipt's status wins over.
-		go func() {
-			o := <-done
-			cancel()
-			a.recordStraggler(bg, ln.owner, p, o, fresh)
-		}()
+		go a.recordWhenAnswered(bg, ln.owner, p, done, cancel, fresh)
 		return store.Delivery{}, nil, true
 	}
 	if err != nil || !marked {
@@ -166,12 +162,7 @@ func (a *Activities) deliverUntilReceipt(ctx context.Context, drill bool, ln *la
 		wait := w.left(patience)
 		if wait <= 0 {
 			if a.settledMeanwhile(ctx, p.key) {
-				bg := context.WithoutCancel(ctx)
-				go func() {
-					o := <-done
-					cancel()
-					a.recordStraggler(bg, ln.owner, p, o, fresh)
-				}()
+				go a.recordWhenAnswered(context.WithoutCancel(ctx), ln.owner, p, done, cancel, fresh)
 				return store.Delivery{}, nil, true
 			}
 			wait = receiptPoll
@@ -183,6 +174,15 @@ func (a *Activities) deliverUntilReceipt(ctx context.Context, drill bool, ln *la
 		case <-time.After(wait):
 		}
 	}
+}
+
+// recordWhenAnswered waits for the answer to a call whose receipt settled
+// its row before it, ends the call's context and records the answer as a
+// straggler's (every write of it yields to the receipt's status).
+func (a *Activities) recordWhenAnswered(ctx context.Context, owner string, p planned, done <-chan outcome, cancel context.CancelFunc, fresh bool) {
+	o := <-done
+	cancel()
+	a.recordStraggler(ctx, owner, p, o, fresh)
 }
 
 // settledMeanwhile says whether d's row is no longer sending: a receipt

@@ -371,11 +371,8 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 	if len(duties) == 0 {
 		return
 	}
-	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
-	var res activities.PaceResult
-	ahead, aheadDuties, _ := DueFirst(s.p.Scope, duties)
-	in := activities.PaceInput{IncidentID: s.in.IncidentID, Channels: plan.Ladder[0], Duties: duties, AheadRegions: ahead, AheadDuties: aheadDuties}
-	if err := workflow.ExecuteActivity(pctx, a.ProjectPace, in).Get(ctx, &res); err != nil {
+	res, err := s.projectPace(ctx, plan, duties, false)
+	if err != nil {
 		workflow.GetLogger(ctx).Warn("pace projection failed", "error", err)
 		return
 	}
@@ -384,6 +381,18 @@ func (s *plan) warnPace(ctx workflow.Context, plan activities.AssessResult) {
 		s.event(ctx, "LATE: "+late)
 		s.post(ctx, ":hourglass_flowing_sand: <!here> Late: "+senders.SlackEscape(late)+". An admin can raise the channel's rate up to the provider's ceiling: `tocsin channel rate CHANNEL PER-SECOND`.")
 	}
+}
+
+// projectPace asks ProjectPace about the campaign of plan against duties,
+// those due first measured by their own finish; measured: at the rates the
+// running campaign keeps.
+func (s *plan) projectPace(ctx workflow.Context, plan activities.AssessResult, duties []pacing.Duty, measured bool) (activities.PaceResult, error) {
+	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
+	ahead, aheadDuties, _ := DueFirst(s.p.Scope, duties)
+	in := activities.PaceInput{IncidentID: s.in.IncidentID, Channels: plan.Ladder[0], Duties: duties, AheadRegions: ahead, AheadDuties: aheadDuties, Measured: measured}
+	var res activities.PaceResult
+	err := workflow.ExecuteActivity(pctx, a.ProjectPace, in).Get(ctx, &res)
+	return res, err
 }
 
 // paceWatchEvery is how often a running campaign is projected again at
@@ -413,11 +422,8 @@ func (s *plan) watchPace(ctx workflow.Context, plan activities.AssessResult) (st
 			if len(duties) == 0 {
 				return
 			}
-			ahead, aheadDuties, _ := DueFirst(s.p.Scope, duties)
-			in := activities.PaceInput{IncidentID: s.in.IncidentID, Channels: plan.Ladder[0], Duties: duties, AheadRegions: ahead, AheadDuties: aheadDuties, Measured: true}
-			pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3}})
-			var res activities.PaceResult
-			if err := workflow.ExecuteActivity(pctx, a.ProjectPace, in).Get(ctx, &res); err != nil {
+			res, err := s.projectPace(ctx, plan, duties, true)
+			if err != nil {
 				if ctx.Err() != nil {
 					return
 				}

@@ -238,14 +238,14 @@ func Span(d time.Duration) string {
 }
 
 // roundSignificant rounds x > 0 to n significant digits.
-func roundSignificant(x float64, n int) float64 {
-	p := math.Pow(10, float64(n-1)-math.Floor(math.Log10(x)))
-	return math.Round(x*p) / p
-}
+func roundSignificant(x float64, n int) float64 { return toSignificant(x, n, math.Round) }
 
 // ceilSignificant rounds x > 0 up to n significant digits: a rate that
 // meets a due time must not be rounded below it.
-func ceilSignificant(x float64, n int) float64 {
+func ceilSignificant(x float64, n int) float64 { return toSignificant(x, n, math.Ceil) }
+
+// toSignificant rounds x > 0 to n significant digits by round.
+func toSignificant(x float64, n int, round func(float64) float64) float64 {
 	p := math.Pow(10, float64(n-1)-math.Floor(math.Log10(x)))
-	return math.Ceil(x*p) / p
+	return round(x*p) / p
 }
