@@ -40,15 +40,16 @@ func (a *Activities) ProjectPace(ctx context.Context, in PaceInput) (PaceResult,
 	var measured map[string]float64
 	if in.Measured {
 		// A paused campaign's last minutes are the pause's pace, not its
-		// providers'.
-		if _, paused, err := a.Store.CampaignPaused(ctx, in.IncidentID); err != nil || paused {
+		// providers', and so are those before a resume.
+		window, err := a.Store.MeasureWindow(ctx, in.IncidentID, a.now())
+		if err != nil || window == 0 {
 			return PaceResult{}, err
 		}
 		sent, err := a.Store.SendProgress(ctx, in.IncidentID, 0)
 		if err != nil {
 			return PaceResult{}, err
 		}
-		if measured = pacing.Measured(a.now(), sent, pacing.MeasureWindow); len(measured) == 0 {
+		if measured = pacing.Measured(a.now(), sent, window); len(measured) == 0 {
 			return PaceResult{}, nil
 		}
 	}

@@ -16,7 +16,8 @@ import (
 // A running campaign that has sent 6 e-mails in its first minute keeps
 // 0.1 a second, well below the configured 10: asked about its measured
 // pace, the projection names the duty that pace misses; asked as the
-// campaign starts, at the configured rate, it is on time.
+// campaign starts, at the configured rate, it is on time; so it is while
+// paused, and once resumed until it has sent again.
 func TestProjectPaceAtTheMeasuredRateNamesTheDutyItMisses(t *testing.T) {
 	s := storetest.Open(t, "sqlite")
 	ctx := context.Background()
@@ -51,6 +52,15 @@ func TestProjectPaceAtTheMeasuredRateNamesTheDutyItMisses(t *testing.T) {
 
 	// Paused by legal, it sends nothing: that is not its providers' pace.
 	_, _, err = s.PauseCampaign(ctx, "INC-N", store.Pause{By: "legal@example.com", Reason: "wording", At: time.Now()})
+	require.NoError(t, err)
+	res, err = c.acts.ProjectPace(ctx, in)
+	require.NoError(t, err)
+	require.Empty(t, res.Late)
+
+	// Resumed, it has sent nothing since: the 6 e-mails before the pause
+	// are not its pace now, and the configured rate stands until it has
+	// sent for a while again.
+	_, err = s.ResumeCampaign(ctx, "INC-N")
 	require.NoError(t, err)
 	res, err = c.acts.ProjectPace(ctx, in)
 	require.NoError(t, err)

@@ -50,15 +50,18 @@ type PacingMiss struct {
 // pacingView projects an incident's campaign until it is done, where the
 // channels it sends first have configured rates or a measured pace. A
 // paused campaign is projected at its configured rates: what it sent in
-// the last minutes is the pause's pace, not its providers'.
-func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress, playbook string, paused bool) *PacingView {
+// the last minutes is the pause's pace, not its providers'; one resumed
+// lately is measured from its resume.
+func (s *Server) pacingView(ctx context.Context, id string, p workflows.Progress, playbook string) *PacingView {
 	if p.Scope == nil || p.Reach != nil || p.Status == workflows.StageClosed {
 		return nil
 	}
 	now := time.Now().UTC()
 	var measured map[string]float64
-	if p.Campaign != nil && !paused {
-		measured = pacing.Measured(now, s.sendProgress(ctx, id, false), pacing.MeasureWindow)
+	if p.Campaign != nil {
+		if window, err := s.Store.MeasureWindow(ctx, id, now); err == nil && window > 0 {
+			measured = pacing.Measured(now, s.sendProgress(ctx, id, false), window)
+		}
 	}
 	if len(s.Rates) == 0 && len(measured) == 0 {
 		return nil

@@ -365,7 +365,7 @@ func (s *Server) view(ctx context.Context, inc store.Incident) View {
 		pv := pauseView(pause)
 		v.Paused = &pv
 	}
-	v.Pacing = s.pacingView(ctx, inc.ID, p, inc.Spec.Playbook, v.Paused != nil)
+	v.Pacing = s.pacingView(ctx, inc.ID, p, inc.Spec.Playbook)
 	if p.Reach == nil && workflows.NoticeBegun(p.Status) {
 		if holds, err := s.Store.ChannelHolds(ctx); err == nil {
 			for _, h := range holds {

@@ -68,6 +68,16 @@ type Point struct {
 // slow down within minutes.
 const MeasureWindow = 5 * time.Minute
 
+// WindowSince is MeasureWindow, or the time since the campaign resumed
+// from a pause when that is shorter: the pause's silence is not its
+// providers' pace. A zero resumed means it never paused.
+func WindowSince(now, resumed time.Time) time.Duration {
+	if since := now.Sub(resumed); !resumed.IsZero() && since < MeasureWindow {
+		return max(since, 0)
+	}
+	return MeasureWindow
+}
+
 // MinMeasured is the least time a channel must have been sending, within
 // the window, before its rate is taken as measured: the first seconds of
 // a campaign are its ramp, not its pace.

@@ -127,3 +127,26 @@ func TestAChannelsRateIsMeasuredOverTheLastMinutesUntilNow(t *testing.T) {
 	got = Measured(now, map[string][]Point{"sms": steady(-100*time.Second, 0, 3)}, 5*time.Minute)
 	require.InDelta(t, 3, got["sms"], 0.05)
 }
+
+func TestAResumedCampaignIsMeasuredFromItsResume(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	require.Equal(t, MeasureWindow, WindowSince(now, time.Time{}), "never paused")
+	require.Equal(t, 90*time.Second, WindowSince(now, now.Add(-90*time.Second)))
+	require.Equal(t, MeasureWindow, WindowSince(now, now.Add(-time.Hour)))
+	require.Zero(t, WindowSince(now, now.Add(time.Second)), "a resume a clock's skew ahead")
+
+	// Ten a second before a pause of three minutes, ten a second for the
+	// minute since: the pause is not in the rate.
+	var pts []Point
+	n := 0
+	for at := -10 * time.Minute; at <= 0; at += time.Second {
+		if at <= -4*time.Minute || at > -time.Minute {
+			n += 10
+		}
+		pts = append(pts, Point{At: now.Add(at), Sent: n})
+	}
+	sent := map[string][]Point{"sms": pts}
+	require.InDelta(t, 4, Measured(now, sent, MeasureWindow)["sms"], 0.05, "over five minutes, three of them paused")
+	require.InDelta(t, 10, Measured(now, sent, WindowSince(now, now.Add(-time.Minute)))["sms"], 0.05)
+	require.NotContains(t, Measured(now, sent, WindowSince(now, now.Add(-20*time.Second))), "sms", "resumed 20 s ago: its ramp")
+}

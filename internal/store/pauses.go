@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/tocsin/tocsin/internal/pacing"
 )
 
 // Pause is a campaign stopped by a person: who, why and since when; for a
@@ -52,13 +54,59 @@ func (s *Store) ResumeCampaign(ctx context.Context, incidentID string) (Pause, e
 	if !paused {
 		return Pause{}, ErrNotFound
 	}
-	_, err = s.exec(ctx, `DELETE FROM campaign_pauses WHERE incident_id=?`, incidentID)
-	return p, err
+	t, err := s.begin(ctx)
+	if err != nil {
+		return Pause{}, err
+	}
+	defer t.Rollback()
+	if _, err := t.exec(ctx, `DELETE FROM campaign_pauses WHERE incident_id=?`, incidentID); err != nil {
+		return Pause{}, err
+	}
+	if _, err := t.exec(ctx, `INSERT INTO campaign_resumes (incident_id, at) VALUES (?,?) ON CONFLICT (incident_id) DO UPDATE SET at=excluded.at`,
+		incidentID, formatTime(time.Now())); err != nil {
+		return Pause{}, err
+	}
+	return p, t.Commit()
+}
+
+// MeasureWindow is how far back before now an incident's sends tell the
+// pace its providers keep: pacing.MeasureWindow, or less when the campaign
+// resumed from a pause (or a hold lapsed) within it, so that the pause's
+// silence is not taken for slowness; 0 while it is paused.
+func (s *Store) MeasureWindow(ctx context.Context, incidentID string, now time.Time) (time.Duration, error) {
+	var resumed time.Time
+	p, found, err := s.pause(ctx, incidentID)
+	switch {
+	case err != nil:
+		return 0, err
+	case found && (p.Until.IsZero() || now.Before(p.Until)):
+		return 0, nil
+	case found:
+		resumed = p.Until
+	}
+	var at string
+	err = s.queryRow(ctx, `SELECT at FROM campaign_resumes WHERE incident_id=?`, incidentID).Scan(&at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, err
+	}
+	if at != "" && parseTime(at).After(resumed) {
+		resumed = parseTime(at)
+	}
+	return pacing.WindowSince(now, resumed), nil
 }
 
 // CampaignPaused says whether an incident's campaign is paused, and how;
 // a hold whose time has passed is lifted.
 func (s *Store) CampaignPaused(ctx context.Context, incidentID string) (Pause, bool, error) {
+	p, found, err := s.pause(ctx, incidentID)
+	if err != nil || !found || (!p.Until.IsZero() && !time.Now().Before(p.Until)) {
+		return Pause{}, false, err
+	}
+	return p, true, nil
+}
+
+// pause is an incident's pause row, a lapsed hold's included.
+func (s *Store) pause(ctx context.Context, incidentID string) (Pause, bool, error) {
 	var p Pause
 	var at, until, duties string
 	err := s.queryRow(ctx, `SELECT by_whom, reason, at, until, requested_by, duties FROM campaign_pauses WHERE incident_id=?`, incidentID).
@@ -75,9 +123,6 @@ func (s *Store) CampaignPaused(ctx context.Context, incidentID string) (Pause, b
 	}
 	if until != "" {
 		p.Until = parseTime(until)
-		if !time.Now().Before(p.Until) {
-			return Pause{}, false, nil
-		}
 	}
 	return p, true, nil
 }
