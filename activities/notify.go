@@ -522,7 +522,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk 
 			}
 		}
 		if claimedBefore && prior.Status != store.StatusSending {
-			if isFailure(prior.Status) {
+			if store.IsFailure(prior.Status) {
 				res.Failed++
 			}
 			continue
@@ -611,7 +611,7 @@ func (a *Activities) sendChunk(ctx context.Context, drill bool, ln *lane, chunk 
 		if interrupted {
 			res.Recovered++
 		}
-		if isFailure(d.Status) {
+		if store.IsFailure(d.Status) {
 			res.Failed++
 		}
 		if recordAtOnce(d.Channel) {
@@ -644,10 +644,6 @@ type planned struct {
 	guardian bool
 	// inDoubt: its send was left in doubt, held for the provider.
 	inDoubt bool
-}
-
-func isFailure(status string) bool {
-	return status == store.StatusFailed || status == store.StatusUndelivered
 }
 
 // noticeFor picks the approved notice a recipient reads: the form their

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -21,6 +22,13 @@ const (
 	// ledger update: we do not know whether it went out, so it is never resent.
 	StatusUnknown = "unknown"
 )
+
+// failedStatuses are the outcomes that leave a person unreached on a
+// channel: a later rung or a retry may try them again.
+var failedStatuses = []any{StatusFailed, StatusUndelivered}
+
+// IsFailure says whether a send's status leaves its person unreached.
+func IsFailure(status string) bool { return slices.Contains(failedStatuses, any(status)) }
 
 // Delivery is one ledger row: one notice to one subject over one channel.
 type Delivery struct {

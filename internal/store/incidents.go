@@ -358,7 +358,7 @@ func (s *Store) unreachedRecipients(ctx context.Context, incidentID string, r Ra
 // rung (1-based) can no longer reach: no send of it to them but failed ones.
 func movedOnWhere(incidentID string, rung int, col string) (string, []any) {
 	return ` AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.incident_id=? AND d.subject_id=` + col + ` AND d.rung=? AND d.status NOT IN (?, ?))`,
-		[]any{incidentID, rung, StatusFailed, StatusUndelivered}
+		append([]any{incidentID, rung}, failedStatuses...)
 }
 
 // RecipientsOf reads the affected subjects named, in subject order, reached
