@@ -139,8 +139,19 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	if err != nil {
 		return ImportResult{}, err
 	}
-	defer lt.rollback(ctx)
 	var snap int64
+	kept := false
+	defer func() {
+		if kept {
+			return
+		}
+		lt.rollback(ctx)
+		if lt.committedSome() {
+			// Best effort: what a crash or a failure here leaves behind is
+			// dropped by the next prune.
+			s.dropSnapshotData(context.WithoutCancel(ctx), snap)
+		}
+	}()
 	if err := lt.queryRow(ctx, `INSERT INTO snapshots (imported_at, imported_by, systems_file, subjects_file, systems, subjects) VALUES (?,?,?,?,0,0) RETURNING id`,
 		now(), in.ImportedBy, in.SystemsFile, in.SubjectsFile).Scan(&snap); err != nil {
 		return ImportResult{}, err
@@ -196,7 +207,13 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 		}
 		return refused()
 	}
+	if err := lt.yield(ctx); err != nil {
+		return ImportResult{}, err
+	}
 	if err := lt.exec(ctx, onsiteIndex(snap)); err != nil {
+		return ImportResult{}, err
+	}
+	if err := lt.yield(ctx); err != nil {
 		return ImportResult{}, err
 	}
 	sets := make([]string, len(src.sets))
@@ -222,6 +239,7 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	if err := lt.commit(ctx); err != nil {
 		return ImportResult{}, err
 	}
+	kept = true
 	return ImportResult{Snapshot: snap, Previous: previous, Systems: len(systems), Subjects: src.rows, Seconds: time.Since(started).Seconds()}, nil
 }
 
@@ -627,26 +645,49 @@ func (s *Store) PruneSnapshots(ctx context.Context) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	// An import that never finished (the process died during a SQLite
+	// load, which commits as it goes) left rows no one can see; one still
+	// running is not a day old.
+	abandoned, err := queryColumn[int64](ctx, s, `SELECT id FROM snapshots WHERE subjects = 0 AND imported_at < ? ORDER BY id`, formatTime(time.Now().Add(-abandonedAfter)))
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range abandoned {
+		if n, err := s.tablesNamed(ctx, subjectsTable(id)); err != nil {
+			return nil, err
+		} else if n > 0 {
+			ids = append(ids, id)
+		}
+	}
 	for _, id := range ids {
-		t, err := s.begin(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := t.exec(ctx, `DROP TABLE IF EXISTS `+subjectsTable(id)); err != nil {
-			t.Rollback()
-			return nil, err
-		}
-		for _, q := range []string{`DELETE FROM system_sets WHERE snapshot_id=?`, `DELETE FROM snapshot_counts WHERE snapshot_id=?`, `DELETE FROM systems WHERE snapshot_id=?`, `UPDATE snapshots SET subjects=0 WHERE id=?`} {
-			if _, err := t.exec(ctx, q, id); err != nil {
-				t.Rollback()
-				return nil, err
-			}
-		}
-		if err := t.Commit(); err != nil {
+		if err := s.dropSnapshotData(ctx, id); err != nil {
 			return nil, err
 		}
 	}
 	return ids, nil
+}
+
+// abandonedAfter is how old an unfinished import must be for a prune to
+// take it for abandoned.
+const abandonedAfter = 24 * time.Hour
+
+// dropSnapshotData drops a snapshot's people, systems and counts, and
+// leaves its row, with no subjects, as the record that it was imported.
+func (s *Store) dropSnapshotData(ctx context.Context, id int64) error {
+	t, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if _, err := t.exec(ctx, `DROP TABLE IF EXISTS `+subjectsTable(id)); err != nil {
+		return err
+	}
+	for _, q := range []string{`DELETE FROM system_sets WHERE snapshot_id=?`, `DELETE FROM snapshot_counts WHERE snapshot_id=?`, `DELETE FROM systems WHERE snapshot_id=?`, `UPDATE snapshots SET subjects=0 WHERE id=?`} {
+		if _, err := t.exec(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return t.Commit()
 }
 
 // systemCategories maps a snapshot's systems to the categories each holds.
@@ -700,4 +741,10 @@ type loadTx interface {
 	copyRows(ctx context.Context, table string, columns []string, src rowSource) error
 	commit(ctx context.Context) error
 	rollback(ctx context.Context) error
+	// committedSome says part of the load is already committed (a SQLite
+	// load commits as it goes), so abandoning it must drop that part.
+	committedSome() bool
+	// yield lets the store's other calls through before the next step,
+	// where the load holds the one connection they need (SQLite).
+	yield(ctx context.Context) error
 }

@@ -144,6 +144,11 @@ func (l *postgresLoad) commit(ctx context.Context) error {
 	return l.tx.Commit(ctx)
 }
 
+// committedSome is false and yield does nothing: a PostgreSQL load is one
+// transaction, which blocks nobody else.
+func (l *postgresLoad) committedSome() bool         { return false }
+func (l *postgresLoad) yield(context.Context) error { return nil }
+
 func (l *postgresLoad) rollback(ctx context.Context) error {
 	defer l.conn.Close()
 	return l.tx.Rollback(context.WithoutCancel(ctx))

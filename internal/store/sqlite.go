@@ -38,17 +38,43 @@ func (sqliteDialect) clustered() string      { return " WITHOUT ROWID" }
 func (sqliteDialect) groupsWrites() bool     { return true }
 
 func (d sqliteDialect) beginLoad(ctx context.Context, db *sql.DB) (loadTx, error) {
-	t, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	return &sqliteLoad{tx: &tx{Tx: t, d: d}}, nil
+	l := &sqliteLoad{db: db, d: d}
+	return l, l.begin(ctx)
 }
 
-// sqliteLoad bulk-loads through prepared multi-row INSERTs in one
-// transaction: the per-statement cost of database/sql, not SQLite, is what
-// limits row-at-a-time inserts.
-type sqliteLoad struct{ tx *tx }
+// loadChunkRows is how many rows a SQLite load writes in one transaction.
+// SQLite has one writer and the store one connection: a load in a single
+// transaction held every other call of the server (a campaign's ledger,
+// the console, the providers' receipts) for its whole length, a minute at
+// 10 million people. Between two chunks the connection serves them.
+var loadChunkRows = 32768
+
+// chunkCommitted, when set by a test, runs after each chunk's commit, while
+// the connection is free.
+var chunkCommitted func()
+
+// sqliteLoad bulk-loads through prepared multi-row INSERTs (the
+// per-statement cost of database/sql, not SQLite, is what limits
+// row-at-a-time inserts), committing every loadChunkRows rows. What it has
+// committed of a load that is then abandoned is for the caller to drop
+// (committedSome): the snapshot stays out of sight until its last
+// transaction makes it one.
+type sqliteLoad struct {
+	db      *sql.DB
+	d       sqliteDialect
+	tx      *tx
+	partial bool
+}
+
+func (l *sqliteLoad) begin(ctx context.Context) error {
+	t, err := l.db.BeginTx(ctx, nil)
+	if err != nil {
+		l.tx = nil
+		return err
+	}
+	l.tx = &tx{Tx: t, d: l.d}
+	return nil
+}
 
 func (l *sqliteLoad) exec(ctx context.Context, q string, args ...any) error {
 	_, err := l.tx.exec(ctx, q, args...)
@@ -68,11 +94,57 @@ func (l *sqliteLoad) query(ctx context.Context, q string, args ...any) (rowIter,
 }
 
 func (l *sqliteLoad) copyRows(ctx context.Context, table string, columns []string, src rowSource) error {
-	return l.tx.insertRows(ctx, table, columns, src, "")
+	for {
+		c := &chunkSource{rowSource: src, left: loadChunkRows}
+		if err := l.tx.insertRows(ctx, table, columns, c, ""); err != nil || !c.full {
+			return err
+		}
+		if err := l.yield(ctx); err != nil {
+			return err
+		}
+	}
 }
 
-func (l *sqliteLoad) commit(context.Context) error   { return l.tx.Commit() }
-func (l *sqliteLoad) rollback(context.Context) error { return l.tx.Rollback() }
+// yield commits what is loaded so far and begins again, letting the calls
+// waiting for the connection through.
+func (l *sqliteLoad) yield(ctx context.Context) error {
+	if err := l.tx.Commit(); err != nil {
+		return err
+	}
+	l.partial = true
+	if chunkCommitted != nil {
+		chunkCommitted()
+	}
+	return l.begin(ctx)
+}
+
+func (l *sqliteLoad) commit(context.Context) error { return l.tx.Commit() }
+
+func (l *sqliteLoad) rollback(context.Context) error {
+	if l.tx == nil {
+		return nil
+	}
+	return l.tx.Rollback()
+}
+
+func (l *sqliteLoad) committedSome() bool { return l.partial }
+
+// chunkSource is up to left rows of a source; full says it stopped there
+// with the source not yet read to its end.
+type chunkSource struct {
+	rowSource
+	left int
+	full bool
+}
+
+func (c *chunkSource) Next() bool {
+	if c.left == 0 {
+		c.full = true
+		return false
+	}
+	c.left--
+	return c.rowSource.Next()
+}
 
 type sqlRows struct{ *sql.Rows }
 

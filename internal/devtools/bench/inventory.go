@@ -39,6 +39,10 @@ type Result struct {
 	ImportSeconds  float64 `json:"import_seconds"`
 	ImportRowsPerS float64 `json:"import_rows_per_s"`
 	ImportPeakMB   float64 `json:"import_peak_rss_mb"`
+	// ImportLongestWait is the longest a small read of the store, made
+	// every 10 ms during the import, waited: what a running campaign, the
+	// console or a provider's receipt waits while an inventory loads.
+	ImportLongestWait float64 `json:"import_longest_wait_s"`
 	// RestMB is the process's resident set before the import: the binary
 	// (with the Temporal server linked in) and its start-up heap.
 	RestMB       float64 `json:"rss_at_rest_mb"`
@@ -131,12 +135,17 @@ func (c Config) measure(ctx context.Context, backend, systems, subjects string) 
 	resetPeakRSS()
 	r.RestMB = peakRSSMB()
 	started := time.Now()
+	longest := make(chan time.Duration)
+	imported := make(chan struct{})
+	go func() { longest <- longestWait(ctx, st, imported) }()
 	res, err := st.ImportInventory(ctx, store.ImportInput{SystemsFile: "systems.yaml", Systems: sys, SubjectsFile: filepath.Base(subjects), Subjects: sub,
 		ImportedBy: "bench", Progress: func(rows int64) {
 			if rows%1_000_000 == 0 {
 				c.logf("%s: %d rows, %.0f rows/s", backend, rows, float64(rows)/time.Since(started).Seconds())
 			}
 		}})
+	close(imported)
+	r.ImportLongestWait = (<-longest).Seconds()
 	if err != nil {
 		return r, err
 	}
@@ -166,6 +175,23 @@ func (c Config) measure(ctx context.Context, backend, systems, subjects string) 
 		}
 	}
 	return r, nil
+}
+
+// longestWait reads the store every 10 ms until done is closed, and says
+// how long the slowest read took.
+func longestWait(ctx context.Context, st *store.Store, done <-chan struct{}) time.Duration {
+	var worst time.Duration
+	for {
+		select {
+		case <-done:
+			return worst
+		case <-time.After(10 * time.Millisecond):
+		}
+		at := time.Now()
+		if _, _, err := st.CampaignPaused(ctx, "INC-BENCH"); err == nil {
+			worst = max(worst, time.Since(at))
+		}
+	}
 }
 
 // scopeSQL is the raw SQL equivalent of Tocsin's scope: the affected rows with
