@@ -248,6 +248,12 @@ func NewSubjectReader(file string, r io.Reader, systems map[string]bool) (*Subje
 	return sr, nil
 }
 
+// HasContact says whether the file has any of the columns of the contact
+// kind at index i of Contacts: without them, everyone's is empty.
+func (sr *SubjectReader) HasContact(i int) bool {
+	return slices.ContainsFunc(sr.contactCol[i], func(pos int) bool { return pos >= 0 })
+}
+
 // Next returns the next subject, or the errors of a bad row (a []RowError wrapped
 // in *Errors), or io.EOF at the end. A broken CSV structure is reported and the
 // reader moves on to the next row.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tocsin/tocsin/internal/inventory"
 	"github.com/tocsin/tocsin/internal/store"
 	"github.com/tocsin/tocsin/internal/store/storetest"
 )
@@ -149,5 +150,29 @@ func TestReturnedMailUnreachesThoseOnlyALetterReached(t *testing.T) {
 		returned, unreached, err := s.ReturnedLetters(ctx, inc.ID)
 		require.NoError(t, err)
 		require.Equal(t, [2]int{1, 1}, [2]int{returned, unreached}, "one letter returned, its person unreached")
+	})
+}
+
+// A file with some optional kinds of contact and not others: each kind it
+// has lands in its own column, and the kinds it lacks are empty for all.
+func TestAFileWithSomeOptionalContactsKeepsEachInItsColumn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		importPeople(t, s, "subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,guardian_email,guardian_phone\n"+
+			"g1,Tia,,,,en,SG,2015,media,mum@example.com,+6591234567\n"+
+			"g2,Uma,uma@example.com,,,en,SG,1990,media,,\n")
+		inc := openIncident(t, s, "INC-G", "")
+		sum, err := s.Scope(ctx, store.ScopeInput{IncidentID: inc.ID, Snapshot: inc.Snapshot, Systems: []string{"media"}, Year: 2026})
+		require.NoError(t, err)
+		require.Equal(t, 2, sum.Subjects)
+		rcp, err := s.UnreachedRecipients(ctx, inc.ID, store.Range{}, nil, 10)
+		require.NoError(t, err)
+		require.Len(t, rcp, 2)
+		require.Equal(t, "mum@example.com", rcp[0].Contact(inventory.GuardianEmail))
+		require.Equal(t, "+6591234567", rcp[0].Contact(inventory.GuardianPhone))
+		require.Empty(t, rcp[0].Contact("push"))
+		require.Empty(t, rcp[0].Contact("address"))
+		require.Equal(t, "uma@example.com", rcp[1].Contact("email"))
+		require.Empty(t, rcp[1].Contact(inventory.GuardianEmail))
 	})
 }

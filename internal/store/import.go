@@ -102,7 +102,7 @@ func (s *Store) createSubjectsTable(table string) string {
 	var b strings.Builder
 	b.WriteString(`CREATE TABLE ` + table + ` (subject_id ` + s.dialect.keyText() + ` NOT NULL, name TEXT NOT NULL`)
 	for _, c := range inventory.Contacts {
-		b.WriteString(`, ` + c.Column + ` TEXT NOT NULL`)
+		b.WriteString(`, ` + c.Column + ` TEXT NOT NULL DEFAULT ''`)
 	}
 	b.WriteString(`, locale TEXT NOT NULL, region TEXT NOT NULL, birth_year INTEGER NOT NULL, set_id INTEGER NOT NULL, line BIGINT NOT NULL, consent TEXT NOT NULL)`)
 	return b.String()
@@ -166,8 +166,19 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 		return ImportResult{}, err
 	}
 	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}, counts: map[countKey]int64{}}
+	// The kinds of contact the file has no column for are left to the
+	// table's default, empty: binding a value nobody has, for every
+	// person, was a quarter of the values a SQLite load binds.
+	columns := []string{"subject_id", "name"}
+	for i, c := range inventory.Contacts {
+		if reader.HasContact(i) {
+			src.contacts = append(src.contacts, i)
+			columns = append(columns, c.Column)
+		}
+	}
+	columns = append(columns, subjectColumns[2+len(inventory.Contacts):]...)
 	defer src.stop()
-	if err := lt.copyRows(ctx, table, subjectColumns, src); err != nil {
+	if err := lt.copyRows(ctx, table, columns, src); err != nil {
 		src.stop()
 		if src.err != nil {
 			err = src.err // the reader's own error, not the server's echo of it
@@ -284,6 +295,9 @@ type subjectSource struct {
 	reader    *inventory.SubjectReader
 	maxErrors int
 	progress  func(int64)
+	// contacts are the indexes in inventory.Contacts of the kinds the
+	// file has, whose columns the rows carry.
+	contacts []int
 
 	sets     map[string]int32
 	counts   map[countKey]int64
@@ -369,7 +383,9 @@ func (s *subjectSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (s *subjectSource) Values() ([]any, error) { return s.batch[s.pos][:len(subjectColumns)], nil }
+func (s *subjectSource) Values() ([]any, error) {
+	return s.batch[s.pos][:len(subjectColumns)-len(inventory.Contacts)+len(s.contacts)], nil
+}
 
 // Err is the read error, if any; valid once Next has returned false.
 func (s *subjectSource) Err() error { return s.err }
@@ -457,9 +473,9 @@ func (s *subjectSource) produce() {
 		set := s.setID(sub.SystemsKey)
 		s.counts[countKey{sub.Region, sub.Locale, set, int32(sub.BirthYear), int32(sub.Reach()), sub.Consent}]++
 		if s.copyText {
-			text = appendCopyRow(text, sub, set)
+			text = appendCopyRow(text, sub, set, s.contacts)
 		} else {
-			batch = append(batch, rowOf(sub, set))
+			batch = append(batch, rowOf(sub, set, s.contacts))
 		}
 		n++
 		if n == batchRows && !send() {
@@ -468,12 +484,13 @@ func (s *subjectSource) produce() {
 	}
 }
 
-// rowOf is one row of subjectColumns.
-func rowOf(sub inventory.Subject, set int32) loadRow {
+// rowOf is one row of subjectColumns, with the contacts of kinds
+// (indexes in inventory.Contacts) only.
+func rowOf(sub inventory.Subject, set int32, contacts []int) loadRow {
 	var r loadRow
 	r[0], r[1] = sub.ID, sub.Name
 	i := 2
-	for c := range inventory.Contacts {
+	for _, c := range contacts {
 		r[i] = sub.Contacts[c]
 		i++
 	}
@@ -481,14 +498,14 @@ func rowOf(sub inventory.Subject, set int32) loadRow {
 	return r
 }
 
-// appendCopyRow writes one row of subjectColumns in COPY's text format: tab
+// appendCopyRow writes one row as rowOf does in COPY's text format: tab
 // separated, with backslash, tab, newline and carriage return escaped.
-func appendCopyRow(b []byte, sub inventory.Subject, set int32) []byte {
+func appendCopyRow(b []byte, sub inventory.Subject, set int32, contacts []int) []byte {
 	b = appendCopyField(b, sub.ID)
 	b = append(b, '\t')
 	b = appendCopyField(b, sub.Name)
 	b = append(b, '\t')
-	for c := range inventory.Contacts {
+	for _, c := range contacts {
 		b = appendCopyField(b, sub.Contacts[c])
 		b = append(b, '\t')
 	}
