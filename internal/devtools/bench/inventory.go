@@ -56,6 +56,16 @@ type Result struct {
 	ToolScoped         int     `json:"tool_scoped,omitempty"`
 }
 
+// ImportRatio is the import's speed as a share of the database's own
+// loader on the same file (the tool's time over ours); 0 without a
+// baseline.
+func (r Result) ImportRatio() float64 {
+	if r.ToolImportSeconds == 0 || r.ImportSeconds == 0 {
+		return 0
+	}
+	return r.ToolImportSeconds / r.ImportSeconds
+}
+
 // Inventory generates (or reuses) a synthetic inventory and measures each backend.
 func Inventory(ctx context.Context, c Config) ([]Result, error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
