@@ -137,6 +137,15 @@ type chunkSource struct {
 	full bool
 }
 
+// Err is the source's error once it has ended; a chunk that stopped short
+// of its end has none yet (the source is still being read).
+func (c *chunkSource) Err() error {
+	if c.full {
+		return nil
+	}
+	return c.rowSource.Err()
+}
+
 func (c *chunkSource) Next() bool {
 	if c.left == 0 {
 		c.full = true
