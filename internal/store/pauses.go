@@ -79,7 +79,7 @@ func (s *Store) MeasureWindow(ctx context.Context, incidentID string, now time.T
 	switch {
 	case err != nil:
 		return 0, err
-	case found && (p.Until.IsZero() || now.Before(p.Until)):
+	case found && p.holdsAt(now):
 		return 0, nil
 	case found:
 		resumed = p.Until
@@ -89,8 +89,8 @@ func (s *Store) MeasureWindow(ctx context.Context, incidentID string, now time.T
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, err
 	}
-	if at != "" && parseTime(at).After(resumed) {
-		resumed = parseTime(at)
+	if at := parseTime(at); at.After(resumed) {
+		resumed = at
 	}
 	return pacing.WindowSince(now, resumed), nil
 }
@@ -99,11 +99,15 @@ func (s *Store) MeasureWindow(ctx context.Context, incidentID string, now time.T
 // a hold whose time has passed is lifted.
 func (s *Store) CampaignPaused(ctx context.Context, incidentID string) (Pause, bool, error) {
 	p, found, err := s.pause(ctx, incidentID)
-	if err != nil || !found || (!p.Until.IsZero() && !time.Now().Before(p.Until)) {
+	if err != nil || !found || !p.holdsAt(time.Now()) {
 		return Pause{}, false, err
 	}
 	return p, true, nil
 }
+
+// holdsAt says whether the pause still stands at now: until resumed, or
+// for a hold with an end, until that end.
+func (p Pause) holdsAt(now time.Time) bool { return p.Until.IsZero() || now.Before(p.Until) }
 
 // pause is an incident's pause row, a lapsed hold's included.
 func (s *Store) pause(ctx context.Context, incidentID string) (Pause, bool, error) {
