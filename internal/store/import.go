@@ -93,6 +93,22 @@ var subjectColumns = func() []string {
 	return append(cols, "locale", "region", "birth_year", "set_id", "line", "consent")
 }()
 
+// loadColumns are the columns of subjectColumns a load of reader's file
+// writes, and the kinds of contact among them (indexes in
+// inventory.Contacts). The kinds the file has no column for are left to
+// the table's default, empty: binding a value nobody has, for every
+// person, was a quarter of the values a SQLite load binds.
+func loadColumns(reader *inventory.SubjectReader) (columns []string, contacts []int) {
+	columns = []string{"subject_id", "name"}
+	for i, c := range inventory.Contacts {
+		if reader.HasContact(i) {
+			contacts = append(contacts, i)
+			columns = append(columns, c.Column)
+		}
+	}
+	return append(columns, subjectColumns[2+len(inventory.Contacts):]...), contacts
+}
+
 // loadRow holds one row's values for subjectColumns, in a fixed array so
 // that a batch of rows is one allocation.
 type loadRow [2 + inventory.MaxContacts + 6]any
@@ -165,18 +181,9 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	if err := lt.exec(ctx, s.createSubjectsTable(table)); err != nil {
 		return ImportResult{}, err
 	}
-	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, sets: map[string]int32{}, counts: map[countKey]int64{}}
-	// The kinds of contact the file has no column for are left to the
-	// table's default, empty: binding a value nobody has, for every
-	// person, was a quarter of the values a SQLite load binds.
-	columns := []string{"subject_id", "name"}
-	for i, c := range inventory.Contacts {
-		if reader.HasContact(i) {
-			src.contacts = append(src.contacts, i)
-			columns = append(columns, c.Column)
-		}
-	}
-	columns = append(columns, subjectColumns[2+len(inventory.Contacts):]...)
+	columns, contacts := loadColumns(reader)
+	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, contacts: contacts, width: len(columns),
+		sets: map[string]int32{}, counts: map[countKey]int64{}}
 	defer src.stop()
 	if err := lt.copyRows(ctx, table, columns, src); err != nil {
 		src.stop()
@@ -296,8 +303,10 @@ type subjectSource struct {
 	maxErrors int
 	progress  func(int64)
 	// contacts are the indexes in inventory.Contacts of the kinds the
-	// file has, whose columns the rows carry.
+	// file has, whose columns the rows carry; width is how many values
+	// a row has (loadColumns).
 	contacts []int
+	width    int
 
 	sets     map[string]int32
 	counts   map[countKey]int64
@@ -384,7 +393,7 @@ func (s *subjectSource) Read(p []byte) (int, error) {
 }
 
 func (s *subjectSource) Values() ([]any, error) {
-	return s.batch[s.pos][:len(subjectColumns)-len(inventory.Contacts)+len(s.contacts)], nil
+	return s.batch[s.pos][:s.width], nil
 }
 
 // Err is the read error, if any; valid once Next has returned false.
