@@ -183,7 +183,7 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	}
 	columns, contacts := loadColumns(reader)
 	src := &subjectSource{reader: reader, maxErrors: in.MaxErrors, progress: in.Progress, contacts: contacts, width: len(columns),
-		sets: map[string]int32{}, counts: map[countKey]int64{}}
+		sets: map[string]int32{}, tally: newTally()}
 	defer src.stop()
 	if err := lt.copyRows(ctx, table, columns, src); err != nil {
 		src.stop()
@@ -243,7 +243,7 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 			return ImportResult{}, err
 		}
 	}
-	if err := lt.copyRows(ctx, "snapshot_counts", countColumns, &countSource{snapshot: snap, counts: src.counts}); err != nil {
+	if err := lt.copyRows(ctx, "snapshot_counts", countColumns, &countSource{snapshot: snap, counts: src.tally.counts()}); err != nil {
 		return ImportResult{}, err
 	}
 	if err := lt.exec(ctx, `UPDATE snapshots SET systems=?, subjects=? WHERE id=?`, len(systems), src.rows, snap); err != nil {
@@ -309,7 +309,7 @@ type subjectSource struct {
 	width    int
 
 	sets     map[string]int32
-	counts   map[countKey]int64
+	tally    *tally
 	rows     int64
 	rejected int64
 	errs     []inventory.RowError
@@ -480,7 +480,7 @@ func (s *subjectSource) produce() {
 		// refused: the database finds their duplicate IDs, so that one pass
 		// reports every bad row.
 		set := s.setID(sub.SystemsKey)
-		s.counts[countKey{sub.Region, sub.Locale, set, int32(sub.BirthYear), int32(sub.Reach()), sub.Consent}]++
+		s.tally.add(sub.Region, sub.Locale, set, int32(sub.BirthYear), int32(sub.Reach()), sub.Consent)
 		if s.copyText {
 			text = appendCopyRow(text, sub, set, s.contacts)
 		} else {
