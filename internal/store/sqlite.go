@@ -6,12 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 
 	"modernc.org/sqlite" // also registers the "sqlite" driver
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-type sqliteDialect struct{}
+type sqliteDialect struct {
+	// path is the store's file, which a bulk load opens a connection of
+	// its own to (rawConn); empty for a database only one connection sees.
+	path string
+}
 
 func openSQLite(path string) (*Store, error) {
 	q := url.Values{}
@@ -25,7 +30,11 @@ func openSQLite(path string) (*Store, error) {
 	// One writer at a time is how SQLite works; a single connection avoids
 	// SQLITE_BUSY between our own goroutines.
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, dialect: sqliteDialect{}, stmts: newStmtCache(db)}
+	d := sqliteDialect{path: path}
+	if path == ":memory:" || strings.Contains(path, "mode=memory") {
+		d.path = ""
+	}
+	s := &Store{db: db, dialect: d, stmts: newStmtCache(db)}
 	s.group.Max, s.group.Run = maxGroup, s.commitGroup
 	return s, nil
 }
@@ -94,6 +103,78 @@ func (l *sqliteLoad) query(ctx context.Context, q string, args ...any) (rowIter,
 }
 
 func (l *sqliteLoad) copyRows(ctx context.Context, table string, columns []string, src rowSource) error {
+	if l.d.path == "" {
+		return l.copyRowsInTx(ctx, table, columns, src)
+	}
+	// The load's own connection sees only what is committed: the table
+	// made in this transaction, first.
+	if err := l.tx.Commit(); err != nil {
+		return err
+	}
+	l.tx, l.partial = nil, true
+	raw, err := openRaw(l.d.path)
+	if err != nil {
+		return err
+	}
+	defer raw.close()
+	insert, err := raw.prepare("INSERT INTO " + table + " (" + strings.Join(columns, ",") + ") VALUES (" + placeholders(len(columns)) + ")")
+	if err != nil {
+		return err
+	}
+	defer insert.finalize()
+	for {
+		c := &chunkSource{rowSource: src, left: loadChunkRows}
+		if err := l.rawChunk(ctx, raw, insert, c); err != nil {
+			return err
+		}
+		if !c.full {
+			return l.begin(ctx)
+		}
+		if chunkCommitted != nil {
+			chunkCommitted()
+		}
+	}
+}
+
+// rawChunk writes one chunk through the load's own connection in one
+// transaction. It holds the store's connection meanwhile, so the
+// server's other calls wait for the chunk, as they would for a
+// transaction of the store's own, rather than meeting a busy database.
+func (l *sqliteLoad) rawChunk(ctx context.Context, raw *rawConn, insert *rawStmt, c *chunkSource) (err error) {
+	held, err := l.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer held.Close()
+	if err := raw.exec("BEGIN IMMEDIATE"); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			raw.exec("ROLLBACK")
+		}
+	}()
+	for c.Next() {
+		vals, err := c.Values()
+		if err != nil {
+			return err
+		}
+		if err := insert.insert(vals); err != nil {
+			return err
+		}
+	}
+	if err := c.Err(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return raw.exec("COMMIT")
+}
+
+// copyRowsInTx loads through the store's own connection, a chunk per
+// transaction: for a database no other connection can open.
+func (l *sqliteLoad) copyRowsInTx(ctx context.Context, table string, columns []string, src rowSource) error {
 	for {
 		c := &chunkSource{rowSource: src, left: loadChunkRows}
 		if err := l.tx.insertRows(ctx, table, columns, c, ""); err != nil || !c.full {
