@@ -28,10 +28,10 @@ func (cl *cli) benchCmd() *cobra.Command {
 				return printJSON(res)
 			}
 			tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "backend\tsubjects\tRSS at rest MB\timport s\trows/s\tpeak RSS MB\tlongest wait s\tscoped\tscope s\tscope RSS MB\ttool import s\ttool rows/s\tratio\ttool scope s\t")
+			fmt.Fprintln(tw, "backend\tsubjects\tRSS at rest MB\timport s\trows/s\tpeak RSS MB\tlongest wait s\tscoped\tscope s\tscope RSS MB\ttool import s\ttool rows/s\tratio\ttool indexes s\tratio with indexes\ttool scope s\t")
 			for _, r := range res {
-				fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.1f\t%.0f\t%.0f\t%.2f\t%d\t%.2f\t%.0f\t%.1f\t%.0f\t%.2f\t%.2f\t\n", r.Backend, r.Subjects, r.RestMB, r.ImportSeconds, r.ImportRowsPerS, r.ImportPeakMB,
-					r.ImportLongestWait, r.Scoped, r.ScopeSeconds, r.ScopePeakMB, r.ToolImportSeconds, r.ToolImportRowsPerS, r.ImportRatio(), r.ToolScopeSeconds)
+				fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.1f\t%.0f\t%.0f\t%.2f\t%d\t%.2f\t%.0f\t%.1f\t%.0f\t%.2f\t%.1f\t%.2f\t%.2f\t\n", r.Backend, r.Subjects, r.RestMB, r.ImportSeconds, r.ImportRowsPerS, r.ImportPeakMB,
+					r.ImportLongestWait, r.Scoped, r.ScopeSeconds, r.ScopePeakMB, r.ToolImportSeconds, r.ToolImportRowsPerS, r.ImportRatio(), r.ToolIndexSeconds, r.IndexedRatio(), r.ToolScopeSeconds)
 			}
 			return tw.Flush()
 		}}
