@@ -103,15 +103,29 @@ func (l *sqliteLoad) query(ctx context.Context, q string, args ...any) (rowIter,
 }
 
 func (l *sqliteLoad) copyRows(ctx context.Context, table string, columns []string, src rowSource) error {
-	if l.d.path == "" {
-		return l.copyRowsInTx(ctx, table, columns, src)
-	}
-	// The load's own connection sees only what is committed: the table
-	// made in this transaction, first.
-	if err := l.tx.Commit(); err != nil {
+	// The first chunk goes through the load's own transaction: a file
+	// that fits in one chunk is loaded, or refused without a trace, in a
+	// single transaction.
+	c := &chunkSource{rowSource: src, left: loadChunkRows}
+	if err := l.tx.insertRows(ctx, table, columns, c, ""); err != nil || !c.full {
 		return err
 	}
-	l.tx, l.partial = nil, true
+	if l.d.path == "" { // no other connection can open this database
+		for {
+			if err := l.yield(ctx); err != nil {
+				return err
+			}
+			c := &chunkSource{rowSource: src, left: loadChunkRows}
+			if err := l.tx.insertRows(ctx, table, columns, c, ""); err != nil || !c.full {
+				return err
+			}
+		}
+	}
+	// The rest through a connection of the load's own, which sees only
+	// what is committed: the table, first.
+	if err := l.commitChunk(); err != nil {
+		return err
+	}
 	raw, err := openRaw(l.d.path)
 	if err != nil {
 		return err
@@ -172,31 +186,25 @@ func (l *sqliteLoad) rawChunk(ctx context.Context, raw *rawConn, insert *rawStmt
 	return raw.exec("COMMIT")
 }
 
-// copyRowsInTx loads through the store's own connection, a chunk per
-// transaction: for a database no other connection can open.
-func (l *sqliteLoad) copyRowsInTx(ctx context.Context, table string, columns []string, src rowSource) error {
-	for {
-		c := &chunkSource{rowSource: src, left: loadChunkRows}
-		if err := l.tx.insertRows(ctx, table, columns, c, ""); err != nil || !c.full {
-			return err
-		}
-		if err := l.yield(ctx); err != nil {
-			return err
-		}
-	}
-}
-
 // yield commits what is loaded so far and begins again, letting the calls
 // waiting for the connection through.
 func (l *sqliteLoad) yield(ctx context.Context) error {
+	if err := l.commitChunk(); err != nil {
+		return err
+	}
+	return l.begin(ctx)
+}
+
+// commitChunk commits what is loaded so far, leaving the connection free.
+func (l *sqliteLoad) commitChunk() error {
 	if err := l.tx.Commit(); err != nil {
 		return err
 	}
-	l.partial = true
+	l.tx, l.partial = nil, true
 	if chunkCommitted != nil {
 		chunkCommitted()
 	}
-	return l.begin(ctx)
+	return nil
 }
 
 func (l *sqliteLoad) commit(context.Context) error { return l.tx.Commit() }
