@@ -44,28 +44,38 @@ func (e *rawError) Error() string { return fmt.Sprintf("sqlite: %s (%d)", e.msg,
 // connection names it.
 func openRaw(path string) (*rawConn, error) {
 	c := &rawConn{tls: libc.NewTLS()}
-	cpath, err := libc.CString("file:" + path)
+	err := c.open("file:" + path)
 	if err != nil {
-		c.tls.Close()
-		return nil, err
+		err = fmt.Errorf("open %s for loading: %w", path, err)
+	} else {
+		// The store's own settings, so that what the load commits is as
+		// durable as any other write and a busy store is waited for, not
+		// failed.
+		err = c.exec("PRAGMA busy_timeout=10000; PRAGMA synchronous=FULL; PRAGMA cache_size=-16000; PRAGMA temp_store=FILE; PRAGMA foreign_keys=ON")
 	}
-	defer libc.Xfree(c.tls, cpath)
-	out := c.tls.Alloc(ptrSize)
-	defer c.tls.Free(ptrSize)
-	rc := sqlite3.Xsqlite3_open_v2(c.tls, cpath, out, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_URI, 0)
-	c.db = *(*uintptr)(cMem(out))
-	if rc != sqlite3.SQLITE_OK {
-		err := c.errorOf(rc)
-		c.close()
-		return nil, fmt.Errorf("open %s for loading: %w", path, err)
-	}
-	// The store's own settings, so that what the load commits is as durable
-	// as any other write and a busy store is waited for, not failed.
-	if err := c.exec("PRAGMA busy_timeout=10000; PRAGMA synchronous=FULL; PRAGMA cache_size=-16000; PRAGMA temp_store=FILE; PRAGMA foreign_keys=ON"); err != nil {
+	if err != nil {
 		c.close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// open opens name; what it allocates for the call is freed before it
+// returns, so that close, on failure, comes after.
+func (c *rawConn) open(name string) error {
+	cname, err := libc.CString(name)
+	if err != nil {
+		return err
+	}
+	defer libc.Xfree(c.tls, cname)
+	out := c.tls.Alloc(ptrSize)
+	defer c.tls.Free(ptrSize)
+	rc := sqlite3.Xsqlite3_open_v2(c.tls, cname, out, sqlite3.SQLITE_OPEN_READWRITE|sqlite3.SQLITE_OPEN_NOMUTEX|sqlite3.SQLITE_OPEN_URI, 0)
+	c.db = *(*uintptr)(cMem(out)) // set even on failure, for the message and to be closed
+	if rc != sqlite3.SQLITE_OK {
+		return c.errorOf(rc)
+	}
+	return nil
 }
 
 func (c *rawConn) errorOf(rc int32) error {

@@ -69,6 +69,8 @@ func TestARawLoadNamesWhatItCannotWrite(t *testing.T) {
 	defer s.Close()
 	_, err = s.db.Exec(`CREATE TABLE loaded (a TEXT NOT NULL)`)
 	require.NoError(t, err)
+	_, err = openRaw(filepath.Join(t.TempDir(), "gone", "t.db"))
+	require.ErrorContains(t, err, "unable to open database file")
 	raw, err := openRaw(path)
 	require.NoError(t, err)
 	defer raw.close()
