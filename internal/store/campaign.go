@@ -438,7 +438,7 @@ type ChannelCounts struct {
 // CampaignCounts counts an incident's ledger by channel and outcome, with the
 // time of the first claim and the last change (for rates and an ETA).
 func (s *Store) CampaignCounts(ctx context.Context, incidentID string) (map[string]ChannelCounts, string, string, error) {
-	rows, err := s.readLong(ctx, `SELECT channel, status, doubt, count(*), coalesce(sum(segments),0), min(created_at), max(updated_at) FROM deliveries WHERE incident_id=? GROUP BY channel, status, doubt`, incidentID)
+	rows, err := s.query(ctx, `SELECT channel, status, doubt, count(*), coalesce(sum(segments),0), min(created_at), max(updated_at) FROM deliveries WHERE incident_id=? GROUP BY channel, status, doubt`, incidentID)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -507,7 +507,7 @@ func DoubtText(ch, doubt string) string {
 // ContactedSubjects counts the people with at least one ledger row.
 func (s *Store) ContactedSubjects(ctx context.Context, incidentID string) (int, error) {
 	var n int
-	err := s.readLongRow(ctx, `SELECT count(DISTINCT subject_id) FROM deliveries WHERE incident_id=?`, incidentID).Scan(&n)
+	err := s.queryRow(ctx, `SELECT count(DISTINCT subject_id) FROM deliveries WHERE incident_id=?`, incidentID).Scan(&n)
 	return n, err
 }
 

@@ -16,7 +16,7 @@ type ProgressPoint = pacing.Point
 // second each was recorded, at most points per channel (later seconds
 // are folded into the points before them). Failures are not counted.
 func (s *Store) SendProgress(ctx context.Context, incidentID string, points int) (map[string][]ProgressPoint, error) {
-	rows, err := s.readLong(ctx, `SELECT channel, substr(updated_at, 1, 19), count(*) FROM deliveries
+	rows, err := s.query(ctx, `SELECT channel, substr(updated_at, 1, 19), count(*) FROM deliveries
 		WHERE incident_id=? AND status IN (?,?,?,?) GROUP BY channel, substr(updated_at, 1, 19) ORDER BY 1, 2`,
 		incidentID, StatusAccepted, StatusSent, StatusDelivered, StatusUnknown)
 	if err != nil {

@@ -35,25 +35,9 @@ func openSQLite(path string) (*Store, error) {
 		d.path = ""
 	}
 	s := &Store{db: db, dialect: d, stmts: newStmtCache(db)}
-	if d.path != "" {
-		// Opened lazily, after the migration has made the file and its WAL.
-		ro := url.Values{"mode": {"ro"}}
-		for _, p := range []string{"busy_timeout(10000)", "cache_size(-16000)", "temp_store(FILE)"} {
-			ro.Add("_pragma", p)
-		}
-		if s.reads, err = sql.Open("sqlite", "file:"+path+"?"+ro.Encode()); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open store %s for reading: %w", path, err)
-		}
-		s.reads.SetMaxOpenConns(readConns)
-	}
 	s.group.Max, s.group.Run = maxGroup, s.commitGroup
 	return s, nil
 }
-
-// readConns is how many long reads (readLong) run at once on SQLite: two
-// consoles' refreshes, or one and the war room's pace watch.
-const readConns = 2
 
 func (sqliteDialect) Name() string           { return "sqlite" }
 func (sqliteDialect) idColumn() string       { return "INTEGER PRIMARY KEY AUTOINCREMENT" }

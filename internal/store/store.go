@@ -40,13 +40,6 @@ type Store struct {
 	// group shares SQLite transactions among the ledger's claims and
 	// records (grouped).
 	group gather.Batches[groupedWrite, error]
-	// reads are read-only connections for the long reads behind the
-	// console and `incident show` (readLong). On SQLite the store has one
-	// connection, and at a million people those scans of the ledger held a
-	// running campaign's writes for seconds on every refresh of an
-	// incident's page; in WAL mode they can read beside the writer. Nil on
-	// PostgreSQL, whose pool already reads beside its writers.
-	reads *sql.DB
 }
 
 // dialect is what differs between the backends.
@@ -111,9 +104,6 @@ func (s *Store) Backend() string { return s.dialect.Name() }
 // Close closes the database.
 func (s *Store) Close() error {
 	s.stmts.close()
-	if s.reads != nil {
-		s.reads.Close()
-	}
 	return s.db.Close()
 }
 
@@ -153,24 +143,6 @@ func (s *Store) query(ctx context.Context, q string, args ...any) (*sql.Rows, er
 		return st.QueryContext(ctx, args...)
 	}
 	return s.db.QueryContext(ctx, q, args...)
-}
-
-// readLong runs a long read-only query (a scan of an incident's ledger)
-// where it holds up no write: on the read connections where there are any
-// (reads), as of the last commit.
-func (s *Store) readLong(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	if s.reads == nil {
-		return s.query(ctx, q, args...)
-	}
-	return s.reads.QueryContext(ctx, s.dialect.rebind(q), args...)
-}
-
-// readLongRow is readLong for a one-row answer.
-func (s *Store) readLongRow(ctx context.Context, q string, args ...any) *sql.Row {
-	if s.reads == nil {
-		return s.queryRow(ctx, q, args...)
-	}
-	return s.reads.QueryRowContext(ctx, s.dialect.rebind(q), args...)
 }
 
 // queryColumn reads a one-column result as values of T.
