@@ -193,14 +193,18 @@ func (n *namedSource) Next() bool {
 func (n *namedSource) Values() ([]any, error) { return n.vals, nil }
 func (n *namedSource) Err() error             { return n.err }
 
+// insertSQL is an INSERT of rows rows of columns into table, with ?
+// placeholders.
+func insertSQL(table string, columns []string, rows int) string {
+	one := "(" + placeholders(len(columns)) + ")"
+	return "INSERT INTO " + table + " (" + strings.Join(columns, ",") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
+}
+
 // insertRows writes rows through one prepared multi-row INSERT, the fastest
 // path database/sql offers on both backends.
 func (t *tx) insertRows(ctx context.Context, table string, columns []string, src rowSource, suffix string) error {
 	const perInsert = 200
-	one := "(" + placeholders(len(columns)) + ")"
-	insert := func(n int) string {
-		return t.d.rebind("INSERT INTO " + table + " (" + strings.Join(columns, ",") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+",", n), ",") + suffix)
-	}
+	insert := func(n int) string { return t.d.rebind(insertSQL(table, columns, n) + suffix) }
 	var bulk *sql.Stmt
 	args := make([]any, 0, perInsert*len(columns))
 	rows := 0

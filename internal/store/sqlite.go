@@ -105,21 +105,21 @@ func (l *sqliteLoad) query(ctx context.Context, q string, args ...any) (rowIter,
 func (l *sqliteLoad) copyRows(ctx context.Context, table string, columns []string, src rowSource) error {
 	// The first chunk goes through the load's own transaction: a file
 	// that fits in one chunk is loaded, or refused without a trace, in a
-	// single transaction.
-	c := &chunkSource{rowSource: src, left: loadChunkRows}
-	if err := l.tx.insertRows(ctx, table, columns, c, ""); err != nil || !c.full {
-		return err
+	// single transaction. So do all of them where no other connection can
+	// open the database.
+	txChunk := func() (full bool, err error) {
+		c := &chunkSource{rowSource: src, left: loadChunkRows}
+		err = l.tx.insertRows(ctx, table, columns, c, "")
+		return c.full, err
 	}
-	if l.d.path == "" { // no other connection can open this database
-		for {
-			if err := l.yield(ctx); err != nil {
-				return err
-			}
-			c := &chunkSource{rowSource: src, left: loadChunkRows}
-			if err := l.tx.insertRows(ctx, table, columns, c, ""); err != nil || !c.full {
-				return err
-			}
+	full, err := txChunk()
+	for full && err == nil && l.d.path == "" {
+		if err = l.yield(ctx); err == nil {
+			full, err = txChunk()
 		}
+	}
+	if err != nil || !full {
+		return err
 	}
 	// The rest through a connection of the load's own, which sees only
 	// what is committed: the table, first.
@@ -131,7 +131,7 @@ func (l *sqliteLoad) copyRows(ctx context.Context, table string, columns []strin
 		return err
 	}
 	defer raw.close()
-	insert, err := raw.prepare("INSERT INTO " + table + " (" + strings.Join(columns, ",") + ") VALUES (" + placeholders(len(columns)) + ")")
+	insert, err := raw.prepare(insertSQL(table, columns, 1))
 	if err != nil {
 		return err
 	}
