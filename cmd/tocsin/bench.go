@@ -39,6 +39,7 @@ func (cl *cli) benchCmd() *cobra.Command {
 	inv.Flags().IntVar(&c.Subjects, "subjects", 1_000_000, "subjects to generate")
 	inv.Flags().StringVar(&backends, "backends", "sqlite", "comma-separated: sqlite,postgres")
 	inv.Flags().StringVar(&c.PostgresDSN, "postgres", os.Getenv("TOCSIN_BENCH_POSTGRES"), "PostgreSQL URL for the postgres backend")
+	inv.Flags().BoolVar(&c.Shuffled, "shuffled", false, "write the people in no order of their IDs, as most exports are (default: ascending IDs)")
 	inv.Flags().BoolVar(&c.Baselines, "baselines", true, "also time sqlite3 .import / psql \\copy and CREATE TABLE AS SELECT")
 	var nc bench.NotifyConfig
 	var nBackends string

