@@ -111,7 +111,7 @@ func loadColumns(reader *inventory.SubjectReader) (columns []string, contacts []
 
 // loadRow holds one row's values for subjectColumns, in a fixed array so
 // that a batch of rows is one allocation.
-type loadRow [2 + inventory.MaxContacts + 6]any
+type loadRow [2 + inventory.MaxContacts + 6]loadValue
 
 // createSubjectsTable is the DDL of a snapshot's subjects table.
 func (s *Store) createSubjectsTable(table string) string {
@@ -325,11 +325,15 @@ type subjectSource struct {
 	free     chan []byte
 
 	started bool
-	batches chan loadBatch
-	done    chan struct{} // closed with the producer's last write to the fields above
-	cancel  chan struct{}
-	batch   []loadRow
-	pos     int
+	// freeRows hands a batch of rows the loader has finished with back
+	// to the producer, as free does text buffers.
+	freeRows chan []loadRow
+	batches  chan loadBatch
+	done     chan struct{} // closed with the producer's last write to the fields above
+	cancel   chan struct{}
+	batch    []loadRow
+	pos      int
+	boxed    []any
 }
 
 type loadBatch struct {
@@ -346,6 +350,7 @@ func (s *subjectSource) start() {
 		s.done = make(chan struct{})
 		s.cancel = make(chan struct{})
 		s.free = make(chan []byte, 8)
+		s.freeRows = make(chan []loadRow, 8)
 		go s.produce()
 	}
 }
@@ -355,6 +360,13 @@ func (s *subjectSource) Next() bool {
 	s.pos++
 	if s.pos < len(s.batch) {
 		return true
+	}
+	if s.batch != nil {
+		select { // every row of it is written: hand it back
+		case s.freeRows <- s.batch[:0]:
+		default:
+		}
+		s.batch = nil
 	}
 	b, ok := <-s.batches
 	if !ok {
@@ -392,9 +404,17 @@ func (s *subjectSource) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// Values boxes the row for database/sql, which takes only the first
+// chunk of a SQLite load; the rest goes by typedValues.
 func (s *subjectSource) Values() ([]any, error) {
-	return s.batch[s.pos][:s.width], nil
+	s.boxed = s.boxed[:0]
+	for _, v := range s.typedValues() {
+		s.boxed = append(s.boxed, v.boxed())
+	}
+	return s.boxed, nil
 }
+
+func (s *subjectSource) typedValues() []loadValue { return s.batch[s.pos][:s.width] }
 
 // Err is the read error, if any; valid once Next has returned false.
 func (s *subjectSource) Err() error { return s.err }
@@ -425,12 +445,20 @@ func (s *subjectSource) produce() {
 			return make([]byte, 0, batchRows*128)
 		}
 	}
+	rowBuffer := func() []loadRow {
+		select {
+		case b := <-s.freeRows:
+			return b
+		default:
+			return make([]loadRow, 0, batchRows)
+		}
+	}
 	var batch []loadRow
 	var text []byte
 	if s.copyText {
 		text = textBuffer()
 	} else {
-		batch = make([]loadRow, 0, batchRows)
+		batch = rowBuffer()
 	}
 	n := 0
 	send := func() bool {
@@ -442,7 +470,7 @@ func (s *subjectSource) produce() {
 			if s.copyText {
 				text = textBuffer()
 			} else {
-				batch = make([]loadRow, 0, batchRows)
+				batch = rowBuffer()
 			}
 			n = 0
 			return true
@@ -497,13 +525,13 @@ func (s *subjectSource) produce() {
 // (indexes in inventory.Contacts) only.
 func rowOf(sub inventory.Subject, set int32, contacts []int) loadRow {
 	var r loadRow
-	r[0], r[1] = sub.ID, sub.Name
+	r[0], r[1] = textOf(sub.ID), textOf(sub.Name)
 	i := 2
 	for _, c := range contacts {
-		r[i] = sub.Contacts[c]
+		r[i] = textOf(sub.Contacts[c])
 		i++
 	}
-	r[i], r[i+1], r[i+2], r[i+3], r[i+4], r[i+5] = sub.Locale, sub.Region, sub.BirthYear, set, int64(sub.Line), sub.Consent
+	r[i], r[i+1], r[i+2], r[i+3], r[i+4], r[i+5] = textOf(sub.Locale), textOf(sub.Region), intOf(int64(sub.BirthYear)), intOf(int64(set)), intOf(int64(sub.Line)), textOf(sub.Consent)
 	return r
 }
 

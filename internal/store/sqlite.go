@@ -174,12 +174,15 @@ func (l *sqliteLoad) rawChunk(ctx context.Context, raw *rawConn, insert *rawStmt
 			raw.exec("ROLLBACK")
 		}
 	}()
+	typed, _ := c.rowSource.(typedSource)
+	var row []loadValue
 	for c.Next() {
-		vals, err := c.Values()
-		if err != nil {
+		if typed != nil {
+			row = typed.typedValues()
+		} else if row, err = unboxed(c, row[:0]); err != nil {
 			return err
 		}
-		if err := insert.insert(vals); err != nil {
+		if err := insert.insert(row); err != nil {
 			return err
 		}
 	}
@@ -258,4 +261,20 @@ func (r sqlRows) Close() { r.Rows.Close() }
 func sqliteBusy(err error) bool {
 	var e *sqlite.Error
 	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
+// unboxed appends the source's current row to row, as loadValues.
+func unboxed(src rowSource, row []loadValue) ([]loadValue, error) {
+	vals, err := src.Values()
+	if err != nil {
+		return nil, err
+	}
+	for i, v := range vals {
+		lv, err := loadValueOf(i+1, v)
+		if err != nil {
+			return nil, err
+		}
+		row = append(row, lv)
+	}
+	return row, nil
 }

@@ -135,13 +135,11 @@ func (c *rawConn) prepare(q string) (*rawStmt, error) {
 func (s *rawStmt) finalize() { sqlite3.Xsqlite3_finalize(s.c.tls, s.stmt) }
 
 // insert binds vals to the statement's parameters, in order, and runs it.
-func (s *rawStmt) insert(vals []any) error {
+func (s *rawStmt) insert(vals []loadValue) error {
 	c := s.c
 	text := 0
 	for _, v := range vals {
-		if str, ok := v.(string); ok {
-			text += len(str)
-		}
+		text += len(v.text)
 	}
 	// Always a buffer, even for a row of empty strings: a null pointer
 	// would bind NULL, not ''.
@@ -160,22 +158,16 @@ func (s *rawStmt) insert(vals []any) error {
 	for i, v := range vals {
 		idx := int32(i + 1)
 		var rc int32
-		switch v := v.(type) {
-		case string:
+		switch v.kind {
+		case textValue:
 			p := c.buf + off
-			copy(unsafe.Slice((*byte)(cMem(p)), len(v)), v)
-			rc = sqlite3.Xsqlite3_bind_text(c.tls, s.stmt, idx, p, int32(len(v)), 0) // SQLITE_STATIC
-			off += uintptr(len(v))
-		case int64:
-			rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.stmt, idx, v)
-		case int:
-			rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.stmt, idx, int64(v))
-		case int32:
-			rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.stmt, idx, int64(v))
-		case nil:
-			rc = sqlite3.Xsqlite3_bind_null(c.tls, s.stmt, idx)
+			copy(unsafe.Slice((*byte)(cMem(p)), len(v.text)), v.text)
+			rc = sqlite3.Xsqlite3_bind_text(c.tls, s.stmt, idx, p, int32(len(v.text)), 0) // SQLITE_STATIC
+			off += uintptr(len(v.text))
+		case intValue:
+			rc = sqlite3.Xsqlite3_bind_int64(c.tls, s.stmt, idx, v.num)
 		default:
-			return fmt.Errorf("sqlite load: parameter %d: cannot bind a %T", idx, v)
+			rc = sqlite3.Xsqlite3_bind_null(c.tls, s.stmt, idx)
 		}
 		if rc != sqlite3.SQLITE_OK {
 			return fmt.Errorf("sqlite load: bind parameter %d: %w", idx, c.errorOf(rc))

@@ -35,9 +35,14 @@ func TestARawLoadKeepsEveryValueAsBound(t *testing.T) {
 		{"a", "", int64(4), 4, "short again"},
 	}
 	require.NoError(t, raw.exec("BEGIN IMMEDIATE"))
-	for _, r := range rows {
-		require.NoError(t, insert.insert(r))
+	src := &boxedRows{rows: rows}
+	for src.Next() { // boxed, as a source other than the subjects' gives them
+		row, err := unboxed(src, nil)
+		require.NoError(t, err)
+		require.NoError(t, insert.insert(row))
 	}
+	// Unboxed, as the subjects' source gives them.
+	require.NoError(t, insert.insert([]loadValue{textOf("typed"), textOf(""), intOf(-1 << 40), intOf(5), {}}))
 	require.NoError(t, raw.exec("COMMIT"))
 
 	got, err := s.db.QueryContext(ctx, `SELECT a, b, n, m, note IS NULL, coalesce(note, '') FROM loaded ORDER BY rowid`)
@@ -57,8 +62,19 @@ func TestARawLoadKeepsEveryValueAsBound(t *testing.T) {
 		{"Łódź", "東京都", int64(1) << 40, int64(-7), false, "x"},
 		{long, "after the long one", int64(3), int64(3), false, ""},
 		{"a", "", int64(4), int64(4), false, "short again"},
+		{"typed", "", int64(-1 << 40), int64(5), true, ""},
 	}, seen)
 }
+
+// boxedRows is a rowSource of values in interfaces.
+type boxedRows struct {
+	rows [][]any
+	at   int
+}
+
+func (b *boxedRows) Next() bool             { b.at++; return b.at <= len(b.rows) }
+func (b *boxedRows) Values() ([]any, error) { return b.rows[b.at-1], nil }
+func (b *boxedRows) Err() error             { return nil }
 
 // What SQLite refuses, and what the load cannot bind, comes back as an
 // error naming it, not as a row written wrong.
@@ -79,8 +95,11 @@ func TestARawLoadNamesWhatItCannotWrite(t *testing.T) {
 	insert, err := raw.prepare(`INSERT INTO loaded VALUES (?)`)
 	require.NoError(t, err)
 	defer insert.finalize()
-	require.ErrorContains(t, insert.insert([]any{1.5}), "parameter 1: cannot bind a float64")
-	require.ErrorContains(t, insert.insert([]any{nil}), "NOT NULL constraint failed: loaded.a")
+	src := &boxedRows{rows: [][]any{{1.5}}}
+	require.True(t, src.Next())
+	_, err = unboxed(src, nil)
+	require.ErrorContains(t, err, "parameter 1: cannot bind a float64")
+	require.ErrorContains(t, insert.insert([]loadValue{{}}), "NOT NULL constraint failed: loaded.a")
 }
 
 // A store no other connection can open (in memory) loads through its own
