@@ -246,7 +246,7 @@ func (s *Store) ImportInventory(ctx context.Context, in ImportInput) (ImportResu
 	if err := lt.copyRows(ctx, "snapshot_counts", countColumns, &countSource{snapshot: snap, counts: src.tally.counts()}); err != nil {
 		return ImportResult{}, err
 	}
-	if err := lt.exec(ctx, `UPDATE snapshots SET systems=?, subjects=? WHERE id=?`, len(systems), src.rows, snap); err != nil {
+	if err := lt.exec(ctx, `UPDATE snapshots SET systems=?, subjects=?, ids_ascending=? WHERE id=?`, len(systems), src.rows, boolInt(!src.descending), snap); err != nil {
 		return ImportResult{}, err
 	}
 	if !in.Aside {
@@ -308,13 +308,17 @@ type subjectSource struct {
 	contacts []int
 	width    int
 
-	sets     map[string]int32
-	tally    *tally
-	rows     int64
-	rejected int64
-	errs     []inventory.RowError
-	stopped  bool
-	err      error
+	sets  map[string]int32
+	tally *tally
+	// descending is set once a row's ID sorts before the one above it
+	// (byte order, as SQLite compares text): scoping then sorts.
+	descending bool
+	lastID     string
+	rows       int64
+	rejected   int64
+	errs       []inventory.RowError
+	stopped    bool
+	err        error
 
 	// copyText makes the producer write PostgreSQL's COPY text format
 	// instead of rows of values: the parser goroutine then does the encoding
@@ -507,6 +511,10 @@ func (s *subjectSource) produce() {
 		// Rows after a bad one are still loaded, though the import will be
 		// refused: the database finds their duplicate IDs, so that one pass
 		// reports every bad row.
+		if sub.ID < s.lastID {
+			s.descending = true
+		}
+		s.lastID = sub.ID
 		set := s.setID(sub.SystemsKey)
 		s.tally.add(sub.Region, sub.Locale, set, int32(sub.BirthYear), int32(sub.Reach()), sub.Consent)
 		if s.copyText {
@@ -773,6 +781,8 @@ type rowIter interface {
 }
 
 // rowSource is pgx's CopyFromSource; the SQLite loader reads it the same way.
+// The values Values returns are good until the next call to Next: the
+// subjects' source writes the next batch over them.
 type rowSource interface {
 	Next() bool
 	Values() ([]any, error)

@@ -35,23 +35,23 @@ func TestANumberedMigrationRunsOnceAndAllOrNothing(t *testing.T) {
 		require.NoError(t, err)
 		return v
 	}
-	shipped := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13}
+	shipped := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
 	require.Equal(t, shipped, versions())
 
-	next := withMigration("0014_notes.sql", "-- a note; with a semicolon\nCREATE TABLE notes (id {{id}}, body TEXT NOT NULL);\nINSERT INTO notes (body) VALUES ('first');\n")
-	next["migrations/0015_postgres_only.postgres.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE pg_only (x INTEGER);")}
+	next := withMigration("0015_notes.sql", "-- a note; with a semicolon\nCREATE TABLE notes (id {{id}}, body TEXT NOT NULL);\nINSERT INTO notes (body) VALUES ('first');\n")
+	next["migrations/0016_postgres_only.postgres.sql"] = &fstest.MapFile{Data: []byte("CREATE TABLE pg_only (x INTEGER);")}
 	require.NoError(t, s.migrateFrom(ctx, next))
 	require.NoError(t, s.migrateFrom(ctx, next))
 	n, err := queryColumn[int](ctx, s, `SELECT count(*) FROM notes`)
 	require.NoError(t, err)
 	require.Equal(t, []int{1}, n, "ran once")
-	require.Equal(t, append(shipped, 14), versions(), "the postgres file is not SQLite's")
+	require.Equal(t, append(shipped, 15), versions(), "the postgres file is not SQLite's")
 
-	bad := withMigration("0016_half.sql", "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
+	bad := withMigration("0017_half.sql", "CREATE TABLE half (x INTEGER);\nINSERT INTO nowhere VALUES (1);\n")
 	err = s.migrateFrom(ctx, bad)
-	require.ErrorContains(t, err, "migration 0016_half.sql")
+	require.ErrorContains(t, err, "migration 0017_half.sql")
 	require.ErrorContains(t, err, "nowhere")
-	require.Equal(t, append(shipped, 14), versions())
+	require.Equal(t, append(shipped, 15), versions())
 	has, err := s.tablesNamed(ctx, "half")
 	require.NoError(t, err)
 	require.Zero(t, has, "the failed migration's first statement was rolled back")

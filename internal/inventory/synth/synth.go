@@ -54,9 +54,10 @@ type Options struct {
 	// BounceShare is the fraction of e-mail addresses in a .bounce.test
 	// domain, which the dev SMTP peer takes and then bounces (0: none).
 	BounceShare float64
-	// Shuffled writes the people in no order of their IDs, as most
-	// exports are; otherwise in ascending order, which flatters every
-	// index built over the IDs.
+	// Shuffled gives out the IDs in a random order, as most exports list
+	// people; otherwise in ascending order, which flatters every index
+	// built over the IDs. The mix of people is the same; who has which ID
+	// is not.
 	Shuffled bool
 }
 
