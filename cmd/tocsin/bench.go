@@ -91,6 +91,7 @@ func (cl *cli) benchCmd() *cobra.Command {
 	notify.Flags().IntVar(&nc.PartitionWindow, "partition-window", 0, "partitions of the campaign at once (0: the campaign's default)")
 	notify.Flags().IntVar(&nc.SendLanes, "send-lanes", 0, "sends at once per batch (0: the worker's default)")
 	notify.Flags().IntVar(&nc.SMTPConnections, "smtp-connections", 0, "the e-mail pool's connections to the local relay (0: tocsin dev's 1024); a hung session holds one for 30 s")
+	notify.Flags().BoolVar(&nc.Shuffled, "shuffled", false, "write the people in no order of their IDs, as most exports are (default: ascending IDs)")
 	notify.Flags().BoolVar(&nc.UntilDrafts, "until-drafts", false, "stop once the drafts wait for legal: time the import and the incident's open to its drafts, no campaign")
 	notify.Flags().StringVar(&nc.CPUProfile, "cpu-profile", "", "write the fault-free campaign's CPU profile here, and the one under --peer-faults here with .faults added (go tool pprof reads them)")
 	var ic bench.IncidentsConfig

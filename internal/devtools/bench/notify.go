@@ -35,7 +35,8 @@ const BadDayProfile = "twilio.latency=20s@0.03,twilio.accept_then_timeout=0.02,t
 // NotifyConfig says what campaign to measure.
 type NotifyConfig struct {
 	Dir         string
-	Subjects    int // all of them affected
+	Subjects    int  // all of them affected
+	Shuffled    bool // people in no order of their IDs (synth.Options.Shuffled)
 	Backends    []string
 	PostgresDSN string
 	// BaselineSubjects is how many people the plain loop notifies (its rate
@@ -140,11 +141,15 @@ func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	subjects := filepath.Join(c.Dir, fmt.Sprintf("notify-subjects-%d.csv", c.Subjects))
+	order := ""
+	if c.Shuffled {
+		order = "-shuffled"
+	}
+	subjects := filepath.Join(c.Dir, fmt.Sprintf("notify-subjects-%d%s.csv", c.Subjects, order))
 	if _, err := os.Stat(subjects); err != nil {
 		c.logf("writing %d synthetic subjects to %s", c.Subjects, subjects)
 		if err := writeFile(subjects, func(w io.Writer) error {
-			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 1, Seed: 7})
+			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 1, Seed: 7, Shuffled: c.Shuffled})
 		}); err != nil {
 			return nil, err
 		}
