@@ -108,8 +108,8 @@ func (s *Store) Scope(ctx context.Context, in ScopeInput) (ScopeSummary, error) 
 		// that the B-tree grows at its end. An inventory listed in that order
 		// is read as it lies; any other is sorted first (with the unary +,
 		// not through the ID index, which would visit the rows at random):
-		// 13 s to scope ten million shuffled people, where inserting them in
-		// file order took 45 s.
+		// 13-18 s to scope ten million shuffled people, where inserting them
+		// in file order took 45-48 s.
 		var ascending int
 		if err := t.queryRow(ctx, `SELECT ids_ascending FROM snapshots WHERE id=?`, in.Snapshot).Scan(&ascending); err != nil {
 			return ScopeSummary{}, fmt.Errorf("snapshot %d: %w", in.Snapshot, err)

@@ -23,8 +23,8 @@ func ids(t *testing.T, o Options) []string {
 	return out
 }
 
-// A shuffled inventory has the same people, each once, in no order of
-// their IDs; the default keeps them ascending.
+// A shuffled inventory gives out the same IDs, each once, in no order;
+// the default keeps them ascending.
 func TestAShuffledInventoryHasEveryoneOnceOutOfOrder(t *testing.T) {
 	for _, n := range []int{1000, 4096} {
 		want := make([]string, n)
