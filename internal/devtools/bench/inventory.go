@@ -86,21 +86,12 @@ func Inventory(ctx context.Context, c Config) ([]Result, error) {
 		return nil, err
 	}
 	systems := filepath.Join(c.Dir, "systems.yaml")
-	order := ""
-	if c.Shuffled {
-		order = "-shuffled"
-	}
-	subjects := filepath.Join(c.Dir, fmt.Sprintf("subjects-%d%s.csv", c.Subjects, order))
 	if err := os.WriteFile(systems, []byte(synth.Systems), 0o644); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(subjects); err != nil {
-		c.logf("generating %d subjects into %s", c.Subjects, subjects)
-		if err := writeFile(subjects, func(w io.Writer) error {
-			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 0.3, Seed: 1, Shuffled: c.Shuffled})
-		}); err != nil {
-			return nil, err
-		}
+	subjects, err := synthFile(c.Dir, "subjects", synth.Options{Subjects: c.Subjects, ScopeShare: 0.3, Seed: 1, Shuffled: c.Shuffled}, c.logf)
+	if err != nil {
+		return nil, err
 	}
 	return eachBackend(c.Backends, func(b string) (Result, error) { return c.measure(ctx, b, systems, subjects) })
 }
@@ -348,6 +339,21 @@ func output(name string, args []string, stdin string) (string, error) {
 		return "", fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(errOut.String()))
 	}
 	return out.String(), nil
+}
+
+// synthFile is the synthetic subjects file for o in dir, named by prefix,
+// size and order, written unless an earlier run left it there.
+func synthFile(dir, prefix string, o synth.Options, logf func(string, ...any)) (string, error) {
+	order := ""
+	if o.Shuffled {
+		order = "-shuffled"
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-%d%s.csv", prefix, o.Subjects, order))
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	logf("generating %d subjects into %s", o.Subjects, path)
+	return path, writeFile(path, func(w io.Writer) error { return synth.WriteSubjects(w, o) })
 }
 
 func writeFile(path string, f func(io.Writer) error) error {

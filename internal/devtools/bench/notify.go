@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime/pprof"
@@ -141,18 +140,9 @@ func Notify(ctx context.Context, c NotifyConfig) ([]NotifyResult, error) {
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, err
 	}
-	order := ""
-	if c.Shuffled {
-		order = "-shuffled"
-	}
-	subjects := filepath.Join(c.Dir, fmt.Sprintf("notify-subjects-%d%s.csv", c.Subjects, order))
-	if _, err := os.Stat(subjects); err != nil {
-		c.logf("writing %d synthetic subjects to %s", c.Subjects, subjects)
-		if err := writeFile(subjects, func(w io.Writer) error {
-			return synth.WriteSubjects(w, synth.Options{Subjects: c.Subjects, ScopeShare: 1, Seed: 7, Shuffled: c.Shuffled})
-		}); err != nil {
-			return nil, err
-		}
+	subjects, err := synthFile(c.Dir, "notify-subjects", synth.Options{Subjects: c.Subjects, ScopeShare: 1, Seed: 7, Shuffled: c.Shuffled}, c.logf)
+	if err != nil {
+		return nil, err
 	}
 	var out []NotifyResult
 	for _, b := range c.Backends {
